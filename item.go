@@ -50,6 +50,10 @@ type ImportItem struct {
 	AuthorURL string
 	// CreatedAt is the post's creation time, when known.
 	CreatedAt time.Time
+	// Visibility is the post's visibility (public, unlisted, private,
+	// direct) when the input carries it (fedimarks json, the archive);
+	// it tells a post that needs a follow first from a deleted one.
+	Visibility string
 	// Source names where the row came from for error messages, e.g.
 	// "bookmarks.csv:12".
 	Source string
