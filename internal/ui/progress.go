@@ -1,0 +1,367 @@
+// Package ui writes what a person watching the terminal sees: TTY detection,
+// progress bars or periodic progress lines, human numbers and durations, and
+// JSON lines. It writes to the io.Writer it is given (stderr in the CLI);
+// data never goes through it.
+package ui
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/term"
+)
+
+// IsTerminal reports whether w is an *os.File connected to a terminal.
+func IsTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && f != nil && term.IsTerminal(int(f.Fd()))
+}
+
+// terminalWidth returns the width of the terminal behind w, or 0 when w is
+// not a terminal or its size is unknown.
+func terminalWidth(w io.Writer) int {
+	f, ok := w.(*os.File)
+	if !ok || f == nil {
+		return 0
+	}
+	width, _, err := term.GetSize(int(f.Fd()))
+	if err != nil {
+		return 0
+	}
+	return width
+}
+
+// ProgressOptions configures a Progress. The zero value is usable: no label,
+// unknown total, no unit, plain lines every 5 seconds, the real clock.
+type ProgressOptions struct {
+	// Label names the job, e.g. "backup alice@host".
+	Label string
+	// Total is the number of units expected; 0 means unknown (count and
+	// rate are shown, no bar and no ETA).
+	Total int64
+	// Start is the count already done when the job begins (a resumed job).
+	// It is shown in the count but not counted in the rate.
+	Start int64
+	// Unit is what is counted: "bookmarks", "rows", ... The unit "bytes" is
+	// shown humanized (KiB, MiB).
+	Unit string
+	// TTY selects a bar redrawn in place with \r (at most ~10 times a
+	// second, fitted to the terminal width, cleared on Finish); when false, a
+	// plain line is written at most once per Interval.
+	TTY bool
+	// Width is the terminal width in columns for the bar; 0 asks the
+	// terminal behind the writer, and falls back to 80.
+	Width int
+	// Interval is the period of plain lines; 0 means 5 seconds.
+	Interval time.Duration
+	// Now is the clock; nil means time.Now. Tests inject a fake clock.
+	Now func() time.Time
+}
+
+const (
+	redrawEvery = 100 * time.Millisecond // TTY bar: at most ~10 redraws a second
+	rateWindow  = 10 * time.Second       // moving average of the rate
+	sampleEvery = 250 * time.Millisecond // spacing of the rate samples kept
+	minRateSpan = time.Second            // no rate shown before this much time
+	clearLine   = "\r\x1b[K"             // back to column 0 and erase the line
+)
+
+// sample is the count seen at a moment, for the moving-average rate.
+type sample struct {
+	t time.Time
+	n int64
+}
+
+// Progress reports the progress of one job to a writer: a bar redrawn in
+// place on a terminal, a plain line every Interval otherwise, and a summary
+// line on Finish. Rate is a moving average over the last 10 seconds, so the
+// ETA reacts to slow-downs such as rate-limit waits. Progress starts no
+// goroutine: it draws from Add, Set, SetTotal, Note and Finish. All methods
+// are safe for concurrent use; after Finish they only update the counts.
+type Progress struct {
+	mu       sync.Mutex
+	w        io.Writer
+	opts     ProgressOptions
+	now      func() time.Time
+	start    time.Time
+	n        int64
+	total    int64
+	samples  []sample
+	lastDraw time.Time // TTY: last redraw; plain: last line (or start)
+	drawn    bool      // TTY: a bar is on screen
+	finished bool
+}
+
+// NewProgress returns a Progress writing to w. It writes nothing until the
+// first update.
+func NewProgress(w io.Writer, opts ProgressOptions) *Progress {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	if opts.Interval <= 0 {
+		opts.Interval = 5 * time.Second
+	}
+	if opts.TTY && opts.Width <= 0 {
+		opts.Width = terminalWidth(w)
+	}
+	if opts.Width <= 0 {
+		opts.Width = 80
+	}
+	t := now()
+	return &Progress{
+		w:        w,
+		opts:     opts,
+		now:      now,
+		start:    t,
+		n:        opts.Start,
+		total:    opts.Total,
+		samples:  []sample{{t, opts.Start}},
+		lastDraw: t,
+	}
+}
+
+// Add adds n to the count.
+func (p *Progress) Add(n int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.update(p.n + n)
+}
+
+// Set sets the count to n. A count lower than before restarts the rate.
+func (p *Progress) Set(n int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.update(n)
+}
+
+// SetTotal sets the expected total; 0 means unknown.
+func (p *Progress) SetTotal(n int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.total = n
+	p.update(p.n)
+}
+
+// Note writes a message that must be seen, such as "waiting 1m30s for the
+// rate limit to reset", on a line of its own: above the bar on a terminal.
+// A trailing newline in the message is not needed.
+func (p *Progress) Note(format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	msg := strings.TrimRight(fmt.Sprintf(format, args...), "\n")
+	if p.opts.TTY && p.drawn {
+		io.WriteString(p.w, clearLine)
+		p.drawn = false
+	}
+	io.WriteString(p.w, msg+"\n")
+	if p.opts.TTY && !p.finished {
+		p.drawBar(p.now())
+	}
+}
+
+// Finish clears the bar on a terminal and writes a last line with the count,
+// the elapsed time and the average rate. Calls after the first do nothing.
+func (p *Progress) Finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.finished {
+		return
+	}
+	p.finished = true
+	now := p.now()
+	if p.opts.TTY && p.drawn {
+		io.WriteString(p.w, clearLine)
+		p.drawn = false
+	}
+	elapsed := now.Sub(p.start)
+	var b strings.Builder
+	p.writeLabel(&b)
+	b.WriteString(p.counts())
+	b.WriteString(" in ")
+	b.WriteString(Duration(elapsed))
+	if done := p.n - p.opts.Start; done > 0 && elapsed >= minRateSpan {
+		b.WriteString(" (")
+		b.WriteString(rate(float64(done)/elapsed.Seconds(), p.opts.Unit == "bytes"))
+		b.WriteString(")")
+	}
+	b.WriteString("\n")
+	io.WriteString(p.w, b.String())
+}
+
+// update records count n at the current time and draws if it is time to.
+// p.mu must be held.
+func (p *Progress) update(n int64) {
+	now := p.now()
+	if n < p.n {
+		p.samples = append(p.samples[:0], sample{now, n})
+	}
+	p.n = n
+	p.record(now)
+	if p.finished {
+		return
+	}
+	if p.opts.TTY {
+		if !p.drawn || now.Sub(p.lastDraw) >= redrawEvery {
+			p.drawBar(now)
+		}
+		return
+	}
+	if now.Sub(p.lastDraw) >= p.opts.Interval {
+		p.lastDraw = now
+		var b strings.Builder
+		p.writeLabel(&b)
+		b.WriteString(p.counts())
+		if stats := p.stats(now); stats != "" {
+			b.WriteString(" (" + stats + ")")
+		}
+		b.WriteString("\n")
+		io.WriteString(p.w, b.String())
+	}
+}
+
+// record adds a sample for the current count, keeping samples at least
+// sampleEvery apart (the newest may be closer: it is replaced) and dropping
+// those no longer needed for the window: one sample at or before the start
+// of the window is kept as the anchor of the average.
+func (p *Progress) record(now time.Time) {
+	s := sample{now, p.n}
+	if k := len(p.samples); k >= 2 && now.Sub(p.samples[k-2].t) < sampleEvery {
+		p.samples[k-1] = s
+	} else {
+		p.samples = append(p.samples, s)
+	}
+	cut := 0
+	for cut+1 < len(p.samples) && now.Sub(p.samples[cut+1].t) >= rateWindow {
+		cut++
+	}
+	if cut > 0 {
+		p.samples = append(p.samples[:0], p.samples[cut:]...)
+	}
+}
+
+// rateAt returns the moving-average rate per second at now and whether one
+// is known yet. The anchor sample may be older than the window when nothing
+// happened for a while, which makes the rate fall during a long wait.
+func (p *Progress) rateAt(now time.Time) (float64, bool) {
+	anchor := p.samples[0]
+	for _, s := range p.samples[1:] {
+		if now.Sub(s.t) < rateWindow {
+			break
+		}
+		anchor = s
+	}
+	span := now.Sub(anchor.t)
+	if now.Sub(p.start) < minRateSpan || span <= 0 {
+		return 0, false
+	}
+	return float64(p.n-anchor.n) / span.Seconds(), true
+}
+
+// counts formats "420/1,000 bookmarks", "420 bookmarks" or "1.0 MiB/2.0 MiB".
+func (p *Progress) counts() string {
+	bytes := p.opts.Unit == "bytes"
+	num := Count
+	if bytes {
+		num = Bytes
+	}
+	s := num(p.n)
+	if p.total > 0 {
+		s += "/" + num(p.total)
+	}
+	if p.opts.Unit != "" && !bytes {
+		s += " " + p.opts.Unit
+	}
+	return s
+}
+
+// stats formats "12.3/s, ETA 47s", or less of it while unknown.
+func (p *Progress) stats(now time.Time) string {
+	r, ok := p.rateAt(now)
+	if !ok {
+		return ""
+	}
+	s := rate(r, p.opts.Unit == "bytes")
+	if p.total > 0 && p.n < p.total && r > 0 {
+		eta := time.Duration(float64(p.total-p.n) / r * float64(time.Second))
+		s += ", ETA " + Duration(eta)
+	}
+	return s
+}
+
+func (p *Progress) writeLabel(b *strings.Builder) {
+	if p.opts.Label != "" {
+		b.WriteString(p.opts.Label)
+		b.WriteString(": ")
+	}
+}
+
+// drawBar redraws the bar in place, fitted to the width: the bar shrinks
+// first, then goes, then the stats go; the line never reaches the last
+// column, so the terminal does not wrap it. p.mu must be held.
+func (p *Progress) drawBar(now time.Time) {
+	p.lastDraw = now
+	counts := p.counts()
+	stats := strings.Replace(p.stats(now), ", ", "  ", 1)
+	label := p.opts.Label
+	room := p.opts.Width - 1
+
+	line := func(bar string, withStats bool) string {
+		parts := make([]string, 0, 4)
+		if label != "" {
+			parts = append(parts, label)
+		}
+		if bar != "" {
+			parts = append(parts, bar)
+		}
+		s := strings.Join(append(parts, counts), " ")
+		if withStats && stats != "" {
+			s += "  " + stats
+		}
+		return s
+	}
+
+	var out string
+	if p.total > 0 {
+		fixed := len([]rune(line("[]", true)))
+		if inner := room - fixed; inner >= 10 {
+			out = line(p.bar(min(inner, 50)), true)
+		}
+	}
+	if out == "" {
+		out = line("", true)
+		if len([]rune(out)) > room {
+			out = line("", false)
+		}
+	}
+	if r := []rune(out); len(r) > room && room > 0 {
+		out = string(r[:room])
+	}
+	io.WriteString(p.w, clearLine+out)
+	p.drawn = true
+}
+
+// bar returns "[=====>    ]" with inner columns between the brackets.
+func (p *Progress) bar(inner int) string {
+	frac := float64(p.n) / float64(p.total)
+	frac = max(0, min(frac, 1))
+	filled := int(frac * float64(inner))
+	var b strings.Builder
+	b.WriteByte('[')
+	switch {
+	case filled >= inner:
+		b.WriteString(strings.Repeat("=", inner))
+	default:
+		if filled > 0 {
+			b.WriteString(strings.Repeat("=", filled-1))
+			b.WriteByte('>')
+		}
+		b.WriteString(strings.Repeat(" ", inner-max(filled, 0)))
+	}
+	b.WriteByte(']')
+	return b.String()
+}
