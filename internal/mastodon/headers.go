@@ -1,0 +1,217 @@
+package mastodon
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// parseRateLimit reads X-RateLimit-Limit, -Remaining and -Reset. Reset is
+// ISO 8601 (Mastodon: microseconds, GoToSocial: milliseconds, or plain
+// RFC 3339); a bare integer is taken as Unix seconds when large, else as
+// seconds from the response's Date (or now).
+func parseRateLimit(h http.Header, now func() time.Time) (RateLimit, bool) {
+	ls, rs := h.Get("X-RateLimit-Limit"), h.Get("X-RateLimit-Remaining")
+	if ls == "" || rs == "" {
+		return RateLimit{}, false
+	}
+	limit, err1 := strconv.Atoi(strings.TrimSpace(ls))
+	remaining, err2 := strconv.Atoi(strings.TrimSpace(rs))
+	if err1 != nil || err2 != nil {
+		return RateLimit{}, false
+	}
+	rl := RateLimit{Limit: limit, Remaining: remaining, Known: true}
+	if s := strings.TrimSpace(h.Get("X-RateLimit-Reset")); s != "" {
+		rl.Reset = parseReset(s, h, now)
+	}
+	return rl, true
+}
+
+func parseReset(s string, h http.Header, now func() time.Time) time.Time {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t
+	}
+	// ISO 8601 without a zone, as some servers write it: take it as UTC.
+	if t, err := time.Parse("2006-01-02T15:04:05.999999999", s); err == nil {
+		return t
+	}
+	if n, err := strconv.ParseFloat(s, 64); err == nil && n >= 0 {
+		if n > 1e9 {
+			sec := int64(n)
+			return time.Unix(sec, int64((n-float64(sec))*1e9))
+		}
+		return serverNow(h, now).Add(time.Duration(n * float64(time.Second)))
+	}
+	return time.Time{}
+}
+
+// serverNow is the response's Date when present, else the local now.
+func serverNow(h http.Header, now func() time.Time) time.Time {
+	if d, ok := responseDate(h); ok {
+		return d
+	}
+	return now()
+}
+
+func responseDate(h http.Header) (time.Time, bool) {
+	s := h.Get("Date")
+	if s == "" {
+		return time.Time{}, false
+	}
+	t, err := http.ParseTime(s)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// resetWait is how long to wait until reset: measured against the
+// response's Date when present (the server's clock, immune to local skew;
+// Date is truncated to the second, so nothing more is added), else against
+// now, plus a small margin. It is 0 when reset has passed.
+func resetWait(reset time.Time, h http.Header, now time.Time) time.Duration {
+	base := now
+	if d, ok := responseDate(h); ok {
+		base = d
+	}
+	d := reset.Sub(base)
+	if d <= 0 {
+		return 0
+	}
+	d += resetMargin
+	if d > maxWait {
+		d = maxWait
+	}
+	return d
+}
+
+// retryAfter parses Retry-After (delay in seconds or an HTTP date, the
+// latter measured against the response's Date when present). It returns 0
+// when the header is absent or unusable.
+func retryAfter(h http.Header, now func() time.Time) time.Duration {
+	s := strings.TrimSpace(h.Get("Retry-After"))
+	if s == "" {
+		return 0
+	}
+	var d time.Duration
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if n <= 0 {
+			return 0
+		}
+		if n > int64(maxWait/time.Second) {
+			return maxWait
+		}
+		d = time.Duration(n) * time.Second
+	} else if t, err := http.ParseTime(s); err == nil {
+		d = t.Sub(serverNow(h, now))
+	}
+	if d <= 0 {
+		return 0
+	}
+	if d > maxWait {
+		d = maxWait
+	}
+	return d
+}
+
+// parseLink parses RFC 8288 Link header values into a map from relation
+// type (lower-cased) to target as written. A link with several relation
+// types ("next last") is listed under each; the first link of a relation
+// wins. Commas and semicolons inside <...> and quoted strings are handled.
+func parseLink(values []string) map[string]string {
+	links := map[string]string{}
+	for _, v := range values {
+		for len(v) > 0 {
+			lt := strings.IndexByte(v, '<')
+			if lt < 0 {
+				break
+			}
+			gt := strings.IndexByte(v[lt+1:], '>')
+			if gt < 0 {
+				break
+			}
+			target := strings.TrimSpace(v[lt+1 : lt+1+gt])
+			v = v[lt+1+gt+1:]
+			params, rest := splitLinkParams(v)
+			v = rest
+			for _, rel := range strings.Fields(params["rel"]) {
+				rel = strings.ToLower(rel)
+				if _, ok := links[rel]; !ok {
+					links[rel] = target
+				}
+			}
+		}
+	}
+	return links
+}
+
+// splitLinkParams reads ";name=value" parameters up to the comma that ends
+// one link-value, returning them (names lower-cased, quotes removed) and
+// the rest of the header.
+func splitLinkParams(s string) (map[string]string, string) {
+	params := map[string]string{}
+	i := 0
+	for {
+		for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+			i++
+		}
+		if i >= len(s) {
+			return params, ""
+		}
+		if s[i] == ',' {
+			return params, s[i+1:]
+		}
+		if s[i] != ';' {
+			// Junk before the next link: skip to the next comma.
+			j := i
+			for j < len(s) && s[j] != ',' {
+				j++
+			}
+			if j >= len(s) {
+				return params, ""
+			}
+			return params, s[j+1:]
+		}
+		i++
+		for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+			i++
+		}
+		start := i
+		for i < len(s) && s[i] != '=' && s[i] != ';' && s[i] != ',' {
+			i++
+		}
+		name := strings.ToLower(strings.TrimSpace(s[start:i]))
+		var value string
+		if i < len(s) && s[i] == '=' {
+			i++
+			for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+				i++
+			}
+			if i < len(s) && s[i] == '"' {
+				i++
+				var b strings.Builder
+				for i < len(s) && s[i] != '"' {
+					if s[i] == '\\' && i+1 < len(s) {
+						i++
+					}
+					b.WriteByte(s[i])
+					i++
+				}
+				if i < len(s) {
+					i++ // closing quote
+				}
+				value = b.String()
+			} else {
+				start := i
+				for i < len(s) && s[i] != ';' && s[i] != ',' {
+					i++
+				}
+				value = strings.TrimSpace(s[start:i])
+			}
+		}
+		if _, ok := params[name]; !ok && name != "" {
+			params[name] = value
+		}
+	}
+}

@@ -1,0 +1,200 @@
+package mastodon
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// App is an OAuth application registered on a server. ClientSecret is a
+// secret: keep it out of output.
+type App struct {
+	ClientID, ClientSecret string
+	// RedirectURI is the redirect URI (or several, separated by "\n") the
+	// app was registered with.
+	RedirectURI string
+	// Scopes is the space-separated scopes the app was registered with.
+	Scopes string
+}
+
+// RegisterApp registers an OAuth application (POST /api/v1/apps, form
+// encoded). redirectURIs may hold several URIs separated by "\n". Mastodon
+// allows 5 registrations per IP in 10 minutes: register once per server and
+// keep the App. The call is not retried after an ambiguous failure (a
+// timeout, a 5xx), only when the connection was refused or on 429.
+func (c *Client) RegisterApp(ctx context.Context, name, redirectURIs, scopes, website string) (App, error) {
+	form := url.Values{
+		"client_name":   {name},
+		"redirect_uris": {redirectURIs},
+		"scopes":        {scopes},
+	}
+	if website != "" {
+		form.Set("website", website)
+	}
+	var w struct {
+		ClientID     string          `json:"client_id"`
+		ClientSecret string          `json:"client_secret"`
+		RedirectURI  string          `json:"redirect_uri"`
+		RedirectURIs []string        `json:"redirect_uris"`
+		Scopes       json.RawMessage `json:"scopes"`
+	}
+	if _, err := c.getJSON(ctx, formCall(c.apiURL("/api/v1/apps"), form, kindAnon, false), &w); err != nil {
+		return App{}, err
+	}
+	if w.ClientID == "" || w.ClientSecret == "" {
+		return App{}, fmt.Errorf("register app: the server returned no client id or secret")
+	}
+	app := App{ClientID: w.ClientID, ClientSecret: w.ClientSecret, RedirectURI: w.RedirectURI, Scopes: scopes}
+	if len(w.RedirectURIs) > 0 {
+		app.RedirectURI = strings.Join(w.RedirectURIs, "\n")
+	}
+	if app.RedirectURI == "" {
+		app.RedirectURI = redirectURIs
+	}
+	var list []string
+	if json.Unmarshal(w.Scopes, &list) == nil && len(list) > 0 {
+		app.Scopes = strings.Join(list, " ")
+	}
+	return app, nil
+}
+
+// AuthMetadata is the server's OAuth 2 authorization server metadata
+// (RFC 8414), published by Mastodon 4.3 and later.
+type AuthMetadata struct {
+	AuthorizationEndpoint, TokenEndpoint, RevocationEndpoint string
+	ScopesSupported, CodeChallengeMethodsSupported           []string
+}
+
+// AuthMetadata fetches /.well-known/oauth-authorization-server. It returns
+// nil, nil when the server publishes none (404 or 410: older Mastodon,
+// GoToSocial; or a 200 that is not a JSON object, as single-page web apps
+// answer unknown paths).
+func (c *Client) AuthMetadata(ctx context.Context) (*AuthMetadata, error) {
+	r := &call{method: http.MethodGet, url: c.apiURL("/.well-known/oauth-authorization-server"), kind: kindAnon, idempotent: true, accept: "application/json"}
+	resp, err := c.do(ctx, r)
+	if err != nil {
+		if IsStatus(err, http.StatusNotFound) || IsStatus(err, http.StatusGone) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	b, err := readBody(r.method, r.path(), resp)
+	if err != nil {
+		return nil, err
+	}
+	var w struct {
+		AuthorizationEndpoint         string   `json:"authorization_endpoint"`
+		TokenEndpoint                 string   `json:"token_endpoint"`
+		RevocationEndpoint            string   `json:"revocation_endpoint"`
+		ScopesSupported               []string `json:"scopes_supported"`
+		CodeChallengeMethodsSupported []string `json:"code_challenge_methods_supported"`
+	}
+	if json.Unmarshal(b, &w) != nil {
+		return nil, nil
+	}
+	return &AuthMetadata{
+		AuthorizationEndpoint:         w.AuthorizationEndpoint,
+		TokenEndpoint:                 w.TokenEndpoint,
+		RevocationEndpoint:            w.RevocationEndpoint,
+		ScopesSupported:               w.ScopesSupported,
+		CodeChallengeMethodsSupported: w.CodeChallengeMethodsSupported,
+	}, nil
+}
+
+// SupportsPKCE reports whether the metadata advertises the S256 code
+// challenge method. A nil *AuthMetadata supports nothing.
+func (m *AuthMetadata) SupportsPKCE() bool {
+	if m == nil {
+		return false
+	}
+	for _, s := range m.CodeChallengeMethodsSupported {
+		if s == "S256" {
+			return true
+		}
+	}
+	return false
+}
+
+// AuthorizeURL returns the page where the user approves the app:
+// Server/oauth/authorize with response_type=code, client_id, redirect_uri,
+// scope and state, and, when codeChallenge is not empty, code_challenge
+// and code_challenge_method=S256. Spaces are encoded as %20.
+func (c *Client) AuthorizeURL(app App, redirectURI, scopes, state, codeChallenge string) string {
+	q := url.Values{
+		"response_type": {"code"},
+		"client_id":     {app.ClientID},
+		"redirect_uri":  {redirectURI},
+		"scope":         {scopes},
+	}
+	if state != "" {
+		q.Set("state", state)
+	}
+	if codeChallenge != "" {
+		q.Set("code_challenge", codeChallenge)
+		q.Set("code_challenge_method", "S256")
+	}
+	// url.Values writes spaces as "+"; %20 is read the same way by every
+	// server, "+" not quite. A literal "+" is already %2B.
+	return c.server + "/oauth/authorize?" + strings.ReplaceAll(q.Encode(), "+", "%20")
+}
+
+// Token is an OAuth access token. AccessToken is a secret: keep it out of
+// output.
+type Token struct {
+	AccessToken, TokenType, Scope string
+	// CreatedAt is when the server issued it, in Unix seconds (0 if not
+	// said).
+	CreatedAt int64
+}
+
+// ExchangeCode trades an authorization code for a token (POST /oauth/token,
+// grant_type=authorization_code). codeVerifier is sent only when not
+// empty (PKCE). A code is single-use, so the call is not retried after an
+// ambiguous failure.
+func (c *Client) ExchangeCode(ctx context.Context, app App, code, redirectURI, codeVerifier string) (Token, error) {
+	form := url.Values{
+		"grant_type":    {"authorization_code"},
+		"code":          {code},
+		"client_id":     {app.ClientID},
+		"client_secret": {app.ClientSecret},
+		"redirect_uri":  {redirectURI},
+	}
+	if codeVerifier != "" {
+		form.Set("code_verifier", codeVerifier)
+	}
+	var w struct {
+		AccessToken string          `json:"access_token"`
+		TokenType   string          `json:"token_type"`
+		Scope       string          `json:"scope"`
+		CreatedAt   json.RawMessage `json:"created_at"`
+	}
+	if _, err := c.getJSON(ctx, formCall(c.apiURL("/oauth/token"), form, kindAnon, false), &w); err != nil {
+		return Token{}, err
+	}
+	if w.AccessToken == "" {
+		return Token{}, fmt.Errorf("exchange code: the server returned no access token")
+	}
+	t := Token{AccessToken: w.AccessToken, TokenType: w.TokenType, Scope: w.Scope}
+	// created_at is a number on Mastodon; be lenient with other shapes.
+	var f float64
+	if json.Unmarshal(w.CreatedAt, &f) == nil {
+		t.CreatedAt = int64(f)
+	}
+	return t, nil
+}
+
+// Revoke ends a token (POST /oauth/revoke with client_id, client_secret
+// and token in the form body). Revoking is idempotent, so the call is
+// retried like a read.
+func (c *Client) Revoke(ctx context.Context, app App, token string) error {
+	form := url.Values{
+		"client_id":     {app.ClientID},
+		"client_secret": {app.ClientSecret},
+		"token":         {token},
+	}
+	_, err := c.getJSON(ctx, formCall(c.apiURL("/oauth/revoke"), form, kindAnon, true), nil)
+	return err
+}
