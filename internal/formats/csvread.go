@@ -1,0 +1,240 @@
+package formats
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/fedimarks/fedimarks"
+)
+
+// readCSV reads the text formats: Mastodon's one-column bookmarks.csv (and
+// bookmarks_failures.csv, and snac's export), with or without its "#uri"
+// header, and the three-column CSV with a header naming a "Bookmark URL"
+// column. Both list the newest bookmark first.
+//
+// Mastodon's importer trims values and skips blank lines, and so does this
+// reader. Lines are read one at a time, so a quoted field cannot span lines
+// (no URL or time has a line break) and a broken line never swallows the
+// lines after it.
+func readCSV(name string, br *bufio.Reader) (Result, error) {
+	c := &collector{name: name, res: Result{Format: "mastodon"}}
+	lr := &lineReader{r: br, max: maxURLLine}
+	var cols *csvColumns // nil: one column, Mastodon's shape
+	first := true
+	rows := 0
+	for {
+		raw, long, err := lr.next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return Result{}, fmt.Errorf("read %s: %w", name, err)
+		}
+		src := c.lineSource(lr.n)
+		if long {
+			rows++
+			c.add(fedimarks.ImportItem{Source: src, Invalid: fmt.Sprintf("line longer than %d KiB", maxURLLine>>10)})
+			first = false
+			continue
+		}
+		line := strings.TrimSpace(string(raw))
+		if line == "" {
+			continue
+		}
+		if first {
+			first = false
+			if isURIHeader(line) {
+				continue
+			}
+			if fields, err := splitCSVLine(line); err == nil {
+				if cc, ok := findColumns(fields); ok {
+					cols = &cc
+					c.res.Format = "csv"
+					continue
+				}
+			}
+		}
+		rows++
+		if cols == nil {
+			c.add(oneColumnItem(line, src))
+		} else {
+			c.addRow(line, src, *cols)
+		}
+	}
+	if rows == 0 {
+		if c.res.Format == "csv" {
+			return c.res, nil // a header and no rows: nothing to do, not an error
+		}
+		return Result{}, &fedimarks.Error{Code: fedimarks.EInvalid, Message: name + ": the file holds only blank lines", Hint: acceptedFormats}
+	}
+	if c.validCount() == 0 {
+		if c.res.Format == "csv" {
+			return Result{}, unknownShape(name, `no row has a post URL in its "Bookmark URL" column`)
+		}
+		return Result{}, unknownShape(name, "no line is a post URL")
+	}
+	c.newestFirst()
+	return c.res, nil
+}
+
+// isURIHeader reports whether line is Mastodon's optional header "#uri".
+func isURIHeader(line string) bool {
+	line = strings.TrimSpace(strings.Trim(line, `"`))
+	return strings.EqualFold(line, "#uri")
+}
+
+// oneColumnItem reads one line of Mastodon's one-column file: the first
+// CSV field, trimmed (Mastodon reads the file as CSV and keeps the first
+// column).
+func oneColumnItem(line, src string) fedimarks.ImportItem {
+	var field string
+	if strings.HasPrefix(line, `"`) {
+		fields, err := splitCSVLine(line)
+		if err != nil {
+			return fedimarks.ImportItem{URI: line, Source: src, Invalid: "broken CSV quoting: " + err.Error()}
+		}
+		field = fields[0]
+	} else {
+		field, _, _ = strings.Cut(line, ",")
+	}
+	return fedimarks.ImportItem{URI: strings.TrimSpace(field), Source: src}
+}
+
+// csvColumns are the positions of the known columns of a three-column CSV
+// file (-1 when absent).
+type csvColumns struct{ url, account, created int }
+
+// findColumns looks for the "Bookmark URL" header (any case, any position)
+// and the optional "Account URL" and "Created at" beside it.
+func findColumns(fields []string) (csvColumns, bool) {
+	cc := csvColumns{-1, -1, -1}
+	for i, f := range fields {
+		switch strings.ToLower(strings.TrimSpace(f)) {
+		case "bookmark url":
+			if cc.url < 0 {
+				cc.url = i
+			}
+		case "account url":
+			if cc.account < 0 {
+				cc.account = i
+			}
+		case "created at":
+			if cc.created < 0 {
+				cc.created = i
+			}
+		}
+	}
+	return cc, cc.url >= 0
+}
+
+// addRow reads one data row of a three-column CSV file.
+func (c *collector) addRow(line, src string, cols csvColumns) {
+	fields, err := splitCSVLine(line)
+	if err != nil {
+		c.add(fedimarks.ImportItem{URI: line, Source: src, Invalid: "broken CSV quoting: " + err.Error()})
+		return
+	}
+	get := func(i int) string {
+		if i < 0 || i >= len(fields) {
+			return ""
+		}
+		return strings.TrimSpace(fields[i])
+	}
+	it := fedimarks.ImportItem{URI: get(cols.url), AuthorURL: get(cols.account), Source: src}
+	if it.URI == "" {
+		it.Invalid = `no "Bookmark URL" in this row`
+	}
+	if it.AuthorURL != "" && checkURL(it.AuthorURL) != "" {
+		it.AuthorURL = "" // a hint only; a bad one is dropped, the row stays good
+	}
+	if s := get(cols.created); s != "" && it.Invalid == "" {
+		if t, ok := parseLooseTime(s); ok {
+			it.CreatedAt = t
+		} else {
+			c.problem(src, fmt.Sprintf("Created at %s is not a time; ignored", quoteShort(s)))
+		}
+	}
+	c.add(it)
+}
+
+// looseTimes are the time layouts a hand-made CSV may use, tried in order.
+var looseTimes = []string{
+	time.RFC3339Nano,
+	"2006-01-02T15:04:05Z0700",
+	"2006-01-02 15:04:05Z07:00",
+	"2006-01-02T15:04:05",
+	"2006-01-02 15:04:05",
+	"2006-01-02T15:04",
+	"2006-01-02 15:04",
+	"2006-01-02",
+}
+
+// parseLooseTime parses an ISO 8601 time; one without a zone is UTC.
+func parseLooseTime(s string) (time.Time, bool) {
+	for _, layout := range looseTimes {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), true
+		}
+	}
+	return time.Time{}, false
+}
+
+// splitCSVLine splits one line into RFC 4180 fields: comma-separated, a
+// field in double quotes may hold commas and doubled quotes. Spaces around a
+// quoted field are allowed. A quote inside an unquoted field is kept as is
+// (as encoding/csv's LazyQuotes does).
+func splitCSVLine(line string) ([]string, error) {
+	var fields []string
+	i := 0
+	for {
+		// skip spaces before a possible opening quote
+		j := i
+		for j < len(line) && (line[j] == ' ' || line[j] == '\t') {
+			j++
+		}
+		if j < len(line) && line[j] == '"' {
+			var b strings.Builder
+			k := j + 1
+			closed := false
+			for k < len(line) {
+				if line[k] == '"' {
+					if k+1 < len(line) && line[k+1] == '"' {
+						b.WriteByte('"')
+						k += 2
+						continue
+					}
+					closed = true
+					k++
+					break
+				}
+				b.WriteByte(line[k])
+				k++
+			}
+			if !closed {
+				return nil, errors.New("a quoted field is not closed")
+			}
+			for k < len(line) && (line[k] == ' ' || line[k] == '\t') {
+				k++
+			}
+			fields = append(fields, b.String())
+			if k == len(line) {
+				return fields, nil
+			}
+			if line[k] != ',' {
+				return nil, errors.New("text after a closing quote")
+			}
+			i = k + 1
+			continue
+		}
+		end := strings.IndexByte(line[i:], ',')
+		if end < 0 {
+			return append(fields, line[i:]), nil
+		}
+		fields = append(fields, line[i:i+end])
+		i += end + 1
+	}
+}

@@ -1,0 +1,298 @@
+package formats
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/fedimarks/fedimarks"
+)
+
+// wireItem is one element of a fedimarks json or jsonl export; a bare
+// Mastodon Status object (no "status" key, but a "uri") is read too.
+type wireItem struct {
+	Status json.RawMessage `json:"status"`
+	wireLite
+}
+
+// wireLite holds the fields of a Status that an import uses.
+type wireLite struct {
+	URI        string  `json:"uri"`
+	URL        *string `json:"url"`
+	CreatedAt  string  `json:"created_at"`
+	Visibility string  `json:"visibility"`
+	Account    struct {
+		URL string `json:"url"`
+	} `json:"account"`
+	Reblog json.RawMessage `json:"reblog"`
+}
+
+// isNull reports whether raw is absent or JSON null.
+func isNull(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) == 0 || string(raw) == "null"
+}
+
+// statusItem turns one element of our json export (or a bare Status, or a
+// URI string) into an ImportItem. A boost stands for the boosted post.
+func statusItem(raw json.RawMessage, src string) fedimarks.ImportItem {
+	it := fedimarks.ImportItem{Source: src}
+	raw = bytes.TrimSpace(raw)
+	if len(raw) > 0 && raw[0] == '"' {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			it.Invalid = "broken JSON string"
+			return it
+		}
+		it.URI = strings.TrimSpace(s)
+		return it
+	}
+	if len(raw) == 0 || raw[0] != '{' {
+		it.Invalid = "not a JSON object"
+		return it
+	}
+	var w wireItem
+	if err := json.Unmarshal(raw, &w); err != nil {
+		it.Invalid = "not a bookmark: " + jsonErr(err)
+		return it
+	}
+	st := w.wireLite
+	if !isNull(w.Status) {
+		st = wireLite{}
+		if err := json.Unmarshal(w.Status, &st); err != nil {
+			it.Invalid = "not a status: " + jsonErr(err)
+			return it
+		}
+	} else if w.URI == "" {
+		it.Invalid = `no "status" object and no "uri"`
+		return it
+	}
+	if !isNull(st.Reblog) {
+		var orig wireLite
+		if err := json.Unmarshal(st.Reblog, &orig); err == nil && orig.URI != "" {
+			st = orig
+		}
+	}
+	it.URI = strings.TrimSpace(st.URI)
+	if st.URL != nil && isHTTPURL(*st.URL) {
+		it.URL = *st.URL
+	}
+	if isHTTPURL(st.Account.URL) {
+		it.AuthorURL = st.Account.URL
+	}
+	if t, err := time.Parse(time.RFC3339Nano, st.CreatedAt); err == nil {
+		it.CreatedAt = t.UTC()
+	}
+	it.Visibility = st.Visibility
+	if it.URI == "" {
+		it.Invalid = `the status has no "uri"`
+	}
+	return it
+}
+
+// jsonErr shortens a decoding error for a row's message.
+func jsonErr(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Sprintf("%s is a JSON %s", te.Field, te.Value)
+	}
+	return err.Error()
+}
+
+// readJSONArray streams a JSON array of bookmarks (our json export, newest
+// first), decoding one element at a time. A syntax error ends the reading,
+// since nothing after it can be trusted; an element of the wrong shape is a
+// problem and reading goes on.
+func readJSONArray(name string, br *bufio.Reader) (Result, error) {
+	c := &collector{name: name, res: Result{Format: "json"}}
+	dec := json.NewDecoder(br)
+	if _, err := dec.Token(); err != nil {
+		return Result{}, unknownShape(name, "broken JSON: "+err.Error())
+	}
+	i := 0
+	for dec.More() {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return Result{}, jsonSyntaxError(name, fmt.Sprintf("item %d", i+1), err)
+		}
+		i++
+		c.add(statusItem(raw, c.itemSource(i)))
+	}
+	if _, err := dec.Token(); err != nil {
+		return Result{}, jsonSyntaxError(name, "end of the array", err)
+	}
+	if len(c.res.Items) > 0 && c.validCount() == 0 {
+		return Result{}, unknownShape(name, "no element of this JSON array is a bookmark or a post URL")
+	}
+	c.newestFirst()
+	return c.res, nil
+}
+
+// jsonSyntaxError is the error for a JSON document broken at where.
+func jsonSyntaxError(name, where string, err error) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return &fedimarks.Error{Code: fedimarks.EInvalid, Message: fmt.Sprintf("%s: the JSON ends early, at %s (is the file cut short?)", name, where), Err: err}
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return &fedimarks.Error{Code: fedimarks.EInvalid, Message: fmt.Sprintf("%s: broken JSON at %s (byte %d): %v", name, where, se.Offset, err), Err: err}
+	}
+	return fmt.Errorf("read %s: %w", name, err)
+}
+
+// isJSONLines reports whether a file starting with "{" is JSON Lines (a
+// complete object on its first line that is not a collection) rather than
+// one JSON document such as bookmarks.json.
+func isJSONLines(head []byte) bool {
+	nl := bytes.IndexByte(head, '\n')
+	if nl < 0 {
+		return false
+	}
+	first := bytes.TrimSpace(head[:nl])
+	if !json.Valid(first) {
+		return false
+	}
+	var probe struct {
+		OrderedItems json.RawMessage `json:"orderedItems"`
+		Items        json.RawMessage `json:"items"`
+		Type         string          `json:"type"`
+	}
+	if json.Unmarshal(first, &probe) != nil {
+		return false
+	}
+	return probe.OrderedItems == nil && probe.Items == nil && !strings.HasSuffix(probe.Type, "Collection")
+}
+
+// readJSONLines reads our jsonl export (newest first): one object a line,
+// each read on its own, so a broken line is a problem and not the end.
+func readJSONLines(name string, br *bufio.Reader) (Result, error) {
+	c := &collector{name: name, res: Result{Format: "jsonl"}}
+	lr := &lineReader{r: br, max: maxJSONLine}
+	for {
+		line, long, err := lr.next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return Result{}, fmt.Errorf("read %s: %w", name, err)
+		}
+		src := c.lineSource(lr.n)
+		if long {
+			c.add(fedimarks.ImportItem{Source: src, Invalid: fmt.Sprintf("line longer than %d MiB", maxJSONLine>>20)})
+			continue
+		}
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 {
+			continue
+		}
+		if !json.Valid(line) {
+			c.add(fedimarks.ImportItem{Source: src, Invalid: "broken JSON"})
+			continue
+		}
+		c.add(statusItem(line, src))
+	}
+	if c.validCount() == 0 {
+		return Result{}, unknownShape(name, "no line of this JSON Lines file is a bookmark")
+	}
+	c.newestFirst()
+	return c.res, nil
+}
+
+// readActivityPub streams an ActivityStreams collection, as Mastodon's
+// account archive holds in bookmarks.json: {"type":"OrderedCollection",
+// "orderedItems":["https://...", ...]}, oldest post first. Items may also
+// be objects with an "id" (or "url"), and "items" is read like
+// "orderedItems".
+func readActivityPub(name string, br *bufio.Reader) (Result, error) {
+	c := &collector{name: name, res: Result{Format: "activitypub"}}
+	dec := json.NewDecoder(br)
+	if _, err := dec.Token(); err != nil { // the opening brace, checked by the caller
+		return Result{}, jsonSyntaxError(name, "the start", err)
+	}
+	found := false
+	i := 0
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return Result{}, jsonSyntaxError(name, "a key", err)
+		}
+		key, _ := tok.(string)
+		if (key != "orderedItems" && key != "items") || found {
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return Result{}, jsonSyntaxError(name, fmt.Sprintf("%q", key), err)
+			}
+			continue
+		}
+		found = true
+		tok, err = dec.Token()
+		if err != nil {
+			return Result{}, jsonSyntaxError(name, key, err)
+		}
+		if d, ok := tok.(json.Delim); !ok || d != '[' {
+			return Result{}, unknownShape(name, fmt.Sprintf("%q is not a list", key))
+		}
+		for dec.More() {
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
+				return Result{}, jsonSyntaxError(name, fmt.Sprintf("item %d", i+1), err)
+			}
+			i++
+			c.add(collectionItem(raw, c.itemSource(i)))
+		}
+		if _, err := dec.Token(); err != nil {
+			return Result{}, jsonSyntaxError(name, "the end of "+key, err)
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return Result{}, jsonSyntaxError(name, "the end", err)
+	}
+	if !found {
+		return Result{}, unknownShape(name, `this JSON object has no "orderedItems"`)
+	}
+	c.oldestFirst()
+	return c.res, nil
+}
+
+// collectionItem reads one element of a collection: a URI string, or an
+// object with an "id" (an ActivityPub object) or a "url".
+func collectionItem(raw json.RawMessage, src string) fedimarks.ImportItem {
+	it := fedimarks.ImportItem{Source: src}
+	raw = bytes.TrimSpace(raw)
+	switch {
+	case len(raw) > 0 && raw[0] == '"':
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			it.Invalid = "broken JSON string"
+		}
+		it.URI = strings.TrimSpace(s)
+	case len(raw) > 0 && raw[0] == '{':
+		var obj struct {
+			ID  any `json:"id"`
+			URL any `json:"url"`
+		}
+		if json.Unmarshal(raw, &obj) != nil {
+			it.Invalid = "broken JSON object"
+			return it
+		}
+		id, _ := obj.ID.(string)
+		u, _ := obj.URL.(string)
+		it.URI = strings.TrimSpace(id)
+		if it.URI == "" {
+			it.URI = strings.TrimSpace(u)
+		} else if isHTTPURL(u) && u != it.URI {
+			it.URL = u
+		}
+		if it.URI == "" {
+			it.Invalid = `an object with no "id"`
+		}
+	default:
+		it.Invalid = "neither a URI nor an object: " + quoteShort(string(raw))
+	}
+	return it
+}

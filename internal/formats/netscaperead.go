@@ -1,0 +1,92 @@
+package formats
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+
+	"github.com/fedimarks/fedimarks"
+)
+
+// looksNetscape reports whether an HTML file is a Netscape bookmark file
+// (the doctype browsers write, or its DT/A list).
+func looksNetscape(head []byte) bool {
+	h := bytes.ToUpper(head)
+	return bytes.Contains(h, []byte("NETSCAPE-BOOKMARK-FILE")) ||
+		(bytes.Contains(h, []byte("<DT>")) && bytes.Contains(h, []byte("<A ")))
+}
+
+// readNetscape reads every link (A HREF) of a Netscape bookmark file, as
+// our netscape writer and browsers write it. Our writer lists the newest
+// bookmark first, so the file is read as newest first; ADD_DATE, the post's
+// time in ours, becomes CreatedAt. Folders are flattened.
+func readNetscape(name string, br *bufio.Reader) (Result, error) {
+	c := &collector{name: name, res: Result{Format: "netscape"}}
+	z := html.NewTokenizer(br)
+	z.SetMaxBuf(maxURLLine * 4) // one token (tag or text run) at most
+	line := 1
+	for {
+		tt := z.Next()
+		start := line
+		line += bytes.Count(z.Raw(), []byte("\n"))
+		if tt == html.ErrorToken {
+			err := z.Err()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if errors.Is(err, html.ErrBufferExceeded) {
+				return Result{}, unknownShape(name, fmt.Sprintf("line %d: an HTML token longer than %d KiB", start, maxURLLine*4>>10))
+			}
+			return Result{}, fmt.Errorf("read %s: %w", name, err)
+		}
+		if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
+			continue
+		}
+		tn, hasAttr := z.TagName()
+		if atom.Lookup(tn) != atom.A || !hasAttr {
+			continue
+		}
+		it := fedimarks.ImportItem{Source: c.lineSource(start)}
+		hasHref := false
+		for {
+			k, v, more := z.TagAttr()
+			switch strings.ToLower(string(k)) {
+			case "href":
+				it.URI = strings.TrimSpace(string(v))
+				hasHref = true
+			case "add_date":
+				if sec, err := strconv.ParseInt(strings.TrimSpace(string(v)), 10, 64); err == nil && sec > 0 {
+					if sec > 1e11 { // some tools write milliseconds or microseconds
+						for sec > 1e11 {
+							sec /= 1000
+						}
+					}
+					it.CreatedAt = time.Unix(sec, 0).UTC()
+				}
+			}
+			if !more {
+				break
+			}
+		}
+		if !hasHref {
+			continue // an anchor, not a link
+		}
+		c.add(it)
+	}
+	if len(c.res.Items) == 0 {
+		return c.res, nil
+	}
+	if c.validCount() == 0 {
+		return Result{}, unknownShape(name, "no link in this bookmarks file is an http(s) URL")
+	}
+	c.newestFirst()
+	return c.res, nil
+}

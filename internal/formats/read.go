@@ -1,0 +1,268 @@
+package formats
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/fedimarks/fedimarks"
+)
+
+// Problem is something wrong with one row of an input file: Source names
+// the file and the row ("bookmarks.csv:12", "bookmarks.json:item 3"),
+// Message says what is wrong. A row with a Problem is still in the Result
+// (with Invalid set) unless the Problem says it was only a warning.
+type Problem struct {
+	Source  string
+	Message string
+}
+
+// String is "source: message".
+func (p Problem) String() string { return p.Source + ": " + p.Message }
+
+// Result is what a reader found in one input: the Format it recognised (the
+// name of the matching writer where there is one: "mastodon", "csv",
+// "activitypub", "json", "jsonl", "netscape"), the Items in file order
+// (Order gives their age: 0 is the oldest bookmark), and the Problems met
+// along the way, in file order.
+type Result struct {
+	Format   string
+	Items    []fedimarks.ImportItem
+	Problems []Problem
+}
+
+// maxLine bounds one line of a line-based file; a longer line is reported
+// as a problem and skipped. Post URLs are far shorter; JSON Lines rows (a
+// whole status each) may be long.
+const (
+	maxURLLine  = 64 << 10
+	maxJSONLine = 16 << 20
+)
+
+// peekSize is how much of an input is looked at to recognise its format.
+const peekSize = 1 << 20
+
+// acceptedFormats ends every "unknown shape" error.
+const acceptedFormats = `expected Mastodon's bookmarks.csv or bookmarks_failures.csv (one post URL a line), ` +
+	`a CSV file with a "Bookmark URL" column, Mastodon's bookmarks.json or account archive (.zip, .tar.gz), ` +
+	`a fedimarks json or jsonl export, or a Netscape bookmarks file`
+
+// unknownShape is the error for an input of no format we read.
+func unknownShape(name, why string) error {
+	return &fedimarks.Error{
+		Code:    fedimarks.EInvalid,
+		Message: fmt.Sprintf("%s: %s", name, why),
+		Hint:    acceptedFormats,
+	}
+}
+
+// Read recognises the format of r by its content and reads every row. name
+// is used in Sources and messages. Line-based formats are streamed (memory
+// grows with the rows kept, not with the file). Gzip and tar.gz archives
+// are read as streams; a zip archive must be read whole and is accepted here
+// up to maxArchiveEntry in size (ReadFile has no such limit). An empty input
+// or one of no known shape is an error of code fedimarks.EInvalid; a bad
+// row is not an error but a Problem.
+func Read(name string, r io.Reader) (Result, error) {
+	return read(name, r, 0)
+}
+
+// read is Read with the archive nesting depth, so that an archive inside an
+// archive is not opened.
+func read(name string, r io.Reader, depth int) (Result, error) {
+	br := bufio.NewReaderSize(r, peekSize)
+	head, err := br.Peek(512)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return Result{}, fmt.Errorf("read %s: %w", name, err)
+	}
+	if depth == 0 {
+		switch archiveKind(head) {
+		case kindZip:
+			return readZipStream(name, br)
+		case kindGzip:
+			return readGzip(name, br)
+		case kindTar:
+			return readTar(name, br)
+		}
+	}
+	if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
+		br.Discard(3)
+	}
+	head, err = br.Peek(peekSize)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return Result{}, fmt.Errorf("read %s: %w", name, err)
+	}
+	trimmed := bytes.TrimLeft(head, " \t\r\n")
+	if len(trimmed) == 0 {
+		if len(head) == 0 {
+			return Result{}, &fedimarks.Error{Code: fedimarks.EInvalid, Message: name + ": the file is empty", Hint: acceptedFormats}
+		}
+		if len(head) < peekSize {
+			return Result{}, &fedimarks.Error{Code: fedimarks.EInvalid, Message: name + ": the file holds only blank lines", Hint: acceptedFormats}
+		}
+	}
+	if looksBinary(head) {
+		return Result{}, unknownShape(name, "this is not a text file")
+	}
+	switch {
+	case len(trimmed) > 0 && trimmed[0] == '[':
+		return readJSONArray(name, br)
+	case len(trimmed) > 0 && trimmed[0] == '{':
+		if isJSONLines(trimmed) {
+			return readJSONLines(name, br)
+		}
+		return readActivityPub(name, br)
+	case len(trimmed) > 0 && trimmed[0] == '<':
+		if !looksNetscape(head) {
+			return Result{}, unknownShape(name, "this HTML file is not a Netscape bookmarks file")
+		}
+		return readNetscape(name, br)
+	}
+	return readCSV(name, br)
+}
+
+// looksBinary reports whether the start of a file cannot be text: a NUL
+// byte, or bytes that are not UTF-8 (a cut at the end of the peek is fine).
+func looksBinary(head []byte) bool {
+	if bytes.IndexByte(head, 0) >= 0 {
+		return true
+	}
+	if len(head) > utf8.UTFMax {
+		head = head[:len(head)-utf8.UTFMax]
+	}
+	return !utf8.Valid(head)
+}
+
+// checkURL returns why s cannot be a post address, or "" if it is an
+// absolute http(s) URL.
+func checkURL(s string) string {
+	if s == "" {
+		return "no post URL"
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" ||
+		strings.ContainsAny(s, " \t\r\n") {
+		return quoteShort(s) + " is not an http(s) URL"
+	}
+	return ""
+}
+
+// quoteShort quotes s for a message, cut to a readable length.
+func quoteShort(s string) string {
+	const max = 100
+	if utf8.RuneCountInString(s) > max {
+		s = string([]rune(s)[:max]) + "…"
+	}
+	return strconv.Quote(s)
+}
+
+// collector gathers items and problems as a reader goes.
+type collector struct {
+	name string
+	res  Result
+}
+
+// add validates it, records a problem if it is not a post URL, and keeps it.
+func (c *collector) add(it fedimarks.ImportItem) {
+	if it.Invalid == "" {
+		it.Invalid = checkURL(it.URI)
+	}
+	if it.Invalid != "" {
+		c.problem(it.Source, it.Invalid)
+	}
+	c.res.Items = append(c.res.Items, it)
+}
+
+func (c *collector) problem(source, msg string) {
+	c.res.Problems = append(c.res.Problems, Problem{Source: source, Message: msg})
+}
+
+// lineSource is "name:12".
+func (c *collector) lineSource(line int) string {
+	return c.name + ":" + strconv.Itoa(line)
+}
+
+// itemSource is "name:item 12" (1-based), for rows of JSON documents.
+func (c *collector) itemSource(i int) string {
+	return c.name + ":item " + strconv.Itoa(i)
+}
+
+// newestFirst sets Order for a file that lists its newest bookmark first.
+func (c *collector) newestFirst() {
+	n := len(c.res.Items)
+	for i := range c.res.Items {
+		c.res.Items[i].Order = n - 1 - i
+	}
+}
+
+// oldestFirst sets Order for a file that lists its oldest bookmark first.
+func (c *collector) oldestFirst() {
+	for i := range c.res.Items {
+		c.res.Items[i].Order = i
+	}
+}
+
+// validCount is the number of items that are post URLs.
+func (c *collector) validCount() int {
+	n := 0
+	for _, it := range c.res.Items {
+		if it.Invalid == "" {
+			n++
+		}
+	}
+	return n
+}
+
+// lineReader reads physical lines of any length, counting them; a line
+// longer than max is returned cut, with long set, so one bad line cannot
+// exhaust memory or stop the rest.
+type lineReader struct {
+	r    *bufio.Reader
+	max  int
+	n    int // number of the line last returned, 1-based
+	buf  []byte
+	done bool
+}
+
+// next returns the next line without its line end ("\n" or "\r\n") and
+// io.EOF after the last one. A last line without a line end counts.
+func (l *lineReader) next() (line []byte, long bool, err error) {
+	if l.done {
+		return nil, false, io.EOF
+	}
+	l.buf = l.buf[:0]
+	read := false
+	for {
+		chunk, err := l.r.ReadSlice('\n')
+		if len(chunk) > 0 {
+			read = true
+		}
+		if len(l.buf)+len(chunk) <= l.max+2 { // room for the line end
+			l.buf = append(l.buf, chunk...)
+		} else {
+			long = true
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if errors.Is(err, io.EOF) {
+			l.done = true
+			if !read {
+				return nil, false, io.EOF
+			}
+		} else if err != nil {
+			return nil, false, err
+		}
+		break
+	}
+	l.n++
+	line = bytes.TrimSuffix(l.buf, []byte("\n"))
+	line = bytes.TrimSuffix(line, []byte("\r"))
+	return line, long, nil
+}
