@@ -1,0 +1,279 @@
+package fedimarks
+
+import (
+	"strings"
+	"time"
+	"unicode"
+)
+
+// Query is a search over one account's archived bookmarks. The zero value
+// (with an Account) matches every active bookmark, newest bookmark first;
+// with Text, results are ranked by relevance instead.
+type Query struct {
+	// Text is free text: words and "quoted phrases", all of which must
+	// appear in a post's text, content warning, author name or handle, or
+	// link targets. A word ending in * matches as a prefix. Matching
+	// ignores case and diacritics.
+	Text string
+	// Account is whose bookmarks are searched. Required.
+	Account Handle
+	// From keeps posts by one author: "user@host", or "user" for that user
+	// name on any host. Case is ignored.
+	From string
+	// HasMedia keeps posts with at least one attachment.
+	HasMedia bool
+	// Before, if set, keeps posts written before it; After, if set, posts
+	// written at or after it.
+	Before, After time.Time
+	// Lang keeps posts in one language (ISO 639, "en"); "en" also matches
+	// regional tags such as "en-GB".
+	Lang string
+	// IncludeRemoved also searches bookmarks that a full backup found gone.
+	IncludeRemoved bool
+	// Limit and Offset page the results; Limit 0 means no limit.
+	Limit, Offset int
+}
+
+// ParseQuery reads a search as a person types it: free text and "quoted
+// phrases" plus the filters from:user@host (or from:user), has:media,
+// before:YYYY-MM-DD, after:YYYY-MM-DD and lang:xx. Dates are whole days in
+// UTC: before:2024-01-31 keeps posts written before that day began,
+// after:2024-01-31 those written after it ended; a full RFC 3339 time is
+// taken as given. Other word:value tokens (such as URLs' https:) are plain
+// text. A bad date, an empty filter or an unknown has: value is an EInvalid
+// error saying which. Account, Limit and Offset are left zero for the
+// caller to fill.
+func ParseQuery(s string) (Query, error) {
+	var (
+		q    Query
+		text []string
+	)
+	for _, tok := range splitQuery(s) {
+		if tok.quoted {
+			text = append(text, quote(tok.text))
+			continue
+		}
+		key, val, ok := strings.Cut(tok.text, ":")
+		if !ok {
+			text = append(text, tok.text)
+			continue
+		}
+		switch strings.ToLower(key) {
+		case "from":
+			v := strings.TrimPrefix(val, "@")
+			if v == "" || strings.ContainsAny(v, " /") || strings.Count(v, "@") > 1 || strings.HasSuffix(v, "@") {
+				return Query{}, Errorf(EInvalid, "from: needs an author as user@host or user, not %q", val)
+			}
+			q.From = strings.ToLower(v)
+		case "has":
+			if !strings.EqualFold(val, "media") {
+				return Query{}, Errorf(EInvalid, "has: knows only has:media, not has:%s", val)
+			}
+			q.HasMedia = true
+		case "before", "after":
+			t, err := parseQueryDate(val, key == "after")
+			if err != nil {
+				return Query{}, &Error{Code: EInvalid, Message: key + ": " + err.Error(),
+					Hint: "write dates as YYYY-MM-DD, e.g. " + key + ":2024-01-31"}
+			}
+			if key == "before" {
+				q.Before = t
+			} else {
+				q.After = t
+			}
+		case "lang":
+			if !validLang(val) {
+				return Query{}, Errorf(EInvalid, "lang: needs a language code such as en or pt-BR, not %q", val)
+			}
+			q.Lang = strings.ToLower(val)
+		default:
+			text = append(text, tok.text)
+		}
+	}
+	q.Text = strings.Join(text, " ")
+	return q, nil
+}
+
+// parseQueryDate reads a day (YYYY-MM-DD, UTC) or an RFC 3339 time. For
+// after: a day means "once the day is over".
+func parseQueryDate(s string, after bool) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, errorString("needs a date")
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		if after {
+			t = t.AddDate(0, 0, 1)
+		}
+		return t, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC(), nil
+	}
+	return time.Time{}, errorString("\"" + s + "\" is not a date")
+}
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }
+
+func validLang(s string) bool {
+	if s == "" || len(s) > 35 {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '-' || r == '_' || r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r))) {
+			return false
+		}
+	}
+	return true
+}
+
+// Terms returns the words and phrases of q.Text that can match something,
+// without quotes: a phrase is one element with its spaces. Terms made only
+// of punctuation are dropped, since they could match nothing.
+func (q Query) Terms() []string {
+	var out []string
+	for _, tok := range splitQuery(q.Text) {
+		if strings.IndexFunc(tok.text, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }) < 0 {
+			continue
+		}
+		out = append(out, tok.text)
+	}
+	return out
+}
+
+// String returns q's text and filters in the syntax ParseQuery reads, so
+// that ParseQuery(q.String()) gives back q's Text and filters.
+func (q Query) String() string {
+	var parts []string
+	if q.Text != "" {
+		parts = append(parts, q.Text)
+	}
+	if q.From != "" {
+		parts = append(parts, "from:"+q.From)
+	}
+	if q.HasMedia {
+		parts = append(parts, "has:media")
+	}
+	if !q.Before.IsZero() {
+		parts = append(parts, "before:"+formatQueryDate(q.Before, false))
+	}
+	if !q.After.IsZero() {
+		parts = append(parts, "after:"+formatQueryDate(q.After, true))
+	}
+	if q.Lang != "" {
+		parts = append(parts, "lang:"+q.Lang)
+	}
+	return strings.Join(parts, " ")
+}
+
+func formatQueryDate(t time.Time, after bool) string {
+	t = t.UTC()
+	if t.Equal(t.Truncate(24 * time.Hour)) {
+		if after {
+			t = t.AddDate(0, 0, -1)
+		}
+		return t.Format(time.DateOnly)
+	}
+	return t.Format(time.RFC3339Nano)
+}
+
+type queryToken struct {
+	text   string
+	quoted bool
+}
+
+// splitQuery splits s at spaces outside double quotes. A quote left open
+// runs to the end; quotes inside a word (from:"x") are kept as text.
+func splitQuery(s string) []queryToken {
+	var (
+		out []queryToken
+		cur strings.Builder
+	)
+	flush := func() {
+		if cur.Len() > 0 {
+			out = append(out, queryToken{text: cur.String()})
+			cur.Reset()
+		}
+	}
+	for i := 0; i < len(s); {
+		r := rune(s[i])
+		switch {
+		case r == '"' && cur.Len() == 0:
+			end := strings.IndexByte(s[i+1:], '"')
+			var phrase string
+			if end < 0 {
+				phrase, i = s[i+1:], len(s)
+			} else {
+				phrase, i = s[i+1:i+1+end], i+end+2
+			}
+			if p := strings.Join(strings.Fields(phrase), " "); p != "" {
+				out = append(out, queryToken{text: p, quoted: true})
+			}
+		case r < unicode.MaxASCII && unicode.IsSpace(r):
+			flush()
+			i++
+		default:
+			cur.WriteByte(s[i])
+			i++
+		}
+	}
+	flush()
+	return out
+}
+
+// quote writes a phrase back in query syntax.
+func quote(p string) string { return `"` + p + `"` }
+
+// Hit is one search result: the bookmark and a short extract of the post
+// around the matched words.
+type Hit struct {
+	Bookmark Bookmark
+	// Snippet is plain text (never HTML) around the best match, with each
+	// matched word between HighlightStart and HighlightEnd; without query
+	// text it is the start of the post. Use Fragments to render it.
+	Snippet string
+	// Rank is the relevance score, lower is better (SQLite's bm25); 0
+	// when the query had no text.
+	Rank float64
+}
+
+// HighlightStart and HighlightEnd mark matched words in Hit.Snippet. They
+// are control characters that never occur in indexed text.
+const (
+	HighlightStart = "\x02"
+	HighlightEnd   = "\x03"
+)
+
+// Fragment is a piece of a snippet: matched words or the text between.
+type Fragment struct {
+	Text  string
+	Match bool
+}
+
+// Fragments splits a snippet at its highlight marks, in order, dropping
+// empty pieces.
+func Fragments(snippet string) []Fragment {
+	var out []Fragment
+	match := false
+	for snippet != "" {
+		mark := HighlightStart
+		if match {
+			mark = HighlightEnd
+		}
+		part, rest, found := strings.Cut(snippet, mark)
+		if part != "" {
+			out = append(out, Fragment{Text: part, Match: match})
+		}
+		if !found {
+			break
+		}
+		snippet, match = rest, !match
+	}
+	return out
+}
+
+// PlainSnippet returns the snippet without highlight marks.
+func (h Hit) PlainSnippet() string {
+	return strings.NewReplacer(HighlightStart, "", HighlightEnd, "").Replace(h.Snippet)
+}
