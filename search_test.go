@@ -38,7 +38,7 @@ func TestParseQuery(t *testing.T) {
 			terms: []string{"https://example.com/x", "foo:bar"}},
 		{in: `"from:alice" - ...`, want: Query{Text: `"from:alice" - ...`}, terms: []string{"from:alice"}},
 		{in: "go* lang:de from:a@b has:media before:2020-01-01 after:2019-01-01",
-			want: Query{Text: "go*", Lang: "de", From: "a@b", HasMedia: true, Before: day("2020-01-01"), After: day("2019-01-02")},
+			want:  Query{Text: "go*", Lang: "de", From: "a@b", HasMedia: true, Before: day("2020-01-01"), After: day("2019-01-02")},
 			terms: []string{"go*"}},
 	}
 	for _, tt := range tests {
