@@ -1,0 +1,139 @@
+package transfer
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/fedimarks/fedimarks"
+)
+
+// BigImport is the number of rows to write above which an import into
+// Mastodon 3.3 or newer suggests the server's own importer first.
+const BigImport = 1000
+
+// pageSize is how many bookmarks one listing request returns (Mastodon's
+// maximum, which the client asks for).
+const pageSize = 40
+
+// Estimate says what a run will do, before doing it.
+type Estimate struct {
+	// Rows is every row of the job.
+	Rows int
+	// Done is how many rows an earlier run finished (not retried now).
+	Done int
+	// Already is how many pending rows the destination has bookmarked
+	// (known only once its bookmarks were read: dry runs).
+	Already   int
+	Duplicate int
+	Invalid   int
+	// Local rows are on the destination's own server: one request each.
+	Local int
+	// Remote rows need a search and a bookmark: two requests each.
+	Remote int
+	// Requests is the number of API requests still needed, the reading
+	// of the destination's bookmarks included.
+	Requests int
+	// Duration is how long Requests take at the destination's rate limit.
+	Duration  time.Duration
+	RateLimit RateLimit
+}
+
+// ToWrite is the number of rows that still need a request.
+func (e Estimate) ToWrite() int { return e.Local + e.Remote }
+
+func (r *run) estimate(todo []int) Estimate {
+	e := Estimate{Rows: len(r.rows), RateLimit: r.req.RateLimit.orDefault()}
+	pending := map[int]bool{}
+	for _, i := range todo {
+		pending[i] = true
+	}
+	for i, it := range r.rows {
+		switch {
+		case it.Outcome == fedimarks.Duplicate:
+			e.Duplicate++
+		case it.Outcome == fedimarks.Invalid:
+			e.Invalid++
+		case !pending[i]:
+			e.Done++
+		case r.existing != nil && r.found(it):
+			e.Already++
+		case !r.needsResolve(it):
+			e.Local++
+		default:
+			e.Remote++
+		}
+	}
+	if e.ToWrite() > 0 || r.existing == nil {
+		pages := (r.existingCount + pageSize - 1) / pageSize
+		if r.existing == nil {
+			pages = 1 // unknown yet: at least one
+		}
+		e.Requests = pages + e.Local + 2*e.Remote
+	}
+	e.Duration = e.RateLimit.duration(e.Requests)
+	return e
+}
+
+func (r *run) found(it Item) bool {
+	_, ok := r.existing.find(it.URI, it.URL)
+	return ok
+}
+
+func (r *run) printEstimate(e Estimate) {
+	fmt.Fprintf(r.log, "dry run: import into %s, nothing resolved or written\n", r.req.Destination)
+	fmt.Fprintf(r.log, "  rows                  %d\n", e.Rows)
+	if e.Done > 0 {
+		fmt.Fprintf(r.log, "  done by earlier runs  %d\n", e.Done)
+	}
+	fmt.Fprintf(r.log, "  already bookmarked    %d\n", e.Already)
+	fmt.Fprintf(r.log, "  duplicate             %d\n", e.Duplicate)
+	fmt.Fprintf(r.log, "  invalid               %d\n", e.Invalid)
+	fmt.Fprintf(r.log, "  on %s (bookmarked by id)  %d\n", r.destHost, e.Local)
+	fmt.Fprintf(r.log, "  elsewhere (search + bookmark)  %d\n", e.Remote)
+	fmt.Fprintf(r.log, "would take %d requests: about %s at %d requests per %s\n",
+		e.Requests, humanDuration(e.Duration), e.RateLimit.Requests, humanDuration(e.RateLimit.Window))
+}
+
+// IsBigImport reports whether an import of est into a server running
+// software (as internal/mastodon names it) at Mastodon version v should
+// first offer the server's own importer: more than BigImport rows to write
+// into Mastodon 3.3 or newer (the first with bookmark imports).
+func IsBigImport(est Estimate, software string, v [3]int) bool {
+	if est.ToWrite() <= BigImport || software != "mastodon" {
+		return false
+	}
+	return v[0] > 3 || (v[0] == 3 && v[1] >= 3)
+}
+
+// Advice is the message shown before a big import: how long the rate limit
+// makes it take, and the faster path through the server's own importer.
+// server is the destination's base URL.
+func Advice(est Estimate, server string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d bookmarks to write: about %s at the destination's limit of %d requests per %s.\n",
+		est.ToWrite(), humanDuration(est.Duration), est.RateLimit.orDefault().Requests, humanDuration(est.RateLimit.orDefault().Window))
+	fmt.Fprintf(&b, "Faster: upload the file in the server's own importer (Preferences > Import and export > Import,\n")
+	fmt.Fprintf(&b, "type Bookmarks) at %s/settings/imports, wait for it to finish, then run\n", strings.TrimSuffix(server, "/"))
+	fmt.Fprintf(&b, "`fedimarks verify` to list what is missing and import only that.\n")
+	return b.String()
+}
+
+// humanDuration prints d rounded for a person: "45s", "12m", "2h05m".
+func humanDuration(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Round(time.Second)/time.Second))
+	case d < time.Hour:
+		m := int(d.Round(time.Second) / time.Minute)
+		s := int(d.Round(time.Second)/time.Second) % 60
+		if s == 0 {
+			return fmt.Sprintf("%dm", m)
+		}
+		return fmt.Sprintf("%dm%02ds", m, s)
+	default:
+		h := int(d / time.Hour)
+		m := int(d.Round(time.Minute)/time.Minute) % 60
+		return fmt.Sprintf("%dh%02dm", h, m)
+	}
+}

@@ -1,0 +1,402 @@
+package transfer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/fedimarks/fedimarks"
+)
+
+// memJournal is an in-memory Journal with the semantics of
+// internal/sqlite's import jobs, for unit tests of the engine.
+type memJournal struct {
+	mu     sync.Mutex
+	jobs   []*Job
+	items  map[int64][]*Item
+	nextID int64
+}
+
+func newMemJournal() *memJournal { return &memJournal{items: map[int64][]*Item{}} }
+
+func (m *memJournal) FindJob(ctx context.Context, key string) (*Job, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, j := range m.jobs {
+		if j.Key == key {
+			c := *j
+			return &c, nil
+		}
+	}
+	return nil, nil
+}
+
+func (m *memJournal) CreateJob(ctx context.Context, job Job, items []Item) (*Job, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.nextID++
+	job.ID = m.nextID
+	m.jobs = append(m.jobs, &job)
+	for i, it := range items {
+		m.nextID++
+		it.ID, it.Seq = m.nextID, i
+		if it.Outcome == "" {
+			it.Outcome = fedimarks.Pending
+		}
+		c := it
+		m.items[job.ID] = append(m.items[job.ID], &c)
+	}
+	c := job
+	return &c, nil
+}
+
+func (m *memJournal) AddJobItems(ctx context.Context, jobID int64, items []Item) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	have := map[string]bool{}
+	for _, it := range m.items[jobID] {
+		have[it.URI] = true
+	}
+	n := 0
+	for _, it := range items {
+		if have[it.URI] {
+			continue
+		}
+		have[it.URI] = true
+		m.nextID++
+		it.ID, it.Seq = m.nextID, len(m.items[jobID])
+		c := it
+		m.items[jobID] = append(m.items[jobID], &c)
+		n++
+	}
+	return n, nil
+}
+
+func (m *memJournal) JobItems(ctx context.Context, jobID int64, outcomes ...fedimarks.Outcome) ([]Item, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []Item
+	for _, it := range m.items[jobID] {
+		if len(outcomes) == 0 || contains(outcomes, it.Outcome) {
+			out = append(out, *it)
+		}
+	}
+	return out, nil
+}
+
+func contains(os []fedimarks.Outcome, o fedimarks.Outcome) bool {
+	for _, x := range os {
+		if x == o {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *memJournal) ResetOutcomes(ctx context.Context, jobID int64, outcomes ...fedimarks.Outcome) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, it := range m.items[jobID] {
+		if contains(outcomes, it.Outcome) {
+			it.Outcome, it.Detail = fedimarks.Pending, ""
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (m *memJournal) find(id int64) *Item {
+	for _, its := range m.items {
+		for _, it := range its {
+			if it.ID == id {
+				return it
+			}
+		}
+	}
+	return nil
+}
+
+func (m *memJournal) MarkInFlight(ctx context.Context, itemID int64, destID string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	it := m.find(itemID)
+	if it == nil {
+		return errors.New("no such item")
+	}
+	it.InFlight, it.DestID = true, destID
+	it.Attempts++
+	return nil
+}
+
+func (m *memJournal) SetOutcome(ctx context.Context, itemID int64, o fedimarks.Outcome, detail, destID string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	it := m.find(itemID)
+	if it == nil {
+		return errors.New("no such item")
+	}
+	it.Outcome, it.Detail, it.DestID, it.InFlight = o, detail, destID, false
+	return nil
+}
+
+func (m *memJournal) jobCount() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.jobs)
+}
+
+// apiErr imitates internal/mastodon's *APIError.
+type apiErr struct {
+	status int
+	msg    string
+}
+
+func (e *apiErr) Error() string     { return fmt.Sprintf("%d %s", e.status, e.msg) }
+func (e *apiErr) HTTPStatus() int   { return e.status }
+func (e *apiErr) Unreachable() bool { return e.status == 502 || e.status == 503 || e.status == 504 }
+
+// netErr imitates a connection failure after the client's retries.
+type netErr struct{}
+
+func (netErr) Error() string     { return "dial tcp: connection refused" }
+func (netErr) Unreachable() bool { return true }
+
+// post is a post the fake destination can find.
+type post struct {
+	uri, url   string
+	localID    string // id on the destination
+	visibility string
+	deleted    bool
+	hidden     bool // exists but not visible to the account (resolve empty, bookmark 404)
+}
+
+// fakeDest is a destination account: Writer and Lister, counting requests.
+type fakeDest struct {
+	mu         sync.Mutex
+	host       string
+	posts      map[string]*post // by uri and by url
+	byID       map[string]*post
+	bookmarks  []string // local ids in bookmark order (oldest first)
+	bookmarked map[string]bool
+	resolves   int
+	posts404   int
+	writes     map[string]int // bookmark requests per id
+	lists      int
+	down       map[string]bool // post domains whose resolve answers 503
+	destDown   bool
+	snac       bool
+	failAuth   bool
+	jitter     bool
+	// before is called at the start of every request (job checks, kills).
+	before func(kind, arg string) error
+}
+
+func newFakeDest(host string) *fakeDest {
+	return &fakeDest{host: host, posts: map[string]*post{}, byID: map[string]*post{}, bookmarked: map[string]bool{},
+		writes: map[string]int{}, down: map[string]bool{}}
+}
+
+// add makes a post known; remote posts get a local id on first resolve in
+// real servers, here at once.
+func (d *fakeDest) add(p *post) *post {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if p.localID == "" {
+		p.localID = fmt.Sprintf("%d", 1000+len(d.byID))
+	}
+	d.posts[p.uri] = p
+	if p.url != "" {
+		d.posts[p.url] = p
+	}
+	d.byID[p.localID] = p
+	return p
+}
+
+func (d *fakeDest) status(p *post) fedimarks.Status {
+	raw, _ := json.Marshal(map[string]any{"id": p.localID, "uri": p.uri, "url": p.url, "visibility": p.visibility, "bookmarked": d.bookmarked[p.localID]})
+	s, err := fedimarks.ParseStatus(raw)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+func (d *fakeDest) hook(kind, arg string) error {
+	d.mu.Lock()
+	f := d.before
+	d.mu.Unlock()
+	if f != nil {
+		return f(kind, arg)
+	}
+	return nil
+}
+
+func (d *fakeDest) Resolve(ctx context.Context, uri string) (*fedimarks.Status, error) {
+	if err := d.hook("resolve", uri); err != nil {
+		return nil, err
+	}
+	if d.jitter {
+		time.Sleep(time.Duration(len(uri)%7) * 100 * time.Microsecond)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.resolves++
+	if d.destDown {
+		return nil, netErr{}
+	}
+	if d.failAuth {
+		return nil, &apiErr{401, "The access token is invalid"}
+	}
+	u, _ := url.Parse(uri)
+	if u != nil && d.down[u.Host] {
+		return nil, &apiErr{503, "Remote data could not be fetched"}
+	}
+	p := d.posts[uri]
+	if p == nil || p.deleted || p.hidden {
+		return nil, nil
+	}
+	s := d.status(p)
+	return &s, nil
+}
+
+func (d *fakeDest) Bookmark(ctx context.Context, id string) (fedimarks.Status, error) {
+	if err := d.hook("bookmark", id); err != nil {
+		return fedimarks.Status{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return fedimarks.Status{}, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.writes[id]++
+	if d.destDown {
+		return fedimarks.Status{}, netErr{}
+	}
+	if d.failAuth {
+		return fedimarks.Status{}, &apiErr{401, "The access token is invalid"}
+	}
+	p := d.byID[id]
+	if p == nil || p.deleted || p.hidden {
+		d.posts404++
+		return fedimarks.Status{}, &apiErr{404, "Record not found"}
+	}
+	if d.bookmarked[id] {
+		if d.snac {
+			return fedimarks.Status{}, &apiErr{422, "already bookmarked"}
+		}
+		return d.status(p), nil
+	}
+	d.bookmarked[id] = true
+	d.bookmarks = append(d.bookmarks, id)
+	return d.status(p), nil
+}
+
+func (d *fakeDest) EachBookmark(ctx context.Context, fn func([]fedimarks.Status) error) error {
+	if err := d.hook("list", ""); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	d.lists++
+	if d.destDown {
+		d.mu.Unlock()
+		return netErr{}
+	}
+	var all []fedimarks.Status
+	for i := len(d.bookmarks) - 1; i >= 0; i-- {
+		if p := d.byID[d.bookmarks[i]]; p != nil && !p.deleted {
+			all = append(all, d.status(p))
+		}
+	}
+	d.mu.Unlock()
+	for len(all) > 0 {
+		n := min(40, len(all))
+		if err := fn(all[:n]); err != nil {
+			return err
+		}
+		all = all[n:]
+	}
+	return nil
+}
+
+// bookmarkedURIs returns the destination's bookmarks oldest first.
+func (d *fakeDest) bookmarkedURIs() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []string
+	for _, id := range d.bookmarks {
+		out = append(out, d.byID[id].uri)
+	}
+	return out
+}
+
+func (d *fakeDest) totalWrites() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := 0
+	for _, c := range d.writes {
+		n += c
+	}
+	return n
+}
+
+func (d *fakeDest) counts() (resolves, writes, lists int) {
+	w := d.totalWrites()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.resolves, w, d.lists
+}
+
+// fakeProgress records progress calls.
+type fakeProgress struct {
+	mu    sync.Mutex
+	total int64
+	done  int64
+	notes []string
+}
+
+func (p *fakeProgress) Add(n int64)      { p.mu.Lock(); p.done += n; p.mu.Unlock() }
+func (p *fakeProgress) SetTotal(n int64) { p.mu.Lock(); p.total = n; p.mu.Unlock() }
+func (p *fakeProgress) Note(f string, a ...any) {
+	p.mu.Lock()
+	p.notes = append(p.notes, fmt.Sprintf(f, a...))
+	p.mu.Unlock()
+}
+
+// fakeClock is a settable clock.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *fakeClock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
+
+// itemsOf builds import rows in write order from URIs.
+func itemsOf(uris ...string) []fedimarks.ImportItem {
+	out := make([]fedimarks.ImportItem, len(uris))
+	for i, u := range uris {
+		out[i] = fedimarks.ImportItem{URI: u, Source: fmt.Sprintf("test.csv:%d", len(uris)-i), Order: i}
+	}
+	return out
+}
+
+func outcomesByURI(items []Item) map[string]fedimarks.Outcome {
+	m := map[string]fedimarks.Outcome{}
+	for _, it := range items {
+		if _, ok := m[it.Link()]; !ok || it.Outcome != fedimarks.Duplicate {
+			m[it.Link()] = it.Outcome
+		}
+	}
+	return m
+}

@@ -1,0 +1,152 @@
+package transfer
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/fedimarks/fedimarks"
+)
+
+// Merge joins the rows of several input files into one list in write
+// order: the files in the order given, and within each file by Order (0,
+// the oldest bookmark, first). Give the older file first when files
+// overlap in time; duplicates across files collapse to the first copy.
+func Merge(files ...[]fedimarks.ImportItem) []fedimarks.ImportItem {
+	var out []fedimarks.ImportItem
+	for _, f := range files {
+		part := append([]fedimarks.ImportItem(nil), f...)
+		sort.SliceStable(part, func(i, j int) bool { return part[i].Order < part[j].Order })
+		out = append(out, part...)
+	}
+	return out
+}
+
+// Key returns the job key of an import: a hash of the destination and the
+// rows' content in write order. The same command over the same files finds
+// the same job, which is how a rerun resumes.
+func Key(dest fedimarks.Handle, items []fedimarks.ImportItem) string {
+	h := sha256.New()
+	h.Write([]byte("fedimarks import v1\n" + string(dest) + "\n"))
+	for _, it := range items {
+		h.Write([]byte(it.URI + "\t" + it.URL + "\t" + it.Invalid + "\n"))
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+// matchKey normalises a URI or URL for matching: scheme and host
+// lower-cased, fragment dropped, a trailing slash trimmed.
+func matchKey(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return ""
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return s
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	u.Host = strings.ToLower(u.Host)
+	u.Fragment = ""
+	u.RawFragment = ""
+	out := u.String()
+	if len(out) > 1 {
+		out = strings.TrimSuffix(out, "/")
+	}
+	return out
+}
+
+// keySet is a set of posts matched by URI or URL; the value names the
+// row that added the post (its Source), for messages.
+type keySet map[string]string
+
+func (k keySet) add(src string, addrs ...string) {
+	for _, a := range addrs {
+		if m := matchKey(a); m != "" {
+			if _, ok := k[m]; !ok {
+				k[m] = src
+			}
+		}
+	}
+}
+
+func (k keySet) find(addrs ...string) (string, bool) {
+	for _, a := range addrs {
+		if m := matchKey(a); m != "" {
+			if src, ok := k[m]; ok {
+				return src, true
+			}
+		}
+	}
+	return "", false
+}
+
+// addStatus adds a status's URI and URL, and those of the post it boosts.
+func (k keySet) addStatus(s fedimarks.Status) {
+	k.add("", s.URI, s.URL)
+	if s.Reblog != nil {
+		k.add("", s.Reblog.URI, s.Reblog.URL)
+	}
+}
+
+// planItems turns input rows into job rows in write order. seen holds the
+// posts of rows already in the job: a new row matching one of them, or an
+// earlier new row, is a duplicate. Invalid rows and duplicates get their
+// final outcome here; the rest are pending.
+func planItems(items []fedimarks.ImportItem, seen keySet) []Item {
+	out := make([]Item, 0, len(items))
+	for _, in := range items {
+		it := Item{
+			URI: strings.TrimSpace(in.URI), URL: strings.TrimSpace(in.URL), AuthorURL: in.AuthorURL,
+			Source: in.Source, Visibility: in.Visibility, CreatedAt: in.CreatedAt, Outcome: fedimarks.Pending,
+		}
+		switch {
+		case in.Invalid != "":
+			it.Outcome, it.Detail = fedimarks.Invalid, in.Invalid
+		case fedimarks.HostOf(it.URI) == "" && fedimarks.HostOf(it.URL) == "":
+			it.Outcome, it.Detail = fedimarks.Invalid, "not an http(s) URL"
+		default:
+			if src, ok := seen.find(it.URI, it.URL); ok {
+				it.Outcome = fedimarks.Duplicate
+				it.Detail = "same post as an earlier row"
+				if src != "" {
+					it.Detail = "same post as " + src
+				}
+			} else {
+				seen.add(it.Source, it.URI, it.URL)
+			}
+		}
+		out = append(out, it)
+	}
+	return out
+}
+
+// localPath matches the paths of a post that carry its local id:
+// Mastodon's /users/NAME/statuses/ID and /@NAME/ID, newer Mastodon's
+// /ap/users/AID/statuses/ID, GoToSocial's /users/NAME/statuses/ULID and
+// /@NAME/statuses/ULID.
+var localPath = regexp.MustCompile(`^/(?:users/[^/]+/statuses|ap/users/[^/]+/statuses|@[^/]+/statuses|@[^/]+)/([0-9A-Za-z]+)/?$`)
+
+// localID returns the destination's own id of a post when the row's URI or
+// URL is on the destination's host and carries the id.
+func localID(it Item, destHost string) string {
+	if destHost == "" {
+		return ""
+	}
+	for _, a := range []string{it.URI, it.URL} {
+		if fedimarks.HostOf(a) != destHost {
+			continue
+		}
+		u, err := url.Parse(a)
+		if err != nil {
+			continue
+		}
+		if m := localPath.FindStringSubmatch(u.Path); m != nil {
+			return m[1]
+		}
+	}
+	return ""
+}

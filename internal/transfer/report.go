@@ -1,0 +1,145 @@
+package transfer
+
+import (
+	"bufio"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/fedimarks/fedimarks"
+)
+
+// WriteReport writes the report CSV: a header `uri,outcome,detail` and one
+// line per row in write order. An invalid row's detail starts with the
+// file and line it came from.
+func WriteReport(w io.Writer, items []Item) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write([]string{"uri", "outcome", "detail"}); err != nil {
+		return err
+	}
+	for _, it := range items {
+		detail := it.Detail
+		if it.Outcome == fedimarks.Invalid && it.Source != "" {
+			detail = it.Source + ": " + detail
+		}
+		if err := cw.Write([]string{it.Link(), string(it.Outcome), detail}); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// failing reports whether a row belongs in the failures file: rows that
+// name a post but did not make it (invalid rows name no post).
+func failing(o fedimarks.Outcome) bool {
+	switch o {
+	case fedimarks.NotFound, fedimarks.NotVisible, fedimarks.Unreachable, fedimarks.Failed:
+		return true
+	}
+	return false
+}
+
+// WriteFailures writes the rows that did not make it (not_found,
+// not_visible, unreachable, failed) in Mastodon's bookmarks format: no
+// header, one URI a line, newest bookmark first, like Mastodon's export and
+// its bookmarks_failures.csv. It is ready for Mastodon's importer, and
+// `fedimarks import` of it writes the rows in their original order.
+func WriteFailures(w io.Writer, items []Item) error {
+	bw := bufio.NewWriter(w)
+	for i := len(items) - 1; i >= 0; i-- {
+		if failing(items[i].Outcome) {
+			if _, err := bw.WriteString(items[i].Link() + "\n"); err != nil {
+				return err
+			}
+		}
+	}
+	return bw.Flush()
+}
+
+// writeReportFiles writes DIR/import-JOB-report.csv and, when some rows
+// failed, DIR/import-JOB-failures.csv, and records their paths in rep.
+func writeReportFiles(rep *Report, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("report dir: %w", err)
+	}
+	reportPath := filepath.Join(dir, fmt.Sprintf("import-%d-report.csv", rep.Job.ID))
+	if err := writeFile(reportPath, func(w io.Writer) error { return WriteReport(w, rep.Items) }); err != nil {
+		return err
+	}
+	rep.ReportPath = reportPath
+	failuresPath := filepath.Join(dir, fmt.Sprintf("import-%d-failures.csv", rep.Job.ID))
+	hasFailures := false
+	for _, it := range rep.Items {
+		hasFailures = hasFailures || failing(it.Outcome)
+	}
+	if !hasFailures {
+		// A stale failures file from an earlier run would mislead.
+		if err := os.Remove(failuresPath); err != nil && !os.IsNotExist(err) {
+			return fmt.Errorf("remove %s: %w", failuresPath, err)
+		}
+		return nil
+	}
+	if err := writeFile(failuresPath, func(w io.Writer) error { return WriteFailures(w, rep.Items) }); err != nil {
+		return err
+	}
+	rep.FailuresPath = failuresPath
+	return nil
+}
+
+// writeFile writes path through a temporary file and a rename, so a
+// reader never sees half a report.
+func writeFile(path string, fill func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".fedimarks-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := fill(tmp); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// printSummary prints counts per outcome and the files written.
+func (r *run) printSummary(rep *Report, stopped bool) {
+	verb := "imported into"
+	if stopped {
+		verb = "stopped: import into"
+	}
+	fmt.Fprintf(r.log, "%s %s: %d rows (job %d)\n", verb, r.req.Destination, len(rep.Items), rep.Job.ID)
+	for _, o := range append([]fedimarks.Outcome{fedimarks.Pending}, fedimarks.Outcomes...) {
+		if n := rep.Counts[o]; n > 0 {
+			label := string(o)
+			if o == fedimarks.Pending {
+				label = "still to do"
+			}
+			fmt.Fprintf(r.log, "  %-12s %d\n", label, n)
+		}
+	}
+	if n := rep.Counts[fedimarks.NotVisible]; n > 0 {
+		fmt.Fprintf(r.log, "not_visible rows are followers-only or direct posts: follow their authors from %s, then rerun with --retry-failed\n", r.req.Destination)
+	}
+	if n := rep.Counts[fedimarks.Unreachable]; n > 0 && !stopped {
+		fmt.Fprintf(r.log, "unreachable rows are retried when you run the same command again\n")
+	}
+	if rep.ReportPath != "" {
+		fmt.Fprintf(r.log, "report: %s\n", rep.ReportPath)
+	}
+	if rep.FailuresPath != "" {
+		fmt.Fprintf(r.log, "failures (Mastodon format): %s\n", rep.FailuresPath)
+	}
+}

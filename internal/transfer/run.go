@@ -1,0 +1,628 @@
+package transfer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fedimarks/fedimarks"
+)
+
+// Importer runs imports. Writer, Lister and Journal are required (Writer
+// is not used by a dry run); the rest are optional. An Importer holds no
+// state between runs and may be reused; one Run at a time per destination
+// keeps the destination's order.
+type Importer struct {
+	Writer  Writer
+	Lister  Lister
+	Journal Journal
+	// Finder, when set, fills in the visibility of rows that do not carry
+	// it, from the local archive.
+	Finder StatusFinder
+	// Progress, when set, counts finished rows.
+	Progress Progress
+	// Log receives the summary and notes (stderr); nil discards them.
+	Log io.Writer
+	// Workers is how many resolves may run at once ahead of the writer
+	// (default 4). Bookmarks are always written by one writer, in order.
+	Workers int
+	// Breaker sets the per-domain circuit breaker (zero: defaults).
+	Breaker BreakerPolicy
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Request is one import.
+type Request struct {
+	// Destination is the account written to.
+	Destination fedimarks.Handle
+	// Server is the destination's base URL; posts on its host are
+	// bookmarked from the id in their address, without a search.
+	Server string
+	// Inputs names the inputs (files, or "archive of user@host"), for the
+	// job record and messages.
+	Inputs []string
+	// Items are the rows in write order (see Merge): Items[0] is written
+	// first and should be the oldest bookmark.
+	Items []fedimarks.ImportItem
+	// Key identifies the job; "" means Key(Destination, Items). Migrate
+	// passes a fixed key so that a rerun appends newly archived bookmarks
+	// to the same job.
+	Key string
+	// RetryFailed also retries rows that ended not_found, not_visible or
+	// failed (unreachable rows are always retried).
+	RetryFailed bool
+	// DryRun resolves nothing and writes nothing (no job is stored); the
+	// report carries an Estimate.
+	DryRun bool
+	// ReportDir, when set, receives the report CSV and the failures file.
+	ReportDir string
+	// RateLimit is the destination's budget, for estimates (zero: Mastodon's).
+	RateLimit RateLimit
+	// Confirm, when set, is called once before any remote request with
+	// what the run will do, if there is anything to write; an error stops
+	// the run (nothing remote done, the job kept for a rerun).
+	Confirm func(ctx context.Context, est Estimate) error
+}
+
+// Report is the result of a run.
+type Report struct {
+	Job Job
+	// Items are all the job's rows in write order, with their outcomes.
+	Items []Item
+	// Counts has the number of rows per outcome (Pending when stopped early).
+	Counts map[fedimarks.Outcome]int
+	// ReportPath and FailuresPath are the files written (when ReportDir
+	// was set and the run finished).
+	ReportPath, FailuresPath string
+	// Estimate is set for a dry run.
+	Estimate *Estimate
+}
+
+// Failed returns the rows that did not succeed, invalid ones included.
+func (r *Report) Failed() []Item {
+	var out []Item
+	for _, it := range r.Items {
+		if it.Outcome != fedimarks.Pending && !it.Outcome.Succeeded() {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// destFailLimit is how many consecutive requests to the destination may go
+// unanswered (after the client's retries) before the job stops: with the
+// destination down, every row would otherwise end unreachable.
+const destFailLimit = 3
+
+// Run plans the request, stores it as a durable job (or finds the job a
+// previous run left), and writes what is still to do. It returns the report
+// and: nil when every row ended imported, already or duplicate; a
+// *fedimarks.Error with Code EPartial when the job finished but some rows
+// did not; EAuth, EScope, EInterrupted or EUnavailable when it stopped
+// early (resumable by running the same request again); other errors for
+// local trouble (the journal).
+func (im *Importer) Run(ctx context.Context, req Request) (*Report, error) {
+	if im.Journal == nil || im.Lister == nil || (im.Writer == nil && !req.DryRun) {
+		return nil, errors.New("transfer: Importer needs a Writer, a Lister and a Journal")
+	}
+	r := &run{im: im, req: req, destHost: fedimarks.HostOf(req.Server), now: im.Now}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	r.log = im.Log
+	if r.log == nil {
+		r.log = io.Discard
+	}
+	r.br = newBreaker(im.Breaker, r.now)
+	return r.run(ctx)
+}
+
+type run struct {
+	im       *Importer
+	req      Request
+	destHost string
+	now      func() time.Time
+	log      io.Writer
+	br       *breaker
+	job      *Job
+	rows     []Item
+	existing keySet
+	// existingCount is how many bookmarks the destination listed.
+	existingCount int
+	// destFails counts consecutive requests the destination left
+	// unanswered; shared by the writer and the resolvers.
+	destFails atomic.Int32
+}
+
+func (r *run) run(ctx context.Context) (*Report, error) {
+	if err := r.load(ctx); err != nil {
+		return nil, err
+	}
+	rep := &Report{Job: *r.job}
+	var todo []int
+	for i := range r.rows {
+		if r.rows[i].Outcome == fedimarks.Pending {
+			todo = append(todo, i)
+		}
+	}
+	est := r.estimate(todo)
+	if r.req.DryRun {
+		if len(todo) > 0 {
+			if err := r.readExisting(ctx); err != nil {
+				return nil, err
+			}
+		}
+		est = r.estimate(todo)
+		rep.Estimate = &est
+		rep.Items, rep.Counts = r.rows, countOutcomes(r.rows)
+		r.printEstimate(est)
+		return rep, nil
+	}
+	if len(todo) > 0 && r.req.Confirm != nil {
+		if err := r.req.Confirm(ctx, est); err != nil {
+			return nil, err
+		}
+	}
+	if p := r.im.Progress; p != nil {
+		p.SetTotal(int64(len(r.rows)))
+		p.Add(int64(len(r.rows) - len(todo)))
+	}
+	var stop error
+	if len(todo) > 0 {
+		stop = r.write(ctx, todo)
+	}
+	// Reload so the report shows what is committed, not what we believe.
+	// The caller's context may be cancelled by now; the journal read is
+	// local and short.
+	rows, err := r.im.Journal.JobItems(context.WithoutCancel(ctx), r.job.ID)
+	if err != nil {
+		return nil, fmt.Errorf("read job %d: %w", r.job.ID, err)
+	}
+	rep.Items, rep.Counts = rows, countOutcomes(rows)
+	if stop != nil {
+		r.printSummary(rep, true)
+		return rep, stop
+	}
+	if r.req.ReportDir != "" {
+		if err := writeReportFiles(rep, r.req.ReportDir); err != nil {
+			return rep, err
+		}
+	}
+	r.printSummary(rep, false)
+	if bad := len(rep.Failed()); bad > 0 {
+		e := &fedimarks.Error{Code: fedimarks.EPartial,
+			Message: fmt.Sprintf("%d of %d rows were not imported", bad, len(rep.Items))}
+		if rep.ReportPath != "" {
+			e.Hint = "see " + rep.ReportPath
+		}
+		return rep, e
+	}
+	return rep, nil
+}
+
+// load finds or creates the job, appends new rows, puts rows to retry back
+// to pending and reads the rows. A dry run changes nothing in the journal.
+func (r *run) load(ctx context.Context) error {
+	j := r.im.Journal
+	key := r.req.Key
+	if key == "" {
+		key = Key(r.req.Destination, r.req.Items)
+	}
+	job, err := j.FindJob(ctx, key)
+	if err != nil {
+		return fmt.Errorf("find job: %w", err)
+	}
+	if job == nil {
+		planned := planItems(r.req.Items, keySet{})
+		r.fillVisibility(ctx, planned)
+		newJob := Job{Key: key, Destination: r.req.Destination, Inputs: r.req.Inputs, CreatedAt: r.now().UTC(), UpdatedAt: r.now().UTC(), DryRun: r.req.DryRun}
+		if r.req.DryRun {
+			r.job, r.rows = &newJob, number(planned, 0)
+			return nil
+		}
+		if job, err = j.CreateJob(ctx, newJob, planned); err != nil {
+			return fmt.Errorf("store job: %w", err)
+		}
+	} else {
+		rows, err := j.JobItems(ctx, job.ID)
+		if err != nil {
+			return fmt.Errorf("read job %d: %w", job.ID, err)
+		}
+		seen, uris := keySet{}, map[string]bool{}
+		for _, it := range rows {
+			uris[it.URI] = true
+			if it.Outcome != fedimarks.Invalid {
+				seen.add(it.Source, it.URI, it.URL)
+			}
+		}
+		var fresh []fedimarks.ImportItem
+		for _, in := range r.req.Items {
+			if !uris[in.URI] {
+				uris[in.URI] = true
+				fresh = append(fresh, in)
+			}
+		}
+		if len(fresh) > 0 {
+			planned := planItems(fresh, seen)
+			r.fillVisibility(ctx, planned)
+			if r.req.DryRun {
+				r.job, r.rows = job, append(rows, number(planned, len(rows))...)
+				r.markRetries()
+				return nil
+			}
+			if _, err := j.AddJobItems(ctx, job.ID, planned); err != nil {
+				return fmt.Errorf("add rows to job %d: %w", job.ID, err)
+			}
+		} else if r.req.DryRun {
+			r.job, r.rows = job, rows
+			r.markRetries()
+			return nil
+		}
+	}
+	r.job = job
+	if _, err := j.ResetOutcomes(ctx, job.ID, r.retryOutcomes()...); err != nil {
+		return fmt.Errorf("reset job %d: %w", job.ID, err)
+	}
+	if r.rows, err = j.JobItems(ctx, job.ID); err != nil {
+		return fmt.Errorf("read job %d: %w", job.ID, err)
+	}
+	return nil
+}
+
+// retryOutcomes are the outcomes a run puts back to pending.
+func (r *run) retryOutcomes() []fedimarks.Outcome {
+	if r.req.RetryFailed {
+		return []fedimarks.Outcome{fedimarks.Unreachable, fedimarks.NotFound, fedimarks.NotVisible, fedimarks.Failed}
+	}
+	return []fedimarks.Outcome{fedimarks.Unreachable}
+}
+
+// markRetries does in memory what ResetOutcomes does, for a dry run.
+func (r *run) markRetries() {
+	for i := range r.rows {
+		for _, o := range r.retryOutcomes() {
+			if r.rows[i].Outcome == o {
+				r.rows[i].Outcome, r.rows[i].Detail = fedimarks.Pending, ""
+			}
+		}
+	}
+}
+
+func number(items []Item, from int) []Item {
+	for i := range items {
+		items[i].Seq = from + i
+	}
+	return items
+}
+
+func (r *run) fillVisibility(ctx context.Context, items []Item) {
+	if r.im.Finder == nil {
+		return
+	}
+	for i := range items {
+		it := &items[i]
+		if it.Visibility != "" || it.Outcome != fedimarks.Pending {
+			continue
+		}
+		// A lookup failure only loses a hint in a message: go on.
+		if st, err := r.im.Finder.StatusByURI(ctx, it.URI); err == nil && st != nil {
+			it.Visibility = st.Original().Visibility
+		}
+	}
+}
+
+// readExisting reads the destination's bookmarks once.
+func (r *run) readExisting(ctx context.Context) error {
+	set := keySet{}
+	n := 0
+	err := r.im.Lister.EachBookmark(ctx, func(page []fedimarks.Status) error {
+		for _, s := range page {
+			set.addStatus(s)
+		}
+		n += len(page)
+		return nil
+	})
+	if err != nil {
+		if v, fatal := classify(err, false, r.req.Destination); v == vFatal {
+			return fatal
+		}
+		return &fedimarks.Error{Code: fedimarks.EUnavailable, Message: "read the bookmarks of " + string(r.req.Destination), Hint: "rerun the same command to resume", Err: err}
+	}
+	r.existing = set
+	r.existingCount = n
+	return nil
+}
+
+// resolved is a resolver's answer for one row.
+type resolved struct {
+	st      *fedimarks.Status
+	err     error
+	skipped string // set when the breaker kept the request back
+}
+
+// write does the pending rows todo (indexes into r.rows, in Seq order):
+// rows already on the destination first (no request), then the rest with
+// resolvers running ahead and this goroutine writing in order.
+func (r *run) write(ctx context.Context, todo []int) error {
+	if err := r.readExisting(ctx); err != nil {
+		return err
+	}
+	var rest []int
+	for _, i := range todo {
+		it := &r.rows[i]
+		if _, ok := r.existing.find(it.URI, it.URL); ok {
+			if err := r.finishFound(ctx, it, "already bookmarked on the destination"); err != nil {
+				return err
+			}
+			continue
+		}
+		rest = append(rest, i)
+	}
+	if len(rest) == 0 {
+		return nil
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	workers := r.im.Workers
+	if workers <= 0 {
+		workers = 4
+	}
+	slots := make(map[int]chan resolved)
+	var queue []int
+	for _, i := range rest {
+		if r.needsResolve(r.rows[i]) {
+			slots[i] = make(chan resolved, 1)
+			queue = append(queue, i)
+		}
+	}
+	window := make(chan struct{}, 2*workers)
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // dispatcher: feeds rows in order, at most a window ahead
+		defer wg.Done()
+		defer close(jobs)
+		for _, i := range queue {
+			select {
+			case window <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case jobs <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				slots[i] <- r.resolve(ctx, r.rows[i])
+			}
+		}()
+	}
+	defer func() { cancel(); wg.Wait() }()
+
+	for _, i := range rest {
+		it := &r.rows[i]
+		var err error
+		if ch, ok := slots[i]; ok {
+			var res resolved
+			select {
+			case res = <-ch:
+			case <-ctx.Done():
+				return interrupted(ctx.Err())
+			}
+			<-window
+			err = r.finishResolved(ctx, it, res)
+		} else {
+			err = r.direct(ctx, it)
+		}
+		if err != nil {
+			return err
+		}
+		if n := r.destFails.Load(); n >= destFailLimit {
+			return &fedimarks.Error{Code: fedimarks.EUnavailable,
+				Message: fmt.Sprintf("%s did not answer %d requests in a row", r.destHost, n),
+				Hint:    "rerun the same command to resume when it is back"}
+		}
+	}
+	return nil
+}
+
+func interrupted(err error) error {
+	return &fedimarks.Error{Code: fedimarks.EInterrupted, Message: "import interrupted", Hint: "rerun the same command to resume", Err: err}
+}
+
+// needsResolve: rows with a known destination id (on the destination's
+// host, or from an interrupted attempt) are bookmarked directly.
+func (r *run) needsResolve(it Item) bool {
+	return it.DestID == "" && localID(it, r.destHost) == ""
+}
+
+func postDomain(it Item) string {
+	if h := fedimarks.HostOf(it.URI); h != "" {
+		return h
+	}
+	return fedimarks.HostOf(it.URL)
+}
+
+// resolve asks the destination for its copy of the row's post, unless the
+// post's domain has tripped the breaker. Safe for concurrent use.
+func (r *run) resolve(ctx context.Context, it Item) resolved {
+	domain := postDomain(it)
+	if ok, why := r.br.allow(domain); !ok {
+		return resolved{skipped: why}
+	}
+	q := it.URI
+	if fedimarks.HostOf(q) == "" {
+		q = it.URL
+	}
+	st, err := r.im.Writer.Resolve(ctx, q)
+	r.noteAnswer(err)
+	switch {
+	case err == nil:
+		r.br.record(domain, outcomeOK)
+	case isCanceled(err) || ctx.Err() != nil:
+		r.br.record(domain, outcomeNeutral)
+	default:
+		if v, _ := classify(err, false, r.req.Destination); v == vUnreachable {
+			r.br.record(domain, outcomeFail)
+		} else {
+			r.br.record(domain, outcomeNeutral)
+		}
+	}
+	return resolved{st: st, err: err}
+}
+
+// noteAnswer keeps count of consecutive requests the destination left
+// unanswered.
+func (r *run) noteAnswer(err error) {
+	if err != nil && httpStatus(err) == 0 && unreachable(err) {
+		r.destFails.Add(1)
+		return
+	}
+	if err == nil || !isCanceled(err) {
+		r.destFails.Store(0)
+	}
+}
+
+// finishResolved ends a row from its resolve answer, bookmarking it when
+// found.
+func (r *run) finishResolved(ctx context.Context, it *Item, res resolved) error {
+	switch {
+	case res.skipped != "":
+		return r.set(ctx, it, fedimarks.Unreachable, res.skipped, "")
+	case res.err != nil:
+		v, fatal := classify(res.err, false, r.req.Destination)
+		switch v {
+		case vFatal:
+			return fatal
+		case vNotFound:
+			o, d := notFoundOutcome(*it)
+			return r.set(ctx, it, o, d, "")
+		case vNotVisible:
+			return r.set(ctx, it, fedimarks.NotVisible, "the destination may not show this post to the account (403): "+errDetail(res.err), "")
+		case vUnreachable:
+			return r.set(ctx, it, fedimarks.Unreachable, postDomain(*it)+" did not answer; a rerun retries it: "+errDetail(res.err), "")
+		default:
+			return r.set(ctx, it, fedimarks.Failed, errDetail(res.err), "")
+		}
+	case res.st == nil || res.st.ID == "":
+		o, d := notFoundOutcome(*it)
+		return r.set(ctx, it, o, d, "")
+	}
+	if alreadyBookmarked(*res.st) {
+		return r.finishFound(ctx, it, "already bookmarked on the destination")
+	}
+	return r.bookmark(ctx, it, res.st.ID, false)
+}
+
+// direct bookmarks a row whose destination id is known, falling back to a
+// search when the id is refused with 404.
+func (r *run) direct(ctx context.Context, it *Item) error {
+	id := it.DestID
+	if id == "" {
+		id = localID(*it, r.destHost)
+	}
+	return r.bookmark(ctx, it, id, true)
+}
+
+// bookmark writes one bookmark durably: in flight committed before the
+// request, the outcome committed right after the answer.
+func (r *run) bookmark(ctx context.Context, it *Item, id string, fallback bool) error {
+	if err := ctx.Err(); err != nil {
+		return interrupted(err)
+	}
+	if err := r.im.Journal.MarkInFlight(ctx, it.ID, id); err != nil {
+		if ctx.Err() != nil {
+			return interrupted(ctx.Err())
+		}
+		return fmt.Errorf("journal row %d: %w", it.Seq, err)
+	}
+	wasInFlight := it.InFlight
+	it.InFlight, it.DestID, it.Attempts = true, id, it.Attempts+1
+	_, err := r.im.Writer.Bookmark(ctx, id)
+	r.noteAnswer(err)
+	if err == nil {
+		return r.set(ctx, it, fedimarks.Imported, "", id)
+	}
+	v, fatal := classify(err, true, r.req.Destination)
+	switch v {
+	case vFatal:
+		return fatal // the row stays in flight and is redone by a rerun
+	case vAlready:
+		o := fedimarks.Already
+		if wasInFlight {
+			o = fedimarks.Imported
+		}
+		return r.set(ctx, it, o, "the server answered 422, its answer for an already-bookmarked post: "+errDetail(err), id)
+	case vNotFound:
+		if fallback {
+			res := r.resolve(ctx, *it)
+			if res.err == nil && res.st != nil && res.st.ID == id {
+				res.st = nil // the same id again: it is gone
+			}
+			return r.finishResolved(ctx, it, res)
+		}
+		o, d := notFoundOutcome(*it)
+		return r.set(ctx, it, o, d, id)
+	case vNotVisible:
+		return r.set(ctx, it, fedimarks.NotVisible, "the destination refused the bookmark (403): "+errDetail(err), id)
+	case vUnreachable:
+		return r.set(ctx, it, fedimarks.Unreachable, "the destination did not answer; a rerun retries it: "+errDetail(err), id)
+	default:
+		return r.set(ctx, it, fedimarks.Failed, errDetail(err), id)
+	}
+}
+
+// finishFound ends a row whose post is already bookmarked on the
+// destination: already, or imported when an interrupted run of ours had
+// the request out.
+func (r *run) finishFound(ctx context.Context, it *Item, detail string) error {
+	if it.InFlight {
+		return r.set(ctx, it, fedimarks.Imported, "written by an interrupted run", it.DestID)
+	}
+	return r.set(ctx, it, fedimarks.Already, detail, it.DestID)
+}
+
+// set commits a row's outcome.
+func (r *run) set(ctx context.Context, it *Item, o fedimarks.Outcome, detail, destID string) error {
+	// Commit even when ctx was cancelled while the request was out: the
+	// answer arrived and must not be lost.
+	if err := r.im.Journal.SetOutcome(context.WithoutCancel(ctx), it.ID, o, detail, destID); err != nil {
+		return fmt.Errorf("journal row %d: %w", it.Seq, err)
+	}
+	it.Outcome, it.Detail, it.DestID, it.InFlight = o, detail, destID, false
+	if p := r.im.Progress; p != nil {
+		p.Add(1)
+	}
+	return nil
+}
+
+// alreadyBookmarked reads the "bookmarked" flag of a status as the
+// destination returned it.
+func alreadyBookmarked(s fedimarks.Status) bool {
+	var w struct {
+		Bookmarked bool `json:"bookmarked"`
+	}
+	return len(s.Raw) > 0 && json.Unmarshal(s.Raw, &w) == nil && w.Bookmarked
+}
+
+func countOutcomes(rows []Item) map[fedimarks.Outcome]int {
+	c := map[fedimarks.Outcome]int{}
+	for _, it := range rows {
+		c[it.Outcome]++
+	}
+	return c
+}

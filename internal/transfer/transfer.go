@@ -1,0 +1,146 @@
+// Package transfer is the import engine: it plans a list of bookmarks to
+// write into a destination account, journals the plan as a durable job
+// before any remote request, resolves posts on the destination (a few
+// workers ahead), bookmarks them strictly in order with one writer, and
+// reports one outcome per row.
+//
+// The engine knows no concrete client or database: it declares the small
+// ports it needs (Writer, Lister, Journal, StatusFinder, Progress) and
+// internal/cli adapts internal/mastodon and internal/sqlite to them.
+//
+// Durability: every row's state is committed as it happens. Before each
+// bookmark request the row is marked in flight (committed), and its outcome
+// is committed right after the answer. A run killed at any moment and rerun
+// with the same request costs no request for finished rows; a row found in
+// flight is simply redone (bookmarking is idempotent).
+package transfer
+
+import (
+	"context"
+	"time"
+
+	"github.com/fedimarks/fedimarks"
+)
+
+// Writer is the destination account as the engine writes to it.
+// Implementations must be safe for concurrent use: Resolve runs in several
+// goroutines while Bookmark runs in one.
+type Writer interface {
+	// Resolve returns the destination's own copy of the post with the given
+	// URI or URL (search with resolve=true), or nil, nil when the server
+	// has none.
+	Resolve(ctx context.Context, uri string) (*fedimarks.Status, error)
+	// Bookmark bookmarks the post with the destination's own id.
+	Bookmark(ctx context.Context, id string) (fedimarks.Status, error)
+}
+
+// Lister reads an account's current bookmarks, one page of statuses at a
+// time, in the server's order (newest bookmark first). Returning an error
+// from fn ends the walk with that error.
+type Lister interface {
+	EachBookmark(ctx context.Context, fn func([]fedimarks.Status) error) error
+}
+
+// StatusFinder looks a post up in the local archive by URI (nil, nil when
+// it is not there). The engine uses it only to learn a row's visibility
+// when the input did not carry it.
+type StatusFinder interface {
+	StatusByURI(ctx context.Context, uri string) (*fedimarks.Status, error)
+}
+
+// Progress receives progress as rows finish. ui.Progress satisfies it.
+type Progress interface {
+	Add(n int64)
+	SetTotal(n int64)
+	Note(format string, args ...any)
+}
+
+// Journal is the durable store of import jobs (internal/sqlite's archive,
+// through an adapter). It is larger than the engine's other ports because
+// the engine owns the job's whole life: every method must commit before it
+// returns.
+type Journal interface {
+	// FindJob returns the job with the key, or nil, nil.
+	FindJob(ctx context.Context, key string) (*Job, error)
+	// CreateJob stores the job and its items (in Seq order, with the
+	// outcomes given) in one transaction and returns the stored job.
+	CreateJob(ctx context.Context, job Job, items []Item) (*Job, error)
+	// AddJobItems appends items whose URI is not yet in the job, Seq
+	// continuing after the job's last row.
+	AddJobItems(ctx context.Context, jobID int64, items []Item) (int, error)
+	// JobItems returns the job's items in Seq order; no outcomes means all.
+	JobItems(ctx context.Context, jobID int64, outcomes ...fedimarks.Outcome) ([]Item, error)
+	// ResetOutcomes puts the job's rows with the given outcomes back to
+	// pending and returns how many.
+	ResetOutcomes(ctx context.Context, jobID int64, outcomes ...fedimarks.Outcome) (int, error)
+	// MarkInFlight records that a bookmark request for the item is about
+	// to be sent (in_flight set, dest id stored, attempts incremented).
+	MarkInFlight(ctx context.Context, itemID int64, destID string) error
+	// SetOutcome records the item's outcome (final, or pending) and clears
+	// in flight.
+	SetOutcome(ctx context.Context, itemID int64, o fedimarks.Outcome, detail, destID string) error
+}
+
+// Job is a durable import job. Its fields mirror internal/sqlite's Job
+// field for field, so an adapter converts with a plain type conversion.
+type Job struct {
+	ID int64
+	// Key identifies the same command: see Key.
+	Key         string
+	Destination fedimarks.Handle
+	Inputs      []string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	DryRun      bool
+}
+
+// Item is one row of a job. Its fields mirror internal/sqlite's JobItem
+// field for field, so an adapter converts with a plain type conversion.
+type Item struct {
+	ID int64
+	// Seq is the write order: 0 is written first (the oldest bookmark).
+	Seq        int
+	URI        string
+	URL        string
+	AuthorURL  string
+	Source     string
+	Visibility string
+	CreatedAt  time.Time
+	Outcome    fedimarks.Outcome
+	Detail     string
+	// DestID is the post's id on the destination, once known.
+	DestID   string
+	Attempts int
+	// InFlight is set while a bookmark request is out; a row found in
+	// flight on a rerun is redone.
+	InFlight  bool
+	UpdatedAt time.Time
+}
+
+// Link is the row's address for a person: the URI, else the URL.
+func (it Item) Link() string {
+	if it.URI != "" {
+		return it.URI
+	}
+	return it.URL
+}
+
+// RateLimit is the destination's request budget for one token. The zero
+// value means Mastodon's: 300 requests per 5 minutes.
+type RateLimit struct {
+	Requests int
+	Window   time.Duration
+}
+
+func (r RateLimit) orDefault() RateLimit {
+	if r.Requests <= 0 || r.Window <= 0 {
+		return RateLimit{Requests: 300, Window: 5 * time.Minute}
+	}
+	return r
+}
+
+// duration is how long n requests take at the sustained rate of r.
+func (r RateLimit) duration(n int) time.Duration {
+	r = r.orDefault()
+	return time.Duration(int64(n) * int64(r.Window) / int64(r.Requests))
+}
