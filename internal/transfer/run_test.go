@@ -41,11 +41,11 @@ func TestRunOutcomesAndOrder(t *testing.T) {
 
 	items := itemsOf(uris[:30]...)
 	items = append(items,
-		fedimarks.ImportItem{URI: local.url, Source: "test.csv:l"},       // local, by URL
-		fedimarks.ImportItem{URI: deleted.uri},                           // not_found
-		fedimarks.ImportItem{URI: private.uri, Visibility: "private"},    // not_visible
-		fedimarks.ImportItem{URI: direct.uri, Visibility: "direct"},      // not_visible
-		fedimarks.ImportItem{URI: uris[3], Source: "test.csv:dup"},       // duplicate
+		fedimarks.ImportItem{URI: local.url, Source: "test.csv:l"},    // local, by URL
+		fedimarks.ImportItem{URI: deleted.uri},                        // not_found
+		fedimarks.ImportItem{URI: private.uri, Visibility: "private"}, // not_visible
+		fedimarks.ImportItem{URI: direct.uri, Visibility: "direct"},   // not_visible
+		fedimarks.ImportItem{URI: uris[3], Source: "test.csv:dup"},    // duplicate
 		fedimarks.ImportItem{URI: "not a url", Invalid: "not an http(s) URL", Source: "test.csv:99"},
 		fedimarks.ImportItem{URI: forbidden},
 	)
