@@ -51,10 +51,13 @@ type ProgressOptions struct {
 	Unit string
 	// TTY selects a bar redrawn in place with \r (at most ~10 times a
 	// second, fitted to the terminal width, cleared on Finish); when false, a
-	// plain line is written at most once per Interval.
+	// plain line is written at most once per Interval. The bar is drawn and
+	// cleared with \r and spaces only, no escape sequences, so it works in
+	// any terminal, the old Windows console included.
 	TTY bool
 	// Width is the terminal width in columns for the bar; 0 asks the
-	// terminal behind the writer, and falls back to 80.
+	// terminal behind the writer at each redraw (so resizing is followed),
+	// and falls back to 80.
 	Width int
 	// Interval is the period of plain lines; 0 means 5 seconds.
 	Interval time.Duration
@@ -67,7 +70,6 @@ const (
 	rateWindow  = 10 * time.Second       // moving average of the rate
 	sampleEvery = 250 * time.Millisecond // spacing of the rate samples kept
 	minRateSpan = time.Second            // no rate shown before this much time
-	clearLine   = "\r\x1b[K"             // back to column 0 and erase the line
 )
 
 // sample is the count seen at a moment, for the moving-average rate.
@@ -92,7 +94,10 @@ type Progress struct {
 	total    int64
 	samples  []sample
 	lastDraw time.Time // TTY: last redraw; plain: last line (or start)
-	drawn    bool      // TTY: a bar is on screen
+	shown    int       // TTY: columns of the bar on screen, 0 for none
+	drawn    bool      // TTY: drawn at least once
+	width    int       // TTY: terminal width in columns
+	detect   bool      // TTY: ask the terminal for its width at each redraw
 	finished bool
 }
 
@@ -106,14 +111,17 @@ func NewProgress(w io.Writer, opts ProgressOptions) *Progress {
 	if opts.Interval <= 0 {
 		opts.Interval = 5 * time.Second
 	}
-	if opts.TTY && opts.Width <= 0 {
-		opts.Width = terminalWidth(w)
+	width, detect := opts.Width, false
+	if opts.TTY && width <= 0 {
+		width, detect = terminalWidth(w), true
 	}
-	if opts.Width <= 0 {
-		opts.Width = 80
+	if width <= 0 {
+		width = 80
 	}
 	t := now()
 	return &Progress{
+		width:    width,
+		detect:   detect,
 		w:        w,
 		opts:     opts,
 		now:      now,
@@ -154,10 +162,7 @@ func (p *Progress) Note(format string, args ...any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	msg := strings.TrimRight(fmt.Sprintf(format, args...), "\n")
-	if p.opts.TTY && p.drawn {
-		io.WriteString(p.w, clearLine)
-		p.drawn = false
-	}
+	p.clearBar()
 	io.WriteString(p.w, msg+"\n")
 	if p.opts.TTY && !p.finished {
 		p.drawBar(p.now())
@@ -174,10 +179,7 @@ func (p *Progress) Finish() {
 	}
 	p.finished = true
 	now := p.now()
-	if p.opts.TTY && p.drawn {
-		io.WriteString(p.w, clearLine)
-		p.drawn = false
-	}
+	p.clearBar()
 	elapsed := now.Sub(p.start)
 	var b strings.Builder
 	p.writeLabel(&b)
@@ -308,7 +310,12 @@ func (p *Progress) drawBar(now time.Time) {
 	counts := p.counts()
 	stats := strings.Replace(p.stats(now), ", ", "  ", 1)
 	label := p.opts.Label
-	room := p.opts.Width - 1
+	if p.detect {
+		if w := terminalWidth(p.w); w > 0 {
+			p.width = w
+		}
+	}
+	room := p.width - 1
 
 	line := func(bar string, withStats bool) string {
 		parts := make([]string, 0, 4)
@@ -341,8 +348,20 @@ func (p *Progress) drawBar(now time.Time) {
 	if r := []rune(out); len(r) > room && room > 0 {
 		out = string(r[:room])
 	}
-	io.WriteString(p.w, clearLine+out)
+	n := len([]rune(out))
+	// Spaces cover what is left of a longer previous line.
+	io.WriteString(p.w, "\r"+out+strings.Repeat(" ", max(0, p.shown-n)))
+	p.shown = n
 	p.drawn = true
+}
+
+// clearBar blanks the bar, if one is on screen, and leaves the cursor at
+// the start of the line. p.mu must be held.
+func (p *Progress) clearBar() {
+	if p.shown > 0 {
+		io.WriteString(p.w, "\r"+strings.Repeat(" ", p.shown)+"\r")
+		p.shown = 0
+	}
 }
 
 // bar returns "[=====>    ]" with inner columns between the brackets.

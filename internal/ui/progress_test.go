@@ -211,11 +211,20 @@ func TestByteUnits(t *testing.T) {
 	}
 }
 
-// redraws splits TTY output into the lines drawn after each "\r\x1b[K".
+// redraws splits TTY output into the lines drawn after each "\r", leaving
+// out clears (only spaces) and the spaces that cover a longer line.
 func redraws(s string) []string {
-	parts := strings.Split(s, clearLine)
-	return parts[1:]
+	var out []string
+	for _, part := range strings.Split(s, "\r")[1:] {
+		if strings.TrimSpace(part) != "" {
+			out = append(out, strings.TrimRight(part, " "))
+		}
+	}
+	return out
 }
+
+// cleared matches a bar being blanked: "\r", spaces, "\r".
+var cleared = regexp.MustCompile(`\r +\r`)
 
 var barLine = regexp.MustCompile(`^backup alice@host \[=*>? *\] 420/1,000 bookmarks  10\.0/s  ETA 58s$`)
 
@@ -295,13 +304,27 @@ func TestTTYWidthAware(t *testing.T) {
 	}
 }
 
+func TestTTYShorterLineCoversLonger(t *testing.T) {
+	clock := newClock()
+	var buf bytes.Buffer
+	p := NewProgress(&buf, ProgressOptions{Unit: "rows", TTY: true, Width: 80, Now: clock.Now})
+	clock.Advance(2 * time.Second)
+	p.Add(2000) // "2,000 rows  1,000/s"
+	clock.Advance(20 * time.Second)
+	p.Add(0) // "2,000 rows  0.0/s", two columns shorter
+	first := "\r2,000 rows  1,000/s"
+	if got, want := buf.String(), first+"\r2,000 rows  0.0/s  "; got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
 func TestTTYUnknownTotal(t *testing.T) {
 	clock := newClock()
 	var buf bytes.Buffer
 	p := NewProgress(&buf, ProgressOptions{Label: "count", Unit: "rows", TTY: true, Width: 80, Now: clock.Now})
 	clock.Advance(10 * time.Second)
 	p.Add(42)
-	if got, want := buf.String(), clearLine+"count 42 rows  4.2/s"; got != want {
+	if got, want := buf.String(), "\rcount 42 rows  4.2/s"; got != want {
 		t.Fatalf("got %q, want %q", got, want)
 	}
 	p.SetTotal(84)
@@ -322,7 +345,7 @@ func TestNoteTTY(t *testing.T) {
 	before := buf.Len()
 	p.Note("waiting %s for the rate limit to reset", Duration(90*time.Second))
 	out := buf.String()[before:]
-	if !strings.HasPrefix(out, clearLine+"waiting 1m30s for the rate limit to reset\n"+clearLine+"backup [") {
+	if !regexp.MustCompile(`^\r {30,}\rwaiting 1m30s for the rate limit to reset\n\rbackup \[`).MatchString(out) {
 		t.Fatalf("note should clear the bar, print a line, redraw the bar: %q", out)
 	}
 }
@@ -347,9 +370,14 @@ func TestFinishTTY(t *testing.T) {
 		p.Add(10)
 	}
 	p.Finish()
-	want := clearLine + "backup alice@host: 1,000/1,000 bookmarks in 1m40s (10.0/s)\n"
+	want := "\rbackup alice@host: 1,000/1,000 bookmarks in 1m40s (10.0/s)\n"
 	if !strings.HasSuffix(buf.String(), want) {
 		t.Fatalf("finish: got tail %q, want %q", buf.String()[max(0, buf.Len()-120):], want)
+	}
+	draws := redraws(buf.String())
+	bar := len(draws[len(draws)-2])
+	if tail := buf.String()[:buf.Len()-len(want)+1]; !strings.HasSuffix(tail, "\r"+strings.Repeat(" ", bar)+"\r") {
+		t.Fatalf("the bar of %d columns was not blanked before the last line: %q", bar, tail[max(0, len(tail)-150):])
 	}
 	n := buf.Len()
 	p.Finish()
@@ -391,7 +419,7 @@ func TestConcurrentAdds(t *testing.T) {
 	}
 	wg.Wait()
 	p.Finish()
-	if want := clearLine + "8,000/8,000 in 8s (1,000/s)\n"; !strings.HasSuffix(buf.String(), want) {
+	if want := "\r8,000/8,000 in 8s (1,000/s)\n"; !cleared.MatchString(buf.String()) || !strings.HasSuffix(buf.String(), want) {
 		t.Fatalf("final line %q, want %q", lastLine(buf.String()), want)
 	}
 	if n := strings.Count(buf.String(), "goroutine note"); n != 80 {
