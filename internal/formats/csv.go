@@ -27,7 +27,8 @@ var csvHeader = []string{"Bookmark URL", "Account URL", "Created at"}
 const csvTime = "2006-01-02T15:04:05Z"
 
 // csvEncoder writes the three-column CSV: the post's web address (its URL,
-// else its URI), the author's profile URL and the post's creation time.
+// else its URI, the first that is an http(s) URL), the author's profile URL
+// (left empty if it is not http(s)) and the post's creation time.
 // Lines end in "\n" (encoding/csv's default; every CSV reader accepts it),
 // fields are quoted only where CSV needs it. A field that a spreadsheet
 // would run as a formula (leading = + - @ or a tab) gets a leading ' as
@@ -63,7 +64,15 @@ func (e *csvEncoder) Encode(b fedimarks.Bookmark) error {
 	if !s.CreatedAt.IsZero() {
 		created = s.CreatedAt.UTC().Format(csvTime)
 	}
-	return e.err.set(e.w.Write([]string{noFormula(s.Link()), noFormula(s.Account.URL), created}))
+	link := safeLink(s)
+	if link == "" {
+		link = s.Link()
+	}
+	author := ""
+	if isHTTPURL(s.Account.URL) {
+		author = s.Account.URL
+	}
+	return e.err.set(e.w.Write([]string{noFormula(oneLine(link)), author, created}))
 }
 
 func (e *csvEncoder) Close() error {

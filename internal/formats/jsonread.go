@@ -17,7 +17,7 @@ import (
 // Mastodon Status object (no "status" key, but a "uri") is read too.
 type wireItem struct {
 	Status json.RawMessage `json:"status"`
-	wireLite
+	URI    json.RawMessage `json:"uri"`
 }
 
 // wireLite holds the fields of a Status that an import uses.
@@ -61,15 +61,17 @@ func statusItem(raw json.RawMessage, src string) fedimarks.ImportItem {
 		it.Invalid = "not a bookmark: " + jsonErr(err)
 		return it
 	}
-	st := w.wireLite
-	if !isNull(w.Status) {
-		st = wireLite{}
-		if err := json.Unmarshal(w.Status, &st); err != nil {
-			it.Invalid = "not a status: " + jsonErr(err)
+	statusRaw := w.Status
+	if isNull(statusRaw) {
+		if isNull(w.URI) {
+			it.Invalid = `no "status" object and no "uri"`
 			return it
 		}
-	} else if w.URI == "" {
-		it.Invalid = `no "status" object and no "uri"`
+		statusRaw = raw // a bare Status
+	}
+	var st wireLite
+	if err := json.Unmarshal(statusRaw, &st); err != nil {
+		it.Invalid = "not a status: " + jsonErr(err)
 		return it
 	}
 	if !isNull(st.Reblog) {

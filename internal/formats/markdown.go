@@ -199,5 +199,5 @@ func oneLineKeep(s string) string {
 // mdLinkTarget makes an http(s) URL safe inside <...> in a Markdown link:
 // no spaces, angle brackets or line breaks.
 func mdLinkTarget(u string) string {
-	return strings.NewReplacer(" ", "%20", "<", "%3C", ">", "%3E", "\n", "", "\r", "", "\\", "%5C").Replace(u)
+	return strings.NewReplacer(" ", "%20", "<", "%3C", ">", "%3E", `"`, "%22", "\n", "", "\r", "", "\\", "%5C").Replace(u)
 }
