@@ -96,7 +96,7 @@ type RateLimit struct {
 // Client talks to one server. It is safe for concurrent use.
 type Client struct {
 	server     string
-	token      secret
+	creds      *credentials // a pointer, so that printing a Client shows no token
 	api        *http.Client // adds the token for the server
 	anon       *http.Client // never adds the token (OAuth calls)
 	download   *http.Client // never adds the token; longer timeout
@@ -114,17 +114,17 @@ type Client struct {
 	pauseUntil time.Time // local clock; zero: no pause
 }
 
-// secret keeps the token out of fmt output of a Client.
-type secret string
-
-func (secret) String() string   { return "[redacted]" }
-func (secret) GoString() string { return "[redacted]" }
+// credentials holds the token. Printing a Client (or its transport) with
+// fmt shows only this struct's address, never the token.
+type credentials struct {
+	token string
+}
 
 // New returns a Client for opts.Server. It does not contact the server.
 func New(opts Options) *Client {
 	c := &Client{
 		server:     strings.TrimRight(opts.Server, "/"),
-		token:      secret(opts.Token),
+		creds:      &credentials{token: opts.Token},
 		userAgent:  opts.UserAgent,
 		maxRetries: opts.MaxRetries,
 		backoff:    opts.Backoff,
@@ -159,7 +159,7 @@ func New(opts Options) *Client {
 		c.download = base
 	}
 	api := *c.anon
-	api.Transport = &authTransport{base: transportOf(c.anon), server: c.server, token: string(c.token)}
+	api.Transport = &authTransport{base: transportOf(c.anon), server: c.server, creds: c.creds}
 	c.api = &api
 	return c
 }
@@ -209,15 +209,15 @@ func (c *Client) RateLimit() RateLimit {
 type authTransport struct {
 	base   http.RoundTripper
 	server string
-	token  string
+	creds  *credentials
 }
 
 func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if t.token == "" || !sameOrigin(req.URL, t.server) {
+	if t.creds.token == "" || !sameOrigin(req.URL, t.server) {
 		return t.base.RoundTrip(req)
 	}
 	r := req.Clone(req.Context())
-	r.Header.Set("Authorization", "Bearer "+t.token)
+	r.Header.Set("Authorization", "Bearer "+t.creds.token)
 	return t.base.RoundTrip(r)
 }
 
@@ -325,4 +325,20 @@ func (c *Client) observe(h http.Header) {
 // errorf prefixes an error with the method and path of a call.
 func errorf(method, path string, err error) error {
 	return fmt.Errorf("%s %s: %w", method, path, err)
+}
+
+// Format prints the client as mastodon.Client{https://host} for every
+// verb, so that no token can leak through fmt.
+func (c *Client) Format(f fmt.State, verb rune) {
+	fmt.Fprintf(f, "mastodon.Client{%s}", c.server)
+}
+
+// Format prints the options with the token redacted, for every verb.
+func (o Options) Format(f fmt.State, verb rune) {
+	tok := ""
+	if o.Token != "" {
+		tok = "[redacted]"
+	}
+	fmt.Fprintf(f, "mastodon.Options{Server:%s Token:%s UserAgent:%s MaxRetries:%d Backoff:%v}",
+		o.Server, tok, o.UserAgent, o.MaxRetries, o.Backoff)
 }

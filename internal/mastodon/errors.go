@@ -154,10 +154,10 @@ func excerpt(s string) string {
 // redact removes the token from a string that came from a server, should
 // one ever echo it.
 func (c *Client) redact(s string) string {
-	if c.token == "" || s == "" {
+	if c.creds.token == "" || s == "" {
 		return s
 	}
-	return strings.ReplaceAll(s, string(c.token), "[redacted]")
+	return strings.ReplaceAll(s, c.creds.token, "[redacted]")
 }
 
 // drainClose reads a bounded rest of body so the connection can be reused,
