@@ -1,0 +1,263 @@
+// Package sqlite is the archive: one SQLite file holding the accounts signed
+// in, the OAuth apps registered per server, every bookmarked status (raw JSON
+// kept byte for byte), each account's bookmarks in server order with their
+// history, backup runs, and durable import jobs.
+//
+// The file is opened with the pure-Go driver modernc.org/sqlite in WAL mode
+// with foreign keys on. An Archive keeps two connection pools: a single
+// writer connection, so that writers in this process queue in Go (waits
+// honour the context) instead of spinning on SQLite's busy handler, and a
+// pool of read-only connections that read concurrently with the writer.
+// Another process writing the same file waits up to busyTimeout.
+//
+// Every exported method owns its transaction; unexported helpers take a
+// *sql.Tx. Times are stored as RFC 3339 UTC text with nine fraction digits,
+// so that text order is time order.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	fedimarks "github.com/fedimarks/fedimarks"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// busyTimeout is how long a connection waits for another process's lock.
+const busyTimeout = 10 * time.Second
+
+// timeLayout is RFC 3339 with a fixed nine-digit fraction: parseable by
+// time.RFC3339Nano and sortable as text.
+const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
+
+// Archive is an open archive file. It is safe for concurrent use by
+// multiple goroutines. Close it when done.
+type Archive struct {
+	path string
+	w    *sql.DB // one connection: all writes
+	r    *sql.DB // read-only connections
+}
+
+// Open opens the archive at path, creating the file (mode 0600) and its
+// parent directory (mode 0700) if missing, and brings its schema up to date.
+// An archive written by a newer fedimarks (unknown migrations) is refused
+// with an EInvalid error.
+func Open(ctx context.Context, path string) (*Archive, error) {
+	if path == "" {
+		return nil, fedimarks.Errorf(fedimarks.EInvalid, "open archive: no path given")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open archive: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
+		return nil, fmt.Errorf("open archive: %w", err)
+	}
+	// Create the file ourselves so that it gets 0600; SQLite creates its
+	// -wal and -shm files with the database file's mode.
+	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open archive: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("open archive: %w", err)
+	}
+
+	// A file: URI with the path escaped, so that '?', '#' and '%' in a
+	// path are not taken for URI syntax.
+	name := (&url.URL{Scheme: "file", OmitHost: true, Path: filepath.ToSlash(abs)}).String()
+	common := "_pragma=busy_timeout(" + strconv.Itoa(int(busyTimeout/time.Millisecond)) + ")" +
+		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+	w, err := sql.Open("sqlite", name+"?"+common+"&_pragma=journal_mode(WAL)&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open archive: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	a := &Archive{path: path, w: w}
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open archive %s: %w", path, err)
+	}
+	if err := a.migrate(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+	// Readers open after the writer has put the file in WAL mode.
+	r, err := sql.Open("sqlite", name+"?"+common+"&_query_only=1")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open archive: %w", err)
+	}
+	r.SetMaxIdleConns(4)
+	a.r = r
+	return a, nil
+}
+
+// Close closes the archive. Operations in progress may fail.
+func (a *Archive) Close() error {
+	errR := a.r.Close()
+	errW := a.w.Close()
+	if err := errors.Join(errW, errR); err != nil {
+		return fmt.Errorf("close archive: %w", err)
+	}
+	return nil
+}
+
+// Path returns the path the archive was opened with.
+func (a *Archive) Path() string { return a.path }
+
+// migration is one numbered schema change.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// migrations returns the embedded migrations in version order.
+func migrations() ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFiles, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, e := range entries {
+		num, _, ok := strings.Cut(e.Name(), "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || !strings.HasSuffix(e.Name(), ".sql") {
+			return nil, fmt.Errorf("migration %s: name is not NNNN_name.sql", e.Name())
+		}
+		b, err := migrationFiles.ReadFile("migrations/" + e.Name())
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, name: strings.TrimSuffix(e.Name(), ".sql"), sql: string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	for i := 1; i < len(ms); i++ {
+		if ms[i].version == ms[i-1].version {
+			return nil, fmt.Errorf("migrations %s and %s share a number", ms[i-1].name, ms[i].name)
+		}
+	}
+	return ms, nil
+}
+
+// migrate applies the migrations not yet recorded in schema_migrations,
+// each in its own transaction. Two processes opening the same new file
+// serialize on BEGIN IMMEDIATE and the second sees the first's records.
+func (a *Archive) migrate(ctx context.Context) error {
+	ms, err := migrations()
+	if err != nil {
+		return fmt.Errorf("migrate archive: %w", err)
+	}
+	if _, err := a.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		name       TEXT NOT NULL,
+		applied_at TEXT NOT NULL
+	) STRICT`); err != nil {
+		return fmt.Errorf("migrate archive: %w", err)
+	}
+	var newest int
+	if err := a.w.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&newest); err != nil {
+		return fmt.Errorf("migrate archive: %w", err)
+	}
+	if len(ms) > 0 && newest > ms[len(ms)-1].version {
+		return fedimarks.Errorf(fedimarks.EInvalid,
+			"archive %s has schema version %d, newer than this fedimarks knows (%d): upgrade fedimarks",
+			a.path, newest, ms[len(ms)-1].version)
+	}
+	for _, m := range ms {
+		err := a.inTx(ctx, func(tx *sql.Tx) error {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+				m.version, m.name, fmtTime(time.Now()))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("migrate archive: %s: %w", m.name, err)
+		}
+	}
+	return nil
+}
+
+// inTx runs fn in a write transaction (BEGIN IMMEDIATE) and commits it if
+// fn returns nil.
+func (a *Archive) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := a.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// fmtTime formats t for storage.
+func fmtTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+// nullTime formats t for storage, NULL for the zero time.
+func nullTime(t time.Time) sql.NullString {
+	if t.IsZero() {
+		return sql.NullString{}
+	}
+	return sql.NullString{String: fmtTime(t), Valid: true}
+}
+
+// parseTime reads a stored time; NULL or "" is the zero time.
+func parseTime(s sql.NullString) (time.Time, error) {
+	if !s.Valid || s.String == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s.String)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("stored time %q: %w", s.String, err)
+	}
+	return t.UTC(), nil
+}
+
+// limitOffset turns "0 = all" options into SQLite's LIMIT and OFFSET.
+func limitOffset(limit, offset int) (int, int) {
+	if limit <= 0 {
+		limit = -1
+	}
+	if offset < 0 {
+		offset = 0
+	}
+	return limit, offset
+}
+
+// boolInt stores a bool as 0 or 1.
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,361 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	fedimarks "github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/posthtml"
+)
+
+// Run is one backup of one account, as stored. SavePage and FinishRun
+// update it after they commit; its fields mirror the backup_runs row.
+type Run struct {
+	ID        int64
+	Account   fedimarks.Handle
+	Full      bool
+	StartedAt time.Time
+	// NextURL is the page to fetch next, as the server linked it; "" before
+	// the first page and after the last.
+	NextURL string
+	// Index counts the items positioned so far in this run.
+	Index int64
+	// Pages, New, Seen and Restored count the pages saved, the bookmarks
+	// never seen before, those already archived, and those that had been
+	// removed and came back.
+	Pages, New, Seen, Restored int
+}
+
+// position returns where the item at index idx of run id sorts: a later
+// run's items above all earlier runs' items, and within a run the first
+// item (the server's newest) highest.
+func position(runID, idx int64) int64 { return runID<<32 - idx }
+
+// StartRun records a new running backup of h begun at now.
+func (a *Archive) StartRun(ctx context.Context, h fedimarks.Handle, full bool, now time.Time) (*Run, error) {
+	if h == "" {
+		return nil, fedimarks.Errorf(fedimarks.EInvalid, "start backup: no account")
+	}
+	run := &Run{Account: h, Full: full, StartedAt: now.UTC()}
+	err := a.w.QueryRowContext(ctx, `INSERT INTO backup_runs (account, is_full, started_at) VALUES (?, ?, ?) RETURNING id`,
+		string(h), boolInt(full), fmtTime(now)).Scan(&run.ID)
+	if err != nil {
+		return nil, fmt.Errorf("start backup of %s: %w", h, err)
+	}
+	return run, nil
+}
+
+const runColumns = `id, account, is_full, started_at, next_url, idx, n_pages, n_new, n_seen, n_restored, state`
+
+type rowScanner interface{ Scan(...any) error }
+
+func scanRun(sc rowScanner) (*Run, string, error) {
+	var (
+		run     Run
+		account string
+		full    int
+		started sql.NullString
+		state   string
+	)
+	if err := sc.Scan(&run.ID, &account, &full, &started, &run.NextURL, &run.Index,
+		&run.Pages, &run.New, &run.Seen, &run.Restored, &state); err != nil {
+		return nil, "", err
+	}
+	run.Account = fedimarks.Handle(account)
+	run.Full = full != 0
+	t, err := parseTime(started)
+	run.StartedAt = t
+	return &run, state, err
+}
+
+// UnfinishedRun returns h's newest run that was neither finished nor
+// abandoned, or nil and no error if there is none.
+func (a *Archive) UnfinishedRun(ctx context.Context, h fedimarks.Handle) (*Run, error) {
+	run, _, err := scanRun(a.r.QueryRowContext(ctx, `SELECT `+runColumns+` FROM backup_runs
+		WHERE account = ? AND state = 'running' ORDER BY id DESC LIMIT 1`, string(h)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find unfinished backup of %s: %w", h, err)
+	}
+	return run, nil
+}
+
+// runningRun reads run id in tx and checks that it is still running.
+func runningRun(ctx context.Context, tx *sql.Tx, id int64) (*Run, error) {
+	run, state, err := scanRun(tx.QueryRowContext(ctx, `SELECT `+runColumns+` FROM backup_runs WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fedimarks.Errorf(fedimarks.ENotFound, "no backup run %d", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if state != "running" {
+		return nil, fedimarks.Errorf(fedimarks.EInvalid, "backup run %d is %s", id, state)
+	}
+	return run, nil
+}
+
+// Known reports which of uris are currently bookmarked (archived and not
+// removed) for h. URIs not bookmarked are absent from the map.
+func (a *Archive) Known(ctx context.Context, h fedimarks.Handle, uris []string) (map[string]bool, error) {
+	known := make(map[string]bool)
+	const chunk = 500
+	for start := 0; start < len(uris); start += chunk {
+		part := uris[start:min(start+chunk, len(uris))]
+		args := make([]any, 0, len(part)+1)
+		args = append(args, string(h))
+		for _, u := range part {
+			args = append(args, u)
+		}
+		q := `SELECT s.uri FROM statuses s JOIN bookmarks b ON b.status_id = s.id
+			WHERE b.account = ? AND b.removed_at IS NULL AND s.uri IN (?` + repeatString(",?", len(part)-1) + `)`
+		rows, err := a.r.QueryContext(ctx, q, args...)
+		if err != nil {
+			return nil, fmt.Errorf("look up bookmarks of %s: %w", h, err)
+		}
+		for rows.Next() {
+			var u string
+			if err := rows.Scan(&u); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("look up bookmarks of %s: %w", h, err)
+			}
+			known[u] = true
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("look up bookmarks of %s: %w", h, err)
+		}
+	}
+	return known, nil
+}
+
+func repeatString(s string, n int) string {
+	b := make([]byte, 0, len(s)*max(n, 0))
+	for range n {
+		b = append(b, s...)
+	}
+	return string(b)
+}
+
+// pageStmts are the statements SavePage runs once per status.
+type pageStmts struct {
+	upsertStatus, findBookmark, insertBookmark, updateBookmark, insertEvent *sql.Stmt
+}
+
+func preparePage(ctx context.Context, tx *sql.Tx) (*pageStmts, error) {
+	var (
+		p   pageStmts
+		err error
+	)
+	prep := func(dst **sql.Stmt, q string) {
+		if err == nil {
+			*dst, err = tx.PrepareContext(ctx, q)
+		}
+	}
+	prep(&p.upsertStatus, `
+		INSERT INTO statuses (uri, url, local_id, host, author_acct, author_url, author_name, created_at,
+			language, visibility, sensitive, spoiler_text, plain_text, raw, fetched_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (uri) DO UPDATE SET
+			url = excluded.url, local_id = excluded.local_id, host = excluded.host,
+			author_acct = excluded.author_acct, author_url = excluded.author_url,
+			author_name = excluded.author_name, created_at = excluded.created_at,
+			language = excluded.language, visibility = excluded.visibility,
+			sensitive = excluded.sensitive, spoiler_text = excluded.spoiler_text,
+			plain_text = excluded.plain_text, raw = excluded.raw, fetched_at = excluded.fetched_at
+		RETURNING id`)
+	prep(&p.findBookmark, `SELECT id, removed_at IS NOT NULL, last_run FROM bookmarks WHERE account = ? AND status_id = ?`)
+	prep(&p.insertBookmark, `INSERT INTO bookmarks (account, status_id, local_id, position, first_seen, last_seen, last_run)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	prep(&p.updateBookmark, `UPDATE bookmarks SET local_id = ?, position = ?, last_seen = ?, removed_at = NULL, last_run = ? WHERE id = ?`)
+	prep(&p.insertEvent, `INSERT INTO bookmark_events (account, status_id, event, at, run_id) VALUES (?, ?, ?, ?, ?)`)
+	if err != nil {
+		p.close()
+		return nil, err
+	}
+	return &p, nil
+}
+
+func (p *pageStmts) close() {
+	for _, s := range []*sql.Stmt{p.upsertStatus, p.findBookmark, p.insertBookmark, p.updateBookmark, p.insertEvent} {
+		if s != nil {
+			s.Close()
+		}
+	}
+}
+
+// SavePage stores one page of run's bookmarks, given newest first as the
+// server listed them, and nextURL, the page to fetch after it, all in one
+// transaction. Each status is upserted by URI (raw JSON kept exactly as
+// given) and its bookmark positioned below the run's earlier items; a
+// bookmark that had been removed is restored. A status listed twice in one
+// run keeps its first position. The run must still be running (EInvalid
+// otherwise); run is updated only after the commit.
+func (a *Archive) SavePage(ctx context.Context, run *Run, statuses []fedimarks.Status, nextURL string, now time.Time) error {
+	for _, s := range statuses {
+		if s.URI == "" || len(s.Raw) == 0 {
+			return fedimarks.Errorf(fedimarks.EInvalid, "save page: status %q has no uri or no raw JSON", s.ID)
+		}
+	}
+	var saved *Run
+	err := a.inTx(ctx, func(tx *sql.Tx) error {
+		cur, err := runningRun(ctx, tx, run.ID)
+		if err != nil {
+			return err
+		}
+		if err := savePage(ctx, tx, cur, statuses, now); err != nil {
+			return err
+		}
+		cur.NextURL = nextURL
+		cur.Pages++
+		_, err = tx.ExecContext(ctx, `UPDATE backup_runs SET next_url = ?, idx = ?, n_pages = ?, n_new = ?, n_seen = ?, n_restored = ? WHERE id = ?`,
+			cur.NextURL, cur.Index, cur.Pages, cur.New, cur.Seen, cur.Restored, cur.ID)
+		saved = cur
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("save bookmarks of %s: %w", run.Account, err)
+	}
+	*run = *saved
+	return nil
+}
+
+// savePage upserts statuses and positions their bookmarks for run,
+// advancing run's index and counters.
+func savePage(ctx context.Context, tx *sql.Tx, run *Run, statuses []fedimarks.Status, now time.Time) error {
+	p, err := preparePage(ctx, tx)
+	if err != nil {
+		return err
+	}
+	defer p.close()
+	at := fmtTime(now)
+	account := string(run.Account)
+	for _, s := range statuses {
+		orig := s.Original()
+		var statusID int64
+		err := p.upsertStatus.QueryRowContext(ctx, s.URI, s.URL, s.ID, run.Account.Host(),
+			s.Account.Acct, s.Account.URL, s.Account.DisplayName, nullTime(s.CreatedAt),
+			s.Language, s.Visibility, boolInt(s.Sensitive), s.SpoilerText, posthtml.Text(orig.Content),
+			string(s.Raw), at).Scan(&statusID)
+		if err != nil {
+			return fmt.Errorf("status %s: %w", s.URI, err)
+		}
+		var (
+			bookmarkID int64
+			removed    bool
+			lastRun    int64
+		)
+		err = p.findBookmark.QueryRowContext(ctx, account, statusID).Scan(&bookmarkID, &removed, &lastRun)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			if _, err := p.insertBookmark.ExecContext(ctx, account, statusID, s.ID, position(run.ID, run.Index), at, at, run.ID); err != nil {
+				return fmt.Errorf("bookmark %s: %w", s.URI, err)
+			}
+			if _, err := p.insertEvent.ExecContext(ctx, account, statusID, "added", at, run.ID); err != nil {
+				return fmt.Errorf("bookmark %s: %w", s.URI, err)
+			}
+			run.New++
+		case err != nil:
+			return fmt.Errorf("bookmark %s: %w", s.URI, err)
+		case lastRun == run.ID && !removed:
+			// Listed again in the same run (a server's paging overlap):
+			// keep the first, higher position.
+			if _, err := tx.ExecContext(ctx, `UPDATE bookmarks SET last_seen = ? WHERE id = ?`, at, bookmarkID); err != nil {
+				return fmt.Errorf("bookmark %s: %w", s.URI, err)
+			}
+			continue
+		default:
+			if _, err := p.updateBookmark.ExecContext(ctx, s.ID, position(run.ID, run.Index), at, run.ID, bookmarkID); err != nil {
+				return fmt.Errorf("bookmark %s: %w", s.URI, err)
+			}
+			if removed {
+				if _, err := p.insertEvent.ExecContext(ctx, account, statusID, "restored", at, run.ID); err != nil {
+					return fmt.Errorf("bookmark %s: %w", s.URI, err)
+				}
+				run.Restored++
+			} else {
+				run.Seen++
+			}
+		}
+		run.Index++
+	}
+	return nil
+}
+
+// FinishRun marks run finished at now and sets the account's last backup
+// time (if the account is signed in). For a full run, every bookmark of the
+// account that this run did not see (not removed, last seen before the run
+// started by another run) is marked removed at now with a 'removed' event;
+// their number is returned. The run must still be running (EInvalid
+// otherwise).
+func (a *Archive) FinishRun(ctx context.Context, run *Run, now time.Time) (removed int, err error) {
+	at := fmtTime(now)
+	err = a.inTx(ctx, func(tx *sql.Tx) error {
+		cur, err := runningRun(ctx, tx, run.ID)
+		if err != nil {
+			return err
+		}
+		if cur.Full {
+			const unseen = `account = ? AND removed_at IS NULL AND last_run <> ? AND last_seen < ?`
+			args := []any{string(cur.Account), cur.ID, fmtTime(cur.StartedAt)}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO bookmark_events (account, status_id, event, at, run_id)
+				SELECT account, status_id, 'removed', ?, ? FROM bookmarks WHERE `+unseen+` ORDER BY position DESC`,
+				append([]any{at, cur.ID}, args...)...); err != nil {
+				return err
+			}
+			res, err := tx.ExecContext(ctx, `UPDATE bookmarks SET removed_at = ? WHERE `+unseen, append([]any{at}, args...)...)
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			removed = int(n)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE backup_runs SET state = 'finished', finished_at = ?, n_removed = ? WHERE id = ?`,
+			at, removed, cur.ID); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE accounts SET last_backup = ? WHERE handle = ?`, at, string(cur.Account))
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("finish backup of %s: %w", run.Account, err)
+	}
+	return removed, nil
+}
+
+// AbandonRun marks run abandoned, so that UnfinishedRun no longer offers
+// it; what it saved stays. Abandoning an abandoned run does nothing; a
+// finished run cannot be abandoned (EInvalid).
+func (a *Archive) AbandonRun(ctx context.Context, run *Run) error {
+	err := a.inTx(ctx, func(tx *sql.Tx) error {
+		var state string
+		err := tx.QueryRowContext(ctx, `SELECT state FROM backup_runs WHERE id = ?`, run.ID).Scan(&state)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fedimarks.Errorf(fedimarks.ENotFound, "no backup run %d", run.ID)
+		}
+		if err != nil {
+			return err
+		}
+		switch state {
+		case "abandoned":
+			return nil
+		case "finished":
+			return fedimarks.Errorf(fedimarks.EInvalid, "backup run %d is finished", run.ID)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE backup_runs SET state = 'abandoned' WHERE id = ?`, run.ID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("abandon backup of %s: %w", run.Account, err)
+	}
+	return nil
+}
