@@ -69,6 +69,10 @@ func statusItem(raw json.RawMessage, src string) fedimarks.ImportItem {
 		}
 		statusRaw = raw // a bare Status
 	}
+	if statusRaw = bytes.TrimSpace(statusRaw); statusRaw[0] != '{' {
+		it.Invalid = `"status" is not a JSON object`
+		return it
+	}
 	var st wireLite
 	if err := json.Unmarshal(statusRaw, &st); err != nil {
 		it.Invalid = "not a status: " + jsonErr(err)
@@ -100,7 +104,7 @@ func statusItem(raw json.RawMessage, src string) fedimarks.ImportItem {
 // jsonErr shortens a decoding error for a row's message.
 func jsonErr(err error) string {
 	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
+	if errors.As(err, &te) && te.Field != "" {
 		return fmt.Sprintf("%s is a JSON %s", te.Field, te.Value)
 	}
 	return err.Error()
