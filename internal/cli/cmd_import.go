@@ -1,0 +1,314 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/formats"
+	"github.com/fedimarks/fedimarks/internal/mastodon"
+	"github.com/fedimarks/fedimarks/internal/sqlite"
+	"github.com/fedimarks/fedimarks/internal/transfer"
+	"github.com/fedimarks/fedimarks/internal/ui"
+)
+
+type importOptions struct {
+	files       []string
+	to          string
+	dryRun      bool
+	retryFailed bool
+	yes         bool
+	reportDir   string
+}
+
+const importExitCodes = `Exit codes: 0 every row imported, already there or a duplicate; 1 error;
+2 usage or unreadable input (or a big import refused without --yes when
+standard input is not a terminal); 3 finished, but some rows were not imported
+(report and failures file written); 4 authentication (log in again, then run
+the same command to resume); 130 interrupted (run the same command again to
+resume).`
+
+func importCommand() command {
+	return command{
+		name:    "import",
+		summary: "bookmark the posts listed in files on another account",
+		usage: `Usage: fedimarks import FILE... [--to ACCOUNT] [--dry-run] [--retry-failed]
+                        [--yes] [--report-dir DIR]
+
+Bookmarks every post listed in FILE... on ACCOUNT (user@host, a saved
+account; default: the only one). Accepted files, recognised by content:
+Mastodon's bookmarks.csv and bookmarks_failures.csv, a CSV with a
+"Bookmark URL" column, Mastodon's account archive (.zip, .tar.gz) or its
+bookmarks.json, and fedimarks' json, jsonl and netscape exports. Rows are
+written oldest bookmark first, so the destination lists them in the source's
+order; give older files first when there are several.
+
+Each post is found on the destination's server (a search) and bookmarked
+there; posts of that server itself are bookmarked straight from their id.
+Every row ends with one outcome: imported, already, duplicate, not_found,
+not_visible (followers-only or direct: follow the author first), unreachable,
+invalid or failed. The job is saved as it goes: run the same command again
+after an interruption and it goes on where it stopped; unreachable rows are
+retried then, and --retry-failed retries not_found, not_visible and failed
+rows too.
+
+  --to ACCOUNT        the destination account
+  --dry-run           resolve nothing, write nothing: say what would happen
+                      and how long the destination's rate limit makes it take
+  --retry-failed      also retry rows that ended not_found, not_visible, failed
+  --yes               do not ask before a big import into Mastodon
+  --report-dir DIR    where the report CSV and the failures file go
+                      (default: the reports directory beside the archive)
+
+  fedimarks import bookmarks.csv --to bob@example.social
+  fedimarks import archive-20260101.zip --to bob@example.social --dry-run
+
+` + importExitCodes + "\n",
+		run: runImportCommand,
+	}
+}
+
+func runImportCommand(ctx context.Context, a *app, args []string) error {
+	var o importOptions
+	fs := newFlags(a.cmd)
+	fs.StringVar(&o.to, "to", "", "destination `ACCOUNT`")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "resolve and write nothing")
+	fs.BoolVar(&o.retryFailed, "retry-failed", false, "retry not_found, not_visible and failed rows")
+	fs.BoolVar(&o.yes, "yes", false, "do not ask before a big import")
+	fs.StringVar(&o.reportDir, "report-dir", "", "`DIR` for the report files")
+	pos, err := a.parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return usageError("import needs at least one FILE")
+	}
+	o.files = pos
+	return runImport(ctx, a, o)
+}
+
+// readInputs reads every file, reports row problems on stderr and merges
+// the rows in write order.
+func readInputs(a *app, files []string) ([]fedimarks.ImportItem, error) {
+	var all [][]fedimarks.ImportItem
+	for _, f := range files {
+		res, err := formats.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range res.Problems {
+			fmt.Fprintf(a.stderr, "%s\n", p)
+		}
+		fmt.Fprintf(a.stderr, "%s: %s rows (%s)\n", f, ui.Count(int64(len(res.Items))), res.Format)
+		all = append(all, res.Items)
+	}
+	return transfer.Merge(all...), nil
+}
+
+func runImport(ctx context.Context, a *app, o importOptions) error {
+	items, err := readInputs(a, o.files)
+	if err != nil {
+		return err
+	}
+	return runTransfer(ctx, a, transferOptions{
+		to: o.to, items: items, inputs: o.files, dryRun: o.dryRun, retryFailed: o.retryFailed,
+		yes: o.yes, reportDir: o.reportDir, resume: "fedimarks import " + strings.Join(o.files, " "),
+	})
+}
+
+// transferOptions is what import and migrate hand to the engine.
+type transferOptions struct {
+	to          string
+	items       []fedimarks.ImportItem
+	inputs      []string
+	key         string
+	dryRun      bool
+	retryFailed bool
+	yes         bool
+	reportDir   string
+	resume      string // the command that resumes, for hints
+}
+
+// runTransfer wires the engine to the destination's client and the
+// archive's job journal, and runs it.
+func runTransfer(ctx context.Context, a *app, o transferOptions) error {
+	acc, err := a.account(ctx, o.to)
+	if err != nil {
+		return err
+	}
+	ar, err := a.openArchive(ctx)
+	if err != nil {
+		return err
+	}
+	tok, err := a.token(ctx, acc.Handle)
+	if err != nil {
+		return err
+	}
+	if o.reportDir == "" {
+		p, err := a.paths()
+		if err != nil {
+			return err
+		}
+		o.reportDir = filepath.Join(p.Data, "reports")
+	}
+	var prog *ui.Progress
+	if !o.dryRun {
+		prog = a.progress("import "+string(acc.Handle), int64(len(o.items)), "rows")
+	}
+	c := a.newClient(acc.Server, tok, prog)
+	im := &transfer.Importer{
+		Writer:  c,
+		Lister:  bookmarkLister{c},
+		Journal: jobJournal{ar},
+		Finder:  ar,
+		Log:     a.stderr,
+	}
+	if prog != nil {
+		im.Progress = prog
+	}
+	resume := o.resume + " --to " + string(acc.Handle)
+	rep, err := im.Run(ctx, transfer.Request{
+		Destination: acc.Handle,
+		Server:      acc.Server,
+		Inputs:      o.inputs,
+		Items:       o.items,
+		Key:         o.key,
+		RetryFailed: o.retryFailed,
+		DryRun:      o.dryRun,
+		ReportDir:   o.reportDir,
+		Confirm:     a.confirmBigImport(c, acc, o.yes),
+	})
+	if prog != nil {
+		prog.Finish()
+	}
+	if rep != nil && !o.dryRun {
+		fmt.Fprintf(a.stderr, "%s requests to %s\n", ui.Count(c.Requests()), acc.Handle.Host())
+	}
+	var fe *fedimarks.Error
+	if errors.As(err, &fe) {
+		switch fe.Code {
+		case fedimarks.EAuth, fedimarks.EScope:
+			fe.Hint = "log in again: fedimarks login " + fedimarks.HostOf(acc.Server) + "; then resume with: " + resume
+		case fedimarks.EInterrupted, fedimarks.EUnavailable:
+			fe.Hint = "resume with: " + resume
+		case fedimarks.EPartial:
+			if rep != nil && rep.FailuresPath != "" {
+				fe.Hint = "the failures are in " + rep.FailuresPath + "; retry them with: " + resume + " --retry-failed"
+			}
+		}
+		return fe
+	}
+	if err != nil {
+		return a.apiError(acc.Handle, acc.Server, err, "read:bookmarks write:bookmarks read:search")
+	}
+	return nil
+}
+
+// confirmBigImport returns the engine's Confirm hook: before more than
+// transfer.BigImport rows go into Mastodon 3.3+, say how long the rate
+// limit makes it take and offer the server's own importer; --yes goes on,
+// a terminal is asked, anything else is refused.
+func (a *app) confirmBigImport(c *mastodon.Client, acc fedimarks.Account, yes bool) func(context.Context, transfer.Estimate) error {
+	return func(ctx context.Context, est transfer.Estimate) error {
+		if est.ToWrite() <= transfer.BigImport {
+			return nil
+		}
+		inst, err := c.Instance(ctx)
+		if err != nil {
+			return a.apiError(acc.Handle, acc.Server, err, "read")
+		}
+		if !transfer.IsBigImport(est, inst.Software, inst.MastodonVersion) {
+			return nil
+		}
+		advice := transfer.Advice(est, acc.Server)
+		fmt.Fprint(a.stderr, advice)
+		if yes {
+			return nil
+		}
+		if !a.stdinTTY() {
+			return &fedimarks.Error{Code: fedimarks.EInvalid,
+				Message: fmt.Sprintf("a big import (%s rows) into %s needs confirmation", ui.Count(int64(est.ToWrite())), acc.Handle),
+				Hint:    "add --yes to import through the API anyway, or use the server's importer as above"}
+		}
+		fmt.Fprint(a.stderr, "Import through the API anyway? [y/N] ")
+		line, err := bufio.NewReader(a.stdin).ReadString('\n')
+		if err != nil && line == "" {
+			return &fedimarks.Error{Code: fedimarks.EInvalid, Message: "no answer: import not started"}
+		}
+		if ans := strings.ToLower(strings.TrimSpace(line)); ans != "y" && ans != "yes" {
+			return &fedimarks.Error{Code: fedimarks.EInvalid, Message: "import not started",
+				Hint: "the job is saved: run the same command again with --yes to start it"}
+		}
+		return nil
+	}
+}
+
+// bookmarkLister adapts the client to the engine's Lister.
+type bookmarkLister struct{ c *mastodon.Client }
+
+func (l bookmarkLister) EachBookmark(ctx context.Context, fn func([]fedimarks.Status) error) error {
+	return l.c.WalkBookmarks(ctx, func(p mastodon.Page) error { return fn(p.Statuses) })
+}
+
+// jobJournal adapts the archive's import jobs to the engine's Journal; the
+// two packages' Job and item types have the same fields, so each is a
+// plain conversion.
+type jobJournal struct{ ar *sqlite.Archive }
+
+func (j jobJournal) FindJob(ctx context.Context, key string) (*transfer.Job, error) {
+	job, err := j.ar.FindJob(ctx, key)
+	if job == nil || err != nil {
+		return nil, err
+	}
+	t := transfer.Job(*job)
+	return &t, nil
+}
+
+func (j jobJournal) CreateJob(ctx context.Context, job transfer.Job, items []transfer.Item) (*transfer.Job, error) {
+	stored, err := j.ar.CreateJob(ctx, sqlite.Job(job), toJobItems(items))
+	if err != nil {
+		return nil, err
+	}
+	t := transfer.Job(*stored)
+	return &t, nil
+}
+
+func (j jobJournal) AddJobItems(ctx context.Context, jobID int64, items []transfer.Item) (int, error) {
+	return j.ar.AddJobItems(ctx, jobID, toJobItems(items))
+}
+
+func (j jobJournal) JobItems(ctx context.Context, jobID int64, outcomes ...fedimarks.Outcome) ([]transfer.Item, error) {
+	items, err := j.ar.JobItems(ctx, jobID, outcomes...)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]transfer.Item, len(items))
+	for i, it := range items {
+		out[i] = transfer.Item(it)
+	}
+	return out, nil
+}
+
+func (j jobJournal) ResetOutcomes(ctx context.Context, jobID int64, outcomes ...fedimarks.Outcome) (int, error) {
+	return j.ar.ResetOutcomes(ctx, jobID, outcomes...)
+}
+
+func (j jobJournal) MarkInFlight(ctx context.Context, itemID int64, destID string) error {
+	return j.ar.MarkInFlight(ctx, itemID, destID)
+}
+
+func (j jobJournal) SetOutcome(ctx context.Context, itemID int64, o fedimarks.Outcome, detail, destID string) error {
+	return j.ar.SetOutcome(ctx, itemID, o, detail, destID)
+}
+
+func toJobItems(items []transfer.Item) []sqlite.JobItem {
+	out := make([]sqlite.JobItem, len(items))
+	for i, it := range items {
+		out[i] = sqlite.JobItem(it)
+	}
+	return out
+}

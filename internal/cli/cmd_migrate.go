@@ -1,0 +1,128 @@
+package cli
+
+import (
+	"context"
+
+	"github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/sqlite"
+)
+
+type migrateOptions struct {
+	from, to    string
+	dryRun      bool
+	retryFailed bool
+	yes         bool
+	offline     bool
+	reportDir   string
+}
+
+func migrateCommand() command {
+	return command{
+		name:    "migrate",
+		summary: "copy one account's bookmarks to another account",
+		usage: `Usage: fedimarks migrate --from ACCOUNT --to ACCOUNT [--dry-run] [--retry-failed]
+                         [--yes] [--offline] [--report-dir DIR]
+
+Backs up the bookmarks of --from (incrementally; --offline skips this and
+uses the archive as it is), then bookmarks them on --to, oldest first, so
+that --to lists them in the same order. Both are saved accounts (user@host);
+--from needs only to be in the archive when --offline is given.
+
+The outcomes, the report and the resume behave as in 'fedimarks import'. The
+migration of one pair of accounts is one job: run the same command again
+later and only what was bookmarked on --from since (and rows that were
+unreachable) is written. Followers-only posts need --to to follow their
+authors first: the report names them; then run again with --retry-failed.
+
+  fedimarks migrate --from alice@old.example --to alice@new.example
+  fedimarks migrate --from alice@old.example --to alice@new.example --dry-run
+
+` + importExitCodes + "\n",
+		run: runMigrateCommand,
+	}
+}
+
+func runMigrateCommand(ctx context.Context, a *app, args []string) error {
+	var o migrateOptions
+	fs := newFlags(a.cmd)
+	fs.StringVar(&o.from, "from", "", "source `ACCOUNT`")
+	fs.StringVar(&o.to, "to", "", "destination `ACCOUNT`")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "resolve and write nothing")
+	fs.BoolVar(&o.retryFailed, "retry-failed", false, "retry not_found, not_visible and failed rows")
+	fs.BoolVar(&o.yes, "yes", false, "do not ask before a big import")
+	fs.BoolVar(&o.offline, "offline", false, "use the archive as it is, without a backup of --from first")
+	fs.StringVar(&o.reportDir, "report-dir", "", "`DIR` for the report files")
+	pos, err := a.parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError("migrate takes no arguments besides its flags (got %q)", pos[0])
+	}
+	if o.from == "" || o.to == "" {
+		return usageError("migrate needs --from ACCOUNT and --to ACCOUNT")
+	}
+	return runMigrate(ctx, a, o)
+}
+
+func runMigrate(ctx context.Context, a *app, o migrateOptions) error {
+	from, err := a.sourceAccount(ctx, o.from, o.offline)
+	if err != nil {
+		return err
+	}
+	to, err := fedimarks.ParseHandle(o.to)
+	if err != nil {
+		return err
+	}
+	if to == from {
+		return usageError("--from and --to are the same account")
+	}
+	items, err := archivedItems(ctx, a, from)
+	if err != nil {
+		return err
+	}
+	resume := "fedimarks migrate --from " + string(from)
+	return runTransfer(ctx, a, transferOptions{
+		to: string(to), items: items, inputs: []string{"archive of " + string(from)},
+		key:    "migrate " + string(from) + " " + string(to),
+		dryRun: o.dryRun, retryFailed: o.retryFailed, yes: o.yes, reportDir: o.reportDir, resume: resume,
+	})
+}
+
+// sourceAccount backs up the named account (unless offline) and returns
+// its handle; offline, the account needs only to be in the archive.
+func (a *app) sourceAccount(ctx context.Context, name string, offline bool) (fedimarks.Handle, error) {
+	if offline {
+		return a.archivedAccount(ctx, name)
+	}
+	acc, err := runBackup(ctx, a, backupOptions{account: name})
+	if err != nil {
+		return "", err
+	}
+	return acc.Handle, nil
+}
+
+// archivedItems lists an account's archived bookmarks as import rows,
+// oldest bookmark first, with what the archive knows of each post (its
+// visibility tells a followers-only post from a deleted one). A boost's
+// row is the boosted post, which is what bookmarking it bookmarks.
+func archivedItems(ctx context.Context, a *app, h fedimarks.Handle) ([]fedimarks.ImportItem, error) {
+	ar, err := a.openArchive(ctx)
+	if err != nil {
+		return nil, err
+	}
+	bms, err := ar.Bookmarks(ctx, h, sqlite.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	items := make([]fedimarks.ImportItem, 0, len(bms))
+	source := "archive of " + string(h)
+	for i := len(bms) - 1; i >= 0; i-- {
+		s := bms[i].Status.Original()
+		items = append(items, fedimarks.ImportItem{
+			URI: s.URI, URL: s.URL, AuthorURL: s.Account.URL, CreatedAt: s.CreatedAt,
+			Visibility: s.Visibility, Source: source, Order: len(items),
+		})
+	}
+	return items, nil
+}
