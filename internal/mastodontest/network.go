@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -301,7 +300,9 @@ func (i *Instance) FailNext(n int, status int, retryAfter time.Duration) {
 }
 
 // DropNext makes the next n requests under /api/ have their connection
-// closed without an answer. They are not counted by Requests.
+// closed without an answer (after a few bytes of a status line, so that
+// each drop is one failed attempt for the client: see hangUp). They are
+// not counted by Requests.
 func (i *Instance) DropNext(n int) {
 	i.n.mu.Lock()
 	defer i.n.mu.Unlock()
@@ -374,14 +375,18 @@ func (rp reply) write(w http.ResponseWriter) {
 	w.Write(rp.body)
 }
 
-// hangUp closes the client's connection without an answer.
-func hangUp(w http.ResponseWriter) {
+// hangUp closes the client's connection without an answer. With partial,
+// it first writes the start of a status line, so that the client sees a
+// broken response: Go's Transport silently retries an idempotent request
+// once when a reused connection closes before any byte arrives, which
+// would hide a dropped request from the code under test.
+func hangUp(w http.ResponseWriter, partial bool) {
 	conn, _, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		panic(http.ErrAbortHandler) // HTTP/2 or already written: abort the stream
 	}
-	if tc, ok := conn.(*net.TCPConn); ok {
-		tc.SetLinger(0)
+	if partial {
+		conn.Write([]byte("HTTP/1.1 50"))
 	}
 	conn.Close()
 }
@@ -408,21 +413,22 @@ func (i *Instance) serve(w http.ResponseWriter, r *http.Request) {
 	down, lat := i.down, i.latency
 	n.mu.Unlock()
 	if down {
-		hangUp(w)
+		hangUp(w, false)
 		return
 	}
 	if lat > 0 && !n.sleep(r.Context(), lat) {
-		hangUp(w)
+		hangUp(w, false)
 		return
 	}
 	api := strings.HasPrefix(r.URL.Path, "/api/")
 	n.mu.Lock()
 	if i.down || (api && i.dropN > 0) {
-		if !i.down {
+		drop := !i.down
+		if drop {
 			i.dropN--
 		}
 		n.mu.Unlock()
-		hangUp(w)
+		hangUp(w, drop)
 		return
 	}
 	now := n.now()
