@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -145,7 +146,7 @@ func repeatString(s string, n int) string {
 
 // pageStmts are the statements SavePage runs once per status.
 type pageStmts struct {
-	upsertStatus, findBookmark, insertBookmark, updateBookmark, insertEvent *sql.Stmt
+	findStatus, insertStatus, updateStatus, findBookmark, insertBookmark, updateBookmark, insertEvent *sql.Stmt
 }
 
 func preparePage(ctx context.Context, tx *sql.Tx) (*pageStmts, error) {
@@ -158,18 +159,17 @@ func preparePage(ctx context.Context, tx *sql.Tx) (*pageStmts, error) {
 			*dst, err = tx.PrepareContext(ctx, q)
 		}
 	}
-	prep(&p.upsertStatus, `
+	prep(&p.findStatus, `SELECT id, raw, local_id, host FROM statuses WHERE uri = ?`)
+	prep(&p.insertStatus, `
 		INSERT INTO statuses (uri, url, local_id, host, author_acct, author_url, author_name, created_at,
 			language, visibility, sensitive, spoiler_text, plain_text, raw, fetched_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (uri) DO UPDATE SET
-			url = excluded.url, local_id = excluded.local_id, host = excluded.host,
-			author_acct = excluded.author_acct, author_url = excluded.author_url,
-			author_name = excluded.author_name, created_at = excluded.created_at,
-			language = excluded.language, visibility = excluded.visibility,
-			sensitive = excluded.sensitive, spoiler_text = excluded.spoiler_text,
-			plain_text = excluded.plain_text, raw = excluded.raw, fetched_at = excluded.fetched_at
 		RETURNING id`)
+	prep(&p.updateStatus, `
+		UPDATE statuses SET url = ?, local_id = ?, host = ?, author_acct = ?, author_url = ?, author_name = ?,
+			created_at = ?, language = ?, visibility = ?, sensitive = ?, spoiler_text = ?, plain_text = ?,
+			raw = ?, fetched_at = ?
+		WHERE id = ?`)
 	prep(&p.findBookmark, `SELECT id, removed_at IS NOT NULL, last_run FROM bookmarks WHERE account = ? AND status_id = ?`)
 	prep(&p.insertBookmark, `INSERT INTO bookmarks (account, status_id, local_id, position, first_seen, last_seen, last_run)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`)
@@ -183,7 +183,7 @@ func preparePage(ctx context.Context, tx *sql.Tx) (*pageStmts, error) {
 }
 
 func (p *pageStmts) close() {
-	for _, s := range []*sql.Stmt{p.upsertStatus, p.findBookmark, p.insertBookmark, p.updateBookmark, p.insertEvent} {
+	for _, s := range []*sql.Stmt{p.findStatus, p.insertStatus, p.updateStatus, p.findBookmark, p.insertBookmark, p.updateBookmark, p.insertEvent} {
 		if s != nil {
 			s.Close()
 		}
@@ -226,6 +226,36 @@ func (a *Archive) SavePage(ctx context.Context, run *Run, statuses []fedimarks.S
 	return nil
 }
 
+// saveStatus stores s (returned by the server at host) by URI and returns
+// its row id. A status stored before is rewritten only if its raw JSON or
+// where it came from changed: a backup sees the same posts again and again.
+// (A plain select-then-write rather than an upsert, so that triggers on
+// statuses see an ordinary INSERT or UPDATE.)
+func (p *pageStmts) saveStatus(ctx context.Context, s fedimarks.Status, host, at string) (int64, error) {
+	var (
+		id             int64
+		raw            []byte
+		localID, where string
+	)
+	err := p.findStatus.QueryRowContext(ctx, s.URI).Scan(&id, &raw, &localID, &where)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, err
+	}
+	found := err == nil
+	if found && bytes.Equal(raw, s.Raw) && localID == s.ID && where == host {
+		return id, nil
+	}
+	args := []any{s.URL, s.ID, host, s.Account.Acct, s.Account.URL, s.Account.DisplayName, nullTime(s.CreatedAt),
+		s.Language, s.Visibility, boolInt(s.Sensitive), s.SpoilerText, posthtml.Text(s.Original().Content),
+		string(s.Raw), at}
+	if found {
+		_, err = p.updateStatus.ExecContext(ctx, append(args, id)...)
+		return id, err
+	}
+	err = p.insertStatus.QueryRowContext(ctx, append([]any{s.URI}, args...)...).Scan(&id)
+	return id, err
+}
+
 // savePage upserts statuses and positions their bookmarks for run,
 // advancing run's index and counters.
 func savePage(ctx context.Context, tx *sql.Tx, run *Run, statuses []fedimarks.Status, now time.Time) error {
@@ -237,12 +267,7 @@ func savePage(ctx context.Context, tx *sql.Tx, run *Run, statuses []fedimarks.St
 	at := fmtTime(now)
 	account := string(run.Account)
 	for _, s := range statuses {
-		orig := s.Original()
-		var statusID int64
-		err := p.upsertStatus.QueryRowContext(ctx, s.URI, s.URL, s.ID, run.Account.Host(),
-			s.Account.Acct, s.Account.URL, s.Account.DisplayName, nullTime(s.CreatedAt),
-			s.Language, s.Visibility, boolInt(s.Sensitive), s.SpoilerText, posthtml.Text(orig.Content),
-			string(s.Raw), at).Scan(&statusID)
+		statusID, err := p.saveStatus(ctx, s, run.Account.Host(), at)
 		if err != nil {
 			return fmt.Errorf("status %s: %w", s.URI, err)
 		}
