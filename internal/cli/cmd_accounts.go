@@ -1,0 +1,94 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+func accountsCommand() command {
+	return command{
+		name:    "accounts",
+		summary: "list saved accounts",
+		usage: `Usage: fedimarks accounts [--json]
+
+Lists the saved accounts: handle, server, the scopes its token was granted,
+when it was last backed up, how many bookmarks its archive holds, and where
+its token is kept (the system keyring or a file). --json prints one object a
+line with the fields account, server, scopes, software, last_backup (null
+when never), bookmarks, removed and token_store. Tokens themselves are never
+shown.
+
+` + exitCodesHelp + "\n",
+		run: runAccountsCommand,
+	}
+}
+
+func runAccountsCommand(ctx context.Context, a *app, args []string) error {
+	fs := newFlags(a.cmd)
+	asJSON := fs.Bool("json", false, "one JSON object a line")
+	pos, err := a.parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError("accounts takes no arguments")
+	}
+	ar, err := a.openArchive(ctx)
+	if err != nil {
+		return err
+	}
+	accs, err := ar.Accounts(ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(a.stdout)
+		for _, acc := range accs {
+			n, err := ar.Counts(ctx, acc.Handle)
+			if err != nil {
+				return err
+			}
+			var last *time.Time
+			if !acc.LastBackup.IsZero() {
+				last = &acc.LastBackup
+			}
+			if err := enc.Encode(map[string]any{
+				"account": acc.Handle, "server": acc.Server, "scopes": acc.Scopes, "software": acc.Software,
+				"last_backup": last, "bookmarks": n.Active, "removed": n.Removed, "token_store": acc.TokenStore,
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if len(accs) == 0 {
+		fmt.Fprintln(a.stderr, "No saved account. Log in with: fedimarks login INSTANCE")
+		return nil
+	}
+	tw := tabwriter.NewWriter(a.stdout, 2, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "ACCOUNT\tSERVER\tSCOPES\tLAST BACKUP\tBOOKMARKS\tTOKEN KEPT IN")
+	for _, acc := range accs {
+		n, err := ar.Counts(ctx, acc.Handle)
+		if err != nil {
+			return err
+		}
+		last := "never"
+		if !acc.LastBackup.IsZero() {
+			last = acc.LastBackup.Local().Format("2006-01-02 15:04")
+		}
+		scopes := strings.Join(acc.Scopes, " ")
+		if scopes == "" {
+			scopes = "(unknown)"
+		}
+		where := acc.TokenStore
+		if where == "" {
+			where = "(unknown)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", acc.Handle, acc.Server, scopes, last, n.Active, where)
+	}
+	return tw.Flush()
+}

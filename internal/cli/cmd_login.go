@@ -1,0 +1,212 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/mastodon"
+)
+
+type loginOptions struct {
+	instance   string
+	tokenStdin bool
+	noBrowser  bool
+}
+
+func loginCommand() command {
+	return command{
+		name:    "login",
+		summary: "sign in to an account on an instance",
+		usage: `Usage: fedimarks login INSTANCE [--no-browser | --token-stdin]
+
+Signs in to an account on INSTANCE and saves it as user@host.
+
+By default fedimarks registers itself on the instance (once; the app is kept
+and reused), opens your browser at the instance's authorization page and
+receives the answer on http://127.0.0.1:PORT/callback, a port open only on
+this machine. The address is printed too, in case the browser does not open.
+It asks only for the scopes it uses: read:bookmarks write:bookmarks
+read:search, plus profile (or read:accounts) to learn the account's name;
+servers without fine-grained scopes get "read write", and it says so.
+
+  --no-browser   print the address instead of opening a browser, and read
+                 the code the page shows from standard input (for SSH
+                 sessions and machines without a browser; also used when no
+                 browser can be opened)
+  --token-stdin  read an access token you created yourself from standard
+                 input (for scripts; never pass a token as an argument):
+                   fedimarks login mastodon.social --token-stdin < token.txt
+
+Logging in again to the same account replaces its token and revokes the old
+one. The token is checked with the server and kept in the system keyring, or
+in a file readable only by you; fedimarks says which. INSTANCE is a host name
+(https is used) or, for local testing only, an http:// URL of a loopback
+address. Waiting for the browser gives up after 5 minutes; Ctrl-C cancels.
+
+` + exitCodesHelp + "\n",
+		run: runLoginCommand,
+	}
+}
+
+func runLoginCommand(ctx context.Context, a *app, args []string) error {
+	var o loginOptions
+	fs := newFlags(a.cmd)
+	fs.BoolVar(&o.tokenStdin, "token-stdin", false, "read the access token from standard input")
+	fs.BoolVar(&o.noBrowser, "no-browser", false, "print the address and read the code from standard input")
+	pos, err := a.parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError("login takes one INSTANCE, e.g. fedimarks login mastodon.social")
+	}
+	o.instance = pos[0]
+	if o.tokenStdin && o.noBrowser {
+		return usageError("--token-stdin and --no-browser do not go together")
+	}
+	if !o.tokenStdin {
+		return runOAuthLogin(ctx, a, o)
+	}
+	return runLogin(ctx, a, o)
+}
+
+func runLogin(ctx context.Context, a *app, o loginOptions) error {
+	server, err := mastodon.NormalizeServer(ctx, o.instance)
+	if err != nil {
+		return err
+	}
+	token, err := readSecretLine(a)
+	if err != nil {
+		return err
+	}
+	a.remember(token)
+	acc, old, err := a.saveLogin(ctx, server, token, nil)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stderr, "Logged in as %s (token kept in %s).\n", acc.Handle, acc.TokenStore)
+	a.revokeReplaced(ctx, acc, old)
+	return nil
+}
+
+// readSecretLine reads one token from standard input.
+func readSecretLine(a *app) (string, error) {
+	line, err := bufio.NewReader(a.stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return "", usageError("no token on standard input")
+	}
+	tok := strings.TrimSpace(line)
+	if tok == "" || strings.ContainsAny(tok, " \t") {
+		return "", usageError("standard input does not hold an access token")
+	}
+	return tok, nil
+}
+
+// verifyAndSave checks token against server and saves the account and its
+// token. scopes are what the token was granted, when known.
+func (a *app) verifyAndSave(ctx context.Context, server, token string, scopes []string) (fedimarks.Account, error) {
+	acc, _, err := a.saveLogin(ctx, server, token, scopes)
+	return acc, err
+}
+
+// saveLogin is verifyAndSave that also returns the token the account had
+// before, when it differs from token (it is replaced: revoke it).
+func (a *app) saveLogin(ctx context.Context, server, token string, scopes []string) (fedimarks.Account, string, error) {
+	acc, err := a.verifyToken(ctx, server, token, scopes)
+	if err != nil {
+		return acc, "", err
+	}
+	st, err := a.secretStore(ctx)
+	if err != nil {
+		return acc, "", err
+	}
+	var old string
+	if prev, err := st.Get(ctx, string(acc.Handle)); err == nil && prev != token {
+		a.remember(prev)
+		old = prev
+	}
+	if err := st.Set(ctx, string(acc.Handle), token); err != nil {
+		return acc, "", fmt.Errorf("save token: %w", err)
+	}
+	acc.TokenStore = st.Where(string(acc.Handle))
+	ar, err := a.openArchive(ctx)
+	if err != nil {
+		return acc, "", err
+	}
+	if prev, err := ar.Account(ctx, acc.Handle); err == nil {
+		acc.LastBackup = prev.LastBackup
+	}
+	if err := ar.SaveAccount(ctx, acc); err != nil {
+		return acc, "", fmt.Errorf("save account: %w", err)
+	}
+	return acc, old, nil
+}
+
+// verifyToken asks server who token belongs to and returns the account
+// (not yet saved).
+func (a *app) verifyToken(ctx context.Context, server, token string, scopes []string) (fedimarks.Account, error) {
+	c := a.newClient(server, token, nil)
+	me, err := c.VerifyCredentials(ctx)
+	if err != nil {
+		return fedimarks.Account{}, a.apiError(fedimarks.Handle("@"+fedimarks.HostOf(server)), server, err, "profile")
+	}
+	h, err := fedimarks.ParseHandle(me.Username + "@" + fedimarks.HostOf(server))
+	if err != nil {
+		return fedimarks.Account{}, fmt.Errorf("server returned an unusable account name %q", me.Username)
+	}
+	acc := fedimarks.Account{Handle: h, ID: me.ID, Server: server, Scopes: scopes}
+	if inst, err := c.Instance(ctx); err == nil {
+		acc.Software = strings.TrimSpace(inst.Software + " " + inst.Version)
+	}
+	return acc, nil
+}
+
+// lacksScope says which scope (or scopes, space-separated) a refused
+// request needed.
+func lacksScope(scope string) string {
+	scopes := strings.Fields(scope)
+	switch len(scopes) {
+	case 0:
+		return "the access token lacks a scope this needs"
+	case 1:
+		return fmt.Sprintf("the access token lacks the %q scope", scopes[0])
+	}
+	return "the access token lacks a scope this needs (it needs " + strings.Join(scopes, ", ") + ")"
+}
+
+// apiError turns a server's refusal into a message for a person: a bad
+// token says to log in again (exit 4), a missing scope (403) names the
+// scope (or scopes, space-separated) the call needed and says to log in
+// again, which grants every scope fedimarks uses.
+func (a *app) apiError(h fedimarks.Handle, server string, err error, scope string) error {
+	var api *mastodon.APIError
+	if !errors.As(err, &api) {
+		return err
+	}
+	host := fedimarks.HostOf(server)
+	who := string(h)
+	if strings.HasPrefix(who, "@") || who == "" {
+		who = host
+	}
+	switch api.StatusCode {
+	case 401:
+		return &fedimarks.Error{Code: fedimarks.EAuth, Err: err,
+			Message: fmt.Sprintf("%s: the server refused the access token (%s): it is invalid or was revoked", who, api.Message),
+			Hint:    "log in again: fedimarks login " + host}
+	case 403:
+		return &fedimarks.Error{Code: fedimarks.EScope, Err: err,
+			Message: fmt.Sprintf("%s: %s (%s)", who, lacksScope(scope), api.Message),
+			Hint:    "log in again to grant it: fedimarks login " + host}
+	case 422:
+		if strings.Contains(strings.ToLower(api.Message), "authenticated user") {
+			return &fedimarks.Error{Code: fedimarks.EAuth, Err: err,
+				Message: fmt.Sprintf("%s: this is an app token, not a user's token (%s)", who, api.Message),
+				Hint:    "log in again: fedimarks login " + host}
+		}
+	}
+	return err
+}

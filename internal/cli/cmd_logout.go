@@ -1,0 +1,155 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/mastodon"
+)
+
+func logoutCommand() command {
+	return command{
+		name:    "logout",
+		summary: "revoke an account's token and forget it",
+		usage: `Usage: fedimarks logout ACCOUNT
+
+Revokes the access token of ACCOUNT (user@host) on its server, then forgets
+the token and the account here. The account's archived bookmarks stay in the
+archive; log in again to back it up once more.
+
+When the server cannot be reached, or refuses to revoke the token (a token
+pasted with --token-stdin belongs to another app and cannot be revoked by
+fedimarks), the account is still forgotten here, and fedimarks says that the
+token may still be live and where to revoke it by hand: the server's
+Preferences > Account > Authorized apps (/oauth/authorized_applications).
+That case exits with 1 when a revocation failed; a token fedimarks did not
+issue exits with 0 after the notice.
+
+` + exitCodesHelp + "\n",
+		run: runLogoutCommand,
+	}
+}
+
+func runLogoutCommand(ctx context.Context, a *app, args []string) error {
+	fs := newFlags(a.cmd)
+	pos, err := a.parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError("logout takes one ACCOUNT, e.g. fedimarks logout alice@mastodon.social")
+	}
+	acc, err := a.account(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	return runLogout(ctx, a, acc)
+}
+
+func runLogout(ctx context.Context, a *app, acc fedimarks.Account) error {
+	host := fedimarks.HostOf(acc.Server)
+	st, err := a.secretStore(ctx)
+	if err != nil {
+		return err
+	}
+	var revokeErr error
+	revoked := false
+	tok, err := st.Get(ctx, string(acc.Handle))
+	switch {
+	case err != nil:
+		fmt.Fprintf(a.stderr, "No token was saved for %s: nothing to revoke.\n", acc.Handle)
+	default:
+		a.remember(tok)
+		revokeErr = a.revoke(ctx, acc.Server, tok)
+		revoked = revokeErr == nil
+	}
+	if ctx.Err() != nil {
+		return ctx.Err() // interrupted before anything was forgotten: run it again
+	}
+	// Forget locally whatever the server said: the person asked for it.
+	if err := st.Delete(ctx, string(acc.Handle)); err != nil {
+		return fmt.Errorf("forget token of %s: %w", acc.Handle, err)
+	}
+	ar, err := a.openArchive(ctx)
+	if err != nil {
+		return err
+	}
+	if err := ar.DeleteAccount(ctx, acc.Handle); err != nil && fedimarks.ErrorCode(err) != fedimarks.ENotFound {
+		return err
+	}
+	if revoked {
+		fmt.Fprintf(a.stderr, "Revoked the token of %s on %s and forgot the account here; its archived bookmarks stay.\n", acc.Handle, host)
+		return nil
+	}
+	fmt.Fprintf(a.stderr, "Forgot %s here; its archived bookmarks stay.\n", acc.Handle)
+	if revokeErr == nil {
+		return nil
+	}
+	manual := acc.Server + "/oauth/authorized_applications"
+	if errors.Is(revokeErr, errNotOurToken) {
+		fmt.Fprintf(a.stderr, "fedimarks did not issue this token, so it cannot revoke it: it may still be live. Revoke it at %s if nothing else uses it.\n", manual)
+		return nil
+	}
+	what := "could not revoke its token"
+	if unreachable(revokeErr) {
+		what = "could not reach " + host + " to revoke its token"
+	}
+	return &fedimarks.Error{Code: fedimarks.EUnavailable, Err: revokeErr,
+		Message: fmt.Sprintf("forgot %s here, but %s (%v): the token may still be live", acc.Handle, what, revokeErr),
+		Hint:    "revoke it at " + manual}
+}
+
+// errNotOurToken says a token came from elsewhere (--token-stdin on a
+// server where fedimarks has no app), so fedimarks cannot revoke it.
+var errNotOurToken = errors.New("token not issued to fedimarks")
+
+// revoke ends token on server with the app fedimarks registered there.
+// It tries for a few seconds only: a person logging out waits for it.
+func (a *app) revoke(ctx context.Context, server, token string) error {
+	ar, err := a.openArchive(ctx)
+	if err != nil {
+		return err
+	}
+	stored, err := ar.App(ctx, server)
+	if err != nil {
+		return err
+	}
+	if stored == nil {
+		return errNotOurToken
+	}
+	a.remember(stored.ClientSecret)
+	c := mastodon.New(mastodon.Options{
+		Server:     server,
+		HTTPClient: a.io.HTTPClient,
+		UserAgent:  "fedimarks/" + version,
+		Now:        a.io.Now,
+		MaxRetries: 2,
+		Backoff:    250 * time.Millisecond,
+	})
+	app := mastodon.App{ClientID: stored.ClientID, ClientSecret: stored.ClientSecret, RedirectURI: stored.RedirectURI, Scopes: stored.Scopes}
+	if err := c.Revoke(ctx, app, token); err != nil {
+		return fmt.Errorf("revoke token: %w", err)
+	}
+	return nil
+}
+
+// revokeReplaced revokes the token a new login replaced, telling the
+// person when it cannot; the login itself has succeeded either way.
+func (a *app) revokeReplaced(ctx context.Context, acc fedimarks.Account, old string) {
+	if old == "" {
+		return
+	}
+	manual := acc.Server + "/oauth/authorized_applications"
+	err := a.revoke(ctx, acc.Server, old)
+	switch {
+	case err == nil:
+		fmt.Fprintf(a.stderr, "Revoked the previous token of %s.\n", acc.Handle)
+	case errors.Is(err, errNotOurToken):
+		fmt.Fprintf(a.stderr, "The previous token of %s was replaced, not revoked: fedimarks did not issue it. Revoke it at %s if nothing else uses it.\n", acc.Handle, manual)
+	default:
+		fmt.Fprintf(a.stderr, "Warning: could not revoke the previous token of %s (%s): it may still be live; revoke it at %s.\n", acc.Handle, a.redact(err.Error()), manual)
+	}
+}
