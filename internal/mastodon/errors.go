@@ -198,6 +198,7 @@ func transient(err error) (bool, string) {
 	msg := err.Error()
 	if strings.Contains(msg, "server closed idle connection") ||
 		strings.Contains(msg, "transport connection broken") ||
+		strings.Contains(msg, "client connection lost") ||
 		strings.Contains(msg, "connection reset") {
 		return true, "retry after connection reset"
 	}

@@ -98,6 +98,13 @@ func newServer(t *testing.T, h http.HandlerFunc) *httptest.Server {
 	return srv
 }
 
+func newServerB(b *testing.B, h http.HandlerFunc) string {
+	b.Helper()
+	srv := httptest.NewServer(h)
+	b.Cleanup(srv.Close)
+	return srv.URL
+}
+
 // hits counts requests to a handler.
 type hits struct {
 	mu sync.Mutex
