@@ -12,23 +12,10 @@ import (
 	"github.com/fedimarks/fedimarks/internal/posthtml"
 )
 
-// Run is one backup of one account, as stored. SavePage and FinishRun
-// update it after they commit; its fields mirror the backup_runs row.
-type Run struct {
-	ID        int64
-	Account   fedimarks.Handle
-	Full      bool
-	StartedAt time.Time
-	// NextURL is the page to fetch next, as the server linked it; "" before
-	// the first page and after the last.
-	NextURL string
-	// Index counts the items positioned so far in this run.
-	Index int64
-	// Pages, New, Seen and Restored count the pages saved, the bookmarks
-	// never seen before, those already archived, and those that had been
-	// removed and came back.
-	Pages, New, Seen, Restored int
-}
+// Run is one backup of one account, as stored: the domain's BackupRun.
+// SavePage and FinishRun update it only after they commit; its fields
+// mirror the backup_runs row.
+type Run = fedimarks.BackupRun
 
 // position returns where the item at index idx of run id sorts: a later
 // run's items above all earlier runs' items, and within a run the first
