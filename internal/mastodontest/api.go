@@ -78,9 +78,14 @@ func (i *Instance) allowIfToken(a auth, scopes ...string) (reply, bool) {
 	return i.require(a, false, scopes...)
 }
 
-func (i *Instance) notFound() reply {
+// notFound is the family's 404 for a status (what = "status") or a route
+// (what = "").
+func (i *Instance) notFound(what string) reply {
 	if i.opts.Quirk == GoToSocial {
-		return errReply(http.StatusNotFound, "Not Found: target status not found")
+		if what == "" {
+			return errReply(http.StatusNotFound, "Not Found")
+		}
+		return errReply(http.StatusNotFound, "Not Found: target "+what+" not found")
 	}
 	return errReply(http.StatusNotFound, "Record not found")
 }
@@ -166,7 +171,7 @@ func (i *Instance) endpoint(r *http.Request, a auth) reply {
 		return jsonReply(http.StatusOK, i.instanceV1())
 	case p == "/api/v2/instance" && get:
 		if i.opts.Quirk == Snac || i.opts.Quirk == Pixelfed {
-			return i.notFound()
+			return i.notFound("")
 		}
 		return jsonReply(http.StatusOK, i.instanceV2())
 	case p == "/api/v1/accounts/verify_credentials" && get:
@@ -192,7 +197,7 @@ func (i *Instance) endpoint(r *http.Request, a auth) reply {
 			return i.setBookmark(id, a, action == "bookmark")
 		}
 	}
-	return errReply(http.StatusNotFound, "Record not found")
+	return i.notFound("")
 }
 
 func (i *Instance) showStatus(id string, a auth) reply {
@@ -201,7 +206,7 @@ func (i *Instance) showStatus(id string, a auth) reply {
 	}
 	p := i.byID[id]
 	if p == nil || !visible(p, a.user()) {
-		return i.notFound()
+		return i.notFound("status")
 	}
 	return jsonReply(http.StatusOK, i.renderStatus(p, a.user()))
 }
@@ -213,7 +218,7 @@ func (i *Instance) setBookmark(id string, a auth, on bool) reply {
 	viewer := a.tok.account
 	p := i.byID[id]
 	if p == nil || !visible(p, viewer) {
-		return i.notFound()
+		return i.notFound("status")
 	}
 	if p.reblog != nil {
 		p = p.reblog

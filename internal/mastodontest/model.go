@@ -24,6 +24,7 @@ type Account struct {
 	// Guarded by n.mu.
 	follows   map[*Account]bool
 	bookmarks []*bookmark // oldest first
+	marked    map[*post]*bookmark
 	posts     int
 }
 
@@ -120,7 +121,7 @@ func (i *Instance) AddAccount(username string) *Account {
 	if a := i.accounts[strings.ToLower(username)]; a != nil {
 		return a
 	}
-	a := &Account{n: n, inst: i, username: username, follows: map[*Account]bool{}}
+	a := &Account{n: n, inst: i, username: username, follows: map[*Account]bool{}, marked: map[*post]*bookmark{}}
 	i.seq++
 	switch i.opts.Quirk {
 	case GoToSocial:
@@ -445,18 +446,13 @@ func (a *Account) bookmark(p *post) (added bool) {
 		return false
 	}
 	a.inst.bookmarkSeq++
-	a.bookmarks = append(a.bookmarks, &bookmark{seq: a.inst.bookmarkSeq, p: p})
+	b := &bookmark{seq: a.inst.bookmarkSeq, p: p}
+	a.bookmarks = append(a.bookmarks, b)
+	a.marked[p] = b
 	return true
 }
 
-func (a *Account) bookmarkOf(p *post) *bookmark {
-	for _, b := range a.bookmarks {
-		if b.p == p {
-			return b
-		}
-	}
-	return nil
-}
+func (a *Account) bookmarkOf(p *post) *bookmark { return a.marked[p] }
 
 // Unbookmark removes a's bookmark of s (or of the original of a boost), if any.
 func (a *Account) Unbookmark(s *Status) {
@@ -469,6 +465,10 @@ func (a *Account) unbookmark(p *post) {
 	if p.reblog != nil {
 		p = p.reblog
 	}
+	if a.marked[p] == nil {
+		return
+	}
+	delete(a.marked, p)
 	a.bookmarks = slices.DeleteFunc(a.bookmarks, func(b *bookmark) bool { return b.p == p })
 }
 

@@ -151,6 +151,23 @@ func TestPagingLimitsAndPrev(t *testing.T) {
 		}
 	}
 
+	// The short last page: Mastodon and Pixelfed end there, GoToSocial
+	// still sends next (only its empty page ends).
+	for _, c := range []struct {
+		q     Quirk
+		pages int
+	}{{Mastodon, 4}, {Pixelfed, 4}, {GoToSocial, 5}, {Snac, 5}} {
+		i := n.NewInstance(InstanceOptions{Quirk: c.q})
+		a := i.AddAccount("alice")
+		for range 150 {
+			a.Bookmark(a.Post(PostOptions{}))
+		}
+		got, pages := collect(t, i, a.Token(), 40)
+		if len(got) != 150 || len(pages) != c.pages {
+			t.Errorf("%v: %d bookmarks in %d pages, want 150 in %d", c.q, len(got), len(pages), c.pages)
+		}
+	}
+
 	// Mastodon's prev link (min_id) brings bookmarks made after the page.
 	i := n.NewInstance(InstanceOptions{})
 	a := i.AddAccount("alice")
