@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/fedimarks/fedimarks"
@@ -84,13 +85,12 @@ func runLogout(ctx context.Context, a *app, acc fedimarks.Account) error {
 		fmt.Fprintf(a.stderr, "Revoked the token of %s on %s and forgot the account here; its archived bookmarks stay.\n", acc.Handle, host)
 		return nil
 	}
-	fmt.Fprintf(a.stderr, "Forgot %s here; its archived bookmarks stay.\n", acc.Handle)
-	if revokeErr == nil {
-		return nil
-	}
 	manual := acc.Server + "/oauth/authorized_applications"
-	if errors.Is(revokeErr, errNotOurToken) {
-		fmt.Fprintf(a.stderr, "fedimarks did not issue this token, so it cannot revoke it: it may still be live. Revoke it at %s if nothing else uses it.\n", manual)
+	if revokeErr == nil || errors.Is(revokeErr, errNotOurToken) {
+		fmt.Fprintf(a.stderr, "Forgot %s here; its archived bookmarks stay.\n", acc.Handle)
+		if revokeErr != nil {
+			fmt.Fprintf(a.stderr, "fedimarks did not issue this token, so it cannot revoke it: it may still be live. Revoke it at %s if nothing else uses it.\n", manual)
+		}
 		return nil
 	}
 	what := "could not revoke its token"
@@ -98,12 +98,13 @@ func runLogout(ctx context.Context, a *app, acc fedimarks.Account) error {
 		what = "could not reach " + host + " to revoke its token"
 	}
 	return &fedimarks.Error{Code: fedimarks.EUnavailable, Err: revokeErr,
-		Message: fmt.Sprintf("forgot %s here, but %s (%v): the token may still be live", acc.Handle, what, revokeErr),
+		Message: fmt.Sprintf("forgot %s here (its archived bookmarks stay), but %s (%v): the token may still be live", acc.Handle, what, revokeErr),
 		Hint:    "revoke it at " + manual}
 }
 
-// errNotOurToken says a token came from elsewhere (--token-stdin on a
-// server where fedimarks has no app), so fedimarks cannot revoke it.
+// errNotOurToken says a token came from elsewhere (--token-stdin), so
+// fedimarks cannot revoke it: it has no app on the server, or the server
+// says the token belongs to another app (403 unauthorized_client).
 var errNotOurToken = errors.New("token not issued to fedimarks")
 
 // revoke ends token on server with the app fedimarks registered there.
@@ -131,6 +132,10 @@ func (a *app) revoke(ctx context.Context, server, token string) error {
 	})
 	app := mastodon.App{ClientID: stored.ClientID, ClientSecret: stored.ClientSecret, RedirectURI: stored.RedirectURI, Scopes: stored.Scopes}
 	if err := c.Revoke(ctx, app, token); err != nil {
+		if mastodon.IsStatus(err, http.StatusForbidden) {
+			// unauthorized_client: the token belongs to another app.
+			return fmt.Errorf("%w: %w", errNotOurToken, err)
+		}
 		return fmt.Errorf("revoke token: %w", err)
 	}
 	return nil

@@ -24,6 +24,7 @@ import (
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/mastodon"
 	"github.com/fedimarks/fedimarks/internal/sqlite"
+	"github.com/fedimarks/fedimarks/internal/ui"
 )
 
 // OAuth constants of the browser login.
@@ -257,7 +258,7 @@ func (f *oauthFlow) authorize(ctx context.Context, app mastodon.App) (mastodon.T
 			lb.close(ctx)
 			lb, open = nil, nil
 		} else {
-			fmt.Fprintf(f.a.stderr, "Waiting up to %s for your approval (Ctrl-C to cancel)...\n", f.wait)
+			fmt.Fprintf(f.a.stderr, "Waiting up to %s for your approval (Ctrl-C to cancel)...\n", ui.Duration(f.wait))
 			code, err = lb.wait(ctx, f.wait)
 			if err != nil {
 				return mastodon.Token{}, err
@@ -273,6 +274,9 @@ func (f *oauthFlow) authorize(ctx context.Context, app mastodon.App) (mastodon.T
 		}
 		fmt.Fprint(f.a.stderr, "Code: ")
 		code, err = readCode(ctx, f.a.stdin, f.wait)
+		if !f.a.stdinTTY() {
+			fmt.Fprintln(f.a.stderr) // a terminal echoed the person's newline
+		}
 		if err != nil {
 			return mastodon.Token{}, err
 		}
@@ -433,7 +437,7 @@ func (r *loopbackReceiver) wait(ctx context.Context, d time.Duration) (string, e
 		return "", ctx.Err()
 	case <-t.C:
 		return "", &fedimarks.Error{Code: fedimarks.EAuth,
-			Message: fmt.Sprintf("no approval came from the browser within %s", d),
+			Message: fmt.Sprintf("no approval came from the browser within %s", ui.Duration(d)),
 			Hint:    "run fedimarks login again, or with --no-browser to paste a code instead"}
 	}
 }
@@ -493,7 +497,7 @@ func readCode(ctx context.Context, in io.Reader, d time.Duration) (string, error
 		return "", ctx.Err()
 	case <-t.C:
 		return "", &fedimarks.Error{Code: fedimarks.EAuth,
-			Message: fmt.Sprintf("no code was pasted within %s", d), Hint: "run fedimarks login again"}
+			Message: fmt.Sprintf("no code was pasted within %s", ui.Duration(d)), Hint: "run fedimarks login again"}
 	}
 }
 

@@ -124,3 +124,36 @@ func TestLogoutUsage(t *testing.T) {
 		t.Errorf("help logout: %s", r.stdout)
 	}
 }
+
+func TestLogoutTokenOfAnotherApp(t *testing.T) {
+	inst, alice := newOAuthServer(t, mastodontest.InstanceOptions{})
+	bob := inst.AddAccount("bob")
+	b := &browser{t: t}
+
+	// Another client (here: another fedimarks home, so another app) holds
+	// a token of alice's.
+	other := newLoginEnv(t)
+	other.mustRun(0, runOpts{open: b.open}, "login", inst.URL())
+	foreign := other.token(alice.Handle())
+
+	// This home has its own app on the server (bob signed in through it),
+	// and alice's foreign token pasted in.
+	e := newLoginEnv(t)
+	inst.SetAuthorizingUser(bob)
+	e.mustRun(0, runOpts{open: b.open}, "login", inst.URL())
+	e.mustRun(0, runOpts{stdin: strings.NewReader(foreign + "\n")}, "login", inst.URL(), "--token-stdin")
+
+	r := e.mustRun(0, runOpts{}, "logout", alice.Handle())
+	if !strings.Contains(r.stderr, "did not issue this token") {
+		t.Errorf("stderr does not say the token belongs to another app:\n%s", r.stderr)
+	}
+	if !inst.TokenValid(foreign) {
+		t.Error("the other app's token was revoked (the fake server should refuse)")
+	}
+	accs := e.accounts()
+	if len(accs) != 1 || accs[0]["account"] != bob.Handle() {
+		t.Errorf("accounts = %v, want only %s", accs, bob.Handle())
+	}
+	e.checkNoSecrets(foreign, e.token(bob.Handle()))
+	other.checkNoSecrets(foreign)
+}
