@@ -26,8 +26,8 @@ func init() {
 
 // activityPubEncoder writes bookmarks.json the way Mastodon's BackupService
 // does: {"@context", "id":"bookmarks.json", "type":"OrderedCollection",
-// "totalItems", "orderedItems":[URI...]} on one line with no trailing
-// newline, items ordered by post (not bookmark) from the oldest. Since the
+// "totalItems", "orderedItems":[URI...]} on one line (plus a final newline,
+// which Mastodon leaves out), items ordered by post (not bookmark) from the oldest. Since the
 // input comes newest bookmark first, the URIs are buffered and sorted on
 // Close.
 type activityPubEncoder struct {
@@ -68,7 +68,7 @@ func (e *activityPubEncoder) Close() error {
 		}
 		bw.Write(jsonString(it.uri))
 	}
-	bw.WriteString("]}")
+	bw.WriteString("]}\n")
 	e.err = bw.Flush()
 	e.items = nil
 	return e.err

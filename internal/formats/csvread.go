@@ -21,7 +21,7 @@ import (
 // (no URL or time has a line break) and a broken line never swallows the
 // lines after it.
 func readCSV(name string, br *bufio.Reader) (Result, error) {
-	c := &collector{name: name, res: Result{Format: "mastodon"}}
+	c := &collector{name: name, format: "mastodon"}
 	lr := &lineReader{r: br, max: maxURLLine}
 	var cols *csvColumns // nil: one column, Mastodon's shape
 	first := true
@@ -53,7 +53,7 @@ func readCSV(name string, br *bufio.Reader) (Result, error) {
 			if fields, err := splitCSVLine(line); err == nil {
 				if cc, ok := findColumns(fields); ok {
 					cols = &cc
-					c.res.Format = "csv"
+					c.format = "csv"
 					continue
 				}
 			}
@@ -66,19 +66,18 @@ func readCSV(name string, br *bufio.Reader) (Result, error) {
 		}
 	}
 	if rows == 0 {
-		if c.res.Format == "csv" {
-			return c.res, nil // a header and no rows: nothing to do, not an error
+		if c.format == "csv" {
+			return c.result(newestFirst), nil // a header and no rows: nothing to do, not an error
 		}
 		return Result{}, &fedimarks.Error{Code: fedimarks.EInvalid, Message: name + ": the file holds only blank lines", Hint: acceptedFormats}
 	}
-	if c.validCount() == 0 {
-		if c.res.Format == "csv" {
+	if c.valid == 0 {
+		if c.format == "csv" {
 			return Result{}, unknownShape(name, `no row has a post URL in its "Bookmark URL" column`)
 		}
 		return Result{}, unknownShape(name, "no line is a post URL")
 	}
-	c.newestFirst()
-	return c.res, nil
+	return c.result(newestFirst), nil
 }
 
 // isURIHeader reports whether line is Mastodon's optional header "#uri".

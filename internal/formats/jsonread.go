@@ -115,7 +115,7 @@ func jsonErr(err error) string {
 // since nothing after it can be trusted; an element of the wrong shape is a
 // problem and reading goes on.
 func readJSONArray(name string, br *bufio.Reader) (Result, error) {
-	c := &collector{name: name, res: Result{Format: "json"}}
+	c := &collector{name: name, format: "json"}
 	dec := json.NewDecoder(br)
 	if _, err := dec.Token(); err != nil {
 		return Result{}, unknownShape(name, "broken JSON: "+err.Error())
@@ -132,11 +132,10 @@ func readJSONArray(name string, br *bufio.Reader) (Result, error) {
 	if _, err := dec.Token(); err != nil {
 		return Result{}, jsonSyntaxError(name, "end of the array", err)
 	}
-	if len(c.res.Items) > 0 && c.validCount() == 0 {
+	if c.n > 0 && c.valid == 0 {
 		return Result{}, unknownShape(name, "no element of this JSON array is a bookmark or a post URL")
 	}
-	c.newestFirst()
-	return c.res, nil
+	return c.result(newestFirst), nil
 }
 
 // jsonSyntaxError is the error for a JSON document broken at where.
@@ -177,7 +176,7 @@ func isJSONLines(head []byte) bool {
 // readJSONLines reads our jsonl export (newest first): one object a line,
 // each read on its own, so a broken line is a problem and not the end.
 func readJSONLines(name string, br *bufio.Reader) (Result, error) {
-	c := &collector{name: name, res: Result{Format: "jsonl"}}
+	c := &collector{name: name, format: "jsonl"}
 	lr := &lineReader{r: br, max: maxJSONLine}
 	for {
 		line, long, err := lr.next()
@@ -202,11 +201,10 @@ func readJSONLines(name string, br *bufio.Reader) (Result, error) {
 		}
 		c.add(statusItem(line, src))
 	}
-	if c.validCount() == 0 {
+	if c.valid == 0 {
 		return Result{}, unknownShape(name, "no line of this JSON Lines file is a bookmark")
 	}
-	c.newestFirst()
-	return c.res, nil
+	return c.result(newestFirst), nil
 }
 
 // readActivityPub streams an ActivityStreams collection, as Mastodon's
@@ -215,7 +213,7 @@ func readJSONLines(name string, br *bufio.Reader) (Result, error) {
 // be objects with an "id" (or "url"), and "items" is read like
 // "orderedItems".
 func readActivityPub(name string, br *bufio.Reader) (Result, error) {
-	c := &collector{name: name, res: Result{Format: "activitypub"}}
+	c := &collector{name: name, format: "activitypub"}
 	dec := json.NewDecoder(br)
 	if _, err := dec.Token(); err != nil { // the opening brace, checked by the caller
 		return Result{}, jsonSyntaxError(name, "the start", err)
@@ -261,8 +259,7 @@ func readActivityPub(name string, br *bufio.Reader) (Result, error) {
 	if !found {
 		return Result{}, unknownShape(name, `this JSON object has no "orderedItems"`)
 	}
-	c.oldestFirst()
-	return c.res, nil
+	return c.result(oldestFirst), nil
 }
 
 // collectionItem reads one element of a collection: a URI string, or an

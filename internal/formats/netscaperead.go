@@ -29,7 +29,7 @@ func looksNetscape(head []byte) bool {
 // bookmark first, so the file is read as newest first; ADD_DATE, the post's
 // time in ours, becomes CreatedAt. Folders are flattened.
 func readNetscape(name string, br *bufio.Reader) (Result, error) {
-	c := &collector{name: name, res: Result{Format: "netscape"}}
+	c := &collector{name: name, format: "netscape"}
 	z := html.NewTokenizer(br)
 	z.SetMaxBuf(maxURLLine * 4) // one token (tag or text run) at most
 	line := 1
@@ -81,12 +81,11 @@ func readNetscape(name string, br *bufio.Reader) (Result, error) {
 		}
 		c.add(it)
 	}
-	if len(c.res.Items) == 0 {
-		return c.res, nil
+	if c.n == 0 {
+		return c.result(newestFirst), nil
 	}
-	if c.validCount() == 0 {
+	if c.valid == 0 {
 		return Result{}, unknownShape(name, "no link in this bookmarks file is an http(s) URL")
 	}
-	c.newestFirst()
-	return c.res, nil
+	return c.result(newestFirst), nil
 }

@@ -107,8 +107,8 @@ func read(name string, r io.Reader, depth int) (Result, error) {
 			return Result{}, &fedimarks.Error{Code: fedimarks.EInvalid, Message: name + ": the file holds only blank lines", Hint: acceptedFormats}
 		}
 	}
-	if looksBinary(head) {
-		return Result{}, unknownShape(name, "this is not a text file")
+	if why := notText(head, len(head) < peekSize); why != "" {
+		return Result{}, unknownShape(name, why)
 	}
 	switch {
 	case len(trimmed) > 0 && trimmed[0] == '[':
@@ -127,16 +127,20 @@ func read(name string, r io.Reader, depth int) (Result, error) {
 	return readCSV(name, br)
 }
 
-// looksBinary reports whether the start of a file cannot be text: a NUL
-// byte, or bytes that are not UTF-8 (a cut at the end of the peek is fine).
-func looksBinary(head []byte) bool {
+// notText says why the start of a file cannot be text, or "": a NUL byte
+// (binary data, or UTF-16), or bytes that are not UTF-8 (a character cut at
+// the end of the peek is fine unless whole says head is the whole file).
+func notText(head []byte, whole bool) string {
 	if bytes.IndexByte(head, 0) >= 0 {
-		return true
+		return "this is not a text file"
 	}
-	if len(head) > utf8.UTFMax {
+	if !whole && len(head) > utf8.UTFMax {
 		head = head[:len(head)-utf8.UTFMax]
 	}
-	return !utf8.Valid(head)
+	if !utf8.Valid(head) {
+		return "this text is not UTF-8 (save it as UTF-8 and try again)"
+	}
+	return ""
 }
 
 // checkURL returns why s cannot be a post address, or "" if it is an
@@ -162,10 +166,16 @@ func quoteShort(s string) string {
 	return strconv.Quote(s)
 }
 
-// collector gathers items and problems as a reader goes.
+// collector gathers items and problems as a reader goes. Items are kept in
+// chunks and joined once at the end: growing one slice of a million items
+// by appending copies it over and over.
 type collector struct {
-	name string
-	res  Result
+	name     string
+	format   string
+	chunks   [][]fedimarks.ImportItem
+	cur      []fedimarks.ImportItem
+	n, valid int
+	problems []Problem
 }
 
 // add validates it, records a problem if it is not a post URL, and keeps it.
@@ -175,12 +185,23 @@ func (c *collector) add(it fedimarks.ImportItem) {
 	}
 	if it.Invalid != "" {
 		c.problem(it.Source, it.Invalid)
+	} else {
+		c.valid++
 	}
-	c.res.Items = append(c.res.Items, it)
+	if len(c.cur) == cap(c.cur) {
+		size := 64
+		if c.cur != nil {
+			c.chunks = append(c.chunks, c.cur)
+			size = min(2*cap(c.cur), 1<<14)
+		}
+		c.cur = make([]fedimarks.ImportItem, 0, size)
+	}
+	c.cur = append(c.cur, it)
+	c.n++
 }
 
 func (c *collector) problem(source, msg string) {
-	c.res.Problems = append(c.res.Problems, Problem{Source: source, Message: msg})
+	c.problems = append(c.problems, Problem{Source: source, Message: msg})
 }
 
 // lineSource is "name:12".
@@ -193,30 +214,33 @@ func (c *collector) itemSource(i int) string {
 	return c.name + ":item " + strconv.Itoa(i)
 }
 
-// newestFirst sets Order for a file that lists its newest bookmark first.
-func (c *collector) newestFirst() {
-	n := len(c.res.Items)
-	for i := range c.res.Items {
-		c.res.Items[i].Order = n - 1 - i
-	}
-}
+// order says how a format lists its bookmarks.
+type order bool
 
-// oldestFirst sets Order for a file that lists its oldest bookmark first.
-func (c *collector) oldestFirst() {
-	for i := range c.res.Items {
-		c.res.Items[i].Order = i
-	}
-}
+const (
+	newestFirst order = true
+	oldestFirst order = false
+)
 
-// validCount is the number of items that are post URLs.
-func (c *collector) validCount() int {
-	n := 0
-	for _, it := range c.res.Items {
-		if it.Invalid == "" {
-			n++
+// result joins the items in file order and sets their Order (0 is the
+// oldest bookmark) from the order the file lists them in.
+func (c *collector) result(o order) Result {
+	res := Result{Format: c.format, Problems: c.problems}
+	if c.n > 0 {
+		res.Items = make([]fedimarks.ImportItem, 0, c.n)
+		for _, ch := range c.chunks {
+			res.Items = append(res.Items, ch...)
+		}
+		res.Items = append(res.Items, c.cur...)
+	}
+	for i := range res.Items {
+		if o == newestFirst {
+			res.Items[i].Order = c.n - 1 - i
+		} else {
+			res.Items[i].Order = i
 		}
 	}
-	return n
+	return res
 }
 
 // lineReader reads physical lines of any length, counting them; a line
