@@ -40,7 +40,8 @@ type Skipped struct {
 	Err error
 }
 
-// Len is the number of elements the server sent, skipped ones included.
+// Len returns the number of elements the server sent, skipped ones
+// included; 0 means an empty page.
 func (p Page) Len() int { return len(p.Statuses) + len(p.Skipped) }
 
 // BookmarksPage fetches one page of the account's bookmarks. pageURL ""

@@ -335,10 +335,6 @@ func (c *Client) Format(f fmt.State, verb rune) {
 
 // Format prints the options with the token redacted, for every verb.
 func (o Options) Format(f fmt.State, verb rune) {
-	tok := ""
-	if o.Token != "" {
-		tok = "[redacted]"
-	}
 	fmt.Fprintf(f, "mastodon.Options{Server:%s Token:%s UserAgent:%s MaxRetries:%d Backoff:%v}",
-		o.Server, tok, o.UserAgent, o.MaxRetries, o.Backoff)
+		o.Server, redacted(o.Token), o.UserAgent, o.MaxRetries, o.Backoff)
 }

@@ -198,3 +198,22 @@ func (c *Client) Revoke(ctx context.Context, app App, token string) error {
 	_, err := c.getJSON(ctx, formCall(c.apiURL("/oauth/revoke"), form, kindAnon, true), nil)
 	return err
 }
+
+// Format prints the app with ClientSecret redacted, for every verb.
+func (a App) Format(f fmt.State, verb rune) {
+	fmt.Fprintf(f, "mastodon.App{ClientID:%s ClientSecret:%s RedirectURI:%q Scopes:%q}",
+		a.ClientID, redacted(a.ClientSecret), a.RedirectURI, a.Scopes)
+}
+
+// Format prints the token with AccessToken redacted, for every verb.
+func (t Token) Format(f fmt.State, verb rune) {
+	fmt.Fprintf(f, "mastodon.Token{AccessToken:%s TokenType:%s Scope:%q CreatedAt:%d}",
+		redacted(t.AccessToken), t.TokenType, t.Scope, t.CreatedAt)
+}
+
+func redacted(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "[redacted]"
+}
