@@ -147,6 +147,21 @@ func TestReadFileArchiveErrors(t *testing.T) {
 	}
 }
 
+func TestReadPlainTar(t *testing.T) {
+	gz, err := gzip.NewReader(bytes.NewReader(makeTarGz(t, archiveMembers)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tarData, _ := io.ReadAll(gz)
+	res, err := Read("archive.tar", bytes.NewReader(tarData))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Format != "activitypub" || len(res.Items) != 2 || res.Items[0].Source != "archive.tar!/archive-20240301/bookmarks.json:item 1" {
+		t.Errorf("plain tar: %+v", res)
+	}
+}
+
 func TestReadGzipCSV(t *testing.T) {
 	var buf bytes.Buffer
 	gw := gzip.NewWriter(&buf)

@@ -25,6 +25,7 @@ func readCSV(name string, br *bufio.Reader) (Result, error) {
 	lr := &lineReader{r: br, max: maxURLLine}
 	var cols *csvColumns // nil: one column, Mastodon's shape
 	first := true
+	header := false
 	rows := 0
 	for {
 		raw, long, err := lr.next()
@@ -48,12 +49,14 @@ func readCSV(name string, br *bufio.Reader) (Result, error) {
 		if first {
 			first = false
 			if isURIHeader(line) {
+				header = true
 				continue
 			}
 			if fields, err := splitCSVLine(line); err == nil {
 				if cc, ok := findColumns(fields); ok {
 					cols = &cc
 					c.format = "csv"
+					header = true
 					continue
 				}
 			}
@@ -66,7 +69,7 @@ func readCSV(name string, br *bufio.Reader) (Result, error) {
 		}
 	}
 	if rows == 0 {
-		if c.format == "csv" {
+		if header {
 			return c.result(newestFirst), nil // a header and no rows: nothing to do, not an error
 		}
 		return Result{}, &fedimarks.Error{Code: fedimarks.EInvalid, Message: name + ": the file holds only blank lines", Hint: acceptedFormats}

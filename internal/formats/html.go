@@ -21,8 +21,8 @@ func init() {
 	})
 }
 
-// htmlTemplates is parsed once per Encoder (no package-level state). The
-// page is streamed: head on the first Encode (or on Close for an empty
+// htmlHead, htmlArticle, htmlBody and htmlFoot are the page's templates,
+// parsed for each Encoder (no package-level state). The page is streamed: head on the first Encode (or on Close for an empty
 // export), one article per bookmark, the foot on Close. html/template
 // escapes every value by context; the post's content is the only HTML
 // inserted as such, and only after posthtml.Sanitize. The Content Security

@@ -116,6 +116,10 @@ func TestRead(t *testing.T) {
 			input: "Bookmark URL,Account URL,Created at\n", format: "csv",
 		},
 		{
+			name: "Mastodon's header and no rows", file: "bookmarks.csv",
+			input: "#uri\r\n\r\n", format: "mastodon",
+		},
+		{
 			name: "bookmarks.json from a Mastodon archive", file: "bookmarks.json",
 			input:  `{"@context":"https://www.w3.org/ns/activitystreams","id":"bookmarks.json","type":"OrderedCollection","totalItems":3,"orderedItems":["` + a + `","` + b + `","` + c + `"]}`,
 			format: "activitypub", uris: []string{a, b, c}, orders: []int{0, 1, 2},
