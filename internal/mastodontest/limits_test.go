@@ -47,6 +47,9 @@ func TestRateLimit(t *testing.T) {
 			if r.header.Get("Retry-After") != "" || r.header.Get("X-RateLimit-Remaining") != "0" || r.header.Get("X-RateLimit-Reset") != c.reset {
 				t.Fatalf("429 headers: %v", r.header)
 			}
+			if got := i.Responses(http.StatusTooManyRequests); got != 1 {
+				t.Fatalf("Responses(429) = %d", got)
+			}
 			// Another token has its own budget.
 			if r := call(t, "GET", i.URL()+"/api/v1/bookmarks", other, nil); r.status != 200 {
 				t.Fatalf("other token: %d", r.status)
@@ -106,6 +109,9 @@ func TestFaults(t *testing.T) {
 		t.Fatalf("metadata during API fault: %d", r.status)
 	}
 	i.FailNext(0, 0, 0)
+	if got := i.Responses(503); got != 2 {
+		t.Fatalf("Responses(503) = %d, want 2", got)
+	}
 
 	if got := i.Requests("GET", "/api/v1/bookmarks"); got != 3 {
 		t.Fatalf("Requests counted %d bookmark GETs, want 3 (faults not counted)", got)

@@ -202,6 +202,7 @@ type Instance struct {
 	rateN       int
 	rateWindow  time.Duration
 	reqs        []reqRecord
+	statuses    map[int]int // responses sent, by status
 }
 
 type reqRecord struct{ method, path string }
@@ -231,6 +232,7 @@ func (n *Network) NewInstance(opts InstanceOptions) *Instance {
 		grants:      map[string]*grant{},
 		appWindows:  map[string]rateCount{},
 		rateUsed:    map[string]rateCount{},
+		statuses:    map[int]int{},
 	}
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(i.serve))
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
@@ -327,11 +329,21 @@ func (i *Instance) Requests(method, pathPrefix string) int {
 	return c
 }
 
-// ResetCounts forgets the requests counted so far.
+// Responses counts the responses the instance sent with status, e.g.
+// Responses(429) for rate-limited requests. Unlike Requests it includes
+// the answers of FailNext.
+func (i *Instance) Responses(status int) int {
+	i.n.mu.Lock()
+	defer i.n.mu.Unlock()
+	return i.statuses[status]
+}
+
+// ResetCounts forgets the requests and responses counted so far.
 func (i *Instance) ResetCounts() {
 	i.n.mu.Lock()
 	defer i.n.mu.Unlock()
 	i.reqs = nil
+	i.statuses = map[int]int{}
 }
 
 // reply is a response computed under the lock and written after it.
@@ -435,6 +447,7 @@ func (i *Instance) serve(w http.ResponseWriter, r *http.Request) {
 	if api && i.failN > 0 {
 		i.failN--
 		status, retry := i.failStatus, i.failRetry
+		i.statuses[status]++
 		n.mu.Unlock()
 		rp := errReply(status, failMessage(status))
 		if retry > 0 {
@@ -449,6 +462,7 @@ func (i *Instance) serve(w http.ResponseWriter, r *http.Request) {
 	func() {
 		defer n.mu.Unlock()
 		rp = i.route(r)
+		i.statuses[rp.status]++
 	}()
 	rp.set("Date", now.UTC().Format(http.TimeFormat))
 	rp.write(w)

@@ -74,6 +74,14 @@ func (i *Instance) TokenValid(tok string) bool {
 	return i.tokens[tok] != nil
 }
 
+// RevokeToken ends tok as the user would by removing the app in the web
+// interface: the API then answers 401 to it. Unknown tokens are ignored.
+func (i *Instance) RevokeToken(tok string) {
+	i.n.mu.Lock()
+	defer i.n.mu.Unlock()
+	delete(i.tokens, tok)
+}
+
 // Token issues a new user access token for a (default scopes "read write
 // follow"), as if a had authorized an app. It is random and unguessable.
 func (a *Account) Token(scopes ...string) string {

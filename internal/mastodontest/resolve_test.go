@@ -210,6 +210,10 @@ func TestBookmarkEndpoints(t *testing.T) {
 			if got := a.BookmarkURIs(); !slices.Equal(got, []string{s.URI()}) {
 				t.Fatalf("bookmarks after boost %v", got)
 			}
+			i.RevokeToken(tok)
+			if r := call(t, "POST", u+"/bookmark", tok, nil); r.status != 401 || i.TokenValid(tok) {
+				t.Fatalf("revoked token: %d", r.status)
+			}
 		})
 	}
 }
