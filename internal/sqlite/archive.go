@@ -167,6 +167,11 @@ func (a *Archive) migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("migrate archive: %w", err)
 	}
+	return a.apply(ctx, ms)
+}
+
+// apply runs the migrations of ms (in version order) not yet recorded.
+func (a *Archive) apply(ctx context.Context, ms []migration) error {
 	if _, err := a.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
 		name       TEXT NOT NULL,

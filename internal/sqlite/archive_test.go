@@ -866,3 +866,85 @@ func TestContextCancelled(t *testing.T) {
 		t.Errorf("StartRun with cancelled ctx = %v", err)
 	}
 }
+
+func TestFailedMigrationRollsBack(t *testing.T) {
+	ctx := context.Background()
+	a := openTest(t)
+	bad := []migration{{version: 90, name: "0090_half", sql: `CREATE TABLE half (x INTEGER); INSERT INTO nope VALUES (1);`}}
+	if err := a.apply(ctx, bad); err == nil {
+		t.Fatal("a failing migration reported no error")
+	}
+	var n int
+	if err := a.r.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = 'half'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("failed migration left table half (%d, %v)", n, err)
+	}
+	if err := a.r.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = 90`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("failed migration recorded (%d, %v)", n, err)
+	}
+	good := []migration{{version: 91, name: "0091_ok", sql: `CREATE TABLE ok (x INTEGER);`}}
+	if err := a.apply(ctx, good); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.apply(ctx, good); err != nil {
+		t.Fatalf("applying a recorded migration again: %v", err)
+	}
+}
+
+// TestTwoProcesses opens the same file twice, as a backup and a browser
+// page in two processes would, and writes from both at once.
+func TestTwoProcesses(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "a.db")
+	var as [2]*Archive
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	for i := range as {
+		wg.Add(1)
+		go func() { // both open (and migrate) a new file at once
+			defer wg.Done()
+			a, err := Open(ctx, path)
+			if err != nil {
+				errs <- err
+				return
+			}
+			as[i] = a
+		}()
+	}
+	wg.Wait()
+	select {
+	case err := <-errs:
+		t.Fatal(err)
+	default:
+	}
+	defer as[0].Close()
+	defer as[1].Close()
+	for i, a := range as {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h := fedimarks.Handle(fmt.Sprintf("user%d@home.example", i))
+			run, err := a.StartRun(ctx, h, false, t0)
+			if err != nil {
+				errs <- err
+				return
+			}
+			for p := range 20 {
+				if err := a.SavePage(ctx, run, statuses(t, fmt.Sprint(p*2), fmt.Sprint(p*2+1)), "", t0); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	for i := range as {
+		c, err := as[1-i].Counts(ctx, fedimarks.Handle(fmt.Sprintf("user%d@home.example", i)))
+		if err != nil || c.Active != 40 {
+			t.Errorf("user%d seen from the other process: %+v, %v", i, c, err)
+		}
+	}
+}
