@@ -52,13 +52,12 @@ func readCSV(name string, br *bufio.Reader) (Result, error) {
 				header = true
 				continue
 			}
-			if fields, err := splitCSVLine(line); err == nil {
-				if cc, ok := findColumns(fields); ok {
-					cols = &cc
-					c.format = "csv"
-					header = true
-					continue
-				}
+			// Spreadsheets in many locales separate with ";" or tabs.
+			if cc, ok := headerColumns(line); ok {
+				cols = &cc
+				c.format = "csv"
+				header = true
+				continue
 			}
 		}
 		rows++
@@ -95,7 +94,7 @@ func isURIHeader(line string) bool {
 func oneColumnItem(line, src string) fedimarks.ImportItem {
 	var field string
 	if strings.HasPrefix(line, `"`) {
-		fields, err := splitCSVLine(line)
+		fields, err := splitCSVLine(line, ',')
 		if err != nil {
 			return fedimarks.ImportItem{URI: line, Source: src, Invalid: "broken CSV quoting: " + err.Error()}
 		}
@@ -106,14 +105,31 @@ func oneColumnItem(line, src string) fedimarks.ImportItem {
 	return fedimarks.ImportItem{URI: strings.TrimSpace(field), Source: src}
 }
 
-// csvColumns are the positions of the known columns of a three-column CSV
-// file (-1 when absent).
-type csvColumns struct{ url, account, created int }
+// csvColumns are the separator and the positions of the known columns of a
+// three-column CSV file (-1 when absent).
+type csvColumns struct {
+	sep                   byte
+	url, account, created int
+}
+
+// headerColumns recognises a header row naming a "Bookmark URL" column,
+// separated by commas, semicolons or tabs.
+func headerColumns(line string) (csvColumns, bool) {
+	for _, sep := range []byte{',', ';', '\t'} {
+		if fields, err := splitCSVLine(line, sep); err == nil {
+			if cc, ok := findColumns(fields); ok {
+				cc.sep = sep
+				return cc, true
+			}
+		}
+	}
+	return csvColumns{}, false
+}
 
 // findColumns looks for the "Bookmark URL" header (any case, any position)
 // and the optional "Account URL" and "Created at" beside it.
 func findColumns(fields []string) (csvColumns, bool) {
-	cc := csvColumns{-1, -1, -1}
+	cc := csvColumns{sep: ',', url: -1, account: -1, created: -1}
 	for i, f := range fields {
 		switch strings.ToLower(strings.TrimSpace(f)) {
 		case "bookmark url":
@@ -135,7 +151,7 @@ func findColumns(fields []string) (csvColumns, bool) {
 
 // addRow reads one data row of a three-column CSV file.
 func (c *collector) addRow(line, src string, cols csvColumns) {
-	fields, err := splitCSVLine(line)
+	fields, err := splitCSVLine(line, cols.sep)
 	if err != nil {
 		c.add(fedimarks.ImportItem{URI: line, Source: src, Invalid: "broken CSV quoting: " + err.Error()})
 		return
@@ -185,17 +201,17 @@ func parseLooseTime(s string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// splitCSVLine splits one line into RFC 4180 fields: comma-separated, a
-// field in double quotes may hold commas and doubled quotes. Spaces around a
-// quoted field are allowed. A quote inside an unquoted field is kept as is
-// (as encoding/csv's LazyQuotes does).
-func splitCSVLine(line string) ([]string, error) {
+// splitCSVLine splits one line into RFC 4180 fields separated by sep: a
+// field in double quotes may hold separators and doubled quotes. Spaces
+// around a quoted field are allowed. A quote inside an unquoted field is
+// kept as is (as encoding/csv's LazyQuotes does).
+func splitCSVLine(line string, sep byte) ([]string, error) {
 	var fields []string
 	i := 0
 	for {
 		// skip spaces before a possible opening quote
 		j := i
-		for j < len(line) && (line[j] == ' ' || line[j] == '\t') {
+		for j < len(line) && line[j] != sep && (line[j] == ' ' || line[j] == '\t') {
 			j++
 		}
 		if j < len(line) && line[j] == '"' {
@@ -219,20 +235,20 @@ func splitCSVLine(line string) ([]string, error) {
 			if !closed {
 				return nil, errors.New("a quoted field is not closed")
 			}
-			for k < len(line) && (line[k] == ' ' || line[k] == '\t') {
+			for k < len(line) && line[k] != sep && (line[k] == ' ' || line[k] == '\t') {
 				k++
 			}
 			fields = append(fields, b.String())
 			if k == len(line) {
 				return fields, nil
 			}
-			if line[k] != ',' {
+			if line[k] != sep {
 				return nil, errors.New("text after a closing quote")
 			}
 			i = k + 1
 			continue
 		}
-		end := strings.IndexByte(line[i:], ',')
+		end := strings.IndexByte(line[i:], sep)
 		if end < 0 {
 			return append(fields, line[i:]), nil
 		}

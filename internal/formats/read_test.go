@@ -112,6 +112,21 @@ func TestRead(t *testing.T) {
 			},
 		},
 		{
+			name: "semicolon-separated CSV from a spreadsheet", file: "excel.csv",
+			input:  "Bookmark URL;Account URL;Created at\r\n" + a + ";https://a.example/@ann;2024-01-02T03:04:05Z\r\n\"" + b + "\";;\r\n",
+			format: "csv", uris: []string{a, b}, orders: []int{1, 0},
+			check: func(t *testing.T, res Result) {
+				if res.Items[0].AuthorURL != "https://a.example/@ann" || res.Items[0].CreatedAt.IsZero() {
+					t.Errorf("row 1 = %+v", res.Items[0])
+				}
+			},
+		},
+		{
+			name: "tab-separated", file: "links.tsv",
+			input:  "Created at\tBookmark URL\n2024-01-02\t" + a + "\n",
+			format: "csv", uris: []string{a}, orders: []int{0},
+		},
+		{
 			name: "three-column CSV with only its header", file: "empty.csv",
 			input: "Bookmark URL,Account URL,Created at\n", format: "csv",
 		},
