@@ -33,7 +33,7 @@ func ExampleRead() {
 	}
 	fmt.Println(res.Format)
 	for _, it := range res.Items {
-		fmt.Println(it.Order, it.Source, it.URI, it.Invalid)
+		fmt.Println(strings.TrimSpace(fmt.Sprintln(it.Order, it.Source, it.URI, it.Invalid)))
 	}
 	for _, p := range res.Problems {
 		fmt.Println(p)
