@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -837,4 +838,55 @@ func TestChooseScopes(t *testing.T) {
 			t.Errorf("%s: chooseScopes = %q, %v; want %q, %v", tc.name, got, granular, tc.want, tc.granular)
 		}
 	}
+}
+
+func TestLoginFallsBackToCodeWhenLoopbackBusy(t *testing.T) {
+	inst, alice := newOAuthServer(t, mastodontest.InstanceOptions{})
+	e := newLoginEnv(t)
+	b := &browser{t: t}
+	e.mustRun(0, runOpts{open: b.open}, "login", inst.URL())
+	port, ok := registeredLoopbackPort(e.app(inst.URL()).RedirectURI)
+	if !ok {
+		t.Fatal("no loopback redirect kept")
+	}
+	// Something else holds the registered port now.
+	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		t.Skipf("port %d taken meanwhile: %v", port, err)
+	}
+	defer ln.Close()
+
+	// The browser shows the out-of-band page; the person pastes its code.
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	paste := func(u string) error {
+		if err := b.open(u); err != nil {
+			return err
+		}
+		b.mu.Lock()
+		page := b.pages[len(b.pages)-1]
+		b.mu.Unlock()
+		m := oobCode.FindStringSubmatch(page)
+		if m == nil {
+			return fmt.Errorf("no code on the page: %s", page)
+		}
+		go io.WriteString(pw, m[1]+"\n")
+		return nil
+	}
+	r := e.mustRun(0, runOpts{stdin: pr, open: paste}, "login", inst.URL())
+	if !strings.Contains(r.stderr, "using a code to paste instead") {
+		t.Errorf("stderr does not explain the fallback:\n%s", r.stderr)
+	}
+	us := b.urls()
+	if got := us[len(us)-1].Query().Get("redirect_uri"); got != "urn:ietf:wg:oauth:2.0:oob" {
+		t.Errorf("redirect_uri = %q, want out-of-band", got)
+	}
+	tok := e.token(alice.Handle())
+	if !inst.TokenValid(tok) {
+		t.Fatal("no valid token after the fallback")
+	}
+	if n := inst.AppRegistrations(); n != 1 {
+		t.Errorf("%d app registrations, want 1: one registration serves both redirects", n)
+	}
+	e.checkNoSecrets(tok)
 }
