@@ -228,6 +228,16 @@ func TestRead(t *testing.T) {
 		{name: "JSON object of another kind", file: "outbox.json", input: `{"type":"Person","name":"x"}`, err: `outbox.json: this JSON object has no "orderedItems"`},
 		{name: "JSON cut short", file: "bookmarks.json", input: `{"type":"OrderedCollection","orderedItems":["` + a + `",`, err: "bookmarks.json: the JSON ends early"},
 		{name: "JSON array cut short", file: "export.json", input: `[{"status":{"uri":"` + a + `"}},{"sta`, err: "export.json: the JSON ends early, at item 2"},
+		{name: "JSON array with a syntax error", file: "export.json", input: `[{"status":{"uri":"https://a.example/1"}}, {bad}]`, err: "export.json: broken JSON at item 2 (byte 43)"},
+		{
+			name: "JSON fields of the wrong type, long values cut in messages", file: "export.json",
+			input:  `[{"status":{"uri":5}}, {"status":{"uri":"https://a.example/1"}}, "` + strings.Repeat("é", 150) + `"]`,
+			format: "json", uris: []string{"", "https://a.example/1", strings.Repeat("é", 150)}, orders: []int{2, 1, 0},
+			problems: []string{
+				"export.json:item 1: not a status: uri is a JSON number",
+				`export.json:item 3: "` + strings.Repeat("é", 100) + `…" is not an http(s) URL`,
+			},
+		},
 		{name: "a web page", file: "page.html", input: "<!doctype html><html><body><p>hi</p></body></html>", err: "page.html: this HTML file is not a Netscape bookmarks file"},
 		{name: "not UTF-8", file: "latin1.csv", input: "https://a.example/caf\xe9\n", err: "latin1.csv: this text is not UTF-8"},
 		{name: "UTF-16", file: "utf16.csv", input: "\xff\xfeh\x00t\x00t\x00p\x00", err: "utf16.csv: this is not a text file"},
@@ -243,7 +253,7 @@ func TestRead(t *testing.T) {
 				if code := fedimarks.ErrorCode(err); code != fedimarks.EInvalid {
 					t.Errorf("error code = %q, want %q", code, fedimarks.EInvalid)
 				}
-				if !strings.Contains(err.Error(), "ends early") && !strings.Contains(err.Error(), "expected Mastodon's bookmarks.csv") {
+				if !strings.Contains(err.Error(), "ends early") && !strings.Contains(err.Error(), "broken JSON at") && !strings.Contains(err.Error(), "expected Mastodon's bookmarks.csv") {
 					t.Errorf("error %q does not say what is accepted", err)
 				}
 				return
