@@ -1,0 +1,431 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	fedimarks "github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/posthtml"
+)
+
+// indexBatch is how many statuses IndexSearch indexes per transaction, so
+// that a large backfill never holds the write lock for long.
+const indexBatch = 500
+
+// snippetRunes is how long a snippet is when the query has no text.
+const snippetRunes = 200
+
+// markStripper removes the highlight marks from text before it is indexed,
+// so that the only marks in a snippet are those SQLite put there.
+var markStripper = strings.NewReplacer(fedimarks.HighlightStart, " ", fedimarks.HighlightEnd, " ")
+
+// IndexSearch brings the full-text index up to date with the statuses
+// table: statuses added or changed since the last call (the schema's
+// triggers queue them) are indexed, in batches of their own transactions.
+// It returns how many were indexed. Search and SearchCount call it first,
+// so callers need it only to pay the cost up front (after a backup).
+func (a *Archive) IndexSearch(ctx context.Context) (int, error) {
+	var pending bool
+	if err := a.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM search_pending)`).Scan(&pending); err != nil {
+		return 0, fmt.Errorf("index search: %w", err)
+	}
+	total := 0
+	for pending {
+		if err := ctx.Err(); err != nil {
+			return total, fmt.Errorf("index search: %w", err)
+		}
+		var n int
+		err := a.inTx(ctx, func(tx *sql.Tx) error {
+			var err error
+			n, err = indexPending(ctx, tx, indexBatch)
+			return err
+		})
+		if err != nil {
+			return total, fmt.Errorf("index search: %w", err)
+		}
+		total += n
+		pending = n == indexBatch
+	}
+	return total, nil
+}
+
+// indexDoc is one status as the indexer reads it.
+type indexDoc struct {
+	id                                             int64
+	raw, plain, spoiler, host, acct, who, lang, at sql.NullString
+}
+
+// indexPending indexes up to limit queued statuses and unqueues them,
+// returning how many queue entries it handled.
+func indexPending(ctx context.Context, tx *sql.Tx, limit int) (int, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT p.status_id, s.raw, s.plain_text, s.spoiler_text, s.host, s.author_acct, s.author_name,
+			s.language, s.created_at
+		FROM search_pending p LEFT JOIN statuses s ON s.id = p.status_id
+		ORDER BY p.status_id LIMIT ?`, limit)
+	if err != nil {
+		return 0, err
+	}
+	var docs []indexDoc
+	for rows.Next() {
+		var d indexDoc
+		if err := rows.Scan(&d.id, &d.raw, &d.plain, &d.spoiler, &d.host, &d.acct, &d.who, &d.lang, &d.at); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		docs = append(docs, d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	var delFTS, insFTS, putDoc, delDoc, unqueue *sql.Stmt
+	prep := func(dst **sql.Stmt, q string) {
+		if err == nil {
+			*dst, err = tx.PrepareContext(ctx, q)
+		}
+	}
+	prep(&delFTS, `DELETE FROM search_fts WHERE rowid = ?`)
+	prep(&insFTS, `INSERT INTO search_fts (rowid, body, spoiler, author, links) VALUES (?, ?, ?, ?, ?)`)
+	prep(&putDoc, `INSERT OR REPLACE INTO search_docs (status_id, author, author_user, has_media, language, created_at)
+		VALUES (?, ?, ?, ?, ?, ?)`)
+	prep(&delDoc, `DELETE FROM search_docs WHERE status_id = ?`)
+	prep(&unqueue, `DELETE FROM search_pending WHERE status_id = ?`)
+	defer func() {
+		for _, s := range []*sql.Stmt{delFTS, insFTS, putDoc, delDoc, unqueue} {
+			if s != nil {
+				s.Close()
+			}
+		}
+	}()
+	if err != nil {
+		return 0, err
+	}
+	for _, d := range docs {
+		if _, err := delFTS.ExecContext(ctx, d.id); err != nil {
+			return 0, err
+		}
+		if d.raw.Valid { // else the status is gone: only unqueue it
+			e := entryFor(d)
+			if _, err := insFTS.ExecContext(ctx, d.id, e.body, e.spoiler, e.author, e.links); err != nil {
+				return 0, err
+			}
+			if _, err := putDoc.ExecContext(ctx, d.id, e.handle, e.user, boolInt(e.hasMedia),
+				strings.ToLower(d.lang.String), d.at); err != nil {
+				return 0, err
+			}
+		} else if _, err := delDoc.ExecContext(ctx, d.id); err != nil {
+			return 0, err
+		}
+		if _, err := unqueue.ExecContext(ctx, d.id); err != nil {
+			return 0, err
+		}
+	}
+	return len(docs), nil
+}
+
+// indexEntry is what the index holds for one status.
+type indexEntry struct {
+	body, spoiler, author, links string
+	handle, user                 string
+	hasMedia                     bool
+}
+
+// entryFor reads a status's searchable text: the plain text SavePage
+// stored, and the rest from the raw JSON (the boosted post, for a boost),
+// falling back to the stored columns when the JSON cannot be read.
+func entryFor(d indexDoc) indexEntry {
+	e := indexEntry{body: d.plain.String, spoiler: d.spoiler.String}
+	name, acct, profile := d.who.String, d.acct.String, ""
+	if s, err := fedimarks.ParseStatus([]byte(d.raw.String)); err == nil {
+		o := s.Original()
+		e.spoiler = o.SpoilerText
+		name, acct, profile = o.Account.DisplayName, o.Account.Acct, o.Account.URL
+		e.links = strings.Join(posthtml.Links(o.Content), " ")
+		e.hasMedia = len(o.Media) > 0
+	}
+	e.handle = fullHandle(acct, d.host.String, profile)
+	e.user, _, _ = strings.Cut(e.handle, "@")
+	e.author = strings.TrimSpace(name + " @" + e.handle)
+	if e.handle == "" {
+		e.author = name
+	}
+	e.body = markStripper.Replace(e.body)
+	e.spoiler = markStripper.Replace(e.spoiler)
+	e.author = markStripper.Replace(e.author)
+	e.links = markStripper.Replace(e.links)
+	return e
+}
+
+// fullHandle returns the author as user@host, lower case. Servers give a
+// local author's acct without a host: it is then the host of the server
+// that returned the post, or failing that, of the author's profile page.
+func fullHandle(acct, serverHost, profile string) string {
+	acct = strings.ToLower(strings.TrimPrefix(acct, "@"))
+	if acct == "" || strings.Contains(acct, "@") {
+		return acct
+	}
+	host := strings.ToLower(serverHost)
+	if host == "" {
+		host = fedimarks.HostOf(profile)
+	}
+	if host == "" {
+		return acct
+	}
+	return acct + "@" + host
+}
+
+// matchExpr turns query terms into an FTS5 expression: each term a quoted
+// string (so that no user input is FTS5 syntax), a trailing * a prefix
+// search, all terms required.
+func matchExpr(terms []string) string {
+	parts := make([]string, 0, len(terms))
+	for _, t := range terms {
+		prefix := strings.HasSuffix(t, "*")
+		t = strings.TrimRight(t, "*")
+		p := `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
+		if prefix {
+			p += " *"
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, " AND ")
+}
+
+// searchSQL builds the FROM and WHERE clauses of q, and their arguments.
+// ok is false when q has text but nothing in it could match.
+func searchSQL(q fedimarks.Query) (from, where string, args []any, ok bool) {
+	var conds []string
+	terms := q.Terms()
+	if strings.TrimSpace(q.Text) != "" && len(terms) == 0 {
+		return "", "", nil, false
+	}
+	if len(terms) > 0 {
+		from = `search_fts f JOIN bookmarks b ON b.status_id = f.rowid`
+		conds = append(conds, `search_fts MATCH ?`)
+		args = append(args, matchExpr(terms))
+	} else {
+		from = `bookmarks b`
+	}
+	conds = append(conds, `b.account = ?`)
+	args = append(args, string(q.Account))
+	if !q.IncludeRemoved {
+		conds = append(conds, `b.removed_at IS NULL`)
+	}
+	filtered := false
+	if from := strings.ToLower(strings.TrimPrefix(q.From, "@")); from != "" {
+		if strings.Contains(from, "@") {
+			conds = append(conds, `d.author = ?`)
+		} else {
+			conds = append(conds, `d.author_user = ?`)
+		}
+		args = append(args, from)
+		filtered = true
+	}
+	if q.HasMedia {
+		conds = append(conds, `d.has_media = 1`)
+		filtered = true
+	}
+	if !q.Before.IsZero() {
+		conds = append(conds, `d.created_at < ?`)
+		args = append(args, fmtTime(q.Before))
+		filtered = true
+	}
+	if !q.After.IsZero() {
+		conds = append(conds, `d.created_at >= ?`)
+		args = append(args, fmtTime(q.After))
+		filtered = true
+	}
+	if lang := strings.ToLower(q.Lang); lang != "" {
+		conds = append(conds, `(d.language = ? OR substr(d.language, 1, ?) = ?)`)
+		args = append(args, lang, utf8.RuneCountInString(lang)+1, lang+"-")
+		filtered = true
+	}
+	if filtered {
+		from += ` JOIN search_docs d ON d.status_id = b.status_id`
+	}
+	return from, strings.Join(conds, " AND "), args, true
+}
+
+// Search returns the bookmarks of q.Account that match q: ranked by
+// relevance (bm25, ties newest bookmark first) when q has text, newest
+// bookmark first otherwise. Each hit's Status is parsed from the stored raw
+// JSON, with Status.ID the post's id on the account's server. The index is
+// brought up to date first (see IndexSearch). A query without an account
+// is an EInvalid error; one whose text holds no word (only punctuation or
+// emoji) matches nothing.
+func (a *Archive) Search(ctx context.Context, q fedimarks.Query) ([]fedimarks.Hit, error) {
+	if q.Account == "" {
+		return nil, fedimarks.Errorf(fedimarks.EInvalid, "search: no account given")
+	}
+	if _, err := a.IndexSearch(ctx); err != nil {
+		return nil, err
+	}
+	from, where, args, ok := searchSQL(q)
+	if !ok {
+		return nil, nil
+	}
+	// The page's bookmarks are picked first and only they are read in
+	// full, and get a snippet in a second query: sorting every match's raw
+	// JSON, or making every match's snippet, would cost more than the
+	// search, and SQLite drives a joined snippet from the whole match.
+	limit, offset := limitOffset(q.Limit, q.Offset)
+	text := len(q.Terms()) > 0
+	score, order := `0.0`, `b.position DESC, b.id DESC`
+	if text {
+		score, order = `bm25(search_fts, 1.0, 1.0, 2.0, 0.5)`, `score, b.position DESC, b.id DESC`
+	}
+	query := `WITH page AS (
+			SELECT b.id AS bid, ` + score + ` AS score, b.position AS pos
+			FROM ` + from + ` WHERE ` + where + `
+			ORDER BY ` + order + ` LIMIT ? OFFSET ?)
+		SELECT s.id, s.raw, s.plain_text, s.spoiler_text, b.local_id, b.first_seen, b.last_seen, b.removed_at, page.score
+		FROM page JOIN bookmarks b ON b.id = page.bid JOIN statuses s ON s.id = b.status_id
+		ORDER BY page.score, page.pos DESC, page.bid DESC`
+	tx, err := a.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
+	}
+	defer tx.Rollback()
+	hits, ids, fallback, err := readHits(ctx, tx, q.Account, query, append(args, limit, offset)...)
+	if err != nil {
+		return nil, fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
+	}
+	if text && len(ids) > 0 {
+		snips, err := snippets(ctx, tx, args[0], ids)
+		if err != nil {
+			return nil, fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
+		}
+		for i, id := range ids {
+			hits[i].Snippet = snips[id]
+		}
+	}
+	for i := range hits {
+		if strings.TrimSpace(hits[i].Snippet) == "" {
+			hits[i].Snippet = shorten(markStripper.Replace(fallback[i]), snippetRunes)
+		}
+	}
+	return hits, nil
+}
+
+// readHits runs a search query and returns its hits, their status ids, and
+// for each the text to shorten when no snippet is made: the post's text,
+// or its content warning when it has no text.
+func readHits(ctx context.Context, tx *sql.Tx, h fedimarks.Handle, query string, args ...any) ([]fedimarks.Hit, []int64, []string, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	defer rows.Close()
+	var (
+		hits     []fedimarks.Hit
+		ids      []int64
+		fallback []string
+	)
+	for rows.Next() {
+		var (
+			id                     int64
+			raw                    []byte
+			plain, spoiler, local  string
+			first, last, removedAt sql.NullString
+			hit                    = fedimarks.Hit{Bookmark: fedimarks.Bookmark{Account: string(h)}}
+		)
+		if err := rows.Scan(&id, &raw, &plain, &spoiler, &local, &first, &last, &removedAt, &hit.Rank); err != nil {
+			return nil, nil, nil, err
+		}
+		b := &hit.Bookmark
+		if b.Status, err = fedimarks.ParseStatus(raw); err != nil {
+			return nil, nil, nil, err
+		}
+		if local != "" {
+			b.Status.ID = local
+		}
+		if b.FirstSeen, err = parseTime(first); err != nil {
+			return nil, nil, nil, err
+		}
+		if b.LastSeen, err = parseTime(last); err != nil {
+			return nil, nil, nil, err
+		}
+		if removedAt.Valid {
+			t, err := parseTime(removedAt)
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			b.RemovedAt = &t
+		}
+		if strings.TrimSpace(plain) == "" {
+			plain = spoiler
+		}
+		hits, ids, fallback = append(hits, hit), append(ids, id), append(fallback, plain)
+	}
+	return hits, ids, fallback, rows.Err()
+}
+
+// snippets returns the highlighted snippet of each of the statuses ids
+// for the FTS5 expression match.
+func snippets(ctx context.Context, tx *sql.Tx, match any, ids []int64) (map[int64]string, error) {
+	args := []any{match}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT rowid, snippet(search_fts, -1, char(2), char(3), '…', 32)
+		FROM search_fts WHERE search_fts MATCH ? AND rowid IN (?`+repeatString(",?", len(ids)-1)+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[int64]string, len(ids))
+	for rows.Next() {
+		var (
+			id   int64
+			snip sql.NullString
+		)
+		if err := rows.Scan(&id, &snip); err != nil {
+			return nil, err
+		}
+		out[id] = snip.String
+	}
+	return out, rows.Err()
+}
+
+// shorten cuts s to at most n runes at a space where it can, with an
+// ellipsis when anything was cut; runs of white space become one space.
+func shorten(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)[:n]
+	cut := string(r)
+	if i := strings.LastIndexByte(cut, ' '); i > len(cut)/2 {
+		cut = cut[:i]
+	}
+	return cut + "…"
+}
+
+// SearchCount returns how many bookmarks match q, ignoring its Limit and
+// Offset. Errors are as for Search.
+func (a *Archive) SearchCount(ctx context.Context, q fedimarks.Query) (int, error) {
+	if q.Account == "" {
+		return 0, fedimarks.Errorf(fedimarks.EInvalid, "search: no account given")
+	}
+	if _, err := a.IndexSearch(ctx); err != nil {
+		return 0, err
+	}
+	from, where, args, ok := searchSQL(q)
+	if !ok {
+		return 0, nil
+	}
+	var n int
+	err := a.r.QueryRowContext(ctx, `SELECT count(*) FROM `+from+` WHERE `+where, args...).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("count search of %s: %w", q.Account, err)
+	}
+	return n, nil
+}
