@@ -23,8 +23,9 @@ import (
 // Encoder writes bookmarks to one output in one format. Bookmarks arrive
 // newest bookmark first, as an archive lists them; Close writes any trailer
 // and flushes, and must be called once after the last Encode. An Encoder is
-// not safe for concurrent use. After an error every later call returns the
-// same error.
+// not safe for concurrent use. After a write error every later call returns
+// that error; an error about one bookmark alone (json, jsonl: its stored
+// JSON is broken) leaves the output sound and the Encoder usable.
 type Encoder interface {
 	Encode(b fedimarks.Bookmark) error
 	Close() error

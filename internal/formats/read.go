@@ -16,8 +16,10 @@ import (
 
 // Problem is something wrong with one row of an input file: Source names
 // the file and the row ("bookmarks.csv:12", "bookmarks.json:item 3"),
-// Message says what is wrong. A row with a Problem is still in the Result
-// (with Invalid set) unless the Problem says it was only a warning.
+// Message says what is wrong. Every item with Invalid set has a Problem of
+// the same Source and Message. The one kind of Problem that leaves its row
+// valid is a warning about an ignored value (a "Created at" that is not a
+// time).
 type Problem struct {
 	Source  string
 	Message string
@@ -66,7 +68,7 @@ func unknownShape(name, why string) error {
 // is used in Sources and messages. Line-based formats are streamed (memory
 // grows with the rows kept, not with the file). Gzip and tar.gz archives
 // are read as streams; a zip archive must be read whole and is accepted here
-// up to maxArchiveEntry in size (ReadFile has no such limit). An empty input
+// up to 256 MiB (ReadFile has no such limit). An empty input
 // or one of no known shape is an error of code fedimarks.EInvalid; a bad
 // row is not an error but a Problem.
 func Read(name string, r io.Reader) (Result, error) {

@@ -103,3 +103,29 @@ func TestMarkdownEscape(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkExport prints how fast each writer goes over the fixtures.
+func BenchmarkExport(b *testing.B) {
+	bookmarks := nastyBookmarks(b)
+	for _, f := range All() {
+		b.Run(f.Name, func(b *testing.B) {
+			var buf bytes.Buffer
+			b.ReportAllocs()
+			for b.Loop() {
+				buf.Reset()
+				enc := f.New(&buf, testMeta)
+				for range 200 {
+					for _, bm := range bookmarks {
+						if err := enc.Encode(bm); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+				if err := enc.Close(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(200*len(bookmarks)), "bookmarks/op")
+		})
+	}
+}
