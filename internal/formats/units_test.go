@@ -129,3 +129,25 @@ func BenchmarkExport(b *testing.B) {
 		})
 	}
 }
+
+func TestJSONBrokenRawSkipsOneBookmark(t *testing.T) {
+	good := nastyBookmarks(t)[2]
+	bad := good
+	bad.Status.Raw = []byte(`{"id":"1","uri":`)
+	var buf bytes.Buffer
+	f, _ := Lookup("json")
+	enc := f.New(&buf, Meta{})
+	if err := enc.Encode(bad); err == nil || !strings.Contains(err.Error(), "stored JSON") {
+		t.Fatalf("broken raw JSON: %v", err)
+	}
+	if err := enc.Encode(good); err != nil {
+		t.Fatalf("the next bookmark: %v", err)
+	}
+	if err := enc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Read("x.json", &buf)
+	if err != nil || len(res.Items) != 1 || res.Items[0].URI != good.Status.URI {
+		t.Fatalf("read back: %v, %+v", err, res.Items)
+	}
+}
