@@ -65,10 +65,9 @@ func (r *run) estimate(todo []int) Estimate {
 		}
 	}
 	if e.ToWrite() > 0 || r.existing == nil {
-		pages := (r.existingCount + pageSize - 1) / pageSize
-		if r.existing == nil {
-			pages = 1 // unknown yet: at least one
-		}
+		// A full page links a next one, so n bookmarks take n/40+1
+		// requests; before the listing is read, count one.
+		pages := r.existingCount/pageSize + 1
 		e.Requests = pages + e.Local + 2*e.Remote
 	}
 	e.Duration = e.RateLimit.duration(e.Requests)

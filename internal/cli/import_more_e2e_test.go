@@ -1,0 +1,234 @@
+package cli
+
+import (
+	"archive/tar"
+	"archive/zip"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fedimarks/fedimarks/internal/mastodontest"
+)
+
+// buildBinary builds cmd/fedimarks once per test into a temp dir.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "fedimarks")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/fedimarks/fedimarks/cmd/fedimarks")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestImportKilledAndRerun kills the real binary with SIGKILL halfway
+// through an import and runs the same command again: every bookmark ends
+// written, in order, each request at most once more than needed (the one
+// row that was in flight).
+func TestImportKilledAndRerun(t *testing.T) {
+	bin := buildBinary(t)
+	f := newFediverse(t)
+	carol := f.a.AddAccount("carol")
+	const n = 300
+	var uris []string // newest first, like Mastodon's export
+	for i := 0; i < n; i++ {
+		uris = append(uris, carol.Post(mastodontest.PostOptions{}).URI())
+	}
+	slices.Reverse(uris)
+	f.login(t, f.bob)
+	file := writeFile(t, "bookmarks.csv", strings.Join(uris, "\n")+"\n")
+	f.b.SetLatency(3 * time.Millisecond)
+
+	args := []string{"import", file, "--to", f.bob.Handle(), "--report-dir", f.reports}
+	env := append(os.Environ(), "FEDIMARKS_HOME="+f.home, "FEDIMARKS_KEYRING=off")
+	var stderr bytes.Buffer
+	cmd := exec.Command(bin, args...)
+	cmd.Env, cmd.Stderr = env, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for f.b.Requests("POST", "/api/v1/statuses/") < n/2 {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("import did not get halfway:\n%s", stderr.String())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	if got := len(f.bob.BookmarkURIs()); got == n || got < n/2 {
+		t.Fatalf("kill came at %d of %d bookmarks: not halfway", got, n)
+	}
+
+	stderr.Reset()
+	cmd = exec.Command(bin, args...)
+	cmd.Env, cmd.Stderr = env, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("rerun: %v\n%s", err, stderr.String())
+	}
+	if got := f.bob.BookmarkURIs(); !slices.Equal(got, uris) {
+		t.Fatalf("after the rerun bob has %d bookmarks (want %d), or in another order", len(got), n)
+	}
+	if posts := f.b.Requests("POST", "/api/v1/statuses/"); posts > n+1 {
+		t.Errorf("%d bookmark requests for %d rows: more than the single in-flight row was redone", posts, n)
+	}
+	got, rows := f.report(t)
+	if len(rows) != n {
+		t.Errorf("report has %d rows", len(rows))
+	}
+	for _, u := range uris {
+		if got[u] != "imported" {
+			t.Errorf("%s: %s", u, got[u])
+		}
+	}
+}
+
+// TestImportEachFormat exports alice's archive in every format that can
+// be read back, builds Mastodon account archives and a hand-made 3-column
+// CSV, and imports each into a fresh account on B.
+func TestImportEachFormat(t *testing.T) {
+	f := newFediverse(t)
+	carol, erin := f.a.AddAccount("carol"), f.c.AddAccount("erin")
+	var posts []*mastodontest.Status
+	for i := 0; i < 30; i++ {
+		author := carol
+		if i%3 == 0 {
+			author = erin
+		}
+		posts = append(posts, author.Post(mastodontest.PostOptions{CreatedAt: time.Date(2025, 1, 1, 0, i, 0, 0, time.UTC)}))
+	}
+	// Bookmarked in another order than posted, so that the two orders differ.
+	rng := rand.New(rand.NewPCG(1, 2))
+	order := rng.Perm(len(posts))
+	for _, i := range order {
+		f.alice.Bookmark(posts[i])
+	}
+	bookmarkOrder := f.alice.BookmarkURIs() // newest bookmark first
+	var postOrder []string                  // newest post first
+	for i := len(posts) - 1; i >= 0; i-- {
+		postOrder = append(postOrder, posts[i].URI())
+	}
+	f.login(t, f.alice)
+	mustRun(t, 0, f.home, "", "backup")
+
+	dir := t.TempDir()
+	export := func(format string) string {
+		p := filepath.Join(dir, "export."+format)
+		mustRun(t, 0, f.home, "", "export", f.alice.Handle(), "--offline", "--format", format, "-o", p)
+		return p
+	}
+	bookmarksJSON, err := os.ReadFile(export("activitypub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var zbuf bytes.Buffer
+	zw := zip.NewWriter(&zbuf)
+	for _, e := range []struct{ name, body string }{{"outbox.json", `{"orderedItems":[]}`}, {"bookmarks.json", string(bookmarksJSON)}} {
+		w, _ := zw.Create(e.name)
+		w.Write([]byte(e.body))
+	}
+	zw.Close()
+	var tbuf bytes.Buffer
+	gz := gzip.NewWriter(&tbuf)
+	tw := tar.NewWriter(gz)
+	tw.WriteHeader(&tar.Header{Name: "archive-2020/bookmarks.json", Mode: 0o644, Size: int64(len(bookmarksJSON))})
+	tw.Write(bookmarksJSON)
+	tw.Close()
+	gz.Close()
+	// Columns reordered, an extra one, CRLF, a header in other case.
+	var three strings.Builder
+	three.WriteString("Created at,Notes,bookmark url,Account URL\r\n")
+	for _, u := range bookmarkOrder {
+		fmt.Fprintf(&three, "2025-01-01T00:00:00Z,\"a, note\",%s,https://x.example/@someone\r\n", u)
+	}
+
+	tests := []struct {
+		name, file string
+		want       []string
+	}{
+		{"mastodon", export("mastodon"), bookmarkOrder},
+		{"csv", export("csv"), bookmarkOrder},
+		{"json", export("json"), bookmarkOrder},
+		{"jsonl", export("jsonl"), bookmarkOrder},
+		{"netscape", export("netscape"), bookmarkOrder},
+		{"three-column", writeFile(t, "three.csv", three.String()), bookmarkOrder},
+		{"bookmarks.json", writeFile(t, "bookmarks.json", string(bookmarksJSON)), postOrder},
+		{"zip", writeFile(t, "archive.zip", zbuf.String()), postOrder},
+		{"tar.gz", writeFile(t, "archive.tar.gz", tbuf.String()), postOrder},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dest := f.b.AddAccount(fmt.Sprintf("bob%d", i))
+			f.login(t, dest)
+			mustRun(t, 0, f.home, "", "import", tt.file, "--to", dest.Handle(), "--report-dir", t.TempDir())
+			if got := dest.BookmarkURIs(); !slices.Equal(got, tt.want) {
+				t.Errorf("%s: destination order differs\n got %v\nwant %v", tt.name, got, tt.want)
+			}
+		})
+	}
+}
+
+// BenchmarkImport imports rows from a Mastodon CSV into a fresh account
+// on the fake server with no rate limit, and reports rows per second.
+func BenchmarkImport(b *testing.B) {
+	net := mastodontest.NewNetwork(b)
+	a := net.NewInstance(mastodontest.InstanceOptions{})
+	dst := net.NewInstance(mastodontest.InstanceOptions{})
+	carol := a.AddAccount("carol")
+	const rows = 500
+	var lines []string
+	for i := 0; i < rows; i++ {
+		lines = append(lines, carol.Post(mastodontest.PostOptions{}).URI())
+	}
+	home := filepath.Join(b.TempDir(), "home")
+	file := filepath.Join(b.TempDir(), "bookmarks.csv")
+	if err := os.WriteFile(file, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	var dests []*mastodontest.Account
+	for i := 0; i < b.N; i++ {
+		acc := dst.AddAccount(fmt.Sprintf("bob%d", i))
+		if code, stderr := benchRun(home, acc.Token()+"\n", "login", dst.URL(), "--token-stdin"); code != 0 {
+			b.Fatalf("login: %s", stderr)
+		}
+		dests = append(dests, acc)
+	}
+	reports := b.TempDir()
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		if code, stderr := benchRun(home, "", "import", file, "--to", dests[i].Handle(), "--report-dir", reports); code != 0 {
+			b.Fatalf("import: exit %d: %s", code, stderr)
+		}
+	}
+	b.ReportMetric(float64(rows*b.N)/time.Since(start).Seconds(), "rows/s")
+}
+
+// benchRun runs the tool in-process like runTool, for benchmarks.
+func benchRun(home, stdin string, args ...string) (int, string) {
+	var errb bytes.Buffer
+	no := false
+	env := map[string]string{"FEDIMARKS_HOME": home, "FEDIMARKS_KEYRING": "off"}
+	code := Main(context.Background(), args, IO{
+		Stdin: strings.NewReader(stdin), Stdout: io.Discard, Stderr: &errb,
+		Getenv: func(k string) string { return env[k] }, StdinIsTerminal: &no, StderrIsTerminal: &no,
+	})
+	return code, errb.String()
+}
