@@ -1,0 +1,24 @@
+// Command fedimarks backs up, exports, imports and migrates fediverse
+// bookmarks. See README.md, or run `fedimarks help`.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/fedimarks/fedimarks/internal/cli"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := cli.Main(ctx, os.Args[1:], cli.IO{
+		Stdin:  os.Stdin,
+		Stdout: os.Stdout,
+		Stderr: os.Stderr,
+		Getenv: os.Getenv,
+	})
+	stop()
+	os.Exit(code)
+}

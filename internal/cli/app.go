@@ -1,0 +1,210 @@
+// Package cli is fedimarks' command tree and wiring: the only package that
+// knows flags, environment variables, files on disk and which concrete
+// adapters serve which engine.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/mastodon"
+)
+
+// Exit codes, documented in every command's help and in the README.
+const (
+	ExitOK          = 0
+	ExitError       = 1
+	ExitUsage       = 2
+	ExitPartial     = 3
+	ExitAuth        = 4
+	ExitInterrupted = 130
+)
+
+const exitCodesHelp = `Exit codes: 0 done; 1 error; 2 usage or invalid input; 3 finished but some
+items failed (report written); 4 authentication (log in again); 130 interrupted
+(run the same command again to resume).`
+
+// IO is what a run of the tool talks to. Tests fill it with buffers and a
+// fake environment; main fills it with the process's own.
+type IO struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// Getenv reads the environment (nil: an empty environment).
+	Getenv func(string) string
+	// HTTPClient, when set, is used for every request (tests).
+	HTTPClient *http.Client
+	// OpenBrowser opens a URL in the user's browser; nil uses the
+	// platform's opener. Tests pass a stand-in that follows the URL.
+	OpenBrowser func(url string) error
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
+	// StdinIsTerminal and StderrIsTerminal override TTY detection (tests).
+	StdinIsTerminal, StderrIsTerminal *bool
+}
+
+// command is one verb of the tool.
+type command struct {
+	name    string
+	summary string
+	usage   string // full help text, printed by `fedimarks help VERB` and -h
+	run     func(ctx context.Context, a *app, args []string) error
+}
+
+// commands is the command table, in the order help lists them.
+func commands() []command {
+	return []command{
+		loginCommand(),
+		accountsCommand(),
+		logoutCommand(),
+		backupCommand(),
+		exportCommand(),
+		importCommand(),
+		migrateCommand(),
+		verifyCommand(),
+	}
+}
+
+// Main runs the tool with args (without the program name) and returns the
+// exit code. It never calls os.Exit.
+func Main(ctx context.Context, args []string, stdio IO) int {
+	a := newApp(stdio)
+	defer a.close()
+	err := a.dispatch(ctx, args)
+	return a.report(ctx, err)
+}
+
+func (a *app) dispatch(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		a.printHelp(a.stderr)
+		return usageError("no command given")
+	}
+	name := args[0]
+	switch name {
+	case "help", "-h", "--help":
+		if len(args) > 1 {
+			if c, ok := findCommand(args[1]); ok {
+				fmt.Fprint(a.stdout, c.usage)
+				return nil
+			}
+			return usageError("unknown command %q", args[1])
+		}
+		a.printHelp(a.stdout)
+		return nil
+	case "version", "--version":
+		fmt.Fprintln(a.stdout, "fedimarks", version)
+		return nil
+	}
+	c, ok := findCommand(name)
+	if !ok {
+		return usageError("unknown command %q (run: fedimarks help)", name)
+	}
+	a.cmd = c
+	return c.run(ctx, a, args[1:])
+}
+
+var version = "dev"
+
+func findCommand(name string) (command, bool) {
+	for _, c := range commands() {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+func (a *app) printHelp(w io.Writer) {
+	fmt.Fprint(w, `fedimarks keeps your fediverse bookmarks: backs them up, exports them,
+and moves them to another account.
+
+Usage: fedimarks COMMAND [ARGS]
+
+Commands:
+`)
+	cs := commands()
+	for _, c := range cs {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, `
+Run 'fedimarks help COMMAND' for a command's options.
+State lives in $FEDIMARKS_HOME when set, else in your config and data
+directories (run 'fedimarks accounts' to see where).
+
+`+exitCodesHelp+"\n")
+}
+
+// errUsage marks a mistake in the command line.
+type errUsage struct{ msg string }
+
+func (e *errUsage) Error() string { return e.msg }
+
+func usageError(format string, args ...any) error {
+	return &errUsage{msg: fmt.Sprintf(format, args...)}
+}
+
+// report prints err for a person (one line, on stderr) and maps it to an
+// exit code. It is the only place that does either.
+func (a *app) report(ctx context.Context, err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	if errors.Is(err, errHelp) {
+		return ExitOK
+	}
+	code, msg := classify(ctx, err)
+	if msg != "" {
+		fmt.Fprintln(a.stderr, "fedimarks:", a.redact(msg))
+	}
+	if code == ExitUsage && a.cmd.name != "" {
+		fmt.Fprintf(a.stderr, "Run 'fedimarks help %s' for usage.\n", a.cmd.name)
+	}
+	return code
+}
+
+func classify(ctx context.Context, err error) (int, string) {
+	var u *errUsage
+	if errors.As(err, &u) {
+		return ExitUsage, u.msg
+	}
+	if errors.Is(err, context.Canceled) || ctx.Err() != nil {
+		return ExitInterrupted, "interrupted; run the same command again to resume"
+	}
+	var api *mastodon.APIError
+	if errors.As(err, &api) {
+		switch api.StatusCode {
+		case http.StatusUnauthorized:
+			return ExitAuth, err.Error()
+		}
+	}
+	var fe *fedimarks.Error
+	if errors.As(err, &fe) {
+		switch fe.Code {
+		case fedimarks.EAuth, fedimarks.EScope:
+			return ExitAuth, err.Error()
+		case fedimarks.EInvalid:
+			return ExitUsage, err.Error()
+		case fedimarks.EPartial:
+			return ExitPartial, err.Error()
+		case fedimarks.EInterrupted:
+			return ExitInterrupted, err.Error()
+		}
+	}
+	return ExitError, err.Error()
+}
+
+// sortedKeys is for stable listings.
+func sortedKeys[M ~map[K]V, K ~string, V any](m M) []K {
+	keys := make([]K, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	return keys
+}

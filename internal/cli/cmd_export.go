@@ -1,0 +1,173 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/formats"
+	"github.com/fedimarks/fedimarks/internal/sqlite"
+)
+
+type exportOptions struct {
+	account        string
+	format         string
+	output         string
+	offline        bool
+	includeRemoved bool
+}
+
+func exportCommand() command {
+	var names []string
+	for _, f := range formats.All() {
+		names = append(names, fmt.Sprintf("  %-12s %s", f.Name, f.Description))
+	}
+	return command{
+		name:    "export",
+		summary: "write the archived bookmarks in a file format",
+		usage: `Usage: fedimarks export [ACCOUNT] --format FORMAT [-o FILE] [--offline] [--include-removed]
+
+Writes the bookmarks of ACCOUNT (default: the only saved account) to FILE,
+or to standard output. An incremental backup runs first unless --offline.
+Bookmarks are listed newest first.
+
+Formats:
+` + strings.Join(names, "\n") + `
+
+  fedimarks export --format mastodon -o bookmarks.csv
+  fedimarks export alice@mastodon.social --format json --offline > bookmarks.json
+
+` + exitCodesHelp + "\n",
+		run: runExportCommand,
+	}
+}
+
+func runExportCommand(ctx context.Context, a *app, args []string) error {
+	var o exportOptions
+	fs := newFlags(a.cmd)
+	fs.StringVar(&o.format, "format", "", "output format (see help)")
+	fs.StringVar(&o.output, "o", "", "write to `FILE` instead of standard output")
+	fs.StringVar(&o.output, "output", "", "write to `FILE` instead of standard output")
+	fs.BoolVar(&o.offline, "offline", false, "export the archive as it is, without a backup first")
+	fs.BoolVar(&o.includeRemoved, "include-removed", false, "also list bookmarks that were removed on the server")
+	pos, err := a.parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 1 {
+		return usageError("export takes at most one ACCOUNT")
+	}
+	if len(pos) == 1 {
+		o.account = pos[0]
+	}
+	return runExport(ctx, a, o)
+}
+
+func runExport(ctx context.Context, a *app, o exportOptions) error {
+	if o.format == "" {
+		return usageError("--format is required (one of: %s)", strings.Join(formatNames(), ", "))
+	}
+	f, ok := formats.Lookup(o.format)
+	if !ok {
+		return usageError("unknown format %q (one of: %s)", o.format, strings.Join(formatNames(), ", "))
+	}
+	var h fedimarks.Handle
+	if o.offline {
+		var err error
+		if h, err = a.archivedAccount(ctx, o.account); err != nil {
+			return err
+		}
+	} else {
+		acc, err := runBackup(ctx, a, backupOptions{account: o.account})
+		if err != nil {
+			return err
+		}
+		h = acc.Handle
+	}
+	ar, err := a.openArchive(ctx)
+	if err != nil {
+		return err
+	}
+	return writeOutput(a, o.output, func(w io.Writer) error {
+		enc := f.New(w, formats.Meta{Account: string(h), Generated: a.now().UTC()})
+		err := ar.EachBookmark(ctx, h, sqlite.ListOptions{IncludeRemoved: o.includeRemoved}, enc.Encode)
+		if cerr := enc.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	})
+}
+
+func formatNames() []string {
+	var names []string
+	for _, f := range formats.All() {
+		names = append(names, f.Name)
+	}
+	return names
+}
+
+// archivedAccount picks an account from the archive, signed in or not.
+func (a *app) archivedAccount(ctx context.Context, name string) (fedimarks.Handle, error) {
+	ar, err := a.openArchive(ctx)
+	if err != nil {
+		return "", err
+	}
+	hs, err := ar.ArchivedAccounts(ctx)
+	if err != nil {
+		return "", err
+	}
+	if name != "" {
+		h, err := fedimarks.ParseHandle(name)
+		if err != nil {
+			return "", err
+		}
+		for _, x := range hs {
+			if x == h {
+				return h, nil
+			}
+		}
+		return "", usageError("the archive holds no bookmarks of %s (run: fedimarks backup %s)", h, h)
+	}
+	switch len(hs) {
+	case 0:
+		return "", usageError("the archive is empty (run: fedimarks backup)")
+	case 1:
+		return hs[0], nil
+	}
+	names := make([]string, len(hs))
+	for i, x := range hs {
+		names[i] = string(x)
+	}
+	return "", usageError("the archive holds several accounts (%s): name one", strings.Join(names, ", "))
+}
+
+// writeOutput runs write against standard output, or against a temporary
+// file renamed to path once complete, so a failed export never leaves a
+// half-written file behind under the real name.
+func writeOutput(a *app, path string, write func(io.Writer) error) error {
+	if path == "" || path == "-" {
+		return write(a.stdout)
+	}
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	fmt.Fprintf(a.stderr, "Wrote %s\n", path)
+	return nil
+}

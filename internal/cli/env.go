@@ -1,0 +1,268 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/mastodon"
+	"github.com/fedimarks/fedimarks/internal/secrets"
+	"github.com/fedimarks/fedimarks/internal/sqlite"
+	"github.com/fedimarks/fedimarks/internal/ui"
+)
+
+// app holds one run's wiring. Everything that touches disk or network is
+// made on first use, so `--help` opens no database and reads no token.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	io             IO
+	cmd            command
+
+	archive *sqlite.Archive
+	secrets secrets.Store
+
+	mu     sync.Mutex
+	tokens []string // secrets read this run, blanked from any message
+}
+
+func newApp(stdio IO) *app {
+	if stdio.Stdin == nil {
+		stdio.Stdin = strings.NewReader("")
+	}
+	if stdio.Stdout == nil {
+		stdio.Stdout = io.Discard
+	}
+	if stdio.Stderr == nil {
+		stdio.Stderr = io.Discard
+	}
+	if stdio.Getenv == nil {
+		stdio.Getenv = func(string) string { return "" }
+	}
+	if stdio.Now == nil {
+		stdio.Now = time.Now
+	}
+	return &app{stdin: stdio.Stdin, stdout: stdio.Stdout, stderr: stdio.Stderr, io: stdio}
+}
+
+func (a *app) close() {
+	if a.archive != nil {
+		a.archive.Close()
+	}
+}
+
+func (a *app) now() time.Time { return a.io.Now() }
+
+// paths says where fedimarks keeps its state.
+type paths struct {
+	Config  string // accounts' tokens when no keyring (0700)
+	Data    string // the archive and media
+	Archive string
+	Tokens  string
+	Media   string
+}
+
+// paths follows $FEDIMARKS_HOME when set, else the platform's config and
+// data directories (XDG on Linux).
+func (a *app) paths() (paths, error) {
+	var p paths
+	if home := a.io.Getenv("FEDIMARKS_HOME"); home != "" {
+		abs, err := filepath.Abs(home)
+		if err != nil {
+			return p, fmt.Errorf("FEDIMARKS_HOME: %w", err)
+		}
+		p.Config, p.Data = abs, abs
+	} else {
+		cfg := a.io.Getenv("XDG_CONFIG_HOME")
+		data := a.io.Getenv("XDG_DATA_HOME")
+		userHome := a.io.Getenv("HOME")
+		if userHome == "" {
+			h, err := os.UserHomeDir()
+			if err != nil {
+				return p, fmt.Errorf("no home directory: set FEDIMARKS_HOME")
+			}
+			userHome = h
+		}
+		switch runtime.GOOS {
+		case "darwin":
+			cfg = filepath.Join(userHome, "Library", "Application Support")
+			data = cfg
+		case "windows":
+			if cfg = a.io.Getenv("AppData"); cfg == "" {
+				return p, fmt.Errorf("%%AppData%% is not set: set FEDIMARKS_HOME")
+			}
+			data = cfg
+		default:
+			if cfg == "" {
+				cfg = filepath.Join(userHome, ".config")
+			}
+			if data == "" {
+				data = filepath.Join(userHome, ".local", "share")
+			}
+		}
+		p.Config, p.Data = filepath.Join(cfg, "fedimarks"), filepath.Join(data, "fedimarks")
+	}
+	p.Archive = filepath.Join(p.Data, "archive.db")
+	p.Tokens = filepath.Join(p.Config, "tokens")
+	p.Media = filepath.Join(p.Data, "media")
+	return p, nil
+}
+
+// openArchive opens the archive once per run.
+func (a *app) openArchive(ctx context.Context) (*sqlite.Archive, error) {
+	if a.archive != nil {
+		return a.archive, nil
+	}
+	p, err := a.paths()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(p.Data, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	ar, err := sqlite.Open(ctx, p.Archive)
+	if err != nil {
+		return nil, fmt.Errorf("open archive %s: %w", p.Archive, err)
+	}
+	a.archive = ar
+	return ar, nil
+}
+
+// secretStore is the keyring when one answers, else 0600 files.
+// FEDIMARKS_KEYRING=off skips the keyring (tests, headless servers).
+func (a *app) secretStore(ctx context.Context) (secrets.Store, error) {
+	if a.secrets != nil {
+		return a.secrets, nil
+	}
+	p, err := a.paths()
+	if err != nil {
+		return nil, err
+	}
+	useKeyring := a.io.Getenv("FEDIMARKS_KEYRING") != "off"
+	a.secrets = secrets.Open(ctx, p.Tokens, useKeyring, 2*time.Second)
+	return a.secrets, nil
+}
+
+// token reads the saved token of account h.
+func (a *app) token(ctx context.Context, h fedimarks.Handle) (string, error) {
+	st, err := a.secretStore(ctx)
+	if err != nil {
+		return "", err
+	}
+	tok, err := st.Get(ctx, string(h))
+	if err != nil {
+		return "", &fedimarks.Error{Code: fedimarks.EAuth, Message: fmt.Sprintf("no token saved for %s", h),
+			Hint: "log in again: fedimarks login " + h.Host(), Err: err}
+	}
+	a.remember(tok)
+	return tok, nil
+}
+
+func (a *app) remember(secret string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(secret) >= 8 {
+		a.tokens = append(a.tokens, secret)
+	}
+}
+
+// redact blanks any secret of this run out of a message: a last line of
+// defence, since no code path should put one there.
+func (a *app) redact(s string) string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, t := range a.tokens {
+		s = strings.ReplaceAll(s, t, "[token]")
+	}
+	return s
+}
+
+// newClient makes a client for server with token ("" for unauthenticated
+// calls), telling the user on stderr about every long wait.
+func (a *app) newClient(server, token string, progress *ui.Progress) *mastodon.Client {
+	opts := mastodon.Options{
+		Server:     server,
+		Token:      token,
+		HTTPClient: a.io.HTTPClient,
+		UserAgent:  "fedimarks/" + version,
+		Now:        a.io.Now,
+		OnWait: func(e mastodon.WaitEvent) {
+			if e.Duration < time.Second {
+				return
+			}
+			msg := fmt.Sprintf("waiting %s (%s)", ui.Duration(e.Duration), e.Reason)
+			if progress != nil {
+				progress.Note("%s", msg)
+			} else {
+				fmt.Fprintln(a.stderr, msg)
+			}
+		},
+	}
+	return mastodon.New(opts)
+}
+
+// account picks the account a command acts for: the one named, or the
+// only saved one.
+func (a *app) account(ctx context.Context, name string) (fedimarks.Account, error) {
+	ar, err := a.openArchive(ctx)
+	if err != nil {
+		return fedimarks.Account{}, err
+	}
+	if name != "" {
+		h, err := fedimarks.ParseHandle(name)
+		if err != nil {
+			return fedimarks.Account{}, err
+		}
+		acc, err := ar.Account(ctx, h)
+		if err != nil {
+			if fedimarks.ErrorCode(err) == fedimarks.ENotFound {
+				return acc, &fedimarks.Error{Code: fedimarks.EInvalid, Message: fmt.Sprintf("%s is not a saved account", h),
+					Hint: "log in first: fedimarks login " + h.Host()}
+			}
+			return acc, err
+		}
+		return acc, nil
+	}
+	accs, err := ar.Accounts(ctx)
+	if err != nil {
+		return fedimarks.Account{}, err
+	}
+	switch len(accs) {
+	case 0:
+		return fedimarks.Account{}, usageError("no saved account: log in first with: fedimarks login INSTANCE")
+	case 1:
+		return accs[0], nil
+	}
+	names := make([]string, len(accs))
+	for i, acc := range accs {
+		names[i] = string(acc.Handle)
+	}
+	return fedimarks.Account{}, usageError("several accounts are saved (%s): name one", strings.Join(names, ", "))
+}
+
+// isTTY reports whether stderr is a terminal (progress bars only there).
+func (a *app) stderrTTY() bool {
+	if a.io.StderrIsTerminal != nil {
+		return *a.io.StderrIsTerminal
+	}
+	return ui.IsTerminal(a.stderr)
+}
+
+func (a *app) stdinTTY() bool {
+	if a.io.StdinIsTerminal != nil {
+		return *a.io.StdinIsTerminal
+	}
+	f, ok := a.stdin.(*os.File)
+	return ok && ui.IsTerminal(f)
+}
+
+func (a *app) progress(label string, total int64, unit string) *ui.Progress {
+	return ui.NewProgress(a.stderr, ui.ProgressOptions{Label: label, Total: total, Unit: unit, TTY: a.stderrTTY(), Now: a.io.Now})
+}

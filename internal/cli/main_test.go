@@ -1,0 +1,50 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// run is one invocation of the tool through Main, with a fresh environment
+// rooted at home.
+type run struct {
+	code           int
+	stdout, stderr string
+}
+
+func runTool(t *testing.T, ctx context.Context, home, stdin string, args ...string) run {
+	t.Helper()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	var out, errb bytes.Buffer
+	no := false
+	env := map[string]string{"FEDIMARKS_HOME": home, "FEDIMARKS_KEYRING": "off"}
+	code := Main(ctx, args, IO{
+		Stdin:            strings.NewReader(stdin),
+		Stdout:           &out,
+		Stderr:           &errb,
+		Getenv:           func(k string) string { return env[k] },
+		StdinIsTerminal:  &no,
+		StderrIsTerminal: &no,
+	})
+	return run{code: code, stdout: out.String(), stderr: errb.String()}
+}
+
+func newHome(t *testing.T) string {
+	t.Helper()
+	return filepath.Join(t.TempDir(), "home")
+}
+
+// mustRun fails the test unless the tool exits with want.
+func mustRun(t *testing.T, want int, home, stdin string, args ...string) run {
+	t.Helper()
+	r := runTool(t, nil, home, stdin, args...)
+	if r.code != want {
+		t.Fatalf("fedimarks %s: exit %d, want %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.code, want, r.stdout, r.stderr)
+	}
+	return r
+}
