@@ -472,30 +472,22 @@ func (a *Account) unbookmark(p *post) {
 	a.bookmarks = slices.DeleteFunc(a.bookmarks, func(b *bookmark) bool { return b.p == p })
 }
 
-// BookmarkURIs returns the origin URIs of a's bookmarks, newest first,
-// leaving out deleted posts (like Mastodon's CSV export) but not those
-// hidden by InstanceOptions.HideEvery.
-func (a *Account) BookmarkURIs() []string {
-	a.n.mu.Lock()
-	defer a.n.mu.Unlock()
-	var out []string
-	for _, b := range slices.Backward(a.bookmarks) {
-		if !b.p.deleted {
-			out = append(out, b.p.uri)
-		}
-	}
-	return out
-}
+// BookmarkURIs returns the origin URIs of a's bookmarks, newest first, as
+// paging through GET /api/v1/bookmarks to the end collects them: deleted
+// posts are left out (as in Mastodon's CSV export), and so are the
+// bookmarks hidden by InstanceOptions.HideEvery.
+func (a *Account) BookmarkURIs() []string { return a.bookmarkURIs(false) }
 
-// ListedBookmarkURIs returns what paging through GET /api/v1/bookmarks to
-// the end collects: BookmarkURIs without the bookmarks hidden by
-// InstanceOptions.HideEvery.
-func (a *Account) ListedBookmarkURIs() []string {
+// AllBookmarkURIs is BookmarkURIs with the bookmarks hidden by
+// InstanceOptions.HideEvery kept.
+func (a *Account) AllBookmarkURIs() []string { return a.bookmarkURIs(true) }
+
+func (a *Account) bookmarkURIs(withHidden bool) []string {
 	a.n.mu.Lock()
 	defer a.n.mu.Unlock()
 	var out []string
 	for _, b := range slices.Backward(a.bookmarks) {
-		if !b.p.deleted && !a.inst.hidden(b) {
+		if !b.p.deleted && (withHidden || !a.inst.hidden(b)) {
 			out = append(out, b.p.uri)
 		}
 	}

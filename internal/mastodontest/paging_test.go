@@ -69,7 +69,10 @@ func TestPagingEveryQuirk(t *testing.T) {
 				}
 				alice.Bookmark(author.Post(PostOptions{}))
 			}
-			want := alice.ListedBookmarkURIs()
+			want := alice.BookmarkURIs()
+			if all := alice.AllBookmarkURIs(); len(all) != 1000 || (q == GoToSocial) == (len(all) == len(want)) {
+				t.Fatalf("AllBookmarkURIs has %d, BookmarkURIs %d", len(all), len(want))
+			}
 			if q == GoToSocial {
 				if len(want) >= 1000 || len(want) < 800 {
 					t.Fatalf("HideEvery=7 left %d of 1000", len(want))
