@@ -57,11 +57,18 @@ func runBackupCommand(ctx context.Context, a *app, args []string) error {
 	return err
 }
 
-// bookmarkSource adapts the client to the backup engine.
-type bookmarkSource struct{ c *mastodon.Client }
+// bookmarkSource adapts the client to the backup engine, and tells the
+// user of any bookmark the server sent in a shape that cannot be kept.
+type bookmarkSource struct {
+	c    *mastodon.Client
+	prog *ui.Progress
+}
 
 func (s bookmarkSource) Page(ctx context.Context, url string) (backup.Page, error) {
 	p, err := s.c.BookmarksPage(ctx, url)
+	for _, sk := range p.Skipped {
+		s.prog.Note("skipped a bookmark the server sent unreadable (%v): %.200s", sk.Err, sk.Raw)
+	}
 	return backup.Page{Statuses: p.Statuses, Next: p.Next}, err
 }
 
@@ -88,7 +95,7 @@ func runBackup(ctx context.Context, a *app, o backupOptions) (fedimarks.Account,
 	}
 	prog := a.progress("backup "+string(acc.Handle), total, "bookmarks")
 	c := a.newClient(acc.Server, tok, prog)
-	res, err := backup.Run(ctx, acc.Handle, bookmarkSource{c}, ar, backup.Options{Full: o.full, Now: a.now, Progress: prog})
+	res, err := backup.Run(ctx, acc.Handle, bookmarkSource{c, prog}, ar, backup.Options{Full: o.full, Now: a.now, Progress: prog})
 	prog.Finish()
 	if err != nil {
 		return acc, a.apiError(acc.Handle, acc.Server, err, "read:bookmarks")
