@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 
@@ -169,6 +170,8 @@ func runTransfer(ctx context.Context, a *app, o transferOptions) error {
 	}
 	if prog != nil {
 		im.Progress = prog
+		// The engine's summary ends the run: close the bar before it.
+		im.Log = finishFirst{prog, a.stderr}
 	}
 	resume := o.resume + " --to " + string(acc.Handle)
 	rep, err := im.Run(ctx, transfer.Request{
@@ -187,6 +190,11 @@ func runTransfer(ctx context.Context, a *app, o transferOptions) error {
 	}
 	if rep != nil && !o.dryRun {
 		fmt.Fprintf(a.stderr, "%s requests to %s\n", ui.Count(c.Requests()), acc.Handle.Host())
+	}
+	if err == nil && rep != nil && rep.Estimate != nil && rep.Estimate.ToWrite() > transfer.BigImport {
+		if inst, ierr := c.Instance(ctx); ierr == nil && transfer.IsBigImport(*rep.Estimate, inst.Software, inst.MastodonVersion) {
+			fmt.Fprint(a.stderr, transfer.Advice(*rep.Estimate, acc.Server))
+		}
 	}
 	var fe *fedimarks.Error
 	if errors.As(err, &fe) {
@@ -311,4 +319,17 @@ func toJobItems(items []transfer.Item) []sqlite.JobItem {
 		out[i] = sqlite.JobItem(it)
 	}
 	return out
+}
+
+// finishFirst is the engine's log on stderr while a progress bar is
+// drawn there: the first line written finishes the bar, so the summary
+// does not land inside it.
+type finishFirst struct {
+	p *ui.Progress
+	w io.Writer
+}
+
+func (f finishFirst) Write(b []byte) (int, error) {
+	f.p.Finish()
+	return f.w.Write(b)
 }

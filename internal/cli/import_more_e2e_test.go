@@ -232,3 +232,67 @@ func benchRun(home, stdin string, args ...string) (int, string) {
 	})
 	return code, errb.String()
 }
+
+// TestImportIntoEveryServer imports posts of A and posts local to the
+// destination into a destination of each kind: its own posts go by id
+// (where the address carries it) or by a local search, the order holds,
+// and a post already bookmarked there costs nothing.
+func TestImportIntoEveryServer(t *testing.T) {
+	for _, q := range []struct {
+		name  string
+		quirk mastodontest.Quirk
+		byID  bool // the destination's post addresses carry its ids
+	}{{"mastodon", mastodontest.Mastodon, true}, {"gotosocial", mastodontest.GoToSocial, true}, {"pixelfed", mastodontest.Pixelfed, true}, {"snac", mastodontest.Snac, false}} {
+		t.Run(q.name, func(t *testing.T) {
+			net := mastodontest.NewNetwork(t)
+			a := net.NewInstance(mastodontest.InstanceOptions{})
+			d := net.NewInstance(mastodontest.InstanceOptions{Quirk: q.quirk})
+			carol, local := a.AddAccount("carol"), d.AddAccount("dora")
+			bob := d.AddAccount("bob")
+			home := newHome(t)
+			var want []string // oldest first
+			var lines []string
+			for i := 0; i < 12; i++ {
+				var s *mastodontest.Status
+				if i%3 == 0 {
+					s = local.Post(mastodontest.PostOptions{})
+					if i%2 == 0 && s.URL() != "" {
+						lines = append(lines, s.URL())
+					} else {
+						lines = append(lines, s.URI())
+					}
+				} else {
+					s = carol.Post(mastodontest.PostOptions{})
+					lines = append(lines, s.URI())
+				}
+				want = append(want, s.URI())
+				if i == 4 {
+					bob.Bookmark(s) // already there, oldest of bob's
+				}
+			}
+			mustRun(t, 0, home, bob.Token()+"\n", "login", d.URL(), "--token-stdin")
+			file := writeFile(t, "bookmarks.csv", strings.Join(reversed(lines), "\n")+"\n")
+			d.ResetCounts()
+			r := mustRun(t, 0, home, "", "import", file, "--to", bob.Handle(), "--report-dir", t.TempDir())
+			got := reversed(bob.BookmarkURIs())
+			wantOrder := append([]string{want[4]}, slices.Delete(slices.Clone(want), 4, 5)...)
+			if !slices.Equal(got, wantOrder) {
+				t.Errorf("bob's bookmarks, oldest first:\n got %v\nwant %v", got, wantOrder)
+			}
+			searches := d.Requests("GET", "/api/v2/search")
+			wantSearches := 7 // remote posts, minus the one already there
+			if !q.byID {
+				wantSearches += 4
+			}
+			if searches != wantSearches {
+				t.Errorf("%d searches, want %d", searches, wantSearches)
+			}
+			if n := d.Requests("POST", "/api/v1/statuses/"); n != 11 {
+				t.Errorf("%d bookmark requests, want 11", n)
+			}
+			if !strings.Contains(r.stderr, "already") {
+				t.Errorf("summary lacks the already row:\n%s", r.stderr)
+			}
+		})
+	}
+}

@@ -127,8 +127,9 @@ func planItems(items []fedimarks.ImportItem, seen keySet) []Item {
 // localPath matches the paths of a post that carry its local id:
 // Mastodon's /users/NAME/statuses/ID and /@NAME/ID, newer Mastodon's
 // /ap/users/AID/statuses/ID, GoToSocial's /users/NAME/statuses/ULID and
-// /@NAME/statuses/ULID.
-var localPath = regexp.MustCompile(`^/(?:users/[^/]+/statuses|ap/users/[^/]+/statuses|@[^/]+/statuses|@[^/]+)/([0-9A-Za-z]+)/?$`)
+// /@NAME/statuses/ULID, Pixelfed's /p/NAME/ID. (snac's /NAME/p/TIME.N
+// carries no id: such posts are searched.)
+var localPath = regexp.MustCompile(`^/(?:users/[^/]+/statuses|ap/users/[^/]+/statuses|@[^/]+/statuses|@[^/]+|p/[^/]+)/([0-9A-Za-z]+)/?$`)
 
 // localID returns the destination's own id of a post when the row's URI or
 // URL is on the destination's host and carries the id.

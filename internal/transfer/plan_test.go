@@ -25,6 +25,8 @@ func TestLocalID(t *testing.T) {
 		{"https://dest.example/users/alice", "", ""},
 		{"https://dest.example/@alice/109/activity", "", ""},
 		{"https://dest.example/notes/9abc", "", ""},
+		{"https://dest.example/p/alice/693321", "", "693321"},
+		{"https://dest.example/alice/p/1700000000.000001", "", ""},
 	}
 	for _, tt := range tests {
 		if got := localID(Item{URI: tt.uri, URL: tt.url}, "dest.example"); got != tt.want {
