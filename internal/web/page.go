@@ -1,0 +1,345 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"html/template"
+	"mime"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	fedimarks "github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/posthtml"
+)
+
+// pageView is what templates/page.html renders.
+type pageView struct {
+	Title     string
+	Accounts  []accountView
+	Account   string
+	Query     string
+	Searching bool
+	Error     string
+	Total     int
+	Posts     []postView
+	Page      int
+	Pages     int
+	NewerURL  string
+	OlderURL  string
+	Message   string // for error pages
+}
+
+type accountView struct {
+	Handle  string
+	Count   int
+	Current bool
+	URL     string
+}
+
+type postView struct {
+	AuthorName   string
+	AuthorHandle string
+	AuthorURL    string
+	AvatarURL    string // local copy, "" for the placeholder
+	Initial      string
+	TimeISO      string
+	TimeText     string
+	Spoiler      string
+	Content      template.HTML // sanitized
+	Snippet      []fedimarks.Fragment
+	Media        []mediaView
+	Link         string
+	Removed      bool
+	BoostedBy    string
+}
+
+type mediaView struct {
+	Kind        string // image, video, audio, or link
+	LocalURL    string
+	RemoteURL   string
+	Description string
+}
+
+// servePage renders the timeline or search results of one account.
+func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	form := r.URL.Query()
+	handles, err := s.archive.ArchivedAccounts(ctx)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	v := pageView{Title: "fedimarks", Query: strings.TrimSpace(form.Get("q")), Page: 1}
+	if len(handles) == 0 {
+		v.Message = "The archive is empty. Run: fedimarks backup"
+		s.render(w, http.StatusOK, v)
+		return
+	}
+	current := handles[0]
+	if a := form.Get("account"); a != "" {
+		h, err := fedimarks.ParseHandle(a)
+		if err != nil || !contains(handles, h) {
+			s.notFound(w, r, fmt.Sprintf("The archive holds no bookmarks of %q.", a))
+			return
+		}
+		current = h
+	}
+	v.Account = string(current)
+	v.Title = string(current) + " · fedimarks"
+	for _, h := range handles {
+		n, err := s.archive.SearchCount(ctx, fedimarks.Query{Account: h})
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		v.Accounts = append(v.Accounts, accountView{Handle: string(h), Count: n, Current: h == current,
+			URL: pageURL(h, "", 1)})
+	}
+	if p, err := strconv.Atoi(form.Get("page")); err == nil && p > 1 {
+		v.Page = p
+	}
+
+	q, err := fedimarks.ParseQuery(v.Query)
+	if err != nil {
+		v.Error = err.Error()
+		s.render(w, http.StatusBadRequest, v)
+		return
+	}
+	q.Account = current
+	v.Searching = v.Query != ""
+	if v.Total, err = s.archive.SearchCount(ctx, q); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	v.Pages = max(1, (v.Total+s.pageSize-1)/s.pageSize)
+	if v.Page > v.Pages {
+		s.notFound(w, r, fmt.Sprintf("There is no page %d: the last is %d.", v.Page, v.Pages))
+		return
+	}
+	q.Limit, q.Offset = s.pageSize, (v.Page-1)*s.pageSize
+	hits, err := s.archive.Search(ctx, q)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	for _, h := range hits {
+		v.Posts = append(v.Posts, s.postView(ctx, h, len(q.Terms()) > 0))
+	}
+	if v.Page > 1 {
+		v.NewerURL = pageURL(current, v.Query, v.Page-1)
+	}
+	if v.Page < v.Pages {
+		v.OlderURL = pageURL(current, v.Query, v.Page+1)
+	}
+	s.render(w, http.StatusOK, v)
+}
+
+func contains(hs []fedimarks.Handle, h fedimarks.Handle) bool {
+	for _, x := range hs {
+		if x == h {
+			return true
+		}
+	}
+	return false
+}
+
+// pageURL is the address of one page of an account's timeline or search.
+func pageURL(h fedimarks.Handle, query string, page int) string {
+	v := url.Values{"account": {string(h)}}
+	if query != "" {
+		v.Set("q", query)
+	}
+	if page > 1 {
+		v.Set("page", strconv.Itoa(page))
+	}
+	return "/?" + v.Encode()
+}
+
+// postView prepares one hit for the template: the boosted post for a
+// boost, sanitized content, and local copies of avatar and media where
+// the archive has them.
+func (s *Server) postView(ctx context.Context, h fedimarks.Hit, showSnippet bool) postView {
+	st := h.Bookmark.Status
+	o := st.Original()
+	local := map[string]string{}
+	if s.media != nil {
+		// A failed lookup only costs the local copies: the page still
+		// shows the post, with links to the originals.
+		if files, err := s.media.LocalFiles(ctx, st.URI); err == nil {
+			for _, f := range files {
+				if f.RemoteURL != "" && f.Path != "" {
+					local[f.RemoteURL] = localURL(st.URI, f.RemoteURL)
+				}
+			}
+		}
+	}
+	handle := o.Account.Acct
+	if handle != "" && !strings.Contains(handle, "@") {
+		if host := fedimarks.HostOf(o.Account.URL); host != "" {
+			handle += "@" + host
+		}
+	}
+	name := o.Account.DisplayName
+	if strings.TrimSpace(name) == "" {
+		name = o.Account.Username
+	}
+	p := postView{
+		AuthorName:   name,
+		AuthorHandle: handle,
+		AuthorURL:    webURL(o.Account.URL),
+		Initial:      initial(name),
+		Spoiler:      o.SpoilerText,
+		Content:      template.HTML(posthtml.Sanitize(o.Content)), // sanitized: safe to insert
+		Link:         webURL(o.Link()),
+		Removed:      h.Bookmark.RemovedAt != nil,
+	}
+	if st.Reblog != nil {
+		p.BoostedBy = st.Account.Acct
+	}
+	for _, u := range []string{o.Account.AvatarStatic, o.Account.Avatar} {
+		if l, ok := local[u]; ok && u != "" {
+			p.AvatarURL = l
+			break
+		}
+	}
+	if !o.CreatedAt.IsZero() {
+		p.TimeISO = o.CreatedAt.UTC().Format(time.RFC3339)
+		p.TimeText = o.CreatedAt.Local().Format("2 Jan 2006 15:04")
+	}
+	if showSnippet {
+		p.Snippet = fedimarks.Fragments(h.Snippet)
+	}
+	for _, m := range o.Media {
+		mv := mediaView{Kind: "link", RemoteURL: webURL(firstOf(m.URL, m.RemoteURL, m.PreviewURL)), Description: m.Description}
+		switch m.Type {
+		case "image", "gifv", "video", "audio":
+			for _, u := range []string{m.URL, m.RemoteURL, m.PreviewURL} {
+				if l, ok := local[u]; ok && u != "" {
+					mv.LocalURL = l
+					mv.Kind = map[string]string{"image": "image", "gifv": "video", "video": "video", "audio": "audio"}[m.Type]
+					if u == m.PreviewURL && m.Type != "image" {
+						mv.Kind = "image" // a video's preview is a still
+					}
+					break
+				}
+			}
+		}
+		p.Media = append(p.Media, mv)
+	}
+	return p
+}
+
+func firstOf(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// webURL returns u if it is an absolute http(s) URL, else "" (the
+// template then shows no link).
+func webURL(u string) string {
+	if fedimarks.HostOf(u) == "" {
+		return ""
+	}
+	return u
+}
+
+func initial(name string) string {
+	for _, r := range name {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return strings.ToUpper(string(r))
+		}
+	}
+	return "?"
+}
+
+// localURL is where the page serves the local copy of remote, a file of
+// the post statusURI.
+func localURL(statusURI, remote string) string {
+	return "/local?" + url.Values{"status": {statusURI}, "url": {remote}}.Encode()
+}
+
+// serveLocal serves a local copy named by the status it belongs to and
+// the remote URL it copies; only files the MediaSource lists are served,
+// so no path ever comes from the request. Only images, video and audio
+// are served inline; anything else is a download.
+func (s *Server) serveLocal(w http.ResponseWriter, r *http.Request) {
+	status, remote := r.URL.Query().Get("status"), r.URL.Query().Get("url")
+	if s.media == nil || status == "" || remote == "" {
+		s.notFound(w, r, "No such file.")
+		return
+	}
+	files, err := s.media.LocalFiles(r.Context(), status)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	for _, f := range files {
+		if f.RemoteURL != remote || f.Path == "" {
+			continue
+		}
+		fh, err := os.Open(f.Path)
+		if err != nil {
+			s.notFound(w, r, "The local copy of this file is missing.")
+			return
+		}
+		defer fh.Close()
+		fi, err := fh.Stat()
+		if err != nil || !fi.Mode().IsRegular() {
+			s.notFound(w, r, "The local copy of this file is missing.")
+			return
+		}
+		ct := f.ContentType
+		if ct == "" {
+			ct = mime.TypeByExtension(filepath.Ext(f.Path))
+		}
+		mt, _, _ := mime.ParseMediaType(ct)
+		switch {
+		case strings.HasPrefix(mt, "image/") && mt != "image/svg+xml",
+			strings.HasPrefix(mt, "video/"), strings.HasPrefix(mt, "audio/"):
+			w.Header().Set("Content-Type", mt)
+		default:
+			w.Header().Set("Content-Type", "application/octet-stream")
+			w.Header().Set("Content-Disposition", "attachment")
+		}
+		w.Header().Set("Cache-Control", "private, max-age=86400")
+		http.ServeContent(w, r, "", fi.ModTime(), fh)
+		return
+	}
+	s.notFound(w, r, "No such file.")
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request, msg string) {
+	s.render(w, http.StatusNotFound, pageView{Title: "Not found · fedimarks", Message: msg})
+}
+
+func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	if r.Context().Err() != nil {
+		return // the browser went away
+	}
+	s.render(w, http.StatusInternalServerError, pageView{Title: "Error · fedimarks", Message: "Could not read the archive: " + err.Error()})
+}
+
+// render executes the page template into a buffer first, so that a
+// template error never leaves half a page.
+func (s *Server) render(w http.ResponseWriter, code int, v pageView) {
+	var buf bytes.Buffer
+	if err := s.tmpl.ExecuteTemplate(&buf, "page.html", v); err != nil {
+		http.Error(w, "internal error rendering the page", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	w.Write(buf.Bytes())
+}
