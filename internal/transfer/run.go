@@ -135,6 +135,10 @@ type run struct {
 	existing keySet
 	// existingCount is how many bookmarks the destination listed.
 	existingCount int
+	// written maps the destination ids of rows that succeeded to the row
+	// (its Source, else its address), to spot a post met again under
+	// another address. Used by the writer goroutine only.
+	written map[string]string
 	// destFails counts consecutive requests the destination left
 	// unanswered; shared by the writer and the resolvers.
 	destFails atomic.Int32
@@ -271,6 +275,9 @@ func (r *run) load(ctx context.Context) error {
 	}
 	if r.rows, err = j.JobItems(ctx, job.ID); err != nil {
 		return fmt.Errorf("read job %d: %w", job.ID, err)
+	}
+	for _, it := range r.rows {
+		r.noteWritten(it)
 	}
 	return nil
 }
@@ -522,6 +529,9 @@ func (r *run) finishResolved(ctx context.Context, it *Item, res resolved) error 
 		o, d := notFoundOutcome(*it)
 		return r.set(ctx, it, o, d, "")
 	}
+	if first, ok := r.written[res.st.ID]; ok {
+		return r.set(ctx, it, fedimarks.Duplicate, "same post as "+first+" (under another address)", res.st.ID)
+	}
 	if alreadyBookmarked(*res.st) {
 		return r.finishFound(ctx, it, "already bookmarked on the destination")
 	}
@@ -534,6 +544,9 @@ func (r *run) direct(ctx context.Context, it *Item) error {
 	id := it.DestID
 	if id == "" {
 		id = localID(*it, r.destHost)
+	}
+	if first, ok := r.written[id]; ok {
+		return r.set(ctx, it, fedimarks.Duplicate, "same post as "+first+" (under another address)", id)
 	}
 	return r.bookmark(ctx, it, id, true)
 }
@@ -604,10 +617,27 @@ func (r *run) set(ctx context.Context, it *Item, o fedimarks.Outcome, detail, de
 		return fmt.Errorf("journal row %d: %w", it.Seq, err)
 	}
 	it.Outcome, it.Detail, it.DestID, it.InFlight = o, detail, destID, false
+	r.noteWritten(*it)
 	if p := r.im.Progress; p != nil {
 		p.Add(1)
 	}
 	return nil
+}
+
+func (r *run) noteWritten(it Item) {
+	if it.DestID == "" || (it.Outcome != fedimarks.Imported && it.Outcome != fedimarks.Already) {
+		return
+	}
+	if r.written == nil {
+		r.written = map[string]string{}
+	}
+	if _, ok := r.written[it.DestID]; !ok {
+		name := it.Source
+		if name == "" {
+			name = it.Link()
+		}
+		r.written[it.DestID] = name
+	}
 }
 
 // alreadyBookmarked reads the "bookmarked" flag of a status as the

@@ -628,3 +628,25 @@ func TestRunInterruptedBeforeWriting(t *testing.T) {
 		t.Fatal("no error from a cancelled run")
 	}
 }
+
+func TestRunSamePostUnderTwoAddresses(t *testing.T) {
+	ctx := context.Background()
+	d := newFakeDest(destHost)
+	p := d.add(&post{uri: "https://a.example/users/a/statuses/1", url: "https://a.example/@a/1"})
+	local := d.add(&post{uri: "https://dest.example/users/l/statuses/5", url: "https://dest.example/@l/5", localID: "5"})
+	// Two files, one listing URIs, the other URLs: the plan cannot tell.
+	items := itemsOf(p.uri, local.uri, p.url, local.url)
+	rep, err := newImporter(d, newMemJournal()).Run(ctx, req(items))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []fedimarks.Outcome{fedimarks.Imported, fedimarks.Imported, fedimarks.Duplicate, fedimarks.Duplicate}
+	for i, it := range rep.Items {
+		if it.Outcome != want[i] {
+			t.Errorf("row %d: %s %s", i, it.Outcome, it.Detail)
+		}
+	}
+	if d.totalWrites() != 2 {
+		t.Errorf("writes %v", d.writes)
+	}
+}
