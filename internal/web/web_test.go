@@ -147,10 +147,10 @@ func TestTimelineAndSearch(t *testing.T) {
 		"Picture kept locally", "Dangerous", // newest posts on page 1
 		`<details class="cw">`, // content warning collapsed
 		`href="https://home.example/@x/44"`,
-		`<img class="avatar" src="/local?status=`,    // local avatar copy (author 0: post 40)
-		`<span class="avatar placeholder"`,           // no local copy: placeholder
-		`<img src="/local?status=`,                   // local media copy
-		`href="https://far.example/media/42.png"`,    // not downloaded: a link
+		`<img class="avatar" src="/local?status=`, // local avatar copy (author 0: post 40)
+		`<span class="avatar placeholder"`,        // no local copy: placeholder
+		`<img src="/local?status=`,                // local media copy
+		`href="https://far.example/media/42.png"`, // not downloaded: a link
 		`Attachment (not downloaded): remote only`,
 	} {
 		if !strings.Contains(r.body, want) {
