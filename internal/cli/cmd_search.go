@@ -1,0 +1,225 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/ui"
+)
+
+type searchOptions struct {
+	account        string
+	query          string
+	json           bool
+	limit          int
+	includeRemoved bool
+}
+
+func searchCommand() command {
+	return command{
+		name:    "search",
+		summary: "search the archived bookmarks",
+		usage: `Usage: fedimarks search QUERY... [--account ACCOUNT] [--json] [--limit N] [--include-removed]
+
+Searches the archived bookmarks of ACCOUNT (default: the only archived
+account) without contacting any server. QUERY is words, all of which must
+appear in a post's text, content warning, author name or handle, or link
+targets ("a phrase" in quotes; word* matches a prefix), and filters:
+
+  from:user@host   posts by one author (from:user: that name on any server)
+  has:media        posts with attachments
+  before:DATE      posts written before DATE (YYYY-MM-DD, UTC)
+  after:DATE       posts written after DATE
+  lang:CODE        posts in one language (lang:en also matches en-GB)
+
+Results are ranked best first (newest bookmark first when QUERY has only
+filters). On a terminal each result is a few readable lines; otherwise one
+tab-separated line each: time, author, url, snippet. --json prints one
+object a line with account, uri, url, created_at, author, snippet, rank,
+removed and status (the post as the server returned it). --limit 0 prints
+every result.
+
+  fedimarks search quokka
+  fedimarks search '"static site" from:alice@example.social after:2024-01-01'
+  fedimarks search has:media lang:de --json | jq -r .url
+
+` + exitCodesHelp + "\n",
+		run: runSearchCommand,
+	}
+}
+
+func runSearchCommand(ctx context.Context, a *app, args []string) error {
+	o := searchOptions{limit: 20}
+	fs := newFlags(a.cmd)
+	fs.StringVar(&o.account, "account", "", "search the bookmarks of `ACCOUNT` (user@host)")
+	fs.BoolVar(&o.json, "json", false, "one JSON object a line")
+	fs.IntVar(&o.limit, "limit", 20, "print at most `N` results (0: all)")
+	fs.BoolVar(&o.includeRemoved, "include-removed", false, "also search bookmarks that were removed on the server")
+	pos, err := a.parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return usageError("search needs a QUERY (words and filters such as from:user@host, has:media)")
+	}
+	if o.limit < 0 {
+		return usageError("--limit must be 0 (all) or more")
+	}
+	o.query = strings.Join(pos, " ")
+	return runSearch(ctx, a, o)
+}
+
+func runSearch(ctx context.Context, a *app, o searchOptions) error {
+	q, err := fedimarks.ParseQuery(o.query)
+	if err != nil {
+		return err
+	}
+	h, err := a.archivedAccount(ctx, o.account)
+	if err != nil {
+		return err
+	}
+	ar, err := a.openArchive(ctx)
+	if err != nil {
+		return err
+	}
+	q.Account, q.Limit, q.IncludeRemoved = h, o.limit, o.includeRemoved
+	hits, err := ar.Search(ctx, q)
+	if err != nil {
+		return err
+	}
+	switch {
+	case o.json:
+		enc := ui.NewJSONLines(a.stdout)
+		for _, hit := range hits {
+			if err := enc.Encode(searchJSON(hit)); err != nil {
+				return fmt.Errorf("write results: %w", err)
+			}
+		}
+	case ui.IsTerminal(a.stdout):
+		for i, hit := range hits {
+			if i > 0 {
+				fmt.Fprintln(a.stdout)
+			}
+			writeHitText(a.stdout, hit)
+		}
+	default:
+		for _, hit := range hits {
+			if err := writeHitTSV(a.stdout, hit); err != nil {
+				return fmt.Errorf("write results: %w", err)
+			}
+		}
+	}
+	if ui.IsTerminal(a.stdout) || a.stderrTTY() {
+		total, err := ar.SearchCount(ctx, q)
+		if err != nil {
+			return err
+		}
+		switch {
+		case total == 0:
+			fmt.Fprintf(a.stderr, "No bookmark of %s matches.\n", h)
+		case len(hits) < total:
+			fmt.Fprintf(a.stderr, "%d of %d matching bookmarks shown (--limit 0 shows all).\n", len(hits), total)
+		}
+	}
+	return nil
+}
+
+// searchResult is one --json line.
+type searchResult struct {
+	Account   string          `json:"account"`
+	URI       string          `json:"uri"`
+	URL       string          `json:"url"`
+	CreatedAt *time.Time      `json:"created_at"`
+	Author    searchAuthor    `json:"author"`
+	Snippet   string          `json:"snippet"`
+	Rank      float64         `json:"rank"`
+	Removed   bool            `json:"removed"`
+	Status    json.RawMessage `json:"status"`
+}
+
+type searchAuthor struct {
+	Acct        string `json:"acct"`
+	DisplayName string `json:"display_name"`
+	URL         string `json:"url"`
+}
+
+func searchJSON(hit fedimarks.Hit) searchResult {
+	st := hit.Bookmark.Status
+	o := st.Original()
+	r := searchResult{
+		Account: hit.Bookmark.Account,
+		URI:     st.URI,
+		URL:     st.Link(),
+		Author:  searchAuthor{Acct: o.Account.Acct, DisplayName: o.Account.DisplayName, URL: o.Account.URL},
+		Snippet: hit.PlainSnippet(),
+		Rank:    hit.Rank,
+		Removed: hit.Bookmark.RemovedAt != nil,
+		Status:  st.Raw,
+	}
+	if !o.CreatedAt.IsZero() {
+		t := o.CreatedAt.UTC()
+		r.CreatedAt = &t
+	}
+	return r
+}
+
+// writeHitTSV writes time, author, url and snippet separated by tabs; any
+// tab, line break or control character in them becomes a space.
+func writeHitTSV(w io.Writer, hit fedimarks.Hit) error {
+	st := hit.Bookmark.Status
+	o := st.Original()
+	when := ""
+	if !o.CreatedAt.IsZero() {
+		when = o.CreatedAt.UTC().Format(time.RFC3339)
+	}
+	_, err := fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", when, cleanText(o.Account.Acct), cleanText(st.Link()),
+		cleanText(hit.PlainSnippet()))
+	return err
+}
+
+// writeHitText writes a result for a person at a terminal: time and
+// author, the snippet with matches in bold, and the link.
+func writeHitText(w io.Writer, hit fedimarks.Hit) {
+	st := hit.Bookmark.Status
+	o := st.Original()
+	when := ""
+	if !o.CreatedAt.IsZero() {
+		when = o.CreatedAt.Local().Format("2006-01-02 15:04") + "  "
+	}
+	name := cleanText(o.Account.DisplayName)
+	if name != "" {
+		name += " "
+	}
+	removed := ""
+	if hit.Bookmark.RemovedAt != nil {
+		removed = "  (removed on the server)"
+	}
+	fmt.Fprintf(w, "%s%s@%s%s\n", when, name, cleanText(o.Account.Acct), removed)
+	var b strings.Builder
+	for _, f := range fedimarks.Fragments(hit.Snippet) {
+		if f.Match {
+			b.WriteString("\x1b[1m" + cleanText(f.Text) + "\x1b[0m")
+		} else {
+			b.WriteString(cleanText(f.Text))
+		}
+	}
+	fmt.Fprintf(w, "  %s\n  %s\n", b.String(), cleanText(st.Link()))
+}
+
+// cleanText makes untrusted text safe for one line of a terminal or a
+// TSV field: control characters (escape sequences included), tabs and
+// line breaks become spaces, runs of spaces one.
+func cleanText(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029' {
+			return ' '
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
+}

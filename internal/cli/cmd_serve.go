@@ -1,0 +1,123 @@
+package cli
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"path/filepath"
+
+	"github.com/fedimarks/fedimarks/internal/sqlite"
+	"github.com/fedimarks/fedimarks/internal/web"
+)
+
+type serveOptions struct {
+	addr string
+	open bool
+}
+
+func serveCommand() command {
+	return command{
+		name:    "serve",
+		summary: "browse and search the archive in a local web page",
+		usage: `Usage: fedimarks serve [--addr 127.0.0.1:8080] [--open]
+
+Serves a web page over the local archive until Ctrl-C: each account's
+bookmarks newest first, a search box (the filters of 'fedimarks search'
+work there too), and each post as Mastodon shows it. It needs no network:
+avatars and media show from the copies 'fedimarks backup --media' keeps,
+and otherwise as links to the originals.
+
+The page listens on loopback only (127.0.0.1, ::1 or localhost) and
+answers only requests addressed to it there, so other machines and other
+web sites cannot read your archive. It runs no scripts.
+
+  fedimarks serve --open
+  fedimarks serve --addr 127.0.0.1:9000
+
+` + exitCodesHelp + "\n",
+		run: runServeCommand,
+	}
+}
+
+func runServeCommand(ctx context.Context, a *app, args []string) error {
+	var o serveOptions
+	fs := newFlags(a.cmd)
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen on `HOST:PORT` (loopback only)")
+	fs.BoolVar(&o.open, "open", false, "open the page in your browser")
+	pos, err := a.parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError("serve takes no arguments")
+	}
+	return runServe(ctx, a, o)
+}
+
+func runServe(ctx context.Context, a *app, o serveOptions) error {
+	if err := web.CheckAddr(o.addr); err != nil {
+		return err
+	}
+	ar, err := a.openArchive(ctx)
+	if err != nil {
+		return err
+	}
+	p, err := a.paths()
+	if err != nil {
+		return err
+	}
+	s, err := web.New(web.Options{Archive: ar, Media: archiveMedia{ar: ar, dir: p.Media}})
+	if err != nil {
+		return err
+	}
+	// Index what backups added since the last search now, not on the
+	// first page load.
+	if _, err := ar.IndexSearch(ctx); err != nil {
+		return err
+	}
+	ln, err := web.Listen(ctx, o.addr)
+	if err != nil {
+		return err
+	}
+	url := "http://" + ln.Addr().String() + "/"
+	fmt.Fprintf(a.stderr, "Serving the archive at %s (Ctrl-C to stop)\n", url)
+	if o.open {
+		if open := a.browserOpener(); open == nil {
+			fmt.Fprintln(a.stderr, "No browser to open here: open the address above yourself.")
+		} else if err := open(url); err != nil {
+			fmt.Fprintf(a.stderr, "Could not open a browser (%v): open the address above yourself.\n", err)
+		}
+	}
+	return web.Serve(ctx, ln, s)
+}
+
+// archiveMedia gives the page the local copies that backup --media
+// downloaded: files are content-addressed in the media directory as
+// MEDIA/ab/abcdef... (the SHA-256 in hex, its first two digits a
+// subdirectory). Only finished downloads are listed.
+type archiveMedia struct {
+	ar  *sqlite.Archive
+	dir string
+}
+
+func (m archiveMedia) LocalFiles(ctx context.Context, statusURI string) ([]web.LocalFile, error) {
+	ms, err := m.ar.MediaFor(ctx, statusURI)
+	if err != nil {
+		return nil, err
+	}
+	var out []web.LocalFile
+	for _, lm := range ms {
+		if lm.State != "done" || len(lm.SHA256) != 64 {
+			continue
+		}
+		if _, err := hex.DecodeString(lm.SHA256); err != nil {
+			continue // never a path from anything but hex digits
+		}
+		out = append(out, web.LocalFile{
+			RemoteURL:   lm.URL,
+			Path:        filepath.Join(m.dir, lm.SHA256[:2], lm.SHA256),
+			ContentType: lm.ContentType,
+		})
+	}
+	return out, nil
+}

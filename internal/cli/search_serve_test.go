@@ -1,0 +1,190 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/sqlite"
+)
+
+// archiveWith writes statuses as h's bookmarks (newest first) into the
+// archive of home, as a backup would.
+func archiveWith(t *testing.T, home string, h fedimarks.Handle, contents ...string) []fedimarks.Status {
+	t.Helper()
+	ctx := context.Background()
+	ar, err := sqlite.Open(ctx, filepath.Join(home, "archive.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ar.Close()
+	var sts []fedimarks.Status
+	at := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
+	for i, c := range contents {
+		raw, _ := json.Marshal(map[string]any{
+			"id": fmt.Sprint(i + 1), "uri": fmt.Sprintf("https://far.example/users/bo/statuses/%d", i+1),
+			"url": fmt.Sprintf("https://far.example/@bo/%d", i+1), "created_at": at.Add(time.Duration(i) * time.Hour).Format(time.RFC3339),
+			"content": c, "language": "en", "spoiler_text": "",
+			"account": map[string]any{"id": "7", "username": "bo", "acct": "bo@far.example", "display_name": "Bo \x1b[31mRed", "url": "https://far.example/@bo"},
+		})
+		s, err := fedimarks.ParseStatus(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sts = append([]fedimarks.Status{s}, sts...)
+	}
+	run, err := ar.StartRun(ctx, h, false, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ar.SavePage(ctx, run, sts, "", at); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ar.FinishRun(ctx, run, at); err != nil {
+		t.Fatal(err)
+	}
+	return sts
+}
+
+func TestSearchCommand(t *testing.T) {
+	home := newHome(t)
+	archiveWith(t, home, "me@home.example",
+		"<p>The quokka smiles\tat \x1b[2Jtourists</p>",
+		"<p>Nothing to see</p>",
+		"<p>Another quokka, later</p>")
+
+	r := mustRun(t, 0, home, "", "search", "quokka")
+	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("search quokka: %d lines, want 2:\n%s", len(lines), r.stdout)
+	}
+	for _, l := range lines {
+		f := strings.Split(l, "\t")
+		if len(f) != 4 {
+			t.Fatalf("line %q has %d fields, want 4", l, len(f))
+		}
+		if _, err := time.Parse(time.RFC3339, f[0]); err != nil || f[1] != "bo@far.example" ||
+			!strings.HasPrefix(f[2], "https://far.example/@bo/") || !strings.Contains(f[3], "quokka") {
+			t.Errorf("fields %q", f)
+		}
+	}
+	if strings.ContainsAny(r.stdout, "\x1b\x02\x03") {
+		t.Errorf("output carries control characters: %q", r.stdout)
+	}
+	if !strings.Contains(r.stdout, "The quokka smiles at [2Jtourists") {
+		t.Errorf("snippet not cleaned to one line: %q", r.stdout)
+	}
+
+	r = mustRun(t, 0, home, "", "search", "--json", "from:bo@far.example", "--limit", "2")
+	var n int
+	for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		var obj struct {
+			URI     string          `json:"uri"`
+			Account string          `json:"account"`
+			Status  json.RawMessage `json:"status"`
+			Author  struct{ Acct string }
+		}
+		if err := json.Unmarshal([]byte(l), &obj); err != nil {
+			t.Fatalf("json line %q: %v", l, err)
+		}
+		if obj.Account != "me@home.example" || obj.Author.Acct != "bo@far.example" || !json.Valid(obj.Status) || len(obj.Status) < 10 {
+			t.Errorf("json result %+v", obj)
+		}
+		n++
+	}
+	if n != 2 {
+		t.Errorf("--limit 2 gave %d results", n)
+	}
+
+	if r := mustRun(t, 0, home, "", "search", "wombat"); r.stdout != "" {
+		t.Errorf("no match printed %q", r.stdout)
+	}
+	r = mustRun(t, 2, home, "", "search", "after:someday")
+	if !strings.Contains(r.stderr, `"someday" is not a date`) {
+		t.Errorf("bad date: %s", r.stderr)
+	}
+	mustRun(t, 2, home, "", "search")
+	mustRun(t, 2, home, "", "search", "x", "--account", "nobody@nowhere.example")
+}
+
+// lockedBuffer is a bytes.Buffer safe to read while the tool writes it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func TestServeCommand(t *testing.T) {
+	home := newHome(t)
+	archiveWith(t, home, "me@home.example", "<p>Served quokka</p>")
+
+	r := mustRun(t, 2, home, "", "serve", "--addr", "0.0.0.0:8080")
+	if !strings.Contains(r.stderr, "loopback") {
+		t.Errorf("non-loopback refusal: %s", r.stderr)
+	}
+	mustRun(t, 2, home, "", "serve", "--addr", "example.com:80")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stderr lockedBuffer
+	no := false
+	env := map[string]string{"FEDIMARKS_HOME": home, "FEDIMARKS_KEYRING": "off"}
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, IO{
+			Stdout: io.Discard, Stderr: &stderr, Getenv: func(k string) string { return env[k] },
+			StdinIsTerminal: &no, StderrIsTerminal: &no,
+		})
+	}()
+	addr := regexp.MustCompile(`http://127\.0\.0\.1:\d+/`)
+	var url string
+	for deadline := time.Now().Add(10 * time.Second); url == "" && time.Now().Before(deadline); {
+		url = addr.FindString(stderr.String())
+		if url == "" {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if url == "" {
+		t.Fatalf("serve printed no address: %q", stderr.String())
+	}
+	resp, err := http.Get(url + "?q=quokka")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "<mark>quokka</mark>") ||
+		resp.Header.Get("Content-Security-Policy") == "" {
+		t.Errorf("served search: %d %s", resp.StatusCode, body)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != ExitOK {
+			t.Errorf("serve exited %d after Ctrl-C, want 0; stderr %s", code, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop on cancel")
+	}
+}
