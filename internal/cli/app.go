@@ -68,6 +68,8 @@ func commands() []command {
 		importCommand(),
 		migrateCommand(),
 		verifyCommand(),
+		searchCommand(),
+		serveCommand(),
 	}
 }
 
