@@ -296,3 +296,34 @@ func TestImportIntoEveryServer(t *testing.T) {
 		})
 	}
 }
+
+// TestImportInterruptedExit130 cancels the context (SIGINT in main)
+// halfway: exit 130, a summary of what is left, and the rerun finishes.
+func TestImportInterruptedExit130(t *testing.T) {
+	f := newFediverse(t)
+	carol := f.a.AddAccount("carol")
+	var uris []string
+	for i := 0; i < 100; i++ {
+		uris = append(uris, carol.Post(mastodontest.PostOptions{}).URI())
+	}
+	slices.Reverse(uris)
+	f.login(t, f.bob)
+	file := writeFile(t, "bookmarks.csv", strings.Join(uris, "\n")+"\n")
+	f.b.SetLatency(2 * time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		for f.b.Requests("POST", "/api/v1/statuses/") < 30 {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	r := runTool(t, ctx, f.home, "", "import", file, "--to", f.bob.Handle())
+	if r.code != ExitInterrupted || !strings.Contains(r.stderr, "still to do") || !strings.Contains(r.stderr, "resume") {
+		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	mustRun(t, 0, f.home, "", "import", file, "--to", f.bob.Handle())
+	if got := f.bob.BookmarkURIs(); !slices.Equal(got, uris) {
+		t.Fatalf("after the resume bob has %d bookmarks, want %d in order", len(got), len(uris))
+	}
+}
