@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/fedimarks/fedimarks"
@@ -92,7 +93,7 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 	case "help", "-h", "--help":
 		if len(args) > 1 {
 			if c, ok := findCommand(args[1]); ok {
-				fmt.Fprint(a.stdout, c.usage)
+				fmt.Fprint(a.stdout, strings.TrimRight(c.usage, "\n")+"\n")
 				return nil
 			}
 			return usageError("unknown command %q", args[1])
@@ -137,7 +138,7 @@ Commands:
 	fmt.Fprint(w, `
 Run 'fedimarks help COMMAND' for a command's options.
 State lives in $FEDIMARKS_HOME when set, else in your config and data
-directories (run 'fedimarks accounts' to see where).
+directories ('fedimarks accounts' says where).
 
 `+exitCodesHelp+"\n")
 }

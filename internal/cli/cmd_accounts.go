@@ -66,7 +66,7 @@ func runAccountsCommand(ctx context.Context, a *app, args []string) error {
 		return nil
 	}
 	if len(accs) == 0 {
-		fmt.Fprintln(a.stderr, "No saved account. Log in with: fedimarks login INSTANCE")
+		fmt.Fprintf(a.stderr, "No saved account. Log in with: fedimarks login INSTANCE\nArchive: %s\n", ar.Path())
 		return nil
 	}
 	tw := tabwriter.NewWriter(a.stdout, 2, 8, 2, ' ', 0)
@@ -90,5 +90,9 @@ func runAccountsCommand(ctx context.Context, a *app, args []string) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", acc.Handle, acc.Server, scopes, last, n.Active, where)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stderr, "Archive: %s\n", ar.Path())
+	return nil
 }

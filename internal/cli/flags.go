@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // newFlags makes a flag set for a command whose -h prints usage.
@@ -24,7 +25,7 @@ func (a *app) parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				fmt.Fprint(a.stdout, a.cmd.usage)
+				fmt.Fprint(a.stdout, strings.TrimRight(a.cmd.usage, "\n")+"\n")
 				return nil, errHelp
 			}
 			return nil, usageError("%s: %v", fs.Name(), err)
