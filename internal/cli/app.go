@@ -48,6 +48,9 @@ type IO struct {
 	Now func() time.Time
 	// StdinIsTerminal and StderrIsTerminal override TTY detection (tests).
 	StdinIsTerminal, StderrIsTerminal *bool
+	// Backoff is the first retry delay of the HTTP client (0: its default
+	// of one second). Tests shorten it.
+	Backoff time.Duration
 }
 
 // command is one verb of the tool.
@@ -176,6 +179,10 @@ func classify(ctx context.Context, err error) (int, string) {
 	if errors.As(err, &u) {
 		return ExitUsage, u.msg
 	}
+	var fe *fedimarks.Error
+	if errors.As(err, &fe) && fe.Code == fedimarks.EInterrupted {
+		return ExitInterrupted, err.Error()
+	}
 	if errors.Is(err, context.Canceled) || ctx.Err() != nil {
 		return ExitInterrupted, "interrupted; run the same command again to resume"
 	}
@@ -186,7 +193,6 @@ func classify(ctx context.Context, err error) (int, string) {
 			return ExitAuth, err.Error()
 		}
 	}
-	var fe *fedimarks.Error
 	if errors.As(err, &fe) {
 		switch fe.Code {
 		case fedimarks.EAuth, fedimarks.EScope:

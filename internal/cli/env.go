@@ -193,6 +193,7 @@ func (a *app) newClient(server, token string, progress *ui.Progress) *mastodon.C
 		HTTPClient: a.io.HTTPClient,
 		UserAgent:  "fedimarks/" + version,
 		Now:        a.io.Now,
+		Backoff:    a.io.Backoff,
 		OnWait: func(e mastodon.WaitEvent) {
 			if e.Duration < time.Second {
 				return

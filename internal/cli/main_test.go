@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // run is one invocation of the tool through Main, with a fresh environment
@@ -30,6 +31,7 @@ func runTool(t *testing.T, ctx context.Context, home, stdin string, args ...stri
 		Getenv:           func(k string) string { return env[k] },
 		StdinIsTerminal:  &no,
 		StderrIsTerminal: &no,
+		Backoff:          5 * time.Millisecond,
 	})
 	return run{code: code, stdout: out.String(), stderr: errb.String()}
 }
