@@ -116,9 +116,11 @@ func BlobPath(dir, sum string) string {
 // Only http and https URLs are fetched; others end failed. A file that is
 // gone ends missing and one over the size limit too_large; neither is
 // tried again. Any other failure ends failed and is retried by the next
-// run; one bad file never stops the others. A cancelled ctx stops the run
-// with ctx's error, files in flight stay pending; an archive error stops
-// it too.
+// run; one bad file never stops the others. Once a host did not answer
+// (after the downloader's retries), its other files end failed without a
+// request, so a dead server costs one file's retries. A cancelled ctx
+// stops the run with ctx's error, files in flight stay pending; an archive
+// error stops it too.
 func DownloadMedia(ctx context.Context, h fedimarks.Handle, dl Downloader, store MediaStore, opts MediaOptions) (MediaResult, error) {
 	var res MediaResult
 	if opts.Dir == "" {
@@ -146,7 +148,7 @@ func DownloadMedia(ctx context.Context, h fedimarks.Handle, dl Downloader, store
 	if err != nil {
 		return res, err
 	}
-	m := &mediaRun{dl: dl, store: store, opts: opts}
+	m := &mediaRun{dl: dl, store: store, opts: opts, down: map[string]bool{}}
 	err = m.run(ctx, urls)
 	m.res.Queued = res.Queued
 	return m.res, err
@@ -160,6 +162,10 @@ type mediaRun struct {
 
 	mu  sync.Mutex
 	res MediaResult
+	// down holds the hosts that did not answer (after the downloader's
+	// retries) in this run: their other files are not tried until the
+	// next run, so a dead server costs one file's retries, not all.
+	down map[string]bool
 }
 
 // run downloads urls with opts.Workers workers; the first fatal error
@@ -206,8 +212,16 @@ func (m *mediaRun) one(ctx context.Context, rawURL string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if u, err := url.Parse(rawURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return m.fail(ctx, rawURL, MediaFailed, "not an http(s) URL")
+	}
+	host := strings.ToLower(u.Host)
+	m.mu.Lock()
+	skip := m.down[host]
+	m.mu.Unlock()
+	if skip {
+		return m.fail(ctx, rawURL, MediaFailed, "not tried: "+host+" did not answer earlier in this run")
 	}
 	f, err := os.CreateTemp(m.opts.Dir, partPrefix+"*")
 	if err != nil {
@@ -235,6 +249,11 @@ func (m *mediaRun) one(ctx context.Context, rawURL string) error {
 			return m.fail(ctx, rawURL, MediaMissing, err.Error())
 		case errors.Is(err, ErrTooLarge):
 			return m.fail(ctx, rawURL, MediaTooLarge, err.Error())
+		}
+		if unreachable(err) {
+			m.mu.Lock()
+			m.down[host] = true
+			m.mu.Unlock()
 		}
 		return m.fail(ctx, rawURL, MediaFailed, err.Error())
 	}
@@ -299,6 +318,21 @@ func (m *mediaRun) fail(ctx context.Context, rawURL, state, msg string) error {
 	}
 	m.mu.Unlock()
 	return nil
+}
+
+// unreachable reports whether err says the server did not answer: no
+// HTTP answer at all, or an overloaded or failing gateway (429, 502, 503,
+// 504) after the downloader's retries.
+func unreachable(err error) bool {
+	var hs interface{ HTTPStatus() int }
+	if !errors.As(err, &hs) {
+		return true
+	}
+	switch hs.HTTPStatus() {
+	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
 }
 
 // cleanContentType keeps the server's Content-Type if it is a plausible

@@ -435,6 +435,40 @@ func TestMediaFailedRetriedNextRun(t *testing.T) {
 	}
 }
 
+// Once a host did not answer, its other files are not tried in this run;
+// other hosts' files are.
+func TestMediaDeadHostTriedOnce(t *testing.T) {
+	w := newMediaWorld(t)
+	w.post(t, w.carol, mastodontest.MediaOptions{})
+	for range 3 {
+		w.post(t, w.dave, mastodontest.MediaOptions{})
+	}
+	w.backup(t)
+	w.b.SetDown(true)
+	tries := map[string]int{}
+	real := clientDownloader{w.client}
+	dl := downloadFunc(func(ctx context.Context, u string, wr io.Writer, max int64) (string, int64, error) {
+		tries[fedimarks.HostOf(u)]++ // one worker: no race
+		return real.Download(ctx, u, wr, max)
+	})
+	res, err := backup.DownloadMedia(context.Background(), w.h, dl, w.ar, backup.MediaOptions{Dir: w.dir, Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// b: 3 originals, 3 previews, dave's avatar; a: 1, 1, carol's avatar.
+	if res.Failed != 7 || res.Downloaded != 3 {
+		t.Errorf("result = %+v, want 7 failed, 3 downloaded", res)
+	}
+	if tries[w.b.Host()] != 1 || tries[w.a.Host()] != 3 {
+		t.Errorf("tries per host = %v, want 1 on the dead host and 3 on the live one", tries)
+	}
+	w.b.SetDown(false)
+	res, err = w.media(context.Background(), 0, nil)
+	if err != nil || res.Downloaded != 7 || res.Failed != 0 {
+		t.Errorf("rerun = %+v, %v; want the 7 downloaded", res, err)
+	}
+}
+
 // An archive that fails stops the run with its error.
 func TestMediaStoreErrorStops(t *testing.T) {
 	w := newMediaWorld(t)

@@ -2,7 +2,11 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"strconv"
+	"strings"
 
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/backup"
@@ -14,13 +18,17 @@ type backupOptions struct {
 	account string
 	full    bool
 	quiet   bool // no summary line (export prints its own)
+	// media also downloads attachments and avatars, each file up to
+	// mediaMax bytes (0: the engine's default).
+	media    bool
+	mediaMax int64
 }
 
 func backupCommand() command {
 	return command{
 		name:    "backup",
 		summary: "archive an account's bookmarks locally",
-		usage: `Usage: fedimarks backup [ACCOUNT] [--full]
+		usage: `Usage: fedimarks backup [ACCOUNT] [--full] [--media [--media-max-size SIZE]]
 
 Copies the bookmarks of ACCOUNT (user@host; default: the only saved account)
 into the local archive: each post as the server returned it, and when it was
@@ -31,8 +39,16 @@ account costs one request, so it is safe to run from cron. --full walks all
 bookmarks and records the ones that disappeared (kept as history).
 An interrupted backup leaves the archive consistent; the next run finishes it.
 
+--media also downloads each archived post's attachments (original and
+preview) and the authors' avatars into the media directory next to the
+archive, each file once, named by its content. Only http(s) addresses are
+fetched, each file up to --media-max-size (default 100MiB; e.g. 50MB, 2GiB).
+Files that are gone (404) or too large are recorded and not tried again;
+other failures are retried by the next run with --media.
+
   fedimarks backup alice@mastodon.social
   fedimarks backup --full
+  fedimarks backup --media --media-max-size 20MB
 
 ` + exitCodesHelp + "\n",
 		run: runBackupCommand,
@@ -43,9 +59,21 @@ func runBackupCommand(ctx context.Context, a *app, args []string) error {
 	var o backupOptions
 	fs := newFlags(a.cmd)
 	fs.BoolVar(&o.full, "full", false, "walk every bookmark and record removals")
+	fs.BoolVar(&o.media, "media", false, "also download attachments and avatars")
+	maxSize := fs.String("media-max-size", "", "largest media file to download (default 100MiB)")
 	pos, err := a.parseFlags(fs, args)
 	if err != nil {
 		return err
+	}
+	if *maxSize != "" {
+		if !o.media {
+			return usageError("--media-max-size needs --media")
+		}
+		n, err := parseSize(*maxSize)
+		if err != nil {
+			return usageError("--media-max-size: %v", err)
+		}
+		o.mediaMax = n
 	}
 	if len(pos) > 1 {
 		return usageError("backup takes at most one ACCOUNT")
@@ -112,5 +140,72 @@ func runBackup(ctx context.Context, a *app, o backupOptions) (fedimarks.Account,
 	fmt.Fprintf(a.stderr, "%s: %s new, %s unchanged, %s removed, %s requests; %s bookmarks archived%s\n",
 		acc.Handle, ui.Count(int64(res.New+res.Restored)), ui.Count(int64(unchanged)), ui.Count(int64(res.Removed)),
 		ui.Count(c.Requests()), ui.Count(int64(after.Active)), resumed)
+	if o.media {
+		if err := runMedia(ctx, a, acc, o.mediaMax); err != nil {
+			return acc, err
+		}
+	}
 	return acc, nil
+}
+
+// runMedia downloads the media files of acc's archived bookmarks (and
+// any file left pending by an earlier run) and prints a summary line.
+func runMedia(ctx context.Context, a *app, acc fedimarks.Account, maxBytes int64) error {
+	ar, err := a.openArchive(ctx)
+	if err != nil {
+		return err
+	}
+	p, err := a.paths()
+	if err != nil {
+		return err
+	}
+	prog := a.progress("media "+string(acc.Handle), 0, "bytes")
+	// No token: media lives on CDNs and other servers.
+	dl := mediaDownloader{a.newClient(acc.Server, "", prog)}
+	res, err := backup.DownloadMedia(ctx, acc.Handle, dl, ar, backup.MediaOptions{
+		Dir: p.Media, MaxBytes: maxBytes, Progress: prog, Now: a.now,
+	})
+	prog.Finish()
+	if err != nil {
+		return fmt.Errorf("download media: %w", err)
+	}
+	fmt.Fprintf(a.stderr, "media: %s files (%s) downloaded, %s missing, %s too large, %s failed\n",
+		ui.Count(int64(res.Downloaded)), ui.Bytes(res.Bytes), ui.Count(int64(res.Missing)),
+		ui.Count(int64(res.TooLarge)), ui.Count(int64(res.Failed)))
+	if res.Failed > 0 {
+		fmt.Fprintf(a.stderr, "some media files failed; retry them with: fedimarks backup %s --media\n", acc.Handle)
+	}
+	return nil
+}
+
+// mediaDownloader is the client as the media engine wants it: too large
+// files are backup.ErrTooLarge.
+type mediaDownloader struct{ c *mastodon.Client }
+
+func (d mediaDownloader) Download(ctx context.Context, rawURL string, w io.Writer, maxBytes int64) (string, int64, error) {
+	ct, n, err := d.c.Download(ctx, rawURL, w, maxBytes)
+	if errors.Is(err, mastodon.ErrTooLarge) {
+		err = fmt.Errorf("%w: %w", backup.ErrTooLarge, err)
+	}
+	return ct, n, err
+}
+
+// parseSize reads a size such as 50MB, 1.5GiB, 300k or 1048576 (bytes).
+// Decimal (kB, MB, GB) and binary (KiB, MiB, GiB) units are both taken;
+// a bare K, M or G is binary.
+func parseSize(s string) (int64, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	num := strings.TrimRightFunc(t, func(r rune) bool { return r >= 'a' && r <= 'z' || r == ' ' })
+	unit := strings.TrimSpace(t[len(num):])
+	mult := map[string]float64{
+		"": 1, "b": 1,
+		"k": 1 << 10, "kib": 1 << 10, "kb": 1e3,
+		"m": 1 << 20, "mib": 1 << 20, "mb": 1e6,
+		"g": 1 << 30, "gib": 1 << 30, "gb": 1e9,
+	}[unit]
+	v, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+	if err != nil || mult == 0 || v <= 0 || v*mult > 1<<50 {
+		return 0, fmt.Errorf("%q is not a size such as 50MB or 2GiB", s)
+	}
+	return int64(v * mult), nil
 }
