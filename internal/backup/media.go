@@ -299,7 +299,7 @@ func (m *mediaRun) store1(tmp, sum string, size int64) (shared bool, err error) 
 // fail records that rawURL ended in state.
 func (m *mediaRun) fail(ctx context.Context, rawURL, state, msg string) error {
 	if len(msg) > 500 {
-		msg = msg[:500]
+		msg = strings.ToValidUTF8(msg[:500], "")
 	}
 	if err := m.store.SetMediaFailed(ctx, rawURL, state, msg); err != nil {
 		if ctx.Err() != nil {
