@@ -2,10 +2,9 @@ package cli
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
-	"path/filepath"
 
+	"github.com/fedimarks/fedimarks/internal/backup"
 	"github.com/fedimarks/fedimarks/internal/sqlite"
 	"github.com/fedimarks/fedimarks/internal/web"
 )
@@ -107,15 +106,13 @@ func (m archiveMedia) LocalFiles(ctx context.Context, statusURI string) ([]web.L
 	}
 	var out []web.LocalFile
 	for _, lm := range ms {
-		if lm.State != "done" || len(lm.SHA256) != 64 {
+		path := backup.BlobPath(m.dir, lm.SHA256) // "" unless the sum is hex
+		if lm.State != "done" || path == "" {
 			continue
-		}
-		if _, err := hex.DecodeString(lm.SHA256); err != nil {
-			continue // never a path from anything but hex digits
 		}
 		out = append(out, web.LocalFile{
 			RemoteURL:   lm.URL,
-			Path:        filepath.Join(m.dir, lm.SHA256[:2], lm.SHA256),
+			Path:        path,
 			ContentType: lm.ContentType,
 		})
 	}
