@@ -4,8 +4,9 @@
 // The server lists bookmarks newest first and pages with cursors it alone
 // understands, so the archive keeps the order of the listing: each run
 // positions what it saves above everything saved by earlier runs. An
-// incremental run walks from the newest bookmark and stops at the first one
-// already archived; a full run walks everything and, when it completes,
+// incremental run walks from the newest bookmark and stops where the
+// archived ones begin (a post bookmarked again is listed on top: it is moved
+// up, and the walk goes on); a full run walks everything and, when it completes,
 // records the bookmarks it did not see as removed. A run that is
 // interrupted keeps its cursor; the next run first catches up on bookmarks
 // made since, then finishes the interrupted walk from its cursor.
@@ -70,10 +71,11 @@ type Result struct {
 	Resumed bool
 }
 
-// maxEmptyPages bounds a walk through empty pages that still carry a next
-// link (GoToSocial filters after paging, so a page may be empty and not
-// the end; an endless chain of them is a broken server).
-const maxEmptyPages = 5
+// maxEmptyPages bounds a walk through empty pages that still carry a new
+// next link. GoToSocial filters after paging, so a page may be empty and
+// not the end (hundreds of bookmarks of a blocked author make a long run of
+// them); only an endless chain is a broken server.
+const maxEmptyPages = 1000
 
 // Run backs up account h from src into store.
 func Run(ctx context.Context, h fedimarks.Handle, src Source, store Store, opts Options) (Result, error) {
@@ -97,7 +99,14 @@ func (b *backup) run(ctx context.Context) (Result, error) {
 	if err != nil {
 		return b.res, err
 	}
-	if u != nil {
+	switch {
+	case u != nil && u.NextURL == "":
+		// Stopped before it saved a page, or after its last one: there is
+		// nothing of its walk to finish; this run does the work.
+		if err := b.store.AbandonRun(ctx, u); err != nil {
+			return b.res, err
+		}
+	case u != nil:
 		if err := b.resume(ctx, u); err != nil {
 			return b.res, err
 		}
@@ -109,10 +118,11 @@ func (b *backup) run(ctx context.Context) (Result, error) {
 	if err != nil {
 		return b.res, err
 	}
-	if err := b.walk(ctx, r, ""); err != nil {
+	complete, err := b.walk(ctx, r, "")
+	if err != nil {
 		return b.res, err
 	}
-	return b.res, b.finish(ctx, r)
+	return b.res, b.finish(ctx, r, complete)
 }
 
 // resume finishes interrupted run u: first the bookmarks made since (an
@@ -120,21 +130,18 @@ func (b *backup) run(ctx context.Context) (Result, error) {
 // bookmarks included), then u's own walk from its cursor.
 func (b *backup) resume(ctx context.Context, u *fedimarks.BackupRun) error {
 	b.res.Resumed = true
-	if u.NextURL == "" {
-		// Interrupted before it saved anything: nothing to finish.
-		return b.store.AbandonRun(ctx, u)
-	}
 	top, err := b.store.StartRun(ctx, b.h, false, b.opts.Now())
 	if err != nil {
 		return err
 	}
-	if err := b.walk(ctx, top, ""); err != nil {
+	complete, err := b.walk(ctx, top, "")
+	if err != nil {
 		return err
 	}
-	if err := b.finish(ctx, top); err != nil {
+	if err := b.finish(ctx, top, complete); err != nil {
 		return err
 	}
-	err = b.walk(ctx, u, u.NextURL)
+	complete, err = b.walk(ctx, u, u.NextURL)
 	var hs interface{ HTTPStatus() int }
 	if errors.As(err, &hs) && hs.HTTPStatus() >= 400 && hs.HTTPStatus() < 500 && hs.HTTPStatus() != 401 && hs.HTTPStatus() != 403 && hs.HTTPStatus() != 429 {
 		// The saved cursor is no longer accepted (Pixelfed's cursors
@@ -149,49 +156,46 @@ func (b *backup) resume(ctx context.Context, u *fedimarks.BackupRun) error {
 		if err != nil {
 			return err
 		}
-		if err := b.walk(ctx, full, ""); err != nil {
+		complete, err := b.walk(ctx, full, "")
+		if err != nil {
 			return err
 		}
-		return b.finish(ctx, full)
+		return b.finish(ctx, full, complete)
 	}
 	if err != nil {
 		return err
 	}
-	return b.finish(ctx, u)
+	return b.finish(ctx, u, complete)
 }
 
-// walk fetches pages from url ("" = the first) and saves them into run.
-// An incremental run saves the bookmarks above the first archived one and
-// stops there; a full run saves every bookmark of every page.
-func (b *backup) walk(ctx context.Context, run *fedimarks.BackupRun, url string) error {
+// walk fetches pages from url ("" = the first) and saves them into run,
+// and reports whether it reached the end of the listing (or, incremental,
+// the archived part of it) rather than stopping on a guard.
+//
+// A full run saves every bookmark of every page. An incremental run saves
+// bookmarks until the archived ones begin, which is where two archived
+// posts follow each other: one archived post alone above new ones is a post
+// bookmarked again (servers list it on top), which is saved, moving it up,
+// and the walk goes on.
+func (b *backup) walk(ctx context.Context, run *fedimarks.BackupRun, url string) (complete bool, err error) {
 	fetched := map[string]bool{}
 	empty := 0
+	lastKnown := false // the previous page ended with an archived post
 	for {
 		if err := ctx.Err(); err != nil {
-			return err
+			return false, err
 		}
 		page, err := b.src.Page(ctx, url)
 		if err != nil {
-			return fmt.Errorf("fetch bookmarks: %w", err)
+			return false, fmt.Errorf("fetch bookmarks: %w", err)
 		}
 		b.res.Pages++
 		fetched[url] = true
 		save := page.Statuses
 		next := page.Next
 		if !run.Full && len(save) > 0 {
-			uris := make([]string, len(save))
-			for i, s := range save {
-				uris[i] = s.URI
-			}
-			known, err := b.store.Known(ctx, b.h, uris)
-			if err != nil {
-				return err
-			}
-			for i, s := range save {
-				if known[s.URI] {
-					save, next = save[:i], ""
-					break
-				}
+			if save, next, lastKnown, err = b.cutAtArchived(ctx, save, next, lastKnown); err != nil {
+				return false, err
 			}
 		}
 		if len(page.Statuses) == 0 {
@@ -199,12 +203,22 @@ func (b *backup) walk(ctx context.Context, run *fedimarks.BackupRun, url string)
 		} else {
 			empty = 0
 		}
-		if fetched[next] || empty >= maxEmptyPages {
-			next = "" // a cursor that repeats, or a chain of empty pages: the end
+		guarded := ""
+		switch {
+		case next != "" && fetched[next]:
+			guarded = "the server sent the same next page twice"
+		case next != "" && empty >= maxEmptyPages:
+			guarded = fmt.Sprintf("the server sent %d empty pages in a row", empty)
+		}
+		if guarded != "" {
+			next = ""
+			if b.opts.Progress != nil {
+				b.opts.Progress.Note("stopped walking the bookmarks: %s", guarded)
+			}
 		}
 		before := *run
 		if err := b.store.SavePage(ctx, run, save, next, b.opts.Now()); err != nil {
-			return err
+			return false, err
 		}
 		b.res.New += run.New - before.New
 		b.res.Seen += run.Seen - before.Seen
@@ -213,13 +227,44 @@ func (b *backup) walk(ctx context.Context, run *fedimarks.BackupRun, url string)
 			b.opts.Progress.Add(int64(len(save)))
 		}
 		if next == "" {
-			return nil
+			return guarded == "", nil
 		}
 		url = next
 	}
 }
 
-func (b *backup) finish(ctx context.Context, run *fedimarks.BackupRun) error {
+// cutAtArchived keeps the part of an incremental page above the archived
+// bookmarks. lastKnown says the previous page ended with an archived post;
+// the returned one says whether this page does.
+func (b *backup) cutAtArchived(ctx context.Context, sts []fedimarks.Status, next string, lastKnown bool) ([]fedimarks.Status, string, bool, error) {
+	uris := make([]string, len(sts))
+	for i, s := range sts {
+		uris[i] = s.URI
+	}
+	known, err := b.store.Known(ctx, b.h, uris)
+	if err != nil {
+		return nil, "", false, err
+	}
+	if lastKnown && known[sts[0].URI] {
+		return nil, "", true, nil
+	}
+	for i := range sts {
+		if known[sts[i].URI] && i+1 < len(sts) && known[sts[i+1].URI] {
+			return sts[:i], "", true, nil
+		}
+	}
+	return sts, next, known[sts[len(sts)-1].URI], nil
+}
+
+// finish ends run; a full run that stopped on a guard is not finished but
+// abandoned, so that bookmarks it did not reach are not taken as removed.
+func (b *backup) finish(ctx context.Context, run *fedimarks.BackupRun, complete bool) error {
+	if run.Full && !complete {
+		if b.opts.Progress != nil {
+			b.opts.Progress.Note("the walk did not reach the end: no bookmark is recorded as removed this time")
+		}
+		return b.store.AbandonRun(ctx, run)
+	}
 	removed, err := b.store.FinishRun(ctx, run, b.opts.Now())
 	b.res.Removed += removed
 	return err

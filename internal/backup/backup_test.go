@@ -188,3 +188,129 @@ func TestFullRecordsRemovalsAndRestores(t *testing.T) {
 		t.Fatalf("restore: %+v, top %s", res, archived(t, ar, h)[0])
 	}
 }
+
+func TestStoppedBeforeFirstPageThenBackupDoesTheWork(t *testing.T) {
+	ctx := context.Background()
+	ar := open(t)
+	l := &listing{n: 10}
+	l.prepend(25, "a")
+	if _, err := backup.Run(ctx, h, l, ar, backup.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	l.prepend(5, "b")
+	// The next backup fails on its very first request (a 403, a network
+	// fault, Ctrl-C): its run saved nothing.
+	l.fail = map[string]error{"": httpStatusErr(403)}
+	if _, err := backup.Run(ctx, h, l, ar, backup.Options{}); err == nil {
+		t.Fatal("want the injected failure")
+	}
+	res, err := backup.Run(ctx, h, l, ar, backup.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.New != 5 {
+		t.Fatalf("after a run that stopped before its first page, the next backup found %d new, want 5", res.New)
+	}
+	if got, want := strings.Join(archived(t, ar, h), ","), strings.Join(l.uris, ","); got != want {
+		t.Fatalf("archive:\n got %s\nwant %s", got, want)
+	}
+}
+
+func TestRebookmarkedPostDoesNotHideNewOnes(t *testing.T) {
+	ctx := context.Background()
+	ar := open(t)
+	l := &listing{n: 10}
+	l.prepend(30, "a")
+	if _, err := backup.Run(ctx, h, l, ar, backup.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	l.prepend(3, "b")
+	// Post a/5 is unbookmarked and bookmarked again: the server lists it on top.
+	again := "https://h.example/a/5"
+	for i, u := range l.uris {
+		if u == again {
+			l.uris = append(l.uris[:i:i], l.uris[i+1:]...)
+			break
+		}
+	}
+	l.uris = append([]string{again}, l.uris...)
+	l.requests = 0
+	res, err := backup.Run(ctx, h, l, ar, backup.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.New != 3 {
+		t.Errorf("found %d new, want the 3 below the re-bookmarked post", res.New)
+	}
+	if got, want := strings.Join(archived(t, ar, h), ","), strings.Join(l.uris, ","); got != want {
+		t.Fatalf("archive:\n got %s\nwant %s", got, want)
+	}
+	if l.requests != 1 {
+		t.Errorf("made %d requests, want 1", l.requests)
+	}
+}
+
+func TestArchivedPostEndingAPageIsCheckedOnTheNext(t *testing.T) {
+	ctx := context.Background()
+	ar := open(t)
+	l := &listing{n: 5}
+	l.prepend(12, "a")
+	if _, err := backup.Run(ctx, h, l, ar, backup.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	// 4 new, then a re-bookmarked post ending the first page, then 6 new.
+	l.prepend(6, "b")
+	again := "https://h.example/a/0"
+	l.uris = l.uris[:len(l.uris)-1]
+	l.uris = append([]string{again}, l.uris...)
+	l.prepend(4, "c")
+	res, err := backup.Run(ctx, h, l, ar, backup.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.New != 10 {
+		t.Errorf("found %d new, want 10", res.New)
+	}
+	if got, want := strings.Join(archived(t, ar, h), ","), strings.Join(l.uris, ","); got != want {
+		t.Fatalf("archive:\n got %s\nwant %s", got, want)
+	}
+}
+
+// emptyPages is a GoToSocial-like listing: many empty pages (filtered
+// after paging) with fresh next links before the rest.
+type emptyPages struct {
+	listing
+	empties int
+}
+
+func (e *emptyPages) Page(ctx context.Context, url string) (backup.Page, error) {
+	var n int
+	if _, err := fmt.Sscanf(url, "empty:%d", &n); err == nil || url == "" {
+		if url == "" {
+			n = 0
+		}
+		if n < e.empties {
+			return backup.Page{Next: fmt.Sprintf("empty:%d", n+1)}, nil
+		}
+		return e.listing.Page(ctx, "")
+	}
+	return e.listing.Page(ctx, url)
+}
+
+func TestFullWalkThroughManyEmptyPagesRecordsNoFalseRemovals(t *testing.T) {
+	ctx := context.Background()
+	ar := open(t)
+	e := &emptyPages{listing: listing{n: 10}}
+	e.prepend(30, "a")
+	if _, err := backup.Run(ctx, h, &e.listing, ar, backup.Options{Full: true}); err != nil {
+		t.Fatal(err)
+	}
+	e.empties = 12 // more than a small cap would allow
+	res, err := backup.Run(ctx, h, e, ar, backup.Options{Full: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Removed != 0 || len(archived(t, ar, h)) != 30 {
+		t.Fatalf("after 12 empty pages: %+v, %d archived; want nothing removed", res, len(archived(t, ar, h)))
+	}
+}
