@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -123,8 +124,10 @@ func (c *Client) readAPIError(method, path string, resp *http.Response) *APIErro
 	if e.Message == "" {
 		e.Message = http.StatusText(resp.StatusCode)
 	}
-	e.Message = c.redact(e.Message)
-	e.Description = c.redact(e.Description)
+	// Servers are untrusted: their text reaches a terminal, so it is cut
+	// to one short line with no control characters (escape sequences).
+	e.Message = excerpt(c.redact(e.Message))
+	e.Description = excerpt(c.redact(e.Description))
 	return e
 }
 
@@ -139,6 +142,12 @@ func textExcerpt(body []byte) string {
 }
 
 func excerpt(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || r == utf8.RuneError {
+			return ' '
+		}
+		return r
+	}, s)
 	s = strings.Join(strings.Fields(s), " ")
 	const max = 200
 	if len(s) > max {
