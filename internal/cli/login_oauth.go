@@ -398,31 +398,33 @@ func (r *loopbackReceiver) callback(w http.ResponseWriter, req *http.Request) {
 		}
 	}
 	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(r.state)) != 1 {
-		page(http.StatusBadRequest, "Sign-in refused", "This answer does not belong to the sign-in fedimarks started (its state does not match). Nothing was saved.")
 		r.deliver(callbackResult{err: &fedimarks.Error{Code: fedimarks.EAuth,
 			Message: "the browser's answer carried a wrong state: refused, nothing saved",
 			Hint:    "run fedimarks login again; if it happens again, something other than your browser is answering"}})
+		page(http.StatusBadRequest, "Sign-in refused", "This answer does not belong to the sign-in fedimarks started (its state does not match). Nothing was saved.")
 		return
 	}
 	if e := q.Get("error"); e != "" {
-		page(http.StatusOK, "Sign-in cancelled", "The server did not authorize fedimarks. You can close this tab.")
 		msg := e
 		if d := q.Get("error_description"); d != "" {
 			msg += ": " + d
 		}
 		r.deliver(callbackResult{err: &fedimarks.Error{Code: fedimarks.EAuth,
 			Message: "the server did not authorize fedimarks (" + msg + ")", Hint: "run fedimarks login again to retry"}})
+		page(http.StatusOK, "Sign-in cancelled", "The server did not authorize fedimarks. You can close this tab.")
 		return
 	}
 	code := q.Get("code")
 	if code == "" {
-		page(http.StatusBadRequest, "Sign-in failed", "The answer carried no authorization code.")
 		r.deliver(callbackResult{err: &fedimarks.Error{Code: fedimarks.EAuth,
 			Message: "the browser's answer carried no authorization code", Hint: "run fedimarks login again"}})
+		page(http.StatusBadRequest, "Sign-in failed", "The answer carried no authorization code.")
 		return
 	}
-	page(http.StatusOK, "fedimarks is approved", "You can close this tab and return to the terminal.")
+	// Record the answer before the page goes out, so that a second
+	// request cannot be taken for this one.
 	r.deliver(callbackResult{code: code})
+	page(http.StatusOK, "fedimarks is approved", "You can close this tab and return to the terminal.")
 }
 
 // wait returns the code, or an error when the answer is refused, d passes
