@@ -296,3 +296,32 @@ func TestExportCSVAndJSON(t *testing.T) {
 	}
 	mustRun(t, ExitUsage, w.home, "", "export", "--format", "nope", "--offline")
 }
+
+func TestBackupServerDownNamesServer(t *testing.T) {
+	w := newWorld(t, mastodontest.Mastodon, 3)
+	w.login(t)
+	w.a.SetDown(true)
+	r := mustRun(t, ExitError, w.home, "", "export", "--format", "mastodon")
+	if !strings.Contains(r.stderr, w.a.Host()+" did not answer") || !strings.Contains(r.stderr, "export --offline") {
+		t.Errorf("server down: %q should name %s and point to export --offline", r.stderr, w.a.Host())
+	}
+	if r.stdout != "" {
+		t.Errorf("nothing should be exported when the backup failed, got %q", r.stdout)
+	}
+}
+
+func TestBackupMissingScopeNamesIt(t *testing.T) {
+	w := newWorld(t, mastodontest.Mastodon, 3)
+	mustRun(t, 0, w.home, w.alice.Token("read:accounts")+"\n", "login", w.a.URL(), "--token-stdin")
+	r := mustRun(t, ExitAuth, w.home, "", "backup")
+	if !strings.Contains(r.stderr, `lacks the "read:bookmarks" scope`) || !strings.Contains(r.stderr, "fedimarks login "+w.a.Host()) {
+		t.Errorf("missing scope message %q", r.stderr)
+	}
+	// And the next backup with a good token does the work (the failed run
+	// saved nothing and must not hide it).
+	mustRun(t, 0, w.home, w.alice.Token()+"\n", "login", w.a.URL(), "--token-stdin")
+	r = mustRun(t, 0, w.home, "", "backup")
+	if !strings.Contains(r.stderr, "3 new") {
+		t.Errorf("backup after a new login: %q, want 3 new", r.stderr)
+	}
+}

@@ -152,7 +152,7 @@ func (a *app) verifyToken(ctx context.Context, server, token string, scopes []st
 	c := a.newClient(server, token, nil)
 	me, err := c.VerifyCredentials(ctx)
 	if err != nil {
-		return fedimarks.Account{}, a.apiError(fedimarks.Handle("@"+fedimarks.HostOf(server)), server, err, "profile")
+		return fedimarks.Account{}, a.apiError(fedimarks.Handle("@"+fedimarks.HostOf(server)), server, err, "")
 	}
 	h, err := fedimarks.ParseHandle(me.Username + "@" + fedimarks.HostOf(server))
 	if err != nil {
@@ -168,6 +168,9 @@ func (a *app) verifyToken(ctx context.Context, server, token string, scopes []st
 // lacksScope says which scope (or scopes, space-separated) a refused
 // request needed.
 func lacksScope(scope string) string {
+	if strings.Contains(scope, "(or ") {
+		return fmt.Sprintf("the access token lacks the %s scope", scope)
+	}
 	scopes := strings.Fields(scope)
 	switch len(scopes) {
 	case 0:
@@ -183,14 +186,23 @@ func lacksScope(scope string) string {
 // scope (or scopes, space-separated) the call needed and says to log in
 // again, which grants every scope fedimarks uses.
 func (a *app) apiError(h fedimarks.Handle, server string, err error, scope string) error {
-	var api *mastodon.APIError
-	if !errors.As(err, &api) {
-		return err
-	}
 	host := fedimarks.HostOf(server)
 	who := string(h)
 	if strings.HasPrefix(who, "@") || who == "" {
 		who = host
+	}
+	var api *mastodon.APIError
+	var down interface{ Unreachable() bool }
+	if errors.As(err, &down) && down.Unreachable() && !(errors.As(err, &api) && api.StatusCode < 500) {
+		return &fedimarks.Error{Code: fedimarks.EUnavailable, Err: err,
+			Message: fmt.Sprintf("%s did not answer (%v)", host, err),
+			Hint:    "try again later; 'fedimarks export --offline' exports what is already archived"}
+	}
+	if !errors.As(err, &api) {
+		return err
+	}
+	if s := scopeOfEndpoint(api.Method, api.Path); s != "" {
+		scope = s // the exact scope of the request refused
 	}
 	switch api.StatusCode {
 	case 401:
@@ -209,4 +221,21 @@ func (a *app) apiError(h fedimarks.Handle, server string, err error, scope strin
 		}
 	}
 	return err
+}
+
+// scopeOfEndpoint names the OAuth scope a request needs, for messages
+// about a 403: "" when the path is not one fedimarks knows.
+func scopeOfEndpoint(method, path string) string {
+	switch {
+	case path == "/api/v1/bookmarks":
+		return "read:bookmarks"
+	case path == "/api/v2/search":
+		return "read:search"
+	case method == "POST" && strings.HasPrefix(path, "/api/v1/statuses/") &&
+		(strings.HasSuffix(path, "/bookmark") || strings.HasSuffix(path, "/unbookmark")):
+		return "write:bookmarks"
+	case path == "/api/v1/accounts/verify_credentials":
+		return "profile (or read:accounts)"
+	}
+	return ""
 }
