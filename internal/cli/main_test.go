@@ -16,7 +16,7 @@ type run struct {
 	stdout, stderr string
 }
 
-func runTool(t *testing.T, ctx context.Context, home, stdin string, args ...string) run {
+func runTool(t testing.TB, ctx context.Context, home, stdin string, args ...string) run {
 	t.Helper()
 	if ctx == nil {
 		ctx = context.Background()
