@@ -1,0 +1,211 @@
+package sqlite
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	fedimarks "github.com/fedimarks/fedimarks"
+)
+
+// Import locks: one import at a time per destination, across processes.
+// The lock is a row in import_locks taken in a write transaction (BEGIN
+// IMMEDIATE serializes processes on the file), so it works wherever the
+// archive does. A holder that dies leaves its row behind: the row is stale,
+// and taken over, when its process is gone (same host) or when its
+// heartbeat is old.
+const (
+	// lockHeartbeat is how often a holder proves it is alive.
+	lockHeartbeat = 30 * time.Second
+	// lockStaleRemote is how old the heartbeat of a holder on another host
+	// (whose process cannot be checked) may be before the lock is stale.
+	lockStaleRemote = 2 * time.Minute
+	// lockStaleLocal is how old the heartbeat of a holder on this host
+	// whose PID is alive may be before the lock is stale anyway: the PID
+	// then belongs to another program.
+	lockStaleLocal = 10 * time.Minute
+)
+
+// LockHolder is the process holding an import lock.
+type LockHolder struct {
+	PID  int
+	Host string
+	// StartedAt is when it took the lock, HeartbeatAt its last sign of
+	// life.
+	StartedAt, HeartbeatAt time.Time
+}
+
+// ImportLock is a held import lock. Release it when done; until then a
+// goroutine refreshes its heartbeat.
+type ImportLock struct {
+	a      *Archive
+	scope  string
+	token  string
+	stop   chan struct{}
+	done   chan struct{}
+	once   sync.Once
+	Holder LockHolder
+}
+
+// LockImports takes the import lock named scope (the destination account)
+// for this process, taking over a stale one. When a live process holds it,
+// it returns an EUnavailable *fedimarks.Error naming that process's PID.
+// The heartbeat stops when ctx ends or the lock is released.
+func (a *Archive) LockImports(ctx context.Context, scope string) (*ImportLock, error) {
+	host, _ := os.Hostname()
+	me := LockHolder{PID: os.Getpid(), Host: host}
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return nil, fmt.Errorf("lock imports: %w", err)
+	}
+	token := hex.EncodeToString(b[:])
+	var held *LockHolder
+	err := a.inTx(ctx, func(tx *sql.Tx) error {
+		var (
+			h             LockHolder
+			started, beat sql.NullString
+			otherToken    string
+		)
+		err := tx.QueryRowContext(ctx, `SELECT token, pid, host, started_at, heartbeat_at FROM import_locks WHERE scope = ?`, scope).
+			Scan(&otherToken, &h.PID, &h.Host, &started, &beat)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return err
+		default:
+			h.StartedAt, _ = parseTime(started)
+			h.HeartbeatAt, _ = parseTime(beat)
+			if !lockStale(h, me, time.Now()) {
+				held = &h
+				return nil
+			}
+		}
+		now := time.Now().UTC()
+		me.StartedAt, me.HeartbeatAt = now, now
+		_, err = tx.ExecContext(ctx, `INSERT INTO import_locks (scope, token, pid, host, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (scope) DO UPDATE SET token = excluded.token, pid = excluded.pid, host = excluded.host,
+				started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at`,
+			scope, token, me.PID, me.Host, fmtTime(now), fmtTime(now))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("lock imports into %s: %w", scope, err)
+	}
+	if held != nil {
+		where := ""
+		if held.Host != me.Host {
+			where = " on " + held.Host
+		}
+		return nil, &fedimarks.Error{Code: fedimarks.EUnavailable,
+			Message: fmt.Sprintf("another fedimarks (PID %d%s) has been importing into %s since %s", held.PID, where, scope,
+				held.StartedAt.Local().Format("2006-01-02 15:04:05")),
+			Hint: "wait for it to finish, then run the same command again"}
+	}
+	l := &ImportLock{a: a, scope: scope, token: token, stop: make(chan struct{}), done: make(chan struct{}), Holder: me}
+	go l.beat(ctx)
+	return l, nil
+}
+
+// lockStale reports whether holder h may be taken over by me at now.
+func lockStale(h, me LockHolder, now time.Time) bool {
+	age := now.Sub(h.HeartbeatAt)
+	if h.Host == me.Host {
+		return !processAlive(h.PID) || age > lockStaleLocal
+	}
+	return age > lockStaleRemote
+}
+
+// beat refreshes the heartbeat until the lock is released or ctx ends.
+func (l *ImportLock) beat(ctx context.Context) {
+	defer close(l.done)
+	t := time.NewTicker(lockHeartbeat)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			// A failed refresh is retried at the next tick; the lock only
+			// goes stale after several missed beats.
+			_, _ = l.a.w.ExecContext(ctx, `UPDATE import_locks SET heartbeat_at = ? WHERE scope = ? AND token = ?`,
+				fmtTime(time.Now()), l.scope, l.token)
+		}
+	}
+}
+
+// Release gives the lock up (if it is still this holder's). It is safe to
+// call more than once; it works even when ctx is already cancelled.
+func (l *ImportLock) Release(ctx context.Context) error {
+	var err error
+	l.once.Do(func() {
+		close(l.stop)
+		<-l.done
+		_, err = l.a.w.ExecContext(context.WithoutCancel(ctx), `DELETE FROM import_locks WHERE scope = ? AND token = ?`, l.scope, l.token)
+		if err != nil {
+			err = fmt.Errorf("unlock imports into %s: %w", l.scope, err)
+		}
+	})
+	return err
+}
+
+// CreateJobOnce is CreateJob for a key that must stay unique: it stores
+// job and its items unless a job with job.Key exists already, in which
+// case it stores nothing and returns that job with created false.
+func (a *Archive) CreateJobOnce(ctx context.Context, job Job, items []JobItem) (stored *Job, created bool, err error) {
+	if job.Destination == "" {
+		return nil, false, fedimarks.Errorf(fedimarks.EInvalid, "create import job: no destination")
+	}
+	now := time.Now().UTC()
+	if job.CreatedAt.IsZero() {
+		job.CreatedAt = now
+	}
+	job.UpdatedAt = job.CreatedAt
+	if job.Inputs == nil {
+		job.Inputs = []string{}
+	}
+	inputs, err := json.Marshal(job.Inputs)
+	if err != nil {
+		return nil, false, fmt.Errorf("create import job: %w", err)
+	}
+	var existing *Job
+	err = a.inTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `INSERT INTO import_jobs (job_key, destination, inputs, dry_run, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (job_key) DO NOTHING RETURNING id`,
+			job.Key, string(job.Destination), string(inputs), boolInt(job.DryRun), fmtTime(job.CreatedAt), fmtTime(job.UpdatedAt)).Scan(&job.ID)
+		if errors.Is(err, sql.ErrNoRows) {
+			existing, err = scanJob(tx.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM import_jobs WHERE job_key = ?`, job.Key))
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		ins, err := newItemInserter(ctx, tx, job.ID, fmtTime(now))
+		if err != nil {
+			return err
+		}
+		defer ins.stmt.Close()
+		for i, it := range sortedItems(items) {
+			if err := ins.insert(ctx, it, i); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("create import job: %w", err)
+	}
+	if existing != nil {
+		return existing, false, nil
+	}
+	job.CreatedAt, job.UpdatedAt = job.CreatedAt.UTC(), job.UpdatedAt.UTC()
+	return &job, true, nil
+}
