@@ -165,6 +165,7 @@ func runTransfer(ctx context.Context, a *app, o transferOptions) error {
 		Writer:  c,
 		Lister:  bookmarkLister{c},
 		Journal: jobJournal{ar},
+		Locker:  importLocker{ar},
 		Finder:  ar,
 		Log:     a.stderr,
 	}
@@ -202,7 +203,11 @@ func runTransfer(ctx context.Context, a *app, o transferOptions) error {
 		case fedimarks.EAuth, fedimarks.EScope:
 			fe.Hint = "log in again: fedimarks login " + fedimarks.HostOf(acc.Server) + "; then resume with: " + resume
 		case fedimarks.EInterrupted, fedimarks.EUnavailable:
-			fe.Hint = "resume with: " + resume
+			if strings.HasPrefix(fe.Hint, "wait for it to finish") { // the lock is held
+				fe.Hint = "wait for it to finish, then run: " + resume
+			} else {
+				fe.Hint = "resume with: " + resume
+			}
 		case fedimarks.EPartial:
 			if rep != nil && rep.FailuresPath != "" {
 				fe.Hint = "the failures are in " + rep.FailuresPath + "; retry them with: " + resume + " --retry-failed"
@@ -262,6 +267,20 @@ func (l bookmarkLister) EachBookmark(ctx context.Context, fn func([]fedimarks.St
 	return l.c.WalkBookmarks(ctx, func(p mastodon.Page) error { return fn(p.Statuses) })
 }
 
+// importLocker adapts the archive's import locks to the engine's Locker:
+// one import per destination at a time, across processes.
+type importLocker struct{ ar *sqlite.Archive }
+
+func (l importLocker) Lock(ctx context.Context, dest fedimarks.Handle) (func(), error) {
+	lk, err := l.ar.LockImports(ctx, string(dest))
+	if err != nil {
+		return nil, err
+	}
+	// A lock left behind by a failed release is taken over by the next
+	// run once this process is gone.
+	return func() { _ = lk.Release(ctx) }, nil
+}
+
 // jobJournal adapts the archive's import jobs to the engine's Journal; the
 // two packages' Job and item types have the same fields, so each is a
 // plain conversion.
@@ -277,9 +296,12 @@ func (j jobJournal) FindJob(ctx context.Context, key string) (*transfer.Job, err
 }
 
 func (j jobJournal) CreateJob(ctx context.Context, job transfer.Job, items []transfer.Item) (*transfer.Job, error) {
-	stored, err := j.ar.CreateJob(ctx, sqlite.Job(job), toJobItems(items))
+	stored, created, err := j.ar.CreateJobOnce(ctx, sqlite.Job(job), toJobItems(items))
 	if err != nil {
 		return nil, err
+	}
+	if !created {
+		return nil, fmt.Errorf("job %d: %w", stored.ID, transfer.ErrJobExists)
 	}
 	t := transfer.Job(*stored)
 	return &t, nil

@@ -327,3 +327,62 @@ func TestImportInterruptedExit130(t *testing.T) {
 		t.Fatalf("after the resume bob has %d bookmarks, want %d in order", len(got), len(uris))
 	}
 }
+
+// TestImportTwoRunsAtOnce starts the same import twice, together and then
+// while the first is going: one run writes, the other is refused naming
+// the running PID, and every row is written once.
+func TestImportTwoRunsAtOnce(t *testing.T) {
+	f := newFediverse(t)
+	carol := f.a.AddAccount("carol")
+	const n = 100
+	var uris []string
+	for i := 0; i < n; i++ {
+		uris = append(uris, carol.Post(mastodontest.PostOptions{}).URI())
+	}
+	f.login(t, f.bob)
+	file := writeFile(t, "bookmarks.csv", strings.Join(reversed(uris), "\n")+"\n")
+	f.b.SetLatency(2 * time.Millisecond)
+	args := []string{"import", file, "--to", f.bob.Handle(), "--report-dir", f.reports}
+
+	// Together.
+	results := make(chan run, 2)
+	for i := 0; i < 2; i++ {
+		go func() { results <- runTool(t, nil, f.home, "", args...) }()
+	}
+	// While the first is going.
+	deadline := time.Now().Add(30 * time.Second)
+	for f.b.Requests("POST", "/api/v1/statuses/") < 5 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	third := runTool(t, nil, f.home, "", args...)
+	rs := []run{<-results, <-results, third}
+	ok, refused := 0, 0
+	for _, r := range rs {
+		switch r.code {
+		case ExitOK:
+			ok++
+		case ExitError:
+			refused++
+			if !strings.Contains(r.stderr, fmt.Sprintf("(PID %d)", os.Getpid())) || !strings.Contains(r.stderr, "importing into "+f.bob.Handle()) {
+				t.Errorf("refusal does not name the running PID:\n%s", r.stderr)
+			}
+		default:
+			t.Errorf("exit %d:\n%s", r.code, r.stderr)
+		}
+	}
+	if ok != 1 || refused != 2 {
+		t.Errorf("%d runs finished, %d refused; want 1 and 2", ok, refused)
+	}
+	if posts := f.b.Requests("POST", "/api/v1/statuses/"); posts != n {
+		t.Errorf("%d bookmark requests for %d rows", posts, n)
+	}
+	if got := f.bob.BookmarkURIs(); !slices.Equal(got, reversed(uris)) {
+		t.Errorf("bob has %d bookmarks, or in another order", len(got))
+	}
+	// The lock is released: the same command runs again, writing nothing.
+	f.b.ResetCounts()
+	mustRun(t, ExitOK, f.home, "", args...)
+	if posts := f.b.Requests("POST", "/api/v1/statuses/"); posts != 0 {
+		t.Errorf("rerun wrote %d bookmarks", posts)
+	}
+}

@@ -15,10 +15,13 @@ import (
 // memJournal is an in-memory Journal with the semantics of
 // internal/sqlite's import jobs, for unit tests of the engine.
 type memJournal struct {
-	mu     sync.Mutex
-	jobs   []*Job
-	items  map[int64][]*Item
-	nextID int64
+	// hideJobs makes FindJob miss this many times, as when another run
+	// creates the job between a look and a write.
+	hideJobs int
+	mu       sync.Mutex
+	jobs     []*Job
+	items    map[int64][]*Item
+	nextID   int64
 }
 
 func newMemJournal() *memJournal { return &memJournal{items: map[int64][]*Item{}} }
@@ -26,6 +29,10 @@ func newMemJournal() *memJournal { return &memJournal{items: map[int64][]*Item{}
 func (m *memJournal) FindJob(ctx context.Context, key string) (*Job, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.hideJobs > 0 {
+		m.hideJobs--
+		return nil, nil
+	}
 	for _, j := range m.jobs {
 		if j.Key == key {
 			c := *j
@@ -38,6 +45,11 @@ func (m *memJournal) FindJob(ctx context.Context, key string) (*Job, error) {
 func (m *memJournal) CreateJob(ctx context.Context, job Job, items []Item) (*Job, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	for _, j := range m.jobs {
+		if j.Key == job.Key {
+			return nil, fmt.Errorf("create job: %w", ErrJobExists)
+		}
+	}
 	m.nextID++
 	job.ID = m.nextID
 	m.jobs = append(m.jobs, &job)
@@ -399,4 +411,25 @@ func outcomesByURI(items []Item) map[string]fedimarks.Outcome {
 		}
 	}
 	return m
+}
+
+// memLocker is a Locker within one process.
+type memLocker struct {
+	mu    sync.Mutex
+	held  map[fedimarks.Handle]bool
+	taken int
+}
+
+func (l *memLocker) Lock(ctx context.Context, dest fedimarks.Handle) (func(), error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.held == nil {
+		l.held = map[fedimarks.Handle]bool{}
+	}
+	if l.held[dest] {
+		return nil, &fedimarks.Error{Code: fedimarks.EUnavailable, Message: "another fedimarks (PID 42) is importing into " + string(dest)}
+	}
+	l.held[dest] = true
+	l.taken++
+	return func() { l.mu.Lock(); delete(l.held, dest); l.mu.Unlock() }, nil
 }

@@ -21,6 +21,9 @@ type Importer struct {
 	Writer  Writer
 	Lister  Lister
 	Journal Journal
+	// Locker, when set, holds the destination's lock for the whole run
+	// (dry runs change nothing and take no lock).
+	Locker Locker
 	// Finder, when set, fills in the visibility of rows that do not carry
 	// it, from the local archive.
 	Finder StatusFinder
@@ -120,6 +123,13 @@ func (im *Importer) Run(ctx context.Context, req Request) (*Report, error) {
 		r.log = io.Discard
 	}
 	r.br = newBreaker(im.Breaker, r.now)
+	if im.Locker != nil && !req.DryRun {
+		unlock, err := im.Locker.Lock(ctx, req.Destination)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+	}
 	return r.run(ctx)
 }
 
@@ -139,6 +149,8 @@ type run struct {
 	// (its Source, else its address), to spot a post met again under
 	// another address. Used by the writer goroutine only.
 	written map[string]string
+	// retriedLoad is set once load found the job created under it.
+	retriedLoad bool
 	// destFails counts consecutive requests the destination left
 	// unanswered; shared by the writer and the resolvers.
 	destFails atomic.Int32
@@ -231,6 +243,12 @@ func (r *run) load(ctx context.Context) error {
 			return nil
 		}
 		if job, err = j.CreateJob(ctx, newJob, planned); err != nil {
+			if errors.Is(err, ErrJobExists) && !r.retriedLoad {
+				// Another run stored it between our look and our write
+				// (possible only without a Locker): go on with its job.
+				r.retriedLoad = true
+				return r.load(ctx)
+			}
 			return fmt.Errorf("store job: %w", err)
 		}
 	} else {

@@ -650,3 +650,66 @@ func TestRunSamePostUnderTwoAddresses(t *testing.T) {
 		t.Errorf("writes %v", d.writes)
 	}
 }
+
+// TestRunLocksTheDestination: a run holds the destination's lock from
+// before the job is stored until it ends; a second run meanwhile is
+// refused before any request or journal write.
+func TestRunLocksTheDestination(t *testing.T) {
+	ctx := context.Background()
+	d := newFakeDest(destHost)
+	var uris []string
+	for i := 0; i < 10; i++ {
+		uris = append(uris, d.add(&post{uri: fmt.Sprintf("https://a.example/users/a/statuses/%d", i)}).uri)
+	}
+	j, l := newMemJournal(), &memLocker{}
+	im := newImporter(d, j)
+	im.Locker = l
+	var second error
+	var secondRep *Report
+	d.before = func(kind, arg string) error {
+		if kind == "bookmark" && arg == d.posts[uris[3]].localID {
+			secondRep, second = im.Run(ctx, req(itemsOf(uris...)))
+		}
+		return nil
+	}
+	rep, err := im.Run(ctx, req(itemsOf(uris...)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fedimarks.ErrorCode(second) != fedimarks.EUnavailable || !strings.Contains(second.Error(), "PID 42") || secondRep != nil {
+		t.Fatalf("second run: %v", second)
+	}
+	if d.totalWrites() != 10 || rep.Counts[fedimarks.Imported] != 10 || j.jobCount() != 1 {
+		t.Errorf("writes %d, counts %v, jobs %d", d.totalWrites(), rep.Counts, j.jobCount())
+	}
+	// Released at the end: the next run goes on (and writes nothing).
+	d.before = nil
+	if _, err := im.Run(ctx, req(itemsOf(uris...))); err != nil || l.taken != 2 {
+		t.Fatalf("rerun: %v (locks taken %d)", err, l.taken)
+	}
+	// A dry run takes no lock.
+	r := req(itemsOf(uris...))
+	r.DryRun = true
+	if _, err := im.Run(ctx, r); err != nil || l.taken != 2 {
+		t.Fatalf("dry run: %v (locks taken %d)", err, l.taken)
+	}
+}
+
+// TestRunJobCreatedMeanwhile: when another run stores the job between
+// this run's look and its write, this run goes on with that job instead
+// of failing or making a second one.
+func TestRunJobCreatedMeanwhile(t *testing.T) {
+	ctx := context.Background()
+	d := newFakeDest(destHost)
+	p := d.add(&post{uri: "https://a.example/users/a/statuses/1"})
+	j := newMemJournal()
+	items := itemsOf(p.uri)
+	if _, err := j.CreateJob(ctx, Job{Key: Key("bob@"+destHost, items), Destination: "bob@" + destHost}, planItems(items, keySet{})); err != nil {
+		t.Fatal(err)
+	}
+	j.hideJobs = 1
+	rep, err := newImporter(d, j).Run(ctx, req(items))
+	if err != nil || j.jobCount() != 1 || rep.Counts[fedimarks.Imported] != 1 || d.totalWrites() != 1 {
+		t.Fatalf("err %v, jobs %d, counts %v, writes %d", err, j.jobCount(), rep.Counts, d.totalWrites())
+	}
+}

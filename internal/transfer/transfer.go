@@ -17,6 +17,7 @@ package transfer
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/fedimarks/fedimarks"
@@ -63,7 +64,8 @@ type Journal interface {
 	// FindJob returns the job with the key, or nil, nil.
 	FindJob(ctx context.Context, key string) (*Job, error)
 	// CreateJob stores the job and its items (in Seq order, with the
-	// outcomes given) in one transaction and returns the stored job.
+	// outcomes given) in one transaction and returns the stored job, or
+	// ErrJobExists (stores nothing) when a job with the key exists.
 	CreateJob(ctx context.Context, job Job, items []Item) (*Job, error)
 	// AddJobItems appends items whose URI is not yet in the job, Seq
 	// continuing after the job's last row.
@@ -79,6 +81,21 @@ type Journal interface {
 	// SetOutcome records the item's outcome (final, or pending) and clears
 	// in flight.
 	SetOutcome(ctx context.Context, itemID int64, o fedimarks.Outcome, detail, destID string) error
+}
+
+// ErrJobExists is returned (wrapped) by Journal.CreateJob when a job with
+// the key is stored already: another run created it first. The engine then
+// loads that job instead.
+var ErrJobExists = errors.New("an import job with this key exists")
+
+// Locker keeps two imports from writing into one destination at once, in
+// this process or another: with two writers every row would be written
+// twice and the destination's order lost. Lock takes the destination's
+// lock for the whole run and returns the function that releases it; when
+// another run holds it, Lock returns an error that names that run (its
+// PID) and the engine stops before doing anything.
+type Locker interface {
+	Lock(ctx context.Context, dest fedimarks.Handle) (unlock func(), err error)
 }
 
 // Job is a durable import job. Its fields mirror internal/sqlite's Job
