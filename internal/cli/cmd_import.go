@@ -161,6 +161,10 @@ func runTransfer(ctx context.Context, a *app, o transferOptions) error {
 		prog = a.progress("import "+string(acc.Handle), int64(len(o.items)), "rows")
 	}
 	c := a.newClient(acc.Server, tok, prog)
+	// The server's software decides what a 422 to a bookmark means (snac:
+	// already bookmarked) and whether a big import offers the server's own
+	// importer. Unknown when the server does not say.
+	inst, instErr := c.Instance(ctx)
 	im := &transfer.Importer{
 		Writer:  c,
 		Lister:  bookmarkLister{c},
@@ -178,13 +182,14 @@ func runTransfer(ctx context.Context, a *app, o transferOptions) error {
 	rep, err := im.Run(ctx, transfer.Request{
 		Destination: acc.Handle,
 		Server:      acc.Server,
+		Software:    inst.Software,
 		Inputs:      o.inputs,
 		Items:       o.items,
 		Key:         o.key,
 		RetryFailed: o.retryFailed,
 		DryRun:      o.dryRun,
 		ReportDir:   o.reportDir,
-		Confirm:     a.confirmBigImport(c, acc, o.yes),
+		Confirm:     a.confirmBigImport(acc, inst, instErr, o.yes),
 	})
 	if prog != nil {
 		prog.Finish()
@@ -193,7 +198,7 @@ func runTransfer(ctx context.Context, a *app, o transferOptions) error {
 		fmt.Fprintf(a.stderr, "%s requests to %s\n", ui.Count(c.Requests()), acc.Handle.Host())
 	}
 	if err == nil && rep != nil && rep.Estimate != nil && rep.Estimate.ToWrite() > transfer.BigImport {
-		if inst, ierr := c.Instance(ctx); ierr == nil && transfer.IsBigImport(*rep.Estimate, inst.Software, inst.MastodonVersion) {
+		if instErr == nil && transfer.IsBigImport(*rep.Estimate, inst.Software, inst.MastodonVersion) {
 			fmt.Fprint(a.stderr, transfer.Advice(*rep.Estimate, acc.Server))
 		}
 	}
@@ -225,14 +230,13 @@ func runTransfer(ctx context.Context, a *app, o transferOptions) error {
 // transfer.BigImport rows go into Mastodon 3.3+, say how long the rate
 // limit makes it take and offer the server's own importer; --yes goes on,
 // a terminal is asked, anything else is refused.
-func (a *app) confirmBigImport(c *mastodon.Client, acc fedimarks.Account, yes bool) func(context.Context, transfer.Estimate) error {
+func (a *app) confirmBigImport(acc fedimarks.Account, inst mastodon.Instance, instErr error, yes bool) func(context.Context, transfer.Estimate) error {
 	return func(ctx context.Context, est transfer.Estimate) error {
 		if est.ToWrite() <= transfer.BigImport {
 			return nil
 		}
-		inst, err := c.Instance(ctx)
-		if err != nil {
-			return a.apiError(acc.Handle, acc.Server, err, "read")
+		if instErr != nil {
+			return a.apiError(acc.Handle, acc.Server, instErr, "read")
 		}
 		if !transfer.IsBigImport(est, inst.Software, inst.MastodonVersion) {
 			return nil

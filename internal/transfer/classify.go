@@ -30,6 +30,30 @@ func unreachable(err error) bool {
 
 func isCanceled(err error) bool { return errors.Is(err, context.Canceled) }
 
+// remoteFetchFailed reports whether err is Mastodon's answer to a search
+// whose post's server did not answer: 503 "Remote data could not be
+// fetched". Only this answer blames the post's server; any other 5xx is
+// the destination's own trouble.
+func remoteFetchFailed(err error) bool {
+	return httpStatus(err) == 503 && strings.Contains(strings.ToLower(err.Error()), "remote data could not be fetched")
+}
+
+// destinationFailed reports whether err says the destination itself did
+// not answer properly: no answer after the client's retries, or a 5xx
+// other than a search's remote-fetch failure.
+func destinationFailed(err error, bookmark bool) bool {
+	if err == nil || isCanceled(err) {
+		return false
+	}
+	switch st := httpStatus(err); {
+	case st >= 500:
+		return bookmark || !remoteFetchFailed(err)
+	case st != 0:
+		return false
+	}
+	return unreachable(err)
+}
+
 // verdict is how the engine reads one remote error.
 type verdict int
 
@@ -37,14 +61,17 @@ const (
 	vFailed      verdict = iota // the row fails with the server's message
 	vNotFound                   // 404: unknown or invisible
 	vNotVisible                 // 403
-	vUnreachable                // the post's server (or the destination) did not answer
-	vAlready                    // 422 to a bookmark: snac's answer for an already-bookmarked post
+	vUnreachable                // the post's server did not answer the destination's fetch
+	vDestDown                   // the destination did not answer (5xx, no answer)
+	vAlready                    // 422 to a bookmark on snac: already bookmarked
 	vFatal                      // stops the job: auth, scope, interrupt, rate limit exhausted
 )
 
 // classify reads an error of Resolve (bookmark false) or Bookmark (true).
 // A fatal verdict comes with the *fedimarks.Error to stop the job with.
-func classify(err error, bookmark bool, dest fedimarks.Handle) (verdict, error) {
+// snac says whether the destination is snac, whose 422 to a bookmark means
+// it is there already.
+func classify(err error, bookmark bool, dest fedimarks.Handle, snac bool) (verdict, error) {
 	if isCanceled(err) {
 		return vFatal, &fedimarks.Error{Code: fedimarks.EInterrupted, Message: "import interrupted", Hint: "rerun the same command to resume", Err: err}
 	}
@@ -62,15 +89,13 @@ func classify(err error, bookmark bool, dest fedimarks.Handle) (verdict, error) 
 		return vNotVisible, nil
 	case st == 404 || st == 410:
 		return vNotFound, nil
-	case st == 422 && bookmark:
+	case st == 422 && bookmark && snac:
 		return vAlready, nil
-	case st == 502 || st == 503 || st == 504:
+	case st == 503 && !bookmark && remoteFetchFailed(err):
 		return vUnreachable, nil
-	case st != 0:
-		return vFailed, nil
 	}
-	if unreachable(err) {
-		return vUnreachable, nil
+	if destinationFailed(err, bookmark) {
+		return vDestDown, nil
 	}
 	return vFailed, nil
 }

@@ -47,6 +47,10 @@ type Request struct {
 	// Server is the destination's base URL; posts on its host are
 	// bookmarked from the id in their address, without a search.
 	Server string
+	// Software is the destination's server software as internal/mastodon
+	// names it ("mastodon", "gotosocial", "snac", ...; "" unknown). Only
+	// snac's 422 to a bookmark means "already bookmarked".
+	Software string
 	// Inputs names the inputs (files, or "archive of user@host"), for the
 	// job record and messages.
 	Inputs []string
@@ -151,9 +155,11 @@ type run struct {
 	written map[string]string
 	// retriedLoad is set once load found the job created under it.
 	retriedLoad bool
-	// destFails counts consecutive requests the destination left
-	// unanswered; shared by the writer and the resolvers.
-	destFails atomic.Int32
+	// readFails and writeFails count consecutive searches and bookmark
+	// requests the destination left unanswered (or answered 5xx); shared
+	// by the writer and the resolvers. Kept apart so that searches that
+	// succeed do not hide bookmarks that all fail.
+	readFails, writeFails atomic.Int32
 }
 
 func (r *run) run(ctx context.Context) (*Report, error) {
@@ -354,7 +360,7 @@ func (r *run) readExisting(ctx context.Context) error {
 		return nil
 	})
 	if err != nil {
-		if v, fatal := classify(err, false, r.req.Destination); v == vFatal {
+		if v, fatal := classify(err, false, r.req.Destination, false); v == vFatal {
 			return fatal
 		}
 		return &fedimarks.Error{Code: fedimarks.EUnavailable, Message: "read the bookmarks of " + string(r.req.Destination), Hint: "rerun the same command to resume", Err: err}
@@ -456,9 +462,9 @@ func (r *run) write(ctx context.Context, todo []int) error {
 		if err != nil {
 			return err
 		}
-		if n := r.destFails.Load(); n >= destFailLimit {
+		if r.readFails.Load() >= destFailLimit || r.writeFails.Load() >= destFailLimit {
 			return &fedimarks.Error{Code: fedimarks.EUnavailable,
-				Message: fmt.Sprintf("%s did not answer %d requests in a row", r.destHost, n),
+				Message: fmt.Sprintf("stopped: the destination %s failed %d requests in a row (no answer, or a server error)", r.destHost, destFailLimit),
 				Hint:    "rerun the same command to resume when it is back"}
 		}
 	}
@@ -494,14 +500,17 @@ func (r *run) resolve(ctx context.Context, it Item) resolved {
 		q = it.URL
 	}
 	st, err := r.im.Writer.Resolve(ctx, q)
-	r.noteAnswer(err)
+	r.noteAnswer(&r.readFails, err, false)
 	switch {
 	case err == nil:
 		r.br.record(domain, outcomeOK)
 	case isCanceled(err) || ctx.Err() != nil:
 		r.br.record(domain, outcomeNeutral)
 	default:
-		if v, _ := classify(err, false, r.req.Destination); v == vUnreachable {
+		// Only the destination's word that the post's server did not
+		// answer counts against that server; the destination's own
+		// trouble says nothing about it.
+		if v, _ := classify(err, false, r.req.Destination, false); v == vUnreachable {
 			r.br.record(domain, outcomeFail)
 		} else {
 			r.br.record(domain, outcomeNeutral)
@@ -510,15 +519,15 @@ func (r *run) resolve(ctx context.Context, it Item) resolved {
 	return resolved{st: st, err: err}
 }
 
-// noteAnswer keeps count of consecutive requests the destination left
-// unanswered.
-func (r *run) noteAnswer(err error) {
-	if err != nil && httpStatus(err) == 0 && unreachable(err) {
-		r.destFails.Add(1)
-		return
-	}
-	if err == nil || !isCanceled(err) {
-		r.destFails.Store(0)
+// noteAnswer keeps count, in n, of consecutive requests the destination
+// failed (no answer, or a 5xx of its own); any other answer resets it, a
+// cancelled request leaves it.
+func (r *run) noteAnswer(n *atomic.Int32, err error, bookmark bool) {
+	switch {
+	case destinationFailed(err, bookmark):
+		n.Add(1)
+	case err == nil || !isCanceled(err):
+		n.Store(0)
 	}
 }
 
@@ -529,7 +538,7 @@ func (r *run) finishResolved(ctx context.Context, it *Item, res resolved) error 
 	case res.skipped != "":
 		return r.set(ctx, it, fedimarks.Unreachable, res.skipped, "")
 	case res.err != nil:
-		v, fatal := classify(res.err, false, r.req.Destination)
+		v, fatal := classify(res.err, false, r.req.Destination, false)
 		switch v {
 		case vFatal:
 			return fatal
@@ -539,7 +548,9 @@ func (r *run) finishResolved(ctx context.Context, it *Item, res resolved) error 
 		case vNotVisible:
 			return r.set(ctx, it, fedimarks.NotVisible, "the destination may not show this post to the account (403): "+errDetail(res.err), "")
 		case vUnreachable:
-			return r.set(ctx, it, fedimarks.Unreachable, postDomain(*it)+" did not answer; a rerun retries it: "+errDetail(res.err), "")
+			return r.set(ctx, it, fedimarks.Unreachable, postDomain(*it)+" did not answer "+r.destHost+"'s fetch; a rerun retries it: "+errDetail(res.err), "")
+		case vDestDown:
+			return r.set(ctx, it, fedimarks.Unreachable, "the destination "+r.destHost+" did not answer the search; a rerun retries it: "+errDetail(res.err), "")
 		default:
 			return r.set(ctx, it, fedimarks.Failed, errDetail(res.err), "")
 		}
@@ -584,11 +595,11 @@ func (r *run) bookmark(ctx context.Context, it *Item, id string, fallback bool) 
 	wasInFlight := it.InFlight
 	it.InFlight, it.DestID, it.Attempts = true, id, it.Attempts+1
 	_, err := r.im.Writer.Bookmark(ctx, id)
-	r.noteAnswer(err)
+	r.noteAnswer(&r.writeFails, err, true)
 	if err == nil {
 		return r.set(ctx, it, fedimarks.Imported, "", id)
 	}
-	v, fatal := classify(err, true, r.req.Destination)
+	v, fatal := classify(err, true, r.req.Destination, r.req.Software == "snac")
 	switch v {
 	case vFatal:
 		return fatal // the row stays in flight and is redone by a rerun
@@ -610,8 +621,8 @@ func (r *run) bookmark(ctx context.Context, it *Item, id string, fallback bool) 
 		return r.set(ctx, it, o, d, id)
 	case vNotVisible:
 		return r.set(ctx, it, fedimarks.NotVisible, "the destination refused the bookmark (403): "+errDetail(err), id)
-	case vUnreachable:
-		return r.set(ctx, it, fedimarks.Unreachable, "the destination did not answer; a rerun retries it: "+errDetail(err), id)
+	case vUnreachable, vDestDown:
+		return r.set(ctx, it, fedimarks.Unreachable, "the destination "+r.destHost+" did not answer the bookmark request; a rerun retries it: "+errDetail(err), id)
 	default:
 		return r.set(ctx, it, fedimarks.Failed, errDetail(err), id)
 	}

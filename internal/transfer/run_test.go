@@ -451,9 +451,19 @@ func TestRunSnac422IsAlready(t *testing.T) {
 		return nil
 	}
 	p := d.add(&post{uri: "https://a.example/users/a/statuses/1"})
-	rep, err := newImporter(d, newMemJournal()).Run(ctx, req(itemsOf(p.uri)))
+	r := req(itemsOf(p.uri))
+	r.Software = "snac"
+	rep, err := newImporter(d, newMemJournal()).Run(ctx, r)
 	if err != nil || rep.Items[0].Outcome != fedimarks.Already || !strings.Contains(rep.Items[0].Detail, "422") {
 		t.Fatalf("err %v, row %+v", err, rep.Items[0])
+	}
+	// Elsewhere a 422 is a refusal, with the server's message.
+	for _, sw := range []string{"mastodon", ""} {
+		r.Software = sw
+		rep, err = newImporter(d, newMemJournal()).Run(ctx, r)
+		if fedimarks.ErrorCode(err) != fedimarks.EPartial || rep.Items[0].Outcome != fedimarks.Failed || !strings.Contains(rep.Items[0].Detail, "already bookmarked") {
+			t.Fatalf("%q: err %v, row %+v", sw, err, rep.Items[0])
+		}
 	}
 }
 
@@ -712,4 +722,102 @@ func TestRunJobCreatedMeanwhile(t *testing.T) {
 	if err != nil || j.jobCount() != 1 || rep.Counts[fedimarks.Imported] != 1 || d.totalWrites() != 1 {
 		t.Fatalf("err %v, jobs %d, counts %v, writes %d", err, j.jobCount(), rep.Counts, d.totalWrites())
 	}
+}
+
+// TestRunDestination5xx: the destination's own 5xx answers and silences
+// are its trouble, not the posts' servers': they leave the per-domain
+// breaker alone, name the destination in the detail, and stop the job
+// when they come in a row (also for bookmarks while searches succeed).
+func TestRunDestination5xx(t *testing.T) {
+	ctx := context.Background()
+	newDest := func() (*fakeDest, []string) {
+		d := newFakeDest(destHost)
+		var uris []string
+		for i := 0; i < 12; i++ {
+			uris = append(uris, d.add(&post{uri: fmt.Sprintf("https://a.example/users/a/statuses/%d", i)}).uri)
+		}
+		return d, uris
+	}
+	for _, fail := range []error{&apiErr{502, "Bad Gateway"}, &apiErr{503, "Service Unavailable"}, &apiErr{500, "Internal Server Error"}, netErr{}} {
+		t.Run(fail.Error(), func(t *testing.T) {
+			d, uris := newDest()
+			n := 0
+			d.before = func(kind, arg string) error {
+				if kind == "resolve" {
+					n++
+					if n <= 2 { // two in a row: below the stop limit
+						return fail
+					}
+				}
+				return nil
+			}
+			im := newImporter(d, newMemJournal())
+			im.Workers = 1
+			im.Breaker = BreakerPolicy{Failures: 2}
+			rep, err := im.Run(ctx, req(itemsOf(uris...)))
+			if fedimarks.ErrorCode(err) != fedimarks.EPartial {
+				t.Fatalf("Run: %v", err)
+			}
+			if rep.Counts[fedimarks.Imported] != 10 || rep.Counts[fedimarks.Unreachable] != 2 {
+				t.Errorf("counts %v (the breaker blamed a.example?)", rep.Counts)
+			}
+			for _, it := range rep.Items[:2] {
+				if !strings.Contains(it.Detail, "the destination "+destHost) || strings.Contains(it.Detail, "a.example did not answer") {
+					t.Errorf("detail %q", it.Detail)
+				}
+			}
+		})
+	}
+	t.Run("remote fetch failed", func(t *testing.T) {
+		d, uris := newDest()
+		d.down["a.example"] = true
+		im := newImporter(d, newMemJournal())
+		im.Workers = 1
+		im.Breaker = BreakerPolicy{Failures: 2}
+		rep, _ := im.Run(ctx, req(itemsOf(uris...)))
+		if rep.Counts[fedimarks.Unreachable] != 12 || d.resolves != 2 {
+			t.Errorf("counts %v, resolves %d: the breaker did not open for a.example", rep.Counts, d.resolves)
+		}
+		if !strings.Contains(rep.Items[0].Detail, "a.example did not answer") {
+			t.Errorf("detail %q", rep.Items[0].Detail)
+		}
+	})
+	t.Run("searches fail in a row", func(t *testing.T) {
+		d, uris := newDest()
+		d.before = func(kind, arg string) error {
+			if kind == "resolve" {
+				return &apiErr{502, "Bad Gateway"}
+			}
+			return nil
+		}
+		im := newImporter(d, newMemJournal())
+		im.Workers = 1
+		rep, err := im.Run(ctx, req(itemsOf(uris...)))
+		if fedimarks.ErrorCode(err) != fedimarks.EUnavailable || !strings.Contains(err.Error(), destHost) || !strings.Contains(err.Error(), "3 requests in a row") {
+			t.Fatalf("Run: %v", err)
+		}
+		if rep.Counts[fedimarks.Pending] < 8 {
+			t.Errorf("counts %v", rep.Counts)
+		}
+	})
+	t.Run("bookmarks fail while searches succeed", func(t *testing.T) {
+		d, uris := newDest()
+		posts := 0
+		d.before = func(kind, arg string) error {
+			if kind == "bookmark" {
+				posts++
+				return &apiErr{502, "Bad Gateway"}
+			}
+			return nil
+		}
+		im := newImporter(d, newMemJournal())
+		im.Workers = 2
+		rep, err := im.Run(ctx, req(itemsOf(uris...)))
+		if fedimarks.ErrorCode(err) != fedimarks.EUnavailable {
+			t.Fatalf("Run: %v (counts %v)", err, rep.Counts)
+		}
+		if posts != 3 {
+			t.Errorf("%d bookmark requests before stopping, want 3", posts)
+		}
+	})
 }
