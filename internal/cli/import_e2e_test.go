@@ -459,3 +459,40 @@ func TestVerifyFile(t *testing.T) {
 		t.Errorf("after importing the missing ones bob has %v", f.bob.BookmarkURIs())
 	}
 }
+
+// TestImportBigButAllThere: 1,100 rows all bookmarked on the destination
+// already are not a big import: no question, no refusal, no write.
+func TestImportBigButAllThere(t *testing.T) {
+	f := newFediverse(t)
+	dave := f.b.AddAccount("dave")
+	var uris []string
+	for i := 0; i < 1100; i++ {
+		s := dave.Post(mastodontest.PostOptions{})
+		f.bob.Bookmark(s)
+		uris = append(uris, s.URI())
+	}
+	f.login(t, f.bob)
+	file := writeFile(t, "bookmarks.csv", strings.Join(reversed(uris), "\n")+"\n")
+	r := mustRun(t, ExitOK, f.home, "", "import", file, "--to", f.bob.Handle(), "--report-dir", f.reports)
+	if strings.Contains(r.stderr, "bookmarks to write") || !strings.Contains(r.stderr, "already") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+	if n := f.b.Requests("POST", "/api/v1/statuses/") + f.b.Requests("GET", "/api/v2/search"); n != 0 {
+		t.Errorf("%d search or bookmark requests", n)
+	}
+}
+
+// TestImportListingFailureSaysWhy: when the destination's bookmarks
+// cannot be read, the message carries the cause.
+func TestImportListingFailureSaysWhy(t *testing.T) {
+	f := newFediverse(t)
+	carol := f.a.AddAccount("carol")
+	s := carol.Post(mastodontest.PostOptions{})
+	f.login(t, f.bob)
+	file := writeFile(t, "bookmarks.csv", s.URI()+"\n")
+	f.b.FailNext(2, 400, 0) // the instance document, then the listing
+	r := mustRun(t, ExitError, f.home, "", "import", file, "--to", f.bob.Handle())
+	if !strings.Contains(r.stderr, "read the bookmarks of "+f.bob.Handle()+": GET /api/v1/bookmarks: 400") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+}

@@ -173,14 +173,15 @@ func (r *run) run(ctx context.Context) (*Report, error) {
 			todo = append(todo, i)
 		}
 	}
+	// The destination's bookmarks are read first, so that the estimate
+	// (and a big import's question) counts only what is really to write.
+	if len(todo) > 0 {
+		if err := r.readExisting(ctx); err != nil {
+			return nil, err
+		}
+	}
 	est := r.estimate(todo)
 	if r.req.DryRun {
-		if len(todo) > 0 {
-			if err := r.readExisting(ctx); err != nil {
-				return nil, err
-			}
-		}
-		est = r.estimate(todo)
 		rep.Estimate = &est
 		rep.Items, rep.Counts = r.rows, countOutcomes(r.rows)
 		r.printEstimate(est)
@@ -363,7 +364,8 @@ func (r *run) readExisting(ctx context.Context) error {
 		if v, fatal := classify(err, false, r.req.Destination, false); v == vFatal {
 			return fatal
 		}
-		return &fedimarks.Error{Code: fedimarks.EUnavailable, Message: "read the bookmarks of " + string(r.req.Destination), Hint: "rerun the same command to resume", Err: err}
+		return &fedimarks.Error{Code: fedimarks.EUnavailable, Message: "read the bookmarks of " + string(r.req.Destination) + ": " + err.Error(),
+			Hint: "rerun the same command to resume", Err: err}
 	}
 	r.existing = set
 	r.existingCount = n
@@ -377,13 +379,11 @@ type resolved struct {
 	skipped string // set when the breaker kept the request back
 }
 
-// write does the pending rows todo (indexes into r.rows, in Seq order):
+// write does the pending rows todo (indexes into r.rows, in Seq order;
+// the destination's bookmarks already read):
 // rows already on the destination first (no request), then the rest with
 // resolvers running ahead and this goroutine writing in order.
 func (r *run) write(ctx context.Context, todo []int) error {
-	if err := r.readExisting(ctx); err != nil {
-		return err
-	}
 	var rest []int
 	for _, i := range todo {
 		it := &r.rows[i]

@@ -564,8 +564,39 @@ func TestRunConfirm(t *testing.T) {
 	if _, err := newImporter(d, j).Run(ctx, r); !errors.Is(err, refuse) {
 		t.Fatalf("err %v", err)
 	}
-	if seen.Remote != 3 || d.lists+d.resolves+d.totalWrites() != 0 || j.jobCount() != 1 {
-		t.Errorf("estimate %+v; requests made: %d; jobs %d", seen, d.lists+d.resolves+d.totalWrites(), j.jobCount())
+	// Only the listing is read before the question: no search, no write.
+	if seen.Remote != 3 || d.lists != 1 || d.resolves+d.totalWrites() != 0 || j.jobCount() != 1 {
+		t.Errorf("estimate %+v; lists %d, other requests made: %d; jobs %d", seen, d.lists, d.resolves+d.totalWrites(), j.jobCount())
+	}
+}
+
+// TestRunConfirmCountsWhatIsThere: the estimate the big-import question
+// sees leaves out rows the destination has bookmarked already (1,100 rows
+// all there: nothing to write, nothing to ask).
+func TestRunConfirmCountsWhatIsThere(t *testing.T) {
+	ctx := context.Background()
+	d := newFakeDest(destHost)
+	var uris []string
+	for i := 0; i < 1100; i++ {
+		p := d.add(&post{uri: fmt.Sprintf("https://a.example/users/a/statuses/%d", i)})
+		uris = append(uris, p.uri)
+		if i%2 == 0 || i < 1050 {
+			d.bookmarked[p.localID] = true
+			d.bookmarks = append(d.bookmarks, p.localID)
+		}
+	}
+	r := req(itemsOf(uris...))
+	var seen Estimate
+	r.Confirm = func(ctx context.Context, e Estimate) error { seen = e; return nil }
+	rep, err := newImporter(d, newMemJournal()).Run(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seen.Already != 1075 || seen.ToWrite() != 25 {
+		t.Errorf("estimate %+v, want 1075 already and 25 to write", seen)
+	}
+	if rep.Counts[fedimarks.Already] != 1075 || rep.Counts[fedimarks.Imported] != 25 || d.lists != 1 {
+		t.Errorf("counts %v, lists %d", rep.Counts, d.lists)
 	}
 }
 
