@@ -496,3 +496,35 @@ func TestImportListingFailureSaysWhy(t *testing.T) {
 		t.Errorf("stderr:\n%s", r.stderr)
 	}
 }
+
+// TestImportFollowersOnlyFromFile: a file does not say a post is
+// followers-only, and the destination cannot tell it from a deleted one:
+// the row's detail and the summary say to follow the author and retry,
+// which then works.
+func TestImportFollowersOnlyFromFile(t *testing.T) {
+	f := newFediverse(t)
+	frank := f.a.AddAccount("frank")
+	private := frank.Post(mastodontest.PostOptions{Visibility: "private"})
+	public := frank.Post(mastodontest.PostOptions{})
+	f.login(t, f.bob)
+	file := writeFile(t, "bookmarks.csv", public.URI()+"\n"+private.URI()+"\n")
+	args := []string{"import", file, "--to", f.bob.Handle(), "--report-dir", f.reports}
+	r := mustRun(t, ExitPartial, f.home, "", args...)
+	got, rows := f.report(t)
+	if got[private.URI()] != "not_found" || got[public.URI()] != "imported" {
+		t.Fatalf("report %v", got)
+	}
+	for _, row := range rows {
+		if row[0] == private.URI() && !strings.Contains(row[2], "followers-only/direct: follow the author, then rerun with --retry-failed") {
+			t.Errorf("detail %q", row[2])
+		}
+	}
+	if !strings.Contains(r.stderr, "followers-only/direct posts") || !strings.Contains(r.stderr, "--retry-failed") {
+		t.Errorf("summary lacks the follow hint:\n%s", r.stderr)
+	}
+	f.bob.Follow(frank)
+	mustRun(t, ExitOK, f.home, "", append(args, "--retry-failed")...)
+	if !slices.Equal(f.bob.BookmarkURIs(), []string{private.URI(), public.URI()}) { // the retried row is the newest
+		t.Errorf("bob has %v", f.bob.BookmarkURIs())
+	}
+}

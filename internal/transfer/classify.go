@@ -111,8 +111,17 @@ func notFoundOutcome(it Item) (fedimarks.Outcome, string) {
 	case "direct":
 		return fedimarks.NotVisible, "direct message: only the accounts it mentions can see it"
 	}
+	if it.Visibility == "" {
+		// From a file: nothing says whether the post was public, and a
+		// followers-only or direct post looks exactly like a deleted one.
+		return fedimarks.NotFound, unknownVisibilityDetail
+	}
 	return fedimarks.NotFound, "the destination found no such post (deleted, or unknown to its server)"
 }
+
+// unknownVisibilityDetail is the detail of a not_found row whose
+// visibility the input did not say.
+const unknownVisibilityDetail = "the destination found no such post: deleted, unknown, or followers-only/direct: follow the author, then rerun with --retry-failed"
 
 // authorOf names a row's author as well as the row allows: the profile
 // URL, else user@host from a /users/NAME/ or /@NAME/ path, else "its author".

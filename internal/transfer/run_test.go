@@ -622,9 +622,9 @@ func TestRunReportFiles(t *testing.T) {
 	}
 	report, _ := os.ReadFile(rep.ReportPath)
 	want := "uri,outcome,detail\n" +
-		gone1 + ",not_found,\"the destination found no such post (deleted, or unknown to its server)\"\n" +
+		gone1 + ",not_found,\"" + unknownVisibilityDetail + "\"\n" +
 		ok1 + ",imported,\n" +
-		gone2 + ",not_found,\"the destination found no such post (deleted, or unknown to its server)\"\n" +
+		gone2 + ",not_found,\"" + unknownVisibilityDetail + "\"\n" +
 		ok1 + ",duplicate,same post as test.csv:3\n" +
 		"bad row,invalid,in.csv:7: not an http(s) URL\n"
 	if string(report) != want {
