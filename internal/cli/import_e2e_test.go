@@ -528,3 +528,28 @@ func TestImportFollowersOnlyFromFile(t *testing.T) {
 		t.Errorf("bob has %v", f.bob.BookmarkURIs())
 	}
 }
+
+// TestImportSamePostByURIAndURL: one file lists posts by URI, another by
+// URL: each post costs one search and one bookmark.
+func TestImportSamePostByURIAndURL(t *testing.T) {
+	f := newFediverse(t)
+	carol := f.a.AddAccount("carol")
+	var uris, urls []string
+	for i := 0; i < 6; i++ {
+		s := carol.Post(mastodontest.PostOptions{})
+		uris, urls = append(uris, s.URI()), append(urls, s.URL())
+	}
+	f.login(t, f.bob)
+	byURI := writeFile(t, "bookmarks.csv", strings.Join(reversed(uris[:5]), "\n")+"\n")
+	byURL := writeFile(t, "links.csv", "Bookmark URL,Account URL,Created at\n"+strings.Join(reversed(urls), ",,\n")+",,\n")
+	r := mustRun(t, ExitOK, f.home, "", "import", byURI, byURL, "--to", f.bob.Handle(), "--report-dir", f.reports)
+	if n := f.b.Requests("GET", "/api/v2/search"); n != 6 {
+		t.Errorf("%d searches for 6 posts\n%s", n, r.stderr)
+	}
+	if n := f.b.Requests("POST", "/api/v1/statuses/"); n != 6 {
+		t.Errorf("%d bookmark requests for 6 posts", n)
+	}
+	if got := f.bob.BookmarkURIs(); !slices.Equal(got, reversed(uris)) {
+		t.Errorf("bob has %v", got)
+	}
+}

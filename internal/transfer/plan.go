@@ -65,7 +65,10 @@ type keySet map[string]string
 
 func (k keySet) add(src string, addrs ...string) {
 	for _, a := range addrs {
-		if m := matchKey(a); m != "" {
+		for _, m := range [2]string{matchKey(a), postKey(a)} {
+			if m == "" {
+				continue
+			}
 			if _, ok := k[m]; !ok {
 				k[m] = src
 			}
@@ -75,13 +78,34 @@ func (k keySet) add(src string, addrs ...string) {
 
 func (k keySet) find(addrs ...string) (string, bool) {
 	for _, a := range addrs {
-		if m := matchKey(a); m != "" {
+		for _, m := range [2]string{matchKey(a), postKey(a)} {
+			if m == "" {
+				continue
+			}
 			if src, ok := k[m]; ok {
 				return src, true
 			}
 		}
 	}
 	return "", false
+}
+
+// postKey names the post an address of a known form points to, so that
+// the forms of one post on one host match each other: Mastodon's URI
+// /users/NAME/statuses/ID, its URL /@NAME/ID and newer URI
+// /ap/users/AID/statuses/ID, GoToSocial's /@NAME/statuses/ID and Pixelfed's
+// /p/NAME/ID all carry the post's id on its server, unique there. "" for
+// other forms.
+func postKey(addr string) string {
+	u, err := url.Parse(strings.TrimSpace(addr))
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return ""
+	}
+	m := localPath.FindStringSubmatch(u.Path)
+	if m == nil {
+		return ""
+	}
+	return "post " + strings.ToLower(u.Host) + " " + m[1]
 }
 
 // addStatus adds a status's URI and URL, and those of the post it boosts.

@@ -121,3 +121,28 @@ func TestEstimateAndAdvice(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanSamePostUnderItsForms: the known address forms of one post on
+// one host are one post at planning; other hosts or ids are not.
+func TestPlanSamePostUnderItsForms(t *testing.T) {
+	items := []fedimarks.ImportItem{
+		{URI: "https://a.example/users/alice/statuses/110", Source: "export.csv:1"},
+		{URI: "https://a.example/@alice/110", Source: "links.csv:1"},
+		{URI: "https://A.example/@alice/statuses/110", Source: "links.csv:2"},
+		{URI: "https://a.example/ap/users/9/statuses/110", Source: "links.csv:3"},
+		{URI: "https://b.example/@alice/110", Source: "links.csv:4"},
+		{URI: "https://a.example/@alice/111", Source: "links.csv:5"},
+		{URI: "https://a.example/notice/110", Source: "links.csv:6"},
+	}
+	got := planItems(items, keySet{})
+	want := []fedimarks.Outcome{fedimarks.Pending, fedimarks.Duplicate, fedimarks.Duplicate, fedimarks.Duplicate,
+		fedimarks.Pending, fedimarks.Pending, fedimarks.Pending}
+	for i, it := range got {
+		if it.Outcome != want[i] {
+			t.Errorf("row %d %s: %s, want %s", i, it.URI, it.Outcome, want[i])
+		}
+	}
+	if got[1].Detail != "same post as export.csv:1" {
+		t.Errorf("detail %q", got[1].Detail)
+	}
+}

@@ -153,6 +153,11 @@ type run struct {
 	// (its Source, else its address), to spot a post met again under
 	// another address. Used by the writer goroutine only.
 	written map[string]string
+	// seenMu guards seen: the statuses resolved so far by their URI, URL
+	// and the address searched, so that a post met again under another
+	// address costs no second search.
+	seenMu sync.Mutex
+	seen   map[string]*fedimarks.Status
 	// retriedLoad is set once load found the job created under it.
 	retriedLoad bool
 	// readFails and writeFails count consecutive searches and bookmark
@@ -491,6 +496,9 @@ func postDomain(it Item) string {
 // resolve asks the destination for its copy of the row's post, unless the
 // post's domain has tripped the breaker. Safe for concurrent use.
 func (r *run) resolve(ctx context.Context, it Item) resolved {
+	if st := r.resolvedBefore(it); st != nil {
+		return resolved{st: st}
+	}
 	domain := postDomain(it)
 	if ok, why := r.br.allow(domain); !ok {
 		return resolved{skipped: why}
@@ -504,6 +512,9 @@ func (r *run) resolve(ctx context.Context, it Item) resolved {
 	switch {
 	case err == nil:
 		r.br.record(domain, outcomeOK)
+		if st != nil && st.ID != "" {
+			r.noteResolved(st, q)
+		}
 	case isCanceled(err) || ctx.Err() != nil:
 		r.br.record(domain, outcomeNeutral)
 	default:
@@ -517,6 +528,40 @@ func (r *run) resolve(ctx context.Context, it Item) resolved {
 		}
 	}
 	return resolved{st: st, err: err}
+}
+
+// resolvedBefore returns the status resolved earlier in this run for one
+// of the row's addresses, or nil. Safe for concurrent use.
+func (r *run) resolvedBefore(it Item) *fedimarks.Status {
+	r.seenMu.Lock()
+	defer r.seenMu.Unlock()
+	for _, a := range []string{it.URI, it.URL} {
+		for _, k := range [2]string{matchKey(a), postKey(a)} {
+			if st := r.seen[k]; k != "" && st != nil {
+				c := *st
+				return &c
+			}
+		}
+	}
+	return nil
+}
+
+// noteResolved remembers a resolved status under its addresses and the
+// address searched. Safe for concurrent use.
+func (r *run) noteResolved(st *fedimarks.Status, query string) {
+	r.seenMu.Lock()
+	defer r.seenMu.Unlock()
+	if r.seen == nil {
+		r.seen = map[string]*fedimarks.Status{}
+	}
+	c := *st
+	for _, a := range []string{query, st.URI, st.URL} {
+		for _, k := range [2]string{matchKey(a), postKey(a)} {
+			if k != "" && r.seen[k] == nil {
+				r.seen[k] = &c
+			}
+		}
+	}
 }
 
 // noteAnswer keeps count, in n, of consecutive requests the destination

@@ -852,3 +852,26 @@ func TestRunDestination5xx(t *testing.T) {
 		}
 	})
 }
+
+// TestRunNoSecondSearchForAResolvedPost: a row whose address is the URL
+// of a post resolved earlier in the run (a form planning cannot match)
+// costs no search and ends duplicate.
+func TestRunNoSecondSearchForAResolvedPost(t *testing.T) {
+	ctx := context.Background()
+	d := newFakeDest(destHost)
+	p := d.add(&post{uri: "https://a.example/objects/8c1e", url: "https://a.example/notice/AbC"})
+	q := d.add(&post{uri: "https://a.example/objects/99"})
+	items := itemsOf(p.uri, q.uri, p.url)
+	im := newImporter(d, newMemJournal())
+	im.Workers = 1
+	rep, err := im.Run(ctx, req(items))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.resolves != 2 || d.totalWrites() != 2 {
+		t.Errorf("resolves %d, writes %d; want 2 and 2", d.resolves, d.totalWrites())
+	}
+	if rep.Items[2].Outcome != fedimarks.Duplicate {
+		t.Errorf("row 2: %s %s", rep.Items[2].Outcome, rep.Items[2].Detail)
+	}
+}
