@@ -405,7 +405,7 @@ func (i *Instance) revoke(r *http.Request) reply {
 		return oauthError(http.StatusUnauthorized, "invalid_client", "Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.")
 	}
 	t := i.tokens[v.Get("token")]
-	if t != nil && t.app != nil && t.app != ap {
+	if t != nil && t.app != ap { // tokens made by hand belong to the app made for them
 		return oauthError(http.StatusForbidden, "unauthorized_client", "You are not authorized to revoke this token")
 	}
 	if t != nil {
