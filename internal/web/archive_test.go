@@ -41,6 +41,8 @@ type postSpec struct {
 	media    []map[string]any
 	avatar   string
 	language string
+	// sensitive marks the post's media sensitive.
+	sensitive bool
 }
 
 func (p postSpec) uri() string { return fmt.Sprintf("https://home.example/users/x/statuses/%d", p.i) }
@@ -71,6 +73,7 @@ func (p postSpec) status(t testing.TB) fedimarks.Status {
 		"spoiler_text": p.spoiler,
 		"language":     p.language,
 		"visibility":   "public",
+		"sensitive":    p.sensitive,
 		"account": map[string]any{"id": "1", "username": "u", "acct": p.acct, "display_name": p.name,
 			"url": "https://far.example/@u", "avatar": p.avatar, "avatar_static": p.avatar},
 		"media_attachments": p.media,
@@ -86,9 +89,10 @@ func (p postSpec) status(t testing.TB) fedimarks.Status {
 }
 
 // testPosts returns alice's 45 bookmarks, oldest first: ordinary posts,
-// one with a known unique word (i=3), one full of XSS payloads (i=44, the
-// newest, so on page 1), one with an image attachment copied locally
-// (i=43) and one whose attachment was not downloaded (i=42).
+// one with a known unique word (i=3), one with a content warning over a
+// unique word (i=7), one full of XSS payloads (i=44, the newest, so on
+// page 1), one with an image attachment copied locally (i=43) and one whose
+// sensitive attachment was not downloaded (i=42).
 func testPosts() []postSpec {
 	var ps []postSpec
 	for i := range 45 {
@@ -97,8 +101,13 @@ func testPosts() []postSpec {
 		case 3:
 			p.content = `<p>The quokka is a small marsupial. <a href="https://en.wikipedia.org/wiki/Quokka">wiki</a></p>`
 			p.name = "Quokka Fan"
+		case 7:
+			// A content-warned post with a unique word in its text only.
+			p.content = "<p>The platypus lays eggs, which is a spoiler.</p>"
+			p.spoiler = "monotreme facts"
 		case 42:
 			p.content = "<p>Picture not downloaded</p>"
+			p.sensitive = true
 			p.media = []map[string]any{{"id": "m42", "type": "image", "url": "https://far.example/media/42.png",
 				"preview_url": "https://far.example/media/42s.png", "remote_url": nil, "description": "remote only"}}
 		case 43:

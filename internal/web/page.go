@@ -55,6 +55,7 @@ type postView struct {
 	Content      template.HTML // sanitized
 	Snippet      []fedimarks.Fragment
 	Media        []mediaView
+	Sensitive    bool // the media are hidden until opened
 	Link         string
 	Removed      bool
 	BoostedBy    string
@@ -199,6 +200,7 @@ func (s *Server) postView(ctx context.Context, h fedimarks.Hit, showSnippet bool
 		Content:      template.HTML(posthtml.Sanitize(o.Content)), // sanitized: safe to insert
 		Link:         webURL(o.Link()),
 		Removed:      h.Bookmark.RemovedAt != nil,
+		Sensitive:    o.Sensitive,
 	}
 	if st.Reblog != nil {
 		p.BoostedBy = st.Account.Acct

@@ -305,3 +305,36 @@ func TestServeShutsDown(t *testing.T) {
 		t.Errorf("Listen on all interfaces: %v", err)
 	}
 }
+
+// TestContentWarningHidesSnippet: a search hit's snippet is shown inside
+// the collapsed content warning, never above it.
+func TestContentWarningHidesSnippet(t *testing.T) {
+	base := start(t, newFixture(t))
+	r := get(t, base, "/?account=alice%40home.example&q=platypus", "")
+	if !strings.Contains(r.body, "1 bookmark matches") {
+		t.Fatalf("search platypus: %d\n%s", r.code, r.body)
+	}
+	cw := strings.Index(r.body, `<details class="cw">`)
+	mark := strings.Index(r.body, "<mark>platypus</mark>")
+	if cw < 0 || mark < 0 || mark < cw {
+		t.Fatalf("the snippet (at %d) is not inside the content warning (at %d):\n%s", mark, cw, r.body)
+	}
+	if after := r.body[cw:]; mark-cw > strings.Index(after, "</details>") {
+		t.Errorf("the snippet is after the content warning's end:\n%s", r.body)
+	}
+}
+
+// TestSensitiveMedia: the media of a post marked sensitive are behind a
+// collapsed "Sensitive media" details, as Mastodon hides them; others not.
+func TestSensitiveMedia(t *testing.T) {
+	base := start(t, newFixture(t))
+	r := get(t, base, "/", "")
+	sens := strings.Index(r.body, `<details class="sensitive"><summary>Sensitive media</summary>`)
+	link := strings.Index(r.body, `href="https://far.example/media/42.png"`)
+	if sens < 0 || link < sens || link > sens+strings.Index(r.body[sens:], "</details>") {
+		t.Errorf("the sensitive post's media are not inside a Sensitive media details (details at %d, media at %d)", sens, link)
+	}
+	if n := strings.Count(r.body, `<details class="sensitive">`); n != 1 {
+		t.Errorf("%d sensitive media blocks on page 1, want 1 (post 42 only)", n)
+	}
+}
