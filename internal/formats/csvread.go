@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/fedimarks/fedimarks"
 )
@@ -26,7 +27,7 @@ func readCSV(name string, br *bufio.Reader) (Result, error) {
 	var cols *csvColumns // nil: one column, Mastodon's shape
 	first := true
 	header := false
-	rows := 0
+	rows, notUTF8 := 0, 0
 	for {
 		raw, long, err := lr.next()
 		if errors.Is(err, io.EOF) {
@@ -39,6 +40,13 @@ func readCSV(name string, br *bufio.Reader) (Result, error) {
 		if long {
 			rows++
 			c.add(fedimarks.ImportItem{Source: src, Invalid: fmt.Sprintf("line longer than %d KiB", maxURLLine>>10)})
+			first = false
+			continue
+		}
+		if !utf8.Valid(raw) {
+			rows++
+			notUTF8++
+			c.add(fedimarks.ImportItem{Source: src, Invalid: notLine})
 			first = false
 			continue
 		}
@@ -74,6 +82,9 @@ func readCSV(name string, br *bufio.Reader) (Result, error) {
 		return Result{}, &fedimarks.Error{Code: fedimarks.EInvalid, Message: name + ": the file holds only blank lines", Hint: acceptedFormats}
 	}
 	if c.valid == 0 {
+		if notUTF8 > 0 && notUTF8 == rows {
+			return Result{}, unknownShape(name, "this text is not UTF-8 (save it as UTF-8 and try again)")
+		}
 		if c.format == "csv" {
 			return Result{}, unknownShape(name, `no row has a post URL in its "Bookmark URL" column`)
 		}

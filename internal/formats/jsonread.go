@@ -9,6 +9,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/fedimarks/fedimarks"
 )
@@ -193,6 +194,10 @@ func readJSONLines(name string, br *bufio.Reader) (Result, error) {
 		}
 		line = bytes.TrimSpace(line)
 		if len(line) == 0 {
+			continue
+		}
+		if !utf8.Valid(line) {
+			c.add(fedimarks.ImportItem{Source: src, Invalid: notLine})
 			continue
 		}
 		if !json.Valid(line) {

@@ -109,25 +109,99 @@ func read(name string, r io.Reader, depth int) (Result, error) {
 			return Result{}, &fedimarks.Error{Code: fedimarks.EInvalid, Message: name + ": the file holds only blank lines", Hint: acceptedFormats}
 		}
 	}
-	if why := notText(head, len(head) < peekSize); why != "" {
-		return Result{}, unknownShape(name, why)
+	if bytes.IndexByte(head, 0) >= 0 {
+		return Result{}, unknownShape(name, "this is not a text file")
 	}
+	// Line-based formats check each line for UTF-8 and report a bad one
+	// as an invalid row with its number; a document (JSON, HTML) is one
+	// piece, checked whole.
 	switch {
 	case len(trimmed) > 0 && trimmed[0] == '[':
-		return readJSONArray(name, br)
+		return readDocument(name, br, head, readJSONArray)
 	case len(trimmed) > 0 && trimmed[0] == '{':
 		if isJSONLines(trimmed) {
 			return readJSONLines(name, br)
 		}
-		return readActivityPub(name, br)
+		return readDocument(name, br, head, readActivityPub)
 	case len(trimmed) > 0 && trimmed[0] == '<':
 		if !looksNetscape(head) {
 			return Result{}, unknownShape(name, "this HTML file is not a Netscape bookmarks file")
 		}
-		return readNetscape(name, br)
+		return readDocument(name, br, head, readNetscape)
 	}
 	return readCSV(name, br)
 }
+
+// readDocument runs a reader of a whole-document format over br, after
+// checking that the document is UTF-8 throughout: the head at once, the
+// rest as it is read.
+func readDocument(name string, br *bufio.Reader, head []byte, read func(string, *bufio.Reader) (Result, error)) (Result, error) {
+	if why := notText(head, len(head) < peekSize); why != "" {
+		return Result{}, unknownShape(name, why)
+	}
+	if len(head) < peekSize {
+		return read(name, br)
+	}
+	v := &utf8Reader{r: br}
+	res, err := read(name, bufio.NewReaderSize(v, peekSize))
+	if v.bad {
+		return Result{}, unknownShape(name, fmt.Sprintf("line %d is not UTF-8 (save the file as UTF-8 and try again)", v.line))
+	}
+	return res, err
+}
+
+// utf8Reader passes r through, stopping with an error at the first byte
+// sequence that is not UTF-8 (bad set, line its 1-based line).
+type utf8Reader struct {
+	r     io.Reader
+	carry []byte // an incomplete character at the end of the last read
+	line  int
+	bad   bool
+}
+
+var errNotUTF8 = errors.New("not UTF-8")
+
+func (u *utf8Reader) Read(p []byte) (int, error) {
+	if u.bad {
+		return 0, errNotUTF8
+	}
+	n, err := u.r.Read(p)
+	data := append(u.carry, p[:n]...)
+	check := data
+	u.carry = nil
+	if err == nil {
+		// Keep back a character cut at the end of this read.
+		for i := 1; i <= utf8.UTFMax && i <= len(data); i++ {
+			if utf8.RuneStart(data[len(data)-i]) {
+				if !utf8.FullRune(data[len(data)-i:]) {
+					check = data[:len(data)-i]
+					u.carry = append([]byte(nil), data[len(data)-i:]...)
+				}
+				break
+			}
+		}
+	}
+	if !utf8.Valid(check) {
+		for len(check) > 0 {
+			r, size := utf8.DecodeRune(check)
+			if r == utf8.RuneError && size <= 1 {
+				break
+			}
+			if r == '\n' {
+				u.line++
+			}
+			check = check[size:]
+		}
+		u.line++
+		u.bad = true
+		return 0, errNotUTF8
+	}
+	u.line += bytes.Count(check, []byte("\n"))
+	return n, err
+}
+
+// notLine is the problem of a line that is not UTF-8.
+const notLine = "not UTF-8 (save the file as UTF-8)"
 
 // notText says why the start of a file cannot be text, or "": a NUL byte
 // (binary data, or UTF-16), or bytes that are not UTF-8 (a character cut at

@@ -393,3 +393,45 @@ func BenchmarkReadMastodonCSV(b *testing.B) {
 	}
 	b.ReportMetric(float64(n), "rows/op")
 }
+
+// TestReadNotUTF8PerLine: a line that is not UTF-8 is an invalid row with
+// its number wherever it is (line 2, or past the first MiB), and the
+// rest is read.
+func TestReadNotUTF8PerLine(t *testing.T) {
+	for _, badLine := range []int{2, 30001} {
+		var b strings.Builder
+		for i := 1; i <= 30002; i++ {
+			if i == badLine {
+				b.WriteString("https://a.example/caf\xe9\n")
+				continue
+			}
+			fmt.Fprintf(&b, "https://a.example/users/alice/statuses/%d\n", i)
+		}
+		res, err := Read("bookmarks.csv", strings.NewReader(b.String()))
+		if err != nil {
+			t.Fatalf("line %d: %v", badLine, err)
+		}
+		if len(res.Items) != 30002 || len(res.Problems) != 1 {
+			t.Fatalf("line %d: %d items, problems %v", badLine, len(res.Items), res.Problems)
+		}
+		want := fmt.Sprintf("bookmarks.csv:%d: not UTF-8", badLine)
+		if got := res.Problems[0].String(); !strings.HasPrefix(got, want) {
+			t.Errorf("problem %q, want %q", got, want)
+		}
+	}
+	// JSON Lines too.
+	res, err := Read("b.jsonl", strings.NewReader(`{"uri":"https://a.example/users/a/statuses/1","url":"https://a.example/@a/1"}`+"\n"+`{"uri":"https://a.example/caf`+"\xe9"+`"}`+"\n"))
+	if err != nil || len(res.Problems) != 1 || !strings.HasPrefix(res.Problems[0].String(), "b.jsonl:2: not UTF-8") {
+		t.Errorf("jsonl: %v %v", res.Problems, err)
+	}
+	// A document past its first MiB is checked to the end.
+	var doc strings.Builder
+	doc.WriteString(`{"type":"OrderedCollection","orderedItems":[` + "\n")
+	for i := 0; i < 40000; i++ {
+		fmt.Fprintf(&doc, "%q,\n", fmt.Sprintf("https://a.example/users/alice/statuses/%d", i))
+	}
+	doc.WriteString("\"https://a.example/caf\xe9\"]}\n")
+	if _, err := Read("bookmarks.json", strings.NewReader(doc.String())); err == nil || !strings.Contains(err.Error(), "line 40002 is not UTF-8") {
+		t.Errorf("document: %v", err)
+	}
+}
