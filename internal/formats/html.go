@@ -81,10 +81,13 @@ const htmlArticle = `<article{{if .Removed}} class="removed"{{end}}{{with .Lang}
 `
 
 const htmlBody = `{{define "body"}}<div class="content" dir="auto">{{.Content}}</div>
-{{if .Media}}<ul class="media">
-{{range .Media}}<li>{{if .URL}}<a href="{{.URL}}" rel="nofollow noopener noreferrer" target="_blank">{{.Label}}</a>{{else}}{{.Label}}{{end}}{{with .Description}}: <span dir="auto">{{.}}</span>{{end}}</li>
+{{if .Media}}{{if .Sensitive}}<details class="sensitive"><summary>Sensitive media</summary>
+{{template "media" .Media}}</details>
+{{else}}{{template "media" .Media}}{{end}}{{end}}{{end}}
+{{define "media"}}<ul class="media">
+{{range .}}<li>{{if .URL}}<a href="{{.URL}}" rel="nofollow noopener noreferrer" target="_blank">{{.Label}}</a>{{else}}{{.Label}}{{end}}{{with .Description}}: <span dir="auto">{{.}}</span>{{end}}</li>
 {{end}}</ul>
-{{end}}{{end}}`
+{{end}}`
 
 const htmlFoot = `</main>
 <footer><p>{{.Count}} {{if eq .Count 1}}bookmark{{else}}bookmarks{{end}}.</p></footer>
@@ -136,6 +139,7 @@ type htmlPost struct {
 	Spoiler                  string
 	Content                  template.HTML
 	Media                    []htmlMedia
+	Sensitive                bool // the media fold behind "Sensitive media"
 	Tags                     []string
 	Link                     string
 	Removed                  string
@@ -159,6 +163,8 @@ func (e *htmlEncoder) Encode(b fedimarks.Bookmark) error {
 		Content: template.HTML(posthtml.Sanitize(s.Content)),
 		Tags:    s.Tags,
 		Link:    safeLink(s),
+		// Mastodon hides a sensitive post's media until asked.
+		Sensitive: s.Sensitive,
 	}
 	if isHTTPURL(s.Account.URL) {
 		p.ProfileURL = s.Account.URL

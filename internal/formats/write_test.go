@@ -207,6 +207,17 @@ func TestHTMLPage(t *testing.T) {
 	if strings.Contains(out, "<img") {
 		t.Error("html export loads something")
 	}
+	// The sensitive post's media (and only its) fold like Mastodon's.
+	if n := strings.Count(out, "<details class=\"sensitive\"><summary>Sensitive media</summary>"); n != 1 {
+		t.Errorf("%d sensitive media blocks, want 1 (mallory's post)", n)
+	}
+	sens := strings.Index(out, "<details class=\"sensitive\">")
+	if m := strings.Index(out, "https://evil.example/m.png"); sens < 0 || m < sens {
+		t.Error("the sensitive post's media are not folded")
+	}
+	if cat := strings.Index(out, "https://example.social/media/1.png"); cat > 0 && strings.LastIndex(out[:cat], "<details class=\"sensitive\">") > strings.LastIndex(out[:cat], "</article>") {
+		t.Error("media of a post that is not sensitive are folded")
+	}
 }
 
 // TestMarkdownEscaped checks that post text cannot make Markdown links,
