@@ -93,31 +93,43 @@ func runImportCommand(ctx context.Context, a *app, args []string) error {
 }
 
 // readInputs reads every file, reports row problems on stderr and merges
-// the rows in write order.
-func readInputs(a *app, files []string) ([]fedimarks.ImportItem, error) {
+// the rows in write order. mastodonOnly says every file is in Mastodon's
+// bookmarks format (ready for its importer).
+func readInputs(a *app, files []string) (items []fedimarks.ImportItem, mastodonOnly bool, err error) {
 	var all [][]fedimarks.ImportItem
+	mastodonOnly = true
 	for _, f := range files {
 		res, err := formats.ReadFile(f)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
+		mastodonOnly = mastodonOnly && res.Format == "mastodon"
 		for _, p := range res.Problems {
 			fmt.Fprintf(a.stderr, "%s\n", p)
 		}
 		fmt.Fprintf(a.stderr, "%s: %s rows (%s)\n", f, ui.Count(int64(len(res.Items))), res.Format)
 		all = append(all, res.Items)
 	}
-	return transfer.Merge(all...), nil
+	return transfer.Merge(all...), mastodonOnly, nil
 }
 
 func runImport(ctx context.Context, a *app, o importOptions) error {
-	items, err := readInputs(a, o.files)
+	items, mastodonOnly, err := readInputs(a, o.files)
 	if err != nil {
 		return err
+	}
+	var makeFile func(fedimarks.Handle) string
+	if !mastodonOnly {
+		// verify -o writes the rows missing on the destination in
+		// Mastodon's format, whatever the inputs' format.
+		makeFile = func(to fedimarks.Handle) string {
+			return "fedimarks verify " + strings.Join(o.files, " ") + " --to " + string(to) + " -o bookmarks-to-upload.csv"
+		}
 	}
 	return runTransfer(ctx, a, transferOptions{
 		to: o.to, items: items, inputs: o.files, dryRun: o.dryRun, retryFailed: o.retryFailed,
 		yes: o.yes, reportDir: o.reportDir, resume: "fedimarks import " + strings.Join(o.files, " "),
+		makeFile: makeFile,
 	})
 }
 
@@ -132,6 +144,9 @@ type transferOptions struct {
 	yes         bool
 	reportDir   string
 	resume      string // the command that resumes, for hints
+	// makeFile, when set, returns the command that makes a file in
+	// Mastodon's format for the server's importer (nil: the inputs are).
+	makeFile func(to fedimarks.Handle) string
 }
 
 // runTransfer wires the engine to the destination's client and the
@@ -189,7 +204,7 @@ func runTransfer(ctx context.Context, a *app, o transferOptions) error {
 		RetryFailed: o.retryFailed,
 		DryRun:      o.dryRun,
 		ReportDir:   o.reportDir,
-		Confirm:     a.confirmBigImport(acc, inst, instErr, o.yes),
+		Confirm:     a.confirmBigImport(acc, inst, instErr, o.yes, o.makeFileFor(acc.Handle)),
 	})
 	if prog != nil {
 		prog.Finish()
@@ -199,7 +214,7 @@ func runTransfer(ctx context.Context, a *app, o transferOptions) error {
 	}
 	if err == nil && rep != nil && rep.Estimate != nil && rep.Estimate.ToWrite() > transfer.BigImport {
 		if instErr == nil && transfer.IsBigImport(*rep.Estimate, inst.Software, inst.MastodonVersion) {
-			fmt.Fprint(a.stderr, transfer.Advice(*rep.Estimate, acc.Server))
+			fmt.Fprint(a.stderr, transfer.Advice(*rep.Estimate, acc.Server, o.makeFileFor(acc.Handle)))
 		}
 	}
 	var fe *fedimarks.Error
@@ -226,11 +241,20 @@ func runTransfer(ctx context.Context, a *app, o transferOptions) error {
 	return nil
 }
 
+// makeFileFor is the command that makes a Mastodon-format file of the
+// inputs for an import into to, or "" when they are such files.
+func (o transferOptions) makeFileFor(to fedimarks.Handle) string {
+	if o.makeFile == nil {
+		return ""
+	}
+	return o.makeFile(to)
+}
+
 // confirmBigImport returns the engine's Confirm hook: before more than
 // transfer.BigImport rows go into Mastodon 3.3+, say how long the rate
 // limit makes it take and offer the server's own importer; --yes goes on,
 // a terminal is asked, anything else is refused.
-func (a *app) confirmBigImport(acc fedimarks.Account, inst mastodon.Instance, instErr error, yes bool) func(context.Context, transfer.Estimate) error {
+func (a *app) confirmBigImport(acc fedimarks.Account, inst mastodon.Instance, instErr error, yes bool, makeFile string) func(context.Context, transfer.Estimate) error {
 	return func(ctx context.Context, est transfer.Estimate) error {
 		if est.ToWrite() <= transfer.BigImport {
 			return nil
@@ -241,7 +265,7 @@ func (a *app) confirmBigImport(acc fedimarks.Account, inst mastodon.Instance, in
 		if !transfer.IsBigImport(est, inst.Software, inst.MastodonVersion) {
 			return nil
 		}
-		advice := transfer.Advice(est, acc.Server)
+		advice := transfer.Advice(est, acc.Server, makeFile)
 		fmt.Fprint(a.stderr, advice)
 		if yes {
 			return nil

@@ -86,6 +86,9 @@ func runMigrate(ctx context.Context, a *app, o migrateOptions) error {
 		to: string(to), items: items, inputs: []string{"archive of " + string(from)},
 		key:    "migrate " + string(from) + " " + string(to),
 		dryRun: o.dryRun, retryFailed: o.retryFailed, yes: o.yes, reportDir: o.reportDir, resume: resume,
+		makeFile: func(fedimarks.Handle) string {
+			return "fedimarks export " + string(from) + " --format mastodon -o bookmarks.csv"
+		},
 	})
 }
 

@@ -75,7 +75,7 @@ func runVerify(ctx context.Context, a *app, o verifyOptions) error {
 		if items, err = archivedItems(ctx, a, from); err != nil {
 			return err
 		}
-	} else if items, err = readInputs(a, o.files); err != nil {
+	} else if items, _, err = readInputs(a, o.files); err != nil {
 		return err
 	}
 	acc, err := a.account(ctx, o.to)

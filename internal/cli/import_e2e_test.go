@@ -406,10 +406,19 @@ func TestImportBigIntoMastodonNeedsYes(t *testing.T) {
 	}
 	file := writeFile(t, "bookmarks.csv", b.String())
 	r := mustRun(t, ExitUsage, f.home, "", "import", file, "--to", f.bob.Handle())
-	for _, s := range []string{"1001 bookmarks to write", f.b.URL() + "/settings/imports", "fedimarks verify", "--yes"} {
+	for _, s := range []string{"1001 bookmarks to write", f.b.URL() + "/settings/imports", "fedimarks verify", "--yes", "20 MB", "20,000 rows"} {
 		if !strings.Contains(r.stderr, s) {
 			t.Errorf("refusal lacks %q:\n%s", s, r.stderr)
 		}
+	}
+	if strings.Contains(r.stderr, "Make the file") {
+		t.Errorf("the input is in Mastodon's format already:\n%s", r.stderr)
+	}
+	// Another format: the advice says how to make the file to upload.
+	csvFile := writeFile(t, "links.csv", "Bookmark URL,Account URL,Created at\n"+strings.ReplaceAll(b.String(), "\n", ",,\n"))
+	r = mustRun(t, ExitUsage, f.home, "", "import", csvFile, "--to", f.bob.Handle())
+	if want := "Make the file with: fedimarks verify " + csvFile + " --to " + f.bob.Handle() + " -o "; !strings.Contains(r.stderr, want) {
+		t.Errorf("advice lacks %q:\n%s", want, r.stderr)
 	}
 	if n := f.b.Requests("", "/api/v2/search") + f.b.Requests("POST", ""); n != 0 {
 		t.Errorf("%d requests before confirmation", n)

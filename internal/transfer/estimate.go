@@ -105,16 +105,31 @@ func IsBigImport(est Estimate, software string, v [3]int) bool {
 	return v[0] > 3 || (v[0] == 3 && v[1] >= 3)
 }
 
+// Mastodon's importer takes files of up to 20 MB and 20,000 rows
+// (app/models/form/import.rb).
+const (
+	importerMaxRows  = 20000
+	importerMaxBytes = 20 << 20
+)
+
 // Advice is the message shown before a big import: how long the rate limit
-// makes it take, and the faster path through the server's own importer.
-// server is the destination's base URL.
-func Advice(est Estimate, server string) string {
+// makes it take, and the faster path through the server's own importer,
+// with its limits. server is the destination's base URL; makeFile, when
+// set, is the command that makes the file in Mastodon's format (for inputs
+// that are not such a file already).
+func Advice(est Estimate, server, makeFile string) string {
 	var b strings.Builder
+	rl := est.RateLimit.orDefault()
 	fmt.Fprintf(&b, "%d bookmarks to write: about %s at the destination's limit of %d requests per %s.\n",
-		est.ToWrite(), humanDuration(est.Duration), est.RateLimit.orDefault().Requests, humanDuration(est.RateLimit.orDefault().Window))
-	fmt.Fprintf(&b, "Faster: upload the file in the server's own importer (Preferences > Import and export > Import,\n")
-	fmt.Fprintf(&b, "type Bookmarks) at %s/settings/imports, wait for it to finish, then run\n", strings.TrimSuffix(server, "/"))
-	fmt.Fprintf(&b, "`fedimarks verify` to list what is missing and import only that.\n")
+		est.ToWrite(), humanDuration(est.Duration), rl.Requests, humanDuration(rl.Window))
+	fmt.Fprintf(&b, "Faster: upload a file in Mastodon's format in the server's own importer (Preferences > Import and export >\n")
+	fmt.Fprintf(&b, "Import, type Bookmarks) at %s/settings/imports. It takes up to %d MB and %s rows a file:\n",
+		strings.TrimSuffix(server, "/"), importerMaxBytes>>20, "20,000")
+	fmt.Fprintf(&b, "split a larger file (%d rows a part, newest first as in the file).\n", importerMaxRows)
+	if makeFile != "" {
+		fmt.Fprintf(&b, "Make the file with: %s\n", makeFile)
+	}
+	fmt.Fprintf(&b, "Wait for the server to finish, then run `fedimarks verify` to list what is missing and import only that.\n")
 	return b.String()
 }
 
