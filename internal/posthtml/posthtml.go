@@ -9,6 +9,7 @@
 package posthtml
 
 import (
+	"net/url"
 	"strings"
 	"sync"
 
@@ -50,8 +51,9 @@ func Sanitize(s string) string {
 
 // Text returns the plain text of a post's HTML: paragraphs separated by a
 // blank line, <br> as a newline, list items on their own lines, mentions as
-// @user, hashtags as #tag, and links as their full target (Mastodon shortens
-// the visible text of long links). Entities are decoded. Invalid HTML is
+// @user, hashtags as #tag, a link whose text is its address (Mastodon
+// shortens long ones) as its full target, and any other link as
+// "text (target)". Entities are decoded. Invalid HTML is
 // read as leniently as a browser would.
 func Text(s string) string {
 	if !strings.ContainsAny(s, "<&") {
@@ -125,7 +127,7 @@ func writeText(b *strings.Builder, n *html.Node) {
 		switch {
 		case isMentionOrTag(n) || !isWebURL(href):
 			b.WriteString(visible)
-		case visible == "" || looksLikeShortened(visible, href):
+		case visible == "" || looksLikeShortened(n, visible, href):
 			b.WriteString(href)
 		default:
 			b.WriteString(visible)
@@ -169,17 +171,51 @@ func innerText(n *html.Node) string {
 }
 
 // looksLikeShortened reports whether a link's visible text is its target
-// written out (perhaps without scheme, or cut short with an ellipsis).
-func looksLikeShortened(visible, href string) bool {
+// written out, so that the target alone says it all: Mastodon marked it
+// so (span.invisible or span.ellipsis inside), or the text looks like an
+// address (it has a dot or a slash), names the target's whole host, and
+// is the start of the target (perhaps without scheme or www., perhaps cut
+// short with an ellipsis). Any other text ("docs", "ok") is kept.
+func looksLikeShortened(n *html.Node, visible, href string) bool {
+	if hasShortenedMarks(n) {
+		return true
+	}
 	v := strings.TrimSuffix(strings.TrimSuffix(visible, "…"), "...")
-	h := href
+	if !strings.ContainsAny(v, "./") {
+		return false
+	}
+	u, err := url.Parse(href)
+	if err != nil || u.Hostname() == "" {
+		return false
+	}
+	host := strings.TrimPrefix(strings.ToLower(u.Host), "www.")
+	h := strings.ToLower(href)
+	v = strings.ToLower(v)
 	for _, p := range []string{"https://", "http://"} {
 		v = strings.TrimPrefix(v, p)
 		h = strings.TrimPrefix(h, p)
 	}
 	v = strings.TrimPrefix(v, "www.")
 	h = strings.TrimPrefix(h, "www.")
-	return v != "" && strings.HasPrefix(strings.ToLower(h), strings.ToLower(v))
+	return strings.HasPrefix(v, host) && strings.HasPrefix(h, v)
+}
+
+// hasShortenedMarks reports whether n holds Mastodon's marks of a
+// shortened link: a span of class invisible or ellipsis.
+func hasShortenedMarks(n *html.Node) bool {
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == html.ElementNode && c.DataAtom == atom.Span {
+			for _, cl := range strings.Fields(attr(c, "class")) {
+				if cl == "invisible" || cl == "ellipsis" {
+					return true
+				}
+			}
+		}
+		if hasShortenedMarks(c) {
+			return true
+		}
+	}
+	return false
 }
 
 func isMentionOrTag(n *html.Node) bool {
