@@ -230,7 +230,16 @@ func runTransfer(ctx context.Context, a *app, o transferOptions) error {
 			}
 		case fedimarks.EPartial:
 			if rep != nil && rep.FailuresPath != "" {
-				fe.Hint = "the failures are in " + rep.FailuresPath + "; retry them with: " + resume + " --retry-failed"
+				// A plain rerun retries unreachable rows; the others need
+				// --retry-failed (after following authors, say).
+				retry := resume
+				for _, it := range rep.Failed() {
+					if it.Outcome != fedimarks.Unreachable && it.Outcome != fedimarks.Invalid {
+						retry += " --retry-failed"
+						break
+					}
+				}
+				fe.Hint = "the failures are in " + rep.FailuresPath + "; retry them with: " + retry
 			}
 		}
 		return fe

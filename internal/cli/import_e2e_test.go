@@ -562,3 +562,26 @@ func TestImportSamePostByURIAndURL(t *testing.T) {
 		t.Errorf("bob has %v", got)
 	}
 }
+
+// TestImportUnreachableHint: when every failure is unreachable, the hint
+// is a plain rerun (which retries them), not --retry-failed; once the
+// server is back, that rerun finishes the job.
+func TestImportUnreachableHint(t *testing.T) {
+	f := newFediverse(t)
+	carol, erin := f.a.AddAccount("carol"), f.c.AddAccount("erin")
+	ok := carol.Post(mastodontest.PostOptions{})
+	down := erin.Post(mastodontest.PostOptions{})
+	f.login(t, f.bob)
+	file := writeFile(t, "bookmarks.csv", down.URI()+"\n"+ok.URI()+"\n")
+	args := []string{"import", file, "--to", f.bob.Handle(), "--report-dir", f.reports}
+	f.c.SetDown(true)
+	r := mustRun(t, ExitPartial, f.home, "", args...)
+	if want := "retry them with: fedimarks import " + file + " --to " + f.bob.Handle(); !strings.Contains(r.stderr, want) || strings.Contains(r.stderr, "--retry-failed") {
+		t.Errorf("hint:\n%s", r.stderr)
+	}
+	f.c.SetDown(false)
+	mustRun(t, ExitOK, f.home, "", args...)
+	if got := f.bob.BookmarkURIs(); !slices.Equal(got, []string{down.URI(), ok.URI()}) {
+		t.Errorf("bob has %v", got)
+	}
+}

@@ -153,3 +153,24 @@ func TestPlanSamePostUnderItsForms(t *testing.T) {
 		t.Errorf("detail %q", got[1].Detail)
 	}
 }
+
+// TestWriteReportDefusesFormulas: raw text of invalid rows cannot become
+// a spreadsheet formula; post addresses are left alone.
+func TestWriteReportDefusesFormulas(t *testing.T) {
+	var b strings.Builder
+	items := []Item{
+		{URI: `=HYPERLINK("http://evil.example","x")`, Outcome: fedimarks.Invalid, Detail: "not an http(s) URL"},
+		{URI: "@SUM(1)", Outcome: fedimarks.Invalid, Detail: "-1 is not a URL", Source: ""},
+		{URI: "https://a.example/users/a/statuses/1", Outcome: fedimarks.Imported},
+	}
+	if err := WriteReport(&b, items); err != nil {
+		t.Fatal(err)
+	}
+	want := "uri,outcome,detail\n" +
+		`"'=HYPERLINK(""http://evil.example"",""x"")",invalid,not an http(s) URL` + "\n" +
+		"'@SUM(1),invalid,'-1 is not a URL\n" +
+		"https://a.example/users/a/statuses/1,imported,\n"
+	if b.String() != want {
+		t.Errorf("report:\n%s\nwant:\n%s", b.String(), want)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/fedimarks/fedimarks"
 )
@@ -24,12 +25,26 @@ func WriteReport(w io.Writer, items []Item) error {
 		if it.Outcome == fedimarks.Invalid && it.Source != "" {
 			detail = it.Source + ": " + detail
 		}
-		if err := cw.Write([]string{it.Link(), string(it.Outcome), detail}); err != nil {
+		link := it.Link()
+		if it.Outcome == fedimarks.Invalid {
+			// Raw text from the input: never a formula in a spreadsheet.
+			link, detail = defuse(link), defuse(detail)
+		}
+		if err := cw.Write([]string{link, string(it.Outcome), detail}); err != nil {
 			return err
 		}
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// defuse keeps a spreadsheet from reading s as a formula: a leading =, +,
+// -, @ (or a tab or carriage return before one) gets a ' in front.
+func defuse(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 // failing reports whether a row belongs in the failures file: rows that
