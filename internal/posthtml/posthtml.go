@@ -10,6 +10,7 @@ package posthtml
 
 import (
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -36,17 +37,74 @@ func newPolicy() *bluemonday.Policy {
 	p.RequireNoFollowOnLinks(true)
 	p.RequireNoReferrerOnLinks(true)
 	p.AddTargetBlankToFullyQualifiedLinks(true)
-	p.AllowAttrs("class").Matching(bluemonday.SpaceSeparatedTokens).OnElements("a", "span")
+	// Only Mastodon's own classes (Sanitize has dropped every other
+	// token); the pattern refuses anything else outright, as a second
+	// fence.
+	p.AllowAttrs("class").Matching(classPattern).OnElements("a", "span")
 	p.AllowAttrs("start", "reversed").OnElements("ol")
 	p.AllowAttrs("value").Matching(bluemonday.Integer).OnElements("li")
 	return p
 }
 
+// allowedClasses are the classes Mastodon's markup uses: mentions and
+// hashtags (mention, hashtag, u-url, h-card) and the parts of long links it
+// hides or cuts (invisible, ellipsis). A post may carry no other class, so
+// that it cannot take on the look of the page around it.
+var allowedClasses = map[string]bool{
+	"mention": true, "hashtag": true, "u-url": true, "h-card": true, "invisible": true, "ellipsis": true,
+}
+
+// classPattern matches a class attribute made only of allowed classes.
+var classPattern = regexp.MustCompile(`^(?:mention|hashtag|u-url|h-card|invisible|ellipsis)(?: (?:mention|hashtag|u-url|h-card|invisible|ellipsis))*$`)
+
 // Sanitize returns html with everything removed that could run code, load
-// anything, or link anywhere but http(s). Safe for concurrent use.
+// anything, or link anywhere but http(s), and with only Mastodon's classes
+// (mention, hashtag, u-url, h-card, invisible, ellipsis) kept. Safe for
+// concurrent use.
 func Sanitize(s string) string {
 	policyOnce.Do(func() { policy = newPolicy() })
-	return policy.Sanitize(s)
+	return policy.Sanitize(filterClasses(s))
+}
+
+// filterClasses rewrites every class attribute of s to its allowed
+// classes, dropping the attribute when none is left. Everything else is
+// passed on as the tokenizer read it, for the policy to judge.
+func filterClasses(s string) string {
+	if !strings.Contains(s, "class") {
+		return s
+	}
+	var b strings.Builder
+	z := html.NewTokenizer(strings.NewReader(s))
+	for {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			break
+		}
+		if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
+			b.Write(z.Raw())
+			continue
+		}
+		tok := z.Token()
+		attrs := tok.Attr[:0]
+		for _, a := range tok.Attr {
+			if a.Namespace == "" && a.Key == "class" {
+				var keep []string
+				for _, c := range strings.Fields(a.Val) {
+					if allowedClasses[c] {
+						keep = append(keep, c)
+					}
+				}
+				if len(keep) == 0 {
+					continue
+				}
+				a.Val = strings.Join(keep, " ")
+			}
+			attrs = append(attrs, a)
+		}
+		tok.Attr = attrs
+		b.WriteString(tok.String())
+	}
+	return b.String()
 }
 
 // Text returns the plain text of a post's HTML: paragraphs separated by a

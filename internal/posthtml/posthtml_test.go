@@ -75,3 +75,24 @@ func TestSanitize(t *testing.T) {
 		}
 	}
 }
+
+// TestSanitizeClasses: only Mastodon's classes survive, so that a post
+// cannot borrow the page's own classes (to hide, overlay or restyle it).
+func TestSanitizeClasses(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`<span class="invisible">https://</span>`, `<span class="invisible">https://</span>`},
+		{`<span class="h-card"><a href="https://h.example/@bob" class="u-url mention">@bob</a></span>`,
+			`<span class="h-card"><a href="https://h.example/@bob" class="u-url mention" rel="nofollow noreferrer noopener" target="_blank">@bob</a></span>`},
+		{`<a href="https://h.example/tags/x" class="mention hashtag status-link">#x</a>`,
+			`<a href="https://h.example/tags/x" class="mention hashtag" rel="nofollow noreferrer noopener" target="_blank">#x</a>`},
+		{`<span class="ellipsis error">x</span>`, `<span class="ellipsis">x</span>`},
+		{`<span class="error message removed">x</span>`, `<span>x</span>`},
+		{`<p class="post">x</p>`, `<p>x</p>`},
+		{`<span class="">x</span>`, `<span>x</span>`},
+	}
+	for _, tt := range tests {
+		if got := Sanitize(tt.in); got != tt.want {
+			t.Errorf("Sanitize(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
