@@ -875,3 +875,72 @@ func TestRunNoSecondSearchForAResolvedPost(t *testing.T) {
 		t.Errorf("row 2: %s %s", rep.Items[2].Outcome, rep.Items[2].Detail)
 	}
 }
+
+// TestRunServerDownAndBack: C goes down during a run and comes back: its
+// rows meanwhile end unreachable (two by failure, the rest held back by
+// the breaker without a request), after the cooldown a trial row closes
+// the breaker and C's later rows are imported; a rerun retries the
+// unreachable ones.
+func TestRunServerDownAndBack(t *testing.T) {
+	ctx := context.Background()
+	d := newFakeDest(destHost)
+	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	var uris []string
+	for i := 0; i < 30; i++ {
+		host := "a.example"
+		if i%2 == 1 {
+			host = "c.example"
+		}
+		uris = append(uris, d.add(&post{uri: fmt.Sprintf("https://%s/users/x/statuses/%d", host, i)}).uri)
+	}
+	cResolves := 0
+	d.before = func(kind, arg string) error {
+		if kind != "resolve" {
+			return nil
+		}
+		switch arg {
+		case uris[3]:
+			d.mu.Lock()
+			d.down["c.example"] = true
+			d.mu.Unlock()
+		case uris[20]:
+			d.mu.Lock()
+			d.down["c.example"] = false
+			d.mu.Unlock()
+			clock.Advance(6 * time.Minute)
+		}
+		if strings.Contains(arg, "c.example") {
+			cResolves++
+		}
+		return nil
+	}
+	im := newImporter(d, newMemJournal())
+	im.Workers = 1
+	im.Now = clock.Now
+	im.Breaker = BreakerPolicy{Failures: 2, Cooldown: 5 * time.Minute}
+	rep, err := im.Run(ctx, req(itemsOf(uris...)))
+	if fedimarks.ErrorCode(err) != fedimarks.EPartial {
+		t.Fatalf("Run: %v", err)
+	}
+	// c rows 3..19 (odd): 3 and 5 fail, 7..19 held back; 21.. imported.
+	for i, it := range rep.Items {
+		want := fedimarks.Imported
+		if i%2 == 1 && i >= 3 && i <= 19 {
+			want = fedimarks.Unreachable
+		}
+		if it.Outcome != want {
+			t.Errorf("row %d (%s): %s %s, want %s", i, it.URI, it.Outcome, it.Detail, want)
+		}
+	}
+	if cResolves != 1+2+5 { // row 1, the two failures, rows 21..29
+		t.Errorf("%d searches of c.example posts", cResolves)
+	}
+	if !strings.Contains(rep.Items[7].Detail, "circuit breaker") {
+		t.Errorf("held-back row detail %q", rep.Items[7].Detail)
+	}
+	d.before = nil
+	rep, err = im.Run(ctx, req(itemsOf(uris...)))
+	if err != nil || rep.Counts[fedimarks.Imported] != 30 {
+		t.Fatalf("rerun: %v %v", err, rep.Counts)
+	}
+}
