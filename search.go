@@ -1,6 +1,7 @@
 package fedimarks
 
 import (
+	"fmt"
 	"strings"
 	"time"
 	"unicode"
@@ -11,9 +12,10 @@ import (
 // with Text, results are ranked by relevance instead.
 type Query struct {
 	// Text is free text: words and "quoted phrases", all of which must
-	// appear in a post's text, content warning, author name or handle, or
-	// link targets. A word ending in * matches as a prefix. Matching
-	// ignores case and diacritics.
+	// appear in a post's text, content warning, author name or handle,
+	// mentioned accounts, or link targets. A word ending in * matches as a
+	// prefix. A word or phrase written with a leading minus (-word,
+	// -"a phrase") must not appear. Matching ignores case and diacritics.
 	Text string
 	// Account is whose bookmarks are searched. Required.
 	Account Handle
@@ -35,14 +37,14 @@ type Query struct {
 }
 
 // ParseQuery reads a search as a person types it: free text and "quoted
-// phrases" plus the filters from:user@host (or from:user), has:media,
+// phrases" (-word and -"a phrase" exclude), plus the filters from:user@host (or from:user), has:media,
 // before:YYYY-MM-DD, after:YYYY-MM-DD and lang:xx. Dates are whole days in
 // UTC: before:2024-01-31 keeps posts written before that day began,
 // after:2024-01-31 those written after it ended; a full RFC 3339 time is
 // taken as given. Other word:value tokens (such as URLs' https:) are plain
 // text. A bad date, an empty filter or an unknown has: value is an EInvalid
-// error saying which. Account, Limit and Offset are left zero for the
-// caller to fill.
+// error saying which, and so is a negated filter (-from:x). Account,
+// Limit and Offset are left zero for the caller to fill.
 func ParseQuery(s string) (Query, error) {
 	var (
 		q    Query
@@ -50,12 +52,20 @@ func ParseQuery(s string) (Query, error) {
 	)
 	for _, tok := range splitQuery(s) {
 		if tok.quoted {
-			text = append(text, quote(tok.text))
+			text = append(text, tok.minus()+quote(tok.text))
 			continue
 		}
 		key, val, ok := strings.Cut(tok.text, ":")
 		if !ok {
-			text = append(text, tok.text)
+			text = append(text, tok.minus()+tok.text)
+			continue
+		}
+		switch k := strings.ToLower(key); {
+		case tok.negated && (k == "from" || k == "has" || k == "before" || k == "after" || k == "lang"):
+			return Query{}, &Error{Code: EInvalid, Message: fmt.Sprintf("-%s: filters cannot be negated", k),
+				Hint: "a leading - excludes words and \"phrases\" only"}
+		case tok.negated:
+			text = append(text, "-"+tok.text)
 			continue
 		}
 		switch strings.ToLower(key) {
@@ -128,13 +138,22 @@ func validLang(s string) bool {
 	return true
 }
 
-// Terms returns the words and phrases of q.Text that can match something,
-// without quotes: a phrase is one element with its spaces. Terms made only
-// of punctuation are dropped, since they could match nothing.
-func (q Query) Terms() []string {
+// Terms returns the words and phrases of q.Text that must match, without
+// quotes: a phrase is one element with its spaces. Terms made only of
+// punctuation are dropped, since they could match nothing; excluded terms
+// (-word) are not in it but in Excluded.
+func (q Query) Terms() []string { return q.terms(false) }
+
+// Excluded returns the words and phrases of q.Text written with a leading
+// minus (-word, -"a phrase"), without it and without quotes: posts with
+// any of them do not match. Terms made only of punctuation are dropped.
+func (q Query) Excluded() []string { return q.terms(true) }
+
+func (q Query) terms(negated bool) []string {
 	var out []string
 	for _, tok := range splitQuery(q.Text) {
-		if strings.IndexFunc(tok.text, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }) < 0 {
+		if tok.negated != negated ||
+			strings.IndexFunc(tok.text, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }) < 0 {
 			continue
 		}
 		out = append(out, tok.text)
@@ -179,12 +198,23 @@ func formatQueryDate(t time.Time, after bool) string {
 }
 
 type queryToken struct {
-	text   string
-	quoted bool
+	text    string
+	quoted  bool
+	negated bool // written with a leading minus, not in text
+}
+
+// minus is "-" for a negated token, else "".
+func (t queryToken) minus() string {
+	if t.negated {
+		return "-"
+	}
+	return ""
 }
 
 // splitQuery splits s at spaces outside double quotes. A quote left open
-// runs to the end; quotes inside a word (from:"x") are kept as text.
+// runs to the end; quotes inside a word (from:"x") are kept as text. A
+// leading minus before a word or a quote negates it; a minus alone is
+// text.
 func splitQuery(s string) []queryToken {
 	var (
 		out []queryToken
@@ -192,14 +222,20 @@ func splitQuery(s string) []queryToken {
 	)
 	flush := func() {
 		if cur.Len() > 0 {
-			out = append(out, queryToken{text: cur.String()})
+			t := queryToken{text: cur.String()}
+			if len(t.text) > 1 && t.text[0] == '-' {
+				t.text, t.negated = t.text[1:], true
+			}
+			out = append(out, t)
 			cur.Reset()
 		}
 	}
 	for i := 0; i < len(s); {
 		r := rune(s[i])
 		switch {
-		case r == '"' && cur.Len() == 0:
+		case r == '"' && (cur.Len() == 0 || cur.String() == "-"):
+			negated := cur.Len() > 0
+			cur.Reset()
 			end := strings.IndexByte(s[i+1:], '"')
 			var phrase string
 			if end < 0 {
@@ -208,7 +244,7 @@ func splitQuery(s string) []queryToken {
 				phrase, i = s[i+1:i+1+end], i+end+2
 			}
 			if p := strings.Join(strings.Fields(phrase), " "); p != "" {
-				out = append(out, queryToken{text: p, quoted: true})
+				out = append(out, queryToken{text: p, quoted: true, negated: negated})
 			}
 		case r < unicode.MaxASCII && unicode.IsSpace(r):
 			flush()

@@ -101,3 +101,34 @@ func TestFragments(t *testing.T) {
 		t.Errorf("Fragments(plain) = %+v", got)
 	}
 }
+
+func TestParseQueryNegation(t *testing.T) {
+	tests := []struct {
+		in              string
+		text            string
+		terms, excluded []string
+	}{
+		{"ordinary -gardening", "ordinary -gardening", []string{"ordinary"}, []string{"gardening"}},
+		{`cats -"small dogs" -fish*`, `cats -"small dogs" -fish*`, []string{"cats"}, []string{"small dogs", "fish*"}},
+		{"-gardening", "-gardening", nil, []string{"gardening"}},
+		{`"-not negated" e-mail`, `"-not negated" e-mail`, []string{"-not negated", "e-mail"}, nil},
+		{"- -- -...", "- -- -...", nil, nil},
+	}
+	for _, tt := range tests {
+		q, err := ParseQuery(tt.in)
+		if err != nil {
+			t.Fatalf("ParseQuery(%q): %v", tt.in, err)
+		}
+		if q.Text != tt.text || !reflect.DeepEqual(q.Terms(), tt.terms) || !reflect.DeepEqual(q.Excluded(), tt.excluded) {
+			t.Errorf("ParseQuery(%q): text %q, terms %q, excluded %q; want %q, %q, %q", tt.in, q.Text, q.Terms(), q.Excluded(),
+				tt.text, tt.terms, tt.excluded)
+		}
+		again, err := ParseQuery(q.String())
+		if err != nil || !reflect.DeepEqual(again, q) {
+			t.Errorf("round trip of %q: %+v, %v", tt.in, again, err)
+		}
+	}
+	if _, err := ParseQuery("cats -from:bob@example.com"); ErrorCode(err) != EInvalid || !strings.Contains(err.Error(), "-from:") {
+		t.Errorf("negated filter: %v, want EInvalid naming -from:", err)
+	}
+}

@@ -180,8 +180,23 @@ func fullHandle(acct, serverHost, profile string) string {
 
 // matchExpr turns query terms into an FTS5 expression: each term a quoted
 // string (so that no user input is FTS5 syntax), a trailing * a prefix
-// search, all terms required.
-func matchExpr(terms []string) string {
+// search, all terms required, then NOT each excluded term. With no
+// required terms it is the excluded terms joined by OR (for the caller to
+// negate).
+func matchExpr(terms, excluded []string) string {
+	if len(terms) == 0 {
+		return strings.Join(ftsStrings(excluded), " OR ")
+	}
+	expr := "(" + strings.Join(ftsStrings(terms), " AND ") + ")"
+	for _, x := range ftsStrings(excluded) {
+		expr += " NOT " + x
+	}
+	return expr
+}
+
+// ftsStrings quotes each term as an FTS5 string, a trailing * kept as a
+// prefix search.
+func ftsStrings(terms []string) []string {
 	parts := make([]string, 0, len(terms))
 	for _, t := range terms {
 		prefix := strings.HasSuffix(t, "*")
@@ -192,22 +207,29 @@ func matchExpr(terms []string) string {
 		}
 		parts = append(parts, p)
 	}
-	return strings.Join(parts, " AND ")
+	return parts
 }
 
 // searchSQL builds the FROM and WHERE clauses of q, and their arguments.
 // ok is false when q has text but nothing in it could match.
 func searchSQL(q fedimarks.Query) (from, where string, args []any, ok bool) {
 	var conds []string
-	terms := q.Terms()
-	if strings.TrimSpace(q.Text) != "" && len(terms) == 0 {
+	terms, excluded := q.Terms(), q.Excluded()
+	if strings.TrimSpace(q.Text) != "" && len(terms) == 0 && len(excluded) == 0 {
 		return "", "", nil, false
 	}
-	if len(terms) > 0 {
+	switch {
+	case len(terms) > 0:
 		from = `search_fts f JOIN bookmarks b ON b.status_id = f.rowid`
 		conds = append(conds, `search_fts MATCH ?`)
-		args = append(args, matchExpr(terms))
-	} else {
+		args = append(args, matchExpr(terms, excluded))
+	case len(excluded) > 0:
+		// FTS5 has no NOT without something to match: exclude the
+		// statuses that match any excluded term.
+		from = `bookmarks b`
+		conds = append(conds, `b.status_id NOT IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?)`)
+		args = append(args, matchExpr(nil, excluded))
+	default:
 		from = `bookmarks b`
 	}
 	conds = append(conds, `b.account = ?`)

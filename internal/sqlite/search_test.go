@@ -221,6 +221,13 @@ func TestSearchFilters(t *testing.T) {
 		{query: "rust", want: func(p post) bool { return p.topic == "rust" || p.i == 777 }},
 		{query: "rust", q: fedimarks.Query{IncludeRemoved: true}, want: func(p post) bool { return p.topic == "rust" || p.i == 777 }},
 		{query: "", q: fedimarks.Query{IncludeRemoved: true}, want: func(p post) bool { return true }},
+		// A leading minus excludes, with or without words to match.
+		{query: "about -rust", want: func(p post) bool { return p.topic != "rust" && p.i != 777 }},
+		{query: "-rust", want: func(p post) bool { return p.topic != "rust" && p.i != 777 }},
+		{query: `-rust -"number 12"`, want: func(p post) bool { return p.topic != "rust" && p.i != 777 && p.i != 12 }},
+		{query: "-rust has:media", want: func(p post) bool { return p.topic != "rust" && p.i != 777 && p.media }},
+		{query: "golang -zzznothing", want: func(p post) bool { return p.topic == "golang" }},
+		{query: "golang -gol*", want: func(p post) bool { return false }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
