@@ -168,7 +168,8 @@ func (a *app) report(ctx context.Context, err error) int {
 	if msg != "" {
 		fmt.Fprintln(a.stderr, "fedimarks:", a.redact(msg))
 	}
-	if code == ExitUsage && a.cmd.name != "" {
+	var u *errUsage
+	if errors.As(err, &u) && a.cmd.name != "" {
 		fmt.Fprintf(a.stderr, "Run 'fedimarks help %s' for usage.\n", a.cmd.name)
 	}
 	return code
