@@ -28,9 +28,10 @@ func searchCommand() command {
 
 Searches the archived bookmarks of ACCOUNT (default: the only archived
 account) without contacting any server. QUERY is words, all of which must
-appear in a post's text, content warning, author name or handle, or link
-targets ("a phrase" in quotes; word* matches a prefix; -word or
--"a phrase" leaves out the posts that have it), and filters:
+appear in a post's text, content warning, author name or handle, mentioned
+accounts (user@host), or link targets ("a phrase" in quotes; word*
+matches a prefix; -word or -"a phrase" leaves out the posts that have
+it), and filters:
 
   from:user@host   posts by one author (from:user: that name on any server)
   has:media        posts with attachments

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -144,7 +145,19 @@ func entryFor(d indexDoc) indexEntry {
 		o := s.Original()
 		e.spoiler = o.SpoilerText
 		name, acct, profile = o.Account.DisplayName, o.Account.Acct, o.Account.URL
-		e.links = strings.Join(posthtml.Links(o.Content), " ")
+		links := posthtml.Links(o.Content)
+		// Mentioned accounts: their full handle and profile address, so
+		// that a person is found by user@host (a local one's acct has no
+		// host: it is the server's).
+		for _, m := range mentionsOf([]byte(d.raw.String)) {
+			if h := fullHandle(m.Acct, d.host.String, m.URL); h != "" {
+				links = append(links, h)
+			}
+			if fedimarks.HostOf(m.URL) != "" {
+				links = append(links, m.URL)
+			}
+		}
+		e.links = strings.Join(links, " ")
 		e.hasMedia = len(o.Media) > 0
 	}
 	e.handle = fullHandle(acct, d.host.String, profile)
@@ -158,6 +171,30 @@ func entryFor(d indexDoc) indexEntry {
 	e.author = markStripper.Replace(e.author)
 	e.links = markStripper.Replace(e.links)
 	return e
+}
+
+// mention is one of a status's mentions[] as the server sent it.
+type mention struct {
+	Acct string `json:"acct"`
+	URL  string `json:"url"`
+}
+
+// mentionsOf returns the mentions of the post a status JSON shows (the
+// boosted one, for a boost); nil if the JSON has none or cannot be read.
+func mentionsOf(raw []byte) []mention {
+	var s struct {
+		Mentions []mention `json:"mentions"`
+		Reblog   *struct {
+			Mentions []mention `json:"mentions"`
+		} `json:"reblog"`
+	}
+	if json.Unmarshal(raw, &s) != nil {
+		return nil
+	}
+	if s.Reblog != nil {
+		return s.Reblog.Mentions
+	}
+	return s.Mentions
 }
 
 // fullHandle returns the author as user@host, lower case. Servers give a

@@ -32,6 +32,8 @@ type post struct {
 	topic     string
 	spoiler   string
 	extraHTML string
+	// mentions are the post's mentions[] (acct, url).
+	mentions [][2]string
 }
 
 func (p post) uri() string { return fmt.Sprintf("https://home.example/users/x/statuses/%d", p.i) }
@@ -65,6 +67,10 @@ func genPost(i int) post {
 		p.spoiler = "spoilerword ahead"
 	case 777:
 		p.extraHTML = " rust rust rust rust rust"
+	case 2468:
+		p.mentions = [][2]string{{"dora@mention.example", "https://mention.example/@dora"}}
+	case 1357:
+		p.mentions = [][2]string{{"eve", "https://home.example/@eve"}} // local: no host in acct
 	}
 	return p
 }
@@ -99,6 +105,14 @@ func (p post) status(t testing.TB) fedimarks.Status {
 		"account": map[string]any{"id": fmt.Sprint(p.user), "username": fmt.Sprintf("user%d", p.user), "acct": acct,
 			"display_name": name, "url": fmt.Sprintf("https://%s/@user%d", profileHost, p.user)},
 		"media_attachments": media,
+	}
+	if p.mentions != nil {
+		var ms []map[string]any
+		for _, x := range p.mentions {
+			user, _, _ := strings.Cut(x[0], "@")
+			ms = append(ms, map[string]any{"id": "1", "username": user, "acct": x[0], "url": x[1]})
+		}
+		m["mentions"] = ms
 	}
 	raw, err := json.Marshal(m)
 	if err != nil {
@@ -200,6 +214,10 @@ func TestSearchFilters(t *testing.T) {
 		{query: "spoilerword", want: func(p post) bool { return p.i == 4321 }},
 		{query: "zebra", want: func(p post) bool { return p.user == 7 }},
 		{query: "user7@host2.example", want: func(p post) bool { return p.handle() == "user7@host2.example" }},
+		// Mentioned accounts are found by full handle, local ones too.
+		{query: "dora@mention.example", want: func(p post) bool { return p.i == 2468 }},
+		{query: "@dora@mention.example", want: func(p post) bool { return p.i == 2468 }},
+		{query: "eve@home.example", want: func(p post) bool { return p.i == 1357 }},
 		{query: "otheraccountword", want: func(p post) bool { return false }},
 		{query: "🎉", want: func(p post) bool { return false }},
 		{query: "from:user7", want: func(p post) bool { return p.user == 7 }},
@@ -490,5 +508,45 @@ func BenchmarkSearch(b *testing.B) {
 			}
 			b.ReportMetric(float64(n), "hits/op")
 		})
+	}
+}
+
+// TestSearchReindexesForMentions: an archive indexed before mentions were
+// indexed is indexed again on opening, so its mentions are found.
+func TestSearchReindexesForMentions(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "a.db")
+	a, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := genPost(2468)
+	run, _ := a.StartRun(ctx, home, false, base)
+	if err := a.SavePage(ctx, run, []fedimarks.Status{p.status(t)}, "", base); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.IndexSearch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	// Make it look like an archive indexed by an older fedimarks: no
+	// mention in the index, the reindexing migration not applied.
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`UPDATE search_fts SET links = ''`, `DELETE FROM schema_migrations WHERE name = '0006_search_mentions'`} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	a, err = sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if n, err := a.SearchCount(ctx, fedimarks.Query{Account: home, Text: "dora@mention.example"}); err != nil || n != 1 {
+		t.Errorf("mention after reopening: %d, %v; want 1", n, err)
 	}
 }
