@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -40,11 +41,14 @@ it), and filters:
   lang:CODE        posts in one language (lang:en also matches en-GB)
 
 Results are ranked best first (newest bookmark first when QUERY has only
-filters). On a terminal each result is a few readable lines; otherwise one
-tab-separated line each: time, author, url, snippet. --json prints one
-object a line with account, uri, url, created_at, author, snippet, rank,
-removed and status (the post as the server returned it). --limit 0 prints
-every result.
+filters). On a terminal each result is a few readable lines, at most 20
+unless --limit says otherwise; otherwise one tab-separated line each (time,
+author as user@host, url, snippet), every result unless --limit is given.
+--json prints one object a line, every result unless --limit is given, with
+account, uri, url, created_at, author (acct as user@host), snippet, rank,
+removed and status (the post as the server returned it). The url is the
+post's http(s) address, "" if it has none. --limit 0 prints every result;
+whenever results are left out, stderr says how many.
 
   fedimarks search quokka
   fedimarks search '"static site" from:alice@example.social after:2024-01-01'
@@ -56,11 +60,11 @@ every result.
 }
 
 func runSearchCommand(ctx context.Context, a *app, args []string) error {
-	o := searchOptions{limit: 20}
+	o := searchOptions{limit: -1}
 	fs := newFlags(a.cmd)
 	fs.StringVar(&o.account, "account", "", "search the bookmarks of `ACCOUNT` (user@host)")
 	fs.BoolVar(&o.json, "json", false, "one JSON object a line")
-	fs.IntVar(&o.limit, "limit", 20, "print at most `N` results (0: all)")
+	fs.IntVar(&o.limit, "limit", -1, "print at most `N` results (0: all; default 20 on a terminal, else all)")
 	fs.BoolVar(&o.includeRemoved, "include-removed", false, "also search bookmarks that were removed on the server")
 	pos, err := a.parseFlags(fs, args)
 	if err != nil {
@@ -69,8 +73,18 @@ func runSearchCommand(ctx context.Context, a *app, args []string) error {
 	if len(pos) == 0 {
 		return usageError("search needs a QUERY (words and filters such as from:user@host, has:media)")
 	}
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "limit" })
 	if o.limit < 0 {
-		return usageError("--limit must be 0 (all) or more")
+		if given {
+			return usageError("--limit must be 0 (all) or more")
+		}
+		// Not given: a person at a terminal sees a page, scripts
+		// and --json get everything.
+		o.limit = 0
+		if !o.json && ui.IsTerminal(a.stdout) {
+			o.limit = 20
+		}
 	}
 	o.query = strings.Join(pos, " ")
 	return runSearch(ctx, a, o)
@@ -98,7 +112,7 @@ func runSearch(ctx context.Context, a *app, o searchOptions) error {
 	case o.json:
 		enc := ui.NewJSONLines(a.stdout)
 		for _, hit := range hits {
-			if err := enc.Encode(searchJSON(hit)); err != nil {
+			if err := enc.Encode(searchJSON(hit, h)); err != nil {
 				return fmt.Errorf("write results: %w", err)
 			}
 		}
@@ -107,22 +121,25 @@ func runSearch(ctx context.Context, a *app, o searchOptions) error {
 			if i > 0 {
 				fmt.Fprintln(a.stdout)
 			}
-			writeHitText(a.stdout, hit)
+			writeHitText(a.stdout, hit, h)
 		}
 	default:
 		for _, hit := range hits {
-			if err := writeHitTSV(a.stdout, hit); err != nil {
+			if err := writeHitTSV(a.stdout, hit, h); err != nil {
 				return fmt.Errorf("write results: %w", err)
 			}
 		}
 	}
-	if ui.IsTerminal(a.stdout) || a.stderrTTY() {
+	// Whenever results were left out, say so (on stderr, so that piped
+	// data stay clean): a silent cut reads as "that is all".
+	tty := ui.IsTerminal(a.stdout) || a.stderrTTY()
+	if tty || (q.Limit > 0 && len(hits) == q.Limit) {
 		total, err := ar.SearchCount(ctx, q)
 		if err != nil {
 			return err
 		}
 		switch {
-		case total == 0:
+		case total == 0 && tty:
 			fmt.Fprintf(a.stderr, "No bookmark of %s matches.\n", h)
 		case len(hits) < total:
 			fmt.Fprintf(a.stderr, "%d of %d matching bookmarks shown (--limit 0 shows all).\n", len(hits), total)
@@ -150,14 +167,14 @@ type searchAuthor struct {
 	URL         string `json:"url"`
 }
 
-func searchJSON(hit fedimarks.Hit) searchResult {
+func searchJSON(hit fedimarks.Hit, h fedimarks.Handle) searchResult {
 	st := hit.Bookmark.Status
 	o := st.Original()
 	r := searchResult{
 		Account: hit.Bookmark.Account,
 		URI:     st.URI,
-		URL:     st.Link(),
-		Author:  searchAuthor{Acct: o.Account.Acct, DisplayName: o.Account.DisplayName, URL: o.Account.URL},
+		URL:     webLink(st),
+		Author:  searchAuthor{Acct: authorHandle(o.Account.Acct, h), DisplayName: o.Account.DisplayName, URL: webOnly(o.Account.URL)},
 		Snippet: hit.PlainSnippet(),
 		Rank:    hit.Rank,
 		Removed: hit.Bookmark.RemovedAt != nil,
@@ -172,21 +189,21 @@ func searchJSON(hit fedimarks.Hit) searchResult {
 
 // writeHitTSV writes time, author, url and snippet separated by tabs; any
 // tab, line break or control character in them becomes a space.
-func writeHitTSV(w io.Writer, hit fedimarks.Hit) error {
+func writeHitTSV(w io.Writer, hit fedimarks.Hit, h fedimarks.Handle) error {
 	st := hit.Bookmark.Status
 	o := st.Original()
 	when := ""
 	if !o.CreatedAt.IsZero() {
 		when = o.CreatedAt.UTC().Format(time.RFC3339)
 	}
-	_, err := fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", when, cleanText(o.Account.Acct), cleanText(st.Link()),
+	_, err := fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", when, cleanText(authorHandle(o.Account.Acct, h)), cleanText(webLink(st)),
 		cleanText(hit.PlainSnippet()))
 	return err
 }
 
 // writeHitText writes a result for a person at a terminal: time and
 // author, the snippet with matches in bold, and the link.
-func writeHitText(w io.Writer, hit fedimarks.Hit) {
+func writeHitText(w io.Writer, hit fedimarks.Hit, h fedimarks.Handle) {
 	st := hit.Bookmark.Status
 	o := st.Original()
 	when := ""
@@ -201,7 +218,7 @@ func writeHitText(w io.Writer, hit fedimarks.Hit) {
 	if hit.Bookmark.RemovedAt != nil {
 		removed = "  (removed on the server)"
 	}
-	fmt.Fprintf(w, "%s%s@%s%s\n", when, name, cleanText(o.Account.Acct), removed)
+	fmt.Fprintf(w, "%s%s@%s%s\n", when, name, cleanText(authorHandle(o.Account.Acct, h)), removed)
 	var b strings.Builder
 	for _, f := range fedimarks.Fragments(hit.Snippet) {
 		if f.Match {
@@ -210,7 +227,37 @@ func writeHitText(w io.Writer, hit fedimarks.Hit) {
 			b.WriteString(cleanText(f.Text))
 		}
 	}
-	fmt.Fprintf(w, "  %s\n  %s\n", b.String(), cleanText(st.Link()))
+	fmt.Fprintf(w, "  %s\n  %s\n", b.String(), cleanText(webLink(st)))
+}
+
+// authorHandle is an author's acct as user@host: servers give their own
+// users' acct without a host, and the archived account's server (the
+// host of h) is the one that sent the post.
+func authorHandle(acct string, h fedimarks.Handle) string {
+	acct = strings.TrimPrefix(acct, "@")
+	if acct == "" || strings.Contains(acct, "@") || h.Host() == "" {
+		return acct
+	}
+	return acct + "@" + h.Host()
+}
+
+// webLink is the post's address for a person: the first http(s) one of
+// its url and uri, "" if neither is (a javascript: url is never shown).
+func webLink(st fedimarks.Status) string {
+	for _, u := range []string{st.URL, st.URI} {
+		if v := webOnly(u); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// webOnly returns u if it is an absolute http(s) URL, else "".
+func webOnly(u string) string {
+	if fedimarks.HostOf(u) == "" {
+		return ""
+	}
+	return u
 }
 
 // cleanText makes untrusted text safe for one line of a terminal or a

@@ -188,3 +188,93 @@ func TestServeCommand(t *testing.T) {
 		t.Fatal("serve did not stop on cancel")
 	}
 }
+
+// archiveStatuses writes raw statuses (newest first) as h's bookmarks into
+// the archive of home.
+func archiveStatuses(t *testing.T, home string, h fedimarks.Handle, raws ...map[string]any) {
+	t.Helper()
+	ctx := context.Background()
+	ar, err := sqlite.Open(ctx, filepath.Join(home, "archive.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ar.Close()
+	var sts []fedimarks.Status
+	for _, m := range raws {
+		raw, _ := json.Marshal(m)
+		s, err := fedimarks.ParseStatus(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sts = append(sts, s)
+	}
+	at := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
+	run, err := ar.StartRun(ctx, h, false, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ar.SavePage(ctx, run, sts, "", at); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ar.FinishRun(ctx, run, at); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSearchPipedAllLocalHandlesSafeLinks: piped and --json output are
+// not cut at 20; a local author is shown as user@host of the archived
+// server; a javascript: url is never printed (the http(s) uri is).
+func TestSearchPipedAllLocalHandlesSafeLinks(t *testing.T) {
+	home := newHome(t)
+	var raws []map[string]any
+	for i := range 25 {
+		m := map[string]any{
+			"id": fmt.Sprint(i + 1), "uri": fmt.Sprintf("https://home.example/users/carol/statuses/%d", i+1),
+			"url": fmt.Sprintf("https://home.example/@carol/%d", i+1), "created_at": "2024-05-01T10:00:00Z",
+			"content": fmt.Sprintf("<p>ordinary post %d</p>", i), "spoiler_text": "",
+			"account": map[string]any{"id": "3", "username": "carol", "acct": "carol", "display_name": "Carol", "url": "https://home.example/@carol"},
+		}
+		if i == 0 {
+			m["url"] = "javascript:alert(1)"
+		}
+		raws = append(raws, m)
+	}
+	archiveStatuses(t, home, "me@home.example", raws...)
+
+	r := mustRun(t, 0, home, "", "search", "ordinary")
+	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+	if len(lines) != 25 {
+		t.Errorf("piped search: %d lines, want all 25", len(lines))
+	}
+	for _, l := range lines {
+		if f := strings.Split(l, "\t"); len(f) != 4 || f[1] != "carol@home.example" || !strings.HasPrefix(f[2], "https://home.example/") {
+			t.Errorf("line %q: want author carol@home.example and an https link", l)
+		}
+	}
+	if strings.Contains(r.stdout, "javascript:") || !strings.Contains(r.stdout, "https://home.example/users/carol/statuses/1\t") {
+		t.Errorf("the javascript: url is printed or the uri is not:\n%s", r.stdout)
+	}
+
+	r = mustRun(t, 0, home, "", "search", "--json", "ordinary")
+	if n := strings.Count(r.stdout, "\n"); n != 25 {
+		t.Errorf("--json: %d lines, want 25", n)
+	}
+	for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		var obj struct {
+			URL    string `json:"url"`
+			Author struct{ Acct string }
+		}
+		if err := json.Unmarshal([]byte(l), &obj); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(obj.URL, "https://home.example/") || obj.Author.Acct != "carol@home.example" {
+			t.Errorf("--json url %q, author %q", obj.URL, obj.Author.Acct)
+		}
+	}
+
+	// An explicit limit still cuts, and says so on stderr.
+	r = mustRun(t, 0, home, "", "search", "--limit", "5", "ordinary")
+	if n := strings.Count(r.stdout, "\n"); n != 5 || !strings.Contains(r.stderr, "5 of 25") {
+		t.Errorf("--limit 5: %d lines, stderr %q", n, r.stderr)
+	}
+}
