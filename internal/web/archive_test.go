@@ -43,6 +43,8 @@ type postSpec struct {
 	language string
 	// sensitive marks the post's media sensitive.
 	sensitive bool
+	// url replaces the post's web address.
+	url string
 }
 
 func (p postSpec) uri() string { return fmt.Sprintf("https://home.example/users/x/statuses/%d", p.i) }
@@ -64,10 +66,13 @@ func (p postSpec) status(t testing.TB) fedimarks.Status {
 	if p.language == "" {
 		p.language = "en"
 	}
+	if p.url == "" {
+		p.url = fmt.Sprintf("https://home.example/@x/%d", p.i)
+	}
 	raw, err := json.Marshal(map[string]any{
 		"id":           fmt.Sprint(9000 + p.i),
 		"uri":          p.uri(),
-		"url":          fmt.Sprintf("https://home.example/@x/%d", p.i),
+		"url":          p.url,
 		"created_at":   t0.Add(time.Duration(p.i) * time.Hour).Format(time.RFC3339),
 		"content":      p.content,
 		"spoiler_text": p.spoiler,
@@ -105,11 +110,22 @@ func testPosts() []postSpec {
 			// A content-warned post with a unique word in its text only.
 			p.content = "<p>The platypus lays eggs, which is a spoiler.</p>"
 			p.spoiler = "monotreme facts"
+		case 38:
+			// A video too large to keep: only its preview is local.
+			p.content = "<p>A long video</p>"
+			p.media = []map[string]any{{"id": "m38", "type": "video", "url": "https://far.example/media/38.mp4",
+				"preview_url": "https://far.example/media/38s.png", "remote_url": nil, "description": "the video"}}
+		case 39:
+			p.content = "<p>A looping gif</p>"
+			p.media = []map[string]any{{"id": "m39", "type": "gifv", "url": "https://far.example/media/39.mp4",
+				"preview_url": "https://far.example/media/39s.png", "remote_url": nil, "description": "a gif"}}
+		case 41:
+			p.url = "javascript:window.xss=1" // the link must fall back to the uri
 		case 42:
 			p.content = "<p>Picture not downloaded</p>"
 			p.sensitive = true
-			p.media = []map[string]any{{"id": "m42", "type": "image", "url": "https://far.example/media/42.png",
-				"preview_url": "https://far.example/media/42s.png", "remote_url": nil, "description": "remote only"}}
+			p.media = []map[string]any{{"id": "m42", "type": "image", "url": "javascript:window.xss=1",
+				"preview_url": "https://far.example/media/42s.png", "remote_url": "https://far.example/media/42.png", "description": "remote only"}}
 		case 43:
 			p.content = "<p>Picture kept locally</p>"
 			p.media = []map[string]any{{"id": "m43", "type": "image", "url": "https://far.example/media/43.png",
@@ -187,6 +203,18 @@ func newFixture(t testing.TB) *fixture {
 			if p.uri() == uri && p.i%5 == 0 {
 				files = append(files, web.LocalFile{RemoteURL: "https://far.example/avatars/0.png", Path: avatar, ContentType: "image/png"})
 			}
+		}
+		for _, p := range f.posts {
+			if p.uri() == uri && p.i%5 == 1 {
+				// A local avatar that is SVG: never shown as an image.
+				files = append(files, web.LocalFile{RemoteURL: "https://far.example/avatars/1.png", Path: avatar, ContentType: "image/svg+xml"})
+			}
+		}
+		switch uri {
+		case f.posts[38].uri():
+			files = append(files, web.LocalFile{RemoteURL: "https://far.example/media/38s.png", Path: img, ContentType: "image/png"})
+		case f.posts[39].uri():
+			files = append(files, web.LocalFile{RemoteURL: "https://far.example/media/39.mp4", Path: img, ContentType: "video/mp4"})
 		}
 		if uri == f.posts[10].uri() {
 			// A file the archive lists but that is not a media type.

@@ -66,6 +66,8 @@ type mediaView struct {
 	LocalURL    string
 	RemoteURL   string
 	Description string
+	Loop        bool   // a gifv: plays muted in a loop, as Mastodon does
+	Note        string // says what a preview stands for ("Video ...")
 }
 
 // servePage renders the timeline or search results of one account.
@@ -165,25 +167,40 @@ func pageURL(h fedimarks.Handle, query string, page int) string {
 
 // postView prepares one hit for the template: the boosted post for a
 // boost, sanitized content, and local copies of avatar and media where
-// the archive has them.
+// the archive has them and they are of a kind the page shows inline.
 func (s *Server) postView(ctx context.Context, h fedimarks.Hit, showSnippet bool) postView {
 	st := h.Bookmark.Status
 	o := st.Original()
-	local := map[string]string{}
+	local := map[string]LocalFile{}
 	if s.media != nil {
 		// A failed lookup only costs the local copies: the page still
 		// shows the post, with links to the originals.
 		if files, err := s.media.LocalFiles(ctx, st.URI); err == nil {
 			for _, f := range files {
 				if f.RemoteURL != "" && f.Path != "" {
-					local[f.RemoteURL] = localURL(st.URI, f.RemoteURL)
+					local[f.RemoteURL] = f
 				}
 			}
 		}
 	}
+	// localOf returns the page's address of the local copy of u, if
+	// there is one of a media type the page shows as kind.
+	localOf := func(u, kind string) (string, bool) {
+		f, ok := local[u]
+		if u == "" || !ok || inlineKind(f) != kind {
+			return "", false
+		}
+		return localURL(st.URI, u), true
+	}
 	handle := o.Account.Acct
 	if handle != "" && !strings.Contains(handle, "@") {
-		if host := fedimarks.HostOf(o.Account.URL); host != "" {
+		// A server gives its own users' acct without a host: the host is
+		// that of the archived account, whose server sent the post.
+		host := fedimarks.Handle(h.Bookmark.Account).Host()
+		if host == "" {
+			host = fedimarks.HostOf(o.Account.URL)
+		}
+		if host != "" {
 			handle += "@" + host
 		}
 	}
@@ -198,7 +215,7 @@ func (s *Server) postView(ctx context.Context, h fedimarks.Hit, showSnippet bool
 		Initial:      initial(name),
 		Spoiler:      o.SpoilerText,
 		Content:      template.HTML(posthtml.Sanitize(o.Content)), // sanitized: safe to insert
-		Link:         webURL(o.Link()),
+		Link:         firstWeb(o.URL, o.URI),
 		Removed:      h.Bookmark.RemovedAt != nil,
 		Sensitive:    o.Sensitive,
 	}
@@ -206,7 +223,7 @@ func (s *Server) postView(ctx context.Context, h fedimarks.Hit, showSnippet bool
 		p.BoostedBy = st.Account.Acct
 	}
 	for _, u := range []string{o.Account.AvatarStatic, o.Account.Avatar} {
-		if l, ok := local[u]; ok && u != "" {
+		if l, ok := localOf(u, "image"); ok {
 			p.AvatarURL = l
 			break
 		}
@@ -219,42 +236,75 @@ func (s *Server) postView(ctx context.Context, h fedimarks.Hit, showSnippet bool
 		p.Snippet = fedimarks.Fragments(h.Snippet)
 	}
 	for _, m := range o.Media {
-		mv := mediaView{Kind: "link", RemoteURL: webURL(firstOf(m.URL, m.RemoteURL, m.PreviewURL)), Description: m.Description}
-		switch m.Type {
-		case "image", "gifv", "video", "audio":
-			for _, u := range []string{m.URL, m.RemoteURL, m.PreviewURL} {
-				if l, ok := local[u]; ok && u != "" {
-					mv.LocalURL = l
-					mv.Kind = map[string]string{"image": "image", "gifv": "video", "video": "video", "audio": "audio"}[m.Type]
-					if u == m.PreviewURL && m.Type != "image" {
-						mv.Kind = "image" // a video's preview is a still
-					}
-					break
-				}
-			}
-		}
-		p.Media = append(p.Media, mv)
+		p.Media = append(p.Media, mediaViewOf(m, localOf))
 	}
 	return p
 }
 
-func firstOf(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
+// mediaViewOf shows one attachment: its original from the local copy when
+// that is of the attachment's kind, else its local preview (a still, also
+// for a video, then marked as one), else a link to it.
+func mediaViewOf(m fedimarks.Media, localOf func(u, kind string) (string, bool)) mediaView {
+	mv := mediaView{Kind: "link", RemoteURL: firstWeb(m.URL, m.RemoteURL, m.PreviewURL), Description: m.Description}
+	kind := map[string]string{"image": "image", "gifv": "video", "video": "video", "audio": "audio"}[m.Type]
+	if kind == "" {
+		return mv
+	}
+	for _, u := range []string{m.URL, m.RemoteURL} {
+		if l, ok := localOf(u, kind); ok {
+			mv.Kind, mv.LocalURL, mv.Loop = kind, l, m.Type == "gifv"
+			return mv
+		}
+	}
+	if l, ok := localOf(m.PreviewURL, "image"); ok {
+		mv.Kind, mv.LocalURL = "image", l
+		switch m.Type {
+		case "video":
+			mv.Note = "Video (only its preview is kept)"
+		case "gifv":
+			mv.Note = "GIF (only its preview is kept)"
+		case "audio":
+			mv.Note = "Audio (only its preview is kept)"
+		}
+	}
+	return mv
+}
+
+// inlineKind is how the page may show a local file inline: "image" for
+// raster images (never SVG, which can hold scripts and links), "video",
+// "audio", or "" for a file the page only links to.
+func inlineKind(f LocalFile) string {
+	ct := f.ContentType
+	if ct == "" {
+		ct = mime.TypeByExtension(filepath.Ext(f.Path))
+	}
+	mt, _, _ := mime.ParseMediaType(ct)
+	switch {
+	case mt == "image/svg+xml":
+		return ""
+	case strings.HasPrefix(mt, "image/"):
+		return "image"
+	case strings.HasPrefix(mt, "video/"):
+		return "video"
+	case strings.HasPrefix(mt, "audio/"):
+		return "audio"
+	}
+	return ""
+}
+
+// firstWeb returns the first of us that is an absolute http(s) URL, or ""
+// (the template then shows no link): a javascript: url is never a link.
+func firstWeb(us ...string) string {
+	for _, u := range us {
+		if fedimarks.HostOf(u) != "" {
+			return u
 		}
 	}
 	return ""
 }
 
-// webURL returns u if it is an absolute http(s) URL, else "" (the
-// template then shows no link).
-func webURL(u string) string {
-	if fedimarks.HostOf(u) == "" {
-		return ""
-	}
-	return u
-}
+// webURL returns u if it is an absolute http(s) URL, else "".
+func webURL(u string) string { return firstWeb(u) }
 
 func initial(name string) string {
 	for _, r := range name {
@@ -306,9 +356,8 @@ func (s *Server) serveLocal(w http.ResponseWriter, r *http.Request) {
 			ct = mime.TypeByExtension(filepath.Ext(f.Path))
 		}
 		mt, _, _ := mime.ParseMediaType(ct)
-		switch {
-		case strings.HasPrefix(mt, "image/") && mt != "image/svg+xml",
-			strings.HasPrefix(mt, "video/"), strings.HasPrefix(mt, "audio/"):
+		switch inlineKind(f) {
+		case "image", "video", "audio":
 			w.Header().Set("Content-Type", mt)
 		default:
 			w.Header().Set("Content-Type", "application/octet-stream")

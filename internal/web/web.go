@@ -92,6 +92,7 @@ type Server struct {
 	media    MediaSource
 	pageSize int
 	tmpl     *template.Template
+	staticFS fs.FS
 	static   http.Handler
 }
 
@@ -118,6 +119,7 @@ func New(opt Options) (*Server, error) {
 		media:    opt.Media,
 		pageSize: opt.PageSize,
 		tmpl:     tmpl,
+		staticFS: static,
 		static:   http.StripPrefix("/static/", http.FileServerFS(static)),
 	}, nil
 }
@@ -148,6 +150,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.URL.Path == "/local":
 		s.serveLocal(w, r)
 	case strings.HasPrefix(r.URL.Path, "/static/"):
+		// Files only: a directory would be listed.
+		name := strings.TrimPrefix(r.URL.Path, "/static/")
+		if fi, err := fs.Stat(s.staticFS, name); err != nil || !fi.Mode().IsRegular() {
+			s.notFound(w, r, "There is nothing at this address.")
+			return
+		}
 		h.Set("Cache-Control", "no-cache")
 		s.static.ServeHTTP(w, r)
 	default:

@@ -182,8 +182,8 @@ func TestTimelineAndSearch(t *testing.T) {
 		t.Errorf("search quokka: %d\n%s", r.code, r.body)
 	}
 	r = get(t, base, "/?account=alice%40home.example&q="+url.QueryEscape("has:media"), "")
-	if !strings.Contains(r.body, "2 bookmarks match") {
-		t.Error("has:media does not find the two posts with attachments")
+	if !strings.Contains(r.body, "4 bookmarks match") {
+		t.Error("has:media does not find the four posts with attachments")
 	}
 	r = get(t, base, "/?account=alice%40home.example&q="+url.QueryEscape("wiki* before:2024-01-01"), "")
 	if !strings.Contains(r.body, "0 bookmarks match") || !strings.Contains(r.body, "Nothing matches") {
@@ -336,5 +336,48 @@ func TestSensitiveMedia(t *testing.T) {
 	}
 	if n := strings.Count(r.body, `<details class="sensitive">`); n != 1 {
 		t.Errorf("%d sensitive media blocks on page 1, want 1 (post 42 only)", n)
+	}
+}
+
+// TestLinksAvatarsAndVideo: links to the original are the first http(s)
+// of url and uri (of url, remote_url, preview_url for attachments); an
+// SVG avatar is never shown; a gifv loops muted like Mastodon's; a video
+// shown by its preview says it is a video.
+func TestLinksAvatarsAndVideo(t *testing.T) {
+	f := newFixture(t)
+	base := start(t, f)
+	r := get(t, base, "/", "")
+	if !strings.Contains(r.body, `href="`+f.posts[41].uri()+`"`) {
+		t.Error("post 41 (javascript: url) has no link to its uri")
+	}
+	if strings.Contains(r.body, "javascript:") {
+		t.Error("page 1 contains javascript:")
+	}
+	if !strings.Contains(r.body, `href="https://far.example/media/42.png"`) {
+		t.Error("attachment 42 (javascript: url) does not link its remote_url")
+	}
+	// Page 1 is posts 44 to 35: authors 0 (40, 35) have a PNG avatar,
+	// authors 1 (41, 36) an SVG one, shown as the placeholder.
+	if n := strings.Count(r.body, `<img class="avatar"`); n != 2 {
+		t.Errorf("%d avatars shown on page 1, want 2 (the SVG ones are not images)", n)
+	}
+	if !strings.Contains(r.body, `autoplay muted loop playsinline`) {
+		t.Error("the gifv does not loop muted")
+	}
+	if !strings.Contains(r.body, "Video (only its preview is kept)") || !strings.Contains(r.body, `href="https://far.example/media/38.mp4"`) {
+		t.Error("a video shown by its preview does not say so and link the video")
+	}
+}
+
+// TestStaticNoListing: /static/ serves files, never a directory listing.
+func TestStaticNoListing(t *testing.T) {
+	base := start(t, newFixture(t))
+	for _, path := range []string{"/static/", "/static"} {
+		if r := get(t, base, path, ""); r.code != http.StatusNotFound || strings.Contains(r.body, `href="style.css"`) {
+			t.Errorf("GET %s: %d, lists files: %v", path, r.code, strings.Contains(r.body, `href="style.css"`))
+		}
+	}
+	if r := get(t, base, "/static/style.css", ""); r.code != http.StatusOK || !strings.Contains(r.header.Get("Content-Type"), "text/css") {
+		t.Errorf("style.css: %d %q", r.code, r.header.Get("Content-Type"))
 	}
 }
