@@ -119,6 +119,8 @@ func testPosts() []postSpec {
 			p.content = "<p>A looping gif</p>"
 			p.media = []map[string]any{{"id": "m39", "type": "gifv", "url": "https://far.example/media/39.mp4",
 				"preview_url": "https://far.example/media/39s.png", "remote_url": nil, "description": "a gif"}}
+		case 37:
+			p.acct = "carol" // local to the archived server: no host
 		case 41:
 			p.url = "javascript:window.xss=1" // the link must fall back to the uri
 		case 42:

@@ -361,6 +361,9 @@ func TestLinksAvatarsAndVideo(t *testing.T) {
 	if n := strings.Count(r.body, `<img class="avatar"`); n != 2 {
 		t.Errorf("%d avatars shown on page 1, want 2 (the SVG ones are not images)", n)
 	}
+	if !strings.Contains(r.body, `<span class="handle">@carol@home.example</span>`) {
+		t.Error("a local author is not shown as user@host of the archived server")
+	}
 	if !strings.Contains(r.body, `autoplay muted loop playsinline`) {
 		t.Error("the gifv does not loop muted")
 	}
