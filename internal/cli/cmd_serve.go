@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/fedimarks/fedimarks/internal/backup"
 	"github.com/fedimarks/fedimarks/internal/sqlite"
@@ -93,7 +94,8 @@ func runServe(ctx context.Context, a *app, o serveOptions) error {
 // archiveMedia gives the page the local copies that backup --media
 // downloaded: files are content-addressed in the media directory as
 // MEDIA/ab/abcdef... (the SHA-256 in hex, its first two digits a
-// subdirectory). Only finished downloads are listed.
+// subdirectory). Only finished downloads whose file is still there are
+// listed.
 type archiveMedia struct {
 	ar  *sqlite.Archive
 	dir string
@@ -108,6 +110,10 @@ func (m archiveMedia) LocalFiles(ctx context.Context, statusURI string) ([]web.L
 	for _, lm := range ms {
 		path := backup.BlobPath(m.dir, lm.SHA256) // "" unless the sum is hex
 		if lm.State != "done" || path == "" {
+			continue
+		}
+		// A file deleted from disk since: the page links the original.
+		if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
 			continue
 		}
 		out = append(out, web.LocalFile{

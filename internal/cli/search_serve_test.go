@@ -3,10 +3,12 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -15,6 +17,7 @@ import (
 	"time"
 
 	"github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/backup"
 	"github.com/fedimarks/fedimarks/internal/sqlite"
 )
 
@@ -276,5 +279,50 @@ func TestSearchPipedAllLocalHandlesSafeLinks(t *testing.T) {
 	r = mustRun(t, 0, home, "", "search", "--limit", "5", "ordinary")
 	if n := strings.Count(r.stdout, "\n"); n != 5 || !strings.Contains(r.stderr, "5 of 25") {
 		t.Errorf("--limit 5: %d lines, stderr %q", n, r.stderr)
+	}
+}
+
+// TestServeMediaSkipsMissingBlobs: a download recorded done whose file was
+// deleted from disk is not offered to the page (which then links to the
+// original instead of showing a broken image).
+func TestServeMediaSkipsMissingBlobs(t *testing.T) {
+	ctx := context.Background()
+	home := newHome(t)
+	h := fedimarks.Handle("me@home.example")
+	archiveStatuses(t, home, h, map[string]any{
+		"id": "1", "uri": "https://far.example/users/bo/statuses/1", "content": "<p>hi</p>",
+		"account": map[string]any{"id": "7", "username": "bo", "acct": "bo@far.example", "avatar": "https://far.example/a.png"},
+	})
+	ar, err := sqlite.Open(ctx, filepath.Join(home, "archive.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ar.Close()
+	if _, err := ar.QueueMedia(ctx, h); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(home, "media")
+	content := []byte("not really a png")
+	sum := fmt.Sprintf("%x", sha256.Sum256(content))
+	path := backup.BlobPath(dir, sum)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, content, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := ar.SetMediaDone(ctx, "https://far.example/a.png", sum, int64(len(content)), "image/png"); err != nil {
+		t.Fatal(err)
+	}
+	m := archiveMedia{ar: ar, dir: dir}
+	files, err := m.LocalFiles(ctx, "https://far.example/users/bo/statuses/1")
+	if err != nil || len(files) != 1 || files[0].Path != path {
+		t.Fatalf("LocalFiles = %+v, %v; want the avatar at %s", files, err, path)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if files, err := m.LocalFiles(ctx, "https://far.example/users/bo/statuses/1"); err != nil || len(files) != 0 {
+		t.Errorf("after deleting the file: LocalFiles = %+v, %v; want none", files, err)
 	}
 }
