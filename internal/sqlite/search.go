@@ -424,13 +424,21 @@ func readHits(ctx context.Context, tx *sql.Tx, h fedimarks.Handle, query string,
 }
 
 // snippets returns the highlighted snippet of each of the statuses ids
-// for the FTS5 expression match.
+// for the FTS5 expression match: from the post's text when the match is
+// there, else from its content warning; "" when only the author or link
+// targets matched (the caller then shows the text's start, which says
+// more than the author's name).
 func snippets(ctx context.Context, tx *sql.Tx, match any, ids []int64) (map[int64]string, error) {
 	args := []any{match}
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT rowid, snippet(search_fts, -1, char(2), char(3), '…', 32)
+	rows, err := tx.QueryContext(ctx, `SELECT rowid, CASE
+			WHEN instr(snippet(search_fts, 0, char(2), char(3), '…', 32), char(2)) > 0
+				THEN snippet(search_fts, 0, char(2), char(3), '…', 32)
+			WHEN instr(snippet(search_fts, 1, char(2), char(3), '…', 32), char(2)) > 0
+				THEN snippet(search_fts, 1, char(2), char(3), '…', 32)
+			ELSE '' END
 		FROM search_fts WHERE search_fts MATCH ? AND rowid IN (?`+repeatString(",?", len(ids)-1)+`)`, args...)
 	if err != nil {
 		return nil, err

@@ -550,3 +550,27 @@ func TestSearchReindexesForMentions(t *testing.T) {
 		t.Errorf("mention after reopening: %d, %v; want 1", n, err)
 	}
 }
+
+// TestSearchSnippetPrefersText: a post found by its author's name shows
+// its text as the snippet, not the name; a match in the text is
+// highlighted there.
+func TestSearchSnippetPrefersText(t *testing.T) {
+	ctx := context.Background()
+	a, _ := buildArchive(t, 60)
+	hits, err := a.Search(ctx, fedimarks.Query{Account: home, Text: "zebra"})
+	if err != nil || len(hits) == 0 {
+		t.Fatalf("search zebra: %d hits, %v", len(hits), err)
+	}
+	for _, h := range hits {
+		if s := h.PlainSnippet(); !strings.HasPrefix(s, "post number ") || strings.Contains(s, "Zebra") {
+			t.Errorf("snippet of a name match = %q, want the post's text", h.Snippet)
+		}
+	}
+	hits, err = a.Search(ctx, fedimarks.Query{Account: home, Text: "zebra python"})
+	if err != nil || len(hits) == 0 {
+		t.Fatalf("search zebra python: %d hits, %v", len(hits), err)
+	}
+	if !strings.Contains(hits[0].Snippet, fedimarks.HighlightStart+"python"+fedimarks.HighlightEnd) {
+		t.Errorf("snippet %q does not highlight the match in the text", hits[0].Snippet)
+	}
+}
