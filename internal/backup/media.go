@@ -23,6 +23,7 @@ import (
 const (
 	MediaMissing  = "missing"   // the server answered 404 or 410; not retried
 	MediaTooLarge = "too_large" // over MediaOptions.MaxBytes; not retried
+	MediaInvalid  = "invalid"   // not an http(s) URL: never fetched nor retried
 	MediaFailed   = "failed"    // anything else; retried by the next run
 )
 
@@ -49,7 +50,8 @@ type MediaStore interface {
 	// pending ones and those that failed before.
 	PendingMedia(ctx context.Context, limit int) ([]string, error)
 	SetMediaDone(ctx context.Context, url, sha256 string, size int64, contentType string) error
-	// SetMediaFailed records MediaMissing, MediaTooLarge or MediaFailed.
+	// SetMediaFailed records MediaMissing, MediaTooLarge, MediaInvalid
+	// or MediaFailed.
 	SetMediaFailed(ctx context.Context, url, state, errText string) error
 }
 
@@ -80,8 +82,8 @@ type MediaResult struct {
 	// them had content already stored under another URL (kept once).
 	Downloaded, Shared int
 	Bytes              int64
-	// Missing, TooLarge and Failed files ended so in this run.
-	Missing, TooLarge, Failed int
+	// Missing, TooLarge, Invalid and Failed files ended so in this run.
+	Missing, TooLarge, Invalid, Failed int
 }
 
 // staleParts is the age after which a leftover partial download (from a
@@ -113,9 +115,9 @@ func BlobPath(dir, sum string) string {
 // so a crash never leaves a partial file under a real name, and content
 // already stored is not written again. Files are 0600 in 0700 directories.
 //
-// Only http and https URLs are fetched; others end failed. A file that is
-// gone ends missing and one over the size limit too_large; neither is
-// tried again. Any other failure ends failed and is retried by the next
+// Only http and https URLs are fetched; others end invalid. A file that
+// is gone ends missing and one over the size limit too_large; none of
+// these is tried again. Any other failure ends failed and is retried by the next
 // run; one bad file never stops the others. Once a host did not answer
 // (after the downloader's retries), its other files end failed without a
 // request, so a dead server costs one file's retries. A cancelled ctx
@@ -214,7 +216,7 @@ func (m *mediaRun) one(ctx context.Context, rawURL string) error {
 	}
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return m.fail(ctx, rawURL, MediaFailed, "not an http(s) URL")
+		return m.fail(ctx, rawURL, MediaInvalid, "not an http(s) URL")
 	}
 	host := strings.ToLower(u.Host)
 	m.mu.Lock()
@@ -313,6 +315,8 @@ func (m *mediaRun) fail(ctx context.Context, rawURL, state, msg string) error {
 		m.res.Missing++
 	case MediaTooLarge:
 		m.res.TooLarge++
+	case MediaInvalid:
+		m.res.Invalid++
 	default:
 		m.res.Failed++
 	}

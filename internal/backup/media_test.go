@@ -313,17 +313,25 @@ func TestMediaRefusesNonHTTPURLs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Failed != 5 || res.Downloaded != 0 || called != 0 {
-		t.Errorf("result = %+v, downloader called %d times; want 5 failed, no call", res, called)
+	if res.Invalid != 5 || res.Failed != 0 || res.Downloaded != 0 || called != 0 {
+		t.Errorf("result = %+v, downloader called %d times; want 5 invalid, no call", res, called)
 	}
 	ms, err := w.ar.MediaFor(ctx, st.URI)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, m := range ms {
-		if m.State != "failed" || m.Error != "not an http(s) URL" {
+		if m.State != "invalid" || m.Error != "not an http(s) URL" {
 			t.Errorf("%s: %s %q", m.URL, m.State, m.Error)
 		}
+	}
+	// They are never tried again: the next run has nothing to do.
+	res, err = w.media(ctx, 0, dl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res != (backup.MediaResult{}) {
+		t.Errorf("second run = %+v, want nothing done", res)
 	}
 	if got := files(t, w.dir); len(got) != 0 {
 		t.Errorf("media dir holds %v", got)

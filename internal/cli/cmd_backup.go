@@ -43,8 +43,9 @@ An interrupted backup leaves the archive consistent; the next run finishes it.
 preview) and the authors' avatars into the media directory next to the
 archive, each file once, named by its content. Only http(s) addresses are
 fetched, each file up to --media-max-size (default 100MiB; e.g. 50MB, 2GiB).
-Files that are gone (404) or too large are recorded and not tried again;
-other failures are retried by the next run with --media.
+Files that are gone (404), too large or not at an http(s) address are
+recorded and not tried again; other failures are retried by the next run
+with --media.
 
   fedimarks backup alice@mastodon.social
   fedimarks backup --full
@@ -169,9 +170,13 @@ func runMedia(ctx context.Context, a *app, acc fedimarks.Account, maxBytes int64
 	if err != nil {
 		return fmt.Errorf("download media: %w", err)
 	}
-	fmt.Fprintf(a.stderr, "media: %s files (%s) downloaded, %s missing, %s too large, %s failed\n",
+	invalid := ""
+	if res.Invalid > 0 {
+		invalid = fmt.Sprintf(", %s not http(s) (never fetched)", ui.Count(int64(res.Invalid)))
+	}
+	fmt.Fprintf(a.stderr, "media: %s files (%s) downloaded, %s missing, %s too large%s, %s failed\n",
 		ui.Count(int64(res.Downloaded)), ui.Bytes(res.Bytes), ui.Count(int64(res.Missing)),
-		ui.Count(int64(res.TooLarge)), ui.Count(int64(res.Failed)))
+		ui.Count(int64(res.TooLarge)), invalid, ui.Count(int64(res.Failed)))
 	if res.Failed > 0 {
 		fmt.Fprintf(a.stderr, "some media files failed; retry them with: fedimarks backup %s --media\n", acc.Handle)
 	}

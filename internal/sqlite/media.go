@@ -31,7 +31,8 @@ type LocalMedia struct {
 	// URL is the remote file's address as the status JSON names it.
 	URL         string
 	Description string
-	// State is pending, done, missing (404/410), too_large or failed.
+	// State is pending, done, missing (404/410), too_large, invalid (not
+	// an http(s) URL: never downloadable) or failed.
 	State string
 	// Error says why a failed or missing file was not downloaded.
 	Error string
@@ -204,7 +205,8 @@ func (q *queueStmts) scan(ctx context.Context, id int64, raw []byte, fetched, no
 
 // PendingMedia returns up to limit (all when limit <= 0) URLs of files to
 // download: those pending and those whose last try failed, in the order
-// they were queued. Missing and too large files are not offered again.
+// they were queued. Missing, too large and invalid files are not offered
+// again.
 func (a *Archive) PendingMedia(ctx context.Context, limit int) ([]string, error) {
 	limit, _ = limitOffset(limit, 0)
 	rows, err := a.r.QueryContext(ctx, `SELECT url FROM media WHERE state IN ('pending', 'failed') ORDER BY id LIMIT ?`, limit)
@@ -239,12 +241,12 @@ func (a *Archive) SetMediaDone(ctx context.Context, url, sha256 string, size int
 }
 
 // SetMediaFailed records that downloading the file at url did not work:
-// state is "missing" (404 or 410), "too_large" or "failed" (retried by the
-// next run); errText says why. Any other state is EInvalid, a url never
-// queued ENotFound.
+// state is "missing" (404 or 410), "too_large", "invalid" (an address that
+// can never be downloaded) or "failed" (retried by the next run); errText
+// says why. Any other state is EInvalid, a url never queued ENotFound.
 func (a *Archive) SetMediaFailed(ctx context.Context, url, state, errText string) error {
 	switch state {
-	case "missing", "too_large", "failed":
+	case "missing", "too_large", "invalid", "failed":
 	default:
 		return fedimarks.Errorf(fedimarks.EInvalid, "media failed: %q is not a failure state", state)
 	}
@@ -331,7 +333,7 @@ func (a *Archive) AvatarFor(ctx context.Context, avatarURL string) (*LocalMedia,
 
 // MediaCounts are the numbers of recorded files in each state.
 type MediaCounts struct {
-	Pending, Done, Missing, TooLarge, Failed int
+	Pending, Done, Missing, TooLarge, Invalid, Failed int
 	// Bytes is the total size of the files done.
 	Bytes int64
 }
@@ -362,6 +364,8 @@ func (a *Archive) MediaCounts(ctx context.Context) (MediaCounts, error) {
 			c.Missing = n
 		case "too_large":
 			c.TooLarge = n
+		case "invalid":
+			c.Invalid = n
 		case "failed":
 			c.Failed = n
 		}

@@ -126,6 +126,9 @@ func TestMediaStates(t *testing.T) {
 	if err := a.SetMediaFailed(ctx, "https://cdn.example/small/a.png", "failed", "connection reset"); err != nil {
 		t.Fatal(err)
 	}
+	if err := a.SetMediaFailed(ctx, "https://cdn.example/small/b.png", "invalid", "not an http(s) URL"); err != nil {
+		t.Fatal(err)
+	}
 	if err := a.SetMediaFailed(ctx, "https://cdn.example/small/b.png", "done", ""); fedimarks.ErrorCode(err) != fedimarks.EInvalid {
 		t.Errorf("SetMediaFailed with state done = %v, want EInvalid", err)
 	}
@@ -136,12 +139,12 @@ func TestMediaStates(t *testing.T) {
 		t.Errorf("SetMediaDone of an unknown URL = %v, want ENotFound", err)
 	}
 
-	// Failed ones are offered again, missing and too large ones not.
+	// Failed ones are offered again, missing, too large and invalid ones not.
 	urls, err := a.PendingMedia(ctx, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "https://cdn.example/small/a.png https://cdn.example/small/b.png https://cdn.example/small/c.png https://cdn.example/avatars/alice.png"
+	want := "https://cdn.example/small/a.png https://cdn.example/small/c.png https://cdn.example/avatars/alice.png"
 	if strings.Join(urls, " ") != want {
 		t.Errorf("pending = %q\nwant %q", strings.Join(urls, " "), want)
 	}
@@ -185,7 +188,7 @@ func TestMediaStates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c != (MediaCounts{Pending: 3, Done: 2, Missing: 1, TooLarge: 1, Bytes: 2468}) {
+	if c != (MediaCounts{Pending: 2, Done: 2, Missing: 1, TooLarge: 1, Invalid: 1, Bytes: 2468}) {
 		t.Errorf("counts = %+v", c)
 	}
 }
@@ -241,5 +244,57 @@ func TestQueueMediaRereadsChangedAndBoosts(t *testing.T) {
 	}
 	if want := "https://cdn.example/orig/boosted.png https://cdn.example/small/boosted.png https://cdn.example/avatars/carol.png"; strings.Join(urls, " ") != want {
 		t.Errorf("boost's files = %q\nwant %q", strings.Join(urls, " "), want)
+	}
+}
+
+// TestMigrationMediaInvalid: migration 0008 keeps every media row and
+// ref, and turns the files an older fedimarks left failed for not being
+// http(s) into invalid ones.
+func TestMigrationMediaInvalid(t *testing.T) {
+	ctx := context.Background()
+	a := openTest(t)
+	saveBookmarks(t, a, alice, t0, mediaStatus(t, "1", "alice", "a.png", "b.png"))
+	if _, err := a.QueueMedia(ctx, alice); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SetMediaFailed(ctx, "https://cdn.example/orig/a.png", "failed", "not an http(s) URL"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SetMediaFailed(ctx, "https://cdn.example/orig/b.png", "failed", "connection reset"); err != nil {
+		t.Fatal(err)
+	}
+	before, err := a.MediaFor(ctx, "https://remote.example/users/alice/statuses/1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.w.ExecContext(ctx, `DELETE FROM schema_migrations WHERE version >= 8`); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.apply(ctx, ms); err != nil {
+		t.Fatal(err)
+	}
+	after, err := a.MediaFor(ctx, "https://remote.example/users/alice/statuses/1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after) != len(before) || len(after) == 0 {
+		t.Fatalf("%d files after the migration, %d before", len(after), len(before))
+	}
+	for i, m := range after {
+		want := before[i]
+		if m.URL == "https://cdn.example/orig/a.png" {
+			want.State = "invalid"
+		}
+		if m != want {
+			t.Errorf("after the migration %+v\nwant %+v", m, want)
+		}
+	}
+	var fk int
+	if err := a.w.QueryRowContext(ctx, `SELECT count(*) FROM pragma_foreign_key_check`).Scan(&fk); err != nil || fk != 0 {
+		t.Errorf("foreign key check: %d problems, %v", fk, err)
 	}
 }
