@@ -319,8 +319,8 @@ func (l importLocker) Lock(ctx context.Context, dest fedimarks.Handle) (func(), 
 }
 
 // jobJournal adapts the archive's import jobs to the engine's Journal; the
-// two packages' Job and item types have the same fields, so each is a
-// plain conversion.
+// two packages' Job types have the same fields (a plain conversion), their
+// item types too but for the post URI, which the archive keeps beside.
 type jobJournal struct{ ar *sqlite.Archive }
 
 func (j jobJournal) FindJob(ctx context.Context, key string) (*transfer.Job, error) {
@@ -353,11 +353,21 @@ func (j jobJournal) JobItems(ctx context.Context, jobID int64, outcomes ...fedim
 	if err != nil {
 		return nil, err
 	}
+	posts, err := j.ar.JobPostURIs(ctx, jobID)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]transfer.Item, len(items))
 	for i, it := range items {
-		out[i] = transfer.Item(it)
+		out[i] = transfer.Item{ID: it.ID, Seq: it.Seq, URI: it.URI, URL: it.URL, AuthorURL: it.AuthorURL, Source: it.Source,
+			Visibility: it.Visibility, CreatedAt: it.CreatedAt, Outcome: it.Outcome, Detail: it.Detail, DestID: it.DestID,
+			Attempts: it.Attempts, InFlight: it.InFlight, UpdatedAt: it.UpdatedAt, PostURI: posts[it.ID]}
 	}
 	return out, nil
+}
+
+func (j jobJournal) SetPostURI(ctx context.Context, itemID int64, uri string) error {
+	return j.ar.SetJobItemPostURI(ctx, itemID, uri)
 }
 
 func (j jobJournal) ResetOutcomes(ctx context.Context, jobID int64, outcomes ...fedimarks.Outcome) (int, error) {
@@ -375,7 +385,9 @@ func (j jobJournal) SetOutcome(ctx context.Context, itemID int64, o fedimarks.Ou
 func toJobItems(items []transfer.Item) []sqlite.JobItem {
 	out := make([]sqlite.JobItem, len(items))
 	for i, it := range items {
-		out[i] = sqlite.JobItem(it)
+		out[i] = sqlite.JobItem{ID: it.ID, Seq: it.Seq, URI: it.URI, URL: it.URL, AuthorURL: it.AuthorURL, Source: it.Source,
+			Visibility: it.Visibility, CreatedAt: it.CreatedAt, Outcome: it.Outcome, Detail: it.Detail, DestID: it.DestID,
+			Attempts: it.Attempts, InFlight: it.InFlight, UpdatedAt: it.UpdatedAt}
 	}
 	return out
 }

@@ -159,6 +159,17 @@ func (m *memJournal) SetOutcome(ctx context.Context, itemID int64, o fedimarks.O
 	return nil
 }
 
+func (m *memJournal) SetPostURI(ctx context.Context, itemID int64, uri string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	it := m.find(itemID)
+	if it == nil {
+		return errors.New("no such item")
+	}
+	it.PostURI = uri
+	return nil
+}
+
 func (m *memJournal) jobCount() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -60,13 +60,15 @@ func failing(o fedimarks.Outcome) bool {
 // WriteFailures writes the rows that did not make it (not_found,
 // not_visible, unreachable, failed) in Mastodon's bookmarks format: no
 // header, one URI a line, newest bookmark first, like Mastodon's export and
-// its bookmarks_failures.csv. It is ready for Mastodon's importer, and
+// its bookmarks_failures.csv. A row read as a web address is written as
+// the URI of the post the destination found for it, when it found one
+// (Item.PostLink), else as read. It is ready for Mastodon's importer, and
 // `fedimarks import` of it writes the rows in their original order.
 func WriteFailures(w io.Writer, items []Item) error {
 	bw := bufio.NewWriter(w)
 	for i := len(items) - 1; i >= 0; i-- {
 		if failing(items[i].Outcome) {
-			if _, err := bw.WriteString(items[i].Link() + "\n"); err != nil {
+			if _, err := bw.WriteString(items[i].PostLink() + "\n"); err != nil {
 				return err
 			}
 		}

@@ -603,6 +603,9 @@ func (r *run) finishResolved(ctx context.Context, it *Item, res resolved) error 
 		o, d := notFoundOutcome(*it)
 		return r.set(ctx, it, o, d, "")
 	}
+	if err := r.notePost(ctx, it, res.st.URI); err != nil {
+		return err
+	}
 	if first, ok := r.written[res.st.ID]; ok {
 		return r.set(ctx, it, fedimarks.Duplicate, "same post as "+first+" (under another address)", res.st.ID)
 	}
@@ -610,6 +613,20 @@ func (r *run) finishResolved(ctx context.Context, it *Item, res resolved) error 
 		return r.finishFound(ctx, it, "already bookmarked on the destination")
 	}
 	return r.bookmark(ctx, it, res.st.ID, false)
+}
+
+// notePost records the URI of the post the row resolved to, when the row
+// did not carry it (a row read as a web address), so that the failures
+// file can name the post as Mastodon's importer wants it.
+func (r *run) notePost(ctx context.Context, it *Item, uri string) error {
+	if uri == "" || uri == it.URI || uri == it.PostURI || fedimarks.HostOf(uri) == "" {
+		return nil
+	}
+	if err := r.im.Journal.SetPostURI(context.WithoutCancel(ctx), it.ID, uri); err != nil {
+		return fmt.Errorf("journal row %d: %w", it.Seq, err)
+	}
+	it.PostURI = uri
+	return nil
 }
 
 // direct bookmarks a row whose destination id is known, falling back to a

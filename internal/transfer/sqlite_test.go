@@ -43,11 +43,26 @@ func (j archiveJournal) AddJobItems(ctx context.Context, jobID int64, items []It
 
 func (j archiveJournal) JobItems(ctx context.Context, jobID int64, outcomes ...fedimarks.Outcome) ([]Item, error) {
 	items, err := j.ar.JobItems(ctx, jobID, outcomes...)
+	if err != nil {
+		return nil, err
+	}
+	posts, err := j.ar.JobPostURIs(ctx, jobID)
 	out := make([]Item, len(items))
 	for i, it := range items {
-		out[i] = Item(it)
+		out[i] = itemOf(it, posts[it.ID])
 	}
 	return out, err
+}
+
+func (j archiveJournal) SetPostURI(ctx context.Context, itemID int64, uri string) error {
+	return j.ar.SetJobItemPostURI(ctx, itemID, uri)
+}
+
+// itemOf converts an archive's job item and the post URI kept beside it.
+func itemOf(it sqlite.JobItem, postURI string) Item {
+	return Item{ID: it.ID, Seq: it.Seq, URI: it.URI, URL: it.URL, AuthorURL: it.AuthorURL, Source: it.Source,
+		Visibility: it.Visibility, CreatedAt: it.CreatedAt, Outcome: it.Outcome, Detail: it.Detail, DestID: it.DestID,
+		Attempts: it.Attempts, InFlight: it.InFlight, UpdatedAt: it.UpdatedAt, PostURI: postURI}
 }
 
 func (j archiveJournal) ResetOutcomes(ctx context.Context, jobID int64, outcomes ...fedimarks.Outcome) (int, error) {
@@ -65,7 +80,9 @@ func (j archiveJournal) SetOutcome(ctx context.Context, itemID int64, o fedimark
 func toJobItems(items []Item) []sqlite.JobItem {
 	out := make([]sqlite.JobItem, len(items))
 	for i, it := range items {
-		out[i] = sqlite.JobItem(it)
+		out[i] = sqlite.JobItem{ID: it.ID, Seq: it.Seq, URI: it.URI, URL: it.URL, AuthorURL: it.AuthorURL, Source: it.Source,
+			Visibility: it.Visibility, CreatedAt: it.CreatedAt, Outcome: it.Outcome, Detail: it.Detail, DestID: it.DestID,
+			Attempts: it.Attempts, InFlight: it.InFlight, UpdatedAt: it.UpdatedAt}
 	}
 	return out
 }

@@ -81,6 +81,9 @@ type Journal interface {
 	// SetOutcome records the item's outcome (final, or pending) and clears
 	// in flight.
 	SetOutcome(ctx context.Context, itemID int64, o fedimarks.Outcome, detail, destID string) error
+	// SetPostURI records the URI of the post the item resolved to on the
+	// destination (see Item.PostURI).
+	SetPostURI(ctx context.Context, itemID int64, uri string) error
 }
 
 // ErrJobExists is returned (wrapped) by Journal.CreateJob when a job with
@@ -111,8 +114,8 @@ type Job struct {
 	DryRun      bool
 }
 
-// Item is one row of a job. Its fields mirror internal/sqlite's JobItem
-// field for field, so an adapter converts with a plain type conversion.
+// Item is one row of a job. Its fields mirror internal/sqlite's JobItem,
+// plus PostURI, which the archive keeps beside (JobPostURIs).
 type Item struct {
 	ID int64
 	// Seq is the write order: 0 is written first (the oldest bookmark).
@@ -132,6 +135,19 @@ type Item struct {
 	// flight on a rerun is redone.
 	InFlight  bool
 	UpdatedAt time.Time
+	// PostURI is the ActivityPub URI of the post the destination's search
+	// found for the row, when it differs from the row's URI (a row read
+	// as a web address); "" when nothing was resolved.
+	PostURI string
+}
+
+// PostLink is the row's address for Mastodon's importer: the resolved
+// post's URI when known, else Link.
+func (it Item) PostLink() string {
+	if it.PostURI != "" {
+		return it.PostURI
+	}
+	return it.Link()
 }
 
 // Link is the row's address for a person: the URI, else the URL.
