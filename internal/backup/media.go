@@ -67,8 +67,9 @@ type MediaOptions struct {
 	MaxBytes int64
 	// Workers is how many files download at once (0: 4).
 	Workers int
-	// Progress, when set, is told of every byte received. It must be safe
-	// for concurrent use.
+	// Progress, when set, is told of every byte received, and told to
+	// take back (a negative Add) the bytes of a download thrown away, so
+	// that it ends at the bytes kept. It must be safe for concurrent use.
 	Progress Progress
 	// Now is the clock (default time.Now), for cleaning up stale parts.
 	Now func() time.Time
@@ -232,7 +233,8 @@ func (m *mediaRun) one(ctx context.Context, rawURL string) error {
 	tmp := f.Name()
 	sum := sha256.New()
 	head := &headWriter{}
-	w := io.MultiWriter(f, sum, head, progressWriter{m.opts.Progress})
+	prog := &progressWriter{p: m.opts.Progress}
+	w := io.MultiWriter(f, sum, head, prog)
 	ctype, n, err := m.dl.Download(ctx, rawURL, w, m.opts.MaxBytes)
 	if err == nil {
 		err = f.Sync()
@@ -242,6 +244,7 @@ func (m *mediaRun) one(ctx context.Context, rawURL string) error {
 	}
 	if err != nil {
 		os.Remove(tmp)
+		prog.takeBack() // progress counts only bytes kept
 		if ctx.Err() != nil {
 			return ctx.Err() // interrupted: the file stays pending
 		}
@@ -263,6 +266,7 @@ func (m *mediaRun) one(ctx context.Context, rawURL string) error {
 	shared, err := m.store1(tmp, hexSum, n)
 	if err != nil {
 		os.Remove(tmp)
+		prog.takeBack()
 		return m.fail(ctx, rawURL, MediaFailed, err.Error())
 	}
 	ctype = cleanContentType(ctype, head.b)
@@ -359,14 +363,27 @@ func (h *headWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// progressWriter tells p of the bytes written.
-type progressWriter struct{ p Progress }
+// progressWriter tells p of the bytes written as they arrive, and can
+// take them back when the download is thrown away. One download's.
+type progressWriter struct {
+	p Progress
+	n int64
+}
 
-func (pw progressWriter) Write(b []byte) (int, error) {
+func (pw *progressWriter) Write(b []byte) (int, error) {
 	if pw.p != nil {
 		pw.p.Add(int64(len(b)))
+		pw.n += int64(len(b))
 	}
 	return len(b), nil
+}
+
+// takeBack subtracts from the progress what this download added.
+func (pw *progressWriter) takeBack() {
+	if pw.p != nil && pw.n > 0 {
+		pw.p.Add(-pw.n)
+		pw.n = 0
+	}
 }
 
 // removeStaleParts removes partial downloads in dir last written before

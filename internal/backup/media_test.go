@@ -250,6 +250,11 @@ func TestMediaMissingAndTooLarge(t *testing.T) {
 	if res.Missing != 2 || res.TooLarge != 1 || res.Downloaded != 3 || res.Failed != 0 {
 		t.Errorf("result = %+v, want 2 missing, 1 too large, 3 downloaded", res)
 	}
+	// Progress counts only the bytes kept, not those of the file cut
+	// at the limit and thrown away.
+	if got := w.progress.n.Load(); got != res.Bytes {
+		t.Errorf("progress heard %d bytes, but %d were kept", got, res.Bytes)
+	}
 	if m := w.state(t, gone.MediaURLs()[0]); m.State != "missing" || !strings.Contains(m.Error, "404") {
 		t.Errorf("missing attachment = %+v", m)
 	}
@@ -378,9 +383,15 @@ func TestMediaInterruptedLeavesNoPartialFileAndResumes(t *testing.T) {
 	if m := w.state(t, bigURL); m.State != "pending" {
 		t.Errorf("interrupted file is %s, want pending", m.State)
 	}
-	for name, n := range files(t, w.dir) {
-		if n >= 64<<10 {
-			t.Errorf("%s (%d bytes) left from the interrupted download", name, n)
+	// Files finished before the interruption (the preview may be one) are
+	// whole, named by their content; nothing else may be left.
+	for name := range files(t, w.dir) {
+		b, err := os.ReadFile(filepath.Join(w.dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprintf("%x", sha256.Sum256(b)) != filepath.Base(name) {
+			t.Errorf("%s (%d bytes) left from the interrupted download", name, len(b))
 		}
 	}
 
@@ -539,3 +550,42 @@ func TestMediaRemovesStaleParts(t *testing.T) {
 		t.Errorf("recent part removed: %v", err)
 	}
 }
+
+// TestMediaProgressCountsKeptBytes: bytes of a download that is thrown
+// away (cut at the size limit with no Content-Length to refuse it early,
+// or broken off) are taken back from the progress.
+func TestMediaProgressCountsKeptBytes(t *testing.T) {
+	w := newMediaWorld(t)
+	huge := w.post(t, w.carol, mastodontest.MediaOptions{Type: "video", Size: 3000})
+	broken := w.post(t, w.dave, mastodontest.MediaOptions{Size: 500})
+	w.backup(t)
+	real := clientDownloader{w.client}
+	hugeURL, brokenURL := huge.MediaURLs()[0], broken.MediaURLs()[0]
+	dl := downloadFunc(func(ctx context.Context, u string, wr io.Writer, max int64) (string, int64, error) {
+		switch u {
+		case hugeURL: // streamed without a length: cut at the limit
+			n, _ := wr.Write(make([]byte, max))
+			return "", int64(n), fmt.Errorf("over %d bytes: %w", max, backup.ErrTooLarge)
+		case brokenURL: // the connection breaks half-way
+			n, _ := wr.Write(make([]byte, 100))
+			return "", int64(n), statusErr(500) // not "unreachable": the host stays in use
+		}
+		return real.Download(ctx, u, wr, max)
+	})
+	res, err := w.media(context.Background(), 1000, dl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.TooLarge == 0 || res.Failed != 1 || res.Downloaded == 0 {
+		t.Fatalf("result = %+v, want some too large, 1 failed, some downloaded", res)
+	}
+	if got := w.progress.n.Load(); got != res.Bytes {
+		t.Errorf("progress heard %d bytes, but %d were kept", got, res.Bytes)
+	}
+}
+
+// statusErr is an HTTP error as the Downloader contract describes it.
+type statusErr int
+
+func (e statusErr) Error() string   { return fmt.Sprintf("HTTP %d", int(e)) }
+func (e statusErr) HTTPStatus() int { return int(e) }
