@@ -247,7 +247,7 @@ func TestQueueMediaRereadsChangedAndBoosts(t *testing.T) {
 	}
 }
 
-// TestMigrationMediaInvalid: migration 0008 keeps every media row and
+// TestMigrationMediaInvalid: migration 0009 keeps every media row and
 // ref, and turns the files an older fedimarks left failed for not being
 // http(s) into invalid ones.
 func TestMigrationMediaInvalid(t *testing.T) {
@@ -267,7 +267,7 @@ func TestMigrationMediaInvalid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.w.ExecContext(ctx, `DELETE FROM schema_migrations WHERE version >= 8`); err != nil {
+	if _, err := a.w.ExecContext(ctx, `DELETE FROM schema_migrations WHERE version >= 9`); err != nil {
 		t.Fatal(err)
 	}
 	ms, err := migrations()
