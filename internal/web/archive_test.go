@@ -28,6 +28,10 @@ const (
 	xssSVG     = `<svg onload="window.xss=1"></svg>`
 	xssName    = `Mallory <script>window.xss=1</script><img src=x onerror="window.xss=1">`
 	xssSpoiler = `cw <img src=x onerror="window.xss=1"><script>window.xss=1</script>`
+	// xssRemoteImg would load from elsewhere if it got through.
+	xssRemoteImg = `<img src="https://tracker.example/pixel.png">`
+	// xssDescription is an attachment's description (alt and title).
+	xssDescription = `" onerror="window.xss=1" x="<script>window.xss=1</script>`
 )
 
 var t0 = time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -43,8 +47,8 @@ type postSpec struct {
 	language string
 	// sensitive marks the post's media sensitive.
 	sensitive bool
-	// url replaces the post's web address.
-	url string
+	// url replaces the post's web address, profile the author's.
+	url, profile string
 }
 
 func (p postSpec) uri() string { return fmt.Sprintf("https://home.example/users/x/statuses/%d", p.i) }
@@ -69,6 +73,9 @@ func (p postSpec) status(t testing.TB) fedimarks.Status {
 	if p.url == "" {
 		p.url = fmt.Sprintf("https://home.example/@x/%d", p.i)
 	}
+	if p.profile == "" {
+		p.profile = "https://far.example/@u"
+	}
 	raw, err := json.Marshal(map[string]any{
 		"id":           fmt.Sprint(9000 + p.i),
 		"uri":          p.uri(),
@@ -80,7 +87,7 @@ func (p postSpec) status(t testing.TB) fedimarks.Status {
 		"visibility":   "public",
 		"sensitive":    p.sensitive,
 		"account": map[string]any{"id": "1", "username": "u", "acct": p.acct, "display_name": p.name,
-			"url": "https://far.example/@u", "avatar": p.avatar, "avatar_static": p.avatar},
+			"url": p.profile, "avatar": p.avatar, "avatar_static": p.avatar},
 		"media_attachments": p.media,
 	})
 	if err != nil {
@@ -133,9 +140,18 @@ func testPosts() []postSpec {
 			p.media = []map[string]any{{"id": "m43", "type": "image", "url": "https://far.example/media/43.png",
 				"preview_url": "https://far.example/media/43s.png", "remote_url": nil, "description": "a red square"}}
 		case 44:
-			p.content = "<p>Dangerous " + xssScript + xssImg + xssJSLink + xssSVG + " payloads</p>"
+			p.content = "<p>Dangerous " + xssScript + xssImg + xssJSLink + xssSVG + xssRemoteImg + " payloads</p>"
 			p.spoiler = xssSpoiler
 			p.name = xssName
+			p.profile = "javascript:window.xss=1"
+			// Attachments with payloads in their description and bad
+			// addresses; the first is also copied locally.
+			p.media = []map[string]any{
+				{"id": "m44a", "type": "image", "url": "https://far.example/media/44.png", "preview_url": "javascript:window.xss=1",
+					"remote_url": nil, "description": xssDescription},
+				{"id": "m44b", "type": "image", "url": "javascript:window.xss=1", "preview_url": "data:text/html,<script>window.xss=1</script>",
+					"remote_url": "https://tracker.example/m.png", "description": xssDescription},
+			}
 		}
 		ps = append(ps, p)
 	}
@@ -215,6 +231,8 @@ func newFixture(t testing.TB) *fixture {
 		switch uri {
 		case f.posts[38].uri():
 			files = append(files, web.LocalFile{RemoteURL: "https://far.example/media/38s.png", Path: img, ContentType: "image/png"})
+		case f.posts[44].uri():
+			files = append(files, web.LocalFile{RemoteURL: "https://far.example/media/44.png", Path: img, ContentType: "image/png"})
 		case f.posts[39].uri():
 			files = append(files, web.LocalFile{RemoteURL: "https://far.example/media/39.mp4", Path: img, ContentType: "video/mp4"})
 		}

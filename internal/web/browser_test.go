@@ -7,9 +7,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/fedimarks/fedimarks/internal/web"
@@ -37,10 +39,13 @@ func findChromium(t *testing.T) string {
 
 // TestBrowser loads the page in a real headless chromium: the timeline
 // shows, a search finds a known post, paging works, the XSS payloads
-// stored in a post, its content warning and its author's name do not
-// run, and a screenshot is saved.
+// stored in a post (content, content warning, author name and profile
+// link, attachment descriptions and addresses) do not run, the page makes
+// no request to any other host, and a screenshot is saved (kept with
+// -artifacts). In CI (CI set) it runs even with -short, and a missing
+// browser is a failure.
 func TestBrowser(t *testing.T) {
-	if testing.Short() {
+	if testing.Short() && os.Getenv("CI") == "" {
 		t.Skip("browser test skipped in -short mode")
 	}
 	browser := findChromium(t)
@@ -72,6 +77,34 @@ func TestBrowser(t *testing.T) {
 	bctx, cancelBrowser := chromedp.NewContext(allocCtx, chromedp.WithLogf(t.Logf))
 	defer cancelBrowser()
 
+	// Every request the page makes must go to this server: the page
+	// works offline and leaks nothing (no remote image, no tracker).
+	var (
+		mu        sync.Mutex
+		requested []string
+	)
+	if err := chromedp.Listen(bctx, func(ev any) {
+		if e, ok := ev.(*network.EventRequestWillBeSent); ok {
+			mu.Lock()
+			requested = append(requested, e.Request.URL)
+			mu.Unlock()
+		}
+	}); err != nil {
+		t.Fatalf("listen to the network: %v", err)
+	}
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(requested) == 0 {
+			t.Error("heard no request at all: the network listener does not work")
+		}
+		for _, u := range requested {
+			if !strings.HasPrefix(u, srv.URL+"/") && u != srv.URL {
+				t.Errorf("the page requested %s, off this server", u)
+			}
+		}
+	}()
+
 	// noXSS checks that nothing of the payloads ran or became an element.
 	noXSS := func(when string) chromedp.Action[chromedp.Void] {
 		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
@@ -83,7 +116,8 @@ func TestBrowser(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			injected, err := chromedp.Evaluate[int](`document.querySelectorAll('img[src="x"], svg, [onerror], [onload], a[href^="javascript"]').length`)(ctx, tg)
+			injected, err := chromedp.Evaluate[int](`document.querySelectorAll('img[src="x"], svg, [onerror], [onload], ' +
+				'a[href^="javascript"], [src^="javascript"], [src^="data"], a[href^="data"], [src^="http"]:not([src^="'+location.origin+'"]), [x]').length`)(ctx, tg)
 			if err != nil {
 				return err
 			}
@@ -114,11 +148,9 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)
 	}
-	dir, err := os.MkdirTemp("", "fedimarks-web-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "page1.png")
+	// Kept under the -artifacts directory when given, else removed with
+	// the test.
+	path := filepath.Join(t.ArtifactDir(), "page1.png")
 	if err := os.WriteFile(path, shot, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -140,6 +172,29 @@ func TestBrowser(t *testing.T) {
 	if !strings.Contains(summary, "1 bookmark matches") || !strings.EqualFold(matched, "quokka") ||
 		!strings.Contains(article, "The quokka is a small marsupial") {
 		t.Errorf("search: summary %q, highlighted %q, post %q", summary, matched, article)
+	}
+
+	// A match under a content warning stays hidden until it is opened.
+	var shown, opened bool
+	err = chromedp.Do(bctx,
+		chromedp.Navigate(srv.URL+"/?q=platypus"),
+		chromedp.WaitVisible(chromedp.CSS(`details.cw summary`)),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) (err error) {
+			shown, err = chromedp.Evaluate[bool](`document.querySelector('article.post').innerText.includes('platypus lays')`)(ctx, tg)
+			return err
+		}),
+		chromedp.Click(chromedp.CSS(`details.cw summary`)),
+		chromedp.WaitVisible(chromedp.CSS(`details.cw[open] .content`)),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) (err error) {
+			opened, err = chromedp.Evaluate[bool](`document.querySelector('article.post').innerText.includes('platypus lays')`)(ctx, tg)
+			return err
+		}),
+	)
+	if err != nil {
+		t.Fatalf("content warning search: %v", err)
+	}
+	if shown || !opened {
+		t.Errorf("content-warned text visible before opening: %v, after: %v", shown, opened)
 	}
 
 	// Page to page 2 of the timeline with the pager.

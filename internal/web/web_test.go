@@ -182,8 +182,8 @@ func TestTimelineAndSearch(t *testing.T) {
 		t.Errorf("search quokka: %d\n%s", r.code, r.body)
 	}
 	r = get(t, base, "/?account=alice%40home.example&q="+url.QueryEscape("has:media"), "")
-	if !strings.Contains(r.body, "4 bookmarks match") {
-		t.Error("has:media does not find the four posts with attachments")
+	if !strings.Contains(r.body, "5 bookmarks match") {
+		t.Error("has:media does not find the five posts with attachments")
 	}
 	r = get(t, base, "/?account=alice%40home.example&q="+url.QueryEscape("wiki* before:2024-01-01"), "")
 	if !strings.Contains(r.body, "0 bookmarks match") || !strings.Contains(r.body, "Nothing matches") {
