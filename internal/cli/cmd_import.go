@@ -382,6 +382,26 @@ func (j jobJournal) SetOutcome(ctx context.Context, itemID int64, o fedimarks.Ou
 	return j.ar.SetOutcome(ctx, itemID, o, detail, destID)
 }
 
+func (j jobJournal) Listing(ctx context.Context, jobID int64) (*transfer.Listing, error) {
+	l, err := j.ar.JobListing(ctx, jobID)
+	if l == nil || err != nil {
+		return nil, err
+	}
+	out := &transfer.Listing{Rows: l.Rows, Bookmarks: make([]transfer.Listed, len(l.Bookmarks))}
+	for i, b := range l.Bookmarks {
+		out.Bookmarks[i] = transfer.Listed(b)
+	}
+	return out, nil
+}
+
+func (j jobJournal) SaveListing(ctx context.Context, jobID int64, l transfer.Listing) error {
+	bs := make([]sqlite.ListedBookmark, len(l.Bookmarks))
+	for i, b := range l.Bookmarks {
+		bs[i] = sqlite.ListedBookmark(b)
+	}
+	return j.ar.SaveJobListing(ctx, jobID, sqlite.JobListing{Rows: l.Rows, Bookmarks: bs})
+}
+
 func toJobItems(items []transfer.Item) []sqlite.JobItem {
 	out := make([]sqlite.JobItem, len(items))
 	for i, it := range items {

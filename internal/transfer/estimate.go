@@ -68,6 +68,9 @@ func (r *run) estimate(todo []int) Estimate {
 		// A full page links a next one, so n bookmarks take n/40+1
 		// requests; before the listing is read, count one.
 		pages := r.existingCount/pageSize + 1
+		if r.listSkipped {
+			pages = 0
+		}
 		e.Requests = pages + e.Local + 2*e.Remote
 	}
 	e.Duration = e.RateLimit.duration(e.Requests)

@@ -21,6 +21,7 @@ type memJournal struct {
 	mu       sync.Mutex
 	jobs     []*Job
 	items    map[int64][]*Item
+	listings map[int64]Listing
 	nextID   int64
 }
 
@@ -167,6 +168,27 @@ func (m *memJournal) SetPostURI(ctx context.Context, itemID int64, uri string) e
 		return errors.New("no such item")
 	}
 	it.PostURI = uri
+	return nil
+}
+
+func (m *memJournal) Listing(ctx context.Context, jobID int64) (*Listing, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l, ok := m.listings[jobID]
+	if !ok {
+		return nil, nil
+	}
+	return &l, nil
+}
+
+func (m *memJournal) SaveListing(ctx context.Context, jobID int64, l Listing) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.listings == nil {
+		m.listings = map[int64]Listing{}
+	}
+	l.Bookmarks = append([]Listed(nil), l.Bookmarks...)
+	m.listings[jobID] = l
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -147,8 +148,14 @@ type run struct {
 	job      *Job
 	rows     []Item
 	existing keySet
-	// existingCount is how many bookmarks the destination listed.
+	// existingCount is how many bookmarks the destination listed in this
+	// run (a rerun lists only those made since the last reading).
 	existingCount int
+	// listSkipped is set when the destination's bookmarks were not read
+	// because every row to do was compared with them before: the rows are
+	// then searched, even those whose destination id is known, and the
+	// search's answer says whether the post was bookmarked since.
+	listSkipped bool
 	// written maps the destination ids of rows that succeeded to the row
 	// (its Source, else its address), to spot a post met again under
 	// another address. Used by the writer goroutine only.
@@ -181,7 +188,7 @@ func (r *run) run(ctx context.Context) (*Report, error) {
 	// The destination's bookmarks are read first, so that the estimate
 	// (and a big import's question) counts only what is really to write.
 	if len(todo) > 0 {
-		if err := r.readExisting(ctx); err != nil {
+		if err := r.readExisting(ctx, todo); err != nil {
 			return nil, err
 		}
 	}
@@ -354,17 +361,80 @@ func (r *run) fillVisibility(ctx context.Context, items []Item) {
 	}
 }
 
-// readExisting reads the destination's bookmarks once.
-func (r *run) readExisting(ctx context.Context) error {
-	set := keySet{}
-	n := 0
+// errListingKnown stops the reading of the destination's bookmarks where
+// it reaches those of the last reading.
+var errListingKnown = errors.New("reached the bookmarks read before")
+
+// knownRun is how many bookmarks of the last reading must follow each
+// other, in that reading's order, for a rerun to stop reading there: one
+// post unbookmarked and bookmarked again since comes first in the listing
+// (it is new) and must not stop the reading.
+const knownRun = 3
+
+// readExisting reads the destination's bookmarks, as little as it can:
+// not at all when every row to do was compared with the job's last reading
+// (their searches tell whether a post was bookmarked since); down to the
+// bookmarks of the last reading when there was one (new bookmarks come
+// first in the listing), the rest taken from it; else all of them. What it
+// saw is stored with the job for the next run.
+func (r *run) readExisting(ctx context.Context, todo []int) error {
+	var prev *Listing
+	if r.job.ID != 0 {
+		l, err := r.im.Journal.Listing(ctx, r.job.ID)
+		if err != nil {
+			return fmt.Errorf("read job %d: %w", r.job.ID, err)
+		}
+		prev = l
+	}
+	if prev != nil {
+		compared := true
+		for _, i := range todo {
+			compared = compared && r.rows[i].Seq < prev.Rows
+		}
+		if compared {
+			r.existing, r.listSkipped = listingSet(prev.Bookmarks), true
+			return nil
+		}
+	}
+	var (
+		fresh        []Listed
+		pos          map[string]int
+		streak, last int
+		stopped      bool
+		need         int
+	)
+	if prev != nil {
+		pos = make(map[string]int, len(prev.Bookmarks))
+		for i, b := range prev.Bookmarks {
+			if _, ok := pos[b.ID]; !ok {
+				pos[b.ID] = i
+			}
+		}
+		need = min(knownRun, len(prev.Bookmarks))
+	}
 	err := r.im.Lister.EachBookmark(ctx, func(page []fedimarks.Status) error {
 		for _, s := range page {
-			set.addStatus(s)
+			fresh = append(fresh, listedOf(s))
+			if p, ok := pos[s.ID]; ok && s.ID != "" {
+				if streak > 0 && p > last {
+					streak++
+				} else {
+					streak = 1
+				}
+				last = p
+			} else {
+				streak = 0
+			}
+			stopped = stopped || (need > 0 && streak >= need)
 		}
-		n += len(page)
+		if stopped {
+			return errListingKnown
+		}
 		return nil
 	})
+	if errors.Is(err, errListingKnown) {
+		err = nil
+	}
 	if err != nil {
 		if v, fatal := classify(err, false, r.req.Destination, false); v == vFatal {
 			return fatal
@@ -372,9 +442,56 @@ func (r *run) readExisting(ctx context.Context) error {
 		return &fedimarks.Error{Code: fedimarks.EUnavailable, Message: "read the bookmarks of " + string(r.req.Destination) + ": " + err.Error(),
 			Hint: "rerun the same command to resume", Err: err}
 	}
-	r.existing = set
-	r.existingCount = n
+	r.existingCount = len(fresh)
+	all := fresh
+	if stopped {
+		// Below the point reached, the listing is the last reading's
+		// (less what was unbookmarked since, which cannot be told).
+		have := make(map[string]bool, len(fresh))
+		for _, b := range fresh {
+			have[b.ID] = true
+		}
+		for _, b := range prev.Bookmarks {
+			if !have[b.ID] {
+				all = append(all, b)
+			}
+		}
+	}
+	r.existing = listingSet(all)
+	if r.req.DryRun || r.job.ID == 0 {
+		return nil
+	}
+	if err := r.im.Journal.SaveListing(ctx, r.job.ID, Listing{Rows: len(r.rows), Bookmarks: all}); err != nil {
+		return fmt.Errorf("journal job %d: %w", r.job.ID, err)
+	}
 	return nil
+}
+
+// listedOf keeps what matching needs of a listed status: its id and the
+// addresses of it and of the post it boosts.
+func listedOf(s fedimarks.Status) Listed {
+	b := Listed{ID: s.ID}
+	for _, a := range []string{s.URI, s.URL} {
+		if a != "" && !strings.ContainsRune(a, '\t') {
+			b.Addrs = append(b.Addrs, a)
+		}
+	}
+	if s.Reblog != nil {
+		for _, a := range []string{s.Reblog.URI, s.Reblog.URL} {
+			if a != "" && !strings.ContainsRune(a, '\t') {
+				b.Addrs = append(b.Addrs, a)
+			}
+		}
+	}
+	return b
+}
+
+func listingSet(bs []Listed) keySet {
+	set := make(keySet, 4*len(bs))
+	for _, b := range bs {
+		set.add("", b.Addrs...)
+	}
+	return set
 }
 
 // resolved is a resolver's answer for one row.
@@ -483,7 +600,7 @@ func interrupted(err error) error {
 // needsResolve: rows with a known destination id (on the destination's
 // host, or from an interrupted attempt) are bookmarked directly.
 func (r *run) needsResolve(it Item) bool {
-	return it.DestID == "" && localID(it, r.destHost) == ""
+	return r.listSkipped || (it.DestID == "" && localID(it, r.destHost) == "")
 }
 
 func postDomain(it Item) string {

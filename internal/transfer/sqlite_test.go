@@ -58,6 +58,26 @@ func (j archiveJournal) SetPostURI(ctx context.Context, itemID int64, uri string
 	return j.ar.SetJobItemPostURI(ctx, itemID, uri)
 }
 
+func (j archiveJournal) Listing(ctx context.Context, jobID int64) (*Listing, error) {
+	l, err := j.ar.JobListing(ctx, jobID)
+	if l == nil || err != nil {
+		return nil, err
+	}
+	out := &Listing{Rows: l.Rows, Bookmarks: make([]Listed, len(l.Bookmarks))}
+	for i, b := range l.Bookmarks {
+		out.Bookmarks[i] = Listed(b)
+	}
+	return out, nil
+}
+
+func (j archiveJournal) SaveListing(ctx context.Context, jobID int64, l Listing) error {
+	bs := make([]sqlite.ListedBookmark, len(l.Bookmarks))
+	for i, b := range l.Bookmarks {
+		bs[i] = sqlite.ListedBookmark(b)
+	}
+	return j.ar.SaveJobListing(ctx, jobID, sqlite.JobListing{Rows: l.Rows, Bookmarks: bs})
+}
+
 // itemOf converts an archive's job item and the post URI kept beside it.
 func itemOf(it sqlite.JobItem, postURI string) Item {
 	return Item{ID: it.ID, Seq: it.Seq, URI: it.URI, URL: it.URL, AuthorURL: it.AuthorURL, Source: it.Source,

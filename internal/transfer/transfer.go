@@ -84,6 +84,32 @@ type Journal interface {
 	// SetPostURI records the URI of the post the item resolved to on the
 	// destination (see Item.PostURI).
 	SetPostURI(ctx context.Context, itemID int64, uri string) error
+	// Listing returns what the job's last reading of the destination's
+	// bookmarks saw, or nil, nil.
+	Listing(ctx context.Context, jobID int64) (*Listing, error)
+	// SaveListing stores the job's listing, replacing the one before.
+	SaveListing(ctx context.Context, jobID int64, l Listing) error
+}
+
+// Listing is what a job's last reading of the destination's bookmarks
+// saw. A rerun reads the listing only down to the bookmarks seen then (new
+// bookmarks come first) and takes the rest from here; when every row to do
+// was compared with it, the rerun reads nothing and lets each row's search
+// tell whether the post was bookmarked since. Its fields mirror
+// internal/sqlite's JobListing (less the time it was read).
+type Listing struct {
+	// Rows is how many of the job's rows (Seq below it) were compared
+	// with the listing.
+	Rows int
+	// Bookmarks are in the destination's order, newest first.
+	Bookmarks []Listed
+}
+
+// Listed is one bookmark of a Listing: the post's id on the destination
+// and its addresses (URI, URL, and those of a boosted post).
+type Listed struct {
+	ID    string
+	Addrs []string
 }
 
 // ErrJobExists is returned (wrapped) by Journal.CreateJob when a job with
