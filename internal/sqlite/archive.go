@@ -92,7 +92,7 @@ func Open(ctx context.Context, path string) (*Archive, error) {
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 	a := &Archive{path: path, w: w}
-	if err := w.PingContext(ctx); err != nil {
+	if err := pingBusy(ctx, w); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open archive %s: %w", path, err)
 	}
@@ -109,6 +109,32 @@ func Open(ctx context.Context, path string) (*Archive, error) {
 	r.SetMaxIdleConns(4)
 	a.r = r
 	return a, nil
+}
+
+// pingBusy opens the writer's connection. Switching a new file to WAL
+// needs a moment alone with it, and SQLite answers SQLITE_BUSY at once
+// (busy_timeout does not cover it) when another process opens the same new
+// file at that moment: try again until busyTimeout has passed.
+func pingBusy(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(busyTimeout)
+	for wait := 10 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		err := db.PingContext(ctx)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+func isBusy(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked")
 }
 
 // Close closes the archive. Operations in progress may fail.
