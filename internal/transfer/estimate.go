@@ -44,7 +44,7 @@ func (e Estimate) ToWrite() int { return e.Local + e.Remote }
 
 func (r *run) estimate(todo []int) Estimate {
 	e := Estimate{Rows: len(r.rows), RateLimit: r.req.RateLimit.orDefault()}
-	pending := map[int]bool{}
+	pending := make([]bool, len(r.rows))
 	for _, i := range todo {
 		pending[i] = true
 	}
@@ -56,7 +56,7 @@ func (r *run) estimate(todo []int) Estimate {
 			e.Invalid++
 		case !pending[i]:
 			e.Done++
-		case r.existing != nil && r.found(it):
+		case len(r.existing) > 0 && r.found(it):
 			e.Already++
 		case !r.needsResolve(it):
 			e.Local++

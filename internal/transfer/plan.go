@@ -16,11 +16,16 @@ import (
 // the oldest bookmark, first). Give the older file first when files
 // overlap in time; duplicates across files collapse to the first copy.
 func Merge(files ...[]fedimarks.ImportItem) []fedimarks.ImportItem {
-	var out []fedimarks.ImportItem
+	n := 0
 	for _, f := range files {
-		part := append([]fedimarks.ImportItem(nil), f...)
+		n += len(f)
+	}
+	out := make([]fedimarks.ImportItem, 0, n)
+	for _, f := range files {
+		start := len(out)
+		out = append(out, f...)
+		part := out[start:]
 		sort.SliceStable(part, func(i, j int) bool { return part[i].Order < part[j].Order })
-		out = append(out, part...)
 	}
 	return out
 }
@@ -37,75 +42,86 @@ func Key(dest fedimarks.Handle, items []fedimarks.ImportItem) string {
 	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 
-// matchKey normalises a URI or URL for matching: scheme and host
-// lower-cased, fragment dropped, a trailing slash trimmed.
-func matchKey(s string) string {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return ""
-	}
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" {
-		return s
-	}
-	u.Scheme = strings.ToLower(u.Scheme)
-	u.Host = strings.ToLower(u.Host)
-	u.Fragment = ""
-	u.RawFragment = ""
-	out := u.String()
-	if len(out) > 1 {
-		out = strings.TrimSuffix(out, "/")
-	}
-	return out
-}
-
 // keySet is a set of posts matched by URI or URL; the value names the
 // row that added the post (its Source), for messages.
 type keySet map[string]string
 
 func (k keySet) add(src string, addrs ...string) {
 	for _, a := range addrs {
-		for _, m := range [2]string{matchKey(a), postKey(a)} {
-			if m == "" {
-				continue
-			}
-			if _, ok := k[m]; !ok {
-				k[m] = src
-			}
-		}
+		k.addKeys(src, keysOf(a))
 	}
 }
 
 func (k keySet) find(addrs ...string) (string, bool) {
 	for _, a := range addrs {
-		for _, m := range [2]string{matchKey(a), postKey(a)} {
-			if m == "" {
-				continue
-			}
-			if src, ok := k[m]; ok {
-				return src, true
-			}
+		if src, ok := k.findKeys(keysOf(a)); ok {
+			return src, true
 		}
 	}
 	return "", false
 }
 
-// postKey names the post an address of a known form points to, so that
-// the forms of one post on one host match each other: Mastodon's URI
-// /users/NAME/statuses/ID, its URL /@NAME/ID and newer URI
-// /ap/users/AID/statuses/ID, GoToSocial's /@NAME/statuses/ID and Pixelfed's
-// /p/NAME/ID all carry the post's id on its server, unique there. "" for
-// other forms.
-func postKey(addr string) string {
-	u, err := url.Parse(strings.TrimSpace(addr))
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return ""
+func (k keySet) addKeys(src string, ks addrKeys) {
+	for _, m := range [2]string{ks.match, ks.post} {
+		if m == "" {
+			continue
+		}
+		if _, ok := k[m]; !ok {
+			k[m] = src
+		}
 	}
-	m := localPath.FindStringSubmatch(u.Path)
-	if m == nil {
-		return ""
+}
+
+func (k keySet) findKeys(ks addrKeys) (string, bool) {
+	for _, m := range [2]string{ks.match, ks.post} {
+		if m == "" {
+			continue
+		}
+		if src, ok := k[m]; ok {
+			return src, true
+		}
 	}
-	return "post " + strings.ToLower(u.Host) + " " + m[1]
+	return "", false
+}
+
+// addrKeys is what matching needs of one address (see keysOf).
+type addrKeys struct {
+	match, post, host string
+}
+
+// keysOf computes an address's keys, parsing it once. The match key
+// normalises a URI or URL: scheme and host lower-cased, fragment dropped,
+// a trailing slash trimmed. The post key names the post an address of a
+// known form points to, so that the forms of one post on one host match
+// each other: Mastodon's URI /users/NAME/statuses/ID, its URL /@NAME/ID
+// and newer URI /ap/users/AID/statuses/ID, GoToSocial's /@NAME/statuses/ID
+// and Pixelfed's /p/NAME/ID all carry the post's id on its server, unique
+// there ("" for other forms). The host is fedimarks.HostOf's answer.
+func keysOf(addr string) addrKeys {
+	s := strings.TrimSpace(addr)
+	if s == "" {
+		return addrKeys{}
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return addrKeys{match: s}
+	}
+	var ks addrKeys
+	scheme, host := strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+	if (scheme == "http" || scheme == "https") && addr == s {
+		ks.host = host
+	}
+	if scheme == "http" || scheme == "https" {
+		if m := localPath.FindStringSubmatch(u.Path); m != nil {
+			ks.post = "post " + host + " " + m[1]
+		}
+	}
+	u.Scheme, u.Host, u.Fragment, u.RawFragment = scheme, host, "", ""
+	ks.match = u.String()
+	if len(ks.match) > 1 {
+		ks.match = strings.TrimSuffix(ks.match, "/")
+	}
+	return ks
 }
 
 // addStatus adds a status's URI and URL, and those of the post it boosts.
@@ -127,21 +143,31 @@ func planItems(items []fedimarks.ImportItem, seen keySet) []Item {
 			URI: strings.TrimSpace(in.URI), URL: strings.TrimSpace(in.URL), AuthorURL: in.AuthorURL,
 			Source: in.Source, Visibility: in.Visibility, CreatedAt: in.CreatedAt, Outcome: fedimarks.Pending,
 		}
-		switch {
-		case in.Invalid != "":
+		if in.Invalid != "" {
 			it.Outcome, it.Detail = fedimarks.Invalid, in.Invalid
-		case fedimarks.HostOf(it.URI) == "" && fedimarks.HostOf(it.URL) == "":
+			out = append(out, it)
+			continue
+		}
+		// One parse of each address serves the checks and the matching.
+		uk, lk := keysOf(it.URI), keysOf(it.URL)
+		if uk.host == "" && lk.host == "" {
 			it.Outcome, it.Detail = fedimarks.Invalid, "not an http(s) URL"
-		default:
-			if src, ok := seen.find(it.URI, it.URL); ok {
-				it.Outcome = fedimarks.Duplicate
-				it.Detail = "same post as an earlier row"
-				if src != "" {
-					it.Detail = "same post as " + src
-				}
-			} else {
-				seen.add(it.Source, it.URI, it.URL)
+			out = append(out, it)
+			continue
+		}
+		src, ok := seen.findKeys(uk)
+		if !ok {
+			src, ok = seen.findKeys(lk)
+		}
+		if ok {
+			it.Outcome = fedimarks.Duplicate
+			it.Detail = "same post as an earlier row"
+			if src != "" {
+				it.Detail = "same post as " + src
 			}
+		} else {
+			seen.addKeys(it.Source, uk)
+			seen.addKeys(it.Source, lk)
 		}
 		out = append(out, it)
 	}
@@ -162,6 +188,11 @@ func localID(it Item, destHost string) string {
 		return ""
 	}
 	for _, a := range []string{it.URI, it.URL} {
+		// Most rows are elsewhere: a look for the host's name spares them
+		// the parse (an address with capitals is parsed anyway).
+		if !strings.Contains(a, destHost) && strings.ToLower(a) == a {
+			continue
+		}
 		if fedimarks.HostOf(a) != destHost {
 			continue
 		}

@@ -27,7 +27,7 @@ type Importer struct {
 	Locker Locker
 	// Finder, when set, fills in the visibility of rows that do not carry
 	// it, from the local archive.
-	Finder StatusFinder
+	Finder VisibilityFinder
 	// Progress, when set, counts finished rows.
 	Progress Progress
 	// Log receives the summary and notes (stderr); nil discards them.
@@ -254,7 +254,7 @@ func (r *run) load(ctx context.Context) error {
 		return fmt.Errorf("find job: %w", err)
 	}
 	if job == nil {
-		planned := planItems(r.req.Items, keySet{})
+		planned := planItems(r.req.Items, make(keySet, 2*len(r.req.Items)))
 		r.fillVisibility(ctx, planned)
 		newJob := Job{Key: key, Destination: r.req.Destination, Inputs: r.req.Inputs, CreatedAt: r.now().UTC(), UpdatedAt: r.now().UTC(), DryRun: r.req.DryRun}
 		if r.req.DryRun {
@@ -345,8 +345,29 @@ func number(items []Item, from int) []Item {
 	return items
 }
 
+// fillVisibility fills in, from the local archive, the visibility of
+// pending rows whose input did not carry it, in one lookup for all.
 func (r *run) fillVisibility(ctx context.Context, items []Item) {
 	if r.im.Finder == nil {
+		return
+	}
+	var addrs []string
+	for i := range items {
+		it := &items[i]
+		if it.Visibility != "" || it.Outcome != fedimarks.Pending {
+			continue
+		}
+		addrs = append(addrs, it.URI)
+		if it.URL != "" {
+			addrs = append(addrs, it.URL)
+		}
+	}
+	if len(addrs) == 0 {
+		return
+	}
+	// A lookup failure only loses a hint in a message: go on.
+	vis, err := r.im.Finder.Visibilities(ctx, addrs)
+	if err != nil {
 		return
 	}
 	for i := range items {
@@ -354,9 +375,10 @@ func (r *run) fillVisibility(ctx context.Context, items []Item) {
 		if it.Visibility != "" || it.Outcome != fedimarks.Pending {
 			continue
 		}
-		// A lookup failure only loses a hint in a message: go on.
-		if st, err := r.im.Finder.StatusByURI(ctx, it.URI); err == nil && st != nil {
-			it.Visibility = st.Original().Visibility
+		if v, ok := vis[it.URI]; ok {
+			it.Visibility = v
+		} else if v, ok := vis[it.URL]; ok && it.URL != "" {
+			it.Visibility = v
 		}
 	}
 }
@@ -653,7 +675,8 @@ func (r *run) resolvedBefore(it Item) *fedimarks.Status {
 	r.seenMu.Lock()
 	defer r.seenMu.Unlock()
 	for _, a := range []string{it.URI, it.URL} {
-		for _, k := range [2]string{matchKey(a), postKey(a)} {
+		ks := keysOf(a)
+		for _, k := range [2]string{ks.match, ks.post} {
 			if st := r.seen[k]; k != "" && st != nil {
 				c := *st
 				return &c
@@ -673,7 +696,8 @@ func (r *run) noteResolved(st *fedimarks.Status, query string) {
 	}
 	c := *st
 	for _, a := range []string{query, st.URI, st.URL} {
-		for _, k := range [2]string{matchKey(a), postKey(a)} {
+		ks := keysOf(a)
+		for _, k := range [2]string{ks.match, ks.post} {
 			if k != "" && r.seen[k] == nil {
 				r.seen[k] = &c
 			}

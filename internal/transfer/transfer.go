@@ -5,7 +5,7 @@
 // reports one outcome per row.
 //
 // The engine knows no concrete client or database: it declares the small
-// ports it needs (Writer, Lister, Journal, StatusFinder, Progress) and
+// ports it needs (Writer, Lister, Journal, VisibilityFinder, Progress) and
 // internal/cli adapts internal/mastodon and internal/sqlite to them.
 //
 // Durability: every row's state is committed as it happens. Before each
@@ -42,11 +42,12 @@ type Lister interface {
 	EachBookmark(ctx context.Context, fn func([]fedimarks.Status) error) error
 }
 
-// StatusFinder looks a post up in the local archive by URI (nil, nil when
-// it is not there). The engine uses it only to learn a row's visibility
-// when the input did not carry it.
-type StatusFinder interface {
-	StatusByURI(ctx context.Context, uri string) (*fedimarks.Status, error)
+// VisibilityFinder looks posts up in the local archive, many at once, by
+// URI or URL, and returns the visibility of those found by the address
+// asked (absent when not there). The engine uses it only to learn the
+// visibility of rows whose input did not carry it.
+type VisibilityFinder interface {
+	Visibilities(ctx context.Context, addrs []string) (map[string]string, error)
 }
 
 // Progress receives progress as rows finish. ui.Progress satisfies it.
