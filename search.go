@@ -68,7 +68,7 @@ func ParseQuery(s string) (Query, error) {
 			text = append(text, "-"+tok.text)
 			continue
 		}
-		switch strings.ToLower(key) {
+		switch k := strings.ToLower(key); k {
 		case "from":
 			v := strings.TrimPrefix(val, "@")
 			if v == "" || strings.ContainsAny(v, " /") || strings.Count(v, "@") > 1 || strings.HasSuffix(v, "@") {
@@ -81,12 +81,12 @@ func ParseQuery(s string) (Query, error) {
 			}
 			q.HasMedia = true
 		case "before", "after":
-			t, err := parseQueryDate(val, key == "after")
+			t, err := parseQueryDate(val, k == "after")
 			if err != nil {
 				return Query{}, &Error{Code: EInvalid, Message: key + ": " + err.Error(),
 					Hint: "write dates as YYYY-MM-DD, e.g. " + key + ":2024-01-31"}
 			}
-			if key == "before" {
+			if k == "before" {
 				q.Before = t
 			} else {
 				q.After = t

@@ -31,6 +31,8 @@ func TestParseQuery(t *testing.T) {
 		{in: "HAS:Media x", want: Query{Text: "x", HasMedia: true}, terms: []string{"x"}},
 		{in: "before:2024-01-31", want: Query{Before: day("2024-01-31")}},
 		{in: "after:2024-01-31", want: Query{After: day("2024-02-01")}},
+		{in: "After:2024-01-31", want: Query{After: day("2024-02-01")}},
+		{in: "BEFORE:2024-01-31", want: Query{Before: day("2024-01-31")}},
 		{in: "after:2024-01-31T10:00:00+02:00", want: Query{After: time.Date(2024, 1, 31, 8, 0, 0, 0, time.UTC)}},
 		{in: "lang:EN", want: Query{Lang: "en"}},
 		{in: "lang:pt-BR", want: Query{Lang: "pt-br"}},

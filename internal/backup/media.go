@@ -332,15 +332,15 @@ func (m *mediaRun) fail(ctx context.Context, rawURL, state, msg string) error {
 // HTTP answer at all, or an overloaded or failing gateway (429, 502, 503,
 // 504) after the downloader's retries.
 func unreachable(err error) bool {
+	// The client marks errors that mean the server did not answer (no
+	// connection, 502/503/504 after retries); a local error (a full disk)
+	// says nothing about the server.
+	var u interface{ Unreachable() bool }
+	if errors.As(err, &u) && u.Unreachable() {
+		return true
+	}
 	var hs interface{ HTTPStatus() int }
-	if !errors.As(err, &hs) {
-		return true
-	}
-	switch hs.HTTPStatus() {
-	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return true
-	}
-	return false
+	return errors.As(err, &hs) && hs.HTTPStatus() == http.StatusTooManyRequests
 }
 
 // cleanContentType keeps the server's Content-Type if it is a plausible

@@ -175,8 +175,13 @@ func TestBackupWaitsForRateLimitReset(t *testing.T) {
 	if n := w.a.Responses(429); n > 3 {
 		t.Errorf("server answered 429 %d times; the client should wait for the reset", n)
 	}
-	if !strings.Contains(r.stderr, "waiting") {
-		t.Errorf("stderr %q should say it waits for the rate limit", r.stderr)
+	// 26 pages need at least two resets of a 10-request window: a client
+	// that did not wait would have met 429s or made more requests.
+	if n := w.a.Requests("GET", "/api/v1/bookmarks"); n > 26+3 {
+		t.Errorf("%d bookmark requests for 26 pages", n)
+	}
+	if !strings.Contains(r.stderr, "1,000 new") {
+		t.Errorf("summary %q", r.stderr)
 	}
 }
 

@@ -30,14 +30,16 @@ func (a *app) parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 			}
 			return nil, usageError("%s: %v", fs.Name(), err)
 		}
-		args = fs.Args()
-		if len(args) == 0 {
+		rest := fs.Args()
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			// The flag package ate a "--": all that follows is positional
+			// (`fedimarks search -- -word`).
+			return append(pos, rest...), nil
+		}
+		if len(rest) == 0 {
 			return pos, nil
 		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
+		pos = append(pos, rest[0])
+		args = rest[1:]
 	}
 }

@@ -1,0 +1,37 @@
+package cli
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestParseFlagsInterspersedAndDoubleDash(t *testing.T) {
+	for _, tt := range []struct {
+		args    []string
+		wantPos []string
+		wantTo  string
+	}{
+		{[]string{"a.csv", "--to", "bob@h", "b.csv"}, []string{"a.csv", "b.csv"}, "bob@h"},
+		{[]string{"--", "-dogs", "-cats"}, []string{"-dogs", "-cats"}, ""},
+		{[]string{"words", "--to=x@h", "--", "-not", "--to", "y"}, []string{"words", "-not", "--to", "y"}, "x@h"},
+		{[]string{}, nil, ""},
+	} {
+		a := newApp(IO{})
+		c := command{name: "t"}
+		a.cmd = c
+		fs := newFlags(c)
+		to := fs.String("to", "", "")
+		pos, err := a.parseFlags(fs, tt.args)
+		if err != nil {
+			t.Fatalf("%q: %v", tt.args, err)
+		}
+		if !slices.Equal(pos, tt.wantPos) || *to != tt.wantTo {
+			t.Errorf("%q: positional %q, --to %q; want %q, %q", tt.args, pos, *to, tt.wantPos, tt.wantTo)
+		}
+	}
+	a := newApp(IO{})
+	fs := newFlags(command{name: "t"})
+	if _, err := a.parseFlags(fs, []string{"-nope"}); err == nil {
+		t.Error("an unknown flag must be a usage error")
+	}
+}
