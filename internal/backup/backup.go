@@ -14,7 +14,6 @@ package backup
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -142,8 +141,7 @@ func (b *backup) resume(ctx context.Context, u *fedimarks.BackupRun) error {
 		return err
 	}
 	complete, err = b.walk(ctx, u, u.NextURL)
-	var hs interface{ HTTPStatus() int }
-	if errors.As(err, &hs) && hs.HTTPStatus() >= 400 && hs.HTTPStatus() < 500 && hs.HTTPStatus() != 401 && hs.HTTPStatus() != 403 && hs.HTTPStatus() != 429 {
+	if st := fedimarks.HTTPStatus(err); st >= 400 && st < 500 && st != 401 && st != 403 && st != 429 {
 		// The saved cursor is no longer accepted (Pixelfed's cursors
 		// expire): walk everything instead.
 		if b.opts.Progress != nil {

@@ -248,9 +248,8 @@ func (m *mediaRun) one(ctx context.Context, rawURL string) error {
 		if ctx.Err() != nil {
 			return ctx.Err() // interrupted: the file stays pending
 		}
-		var hs interface{ HTTPStatus() int }
-		switch {
-		case errors.As(err, &hs) && (hs.HTTPStatus() == http.StatusNotFound || hs.HTTPStatus() == http.StatusGone):
+		switch st := fedimarks.HTTPStatus(err); {
+		case st == http.StatusNotFound || st == http.StatusGone:
 			return m.fail(ctx, rawURL, MediaMissing, err.Error())
 		case errors.Is(err, ErrTooLarge):
 			return m.fail(ctx, rawURL, MediaTooLarge, err.Error())
@@ -335,12 +334,7 @@ func unreachable(err error) bool {
 	// The client marks errors that mean the server did not answer (no
 	// connection, 502/503/504 after retries); a local error (a full disk)
 	// says nothing about the server.
-	var u interface{ Unreachable() bool }
-	if errors.As(err, &u) && u.Unreachable() {
-		return true
-	}
-	var hs interface{ HTTPStatus() int }
-	return errors.As(err, &hs) && hs.HTTPStatus() == http.StatusTooManyRequests
+	return fedimarks.IsUnreachable(err) || fedimarks.HTTPStatus(err) == http.StatusTooManyRequests
 }
 
 // cleanContentType keeps the server's Content-Type if it is a plausible

@@ -192,8 +192,7 @@ func (a *app) apiError(h fedimarks.Handle, server string, err error, scope strin
 		who = host
 	}
 	var api *mastodon.APIError
-	var down interface{ Unreachable() bool }
-	if errors.As(err, &down) && down.Unreachable() && !(errors.As(err, &api) && api.StatusCode < 500) {
+	if fedimarks.IsUnreachable(err) && !(errors.As(err, &api) && api.StatusCode < 500) {
 		return &fedimarks.Error{Code: fedimarks.EUnavailable, Err: err,
 			Message: fmt.Sprintf("%s did not answer (%v)", host, err),
 			Hint:    "try again later; 'fedimarks export --offline' exports what is already archived"}

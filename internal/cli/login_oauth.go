@@ -205,10 +205,7 @@ func invalidClient(err error) bool {
 }
 
 // unreachable reports whether err says a server did not answer.
-func unreachable(err error) bool {
-	var u interface{ Unreachable() bool }
-	return errors.As(err, &u) && u.Unreachable()
-}
+func unreachable(err error) bool { return fedimarks.IsUnreachable(err) }
 
 // authorize has the person approve app and returns the token: through a
 // loopback redirect when a browser can be opened here, else through the

@@ -8,21 +8,14 @@ import (
 	"github.com/fedimarks/fedimarks"
 )
 
-// httpStatus returns the HTTP status of an API error (internal/mastodon's
-// *APIError has HTTPStatus), or 0 when the server gave no answer.
-func httpStatus(err error) int {
-	var hs interface{ HTTPStatus() int }
-	if errors.As(err, &hs) {
-		return hs.HTTPStatus()
-	}
-	return 0
-}
+// httpStatus returns the HTTP status of an API error, or 0 when the server
+// gave no answer.
+func httpStatus(err error) int { return fedimarks.HTTPStatus(err) }
 
 // unreachable reports whether err says a server did not answer after the
-// client's retries.
+// client's retries; for the import a deadline that ran out counts too.
 func unreachable(err error) bool {
-	var u interface{ Unreachable() bool }
-	if errors.As(err, &u) && u.Unreachable() {
+	if fedimarks.IsUnreachable(err) {
 		return true
 	}
 	return errors.Is(err, context.DeadlineExceeded) && !isCanceled(err)
