@@ -56,6 +56,32 @@ type Author struct {
 	AvatarStatic string
 }
 
+// Handle returns the author as user@host, without a leading @ and with the
+// host lower-cased; "" when Acct is empty. A server gives its own users'
+// acct without a host: the host is then serverHost (the host of the server
+// the post was archived from, e.g. Handle(b.Account).Host()), else the
+// host of the author's profile URL; with neither, the bare acct.
+func (a Author) Handle(serverHost string) string {
+	acct := strings.TrimPrefix(strings.TrimSpace(a.Acct), "@")
+	if user, host, ok := strings.Cut(acct, "@"); ok {
+		if host != "" {
+			return user + "@" + strings.ToLower(host)
+		}
+		acct = user
+	}
+	if acct == "" {
+		return ""
+	}
+	host := strings.ToLower(serverHost)
+	if host == "" {
+		host = HostOf(a.URL)
+	}
+	if host == "" {
+		return acct
+	}
+	return acct + "@" + host
+}
+
 // Media is one attachment of a status.
 type Media struct {
 	ID          string

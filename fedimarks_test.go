@@ -109,3 +109,22 @@ func TestErrorsAndOutcomes(t *testing.T) {
 		}
 	}
 }
+
+func TestAuthorHandle(t *testing.T) {
+	for _, c := range []struct {
+		acct, url, server, want string
+	}{
+		{"", "https://a.example/@x", "b.example", ""},
+		{"bob@Remote.Example", "https://remote.example/@bob", "b.example", "bob@remote.example"},
+		{"@bob@remote.example", "", "", "bob@remote.example"},
+		{"Alice", "https://profile.example/@Alice", "Home.Example:8443", "Alice@home.example:8443"},
+		{"alice", "https://Profile.Example/@alice", "", "alice@profile.example"},
+		{"alice", "javascript:alert(1)", "", "alice"},
+		{"alice@", "", "home.example", "alice@home.example"},
+	} {
+		a := Author{Acct: c.acct, URL: c.url}
+		if got := a.Handle(c.server); got != c.want {
+			t.Errorf("Author{Acct: %q, URL: %q}.Handle(%q) = %q, want %q", c.acct, c.url, c.server, got, c.want)
+		}
+	}
+}

@@ -174,7 +174,7 @@ func searchJSON(hit fedimarks.Hit, h fedimarks.Handle) searchResult {
 		Account: hit.Bookmark.Account,
 		URI:     st.URI,
 		URL:     webLink(st),
-		Author:  searchAuthor{Acct: authorHandle(o.Account.Acct, h), DisplayName: o.Account.DisplayName, URL: webOnly(o.Account.URL)},
+		Author:  searchAuthor{Acct: o.Account.Handle(h.Host()), DisplayName: o.Account.DisplayName, URL: webOnly(o.Account.URL)},
 		Snippet: hit.PlainSnippet(),
 		Rank:    hit.Rank,
 		Removed: hit.Bookmark.RemovedAt != nil,
@@ -196,7 +196,7 @@ func writeHitTSV(w io.Writer, hit fedimarks.Hit, h fedimarks.Handle) error {
 	if !o.CreatedAt.IsZero() {
 		when = o.CreatedAt.UTC().Format(time.RFC3339)
 	}
-	_, err := fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", when, cleanText(authorHandle(o.Account.Acct, h)), cleanText(webLink(st)),
+	_, err := fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", when, cleanText(o.Account.Handle(h.Host())), cleanText(webLink(st)),
 		cleanText(hit.PlainSnippet()))
 	return err
 }
@@ -218,7 +218,7 @@ func writeHitText(w io.Writer, hit fedimarks.Hit, h fedimarks.Handle) {
 	if hit.Bookmark.RemovedAt != nil {
 		removed = "  (removed on the server)"
 	}
-	fmt.Fprintf(w, "%s%s@%s%s\n", when, name, cleanText(authorHandle(o.Account.Acct, h)), removed)
+	fmt.Fprintf(w, "%s%s@%s%s\n", when, name, cleanText(o.Account.Handle(h.Host())), removed)
 	var b strings.Builder
 	for _, f := range fedimarks.Fragments(hit.Snippet) {
 		if f.Match {
@@ -228,17 +228,6 @@ func writeHitText(w io.Writer, hit fedimarks.Hit, h fedimarks.Handle) {
 		}
 	}
 	fmt.Fprintf(w, "  %s\n  %s\n", b.String(), cleanText(webLink(st)))
-}
-
-// authorHandle is an author's acct as user@host: servers give their own
-// users' acct without a host, and the archived account's server (the
-// host of h) is the one that sent the post.
-func authorHandle(acct string, h fedimarks.Handle) string {
-	acct = strings.TrimPrefix(acct, "@")
-	if acct == "" || strings.Contains(acct, "@") || h.Host() == "" {
-		return acct
-	}
-	return acct + "@" + h.Host()
 }
 
 // webLink is the post's address for a person: the first http(s) one of

@@ -156,7 +156,7 @@ func (e *htmlEncoder) Encode(b fedimarks.Bookmark) error {
 	s := b.Status.Original()
 	p := htmlPost{
 		Name:    displayName(s.Account),
-		Handle:  fullAcct(s.Account),
+		Handle:  s.Account.Handle(fedimarks.Handle(b.Account).Host()),
 		Lang:    langTag(s.Language),
 		Spoiler: s.SpoilerText,
 		// Sanitize is the one place untrusted markup becomes HTML.
@@ -203,18 +203,6 @@ func displayName(a fedimarks.Author) string {
 	}
 	if a.Username != "" {
 		return a.Username
-	}
-	return a.Acct
-}
-
-// fullAcct is user@host: Mastodon gives local authors' acct without a host,
-// which the profile URL supplies.
-func fullAcct(a fedimarks.Author) string {
-	if a.Acct == "" || strings.Contains(a.Acct, "@") {
-		return a.Acct
-	}
-	if host := fedimarks.HostOf(a.URL); host != "" {
-		return a.Acct + "@" + host
 	}
 	return a.Acct
 }

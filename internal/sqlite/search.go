@@ -150,7 +150,7 @@ func entryFor(d indexDoc) indexEntry {
 		// that a person is found by user@host (a local one's acct has no
 		// host: it is the server's).
 		for _, m := range mentionsOf([]byte(d.raw.String)) {
-			if h := fullHandle(m.Acct, d.host.String, m.URL); h != "" {
+			if h := fullHandle(fedimarks.Author{Acct: m.Acct, URL: m.URL}, d.host.String); h != "" {
 				links = append(links, h)
 			}
 			if fedimarks.HostOf(m.URL) != "" {
@@ -160,7 +160,7 @@ func entryFor(d indexDoc) indexEntry {
 		e.links = strings.Join(links, " ")
 		e.hasMedia = len(o.Media) > 0
 	}
-	e.handle = fullHandle(acct, d.host.String, profile)
+	e.handle = fullHandle(fedimarks.Author{Acct: acct, URL: profile}, d.host.String)
 	e.user, _, _ = strings.Cut(e.handle, "@")
 	e.author = strings.TrimSpace(name + " @" + e.handle)
 	if e.handle == "" {
@@ -197,22 +197,10 @@ func mentionsOf(raw []byte) []mention {
 	return s.Mentions
 }
 
-// fullHandle returns the author as user@host, lower case. Servers give a
-// local author's acct without a host: it is then the host of the server
-// that returned the post, or failing that, of the author's profile page.
-func fullHandle(acct, serverHost, profile string) string {
-	acct = strings.ToLower(strings.TrimPrefix(acct, "@"))
-	if acct == "" || strings.Contains(acct, "@") {
-		return acct
-	}
-	host := strings.ToLower(serverHost)
-	if host == "" {
-		host = fedimarks.HostOf(profile)
-	}
-	if host == "" {
-		return acct
-	}
-	return acct + "@" + host
+// fullHandle returns the author as user@host (see fedimarks.Author.Handle),
+// all in lower case: the index matches handles without regard to case.
+func fullHandle(a fedimarks.Author, serverHost string) string {
+	return strings.ToLower(a.Handle(serverHost))
 }
 
 // matchExpr turns query terms into an FTS5 expression: each term a quoted

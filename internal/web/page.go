@@ -192,18 +192,9 @@ func (s *Server) postView(ctx context.Context, h fedimarks.Hit, showSnippet bool
 		}
 		return localURL(st.URI, u), true
 	}
-	handle := o.Account.Acct
-	if handle != "" && !strings.Contains(handle, "@") {
-		// A server gives its own users' acct without a host: the host is
-		// that of the archived account, whose server sent the post.
-		host := fedimarks.Handle(h.Bookmark.Account).Host()
-		if host == "" {
-			host = fedimarks.HostOf(o.Account.URL)
-		}
-		if host != "" {
-			handle += "@" + host
-		}
-	}
+	// A server gives its own users' acct without a host: the host is that
+	// of the archived account, whose server sent the post.
+	handle := o.Account.Handle(fedimarks.Handle(h.Bookmark.Account).Host())
 	name := o.Account.DisplayName
 	if strings.TrimSpace(name) == "" {
 		name = o.Account.Username
