@@ -214,12 +214,35 @@ func (s Status) Original() Status {
 	return s
 }
 
-// Link returns the best address for a person: the web URL, else the URI.
+// Link returns the best address for a person: the web URL, else the URI,
+// whatever their scheme. Anything that shows or links the address should
+// use WebLink, which takes http(s) addresses only.
 func (s Status) Link() string {
 	if s.URL != "" {
 		return s.URL
 	}
 	return s.URI
+}
+
+// WebLink returns the address of the post a bookmark of s points at (the
+// boosted post, for a boost) that a page or a terminal may show: its web
+// URL, else its URI, whichever is an absolute http(s) URL first; "" if
+// neither is. A hostile server could send a javascript: URL; this never
+// returns one.
+func (s Status) WebLink() string {
+	o := s.Original()
+	return WebURL(o.URL, o.URI)
+}
+
+// WebURL returns the first of candidates that is an absolute http(s) URL
+// with a host, or "" if none is.
+func WebURL(candidates ...string) string {
+	for _, u := range candidates {
+		if HostOf(u) != "" {
+			return u
+		}
+	}
+	return ""
 }
 
 // Bookmark is one status in one account's archive.

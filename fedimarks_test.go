@@ -128,3 +128,24 @@ func TestAuthorHandle(t *testing.T) {
 		}
 	}
 }
+
+func TestWebURLAndWebLink(t *testing.T) {
+	if got := WebURL("", "javascript:alert(1)", "mailto:a@b.example", "/relative", "https://ok.example/1", "https://later.example"); got != "https://ok.example/1" {
+		t.Errorf("WebURL = %q", got)
+	}
+	if got := WebURL("ftp://x.example/", "http:opaque"); got != "" {
+		t.Errorf("WebURL of no http(s) URL = %q, want empty", got)
+	}
+	orig := Status{URI: "https://a.example/users/x/statuses/1", URL: "javascript:alert(1)"}
+	boost := Status{URI: "https://b.example/users/y/statuses/9/activity", URL: "https://b.example/@y/9", Reblog: &orig}
+	if got := boost.WebLink(); got != orig.URI {
+		t.Errorf("boost WebLink = %q, want the original's URI %q", got, orig.URI)
+	}
+	plain := Status{URI: "tag:x", URL: "https://a.example/@x/2"}
+	if got := plain.WebLink(); got != plain.URL {
+		t.Errorf("WebLink = %q, want URL first", got)
+	}
+	if got := (Status{URI: "tag:x"}).WebLink(); got != "" {
+		t.Errorf("WebLink with no http(s) address = %q", got)
+	}
+}

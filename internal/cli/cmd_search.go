@@ -173,8 +173,8 @@ func searchJSON(hit fedimarks.Hit, h fedimarks.Handle) searchResult {
 	r := searchResult{
 		Account: hit.Bookmark.Account,
 		URI:     st.URI,
-		URL:     webLink(st),
-		Author:  searchAuthor{Acct: o.Account.Handle(h.Host()), DisplayName: o.Account.DisplayName, URL: webOnly(o.Account.URL)},
+		URL:     st.WebLink(),
+		Author:  searchAuthor{Acct: o.Account.Handle(h.Host()), DisplayName: o.Account.DisplayName, URL: fedimarks.WebURL(o.Account.URL)},
 		Snippet: hit.PlainSnippet(),
 		Rank:    hit.Rank,
 		Removed: hit.Bookmark.RemovedAt != nil,
@@ -196,7 +196,7 @@ func writeHitTSV(w io.Writer, hit fedimarks.Hit, h fedimarks.Handle) error {
 	if !o.CreatedAt.IsZero() {
 		when = o.CreatedAt.UTC().Format(time.RFC3339)
 	}
-	_, err := fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", when, cleanText(o.Account.Handle(h.Host())), cleanText(webLink(st)),
+	_, err := fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", when, cleanText(o.Account.Handle(h.Host())), cleanText(st.WebLink()),
 		cleanText(hit.PlainSnippet()))
 	return err
 }
@@ -227,26 +227,7 @@ func writeHitText(w io.Writer, hit fedimarks.Hit, h fedimarks.Handle) {
 			b.WriteString(cleanText(f.Text))
 		}
 	}
-	fmt.Fprintf(w, "  %s\n  %s\n", b.String(), cleanText(webLink(st)))
-}
-
-// webLink is the post's address for a person: the first http(s) one of
-// its url and uri, "" if neither is (a javascript: url is never shown).
-func webLink(st fedimarks.Status) string {
-	for _, u := range []string{st.URL, st.URI} {
-		if v := webOnly(u); v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-// webOnly returns u if it is an absolute http(s) URL, else "".
-func webOnly(u string) string {
-	if fedimarks.HostOf(u) == "" {
-		return ""
-	}
-	return u
+	fmt.Fprintf(w, "  %s\n  %s\n", b.String(), cleanText(st.WebLink()))
 }
 
 // cleanText makes untrusted text safe for one line of a terminal or a

@@ -199,7 +199,7 @@ func TestRoundTrip(t *testing.T) {
 	for _, b := range bookmarks {
 		s := b.Status.Original()
 		uris = append(uris, s.URI)
-		links = append(links, safeLink(s))
+		links = append(links, s.WebLink())
 	}
 	// by post time, oldest first: fixtures 4, 3 (the boosted post), 2, 1, 0
 	for _, i := range []int{4, 3, 2, 1, 0} {

@@ -64,14 +64,11 @@ func (e *csvEncoder) Encode(b fedimarks.Bookmark) error {
 	if !s.CreatedAt.IsZero() {
 		created = s.CreatedAt.UTC().Format(csvTime)
 	}
-	link := safeLink(s)
+	link := s.WebLink()
 	if link == "" {
 		link = s.Link()
 	}
-	author := ""
-	if isHTTPURL(s.Account.URL) {
-		author = s.Account.URL
-	}
+	author := fedimarks.WebURL(s.Account.URL)
 	return e.err.set(e.w.Write([]string{noFormula(oneLine(link)), author, created}))
 }
 

@@ -11,7 +11,6 @@ package formats
 import (
 	"fmt"
 	"io"
-	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -102,25 +101,6 @@ func Names() []string {
 		out[i] = f.Name
 	}
 	return out
-}
-
-// isHTTPURL reports whether s is an absolute http(s) URL with a host.
-func isHTTPURL(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.Opaque == ""
-}
-
-// safeLink returns the address of s a page may link to: its web URL, else
-// its URI, whichever is an http(s) URL first; "" if neither is. A hostile
-// server could send a javascript: URL; no writer emits one.
-func safeLink(s fedimarks.Status) string {
-	if isHTTPURL(s.URL) {
-		return s.URL
-	}
-	if isHTTPURL(s.URI) {
-		return s.URI
-	}
-	return ""
 }
 
 // stickyErr remembers the first write error so that an Encoder keeps

@@ -162,13 +162,11 @@ func (e *htmlEncoder) Encode(b fedimarks.Bookmark) error {
 		// Sanitize is the one place untrusted markup becomes HTML.
 		Content: template.HTML(posthtml.Sanitize(s.Content)),
 		Tags:    s.Tags,
-		Link:    safeLink(s),
+		Link:    s.WebLink(),
 		// Mastodon hides a sensitive post's media until asked.
 		Sensitive: s.Sensitive,
 	}
-	if isHTTPURL(s.Account.URL) {
-		p.ProfileURL = s.Account.URL
-	}
+	p.ProfileURL = fedimarks.WebURL(s.Account.URL)
 	if !s.CreatedAt.IsZero() {
 		p.When = s.CreatedAt.UTC().Format("2006-01-02 15:04 UTC")
 		p.WhenISO = s.CreatedAt.UTC().Format(time.RFC3339)
@@ -218,12 +216,7 @@ func langTag(s string) string {
 // mediaLink is the http(s) address of an attachment: the copy on the
 // serving instance, else the original.
 func mediaLink(m fedimarks.Media) string {
-	for _, u := range []string{m.URL, m.RemoteURL} {
-		if isHTTPURL(u) {
-			return u
-		}
-	}
-	return ""
+	return fedimarks.WebURL(m.URL, m.RemoteURL)
 }
 
 func mediaLabel(m fedimarks.Media) string {

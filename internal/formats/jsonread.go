@@ -86,10 +86,10 @@ func statusItem(raw json.RawMessage, src string) fedimarks.ImportItem {
 		}
 	}
 	it.URI = strings.TrimSpace(st.URI)
-	if st.URL != nil && isHTTPURL(*st.URL) {
+	if st.URL != nil && fedimarks.WebURL(*st.URL) != "" {
 		it.URL = *st.URL
 	}
-	if isHTTPURL(st.Account.URL) {
+	if fedimarks.WebURL(st.Account.URL) != "" {
 		it.AuthorURL = st.Account.URL
 	}
 	if t, err := time.Parse(time.RFC3339Nano, st.CreatedAt); err == nil {
@@ -293,7 +293,7 @@ func collectionItem(raw json.RawMessage, src string) fedimarks.ImportItem {
 		it.URI = strings.TrimSpace(id)
 		if it.URI == "" {
 			it.URI = strings.TrimSpace(u)
-		} else if isHTTPURL(u) && u != it.URI {
+		} else if fedimarks.WebURL(u) != "" && u != it.URI {
 			it.URL = u
 		}
 		if it.URI == "" {

@@ -70,7 +70,7 @@ func (e *markdownEncoder) Encode(b fedimarks.Bookmark) error {
 	if !s.CreatedAt.IsZero() {
 		line.WriteString(" · " + s.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"))
 	}
-	if link := safeLink(s); link != "" {
+	if link := s.WebLink(); link != "" {
 		line.WriteString(" · [original](<" + mdLinkTarget(link) + ">)")
 	}
 	if b.RemovedAt != nil {

@@ -72,7 +72,7 @@ func (e *netscapeEncoder) Encode(b fedimarks.Bookmark) error {
 		return e.err.err
 	}
 	s := b.Status.Original()
-	link := safeLink(s)
+	link := s.WebLink()
 	if link == "" {
 		return nil
 	}

@@ -439,8 +439,8 @@ func itemsOf(uris ...string) []fedimarks.ImportItem {
 func outcomesByURI(items []Item) map[string]fedimarks.Outcome {
 	m := map[string]fedimarks.Outcome{}
 	for _, it := range items {
-		if _, ok := m[it.Link()]; !ok || it.Outcome != fedimarks.Duplicate {
-			m[it.Link()] = it.Outcome
+		if _, ok := m[it.Address()]; !ok || it.Outcome != fedimarks.Duplicate {
+			m[it.Address()] = it.Outcome
 		}
 	}
 	return m

@@ -25,7 +25,7 @@ func WriteReport(w io.Writer, items []Item) error {
 		if it.Outcome == fedimarks.Invalid && it.Source != "" {
 			detail = it.Source + ": " + detail
 		}
-		link := it.Link()
+		link := it.Address()
 		if it.Outcome == fedimarks.Invalid {
 			// Raw text from the input: never a formula in a spreadsheet.
 			link, detail = defuse(link), defuse(detail)

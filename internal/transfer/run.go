@@ -866,7 +866,7 @@ func (r *run) noteWritten(it Item) {
 	if _, ok := r.written[it.DestID]; !ok {
 		name := it.Source
 		if name == "" {
-			name = it.Link()
+			name = it.Address()
 		}
 		r.written[it.DestID] = name
 	}

@@ -107,7 +107,7 @@ func TestRunOutcomesAndOrder(t *testing.T) {
 		t.Errorf("writes: %v", d.writes)
 	}
 	for _, it := range rep.Items {
-		switch it.Link() {
+		switch it.Address() {
 		case private.uri:
 			if !strings.Contains(it.Detail, "follow dave@a.example") {
 				t.Errorf("private detail %q does not say whom to follow", it.Detail)

@@ -169,16 +169,18 @@ type Item struct {
 }
 
 // PostLink is the row's address for Mastodon's importer: the resolved
-// post's URI when known, else Link.
+// post's URI when known, else Address.
 func (it Item) PostLink() string {
 	if it.PostURI != "" {
 		return it.PostURI
 	}
-	return it.Link()
+	return it.Address()
 }
 
-// Link is the row's address for a person: the URI, else the URL.
-func (it Item) Link() string {
+// Address is the row's post address as reports and journals name it: the
+// URI first (the post's identity on every server), else the URL. It is
+// not filtered to http(s): an invalid row's address is the input's text.
+func (it Item) Address() string {
 	if it.URI != "" {
 		return it.URI
 	}

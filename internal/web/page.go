@@ -202,11 +202,11 @@ func (s *Server) postView(ctx context.Context, h fedimarks.Hit, showSnippet bool
 	p := postView{
 		AuthorName:   name,
 		AuthorHandle: handle,
-		AuthorURL:    webURL(o.Account.URL),
+		AuthorURL:    fedimarks.WebURL(o.Account.URL),
 		Initial:      initial(name),
 		Spoiler:      o.SpoilerText,
 		Content:      template.HTML(posthtml.Sanitize(o.Content)), // sanitized: safe to insert
-		Link:         firstWeb(o.URL, o.URI),
+		Link:         st.WebLink(),
 		Removed:      h.Bookmark.RemovedAt != nil,
 		Sensitive:    o.Sensitive,
 	}
@@ -236,7 +236,7 @@ func (s *Server) postView(ctx context.Context, h fedimarks.Hit, showSnippet bool
 // that is of the attachment's kind, else its local preview (a still, also
 // for a video, then marked as one), else a link to it.
 func mediaViewOf(m fedimarks.Media, localOf func(u, kind string) (string, bool)) mediaView {
-	mv := mediaView{Kind: "link", RemoteURL: firstWeb(m.URL, m.RemoteURL, m.PreviewURL), Description: m.Description}
+	mv := mediaView{Kind: "link", RemoteURL: fedimarks.WebURL(m.URL, m.RemoteURL, m.PreviewURL), Description: m.Description}
 	kind := map[string]string{"image": "image", "gifv": "video", "video": "video", "audio": "audio"}[m.Type]
 	if kind == "" {
 		return mv
@@ -282,20 +282,6 @@ func inlineKind(f LocalFile) string {
 	}
 	return ""
 }
-
-// firstWeb returns the first of us that is an absolute http(s) URL, or ""
-// (the template then shows no link): a javascript: url is never a link.
-func firstWeb(us ...string) string {
-	for _, u := range us {
-		if fedimarks.HostOf(u) != "" {
-			return u
-		}
-	}
-	return ""
-}
-
-// webURL returns u if it is an absolute http(s) URL, else "".
-func webURL(u string) string { return firstWeb(u) }
 
 func initial(name string) string {
 	for _, r := range name {
