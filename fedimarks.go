@@ -136,7 +136,7 @@ func ParseStatus(raw []byte) (Status, error) {
 		return Status{}, fmt.Errorf("decode status: %w", err)
 	}
 	s := Status{
-		ID:          idString(w.ID),
+		ID:          IDString(w.ID),
 		URI:         w.URI,
 		URL:         deref(w.URL),
 		Content:     w.Content,
@@ -145,7 +145,7 @@ func ParseStatus(raw []byte) (Status, error) {
 		Visibility:  w.Visibility,
 		Sensitive:   w.Sensitive,
 		Account: Author{
-			ID:           idString(w.Account.ID),
+			ID:           IDString(w.Account.ID),
 			Username:     w.Account.Username,
 			Acct:         w.Account.Acct,
 			DisplayName:  w.Account.DisplayName,
@@ -170,7 +170,7 @@ func ParseStatus(raw []byte) (Status, error) {
 	}
 	for _, m := range w.MediaAttachments {
 		s.Media = append(s.Media, Media{
-			ID: idString(m.ID), Type: m.Type, URL: deref(m.URL), PreviewURL: deref(m.PreviewURL),
+			ID: IDString(m.ID), Type: m.Type, URL: deref(m.URL), PreviewURL: deref(m.PreviewURL),
 			RemoteURL: deref(m.RemoteURL), Description: deref(m.Description),
 		})
 	}
@@ -187,7 +187,10 @@ func ParseStatus(raw []byte) (Status, error) {
 	return s, nil
 }
 
-func idString(raw json.RawMessage) string {
+// IDString returns a JSON id as a string: servers send ids as strings
+// (Mastodon) or numbers (some others), and a number is kept as written.
+// It returns "" for a missing or null id and for any other JSON value.
+func IDString(raw json.RawMessage) string {
 	if len(raw) == 0 || string(raw) == "null" {
 		return ""
 	}
@@ -195,7 +198,11 @@ func idString(raw json.RawMessage) string {
 	if json.Unmarshal(raw, &s) == nil {
 		return s
 	}
-	return strings.TrimSpace(string(raw)) // a JSON number, kept as written
+	var n json.Number
+	if json.Unmarshal(raw, &n) == nil {
+		return n.String()
+	}
+	return ""
 }
 
 func deref(p *string) string {

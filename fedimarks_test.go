@@ -1,6 +1,7 @@
 package fedimarks
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"testing"
@@ -147,5 +148,16 @@ func TestWebURLAndWebLink(t *testing.T) {
 	}
 	if got := (Status{URI: "tag:x"}).WebLink(); got != "" {
 		t.Errorf("WebLink with no http(s) address = %q", got)
+	}
+}
+
+func TestIDString(t *testing.T) {
+	for raw, want := range map[string]string{
+		``: "", `null`: "", `"109"`: "109", `42`: "42", ` 42 `: "42", `1e3`: "1e3",
+		`true`: "", `{"id":1}`: "", `[1]`: "", `"`: "",
+	} {
+		if got := IDString(json.RawMessage(raw)); got != want {
+			t.Errorf("IDString(%q) = %q, want %q", raw, got, want)
+		}
 	}
 }

@@ -116,7 +116,7 @@ func lastID(elems []json.RawMessage) string {
 			ID json.RawMessage `json:"id"`
 		}
 		if json.Unmarshal(elems[i], &v) == nil {
-			if id := idString(v.ID); id != "" {
+			if id := fedimarks.IDString(v.ID); id != "" {
 				return id
 			}
 		}
@@ -164,20 +164,4 @@ func originOf(u *url.URL) string {
 func redactQuery(s string) string {
 	s, _, _ = strings.Cut(s, "?")
 	return s
-}
-
-// idString turns a JSON id (string or number) into a string.
-func idString(raw json.RawMessage) string {
-	if len(raw) == 0 || string(raw) == "null" {
-		return ""
-	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var n json.Number
-	if json.Unmarshal(raw, &n) == nil {
-		return n.String()
-	}
-	return ""
 }

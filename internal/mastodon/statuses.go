@@ -38,7 +38,7 @@ func (c *Client) VerifyCredentials(ctx context.Context) (Account, error) {
 	if err := json.Unmarshal(raw, &w); err != nil {
 		return Account{}, fmt.Errorf("verify credentials: decode account: %w", err)
 	}
-	a := Account{ID: idString(w.ID), Username: w.Username, Acct: w.Acct, DisplayName: w.DisplayName, URL: w.URL, Raw: raw}
+	a := Account{ID: fedimarks.IDString(w.ID), Username: w.Username, Acct: w.Acct, DisplayName: w.DisplayName, URL: w.URL, Raw: raw}
 	if a.ID == "" {
 		return Account{}, fmt.Errorf("verify credentials: account has no id")
 	}
