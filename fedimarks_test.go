@@ -161,3 +161,17 @@ func TestIDString(t *testing.T) {
 		}
 	}
 }
+
+func TestMediaState(t *testing.T) {
+	for _, c := range []struct {
+		s                MediaState
+		retried, failure bool
+	}{
+		{MediaPending, true, false}, {MediaDone, false, false}, {MediaMissing, false, true},
+		{MediaTooLarge, false, true}, {MediaInvalid, false, true}, {MediaFailed, true, true}, {"bogus", false, false},
+	} {
+		if c.s.Retried() != c.retried || c.s.Failure() != c.failure {
+			t.Errorf("%q: Retried %v Failure %v, want %v %v", c.s, c.s.Retried(), c.s.Failure(), c.retried, c.failure)
+		}
+	}
+}

@@ -18,15 +18,6 @@ import (
 	"github.com/fedimarks/fedimarks"
 )
 
-// The states of a media file that a download can end in (MediaStore
-// records them).
-const (
-	MediaMissing  = "missing"   // the server answered 404 or 410; not retried
-	MediaTooLarge = "too_large" // over MediaOptions.MaxBytes; not retried
-	MediaInvalid  = "invalid"   // not an http(s) URL: never fetched nor retried
-	MediaFailed   = "failed"    // anything else; retried by the next run
-)
-
 // ErrTooLarge is what a Downloader's error wraps when a file is over the
 // size limit.
 var ErrTooLarge = errors.New("file too large")
@@ -50,9 +41,9 @@ type MediaStore interface {
 	// pending ones and those that failed before.
 	PendingMedia(ctx context.Context, limit int) ([]string, error)
 	SetMediaDone(ctx context.Context, url, sha256 string, size int64, contentType string) error
-	// SetMediaFailed records MediaMissing, MediaTooLarge, MediaInvalid
-	// or MediaFailed.
-	SetMediaFailed(ctx context.Context, url, state, errText string) error
+	// SetMediaFailed records a failure state (fedimarks.MediaMissing,
+	// fedimarks.MediaTooLarge, fedimarks.MediaInvalid or fedimarks.MediaFailed).
+	SetMediaFailed(ctx context.Context, url string, state fedimarks.MediaState, errText string) error
 }
 
 // DefaultMaxMediaBytes is the size limit of one file when
@@ -217,14 +208,14 @@ func (m *mediaRun) one(ctx context.Context, rawURL string) error {
 	}
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return m.fail(ctx, rawURL, MediaInvalid, "not an http(s) URL")
+		return m.fail(ctx, rawURL, fedimarks.MediaInvalid, "not an http(s) URL")
 	}
 	host := strings.ToLower(u.Host)
 	m.mu.Lock()
 	skip := m.down[host]
 	m.mu.Unlock()
 	if skip {
-		return m.fail(ctx, rawURL, MediaFailed, "not tried: "+host+" did not answer earlier in this run")
+		return m.fail(ctx, rawURL, fedimarks.MediaFailed, "not tried: "+host+" did not answer earlier in this run")
 	}
 	f, err := os.CreateTemp(m.opts.Dir, partPrefix+"*")
 	if err != nil {
@@ -250,23 +241,23 @@ func (m *mediaRun) one(ctx context.Context, rawURL string) error {
 		}
 		switch st := fedimarks.HTTPStatus(err); {
 		case st == http.StatusNotFound || st == http.StatusGone:
-			return m.fail(ctx, rawURL, MediaMissing, err.Error())
+			return m.fail(ctx, rawURL, fedimarks.MediaMissing, err.Error())
 		case errors.Is(err, ErrTooLarge):
-			return m.fail(ctx, rawURL, MediaTooLarge, err.Error())
+			return m.fail(ctx, rawURL, fedimarks.MediaTooLarge, err.Error())
 		}
 		if unreachable(err) {
 			m.mu.Lock()
 			m.down[host] = true
 			m.mu.Unlock()
 		}
-		return m.fail(ctx, rawURL, MediaFailed, err.Error())
+		return m.fail(ctx, rawURL, fedimarks.MediaFailed, err.Error())
 	}
 	hexSum := hex.EncodeToString(sum.Sum(nil))
 	shared, err := m.store1(tmp, hexSum, n)
 	if err != nil {
 		os.Remove(tmp)
 		prog.takeBack()
-		return m.fail(ctx, rawURL, MediaFailed, err.Error())
+		return m.fail(ctx, rawURL, fedimarks.MediaFailed, err.Error())
 	}
 	ctype = cleanContentType(ctype, head.b)
 	if err := m.store.SetMediaDone(ctx, rawURL, hexSum, n, ctype); err != nil {
@@ -302,7 +293,7 @@ func (m *mediaRun) store1(tmp, sum string, size int64) (shared bool, err error) 
 }
 
 // fail records that rawURL ended in state.
-func (m *mediaRun) fail(ctx context.Context, rawURL, state, msg string) error {
+func (m *mediaRun) fail(ctx context.Context, rawURL string, state fedimarks.MediaState, msg string) error {
 	if len(msg) > 500 {
 		msg = strings.ToValidUTF8(msg[:500], "")
 	}
@@ -314,11 +305,11 @@ func (m *mediaRun) fail(ctx context.Context, rawURL, state, msg string) error {
 	}
 	m.mu.Lock()
 	switch state {
-	case MediaMissing:
+	case fedimarks.MediaMissing:
 		m.res.Missing++
-	case MediaTooLarge:
+	case fedimarks.MediaTooLarge:
 		m.res.TooLarge++
-	case MediaInvalid:
+	case fedimarks.MediaInvalid:
 		m.res.Invalid++
 	default:
 		m.res.Failed++

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/backup"
 	"github.com/fedimarks/fedimarks/internal/sqlite"
 	"github.com/fedimarks/fedimarks/internal/web"
@@ -109,7 +110,7 @@ func (m archiveMedia) LocalFiles(ctx context.Context, statusURI string) ([]web.L
 	var out []web.LocalFile
 	for _, lm := range ms {
 		path := backup.BlobPath(m.dir, lm.SHA256) // "" unless the sum is hex
-		if lm.State != "done" || path == "" {
+		if lm.State != fedimarks.MediaDone || path == "" {
 			continue
 		}
 		// A file deleted from disk since: the page links the original.

@@ -18,7 +18,7 @@ const (
 )
 
 // LocalMedia is one remote file of a post and how far its download got.
-// The local copy, when State is "done", is the file named by SHA256 in the
+// The local copy, when State is fedimarks.MediaDone, is the file named by SHA256 in the
 // media directory (backup.BlobPath gives its path).
 type LocalMedia struct {
 	// Kind is KindOriginal, KindPreview or KindAvatar.
@@ -31,9 +31,8 @@ type LocalMedia struct {
 	// URL is the remote file's address as the status JSON names it.
 	URL         string
 	Description string
-	// State is pending, done, missing (404/410), too_large, invalid (not
-	// an http(s) URL: never downloadable) or failed.
-	State string
+	// State is how far the download got (fedimarks.MediaPending, ...).
+	State fedimarks.MediaState
 	// Error says why a failed or missing file was not downloaded.
 	Error string
 	// Attempts counts the downloads tried.
@@ -209,7 +208,8 @@ func (q *queueStmts) scan(ctx context.Context, id int64, raw []byte, fetched, no
 // again.
 func (a *Archive) PendingMedia(ctx context.Context, limit int) ([]string, error) {
 	limit, _ = limitOffset(limit, 0)
-	rows, err := a.r.QueryContext(ctx, `SELECT url FROM media WHERE state IN ('pending', 'failed') ORDER BY id LIMIT ?`, limit)
+	rows, err := a.r.QueryContext(ctx, `SELECT url FROM media WHERE state IN (?, ?) ORDER BY id LIMIT ?`,
+		fedimarks.MediaPending, fedimarks.MediaFailed, limit)
 	if err != nil {
 		return nil, fmt.Errorf("pending media: %w", err)
 	}
@@ -235,19 +235,18 @@ func (a *Archive) SetMediaDone(ctx context.Context, url, sha256 string, size int
 	if len(sha256) != 64 {
 		return fedimarks.Errorf(fedimarks.EInvalid, "media done: %q is not a sha256", sha256)
 	}
-	return a.setMedia(ctx, url, `UPDATE media SET state = 'done', error = '', attempts = attempts + 1,
+	return a.setMedia(ctx, url, `UPDATE media SET state = ?, error = '', attempts = attempts + 1,
 		sha256 = ?, size = ?, content_type = ?, fetched_at = ? WHERE url = ?`,
-		sha256, size, contentType, fmtTime(time.Now()), url)
+		fedimarks.MediaDone, sha256, size, contentType, fmtTime(time.Now()), url)
 }
 
 // SetMediaFailed records that downloading the file at url did not work:
-// state is "missing" (404 or 410), "too_large", "invalid" (an address that
-// can never be downloaded) or "failed" (retried by the next run); errText
-// says why. Any other state is EInvalid, a url never queued ENotFound.
-func (a *Archive) SetMediaFailed(ctx context.Context, url, state, errText string) error {
-	switch state {
-	case "missing", "too_large", "invalid", "failed":
-	default:
+// state is fedimarks.MediaMissing (404 or 410), MediaTooLarge,
+// MediaInvalid (an address that can never be downloaded) or MediaFailed
+// (retried by the next run); errText says why. Any other state is
+// EInvalid, a url never queued ENotFound.
+func (a *Archive) SetMediaFailed(ctx context.Context, url string, state fedimarks.MediaState, errText string) error {
+	if !state.Failure() {
 		return fedimarks.Errorf(fedimarks.EInvalid, "media failed: %q is not a failure state", state)
 	}
 	return a.setMedia(ctx, url, `UPDATE media SET state = ?, error = ?, attempts = attempts + 1,
@@ -348,7 +347,7 @@ func (a *Archive) MediaCounts(ctx context.Context) (MediaCounts, error) {
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			state string
+			state fedimarks.MediaState
 			n     int
 			bytes int64
 		)
@@ -356,17 +355,17 @@ func (a *Archive) MediaCounts(ctx context.Context) (MediaCounts, error) {
 			return c, fmt.Errorf("count media: %w", err)
 		}
 		switch state {
-		case "pending":
+		case fedimarks.MediaPending:
 			c.Pending = n
-		case "done":
+		case fedimarks.MediaDone:
 			c.Done, c.Bytes = n, bytes
-		case "missing":
+		case fedimarks.MediaMissing:
 			c.Missing = n
-		case "too_large":
+		case fedimarks.MediaTooLarge:
 			c.TooLarge = n
-		case "invalid":
+		case fedimarks.MediaInvalid:
 			c.Invalid = n
-		case "failed":
+		case fedimarks.MediaFailed:
 			c.Failed = n
 		}
 	}
