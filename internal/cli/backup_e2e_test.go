@@ -299,6 +299,9 @@ func TestExportCSVAndJSON(t *testing.T) {
 	if err != nil || string(b) != expectedMastodonCSV(w.alice.BookmarkURIs()) {
 		t.Fatalf("-o file: %v %q", err, b)
 	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("-o file: %v, want mode 0600", err)
+	}
 	mustRun(t, ExitUsage, w.home, "", "export", "--format", "nope", "--offline")
 }
 

@@ -147,7 +147,9 @@ func (a *app) archivedAccount(ctx context.Context, name string) (fedimarks.Handl
 
 // writeOutput runs write against standard output, or against a temporary
 // file renamed to path once complete, so a failed export never leaves a
-// half-written file behind under the real name.
+// half-written file behind under the real name. The file is readable only
+// by its owner (0600), like the import's reports (internal/transfer): an
+// export holds private bookmarks.
 func writeOutput(a *app, path string, write func(io.Writer) error) error {
 	if path == "" || path == "-" {
 		return write(a.stdout)
@@ -159,6 +161,10 @@ func writeOutput(a *app, path string, write func(io.Writer) error) error {
 	}
 	defer os.Remove(tmp.Name())
 	if err := write(tmp); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Chmod(0o600); err != nil {
 		tmp.Close()
 		return fmt.Errorf("write %s: %w", path, err)
 	}

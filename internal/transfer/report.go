@@ -107,7 +107,9 @@ func writeReportFiles(rep *Report, dir string) error {
 }
 
 // writeFile writes path through a temporary file and a rename, so a
-// reader never sees half a report.
+// reader never sees half a report. The file is readable only by its owner
+// (0600): a report lists private bookmarks. internal/cli writes exports
+// the same way.
 func writeFile(path string, fill func(io.Writer) error) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".fedimarks-*")
 	if err != nil {
@@ -118,7 +120,7 @@ func writeFile(path string, fill func(io.Writer) error) error {
 		tmp.Close()
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := tmp.Chmod(0o644); err != nil {
+	if err := tmp.Chmod(0o600); err != nil {
 		tmp.Close()
 		return fmt.Errorf("write %s: %w", path, err)
 	}

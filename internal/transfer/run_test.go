@@ -616,6 +616,11 @@ func TestRunReportFiles(t *testing.T) {
 	if !errors.As(err, &fe) || fe.Code != fedimarks.EPartial || !strings.Contains(fe.Message, "3 of 5") {
 		t.Fatalf("err %v", err)
 	}
+	for _, p := range []string{rep.FailuresPath, rep.ReportPath} {
+		if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v, want mode 0600", p, err)
+		}
+	}
 	failures, _ := os.ReadFile(rep.FailuresPath)
 	if string(failures) != gone2+"\n"+gone1+"\n" {
 		t.Errorf("failures file:\n%s", failures)
