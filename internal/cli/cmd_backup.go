@@ -17,7 +17,6 @@ import (
 type backupOptions struct {
 	account string
 	full    bool
-	quiet   bool // no summary line (export prints its own)
 	// media also downloads attachments and avatars, each file up to
 	// mediaMax bytes (0: the engine's default).
 	media    bool

@@ -69,11 +69,11 @@ func runExportCommand(ctx context.Context, a *app, args []string) error {
 
 func runExport(ctx context.Context, a *app, o exportOptions) error {
 	if o.format == "" {
-		return usageError("--format is required (one of: %s)", strings.Join(formatNames(), ", "))
+		return usageError("--format is required (one of: %s)", strings.Join(formats.Names(), ", "))
 	}
 	f, ok := formats.Lookup(o.format)
 	if !ok {
-		return usageError("unknown format %q (one of: %s)", o.format, strings.Join(formatNames(), ", "))
+		return usageError("unknown format %q (one of: %s)", o.format, strings.Join(formats.Names(), ", "))
 	}
 	var h fedimarks.Handle
 	if o.offline {
@@ -100,14 +100,6 @@ func runExport(ctx context.Context, a *app, o exportOptions) error {
 		}
 		return err
 	})
-}
-
-func formatNames() []string {
-	var names []string
-	for _, f := range formats.All() {
-		names = append(names, f.Name)
-	}
-	return names
 }
 
 // archivedAccount picks an account from the archive, signed in or not.

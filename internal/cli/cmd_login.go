@@ -106,15 +106,10 @@ func readSecretLine(a *app) (string, error) {
 	return tok, nil
 }
 
-// verifyAndSave checks token against server and saves the account and its
-// token. scopes are what the token was granted, when known.
-func (a *app) verifyAndSave(ctx context.Context, server, token string, scopes []string) (fedimarks.Account, error) {
-	acc, _, err := a.saveLogin(ctx, server, token, scopes)
-	return acc, err
-}
-
-// saveLogin is verifyAndSave that also returns the token the account had
-// before, when it differs from token (it is replaced: revoke it).
+// saveLogin checks token against server and saves the account and its
+// token; scopes are what the token was granted, when known. It also
+// returns the token the account had before, when it differs from token
+// (it is replaced: revoke it).
 func (a *app) saveLogin(ctx context.Context, server, token string, scopes []string) (fedimarks.Account, string, error) {
 	acc, err := a.verifyToken(ctx, server, token, scopes)
 	if err != nil {
