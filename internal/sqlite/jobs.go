@@ -175,47 +175,12 @@ func (ins *itemInserter) insert(ctx context.Context, it JobItem, seq int) error 
 
 // CreateJob stores job and its items in one transaction and returns the
 // stored job (ID and times set). Items are stored stably sorted by Seq and
-// renumbered 0, 1, 2, ... in that order; an empty Outcome is Pending.
+// renumbered 0, 1, 2, ... in that order; an empty Outcome is Pending. A
+// key taken already is an error that stores nothing; CreateJobOnce returns
+// that job instead.
 func (a *Archive) CreateJob(ctx context.Context, job Job, items []JobItem) (*Job, error) {
-	if job.Destination == "" {
-		return nil, fedimarks.Errorf(fedimarks.EInvalid, "create import job: no destination")
-	}
-	now := time.Now().UTC()
-	if job.CreatedAt.IsZero() {
-		job.CreatedAt = now
-	}
-	job.UpdatedAt = job.CreatedAt
-	if job.Inputs == nil {
-		job.Inputs = []string{}
-	}
-	inputs, err := json.Marshal(job.Inputs)
-	if err != nil {
-		return nil, fmt.Errorf("create import job: %w", err)
-	}
-	err = a.inTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `INSERT INTO import_jobs (job_key, destination, inputs, dry_run, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
-			job.Key, string(job.Destination), string(inputs), boolInt(job.DryRun), fmtTime(job.CreatedAt), fmtTime(job.UpdatedAt)).Scan(&job.ID)
-		if err != nil {
-			return err
-		}
-		ins, err := newItemInserter(ctx, tx, job.ID, fmtTime(now))
-		if err != nil {
-			return err
-		}
-		defer ins.stmt.Close()
-		for i, it := range sortedItems(items) {
-			if err := ins.insert(ctx, it, i); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("create import job: %w", err)
-	}
-	job.CreatedAt, job.UpdatedAt = job.CreatedAt.UTC(), job.UpdatedAt.UTC()
-	return &job, nil
+	stored, _, err := a.createJob(ctx, job, items, false)
+	return stored, err
 }
 
 // AddJobItems appends to job jobID those items whose URI the job does not

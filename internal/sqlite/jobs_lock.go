@@ -161,6 +161,11 @@ func (l *ImportLock) Release(ctx context.Context) error {
 // job and its items unless a job with job.Key exists already, in which
 // case it stores nothing and returns that job with created false.
 func (a *Archive) CreateJobOnce(ctx context.Context, job Job, items []JobItem) (stored *Job, created bool, err error) {
+	return a.createJob(ctx, job, items, true)
+}
+
+// createJob is CreateJob and, with once, CreateJobOnce.
+func (a *Archive) createJob(ctx context.Context, job Job, items []JobItem, once bool) (stored *Job, created bool, err error) {
 	if job.Destination == "" {
 		return nil, false, fedimarks.Errorf(fedimarks.EInvalid, "create import job: no destination")
 	}
@@ -178,10 +183,13 @@ func (a *Archive) CreateJobOnce(ctx context.Context, job Job, items []JobItem) (
 	}
 	var existing *Job
 	err = a.inTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `INSERT INTO import_jobs (job_key, destination, inputs, dry_run, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (job_key) DO NOTHING RETURNING id`,
+		q := `INSERT INTO import_jobs (job_key, destination, inputs, dry_run, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`
+		if once {
+			q += ` ON CONFLICT (job_key) DO NOTHING`
+		}
+		err := tx.QueryRowContext(ctx, q+` RETURNING id`,
 			job.Key, string(job.Destination), string(inputs), boolInt(job.DryRun), fmtTime(job.CreatedAt), fmtTime(job.UpdatedAt)).Scan(&job.ID)
-		if errors.Is(err, sql.ErrNoRows) {
+		if once && errors.Is(err, sql.ErrNoRows) {
 			existing, err = scanJob(tx.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM import_jobs WHERE job_key = ?`, job.Key))
 			return err
 		}
