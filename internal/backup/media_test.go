@@ -50,15 +50,14 @@ func (b *byteCounter) Note(format string, args ...any) {}
 // mediaWorld: alice on instance a bookmarks posts of carol (on a) and
 // dave (on b); the archive is a real SQLite file.
 type mediaWorld struct {
-	a, b         *mastodontest.Instance
-	alice        *mastodontest.Account
-	carol, dave  *mastodontest.Account
-	ar           *sqlite.Archive
-	client       *mastodon.Client
-	dir          string
-	h            fedimarks.Handle
-	progress     *byteCounter
-	interruptURL string
+	a, b        *mastodontest.Instance
+	alice       *mastodontest.Account
+	carol, dave *mastodontest.Account
+	ar          *sqlite.Archive
+	client      *mastodon.Client
+	dir         string
+	h           fedimarks.Handle
+	progress    *byteCounter
 }
 
 func newMediaWorld(t *testing.T) *mediaWorld {

@@ -155,7 +155,7 @@ func readTar(name string, r io.Reader) (Result, error) {
 		if err != nil {
 			return Result{}, unknownShape(name, "a broken tar archive: "+err.Error())
 		}
-		if h.Typeflag != tar.TypeReg && h.Typeflag != tar.TypeRegA {
+		if h.Typeflag != tar.TypeReg { // the reader reports old-style TypeRegA as TypeReg
 			continue
 		}
 		if isBookmarksJSON(h.Name) {

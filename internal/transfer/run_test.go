@@ -313,6 +313,9 @@ func TestRunBreaker(t *testing.T) {
 	if r1-r0 != 10 {
 		t.Errorf("rerun resolved %d, want 10", r1-r0)
 	}
+	if rep.Counts[fedimarks.Imported] != 20 || rep.Counts[fedimarks.Unreachable] != 0 || len(rep.Items) != 20 {
+		t.Errorf("rerun counts %v over %d rows, want 20 imported", rep.Counts, len(rep.Items))
+	}
 	got := d.bookmarkedURIs()
 	if !reflect.DeepEqual(got[10:], cURIs) {
 		t.Errorf("retried rows out of order: %v", got[10:])
