@@ -230,14 +230,17 @@ func Listen(ctx context.Context, addr string) (net.Listener, error) {
 
 // Serve serves h on ln until ctx is done, then shuts down gracefully,
 // giving requests in flight up to five seconds. It returns nil after a
-// shutdown caused by ctx.
+// shutdown caused by ctx. Requests see ctx's values but not its
+// cancellation, so that those in flight can finish.
 func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
+		// Not ctx itself: its end would cancel the requests that the
+		// graceful shutdown below promises to let finish.
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()

@@ -306,6 +306,59 @@ func TestServeShutsDown(t *testing.T) {
 	}
 }
 
+// TestServeFinishesRequestsInFlight: a request running when the context
+// ends completes, its own context not cancelled by the shutdown.
+func TestServeFinishesRequestsInFlight(t *testing.T) {
+	started, release := make(chan struct{}), make(chan struct{})
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		<-release
+		if err := r.Context().Err(); err != nil {
+			http.Error(w, "request cancelled: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "finished")
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ln, err := web.Listen(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- web.Serve(ctx, ln, h) }()
+	got := make(chan response, 1)
+	fail := make(chan error, 1)
+	go func() {
+		resp, err := http.Get("http://" + ln.Addr().String() + "/")
+		if err != nil {
+			fail <- err
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			fail <- err
+			return
+		}
+		got <- response{code: resp.StatusCode, body: string(b)}
+	}()
+	<-started
+	cancel()
+	close(release)
+	select {
+	case r := <-got:
+		if r.code != http.StatusOK || r.body != "finished" {
+			t.Errorf("request in flight at shutdown: %d %q", r.code, r.body)
+		}
+	case err := <-fail:
+		t.Errorf("request in flight at shutdown: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+}
+
 // TestContentWarningHidesSnippet: a search hit's snippet is shown inside
 // the collapsed content warning, never above it.
 func TestContentWarningHidesSnippet(t *testing.T) {
