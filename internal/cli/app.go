@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/fedimarks/fedimarks"
-	"github.com/fedimarks/fedimarks/internal/mastodon"
 )
 
 // Exit codes, documented in every command's help and in the README.
@@ -174,6 +173,10 @@ func (a *app) report(ctx context.Context, err error) int {
 	return code
 }
 
+// classify maps err to an exit code and its one-line message. Messages
+// for a server's refusals are written where the request is made
+// (app.apiError); a 401 that did not pass there still exits as an
+// authentication failure.
 func classify(ctx context.Context, err error) (int, string) {
 	var u *errUsage
 	if errors.As(err, &u) {
@@ -186,12 +189,8 @@ func classify(ctx context.Context, err error) (int, string) {
 	if errors.Is(err, context.Canceled) || ctx.Err() != nil {
 		return ExitInterrupted, "interrupted; run the same command again to resume"
 	}
-	var api *mastodon.APIError
-	if errors.As(err, &api) {
-		switch api.StatusCode {
-		case http.StatusUnauthorized:
-			return ExitAuth, err.Error()
-		}
+	if fedimarks.HTTPStatus(err) == http.StatusUnauthorized {
+		return ExitAuth, err.Error()
 	}
 	if errors.As(err, &fe) {
 		switch fe.Code {
@@ -201,8 +200,6 @@ func classify(ctx context.Context, err error) (int, string) {
 			return ExitUsage, err.Error()
 		case fedimarks.EPartial:
 			return ExitPartial, err.Error()
-		case fedimarks.EInterrupted:
-			return ExitInterrupted, err.Error()
 		}
 	}
 	return ExitError, err.Error()
