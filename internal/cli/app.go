@@ -44,8 +44,9 @@ type IO struct {
 	OpenBrowser func(url string) error
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
-	// StdinIsTerminal and StderrIsTerminal override TTY detection (tests).
-	StdinIsTerminal, StderrIsTerminal *bool
+	// StdinIsTerminal, StdoutIsTerminal and StderrIsTerminal override
+	// TTY detection (tests); nil detects.
+	StdinIsTerminal, StdoutIsTerminal, StderrIsTerminal *bool
 	// Backoff is the first retry delay of the HTTP client (0: its default
 	// of one second). Tests shorten it.
 	Backoff time.Duration

@@ -82,7 +82,7 @@ func runSearchCommand(ctx context.Context, a *app, args []string) error {
 		// Not given: a person at a terminal sees a page, scripts
 		// and --json get everything.
 		o.limit = 0
-		if !o.json && ui.IsTerminal(a.stdout) {
+		if !o.json && a.stdoutTTY() {
 			o.limit = 20
 		}
 	}
@@ -116,7 +116,7 @@ func runSearch(ctx context.Context, a *app, o searchOptions) error {
 				return fmt.Errorf("write results: %w", err)
 			}
 		}
-	case ui.IsTerminal(a.stdout):
+	case a.stdoutTTY():
 		for i, hit := range hits {
 			if i > 0 {
 				fmt.Fprintln(a.stdout)
@@ -132,7 +132,7 @@ func runSearch(ctx context.Context, a *app, o searchOptions) error {
 	}
 	// Whenever results were left out, say so (on stderr, so that piped
 	// data stay clean): a silent cut reads as "that is all".
-	tty := ui.IsTerminal(a.stdout) || a.stderrTTY()
+	tty := a.stdoutTTY() || a.stderrTTY()
 	if tty || (q.Limit > 0 && len(hits) == q.Limit) {
 		total, err := ar.SearchCount(ctx, q)
 		if err != nil {

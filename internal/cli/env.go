@@ -248,7 +248,16 @@ func (a *app) account(ctx context.Context, name string) (fedimarks.Account, erro
 	return fedimarks.Account{}, usageError("several accounts are saved (%s): name one", strings.Join(names, ", "))
 }
 
-// isTTY reports whether stderr is a terminal (progress bars only there).
+// stdoutTTY reports whether stdout is a terminal (a person reads the
+// data, not a program).
+func (a *app) stdoutTTY() bool {
+	if a.io.StdoutIsTerminal != nil {
+		return *a.io.StdoutIsTerminal
+	}
+	return ui.IsTerminal(a.stdout)
+}
+
+// stderrTTY reports whether stderr is a terminal (progress bars only there).
 func (a *app) stderrTTY() bool {
 	if a.io.StderrIsTerminal != nil {
 		return *a.io.StderrIsTerminal

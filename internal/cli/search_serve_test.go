@@ -326,3 +326,35 @@ func TestServeMediaSkipsMissingBlobs(t *testing.T) {
 		t.Errorf("after deleting the file: LocalFiles = %+v, %v; want none", files, err)
 	}
 }
+
+// TestSearchStdoutTerminal: with stdout at a terminal (IO.StdoutIsTerminal),
+// search writes the first 20 results for a person (matches in bold);
+// piped, every result as TSV.
+func TestSearchStdoutTerminal(t *testing.T) {
+	home := newHome(t)
+	var contents []string
+	for i := 0; i < 25; i++ {
+		contents = append(contents, fmt.Sprintf("<p>Numbat number %d</p>", i))
+	}
+	archiveWith(t, home, "me@home.example", contents...)
+	env := map[string]string{"FEDIMARKS_HOME": home, "FEDIMARKS_KEYRING": "off"}
+	for _, tty := range []bool{true, false} {
+		var out, errb bytes.Buffer
+		no := false
+		code := Main(context.Background(), []string{"search", "numbat"}, IO{
+			Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] },
+			StdinIsTerminal: &no, StdoutIsTerminal: &tty, StderrIsTerminal: &no,
+		})
+		if code != ExitOK {
+			t.Fatalf("tty %v: exit %d: %s", tty, code, errb.String())
+		}
+		bold := strings.Count(out.String(), "\x1b[1m")
+		tsv := strings.Count(out.String(), "\t")
+		switch {
+		case tty && (bold != 20 || tsv != 0):
+			t.Errorf("at a terminal: %d bold matches and %d tabs, want 20 and 0:\n%s", bold, tsv, out.String())
+		case !tty && (bold != 0 || strings.Count(out.String(), "\n") != 25):
+			t.Errorf("piped: %d bold matches, want 0 and 25 lines:\n%s", bold, out.String())
+		}
+	}
+}
