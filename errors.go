@@ -28,6 +28,8 @@ type Error struct {
 	Err     error
 }
 
+// Error returns the message (the cause's text when Message is empty),
+// followed by the hint in parentheses when there is one.
 func (e *Error) Error() string {
 	msg := e.Message
 	if msg == "" && e.Err != nil {
@@ -39,6 +41,8 @@ func (e *Error) Error() string {
 	return msg
 }
 
+// Unwrap returns the underlying cause, Err (nil if none), so that
+// errors.Is and errors.As see through an *Error.
 func (e *Error) Unwrap() error { return e.Err }
 
 // Errorf returns an *Error with the given code and a formatted message.
