@@ -112,6 +112,14 @@ type Client struct {
 	mu         sync.Mutex
 	rate       RateLimit
 	pauseUntil time.Time // local clock; zero: no pause
+	// budget is what is left of the current rate-limit window once the
+	// requests already sent are counted, so that concurrent callers (the
+	// importer searches ahead in parallel) do not overshoot it: the server's
+	// X-RateLimit-Remaining arrives only after a request.
+	budget      int
+	budgetKnown bool
+	budgetReset time.Time // the window's end as the server gave it
+	budgetUntil time.Time // the same on the local clock (with margin)
 }
 
 // credentials holds the token. Printing a Client (or its transport) with
@@ -274,26 +282,38 @@ func (c *Client) wait(ctx context.Context, reason string, d time.Duration, attem
 }
 
 // pace waits, before a request to the server, until a rate limit window
-// that the last response said was used up has reset.
+// that is used up has reset, then counts the request against the window's
+// budget. The budget is known from the last response's headers, less the
+// requests sent since; a new window's budget is unknown until its first
+// answer.
 func (c *Client) pace(ctx context.Context, attempt int) error {
-	c.mu.Lock()
-	until := c.pauseUntil
-	c.mu.Unlock()
-	if until.IsZero() {
-		return nil
-	}
-	d := until.Sub(c.now())
-	if d > 0 {
-		if err := c.wait(ctx, "rate limit", d, attempt); err != nil {
+	for {
+		now := c.now()
+		c.mu.Lock()
+		until := c.pauseUntil
+		switch {
+		case !until.IsZero() && until.After(now):
+			// The server said the budget is spent.
+		case c.budgetKnown && !c.budgetUntil.After(now):
+			c.budgetKnown = false // the window has reset
+			c.pauseUntil = time.Time{}
+			c.mu.Unlock()
+			return nil
+		case c.budgetKnown && c.budget <= 0:
+			until = c.budgetUntil // spent by requests still in flight
+		default:
+			if c.budgetKnown {
+				c.budget--
+			}
+			c.pauseUntil = time.Time{}
+			c.mu.Unlock()
+			return nil
+		}
+		c.mu.Unlock()
+		if err := c.wait(ctx, "rate limit", until.Sub(now), attempt); err != nil {
 			return err
 		}
 	}
-	c.mu.Lock()
-	if !c.pauseUntil.After(until) {
-		c.pauseUntil = time.Time{}
-	}
-	c.mu.Unlock()
-	return nil
 }
 
 // clearPause forgets a pending rate limit pause (after a wait that covered
@@ -301,6 +321,7 @@ func (c *Client) pace(ctx context.Context, attempt int) error {
 func (c *Client) clearPause() {
 	c.mu.Lock()
 	c.pauseUntil = time.Time{}
+	c.budgetKnown = false
 	c.mu.Unlock()
 }
 
@@ -315,10 +336,21 @@ func (c *Client) observe(h http.Header) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.rate = rl
-	if rl.Remaining <= 0 && !rl.Reset.IsZero() {
-		if d := resetWait(rl.Reset, h, now); d > 0 {
-			c.pauseUntil = now.Add(d)
-		}
+	if rl.Reset.IsZero() {
+		return
+	}
+	d := resetWait(rl.Reset, h, now)
+	if !c.budgetKnown || !rl.Reset.Equal(c.budgetReset) {
+		// The first answer of a window: its count is the budget.
+		c.budget, c.budgetKnown = rl.Remaining, true
+		c.budgetReset, c.budgetUntil = rl.Reset, now.Add(d)
+	} else if rl.Remaining < c.budget {
+		// Answers of one window may arrive out of order: the lowest count
+		// is the truest (other clients of the same token spend it too).
+		c.budget = rl.Remaining
+	}
+	if rl.Remaining <= 0 && d > 0 {
+		c.pauseUntil = now.Add(d)
 	}
 }
 
