@@ -96,7 +96,7 @@ func TestBackupEveryQuirkGetsEachBookmarkOnceInOrder(t *testing.T) {
 			if n := w.a.Requests("", "/api/"); n != 1 {
 				t.Errorf("unchanged backup made %d API requests, want 1", n)
 			}
-			if !strings.Contains(r.stderr, "0 new") || !strings.Contains(r.stderr, "1 requests") {
+			if !strings.Contains(r.stderr, "0 new") || !strings.Contains(r.stderr, "1 request;") {
 				t.Errorf("summary %q should say 0 new and 1 request", r.stderr)
 			}
 		})
@@ -331,5 +331,28 @@ func TestBackupMissingScopeNamesIt(t *testing.T) {
 	r = mustRun(t, 0, w.home, "", "backup")
 	if !strings.Contains(r.stderr, "3 new") {
 		t.Errorf("backup after a new login: %q, want 3 new", r.stderr)
+	}
+}
+
+func TestSecondBackupOfAnAccountWaitsItsTurn(t *testing.T) {
+	w := newWorld(t, mastodontest.Mastodon, 300)
+	w.login(t)
+	w.a.SetLatency(30 * time.Millisecond)
+	first := make(chan run, 1)
+	go func() { first <- runTool(t, nil, w.home, "", "backup", "--full") }()
+	for w.a.Requests("GET", "/api/v1/bookmarks") < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	second := runTool(t, nil, w.home, "", "export", "--format", "mastodon")
+	if second.code != ExitError || !strings.Contains(second.stderr, "has been backing up "+w.alice.Handle()) {
+		t.Errorf("second backup: exit %d, %q; want exit 1 naming the running backup", second.code, second.stderr)
+	}
+	if r := <-first; r.code != 0 {
+		t.Fatalf("the first backup failed because of the second: %d %s", r.code, r.stderr)
+	}
+	w.a.SetLatency(0)
+	out := mustRun(t, 0, w.home, "", "export", "--format", "mastodon").stdout
+	if out != expectedMastodonCSV(w.alice.BookmarkURIs()) {
+		t.Fatal("export after the two backups differs")
 	}
 }

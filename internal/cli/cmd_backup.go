@@ -113,15 +113,16 @@ func runBackup(ctx context.Context, a *app, o backupOptions) (fedimarks.Account,
 	if err != nil {
 		return acc, err
 	}
-	before, err := ar.Counts(ctx, acc.Handle)
+	// One backup of an account at a time (cron and an export may meet):
+	// a second walk would take the first one's run for an interrupted one.
+	lk, err := ar.LockBackup(ctx, acc.Handle)
 	if err != nil {
 		return acc, err
 	}
-	total := int64(0)
-	if o.full {
-		total = int64(before.Active)
-	}
-	prog := a.progress("backup "+string(acc.Handle), total, "bookmarks")
+	defer lk.Release(ctx)
+	// The total is unknown until the walk ends: the bar shows the count
+	// and the rate.
+	prog := a.progress("backup "+string(acc.Handle), 0, "bookmarks")
 	c := a.newClient(acc.Server, tok, prog)
 	res, err := backup.Run(ctx, acc.Handle, bookmarkSource{c, prog}, ar, backup.Options{Full: o.full, Now: a.now, Progress: prog})
 	prog.Finish()
@@ -137,9 +138,9 @@ func runBackup(ctx context.Context, a *app, o backupOptions) (fedimarks.Account,
 	if res.Resumed {
 		resumed = ", finished an interrupted backup"
 	}
-	fmt.Fprintf(a.stderr, "%s: %s new, %s unchanged, %s removed, %s requests; %s bookmarks archived%s\n",
+	fmt.Fprintf(a.stderr, "%s: %s new, %s unchanged, %s removed, %s; %s archived%s\n",
 		acc.Handle, ui.Count(int64(res.New+res.Restored)), ui.Count(int64(unchanged)), ui.Count(int64(res.Removed)),
-		ui.Count(c.Requests()), ui.Count(int64(after.Active)), resumed)
+		plural(c.Requests(), "request", "requests"), plural(int64(after.Active), "bookmark", "bookmarks"), resumed)
 	if o.media {
 		if err := runMedia(ctx, a, acc, o.mediaMax); err != nil {
 			return acc, err
@@ -212,4 +213,12 @@ func parseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("%q is not a size such as 50MB or 2GiB", s)
 	}
 	return int64(v * mult), nil
+}
+
+// plural is "1 request", "2 requests", "1,000 requests".
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return ui.Count(n) + " " + many
 }

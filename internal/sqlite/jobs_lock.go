@@ -59,6 +59,19 @@ type ImportLock struct {
 // it returns an EUnavailable *fedimarks.Error naming that process's PID.
 // The heartbeat stops when ctx ends or the lock is released.
 func (a *Archive) LockImports(ctx context.Context, scope string) (*ImportLock, error) {
+	return a.lock(ctx, scope, "importing into "+scope)
+}
+
+// LockBackup takes the lock on backing up account h, so that two backups
+// of one account (cron and an export, say) do not walk at once; like
+// LockImports, it returns an EUnavailable error naming the live holder.
+func (a *Archive) LockBackup(ctx context.Context, h fedimarks.Handle) (*ImportLock, error) {
+	return a.lock(ctx, "backup "+string(h), "backing up "+string(h))
+}
+
+// lock takes the lock named scope; doing says what its holder does, for
+// the message to a second process.
+func (a *Archive) lock(ctx context.Context, scope, doing string) (*ImportLock, error) {
 	host, _ := os.Hostname()
 	me := LockHolder{PID: os.Getpid(), Host: host}
 	var b [16]byte
@@ -96,7 +109,7 @@ func (a *Archive) LockImports(ctx context.Context, scope string) (*ImportLock, e
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("lock imports into %s: %w", scope, err)
+		return nil, fmt.Errorf("lock %s: %w", scope, err)
 	}
 	if held != nil {
 		where := ""
@@ -104,7 +117,7 @@ func (a *Archive) LockImports(ctx context.Context, scope string) (*ImportLock, e
 			where = " on " + held.Host
 		}
 		return nil, &fedimarks.Error{Code: fedimarks.EUnavailable,
-			Message: fmt.Sprintf("another fedimarks (PID %d%s) has been importing into %s since %s", held.PID, where, scope,
+			Message: fmt.Sprintf("another fedimarks (PID %d%s) has been %s since %s", held.PID, where, doing,
 				held.StartedAt.Local().Format("2006-01-02 15:04:05")),
 			Hint: "wait for it to finish, then run the same command again"}
 	}
