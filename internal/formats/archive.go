@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"strings"
@@ -53,9 +54,12 @@ func archiveKind(head []byte) archiveKindT {
 func ReadFile(path string) (Result, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return Result{}, &fedimarks.Error{Code: fedimarks.EInvalid, Message: fmt.Sprintf("open %s: %v", path, errors.Unwrap(err)), Err: err}
+		return Result{}, openError(path, err)
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		return Result{}, &fedimarks.Error{Code: fedimarks.EInvalid, Message: path + " is a directory, not a file"}
+	}
 	var head [4]byte
 	n, _ := io.ReadFull(f, head[:])
 	if archiveKind(head[:n]) == kindZip {
@@ -73,6 +77,39 @@ func ReadFile(path string) (Result, error) {
 		return Result{}, fmt.Errorf("read %s: %w", path, err)
 	}
 	return Read(path, f)
+}
+
+// openError is the one-line message for a file that cannot be opened:
+// what is wrong, naming the file, without the operating system's chain.
+func openError(path string, err error) error {
+	msg := fmt.Sprintf("cannot read %s: %v", path, errors.Unwrap(err))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		msg = fmt.Sprintf("%s: file not found", path)
+	case errors.Is(err, fs.ErrPermission):
+		msg = fmt.Sprintf("cannot read %s: permission denied", path)
+	}
+	return &fedimarks.Error{Code: fedimarks.EInvalid, Message: msg, Err: err}
+}
+
+// CheckFile checks, without reading it, that path names a file that
+// ReadFile can open: it returns an error of code fedimarks.EInvalid, one
+// line naming path, when the file is missing, is a directory, or may not
+// be read. Commands call it on every input before any other work.
+func CheckFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return openError(path, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return openError(path, err)
+	}
+	if st.IsDir() {
+		return &fedimarks.Error{Code: fedimarks.EInvalid, Message: path + " is a directory, not a file"}
+	}
+	return nil
 }
 
 // readZipStream reads a zip archive from a stream: zip keeps its directory

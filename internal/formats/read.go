@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/fedimarks/fedimarks"
@@ -33,8 +34,14 @@ func (p Problem) String() string { return p.Source + ": " + p.Message }
 // "activitypub", "json", "jsonl", "netscape"), the Items in file order
 // (Order gives their age: 0 is the oldest bookmark), and the Problems met
 // along the way, in file order.
+//
+// Encoding is "" for UTF-8, or "UTF-16LE" or "UTF-16BE" for a text file
+// saved as UTF-16 with a byte order mark (Windows Notepad's "Unicode"),
+// which is read as if it were UTF-8. Mastodon's own importer reads only
+// UTF-8: such a file is not ready for it as it is.
 type Result struct {
 	Format   string
+	Encoding string
 	Items    []fedimarks.ImportItem
 	Problems []Problem
 }
@@ -96,6 +103,14 @@ func read(name string, r io.Reader, depth int) (Result, error) {
 	if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
 		br.Discard(3)
 	}
+	if enc, bigEndian, ok := utf16BOM(head); ok {
+		br.Discard(2)
+		res, err := read(name, &utf16Reader{r: br, bigEndian: bigEndian}, depth+1)
+		if err == nil {
+			res.Encoding = enc
+		}
+		return res, err
+	}
 	head, err = br.Peek(peekSize)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return Result{}, fmt.Errorf("read %s: %w", name, err)
@@ -108,6 +123,11 @@ func read(name string, r io.Reader, depth int) (Result, error) {
 		if len(head) < peekSize {
 			return Result{}, &fedimarks.Error{Code: fedimarks.EInvalid, Message: name + ": the file holds only blank lines", Hint: acceptedFormats}
 		}
+	}
+	if looksUTF16(head) {
+		return Result{}, &fedimarks.Error{Code: fedimarks.EInvalid,
+			Message: name + ": saved as UTF-16: save it as UTF-8",
+			Hint:    "in Notepad: File > Save As, Encoding UTF-8"}
 	}
 	if bytes.IndexByte(head, 0) >= 0 {
 		return Result{}, unknownShape(name, "this is not a text file")
@@ -365,4 +385,94 @@ func (l *lineReader) next() (line []byte, long bool, err error) {
 	line = bytes.TrimSuffix(l.buf, []byte("\n"))
 	line = bytes.TrimSuffix(line, []byte("\r"))
 	return line, long, nil
+}
+
+// utf16BOM recognises the byte order mark of UTF-16 text and says which
+// byte order follows. A UTF-32 mark (FF FE 00 00) is not taken for one.
+func utf16BOM(head []byte) (enc string, bigEndian, ok bool) {
+	switch {
+	case bytes.HasPrefix(head, []byte{0xff, 0xfe}) && !bytes.HasPrefix(head, []byte{0xff, 0xfe, 0, 0}):
+		return "UTF-16LE", false, true
+	case bytes.HasPrefix(head, []byte{0xfe, 0xff}):
+		return "UTF-16BE", true, true
+	}
+	return "", false, false
+}
+
+// looksUTF16 reports whether text without a byte order mark is clearly
+// UTF-16: in its first 512 bytes (at least two characters), every other
+// byte is zero and the bytes between are not. Mostly-ASCII text, which a
+// list of URLs is, looks like that in UTF-16 and in nothing else.
+func looksUTF16(head []byte) bool {
+	head = head[:min(len(head), 512)&^1]
+	if len(head) < 4 {
+		return false
+	}
+	for zero := 0; zero < 2; zero++ {
+		ok := true
+		for i := 0; i < len(head) && ok; i += 2 {
+			ok = head[i+zero] == 0 && head[i+1-zero] != 0
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// utf16Reader decodes UTF-16 text (the byte order mark already skipped)
+// to UTF-8 as it is read. A lone surrogate or an odd last byte becomes
+// U+FFFD, which the readers then report as a bad row.
+type utf16Reader struct {
+	r         io.Reader
+	bigEndian bool
+	in        []byte // bytes read but not decoded yet (half a character)
+	out       []byte // decoded bytes not returned yet
+	units     []uint16
+	err       error
+	buf       [32 << 10]byte
+}
+
+func (u *utf16Reader) Read(p []byte) (int, error) {
+	for len(u.out) == 0 {
+		if u.err != nil {
+			return 0, u.err
+		}
+		u.fill()
+	}
+	n := copy(p, u.out)
+	u.out = u.out[n:]
+	return n, nil
+}
+
+// fill reads once from r and decodes every whole character read so far.
+func (u *utf16Reader) fill() {
+	n, err := u.r.Read(u.buf[:])
+	u.in = append(u.in, u.buf[:n]...)
+	if err != nil {
+		u.err = err
+	}
+	k := len(u.in) &^ 1
+	u.units = u.units[:0]
+	for i := 0; i < k; i += 2 {
+		if u.bigEndian {
+			u.units = append(u.units, uint16(u.in[i])<<8|uint16(u.in[i+1]))
+		} else {
+			u.units = append(u.units, uint16(u.in[i+1])<<8|uint16(u.in[i]))
+		}
+	}
+	if u.err == nil && len(u.units) > 0 && utf16.IsSurrogate(rune(u.units[len(u.units)-1])) {
+		// Perhaps the first half of a pair: wait for the second.
+		u.units = u.units[:len(u.units)-1]
+		k -= 2
+	}
+	u.out = u.out[:0]
+	for _, r := range utf16.Decode(u.units) {
+		u.out = utf8.AppendRune(u.out, r)
+	}
+	u.in = append(u.in[:0], u.in[k:]...)
+	if u.err != nil && len(u.in) > 0 {
+		u.out = utf8.AppendRune(u.out, utf8.RuneError)
+		u.in = u.in[:0]
+	}
 }
