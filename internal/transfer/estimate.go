@@ -2,7 +2,9 @@ package transfer
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/fedimarks/fedimarks"
@@ -84,15 +86,20 @@ func (r *run) found(it Item) bool {
 
 func (r *run) printEstimate(e Estimate) {
 	fmt.Fprintf(r.log, "dry run: import into %s, nothing resolved or written\n", r.req.Destination)
-	fmt.Fprintf(r.log, "  rows                  %d\n", e.Rows)
+	// Labels in a column, counts right-aligned in the next.
+	tw := tabwriter.NewWriter(r.log, 0, 0, 2, ' ', 0)
+	width := len(strconv.Itoa(e.Rows))
+	row := func(label string, n int) { fmt.Fprintf(tw, "  %s\t%*d\n", label, width, n) }
+	row("rows", e.Rows)
 	if e.Done > 0 {
-		fmt.Fprintf(r.log, "  done by earlier runs  %d\n", e.Done)
+		row("done by earlier runs", e.Done)
 	}
-	fmt.Fprintf(r.log, "  already bookmarked    %d\n", e.Already)
-	fmt.Fprintf(r.log, "  duplicate             %d\n", e.Duplicate)
-	fmt.Fprintf(r.log, "  invalid               %d\n", e.Invalid)
-	fmt.Fprintf(r.log, "  on %s (bookmarked by id)  %d\n", r.destHost, e.Local)
-	fmt.Fprintf(r.log, "  elsewhere (search + bookmark)  %d\n", e.Remote)
+	row("already bookmarked", e.Already)
+	row("duplicate", e.Duplicate)
+	row("invalid", e.Invalid)
+	row("on "+r.destHost+" (bookmarked by id)", e.Local)
+	row("elsewhere (search + bookmark)", e.Remote)
+	tw.Flush()
 	fmt.Fprintf(r.log, "would take %d requests: about %s at %d requests per %s\n",
 		e.Requests, humanDuration(e.Duration), e.RateLimit.Requests, humanDuration(e.RateLimit.Window))
 }
@@ -115,12 +122,25 @@ const (
 	importerMaxBytes = 20 << 20
 )
 
+// NextSteps are the commands a big import's advice gives, spelled with
+// the user's own file names and accounts so that they can be run as they
+// are.
+type NextSteps struct {
+	// MakeFile makes the file to upload in Mastodon's format; "" when the
+	// inputs are such files already.
+	MakeFile string
+	// Verify lists, once the server's importer is done, the posts still
+	// missing on the destination (into missing.csv, say).
+	Verify string
+	// ImportMissing imports what Verify listed.
+	ImportMissing string
+}
+
 // Advice is the message shown before a big import: how long the rate limit
 // makes it take, and the faster path through the server's own importer,
-// with its limits. server is the destination's base URL; makeFile, when
-// set, is the command that makes the file in Mastodon's format (for inputs
-// that are not such a file already).
-func Advice(est Estimate, server, makeFile string) string {
+// with its limits and the exact commands of next. server is the
+// destination's base URL.
+func Advice(est Estimate, server string, next NextSteps) string {
 	var b strings.Builder
 	rl := est.RateLimit.orDefault()
 	fmt.Fprintf(&b, "%d bookmarks to write: about %s at the destination's limit of %d requests per %s.\n",
@@ -129,10 +149,17 @@ func Advice(est Estimate, server, makeFile string) string {
 	fmt.Fprintf(&b, "Import, type Bookmarks) at %s/settings/imports. It takes up to %d MB and %s rows a file:\n",
 		strings.TrimSuffix(server, "/"), importerMaxBytes>>20, "20,000")
 	fmt.Fprintf(&b, "split a larger file (%d rows a part, newest first as in the file).\n", importerMaxRows)
-	if makeFile != "" {
-		fmt.Fprintf(&b, "Make the file with: %s\n", makeFile)
+	if next.MakeFile != "" {
+		fmt.Fprintf(&b, "Make the file with: %s\n", next.MakeFile)
 	}
-	fmt.Fprintf(&b, "Wait for the server to finish, then run `fedimarks verify` to list what is missing and import only that.\n")
+	if next.Verify != "" {
+		fmt.Fprintf(&b, "Wait for the server to finish, then list what is missing with:\n  %s\n", next.Verify)
+		if next.ImportMissing != "" {
+			fmt.Fprintf(&b, "and import only that with:\n  %s\n", next.ImportMissing)
+		}
+	} else {
+		fmt.Fprintf(&b, "Wait for the server to finish, then run `fedimarks verify` to list what is missing and import only that.\n")
+	}
 	return b.String()
 }
 

@@ -114,8 +114,13 @@ func TestEstimateAndAdvice(t *testing.T) {
 	if IsBigImport(e, "mastodon", [3]int{3, 2, 9}) || IsBigImport(e, "gotosocial", [3]int{4, 0, 0}) || IsBigImport(Estimate{Remote: 1000}, "mastodon", [3]int{4, 0, 0}) {
 		t.Error("flagged a small import or a server without the importer")
 	}
-	adv := Advice(e, "https://mastodon.example/", "")
-	for _, s := range []string{"1200 bookmarks", "40m01s", "https://mastodon.example/settings/imports", "fedimarks verify", "Bookmarks", "20 MB", "20,000 rows", "split"} {
+	adv := Advice(e, "https://mastodon.example/", NextSteps{
+		Verify:        "fedimarks verify 'my bookmarks.csv' --to bob@mastodon.example -o missing.csv",
+		ImportMissing: "fedimarks import missing.csv --to bob@mastodon.example",
+	})
+	for _, s := range []string{"1200 bookmarks", "40m01s", "https://mastodon.example/settings/imports", "Bookmarks", "20 MB", "20,000 rows", "split",
+		"\n  fedimarks verify 'my bookmarks.csv' --to bob@mastodon.example -o missing.csv\n",
+		"\n  fedimarks import missing.csv --to bob@mastodon.example\n"} {
 		if !strings.Contains(adv, s) {
 			t.Errorf("advice lacks %q:\n%s", s, adv)
 		}
@@ -123,7 +128,10 @@ func TestEstimateAndAdvice(t *testing.T) {
 	if strings.Contains(adv, "Make the file") {
 		t.Errorf("advice for a Mastodon-format file says how to make one:\n%s", adv)
 	}
-	adv = Advice(e, "https://mastodon.example/", "fedimarks export alice@a.example --format mastodon -o bookmarks.csv")
+	if strings.Contains(adv, "`fedimarks verify`") {
+		t.Errorf("advice gives a generic verify besides the exact one:\n%s", adv)
+	}
+	adv = Advice(e, "https://mastodon.example/", NextSteps{MakeFile: "fedimarks export alice@a.example --format mastodon -o bookmarks.csv"})
 	if !strings.Contains(adv, "Make the file with: fedimarks export alice@a.example --format mastodon -o bookmarks.csv\n") {
 		t.Errorf("advice lacks the command to make the file:\n%s", adv)
 	}

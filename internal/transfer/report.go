@@ -79,7 +79,7 @@ func WriteFailures(w io.Writer, items []Item) error {
 // writeReportFiles writes DIR/import-JOB-report.csv and, when some rows
 // failed, DIR/import-JOB-failures.csv, and records their paths in rep.
 func writeReportFiles(rep *Report, dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("report dir: %w", err)
 	}
 	reportPath := filepath.Join(dir, fmt.Sprintf("import-%d-report.csv", rep.Job.ID))
@@ -133,22 +133,26 @@ func writeFile(path string, fill func(io.Writer) error) error {
 	return nil
 }
 
-// printSummary prints counts per outcome and the files written.
+// printSummary prints what happened, in a line of counts per outcome,
+// then advice for the rows that need it and the files written.
 func (r *run) printSummary(rep *Report, stopped bool) {
-	verb := "imported into"
-	if stopped {
-		verb = "stopped: import into"
+	parts := []string{fmt.Sprintf("%d imported", rep.Counts[fedimarks.Imported])}
+	if n := rep.Counts[fedimarks.Imported]; r.importedNow != n && r.importedNow > 0 {
+		parts[0] += fmt.Sprintf(" (%d by this run)", r.importedNow)
 	}
-	fmt.Fprintf(r.log, "%s %s: %d rows (job %d)\n", verb, r.req.Destination, len(rep.Items), rep.Job.ID)
-	for _, o := range append([]fedimarks.Outcome{fedimarks.Pending}, fedimarks.Outcomes...) {
-		if n := rep.Counts[o]; n > 0 {
-			label := string(o)
-			if o == fedimarks.Pending {
-				label = "still to do"
-			}
-			fmt.Fprintf(r.log, "  %-12s %d\n", label, n)
+	for _, o := range fedimarks.Outcomes {
+		if n := rep.Counts[o]; n > 0 && o != fedimarks.Imported {
+			parts = append(parts, fmt.Sprintf("%d %s", n, o))
 		}
 	}
+	if n := rep.Counts[fedimarks.Pending]; n > 0 {
+		parts = append(parts, fmt.Sprintf("%d still to do", n))
+	}
+	prefix := ""
+	if stopped {
+		prefix = "stopped: "
+	}
+	fmt.Fprintf(r.log, "%s%s: %s: %s (job %d)\n", prefix, r.req.Destination, plural(len(rep.Items), "row"), strings.Join(parts, ", "), rep.Job.ID)
 	if n := rep.Counts[fedimarks.NotVisible]; n > 0 {
 		fmt.Fprintf(r.log, "not_visible rows are followers-only or direct posts: follow their authors from %s, then rerun with --retry-failed\n", r.req.Destination)
 	}
@@ -164,10 +168,43 @@ func (r *run) printSummary(rep *Report, stopped bool) {
 	if n := rep.Counts[fedimarks.Unreachable]; n > 0 && !stopped {
 		fmt.Fprintf(r.log, "unreachable rows are retried when you run the same command again\n")
 	}
+	if r.lateWritten > 0 {
+		fmt.Fprintf(r.log, "%s unreachable before %s bookmarked now, when %s server answered: %s newest bookmarks on %s, out of the source's order\n",
+			plural(r.lateWritten, "row"), isAre(r.lateWritten), theirIts(r.lateWritten), theyAre(r.lateWritten), r.req.Destination)
+	}
 	if rep.ReportPath != "" {
 		fmt.Fprintf(r.log, "report: %s\n", rep.ReportPath)
 	}
 	if rep.FailuresPath != "" {
 		fmt.Fprintf(r.log, "failures (Mastodon format): %s\n", rep.FailuresPath)
 	}
+}
+
+// plural is "1 row", "2 rows".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+func isAre(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
+}
+
+func theirIts(n int) string {
+	if n == 1 {
+		return "its"
+	}
+	return "their"
+}
+
+func theyAre(n int) string {
+	if n == 1 {
+		return "it is among the"
+	}
+	return "they are among the"
 }

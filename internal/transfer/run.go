@@ -72,6 +72,11 @@ type Request struct {
 	ReportDir string
 	// RateLimit is the destination's budget, for estimates (zero: Mastodon's).
 	RateLimit RateLimit
+	// Probe, when set, is called once, before the engine's first request to
+	// the destination and only when there are rows to do: it returns the
+	// destination's server software, which replaces Software. A rerun of
+	// a finished job never calls it, and never contacts the destination.
+	Probe func(ctx context.Context) string
 	// Confirm, when set, is called once before any remote request with
 	// what the run will do, if there is anything to write; an error stops
 	// the run (nothing remote done, the job kept for a rerun).
@@ -167,6 +172,13 @@ type run struct {
 	seen   map[string]*fedimarks.Status
 	// retriedLoad is set once load found the job created under it.
 	retriedLoad bool
+	// wasUnreachable holds the ids of the rows that ended unreachable in
+	// an earlier run (put back to pending by this one); lateWritten counts
+	// those this run imported: they land out of order on the destination.
+	wasUnreachable map[int64]bool
+	lateWritten    int
+	// importedNow counts the rows this run imported.
+	importedNow int
 	// readFails and writeFails count consecutive searches and bookmark
 	// requests the destination left unanswered (or answered 5xx); shared
 	// by the writer and the resolvers. Kept apart so that searches that
@@ -184,6 +196,15 @@ func (r *run) run(ctx context.Context) (*Report, error) {
 		if r.rows[i].Outcome == fedimarks.Pending {
 			todo = append(todo, i)
 		}
+	}
+	if len(todo) == 0 && !r.req.DryRun {
+		// A finished job: the destination is not contacted at all.
+		rep.Items, rep.Counts = r.rows, countOutcomes(r.rows)
+		fmt.Fprintf(r.log, "nothing left to do: %d imported earlier\n", rep.Counts[fedimarks.Imported])
+		return r.finish(rep)
+	}
+	if len(todo) > 0 && r.req.Probe != nil {
+		r.req.Software = r.req.Probe(ctx)
 	}
 	// The destination's bookmarks are read first, so that the estimate
 	// (and a big import's question) counts only what is really to write.
@@ -224,6 +245,12 @@ func (r *run) run(ctx context.Context) (*Report, error) {
 		r.printSummary(rep, true)
 		return rep, stop
 	}
+	return r.finish(rep)
+}
+
+// finish ends a run that went to the end: the report files, the summary,
+// and the error when some rows did not make it.
+func (r *run) finish(rep *Report) (*Report, error) {
 	if r.req.ReportDir != "" {
 		if err := writeReportFiles(rep, r.req.ReportDir); err != nil {
 			return rep, err
@@ -307,6 +334,16 @@ func (r *run) load(ctx context.Context) error {
 		}
 	}
 	r.job = job
+	unreachable, err := j.JobItems(ctx, job.ID, fedimarks.Unreachable)
+	if err != nil {
+		return fmt.Errorf("read job %d: %w", job.ID, err)
+	}
+	for _, it := range unreachable {
+		if r.wasUnreachable == nil {
+			r.wasUnreachable = map[int64]bool{}
+		}
+		r.wasUnreachable[it.ID] = true
+	}
 	if _, err := j.ResetOutcomes(ctx, job.ID, r.retryOutcomes()...); err != nil {
 		return fmt.Errorf("reset job %d: %w", job.ID, err)
 	}
@@ -849,6 +886,12 @@ func (r *run) set(ctx context.Context, it *Item, o fedimarks.Outcome, detail, de
 		return fmt.Errorf("journal row %d: %w", it.Seq, err)
 	}
 	it.Outcome, it.Detail, it.DestID, it.InFlight = o, detail, destID, false
+	if o == fedimarks.Imported {
+		r.importedNow++
+		if r.wasUnreachable[it.ID] {
+			r.lateWritten++
+		}
+	}
 	r.noteWritten(*it)
 	if p := r.im.Progress; p != nil {
 		p.Add(1)

@@ -545,10 +545,28 @@ func TestRunDryRun(t *testing.T) {
 	if j.jobCount() != 0 || d.resolves != 0 || d.totalWrites() != 0 {
 		t.Errorf("dry run wrote: jobs %d resolves %d writes %d", j.jobCount(), d.resolves, d.totalWrites())
 	}
-	for _, s := range []string{"already bookmarked    1", "duplicate             1", "6 requests"} {
-		if !strings.Contains(log.String(), s) {
-			t.Errorf("dry-run output lacks %q:\n%s", s, log)
+	if !strings.Contains(log.String(), "6 requests") {
+		t.Errorf("dry-run output lacks the requests:\n%s", log)
+	}
+	// The table: one row per count, labels in a column, counts
+	// right-aligned in the next (every row ends at the same column).
+	rows := map[string]string{}
+	end := -1
+	for _, line := range strings.Split(log.String(), "\n") {
+		if !strings.HasPrefix(line, "  ") {
+			continue
 		}
+		if end >= 0 && len(line) != end {
+			t.Errorf("misaligned row %q:\n%s", line, log)
+		}
+		end = len(line)
+		f := strings.Fields(line)
+		rows[strings.Join(f[:len(f)-1], " ")] = f[len(f)-1]
+	}
+	want := map[string]string{"rows": "6", "already bookmarked": "1", "duplicate": "1", "invalid": "1",
+		"on dest.example (bookmarked by id)": "1", "elsewhere (search + bookmark)": "2"}
+	if fmt.Sprint(rows) != fmt.Sprint(want) {
+		t.Errorf("table %v, want %v:\n%s", rows, want, log)
 	}
 }
 
