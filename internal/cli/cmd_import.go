@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/formats"
@@ -57,7 +60,8 @@ after an interruption and it goes on where it stopped; unreachable rows are
 retried then, and --retry-failed retries not_found, not_visible and failed
 rows too.
 
-  --to ACCOUNT        the destination account
+  --to ACCOUNT        the destination account, user@host (default: the only
+                      saved account; needed when several are saved)
   --dry-run           resolve nothing, write nothing: say what would happen
                       and how long the destination's rate limit makes it take
   --retry-failed      also retry rows that ended not_found, not_visible, failed
@@ -103,59 +107,101 @@ func readInputs(a *app, files []string) (items []fedimarks.ImportItem, mastodonO
 		if err != nil {
 			return nil, false, err
 		}
-		mastodonOnly = mastodonOnly && res.Format == "mastodon"
+		// Mastodon's importer reads UTF-8 only: a UTF-16 file is not ready
+		// for it as it is.
+		mastodonOnly = mastodonOnly && res.Format == "mastodon" && res.Encoding == ""
 		for _, p := range res.Problems {
 			fmt.Fprintf(a.stderr, "%s\n", p)
 		}
-		fmt.Fprintf(a.stderr, "%s: %s rows (%s)\n", f, ui.Count(int64(len(res.Items))), res.Format)
+		format := res.Format
+		if res.Encoding != "" {
+			format += ", " + res.Encoding
+		}
+		fmt.Fprintf(a.stderr, "%s: %s (%s)\n", f, countNoun(len(res.Items), "row"), format)
 		all = append(all, res.Items)
 	}
 	return transfer.Merge(all...), mastodonOnly, nil
 }
 
 func runImport(ctx context.Context, a *app, o importOptions) error {
+	// Everything that can be checked locally is, before any file is
+	// parsed or any request made.
+	if err := checkInputs(o.files); err != nil {
+		return err
+	}
+	acc, err := chooseAccount(ctx, a, "--to", o.to)
+	if err != nil {
+		return err
+	}
+	if o.reportDir, err = prepareReportDir(a, o.reportDir, o.dryRun); err != nil {
+		return err
+	}
 	items, mastodonOnly, err := readInputs(a, o.files)
 	if err != nil {
 		return err
 	}
-	var makeFile func(fedimarks.Handle) string
+	files := shellJoin(o.files)
+	to := shellWord(string(acc.Handle))
+	next := transfer.NextSteps{
+		Verify:        "fedimarks verify " + files + " --to " + to + " -o missing.csv",
+		ImportMissing: "fedimarks import missing.csv --to " + to,
+	}
 	if !mastodonOnly {
 		// verify -o writes the rows missing on the destination in
 		// Mastodon's format, whatever the inputs' format.
-		makeFile = func(to fedimarks.Handle) string {
-			return "fedimarks verify " + strings.Join(o.files, " ") + " --to " + string(to) + " -o bookmarks-to-upload.csv"
-		}
+		next.MakeFile = "fedimarks verify " + files + " --to " + to + " -o bookmarks-to-upload.csv"
 	}
 	return runTransfer(ctx, a, transferOptions{
-		to: o.to, items: items, inputs: o.files, dryRun: o.dryRun, retryFailed: o.retryFailed,
-		yes: o.yes, reportDir: o.reportDir, resume: "fedimarks import " + strings.Join(o.files, " "),
-		makeFile: makeFile,
+		acc: acc, items: items, inputs: o.files, dryRun: o.dryRun, retryFailed: o.retryFailed,
+		yes: o.yes, reportDir: o.reportDir, resume: "fedimarks import " + files, next: next,
 	})
+}
+
+// shellWord quotes s for a POSIX shell when it needs quoting, so that a
+// printed command can be pasted as it is.
+func shellWord(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// shellJoin is the words, each quoted by shellWord, joined by spaces.
+func shellJoin(words []string) string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		q[i] = shellWord(w)
+	}
+	return strings.Join(q, " ")
+}
+
+// countNoun is "1 row", "1,100 rows".
+func countNoun(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return ui.Count(int64(n)) + " " + noun + "s"
 }
 
 // transferOptions is what import and migrate hand to the engine.
 type transferOptions struct {
-	to          string
+	acc         fedimarks.Account // the destination, chosen by chooseAccount
 	items       []fedimarks.ImportItem
 	inputs      []string
 	key         string
 	dryRun      bool
 	retryFailed bool
 	yes         bool
-	reportDir   string
+	reportDir   string // checked and made by prepareReportDir
 	resume      string // the command that resumes, for hints
-	// makeFile, when set, returns the command that makes a file in
-	// Mastodon's format for the server's importer (nil: the inputs are).
-	makeFile func(to fedimarks.Handle) string
+	// next are the commands a big import's advice gives.
+	next transfer.NextSteps
 }
 
 // runTransfer wires the engine to the destination's client and the
 // archive's job journal, and runs it.
 func runTransfer(ctx context.Context, a *app, o transferOptions) error {
-	acc, err := a.account(ctx, o.to)
-	if err != nil {
-		return err
-	}
+	acc := o.acc
 	ar, err := a.openArchive(ctx)
 	if err != nil {
 		return err
@@ -164,22 +210,13 @@ func runTransfer(ctx context.Context, a *app, o transferOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.reportDir == "" {
-		p, err := a.paths()
-		if err != nil {
-			return err
-		}
-		o.reportDir = filepath.Join(p.Data, "reports")
-	}
 	var prog *ui.Progress
+	var shown *startedProgress
 	if !o.dryRun {
 		prog = a.progress("import "+string(acc.Handle), int64(len(o.items)), "rows")
+		shown = &startedProgress{p: prog}
 	}
 	c := a.newClient(acc.Server, tok, prog)
-	// The server's software decides what a 422 to a bookmark means (snac:
-	// already bookmarked) and whether a big import offers the server's own
-	// importer. Unknown when the server does not say.
-	inst, instErr := c.Instance(ctx)
 	im := &transfer.Importer{
 		Writer:  c,
 		Lister:  bookmarkLister{c},
@@ -188,33 +225,42 @@ func runTransfer(ctx context.Context, a *app, o transferOptions) error {
 		Finder:  ar,
 		Log:     a.stderr,
 	}
-	if prog != nil {
-		im.Progress = prog
+	if shown != nil {
+		im.Progress = shown
 		// The engine's summary ends the run: close the bar before it.
-		im.Log = finishFirst{prog, a.stderr}
+		im.Log = finishFirst{shown, a.stderr}
 	}
-	resume := o.resume + " --to " + string(acc.Handle)
+	// The server's software decides what a 422 to a bookmark means (snac:
+	// already bookmarked) and whether a big import offers the server's own
+	// importer. Asked only when there is something to do: a rerun of a
+	// finished job does not contact the destination.
+	dest := &destInfo{}
+	resume := o.resume + " --to " + shellWord(string(acc.Handle))
 	rep, err := im.Run(ctx, transfer.Request{
 		Destination: acc.Handle,
 		Server:      acc.Server,
-		Software:    inst.Software,
+		Probe: func(ctx context.Context) string {
+			dest.inst, dest.err = c.Instance(ctx)
+			dest.asked = true
+			return dest.inst.Software
+		},
 		Inputs:      o.inputs,
 		Items:       o.items,
 		Key:         o.key,
 		RetryFailed: o.retryFailed,
 		DryRun:      o.dryRun,
 		ReportDir:   o.reportDir,
-		Confirm:     a.confirmBigImport(acc, inst, instErr, o.yes, o.makeFileFor(acc.Handle)),
+		Confirm:     a.confirmBigImport(acc, dest, o.yes, o.next),
 	})
-	if prog != nil {
-		prog.Finish()
+	if shown != nil {
+		shown.Finish()
 	}
-	if rep != nil && !o.dryRun {
-		fmt.Fprintf(a.stderr, "%s requests to %s\n", ui.Count(c.Requests()), acc.Handle.Host())
+	if rep != nil && !o.dryRun && c.Requests() > 0 {
+		fmt.Fprintf(a.stderr, "%s to %s\n", countNoun(int(c.Requests()), "request"), acc.Handle.Host())
 	}
 	if err == nil && rep != nil && rep.Estimate != nil && rep.Estimate.ToWrite() > transfer.BigImport {
-		if instErr == nil && transfer.IsBigImport(*rep.Estimate, inst.Software, inst.MastodonVersion) {
-			fmt.Fprint(a.stderr, transfer.Advice(*rep.Estimate, acc.Server, o.makeFileFor(acc.Handle)))
+		if dest.asked && dest.err == nil && transfer.IsBigImport(*rep.Estimate, dest.inst.Software, dest.inst.MastodonVersion) {
+			fmt.Fprint(a.stderr, transfer.Advice(*rep.Estimate, acc.Server, o.next))
 		}
 	}
 	var fe *fedimarks.Error
@@ -250,31 +296,29 @@ func runTransfer(ctx context.Context, a *app, o transferOptions) error {
 	return nil
 }
 
-// makeFileFor is the command that makes a Mastodon-format file of the
-// inputs for an import into to, or "" when they are such files.
-func (o transferOptions) makeFileFor(to fedimarks.Handle) string {
-	if o.makeFile == nil {
-		return ""
-	}
-	return o.makeFile(to)
+// destInfo is what the destination's server said of itself, once asked.
+type destInfo struct {
+	inst  mastodon.Instance
+	err   error
+	asked bool
 }
 
 // confirmBigImport returns the engine's Confirm hook: before more than
 // transfer.BigImport rows go into Mastodon 3.3+, say how long the rate
 // limit makes it take and offer the server's own importer; --yes goes on,
 // a terminal is asked, anything else is refused.
-func (a *app) confirmBigImport(acc fedimarks.Account, inst mastodon.Instance, instErr error, yes bool, makeFile string) func(context.Context, transfer.Estimate) error {
+func (a *app) confirmBigImport(acc fedimarks.Account, dest *destInfo, yes bool, next transfer.NextSteps) func(context.Context, transfer.Estimate) error {
 	return func(ctx context.Context, est transfer.Estimate) error {
 		if est.ToWrite() <= transfer.BigImport {
 			return nil
 		}
-		if instErr != nil {
-			return a.apiError(acc.Handle, acc.Server, instErr, "read")
+		if dest.err != nil {
+			return a.apiError(acc.Handle, acc.Server, dest.err, "read")
 		}
-		if !transfer.IsBigImport(est, inst.Software, inst.MastodonVersion) {
+		if !transfer.IsBigImport(est, dest.inst.Software, dest.inst.MastodonVersion) {
 			return nil
 		}
-		advice := transfer.Advice(est, acc.Server, makeFile)
+		advice := transfer.Advice(est, acc.Server, next)
 		fmt.Fprint(a.stderr, advice)
 		if yes {
 			return nil
@@ -412,15 +456,194 @@ func toJobItems(items []transfer.Item) []sqlite.JobItem {
 	return out
 }
 
+// startedProgress is the engine's Progress: a ui.Progress that shows its
+// closing line only once the engine started writing (it sets the total
+// then, after a big import's question), so that a refused or finished
+// import prints no progress line.
+type startedProgress struct {
+	p       *ui.Progress
+	started atomic.Bool
+}
+
+func (s *startedProgress) SetTotal(n int64) { s.started.Store(true); s.p.SetTotal(n) }
+func (s *startedProgress) Add(n int64)      { s.p.Add(n) }
+func (s *startedProgress) Note(format string, args ...any) {
+	s.p.Note(format, args...)
+}
+
+// Finish closes the bar, if the engine started one.
+func (s *startedProgress) Finish() {
+	if s.started.Load() {
+		s.p.Finish()
+	}
+}
+
 // finishFirst is the engine's log on stderr while a progress bar is
 // drawn there: the first line written finishes the bar, so the summary
 // does not land inside it.
 type finishFirst struct {
-	p *ui.Progress
+	p *startedProgress
 	w io.Writer
 }
 
 func (f finishFirst) Write(b []byte) (int, error) {
 	f.p.Finish()
 	return f.w.Write(b)
+}
+
+// checkInputs checks that every input names a readable file, before any
+// is parsed: one line naming the file, exit 2.
+func checkInputs(files []string) error {
+	for _, f := range files {
+		if err := formats.CheckFile(f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// chooseAccount is the saved account named by a flag (flag is "--to" or
+// "--from"), or the only saved one when the flag is empty. It is checked
+// before any other work: an account that is not user@host, not saved, or
+// several saved and none named, is a usage error naming the flag.
+func chooseAccount(ctx context.Context, a *app, flag, name string) (fedimarks.Account, error) {
+	if name != "" {
+		if _, err := fedimarks.ParseHandle(name); err != nil {
+			return fedimarks.Account{}, usageError("%s %q is not an account: expected user@host", flag, strings.TrimSpace(name))
+		}
+		return a.account(ctx, name)
+	}
+	ar, err := a.openArchive(ctx)
+	if err != nil {
+		return fedimarks.Account{}, err
+	}
+	accs, err := ar.Accounts(ctx)
+	if err != nil {
+		return fedimarks.Account{}, err
+	}
+	if len(accs) > 1 {
+		names := make([]string, len(accs))
+		for i, acc := range accs {
+			names[i] = string(acc.Handle)
+		}
+		what := "destination"
+		if flag == "--from" {
+			what = "source"
+		}
+		return fedimarks.Account{}, usageError("several accounts are saved (%s): name the %s with %s user@host", strings.Join(names, ", "), what, flag)
+	}
+	return a.account(ctx, "")
+}
+
+// prepareReportDir checks the directory the report files go to (dir, or
+// the reports directory beside the archive when dir is "") and, unless
+// dryRun, makes it (0700: the reports list private bookmarks). It runs
+// before any work, so that an import does not finish only to find it
+// cannot write its report. The directory is returned.
+func prepareReportDir(a *app, dir string, dryRun bool) (string, error) {
+	what := "--report-dir " + dir
+	isDefault := dir == ""
+	if isDefault {
+		p, err := a.paths()
+		if err != nil {
+			return "", err
+		}
+		dir = filepath.Join(p.Data, "reports")
+		what = "the reports directory " + dir
+	}
+	st, err := os.Stat(dir)
+	switch {
+	case err == nil && !st.IsDir():
+		return "", &fedimarks.Error{Code: fedimarks.EInvalid, Message: fmt.Sprintf("cannot write reports in %s: it is a file, not a directory", what)}
+	case err == nil:
+		if isDefault {
+			// Made 0755 by older versions: the reports are private.
+			_ = os.Chmod(dir, 0o700)
+		}
+	default:
+		if why := missingDir(dir); strings.HasSuffix(why, "not a directory") {
+			return "", &fedimarks.Error{Code: fedimarks.EInvalid, Message: fmt.Sprintf("cannot write reports in %s: %s", what, why)}
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return "", &fedimarks.Error{Code: fedimarks.EInvalid, Message: fmt.Sprintf("cannot write reports in %s: %v", what, errors.Unwrap(err)), Err: err}
+		}
+		if dryRun {
+			return dir, nil
+		}
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return "", &fedimarks.Error{Code: fedimarks.EInvalid, Message: fmt.Sprintf("cannot create %s: %v", what, errors.Unwrap(err)), Err: err}
+		}
+	}
+	if !dryRun {
+		if err := probeWritable(dir); err != nil {
+			return "", &fedimarks.Error{Code: fedimarks.EInvalid, Message: fmt.Sprintf("cannot write reports in %s: %v", what, err)}
+		}
+	}
+	return dir, nil
+}
+
+// missingDir says why the directory dir cannot be used, for one that
+// os.Stat does not find: "directory X does not exist", or "X is a file,
+// not a directory" when something on the way is a file. X is absolute.
+func missingDir(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		abs = dir
+	}
+	for p := abs; ; p = filepath.Dir(p) {
+		st, err := os.Stat(p)
+		if err == nil {
+			if !st.IsDir() {
+				return p + " is a file, not a directory"
+			}
+			break
+		}
+		if filepath.Dir(p) == p {
+			break
+		}
+	}
+	return "directory " + abs + " does not exist"
+}
+
+// probeWritable checks that files can be made in dir, by making one and
+// removing it; the error says so without naming the probe.
+func probeWritable(dir string) error {
+	f, err := os.CreateTemp(dir, ".fedimarks-probe-*")
+	if err != nil {
+		if errors.Is(err, fs.ErrPermission) {
+			return fmt.Errorf("no permission to write in %s", dir)
+		}
+		return fmt.Errorf("cannot make a file in %s: %v", dir, errors.Unwrap(errors.Unwrap(err)))
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
+
+// checkOutputPath checks, before any work, that a file can be written at
+// path ("" or "-" is standard output): its directory exists and is
+// writable, and path is not a directory. The message names the file and
+// never a temporary file.
+func checkOutputPath(path string) error {
+	if path == "" || path == "-" {
+		return nil
+	}
+	bad := func(why string) error {
+		return &fedimarks.Error{Code: fedimarks.EInvalid, Message: fmt.Sprintf("cannot write %s: %s", filepath.Base(path), why)}
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return bad(path + " is a directory")
+	}
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	if err != nil {
+		return bad(missingDir(dir))
+	}
+	if !st.IsDir() {
+		return bad(dir + " is a file, not a directory")
+	}
+	if err := probeWritable(dir); err != nil {
+		return bad(err.Error())
+	}
+	return nil
 }

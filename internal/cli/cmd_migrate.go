@@ -2,9 +2,11 @@ package cli
 
 import (
 	"context"
+	"strings"
 
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/sqlite"
+	"github.com/fedimarks/fedimarks/internal/transfer"
 )
 
 type migrateOptions struct {
@@ -66,28 +68,43 @@ func runMigrateCommand(ctx context.Context, a *app, args []string) error {
 }
 
 func runMigrate(ctx context.Context, a *app, o migrateOptions) error {
+	// Checked before the backup of --from, which may take a while.
+	fromH, err := fedimarks.ParseHandle(o.from)
+	if err != nil {
+		return usageError("--from %q is not an account: expected user@host", strings.TrimSpace(o.from))
+	}
+	toH, err := fedimarks.ParseHandle(o.to)
+	if err != nil {
+		return usageError("--to %q is not an account: expected user@host", strings.TrimSpace(o.to))
+	}
+	if toH == fromH {
+		return usageError("--from and --to are the same account (%s)", toH)
+	}
+	acc, err := chooseAccount(ctx, a, "--to", o.to)
+	if err != nil {
+		return err
+	}
+	if o.reportDir, err = prepareReportDir(a, o.reportDir, o.dryRun); err != nil {
+		return err
+	}
 	from, err := a.sourceAccount(ctx, o.from, o.offline)
 	if err != nil {
 		return err
 	}
-	to, err := fedimarks.ParseHandle(o.to)
-	if err != nil {
-		return err
-	}
-	if to == from {
-		return usageError("--from and --to are the same account")
-	}
+	to := acc.Handle
 	items, err := archivedItems(ctx, a, from)
 	if err != nil {
 		return err
 	}
 	resume := "fedimarks migrate --from " + string(from)
 	return runTransfer(ctx, a, transferOptions{
-		to: string(to), items: items, inputs: []string{"archive of " + string(from)},
+		acc: acc, items: items, inputs: []string{"archive of " + string(from)},
 		key:    "migrate " + string(from) + " " + string(to),
 		dryRun: o.dryRun, retryFailed: o.retryFailed, yes: o.yes, reportDir: o.reportDir, resume: resume,
-		makeFile: func(fedimarks.Handle) string {
-			return "fedimarks export " + string(from) + " --format mastodon -o bookmarks.csv"
+		next: transfer.NextSteps{
+			MakeFile:      "fedimarks export " + shellWord(string(from)) + " --format mastodon -o bookmarks.csv",
+			Verify:        "fedimarks verify --from " + shellWord(string(from)) + " --offline --to " + shellWord(string(to)) + " -o missing.csv",
+			ImportMissing: "fedimarks import missing.csv --to " + shellWord(string(to)),
 		},
 	})
 }

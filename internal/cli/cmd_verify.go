@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/transfer"
@@ -65,8 +66,24 @@ func runVerifyCommand(ctx context.Context, a *app, args []string) error {
 }
 
 func runVerify(ctx context.Context, a *app, o verifyOptions) error {
+	// Everything that can be checked locally is, before any file is
+	// parsed or any request made.
+	if o.from != "" {
+		if _, err := fedimarks.ParseHandle(o.from); err != nil {
+			return usageError("--from %q is not an account: expected user@host", strings.TrimSpace(o.from))
+		}
+	}
+	if err := checkInputs(o.files); err != nil {
+		return err
+	}
+	if err := checkOutputPath(o.output); err != nil {
+		return err
+	}
+	acc, err := chooseAccount(ctx, a, "--to", o.to)
+	if err != nil {
+		return err
+	}
 	var items []fedimarks.ImportItem
-	var err error
 	if o.from != "" {
 		from, err := a.sourceAccount(ctx, o.from, o.offline)
 		if err != nil {
@@ -76,10 +93,6 @@ func runVerify(ctx context.Context, a *app, o verifyOptions) error {
 			return err
 		}
 	} else if items, _, err = readInputs(a, o.files); err != nil {
-		return err
-	}
-	acc, err := a.account(ctx, o.to)
-	if err != nil {
 		return err
 	}
 	tok, err := a.token(ctx, acc.Handle)
@@ -109,7 +122,15 @@ func runVerify(ctx context.Context, a *app, o verifyOptions) error {
 		ui.Count(int64(len(v.Missing))), ui.Count(int64(v.Duplicate)), ui.Count(int64(v.Invalid)))
 	if len(v.Missing) > 0 {
 		return &fedimarks.Error{Code: fedimarks.EPartial,
-			Message: fmt.Sprintf("%s posts are missing on %s", ui.Count(int64(len(v.Missing))), acc.Handle)}
+			Message: fmt.Sprintf("%s %s missing on %s", countNoun(len(v.Missing), "post"), isAre(len(v.Missing)), acc.Handle)}
 	}
 	return nil
+}
+
+// isAre is the verb that agrees with a count of n.
+func isAre(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
 }
