@@ -155,3 +155,22 @@ func TestReportFilesArePrivate(t *testing.T) {
 		}
 	}
 }
+
+// TestReportErrorNamesNoTemporaryFile: when the report cannot be put in
+// place, the error names the report, not the temporary file.
+func TestReportErrorNamesNoTemporaryFile(t *testing.T) {
+	ctx := context.Background()
+	d := newFakeDest(destHost)
+	p := d.add(&post{uri: "https://a.example/users/a/statuses/1"})
+	dir := t.TempDir()
+	// A directory where the report goes: the rename fails.
+	if err := os.MkdirAll(filepath.Join(dir, "import-1-report.csv", "x"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	r := req(itemsOf(p.uri))
+	r.ReportDir = dir
+	_, err := newImporter(d, newMemJournal()).Run(ctx, r)
+	if err == nil || !strings.Contains(err.Error(), "write "+filepath.Join(dir, "import-1-report.csv")+": ") || strings.Contains(err.Error(), ".fedimarks-") {
+		t.Errorf("error %v", err)
+	}
+}
