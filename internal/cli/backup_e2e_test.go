@@ -229,7 +229,7 @@ func TestBadTokenExits4(t *testing.T) {
 	w.login(t)
 	w.a.RevokeToken(w.token)
 	r = mustRun(t, ExitAuth, w.home, "", "backup")
-	if !strings.Contains(r.stderr, "log in again: fedimarks login "+w.a.Host()) {
+	if !strings.Contains(r.stderr, "log in again: fedimarks login "+w.a.URL()) {
 		t.Errorf("revoked token message %q", r.stderr)
 	}
 	if strings.Contains(r.stderr+r.stdout, w.token) {
@@ -322,7 +322,7 @@ func TestBackupMissingScopeNamesIt(t *testing.T) {
 	w := newWorld(t, mastodontest.Mastodon, 3)
 	mustRun(t, 0, w.home, w.alice.Token("read:accounts")+"\n", "login", w.a.URL(), "--token-stdin")
 	r := mustRun(t, ExitAuth, w.home, "", "backup")
-	if !strings.Contains(r.stderr, `lacks the "read:bookmarks" scope`) || !strings.Contains(r.stderr, "fedimarks login "+w.a.Host()) {
+	if !strings.Contains(r.stderr, `lacks the "read:bookmarks" scope`) || !strings.Contains(r.stderr, "fedimarks login "+w.a.URL()) {
 		t.Errorf("missing scope message %q", r.stderr)
 	}
 	// And the next backup with a good token does the work (the failed run

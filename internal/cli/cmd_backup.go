@@ -125,10 +125,11 @@ func runBackup(ctx context.Context, a *app, o backupOptions) (fedimarks.Account,
 	prog := a.progress("backup "+string(acc.Handle), 0, "bookmarks")
 	c := a.newClient(acc.Server, tok, prog)
 	res, err := backup.Run(ctx, acc.Handle, bookmarkSource{c, prog}, ar, backup.Options{Full: o.full, Now: a.now, Progress: prog})
-	prog.Finish()
 	if err != nil {
+		prog.Abort()
 		return acc, a.apiError(acc.Handle, acc.Server, err, "read:bookmarks")
 	}
+	prog.Finish()
 	after, err := ar.Counts(ctx, acc.Handle)
 	if err != nil {
 		return acc, err

@@ -188,9 +188,12 @@ func (a *app) apiError(h fedimarks.Handle, server string, err error, scope strin
 	}
 	var api *mastodon.APIError
 	if fedimarks.IsUnreachable(err) && !(errors.As(err, &api) && api.StatusCode < 500) {
+		hint := "try again later: the same command goes on where it stopped"
+		if a.cmd.name == "backup" || a.cmd.name == "export" {
+			hint = "try again later; 'fedimarks export --offline' exports what is already archived"
+		}
 		return &fedimarks.Error{Code: fedimarks.EUnavailable, Err: err,
-			Message: fmt.Sprintf("%s did not answer (%v)", host, err),
-			Hint:    "try again later; 'fedimarks export --offline' exports what is already archived"}
+			Message: fmt.Sprintf("%s did not answer (%v)", host, err), Hint: hint}
 	}
 	if !errors.As(err, &api) {
 		return err
@@ -202,16 +205,16 @@ func (a *app) apiError(h fedimarks.Handle, server string, err error, scope strin
 	case 401:
 		return &fedimarks.Error{Code: fedimarks.EAuth, Err: err,
 			Message: fmt.Sprintf("%s: the server refused the access token (%s): it is invalid or was revoked", who, api.Message),
-			Hint:    "log in again: fedimarks login " + host}
+			Hint:    "log in again: fedimarks login " + loginArg(server)}
 	case 403:
 		return &fedimarks.Error{Code: fedimarks.EScope, Err: err,
 			Message: fmt.Sprintf("%s: %s (%s)", who, lacksScope(scope), api.Message),
-			Hint:    "log in again to grant it: fedimarks login " + host}
+			Hint:    "log in again to grant it: fedimarks login " + loginArg(server)}
 	case 422:
 		if strings.Contains(strings.ToLower(api.Message), "authenticated user") {
 			return &fedimarks.Error{Code: fedimarks.EAuth, Err: err,
 				Message: fmt.Sprintf("%s: this is an app token, not a user's token (%s)", who, api.Message),
-				Hint:    "log in again: fedimarks login " + host}
+				Hint:    "log in again: fedimarks login " + loginArg(server)}
 		}
 	}
 	return err
@@ -232,4 +235,14 @@ func scopeOfEndpoint(method, path string) string {
 		return "profile (or read:accounts)"
 	}
 	return ""
+}
+
+// loginArg is what to pass to `fedimarks login` to reach server again: its
+// host name, or the whole address for a plain-http (loopback) server, which
+// a bare host would send to https.
+func loginArg(server string) string {
+	if strings.HasPrefix(server, "http://") {
+		return server
+	}
+	return fedimarks.HostOf(server)
 }

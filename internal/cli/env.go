@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -158,8 +159,14 @@ func (a *app) token(ctx context.Context, h fedimarks.Handle) (string, error) {
 	}
 	tok, err := st.Get(ctx, string(h))
 	if err != nil {
+		target := h.Host()
+		if ar, aerr := a.openArchive(ctx); aerr == nil {
+			if acc, aerr := ar.Account(ctx, h); aerr == nil {
+				target = loginArg(acc.Server)
+			}
+		}
 		return "", &fedimarks.Error{Code: fedimarks.EAuth, Message: fmt.Sprintf("no token saved for %s", h),
-			Hint: "log in again: fedimarks login " + h.Host(), Err: err}
+			Hint: "log in again: fedimarks login " + target, Err: err}
 	}
 	a.remember(tok)
 	return tok, nil
@@ -198,7 +205,7 @@ func (a *app) newClient(server, token string, progress *ui.Progress) *mastodon.C
 			if e.Duration < time.Second {
 				return
 			}
-			msg := fmt.Sprintf("waiting %s (%s)", ui.Duration(e.Duration), e.Reason)
+			msg := fmt.Sprintf("%s: waiting %s (%s)", fedimarks.HostOf(server), ui.Duration(e.Duration), e.Reason)
 			if progress != nil {
 				progress.Note("%s", msg)
 			} else {
@@ -224,8 +231,14 @@ func (a *app) account(ctx context.Context, name string) (fedimarks.Account, erro
 		acc, err := ar.Account(ctx, h)
 		if err != nil {
 			if fedimarks.ErrorCode(err) == fedimarks.ENotFound {
-				return acc, &fedimarks.Error{Code: fedimarks.EInvalid, Message: fmt.Sprintf("%s is not a saved account", h),
-					Hint: "log in first: fedimarks login " + h.Host()}
+				hint := "log in first: fedimarks login " + h.Host()
+				if hs, aerr := ar.ArchivedAccounts(ctx); aerr == nil && slices.Contains(hs, h) {
+					hint += "; its archived bookmarks need no login: fedimarks export " + string(h) + " --offline --format FORMAT"
+				}
+				if a.cmd.name == "logout" {
+					hint = "nothing to log out; 'fedimarks accounts' lists the saved accounts"
+				}
+				return acc, &fedimarks.Error{Code: fedimarks.EInvalid, Message: fmt.Sprintf("%s is not a saved account", h), Hint: hint}
 			}
 			return acc, err
 		}

@@ -623,7 +623,7 @@ func TestMissingScopeNamesItAndSaysLogIn(t *testing.T) {
 	tok := alice.Token("read:accounts")
 	e.mustRun(0, runOpts{stdin: strings.NewReader(tok + "\n")}, "login", inst.URL(), "--token-stdin")
 	r := e.mustRun(ExitAuth, runOpts{}, "backup")
-	if !strings.Contains(r.stderr, `"read:bookmarks"`) || !strings.Contains(r.stderr, "fedimarks login "+inst.Host()) {
+	if !strings.Contains(r.stderr, `"read:bookmarks"`) || !strings.Contains(r.stderr, "fedimarks login "+inst.URL()) {
 		t.Errorf("the message does not name the scope and the command to run:\n%s", r.stderr)
 	}
 	e.checkNoSecrets(tok)

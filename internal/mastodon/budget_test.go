@@ -47,3 +47,35 @@ func TestConcurrentCallersShareTheBudget(t *testing.T) {
 		t.Errorf("%d answers of 429 for 33 requests paced at 10 per second", n)
 	}
 }
+
+// TestManyRequestsWithinAGenerousLimitNeverWait: a budget that answers
+// keep refilling (Remaining stays high) never makes callers wait.
+func TestManyRequestsWithinAGenerousLimitNeverWait(t *testing.T) {
+	net := mastodontest.NewNetwork(t)
+	inst := net.NewInstance(mastodontest.InstanceOptions{}) // 300 / 5 min headers, never spent
+	tok := inst.AddAccount("alice").Token()
+	var waits []mastodon.WaitEvent
+	var mu sync.Mutex
+	c := mastodon.New(mastodon.Options{Server: inst.URL(), Token: tok, OnWait: func(e mastodon.WaitEvent) {
+		mu.Lock()
+		waits = append(waits, e)
+		mu.Unlock()
+	}})
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 120; i++ {
+				if _, err := c.VerifyCredentials(context.Background()); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if len(waits) > 0 {
+		t.Fatalf("480 requests under a limit never reached waited: %+v", waits[0])
+	}
+}

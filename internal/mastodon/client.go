@@ -112,11 +112,12 @@ type Client struct {
 	mu         sync.Mutex
 	rate       RateLimit
 	pauseUntil time.Time // local clock; zero: no pause
-	// budget is what is left of the current rate-limit window once the
-	// requests already sent are counted, so that concurrent callers (the
-	// importer searches ahead in parallel) do not overshoot it: the server's
-	// X-RateLimit-Remaining arrives only after a request.
-	budget      int
+	// The window's budget is the server's last X-RateLimit-Remaining less
+	// the requests sent and not yet answered, so that concurrent callers
+	// (the importer searches ahead in parallel) do not overshoot it: the
+	// server's count arrives only after a request.
+	remaining   int
+	inflight    int
 	budgetKnown bool
 	budgetReset time.Time // the window's end as the server gave it
 	budgetUntil time.Time // the same on the local clock (with margin)
@@ -282,10 +283,10 @@ func (c *Client) wait(ctx context.Context, reason string, d time.Duration, attem
 }
 
 // pace waits, before a request to the server, until a rate limit window
-// that is used up has reset, then counts the request against the window's
-// budget. The budget is known from the last response's headers, less the
-// requests sent since; a new window's budget is unknown until its first
-// answer.
+// that is used up has reset, then counts the request as in flight until
+// landed is called. The budget is known from the last answer's headers,
+// less the requests in flight; a new window's budget is unknown until its
+// first answer.
 func (c *Client) pace(ctx context.Context, attempt int) error {
 	for {
 		now := c.now()
@@ -297,15 +298,14 @@ func (c *Client) pace(ctx context.Context, attempt int) error {
 		case c.budgetKnown && !c.budgetUntil.After(now):
 			c.budgetKnown = false // the window has reset
 			c.pauseUntil = time.Time{}
+			c.inflight++
 			c.mu.Unlock()
 			return nil
-		case c.budgetKnown && c.budget <= 0:
+		case c.budgetKnown && c.remaining-c.inflight <= 0:
 			until = c.budgetUntil // spent by requests still in flight
 		default:
-			if c.budgetKnown {
-				c.budget--
-			}
 			c.pauseUntil = time.Time{}
+			c.inflight++
 			c.mu.Unlock()
 			return nil
 		}
@@ -314,6 +314,15 @@ func (c *Client) pace(ctx context.Context, attempt int) error {
 			return err
 		}
 	}
+}
+
+// landed counts a paced request as answered (or failed).
+func (c *Client) landed() {
+	c.mu.Lock()
+	if c.inflight > 0 {
+		c.inflight--
+	}
+	c.mu.Unlock()
 }
 
 // clearPause forgets a pending rate limit pause (after a wait that covered
@@ -341,13 +350,11 @@ func (c *Client) observe(h http.Header) {
 	}
 	d := resetWait(rl.Reset, h, now)
 	if !c.budgetKnown || !rl.Reset.Equal(c.budgetReset) {
-		// The first answer of a window: its count is the budget.
-		c.budget, c.budgetKnown = rl.Remaining, true
+		c.budgetKnown, c.remaining = true, rl.Remaining
 		c.budgetReset, c.budgetUntil = rl.Reset, now.Add(d)
-	} else if rl.Remaining < c.budget {
-		// Answers of one window may arrive out of order: the lowest count
-		// is the truest (other clients of the same token spend it too).
-		c.budget = rl.Remaining
+	} else if rl.Remaining < c.remaining {
+		// A window's count only goes down; answers may arrive out of order.
+		c.remaining = rl.Remaining
 	}
 	if rl.Remaining <= 0 && d > 0 {
 		c.pauseUntil = now.Add(d)

@@ -91,10 +91,19 @@ func (c *Client) do(ctx context.Context, r *call) (*http.Response, error) {
 		}
 		req, err := r.newRequest(ctx, c.userAgent)
 		if err != nil {
+			if r.kind != kindDownload {
+				c.landed()
+			}
 			return nil, errorf(method, path, err)
 		}
 		c.requests.Add(1)
 		resp, err := hc.Do(req)
+		if r.kind != kindDownload {
+			if err == nil {
+				c.observe(resp.Header)
+			}
+			c.landed()
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, errorf(method, path, ctx.Err())
@@ -110,9 +119,6 @@ func (c *Client) do(ctx context.Context, r *call) (*http.Response, error) {
 				return nil, errorf(method, path, err)
 			}
 			continue
-		}
-		if r.kind != kindDownload {
-			c.observe(resp.Header)
 		}
 		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 			return resp, nil

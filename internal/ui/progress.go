@@ -169,6 +169,18 @@ func (p *Progress) Note(format string, args ...any) {
 	}
 }
 
+// Abort stops the progress display without a summary (the command failed
+// and says why itself): on a terminal the bar is cleared.
+func (p *Progress) Abort() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.finished {
+		return
+	}
+	p.finished = true
+	p.clearBar()
+}
+
 // Finish clears the bar on a terminal and writes a last line with the count,
 // the elapsed time and the average rate. Calls after the first do nothing.
 func (p *Progress) Finish() {

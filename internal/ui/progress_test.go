@@ -499,3 +499,13 @@ func ExampleProgress() {
 	// backup alice@host: 420/1,000 bookmarks (84.0/s, ETA 7s)
 	// backup alice@host: 420/1,000 bookmarks in 10s (42.0/s)
 }
+
+func TestAbortWritesNoSummary(t *testing.T) {
+	var b strings.Builder
+	p := NewProgress(&b, ProgressOptions{Label: "backup x", Unit: "bookmarks"})
+	p.Abort()
+	p.Finish()
+	if b.String() != "" {
+		t.Fatalf("after Abort: %q, want nothing", b.String())
+	}
+}
