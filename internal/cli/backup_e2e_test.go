@@ -356,3 +356,22 @@ func TestSecondBackupOfAnAccountWaitsItsTurn(t *testing.T) {
 		t.Fatal("export after the two backups differs")
 	}
 }
+
+func TestExportOutputCheckedBeforeBackup(t *testing.T) {
+	w := newWorld(t, mastodontest.Mastodon, 3)
+	w.login(t)
+	w.a.ResetCounts()
+	dir := t.TempDir()
+	for _, tt := range []struct{ out, want string }{
+		{filepath.Join(dir, "nodir", "x.csv"), "directory " + filepath.Join(dir, "nodir") + " does not exist"},
+		{dir, "is a directory"},
+	} {
+		r := mustRun(t, ExitUsage, w.home, "", "export", "--format", "mastodon", "-o", tt.out)
+		if !strings.Contains(r.stderr, tt.want) || strings.Contains(r.stderr, ".tmp") {
+			t.Errorf("-o %s: %q, want it to say %q and no temporary name", tt.out, r.stderr, tt.want)
+		}
+	}
+	if n := w.a.Requests("", "/api/"); n != 0 {
+		t.Errorf("a bad -o still made %d requests", n)
+	}
+}

@@ -2,8 +2,10 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -74,6 +76,9 @@ func runExport(ctx context.Context, a *app, o exportOptions) error {
 	f, ok := formats.Lookup(o.format)
 	if !ok {
 		return usageError("unknown format %q (one of: %s)", o.format, strings.Join(formats.Names(), ", "))
+	}
+	if err := checkOutput(o.output); err != nil {
+		return err // before any backup: a typo in -o costs nothing
 	}
 	var h fedimarks.Handle
 	if o.offline {
@@ -146,26 +151,61 @@ func writeOutput(a *app, path string, write func(io.Writer) error) error {
 	if path == "" || path == "-" {
 		return write(a.stdout)
 	}
+	if err := checkOutput(path); err != nil {
+		return err
+	}
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
-		return fmt.Errorf("create %s: %w", path, err)
+		return fmt.Errorf("cannot write %s: %w", path, pathCause(err))
 	}
 	defer os.Remove(tmp.Name())
 	if err := write(tmp); err != nil {
 		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, pathCause(err))
 	}
 	if err := tmp.Chmod(0o600); err != nil {
 		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, pathCause(err))
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, pathCause(err))
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, pathCause(err))
 	}
 	fmt.Fprintf(a.stderr, "Wrote %s\n", path)
 	return nil
+}
+
+// checkOutput says, before any work, why path cannot be written: its
+// folder is missing, or it is a folder itself. "" and "-" are stdout.
+func checkOutput(path string) error {
+	if path == "" || path == "-" {
+		return nil
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return fedimarks.Errorf(fedimarks.EInvalid, "cannot write %s: it is a directory; give a file name", path)
+	}
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fedimarks.Errorf(fedimarks.EInvalid, "cannot write %s: directory %s does not exist", path, dir)
+	case err != nil:
+		return fmt.Errorf("cannot write %s: %w", path, pathCause(err))
+	case !fi.IsDir():
+		return fedimarks.Errorf(fedimarks.EInvalid, "cannot write %s: %s is not a directory", path, dir)
+	}
+	return nil
+}
+
+// pathCause drops the file name a *fs.PathError carries (our temporary
+// file's, meaningless to a person) and keeps its cause.
+func pathCause(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
