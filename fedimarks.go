@@ -212,6 +212,12 @@ func deref(p *string) string {
 	return *p
 }
 
+// TimeLayout is the layout of a time shown to a person, e.g.
+// "2024-05-01 10:20": the terminal and the local web page show local time
+// this way, exports show UTC this way followed by " UTC". Files meant for
+// programs use RFC 3339 instead.
+const TimeLayout = "2006-01-02 15:04"
+
 // Original returns the status that a bookmark of s really points at: the
 // boosted post for a boost, s itself otherwise.
 func (s Status) Original() Status {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/fedimarks/fedimarks"
 )
 
 func accountsCommand() command {
@@ -78,7 +80,7 @@ func runAccountsCommand(ctx context.Context, a *app, args []string) error {
 		}
 		last := "never"
 		if !acc.LastBackup.IsZero() {
-			last = acc.LastBackup.Local().Format("2006-01-02 15:04")
+			last = acc.LastBackup.Local().Format(fedimarks.TimeLayout)
 		}
 		scopes := strings.Join(acc.Scopes, " ")
 		if scopes == "" {

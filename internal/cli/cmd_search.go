@@ -208,7 +208,7 @@ func writeHitText(w io.Writer, hit fedimarks.Hit, h fedimarks.Handle) {
 	o := st.Original()
 	when := ""
 	if !o.CreatedAt.IsZero() {
-		when = o.CreatedAt.Local().Format("2006-01-02 15:04") + "  "
+		when = o.CreatedAt.Local().Format(fedimarks.TimeLayout) + "  "
 	}
 	name := cleanText(o.Account.DisplayName)
 	if name != "" {

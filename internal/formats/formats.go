@@ -103,6 +103,13 @@ func Names() []string {
 	return out
 }
 
+// Layouts of the times exports show to people: UTC, since a file outlives
+// the time zone it was written in.
+const (
+	displayTime = fedimarks.TimeLayout + " UTC"
+	displayDate = "2006-01-02"
+)
+
 // stickyErr remembers the first write error so that an Encoder keeps
 // failing once its output has failed.
 type stickyErr struct{ err error }

@@ -124,7 +124,7 @@ func (e *htmlEncoder) start() {
 	}
 	data := struct{ Title, Generated, GeneratedISO string }{Title: title}
 	if !e.meta.Generated.IsZero() {
-		data.Generated = e.meta.Generated.UTC().Format("2006-01-02 15:04 UTC")
+		data.Generated = e.meta.Generated.UTC().Format(displayTime)
 		data.GeneratedISO = e.meta.Generated.UTC().Format(time.RFC3339)
 	}
 	e.err.set(e.tpl.ExecuteTemplate(e.w, "head", data))
@@ -168,11 +168,11 @@ func (e *htmlEncoder) Encode(b fedimarks.Bookmark) error {
 	}
 	p.ProfileURL = fedimarks.WebURL(s.Account.URL)
 	if !s.CreatedAt.IsZero() {
-		p.When = s.CreatedAt.UTC().Format("2006-01-02 15:04 UTC")
+		p.When = s.CreatedAt.UTC().Format(displayTime)
 		p.WhenISO = s.CreatedAt.UTC().Format(time.RFC3339)
 	}
 	if b.RemovedAt != nil {
-		p.Removed = b.RemovedAt.UTC().Format("2006-01-02")
+		p.Removed = b.RemovedAt.UTC().Format(displayDate)
 	}
 	for _, m := range s.Media {
 		p.Media = append(p.Media, htmlMedia{URL: mediaLink(m), Label: mediaLabel(m), Description: m.Description})

@@ -45,7 +45,7 @@ func (e *markdownEncoder) start() {
 	}
 	e.w.WriteString("# " + mdEscape(title) + "\n\n")
 	if !e.meta.Generated.IsZero() {
-		e.w.WriteString("Exported by fedimarks on " + e.meta.Generated.UTC().Format("2006-01-02 15:04 UTC") + ".\n\n")
+		e.w.WriteString("Exported by fedimarks on " + e.meta.Generated.UTC().Format(displayTime) + ".\n\n")
 	}
 	_, err := e.w.WriteString("")
 	e.err.set(err)
@@ -68,13 +68,13 @@ func (e *markdownEncoder) Encode(b fedimarks.Bookmark) error {
 		line.WriteString(" (@" + mdEscape(oneLineText(h)) + ")")
 	}
 	if !s.CreatedAt.IsZero() {
-		line.WriteString(" · " + s.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"))
+		line.WriteString(" · " + s.CreatedAt.UTC().Format(displayTime))
 	}
 	if link := s.WebLink(); link != "" {
 		line.WriteString(" · [original](<" + mdLinkTarget(link) + ">)")
 	}
 	if b.RemovedAt != nil {
-		line.WriteString(" · removed from bookmarks " + b.RemovedAt.UTC().Format("2006-01-02"))
+		line.WriteString(" · removed from bookmarks " + b.RemovedAt.UTC().Format(displayDate))
 	}
 	e.w.WriteString(line.String())
 	e.w.WriteString("\n")

@@ -221,7 +221,7 @@ func (s *Server) postView(ctx context.Context, h fedimarks.Hit, showSnippet bool
 	}
 	if !o.CreatedAt.IsZero() {
 		p.TimeISO = o.CreatedAt.UTC().Format(time.RFC3339)
-		p.TimeText = o.CreatedAt.Local().Format("2 Jan 2006 15:04")
+		p.TimeText = o.CreatedAt.Local().Format(fedimarks.TimeLayout)
 	}
 	if showSnippet {
 		p.Snippet = fedimarks.Fragments(h.Snippet)
