@@ -222,12 +222,31 @@ func writeHitText(w io.Writer, hit fedimarks.Hit, h fedimarks.Handle) {
 	var b strings.Builder
 	for _, f := range fedimarks.Fragments(hit.Snippet) {
 		if f.Match {
-			b.WriteString("\x1b[1m" + cleanText(f.Text) + "\x1b[0m")
+			b.WriteString("\x1b[1m" + cleanKeepEdges(f.Text) + "\x1b[0m")
 		} else {
-			b.WriteString(cleanText(f.Text))
+			b.WriteString(cleanKeepEdges(f.Text))
 		}
 	}
-	fmt.Fprintf(w, "  %s\n  %s\n", b.String(), cleanText(st.WebLink()))
+	fmt.Fprintf(w, "  %s\n  %s\n", strings.TrimSpace(b.String()), cleanText(st.WebLink()))
+}
+
+// cleanKeepEdges is cleanText for a piece of a longer text: a space at
+// either end stays (one), so "is " + "smiling" + " at" keeps its words apart.
+func cleanKeepEdges(s string) string {
+	c := cleanText(s)
+	if c == "" {
+		if s != "" {
+			return " "
+		}
+		return ""
+	}
+	if r := s[0]; r == ' ' || r < 0x20 {
+		c = " " + c
+	}
+	if r := s[len(s)-1]; r == ' ' || r < 0x20 {
+		c += " "
+	}
+	return c
 }
 
 // cleanText makes untrusted text safe for one line of a terminal or a
