@@ -47,6 +47,23 @@ func runAccountsCommand(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Accounts logged out (or never signed in here) whose bookmarks the
+	// archive still holds: listed too, since export --offline, search and
+	// serve work on them.
+	archived, err := ar.ArchivedAccounts(ctx)
+	if err != nil {
+		return err
+	}
+	signedIn := map[fedimarks.Handle]bool{}
+	for _, acc := range accs {
+		signedIn[acc.Handle] = true
+	}
+	var loggedOut []fedimarks.Handle
+	for _, h := range archived {
+		if !signedIn[h] {
+			loggedOut = append(loggedOut, h)
+		}
+	}
 	if *asJSON {
 		enc := json.NewEncoder(a.stdout)
 		for _, acc := range accs {
@@ -61,13 +78,23 @@ func runAccountsCommand(ctx context.Context, a *app, args []string) error {
 			if err := enc.Encode(map[string]any{
 				"account": acc.Handle, "server": acc.Server, "scopes": acc.Scopes, "software": acc.Software,
 				"last_backup": last, "bookmarks": n.Active, "removed": n.Removed, "token_store": acc.TokenStore,
+				"signed_in": true,
 			}); err != nil {
+				return err
+			}
+		}
+		for _, h := range loggedOut {
+			n, err := ar.Counts(ctx, h)
+			if err != nil {
+				return err
+			}
+			if err := enc.Encode(map[string]any{"account": h, "bookmarks": n.Active, "removed": n.Removed, "signed_in": false}); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	if len(accs) == 0 {
+	if len(accs) == 0 && len(loggedOut) == 0 {
 		fmt.Fprintf(a.stderr, "No saved account. Log in with: fedimarks login INSTANCE\nArchive: %s\n", ar.Path())
 		return nil
 	}
@@ -92,8 +119,18 @@ func runAccountsCommand(ctx context.Context, a *app, args []string) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", acc.Handle, acc.Server, scopes, last, n.Active, where)
 	}
+	for _, h := range loggedOut {
+		n, err := ar.Counts(ctx, h)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", h, "(logged out)", "-", "-", n.Active, "-")
+	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if len(loggedOut) > 0 {
+		fmt.Fprintln(a.stderr, "Logged-out accounts keep their archive: export them with --offline, search and serve them; log in again to back them up.")
 	}
 	fmt.Fprintf(a.stderr, "Archive: %s\n", ar.Path())
 	return nil

@@ -165,7 +165,9 @@ func (e *loginEnv) accounts() []map[string]any {
 		if err := dec.Decode(&m); err != nil {
 			e.t.Fatalf("accounts --json: %v\n%s", err, r.stdout)
 		}
-		accs = append(accs, m)
+		if m["signed_in"] == true {
+			accs = append(accs, m)
+		}
 	}
 	return accs
 }

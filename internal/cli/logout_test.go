@@ -55,6 +55,9 @@ func TestLogoutRevokesAndForgets(t *testing.T) {
 	if n := e.bookmarksIn(alice.Handle()); n != 1 {
 		t.Errorf("%d bookmarks left in the archive after logout, want 1 (they stay)", n)
 	}
+	if out := e.mustRun(0, runOpts{}, "accounts", "--json").stdout; !strings.Contains(out, `"account":"`+alice.Handle()+`"`) || !strings.Contains(out, `"signed_in":false`) {
+		t.Errorf("accounts --json should still list the logged-out archive: %s", out)
+	}
 	if e.app(inst.URL()) == nil {
 		t.Error("logout forgot the app registered on the server: the next login would register again")
 	}
