@@ -108,6 +108,13 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 	}
 	c, ok := findCommand(name)
 	if !ok {
+		var names []string
+		for _, c := range commands() {
+			names = append(names, c.name)
+		}
+		if near := nearest(name, names); near != "" {
+			return usageError("unknown command %q: did you mean %q? (run: fedimarks help)", name, near)
+		}
 		return usageError("unknown command %q (run: fedimarks help)", name)
 	}
 	a.cmd = c

@@ -28,7 +28,7 @@ func (a *app) parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 				fmt.Fprint(a.stdout, strings.TrimRight(a.cmd.usage, "\n")+"\n")
 				return nil, errHelp
 			}
-			return nil, usageError("%s: %v", fs.Name(), err)
+			return nil, usageError("%s: %s", fs.Name(), flagMessage(fs, err))
 		}
 		rest := fs.Args()
 		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
@@ -42,4 +42,55 @@ func (a *app) parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+}
+
+// flagMessage rewords the flag package's errors for a person, with the
+// nearest known flag when one was mistyped.
+func flagMessage(fs *flag.FlagSet, err error) string {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		var known []string
+		fs.VisitAll(func(f *flag.Flag) { known = append(known, f.Name) })
+		out := "unknown option --" + name
+		if near := nearest(name, known); near != "" {
+			out += " (did you mean --" + near + "?)"
+		}
+		return out
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
+		return "option --" + name + " needs a value"
+	}
+	return strings.ReplaceAll(msg, "flag -", "option --")
+}
+
+// nearest returns the candidate closest to s by edit distance, if close
+// enough to be a typo ("" otherwise).
+func nearest(s string, candidates []string) string {
+	best, bestD := "", 3
+	for _, c := range candidates {
+		if d := editDistance(s, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -33,5 +34,25 @@ func TestParseFlagsInterspersedAndDoubleDash(t *testing.T) {
 	fs := newFlags(command{name: "t"})
 	if _, err := a.parseFlags(fs, []string{"-nope"}); err == nil {
 		t.Error("an unknown flag must be a usage error")
+	}
+}
+
+func TestTyposGetSuggestions(t *testing.T) {
+	home := newHome(t)
+	r := mustRun(t, ExitUsage, home, "", "bakcup")
+	if !strings.Contains(r.stderr, `did you mean "backup"`) {
+		t.Errorf("unknown command: %q", r.stderr)
+	}
+	r = mustRun(t, ExitUsage, home, "", "backup", "--ful")
+	if !strings.Contains(r.stderr, "unknown option --ful (did you mean --full?)") {
+		t.Errorf("unknown flag: %q", r.stderr)
+	}
+	r = mustRun(t, ExitUsage, home, "", "backup", "--zzzzzz")
+	if strings.Contains(r.stderr, "did you mean") {
+		t.Errorf("no suggestion expected for a flag far from all: %q", r.stderr)
+	}
+	r = mustRun(t, ExitUsage, home, "", "export", "--format")
+	if !strings.Contains(r.stderr, "option --format needs a value") {
+		t.Errorf("missing value: %q", r.stderr)
 	}
 }
