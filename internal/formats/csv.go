@@ -52,12 +52,8 @@ func (e *csvEncoder) writeHeader() {
 }
 
 func (e *csvEncoder) Encode(b fedimarks.Bookmark) error {
-	if e.closed {
-		return errClosed
-	}
-	e.writeHeader()
-	if e.err.err != nil {
-		return e.err.err
+	if err := begin(e.closed, e.writeHeader, &e.err); err != nil {
+		return err
 	}
 	s := b.Status.Original()
 	created := ""

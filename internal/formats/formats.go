@@ -121,5 +121,16 @@ func (s *stickyErr) set(err error) error {
 	return s.err
 }
 
+// begin is the head every streaming Encode shares: refuse after Close,
+// write the format's header once (start), and report an earlier write
+// error, which sticks.
+func begin(closed bool, start func(), err *stickyErr) error {
+	if closed {
+		return errClosed
+	}
+	start()
+	return err.err
+}
+
 // errClosed is returned by Encode after Close.
 var errClosed = fmt.Errorf("encoder closed")

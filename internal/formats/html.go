@@ -146,12 +146,8 @@ type htmlPost struct {
 }
 
 func (e *htmlEncoder) Encode(b fedimarks.Bookmark) error {
-	if e.closed {
-		return errClosed
-	}
-	e.start()
-	if e.err.err != nil {
-		return e.err.err
+	if err := begin(e.closed, e.start, &e.err); err != nil {
+		return err
 	}
 	s := b.Status.Original()
 	p := htmlPost{

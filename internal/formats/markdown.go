@@ -52,12 +52,8 @@ func (e *markdownEncoder) start() {
 }
 
 func (e *markdownEncoder) Encode(b fedimarks.Bookmark) error {
-	if e.closed {
-		return errClosed
-	}
-	e.start()
-	if e.err.err != nil {
-		return e.err.err
+	if err := begin(e.closed, e.start, &e.err); err != nil {
+		return err
 	}
 	s := b.Status.Original()
 	var line strings.Builder

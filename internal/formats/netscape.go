@@ -64,12 +64,8 @@ func (e *netscapeEncoder) start() {
 }
 
 func (e *netscapeEncoder) Encode(b fedimarks.Bookmark) error {
-	if e.closed {
-		return errClosed
-	}
-	e.start()
-	if e.err.err != nil {
-		return e.err.err
+	if err := begin(e.closed, e.start, &e.err); err != nil {
+		return err
 	}
 	s := b.Status.Original()
 	link := s.WebLink()
