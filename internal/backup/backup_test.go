@@ -79,6 +79,15 @@ func archived(t *testing.T, ar *sqlite.Archive, h fedimarks.Handle) []string {
 	return out
 }
 
+// sameOrder fails the test unless the archive lists exactly uris, in
+// that order (newest first, as the server does).
+func sameOrder(t *testing.T, ar *sqlite.Archive, uris []string) {
+	t.Helper()
+	if got, want := strings.Join(archived(t, ar, h), ","), strings.Join(uris, ","); got != want {
+		t.Fatalf("archive differs from the server's listing:\n got %s\nwant %s", got, want)
+	}
+}
+
 func open(t *testing.T) *sqlite.Archive {
 	t.Helper()
 	ar, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "a.db"))
@@ -115,9 +124,7 @@ func TestStaleCursorFallsBackToFullWalk(t *testing.T) {
 	if !res.Resumed {
 		t.Error("Resumed not reported")
 	}
-	if got, want := strings.Join(archived(t, ar, h), ","), strings.Join(l.uris, ","); got != want {
-		t.Fatalf("archive after the fallback full walk:\n got %s\nwant %s", got, want)
-	}
+	sameOrder(t, ar, l.uris)
 }
 
 func TestResumeCatchesUpThenFinishes(t *testing.T) {
@@ -139,9 +146,7 @@ func TestResumeCatchesUpThenFinishes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := strings.Join(archived(t, ar, h), ","), strings.Join(l.uris, ","); got != want {
-		t.Fatalf("archive order after resume:\n got %s\nwant %s", got, want)
-	}
+	sameOrder(t, ar, l.uris)
 	// 4 new on top (1 page, stops at the interrupted run's first item),
 	// then the rest of the interrupted walk from p20: p20, p30, p40 (stops at a).
 	if res.New != 4+25 || !res.Resumed {
@@ -211,9 +216,7 @@ func TestStoppedBeforeFirstPageThenBackupDoesTheWork(t *testing.T) {
 	if res.New != 5 {
 		t.Fatalf("after a run that stopped before its first page, the next backup found %d new, want 5", res.New)
 	}
-	if got, want := strings.Join(archived(t, ar, h), ","), strings.Join(l.uris, ","); got != want {
-		t.Fatalf("archive:\n got %s\nwant %s", got, want)
-	}
+	sameOrder(t, ar, l.uris)
 }
 
 func TestRebookmarkedPostDoesNotHideNewOnes(t *testing.T) {
@@ -242,9 +245,7 @@ func TestRebookmarkedPostDoesNotHideNewOnes(t *testing.T) {
 	if res.New != 3 {
 		t.Errorf("found %d new, want the 3 below the re-bookmarked post", res.New)
 	}
-	if got, want := strings.Join(archived(t, ar, h), ","), strings.Join(l.uris, ","); got != want {
-		t.Fatalf("archive:\n got %s\nwant %s", got, want)
-	}
+	sameOrder(t, ar, l.uris)
 	if l.requests != 1 {
 		t.Errorf("made %d requests, want 1", l.requests)
 	}
@@ -271,9 +272,7 @@ func TestArchivedPostEndingAPageIsCheckedOnTheNext(t *testing.T) {
 	if res.New != 10 {
 		t.Errorf("found %d new, want 10", res.New)
 	}
-	if got, want := strings.Join(archived(t, ar, h), ","), strings.Join(l.uris, ","); got != want {
-		t.Fatalf("archive:\n got %s\nwant %s", got, want)
-	}
+	sameOrder(t, ar, l.uris)
 }
 
 // emptyPages is a GoToSocial-like listing: many empty pages (filtered
