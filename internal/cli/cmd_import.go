@@ -99,11 +99,11 @@ func runImportCommand(ctx context.Context, a *app, args []string) error {
 // readInputs reads every file, reports row problems on stderr and merges
 // the rows in write order. mastodonOnly says every file is in Mastodon's
 // bookmarks format (ready for its importer).
-func readInputs(a *app, files []string) (items []fedimarks.ImportItem, mastodonOnly bool, err error) {
+func readInputs(ctx context.Context, a *app, files []string) (items []fedimarks.ImportItem, mastodonOnly bool, err error) {
 	var all [][]fedimarks.ImportItem
 	mastodonOnly = true
 	for _, f := range files {
-		res, err := formats.ReadFile(f)
+		res, err := formats.ReadFile(ctx, f)
 		if err != nil {
 			return nil, false, err
 		}
@@ -136,7 +136,7 @@ func runImport(ctx context.Context, a *app, o importOptions) error {
 	if o.reportDir, err = prepareReportDir(a, o.reportDir, o.dryRun); err != nil {
 		return err
 	}
-	items, mastodonOnly, err := readInputs(a, o.files)
+	items, mastodonOnly, err := readInputs(ctx, a, o.files)
 	if err != nil {
 		return err
 	}

@@ -92,7 +92,7 @@ func runVerify(ctx context.Context, a *app, o verifyOptions) error {
 		if items, err = archivedItems(ctx, a, from); err != nil {
 			return err
 		}
-	} else if items, _, err = readInputs(a, o.files); err != nil {
+	} else if items, _, err = readInputs(ctx, a, o.files); err != nil {
 		return err
 	}
 	tok, err := a.token(ctx, acc.Handle)

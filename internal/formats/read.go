@@ -3,6 +3,7 @@ package formats
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -77,14 +78,16 @@ func unknownShape(name, why string) error {
 // are read as streams; a zip archive must be read whole and is accepted here
 // up to 256 MiB (ReadFile has no such limit). An empty input
 // or one of no known shape is an error of code fedimarks.EInvalid; a bad
-// row is not an error but a Problem.
-func Read(name string, r io.Reader) (Result, error) {
-	return read(name, r, 0)
+// row is not an error but a Problem. Reading stops with ctx's error once
+// ctx is done.
+func Read(ctx context.Context, name string, r io.Reader) (Result, error) {
+	res, err := read(ctx, name, ctxReader{ctx, r}, 0)
+	return res, ctxError(ctx, name, err)
 }
 
 // read is Read with the archive nesting depth, so that an archive inside an
 // archive is not opened.
-func read(name string, r io.Reader, depth int) (Result, error) {
+func read(ctx context.Context, name string, r io.Reader, depth int) (Result, error) {
 	br := bufio.NewReaderSize(r, peekSize)
 	head, err := br.Peek(512)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
@@ -93,11 +96,11 @@ func read(name string, r io.Reader, depth int) (Result, error) {
 	if depth == 0 {
 		switch archiveKind(head) {
 		case kindZip:
-			return readZipStream(name, br)
+			return readZipStream(ctx, name, br)
 		case kindGzip:
-			return readGzip(name, br)
+			return readGzip(ctx, name, br)
 		case kindTar:
-			return readTar(name, br)
+			return readTar(ctx, name, br)
 		}
 	}
 	if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
@@ -105,7 +108,7 @@ func read(name string, r io.Reader, depth int) (Result, error) {
 	}
 	if enc, bigEndian, ok := utf16BOM(head); ok {
 		br.Discard(2)
-		res, err := read(name, &utf16Reader{r: br, bigEndian: bigEndian}, depth+1)
+		res, err := read(ctx, name, &utf16Reader{r: br, bigEndian: bigEndian}, depth+1)
 		if err == nil {
 			res.Encoding = enc
 		}
@@ -186,7 +189,10 @@ func (u *utf8Reader) Read(p []byte) (int, error) {
 		return 0, errNotUTF8
 	}
 	n, err := u.r.Read(p)
-	data := append(u.carry, p[:n]...)
+	data := p[:n]
+	if len(u.carry) > 0 { // rare in text that is mostly ASCII: copy only then
+		data = append(u.carry, data...)
+	}
 	check := data
 	u.carry = nil
 	if err == nil {
