@@ -171,7 +171,9 @@ func TestReadPaddedArchivesInLinearTime(t *testing.T) {
 			var res Result
 			var err error
 			start := time.Now()
-			heap := peakHeap(func() { res, err = readWithin(t, 60*time.Second, func() (Result, error) { return ReadFile(t.Context(), path) }) })
+			heap := peakHeap(func() {
+				res, err = readWithin(t, 60*time.Second, func() (Result, error) { return ReadFile(t.Context(), path) })
+			})
 			took := time.Since(start)
 			if err != nil {
 				t.Fatal(err)
