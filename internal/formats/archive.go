@@ -244,7 +244,7 @@ func readGzip(ctx context.Context, name string, r io.Reader) (Result, error) {
 		return Result{}, unknownShape(name, "broken gzip data: "+err.Error())
 	}
 	defer zr.Close()
-	br := bufio.NewReaderSize(zr, 64<<10)
+	br := bufio.NewReaderSize(ctxReader{ctx, zr}, 64<<10) // checked after inflating: a MiB read may inflate to a GiB
 	head, err := br.Peek(512)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return Result{}, unknownShape(name, "broken gzip data: "+err.Error())
