@@ -324,3 +324,52 @@ func stoppedWithin(t *testing.T, wait time.Duration, read func(context.Context) 
 		t.Errorf("stopped %v after the cancellation", took)
 	}
 }
+
+// TestReadRefusesFloodsOfRows reads files of millions of tiny rows, which
+// a few KB of zip make: every row, good or bad, costs memory (4 million
+// rows of "0" took 1.8 GB and 31 s). A file is refused once its bad rows
+// pass 10,000 while outnumbering the good ones, and once it passes a
+// million rows, with the first problem named; a file with fewer bad rows
+// than good is read, its bad rows reported.
+func TestReadRefusesFloodsOfRows(t *testing.T) {
+	const uri = "https://a.example/users/ann/statuses/1"
+	zeros := paddedZip(t, padded{name: "bookmarks.json", head: `{"orderedItems":[` + strings.Repeat(`0,`, 4<<20) + `0]}`})
+	var err error
+	heap := peakHeap(func() { _, err = ReadFile(t.Context(), zeros) })
+	want := `archive.zip!/bookmarks.json: 10,001 rows are not post URLs, and only 0 are (first: ` + zeros + `!/bookmarks.json:item 1: neither a URI nor an object: "0")`
+	if err == nil || !strings.HasPrefix(err.Error(), zeros+"!/bookmarks.json: 10,001 rows") || !strings.Contains(err.Error(), want) {
+		t.Errorf("zip of zeros: %v, want %q", err, want)
+	}
+	if heap > 200*MiB {
+		t.Errorf("zip of zeros: %d MiB of heap", heap/MiB)
+	}
+	for _, c := range []struct {
+		name, input string
+		err         string // "" to read it
+		problems    int
+	}{
+		{"bookmarks.csv", strings.Repeat("x\n", 4<<20), `bookmarks.csv: 10,001 rows are not post URLs, and only 0 are (first: bookmarks.csv:1: "x" is not an http(s) URL)`, 0},
+		{"bookmarks.csv", strings.Repeat(uri+"\n", 5) + strings.Repeat("x\n", 20000), "bookmarks.csv: 10,001 rows are not post URLs, and only 5 are (first: bookmarks.csv:6:", 0},
+		{"bookmarks.csv", strings.Repeat(uri+"\n", 20000) + strings.Repeat("x\n", 15000), "", 15000},
+		{"export.jsonl", strings.Repeat("{}\n", 20000), "export.jsonl: 10,001 rows are not post URLs", 0},
+		{"export.json", "[" + strings.Repeat(`{},`, 20000) + "{}]", "export.json: 10,001 rows are not post URLs", 0},
+		{"bookmarks.html", "<!DOCTYPE NETSCAPE-Bookmark-file-1>\n" + strings.Repeat(`<DT><A HREF="x">x</A>`+"\n", 20000), "bookmarks.html: 10,001 rows are not post URLs", 0},
+	} {
+		res, err := Read(t.Context(), c.name, strings.NewReader(c.input))
+		switch {
+		case c.err == "" && (err != nil || len(res.Problems) != c.problems):
+			t.Errorf("%s: %v, %d problems, want %d", c.name, err, len(res.Problems), c.problems)
+		case c.err != "" && (err == nil || !strings.HasPrefix(err.Error(), c.err)):
+			t.Errorf("%s: %v, want %q", c.name, err, c.err)
+		}
+	}
+	defer func(n int) { maxRows = n }(maxRows)
+	maxRows = 1000
+	_, err = Read(t.Context(), "bookmarks.csv", strings.NewReader(strings.Repeat(uri+"\n", 1001)))
+	if want := "bookmarks.csv: more than 1,000 rows: fedimarks reads at most 1,000 from one file (split the file"; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("rows past the limit: %v, want %q", err, want)
+	}
+	if _, err = Read(t.Context(), "bookmarks.csv", strings.NewReader(strings.Repeat(uri+"\n", 1000))); err != nil {
+		t.Errorf("rows at the limit: %v", err)
+	}
+}

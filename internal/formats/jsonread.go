@@ -121,12 +121,13 @@ func readJSONArray(name string, br *bufio.Reader) (Result, error) {
 	if _, err := s.expect(name, "the start", "["); err != nil {
 		return Result{}, err
 	}
-	err := s.elements(name, maxJSONLine, func(i int) string { return fmt.Sprintf("item %d", i) }, func(raw []byte, long bool, i int) {
+	err := s.elements(name, maxJSONLine, func(i int) string { return fmt.Sprintf("item %d", i) }, func(raw []byte, long bool, i int) error {
 		if long {
 			c.add(fedimarks.ImportItem{Source: c.itemSource(i), Invalid: fmt.Sprintf("item longer than %d MiB", maxJSONLine>>20)})
-			return
+		} else {
+			c.add(statusItem(raw, c.itemSource(i)))
 		}
-		c.add(statusItem(raw, c.itemSource(i)))
+		return c.err
 	})
 	if err != nil {
 		return Result{}, err
@@ -181,7 +182,7 @@ func isJSONLines(head []byte) bool {
 func readJSONLines(name string, br *bufio.Reader) (Result, error) {
 	c := &collector{name: name, format: "jsonl"}
 	lr := &lineReader{r: br, max: maxJSONLine}
-	for {
+	for c.err == nil {
 		line, long, err := lr.next()
 		if errors.Is(err, io.EOF) {
 			break
@@ -207,6 +208,9 @@ func readJSONLines(name string, br *bufio.Reader) (Result, error) {
 			continue
 		}
 		c.add(statusItem(line, src))
+	}
+	if c.err != nil {
+		return Result{}, c.err
 	}
 	if c.valid == 0 {
 		return Result{}, unknownShape(name, "no line of this JSON Lines file is a bookmark")
@@ -270,12 +274,13 @@ func readActivityPub(name string, br *bufio.Reader) (Result, error) {
 			return Result{}, unknownShape(name, fmt.Sprintf("%q is not a list", key))
 		}
 		s.discard(1)
-		err = s.elements(name, maxJSONLine, func(i int) string { return fmt.Sprintf("item %d", i) }, func(raw []byte, long bool, i int) {
+		err = s.elements(name, maxJSONLine, func(i int) string { return fmt.Sprintf("item %d", i) }, func(raw []byte, long bool, i int) error {
 			if long {
 				c.add(fedimarks.ImportItem{Source: c.itemSource(i), Invalid: fmt.Sprintf("item longer than %d MiB", maxJSONLine>>20)})
-				return
+			} else {
+				c.add(collectionItem(raw, c.itemSource(i)))
 			}
-			c.add(collectionItem(raw, c.itemSource(i)))
+			return c.err
 		})
 		if err != nil {
 			return Result{}, err

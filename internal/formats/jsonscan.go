@@ -179,8 +179,9 @@ func (s *jsonScanner) expect(name, where, want string) (byte, error) {
 // consumed, and consumes its "]". where names an element for messages
 // ("item 3"), from its 1-based number. An element longer than limit
 // comes with long set and raw nil; an element that is not valid JSON
-// ends the reading with an error naming it and its byte.
-func (s *jsonScanner) elements(name string, limit int, where func(i int) string, fn func(raw []byte, long bool, i int)) error {
+// ends the reading with an error naming it and its byte, and so does an
+// error from fn.
+func (s *jsonScanner) elements(name string, limit int, where func(i int) string, fn func(raw []byte, long bool, i int) error) error {
 	for i := 1; ; i++ {
 		if i > 1 {
 			c, err := s.expect(name, "the end of "+where(i-1), ",]")
@@ -205,7 +206,9 @@ func (s *jsonScanner) elements(name string, limit int, where func(i int) string,
 				return err
 			}
 		}
-		fn(raw, long, i)
+		if err := fn(raw, long, i); err != nil {
+			return err
+		}
 	}
 }
 

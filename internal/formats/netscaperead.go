@@ -33,7 +33,7 @@ func readNetscape(name string, br *bufio.Reader) (Result, error) {
 	z := html.NewTokenizer(br)
 	z.SetMaxBuf(maxURLLine * 4) // one token (tag or text run) at most
 	line := 1
-	for {
+	for c.err == nil {
 		tt := z.Next()
 		start := line
 		line += bytes.Count(z.Raw(), []byte("\n"))
@@ -80,6 +80,9 @@ func readNetscape(name string, br *bufio.Reader) (Result, error) {
 			continue // an anchor, not a link
 		}
 		c.add(it)
+	}
+	if c.err != nil {
+		return Result{}, c.err
 	}
 	if c.n == 0 {
 		return c.result(newestFirst), nil

@@ -271,6 +271,11 @@ func quoteShort(s string) string {
 // collector gathers items and problems as a reader goes. Items are kept in
 // chunks and joined once at the end: growing one slice of a million items
 // by appending copies it over and over.
+//
+// Every row costs memory whether or not it is good, and a few KB of
+// compressed junk make millions of rows: once the rows pass maxRows, or
+// the bad rows pass maxBadRows while outnumbering the good ones, err is
+// set and the reader stops with it.
 type collector struct {
 	name     string
 	format   string
@@ -278,15 +283,30 @@ type collector struct {
 	cur      []fedimarks.ImportItem
 	n, valid int
 	problems []Problem
+	firstBad Problem
+	err      error
 }
 
-// add validates it, records a problem if it is not a post URL, and keeps it.
+// maxRows bounds the rows read from one file (a million bookmarks is ten
+// times what the heaviest users gather, and takes weeks to import at
+// Mastodon's rate limit); maxBadRows bounds the bad rows of a file that
+// has fewer good ones. Variables for tests.
+var (
+	maxRows    = 1_000_000
+	maxBadRows = 10_000
+)
+
+// add validates it, records a problem if it is not a post URL, and keeps
+// it; it sets err when the file passes a limit.
 func (c *collector) add(it fedimarks.ImportItem) {
 	if it.Invalid == "" {
 		it.Invalid = checkURL(it.URI)
 	}
 	if it.Invalid != "" {
 		c.problem(it.Source, it.Invalid)
+		if c.firstBad.Source == "" {
+			c.firstBad = c.problems[len(c.problems)-1]
+		}
 	} else {
 		c.valid++
 	}
@@ -300,6 +320,25 @@ func (c *collector) add(it fedimarks.ImportItem) {
 	}
 	c.cur = append(c.cur, it)
 	c.n++
+	switch bad := c.n - c.valid; {
+	case c.err != nil:
+	case c.n > maxRows:
+		c.err = &fedimarks.Error{Code: fedimarks.EInvalid,
+			Message: fmt.Sprintf("%s: more than %s rows: fedimarks reads at most %s from one file", c.name, count(maxRows), count(maxRows)),
+			Hint:    "split the file, and import the parts one after the other, oldest bookmarks first"}
+	case bad > maxBadRows && bad > c.valid:
+		c.err = unknownShape(c.name, fmt.Sprintf("%s rows are not post URLs, and only %s are (first: %s)",
+			count(bad), count(c.valid), c.firstBad))
+	}
+}
+
+// count is n with thousands separated by commas.
+func count(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 func (c *collector) problem(source, msg string) {
@@ -330,8 +369,9 @@ func (c *collector) result(o order) Result {
 	res := Result{Format: c.format, Problems: c.problems}
 	if c.n > 0 {
 		res.Items = make([]fedimarks.ImportItem, 0, c.n)
-		for _, ch := range c.chunks {
+		for i, ch := range c.chunks {
 			res.Items = append(res.Items, ch...)
+			c.chunks[i] = nil // the items are in one copy, not two, once the GC runs
 		}
 		res.Items = append(res.Items, c.cur...)
 	}
