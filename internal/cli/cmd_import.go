@@ -202,6 +202,9 @@ type transferOptions struct {
 // archive's job journal, and runs it.
 func runTransfer(ctx context.Context, a *app, o transferOptions) error {
 	acc := o.acc
+	// Only the engine keeps the rows, and only until they are journaled.
+	items := o.items
+	o.items = nil
 	ar, err := a.openArchive(ctx)
 	if err != nil {
 		return err
@@ -213,7 +216,7 @@ func runTransfer(ctx context.Context, a *app, o transferOptions) error {
 	var prog *ui.Progress
 	var shown *startedProgress
 	if !o.dryRun {
-		prog = a.progress("import "+string(acc.Handle), int64(len(o.items)), "rows")
+		prog = a.progress("import "+string(acc.Handle), int64(len(items)), "rows")
 		shown = &startedProgress{p: prog}
 	}
 	c := a.newClient(acc.Server, tok, prog)
@@ -245,7 +248,7 @@ func runTransfer(ctx context.Context, a *app, o transferOptions) error {
 			return dest.inst.Software
 		},
 		Inputs:      o.inputs,
-		Items:       o.items,
+		Items:       items,
 		Key:         o.key,
 		RetryFailed: o.retryFailed,
 		DryRun:      o.dryRun,
@@ -393,19 +396,33 @@ func (j jobJournal) AddJobItems(ctx context.Context, jobID int64, items []transf
 }
 
 func (j jobJournal) JobItems(ctx context.Context, jobID int64, outcomes ...fedimarks.Outcome) ([]transfer.Item, error) {
-	items, err := j.ar.JobItems(ctx, jobID, outcomes...)
-	if err != nil {
-		return nil, err
-	}
 	posts, err := j.ar.JobPostURIs(ctx, jobID)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]transfer.Item, len(items))
-	for i, it := range items {
-		out[i] = transfer.Item{ID: it.ID, Seq: it.Seq, URI: it.URI, URL: it.URL, AuthorURL: it.AuthorURL, Source: it.Source,
+	// The rows are built straight from the archive's, into a slice of the
+	// right size: a 20,000-row job is read at its end for the report,
+	// where two copies of its rows would make the run's peak memory.
+	var out []transfer.Item
+	if len(outcomes) == 0 {
+		counts, err := j.ar.JobCounts(ctx, jobID)
+		if err != nil {
+			return nil, err
+		}
+		n := 0
+		for _, c := range counts {
+			n += c
+		}
+		out = make([]transfer.Item, 0, n)
+	}
+	err = j.ar.EachJobItem(ctx, jobID, func(it sqlite.JobItem) error {
+		out = append(out, transfer.Item{ID: it.ID, Seq: it.Seq, URI: it.URI, URL: it.URL, AuthorURL: it.AuthorURL, Source: it.Source,
 			Visibility: it.Visibility, CreatedAt: it.CreatedAt, Outcome: it.Outcome, Detail: it.Detail, DestID: it.DestID,
-			Attempts: it.Attempts, InFlight: it.InFlight, UpdatedAt: it.UpdatedAt, PostURI: posts[it.ID]}
+			Attempts: it.Attempts, InFlight: it.InFlight, UpdatedAt: it.UpdatedAt, PostURI: posts[it.ID]})
+		return nil
+	}, outcomes...)
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

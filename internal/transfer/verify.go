@@ -36,7 +36,7 @@ func Verify(ctx context.Context, items []fedimarks.ImportItem, dest Lister) (*Ve
 		return nil, fmt.Errorf("read destination bookmarks: %w", err)
 	}
 	seen := keySet{}
-	for _, it := range planItems(items, seen) {
+	for it := range planSeq(items, seen) {
 		switch it.Outcome {
 		case fedimarks.Invalid:
 			v.Invalid++
