@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 
@@ -120,10 +121,16 @@ func readInputs(ctx context.Context, a *app, files []string) (items []fedimarks.
 		fmt.Fprintf(a.stderr, "%s: %s (%s)\n", f, countNoun(len(res.Items), "row"), format)
 		all = append(all, res.Items)
 	}
-	return transfer.Merge(all...), mastodonOnly, nil
+	items = transfer.Merge(all...)
+	// The readers leave as much garbage as the rows they return (the
+	// chunks they gathered them in): collected now, it does not set the
+	// heap's size for the rest of the command.
+	runtime.GC()
+	return items, mastodonOnly, nil
 }
 
 func runImport(ctx context.Context, a *app, o importOptions) error {
+	defer a.holdRows()()
 	// Everything that can be checked locally is, before any file is
 	// parsed or any request made.
 	if err := checkInputs(o.files); err != nil {

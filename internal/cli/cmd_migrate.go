@@ -68,6 +68,7 @@ func runMigrateCommand(ctx context.Context, a *app, args []string) error {
 }
 
 func runMigrate(ctx context.Context, a *app, o migrateOptions) error {
+	defer a.holdRows()()
 	// Checked before the backup of --from, which may take a while.
 	fromH, err := fedimarks.ParseHandle(o.from)
 	if err != nil {

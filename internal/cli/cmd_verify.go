@@ -66,6 +66,7 @@ func runVerifyCommand(ctx context.Context, a *app, args []string) error {
 }
 
 func runVerify(ctx context.Context, a *app, o verifyOptions) error {
+	defer a.holdRows()()
 	// Everything that can be checked locally is, before any file is
 	// parsed or any request made.
 	if o.from != "" {

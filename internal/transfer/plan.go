@@ -98,10 +98,7 @@ func (k keySet) find(addrs ...string) (string, bool) {
 }
 
 func (k keySet) addKeys(src string, ks addrKeys) {
-	for _, m := range [2]string{ks.match, ks.post} {
-		if m == "" {
-			continue
-		}
+	if m := ks.key(); m != "" {
 		h := hashKey(m)
 		if _, ok := k[h]; !ok {
 			k[h] = src
@@ -110,15 +107,22 @@ func (k keySet) addKeys(src string, ks addrKeys) {
 }
 
 func (k keySet) findKeys(ks addrKeys) (string, bool) {
-	for _, m := range [2]string{ks.match, ks.post} {
-		if m == "" {
-			continue
-		}
-		if src, ok := k[hashKey(m)]; ok {
-			return src, true
-		}
+	if m := ks.key(); m != "" {
+		src, ok := k[hashKey(m)]
+		return src, ok
 	}
 	return "", false
+}
+
+// key is the one key a set keeps of an address: its post key when it has
+// one, else its match key. Two addresses with the same match key are one
+// URL, and so have the same post key or none: keeping the post key alone
+// matches what keeping both would, in half the memory.
+func (ks addrKeys) key() string {
+	if ks.post != "" {
+		return ks.post
+	}
+	return ks.match
 }
 
 // addrKeys is what matching needs of one address (see keysOf).
