@@ -727,9 +727,8 @@ func (r *run) resolvedBefore(it Item) *fedimarks.Status {
 	r.seenMu.Lock()
 	defer r.seenMu.Unlock()
 	for _, a := range []string{it.URI, it.URL} {
-		ks := keysOf(a)
-		for _, k := range [2]string{ks.match, ks.post} {
-			if p := r.seen[hashKey(k)]; k != "" && p != nil {
+		if k := keysOf(a).key(); k != "" {
+			if p := r.seen[hashKey(k)]; p != nil {
 				return p.status()
 			}
 		}
@@ -745,11 +744,10 @@ func (r *run) noteResolved(st *fedimarks.Status, query string) {
 	if r.seen == nil {
 		r.seen = map[addrKey]*resolvedPost{}
 	}
-	c := keepResolved(*st)
+	c := keepResolved(*st, query)
 	for _, a := range []string{query, st.URI, st.URL} {
-		ks := keysOf(a)
-		for _, k := range [2]string{ks.match, ks.post} {
-			if h := hashKey(k); k != "" && r.seen[h] == nil {
+		if k := keysOf(a).key(); k != "" {
+			if h := hashKey(k); r.seen[h] == nil {
 				r.seen[h] = c
 			}
 		}
