@@ -373,3 +373,38 @@ func TestReadRefusesFloodsOfRows(t *testing.T) {
 		t.Errorf("rows at the limit: %v", err)
 	}
 }
+
+// BenchmarkReadPaddedZip reads a zip whose bookmarks.json holds two items
+// and 32 MiB of blanks between them (MB/s of inflated JSON), and reports
+// the most heap in use (MB-peak-heap).
+func BenchmarkReadPaddedZip(b *testing.B) {
+	const a, c = "https://a.example/users/ann/statuses/1", "https://b.example/@bo/2"
+	m := padded{name: "archive/bookmarks.json", head: `{"orderedItems":["` + a + `",`, fill: ' ', n: 32 * MiB, tail: `"` + c + `"]}`}
+	path := paddedZip(b, m)
+	b.SetBytes(m.size())
+	var peak uint64
+	for b.Loop() {
+		peak = max(peak, peakHeap(func() {
+			if res, err := ReadFile(b.Context(), path); err != nil || len(res.Items) != 2 {
+				b.Fatalf("%v, %d items", err, len(res.Items))
+			}
+		}))
+	}
+	b.ReportMetric(float64(peak)/MiB, "MB-peak-heap")
+}
+
+// BenchmarkRefuseZipBomb reads a 300 KB zip whose bookmarks.json inflates
+// to 272 MiB of blanks, refused at 256 MiB, and reports the most heap in
+// use (MB-peak-heap).
+func BenchmarkRefuseZipBomb(b *testing.B) {
+	path := paddedZip(b, padded{name: "archive/bookmarks.json", head: `{"orderedItems":[`, fill: ' ', n: maxArchiveEntry + 16*MiB})
+	var peak uint64
+	for b.Loop() {
+		peak = max(peak, peakHeap(func() {
+			if _, err := ReadFile(b.Context(), path); err == nil || !strings.Contains(err.Error(), "larger than 256 MiB") {
+				b.Fatalf("%v, want a refusal", err)
+			}
+		}))
+	}
+	b.ReportMetric(float64(peak)/MiB, "MB-peak-heap")
+}
