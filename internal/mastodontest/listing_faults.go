@@ -39,7 +39,7 @@ func (i *Instance) RedirectBookmarks(base string) {
 // SetHideEvery changes InstanceOptions.HideEvery while the instance runs.
 // Setting 0 shows every bookmark hidden so far where it was made: below
 // newer ones, not on top of the listing, as snac lists a bookmark once its
-// author is followed and Mastodon after an unmute or unblock.
+// author is followed.
 func (i *Instance) SetHideEvery(k int) {
 	i.n.mu.Lock()
 	defer i.n.mu.Unlock()
