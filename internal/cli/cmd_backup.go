@@ -3,10 +3,12 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/backup"
@@ -17,6 +19,12 @@ import (
 type backupOptions struct {
 	account string
 	full    bool
+	// fullEvery makes the backup full when the last full walk is older:
+	// 0 is defaultFullEvery, a negative value never.
+	fullEvery time.Duration
+	// refresh is export's backup: fewer retries, since the archive can
+	// serve when the server cannot.
+	refresh bool
 	// media also downloads attachments and avatars, each file up to
 	// mediaMax bytes (0: the engine's default).
 	media    bool
@@ -27,7 +35,7 @@ func backupCommand() command {
 	return command{
 		name:    "backup",
 		summary: "archive an account's bookmarks locally",
-		usage: `Usage: fedimarks backup [ACCOUNT] [--full] [--media [--media-max-size SIZE]]
+		usage: `Usage: fedimarks backup [ACCOUNT] [--full] [--full-every DURATION] [--media [--media-max-size SIZE]]
 
 Copies the bookmarks of ACCOUNT (user@host; default: the only saved account)
 into the local archive: each post as the server returned it, and when it was
@@ -36,6 +44,11 @@ first and last seen bookmarked.
 By default only what is new since the last backup is fetched: an unchanged
 account costs one request, so it is safe to run from cron. --full walks all
 bookmarks and records the ones that disappeared (kept as history).
+Bookmarks can also appear below the newest ones (snac shows a bookmark once
+you follow its author; a server may fill some in later), where an
+incremental backup does not look: so when the last full walk is older than
+--full-every (default 7d; e.g. 12h, 2w; 0 never), the backup walks
+everything and says so.
 An interrupted backup leaves the archive consistent; the next run finishes it.
 
 --media also downloads each archived post's attachments (original and
@@ -48,6 +61,7 @@ with --media.
 
   fedimarks backup alice@mastodon.social
   fedimarks backup --full
+  fedimarks backup --full-every 30d
   fedimarks backup --media --media-max-size 20MB
 
 ` + exitCodesHelp + "\n",
@@ -59,6 +73,7 @@ func runBackupCommand(ctx context.Context, a *app, args []string) error {
 	var o backupOptions
 	fs := newFlags(a.cmd)
 	fs.BoolVar(&o.full, "full", false, "walk every bookmark and record removals")
+	fullEveryFlag(fs, &o.fullEvery)
 	fs.BoolVar(&o.media, "media", false, "also download attachments and avatars")
 	maxSize := fs.String("media-max-size", "", "largest media file to download (default 100MiB)")
 	pos, err := a.parseFlags(fs, args)
@@ -97,7 +112,64 @@ func (s bookmarkSource) Page(ctx context.Context, url string) (backup.Page, erro
 	for _, sk := range p.Skipped {
 		s.prog.Note("skipped a bookmark the server sent unreadable (%v): %.200s", sk.Err, sk.Raw)
 	}
-	return backup.Page{Statuses: p.Statuses, Next: p.Next}, err
+	return backup.Page{Statuses: p.Statuses, Next: p.Next, URL: p.URL, Skipped: len(p.Skipped), BadNext: p.NextRefused}, err
+}
+
+// defaultFullEvery is how old the last full walk of a backup may be.
+const defaultFullEvery = 7 * 24 * time.Hour
+
+// fullEveryFlag adds --full-every to fs: "0" stores a negative value
+// (never), as backupOptions.fullEvery wants.
+func fullEveryFlag(fs *flag.FlagSet, d *time.Duration) {
+	fs.Func("full-every", "walk everything when the last full walk is older (default 7d; 0 never)", func(s string) error {
+		v, err := parseAge(s)
+		if err != nil {
+			return err
+		}
+		if v == 0 {
+			v = -1
+		}
+		*d = v
+		return nil
+	})
+}
+
+// parseAge reads a duration for a person: Go's (90m, 12h) plus days and
+// weeks (7d, 2w, 1d12h); "0" is zero.
+func parseAge(s string) (time.Duration, error) {
+	bad := fmt.Errorf("%q is not a duration such as 7d, 12h or 2w (0 for never)", s)
+	t := strings.TrimSpace(s)
+	if t == "0" {
+		return 0, nil
+	}
+	var d time.Duration
+	for t != "" {
+		i := strings.IndexFunc(t, func(r rune) bool { return r == 'd' || r == 'w' })
+		if i < 0 {
+			break
+		}
+		n, err := strconv.ParseUint(t[:i], 10, 16)
+		if err != nil {
+			return 0, bad
+		}
+		unit := 24 * time.Hour
+		if t[i] == 'w' {
+			unit *= 7
+		}
+		d += time.Duration(n) * unit
+		t = t[i+1:]
+	}
+	if t != "" {
+		rest, err := time.ParseDuration(t)
+		if err != nil {
+			return 0, bad
+		}
+		d += rest
+	}
+	if d <= 0 {
+		return 0, bad
+	}
+	return d, nil
 }
 
 func runBackup(ctx context.Context, a *app, o backupOptions) (fedimarks.Account, error) {
@@ -123,10 +195,26 @@ func runBackup(ctx context.Context, a *app, o backupOptions) (fedimarks.Account,
 	// The total is unknown until the walk ends: the bar shows the count
 	// and the rate.
 	prog := a.progress("backup "+string(acc.Handle), 0, "bookmarks")
-	c := a.newClient(acc.Server, tok, prog)
-	res, err := backup.Run(ctx, acc.Handle, bookmarkSource{c, prog}, ar, backup.Options{Full: o.full, Now: a.now, Progress: prog})
+	copts := a.clientOptions(acc.Server, tok, prog)
+	if o.refresh {
+		copts.MaxRetries = refreshRetries
+	}
+	c := mastodon.New(copts)
+	every := o.fullEvery
+	if every == 0 {
+		every = defaultFullEvery
+	}
+	res, err := backup.Run(ctx, acc.Handle, bookmarkSource{c, prog}, ar,
+		backup.Options{Full: o.full, FullEvery: max(every, 0), Now: a.now, Progress: prog})
 	if err != nil {
 		prog.Abort()
+		var redirect *mastodon.RedirectError
+		if errors.As(err, &redirect) {
+			return acc, &fedimarks.Error{Err: err,
+				Message: fmt.Sprintf("%s redirected %s %s to %s, another server: not followed (its answer would not be %s's)",
+					fedimarks.HostOf(acc.Server), redirect.Method, redirect.Path, redirect.To, acc.Handle),
+				Hint: "'fedimarks export --offline' exports what is already archived"}
+		}
 		return acc, a.apiError(acc.Handle, acc.Server, err, "read:bookmarks")
 	}
 	prog.Finish()

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/formats"
@@ -21,7 +22,13 @@ type exportOptions struct {
 	output         string
 	offline        bool
 	includeRemoved bool
+	fullEvery      time.Duration // as backupOptions.fullEvery
 }
+
+// refreshRetries is how many times export's backup retries a request the
+// server failed (about 3 s with the client's backoff): a person waits for
+// the file, which the archive can give.
+const refreshRetries = 2
 
 func exportCommand() command {
 	var names []string
@@ -31,11 +38,18 @@ func exportCommand() command {
 	return command{
 		name:    "export",
 		summary: "write the archived bookmarks in a file format",
-		usage: `Usage: fedimarks export [ACCOUNT] --format FORMAT [-o FILE] [--offline] [--include-removed]
+		usage: `Usage: fedimarks export [ACCOUNT] --format FORMAT [-o FILE] [--offline] [--include-removed] [--full-every DURATION]
 
 Writes the bookmarks of ACCOUNT (default: the only saved account) to FILE,
-or to standard output. An incremental backup runs first unless --offline.
-Bookmarks are listed newest first.
+or to standard output. A backup runs first unless --offline (incremental,
+or full when the last full walk is older than --full-every: see 'fedimarks
+help backup'). Bookmarks are listed newest first.
+
+When that backup fails because the server is down or failing (no answer,
+a 5xx error, a timeout, after two quick retries), export writes what the
+archive holds, says on stderr why it could not refresh and how old the
+archive is, and exits 0. A refused token still fails (exit 4), and so does
+an account never backed up.
 
 Formats:
 ` + strings.Join(names, "\n") + `
@@ -56,6 +70,7 @@ func runExportCommand(ctx context.Context, a *app, args []string) error {
 	fs.StringVar(&o.output, "output", "", "write to `FILE` instead of standard output")
 	fs.BoolVar(&o.offline, "offline", false, "export the archive as it is, without a backup first")
 	fs.BoolVar(&o.includeRemoved, "include-removed", false, "also list bookmarks that were removed on the server")
+	fullEveryFlag(fs, &o.fullEvery)
 	pos, err := a.parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -87,9 +102,11 @@ func runExport(ctx context.Context, a *app, o exportOptions) error {
 			return err
 		}
 	} else {
-		acc, err := runBackup(ctx, a, backupOptions{account: o.account})
+		acc, err := runBackup(ctx, a, backupOptions{account: o.account, fullEvery: o.fullEvery, refresh: true})
 		if err != nil {
-			return err
+			if err := a.staleArchive(ctx, acc, err); err != nil {
+				return err
+			}
 		}
 		h = acc.Handle
 	}
@@ -105,6 +122,27 @@ func runExport(ctx context.Context, a *app, o exportOptions) error {
 		}
 		return err
 	})
+}
+
+// staleArchive decides, after the backup before an export failed with err,
+// whether the archive may be exported as it is: only when the server
+// failed (no answer, a 5xx, a timeout; not a refused token, nor anything
+// else) and a backup of acc finished before. It then says on stderr why
+// there is no refresh and how old the archive is, and returns nil; else
+// it returns err.
+func (a *app) staleArchive(ctx context.Context, acc fedimarks.Account, err error) error {
+	if acc.Handle == "" || acc.LastBackup.IsZero() || ctx.Err() != nil ||
+		!(fedimarks.IsUnreachable(err) || fedimarks.HTTPStatus(err) >= 500) {
+		return err
+	}
+	why := fedimarks.HostOf(acc.Server) + ": " + err.Error()
+	var fe *fedimarks.Error
+	if errors.As(err, &fe) && fe.Message != "" {
+		why = fe.Message
+	}
+	fmt.Fprintf(a.stderr, "could not refresh the archive: %s; exporting it as of its last backup, %s (%s)\n",
+		a.redact(why), acc.LastBackup.Local().Format(fedimarks.TimeLayout), fedimarks.Ago(a.now().Sub(acc.LastBackup)))
+	return nil
 }
 
 // archivedAccount picks an account from the archive, signed in or not.

@@ -194,7 +194,12 @@ func (a *app) redact(s string) string {
 // newClient makes a client for server with token ("" for unauthenticated
 // calls), telling the user on stderr about every long wait.
 func (a *app) newClient(server, token string, progress *ui.Progress) *mastodon.Client {
-	opts := mastodon.Options{
+	return mastodon.New(a.clientOptions(server, token, progress))
+}
+
+// clientOptions are newClient's options, for a caller that changes some.
+func (a *app) clientOptions(server, token string, progress *ui.Progress) mastodon.Options {
+	return mastodon.Options{
 		Server:     server,
 		Token:      token,
 		HTTPClient: a.io.HTTPClient,
@@ -213,7 +218,6 @@ func (a *app) newClient(server, token string, progress *ui.Progress) *mastodon.C
 			}
 		},
 	}
-	return mastodon.New(opts)
 }
 
 // account picks the account a command acts for: the one named, or the

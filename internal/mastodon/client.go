@@ -11,6 +11,7 @@ package mastodon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -169,6 +170,7 @@ func New(opts Options) *Client {
 	}
 	api := *c.anon
 	api.Transport = &authTransport{base: transportOf(c.anon), server: c.server, creds: c.creds}
+	api.CheckRedirect = c.checkRedirect(c.anon.CheckRedirect)
 	c.api = &api
 	return c
 }
@@ -228,6 +230,26 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	r := req.Clone(req.Context())
 	r.Header.Set("Authorization", "Bearer "+t.creds.token)
 	return t.base.RoundTrip(r)
+}
+
+// checkRedirect lets an API call follow a redirect only on the server
+// itself (then as next would, the base client's own check): the answer of
+// another host is not the account's, even when it looks like one (an empty
+// list from a maintenance page reads as "no bookmarks"), so the call fails
+// with a *RedirectError instead.
+func (c *Client) checkRedirect(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if !sameOrigin(req.URL, c.server) {
+			return &RedirectError{To: originOf(req.URL)}
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
 }
 
 // sleepCtx waits for d or until ctx is done.

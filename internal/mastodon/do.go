@@ -108,6 +108,10 @@ func (c *Client) do(ctx context.Context, r *call) (*http.Response, error) {
 			if ctx.Err() != nil {
 				return nil, errorf(method, path, ctx.Err())
 			}
+			var redirect *RedirectError
+			if errors.As(err, &redirect) {
+				return nil, &RedirectError{Method: method, Path: path, To: redirect.To}
+			}
 			err = c.scrub(err)
 			ok, reason := transient(err)
 			if !ok || retries >= c.maxRetries || (!r.idempotent && !nothingSent(err)) {

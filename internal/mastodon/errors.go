@@ -95,6 +95,22 @@ func (e *NetError) Unwrap() error { return e.Err }
 // Unreachable always reports true: the server did not answer.
 func (e *NetError) Unreachable() bool { return true }
 
+// RedirectError is an API call that the server redirected to another
+// server: not followed, since that answer would not be the account's (and
+// the token goes nowhere else). It is neither an HTTP error nor
+// unreachable: the server answered, wrongly.
+type RedirectError struct {
+	Method, Path string
+	// To is the scheme and host redirected to.
+	To string
+}
+
+// Error returns e.g. "GET /api/v1/bookmarks: redirected to
+// https://other.example, another server: not followed".
+func (e *RedirectError) Error() string {
+	return fmt.Sprintf("%s %s: redirected to %s, another server: not followed", e.Method, e.Path, e.To)
+}
+
 // readAPIError drains and closes resp.Body and builds the APIError.
 func (c *Client) readAPIError(method, path string, resp *http.Response) *APIError {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBytes))

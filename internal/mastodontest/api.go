@@ -297,6 +297,9 @@ func link(u, rel string) string { return "<" + u + `>; rel="` + rel + `"` }
 
 // listBookmarks is GET /api/v1/bookmarks with each family's paging.
 func (i *Instance) listBookmarks(r *http.Request, a auth) reply {
+	if rp, ok := i.listingRedirect(r); ok {
+		return rp
+	}
 	if rp, ok := i.require(a, true, "read:bookmarks", "read"); !ok {
 		return rp
 	}
@@ -391,7 +394,7 @@ func (i *Instance) listBookmarks(r *http.Request, a auth) reply {
 	}
 	rp := jsonReply(http.StatusOK, out)
 	if len(links) > 0 {
-		rp.set("Link", strings.Join(links, ", "))
+		rp.set("Link", i.listingLink(links))
 	}
 	return rp
 }

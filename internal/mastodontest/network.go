@@ -203,6 +203,7 @@ type Instance struct {
 	rateWindow  time.Duration
 	reqs        []reqRecord
 	statuses    map[int]int // responses sent, by status
+	faults      listingFaults
 }
 
 type reqRecord struct{ method, path string }
