@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/formats"
@@ -224,6 +225,7 @@ func runTransfer(ctx context.Context, a *app, o transferOptions) error {
 		Locker:  importLocker{ar},
 		Finder:  ar,
 		Log:     a.stderr,
+		Budget:  clientBudget{c, a.now},
 	}
 	if shown != nil {
 		im.Progress = shown
@@ -346,6 +348,22 @@ type bookmarkLister struct{ c *mastodon.Client }
 
 func (l bookmarkLister) EachBookmark(ctx context.Context, fn func([]fedimarks.Status) error) error {
 	return l.c.WalkBookmarks(ctx, func(p mastodon.Page) error { return fn(p.Statuses) })
+}
+
+// clientBudget adapts the client's record of the X-RateLimit-* headers
+// to the engine's BudgetReader.
+type clientBudget struct {
+	c   *mastodon.Client
+	now func() time.Time
+}
+
+func (b clientBudget) Budget() (transfer.Budget, bool) {
+	rl := b.c.RateLimit()
+	out := transfer.Budget{Reported: rl.Known, Limit: rl.Limit, Remaining: rl.Remaining}
+	if !rl.Reset.IsZero() {
+		out.ResetIn = rl.Reset.Sub(b.now())
+	}
+	return out, b.c.Requests() > 0
 }
 
 // importLocker adapts the archive's import locks to the engine's Locker:

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/sqlite"
 	"github.com/fedimarks/fedimarks/internal/transfer"
 	"github.com/fedimarks/fedimarks/internal/ui"
 )
@@ -99,32 +100,140 @@ func runVerify(ctx context.Context, a *app, o verifyOptions) error {
 	if err != nil {
 		return err
 	}
-	c := a.newClient(acc.Server, tok, nil)
-	v, err := transfer.Verify(ctx, items, bookmarkLister{c})
+	ar, err := a.openArchive(ctx)
 	if err != nil {
-		return a.apiError(acc.Handle, acc.Server, err, "read:bookmarks")
+		return err
+	}
+	imported, err := importedPosts(ctx, ar, acc.Handle)
+	if err != nil {
+		return err
+	}
+	prog := &startedProgress{p: a.progress("check posts on "+string(acc.Handle), 0, "posts")}
+	c := a.newClient(acc.Server, tok, prog.p)
+	v, err := transfer.Verify(ctx, transfer.VerifyRequest{
+		Items:    items,
+		Lister:   bookmarkLister{c},
+		Posts:    c,
+		Server:   acc.Server,
+		Imported: imported,
+		Progress: prog,
+		Probe: func(ctx context.Context) string {
+			inst, err := c.Instance(ctx)
+			if err != nil {
+				return "" // unknown: only the job's rows can then ask for post checks
+			}
+			return inst.Software
+		},
+	})
+	prog.Finish()
+	if err != nil {
+		return a.apiError(acc.Handle, acc.Server, err, "read:bookmarks read:search")
 	}
 	if err := writeOutput(a, o.output, func(w io.Writer) error {
 		bw := bufio.NewWriter(w)
-		for i := len(v.Missing) - 1; i >= 0; i-- {
-			addr := v.Missing[i].URI
-			if addr == "" {
-				addr = v.Missing[i].URL
+		for _, rows := range [][]transfer.MissingRow{v.Unchecked, v.Missing} {
+			for i := len(rows) - 1; i >= 0; i-- {
+				fmt.Fprintln(bw, rowAddress(rows[i].ImportItem))
 			}
-			fmt.Fprintln(bw, addr)
 		}
 		return bw.Flush()
 	}); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stderr, "%s: %s bookmarked; of %s source rows %s present, %s missing, %s duplicate, %s invalid\n",
-		acc.Handle, ui.Count(int64(v.DestinationCount)), ui.Count(int64(v.Rows)), ui.Count(int64(v.Present)),
-		ui.Count(int64(len(v.Missing))), ui.Count(int64(v.Duplicate)), ui.Count(int64(v.Invalid)))
-	if len(v.Missing) > 0 {
-		return &fedimarks.Error{Code: fedimarks.EPartial,
-			Message: fmt.Sprintf("%s %s missing on %s", countNoun(len(v.Missing), "post"), isAre(len(v.Missing)), acc.Handle)}
+	printVerification(a.stderr, acc.Handle, v)
+	fmt.Fprintf(a.stderr, "%s to %s\n", countNoun(int(c.Requests()), "request"), acc.Handle.Host())
+	if len(v.Missing)+len(v.Unchecked) > 0 {
+		msg := fmt.Sprintf("%s %s missing on %s", countNoun(len(v.Missing), "post"), isAre(len(v.Missing)), acc.Handle)
+		e := &fedimarks.Error{Code: fedimarks.EPartial, Message: msg}
+		if n := len(v.Unchecked); n > 0 {
+			e.Message += fmt.Sprintf(", %s could not be checked", countNoun(n, "post"))
+			e.Hint = "the list includes those: run verify again later, or import the list (posts already bookmarked end 'already')"
+		}
+		return e
 	}
 	return nil
+}
+
+// rowAddress is a row's post address: its URI, else its URL.
+func rowAddress(it fedimarks.ImportItem) string {
+	if it.URI != "" {
+		return it.URI
+	}
+	return it.URL
+}
+
+// printVerification writes verify's counts, which check decided the rows,
+// and each row a post check decided or could not, newest first as in the
+// list of missing posts.
+func printVerification(w io.Writer, h fedimarks.Handle, v *transfer.Verification) {
+	unknown := ""
+	if n := len(v.Unchecked); n > 0 {
+		unknown = ", " + ui.Count(int64(n)) + " unknown"
+	}
+	fmt.Fprintf(w, "%s: %s bookmarked; of %s source rows %s present, %s missing%s, %s duplicate, %s invalid\n",
+		h, ui.Count(int64(v.DestinationCount)), ui.Count(int64(v.Rows)), ui.Count(int64(v.Present)),
+		ui.Count(int64(len(v.Missing))), unknown, ui.Count(int64(v.Duplicate)), ui.Count(int64(v.Invalid)))
+	listed := v.Present - v.PresentChecked
+	if v.CheckReason == "" {
+		fmt.Fprintf(w, "decided by the listing: %s present, %s missing\n", ui.Count(int64(listed)), ui.Count(int64(len(v.Missing))))
+		return
+	}
+	checked := v.PresentChecked + len(v.Missing) + len(v.Unchecked)
+	fmt.Fprintf(w, "decided by the listing: %s present; by a post check: %s present, %s missing%s\n",
+		ui.Count(int64(listed)), ui.Count(int64(v.PresentChecked)), ui.Count(int64(len(v.Missing))), unknown)
+	fmt.Fprintf(w, "post check: %s, so the %s not in it %s looked up one at a time (%s)\n",
+		cleanText(v.CheckReason), countNoun(checked, "post"), wasWere(checked), countNoun(v.CheckRequests, "request"))
+	for _, g := range []struct {
+		label string
+		rows  []transfer.MissingRow
+	}{{"unknown", v.Unchecked}, {"missing", v.Missing}} {
+		for i := len(g.rows) - 1; i >= 0; i-- {
+			r := g.rows[i]
+			fmt.Fprintf(w, "%s (%s: %s): %s\n", g.label, r.Check, cleanText(r.Why), cleanText(rowAddress(r.ImportItem)))
+		}
+	}
+}
+
+// wasWere is the past verb that agrees with a count of n.
+func wasWere(n int) string {
+	if n == 1 {
+		return "was"
+	}
+	return "were"
+}
+
+// importedPosts lists the posts that import jobs into h (dry runs aside)
+// recorded as imported or already there, by their addresses: verify checks
+// them one by one when its listing leaves them out.
+func importedPosts(ctx context.Context, ar *sqlite.Archive, h fedimarks.Handle) ([]transfer.Listed, error) {
+	jobs, err := ar.Jobs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []transfer.Listed
+	for _, j := range jobs {
+		if j.Destination != h || j.DryRun {
+			continue
+		}
+		items, err := ar.JobItems(ctx, j.ID, fedimarks.Imported, fedimarks.Already)
+		if err != nil {
+			return nil, err
+		}
+		posts, err := ar.JobPostURIs(ctx, j.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range items {
+			l := transfer.Listed{ID: it.DestID}
+			for _, addr := range []string{it.URI, it.URL, posts[it.ID]} {
+				if addr != "" {
+					l.Addrs = append(l.Addrs, addr)
+				}
+			}
+			out = append(out, l)
+		}
+	}
+	return out, nil
 }
 
 // isAre is the verb that agrees with a count of n.

@@ -1,0 +1,194 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fedimarks/fedimarks/internal/mastodontest"
+)
+
+// TestVerifySnacChecksPostsItsListingHides: snac's listing leaves out the
+// bookmarks of authors the account does not follow (24 of 26 "missing"
+// were there). verify looks each post the listing did not show up on the
+// destination, one at a time, and calls missing only those not bookmarked
+// there, saying which check decided and what it cost.
+func TestVerifySnacChecksPostsItsListingHides(t *testing.T) {
+	net := mastodontest.NewNetwork(t)
+	a := net.NewInstance(mastodontest.InstanceOptions{})
+	d := net.NewInstance(mastodontest.InstanceOptions{Quirk: mastodontest.Snac, HideUnfollowed: true})
+	fay, sam := a.AddAccount("fay"), a.AddAccount("sam")
+	bob := d.AddAccount("bob")
+	bob.Follow(fay)
+	var uris []string
+	for k := 0; k < 26; k++ {
+		author := sam
+		if k < 2 {
+			author = fay
+		}
+		s := author.Post(mastodontest.PostOptions{})
+		uris = append(uris, s.URI())
+		switch {
+		case k < 24:
+			bob.Bookmark(s)
+		case k == 25:
+			s.Delete()
+		}
+	}
+	if n := len(bob.BookmarkURIs()); n != 2 {
+		t.Fatalf("the listing shows %d bookmarks, want fay's 2", n)
+	}
+	home := newHome(t)
+	mustRun(t, 0, home, bob.Token()+"\n", "login", d.URL(), "--token-stdin")
+	file := writeFile(t, "bookmarks.csv", strings.Join(reversed(uris), "\n")+"\n")
+	out := filepath.Join(t.TempDir(), "missing.csv")
+	d.ResetCounts()
+	r := mustRun(t, ExitPartial, home, "", "verify", file, "--to", bob.Handle(), "-o", out)
+	b, _ := os.ReadFile(out)
+	if string(b) != uris[25]+"\n"+uris[24]+"\n" {
+		t.Errorf("missing.csv = %q, want the deleted post and the one not bookmarked", b)
+	}
+	for _, s := range []string{
+		"of 26 source rows 24 present, 2 missing",
+		"decided by the listing: 2 present; by a post check: 22 present, 2 missing",
+		"snac leaves bookmarks of authors the account does not follow out of its listing",
+		"missing (post check: " + d.Host() + " finds no such post): " + uris[25] + "\n",
+		"missing (post check: " + d.Host() + " has the post, not bookmarked): " + uris[24] + "\n",
+		fmt.Sprintf("%d requests to %s\n", d.Requests("", ""), d.Host()),
+	} {
+		if !strings.Contains(r.stderr, s) {
+			t.Errorf("stderr lacks %q:\n%s", s, r.stderr)
+		}
+	}
+	// Cost: one search for each post the listing did not show (its status
+	// says whether the post is bookmarked).
+	if n := d.Requests("GET", "/api/v2/search"); n != 24 {
+		t.Errorf("%d searches for the 24 posts not in the listing", n)
+	}
+	if n := d.Requests("GET", "/api/v1/statuses/"); n != 0 {
+		t.Errorf("%d status looks, want 0", n)
+	}
+	if !strings.Contains(r.stderr, "the 24 posts not in it were looked up one at a time (24 requests)") {
+		t.Errorf("stderr lacks the cost of the post checks:\n%s", r.stderr)
+	}
+	if n := d.Requests("POST", ""); n != 0 {
+		t.Errorf("verify made %d POST requests", n)
+	}
+}
+
+// TestVerifyChecksPostsAnImportBookmarked: the destination's listing
+// (Mastodon, hiding some bookmarks as it does for muted authors) lacks
+// posts that fedimarks' import bookmarked there: those are checked by
+// one search each (the token has no read:statuses, as fedimarks' login
+// asks for none), and a post unbookmarked since is missing.
+func TestVerifyChecksPostsAnImportBookmarked(t *testing.T) {
+	net := mastodontest.NewNetwork(t)
+	a := net.NewInstance(mastodontest.InstanceOptions{})
+	d := net.NewInstance(mastodontest.InstanceOptions{HideEvery: 3})
+	carol := a.AddAccount("carol")
+	bob := d.AddAccount("bob")
+	var posts []*mastodontest.Status
+	var uris []string
+	for k := 0; k < 9; k++ {
+		s := carol.Post(mastodontest.PostOptions{})
+		posts, uris = append(posts, s), append(uris, s.URI())
+	}
+	home := newHome(t)
+	tok := bob.Token("read:bookmarks", "write:bookmarks", "read:search", "read:accounts")
+	mustRun(t, 0, home, tok+"\n", "login", d.URL(), "--token-stdin")
+	file := writeFile(t, "bookmarks.csv", strings.Join(reversed(uris), "\n")+"\n")
+	mustRun(t, 0, home, "", "import", file, "--to", bob.Handle(), "--report-dir", t.TempDir())
+	if n := len(bob.BookmarkURIs()); n != 6 {
+		t.Fatalf("the listing shows %d of the 9 imported, want 6", n)
+	}
+	bob.Unbookmark(posts[0]) // by hand, after the import
+	d.ResetCounts()
+	r := mustRun(t, ExitPartial, home, "", "verify", file, "--to", bob.Handle())
+	if r.stdout != uris[0]+"\n" {
+		t.Errorf("missing: %q, want only the unbookmarked post", r.stdout)
+	}
+	for _, s := range []string{
+		"of 9 source rows 8 present, 1 missing",
+		"decided by the listing: 5 present; by a post check: 3 present, 1 missing",
+		"4 posts that fedimarks imported are not in its listing",
+		"missing (post check: " + d.Host() + " has the post, not bookmarked): " + uris[0] + "\n",
+	} {
+		if !strings.Contains(r.stderr, s) {
+			t.Errorf("stderr lacks %q:\n%s", s, r.stderr)
+		}
+	}
+	if n, s := d.Requests("GET", "/api/v1/statuses/"), d.Requests("GET", "/api/v2/search"); n != 0 || s != 4 {
+		t.Errorf("%d status looks and %d searches, want 0 and 4", n, s)
+	}
+}
+
+// TestVerifyTrustsAFullListing: a listing that shows everything fedimarks
+// imported, on a server not known to hide bookmarks, decides alone: no
+// post is looked up.
+func TestVerifyTrustsAFullListing(t *testing.T) {
+	f := newFediverse(t)
+	file, posts := bookmarksFile(t, f.a, 4)
+	f.login(t, f.bob)
+	imported := writeFile(t, "one.csv", posts[0].URI()+"\n")
+	mustRun(t, 0, f.home, "", "import", imported, "--to", f.bob.Handle(), "--report-dir", f.reports)
+	f.bob.Bookmark(posts[1])
+	f.b.ResetCounts()
+	r := mustRun(t, ExitPartial, f.home, "", "verify", file, "--to", f.bob.Handle())
+	if !strings.Contains(r.stderr, "decided by the listing: 2 present, 2 missing\n") || strings.Contains(r.stderr, "post check") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+	if n := f.b.Requests("", "/api/v2/search") + f.b.Requests("", "/api/v1/statuses/"); n != 0 {
+		t.Errorf("%d posts looked up", n)
+	}
+}
+
+// TestImportIntoSnacThatHidesBookmarks: the import's own reading of a
+// snac listing misses the bookmarks it hides; those rows still end
+// already (the search says the post is bookmarked), never imported, and
+// cost no bookmark request. The dry run says its count of rows already
+// there may be short, and why.
+func TestImportIntoSnacThatHidesBookmarks(t *testing.T) {
+	net := mastodontest.NewNetwork(t)
+	a := net.NewInstance(mastodontest.InstanceOptions{})
+	d := net.NewInstance(mastodontest.InstanceOptions{Quirk: mastodontest.Snac, HideUnfollowed: true})
+	fay, sam := a.AddAccount("fay"), a.AddAccount("sam")
+	bob := d.AddAccount("bob")
+	bob.Follow(fay)
+	want := map[string]string{}
+	var uris []string
+	for k := 0; k < 7; k++ {
+		author := sam
+		if k >= 5 {
+			author = fay
+		}
+		s := author.Post(mastodontest.PostOptions{})
+		uris = append(uris, s.URI())
+		want[s.URI()] = "imported"
+		if k < 3 || k == 5 {
+			bob.Bookmark(s)
+			want[s.URI()] = "already"
+		}
+	}
+	home, reports := newHome(t), t.TempDir()
+	mustRun(t, 0, home, bob.Token()+"\n", "login", d.URL(), "--token-stdin")
+	file := writeFile(t, "bookmarks.csv", strings.Join(reversed(uris), "\n")+"\n")
+	r := mustRun(t, 0, home, "", "import", file, "--to", bob.Handle(), "--dry-run")
+	if !strings.Contains(r.stderr, "snac leaves bookmarks of authors the account does not follow out of its listing") {
+		t.Errorf("dry run does not say its count of rows already there may be short:\n%s", r.stderr)
+	}
+	d.ResetCounts()
+	mustRun(t, 0, home, "", "import", file, "--to", bob.Handle(), "--report-dir", reports)
+	f := &fediverse{reports: reports}
+	got, _ := f.report(t)
+	for u, o := range want {
+		if got[u] != o {
+			t.Errorf("%s: %s, want %s", u, got[u], o)
+		}
+	}
+	if n := d.Requests("POST", ""); n != 3 {
+		t.Errorf("%d bookmark requests, want 3", n)
+	}
+	mustRun(t, 0, home, "", "verify", file, "--to", bob.Handle())
+}
