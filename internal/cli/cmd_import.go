@@ -30,6 +30,13 @@ type importOptions struct {
 	reportDir   string
 }
 
+// followersOnlyHelp is what the help of import and of migrate says of
+// followers-only posts, in the same words as their summaries.
+const followersOnlyHelp = `A followers-only post that the archive holds ends not_visible; one it does
+not hold cannot be told from a deleted post and ends not_found. Either way:
+follow its author from the destination account, then rerun with
+--retry-failed.`
+
 const importExitCodes = `Exit codes: 0 every row imported, already there or a duplicate; 1 error;
 2 usage or unreadable input (or a big import refused without --yes when
 standard input is not a terminal); 3 finished, but some rows were not imported
@@ -60,6 +67,8 @@ invalid or failed. The job is saved as it goes: run the same command again
 after an interruption and it goes on where it stopped; unreachable rows are
 retried then, and --retry-failed retries not_found, not_visible and failed
 rows too.
+
+` + followersOnlyHelp + `
 
   --to ACCOUNT        the destination account, user@host (default: the only
                       saved account; needed when several are saved)

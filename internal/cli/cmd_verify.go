@@ -35,6 +35,13 @@ bookmarks format, newest first, ready for 'fedimarks import' or for the
 server's own importer; counts go to standard error. --from is backed up
 first unless --offline.
 
+A listing may leave bookmarks out (snac's leaves out those of authors the
+account does not follow). When it looks incomplete (snac, or posts that
+fedimarks imported there are not in it), each post it does not show is
+looked up on --to, one request each, and only those not bookmarked there
+are missing; standard error says which check decided and what it cost.
+A post whose check gets no answer is listed too, as unknown.
+
 Useful after uploading a file in Mastodon's own importer:
 
   fedimarks verify bookmarks.csv --to bob@example.social -o missing.csv
