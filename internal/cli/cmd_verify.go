@@ -180,33 +180,33 @@ func printVerification(w io.Writer, h fedimarks.Handle, v *transfer.Verification
 	fmt.Fprintf(w, "%s: %s bookmarked; of %s source rows %s present, %s missing%s, %s duplicate, %s invalid\n",
 		h, ui.Count(int64(v.DestinationCount)), ui.Count(int64(v.Rows)), ui.Count(int64(v.Present)),
 		ui.Count(int64(len(v.Missing))), unknown, ui.Count(int64(v.Duplicate)), ui.Count(int64(v.Invalid)))
-	listed := v.Present - v.PresentChecked
+	listed, listedMissing := v.Present-v.PresentChecked, 0
+	for _, r := range v.Missing {
+		if r.Check == transfer.ByListing {
+			listedMissing++
+		}
+	}
+	fmt.Fprintf(w, "decided by the listing: %s present, %s missing", ui.Count(int64(listed)), ui.Count(int64(listedMissing)))
 	if v.CheckReason == "" {
-		fmt.Fprintf(w, "decided by the listing: %s present, %s missing\n", ui.Count(int64(listed)), ui.Count(int64(len(v.Missing))))
+		fmt.Fprintln(w)
 		return
 	}
-	checked := v.PresentChecked + len(v.Missing) + len(v.Unchecked)
-	fmt.Fprintf(w, "decided by the listing: %s present; by a post check: %s present, %s missing%s\n",
-		ui.Count(int64(listed)), ui.Count(int64(v.PresentChecked)), ui.Count(int64(len(v.Missing))), unknown)
-	fmt.Fprintf(w, "post check: %s, so the %s not in it %s looked up one at a time (%s)\n",
-		cleanText(v.CheckReason), countNoun(checked, "post"), wasWere(checked), countNoun(v.CheckRequests, "request"))
+	fmt.Fprintf(w, "; by a post check: %s present, %s missing%s\n",
+		ui.Count(int64(v.PresentChecked)), ui.Count(int64(len(v.Missing)-listedMissing)), unknown)
+	fmt.Fprintf(w, "post check: %s; %s looked up one at a time (%s)\n",
+		cleanText(v.CheckReason), countNoun(v.Checked, "post"), countNoun(v.CheckRequests, "request"))
 	for _, g := range []struct {
 		label string
 		rows  []transfer.MissingRow
 	}{{"unknown", v.Unchecked}, {"missing", v.Missing}} {
 		for i := len(g.rows) - 1; i >= 0; i-- {
 			r := g.rows[i]
+			if r.Check == transfer.ByListing {
+				continue // counted above; the list of missing posts names them
+			}
 			fmt.Fprintf(w, "%s (%s: %s): %s\n", g.label, r.Check, cleanText(r.Why), cleanText(rowAddress(r.ImportItem)))
 		}
 	}
-}
-
-// wasWere is the past verb that agrees with a count of n.
-func wasWere(n int) string {
-	if n == 1 {
-		return "was"
-	}
-	return "were"
 }
 
 // importedPosts lists the posts that import jobs into h (dry runs aside)

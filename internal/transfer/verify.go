@@ -38,7 +38,8 @@ type VerifyRequest struct {
 	// Posts, when set, looks up, one at a time, the posts the listing did
 	// not show, when the listing looks incomplete: the destination's
 	// software is known to leave bookmarks out of it, or posts that
-	// fedimarks imported there are not in it. Nil: the listing decides.
+	// fedimarks imported there are not in it (see checkAbsent). Nil: the
+	// listing decides.
 	Posts PostLookup
 	// Server is the destination's base URL: its own posts are looked up
 	// by the id their address carries.
@@ -78,9 +79,9 @@ type Verification struct {
 	// CheckReason says why the posts the listing did not show were looked
 	// up one by one; "" when the listing decided every row.
 	CheckReason string
-	// CheckRequests is how many requests the post checks made (the
-	// client's retries not counted).
-	CheckRequests int
+	// Checked is how many posts were looked up, and CheckRequests the
+	// requests that took (the client's retries not counted).
+	Checked, CheckRequests int
 }
 
 // MissingRow is a row Verify did not find bookmarked on the destination.
@@ -108,8 +109,8 @@ var hidingListings = map[string]string{
 
 // Verify reads the destination's bookmarks once and lists the source rows
 // (in write order, see Merge) missing there, matching by URI or URL. When
-// the listing looks incomplete (see VerifyRequest.Posts) the rows it does
-// not show are looked up one at a time, one request each (two when the
+// the listing looks incomplete (see checkAbsent) the rows it does not
+// show are looked up one at a time, one request each (two when the
 // server's search does not say whether a post is bookmarked), and a row is
 // missing only if its post check says so; a row whose check gets no usable
 // answer is Unchecked, never missing, and after checkFailLimit such answers
@@ -151,14 +152,13 @@ func Verify(ctx context.Context, req VerifyRequest) (*Verification, error) {
 		if req.Probe != nil {
 			v.Software = req.Probe(ctx)
 		}
-		v.CheckReason = checkReason(v, absent, imported, len(req.Imported))
-	}
-	if v.CheckReason == "" {
+		if err := v.checkAbsent(ctx, req, absent, imported); err != nil {
+			return nil, err
+		}
+	} else {
 		for _, it := range absent {
 			v.Missing = append(v.Missing, MissingRow{ImportItem: importItem(it), Check: ByListing, Why: "not in the listing"})
 		}
-	} else if err := v.checkPosts(ctx, req, absent); err != nil {
-		return nil, err
 	}
 	for i := range v.Missing {
 		v.Missing[i].Order = i
@@ -169,41 +169,99 @@ func Verify(ctx context.Context, req VerifyRequest) (*Verification, error) {
 	return v, nil
 }
 
-// checkReason says why the rows absent from the listing should be looked
-// up one by one, or "" when the listing can be trusted.
-func checkReason(v *Verification, absent []Item, imported keySet, importedRows int) string {
-	if why, ok := hidingListings[v.Software]; ok {
-		return why
-	}
-	n := 0
-	for _, it := range absent {
-		if _, ok := imported.find(it.URI, it.URL); ok {
-			n++
-		}
-	}
-	switch {
-	case n > 0:
-		return fmt.Sprintf("%s that fedimarks imported %s not in its listing", plural(n, "post"), isAre(n))
-	case v.DestinationCount < importedRows:
-		return fmt.Sprintf("its listing shows %d bookmarks, fewer than the %d posts fedimarks imported there", v.DestinationCount, importedRows)
-	}
-	return ""
+// rowVerdict is what Verify decided for one row absent from the listing.
+type rowVerdict struct {
+	decided bool // false: the listing decides (not looked up)
+	present bool
+	failed  bool // unchecked
+	why     string
 }
 
-// checkPosts looks each absent row's post up on the destination, one at a
-// time, and sorts the rows into present, missing and unchecked.
-func (v *Verification) checkPosts(ctx context.Context, req VerifyRequest, absent []Item) error {
+// checkAbsent decides the rows absent from the listing. The listing looks
+// incomplete when the destination's software is known to leave bookmarks
+// out of it (every absent row is looked up), when it shows fewer bookmarks
+// than fedimarks' imports wrote there (every absent row too), or when posts
+// that fedimarks imported are not in it: those are looked up first, and the
+// other absent rows only if one of them is still bookmarked (the listing
+// hides bookmarks); else the listing, shown right, decides the rest.
+func (v *Verification) checkAbsent(ctx context.Context, req VerifyRequest, absent []Item, imported keySet) error {
+	var first []int
+	for i, it := range absent {
+		if _, ok := imported.find(it.URI, it.URL); ok {
+			first = append(first, i)
+		}
+	}
+	all := make([]int, len(absent))
+	for i := range all {
+		all[i] = i
+	}
+	verdicts := make([]rowVerdict, len(absent))
+	fails := 0
+	var err error
+	switch why, hides := hidingListings[v.Software]; {
+	case hides:
+		v.CheckReason = why
+		err = v.lookUp(ctx, req, absent, all, verdicts, &fails)
+	case len(first) > 0:
+		v.CheckReason = fmt.Sprintf("%s that fedimarks imported %s not in its listing", plural(len(first), "post"), isAre(len(first)))
+		if err = v.lookUp(ctx, req, absent, first, verdicts, &fails); err != nil {
+			break
+		}
+		if len(first) == len(absent) {
+			break
+		}
+		if v.PresentChecked == 0 {
+			v.CheckReason += fmt.Sprintf(", and none is bookmarked there now: the listing is right, and decided the other %d", len(absent)-len(first))
+			break
+		}
+		v.CheckReason += fmt.Sprintf(", and %d %s bookmarked there: the listing hides bookmarks, so the others not in it were looked up too", v.PresentChecked, isAre(v.PresentChecked))
+		var rest []int
+		for i := range absent {
+			if !verdicts[i].decided {
+				rest = append(rest, i)
+			}
+		}
+		err = v.lookUp(ctx, req, absent, rest, verdicts, &fails)
+	case v.DestinationCount < len(req.Imported):
+		v.CheckReason = fmt.Sprintf("its listing shows %d bookmarks, fewer than the %d posts fedimarks imported there", v.DestinationCount, len(req.Imported))
+		err = v.lookUp(ctx, req, absent, all, verdicts, &fails)
+	}
+	if err != nil {
+		return err
+	}
+	for i, it := range absent {
+		d := verdicts[i]
+		row := MissingRow{ImportItem: importItem(it), Check: ByPostCheck, Why: d.why}
+		switch {
+		case !d.decided:
+			row.Check, row.Why = ByListing, "not in the listing"
+			v.Missing = append(v.Missing, row)
+		case d.failed:
+			v.Unchecked = append(v.Unchecked, row)
+		case d.present:
+			v.Present++
+		default:
+			v.Missing = append(v.Missing, row)
+		}
+	}
+	return nil
+}
+
+// lookUp checks the rows absent[i] for i in which, one at a time, into
+// verdicts; fails counts the checks in a row without a usable answer (after
+// checkFailLimit of them, the rest are not looked up).
+func (v *Verification) lookUp(ctx context.Context, req VerifyRequest, absent []Item, which []int, verdicts []rowVerdict, fails *int) error {
 	host := fedimarks.HostOf(req.Server)
 	if p := req.Progress; p != nil {
-		p.SetTotal(int64(len(absent)))
+		p.SetTotal(int64(v.Checked + len(which)))
 	}
-	fails := 0
-	for _, it := range absent {
-		if fails >= checkFailLimit {
-			v.Unchecked = append(v.Unchecked, MissingRow{ImportItem: importItem(it), Check: ByPostCheck,
-				Why: fmt.Sprintf("not checked: %s failed %d post checks in a row", host, checkFailLimit)})
+	for _, i := range which {
+		it := absent[i]
+		if *fails >= checkFailLimit {
+			verdicts[i] = rowVerdict{decided: true, failed: true, why: fmt.Sprintf("not checked: %s failed %d post checks in a row", host, checkFailLimit)}
 			continue
 		}
+		v.Checked++
 		bookmarked, why, err := v.checkPost(ctx, req.Posts, it, host)
 		if p := req.Progress; p != nil {
 			p.Add(1)
@@ -216,15 +274,18 @@ func (v *Verification) checkPosts(ctx context.Context, req VerifyRequest, absent
 			if fedimarks.HTTPStatus(err) == 401 {
 				return fmt.Errorf("check posts: %w", err)
 			}
-			fails++
-			v.Unchecked = append(v.Unchecked, MissingRow{ImportItem: importItem(it), Check: ByPostCheck, Why: "no usable answer: " + errDetail(err)})
+			*fails++
+			if verdict, _ := classify(err, false, "", false); verdict == vFatal {
+				*fails = checkFailLimit // a missing scope or a spent budget: the rest would fail alike
+			}
+			verdicts[i] = rowVerdict{decided: true, failed: true, why: "no usable answer: " + errDetail(err)}
 		case bookmarked:
-			fails = 0
-			v.Present++
+			*fails = 0
 			v.PresentChecked++
+			verdicts[i] = rowVerdict{decided: true, present: true}
 		default:
-			fails = 0
-			v.Missing = append(v.Missing, MissingRow{ImportItem: importItem(it), Check: ByPostCheck, Why: why})
+			*fails = 0
+			verdicts[i] = rowVerdict{decided: true, why: why}
 		}
 	}
 	return nil
