@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/fedimarks/fedimarks"
@@ -138,10 +139,8 @@ func runVerify(ctx context.Context, a *app, o verifyOptions) error {
 	}
 	if err := writeOutput(a, o.output, func(w io.Writer) error {
 		bw := bufio.NewWriter(w)
-		for _, rows := range [][]transfer.MissingRow{v.Unchecked, v.Missing} {
-			for i := len(rows) - 1; i >= 0; i-- {
-				fmt.Fprintln(bw, rowAddress(rows[i].ImportItem))
-			}
+		for _, r := range notFound(v) {
+			fmt.Fprintln(bw, rowAddress(r.ImportItem))
 		}
 		return bw.Flush()
 	}); err != nil {
@@ -195,18 +194,28 @@ func printVerification(w io.Writer, h fedimarks.Handle, v *transfer.Verification
 		ui.Count(int64(v.PresentChecked)), ui.Count(int64(len(v.Missing)-listedMissing)), unknown)
 	fmt.Fprintf(w, "post check: %s; %s looked up one at a time (%s)\n",
 		cleanText(v.CheckReason), countNoun(v.Checked, "post"), countNoun(v.CheckRequests, "request"))
-	for _, g := range []struct {
-		label string
-		rows  []transfer.MissingRow
-	}{{"unknown", v.Unchecked}, {"missing", v.Missing}} {
-		for i := len(g.rows) - 1; i >= 0; i-- {
-			r := g.rows[i]
-			if r.Check == transfer.ByListing {
-				continue // counted above; the list of missing posts names them
-			}
-			fmt.Fprintf(w, "%s (%s: %s): %s\n", g.label, r.Check, cleanText(r.Why), cleanText(rowAddress(r.ImportItem)))
-		}
+	unchecked := make(map[int]bool, len(v.Unchecked))
+	for _, r := range v.Unchecked {
+		unchecked[r.Order] = true
 	}
+	for _, r := range notFound(v) {
+		if r.Check == transfer.ByListing {
+			continue // counted above; the list of missing posts names them
+		}
+		label := "missing"
+		if unchecked[r.Order] {
+			label = "unknown"
+		}
+		fmt.Fprintf(w, "%s (%s: %s): %s\n", label, r.Check, cleanText(r.Why), cleanText(rowAddress(r.ImportItem)))
+	}
+}
+
+// notFound is the rows of v that are missing or could not be checked,
+// newest first, as verify lists them.
+func notFound(v *transfer.Verification) []transfer.MissingRow {
+	rows := append(slices.Clone(v.Missing), v.Unchecked...)
+	slices.SortFunc(rows, func(a, b transfer.MissingRow) int { return b.Order - a.Order })
+	return rows
 }
 
 // importedPosts lists the posts that import jobs into h (dry runs aside)

@@ -152,8 +152,12 @@ func (e Estimate) timeText(host string) string {
 			max(b.Remaining, 0), host, humanDuration(max(b.ResetIn, 0)), b.Limit, humanDuration(e.Duration))
 	}
 	rl := e.RateLimit.orDefault()
-	return fmt.Sprintf(": about %s at %d requests per %s (Mastodon's limit; %s's own is not known yet)",
-		humanDuration(e.Duration), rl.Requests, humanDuration(rl.Window), host)
+	why := "not known yet"
+	if e.Answered {
+		why = "not readable in its X-RateLimit-* headers"
+	}
+	return fmt.Sprintf(": about %s at %d requests per %s (Mastodon's limit; %s's own is %s)",
+		humanDuration(e.Duration), rl.Requests, humanDuration(rl.Window), host, why)
 }
 
 func (r *run) found(it Item) bool {

@@ -70,7 +70,9 @@ type Verification struct {
 	// decided it.
 	Missing []MissingRow
 	// Unchecked are rows the listing did not show whose post check got no
-	// usable answer: they may be bookmarked or not. Write order.
+	// usable answer: they may be bookmarked or not. Write order. The
+	// Order of the rows of Missing and Unchecked numbers them together,
+	// in write order.
 	Unchecked []MissingRow
 	// DestinationCount is how many bookmarks the destination listed.
 	DestinationCount int
@@ -156,15 +158,11 @@ func Verify(ctx context.Context, req VerifyRequest) (*Verification, error) {
 			return nil, err
 		}
 	} else {
-		for _, it := range absent {
-			v.Missing = append(v.Missing, MissingRow{ImportItem: importItem(it), Check: ByListing, Why: "not in the listing"})
+		for i, it := range absent {
+			row := MissingRow{ImportItem: importItem(it), Check: ByListing, Why: "not in the listing"}
+			row.Order = i
+			v.Missing = append(v.Missing, row)
 		}
-	}
-	for i := range v.Missing {
-		v.Missing[i].Order = i
-	}
-	for i := range v.Unchecked {
-		v.Unchecked[i].Order = i
 	}
 	return v, nil
 }
@@ -229,9 +227,14 @@ func (v *Verification) checkAbsent(ctx context.Context, req VerifyRequest, absen
 	if err != nil {
 		return err
 	}
+	order := 0
 	for i, it := range absent {
 		d := verdicts[i]
 		row := MissingRow{ImportItem: importItem(it), Check: ByPostCheck, Why: d.why}
+		if !d.present {
+			row.Order = order
+			order++
+		}
 		switch {
 		case !d.decided:
 			row.Check, row.Why = ByListing, "not in the listing"

@@ -80,6 +80,10 @@ func TestVerifyPostChecksThatFail(t *testing.T) {
 	if v.Missing[0].Check != ByPostCheck || v.Missing[0].URI != uris[1] {
 		t.Errorf("missing %+v", v.Missing[0])
 	}
+	// Missing and unchecked rows are numbered together, in write order.
+	if v.Missing[0].Order != 0 || v.Unchecked[0].Order != 1 || v.Unchecked[4].Order != 5 {
+		t.Errorf("orders: missing %d, unchecked %d..%d", v.Missing[0].Order, v.Unchecked[0].Order, v.Unchecked[4].Order)
+	}
 
 	// A server whose search does not say whether a post is bookmarked:
 	// the post itself is asked.
