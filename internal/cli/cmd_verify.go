@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -154,6 +155,10 @@ func runVerify(ctx context.Context, a *app, o verifyOptions) error {
 		if n := len(v.Unchecked); n > 0 {
 			e.Message += fmt.Sprintf(", %s could not be checked", countNoun(n, "post"))
 			e.Hint = "the list includes those: run verify again later, or import the list (posts already bookmarked end 'already')"
+			var fe *fedimarks.Error
+			if v.Refused != nil && errors.As(a.apiError(acc.Handle, acc.Server, v.Refused, "read:search"), &fe) && fe.Hint != "" {
+				e.Hint = fe.Message + "; " + fe.Hint
+			}
 		}
 		return e
 	}

@@ -256,3 +256,40 @@ func TestVerifyStagedPostChecks(t *testing.T) {
 		}
 	})
 }
+
+// TestVerifyPostChecksRefused: a token that may read bookmarks but not
+// search gets its first post check refused; the other posts are not
+// looked up (one request, not one per post), none is called missing, and
+// the message says which scope to grant and how.
+func TestVerifyPostChecksRefused(t *testing.T) {
+	net := mastodontest.NewNetwork(t)
+	a := net.NewInstance(mastodontest.InstanceOptions{})
+	d := net.NewInstance(mastodontest.InstanceOptions{Quirk: mastodontest.Snac, HideUnfollowed: true})
+	sam, bob := a.AddAccount("sam"), d.AddAccount("bob")
+	var uris []string
+	for k := 0; k < 3; k++ {
+		s := sam.Post(mastodontest.PostOptions{})
+		bob.Bookmark(s)
+		uris = append(uris, s.URI())
+	}
+	home := newHome(t)
+	mustRun(t, 0, home, bob.Token("read:bookmarks", "read:accounts")+"\n", "login", d.URL(), "--token-stdin")
+	d.ResetCounts()
+	r := mustRun(t, ExitPartial, home, "", "verify", writeFile(t, "b.csv", strings.Join(uris, "\n")+"\n"), "--to", bob.Handle())
+	for _, s := range []string{
+		"of 3 source rows 0 present, 0 missing, 3 unknown",
+		"0 posts are missing on " + bob.Handle() + ", 3 posts could not be checked",
+		"read:search",
+		"fedimarks login",
+	} {
+		if !strings.Contains(r.stderr, s) {
+			t.Errorf("stderr lacks %q:\n%s", s, r.stderr)
+		}
+	}
+	if n := d.Requests("GET", "/api/v2/search"); n != 1 {
+		t.Errorf("%d searches, want 1", n)
+	}
+	if strings.Count(r.stdout, "\n") != 3 {
+		t.Errorf("the list should hold the 3 unchecked posts:\n%s", r.stdout)
+	}
+}

@@ -81,6 +81,9 @@ type Verification struct {
 	// CheckReason says why the posts the listing did not show were looked
 	// up one by one; "" when the listing decided every row.
 	CheckReason string
+	// Refused is the error of a post check whose refusal stopped the
+	// others (a scope the token lacks, a rate budget spent); nil if none.
+	Refused error
 	// Checked is how many posts were looked up, and CheckRequests the
 	// requests that took (the client's retries not counted).
 	Checked, CheckRequests int
@@ -194,15 +197,15 @@ func (v *Verification) checkAbsent(ctx context.Context, req VerifyRequest, absen
 		all[i] = i
 	}
 	verdicts := make([]rowVerdict, len(absent))
-	fails := 0
+	var st checkState
 	var err error
 	switch why, hides := hidingListings[v.Software]; {
 	case hides:
 		v.CheckReason = why
-		err = v.lookUp(ctx, req, absent, all, verdicts, &fails)
+		err = v.lookUp(ctx, req, absent, all, verdicts, &st)
 	case len(first) > 0:
 		v.CheckReason = fmt.Sprintf("%s that fedimarks imported %s not in its listing", plural(len(first), "post"), isAre(len(first)))
-		if err = v.lookUp(ctx, req, absent, first, verdicts, &fails); err != nil {
+		if err = v.lookUp(ctx, req, absent, first, verdicts, &st); err != nil {
 			break
 		}
 		if len(first) == len(absent) {
@@ -219,10 +222,10 @@ func (v *Verification) checkAbsent(ctx context.Context, req VerifyRequest, absen
 				rest = append(rest, i)
 			}
 		}
-		err = v.lookUp(ctx, req, absent, rest, verdicts, &fails)
+		err = v.lookUp(ctx, req, absent, rest, verdicts, &st)
 	case v.DestinationCount < len(req.Imported):
 		v.CheckReason = fmt.Sprintf("its listing shows %d bookmarks, fewer than the %d posts fedimarks imported there", v.DestinationCount, len(req.Imported))
-		err = v.lookUp(ctx, req, absent, all, verdicts, &fails)
+		err = v.lookUp(ctx, req, absent, all, verdicts, &st)
 	}
 	if err != nil {
 		return err
@@ -250,18 +253,25 @@ func (v *Verification) checkAbsent(ctx context.Context, req VerifyRequest, absen
 	return nil
 }
 
+// checkState is what the post checks of one Verify have seen so far.
+type checkState struct {
+	fails int    // checks in a row without a usable answer
+	stop  string // set: why the remaining rows are not looked up
+}
+
 // lookUp checks the rows absent[i] for i in which, one at a time, into
-// verdicts; fails counts the checks in a row without a usable answer (after
-// checkFailLimit of them, the rest are not looked up).
-func (v *Verification) lookUp(ctx context.Context, req VerifyRequest, absent []Item, which []int, verdicts []rowVerdict, fails *int) error {
+// verdicts. After checkFailLimit checks in a row without a usable answer,
+// or one that says the rest would fail alike (a missing scope, a spent
+// rate budget), the rest are not looked up.
+func (v *Verification) lookUp(ctx context.Context, req VerifyRequest, absent []Item, which []int, verdicts []rowVerdict, st *checkState) error {
 	host := fedimarks.HostOf(req.Server)
 	if p := req.Progress; p != nil {
 		p.SetTotal(int64(v.Checked + len(which)))
 	}
 	for _, i := range which {
 		it := absent[i]
-		if *fails >= checkFailLimit {
-			verdicts[i] = rowVerdict{decided: true, failed: true, why: fmt.Sprintf("not checked: %s failed %d post checks in a row", host, checkFailLimit)}
+		if st.stop != "" {
+			verdicts[i] = rowVerdict{decided: true, failed: true, why: "not checked: " + st.stop}
 			continue
 		}
 		v.Checked++
@@ -277,17 +287,21 @@ func (v *Verification) lookUp(ctx context.Context, req VerifyRequest, absent []I
 			if fedimarks.HTTPStatus(err) == 401 {
 				return fmt.Errorf("check posts: %w", err)
 			}
-			*fails++
+			st.fails++
+			if st.fails >= checkFailLimit {
+				st.stop = fmt.Sprintf("%s failed %d post checks in a row", host, checkFailLimit)
+			}
 			if verdict, _ := classify(err, false, "", false); verdict == vFatal {
-				*fails = checkFailLimit // a missing scope or a spent budget: the rest would fail alike
+				st.stop = "an earlier check was refused, and the others would be too"
+				v.Refused = err
 			}
 			verdicts[i] = rowVerdict{decided: true, failed: true, why: "no usable answer: " + errDetail(err)}
 		case bookmarked:
-			*fails = 0
+			st.fails = 0
 			v.PresentChecked++
 			verdicts[i] = rowVerdict{decided: true, present: true}
 		default:
-			*fails = 0
+			st.fails = 0
 			verdicts[i] = rowVerdict{decided: true, why: why}
 		}
 	}
