@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/formats"
@@ -28,6 +29,13 @@ type importOptions struct {
 	yes         bool
 	reportDir   string
 }
+
+// followersOnlyHelp is what the help of import and of migrate says of
+// followers-only posts, in the same words as their summaries.
+const followersOnlyHelp = `A followers-only post that the archive holds ends not_visible; one it does
+not hold cannot be told from a deleted post and ends not_found. Either way:
+follow its author from the destination account, then rerun with
+--retry-failed.`
 
 const importExitCodes = `Exit codes: 0 every row imported, already there or a duplicate; 1 error;
 2 usage or unreadable input (or a big import refused without --yes when
@@ -59,6 +67,8 @@ invalid or failed. The job is saved as it goes: run the same command again
 after an interruption and it goes on where it stopped; unreachable rows are
 retried then, and --retry-failed retries not_found, not_visible and failed
 rows too.
+
+` + followersOnlyHelp + `
 
   --to ACCOUNT        the destination account, user@host (default: the only
                       saved account; needed when several are saved)
@@ -224,6 +234,7 @@ func runTransfer(ctx context.Context, a *app, o transferOptions) error {
 		Locker:  importLocker{ar},
 		Finder:  ar,
 		Log:     a.stderr,
+		Budget:  clientBudget{c, a.now},
 	}
 	if shown != nil {
 		im.Progress = shown
@@ -346,6 +357,22 @@ type bookmarkLister struct{ c *mastodon.Client }
 
 func (l bookmarkLister) EachBookmark(ctx context.Context, fn func([]fedimarks.Status) error) error {
 	return l.c.WalkBookmarks(ctx, func(p mastodon.Page) error { return fn(p.Statuses) })
+}
+
+// clientBudget adapts the client's record of the X-RateLimit-* headers
+// to the engine's BudgetReader.
+type clientBudget struct {
+	c   *mastodon.Client
+	now func() time.Time
+}
+
+func (b clientBudget) Budget() (transfer.Budget, bool) {
+	rl := b.c.RateLimit()
+	out := transfer.Budget{Reported: rl.Known, Limit: rl.Limit, Remaining: rl.Remaining}
+	if !rl.Reset.IsZero() {
+		out.ResetIn = rl.Reset.Sub(b.now())
+	}
+	return out, b.c.Requests() > 0
 }
 
 // importLocker adapts the archive's import locks to the engine's Locker:

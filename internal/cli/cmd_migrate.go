@@ -33,8 +33,9 @@ that --to lists them in the same order. Both are saved accounts (user@host);
 The outcomes, the report and the resume behave as in 'fedimarks import'. The
 migration of one pair of accounts is one job: run the same command again
 later and only what was bookmarked on --from since (and rows that were
-unreachable) is written. Followers-only posts need --to to follow their
-authors first: the report names them; then run again with --retry-failed.
+unreachable) is written.
+
+` + followersOnlyHelp + `
 
   fedimarks migrate --from alice@old.example --to alice@new.example
   fedimarks migrate --from alice@old.example --to alice@new.example --dry-run

@@ -3,11 +3,14 @@ package cli
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/sqlite"
 	"github.com/fedimarks/fedimarks/internal/transfer"
 	"github.com/fedimarks/fedimarks/internal/ui"
 )
@@ -33,6 +36,13 @@ or URL. The missing posts go to standard output (or -o FILE) in Mastodon's
 bookmarks format, newest first, ready for 'fedimarks import' or for the
 server's own importer; counts go to standard error. --from is backed up
 first unless --offline.
+
+A listing may leave bookmarks out (snac's leaves out those of authors the
+account does not follow). When it looks incomplete (snac, or posts that
+fedimarks imported there are not in it), each post it does not show is
+looked up on --to, one request each, and only those not bookmarked there
+are missing; standard error says which check decided and what it cost.
+A post whose check gets no answer is listed too, as unknown.
 
 Useful after uploading a file in Mastodon's own importer:
 
@@ -99,32 +109,152 @@ func runVerify(ctx context.Context, a *app, o verifyOptions) error {
 	if err != nil {
 		return err
 	}
-	c := a.newClient(acc.Server, tok, nil)
-	v, err := transfer.Verify(ctx, items, bookmarkLister{c})
+	ar, err := a.openArchive(ctx)
 	if err != nil {
-		return a.apiError(acc.Handle, acc.Server, err, "read:bookmarks")
+		return err
+	}
+	imported, err := importedPosts(ctx, ar, acc.Handle)
+	if err != nil {
+		return err
+	}
+	prog := &startedProgress{p: a.progress("check posts on "+string(acc.Handle), 0, "posts")}
+	c := a.newClient(acc.Server, tok, prog.p)
+	v, err := transfer.Verify(ctx, transfer.VerifyRequest{
+		Items:    items,
+		Lister:   bookmarkLister{c},
+		Posts:    c,
+		Server:   acc.Server,
+		Imported: imported,
+		Progress: prog,
+		Probe: func(ctx context.Context) string {
+			inst, err := c.Instance(ctx)
+			if err != nil {
+				return "" // unknown: only the job's rows can then ask for post checks
+			}
+			return inst.Software
+		},
+	})
+	prog.Finish()
+	if err != nil {
+		return a.apiError(acc.Handle, acc.Server, err, "read:bookmarks read:search")
 	}
 	if err := writeOutput(a, o.output, func(w io.Writer) error {
 		bw := bufio.NewWriter(w)
-		for i := len(v.Missing) - 1; i >= 0; i-- {
-			addr := v.Missing[i].URI
-			if addr == "" {
-				addr = v.Missing[i].URL
-			}
-			fmt.Fprintln(bw, addr)
+		for _, r := range notFound(v) {
+			fmt.Fprintln(bw, rowAddress(r.ImportItem))
 		}
 		return bw.Flush()
 	}); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stderr, "%s: %s bookmarked; of %s source rows %s present, %s missing, %s duplicate, %s invalid\n",
-		acc.Handle, ui.Count(int64(v.DestinationCount)), ui.Count(int64(v.Rows)), ui.Count(int64(v.Present)),
-		ui.Count(int64(len(v.Missing))), ui.Count(int64(v.Duplicate)), ui.Count(int64(v.Invalid)))
-	if len(v.Missing) > 0 {
-		return &fedimarks.Error{Code: fedimarks.EPartial,
-			Message: fmt.Sprintf("%s %s missing on %s", countNoun(len(v.Missing), "post"), isAre(len(v.Missing)), acc.Handle)}
+	printVerification(a.stderr, acc.Handle, v)
+	fmt.Fprintf(a.stderr, "%s to %s\n", countNoun(int(c.Requests()), "request"), acc.Handle.Host())
+	if len(v.Missing)+len(v.Unchecked) > 0 {
+		msg := fmt.Sprintf("%s %s missing on %s", countNoun(len(v.Missing), "post"), isAre(len(v.Missing)), acc.Handle)
+		e := &fedimarks.Error{Code: fedimarks.EPartial, Message: msg}
+		if n := len(v.Unchecked); n > 0 {
+			e.Message += fmt.Sprintf(", %s could not be checked", countNoun(n, "post"))
+			e.Hint = "the list includes those: run verify again later, or import the list (posts already bookmarked end 'already')"
+			var fe *fedimarks.Error
+			if v.Refused != nil && errors.As(a.apiError(acc.Handle, acc.Server, v.Refused, "read:search"), &fe) && fe.Hint != "" {
+				e.Hint = fe.Message + "; " + fe.Hint
+			}
+		}
+		return e
 	}
 	return nil
+}
+
+// rowAddress is a row's post address: its URI, else its URL.
+func rowAddress(it fedimarks.ImportItem) string {
+	if it.URI != "" {
+		return it.URI
+	}
+	return it.URL
+}
+
+// printVerification writes verify's counts, which check decided the rows,
+// and each row a post check decided or could not, newest first as in the
+// list of missing posts.
+func printVerification(w io.Writer, h fedimarks.Handle, v *transfer.Verification) {
+	unknown := ""
+	if n := len(v.Unchecked); n > 0 {
+		unknown = ", " + ui.Count(int64(n)) + " unknown"
+	}
+	fmt.Fprintf(w, "%s: %s bookmarked; of %s source rows %s present, %s missing%s, %s duplicate, %s invalid\n",
+		h, ui.Count(int64(v.DestinationCount)), ui.Count(int64(v.Rows)), ui.Count(int64(v.Present)),
+		ui.Count(int64(len(v.Missing))), unknown, ui.Count(int64(v.Duplicate)), ui.Count(int64(v.Invalid)))
+	listed, listedMissing := v.Present-v.PresentChecked, 0
+	for _, r := range v.Missing {
+		if r.Check == transfer.ByListing {
+			listedMissing++
+		}
+	}
+	fmt.Fprintf(w, "decided by the listing: %s present, %s missing", ui.Count(int64(listed)), ui.Count(int64(listedMissing)))
+	if v.CheckReason == "" {
+		fmt.Fprintln(w)
+		return
+	}
+	fmt.Fprintf(w, "; by a post check: %s present, %s missing%s\n",
+		ui.Count(int64(v.PresentChecked)), ui.Count(int64(len(v.Missing)-listedMissing)), unknown)
+	fmt.Fprintf(w, "post check: %s; %s looked up one at a time (%s)\n",
+		cleanText(v.CheckReason), countNoun(v.Checked, "post"), countNoun(v.CheckRequests, "request"))
+	unchecked := make(map[int]bool, len(v.Unchecked))
+	for _, r := range v.Unchecked {
+		unchecked[r.Order] = true
+	}
+	for _, r := range notFound(v) {
+		if r.Check == transfer.ByListing {
+			continue // counted above; the list of missing posts names them
+		}
+		label := "missing"
+		if unchecked[r.Order] {
+			label = "unknown"
+		}
+		fmt.Fprintf(w, "%s (%s: %s): %s\n", label, r.Check, cleanText(r.Why), cleanText(rowAddress(r.ImportItem)))
+	}
+}
+
+// notFound is the rows of v that are missing or could not be checked,
+// newest first, as verify lists them.
+func notFound(v *transfer.Verification) []transfer.MissingRow {
+	rows := append(slices.Clone(v.Missing), v.Unchecked...)
+	slices.SortFunc(rows, func(a, b transfer.MissingRow) int { return b.Order - a.Order })
+	return rows
+}
+
+// importedPosts lists the posts that import jobs into h (dry runs aside)
+// recorded as imported or already there, by their addresses: verify checks
+// them one by one when its listing leaves them out.
+func importedPosts(ctx context.Context, ar *sqlite.Archive, h fedimarks.Handle) ([]transfer.Listed, error) {
+	jobs, err := ar.Jobs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []transfer.Listed
+	for _, j := range jobs {
+		if j.Destination != h || j.DryRun {
+			continue
+		}
+		items, err := ar.JobItems(ctx, j.ID, fedimarks.Imported, fedimarks.Already)
+		if err != nil {
+			return nil, err
+		}
+		posts, err := ar.JobPostURIs(ctx, j.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range items {
+			l := transfer.Listed{ID: it.DestID}
+			for _, addr := range []string{it.URI, it.URL, posts[it.ID]} {
+				if addr != "" {
+					l.Addrs = append(l.Addrs, addr)
+				}
+			}
+			out = append(out, l)
+		}
+	}
+	return out, nil
 }
 
 // isAre is the verb that agrees with a count of n.

@@ -157,7 +157,7 @@ func (i *Instance) api(r *http.Request) reply {
 	} else {
 		rp = i.endpoint(r, a)
 	}
-	if rp.header.Get("X-RateLimit-Limit") == "" {
+	if rp.header.Get("X-RateLimit-Limit") == "" && i.reportsRateLimit() {
 		i.rateHeaders(&rp, limit, remaining, reset)
 	}
 	return rp
@@ -311,7 +311,7 @@ func (i *Instance) listBookmarks(r *http.Request, a auth) reply {
 			continue
 		}
 		all = append(all, b)
-		if !i.hidden(b) {
+		if !i.hidden(acct, b) {
 			shown = append(shown, b)
 		}
 	}
@@ -323,7 +323,7 @@ func (i *Instance) listBookmarks(r *http.Request, a auth) reply {
 		limit := parseLimit(q.Get("limit"), 30, 0)
 		under := byIDCursors(all, q, limit)
 		for _, b := range under {
-			if !i.hidden(b) {
+			if !i.hidden(acct, b) {
 				page = append(page, b)
 			}
 		}

@@ -45,7 +45,8 @@ const (
 	// limit at most 40, no /api/v2/instance.
 	Pixelfed
 	// Snac: no Link header, max_id read as a status id, MD5 ids, 422 when
-	// bookmarking an already bookmarked post, no /api/v2/instance.
+	// bookmarking an already bookmarked post, no /api/v2/instance, no
+	// X-RateLimit-* headers. Its listing's hiding is InstanceOptions.HideUnfollowed.
 	Snac
 )
 
@@ -167,6 +168,11 @@ type InstanceOptions struct {
 	// after paging (short or empty pages that still carry next); the other
 	// families before (full pages).
 	HideEvery int
+	// HideUnfollowed leaves out of bookmark listings the bookmarks of
+	// posts not in the account's timeline: those of authors it neither is
+	// nor follows, as snac's listing does (see hiddenFrom). They stay
+	// bookmarked. Like HideEvery, it is not implied by Quirk.
+	HideUnfollowed bool
 }
 
 // Instance is one fake server of a Network, listening on 127.0.0.1. All its

@@ -170,7 +170,7 @@ func (r *run) printSummary(rep *Report, stopped bool) {
 	}
 	fmt.Fprintf(r.log, "%s%s: %s: %s (job %d)\n", prefix, r.req.Destination, plural(len(rep.Items), "row"), strings.Join(parts, ", "), rep.Job.ID)
 	if n := rep.Counts[fedimarks.NotVisible]; n > 0 {
-		fmt.Fprintf(r.log, "not_visible rows are followers-only or direct posts: follow their authors from %s, then rerun with --retry-failed\n", r.req.Destination)
+		fmt.Fprintf(r.log, "not_visible rows are followers-only or direct posts: %s\n", followAdvice("their authors", string(r.req.Destination)))
 	}
 	unknown := 0
 	for _, it := range rep.Items {
@@ -179,7 +179,7 @@ func (r *run) printSummary(rep *Report, stopped bool) {
 		}
 	}
 	if unknown > 0 {
-		fmt.Fprintf(r.log, "not_found rows may be deleted, unknown, or followers-only/direct posts (the input does not say which): follow their authors from %s, then rerun with --retry-failed\n", r.req.Destination)
+		fmt.Fprintf(r.log, "not_found rows may be deleted, unknown, or followers-only/direct posts (the input does not say which): %s\n", followAdvice("their authors", string(r.req.Destination)))
 	}
 	if n := rep.Counts[fedimarks.Unreachable]; n > 0 && !stopped {
 		fmt.Fprintf(r.log, "unreachable rows are retried when you run the same command again\n")

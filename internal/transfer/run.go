@@ -30,6 +30,9 @@ type Importer struct {
 	Finder VisibilityFinder
 	// Progress, when set, counts finished rows.
 	Progress Progress
+	// Budget, when set, says what the destination reported of its request
+	// budget, for the estimate (unset: Mastodon's limit is assumed).
+	Budget BudgetReader
 	// Log receives the summary and notes (stderr); nil discards them.
 	Log io.Writer
 	// Workers is how many resolves may run at once ahead of the writer
@@ -70,7 +73,8 @@ type Request struct {
 	DryRun bool
 	// ReportDir, when set, receives the report CSV and the failures file.
 	ReportDir string
-	// RateLimit is the destination's budget, for estimates (zero: Mastodon's).
+	// RateLimit is the destination's limit assumed by estimates until it
+	// reports its own (zero: Mastodon's).
 	RateLimit RateLimit
 	// Probe, when set, is called once, before the engine's first request to
 	// the destination and only when there are rows to do: it returns the
