@@ -45,7 +45,10 @@ const (
 	// limit at most 40, no /api/v2/instance.
 	Pixelfed
 	// Snac: no Link header, max_id read as a status id, MD5 ids, 422 when
-	// bookmarking an already bookmarked post, no /api/v2/instance.
+	// bookmarking an already bookmarked post, no /api/v2/instance; OAuth
+	// as snac's (see snacToken, snacRevoke): revoking a token deletes its
+	// app, an unknown client gets 400 from /oauth/authorize and 401 with
+	// no body from /oauth/token.
 	Snac
 )
 
@@ -167,6 +170,11 @@ type InstanceOptions struct {
 	// after paging (short or empty pages that still carry next); the other
 	// families before (full pages).
 	HideEvery int
+	// SignIn makes /oauth/authorize send a request without the signed-in
+	// user's session cookie (Instance.SessionCookie) to /auth/sign_in
+	// before it looks at the client, as Mastodon and GoToSocial do. Off,
+	// the authorizing user approves every request at once.
+	SignIn bool
 }
 
 // Instance is one fake server of a Network, listening on 127.0.0.1. All its
