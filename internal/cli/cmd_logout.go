@@ -107,9 +107,12 @@ func runLogout(ctx context.Context, a *app, acc fedimarks.Account) error {
 // says the token belongs to another app (403 unauthorized_client).
 var errNotOurToken = errors.New("token not issued to fedimarks")
 
-// revoke ends token on server with the app fedimarks registered there.
-// It tries for a few seconds only: a person logging out waits for it.
-func (a *app) revoke(ctx context.Context, server, token string) error {
+// revoke ends token on server with the app fedimarks registered there, or
+// else with one of older, apps the server forgot: a token keeps belonging
+// to the app that issued it (snac checks its secret, even once the app is
+// gone). It tries for a few seconds only: a person logging out waits for
+// it.
+func (a *app) revoke(ctx context.Context, server, token string, older ...mastodon.App) error {
 	ar, err := a.openArchive(ctx)
 	if err != nil {
 		return err
@@ -118,10 +121,15 @@ func (a *app) revoke(ctx context.Context, server, token string) error {
 	if err != nil {
 		return err
 	}
-	if stored == nil {
+	var apps []mastodon.App
+	if stored != nil {
+		a.remember(stored.ClientSecret)
+		apps = append(apps, mastodon.App{ClientID: stored.ClientID, ClientSecret: stored.ClientSecret, RedirectURI: stored.RedirectURI, Scopes: stored.Scopes})
+	}
+	apps = append(apps, older...)
+	if len(apps) == 0 {
 		return errNotOurToken
 	}
-	a.remember(stored.ClientSecret)
 	c := mastodon.New(mastodon.Options{
 		Server:     server,
 		HTTPClient: a.io.HTTPClient,
@@ -130,25 +138,30 @@ func (a *app) revoke(ctx context.Context, server, token string) error {
 		MaxRetries: 2,
 		Backoff:    250 * time.Millisecond,
 	})
-	app := mastodon.App{ClientID: stored.ClientID, ClientSecret: stored.ClientSecret, RedirectURI: stored.RedirectURI, Scopes: stored.Scopes}
-	if err := c.Revoke(ctx, app, token); err != nil {
-		if mastodon.IsStatus(err, http.StatusForbidden) {
+	for i, app := range apps {
+		err = c.Revoke(ctx, app, token)
+		if err == nil {
+			return nil
+		}
+		if !mastodon.IsStatus(err, http.StatusForbidden) {
+			return fmt.Errorf("revoke token: %w", err)
+		}
+		if i == len(apps)-1 {
 			// unauthorized_client: the token belongs to another app.
 			return fmt.Errorf("%w: %w", errNotOurToken, err)
 		}
-		return fmt.Errorf("revoke token: %w", err)
 	}
 	return nil
 }
 
 // revokeReplaced revokes the token a new login replaced, telling the
 // person when it cannot; the login itself has succeeded either way.
-func (a *app) revokeReplaced(ctx context.Context, acc fedimarks.Account, old string) {
+func (a *app) revokeReplaced(ctx context.Context, acc fedimarks.Account, old string, older ...mastodon.App) {
 	if old == "" {
 		return
 	}
 	manual := acc.Server + "/oauth/authorized_applications"
-	err := a.revoke(ctx, acc.Server, old)
+	err := a.revoke(ctx, acc.Server, old, older...)
 	switch {
 	case err == nil:
 		fmt.Fprintf(a.stderr, "Revoked the previous token of %s.\n", acc.Handle)
