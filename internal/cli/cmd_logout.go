@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/fedimarks/fedimarks"
@@ -24,10 +25,12 @@ archive; log in again to back it up once more.
 When the server cannot be reached, or refuses to revoke the token (a token
 pasted with --token-stdin belongs to another app and cannot be revoked by
 fedimarks), the account is still forgotten here, and fedimarks says that the
-token may still be live and where to revoke it by hand: the server's
-Preferences > Account > Authorized apps (/oauth/authorized_applications).
-That case exits with 1 when a revocation failed; a token fedimarks did not
-issue exits with 0 after the notice.
+token may still be live and where to revoke it by hand: on Mastodon,
+Preferences > Account > Authorized apps (/oauth/authorized_applications);
+on GoToSocial, /settings/user/tokens; elsewhere the server's settings (snac
+has no such page: its administrator can remove a token). That case exits
+with 1 when a revocation failed; a token fedimarks did not issue exits with
+0 after the notice.
 
 ` + exitCodesHelp + "\n",
 		run: runLogoutCommand,
@@ -85,11 +88,10 @@ func runLogout(ctx context.Context, a *app, acc fedimarks.Account) error {
 		fmt.Fprintf(a.stderr, "Revoked the token of %s on %s and forgot the account here; its archived bookmarks stay.\n", acc.Handle, host)
 		return nil
 	}
-	manual := acc.Server + "/oauth/authorized_applications"
 	if revokeErr == nil || errors.Is(revokeErr, errNotOurToken) {
 		fmt.Fprintf(a.stderr, "Forgot %s here; its archived bookmarks stay.\n", acc.Handle)
 		if revokeErr != nil {
-			fmt.Fprintf(a.stderr, "fedimarks did not issue this token, so it cannot revoke it: it may still be live. Revoke it at %s if nothing else uses it.\n", manual)
+			fmt.Fprintf(a.stderr, "fedimarks did not issue this token, so it cannot revoke it: it may still be live. If nothing else uses it, %s.\n", revokeByHand(acc))
 		}
 		return nil
 	}
@@ -99,7 +101,23 @@ func runLogout(ctx context.Context, a *app, acc fedimarks.Account) error {
 	}
 	return &fedimarks.Error{Code: fedimarks.EUnavailable, Err: revokeErr,
 		Message: fmt.Sprintf("forgot %s here (its archived bookmarks stay), but %s (%v): the token may still be live", acc.Handle, what, revokeErr),
-		Hint:    "revoke it at " + manual}
+		Hint:    revokeByHand(acc)}
+}
+
+// revokeByHand says where a person revokes a token of acc's server
+// themselves: the page of its software (recorded at login) when fedimarks
+// knows it, else the server's settings.
+func revokeByHand(acc fedimarks.Account) string {
+	software, _, _ := strings.Cut(strings.ToLower(acc.Software), " ")
+	switch software {
+	case "mastodon":
+		return "revoke it at " + acc.Server + "/oauth/authorized_applications (Preferences > Account > Authorized apps)"
+	case "gotosocial":
+		return "revoke it at " + acc.Server + "/settings/user/tokens"
+	case "snac":
+		return "snac has no page listing tokens: its administrator can remove it"
+	}
+	return "revoke it in the server's settings, where it lists authorized apps or access tokens"
 }
 
 // errNotOurToken says a token came from elsewhere (--token-stdin), so
@@ -160,14 +178,13 @@ func (a *app) revokeReplaced(ctx context.Context, acc fedimarks.Account, old str
 	if old == "" {
 		return
 	}
-	manual := acc.Server + "/oauth/authorized_applications"
 	err := a.revoke(ctx, acc.Server, old, older...)
 	switch {
 	case err == nil:
 		fmt.Fprintf(a.stderr, "Revoked the previous token of %s.\n", acc.Handle)
 	case errors.Is(err, errNotOurToken):
-		fmt.Fprintf(a.stderr, "The previous token of %s was replaced, not revoked: fedimarks did not issue it. Revoke it at %s if nothing else uses it.\n", acc.Handle, manual)
+		fmt.Fprintf(a.stderr, "The previous token of %s was replaced, not revoked: fedimarks did not issue it. If nothing else uses it, %s.\n", acc.Handle, revokeByHand(acc))
 	default:
-		fmt.Fprintf(a.stderr, "Warning: could not revoke the previous token of %s (%s): it may still be live; revoke it at %s.\n", acc.Handle, a.redact(err.Error()), manual)
+		fmt.Fprintf(a.stderr, "Warning: could not revoke the previous token of %s (%s): it may still be live; %s.\n", acc.Handle, a.redact(err.Error()), revokeByHand(acc))
 	}
 }
