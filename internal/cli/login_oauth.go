@@ -179,7 +179,7 @@ func (f *oauthFlow) app(ctx context.Context) (mastodon.App, error) {
 		if mastodon.IsStatus(err, http.StatusTooManyRequests) {
 			return mastodon.App{}, &fedimarks.Error{Code: fedimarks.EUnavailable, Err: err,
 				Message: fmt.Sprintf("%s refused to register fedimarks: too many app registrations from this address", host),
-				Hint:    "wait 10 minutes, then run fedimarks login " + host + " again"}
+				Hint:    "wait 10 minutes, then run fedimarks login " + loginArg(f.server) + " again"}
 		}
 		return mastodon.App{}, fmt.Errorf("register app on %s: %w", host, err)
 	}
@@ -335,7 +335,7 @@ func (f *oauthFlow) authorize(ctx context.Context, app mastodon.App) (mastodon.T
 		if errors.As(err, &api) && api.Message == "invalid_grant" {
 			return tok, &fedimarks.Error{Code: fedimarks.EAuth, Err: err,
 				Message: fmt.Sprintf("%s refused the authorization code (%s)", host, strings.TrimSpace(api.Message+" "+api.Description)),
-				Hint:    "it may be mistyped, expired or already used: run fedimarks login " + host + " again"}
+				Hint:    "it may be mistyped, expired or already used: run fedimarks login " + loginArg(f.server) + " again"}
 		}
 		if invalidClient(err) {
 			return tok, err
