@@ -7,17 +7,17 @@ import (
 
 func TestCleanText(t *testing.T) {
 	for in, want := range map[string]string{
-		"eve\x1b[2J\x1b]0;owned\x07":   "eve [2J ]0;owned",
-		"  a\tb\r\nc  ":                "a b c",
-		"line\u2028sep\u2029para":      "line sep para",
-		"csi\u009b31m c1":              "csi 31m c1",
-		"del\x7f":                      "del",
-		"bad \xff byte":                "bad byte",
-		"\u202egnp.exe\u202c":          "gnp.exe",
-		"isolate \u2067x\u2069":        "isolate x",
+		"eve\x1b[2J\x1b]0;owned\x07": "eve [2J ]0;owned",
+		"  a\tb\r\nc  ":              "a b c",
+		"line\u2028sep\u2029para":    "line sep para",
+		"csi\u009b31m c1":            "csi 31m c1",
+		"del\x7f":                    "del",
+		"bad \xff byte":              "bad byte",
+		"\u202egnp.exe\u202c":        "gnp.exe",
+		"isolate \u2067x\u2069":      "isolate x",
 		"👩\u200d💻 and ZWNJ a\u200cb": "👩\u200d💻 and ZWNJ a\u200cb",
-		"":                             "",
-		"plain":                        "plain",
+		"":                           "",
+		"plain":                      "plain",
 	} {
 		if got := CleanText(in); got != want {
 			t.Errorf("CleanText(%q) = %q, want %q", in, got, want)
@@ -33,7 +33,10 @@ func TestRedact(t *testing.T) {
 		// redaction: a terminal would show the token whole.
 		{"token s3cr3t\u200b-T0KEN-value here", "token [token] here"},
 		{"s\u00ad3\u2060cr3t-T0KEN\ufeff-value", "[token]"},
-		{"s3cr3t\x00-T0KEN-val\x1bue!", "[token]!"},
+		{"s3cr3t\x00-T0KEN-val\x07ue!", "[token]!"},
+		// So do escape sequences, which a terminal does not show either.
+		{"s3c\x1b[0mr3t-T0\x1b]0;title\x07KEN-\x1b]8;;\x1b\\val\u009b1mue", "[token]"},
+		{"s3c\x1b[0;31mr3t-T0KEN-value \x1b[0m", "[token] \x1b[0m"},
 		{"s3c\U000e0041r3t-T0KEN-value", "[token]"},
 		// Invisible characters around it stay: they are not the token.
 		{"\u200b" + tok + "\u200b", "\u200b[token]\u200b"},
