@@ -38,6 +38,24 @@ func TerminalRune(r rune) rune {
 	return r
 }
 
+// LineRune is TerminalRune for text that keeps its lines: newline and tab
+// pass as they are.
+func LineRune(r rune) rune {
+	if r == '\n' || r == '\t' {
+		return r
+	}
+	return TerminalRune(r)
+}
+
+// CleanLines is CleanText for text that keeps its lines and spacing (a
+// page, an export): every rune goes through LineRune.
+func CleanLines(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return LineRune(r) != r }) {
+		return s
+	}
+	return strings.Map(LineRune, s)
+}
+
 // IsControl reports whether r is a character that must not reach a
 // terminal as it is: a C0 or C1 control (ESC, BEL, CR, CSI...), DEL, or a
 // line or paragraph separator.

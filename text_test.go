@@ -70,3 +70,13 @@ func TestParseHandleRefusesInvisibleAndControlCharacters(t *testing.T) {
 		t.Errorf("ParseHandle(zoë@example.org) = %q, %v", h, err)
 	}
 }
+
+func TestCleanLines(t *testing.T) {
+	in := "line one\x1b[2J\r\n\tline two\u009b\u202e\x07"
+	if got, want := CleanLines(in), "line one [2J \n\tline two  "; got != want {
+		t.Errorf("CleanLines(%q) = %q, want %q", in, got, want)
+	}
+	if s := "plain\ntext"; CleanLines(s) != s {
+		t.Errorf("CleanLines changed %q", s)
+	}
+}

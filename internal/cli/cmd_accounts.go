@@ -117,14 +117,15 @@ func runAccountsCommand(ctx context.Context, a *app, args []string) error {
 		if where == "" {
 			where = "(unknown)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", acc.Handle, acc.Server, scopes, last, n.Active, where)
+		// What the archive holds came from servers: one clean field each.
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", cleanText(string(acc.Handle)), cleanText(acc.Server), cleanText(scopes), last, n.Active, cleanText(where))
 	}
 	for _, h := range loggedOut {
 		n, err := ar.Counts(ctx, h)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", h, "(logged out)", "-", "-", n.Active, "-")
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", cleanText(string(h)), "(logged out)", "-", "-", n.Active, "-")
 	}
 	if err := tw.Flush(); err != nil {
 		return err

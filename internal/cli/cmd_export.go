@@ -13,6 +13,7 @@ import (
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/formats"
 	"github.com/fedimarks/fedimarks/internal/sqlite"
+	"github.com/fedimarks/fedimarks/internal/ui"
 )
 
 type exportOptions struct {
@@ -149,7 +150,15 @@ func (a *app) archivedAccount(ctx context.Context, name string) (fedimarks.Handl
 // export holds private bookmarks.
 func writeOutput(a *app, path string, write func(io.Writer) error) error {
 	if path == "" || path == "-" {
-		return write(a.stdout)
+		if !a.stdoutTTY() {
+			return write(a.stdout)
+		}
+		// A person's screen: nothing a server wrote may drive the terminal.
+		tw := ui.NewTerminalWriter(a.stdout)
+		if err := write(tw); err != nil {
+			return err
+		}
+		return tw.Flush()
 	}
 	if err := checkOutput(path); err != nil {
 		return err

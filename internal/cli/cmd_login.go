@@ -156,7 +156,7 @@ func (a *app) verifyToken(ctx context.Context, server, token string, scopes []st
 	}
 	acc := fedimarks.Account{Handle: h, ID: me.ID, Server: server, Scopes: scopes}
 	if inst, err := c.Instance(ctx); err == nil {
-		acc.Software = strings.TrimSpace(inst.Software + " " + inst.Version)
+		acc.Software = cleanText(inst.Software + " " + inst.Version)
 	}
 	return acc, nil
 }

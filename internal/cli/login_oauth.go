@@ -109,9 +109,10 @@ func runOAuthLogin(ctx context.Context, a *app, o loginOptions) error {
 		return err
 	}
 	a.remember(tok.AccessToken)
-	scopes := strings.Fields(tok.Scope)
+	// The scopes are the server's words: kept clean for the terminal.
+	scopes := strings.Fields(cleanText(tok.Scope))
 	if len(scopes) == 0 {
-		scopes = strings.Fields(app.Scopes)
+		scopes = strings.Fields(cleanText(app.Scopes))
 	}
 	acc, old, err := a.saveLogin(ctx, server, tok.AccessToken, scopes)
 	if err != nil {

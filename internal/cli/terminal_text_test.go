@@ -118,7 +118,8 @@ func TestExportShowsNoControlCharacters(t *testing.T) {
 	net := mastodontest.NewNetwork(t)
 	inst := net.NewInstance(mastodontest.InstanceOptions{})
 	alice := inst.AddAccount("alice")
-	mallory := inst.AddAccount("mal" + hostile + "lory")
+	mallory := inst.AddAccount("mallory")
+	mallory.SetDisplayName("Mal" + hostile + "lory")
 	st := mallory.Post(mastodontest.PostOptions{Text: "<p>hello" + hostile + " there</p>", SpoilerText: "cw" + hostile,
 		Tags: []string{"tag" + hostile}, Media: []mastodontest.MediaOptions{{Description: "alt" + hostile}}})
 	alice.Bookmark(st)

@@ -8,10 +8,10 @@ import (
 )
 
 // TerminalWriter passes data on to a terminal without anything the
-// terminal would act on instead of showing: every rune but newline and tab
-// goes through fedimarks.TerminalRune (escape sequences, BEL, CR and C1
-// controls become spaces, bidirectional overrides go), and invalid bytes
-// become U+FFFD. A rune cut between two writes is put back together; Flush
+// terminal would act on instead of showing: every rune goes through
+// fedimarks.LineRune (escape sequences, BEL, CR and C1 controls become
+// spaces, bidirectional overrides go, newline and tab stay), and invalid
+// bytes become U+FFFD. A rune cut between two writes is put back together; Flush
 // writes what is left of one when the data ends. Files get the data as it
 // is; this is for a person's screen.
 type TerminalWriter struct {
@@ -41,15 +41,8 @@ func (t *TerminalWriter) Write(p []byte) (int, error) {
 		}
 		r, size := utf8.DecodeRune(data)
 		data = data[size:]
-		switch {
-		case r == '\n' || r == '\t':
-			out = append(out, byte(r))
-		case r == utf8.RuneError && size == 1:
-			out = utf8.AppendRune(out, utf8.RuneError)
-		default:
-			if c := fedimarks.TerminalRune(r); c >= 0 {
-				out = utf8.AppendRune(out, c)
-			}
+		if c := fedimarks.LineRune(r); c >= 0 {
+			out = utf8.AppendRune(out, c) // an invalid byte is RuneError: U+FFFD
 		}
 	}
 	t.out = out

@@ -41,3 +41,14 @@ func TestTerminalWriter(t *testing.T) {
 		t.Errorf("cut rune at the end: %q", b.String())
 	}
 }
+
+// A note may carry a server's text (an unreadable bookmark, an error): it
+// reaches the terminal as one clean line.
+func TestProgressNoteIsClean(t *testing.T) {
+	var b bytes.Buffer
+	p := NewProgress(&b, ProgressOptions{Label: "backup", Unit: "bookmarks"})
+	p.Note("skipped %s", "{\"id\":\"1\x1b[2J\x1b]0;owned\x07\r\n\u009b31m\"}")
+	if got, want := b.String(), "skipped {\"id\":\"1 [2J ]0;owned 31m\"}\n"; got != want {
+		t.Errorf("note %q, want %q", got, want)
+	}
+}
