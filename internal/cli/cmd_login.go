@@ -30,7 +30,8 @@ By default fedimarks registers itself on the instance (once; the app is kept
 and reused, after checking that the server still knows it: snac forgets it
 when one of its tokens is revoked), opens your browser at the instance's
 authorization page and receives the answer on
-http://127.0.0.1:PORT/callback, a port open only on this machine. The address is printed too, in case the browser does not open.
+http://127.0.0.1:PORT/callback, a port open only on this machine. The
+address is printed too, in case the browser does not open.
 It asks only for the scopes it uses: read:bookmarks write:bookmarks
 read:search, plus profile (or read:accounts) to learn the account's name;
 servers without fine-grained scopes get "read write", and it says so.
