@@ -64,8 +64,10 @@ func runAccountsCommand(ctx context.Context, a *app, args []string) error {
 			loggedOut = append(loggedOut, h)
 		}
 	}
+	out, flush := a.dataOut()
+	defer flush()
 	if *asJSON {
-		enc := json.NewEncoder(a.stdout)
+		enc := json.NewEncoder(out)
 		for _, acc := range accs {
 			n, err := ar.Counts(ctx, acc.Handle)
 			if err != nil {
@@ -98,7 +100,7 @@ func runAccountsCommand(ctx context.Context, a *app, args []string) error {
 		fmt.Fprintf(a.stderr, "No saved account. Log in with: fedimarks login INSTANCE\nArchive: %s\n", ar.Path())
 		return nil
 	}
-	tw := tabwriter.NewWriter(a.stdout, 2, 8, 2, ' ', 0)
+	tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "ACCOUNT\tSERVER\tSCOPES\tLAST BACKUP\tBOOKMARKS\tTOKEN KEPT IN")
 	for _, acc := range accs {
 		n, err := ar.Counts(ctx, acc.Handle)

@@ -13,7 +13,6 @@ import (
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/formats"
 	"github.com/fedimarks/fedimarks/internal/sqlite"
-	"github.com/fedimarks/fedimarks/internal/ui"
 )
 
 type exportOptions struct {
@@ -150,15 +149,11 @@ func (a *app) archivedAccount(ctx context.Context, name string) (fedimarks.Handl
 // export holds private bookmarks.
 func writeOutput(a *app, path string, write func(io.Writer) error) error {
 	if path == "" || path == "-" {
-		if !a.stdoutTTY() {
-			return write(a.stdout)
-		}
-		// A person's screen: nothing a server wrote may drive the terminal.
-		tw := ui.NewTerminalWriter(a.stdout)
-		if err := write(tw); err != nil {
+		w, flush := a.dataOut()
+		if err := write(w); err != nil {
 			return err
 		}
-		return tw.Flush()
+		return flush()
 	}
 	if err := checkOutput(path); err != nil {
 		return err
