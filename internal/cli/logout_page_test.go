@@ -13,16 +13,15 @@ import (
 // page), or the server's settings when it does not know the software.
 func TestLogoutNamesTheTokenPageOfTheServer(t *testing.T) {
 	for _, tc := range []struct {
-		name     string
-		opts     mastodontest.InstanceOptions
-		want     string
-		wantNot  string
-		loginArg func(*mastodontest.Instance) string
+		name    string
+		opts    mastodontest.InstanceOptions
+		want    string
+		wantNot string
 	}{
-		{"mastodon", mastodontest.InstanceOptions{}, "/oauth/authorized_applications", "", nil},
-		{"gotosocial", mastodontest.InstanceOptions{Quirk: mastodontest.GoToSocial}, "/settings/user/tokens", "/oauth/authorized_applications", nil},
-		{"snac", mastodontest.InstanceOptions{Quirk: mastodontest.Snac}, "snac has no page", "/oauth/authorized_applications", nil},
-		{"unknown software", mastodontest.InstanceOptions{Version: "1.0 (compatible; Nobody 2.0)"}, "in the server's settings", "/oauth/authorized_applications", nil},
+		{"mastodon", mastodontest.InstanceOptions{}, "/oauth/authorized_applications", ""},
+		{"gotosocial", mastodontest.InstanceOptions{Quirk: mastodontest.GoToSocial}, "/settings/user/tokens", "/oauth/authorized_applications"},
+		{"snac", mastodontest.InstanceOptions{Quirk: mastodontest.Snac}, "snac has no page", "/oauth/authorized_applications"},
+		{"unknown software", mastodontest.InstanceOptions{Version: "1.0 (compatible; Nobody 2.0)"}, "in the server's settings", "/oauth/authorized_applications"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			inst, alice := newOAuthServer(t, tc.opts)
@@ -43,6 +42,9 @@ func TestLogoutNamesTheTokenPageOfTheServer(t *testing.T) {
 			r = e.mustRun(0, runOpts{}, "logout", alice.Handle())
 			check("logout", r.stderr)
 
+			if tc.name != "gotosocial" {
+				return // the retries take a second: one server is enough
+			}
 			// The server cannot be reached: logout says where to revoke.
 			b := &browser{t: t}
 			e.mustRun(0, runOpts{open: b.open}, "login", inst.URL())
