@@ -126,10 +126,10 @@ func revokeByHand(acc fedimarks.Account) string {
 var errNotOurToken = errors.New("token not issued to fedimarks")
 
 // revoke ends token on server with the app fedimarks registered there, or
-// else with one of older, apps the server forgot: a token keeps belonging
-// to the app that issued it (snac checks its secret, even once the app is
-// gone). It tries for a few seconds only: a person logging out waits for
-// it.
+// else with one of older (apps the server forgot): a token keeps belonging
+// to the app that issued it, and snac checks that app's secret even once
+// the app is gone. It tries for a few seconds only: a person logging out
+// waits for it.
 func (a *app) revoke(ctx context.Context, server, token string, older ...mastodon.App) error {
 	ar, err := a.openArchive(ctx)
 	if err != nil {
