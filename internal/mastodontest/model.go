@@ -20,6 +20,7 @@ type Account struct {
 	username string
 	id       string
 	avatar   string // path of the avatar file on inst
+	display  string // display name; "" renders the capitalized username
 
 	// Guarded by n.mu.
 	follows   map[*Account]bool

@@ -46,7 +46,10 @@ const (
 	Pixelfed
 	// Snac: no Link header, max_id read as a status id, MD5 ids, 422 when
 	// bookmarking an already bookmarked post, no /api/v2/instance, no
-	// X-RateLimit-* headers. Its listing's hiding is InstanceOptions.HideUnfollowed.
+	// X-RateLimit-* headers; OAuth as snac's (see snacToken, snacRevoke):
+	// revoking a token deletes its app, an unknown client gets 400 from
+	// /oauth/authorize and 401 with no body from /oauth/token. Its
+	// listing's hiding is InstanceOptions.HideUnfollowed.
 	Snac
 )
 
@@ -173,6 +176,12 @@ type InstanceOptions struct {
 	// nor follows, as snac's listing does (see hiddenFrom). They stay
 	// bookmarked. Like HideEvery, it is not implied by Quirk.
 	HideUnfollowed bool
+
+	// SignIn makes /oauth/authorize send a request without the signed-in
+	// user's session cookie (Instance.SessionCookie) to /auth/sign_in
+	// before it looks at the client, as Mastodon and GoToSocial do. Off,
+	// the authorizing user approves every request at once.
+	SignIn bool
 }
 
 // Instance is one fake server of a Network, listening on 127.0.0.1. All its
