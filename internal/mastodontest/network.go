@@ -201,6 +201,7 @@ type Instance struct {
 	dropN       int
 	rateN       int
 	rateWindow  time.Duration
+	lim         limits // header modes, answer jitter, window records (limits.go)
 	reqs        []reqRecord
 	statuses    map[int]int // responses sent, by status
 }
@@ -282,6 +283,7 @@ func (i *Instance) SetRateLimit(n int, window time.Duration) {
 	}
 	i.rateN, i.rateWindow = n, window
 	i.rateUsed = map[string]rateCount{}
+	i.lim.windows = nil
 }
 
 // SetLatency delays every request to the instance by d (real time), also
@@ -459,12 +461,20 @@ func (i *Instance) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	i.reqs = append(i.reqs, reqRecord{r.Method, r.URL.Path})
 	var rp reply
+	var hold time.Duration
 	func() {
 		defer n.mu.Unlock()
 		rp = i.route(r)
 		i.statuses[rp.status]++
+		if api {
+			hold = i.answerDelay()
+		}
 	}()
 	rp.set("Date", now.UTC().Format(http.TimeFormat))
+	if hold > 0 && !n.sleep(r.Context(), hold) {
+		hangUp(w, false)
+		return
+	}
 	rp.write(w)
 }
 
