@@ -46,7 +46,7 @@ func TestOddRateHeaders(t *testing.T) {
 	start := time.Date(2025, 1, 1, 12, 3, 7, 250*int(time.Millisecond), time.UTC)
 	end := time.Date(2025, 1, 1, 12, 5, 0, 0, time.UTC)
 	for _, c := range []struct {
-		mode                 RateHeaders
+		mode                  RateHeaders
 		reset, spentRemaining string
 	}{
 		{ResetEpochSeconds, strconv.FormatInt(end.Unix(), 10), "0"},
