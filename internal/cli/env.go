@@ -212,6 +212,14 @@ func (a *app) newClient(server, token string, progress *ui.Progress) *mastodon.C
 				fmt.Fprintln(a.stderr, msg)
 			}
 		},
+		OnNote: func(note string) {
+			msg := fmt.Sprintf("Warning: %s sends an %s", fedimarks.HostOf(server), note)
+			if progress != nil {
+				progress.Note("%s", msg)
+			} else {
+				fmt.Fprintln(a.stderr, msg)
+			}
+		},
 	}
 	return mastodon.New(opts)
 }

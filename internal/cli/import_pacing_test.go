@@ -161,3 +161,21 @@ func BenchmarkImportAtTheBudget(b *testing.B) {
 		})
 	}
 }
+
+// TestImportOddRateLimitHeadersWarnOnce: a destination whose resets are
+// no time at all: the import still brings every row in order, waiting
+// growing times when the budget is spent, and says once on stderr what is
+// odd about the server's headers.
+func TestImportOddRateLimitHeadersWarnOnce(t *testing.T) {
+	b := newBudgetImport(t, 12, 10, time.Second)
+	b.dest.SetRateHeaders(mastodontest.ResetGarbage)
+	r := mustRun(t, 0, b.home, "", b.args()...)
+	t.Logf("%d answers of 429; stderr:\n%s", b.dest.Responses(429), r.stderr)
+	if got := reversed(b.bob.BookmarkURIs()); !slices.Equal(got, b.wantBookmarks) {
+		t.Fatalf("bob has %d bookmarks, want the %d rows in order", len(got), len(b.wantBookmarks))
+	}
+	want := "Warning: " + b.dest.Host() + ` sends an odd rate-limit header X-RateLimit-Reset "soon" (not a time; pacing by growing waits instead)`
+	if n := strings.Count(r.stderr, "odd rate-limit header"); n != 1 || !strings.Contains(r.stderr, want+"\n") {
+		t.Errorf("stderr should say once %q:\n%s", want, r.stderr)
+	}
+}

@@ -166,7 +166,11 @@ func (b *budget) observe(sent, now time.Time, h http.Header) (RateLimit, string)
 	}
 	rl := RateLimit{Limit: info.limit, Remaining: info.remaining, Reset: info.reset, Known: true}
 	if !info.usable {
-		if info.remaining <= 0 {
+		// Without a reset, a spent budget waits longer each time until an
+		// answer shows a new window.
+		if info.remaining > 0 {
+			b.blindN = 0
+		} else {
 			b.blindN++
 			b.blind = now.Add(b.blindWait(b.blindN))
 		}
@@ -403,6 +407,9 @@ func readRateInfo(h http.Header, now time.Time) (info rateInfo, ok bool) {
 			info.usable = true
 		}
 		info.reset = reset
+	}
+	if why != "" && !info.usable {
+		why += "; pacing by growing waits instead"
 	}
 	if why != "" && info.odd == "" {
 		info.odd = oddNote("X-RateLimit-Reset", s, why)
