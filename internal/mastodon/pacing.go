@@ -201,8 +201,8 @@ func (b *budget) place(reset time.Time, remaining int, sent, now time.Time) {
 			// still on: the wait was cut at maxWait, or the end came
 			// early. Start from this answer, waiting at least a backoff.
 			b.adopt(reset, remaining, now)
-			if min := now.Add(b.backoff); c.until.Before(min) {
-				c.until = min
+			if floor := now.Add(b.backoff); c.until.Before(floor) {
+				c.until = floor
 			}
 			return
 		}
@@ -227,7 +227,7 @@ func (b *budget) adopt(reset time.Time, remaining int, now time.Time) {
 }
 
 // compare says whether the window of reset a is older (-1), the same (0)
-// or newer (1) than the one ending at b.
+// or newer (1) than the current one, ending at c.
 func (b *budget) compare(a, c time.Time) int {
 	if b.stamped {
 		a = wholeSecond(a)

@@ -271,7 +271,9 @@ func (i *Instance) SetDown(down bool) {
 
 // SetRateLimit limits API requests to n per window for each access token
 // (requests without a valid token count per client IP), in fixed windows
-// aligned to the Unix epoch. Over budget the answer is 429. n = 0 (the
+// aligned to the Unix epoch (keep window whole seconds: Mastodon's are,
+// and it stamps each answer's reset with the request's sub-second part;
+// see RateHeaders). Over budget the answer is 429. n = 0 (the
 // default) is unlimited; the headers then still say 300 per 5 minutes,
 // with X-RateLimit-Remaining always 300 so that pacing clients never wait.
 // Changing the limit starts every budget afresh.
