@@ -215,6 +215,14 @@ func (a *app) clientOptions(server, token string, progress *ui.Progress) mastodo
 				fmt.Fprintln(a.stderr, msg)
 			}
 		},
+		OnNote: func(note string) {
+			msg := fmt.Sprintf("Warning: %s sends an %s", fedimarks.HostOf(server), note)
+			if progress != nil {
+				progress.Note("%s", msg)
+			} else {
+				fmt.Fprintln(a.stderr, msg)
+			}
+		},
 	}
 }
 

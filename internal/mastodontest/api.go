@@ -105,40 +105,6 @@ func windowStart(t time.Time, d time.Duration) time.Time {
 	return time.Unix(0, ns-ns%int64(d)).UTC()
 }
 
-// resetTime formats X-RateLimit-Reset as the family does.
-func (i *Instance) resetTime(t time.Time) string {
-	if i.opts.Quirk == GoToSocial {
-		return t.UTC().Format("2006-01-02T15:04:05.000Z")
-	}
-	return t.UTC().Format("2006-01-02T15:04:05.000000Z")
-}
-
-// spend takes one request from key's budget and says what is left.
-func (i *Instance) spend(key string, now time.Time) (limit, remaining int, reset time.Time, ok bool) {
-	if i.rateN <= 0 {
-		const win = 5 * time.Minute
-		return 300, 300, windowStart(now, win).Add(win), true
-	}
-	start := windowStart(now, i.rateWindow)
-	reset = start.Add(i.rateWindow)
-	rc := i.rateUsed[key]
-	if rc.start != start.UnixNano() {
-		rc = rateCount{start: start.UnixNano()}
-	}
-	if rc.used >= i.rateN {
-		return i.rateN, 0, reset, false
-	}
-	rc.used++
-	i.rateUsed[key] = rc
-	return i.rateN, i.rateN - rc.used, reset, true
-}
-
-func (i *Instance) rateHeaders(rp *reply, limit, remaining int, reset time.Time) {
-	rp.set("X-RateLimit-Limit", strconv.Itoa(limit))
-	rp.set("X-RateLimit-Remaining", strconv.Itoa(remaining))
-	rp.set("X-RateLimit-Reset", i.resetTime(reset))
-}
-
 // api answers everything under /api/: rate limit, then the endpoint.
 func (i *Instance) api(r *http.Request) reply {
 	a := i.bearer(r)
@@ -146,7 +112,8 @@ func (i *Instance) api(r *http.Request) reply {
 	if a.tok != nil {
 		key = "token " + a.tok.value
 	}
-	limit, remaining, reset, ok := i.spend(key, i.n.now())
+	now := i.n.now()
+	limit, remaining, reset, ok := i.spend(key, now)
 	var rp reply
 	if !ok {
 		msg := "Too many requests"
@@ -158,7 +125,7 @@ func (i *Instance) api(r *http.Request) reply {
 		rp = i.endpoint(r, a)
 	}
 	if rp.header.Get("X-RateLimit-Limit") == "" && i.reportsRateLimit() {
-		i.rateHeaders(&rp, limit, remaining, reset)
+		i.rateHeadersAt(&rp, limit, remaining, reset, now)
 	}
 	return rp
 }

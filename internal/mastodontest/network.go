@@ -216,6 +216,7 @@ type Instance struct {
 	dropN       int
 	rateN       int
 	rateWindow  time.Duration
+	lim         limits // header modes, answer jitter, window records (limits.go)
 	reqs        []reqRecord
 	statuses    map[int]int // responses sent, by status
 	faults      listingFaults
@@ -286,7 +287,9 @@ func (i *Instance) SetDown(down bool) {
 
 // SetRateLimit limits API requests to n per window for each access token
 // (requests without a valid token count per client IP), in fixed windows
-// aligned to the Unix epoch. Over budget the answer is 429. n = 0 (the
+// aligned to the Unix epoch (keep window whole seconds: Mastodon's are,
+// and it stamps each answer's reset with the request's sub-second part;
+// see RateHeaders). Over budget the answer is 429. n = 0 (the
 // default) is unlimited; the headers then still say 300 per 5 minutes,
 // with X-RateLimit-Remaining always 300 so that pacing clients never wait.
 // Changing the limit starts every budget afresh.
@@ -298,6 +301,7 @@ func (i *Instance) SetRateLimit(n int, window time.Duration) {
 	}
 	i.rateN, i.rateWindow = n, window
 	i.rateUsed = map[string]rateCount{}
+	i.lim.windows = nil
 }
 
 // SetLatency delays every request to the instance by d (real time), also
@@ -475,12 +479,20 @@ func (i *Instance) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	i.reqs = append(i.reqs, reqRecord{r.Method, r.URL.Path})
 	var rp reply
+	var hold time.Duration
 	func() {
 		defer n.mu.Unlock()
 		rp = i.route(r)
 		i.statuses[rp.status]++
+		if api {
+			hold = i.answerDelay()
+		}
 	}()
 	rp.set("Date", now.UTC().Format(http.TimeFormat))
+	if hold > 0 && !n.sleep(r.Context(), hold) {
+		hangUp(w, false)
+		return
+	}
 	rp.write(w)
 }
 
