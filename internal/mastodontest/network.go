@@ -203,6 +203,8 @@ type Instance struct {
 	rateWindow  time.Duration
 	reqs        []reqRecord
 	statuses    map[int]int // responses sent, by status
+	ap          objectState // as the origin of posts: see origin.go
+	race        raceState   // see race.go
 }
 
 type reqRecord struct{ method, path string }
