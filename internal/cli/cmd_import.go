@@ -225,6 +225,7 @@ func runTransfer(ctx context.Context, a *app, o transferOptions) error {
 		Finder:  ar,
 		Log:     a.stderr,
 	}
+	im.Origin, im.RetryPause = a.origin()
 	if shown != nil {
 		im.Progress = shown
 		// The engine's summary ends the run: close the bar before it.

@@ -174,7 +174,7 @@ func (r *run) printSummary(rep *Report, stopped bool) {
 	}
 	unknown := 0
 	for _, it := range rep.Items {
-		if it.Outcome == fedimarks.NotFound && it.Detail == unknownVisibilityDetail {
+		if isUnknownVisibility(it) {
 			unknown++
 		}
 	}
@@ -185,8 +185,8 @@ func (r *run) printSummary(rep *Report, stopped bool) {
 		fmt.Fprintf(r.log, "unreachable rows are retried when you run the same command again\n")
 	}
 	if r.lateWritten > 0 {
-		fmt.Fprintf(r.log, "%s unreachable before %s bookmarked now, when %s server answered: %s newest bookmarks on %s, out of the source's order\n",
-			plural(r.lateWritten, "row"), isAre(r.lateWritten), theirIts(r.lateWritten), theyAre(r.lateWritten), r.req.Destination)
+		fmt.Fprintf(r.log, "%s %s bookmarked after rows that follow %s in the source: %s newest bookmarks on %s, out of the source's order (docs/import.md, Order, says how to restore it)\n",
+			plural(r.lateWritten, "row"), wasWere(r.lateWritten), itThem(r.lateWritten), theyAre(r.lateWritten), r.req.Destination)
 	}
 	if rep.ReportPath != "" {
 		fmt.Fprintf(r.log, "report: %s\n", rep.ReportPath)
@@ -204,18 +204,18 @@ func plural(n int, noun string) string {
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
-func isAre(n int) string {
+func wasWere(n int) string {
 	if n == 1 {
-		return "is"
+		return "was"
 	}
-	return "are"
+	return "were"
 }
 
-func theirIts(n int) string {
+func itThem(n int) string {
 	if n == 1 {
-		return "its"
+		return "it"
 	}
-	return "their"
+	return "them"
 }
 
 func theyAre(n int) string {
