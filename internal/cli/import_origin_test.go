@@ -75,7 +75,7 @@ func TestMigrateOriginDownWholeRun(t *testing.T) {
 	if !strings.Contains(got[onC[0]], f.c.Host()+" did not answer") {
 		t.Errorf("detail of a row of C: %q", got[onC[0]])
 	}
-	for _, s := range []string{"8 imported, 8 unreachable", "unreachable rows are retried when you run the same command again"} {
+	for _, s := range []string{"8 imported, 8 unreachable", "unreachable rows are retried when you run the same command again (rows by server: " + f.c.Host() + " 8)"} {
 		if !strings.Contains(r.stderr, s) {
 			t.Errorf("summary lacks %q:\n%s", s, r.stderr)
 		}

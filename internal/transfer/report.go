@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/fedimarks/fedimarks"
@@ -182,7 +183,7 @@ func (r *run) printSummary(rep *Report, stopped bool) {
 		fmt.Fprintf(r.log, "not_found rows may be deleted, unknown, or followers-only/direct posts (the input does not say which): follow their authors from %s, then rerun with --retry-failed\n", r.req.Destination)
 	}
 	if n := rep.Counts[fedimarks.Unreachable]; n > 0 && !stopped {
-		fmt.Fprintf(r.log, "unreachable rows are retried when you run the same command again\n")
+		fmt.Fprintf(r.log, "unreachable rows are retried when you run the same command again (%s)\n", unreachableServers(rep.Items))
 	}
 	if r.lateWritten > 0 {
 		fmt.Fprintf(r.log, "%s %s bookmarked after rows that follow %s in the source: %s newest bookmarks on %s, out of the source's order (docs/import.md, Order, says how to restore it)\n",
@@ -194,6 +195,37 @@ func (r *run) printSummary(rep *Report, stopped bool) {
 	if rep.FailuresPath != "" {
 		fmt.Fprintf(r.log, "failures (Mastodon format): %s\n", rep.FailuresPath)
 	}
+}
+
+// unreachableServers names the servers of the unreachable rows, with how
+// many rows each, most first: "c.example 8, d.example 1" (at most five,
+// then "and N more").
+func unreachableServers(items []Item) string {
+	count := map[string]int{}
+	for _, it := range items {
+		if it.Outcome == fedimarks.Unreachable {
+			count[postDomain(it)]++
+		}
+	}
+	hosts := make([]string, 0, len(count))
+	for h := range count {
+		hosts = append(hosts, h)
+	}
+	sort.Slice(hosts, func(i, j int) bool {
+		if count[hosts[i]] != count[hosts[j]] {
+			return count[hosts[i]] > count[hosts[j]]
+		}
+		return hosts[i] < hosts[j]
+	})
+	var parts []string
+	for i, h := range hosts {
+		if i == 5 {
+			parts = append(parts, fmt.Sprintf("and %d more", len(hosts)-5))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s %d", h, count[h]))
+	}
+	return "rows by server: " + strings.Join(parts, ", ")
 }
 
 // plural is "1 row", "2 rows".
