@@ -174,6 +174,11 @@ func TestMigrateGoToSocialHandshakeRace(t *testing.T) {
 	if f.c.Raced() == 0 {
 		t.Fatal("no search lost the race: the test proves nothing")
 	}
+	// GoToSocial answers no unsigned fetch: fedimarks could not learn that
+	// the posts exist, and searched again anyway.
+	if n, _ := f.c.UnsignedFetches(); n != f.c.Raced() {
+		t.Errorf("C was asked %d times for %d lost searches", n, f.c.Raced())
+	}
 	if !slices.Equal(f.bob.BookmarkURIs(), f.alice.BookmarkURIs()) {
 		t.Errorf("bob's bookmarks differ from alice's, or are in another order\n%s", r.stderr)
 	}

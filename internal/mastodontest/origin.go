@@ -21,8 +21,9 @@ import (
 //   - a deleted post: 404, or 410 with a Tombstone (SetGoneAnswer);
 //   - a followers-only or direct post: 404 to an unsigned fetch (other
 //     instances sign theirs, and see it when their viewer may);
-//   - with "authorized fetch" (SetAuthorizedFetch): 401 to every unsigned
-//     fetch, whatever the post;
+//   - with "authorized fetch" (SetAuthorizedFetch; always on GoToSocial,
+//     which requires a signature on every ActivityPub GET): 401 to every
+//     unsigned fetch, whatever the post;
 //   - a server in trouble: no answer (SetDown), slowly (SetLatency), or a
 //     5xx (FailObjects).
 //
@@ -34,7 +35,8 @@ import (
 // and fetches those of others. Guarded by n.mu.
 type objectState struct {
 	goneStatus     int  // 404 or 410 (with a Tombstone) for deleted posts; 0: 404
-	authorized     bool // unsigned fetches answer 401
+	authorized     bool // unsigned fetches answer 401 (when authorizedSet)
+	authorizedSet  bool // else: GoToSocial only
 	failStatus     int  // every fetch of a post answers this (5xx); 0: none
 	fetchTimeout   time.Duration
 	unsigned       int // unsigned fetches of posts answered
@@ -56,10 +58,19 @@ func (i *Instance) SetGoneAnswer(status int) {
 // SetAuthorizedFetch turns "authorized fetch" (Mastodon's secure mode) on
 // or off: every unsigned ActivityPub fetch then answers 401, whether the
 // post exists or not, while other instances' (signed) fetches still work.
+// It is on by default for GoToSocial, off for the others.
 func (i *Instance) SetAuthorizedFetch(on bool) {
 	i.n.mu.Lock()
 	defer i.n.mu.Unlock()
-	i.ap.authorized = on
+	i.ap.authorized, i.ap.authorizedSet = on, true
+}
+
+// authorizedFetch reports whether unsigned fetches are refused.
+func (i *Instance) authorizedFetch() bool {
+	if i.ap.authorizedSet {
+		return i.ap.authorized
+	}
+	return i.opts.Quirk == GoToSocial
 }
 
 // FailObjects makes every ActivityPub fetch of the instance's posts, signed
@@ -134,7 +145,7 @@ func (i *Instance) serveObject(r *http.Request) reply {
 	if i.ap.failStatus != 0 {
 		return errReply(i.ap.failStatus, failMessage(i.ap.failStatus))
 	}
-	if from == "" && i.ap.authorized {
+	if from == "" && i.authorizedFetch() {
 		return errReply(http.StatusUnauthorized, "Request not signed")
 	}
 	p := i.n.lookup(i.URL() + r.URL.Path)

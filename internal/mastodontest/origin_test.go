@@ -95,6 +95,18 @@ func TestOriginServesObjects(t *testing.T) {
 		t.Error("authorized fetch kept other instances from resolving")
 	}
 	origin.SetAuthorizedFetch(false)
+	gts := n.NewInstance(InstanceOptions{Quirk: GoToSocial})
+	gp := gts.AddAccount("gina").Post(PostOptions{})
+	if st, _ := fetchObject(t, gp.URI()); st != 401 {
+		t.Errorf("unsigned fetch from GoToSocial: %d, want 401 (it requires signatures)", st)
+	}
+	if _, res := search(t, dest, gp.URI(), bob.Token()); len(res.Statuses) != 1 {
+		t.Error("a GoToSocial post was not resolved by a signed fetch")
+	}
+	gts.SetAuthorizedFetch(false)
+	if st, _ := fetchObject(t, gp.URI()); st != 200 {
+		t.Errorf("GoToSocial with authorized fetch off: %d", st)
+	}
 
 	origin.FailObjects(http.StatusBadGateway)
 	if st, _ := fetchObject(t, pub.URI()); st != 502 {

@@ -133,7 +133,9 @@ func (r *run) emptyOutcome(it Item, a originAnswer) (fedimarks.Outcome, string) 
 		return fedimarks.Failed, server + "serves it, but " + r.destHost + " could not fetch it (searched twice); retry later with --retry-failed"
 	case originDown:
 		return fedimarks.Unreachable, server + a.said + ", and " + r.destHost + " found nothing; a rerun retries it"
-	case originRefused, originUnclear:
+	case originRefused:
+		return o, d + " (" + server + a.said + "; searched twice)"
+	case originUnclear:
 		return o, d + " (" + server + a.said + ")"
 	}
 	return o, d

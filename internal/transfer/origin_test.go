@@ -62,7 +62,8 @@ func (p *pauses) Sleep(ctx context.Context, d time.Duration) error {
 // outcome and is named in the detail: gone (404, 410, a Tombstone) is
 // not_found, no answer or a 5xx is unreachable, a refusal of unsigned
 // fetches keeps not_found and says so, and a post it serves is searched
-// again after a pause: imported when found then, else failed. Found rows
+// again after a pause: imported when found then, else failed; so is one
+// whose server refuses to tell (then not_found when still not found). Found rows
 // and posts of the destination itself are not asked about.
 func TestRunOriginDecides(t *testing.T) {
 	ctx := context.Background()
@@ -81,7 +82,8 @@ func TestRunOriginDecides(t *testing.T) {
 		{"gone404public", "public", func() (string, error) { return "", &apiErr{404, "Record not found"} }, false, fedimarks.NotFound, "its server a.example answers 404 Not Found: deleted"},
 		{"gone404file", "", func() (string, error) { return "", &apiErr{404, "Record not found"} }, false, fedimarks.NotFound, unknownVisibilityDetail + " (its server a.example answers 404 Not Found)"},
 		{"gone404private", "private", func() (string, error) { return "", &apiErr{404, "Record not found"} }, false, fedimarks.NotVisible, "followers-only post: follow a@a.example from the destination account first, then rerun with --retry-failed (its server a.example answers 404 Not Found)"},
-		{"refused", "public", func() (string, error) { return "", &apiErr{401, "Request not signed"} }, false, fedimarks.NotFound, "(its server a.example refuses unsigned fetches (401 Unauthorized), so it could not tell)"},
+		{"refused", "public", func() (string, error) { return "", &apiErr{401, "Request not signed"} }, false, fedimarks.NotFound, "(its server a.example refuses unsigned fetches (401 Unauthorized), so it could not tell; searched twice)"},
+		{"refusedFoundLater", "public", func() (string, error) { return "", &apiErr{403, "Forbidden"} }, true, fedimarks.Imported, ""},
 		{"down", "public", func() (string, error) { return "", netErr{} }, false, fedimarks.Unreachable, "its server a.example did not answer (dial tcp: connection refused), and dest.example found nothing; a rerun retries it"},
 		{"5xx", "public", func() (string, error) { return "", &apiErr{502, "Bad Gateway"} }, false, fedimarks.Unreachable, "its server a.example did not answer properly (502 Bad Gateway)"},
 		{"timeout", "public", deadline, false, fedimarks.Unreachable, "did not answer (context deadline exceeded)"},
@@ -122,7 +124,7 @@ func TestRunOriginDecides(t *testing.T) {
 				t.Errorf("origin asked %v, want once about the row", o.calls)
 			}
 			wantSearches, wantPauses := 1, 0
-			if c.name == "served" || c.name == "servedLater" {
+			if strings.HasPrefix(c.name, "served") || strings.HasPrefix(c.name, "refused") {
 				wantSearches, wantPauses = 2, 1
 			}
 			if searches != wantSearches || len(sl.ds) != wantPauses || (wantPauses == 1 && sl.ds[0] != 2*time.Second) {

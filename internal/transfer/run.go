@@ -727,7 +727,9 @@ func searchQuery(it Item) string {
 // why; when it serves the post, the destination failed to fetch it, most
 // likely because of searches in parallel: the destination gets one search
 // at a time from then on, and this one is tried again, alone, after a
-// pause. At most one request goes to the post's server.
+// pause. So is it when the server refuses to tell (it answers no unsigned
+// fetch); found then, the destination gets one search at a time too. At
+// most one request goes to the post's server.
 func (r *run) lookUp(ctx context.Context, it Item, domain string, alone bool) resolved {
 	q := searchQuery(it)
 	st, err := r.search(ctx, q, alone)
@@ -743,11 +745,15 @@ func (r *run) lookUp(ctx context.Context, it Item, domain string, alone bool) re
 	case originCanceled:
 		return resolved{err: a.err}
 	case originServes:
+		if r.gate.one() {
+			r.note("%s found nothing for a post that its server %s serves: searching one post at a time from now on", r.destHost, domain)
+		}
+	case originRefused:
+		// It answers no unsigned fetch (GoToSocial never does): the post
+		// may be there, lost to searches in parallel. One more search
+		// tells.
 	default:
 		return resolved{origin: a}
-	}
-	if r.gate.one() {
-		r.note("%s found nothing for a post that its server %s serves: searching one post at a time from now on", r.destHost, domain)
 	}
 	if err := r.sleep(ctx, r.im.RetryPause, 2*time.Second); err != nil {
 		return resolved{err: err}
@@ -757,6 +763,9 @@ func (r *run) lookUp(ctx context.Context, it Item, domain string, alone bool) re
 		r.recordSearch(ctx, domain, err)
 		if err == nil {
 			r.noteResolved(st, q)
+			if r.gate.one() {
+				r.note("%s found a post on a second search that it had not found on the first: searching one post at a time from now on", r.destHost)
+			}
 		}
 	}
 	return resolved{st: st, err: err, origin: a}
