@@ -155,8 +155,9 @@ func TestImportOriginSlow(t *testing.T) {
 // TestMigrateGoToSocialHandshakeRace: between two GoToSocial servers,
 // simultaneous searches for one author's posts fail on the origin (the
 // destination's key is new there) and the destination finds nothing.
-// fedimarks asks the origin, which serves them, searches them again one
-// at a time, and every row ends imported, in order.
+// fedimarks asks the origin, which (being GoToSocial) refuses every
+// unsigned fetch and so cannot tell; it searches them again, one at a
+// time, and every row ends imported, in order.
 func TestMigrateGoToSocialHandshakeRace(t *testing.T) {
 	net := mastodontest.NewNetwork(t)
 	f := &fediverse{net: net, home: newHome(t), reports: t.TempDir()}
