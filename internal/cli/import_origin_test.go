@@ -250,15 +250,7 @@ func TestImportResumeBookmarksLocalPostsByID(t *testing.T) {
 	slices.Reverse(uris)
 	f.login(t, f.bob)
 	file := writeFile(t, "bookmarks.csv", strings.Join(uris, "\n")+"\n")
-	f.b.SetLatency(2 * time.Millisecond)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		for f.b.Requests("POST", "/api/v1/statuses/") < 10 {
-			time.Sleep(time.Millisecond)
-		}
-		cancel()
-	}()
+	ctx := interruptAfterBookmarks(t, f.b, 10)
 	if r := runTool(t, ctx, f.home, "", "import", file, "--to", f.bob.Handle()); r.code != ExitInterrupted {
 		t.Fatalf("exit %d:\n%s", r.code, r.stderr)
 	}
@@ -275,4 +267,21 @@ func TestImportResumeBookmarksLocalPostsByID(t *testing.T) {
 	if got := f.bob.BookmarkURIs(); !slices.Equal(got, uris) {
 		t.Errorf("after the resume bob has %d bookmarks, want %d in order", len(got), len(uris))
 	}
+}
+
+// interruptAfterBookmarks returns a context that is cancelled (as SIGINT
+// does in main) once inst has answered n bookmark requests; inst answers
+// slowly meanwhile, so that the run is caught in the middle.
+func interruptAfterBookmarks(t *testing.T, inst *mastodontest.Instance, n int) context.Context {
+	t.Helper()
+	inst.SetLatency(2 * time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go func() {
+		for inst.Requests("POST", "/api/v1/statuses/") < n && ctx.Err() == nil {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	return ctx
 }
