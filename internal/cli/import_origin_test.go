@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -166,7 +167,8 @@ func TestMigrateGoToSocialHandshakeRace(t *testing.T) {
 	f.c = net.NewInstance(mastodontest.InstanceOptions{Quirk: mastodontest.GoToSocial})
 	f.alice, f.bob = f.a.AddAccount("alice"), f.b.AddAccount("bob")
 	carol := f.c.AddAccount("carol")
-	f.c.SetRaces(mastodontest.Races{Handshake: true})
+	// The origin holds the first fetch until a second one loses the race.
+	f.c.SetRaces(mastodontest.Races{Handshake: true, Hold: 5 * time.Second})
 	for i := 0; i < 10; i++ {
 		f.alice.Bookmark(carol.Post(mastodontest.PostOptions{}))
 	}
@@ -209,9 +211,10 @@ func TestMigrateSnacSearchRace(t *testing.T) {
 }
 
 // TestImportSnacBookmarkRace: snac answers 404 to a bookmark POST made
-// while one of its searches fetches, though it stores the bookmark.
-// fedimarks searches the post again, sees it bookmarked, and says
-// imported; the rows are in order.
+// while one of its searches fetches a post (here one that bob's phone
+// started, of a slow server), though it stores the bookmark. fedimarks
+// searches the post again, sees it bookmarked, and says imported, without
+// a second request; the rows are in order.
 func TestImportSnacBookmarkRace(t *testing.T) {
 	f := newFediverseTo(t, mastodontest.Snac)
 	carol := f.a.AddAccount("carol")
@@ -222,18 +225,41 @@ func TestImportSnacBookmarkRace(t *testing.T) {
 	f.b.SetRaces(mastodontest.Races{Bookmarks: true})
 	f.login(t, f.bob)
 	file := writeFile(t, "bookmarks.csv", strings.Join(reversed(uris), "\n")+"\n")
+	slow := f.c.AddAccount("erin").Post(mastodontest.PostOptions{})
+	f.c.SetLatency(time.Minute) // until the test ends
+	go searchAs(f.b, f.bob.Token(), slow.URI())
+	for f.b.Requests("GET", "/api/v2/search") == 0 {
+		time.Sleep(time.Millisecond)
+	}
 	r := mustRun(t, ExitOK, f.home, "", "import", file, "--to", f.bob.Handle(), "--report-dir", f.reports)
-	if f.b.Raced() == 0 {
-		t.Fatal("no bookmark lost the race: the test proves nothing")
+	if n := f.b.Raced(); n != len(uris) {
+		t.Errorf("%d bookmark requests lost the race, want all %d", n, len(uris))
+	}
+	if n := f.b.Requests("POST", "/api/v1/statuses/"); n != len(uris) {
+		t.Errorf("%d bookmark requests, want %d", n, len(uris))
 	}
 	outcomes, _ := f.report(t)
+	details := f.details(t)
 	for _, u := range uris {
-		if outcomes[u] != "imported" {
-			t.Errorf("%s: %s\n%s", u, outcomes[u], r.stderr)
+		if outcomes[u] != "imported" || !strings.Contains(details[u], "answered 404 to the bookmark request, but stored it") {
+			t.Errorf("%s: %s %q\n%s", u, outcomes[u], details[u], r.stderr)
 		}
 	}
 	if got := f.bob.BookmarkURIs(); !slices.Equal(got, reversed(uris)) {
 		t.Errorf("bob has %v", got)
+	}
+}
+
+// searchAs sends a resolving search to inst with tok, as another app of
+// the account would, and ignores the answer.
+func searchAs(inst *mastodontest.Instance, tok, q string) {
+	req, err := http.NewRequest("GET", inst.URL()+"/api/v2/search?resolve=true&type=statuses&q="+url.QueryEscape(q), nil)
+	if err != nil {
+		return
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
 	}
 }
 

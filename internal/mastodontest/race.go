@@ -26,9 +26,10 @@ type Races struct {
 	// and fetches succeed. GoToSocial did this; the fetching server (also
 	// GoToSocial) then answered its user's search 200 with no status.
 	Handshake bool
-	// Hold is how long a search that fetches (Searches) or the first fetch
-	// from a new key (Handshake) stays in flight at least, in real time,
-	// so that concurrent requests overlap it; default 50 ms.
+	// Hold is how long a search that fetches (Searches, Bookmarks) or the
+	// first fetch from a new key (Handshake) stays in flight, in real time,
+	// so that concurrent requests overlap it: until a concurrent request
+	// loses the race, at most Hold; default 50 ms.
 	Hold time.Duration
 }
 
@@ -39,6 +40,7 @@ type raceState struct {
 	handshaking map[string]bool // fetching hosts whose first fetch is in flight
 	met         map[string]bool // fetching hosts whose key is known
 	spoiled     int             // answers a race spoiled
+	company     chan struct{}   // closed when a request loses the race
 }
 
 // SetRaces sets the races the instance loses (the zero Races: none) and
@@ -71,13 +73,11 @@ func (i *Instance) searchRace(ctx context.Context) (lost bool, done func()) {
 	}
 	if i.race.Searches && i.race.searching > 0 {
 		i.race.spoiled++
+		i.race.wake()
 		return true, nil
 	}
 	i.race.searching++
-	hold := i.race.Hold
-	i.n.mu.Unlock()
-	i.n.sleep(ctx, hold)
-	i.n.mu.Lock()
+	i.hold(ctx)
 	return false, func() { i.race.searching-- }
 }
 
@@ -100,13 +100,11 @@ func (i *Instance) handshake(ctx context.Context, from string) (reply, bool) {
 	}
 	if i.race.handshaking[from] {
 		i.race.spoiled++
+		i.race.wake()
 		return errReply(http.StatusInternalServerError, "StatusGet: network race handshaking http://"+from+"/actor"), true
 	}
 	i.race.handshaking[from] = true
-	hold := i.race.Hold
-	i.n.mu.Unlock()
-	i.n.sleep(ctx, hold)
-	i.n.mu.Lock()
+	i.hold(ctx)
 	delete(i.race.handshaking, from)
 	i.race.met[from] = true
 	return reply{}, false
@@ -117,4 +115,32 @@ func (i *Instance) searchingNow() int {
 	i.n.mu.Lock()
 	defer i.n.mu.Unlock()
 	return i.race.searching
+}
+
+// hold keeps a racing request in flight: until a concurrent one loses the
+// race, Hold passes, or ctx or the network ends. Called with n.mu held,
+// which it releases meanwhile.
+func (i *Instance) hold(ctx context.Context) {
+	if i.race.company == nil {
+		i.race.company = make(chan struct{})
+	}
+	company, d := i.race.company, i.race.Hold
+	i.n.mu.Unlock()
+	defer i.n.mu.Lock()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-company:
+	case <-ctx.Done():
+	case <-i.n.done:
+	}
+}
+
+// wake ends the holds of the requests in flight: one lost the race.
+func (r *raceState) wake() {
+	if r.company != nil {
+		close(r.company)
+		r.company = nil
+	}
 }

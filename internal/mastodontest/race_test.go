@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 )
 
 // searchAll runs one resolving search per post, all at once, and returns
@@ -42,7 +43,8 @@ func TestSnacSearchRace(t *testing.T) {
 	dest := n.NewInstance(InstanceOptions{Quirk: Snac})
 	alice := origin.AddAccount("alice")
 	tok := dest.AddAccount("bob").Token()
-	dest.SetRaces(Races{Searches: true})
+	// Held until a concurrent search loses, so that they surely overlap.
+	dest.SetRaces(Races{Searches: true, Hold: 5 * time.Second})
 	var posts []*Status
 	for range 4 {
 		posts = append(posts, alice.Post(PostOptions{}))
@@ -50,6 +52,7 @@ func TestSnacSearchRace(t *testing.T) {
 	if empty := searchAll(t, dest, tok, posts); empty == 0 || empty != dest.Raced() {
 		t.Fatalf("%d of 4 concurrent searches empty, %d raced; want some, the same", empty, dest.Raced())
 	}
+	dest.SetRaces(Races{Searches: true})
 	for _, s := range posts {
 		if _, res := search(t, dest, s.URI(), tok); len(res.Statuses) != 1 {
 			t.Errorf("one at a time, %s was not found", s.URI())
@@ -98,7 +101,7 @@ func TestHandshakeRace(t *testing.T) {
 	dest := n.NewInstance(InstanceOptions{Quirk: GoToSocial})
 	carol := origin.AddAccount("carol")
 	tok := dest.AddAccount("bob").Token()
-	origin.SetRaces(Races{Handshake: true})
+	origin.SetRaces(Races{Handshake: true, Hold: 5 * time.Second})
 	var posts []*Status
 	for range 5 {
 		posts = append(posts, carol.Post(PostOptions{}))
