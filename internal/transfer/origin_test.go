@@ -195,8 +195,9 @@ func TestRunOriginDownOpensBreaker(t *testing.T) {
 
 // racyDest loses searches in parallel, as GoToSocial (through the post's
 // server) and snac do: a search that starts while another is in flight
-// finds nothing. Each search waits up to hold for company, so that
-// searches sent together overlap; it counts the most in flight at once.
+// finds nothing. Until one is lost, each search waits up to hold for
+// company, so that searches sent together overlap; it counts the most in
+// flight at once.
 type racyDest struct {
 	*fakeDest
 	hold     time.Duration
@@ -223,10 +224,14 @@ func (r *racyDest) Resolve(ctx context.Context, uri string) (*fedimarks.Status, 
 	}
 	ch := make(chan struct{})
 	r.company = ch
+	hold := r.hold
+	if r.lost > 0 {
+		hold = 0
+	}
 	r.mu.Unlock()
 	select {
 	case <-ch:
-	case <-time.After(r.hold):
+	case <-time.After(hold):
 	}
 	r.mu.Lock()
 	r.inflight--
@@ -249,7 +254,7 @@ func TestRunLostSearchesGoOneAtATime(t *testing.T) {
 	for i := 0; i < 8; i++ {
 		uris = append(uris, d.add(&post{uri: fmt.Sprintf("https://a.example/users/a/statuses/%d", i)}).uri)
 	}
-	rd := &racyDest{fakeDest: d, hold: 20 * time.Millisecond}
+	rd := &racyDest{fakeDest: d, hold: 5 * time.Second}
 	o := &fakeOrigin{answer: func(string) (string, error) { return "Note", nil }}
 	prog := &fakeProgress{}
 	im := &Importer{Writer: rd, Lister: d, Journal: newMemJournal(), Origin: o, Sleep: (&pauses{}).Sleep, Progress: prog, Log: &bytes.Buffer{}}
