@@ -41,11 +41,11 @@ type Importer struct {
 	// did not find (one unsigned request to the post's own server, through
 	// the breaker): its answer tells a deleted post (not_found) from one
 	// the destination could not fetch (unreachable when the server did not
-	// answer; searched again, alone, when it serves the post). Without it
-	// such rows end not_found.
+	// answer; searched again, alone, when it serves the post or refuses to
+	// tell). Without it such rows end not_found.
 	Origin Origin
-	// RetryPause is the wait before a post the destination could not fetch,
-	// though its server serves it, is searched again (default 2 s).
+	// RetryPause is the wait before such a post is searched again
+	// (default 2 s).
 	RetryPause time.Duration
 	// Sleep waits d or until ctx ends (default: a timer); tests pass a
 	// fake that returns at once.
