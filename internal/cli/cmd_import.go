@@ -236,6 +236,7 @@ func runTransfer(ctx context.Context, a *app, o transferOptions) error {
 		Log:     a.stderr,
 		Budget:  clientBudget{c, a.now},
 	}
+	im.Origin, im.RetryPause = a.origin()
 	if shown != nil {
 		im.Progress = shown
 		// The engine's summary ends the run: close the bar before it.

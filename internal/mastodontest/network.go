@@ -220,6 +220,8 @@ type Instance struct {
 	reqs        []reqRecord
 	statuses    map[int]int // responses sent, by status
 	faults      listingFaults
+	ap          objectState // as the origin of posts: see origin.go
+	race        raceState   // see race.go
 }
 
 type reqRecord struct{ method, path string }
