@@ -81,7 +81,7 @@ func TestRunOriginDecides(t *testing.T) {
 		{"tombstone", "", func() (string, error) { return "Tombstone", nil }, false, fedimarks.NotFound, "its server a.example serves a Tombstone: deleted"},
 		{"gone404public", "public", func() (string, error) { return "", &apiErr{404, "Record not found"} }, false, fedimarks.NotFound, "its server a.example answers 404 Not Found: deleted"},
 		{"gone404file", "", func() (string, error) { return "", &apiErr{404, "Record not found"} }, false, fedimarks.NotFound, unknownVisibilityDetail + " (its server a.example answers 404 Not Found)"},
-		{"gone404private", "private", func() (string, error) { return "", &apiErr{404, "Record not found"} }, false, fedimarks.NotVisible, "followers-only post: follow a@a.example from the destination account first, then rerun with --retry-failed (its server a.example answers 404 Not Found)"},
+		{"gone404private", "private", func() (string, error) { return "", &apiErr{404, "Record not found"} }, false, fedimarks.NotVisible, "followers-only post: follow a@a.example from the destination account, then rerun with --retry-failed (its server a.example answers 404 Not Found)"},
 		{"refused", "public", func() (string, error) { return "", &apiErr{401, "Request not signed"} }, false, fedimarks.NotFound, "(its server a.example refuses unsigned fetches (401 Unauthorized), so it could not tell; searched twice)"},
 		{"refusedFoundLater", "public", func() (string, error) { return "", &apiErr{403, "Forbidden"} }, true, fedimarks.Imported, ""},
 		{"down", "public", func() (string, error) { return "", netErr{} }, false, fedimarks.Unreachable, "its server a.example did not answer (dial tcp: connection refused), and dest.example found nothing; a rerun retries it"},
