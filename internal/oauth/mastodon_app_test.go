@@ -89,6 +89,7 @@ func TestSignInKeptApp(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newFlowEnv(t, tc.opts)
+			e.flow.Wait = 10 * time.Second // a person shown an error page gives up
 			if _, err := e.signIn(t, &person{t: t}); err != nil {
 				t.Fatal(err)
 			}
