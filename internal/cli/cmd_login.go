@@ -10,6 +10,7 @@ import (
 
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/mastodon"
+	"github.com/fedimarks/fedimarks/internal/oauth"
 )
 
 type loginOptions struct {
@@ -87,7 +88,11 @@ func runLogin(ctx context.Context, a *app, o loginOptions) error {
 		return err
 	}
 	a.remember(token)
-	acc, old, err := a.saveLogin(ctx, server, token, nil)
+	acc, err := a.verifyToken(ctx, server, token)
+	if err != nil {
+		return err
+	}
+	acc, old, err := a.saveLogin(ctx, acc, token)
 	if err != nil {
 		return err
 	}
@@ -109,15 +114,10 @@ func readSecretLine(a *app) (string, error) {
 	return tok, nil
 }
 
-// saveLogin checks token against server and saves the account and its
-// token; scopes are what the token was granted, when known. It also
-// returns the token the account had before, when it differs from token
-// (it is replaced: revoke it).
-func (a *app) saveLogin(ctx context.Context, server, token string, scopes []string) (fedimarks.Account, string, error) {
-	acc, err := a.verifyToken(ctx, server, token, scopes)
-	if err != nil {
-		return acc, "", err
-	}
+// saveLogin saves acc and its token, which the server said is acc's. It
+// also returns the token the account had before, when it differs from
+// token (it is replaced: revoke it).
+func (a *app) saveLogin(ctx context.Context, acc fedimarks.Account, token string) (fedimarks.Account, string, error) {
 	st, err := a.secretStore(ctx)
 	if err != nil {
 		return acc, "", err
@@ -146,19 +146,10 @@ func (a *app) saveLogin(ctx context.Context, server, token string, scopes []stri
 
 // verifyToken asks server who token belongs to and returns the account
 // (not yet saved).
-func (a *app) verifyToken(ctx context.Context, server, token string, scopes []string) (fedimarks.Account, error) {
-	c := a.newClient(server, token, nil)
-	me, err := c.VerifyCredentials(ctx)
+func (a *app) verifyToken(ctx context.Context, server, token string) (fedimarks.Account, error) {
+	acc, err := oauth.Identify(ctx, a.newClient(server, token, nil), server, nil)
 	if err != nil {
-		return fedimarks.Account{}, a.apiError(fedimarks.Handle("@"+fedimarks.HostOf(server)), server, err, "")
-	}
-	h, err := fedimarks.ParseHandle(me.Username + "@" + fedimarks.HostOf(server))
-	if err != nil {
-		return fedimarks.Account{}, fmt.Errorf("server returned an unusable account name %q", me.Username)
-	}
-	acc := fedimarks.Account{Handle: h, ID: me.ID, Server: server, Scopes: scopes}
-	if inst, err := c.Instance(ctx); err == nil {
-		acc.Software = cleanText(inst.Software + " " + inst.Version)
+		return acc, a.apiError(fedimarks.Handle("@"+fedimarks.HostOf(server)), server, err, "")
 	}
 	return acc, nil
 }
