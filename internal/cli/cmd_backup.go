@@ -173,7 +173,7 @@ func parseAge(s string) (time.Duration, error) {
 }
 
 func runBackup(ctx context.Context, a *app, o backupOptions) (fedimarks.Account, error) {
-	acc, err := a.account(ctx, o.account)
+	acc, err := a.chooseAccount(ctx, accountQuery{name: o.account})
 	if err != nil {
 		return acc, err
 	}

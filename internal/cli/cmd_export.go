@@ -97,10 +97,11 @@ func runExport(ctx context.Context, a *app, o exportOptions) error {
 	}
 	var h fedimarks.Handle
 	if o.offline {
-		var err error
-		if h, err = a.archivedAccount(ctx, o.account); err != nil {
+		acc, err := a.chooseAccount(ctx, accountQuery{name: o.account, need: archived})
+		if err != nil {
 			return err
 		}
+		h = acc.Handle
 	} else {
 		acc, err := runBackup(ctx, a, backupOptions{account: o.account, fullEvery: o.fullEvery, refresh: true})
 		if err != nil {
@@ -143,41 +144,6 @@ func (a *app) staleArchive(ctx context.Context, acc fedimarks.Account, err error
 	fmt.Fprintf(a.stderr, "could not refresh the archive: %s; exporting it as of its last backup, %s (%s)\n",
 		a.redact(why), acc.LastBackup.Local().Format(fedimarks.TimeLayout), fedimarks.Ago(a.now().Sub(acc.LastBackup)))
 	return nil
-}
-
-// archivedAccount picks an account from the archive, signed in or not.
-func (a *app) archivedAccount(ctx context.Context, name string) (fedimarks.Handle, error) {
-	ar, err := a.openArchive(ctx)
-	if err != nil {
-		return "", err
-	}
-	hs, err := ar.ArchivedAccounts(ctx)
-	if err != nil {
-		return "", err
-	}
-	if name != "" {
-		h, err := fedimarks.ParseHandle(name)
-		if err != nil {
-			return "", err
-		}
-		for _, x := range hs {
-			if x == h {
-				return h, nil
-			}
-		}
-		return "", usageError("the archive holds no bookmarks of %s (run: fedimarks backup %s)", h, h)
-	}
-	switch len(hs) {
-	case 0:
-		return "", usageError("the archive is empty (run: fedimarks backup)")
-	case 1:
-		return hs[0], nil
-	}
-	names := make([]string, len(hs))
-	for i, x := range hs {
-		names[i] = string(x)
-	}
-	return "", usageError("the archive holds several accounts (%s): name one", strings.Join(names, ", "))
 }
 
 // writeOutput runs write against standard output, or against a temporary

@@ -139,7 +139,7 @@ func runImport(ctx context.Context, a *app, o importOptions) error {
 	if err := checkInputs(o.files); err != nil {
 		return err
 	}
-	acc, err := chooseAccount(ctx, a, "--to", o.to)
+	acc, err := a.chooseAccount(ctx, accountQuery{name: o.to, flag: "--to"})
 	if err != nil {
 		return err
 	}
@@ -195,7 +195,7 @@ func countNoun(n int, noun string) string {
 
 // transferOptions is what import and migrate hand to the engine.
 type transferOptions struct {
-	acc         fedimarks.Account // the destination, chosen by chooseAccount
+	acc         fedimarks.Account // the destination, chosen by app.chooseAccount
 	items       []fedimarks.ImportItem
 	inputs      []string
 	key         string
@@ -527,39 +527,6 @@ func checkInputs(files []string) error {
 		}
 	}
 	return nil
-}
-
-// chooseAccount is the saved account named by a flag (flag is "--to" or
-// "--from"), or the only saved one when the flag is empty. It is checked
-// before any other work: an account that is not user@host, not saved, or
-// several saved and none named, is a usage error naming the flag.
-func chooseAccount(ctx context.Context, a *app, flag, name string) (fedimarks.Account, error) {
-	if name != "" {
-		if _, err := fedimarks.ParseHandle(name); err != nil {
-			return fedimarks.Account{}, usageError("%s %q is not an account: expected user@host", flag, strings.TrimSpace(name))
-		}
-		return a.account(ctx, name)
-	}
-	ar, err := a.openArchive(ctx)
-	if err != nil {
-		return fedimarks.Account{}, err
-	}
-	accs, err := ar.Accounts(ctx)
-	if err != nil {
-		return fedimarks.Account{}, err
-	}
-	if len(accs) > 1 {
-		names := make([]string, len(accs))
-		for i, acc := range accs {
-			names[i] = string(acc.Handle)
-		}
-		what := "destination"
-		if flag == "--from" {
-			what = "source"
-		}
-		return fedimarks.Account{}, usageError("several accounts are saved (%s): name the %s with %s user@host", strings.Join(names, ", "), what, flag)
-	}
-	return a.account(ctx, "")
 }
 
 // prepareReportDir checks the directory the report files go to (dir, or

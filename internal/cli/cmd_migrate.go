@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"strings"
 
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/sqlite"
@@ -70,29 +69,25 @@ func runMigrateCommand(ctx context.Context, a *app, args []string) error {
 
 func runMigrate(ctx context.Context, a *app, o migrateOptions) error {
 	// Checked before the backup of --from, which may take a while.
-	fromH, err := fedimarks.ParseHandle(o.from)
-	if err != nil {
-		return usageError("--from %q is not an account: expected user@host", strings.TrimSpace(o.from))
-	}
-	toH, err := fedimarks.ParseHandle(o.to)
-	if err != nil {
-		return usageError("--to %q is not an account: expected user@host", strings.TrimSpace(o.to))
-	}
-	if toH == fromH {
-		return usageError("--from and --to are the same account (%s)", toH)
-	}
-	acc, err := chooseAccount(ctx, a, "--to", o.to)
+	acc, err := a.chooseAccount(ctx, accountQuery{name: o.to, flag: "--to"})
 	if err != nil {
 		return err
 	}
-	if o.reportDir, err = prepareReportDir(a, o.reportDir, o.dryRun); err != nil {
-		return err
-	}
-	from, err := a.sourceAccount(ctx, o.from, o.offline)
+	src, err := a.chooseSource(ctx, o.from, o.offline)
 	if err != nil {
 		return err
 	}
 	to := acc.Handle
+	if src.Handle == to {
+		return usageError("--from and --to are the same account (%s)", to)
+	}
+	if o.reportDir, err = prepareReportDir(a, o.reportDir, o.dryRun); err != nil {
+		return err
+	}
+	from, err := a.sourceAccount(ctx, src.Handle, o.offline)
+	if err != nil {
+		return err
+	}
 	items, err := archivedItems(ctx, a, from)
 	if err != nil {
 		return err
@@ -110,13 +105,23 @@ func runMigrate(ctx context.Context, a *app, o migrateOptions) error {
 	})
 }
 
-// sourceAccount backs up the named account (unless offline) and returns
-// its handle; offline, the account needs only to be in the archive.
-func (a *app) sourceAccount(ctx context.Context, name string, offline bool) (fedimarks.Handle, error) {
+// chooseSource is the account --from names: one in the archive when
+// offline, else a saved one (it is backed up first).
+func (a *app) chooseSource(ctx context.Context, name string, offline bool) (fedimarks.Account, error) {
+	need := signedIn
 	if offline {
-		return a.archivedAccount(ctx, name)
+		need = archived
 	}
-	acc, err := runBackup(ctx, a, backupOptions{account: name})
+	return a.chooseAccount(ctx, accountQuery{name: name, flag: "--from", need: need})
+}
+
+// sourceAccount backs up the account h chosen by chooseSource (unless
+// offline) and returns it.
+func (a *app) sourceAccount(ctx context.Context, h fedimarks.Handle, offline bool) (fedimarks.Handle, error) {
+	if offline {
+		return h, nil
+	}
+	acc, err := runBackup(ctx, a, backupOptions{account: string(h)})
 	if err != nil {
 		return "", err
 	}

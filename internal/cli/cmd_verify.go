@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/sqlite"
@@ -78,9 +77,11 @@ func runVerifyCommand(ctx context.Context, a *app, args []string) error {
 func runVerify(ctx context.Context, a *app, o verifyOptions) error {
 	// Everything that can be checked locally is, before any file is
 	// parsed or any request made.
+	var src fedimarks.Account
 	if o.from != "" {
-		if _, err := fedimarks.ParseHandle(o.from); err != nil {
-			return usageError("--from %q is not an account: expected user@host", strings.TrimSpace(o.from))
+		var err error
+		if src, err = a.chooseSource(ctx, o.from, o.offline); err != nil {
+			return err
 		}
 	}
 	if err := checkInputs(o.files); err != nil {
@@ -89,13 +90,13 @@ func runVerify(ctx context.Context, a *app, o verifyOptions) error {
 	if err := checkOutputPath(o.output); err != nil {
 		return err
 	}
-	acc, err := chooseAccount(ctx, a, "--to", o.to)
+	acc, err := a.chooseAccount(ctx, accountQuery{name: o.to, flag: "--to"})
 	if err != nil {
 		return err
 	}
 	var items []fedimarks.ImportItem
 	if o.from != "" {
-		from, err := a.sourceAccount(ctx, o.from, o.offline)
+		from, err := a.sourceAccount(ctx, src.Handle, o.offline)
 		if err != nil {
 			return err
 		}

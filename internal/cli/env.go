@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -27,8 +26,9 @@ type app struct {
 	io             IO
 	cmd            command
 
-	archive *sqlite.Archive
-	secrets secrets.Store
+	archive  *sqlite.Archive
+	secrets  secrets.Store
+	settings *settings // read on first use
 
 	mu     sync.Mutex
 	tokens []string // secrets read this run, blanked from any message
@@ -218,51 +218,6 @@ func (a *app) clientOptions(server, token string, progress *ui.Progress) mastodo
 			}
 		},
 	}
-}
-
-// account picks the account a command acts for: the one named, or the
-// only saved one.
-func (a *app) account(ctx context.Context, name string) (fedimarks.Account, error) {
-	ar, err := a.openArchive(ctx)
-	if err != nil {
-		return fedimarks.Account{}, err
-	}
-	if name != "" {
-		h, err := fedimarks.ParseHandle(name)
-		if err != nil {
-			return fedimarks.Account{}, err
-		}
-		acc, err := ar.Account(ctx, h)
-		if err != nil {
-			if fedimarks.ErrorCode(err) == fedimarks.ENotFound {
-				hint := "log in first: fedimarks login " + h.Host()
-				if hs, aerr := ar.ArchivedAccounts(ctx); aerr == nil && slices.Contains(hs, h) {
-					hint += "; its archived bookmarks need no login: fedimarks export " + string(h) + " --offline --format FORMAT"
-				}
-				if a.cmd.name == "logout" {
-					hint = "nothing to log out; 'fedimarks accounts' lists the saved accounts"
-				}
-				return acc, &fedimarks.Error{Code: fedimarks.EInvalid, Message: fmt.Sprintf("%s is not a saved account", h), Hint: hint}
-			}
-			return acc, err
-		}
-		return acc, nil
-	}
-	accs, err := ar.Accounts(ctx)
-	if err != nil {
-		return fedimarks.Account{}, err
-	}
-	switch len(accs) {
-	case 0:
-		return fedimarks.Account{}, usageError("no saved account: log in first with: fedimarks login INSTANCE")
-	case 1:
-		return accs[0], nil
-	}
-	names := make([]string, len(accs))
-	for i, acc := range accs {
-		names[i] = string(acc.Handle)
-	}
-	return fedimarks.Account{}, usageError("several accounts are saved (%s): name one", strings.Join(names, ", "))
 }
 
 // stdoutTTY reports whether stdout is a terminal (a person reads the
