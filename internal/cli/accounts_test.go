@@ -19,13 +19,14 @@ type threeAccounts struct {
 	net                 *mastodontest.Network
 	a, b                *mastodontest.Instance
 	aliceA, aliceB, bob *mastodontest.Account
+	tokens              map[*mastodontest.Account]string
 	home                string
 }
 
 func newThreeAccounts(t *testing.T) *threeAccounts {
 	t.Helper()
 	net := mastodontest.NewNetwork(t)
-	w := &threeAccounts{net: net, home: newHome(t)}
+	w := &threeAccounts{net: net, home: newHome(t), tokens: map[*mastodontest.Account]string{}}
 	w.a = net.NewInstance(mastodontest.InstanceOptions{})
 	w.b = net.NewInstance(mastodontest.InstanceOptions{})
 	w.aliceA, w.aliceB, w.bob = w.a.AddAccount("alice"), w.b.AddAccount("alice"), w.b.AddAccount("bob")
@@ -34,7 +35,8 @@ func newThreeAccounts(t *testing.T) *threeAccounts {
 		for k := 0; k <= i; k++ {
 			acc.Bookmark(author.Post(mastodontest.PostOptions{}))
 		}
-		mustRun(t, 0, w.home, acc.Token()+"\n", "login", acc.Instance().URL(), "--token-stdin")
+		w.tokens[acc] = acc.Token()
+		mustRun(t, 0, w.home, w.tokens[acc]+"\n", "login", acc.Instance().URL(), "--token-stdin")
 	}
 	return w
 }
@@ -178,7 +180,7 @@ func TestBackupAllAccounts(t *testing.T) {
 	dave := c.AddAccount("dave")
 	mustRun(t, 0, w.home, dave.Token()+"\n", "login", c.URL(), "--token-stdin")
 	c.SetDown(true)
-	w.a.RevokeToken(w.aliceA.Token())
+	w.a.RevokeToken(w.tokens[w.aliceA])
 	w.bob.Bookmark(w.a.AddAccount("erin").Post(mastodontest.PostOptions{}))
 	r = mustRun(t, ExitAuth, w.home, "", "backup", "--all")
 	if !strings.Contains(r.stderr, w.bob.Handle()+": 1 new") {

@@ -15,6 +15,15 @@ type migrateOptions struct {
 	yes         bool
 	offline     bool
 	reportDir   string
+	json        bool
+}
+
+// migrateSummary is migrate's --json summary: import's, with the source
+// and its backup (null with --offline).
+type migrateSummary struct {
+	importSummary
+	Source fedimarks.Handle `json:"source"`
+	Backup *backupResult    `json:"backup"`
 }
 
 func migrateCommand() command {
@@ -36,6 +45,10 @@ unreachable) is written.
 
 ` + followersOnlyHelp + `
 
+--json prints one object on standard output as import's (see 'fedimarks help
+import'), with "command":"migrate", "source" (the --from account) and
+"backup" (its backup, as in backup --json; null with --offline).
+
   fedimarks migrate --from alice@old.example --to alice@new.example
   fedimarks migrate --from alice@old.example --to alice@new.example --dry-run
 
@@ -54,6 +67,7 @@ func runMigrateCommand(ctx context.Context, a *app, args []string) error {
 	fs.BoolVar(&o.yes, "yes", false, "do not ask before a big import")
 	fs.BoolVar(&o.offline, "offline", false, "use the archive as it is, without a backup of --from first")
 	fs.StringVar(&o.reportDir, "report-dir", "", "`DIR` for the report files")
+	fs.BoolVar(&o.json, "json", false, "print a summary object")
 	pos, err := a.parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -64,10 +78,15 @@ func runMigrateCommand(ctx context.Context, a *app, args []string) error {
 	if o.from == "" || o.to == "" {
 		return usageError("migrate needs --from ACCOUNT and --to ACCOUNT")
 	}
-	return runMigrate(ctx, a, o)
+	sum := &migrateSummary{}
+	err = runMigrate(ctx, a, o, sum)
+	if !o.json {
+		return err
+	}
+	return a.emitSummary(ctx, a.stdout, sum, err)
 }
 
-func runMigrate(ctx context.Context, a *app, o migrateOptions) error {
+func runMigrate(ctx context.Context, a *app, o migrateOptions, sum *migrateSummary) error {
 	// Checked before the backup of --from, which may take a while.
 	acc, err := a.chooseAccount(ctx, accountQuery{name: o.to, flag: "--to"})
 	if err != nil {
@@ -81,10 +100,12 @@ func runMigrate(ctx context.Context, a *app, o migrateOptions) error {
 	if src.Handle == to {
 		return usageError("--from and --to are the same account (%s)", to)
 	}
+	sum.Account, sum.Source = to, src.Handle
 	if o.reportDir, err = prepareReportDir(a, o.reportDir, o.dryRun); err != nil {
 		return err
 	}
-	from, err := a.sourceAccount(ctx, src.Handle, o.offline)
+	from, bk, err := a.sourceAccount(ctx, src.Handle, o.offline)
+	sum.Backup = bk
 	if err != nil {
 		return err
 	}
@@ -102,7 +123,7 @@ func runMigrate(ctx context.Context, a *app, o migrateOptions) error {
 			Verify:        "fedimarks verify --from " + shellWord(string(from)) + " --offline --to " + shellWord(string(to)) + " -o missing.csv",
 			ImportMissing: "fedimarks import missing.csv --to " + shellWord(string(to)),
 		},
-	})
+	}, &sum.importSummary)
 }
 
 // chooseSource is the account --from names: one in the archive when
@@ -116,16 +137,17 @@ func (a *app) chooseSource(ctx context.Context, name string, offline bool) (fedi
 }
 
 // sourceAccount backs up the account h chosen by chooseSource (unless
-// offline) and returns it.
-func (a *app) sourceAccount(ctx context.Context, h fedimarks.Handle, offline bool) (fedimarks.Handle, error) {
+// offline) and returns it, with what the backup did (nil offline).
+func (a *app) sourceAccount(ctx context.Context, h fedimarks.Handle, offline bool) (fedimarks.Handle, *backupResult, error) {
 	if offline {
-		return h, nil
+		return h, nil, nil
 	}
-	acc, err := runBackup(ctx, a, backupOptions{account: string(h)})
+	res, err := runBackup(ctx, a, backupOptions{account: string(h)})
+	res.Error, res.ExitCode = errText(ctx, a, err)
 	if err != nil {
-		return "", err
+		return "", &res, err
 	}
-	return acc.Handle, nil
+	return res.Account, &res, nil
 }
 
 // archivedItems lists an account's archived bookmarks as import rows,

@@ -23,15 +23,22 @@ import (
 type app struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
-	io             IO
-	cmd            command
+	// errOut is the real standard error; stderr holds back under
+	// --quiet (see holdWriter).
+	errOut  io.Writer
+	io      IO
+	cmd     command
+	started time.Time
+	quiet   bool
+	hold    *holdWriter // set under --quiet
 
 	archive  *sqlite.Archive
 	secrets  secrets.Store
 	settings *settings // read on first use
 
-	mu     sync.Mutex
-	tokens []string // secrets read this run, blanked from any message
+	mu      sync.Mutex
+	tokens  []string           // secrets read this run, blanked from any message
+	clients []*mastodon.Client // every client made this run (see track)
 }
 
 func newApp(stdio IO) *app {
@@ -50,7 +57,7 @@ func newApp(stdio IO) *app {
 	if stdio.Now == nil {
 		stdio.Now = time.Now
 	}
-	return &app{stdin: stdio.Stdin, stdout: stdio.Stdout, stderr: stdio.Stderr, io: stdio}
+	return &app{stdin: stdio.Stdin, stdout: stdio.Stdout, stderr: stdio.Stderr, errOut: stdio.Stderr, io: stdio, started: stdio.Now()}
 }
 
 func (a *app) close() {
@@ -192,13 +199,20 @@ func (a *app) redact(s string) string {
 }
 
 // newClient makes a client for server with token ("" for unauthenticated
-// calls), telling the user on stderr about every long wait.
-func (a *app) newClient(server, token string, progress *ui.Progress) *mastodon.Client {
-	return mastodon.New(a.clientOptions(server, token, progress))
+// calls), telling the user about every long wait: in shown (a progress
+// display) when given, else in a line on stderr.
+func (a *app) newClient(server, token string, shown waitShower) *mastodon.Client {
+	return a.track(mastodon.New(a.clientOptions(server, token, shown)))
 }
 
 // clientOptions are newClient's options, for a caller that changes some.
-func (a *app) clientOptions(server, token string, progress *ui.Progress) mastodon.Options {
+func (a *app) clientOptions(server, token string, shown waitShower) mastodon.Options {
+	if p, ok := shown.(*ui.Progress); ok && p == nil {
+		shown = nil
+	}
+	if shown == nil {
+		shown = a.newSlot(server)
+	}
 	return mastodon.Options{
 		Server:     server,
 		Token:      token,
@@ -206,15 +220,10 @@ func (a *app) clientOptions(server, token string, progress *ui.Progress) mastodo
 		UserAgent:  "fedimarks/" + version,
 		Now:        a.io.Now,
 		Backoff:    a.io.Backoff,
+		Sleep:      a.sleeper(shown),
 		OnWait: func(e mastodon.WaitEvent) {
-			if e.Duration < time.Second {
-				return
-			}
-			msg := fmt.Sprintf("%s: waiting %s (%s)", fedimarks.HostOf(server), ui.Duration(e.Duration), e.Reason)
-			if progress != nil {
-				progress.Note("%s", msg)
-			} else {
-				fmt.Fprintln(a.stderr, msg)
+			if e.Duration >= time.Second {
+				shown.Wait(e.Duration, waitWhy(e.Reason))
 			}
 		},
 	}
@@ -241,10 +250,10 @@ func (a *app) stdinTTY() bool {
 	if a.io.StdinIsTerminal != nil {
 		return *a.io.StdinIsTerminal
 	}
-	f, ok := a.stdin.(*os.File)
+	f, ok := a.io.Stdin.(*os.File)
 	return ok && ui.IsTerminal(f)
 }
 
 func (a *app) progress(label string, total int64, unit string) *ui.Progress {
-	return ui.NewProgress(a.stderr, ui.ProgressOptions{Label: label, Total: total, Unit: unit, TTY: a.stderrTTY(), Now: a.io.Now})
+	return ui.NewProgress(a.stderr, ui.ProgressOptions{Label: label, Total: total, Unit: unit, TTY: a.stderrTTY(), Now: a.io.Now, Quiet: a.quiet})
 }
