@@ -578,7 +578,7 @@ func (s *startedProgress) SetTotal(n int64) {
 	}
 	s.p.SetTotal(n)
 }
-func (s *startedProgress) Add(n int64)      { s.p.Add(n) }
+func (s *startedProgress) Add(n int64) { s.p.Add(n) }
 func (s *startedProgress) Note(format string, args ...any) {
 	s.p.Note(format, args...)
 }

@@ -31,6 +31,9 @@ type app struct {
 	started time.Time
 	quiet   bool
 	hold    *holdWriter // set under --quiet
+	// noRetries makes the clients give up at the first failure (login:
+	// a person waits, and nothing is lost).
+	noRetries bool
 
 	archive  *sqlite.Archive
 	secrets  secrets.Store
@@ -213,6 +216,10 @@ func (a *app) clientOptions(server, token string, shown waitShower) mastodon.Opt
 	if shown == nil {
 		shown = a.newSlot(server)
 	}
+	retries := 0 // the client's default
+	if a.noRetries {
+		retries = -1
+	}
 	return mastodon.Options{
 		Server:     server,
 		Token:      token,
@@ -220,6 +227,7 @@ func (a *app) clientOptions(server, token string, shown waitShower) mastodon.Opt
 		UserAgent:  "fedimarks/" + version,
 		Now:        a.io.Now,
 		Backoff:    a.io.Backoff,
+		MaxRetries: retries,
 		Sleep:      a.sleeper(shown),
 		OnWait: func(e mastodon.WaitEvent) {
 			if e.Duration >= time.Second {
