@@ -375,30 +375,42 @@ func (p *Progress) counts() string {
 // stats formats "12.3/s, ETA 47s", or less of it while unknown; during
 // a wait, "waiting 29s for the rate limit, ETA 12m".
 func (p *Progress) stats(now time.Time) string {
+	wait, speed, eta := p.statParts(now)
 	var parts []string
-	if p.waitUntil.After(now) {
-		parts = append(parts, "waiting "+Duration(p.waitUntil.Sub(now))+" "+p.waitWhy)
-	}
-	r, ok := p.rateAt(now)
-	if ok && len(parts) == 0 {
-		parts = append(parts, rate(r, p.opts.Unit == "bytes"))
-	}
-	if left := p.total - p.n; p.total > 0 && left > 0 {
-		var eta time.Duration
-		known := false
-		if ok && r > 0 {
-			eta, known = time.Duration(float64(left)/r*float64(time.Second)), true
-		}
-		if p.opts.ETA != nil {
-			if d, dok := p.opts.ETA(left); dok && (!known || d > eta) {
-				eta, known = d, true
-			}
-		}
-		if known {
-			parts = append(parts, "ETA "+Duration(eta))
+	for _, s := range []string{wait, speed, eta} {
+		if s != "" {
+			parts = append(parts, s)
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// statParts are the wait under way, the rate (not shown during a wait)
+// and the ETA, each "" when there is none. The ETA is the time the
+// ProgressOptions.ETA hook gives when that is longer than no time (the
+// rest does not fit in what the rate limit allows now: the rate of the
+// last seconds says nothing of it), else the rate's.
+func (p *Progress) statParts(now time.Time) (wait, speed, eta string) {
+	if p.waitUntil.After(now) {
+		wait = "waiting " + Duration(p.waitUntil.Sub(now)) + " " + p.waitWhy
+	}
+	r, ok := p.rateAt(now)
+	if ok && wait == "" {
+		speed = rate(r, p.opts.Unit == "bytes")
+	}
+	left := p.total - p.n
+	if p.total <= 0 || left <= 0 {
+		return wait, speed, ""
+	}
+	if p.opts.ETA != nil {
+		if d, known := p.opts.ETA(left); known && d > 0 {
+			return wait, speed, "ETA " + Duration(d)
+		}
+	}
+	if ok && r > 0 {
+		eta = "ETA " + Duration(time.Duration(float64(left)/r*float64(time.Second)))
+	}
+	return wait, speed, eta
 }
 
 func (p *Progress) writeLabel(b *strings.Builder) {
@@ -414,7 +426,7 @@ func (p *Progress) writeLabel(b *strings.Builder) {
 func (p *Progress) drawBar(now time.Time) {
 	p.lastDraw = now
 	counts := p.counts()
-	stats := strings.Replace(p.stats(now), ", ", "  ", 1)
+	wait, speed, eta := p.statParts(now)
 	label := p.opts.Label
 	if p.detect {
 		if w := terminalWidth(p.w); w > 0 {
@@ -423,7 +435,7 @@ func (p *Progress) drawBar(now time.Time) {
 	}
 	room := p.width - 1
 
-	line := func(bar string, withStats bool) string {
+	line := func(bar string, stats ...string) string {
 		parts := make([]string, 0, 4)
 		if label != "" {
 			parts = append(parts, label)
@@ -432,23 +444,28 @@ func (p *Progress) drawBar(now time.Time) {
 			parts = append(parts, bar)
 		}
 		s := strings.Join(append(parts, counts), " ")
-		if withStats && stats != "" {
-			s += "  " + stats
+		for _, st := range stats {
+			if st != "" {
+				s += "  " + st
+			}
 		}
 		return s
 	}
 
+	// What does not fit goes: the bar first, then the rate, then the
+	// ETA, then the wait.
 	var out string
 	if p.total > 0 {
-		fixed := len([]rune(line("[]", true)))
+		fixed := len([]rune(line("[]", wait, speed, eta)))
 		if inner := room - fixed; inner >= 10 {
-			out = line(p.bar(min(inner, 50)), true)
+			out = line(p.bar(min(inner, 50)), wait, speed, eta)
 		}
 	}
 	if out == "" {
-		out = line("", true)
-		if len([]rune(out)) > room {
-			out = line("", false)
+		for _, stats := range [][]string{{wait, speed, eta}, {wait, eta}, {wait}, nil} {
+			if out = line("", stats...); len([]rune(out)) <= room {
+				break
+			}
 		}
 	}
 	if r := []rune(out); len(r) > room && room > 0 {

@@ -82,7 +82,13 @@ func TestETAFromBudget(t *testing.T) {
 	if got := lastFrame(buf.String()); !strings.Contains(got, "ETA 50m") {
 		t.Errorf("bar = %q, want the budget's ETA of 50m", got)
 	}
-	// When the budget allows more than the rate does, the rate decides.
+	// After a long wait the rate is low, but the budget knows better.
+	c.Advance(5 * time.Minute)
+	p.Add(1)
+	if got := lastFrame(buf.String()); !strings.Contains(got, "ETA 45m") {
+		t.Errorf("bar after a wait = %q, want the budget's ETA of 45m, not the rate's", got)
+	}
+	// When the rest fits in the budget, the rate decides.
 	p2 := NewProgress(&buf, ProgressOptions{Label: "import", Total: 100, Unit: "rows", TTY: true, Width: 120, Now: c.Now,
 		ETA: func(int64) (time.Duration, bool) { return 0, true }})
 	c.Advance(5 * time.Second)
