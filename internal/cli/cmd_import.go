@@ -91,8 +91,8 @@ func importCommand() command {
 		usage: `Usage: fedimarks import FILE... [--to ACCOUNT] [--dry-run] [--retry-failed]
                         [--yes] [--report-dir DIR]
 
-Bookmarks every post listed in FILE... on ACCOUNT (user@host, a saved
-account; default: the only one). Accepted files, recognised by content:
+Bookmarks every post listed in FILE... on ACCOUNT (a saved account;
+default: the default one). Accepted files, recognised by content:
 Mastodon's bookmarks.csv and bookmarks_failures.csv, a CSV with a
 "Bookmark URL" column, Mastodon's account archive (.zip, .tar.gz) or its
 bookmarks.json, and fedimarks' json, jsonl and netscape exports. Rows are
@@ -110,8 +110,10 @@ rows too.
 
 ` + followersOnlyHelp + `
 
-  --to ACCOUNT        the destination account, user@host (default: the only
-                      saved account; needed when several are saved)
+  --to ACCOUNT        the destination account: user@host, or any part of it
+                      that names one saved account (default: the default
+                      account, 'fedimarks accounts use'; else the only
+                      saved account)
   --dry-run           resolve nothing, write nothing: say what would happen
                       and how long the destination's rate limit makes it take
   --retry-failed      also retry rows that ended not_found, not_visible, failed

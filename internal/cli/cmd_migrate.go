@@ -35,8 +35,9 @@ func migrateCommand() command {
 
 Backs up the bookmarks of --from (incrementally; --offline skips this and
 uses the archive as it is), then bookmarks them on --to, oldest first, so
-that --to lists them in the same order. Both are saved accounts (user@host);
---from needs only to be in the archive when --offline is given.
+that --to lists them in the same order. Both are saved accounts (user@host,
+or any part of it that names one); --from needs only to be in the archive
+when --offline is given.
 
 The outcomes, the report and the resume behave as in 'fedimarks import'. The
 migration of one pair of accounts is one job: run the same command again

@@ -44,7 +44,7 @@ func verifyCommand() command {
 		summary: "list the bookmarks missing on an account",
 		usage: `Usage: fedimarks verify (FILE... | --from ACCOUNT) [--to ACCOUNT] [-o FILE] [--offline]
 
-Reads the bookmarks of --to (a saved account; default: the only one) and
+Reads the bookmarks of --to (a saved account; default: the default one) and
 lists the posts of FILE... (any format 'fedimarks import' reads) or of the
 archived bookmarks of --from that are not bookmarked there, matching by URI
 or URL. The missing posts go to standard output (or -o FILE) in Mastodon's
