@@ -147,3 +147,15 @@ func TestLoginTakesTheServerFromAHandle(t *testing.T) {
 		t.Errorf("login named carol, signed in bob:\n%s", r.stderr)
 	}
 }
+
+// A cancelled login (Ctrl-C) has nothing to resume and says so plainly.
+func TestLoginCancelledSaysNoResume(t *testing.T) {
+	net := mastodontest.NewNetwork(t)
+	inst := net.NewInstance(mastodontest.InstanceOptions{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r := runTool(t, ctx, newHome(t), "", "login", inst.URL(), "--no-browser")
+	if r.code != ExitInterrupted || strings.TrimSpace(r.stderr) != "fedimarks: login cancelled" {
+		t.Errorf("cancelled login: exit %d\n%s", r.code, r.stderr)
+	}
+}

@@ -62,6 +62,13 @@ func TestImportSaysWhatItReadsAndResumes(t *testing.T) {
 		t.Fatalf("rerun: exit %d:\n%s", r.code, r.stderr)
 	}
 	saysInOrder(t, r.stderr, "resuming import job 1: 3 done, 1 to do\n", bob+": 4 rows: 4 imported")
+
+	// verify reads the destination too, and says so.
+	r = runToolWith(t, nil, f.home, "", clock, "verify", file, "--to", bob)
+	if r.code != 0 {
+		t.Fatalf("verify: exit %d:\n%s", r.code, r.stderr)
+	}
+	saysInOrder(t, r.stderr, "reading "+bob+"'s bookmarks: 0 so far\n", "read 104 bookmarks of "+bob+" (3 requests, 0s)\n", bob+": 104 bookmarked")
 }
 
 // Issue 12: the bar's ETA comes from the budget the server reports, not
