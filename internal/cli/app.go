@@ -186,7 +186,8 @@ func (a *app) report(ctx context.Context, err error) int {
 	}
 	a.speak()
 	if msg != "" {
-		fmt.Fprintln(a.errOut, "fedimarks:", a.redact(msg))
+		// Messages carry servers' text: one clean line, whatever it held.
+		fmt.Fprintln(a.errOut, "fedimarks:", cleanText(a.redact(msg)))
 	}
 	var u *errUsage
 	if errors.As(err, &u) && a.cmd.name != "" {

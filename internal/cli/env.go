@@ -190,15 +190,13 @@ func (a *app) remember(secret string) {
 	}
 }
 
-// redact blanks any secret of this run out of a message: a last line of
-// defence, since no code path should put one there.
+// redact blanks any secret of this run out of a message, also one with
+// invisible characters or escape sequences inside: a last line of defence,
+// since no code path should put one there.
 func (a *app) redact(s string) string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for _, t := range a.tokens {
-		s = strings.ReplaceAll(s, t, "[token]")
-	}
-	return s
+	return fedimarks.Redact(s, a.tokens, "[token]")
 }
 
 // newClient makes a client for server with token ("" for unauthenticated
@@ -233,6 +231,9 @@ func (a *app) clientOptions(server, token string, shown waitShower) mastodon.Opt
 			if e.Duration >= time.Second {
 				shown.Wait(e.Duration, waitWhy(e.Reason))
 			}
+		},
+		OnNote: func(note string) {
+			shown.Note("Warning: %s sends an %s", fedimarks.HostOf(server), note)
 		},
 	}
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"sync"
 	"time"
 
@@ -12,11 +13,13 @@ import (
 	"github.com/fedimarks/fedimarks/internal/ui"
 )
 
-// waitShower shows a client's waits as they happen: a progress display
-// (*ui.Progress), or the slot of the step under way (*progressSlot).
+// waitShower shows a client's waits as they happen, and its notes: a
+// progress display (*ui.Progress), or the slot of the step under way
+// (*progressSlot).
 type waitShower interface {
 	Wait(d time.Duration, why string)
 	Tick()
+	Note(format string, args ...any)
 }
 
 // waitWhy words a client's reason to wait for a person.
@@ -39,7 +42,8 @@ func waitWhy(reason string) string {
 type progressSlot struct {
 	mu   sync.Mutex
 	p    *ui.Progress
-	line func(d time.Duration, why string)
+	out  io.Writer // lines when no display
+	host string
 }
 
 // set makes p the display (nil: none) and returns the one before.
@@ -60,8 +64,16 @@ func (s *progressSlot) get() *ui.Progress {
 func (s *progressSlot) Wait(d time.Duration, why string) {
 	if p := s.get(); p != nil {
 		p.Wait(d, why)
-	} else if s.line != nil {
-		s.line(d, why)
+	} else {
+		fmt.Fprintf(s.out, "%s: waiting %s %s\n", s.host, ui.Duration(d), why)
+	}
+}
+
+func (s *progressSlot) Note(format string, args ...any) {
+	if p := s.get(); p != nil {
+		p.Note(format, args...)
+	} else {
+		fmt.Fprintf(s.out, format+"\n", args...)
 	}
 }
 
@@ -73,9 +85,7 @@ func (s *progressSlot) Tick() {
 
 // newSlot is a progressSlot whose lines (no display) name server.
 func (a *app) newSlot(server string) *progressSlot {
-	return &progressSlot{line: func(d time.Duration, why string) {
-		fmt.Fprintf(a.stderr, "%s: waiting %s %s\n", fedimarks.HostOf(server), ui.Duration(d), why)
-	}}
+	return &progressSlot{out: a.stderr, host: fedimarks.HostOf(server)}
 }
 
 // sleeper is how the clients wait: IO.Sleep (tests) or a timer, in steps

@@ -150,14 +150,15 @@ func (e *htmlEncoder) Encode(b fedimarks.Bookmark) error {
 		return err
 	}
 	s := b.Status.Original()
+	// HTML has no use for control characters (a parse error) and the page
+	// may be read on a terminal: the server's text goes without them.
 	p := htmlPost{
-		Name:    displayName(s.Account),
-		Handle:  s.Account.Handle(fedimarks.Handle(b.Account).Host()),
+		Name:    fedimarks.CleanText(displayName(s.Account)),
+		Handle:  fedimarks.CleanText(s.Account.Handle(fedimarks.Handle(b.Account).Host())),
 		Lang:    langTag(s.Language),
-		Spoiler: s.SpoilerText,
+		Spoiler: fedimarks.CleanLines(s.SpoilerText),
 		// Sanitize is the one place untrusted markup becomes HTML.
 		Content: template.HTML(posthtml.Sanitize(s.Content)),
-		Tags:    s.Tags,
 		Link:    s.WebLink(),
 		// Mastodon hides a sensitive post's media until asked.
 		Sensitive: s.Sensitive,
@@ -170,8 +171,11 @@ func (e *htmlEncoder) Encode(b fedimarks.Bookmark) error {
 	if b.RemovedAt != nil {
 		p.Removed = b.RemovedAt.UTC().Format(displayDate)
 	}
+	for _, t := range s.Tags {
+		p.Tags = append(p.Tags, fedimarks.CleanText(t))
+	}
 	for _, m := range s.Media {
-		p.Media = append(p.Media, htmlMedia{URL: mediaLink(m), Label: mediaLabel(m), Description: m.Description})
+		p.Media = append(p.Media, htmlMedia{URL: mediaLink(m), Label: mediaLabel(m), Description: fedimarks.CleanLines(m.Description)})
 	}
 	e.n++
 	return e.err.set(e.tpl.ExecuteTemplate(e.w, "article", p))
