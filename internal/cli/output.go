@@ -110,7 +110,7 @@ func (a *app) speak() {
 // too, after what was held back).
 func (a *app) sayError(msg string) {
 	a.speak()
-	fmt.Fprintln(a.errOut, "fedimarks:", a.redact(msg))
+	fmt.Fprintln(a.errOut, "fedimarks:", cleanText(a.redact(msg)))
 }
 
 // track keeps c, so that --json summaries count every request of the run.
