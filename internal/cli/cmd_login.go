@@ -25,7 +25,8 @@ func loginCommand() command {
 		summary: "sign in to an account on an instance",
 		usage: `Usage: fedimarks login INSTANCE [--no-browser | --token-stdin]
 
-Signs in to an account on INSTANCE and saves it as user@host.
+Signs in to an account on INSTANCE and saves it as user@host. INSTANCE may
+be your handle (alice@mastodon.social): its server is taken.
 
 By default fedimarks registers itself on the instance (once; the app is kept
 and reused, after checking that the server still knows it: snac forgets it
@@ -68,14 +69,27 @@ func runLoginCommand(ctx context.Context, a *app, args []string) error {
 	if len(pos) != 1 {
 		return usageError("login takes one INSTANCE, e.g. fedimarks login mastodon.social")
 	}
-	o.instance = pos[0]
+	var user string
+	o.instance, user = loginTarget(pos[0])
 	if o.tokenStdin && o.noBrowser {
 		return usageError("--token-stdin and --no-browser do not go together")
 	}
+	// A person waits: a server that does not answer is said at once.
+	a.noRetries = true
+	run := runLogin
 	if !o.tokenStdin {
-		return runOAuthLogin(ctx, a, o)
+		run = runOAuthLogin
 	}
-	return runLogin(ctx, a, o)
+	err = run(ctx, a, o)
+	server, serr := mastodon.NormalizeServer(ctx, o.instance)
+	switch {
+	case serr != nil:
+	case err != nil && fedimarks.IsUnreachable(err) && ctx.Err() == nil:
+		return loginReachError(server, err)
+	case err == nil && user != "":
+		a.noteOtherAccount(ctx, server, user)
+	}
+	return err
 }
 
 func runLogin(ctx context.Context, a *app, o loginOptions) error {

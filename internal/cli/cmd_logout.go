@@ -46,7 +46,7 @@ func runLogoutCommand(ctx context.Context, a *app, args []string) error {
 	if len(pos) != 1 {
 		return usageError("logout takes one ACCOUNT, e.g. fedimarks logout alice@mastodon.social")
 	}
-	acc, err := a.account(ctx, pos[0])
+	acc, err := a.chooseAccount(ctx, accountQuery{name: pos[0]})
 	if err != nil {
 		return err
 	}

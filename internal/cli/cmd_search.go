@@ -95,10 +95,11 @@ func runSearch(ctx context.Context, a *app, o searchOptions) error {
 	if err != nil {
 		return err
 	}
-	h, err := a.archivedAccount(ctx, o.account)
+	acc, err := a.chooseAccount(ctx, accountQuery{name: o.account, flag: "--account", need: archived})
 	if err != nil {
 		return err
 	}
+	h := acc.Handle
 	ar, err := a.openArchive(ctx)
 	if err != nil {
 		return err

@@ -113,6 +113,10 @@ type Report struct {
 	ReportPath, FailuresPath string
 	// Estimate is set for a dry run.
 	Estimate *Estimate
+	// Resumed is set when the job was stored by an earlier run;
+	// ImportedNow counts the rows this run imported.
+	Resumed     bool
+	ImportedNow int
 }
 
 // Failed returns the rows that did not succeed, invalid ones included.
@@ -190,6 +194,8 @@ type run struct {
 	seen   map[string]*fedimarks.Status
 	// retriedLoad is set once load found the job created under it.
 	retriedLoad bool
+	// resumed is set when load found the job stored by an earlier run.
+	resumed bool
 	// lastImported is the Seq of the last row of the source's order that
 	// an earlier run imported (-1: none); lateWritten counts the rows
 	// before it that this run imports: they land out of the source's order,
@@ -211,12 +217,17 @@ func (r *run) run(ctx context.Context) (*Report, error) {
 	if err := r.load(ctx); err != nil {
 		return nil, err
 	}
-	rep := &Report{Job: *r.job}
+	rep := &Report{Job: *r.job, Resumed: r.resumed}
+	defer func() { rep.ImportedNow = r.importedNow }()
 	var todo []int
 	for i := range r.rows {
 		if r.rows[i].Outcome == fedimarks.Pending {
 			todo = append(todo, i)
 		}
+	}
+	if r.resumed && len(todo) > 0 && !r.req.DryRun {
+		// Said at once: what follows (reading the destination) may be long.
+		fmt.Fprintf(r.log, "resuming import job %d: %d done, %d to do\n", r.job.ID, len(r.rows)-len(todo), len(todo))
 	}
 	if len(todo) == 0 && !r.req.DryRun {
 		// A finished job: the destination is not contacted at all.
@@ -319,6 +330,7 @@ func (r *run) load(ctx context.Context) error {
 			return fmt.Errorf("store job: %w", err)
 		}
 	} else {
+		r.resumed = true
 		rows, err := j.JobItems(ctx, job.ID)
 		if err != nil {
 			return fmt.Errorf("read job %d: %w", job.ID, err)
