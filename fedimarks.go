@@ -271,6 +271,10 @@ type Bookmark struct {
 	// RemovedAt is set when a full backup found the bookmark gone; the row
 	// is kept as history.
 	RemovedAt *time.Time
+	// Tags and Note are the account's own labels on the post (local to
+	// the archive, never sent to a server); see ValidTag.
+	Tags []string
+	Note string
 }
 
 // Handle is an account's name as user@host, where host may carry a port

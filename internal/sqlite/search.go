@@ -236,14 +236,21 @@ func ftsStrings(terms []string) []string {
 }
 
 // searchSQL builds the FROM and WHERE clauses of q, and their arguments.
-// ok is false when q has text but nothing in it could match.
-func searchSQL(q fedimarks.Query) (from, where string, args []any, ok bool) {
+// ok is false when q has text but nothing in it could match. With notes,
+// a bookmark also matches when its note matches the text (scored as
+// noteScore: after every post match).
+func searchSQL(q fedimarks.Query, notes bool) (from, where string, args []any, ok bool) {
 	var conds []string
 	terms, excluded := q.Terms(), q.Excluded()
 	if strings.TrimSpace(q.Text) != "" && len(terms) == 0 && len(excluded) == 0 {
 		return "", "", nil, false
 	}
 	switch {
+	case len(terms) > 0 && notes:
+		from = `bookmarks b LEFT JOIN (SELECT rowid AS sid, ` + bm25Score + ` AS rank FROM search_fts WHERE search_fts MATCH ?) f
+			ON f.sid = b.status_id`
+		conds = append(conds, `(f.sid IS NOT NULL OR `+noteMatchSQL+`)`)
+		args = append(args, matchExpr(terms, excluded), matchExpr(terms, excluded))
 	case len(terms) > 0:
 		from = `search_fts f JOIN bookmarks b ON b.status_id = f.rowid`
 		conds = append(conds, `search_fts MATCH ?`)
@@ -291,6 +298,7 @@ func searchSQL(q fedimarks.Query) (from, where string, args []any, ok bool) {
 		args = append(args, lang, utf8.RuneCountInString(lang)+1, lang+"-")
 		filtered = true
 	}
+	conds, args = labelFilters(q, conds, args)
 	if filtered {
 		from += ` JOIN search_docs d ON d.status_id = b.status_id`
 	}
@@ -311,7 +319,11 @@ func (a *Archive) Search(ctx context.Context, q fedimarks.Query) ([]fedimarks.Hi
 	if _, err := a.IndexSearch(ctx); err != nil {
 		return nil, err
 	}
-	from, where, args, ok := searchSQL(q)
+	notes, err := a.notesMatch(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	from, where, args, ok := searchSQL(q, notes)
 	if !ok {
 		return nil, nil
 	}
@@ -323,13 +335,17 @@ func (a *Archive) Search(ctx context.Context, q fedimarks.Query) ([]fedimarks.Hi
 	text := len(q.Terms()) > 0
 	score, order := `0.0`, `b.position DESC, b.id DESC`
 	if text {
-		score, order = `bm25(search_fts, 1.0, 1.0, 2.0, 0.5)`, `score, b.position DESC, b.id DESC`
+		score, order = bm25Score, `score, b.position DESC, b.id DESC`
+		if notes {
+			score = noteScore
+		}
 	}
 	query := `WITH page AS (
 			SELECT b.id AS bid, ` + score + ` AS score, b.position AS pos
 			FROM ` + from + ` WHERE ` + where + `
 			ORDER BY ` + order + ` LIMIT ? OFFSET ?)
-		SELECT s.id, s.raw, s.plain_text, s.spoiler_text, b.local_id, b.first_seen, b.last_seen, b.removed_at, page.score
+		SELECT s.id, s.raw, s.plain_text, s.spoiler_text, b.local_id, b.first_seen, b.last_seen, b.removed_at, page.score,
+			`+labelColumns+`
 		FROM page JOIN bookmarks b ON b.id = page.bid JOIN statuses s ON s.id = b.status_id
 		ORDER BY page.score, page.pos DESC, page.bid DESC`
 	tx, err := a.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
@@ -378,12 +394,14 @@ func readHits(ctx context.Context, tx *sql.Tx, h fedimarks.Handle, query string,
 			raw                    []byte
 			plain, spoiler, local  string
 			first, last, removedAt sql.NullString
+			tags, note             sql.NullString
 			hit                    = fedimarks.Hit{Bookmark: fedimarks.Bookmark{Account: string(h)}}
 		)
-		if err := rows.Scan(&id, &raw, &plain, &spoiler, &local, &first, &last, &removedAt, &hit.Rank); err != nil {
+		if err := rows.Scan(&id, &raw, &plain, &spoiler, &local, &first, &last, &removedAt, &hit.Rank, &tags, &note); err != nil {
 			return nil, nil, nil, err
 		}
 		b := &hit.Bookmark
+		setLabels(b, tags, note)
 		if b.Status, err = fedimarks.ParseStatus(raw); err != nil {
 			return nil, nil, nil, err
 		}
@@ -470,12 +488,16 @@ func (a *Archive) SearchCount(ctx context.Context, q fedimarks.Query) (int, erro
 	if _, err := a.IndexSearch(ctx); err != nil {
 		return 0, err
 	}
-	from, where, args, ok := searchSQL(q)
+	notes, err := a.notesMatch(ctx, q)
+	if err != nil {
+		return 0, err
+	}
+	from, where, args, ok := searchSQL(q, notes)
 	if !ok {
 		return 0, nil
 	}
 	var n int
-	err := a.r.QueryRowContext(ctx, `SELECT count(*) FROM `+from+` WHERE `+where, args...).Scan(&n)
+	err = a.r.QueryRowContext(ctx, `SELECT count(*) FROM `+from+` WHERE `+where, args...).Scan(&n)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
