@@ -74,6 +74,9 @@ func commands() []command {
 		migrateCommand(),
 		verifyCommand(),
 		searchCommand(),
+		tagCommand(),
+		noteCommand(),
+		tagsCommand(),
 		serveCommand(),
 	}
 }

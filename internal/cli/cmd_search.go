@@ -39,6 +39,8 @@ it), and filters:
   before:DATE      posts written before DATE (YYYY-MM-DD, UTC)
   after:DATE       posts written after DATE
   lang:CODE        posts in one language (lang:en also matches en-GB)
+  tag:NAME         bookmarks with a local tag (-tag:NAME: without it)
+  has:note         bookmarks with a local note (note text is searched too)
 
 Results are ranked best first (newest bookmark first when QUERY has only
 filters). On a terminal each result is a few readable lines, at most 20
@@ -46,7 +48,7 @@ unless --limit says otherwise; otherwise one tab-separated line each (time,
 author as user@host, url, snippet), every result unless --limit is given.
 --json prints one object a line, every result unless --limit is given, with
 account, uri, url, created_at, author (acct as user@host), snippet, rank,
-removed and status (the post as the server returned it). The url is the
+removed, tags, note and status (the post as the server returned it). The url is the
 post's http(s) address, "" if it has none. --limit 0 prints every result;
 whenever results are left out, stderr says how many.
 
@@ -159,6 +161,8 @@ type searchResult struct {
 	Snippet   string          `json:"snippet"`
 	Rank      float64         `json:"rank"`
 	Removed   bool            `json:"removed"`
+	Tags      []string        `json:"tags"`
+	Note      string          `json:"note"`
 	Status    json.RawMessage `json:"status"`
 }
 
@@ -179,6 +183,8 @@ func searchJSON(hit fedimarks.Hit, h fedimarks.Handle) searchResult {
 		Snippet: hit.PlainSnippet(),
 		Rank:    hit.Rank,
 		Removed: hit.Bookmark.RemovedAt != nil,
+		Tags:    append([]string{}, hit.Bookmark.Tags...),
+		Note:    hit.Bookmark.Note,
 		Status:  st.Raw,
 	}
 	if !o.CreatedAt.IsZero() {

@@ -345,7 +345,7 @@ func (a *Archive) Search(ctx context.Context, q fedimarks.Query) ([]fedimarks.Hi
 			FROM ` + from + ` WHERE ` + where + `
 			ORDER BY ` + order + ` LIMIT ? OFFSET ?)
 		SELECT s.id, s.raw, s.plain_text, s.spoiler_text, b.local_id, b.first_seen, b.last_seen, b.removed_at, page.score,
-			`+labelColumns+`
+			` + labelColumns + `
 		FROM page JOIN bookmarks b ON b.id = page.bid JOIN statuses s ON s.id = b.status_id
 		ORDER BY page.score, page.pos DESC, page.bid DESC`
 	tx, err := a.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})

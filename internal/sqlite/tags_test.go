@@ -65,9 +65,9 @@ func TestTagsNotesSearchAndSurvival(t *testing.T) {
 	check("has:note", p3)
 	check("zwetschgenkuchen", p3)
 	check("grandmother*", p3)
-	check("bobsecretword") // bob's note is not alice's
-	check(posts[12].topic+" tag:recipes") // bob's tag on p3 is not alice's
-	check(posts[10].topic+" tag:recipes -tag:later")
+	check("bobsecretword")                  // bob's note is not alice's
+	check(posts[12].topic + " tag:recipes") // bob's tag on p3 is not alice's
+	check(posts[10].topic + " tag:recipes -tag:later")
 	all := search("")
 	notRecipes := search("-tag:recipes")
 	if len(notRecipes) != len(all)-1 || slices.Contains(notRecipes, p1) {
