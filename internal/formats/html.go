@@ -75,6 +75,8 @@ const htmlArticle = `<article{{if .Removed}} class="removed"{{end}}{{with .Lang}
 <summary dir="auto">{{.Spoiler}}</summary>
 {{template "body" .}}</details>
 {{else}}{{template "body" .}}{{end}}{{if .Tags}}<p class="tags">{{range $i, $t := .Tags}}{{if $i}} {{end}}#{{$t}}{{end}}</p>
+{{end}}{{with .LocalTags}}<p class="tags local">{{.}}</p>
+{{end}}{{with .Note}}<p class="note" dir="auto">Note: {{.}}</p>
 {{end}}{{if .Link}}<p class="original"><a href="{{.Link}}" rel="nofollow noopener noreferrer" target="_blank">Original post</a>{{if .Removed}} <span class="note">· removed from bookmarks {{.Removed}}</span>{{end}}</p>
 {{else if .Removed}}<p class="original note">Removed from bookmarks {{.Removed}}</p>
 {{end}}</article>
@@ -141,6 +143,7 @@ type htmlPost struct {
 	Media                    []htmlMedia
 	Sensitive                bool // the media fold behind "Sensitive media"
 	Tags                     []string
+	LocalTags, Note          string
 	Link                     string
 	Removed                  string
 }
@@ -174,6 +177,7 @@ func (e *htmlEncoder) Encode(b fedimarks.Bookmark) error {
 	for _, t := range s.Tags {
 		p.Tags = append(p.Tags, fedimarks.CleanText(t))
 	}
+	p.LocalTags, p.Note = labelLine(b.Tags), fedimarks.CleanLines(b.Note)
 	for _, m := range s.Media {
 		p.Media = append(p.Media, htmlMedia{URL: mediaLink(m), Label: mediaLabel(m), Description: fedimarks.CleanLines(m.Description)})
 	}

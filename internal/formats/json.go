@@ -105,6 +105,7 @@ func appendBookmarkJSON(buf *bytes.Buffer, b fedimarks.Bookmark) error {
 	} else {
 		buf.WriteString(jsonTime(*b.RemovedAt))
 	}
+	appendLabelsJSON(buf, b)
 	buf.WriteString(`,"status":`)
 	raw := []byte(b.Status.Raw)
 	if len(bytes.TrimSpace(raw)) == 0 {

@@ -74,6 +74,7 @@ func (e *markdownEncoder) Encode(b fedimarks.Bookmark) error {
 	}
 	e.w.WriteString(line.String())
 	e.w.WriteString("\n")
+	e.writeLabels(b)
 	if cw := strings.TrimSpace(s.SpoilerText); cw != "" {
 		e.writeBlock("**CW: " + mdEscape(oneLineText(cw)) + "**")
 	}
