@@ -32,7 +32,7 @@ type ThreadSource interface {
 // ThreadStore is the archive's side.
 type ThreadStore interface {
 	PendingContexts(ctx context.Context, h fedimarks.Handle, mode string) ([]sqlite.ContextTask, error)
-	SaveThread(ctx context.Context, statusID int64, mode, host string, ancestors, descendants []fedimarks.Status, now time.Time) error
+	SaveThread(ctx context.Context, uri, mode, host string, ancestors, descendants []fedimarks.Status, now time.Time) error
 }
 
 // ThreadResult is what FetchThreads did: Fetched threads, Gone posts,
@@ -64,7 +64,7 @@ func FetchThreads(ctx context.Context, h fedimarks.Handle, src ThreadSource, sto
 			res.Pending = len(tasks) - i
 			return res, fmt.Errorf("thread of %s: %w", t.URI, err)
 		}
-		if err := store.SaveThread(ctx, t.StatusID, m, h.Host(), anc, desc, now()); err != nil {
+		if err := store.SaveThread(ctx, t.URI, m, h.Host(), anc, desc, now()); err != nil {
 			res.Pending = len(tasks) - i
 			return res, err
 		}

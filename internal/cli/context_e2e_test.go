@@ -43,14 +43,14 @@ func uriList(ss ...*mastodontest.Status) []string {
 
 func threadURIs(t *testing.T, ar *sqlite.Archive, uri string) (anc, desc []string) {
 	t.Helper()
-	th, err := ar.ThreadOf(context.Background(), uri)
+	as, ds, err := ar.ThreadOf(context.Background(), uri)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range th.Ancestors {
+	for _, s := range as {
 		anc = append(anc, s.URI)
 	}
-	for _, s := range th.Descendants {
+	for _, s := range ds {
 		desc = append(desc, s.URI)
 	}
 	return anc, desc

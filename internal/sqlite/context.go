@@ -72,13 +72,17 @@ func (a *Archive) PendingContexts(ctx context.Context, h fedimarks.Handle, mode 
 	return out, rows.Err()
 }
 
-// SaveThread stores the thread of the bookmarked status statusID, as
-// the server at host returned it, in mode ("self", "all"), replacing what
+// SaveThread stores the thread of the archived post uri, as the server at
+// host returned it, in mode ("self", "all"), replacing what
 // was kept of it: each post once in statuses (by URI), linked in order.
 // Mode "gone" records that the server no longer shows the post.
-func (a *Archive) SaveThread(ctx context.Context, statusID int64, mode, host string, ancestors, descendants []fedimarks.Status, now time.Time) error {
+func (a *Archive) SaveThread(ctx context.Context, uri, mode, host string, ancestors, descendants []fedimarks.Status, now time.Time) error {
 	at := fmtTime(now)
 	err := a.inTx(ctx, func(tx *sql.Tx) error {
+		var statusID int64
+		if err := tx.QueryRowContext(ctx, `SELECT id FROM statuses WHERE uri = ?`, uri).Scan(&statusID); err != nil {
+			return err
+		}
 		if mode == "gone" {
 			_, err := tx.ExecContext(ctx, `INSERT INTO thread_fetches (status_id, mode, fetched_at) VALUES (?, 'gone', ?)
 				ON CONFLICT (status_id) DO NOTHING`, statusID, at)
@@ -118,44 +122,39 @@ func (a *Archive) SaveThread(ctx context.Context, statusID int64, mode, host str
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("save thread: %w", err)
+		return fmt.Errorf("save thread of %s: %w", uri, err)
 	}
 	return nil
 }
 
-// Thread is what the archive keeps of a bookmarked post's thread.
-type Thread struct {
-	Ancestors, Descendants []fedimarks.Status
-}
-
-// ThreadOf returns the kept thread of the archived post uri (empty when
-// none was fetched).
-func (a *Archive) ThreadOf(ctx context.Context, uri string) (Thread, error) {
+// ThreadOf returns the kept thread of the archived post uri: the posts it
+// replies to (oldest first) and the replies below it, in the server's
+// order; none when no thread was fetched.
+func (a *Archive) ThreadOf(ctx context.Context, uri string) (ancestors, descendants []fedimarks.Status, err error) {
 	rows, err := a.r.QueryContext(ctx, `SELECT l.relation, c.raw FROM statuses s
 		JOIN thread_links l ON l.status_id = s.id JOIN statuses c ON c.id = l.context_id
 		WHERE s.uri = ? ORDER BY l.relation, l.idx`, uri)
 	if err != nil {
-		return Thread{}, fmt.Errorf("read thread of %s: %w", uri, err)
+		return nil, nil, fmt.Errorf("read thread of %s: %w", uri, err)
 	}
 	defer rows.Close()
-	var t Thread
 	for rows.Next() {
 		var (
 			rel string
 			raw []byte
 		)
 		if err := rows.Scan(&rel, &raw); err != nil {
-			return Thread{}, fmt.Errorf("read thread of %s: %w", uri, err)
+			return nil, nil, fmt.Errorf("read thread of %s: %w", uri, err)
 		}
 		s, err := fedimarks.ParseStatus(raw)
 		if err != nil {
-			return Thread{}, fmt.Errorf("read thread of %s: %w", uri, err)
+			return nil, nil, fmt.Errorf("read thread of %s: %w", uri, err)
 		}
 		if rel == "ancestor" {
-			t.Ancestors = append(t.Ancestors, s)
+			ancestors = append(ancestors, s)
 		} else {
-			t.Descendants = append(t.Descendants, s)
+			descendants = append(descendants, s)
 		}
 	}
-	return t, rows.Err()
+	return ancestors, descendants, rows.Err()
 }

@@ -59,6 +59,7 @@ type postView struct {
 	Link         string
 	Removed      bool
 	BoostedBy    string
+	Extra        // local tags and note, the kept thread
 }
 
 type mediaView struct {
@@ -133,7 +134,7 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, h := range hits {
-		v.Posts = append(v.Posts, s.postView(ctx, h, len(q.Terms()) > 0))
+		v.Posts = append(v.Posts, s.withThread(ctx, s.postView(ctx, h, len(q.Terms()) > 0), h))
 	}
 	if v.Page > 1 {
 		v.NewerURL = pageURL(current, v.Query, v.Page-1)
