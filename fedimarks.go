@@ -275,6 +275,15 @@ type Bookmark struct {
 	// the archive, never sent to a server); see ValidTag.
 	Tags []string
 	Note string
+	// Thread, when set (export --with-context), is the post's thread as
+	// backup --context kept it.
+	Thread *Thread
+}
+
+// Thread is a post's thread: Before, the posts it replies to, oldest
+// first; After, the replies below it in the server's order.
+type Thread struct {
+	Before, After []Status
 }
 
 // Handle is an account's name as user@host, where host may carry a port

@@ -8,6 +8,7 @@ import (
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/backup"
 	"github.com/fedimarks/fedimarks/internal/mastodon"
+	"github.com/fedimarks/fedimarks/internal/sqlite"
 )
 
 // contextFlag is --context: alone it keeps self-threads ("self"),
@@ -104,6 +105,18 @@ func runThreads(ctx context.Context, a *app, acc fedimarks.Account, c *mastodon.
 		}
 		fmt.Fprintf(a.stderr, "%s: %s kept%s; %s\n", acc.Handle,
 			plural(int64(res.Fetched), "thread", "threads"), gone, plural(c.Requests()-before, "request", "requests"))
+	}
+	return nil
+}
+
+// withThread sets b.Thread to the thread the archive kept for it, if any.
+func withThread(ctx context.Context, ar *sqlite.Archive, b *fedimarks.Bookmark) error {
+	before, after, err := ar.ThreadOf(ctx, b.Status.URI)
+	if err != nil {
+		return err
+	}
+	if len(before)+len(after) > 0 {
+		b.Thread = &fedimarks.Thread{Before: before, After: after}
 	}
 	return nil
 }

@@ -138,6 +138,22 @@ func TestBackupContextStoresEachThreadOnce(t *testing.T) {
 		t.Errorf("third run: %d context requests, want 0", n)
 	}
 
+	// export --with-context: html and markdown show the kept threads.
+	for _, format := range []string{"html", "markdown"} {
+		plain := mustRun(t, 0, f.home, "", "export", f.alice.Handle(), "--offline", "--format", format).stdout
+		with := mustRun(t, 0, f.home, "", "export", f.alice.Handle(), "--offline", "--format", format, "--with-context").stdout
+		if strings.Contains(plain, threads[0].q.URL()) {
+			t.Errorf("%s export without --with-context shows the thread", format)
+		}
+		// q is in no bookmark but in the threads of root and r2.
+		if n := strings.Count(with, threads[0].q.URL()); n != 2 {
+			t.Errorf("%s export --with-context shows the first thread's question %d times, want 2 (in root's and r2's threads)", format, n)
+		}
+		if format == "html" && !strings.Contains(with, `<details class="thread"><summary>Thread: 1 before, 2 after</summary>`) {
+			t.Errorf("html export lacks root's thread fold")
+		}
+	}
+
 	// --context all: everyone's replies.
 	f.login(t, f.bob)
 	th = makeThread(author, other)

@@ -77,7 +77,7 @@ const htmlArticle = `<article{{if .Removed}} class="removed"{{end}}{{with .Lang}
 {{else}}{{template "body" .}}{{end}}{{if .Tags}}<p class="tags">{{range $i, $t := .Tags}}{{if $i}} {{end}}#{{$t}}{{end}}</p>
 {{end}}{{with .LocalTags}}<p class="tags local">{{.}}</p>
 {{end}}{{with .Note}}<p class="note" dir="auto">Note: {{.}}</p>
-{{end}}{{if .Link}}<p class="original"><a href="{{.Link}}" rel="nofollow noopener noreferrer" target="_blank">Original post</a>{{if .Removed}} <span class="note">· removed from bookmarks {{.Removed}}</span>{{end}}</p>
+{{end}}{{with .Thread}}{{template "thread" .}}{{end}}{{if .Link}}<p class="original"><a href="{{.Link}}" rel="nofollow noopener noreferrer" target="_blank">Original post</a>{{if .Removed}} <span class="note">· removed from bookmarks {{.Removed}}</span>{{end}}</p>
 {{else if .Removed}}<p class="original note">Removed from bookmarks {{.Removed}}</p>
 {{end}}</article>
 `
@@ -111,6 +111,7 @@ func newHTMLEncoder(w io.Writer, meta Meta) Encoder {
 	tpl := template.Must(template.New("head").Parse(htmlHead))
 	template.Must(tpl.New("article").Parse(htmlArticle))
 	template.Must(tpl.New("body").Parse(htmlBody))
+	template.Must(tpl.New("threads").Parse(htmlThreadTemplate))
 	template.Must(tpl.New("foot").Parse(htmlFoot))
 	return &htmlEncoder{w: bufio.NewWriter(w), meta: meta, tpl: tpl}
 }
@@ -144,6 +145,7 @@ type htmlPost struct {
 	Sensitive                bool // the media fold behind "Sensitive media"
 	Tags                     []string
 	LocalTags, Note          string
+	Thread                   *htmlThread
 	Link                     string
 	Removed                  string
 }
@@ -178,6 +180,7 @@ func (e *htmlEncoder) Encode(b fedimarks.Bookmark) error {
 		p.Tags = append(p.Tags, fedimarks.CleanText(t))
 	}
 	p.LocalTags, p.Note = labelLine(b.Tags), fedimarks.CleanLines(b.Note)
+	p.Thread = htmlThreadOf(b)
 	for _, m := range s.Media {
 		p.Media = append(p.Media, htmlMedia{URL: mediaLink(m), Label: mediaLabel(m), Description: fedimarks.CleanLines(m.Description)})
 	}

@@ -91,6 +91,7 @@ func (e *markdownEncoder) Encode(b fedimarks.Bookmark) error {
 		}
 		e.writeBlock(item)
 	}
+	e.writeThread(b)
 	_, err := e.w.WriteString("\n")
 	return e.err.set(err)
 }
