@@ -302,6 +302,10 @@ type Hit struct {
 	// Rank is the relevance score, lower is better (SQLite's bm25); 0
 	// when the query had no text.
 	Rank float64
+	// ContextOf is set for a post that is not bookmarked but in the
+	// thread of one (backup --context): the bookmarked post's URI.
+	// Bookmark.Status is then the thread post.
+	ContextOf string
 }
 
 // HighlightStart and HighlightEnd mark matched words in Hit.Snippet. They

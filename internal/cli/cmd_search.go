@@ -48,7 +48,10 @@ unless --limit says otherwise; otherwise one tab-separated line each (time,
 author as user@host, url, snippet), every result unless --limit is given.
 --json prints one object a line, every result unless --limit is given, with
 account, uri, url, created_at, author (acct as user@host), snippet, rank,
-removed, tags, note and status (the post as the server returned it). The url is the
+removed, tags, note and status (the post as the server returned it).
+Posts of the threads kept by backup --context that match come after the
+bookmarks, marked: context_of (the bookmarked post whose thread holds it)
+in --json, "[context] " before the snippet in tab-separated lines. The url is the
 post's http(s) address, "" if it has none. --limit 0 prints every result;
 whenever results are left out, stderr says how many.
 
@@ -133,6 +136,9 @@ func runSearch(ctx context.Context, a *app, o searchOptions) error {
 			}
 		}
 	}
+	if err := writeContextHits(ctx, a, ar, q, h, o.json); err != nil {
+		return err
+	}
 	// Whenever results were left out, say so (on stderr, so that piped
 	// data stay clean): a silent cut reads as "that is all".
 	tty := a.stdoutTTY() || a.stderrTTY()
@@ -163,6 +169,7 @@ type searchResult struct {
 	Removed   bool            `json:"removed"`
 	Tags      []string        `json:"tags"`
 	Note      string          `json:"note"`
+	ContextOf string          `json:"context_of,omitempty"`
 	Status    json.RawMessage `json:"status"`
 }
 
@@ -186,6 +193,8 @@ func searchJSON(hit fedimarks.Hit, h fedimarks.Handle) searchResult {
 		Tags:    append([]string{}, hit.Bookmark.Tags...),
 		Note:    hit.Bookmark.Note,
 		Status:  st.Raw,
+		// A thread post: which bookmark's thread holds it.
+		ContextOf: hit.ContextOf,
 	}
 	if !o.CreatedAt.IsZero() {
 		t := o.CreatedAt.UTC()
@@ -204,7 +213,7 @@ func writeHitTSV(w io.Writer, hit fedimarks.Hit, h fedimarks.Handle) error {
 		when = o.CreatedAt.UTC().Format(time.RFC3339)
 	}
 	_, err := fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", when, cleanText(o.Account.Handle(h.Host())), cleanText(st.WebLink()),
-		cleanText(hit.PlainSnippet()))
+		contextMark(hit)+cleanText(hit.PlainSnippet()))
 	return err
 }
 
@@ -224,6 +233,9 @@ func writeHitText(w io.Writer, hit fedimarks.Hit, h fedimarks.Handle) {
 	removed := ""
 	if hit.Bookmark.RemovedAt != nil {
 		removed = "  (removed on the server)"
+	}
+	if hit.ContextOf != "" {
+		removed = "  (in the thread of " + cleanText(hit.ContextOf) + ")"
 	}
 	fmt.Fprintf(w, "%s%s@%s%s\n", when, name, cleanText(o.Account.Handle(h.Host())), removed)
 	var b strings.Builder

@@ -138,6 +138,21 @@ func TestBackupContextStoresEachThreadOnce(t *testing.T) {
 		t.Errorf("third run: %d context requests, want 0", n)
 	}
 
+	// Search covers thread posts, after the bookmarks, marked as context.
+	qq := other.Post(mastodontest.PostOptions{Text: "<p>zanzibar question</p>"})
+	rr := qq.Reply(author, mastodontest.PostOptions{Text: "<p>my zanzibar answer</p>"})
+	f.alice.Bookmark(rr)
+	mustRun(t, 0, f.home, "", "backup", f.alice.Handle(), "--context")
+	lines := strings.Split(strings.TrimSpace(mustRun(t, 0, f.home, "", "search", "zanzibar", "--json").stdout), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], `"uri":"`+rr.URI()+`"`) || strings.Contains(lines[0], "context_of") ||
+		!strings.Contains(lines[1], `"uri":"`+qq.URI()+`"`) || !strings.Contains(lines[1], `"context_of":"`+rr.URI()+`"`) {
+		t.Errorf("search zanzibar --json: want the bookmark, then the question marked as its context:\n%s", strings.Join(lines, "\n"))
+	}
+	tsv := mustRun(t, 0, f.home, "", "search", "question", "zanzibar").stdout
+	if !strings.Contains(tsv, "\t[context] ") || strings.Count(tsv, "\n") != 1 {
+		t.Errorf("tab-separated search does not mark the thread post:\n%s", tsv)
+	}
+
 	// export --with-context: html and markdown show the kept threads.
 	for _, format := range []string{"html", "markdown"} {
 		plain := mustRun(t, 0, f.home, "", "export", f.alice.Handle(), "--offline", "--format", format).stdout

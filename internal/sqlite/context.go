@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	fedimarks "github.com/fedimarks/fedimarks"
@@ -157,4 +158,61 @@ func (a *Archive) ThreadOf(ctx context.Context, uri string) (ancestors, descenda
 		}
 	}
 	return ancestors, descendants, rows.Err()
+}
+
+// SearchContext returns the thread posts (kept by backup --context) of
+// q.Account's bookmarks that match q's text, best first, at most q.Limit
+// (0: all), each once, with Hit.ContextOf the bookmarked post whose
+// thread holds it (the newest such bookmark). Posts that are bookmarks
+// themselves are left out: Search finds them. Only the text and
+// IncludeRemoved of q apply; a query without text finds nothing.
+func (a *Archive) SearchContext(ctx context.Context, q fedimarks.Query) ([]fedimarks.Hit, error) {
+	terms := q.Terms()
+	if q.Account == "" || len(terms) == 0 {
+		return nil, nil
+	}
+	if _, err := a.IndexSearch(ctx); err != nil {
+		return nil, err
+	}
+	removed := ` AND b.removed_at IS NULL`
+	if q.IncludeRemoved {
+		removed = ``
+	}
+	limit, _ := limitOffset(q.Limit, 0)
+	rows, err := a.r.QueryContext(ctx, `WITH m AS (
+			SELECT f.rowid AS cid, `+bm25Score+` AS score,
+				snippet(search_fts, 0, char(2), char(3), '…', 32) AS snip
+			FROM search_fts f WHERE search_fts MATCH ?)
+		SELECT c.raw, m.score, m.snip, c.plain_text,
+			(SELECT s.uri FROM thread_links l JOIN bookmarks b ON b.status_id = l.status_id AND b.account = ?`+removed+`
+				JOIN statuses s ON s.id = l.status_id
+				WHERE l.context_id = m.cid ORDER BY b.position DESC LIMIT 1) AS of
+		FROM m JOIN statuses c ON c.id = m.cid
+		WHERE of IS NOT NULL AND m.cid NOT IN (SELECT status_id FROM bookmarks WHERE account = ?)
+		ORDER BY m.score, c.id LIMIT ?`,
+		matchExpr(terms, q.Excluded()), string(q.Account), string(q.Account), limit)
+	if err != nil {
+		return nil, fmt.Errorf("search threads of %s: %w", q.Account, err)
+	}
+	defer rows.Close()
+	var hits []fedimarks.Hit
+	for rows.Next() {
+		var (
+			raw         []byte
+			snip, plain sql.NullString
+			h           = fedimarks.Hit{Bookmark: fedimarks.Bookmark{Account: string(q.Account)}}
+		)
+		if err := rows.Scan(&raw, &h.Rank, &snip, &plain, &h.ContextOf); err != nil {
+			return nil, fmt.Errorf("search threads of %s: %w", q.Account, err)
+		}
+		if h.Bookmark.Status, err = fedimarks.ParseStatus(raw); err != nil {
+			return nil, fmt.Errorf("search threads of %s: %w", q.Account, err)
+		}
+		h.Snippet = snip.String
+		if !strings.Contains(h.Snippet, fedimarks.HighlightStart) {
+			h.Snippet = shorten(markStripper.Replace(plain.String), snippetRunes)
+		}
+		hits = append(hits, h)
+	}
+	return hits, rows.Err()
 }
