@@ -210,3 +210,38 @@ const (
 	bm25Score = `bm25(search_fts, 1.0, 1.0, 2.0, 0.5)`
 	noteScore = `coalesce(f.rank, 0.0)`
 )
+
+// SetTags makes tags (as fedimarks.ParseTag returns them) the whole set of
+// local tags of h's post uri.
+func (a *Archive) SetTags(ctx context.Context, h fedimarks.Handle, uri string, tags []string) error {
+	err := a.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT tag FROM bookmark_tags WHERE account = ? AND uri = ?`, string(h), uri)
+		if err != nil {
+			return err
+		}
+		keep := map[string]bool{}
+		for _, t := range tags {
+			keep[t] = true
+		}
+		var drop []string
+		for rows.Next() {
+			var t string
+			if err := rows.Scan(&t); err != nil {
+				rows.Close()
+				return err
+			}
+			if !keep[t] {
+				drop = append(drop, t)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return editTags(ctx, tx, h, uri, tags, drop, time.Now())
+	})
+	if err != nil {
+		return fmt.Errorf("tag %s for %s: %w", uri, h, err)
+	}
+	return nil
+}

@@ -17,6 +17,7 @@ type Extra struct {
 	Before []postView // the posts it replies to, oldest first
 	After  []postView // its author's replies below it
 	Others []postView // other people's replies (--context all)
+	Form   *formView  // the tag and note form, nil when the archive is read-only
 }
 
 // tagLink is a local tag and the search for it.
@@ -29,7 +30,8 @@ type ThreadReader interface {
 
 // withThread adds h's labels and kept thread to p. A failed read of the
 // thread only costs the thread: the page still shows the post.
-func (s *Server) withThread(ctx context.Context, p postView, h fedimarks.Hit) postView {
+func (s *Server) withThread(ctx context.Context, p postView, h fedimarks.Hit, back string) postView {
+	p.Extra.Form = s.labelForm(h, back)
 	for _, t := range h.Bookmark.Tags {
 		p.Extra.Tags = append(p.Extra.Tags, tagLink{t, pageURL(fedimarks.Handle(h.Bookmark.Account), "tag:"+t, 1)})
 	}

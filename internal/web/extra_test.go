@@ -2,7 +2,9 @@ package web_test
 
 import (
 	"context"
+	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -56,5 +58,61 @@ func TestThreadTagsAndNote(t *testing.T) {
 	}
 	if !strings.Contains(body, `<p class="local-note">&lt;b&gt;bold?&lt;/b&gt; no</p>`) {
 		t.Errorf("note missing or not escaped")
+	}
+}
+
+// TestLabelFormRefusesCrossSite: the page's own form (its token, its
+// Origin) changes the tags and note; the same POST from another site, or
+// without the token, is refused and changes nothing.
+func TestLabelFormRefusesCrossSite(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	base := start(t, f)
+	page := get(t, base, "/?account="+url.QueryEscape(string(alice)), "").body
+	m := regexp.MustCompile(`name="token" value="([0-9a-f]{64})"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no form token on the page")
+	}
+	newest := f.posts[len(f.posts)-1]
+	post := func(origin, token string) int {
+		t.Helper()
+		form := url.Values{"token": {token}, "account": {string(alice)}, "uri": {newest.uri()},
+			"tags": {"Recipes, later"}, "note": {"from the form"}, "back": {"/?account=x"}}
+		req, _ := http.NewRequest(http.MethodPost, base+"/labels", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	labels := func() ([]string, string) {
+		hits, err := f.archive.Search(ctx, fedimarks.Query{Account: alice, Limit: 1})
+		if err != nil || len(hits) != 1 {
+			t.Fatal(hits, err)
+		}
+		return hits[0].Bookmark.Tags, hits[0].Bookmark.Note
+	}
+	for _, c := range []struct{ origin, token string }{
+		{"https://evil.example", m[1]}, // another site with a stolen token
+		{"", m[1]},                     // no Origin, no Referer
+		{base, "0000"},                 // the right origin, a wrong token
+	} {
+		if code := post(c.origin, c.token); code != http.StatusForbidden {
+			t.Errorf("POST origin %q token %q: %d, want 403", c.origin, c.token, code)
+		}
+	}
+	if tags, note := labels(); len(tags) != 0 || note != "" {
+		t.Fatalf("a refused POST changed the labels: %v %q", tags, note)
+	}
+	if code := post(base, m[1]); code != http.StatusSeeOther {
+		t.Fatalf("the page's own POST: %d, want 303", code)
+	}
+	if tags, note := labels(); strings.Join(tags, " ") != "later recipes" || note != "from the form" {
+		t.Errorf("after the form: %v %q", tags, note)
 	}
 }

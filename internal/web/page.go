@@ -134,7 +134,7 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, h := range hits {
-		v.Posts = append(v.Posts, s.withThread(ctx, s.postView(ctx, h, len(q.Terms()) > 0), h))
+		v.Posts = append(v.Posts, s.withThread(ctx, s.postView(ctx, h, len(q.Terms()) > 0), h, r.URL.RequestURI()))
 	}
 	if v.Page > 1 {
 		v.NewerURL = pageURL(current, v.Query, v.Page-1)

@@ -94,6 +94,9 @@ type Server struct {
 	tmpl     *template.Template
 	staticFS fs.FS
 	static   http.Handler
+	// formToken is this session's token for the tag and note forms
+	// (see labels.go).
+	formToken string
 }
 
 // New returns a Server over opt.Archive.
@@ -115,12 +118,13 @@ func New(opt Options) (*Server, error) {
 		return nil, fmt.Errorf("web: static files: %w", err)
 	}
 	return &Server{
-		archive:  opt.Archive,
-		media:    opt.Media,
-		pageSize: opt.PageSize,
-		tmpl:     tmpl,
-		staticFS: static,
-		static:   http.StripPrefix("/static/", http.FileServerFS(static)),
+		archive:   opt.Archive,
+		media:     opt.Media,
+		pageSize:  opt.PageSize,
+		tmpl:      tmpl,
+		staticFS:  static,
+		static:    http.StripPrefix("/static/", http.FileServerFS(static)),
+		formToken: newFormToken(),
 	}, nil
 }
 
@@ -137,6 +141,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cross-Origin-Resource-Policy", "same-origin")
 	if !hostAllowed(r) {
 		http.Error(w, "this server answers only to http://127.0.0.1 or http://localhost with its own port", http.StatusMisdirectedRequest)
+		return
+	}
+	if r.URL.Path == labelsPath {
+		s.serveLabels(w, r)
 		return
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {

@@ -3,7 +3,7 @@
 -- rows (stored once, by URI, however many bookmarks' threads hold them);
 -- thread_links says which post is in whose thread.
 
-CREATE TABLE thread_links (
+CREATE TABLE IF NOT EXISTS thread_links (
 	status_id  INTEGER NOT NULL REFERENCES statuses (id), -- the bookmarked post
 	context_id INTEGER NOT NULL REFERENCES statuses (id), -- a post of its thread
 	relation   TEXT NOT NULL CHECK (relation IN ('ancestor', 'descendant')),
@@ -11,12 +11,12 @@ CREATE TABLE thread_links (
 	PRIMARY KEY (status_id, context_id)
 ) STRICT;
 
-CREATE INDEX thread_links_context ON thread_links (context_id);
+CREATE INDEX IF NOT EXISTS thread_links_context ON thread_links (context_id);
 
 -- thread_fetches records whose thread was fetched and how: 'self' (the
 -- author's self-thread and the ancestors), 'all' (every reply), or 'gone'
 -- (the server no longer shows the post: not asked again).
-CREATE TABLE thread_fetches (
+CREATE TABLE IF NOT EXISTS thread_fetches (
 	status_id  INTEGER PRIMARY KEY REFERENCES statuses (id),
 	mode       TEXT NOT NULL CHECK (mode IN ('self', 'all', 'gone')),
 	fetched_at TEXT NOT NULL
@@ -26,7 +26,7 @@ CREATE TABLE thread_fetches (
 -- which bookmark event on: bookmarks added after it whose thread is not
 -- fetched are pending (a backup interrupted before fetching them, or
 -- whose server failed, fetches them next time).
-CREATE TABLE context_accounts (
+CREATE TABLE IF NOT EXISTS context_accounts (
 	account     TEXT PRIMARY KEY,
 	since_event INTEGER NOT NULL,
 	started_at  TEXT NOT NULL
