@@ -23,6 +23,7 @@ type exportOptions struct {
 	offline        bool
 	includeRemoved bool
 	fullEvery      time.Duration // as backupOptions.fullEvery
+	visibility     string        // --visibility, as fedimarks.ParseVisibilities reads it
 }
 
 // refreshRetries is how many times export's backup retries a request the
@@ -38,7 +39,7 @@ func exportCommand() command {
 	return command{
 		name:    "export",
 		summary: "write the archived bookmarks in a file format",
-		usage: `Usage: fedimarks export [ACCOUNT] --format FORMAT [-o FILE] [--offline] [--include-removed] [--full-every DURATION]
+		usage: `Usage: fedimarks export [ACCOUNT] --format FORMAT [-o FILE] [--visibility LIST] [--offline] [--include-removed] [--full-every DURATION]
 
 Writes the bookmarks of ACCOUNT (default: the only saved account) to FILE,
 or to standard output. A backup runs first unless --offline (incremental,
@@ -50,6 +51,8 @@ a 5xx error, a timeout, after two quick retries), export writes what the
 archive holds, says on stderr why it could not refresh and how old the
 archive is, and exits 0. A refused token still fails (exit 4), and so does
 an account never backed up.
+
+` + visibilityHelp + `
 
 Formats:
 ` + strings.Join(names, "\n") + `
@@ -70,6 +73,7 @@ func runExportCommand(ctx context.Context, a *app, args []string) error {
 	fs.StringVar(&o.output, "output", "", "write to `FILE` instead of standard output")
 	fs.BoolVar(&o.offline, "offline", false, "export the archive as it is, without a backup first")
 	fs.BoolVar(&o.includeRemoved, "include-removed", false, "also list bookmarks that were removed on the server")
+	fs.StringVar(&o.visibility, "visibility", "all", "keep only posts of these visibilities (`LIST` of public, unlisted, private, direct)")
 	fullEveryFlag(fs, &o.fullEvery)
 	pos, err := a.parseFlags(fs, args)
 	if err != nil {
@@ -91,6 +95,10 @@ func runExport(ctx context.Context, a *app, o exportOptions) error {
 	f, ok := formats.Lookup(o.format)
 	if !ok {
 		return usageError("unknown format %q (one of: %s)", o.format, strings.Join(formats.Names(), ", "))
+	}
+	vis, err := fedimarks.ParseVisibilities(o.visibility)
+	if err != nil {
+		return err
 	}
 	if err := checkOutput(o.output); err != nil {
 		return err // before any backup: a typo in -o costs nothing
@@ -114,14 +122,20 @@ func runExport(ctx context.Context, a *app, o exportOptions) error {
 	if err != nil {
 		return err
 	}
-	return writeOutput(a, o.output, func(w io.Writer) error {
+	var left leftOut
+	err = writeOutput(a, o.output, func(w io.Writer) error {
 		enc := f.New(w, formats.Meta{Account: string(h), Generated: a.now().UTC()})
-		err := ar.EachBookmark(ctx, h, sqlite.ListOptions{IncludeRemoved: o.includeRemoved}, enc.Encode)
+		left = leftOut{vis: vis}
+		err := ar.EachBookmark(ctx, h, sqlite.ListOptions{IncludeRemoved: o.includeRemoved}, left.filter(enc.Encode))
 		if cerr := enc.Close(); err == nil {
 			err = cerr
 		}
 		return err
 	})
+	if err == nil {
+		left.report(a.stderr)
+	}
+	return err
 }
 
 // staleArchive decides, after the backup before an export failed with err,
