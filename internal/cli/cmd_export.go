@@ -39,7 +39,7 @@ func exportCommand() command {
 	return command{
 		name:    "export",
 		summary: "write the archived bookmarks in a file format",
-		usage: `Usage: fedimarks export [ACCOUNT] --format FORMAT [-o FILE] [--visibility LIST] [--offline] [--include-removed] [--full-every DURATION]
+		usage: `Usage: fedimarks export [ACCOUNT] --format FORMAT [-o FILE|DIR/] [--visibility LIST] [--offline] [--include-removed] [--full-every DURATION]
 
 Writes the bookmarks of ACCOUNT (default: the only saved account) to FILE,
 or to standard output. A backup runs first unless --offline (incremental,
@@ -53,6 +53,8 @@ archive is, and exits 0. A refused token still fails (exit 4), and so does
 an account never backed up.
 
 ` + visibilityHelp + `
+
+` + htmlHelp + `
 
 Formats:
 ` + strings.Join(names, "\n") + `
@@ -100,7 +102,13 @@ func runExport(ctx context.Context, a *app, o exportOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := checkOutput(o.output); err != nil {
+	folder := f.Name == "html" && htmlFolder(o.output)
+	if folder {
+		err = checkFolder(o.output)
+	} else {
+		err = checkOutput(o.output)
+	}
+	if err != nil {
 		return err // before any backup: a typo in -o costs nothing
 	}
 	var h fedimarks.Handle
@@ -122,16 +130,40 @@ func runExport(ctx context.Context, a *app, o exportOptions) error {
 	if err != nil {
 		return err
 	}
+	meta := formats.Meta{Account: string(h), Generated: a.now().UTC()}
+	output := o.output
+	var copies *htmlCopies
+	if f.Name == "html" {
+		p, err := a.paths()
+		if err != nil {
+			return err
+		}
+		dir := ""
+		if folder {
+			dir, output = o.output, filepath.Join(o.output, "index.html")
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return fmt.Errorf("make %s: %w", dir, pathCause(err))
+			}
+		}
+		copies = newHTMLCopies(ctx, ar, p.Media, dir)
+		meta.LocalCopy = copies.copy
+	}
 	var left leftOut
-	err = writeOutput(a, o.output, func(w io.Writer) error {
-		enc := f.New(w, formats.Meta{Account: string(h), Generated: a.now().UTC()})
+	err = writeOutput(a, output, func(w io.Writer) error {
+		enc := f.New(w, meta)
 		left = leftOut{vis: vis}
 		err := ar.EachBookmark(ctx, h, sqlite.ListOptions{IncludeRemoved: o.includeRemoved}, left.filter(enc.Encode))
 		if cerr := enc.Close(); err == nil {
 			err = cerr
 		}
+		if err == nil && copies != nil {
+			err = copies.err
+		}
 		return err
 	})
+	if err == nil && copies != nil {
+		err = copies.finish(a.stderr)
+	}
 	if err == nil {
 		left.report(a.stderr)
 	}

@@ -90,25 +90,28 @@ func htmlMediaOf(m fedimarks.Media, local localCopies) htmlMedia {
 	if kind == "" {
 		return hm
 	}
-	var notes []string
+	note := ""
 	for _, u := range []string{m.URL, m.RemoteURL} {
-		c, note := local.of(u, kind)
+		c, n := local.of(u, kind)
 		if c.Src != "" {
 			hm.Src, hm.Kind = template.URL(c.Src), kind
 			return hm
 		}
-		if note != "" {
-			notes = append(notes, note)
+		if n != "" {
+			note = n
 			break
 		}
 	}
 	if c, _ := local.of(m.PreviewURL, "image"); c.Src != "" {
 		hm.Src, hm.Kind, hm.Loop = template.URL(c.Src), "image", false
-		if kind != "image" {
-			notes = append([]string{"only its preview is kept"}, notes...)
+		switch {
+		case note != "":
+			note = "preview shown; " + note
+		case kind != "image":
+			note = "only its preview is kept"
 		}
 	}
-	hm.Note = strings.Join(notes, "; ")
+	hm.Note = note
 	return hm
 }
 

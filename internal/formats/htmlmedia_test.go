@@ -89,7 +89,7 @@ func TestHTMLShowsLocalCopies(t *testing.T) {
 	for _, want := range []string{
 		`<img src="` + catName + `" alt="a cat,` + "\n" + `&#34;sleeping&#34;"`,
 		`<video src="` + videoName + `" controls`,
-		`Image</a> <span class="note">(not embedded: 3.1 MB, over the 1 MiB limit)</span>`,
+		`Image</a> <span class="note">(preview shown; not embedded: 3.1 MB, over the 1 MiB limit)</span>`,
 		"img-src 'self' data:", "media-src 'self' data:",
 	} {
 		if !strings.Contains(out, want) {
