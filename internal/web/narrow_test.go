@@ -105,10 +105,10 @@ func TestPageMarksAndTimes(t *testing.T) {
 		t.Fatalf("GET /: %d", r.code)
 	}
 	for want, n := range map[string]int{
-		`<img class="vis" src="/static/lock.svg" alt="Followers only" title="Followers only" width="14" height="14">`: 1,
+		`<img class="vis" src="/static/lock.svg" alt="Followers only" title="Followers only" width="14" height="14">`:     1,
 		`<img class="vis" src="/static/envelope.svg" alt="Direct message" title="Direct message" width="14" height="14">`: 1,
 		// post 200 was written at t0 + 200 h = 2024-03-09 20:00 UTC.
-		`<time datetime="2024-03-09T20:00:00Z">2024-03-09 21:00 CET</time>`: 1,
+		`<time datetime="2024-03-09T20:00:00Z">2024-03-09 21:00 CET</time>`:                   1,
 		`Bookmarked before <time datetime="2024-03-05T12:00:00Z">2024-03-05 13:00 CET</time>`: 2,
 	} {
 		if got := strings.Count(r.body, want); got != n {
@@ -158,9 +158,9 @@ func TestSearchShowsTextOnce(t *testing.T) {
 		t.Error("a result shows an extract as well as the text")
 	}
 	for want, n := range map[string]int{
-		"The <mark>quokka</mark> again, <mark>quokka</mark>!":           1,
-		"For my followers only: <mark>quokka</mark>":                    1,
-		`<bdi><mark>quokka</mark> warning</bdi>`:                        1,
+		"The <mark>quokka</mark> again, <mark>quokka</mark>!":         1,
+		"For my followers only: <mark>quokka</mark>":                  1,
+		`<bdi><mark>quokka</mark> warning</bdi>`:                      1,
 		"Bookmarked later, by a long handle. The <mark>quokka</mark>": 1,
 	} {
 		if got := strings.Count(r.body, want); got != n {
