@@ -155,7 +155,8 @@ func TestExportHTMLEmbedded(t *testing.T) {
 // checkPage opens an exported page in a real browser at 1280 and 390 px:
 // every image it shows (images of attachments and avatars) loads (from the folder or embedded), no script is
 // there, Arabic text is laid out from the right and English from the
-// left, and the page never scrolls sideways. It saves screenshots.
+// left, no handle breaks inside a word, and the page never scrolls
+// sideways. It saves screenshots.
 func checkPage(t *testing.T, url string, images int, name string) {
 	t.Helper()
 	ctx := browsertest.New(t, 1280, 1000, 60*time.Second)
@@ -195,6 +196,14 @@ func checkPage(t *testing.T, url string, images int, name string) {
 		if gaps[0] > 2 || gaps[1] > 2 || gaps[2] < 20 {
 			t.Errorf("%s at %d px: Arabic ends %.0f px from the right (its start %.0f px from the left), English starts %.0f px from the left: not laid out by direction",
 				name, width, gaps[0], gaps[2], gaps[1])
+		}
+		broken, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('.handle > span')]
+			.filter(s => new Set([...s.getClientRects()].map(r => Math.round(r.top))).size !== 1).map(s => s.textContent)`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(broken) > 0 {
+			t.Errorf("%s at %d px: handles broken inside a word: %q", name, width, broken)
 		}
 		sw, cw, err := browsertest.NoSidewaysScroll(ctx)
 		if err != nil {

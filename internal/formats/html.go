@@ -53,7 +53,8 @@ article.removed { opacity: .75; border-style: dashed; }
 .avatar.placeholder { display: inline-flex; align-items: center; justify-content: center; background: var(--link); color: var(--bg); font-weight: 700; }
 .name { font-weight: 600; }
 .handle, .when, .note, .vis { color: var(--muted); }
-.handle { overflow-wrap: normal; word-break: normal; }
+.handle { min-width: 0; overflow: hidden; text-overflow: ellipsis; overflow-wrap: normal; }
+.handle > span { white-space: nowrap; }
 .vis { border: 1px solid var(--line); border-radius: .3rem; padding: 0 .3rem; font-size: .8rem; }
 .when { margin-inline-start: auto; }
 a { color: var(--link); }
@@ -80,7 +81,7 @@ ul.media audio { display: block; width: 100%; }
 `
 
 const htmlArticle = `<article{{if .Removed}} class="removed"{{end}}{{with .Lang}} lang="{{.}}"{{end}}>
-<div class="meta">{{if .AvatarSrc}}<img class="avatar" src="{{.AvatarSrc}}" alt="" width="40" height="40">{{else if .AvatarClass}}<span class="avatar {{.AvatarClass}}" aria-hidden="true"></span>{{else}}<span class="avatar placeholder" aria-hidden="true">{{.Initial}}</span>{{end}} {{if .ProfileURL}}<a class="name" href="{{.ProfileURL}}" rel="nofollow noopener noreferrer" target="_blank" dir="auto">{{.Name}}</a>{{else}}<span class="name" dir="auto">{{.Name}}</span>{{end}}{{with .Handle}} <span class="handle">@{{.}}</span>{{end}}{{with .Vis}} <span class="vis">{{.}}</span>{{end}}{{if .When}} <time class="when" datetime="{{.WhenISO}}">{{.When}}</time>{{end}}</div>
+<div class="meta">{{if .AvatarSrc}}<img class="avatar" src="{{.AvatarSrc}}" alt="" width="40" height="40">{{else if .AvatarClass}}<span class="avatar {{.AvatarClass}}" aria-hidden="true"></span>{{else}}<span class="avatar placeholder" aria-hidden="true">{{.Initial}}</span>{{end}} {{if .ProfileURL}}<a class="name" href="{{.ProfileURL}}" rel="nofollow noopener noreferrer" target="_blank" dir="auto">{{.Name}}</a>{{else}}<span class="name" dir="auto">{{.Name}}</span>{{end}}{{with .Handle}} <span class="handle" title="@{{.}}">{{handle .}}</span>{{end}}{{with .Vis}} <span class="vis">{{.}}</span>{{end}}{{if .When}} <time class="when" datetime="{{.WhenISO}}">{{.When}}</time>{{end}}</div>
 {{if .Spoiler}}<details>
 <summary dir="auto">{{.Spoiler}}</summary>
 {{template "body" .}}</details>
@@ -121,7 +122,7 @@ type htmlEncoder struct {
 }
 
 func newHTMLEncoder(w io.Writer, meta Meta) Encoder {
-	tpl := template.Must(template.New("head").Parse(htmlHead))
+	tpl := template.Must(template.New("head").Funcs(template.FuncMap{"handle": handleHTML}).Parse(htmlHead))
 	template.Must(tpl.New("article").Parse(htmlArticle))
 	template.Must(tpl.New("body").Parse(htmlBody))
 	template.Must(tpl.New("foot").Parse(htmlFoot))
@@ -302,4 +303,15 @@ func initial(name string) string {
 		}
 	}
 	return "?"
+}
+
+// handleHTML shows user@host so that it breaks only between the user and
+// the host (a <wbr>), never inside either.
+func handleHTML(h string) template.HTML {
+	user, host, ok := strings.Cut(h, "@")
+	out := "<span>@" + template.HTMLEscapeString(user) + "</span>"
+	if ok {
+		out += "<wbr><span>@" + template.HTMLEscapeString(host) + "</span>"
+	}
+	return template.HTML(out)
 }

@@ -143,7 +143,8 @@ func TestHTMLShowsLocalCopies(t *testing.T) {
 }
 
 // TestHTMLOnce: a hashtag the text shows is not repeated under it, text
-// flows in its own direction, and followers-only and direct posts say so.
+// flows in its own direction, handles break only between user and host,
+// and followers-only and direct posts say so.
 func TestHTMLOnce(t *testing.T) {
 	bs := nastyBookmarks(t)
 	direct := bs[0]
@@ -159,6 +160,8 @@ func TestHTMLOnce(t *testing.T) {
 		`<span class="vis">followers only</span>`,
 		`<span class="vis">direct</span>`,
 		`.content p, .content li { unicode-bidi: plaintext; }`,
+		// A handle breaks between user and host only.
+		`<span class="handle" title="@noor@rtl.example"><span>@noor</span><wbr><span>@rtl.example</span></span>`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("html export lacks %q", want)
