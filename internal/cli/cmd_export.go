@@ -61,6 +61,8 @@ Formats:
 
   fedimarks export --format mastodon -o bookmarks.csv
   fedimarks export alice@mastodon.social --format json --offline > bookmarks.json
+  fedimarks export --format html -o bookmarks/
+  fedimarks export --format netscape --visibility public,unlisted -o shared.html
 
 ` + exitCodesHelp + "\n",
 		run: runExportCommand,

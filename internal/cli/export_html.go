@@ -27,9 +27,10 @@ const htmlHelp = `The html format shows the images, videos and avatars that 'fed
 /) it writes DIR/index.html and puts the files it shows in DIR/media (hard
 links to the archive's copies where possible); a later export to the same
 folder removes the files it no longer shows. With -o FILE.html, or on
-standard output, the page holds them as data: URIs, the smaller preview
-where there is one, up to 1 MiB a file and 50 MiB in all; the page says
-which it left out. Either way the page loads nothing from the network.`
+standard output, the page holds them itself (data: URIs), up to 1 MiB a
+file (a larger one shows by its preview where there is one) and 50 MiB in
+all; the page says which it left out. Either way the page loads nothing
+from the network.`
 
 // The limits of a page that holds its files: a browser opens a 50 MiB
 // page, and an image over 1 MiB is better seen from a folder.

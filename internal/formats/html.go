@@ -16,7 +16,7 @@ import (
 func init() {
 	Register(Format{
 		Name:        "html",
-		Description: "one self-contained HTML page of every post, readable offline; loads nothing from anywhere",
+		Description: "an HTML page of every post with the images backup --media kept, readable offline; loads nothing from the network",
 		Extension:   ".html",
 		MediaType:   "text/html; charset=utf-8",
 		New:         newHTMLEncoder,
@@ -27,9 +27,11 @@ func init() {
 // parsed for each Encoder (no package-level state). The page is streamed: head on the first Encode (or on Close for an empty
 // export), one article per bookmark, the foot on Close. html/template
 // escapes every value by context; the post's content is the only HTML
-// inserted as such, and only after posthtml.Sanitize. The Content Security
-// Policy forbids every fetch and every script, so the page stays inert even
-// if something slipped through.
+// inserted as such, and only after posthtml.Sanitize; the only files it
+// loads are checked local copies (LocalCopy). The Content Security Policy
+// forbids every script and every fetch but images and media from beside
+// the page or embedded, so the page stays inert even if something slipped
+// through.
 const htmlHead = `<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -24,9 +24,11 @@ func init() {
 
 // markdownEncoder writes a Markdown document: a title, then per post a list
 // item "**Name** (@user@host) · date · [original](<url>)" followed by the
-// content warning and the text, indented under the item. Post text is
-// escaped so that it reads as text in any CommonMark renderer: it cannot
-// make links, images, HTML, emphasis, headings or list items.
+// content warning and the text, indented under the item. Post text stays
+// plain text a person reads as written: only what a CommonMark or GitHub
+// renderer would read as syntax is escaped (mdEscape), so it cannot make
+// links, images, HTML, emphasis, code, headings, quotes, lists or tables,
+// and its http(s) URLs become autolinks.
 type markdownEncoder struct {
 	w       *bufio.Writer
 	meta    Meta
