@@ -8,6 +8,7 @@ package browsertest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -107,4 +108,40 @@ func NoSidewaysScroll(ctx context.Context) (scrollWidth, clientWidth int, err er
 		return 0, 0, err
 	}
 	return v[0], v[1], nil
+}
+
+// CheckDirection finds the paragraphs (.content p) holding rtl and ltr,
+// and says how they are laid out unless each flows from its own side: the
+// right-to-left text flush with its paragraph's right edge (and not its
+// left), the left-to-right text flush with its left. It returns "" when
+// they are.
+func CheckDirection(ctx context.Context, rtl, ltr string) (string, error) {
+	js := fmt.Sprintf(`(() => {
+		const ps = [...document.querySelectorAll('.content p')];
+		const r = ps.find(p => p.textContent.includes(%q));
+		const l = ps.find(p => p.textContent.includes(%q));
+		if (!r || !l) return [-1, -1, -1];
+		const text = x => { const g = document.createRange(); g.selectNodeContents(x); return g.getBoundingClientRect(); };
+		const box = x => x.getBoundingClientRect();
+		return [box(r).right - text(r).right, text(r).left - box(r).left, text(l).left - box(l).left];
+	})()`, rtl, ltr)
+	gaps, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](js))
+	if err != nil {
+		return "", err
+	}
+	if gaps[0] < 0 {
+		return "the paragraphs are not on the page", nil
+	}
+	if gaps[0] > 2 || gaps[1] < 20 || gaps[2] > 2 {
+		return fmt.Sprintf("right-to-left text ends %.0f px from the right (starts %.0f px from the left), left-to-right text starts %.0f px from the left",
+			gaps[0], gaps[1], gaps[2]), nil
+	}
+	return "", nil
+}
+
+// Broken returns the text of the elements matching the CSS selector sel
+// that the page lays out on more than one line.
+func Broken(ctx context.Context, sel string) ([]string, error) {
+	return chromedp.Run(ctx, chromedp.Evaluate[[]string](fmt.Sprintf(`[...document.querySelectorAll(%q)]
+		.filter(s => new Set([...s.getClientRects()].map(r => Math.round(r.top))).size !== 1).map(s => s.textContent)`, sel)))
 }
