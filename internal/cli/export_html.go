@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 
 	"github.com/fedimarks/fedimarks"
@@ -24,8 +25,9 @@ import (
 // htmlHelp is export's word on the html format's pictures.
 const htmlHelp = `The html format shows the images, videos and avatars that 'fedimarks backup
 --media' kept. With -o DIR/ (a folder: an existing one, or a name ending in
-/) it writes DIR/index.html and puts the files it shows in DIR/media (hard
-links to the archive's copies where possible); a later export to the same
+/) it writes DIR/index.html and puts the files it shows in DIR/media
+(read-only hard links to the archive's copies where possible, else
+copies); a later export to the same
 folder removes the files it no longer shows. With -o FILE.html, or on
 standard output, the page holds them itself (data: URIs), up to 1 MiB a
 file (a larger one shows by its preview where there is one) and 50 MiB in
@@ -171,7 +173,11 @@ func (c *htmlCopies) place(f web.LocalFile) (formats.LocalCopy, error) {
 
 // link makes dir/name the archive's file src: a hard link where the file
 // system allows, else a copy (written under a temporary name, then
-// renamed). A file already there of the same size is the same content.
+// renamed). The file is made read-only, since a hard link is the
+// archive's own copy: an editor cannot change it in place. On Windows,
+// where a read-only file cannot be removed, it is always a copy. A file
+// already there of the same size is the same content (its name is its
+// SHA-256).
 func (c *htmlCopies) link(src, name string, size int64) error {
 	if c.used[name] {
 		return nil
@@ -185,9 +191,18 @@ func (c *htmlCopies) link(src, name string, size int64) error {
 		return nil
 	}
 	os.Remove(dst)
-	if err := os.Link(src, dst); err != nil {
+	if runtime.GOOS == "windows" {
 		if err := copyFile(src, dst); err != nil {
 			return fmt.Errorf("copy %s to %s: %w", src, dst, pathCause(err))
+		}
+	} else {
+		if err := os.Link(src, dst); err != nil {
+			if err := copyFile(src, dst); err != nil {
+				return fmt.Errorf("copy %s to %s: %w", src, dst, pathCause(err))
+			}
+		}
+		if err := os.Chmod(dst, 0o400); err != nil {
+			return fmt.Errorf("make %s read-only: %w", dst, pathCause(err))
 		}
 	}
 	c.used[name] = true

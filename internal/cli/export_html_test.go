@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -57,9 +58,18 @@ func TestExportHTMLFolder(t *testing.T) {
 	if len(files) != 4 {
 		t.Errorf("media/ holds %d files, want 4: %v", len(files), files)
 	}
+	// The archive's copies stay as they were: named by content, private.
+	mediaFiles(t, filepath.Join(w.home, "media"))
 	for name := range files {
 		if !strings.Contains(string(index), `src="media/`+name+`"`) {
 			t.Errorf("media/%s is not shown by the page", name)
+		}
+		// A hard link to the archive's copy.
+		sum := strings.TrimSuffix(name, filepath.Ext(name))
+		exported, err1 := os.Stat(filepath.Join(dir, "media", name))
+		kept, err2 := os.Stat(filepath.Join(w.home, "media", sum[:2], sum))
+		if err1 != nil || err2 != nil || !os.SameFile(exported, kept) {
+			t.Errorf("media/%s is not a hard link to the archive's copy (%v, %v)", name, err1, err2)
 		}
 	}
 	if n := strings.Count(string(index), `src="media/`); n != 6 {
@@ -107,8 +117,9 @@ func folderFiles(t *testing.T, dir string) map[string]int64 {
 		if !mediaName.MatchString(e.Name()) || !fi.Mode().IsRegular() {
 			t.Errorf("media/%s: unexpected", e.Name())
 		}
-		if fi.Mode().Perm()&0o077 != 0 {
-			t.Errorf("media/%s has mode %v", e.Name(), fi.Mode().Perm())
+		// Private, and read-only: it may be the archive's own copy.
+		if fi.Mode().Perm()&0o277 != 0 && runtime.GOOS != "windows" {
+			t.Errorf("media/%s has mode %v, want 0400", e.Name(), fi.Mode().Perm())
 		}
 		out[e.Name()] = fi.Size()
 	}
