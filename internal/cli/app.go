@@ -172,7 +172,8 @@ func (a *app) report(ctx context.Context, err error) int {
 	}
 	code, msg := classify(ctx, err)
 	if msg != "" {
-		fmt.Fprintln(a.stderr, "fedimarks:", a.redact(msg))
+		// Messages carry servers' text: one clean line, whatever it held.
+		fmt.Fprintln(a.stderr, "fedimarks:", cleanText(a.redact(msg)))
 	}
 	var u *errUsage
 	if errors.As(err, &u) && a.cmd.name != "" {

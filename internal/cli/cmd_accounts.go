@@ -64,8 +64,10 @@ func runAccountsCommand(ctx context.Context, a *app, args []string) error {
 			loggedOut = append(loggedOut, h)
 		}
 	}
+	out, flush := a.dataOut()
+	defer flush()
 	if *asJSON {
-		enc := json.NewEncoder(a.stdout)
+		enc := json.NewEncoder(out)
 		for _, acc := range accs {
 			n, err := ar.Counts(ctx, acc.Handle)
 			if err != nil {
@@ -98,7 +100,7 @@ func runAccountsCommand(ctx context.Context, a *app, args []string) error {
 		fmt.Fprintf(a.stderr, "No saved account. Log in with: fedimarks login INSTANCE\nArchive: %s\n", ar.Path())
 		return nil
 	}
-	tw := tabwriter.NewWriter(a.stdout, 2, 8, 2, ' ', 0)
+	tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "ACCOUNT\tSERVER\tSCOPES\tLAST BACKUP\tBOOKMARKS\tTOKEN KEPT IN")
 	for _, acc := range accs {
 		n, err := ar.Counts(ctx, acc.Handle)
@@ -117,14 +119,15 @@ func runAccountsCommand(ctx context.Context, a *app, args []string) error {
 		if where == "" {
 			where = "(unknown)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", acc.Handle, acc.Server, scopes, last, n.Active, where)
+		// What the archive holds came from servers: one clean field each.
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", cleanText(string(acc.Handle)), cleanText(acc.Server), cleanText(scopes), last, n.Active, cleanText(where))
 	}
 	for _, h := range loggedOut {
 		n, err := ar.Counts(ctx, h)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", h, "(logged out)", "-", "-", n.Active, "-")
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", cleanText(string(h)), "(logged out)", "-", "-", n.Active, "-")
 	}
 	if err := tw.Flush(); err != nil {
 		return err

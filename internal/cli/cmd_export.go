@@ -235,7 +235,11 @@ func (a *app) archivedAccount(ctx context.Context, name string) (fedimarks.Handl
 // export holds private bookmarks.
 func writeOutput(a *app, path string, write func(io.Writer) error) error {
 	if path == "" || path == "-" {
-		return write(a.stdout)
+		w, flush := a.dataOut()
+		if err := write(w); err != nil {
+			return err
+		}
+		return flush()
 	}
 	if err := checkOutput(path); err != nil {
 		return err

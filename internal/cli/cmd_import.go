@@ -236,6 +236,7 @@ func runTransfer(ctx context.Context, a *app, o transferOptions) error {
 		Log:     a.stderr,
 		Budget:  clientBudget{c, a.now},
 	}
+	im.Origin, im.RetryPause = a.origin()
 	if shown != nil {
 		im.Progress = shown
 		// The engine's summary ends the run: close the bar before it.
@@ -278,7 +279,11 @@ func runTransfer(ctx context.Context, a *app, o transferOptions) error {
 	if errors.As(err, &fe) {
 		switch fe.Code {
 		case fedimarks.EAuth, fedimarks.EScope:
-			fe.Hint = "log in again: fedimarks login " + fedimarks.HostOf(acc.Server) + "; then resume with: " + resume
+			var api *mastodon.APIError
+			if fe.Code == fedimarks.EScope && errors.As(fe, &api) {
+				fe.Message = fmt.Sprintf("%s: %s (%s)", acc.Handle, lacksScope(refusedScope(api, acc.Scopes, transferScopes)), api.Message)
+			}
+			fe.Hint = "log in again: fedimarks login " + loginArg(acc.Server) + "; then resume with: " + resume
 		case fedimarks.EInterrupted, fedimarks.EUnavailable:
 			if strings.HasPrefix(fe.Hint, "wait for it to finish") { // the lock is held
 				fe.Hint = "wait for it to finish, then run: " + resume
@@ -302,10 +307,13 @@ func runTransfer(ctx context.Context, a *app, o transferOptions) error {
 		return fe
 	}
 	if err != nil {
-		return a.apiError(acc.Handle, acc.Server, err, "read:bookmarks write:bookmarks read:search")
+		return a.apiError(acc.Handle, acc.Server, err, transferScopes)
 	}
 	return nil
 }
+
+// transferScopes are the scopes an import needs.
+const transferScopes = "read:bookmarks write:bookmarks read:search"
 
 // destInfo is what the destination's server said of itself, once asked.
 type destInfo struct {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/fedimarks/fedimarks"
@@ -26,9 +27,11 @@ func loginCommand() command {
 Signs in to an account on INSTANCE and saves it as user@host.
 
 By default fedimarks registers itself on the instance (once; the app is kept
-and reused), opens your browser at the instance's authorization page and
-receives the answer on http://127.0.0.1:PORT/callback, a port open only on
-this machine. The address is printed too, in case the browser does not open.
+and reused, after checking that the server still knows it: snac forgets it
+when one of its tokens is revoked), opens your browser at the instance's
+authorization page and receives the answer on
+http://127.0.0.1:PORT/callback, a port open only on this machine. The
+address is printed too, in case the browser does not open.
 It asks only for the scopes it uses: read:bookmarks write:bookmarks
 read:search, plus profile (or read:accounts) to learn the account's name;
 servers without fine-grained scopes get "read write", and it says so.
@@ -155,7 +158,7 @@ func (a *app) verifyToken(ctx context.Context, server, token string, scopes []st
 	}
 	acc := fedimarks.Account{Handle: h, ID: me.ID, Server: server, Scopes: scopes}
 	if inst, err := c.Instance(ctx); err == nil {
-		acc.Software = strings.TrimSpace(inst.Software + " " + inst.Version)
+		acc.Software = cleanText(inst.Software + " " + inst.Version)
 	}
 	return acc, nil
 }
@@ -198,9 +201,6 @@ func (a *app) apiError(h fedimarks.Handle, server string, err error, scope strin
 	if !errors.As(err, &api) {
 		return err
 	}
-	if s := scopeOfEndpoint(api.Method, api.Path); s != "" {
-		scope = s // the exact scope of the request refused
-	}
 	switch api.StatusCode {
 	case 401:
 		return &fedimarks.Error{Code: fedimarks.EAuth, Err: err,
@@ -208,7 +208,7 @@ func (a *app) apiError(h fedimarks.Handle, server string, err error, scope strin
 			Hint:    "log in again: fedimarks login " + loginArg(server)}
 	case 403:
 		return &fedimarks.Error{Code: fedimarks.EScope, Err: err,
-			Message: fmt.Sprintf("%s: %s (%s)", who, lacksScope(scope), api.Message),
+			Message: fmt.Sprintf("%s: %s (%s)", who, lacksScope(refusedScope(api, nil, scope)), api.Message),
 			Hint:    "log in again to grant it: fedimarks login " + loginArg(server)}
 	case 422:
 		if strings.Contains(strings.ToLower(api.Message), "authenticated user") {
@@ -218,6 +218,47 @@ func (a *app) apiError(h fedimarks.Handle, server string, err error, scope strin
 		}
 	}
 	return err
+}
+
+// askedScopes are the scopes fedimarks asks for: the ones a refusal can
+// name.
+var askedScopes = []string{"read:bookmarks", "write:bookmarks", "read:search", "profile", "read:accounts"}
+
+// refusedScope names the scope a 403 refused: the one the server's answer
+// names (Pleroma: "Insufficient permissions: write:bookmarks."; Doorkeeper
+// without Mastodon's wording: requires scope "write write:bookmarks"), else
+// the one the refused request needs, else those of needs (space-separated)
+// that the token's scopes (has, when known) do not cover.
+func refusedScope(api *mastodon.APIError, has []string, needs string) string {
+	named := strings.FieldsFunc(api.Message+" "+api.Description, func(r rune) bool {
+		return !(r == ':' || r == '_' || r >= 'a' && r <= 'z')
+	})
+	var found []string
+	for _, w := range named {
+		if slices.Contains(askedScopes, w) && !slices.Contains(found, w) {
+			found = append(found, w)
+		}
+	}
+	if len(found) == 1 {
+		return found[0]
+	}
+	if s := scopeOfEndpoint(api.Method, api.Path); s != "" {
+		return s
+	}
+	if len(has) == 0 {
+		return needs
+	}
+	var missing []string
+	for _, need := range strings.Fields(needs) {
+		general, _, _ := strings.Cut(need, ":")
+		if !slices.Contains(has, need) && !slices.Contains(has, general) {
+			missing = append(missing, need)
+		}
+	}
+	if len(missing) == 0 {
+		return needs
+	}
+	return strings.Join(missing, " ")
 }
 
 // scopeOfEndpoint names the OAuth scope a request needs, for messages

@@ -248,16 +248,3 @@ func cleanKeepEdges(s string) string {
 	}
 	return c
 }
-
-// cleanText makes untrusted text safe for one line of a terminal or a
-// TSV field: control characters (escape sequences included), tabs and
-// line breaks become spaces, runs of spaces one.
-func cleanText(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029' {
-			return ' '
-		}
-		return r
-	}, s)
-	return strings.Join(strings.Fields(s), " ")
-}

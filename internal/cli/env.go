@@ -180,15 +180,13 @@ func (a *app) remember(secret string) {
 	}
 }
 
-// redact blanks any secret of this run out of a message: a last line of
-// defence, since no code path should put one there.
+// redact blanks any secret of this run out of a message, also one with
+// invisible characters or escape sequences inside: a last line of defence,
+// since no code path should put one there.
 func (a *app) redact(s string) string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for _, t := range a.tokens {
-		s = strings.ReplaceAll(s, t, "[token]")
-	}
-	return s
+	return fedimarks.Redact(s, a.tokens, "[token]")
 }
 
 // newClient makes a client for server with token ("" for unauthenticated
@@ -211,6 +209,14 @@ func (a *app) clientOptions(server, token string, progress *ui.Progress) mastodo
 				return
 			}
 			msg := fmt.Sprintf("%s: waiting %s (%s)", fedimarks.HostOf(server), ui.Duration(e.Duration), e.Reason)
+			if progress != nil {
+				progress.Note("%s", msg)
+			} else {
+				fmt.Fprintln(a.stderr, msg)
+			}
+		},
+		OnNote: func(note string) {
+			msg := fmt.Sprintf("Warning: %s sends an %s", fedimarks.HostOf(server), note)
 			if progress != nil {
 				progress.Note("%s", msg)
 			} else {

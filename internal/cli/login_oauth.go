@@ -52,6 +52,11 @@ type oauthFlow struct {
 	meta      *mastodon.AuthMetadata
 	noBrowser bool
 	wait      time.Duration
+	// fresh says the app in use was registered by this run.
+	fresh bool
+	// forgotten are kept apps the server no longer knows: tokens they
+	// issued may still need their credentials to be revoked (snac).
+	forgotten []mastodon.App
 }
 
 // runOAuthLogin signs in through the browser: it registers fedimarks on
@@ -91,11 +96,12 @@ func runOAuthLogin(ctx context.Context, a *app, o loginOptions) error {
 		if err == nil {
 			break
 		}
-		if attempt == 0 && invalidClient(err) {
-			// The server forgot the app (its admin deleted it, or the
-			// database was reset): register once more and ask again.
-			fmt.Fprintf(a.stderr, "%s no longer knows fedimarks' app: registering it again; approve once more.\n", fedimarks.HostOf(server))
-			if err := ar.DeleteApp(ctx, server); err != nil {
+		if attempt == 0 && !f.fresh && invalidClient(err) {
+			// The server forgot the app after the check (its admin deleted
+			// it, or the database was reset): register once more and ask
+			// again.
+			fmt.Fprintf(a.stderr, "%s no longer knows fedimarks' app (%s): registering it again; approve once more.\n", fedimarks.HostOf(server), refusal(err))
+			if err := f.forget(ctx, app); err != nil {
 				return err
 			}
 			continue
@@ -103,17 +109,25 @@ func runOAuthLogin(ctx context.Context, a *app, o loginOptions) error {
 		return err
 	}
 	a.remember(tok.AccessToken)
-	scopes := strings.Fields(tok.Scope)
+	// The scopes are the server's words: kept clean for the terminal.
+	scopes := strings.Fields(cleanText(tok.Scope))
 	if len(scopes) == 0 {
-		scopes = strings.Fields(app.Scopes)
+		scopes = strings.Fields(cleanText(app.Scopes))
 	}
 	acc, old, err := a.saveLogin(ctx, server, tok.AccessToken, scopes)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stderr, "Logged in as %s with scopes %s (token kept in %s).\n", acc.Handle, strings.Join(acc.Scopes, " "), acc.TokenStore)
-	a.revokeReplaced(ctx, acc, old)
+	a.revokeReplaced(ctx, acc, old, f.forgotten...)
 	return nil
+}
+
+// forget drops the kept app the server no longer knows, remembering its
+// credentials for revoking the tokens it issued.
+func (f *oauthFlow) forget(ctx context.Context, app mastodon.App) error {
+	f.forgotten = append(f.forgotten, app)
+	return f.ar.DeleteApp(ctx, f.server)
 }
 
 // app returns the app registered on the server, registering one (and
@@ -124,10 +138,25 @@ func (f *oauthFlow) app(ctx context.Context) (mastodon.App, error) {
 	if err != nil {
 		return mastodon.App{}, err
 	}
+	host := fedimarks.HostOf(f.server)
 	if stored != nil {
 		f.a.remember(stored.ClientSecret)
-		return mastodon.App{ClientID: stored.ClientID, ClientSecret: stored.ClientSecret, RedirectURI: stored.RedirectURI, Scopes: stored.Scopes}, nil
+		kept := mastodon.App{ClientID: stored.ClientID, ClientSecret: stored.ClientSecret, RedirectURI: stored.RedirectURI, Scopes: stored.Scopes}
+		// A server that forgot the app would show the person an error page
+		// that never comes back here: ask it first.
+		state, why, err := f.c.CheckApp(ctx, kept, probeRedirect(kept.RedirectURI))
+		if err != nil {
+			return mastodon.App{}, err
+		}
+		if state != mastodon.AppForgotten {
+			return kept, nil
+		}
+		fmt.Fprintf(f.a.stderr, "%s no longer knows fedimarks' app (%s): registering it again.\n", host, f.a.redact(why))
+		if err := f.forget(ctx, kept); err != nil {
+			return mastodon.App{}, err
+		}
 	}
+	f.fresh = true
 	// The loopback port is chosen once and registered with the app: servers
 	// that compare redirect URIs exactly (GoToSocial) accept later logins
 	// on the same port. The out-of-band URI rides along, so that one
@@ -137,7 +166,6 @@ func (f *oauthFlow) app(ctx context.Context) (mastodon.App, error) {
 		return mastodon.App{}, err
 	}
 	redirects := loopbackRedirect(port) + "\n" + oobRedirect
-	host := fedimarks.HostOf(f.server)
 	scopes, granular := chooseScopes(f.meta)
 	if !granular {
 		fmt.Fprintf(f.a.stderr, "%s does not offer fine-grained scopes: asking for %q, which allows reading and writing everything in the account.\n", host, coarseScopes)
@@ -152,7 +180,7 @@ func (f *oauthFlow) app(ctx context.Context) (mastodon.App, error) {
 		if mastodon.IsStatus(err, http.StatusTooManyRequests) {
 			return mastodon.App{}, &fedimarks.Error{Code: fedimarks.EUnavailable, Err: err,
 				Message: fmt.Sprintf("%s refused to register fedimarks: too many app registrations from this address", host),
-				Hint:    "wait 10 minutes, then run fedimarks login " + host + " again"}
+				Hint:    "wait 10 minutes, then run fedimarks login " + loginArg(f.server) + " again"}
 		}
 		return mastodon.App{}, fmt.Errorf("register app on %s: %w", host, err)
 	}
@@ -195,13 +223,36 @@ func scopesRefused(err error) bool {
 	return mastodon.IsStatus(err, http.StatusUnprocessableEntity) || mastodon.IsStatus(err, http.StatusBadRequest)
 }
 
-// invalidClient reports whether the server does not know the app.
+// invalidClient reports whether the token endpoint refused the app
+// itself: 401, whatever the body (snac sends none), or 400 invalid_client.
+// A refused code is 400 invalid_grant.
 func invalidClient(err error) bool {
 	var api *mastodon.APIError
-	if !errors.As(err, &api) {
+	if !errors.As(err, &api) || api.Path != "/oauth/token" {
 		return false
 	}
-	return (api.StatusCode == http.StatusUnauthorized || api.StatusCode == http.StatusBadRequest) && api.Message == "invalid_client"
+	return api.StatusCode == http.StatusUnauthorized || api.StatusCode == http.StatusBadRequest && api.Message == "invalid_client"
+}
+
+// refusal says in a few words how the server refused: its status and
+// message.
+func refusal(err error) string {
+	var api *mastodon.APIError
+	if errors.As(err, &api) {
+		return fmt.Sprintf("its token endpoint answered %d %s", api.StatusCode, api.Message)
+	}
+	return err.Error()
+}
+
+// probeRedirect is the redirect URI to check a kept app with: the
+// out-of-band one when registered (a server shows the code page for it),
+// else the first.
+func probeRedirect(redirectURIs string) string {
+	uris := strings.Fields(redirectURIs)
+	if slices.Contains(uris, oobRedirect) || len(uris) == 0 {
+		return oobRedirect
+	}
+	return uris[0]
 }
 
 // unreachable reports whether err says a server did not answer.
@@ -285,7 +336,7 @@ func (f *oauthFlow) authorize(ctx context.Context, app mastodon.App) (mastodon.T
 		if errors.As(err, &api) && api.Message == "invalid_grant" {
 			return tok, &fedimarks.Error{Code: fedimarks.EAuth, Err: err,
 				Message: fmt.Sprintf("%s refused the authorization code (%s)", host, strings.TrimSpace(api.Message+" "+api.Description)),
-				Hint:    "it may be mistyped, expired or already used: run fedimarks login " + host + " again"}
+				Hint:    "it may be mistyped, expired or already used: run fedimarks login " + loginArg(f.server) + " again"}
 		}
 		if invalidClient(err) {
 			return tok, err

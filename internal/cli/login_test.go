@@ -199,6 +199,11 @@ type browser struct {
 	pages  []string
 	// rewrite, if set, may change a redirect before it is followed.
 	rewrite func(*url.URL)
+	// cookie, if set, is the person's session on the server, sent with
+	// the first request.
+	cookie *http.Cookie
+	// onPage, if set, sees the status of every page shown.
+	onPage func(status int)
 }
 
 func (b *browser) open(u string) error {
@@ -211,7 +216,14 @@ func (b *browser) open(u string) error {
 		}
 		return nil
 	}}
-	resp, err := c.Get(u)
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		return fmt.Errorf("browser: %w", err)
+	}
+	if b.cookie != nil {
+		req.AddCookie(b.cookie)
+	}
+	resp, err := c.Do(req)
 	if err != nil {
 		return fmt.Errorf("browser: %w", err)
 	}
@@ -220,6 +232,9 @@ func (b *browser) open(u string) error {
 	b.mu.Lock()
 	b.pages = append(b.pages, fmt.Sprintf("%d %s", resp.StatusCode, page))
 	b.mu.Unlock()
+	if b.onPage != nil {
+		b.onPage(resp.StatusCode)
+	}
 	return nil // a real opener returns once the browser is told, whatever the page says
 }
 

@@ -179,16 +179,16 @@ func (e *htmlEncoder) Encode(b fedimarks.Bookmark) error {
 	}
 	s := b.Status.Original()
 	local := localCopies{find: e.meta.LocalCopy, uri: s.URI}
+	// HTML has no use for control characters (a parse error) and the page
+	// may be read on a terminal: the server's text goes without them.
 	p := htmlPost{
-		Name:    displayName(s.Account),
-		Handle:  s.Account.Handle(fedimarks.Handle(b.Account).Host()),
+		Name:    fedimarks.CleanText(displayName(s.Account)),
+		Handle:  fedimarks.CleanText(s.Account.Handle(fedimarks.Handle(b.Account).Host())),
 		Lang:    langTag(s.Language),
-		Spoiler: s.SpoilerText,
+		Spoiler: fedimarks.CleanLines(s.SpoilerText),
 		// Sanitize is the one place untrusted markup becomes HTML.
 		Content: template.HTML(posthtml.Sanitize(s.Content)),
-		// A hashtag the text shows is not listed again.
-		Tags: hashtagsNotIn(s.Tags, posthtml.Text(s.Content)),
-		Link: s.WebLink(),
+		Link:    s.WebLink(),
 		// Mastodon hides a sensitive post's media until asked.
 		Sensitive: s.Sensitive,
 	}
@@ -211,6 +211,10 @@ func (e *htmlEncoder) Encode(b fedimarks.Bookmark) error {
 	}
 	if b.RemovedAt != nil {
 		p.Removed = b.RemovedAt.UTC().Format(displayDate)
+	}
+	// A hashtag the text shows is not listed again.
+	for _, t := range hashtagsNotIn(s.Tags, posthtml.Text(s.Content)) {
+		p.Tags = append(p.Tags, fedimarks.CleanText(t))
 	}
 	for _, m := range s.Media {
 		p.Media = append(p.Media, htmlMediaOf(m, local))

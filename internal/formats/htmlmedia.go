@@ -85,7 +85,7 @@ func (l localCopies) of(remote, kind string) (c LocalCopy, note string) {
 // original, else the preview for an image, video or audio), and always a
 // link to the original on its server.
 func htmlMediaOf(m fedimarks.Media, local localCopies) htmlMedia {
-	hm := htmlMedia{URL: mediaLink(m), Label: mediaLabel(m), Description: m.Description, Loop: m.Type == "gifv"}
+	hm := htmlMedia{URL: mediaLink(m), Label: mediaLabel(m), Description: fedimarks.CleanLines(m.Description), Loop: m.Type == "gifv"}
 	kind := map[string]string{"image": "image", "gifv": "video", "video": "video", "audio": "audio"}[m.Type]
 	if kind == "" {
 		return hm

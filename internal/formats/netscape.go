@@ -78,7 +78,7 @@ func (e *netscapeEncoder) Encode(b fedimarks.Bookmark) error {
 	if cw := oneLineText(s.SpoilerText); cw != "" {
 		titleText = "CW: " + cw
 	}
-	title := displayName(s.Account)
+	title := oneLineText(displayName(s.Account))
 	if title == "" {
 		title = link
 	}
@@ -102,7 +102,7 @@ func (e *netscapeEncoder) Encode(b fedimarks.Bookmark) error {
 	if len(s.Tags) > 0 {
 		tags := make([]string, 0, len(s.Tags))
 		for _, t := range s.Tags {
-			if t = strings.TrimSpace(strings.ReplaceAll(oneLine(t), ",", " ")); t != "" {
+			if t = strings.TrimSpace(strings.ReplaceAll(oneLineText(t), ",", " ")); t != "" {
 				tags = append(tags, t)
 			}
 		}
@@ -148,9 +148,11 @@ func netscapeDD(cw, text string) string {
 }
 
 // oneLineText collapses every run of white space (line breaks included)
-// into one space and drops control characters.
+// into one space and drops control characters and bidirectional
+// overrides: fedimarks.CleanText, since a bookmark file's text ends up in
+// lists and on screens.
 func oneLineText(s string) string {
-	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }), " ")
+	return fedimarks.CleanText(s)
 }
 
 // truncate cuts s to at most n characters, at a word boundary when one is

@@ -10,8 +10,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/fedimarks/fedimarks"
 )
 
 // Stop is returned by a WalkBookmarks callback to end the walk early; the
@@ -158,13 +159,7 @@ func textExcerpt(body []byte) string {
 }
 
 func excerpt(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || r == utf8.RuneError {
-			return ' '
-		}
-		return r
-	}, s)
-	s = strings.Join(strings.Fields(s), " ")
+	s = fedimarks.CleanText(s)
 	const max = 200
 	if len(s) > max {
 		cut := max
@@ -177,12 +172,13 @@ func excerpt(s string) string {
 }
 
 // redact removes the token from a string that came from a server, should
-// one ever echo it.
+// one ever echo it, also with invisible characters or escape sequences
+// inside.
 func (c *Client) redact(s string) string {
 	if c.creds.token == "" || s == "" {
 		return s
 	}
-	return strings.ReplaceAll(s, c.creds.token, "[redacted]")
+	return fedimarks.Redact(s, []string{c.creds.token}, "[redacted]")
 }
 
 // drainClose reads a bounded rest of body so the connection can be reused,

@@ -46,7 +46,10 @@ const (
 	Pixelfed
 	// Snac: no Link header, max_id read as a status id, MD5 ids, 422 when
 	// bookmarking an already bookmarked post, no /api/v2/instance, no
-	// X-RateLimit-* headers. Its listing's hiding is InstanceOptions.HideUnfollowed.
+	// X-RateLimit-* headers; OAuth as snac's (see snacToken, snacRevoke):
+	// revoking a token deletes its app, an unknown client gets 400 from
+	// /oauth/authorize and 401 with no body from /oauth/token. Its
+	// listing's hiding is InstanceOptions.HideUnfollowed.
 	Snac
 )
 
@@ -173,6 +176,12 @@ type InstanceOptions struct {
 	// nor follows, as snac's listing does (see hiddenFrom). They stay
 	// bookmarked. Like HideEvery, it is not implied by Quirk.
 	HideUnfollowed bool
+
+	// SignIn makes /oauth/authorize send a request without the signed-in
+	// user's session cookie (Instance.SessionCookie) to /auth/sign_in
+	// before it looks at the client, as Mastodon and GoToSocial do. Off,
+	// the authorizing user approves every request at once.
+	SignIn bool
 }
 
 // Instance is one fake server of a Network, listening on 127.0.0.1. All its
@@ -207,9 +216,12 @@ type Instance struct {
 	dropN       int
 	rateN       int
 	rateWindow  time.Duration
+	lim         limits // header modes, answer jitter, window records (limits.go)
 	reqs        []reqRecord
 	statuses    map[int]int // responses sent, by status
 	faults      listingFaults
+	ap          objectState // as the origin of posts: see origin.go
+	race        raceState   // see race.go
 }
 
 type reqRecord struct{ method, path string }
@@ -277,7 +289,9 @@ func (i *Instance) SetDown(down bool) {
 
 // SetRateLimit limits API requests to n per window for each access token
 // (requests without a valid token count per client IP), in fixed windows
-// aligned to the Unix epoch. Over budget the answer is 429. n = 0 (the
+// aligned to the Unix epoch (keep window whole seconds: Mastodon's are,
+// and it stamps each answer's reset with the request's sub-second part;
+// see RateHeaders). Over budget the answer is 429. n = 0 (the
 // default) is unlimited; the headers then still say 300 per 5 minutes,
 // with X-RateLimit-Remaining always 300 so that pacing clients never wait.
 // Changing the limit starts every budget afresh.
@@ -289,6 +303,7 @@ func (i *Instance) SetRateLimit(n int, window time.Duration) {
 	}
 	i.rateN, i.rateWindow = n, window
 	i.rateUsed = map[string]rateCount{}
+	i.lim.windows = nil
 }
 
 // SetLatency delays every request to the instance by d (real time), also
@@ -466,12 +481,20 @@ func (i *Instance) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	i.reqs = append(i.reqs, reqRecord{r.Method, r.URL.Path})
 	var rp reply
+	var hold time.Duration
 	func() {
 		defer n.mu.Unlock()
 		rp = i.route(r)
 		i.statuses[rp.status]++
+		if api {
+			hold = i.answerDelay()
+		}
 	}()
 	rp.set("Date", now.UTC().Format(http.TimeFormat))
+	if hold > 0 && !n.sleep(r.Context(), hold) {
+		hangUp(w, false)
+		return
+	}
 	rp.write(w)
 }
 

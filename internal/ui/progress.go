@@ -1,7 +1,7 @@
 // Package ui writes what a person watching the terminal sees: TTY detection,
 // progress bars or periodic progress lines, human numbers and durations, and
 // JSON lines. It writes to the io.Writer it is given (stderr in the CLI);
-// data never goes through it.
+// data goes through it only on its way to a terminal (TerminalWriter).
 package ui
 
 import (
@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fedimarks/fedimarks"
 	"golang.org/x/term"
 )
 
@@ -157,11 +158,12 @@ func (p *Progress) SetTotal(n int64) {
 
 // Note writes a message that must be seen, such as "waiting 1m30s for the
 // rate limit to reset", on a line of its own: above the bar on a terminal.
-// A trailing newline in the message is not needed.
+// The message may quote a server, so it is made one clean line
+// (fedimarks.CleanText): no control character reaches the terminal.
 func (p *Progress) Note(format string, args ...any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	msg := strings.TrimRight(fmt.Sprintf(format, args...), "\n")
+	msg := fedimarks.CleanText(fmt.Sprintf(format, args...))
 	p.clearBar()
 	io.WriteString(p.w, msg+"\n")
 	if p.opts.TTY && !p.finished {
