@@ -63,6 +63,7 @@ type command struct {
 // commands is the command table, in the order help lists them.
 func commands() []command {
 	return []command{
+		demoCommand(),
 		loginCommand(),
 		accountsCommand(),
 		logoutCommand(),
@@ -146,8 +147,9 @@ Commands:
 	}
 	fmt.Fprint(w, `
 Run 'fedimarks help COMMAND' for a command's options.
-State lives in $FEDIMARKS_HOME when set, else in your config and data
-directories ('fedimarks accounts' says where).
+State lives in $FEDIMARKS_HOME when set (or in DIR, given --home DIR to any
+command), else in your config and data directories ('fedimarks accounts'
+says where).
 
 `+exitCodesHelp+"\n")
 }

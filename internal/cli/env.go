@@ -26,6 +26,7 @@ type app struct {
 	stdout, stderr io.Writer
 	io             IO
 	cmd            command
+	home           string // --home: state lives there, as with $FEDIMARKS_HOME
 
 	archive *sqlite.Archive
 	secrets secrets.Store
@@ -70,14 +71,18 @@ type paths struct {
 	Media   string
 }
 
-// paths follows $FEDIMARKS_HOME when set, else the platform's config and
-// data directories (XDG on Linux).
+// paths follows --home or $FEDIMARKS_HOME when set, else the platform's
+// config and data directories (XDG on Linux).
 func (a *app) paths() (paths, error) {
 	var p paths
-	if home := a.io.Getenv("FEDIMARKS_HOME"); home != "" {
+	home, what := a.home, "--home"
+	if home == "" {
+		home, what = a.io.Getenv("FEDIMARKS_HOME"), "FEDIMARKS_HOME"
+	}
+	if home != "" {
 		abs, err := filepath.Abs(home)
 		if err != nil {
-			return p, fmt.Errorf("FEDIMARKS_HOME: %w", err)
+			return p, fmt.Errorf("%s: %w", what, err)
 		}
 		p.Config, p.Data = abs, abs
 	} else {

@@ -20,7 +20,12 @@ var errHelp = errors.New("help shown")
 
 // parseFlags parses args allowing flags after positional arguments
 // (`fedimarks import a.csv --to bob@host`), returns the positional ones.
+// Every command also takes --home DIR, which keeps state in DIR as
+// $FEDIMARKS_HOME does (unless the command gives --home its own meaning).
 func (a *app) parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	if fs.Lookup("home") == nil {
+		fs.StringVar(&a.home, "home", "", "keep the archive and tokens in `DIR` (as FEDIMARKS_HOME)")
+	}
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
