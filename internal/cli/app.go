@@ -104,7 +104,7 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 		a.printHelp(a.stdout)
 		return nil
 	case "version", "--version":
-		fmt.Fprintln(a.stdout, "fedimarks", version)
+		fmt.Fprintln(a.stdout, readBuildInfo())
 		return nil
 	}
 	c, ok := findCommand(name)
@@ -121,8 +121,6 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 	a.cmd = c
 	return c.run(ctx, a, args[1:])
 }
-
-var version = "dev"
 
 func findCommand(name string) (command, bool) {
 	for _, c := range commands() {
@@ -146,7 +144,8 @@ Commands:
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, `
-Run 'fedimarks help COMMAND' for a command's options.
+Run 'fedimarks help COMMAND' for a command's options, 'fedimarks --version'
+for this build's version, commit, Go version and platform.
 State lives in $FEDIMARKS_HOME when set (or in DIR, given --home DIR to any
 command), else in your config and data directories ('fedimarks accounts'
 says where).
