@@ -291,6 +291,13 @@ func (a *app) stdinTTY() bool {
 	return ok && ui.IsTerminal(f)
 }
 
+// plain reports whether the person asked for plain output even on a
+// terminal: NO_COLOR set and not empty (no-color.org), or TERM=dumb. Then
+// no escape codes and no bars redrawn in place, only plain lines.
+func (a *app) plain() bool {
+	return a.io.Getenv("NO_COLOR") != "" || a.io.Getenv("TERM") == "dumb"
+}
+
 func (a *app) progress(label string, total int64, unit string) *ui.Progress {
-	return ui.NewProgress(a.stderr, ui.ProgressOptions{Label: label, Total: total, Unit: unit, TTY: a.stderrTTY(), Now: a.io.Now})
+	return ui.NewProgress(a.stderr, ui.ProgressOptions{Label: label, Total: total, Unit: unit, TTY: a.stderrTTY() && !a.plain(), Now: a.io.Now})
 }
