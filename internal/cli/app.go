@@ -74,6 +74,7 @@ func commands() []command {
 		verifyCommand(),
 		searchCommand(),
 		serveCommand(),
+		completionCommand(),
 	}
 }
 
@@ -102,6 +103,9 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 			return usageError("unknown command %q", args[1])
 		}
 		a.printHelp(a.stdout)
+		return nil
+	case completeCommand:
+		runComplete(ctx, a, args[1:])
 		return nil
 	case "version", "--version":
 		fmt.Fprintln(a.stdout, readBuildInfo())

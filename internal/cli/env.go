@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -27,6 +28,9 @@ type app struct {
 	io             IO
 	cmd            command
 	home           string // --home: state lives there, as with $FEDIMARKS_HOME
+	// listFlags, when set, is given each option of the command instead of
+	// parsing the command line (shell completion).
+	listFlags func(*flag.Flag)
 
 	archive *sqlite.Archive
 	secrets secrets.Store

@@ -26,6 +26,10 @@ func (a *app) parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	if fs.Lookup("home") == nil {
 		fs.StringVar(&a.home, "home", "", "keep the archive and tokens in `DIR` (as FEDIMARKS_HOME)")
 	}
+	if a.listFlags != nil { // shell completion asks which options there are
+		fs.VisitAll(a.listFlags)
+		return nil, errHelp
+	}
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
