@@ -46,7 +46,7 @@ func TestCompleteCandidates(t *testing.T) {
 		{[]string{"1", "export", "--format=js"}, "--format=json\n--format=jsonl"},
 		{[]string{"1", "logout"}, "alice@127.0.0.1:8080\nme@home.example"},
 		{[]string{"4", "migrate", "--from", "me@home.example", "--to", "al"}, "alice@127.0.0.1:8080"},
-		{[]string{"1", "import", "b"}, ""},      // a file: the shell completes it
+		{[]string{"1", "import", "b"}, ""},       // a file: the shell completes it
 		{[]string{"2", "export", "-o", "x"}, ""}, // a file too
 		{[]string{"1", "nosuch", "x"}, ""},
 		{[]string{"9", "export"}, ""}, // a broken call: silence
