@@ -18,6 +18,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"debug/buildinfo"
 	"encoding/hex"
@@ -27,6 +28,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -46,13 +48,18 @@ func main() {
 	check := flag.Bool("check", false, "build every target and keep nothing (no dist/)")
 	out := flag.String("o", "dist", "output `DIR` (emptied first)")
 	flag.Parse()
-	if err := run(*check, *out); err != nil {
+	// Ctrl-C stops the build in progress and still removes the
+	// temporary folder.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	err := run(ctx, *check, *out)
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "release:", err)
 		os.Exit(1)
 	}
 }
 
-func run(check bool, out string) error {
+func run(ctx context.Context, check bool, out string) error {
 	root, err := moduleRoot()
 	if err != nil {
 		return err
@@ -86,7 +93,7 @@ func run(check bool, out string) error {
 		goos, goarch, _ := strings.Cut(t, "/")
 		start := time.Now()
 		bin := filepath.Join(tmp, goos+"-"+goarch, binaryName(goos))
-		if err := build(root, goos, goarch, bin); err != nil {
+		if err := build(ctx, root, goos, goarch, bin); err != nil {
 			return err
 		}
 		if check {
@@ -147,8 +154,8 @@ func binaryName(goos string) string {
 
 // build cross-builds the binary for goos/goarch into bin. -buildvcs=auto
 // stamps the commit even where GOFLAGS turns that off.
-func build(root, goos, goarch, bin string) error {
-	cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=auto", "-ldflags=-s -w", "-o", bin, mainPackage)
+func build(ctx context.Context, root, goos, goarch, bin string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=auto", "-ldflags=-s -w", "-o", bin, mainPackage)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+goarch)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
