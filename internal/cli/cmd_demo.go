@@ -62,7 +62,8 @@ reads or writes your own archive, tokens or keyring.
   --serve      after the run, serve the web page over the sandbox archive
                until Ctrl-C (like 'fedimarks serve')
   --addr A     where --serve listens (default 127.0.0.1:0, a free port)
-  -o FILE      where the export step writes (default ` + demoExport + `)
+  -o FILE      where the export step writes its HTML page (default
+               ` + demoExport + ` in the current folder)
 
 Exit codes: 0 done; 1 error (a step failed unexpectedly); 2 usage;
 130 interrupted.
