@@ -65,6 +65,7 @@ type command struct {
 // commands is the command table, in the order help lists them.
 func commands() []command {
 	return []command{
+		demoCommand(),
 		loginCommand(),
 		accountsCommand(),
 		logoutCommand(),
@@ -75,6 +76,7 @@ func commands() []command {
 		verifyCommand(),
 		searchCommand(),
 		serveCommand(),
+		completionCommand(),
 	}
 }
 
@@ -109,8 +111,11 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 		}
 		a.printHelp(a.stdout)
 		return nil
+	case completeCommand:
+		runComplete(ctx, a, args[1:])
+		return nil
 	case "version", "--version":
-		fmt.Fprintln(a.stdout, "fedimarks", version)
+		fmt.Fprintln(a.stdout, readBuildInfo())
 		return nil
 	}
 	c, ok := findCommand(name)
@@ -127,8 +132,6 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 	a.cmd = c
 	return c.run(ctx, a, args[1:])
 }
-
-var version = "dev"
 
 func findCommand(name string) (command, bool) {
 	for _, c := range commands() {
@@ -152,12 +155,14 @@ Commands:
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, `
-Run 'fedimarks help COMMAND' for a command's options. Every command takes
+Run 'fedimarks help COMMAND' for a command's options, 'fedimarks --version'
+for this build's version, commit, Go version and platform. Every command takes
 -q/--quiet: nothing on standard error unless something failed (backup: or
 changed the archive). backup, export, import, migrate and verify take --json:
 one summary object for scripts.
-State lives in $FEDIMARKS_HOME when set, else in your config and data
-directories ('fedimarks accounts' says where).
+State lives in $FEDIMARKS_HOME when set (or in DIR, given --home DIR to any
+command), else in your config and data directories ('fedimarks accounts'
+says where).
 
 `+exitCodesHelp+"\n")
 }

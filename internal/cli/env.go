@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -34,6 +35,10 @@ type app struct {
 	// noRetries makes the clients give up at the first failure (login:
 	// a person waits, and nothing is lost).
 	noRetries bool
+	home      string // --home: state lives there, as with $FEDIMARKS_HOME
+	// listFlags, when set, is given each option of the command instead of
+	// parsing the command line (shell completion).
+	listFlags func(*flag.Flag)
 
 	archive  *sqlite.Archive
 	secrets  secrets.Store
@@ -80,14 +85,18 @@ type paths struct {
 	Media   string
 }
 
-// paths follows $FEDIMARKS_HOME when set, else the platform's config and
-// data directories (XDG on Linux).
+// paths follows --home or $FEDIMARKS_HOME when set, else the platform's
+// config and data directories (XDG on Linux).
 func (a *app) paths() (paths, error) {
 	var p paths
-	if home := a.io.Getenv("FEDIMARKS_HOME"); home != "" {
+	home, what := a.home, "--home"
+	if home == "" {
+		home, what = a.io.Getenv("FEDIMARKS_HOME"), "FEDIMARKS_HOME"
+	}
+	if home != "" {
 		abs, err := filepath.Abs(home)
 		if err != nil {
-			return p, fmt.Errorf("FEDIMARKS_HOME: %w", err)
+			return p, fmt.Errorf("%s: %w", what, err)
 		}
 		p.Config, p.Data = abs, abs
 	} else {
@@ -263,6 +272,13 @@ func (a *app) stdinTTY() bool {
 	return ok && ui.IsTerminal(f)
 }
 
+// plain reports whether the person asked for plain output even on a
+// terminal: NO_COLOR set and not empty (no-color.org), or TERM=dumb. Then
+// no escape codes and no bars redrawn in place, only plain lines.
+func (a *app) plain() bool {
+	return a.io.Getenv("NO_COLOR") != "" || a.io.Getenv("TERM") == "dumb"
+}
+
 func (a *app) progress(label string, total int64, unit string) *ui.Progress {
-	return ui.NewProgress(a.stderr, ui.ProgressOptions{Label: label, Total: total, Unit: unit, TTY: a.stderrTTY(), Now: a.io.Now, Quiet: a.quiet})
+	return ui.NewProgress(a.stderr, ui.ProgressOptions{Label: label, Total: total, Unit: unit, TTY: a.stderrTTY() && !a.plain(), Now: a.io.Now, Quiet: a.quiet})
 }
