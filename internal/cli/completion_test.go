@@ -39,7 +39,7 @@ func TestCompleteCandidates(t *testing.T) {
 		{[]string{"0", "s"}, "search\nserve"},
 		{[]string{"1", "help", "mi"}, "migrate"},
 		{[]string{"1", "completion", "p"}, "powershell"},
-		{[]string{"1", "export", "--f"}, "--format"},
+		{[]string{"1", "export", "--f"}, "--format\n--full-every"},
 		{[]string{"1", "backup", "--me"}, "--media\n--media-max-size"},
 		{[]string{"2", "export", "--format"}, strings.Join([]string{"activitypub", "csv", "html", "json", "jsonl", "markdown", "mastodon", "netscape"}, "\n")},
 		{[]string{"2", "export", "--format", "c"}, "csv"},
