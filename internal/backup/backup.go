@@ -23,7 +23,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/fedimarks/fedimarks"
@@ -224,10 +223,12 @@ func (e *fetchError) Unwrap() error { return e.err }
 // Pixelfed does once its cursors expire) rather than that the server is
 // down, busy or refusing the token.
 func cursorFailed(err error) bool {
-	switch st := fedimarks.HTTPStatus(err); {
-	case unreachable(err), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	if unreachable(err) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
-	case st == http.StatusUnauthorized, st == http.StatusForbidden, st >= 500:
+	}
+	switch fedimarks.ErrorKind(err) {
+	case fedimarks.KindAuth, fedimarks.KindAppUnknown, fedimarks.KindScope, fedimarks.KindForbidden,
+		fedimarks.KindServerError, fedimarks.KindUnreachable, fedimarks.KindRemoteFetch:
 		return false
 	}
 	return true
