@@ -120,19 +120,7 @@ func IsUnreachable(err error) bool {
 	case KindUnreachable, KindRemoteFetch:
 		return true
 	}
-	var u interface{ Unreachable() bool }
-	return errors.As(err, &u) && u.Unreachable()
-}
-
-// HTTPStatus returns the HTTP status of the first error in err's chain
-// that has an HTTPStatus() int method, or 0. Deprecated: switch on
-// ErrorKind; it goes once no engine reads it.
-func HTTPStatus(err error) int {
-	var hs interface{ HTTPStatus() int }
-	if errors.As(err, &hs) {
-		return hs.HTTPStatus()
-	}
-	return 0
+	return false
 }
 
 // Busy is the cause of an error saying that another fedimarks process

@@ -184,8 +184,8 @@ func (a *app) report(ctx context.Context, err error) int {
 
 // classify maps err to an exit code and its one-line message. Messages
 // for a server's refusals are written where the request is made
-// (app.apiError); a 401 that did not pass there still exits as an
-// authentication failure.
+// (app.apiError); a refused credential that did not pass there still
+// exits as an authentication failure.
 func classify(ctx context.Context, err error) (int, string) {
 	var u *errUsage
 	if errors.As(err, &u) {
@@ -198,7 +198,7 @@ func classify(ctx context.Context, err error) (int, string) {
 	if errors.Is(err, context.Canceled) || ctx.Err() != nil {
 		return ExitInterrupted, "interrupted; run the same command again to resume"
 	}
-	if fedimarks.HTTPStatus(err) == http.StatusUnauthorized {
+	if k := fedimarks.ErrorKind(err); k == fedimarks.KindAuth || k == fedimarks.KindAppUnknown {
 		return ExitAuth, err.Error()
 	}
 	if errors.As(err, &fe) {

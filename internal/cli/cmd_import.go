@@ -279,9 +279,9 @@ func runTransfer(ctx context.Context, a *app, o transferOptions) error {
 	if errors.As(err, &fe) {
 		switch fe.Code {
 		case fedimarks.EAuth, fedimarks.EScope:
-			var api *mastodon.APIError
-			if fe.Code == fedimarks.EScope && errors.As(fe, &api) {
-				fe.Message = fmt.Sprintf("%s: %s (%s)", acc.Handle, lacksScope(refusedScope(api, acc.Scopes, transferScopes)), api.Message)
+			var re *fedimarks.RemoteError
+			if fe.Code == fedimarks.EScope && errors.As(fe, &re) {
+				fe.Message = fmt.Sprintf("%s: %s (%s)", acc.Handle, lacksScope(refusedScope(re, acc.Scopes, transferScopes)), re.Message)
 			}
 			fe.Hint = "log in again: fedimarks login " + loginArg(acc.Server) + "; then resume with: " + resume
 		case fedimarks.EInterrupted, fedimarks.EUnavailable:

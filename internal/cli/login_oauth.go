@@ -177,7 +177,7 @@ func (f *oauthFlow) app(ctx context.Context) (mastodon.App, error) {
 		app, err = f.c.RegisterApp(ctx, appName, redirects, scopes, appWebsite)
 	}
 	if err != nil {
-		if mastodon.IsStatus(err, http.StatusTooManyRequests) {
+		if fedimarks.ErrorKind(err) == fedimarks.KindRateLimited {
 			return mastodon.App{}, &fedimarks.Error{Code: fedimarks.EUnavailable, Err: err,
 				Message: fmt.Sprintf("%s refused to register fedimarks: too many app registrations from this address", host),
 				Hint:    "wait 10 minutes, then run fedimarks login " + loginArg(f.server) + " again"}
@@ -217,21 +217,17 @@ func chooseScopes(meta *mastodon.AuthMetadata) (string, bool) {
 }
 
 // scopesRefused reports whether an app registration failed because of its
-// scopes: Mastodon answers 422 "Validation failed: Scopes are invalid",
-// others 400.
+// scopes: Mastodon answers that they fail its checks ("Validation failed:
+// Scopes are invalid"), others that the request is invalid.
 func scopesRefused(err error) bool {
-	return mastodon.IsStatus(err, http.StatusUnprocessableEntity) || mastodon.IsStatus(err, http.StatusBadRequest)
+	k := fedimarks.ErrorKind(err)
+	return k == fedimarks.KindConflict || k == fedimarks.KindInvalid
 }
 
 // invalidClient reports whether the token endpoint refused the app
-// itself: 401, whatever the body (snac sends none), or 400 invalid_client.
-// A refused code is 400 invalid_grant.
+// itself, not the code.
 func invalidClient(err error) bool {
-	var api *mastodon.APIError
-	if !errors.As(err, &api) || api.Path != "/oauth/token" {
-		return false
-	}
-	return api.StatusCode == http.StatusUnauthorized || api.StatusCode == http.StatusBadRequest && api.Message == "invalid_client"
+	return fedimarks.ErrorKind(err) == fedimarks.KindAppUnknown
 }
 
 // refusal says in a few words how the server refused: its status and
@@ -239,7 +235,7 @@ func invalidClient(err error) bool {
 func refusal(err error) string {
 	var api *mastodon.APIError
 	if errors.As(err, &api) {
-		return fmt.Sprintf("its token endpoint answered %d %s", api.StatusCode, api.Message)
+		return "its token endpoint answered " + api.Answer()
 	}
 	return err.Error()
 }
@@ -333,7 +329,7 @@ func (f *oauthFlow) authorize(ctx context.Context, app mastodon.App) (mastodon.T
 	tok, err := f.c.ExchangeCode(ctx, app, code, redirect, verifier)
 	if err != nil {
 		var api *mastodon.APIError
-		if errors.As(err, &api) && api.Message == "invalid_grant" {
+		if fedimarks.ErrorKind(err) == fedimarks.KindAuth && errors.As(err, &api) {
 			return tok, &fedimarks.Error{Code: fedimarks.EAuth, Err: err,
 				Message: fmt.Sprintf("%s refused the authorization code (%s)", host, strings.TrimSpace(api.Message+" "+api.Description)),
 				Hint:    "it may be mistyped, expired or already used: run fedimarks login " + loginArg(f.server) + " again"}
