@@ -28,6 +28,11 @@ import (
 	"github.com/fedimarks/fedimarks"
 )
 
+// ErrLinkRefused is wrapped by the error of a walk that stopped at a
+// page's BadNext: the bookmarks read so far are archived, and the next
+// backup goes on from there.
+var ErrLinkRefused = errors.New("the walk stopped at a link to the next page it does not follow")
+
 // Page is one page of an account's bookmark listing, newest first.
 type Page struct {
 	Statuses []fedimarks.Status
@@ -355,8 +360,7 @@ func (b *backup) walk(ctx context.Context, run *fedimarks.BackupRun, url string)
 			b.opts.Progress.Add(int64(len(save)))
 		}
 		if badNext != nil {
-			return "", &fedimarks.Error{Message: "fetch bookmarks: " + badNext.Error(), Err: badNext,
-				Hint: "the bookmarks read so far are archived; the next backup goes on from there once the server links to itself"}
+			return "", &fedimarks.Error{Message: "fetch bookmarks: " + badNext.Error(), Err: fmt.Errorf("%w: %w", ErrLinkRefused, badNext)}
 		}
 		if next == "" {
 			return oddness(), nil

@@ -170,6 +170,9 @@ func (a *app) report(ctx context.Context, err error) int {
 	if errors.Is(err, errHelp) {
 		return ExitOK
 	}
+	// Errors that reach here without a next step (a lock another process
+	// holds, a backup stopped at a link) get the one the table writes.
+	err = withHint(err, situation{cmd: a.cmd.name})
 	code, msg := classify(ctx, err)
 	if msg != "" {
 		// Messages carry servers' text: one clean line, whatever it held.

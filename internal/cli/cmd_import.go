@@ -277,34 +277,11 @@ func runTransfer(ctx context.Context, a *app, o transferOptions) error {
 	}
 	var fe *fedimarks.Error
 	if errors.As(err, &fe) {
-		switch fe.Code {
-		case fedimarks.EAuth, fedimarks.EScope:
-			var re *fedimarks.RemoteError
-			if fe.Code == fedimarks.EScope && errors.As(fe, &re) {
-				fe.Message = fmt.Sprintf("%s: %s (%s)", acc.Handle, lacksScope(refusedScope(re, acc.Scopes, transferScopes)), re.Message)
-			}
-			fe.Hint = "log in again: fedimarks login " + loginArg(acc.Server) + "; then resume with: " + resume
-		case fedimarks.EInterrupted, fedimarks.EUnavailable:
-			if strings.HasPrefix(fe.Hint, "wait for it to finish") { // the lock is held
-				fe.Hint = "wait for it to finish, then run: " + resume
-			} else {
-				fe.Hint = "resume with: " + resume
-			}
-		case fedimarks.EPartial:
-			if rep != nil && rep.FailuresPath != "" {
-				// A plain rerun retries unreachable rows; the others need
-				// --retry-failed (after following authors, say).
-				retry := resume
-				for _, it := range rep.Failed() {
-					if it.Outcome != fedimarks.Unreachable && it.Outcome != fedimarks.Invalid {
-						retry += " --retry-failed"
-						break
-					}
-				}
-				fe.Hint = "the failures are in " + rep.FailuresPath + "; retry them with: " + retry
-			}
+		var re *fedimarks.RemoteError
+		if fe.Code == fedimarks.EScope && errors.As(fe, &re) {
+			fe.Message = fmt.Sprintf("%s: %s (%s)", acc.Handle, lacksScope(refusedScope(re, acc.Scopes, transferScopes)), re.Message)
 		}
-		return fe
+		return withHint(fe, situation{cmd: a.cmd.name, login: loginArg(acc.Server), resume: resume, report: rep})
 	}
 	if err != nil {
 		return a.apiError(acc.Handle, acc.Server, err, transferScopes)

@@ -180,22 +180,19 @@ func lacksScope(scope string) string {
 }
 
 // apiError turns a server's refusal into a message for a person: a bad
-// token says to log in again (exit 4), a missing scope (403) names the
-// scope (or scopes, space-separated) the call needed and says to log in
-// again, which grants every scope fedimarks uses.
+// token says to log in again (exit 4), a missing scope names the scope (or
+// scopes, space-separated) the call needed and says to log in again, which
+// grants every scope fedimarks uses; the hint table writes the hints.
 func (a *app) apiError(h fedimarks.Handle, server string, err error, scope string) error {
 	host := fedimarks.HostOf(server)
 	who := string(h)
 	if strings.HasPrefix(who, "@") || who == "" {
 		who = host
 	}
+	s := situation{cmd: a.cmd.name, login: loginArg(server)}
 	if fedimarks.IsUnreachable(err) {
-		hint := "try again later: the same command goes on where it stopped"
-		if a.cmd.name == "backup" || a.cmd.name == "export" {
-			hint = "try again later; 'fedimarks export --offline' exports what is already archived"
-		}
-		return &fedimarks.Error{Code: fedimarks.EUnavailable, Err: err,
-			Message: fmt.Sprintf("%s did not answer (%v)", host, err), Hint: hint}
+		return withHint(&fedimarks.Error{Code: fedimarks.EUnavailable, Err: err,
+			Message: fmt.Sprintf("%s did not answer (%v)", host, err)}, s)
 	}
 	var re *fedimarks.RemoteError
 	if !errors.As(err, &re) {
@@ -203,19 +200,16 @@ func (a *app) apiError(h fedimarks.Handle, server string, err error, scope strin
 	}
 	switch re.Kind {
 	case fedimarks.KindAuth:
-		return &fedimarks.Error{Code: fedimarks.EAuth, Err: err,
-			Message: fmt.Sprintf("%s: the server refused the access token (%s): it is invalid or was revoked", who, re.Message),
-			Hint:    "log in again: fedimarks login " + loginArg(server)}
+		return withHint(&fedimarks.Error{Code: fedimarks.EAuth, Err: err,
+			Message: fmt.Sprintf("%s: the server refused the access token (%s): it is invalid or was revoked", who, re.Message)}, s)
 	case fedimarks.KindScope, fedimarks.KindForbidden:
 		// On a request about the whole account, a refusal is a missing
 		// scope, whatever the server's words.
-		return &fedimarks.Error{Code: fedimarks.EScope, Err: err,
-			Message: fmt.Sprintf("%s: %s (%s)", who, lacksScope(refusedScope(err, nil, scope)), re.Message),
-			Hint:    "log in again to grant it: fedimarks login " + loginArg(server)}
+		return withHint(&fedimarks.Error{Code: fedimarks.EScope, Err: err,
+			Message: fmt.Sprintf("%s: %s (%s)", who, lacksScope(refusedScope(err, nil, scope)), re.Message)}, s)
 	case fedimarks.KindNotUser:
-		return &fedimarks.Error{Code: fedimarks.EAuth, Err: err,
-			Message: fmt.Sprintf("%s: this is an app token, not a user's token (%s)", who, re.Message),
-			Hint:    "log in again: fedimarks login " + loginArg(server)}
+		return withHint(&fedimarks.Error{Code: fedimarks.EAuth, Err: err,
+			Message: fmt.Sprintf("%s: this is an app token, not a user's token (%s)", who, re.Message)}, s)
 	}
 	return err
 }

@@ -57,18 +57,15 @@ const (
 // (KindConflict: its 422) means it is there already.
 func classify(err error, bookmark bool, dest fedimarks.Handle, snac bool) (verdict, error) {
 	if isCanceled(err) {
-		return vFatal, &fedimarks.Error{Code: fedimarks.EInterrupted, Message: "import interrupted", Hint: "rerun the same command to resume", Err: err}
+		return vFatal, interrupted(err)
 	}
 	switch fedimarks.ErrorKind(err) {
 	case fedimarks.KindAuth:
-		return vFatal, &fedimarks.Error{Code: fedimarks.EAuth, Message: string(dest) + " rejected the access token",
-			Hint: "log in to " + string(dest) + " again, then rerun the same command to resume", Err: err}
+		return vFatal, &fedimarks.Error{Code: fedimarks.EAuth, Message: string(dest) + " rejected the access token", Err: err}
 	case fedimarks.KindScope:
-		return vFatal, &fedimarks.Error{Code: fedimarks.EScope, Message: "the token for " + string(dest) + " lacks a scope the import needs (read:bookmarks write:bookmarks read:search)",
-			Hint: "log in again, then rerun the same command to resume", Err: err}
+		return vFatal, &fedimarks.Error{Code: fedimarks.EScope, Message: "the token for " + string(dest) + " lacks a scope the import needs (read:bookmarks write:bookmarks read:search)", Err: err}
 	case fedimarks.KindRateLimited:
-		return vFatal, &fedimarks.Error{Code: fedimarks.EUnavailable, Message: string(dest) + " kept answering 429 Too many requests",
-			Hint: "wait a few minutes, then rerun the same command to resume", Err: err}
+		return vFatal, &fedimarks.Error{Code: fedimarks.EUnavailable, Message: string(dest) + " kept answering 429 Too many requests", Err: err}
 	case fedimarks.KindForbidden:
 		return vNotVisible, nil
 	case fedimarks.KindNotFound, fedimarks.KindGone:
