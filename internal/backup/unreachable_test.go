@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/mastodon"
 )
 
 type fakeNetErr struct{}
@@ -31,28 +32,9 @@ func asRemote(target any, k fedimarks.Kind, err error) bool {
 	return ok
 }
 
-// kindOfStatus is the kind internal/mastodon gives an HTTP status (its
-// table test covers the real answers).
+// kindOfStatus is the kind internal/mastodon gives an HTTP status.
 func kindOfStatus(status int) fedimarks.Kind {
-	switch {
-	case status == 401:
-		return fedimarks.KindAuth
-	case status == 403:
-		return fedimarks.KindForbidden
-	case status == 404:
-		return fedimarks.KindNotFound
-	case status == 410:
-		return fedimarks.KindGone
-	case status == 400:
-		return fedimarks.KindInvalid
-	case status == 429:
-		return fedimarks.KindRateLimited
-	case status >= 502 && status <= 504:
-		return fedimarks.KindUnreachable
-	case status >= 500:
-		return fedimarks.KindServerError
-	}
-	return ""
+	return fedimarks.ErrorKind(mastodon.Remote(&mastodon.APIError{StatusCode: status}))
 }
 
 // AsRemote and KindOfStatus serve the fakes of package backup_test.

@@ -5,13 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/mastodon"
 )
 
 // memJournal is an in-memory Journal with the semantics of
@@ -201,7 +200,7 @@ func (m *memJournal) jobCount() int {
 }
 
 // apiErr imitates internal/mastodon's error answers: errors.As reads it
-// as the *fedimarks.RemoteError the adapter would make of the status and
+// as the *fedimarks.RemoteError the adapter makes of the status and
 // message.
 type apiErr struct {
 	status int
@@ -213,40 +212,10 @@ func (e *apiErr) Error() string { return fmt.Sprintf("%d %s", e.status, e.msg) }
 func (e *apiErr) As(target any) bool {
 	re, ok := target.(**fedimarks.RemoteError)
 	if ok {
-		*re = &fedimarks.RemoteError{Kind: kindOfStatus(e.status, e.msg), Message: e.msg, Err: e,
-			Status: fmt.Sprintf("%d %s", e.status, http.StatusText(e.status))}
+		*re = mastodon.Remote(&mastodon.APIError{StatusCode: e.status, Message: e.msg}).(*fedimarks.RemoteError)
+		(*re).Err = e
 	}
 	return ok
-}
-
-// kindOfStatus is the kind internal/mastodon gives an answer of the
-// fakes (its table test covers the real answers).
-func kindOfStatus(status int, msg string) fedimarks.Kind {
-	switch {
-	case status == 401:
-		return fedimarks.KindAuth
-	case status == 403 && strings.Contains(strings.ToLower(msg), "scope"):
-		return fedimarks.KindScope
-	case status == 403:
-		return fedimarks.KindForbidden
-	case status == 404:
-		return fedimarks.KindNotFound
-	case status == 410:
-		return fedimarks.KindGone
-	case status == 422:
-		return fedimarks.KindConflict
-	case status == 400:
-		return fedimarks.KindInvalid
-	case status == 429:
-		return fedimarks.KindRateLimited
-	case status == 503 && strings.Contains(strings.ToLower(msg), "remote data could not be fetched"):
-		return fedimarks.KindRemoteFetch
-	case status == 502 || status == 503 || status == 504:
-		return fedimarks.KindUnreachable
-	case status >= 500:
-		return fedimarks.KindServerError
-	}
-	return ""
 }
 
 // netErr imitates a connection failure after the client's retries.
