@@ -281,7 +281,12 @@ func runTransfer(ctx context.Context, a *app, o transferOptions) error {
 		if fe.Code == fedimarks.EScope && errors.As(fe, &re) {
 			fe.Message = fmt.Sprintf("%s: %s (%s)", acc.Handle, lacksScope(refusedScope(re, acc.Scopes, transferScopes)), re.Message)
 		}
-		return withHint(fe, situation{cmd: a.cmd.name, login: loginArg(acc.Server), resume: resume, report: rep})
+		// The job's next step (resume it) replaces one written for a
+		// single request on the way (the big import's question, say).
+		if h := nextStep(fe, situation{cmd: a.cmd.name, login: loginArg(acc.Server), resume: resume, report: rep}); h != "" {
+			fe.Hint = h
+		}
+		return fe
 	}
 	if err != nil {
 		return a.apiError(acc.Handle, acc.Server, err, transferScopes)
