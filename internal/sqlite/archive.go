@@ -32,7 +32,8 @@ import (
 
 	fedimarks "github.com/fedimarks/fedimarks"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	driver "modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 //go:embed migrations/*.sql
@@ -132,9 +133,11 @@ func pingBusy(ctx context.Context, db *sql.DB) error {
 	}
 }
 
+// isBusy reports whether err is the driver's SQLITE_BUSY (any of its
+// extended codes).
 func isBusy(err error) bool {
-	msg := err.Error()
-	return strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked")
+	var se *driver.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
 // Close closes the archive. Operations in progress may fail.
