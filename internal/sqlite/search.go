@@ -60,13 +60,37 @@ type indexDoc struct {
 	raw, plain, spoiler, host, acct, who, lang, at sql.NullString
 }
 
+// docColumns reads, for each queued status p.status_id, what the indexer
+// needs; the status columns are NULL when the status is gone.
+const docColumns = `SELECT p.status_id, s.raw, s.plain_text, s.spoiler_text, s.host, s.author_acct, s.author_name,
+		s.language, s.created_at
+	FROM search_pending p LEFT JOIN statuses s ON s.id = p.status_id`
+
 // indexPending indexes up to limit queued statuses and unqueues them,
 // returning how many queue entries it handled.
 func indexPending(ctx context.Context, tx *sql.Tx, limit int) (int, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT p.status_id, s.raw, s.plain_text, s.spoiler_text, s.host, s.author_acct, s.author_name,
-			s.language, s.created_at
-		FROM search_pending p LEFT JOIN statuses s ON s.id = p.status_id
-		ORDER BY p.status_id LIMIT ?`, limit)
+	return indexDocs(ctx, tx, docColumns+` ORDER BY p.status_id LIMIT ?`, limit)
+}
+
+// indexQueued indexes those of the statuses ids that are queued (new or
+// changed) and unqueues them: SavePage calls it for its page, so that the
+// index is current when the page commits and no search waits for it.
+func indexQueued(ctx context.Context, tx *sql.Tx, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	_, err := indexDocs(ctx, tx, docColumns+` WHERE p.status_id IN (?`+repeatString(",?", len(ids)-1)+`)`, args...)
+	return err
+}
+
+// indexDocs indexes the queued statuses that query (docColumns and a
+// condition) selects and unqueues them, returning how many it handled.
+func indexDocs(ctx context.Context, tx *sql.Tx, query string, args ...any) (int, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return 0, err
 	}
@@ -83,18 +107,20 @@ func indexPending(ctx context.Context, tx *sql.Tx, limit int) (int, error) {
 	if err := rows.Err(); err != nil {
 		return 0, err
 	}
+	if len(docs) == 0 {
+		return 0, nil
+	}
 	var delFTS, insFTS, putDoc, delDoc, unqueue *sql.Stmt
 	prep := func(dst **sql.Stmt, q string) {
 		if err == nil {
 			*dst, err = tx.PrepareContext(ctx, q)
 		}
 	}
-	prep(&delFTS, `DELETE FROM search_fts WHERE rowid = ?`)
-	prep(&insFTS, `INSERT INTO search_fts (rowid, body, spoiler, author, links) VALUES (?, ?, ?, ?, ?)`)
-	prep(&putDoc, `INSERT OR REPLACE INTO search_docs (status_id, author, author_user, has_media, language, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)`)
-	prep(&delDoc, `DELETE FROM search_docs WHERE status_id = ?`)
-	prep(&unqueue, `DELETE FROM search_pending WHERE status_id = ?`)
+	prep(&delFTS, deleteFTSSQL)
+	prep(&insFTS, insertFTSSQL)
+	prep(&putDoc, putDocSQL)
+	prep(&delDoc, deleteDocSQL)
+	prep(&unqueue, unqueueSQL)
 	defer func() {
 		for _, s := range []*sql.Stmt{delFTS, insFTS, putDoc, delDoc, unqueue} {
 			if s != nil {
@@ -127,6 +153,16 @@ func indexPending(ctx context.Context, tx *sql.Tx, limit int) (int, error) {
 	}
 	return len(docs), nil
 }
+
+// The statements that write one status's index entry.
+const (
+	deleteFTSSQL = `DELETE FROM search_fts WHERE rowid = ?`
+	insertFTSSQL = `INSERT INTO search_fts (rowid, body, spoiler, author, links) VALUES (?, ?, ?, ?, ?)`
+	putDocSQL    = `INSERT OR REPLACE INTO search_docs (status_id, author, author_user, has_media, language, created_at)
+		VALUES (?, ?, ?, ?, ?, ?)`
+	deleteDocSQL = `DELETE FROM search_docs WHERE status_id = ?`
+	unqueueSQL   = `DELETE FROM search_pending WHERE status_id = ?`
+)
 
 // indexEntry is what the index holds for one status.
 type indexEntry struct {
