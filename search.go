@@ -140,7 +140,8 @@ func validLang(s string) bool {
 
 // Terms returns the words and phrases of q.Text that must match, without
 // quotes: a phrase is one element with its spaces. Terms made only of
-// punctuation are dropped, since they could match nothing; excluded terms
+// punctuation are dropped, since they could match nothing (an emoji is a
+// word, not punctuation); excluded terms
 // (-word) are not in it but in Excluded.
 func (q Query) Terms() []string { return q.terms(false) }
 
@@ -153,12 +154,18 @@ func (q Query) terms(negated bool) []string {
 	var out []string
 	for _, tok := range splitQuery(q.Text) {
 		if tok.negated != negated ||
-			strings.IndexFunc(tok.text, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }) < 0 {
+			!strings.ContainsFunc(tok.text, searchable) {
 			continue
 		}
 		out = append(out, tok.text)
 	}
 	return out
+}
+
+// searchable reports whether a term with r in it can match: letters,
+// digits and symbols such as emoji are indexed, punctuation is not.
+func searchable(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsNumber(r) || r > unicode.MaxASCII && unicode.Is(unicode.So, r)
 }
 
 // String returns q's text and filters in the syntax ParseQuery reads, so

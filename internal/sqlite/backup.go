@@ -168,6 +168,7 @@ const (
 // pageStmts are the statements SavePage runs once per status.
 type pageStmts struct {
 	findStatus, insertStatus, updateStatus, findBookmark, insertBookmark, updateBookmark, insertEvent *sql.Stmt
+	*indexer
 }
 
 func preparePage(ctx context.Context, tx *sql.Tx) (*pageStmts, error) {
@@ -187,6 +188,9 @@ func preparePage(ctx context.Context, tx *sql.Tx) (*pageStmts, error) {
 	prep(&p.insertBookmark, insertBookmarkSQL)
 	prep(&p.updateBookmark, updateBookmarkSQL)
 	prep(&p.insertEvent, insertEventSQL)
+	if err == nil {
+		p.indexer, err = prepareIndexer(ctx, tx)
+	}
 	if err != nil {
 		p.close()
 		return nil, err
@@ -199,6 +203,9 @@ func (p *pageStmts) close() {
 		if s != nil {
 			s.Close()
 		}
+	}
+	if p.indexer != nil {
+		p.indexer.close()
 	}
 }
 
@@ -237,12 +244,22 @@ func (a *Archive) SavePage(ctx context.Context, run *Run, statuses []fedimarks.S
 	return nil
 }
 
+// saved says what saveStatus did with a status.
+type saved int
+
+const (
+	unchanged saved = iota // stored before, the same
+	inserted
+	updated
+)
+
 // saveStatus stores s (returned by the server at host) by URI and returns
-// its row id. A status stored before is rewritten only if its raw JSON or
-// where it came from changed: a backup sees the same posts again and again.
-// (A plain select-then-write rather than an upsert, so that triggers on
-// statuses see an ordinary INSERT or UPDATE.)
-func (p *pageStmts) saveStatus(ctx context.Context, s fedimarks.Status, host, at string) (int64, error) {
+// its row id, what it did, and the plain text of the post. A status stored
+// before is rewritten only if its raw JSON or where it came from changed:
+// a backup sees the same posts again and again. (A plain select-then-write
+// rather than an upsert, so that triggers on statuses see an ordinary
+// INSERT or UPDATE.)
+func (p *pageStmts) saveStatus(ctx context.Context, s fedimarks.Status, host, at string) (int64, saved, string, error) {
 	var (
 		id             int64
 		raw            []byte
@@ -250,25 +267,28 @@ func (p *pageStmts) saveStatus(ctx context.Context, s fedimarks.Status, host, at
 	)
 	err := p.findStatus.QueryRowContext(ctx, s.URI).Scan(&id, &raw, &localID, &where)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return 0, err
+		return 0, 0, "", err
 	}
 	found := err == nil
 	if found && bytes.Equal(raw, s.Raw) && localID == s.ID && where == host {
-		return id, nil
+		return id, unchanged, "", nil
 	}
+	plain := posthtml.Text(s.Original().Content)
 	args := []any{s.URL, s.ID, host, s.Account.Acct, s.Account.URL, s.Account.DisplayName, nullTime(s.CreatedAt),
-		s.Language, s.Visibility, boolInt(s.Sensitive), s.SpoilerText, posthtml.Text(s.Original().Content),
+		s.Language, s.Visibility, boolInt(s.Sensitive), s.SpoilerText, plain,
 		string(s.Raw), at}
 	if found {
 		_, err = p.updateStatus.ExecContext(ctx, append(args, id)...)
-		return id, err
+		return id, updated, plain, err
 	}
 	err = p.insertStatus.QueryRowContext(ctx, append([]any{s.URI}, args...)...).Scan(&id)
-	return id, err
+	return id, inserted, plain, err
 }
 
 // savePage upserts statuses and positions their bookmarks for run,
-// advancing run's index and counters.
+// advancing run's index and counters. The search index entry of each
+// status it inserts or changes is written in the same transaction, so that
+// the index is current when the page commits and no search waits for it.
 func savePage(ctx context.Context, tx *sql.Tx, run *Run, statuses []fedimarks.Status, now time.Time) error {
 	p, err := preparePage(ctx, tx)
 	if err != nil {
@@ -277,13 +297,18 @@ func savePage(ctx context.Context, tx *sql.Tx, run *Run, statuses []fedimarks.St
 	defer p.close()
 	at := fmtTime(now)
 	account := string(run.Account)
-	ids := make([]int64, 0, len(statuses))
+	host := run.Account.Host()
 	for _, s := range statuses {
-		statusID, err := p.saveStatus(ctx, s, run.Account.Host(), at)
+		statusID, what, plain, err := p.saveStatus(ctx, s, host, at)
 		if err != nil {
 			return fmt.Errorf("status %s: %w", s.URI, err)
 		}
-		ids = append(ids, statusID)
+		if what != unchanged {
+			e := entryOf(&s, host, plain, s.SpoilerText, s.Account.DisplayName, s.Account.Acct)
+			if err := p.put(ctx, statusID, e, s.Language, nullTime(s.CreatedAt), what == updated); err != nil {
+				return fmt.Errorf("index %s for search: %w", s.URI, err)
+			}
+		}
 		var (
 			bookmarkID int64
 			removed    bool
@@ -322,9 +347,6 @@ func savePage(ctx context.Context, tx *sql.Tx, run *Run, statuses []fedimarks.St
 			}
 		}
 		run.Index++
-	}
-	if err := indexQueued(ctx, tx, ids); err != nil {
-		return fmt.Errorf("index for search: %w", err)
 	}
 	return nil
 }

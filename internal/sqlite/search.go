@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	fedimarks "github.com/fedimarks/fedimarks"
@@ -69,28 +70,7 @@ const docColumns = `SELECT p.status_id, s.raw, s.plain_text, s.spoiler_text, s.h
 // indexPending indexes up to limit queued statuses and unqueues them,
 // returning how many queue entries it handled.
 func indexPending(ctx context.Context, tx *sql.Tx, limit int) (int, error) {
-	return indexDocs(ctx, tx, docColumns+` ORDER BY p.status_id LIMIT ?`, limit)
-}
-
-// indexQueued indexes those of the statuses ids that are queued (new or
-// changed) and unqueues them: SavePage calls it for its page, so that the
-// index is current when the page commits and no search waits for it.
-func indexQueued(ctx context.Context, tx *sql.Tx, ids []int64) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	_, err := indexDocs(ctx, tx, docColumns+` WHERE p.status_id IN (?`+repeatString(",?", len(ids)-1)+`)`, args...)
-	return err
-}
-
-// indexDocs indexes the queued statuses that query (docColumns and a
-// condition) selects and unqueues them, returning how many it handled.
-func indexDocs(ctx context.Context, tx *sql.Tx, query string, args ...any) (int, error) {
-	rows, err := tx.QueryContext(ctx, query, args...)
+	rows, err := tx.QueryContext(ctx, docColumns+` ORDER BY p.status_id LIMIT ?`, limit)
 	if err != nil {
 		return 0, err
 	}
@@ -107,62 +87,87 @@ func indexDocs(ctx context.Context, tx *sql.Tx, query string, args ...any) (int,
 	if err := rows.Err(); err != nil {
 		return 0, err
 	}
-	if len(docs) == 0 {
-		return 0, nil
-	}
-	var delFTS, insFTS, putDoc, delDoc, unqueue *sql.Stmt
-	prep := func(dst **sql.Stmt, q string) {
-		if err == nil {
-			*dst, err = tx.PrepareContext(ctx, q)
-		}
-	}
-	prep(&delFTS, deleteFTSSQL)
-	prep(&insFTS, insertFTSSQL)
-	prep(&putDoc, putDocSQL)
-	prep(&delDoc, deleteDocSQL)
-	prep(&unqueue, unqueueSQL)
-	defer func() {
-		for _, s := range []*sql.Stmt{delFTS, insFTS, putDoc, delDoc, unqueue} {
-			if s != nil {
-				s.Close()
-			}
-		}
-	}()
+	ix, err := prepareIndexer(ctx, tx)
 	if err != nil {
 		return 0, err
 	}
+	defer ix.close()
 	for _, d := range docs {
-		if _, err := delFTS.ExecContext(ctx, d.id); err != nil {
-			return 0, err
-		}
 		if d.raw.Valid { // else the status is gone: only unqueue it
-			e := entryFor(d)
-			if _, err := insFTS.ExecContext(ctx, d.id, e.body, e.spoiler, e.author, e.links); err != nil {
-				return 0, err
-			}
-			if _, err := putDoc.ExecContext(ctx, d.id, e.handle, e.user, boolInt(e.hasMedia),
-				strings.ToLower(d.lang.String), d.at); err != nil {
-				return 0, err
-			}
-		} else if _, err := delDoc.ExecContext(ctx, d.id); err != nil {
+			err = ix.put(ctx, d.id, entryFor(d), d.lang.String, d.at, true)
+		} else {
+			err = ix.remove(ctx, d.id)
+		}
+		if err != nil {
 			return 0, err
 		}
-		if _, err := unqueue.ExecContext(ctx, d.id); err != nil {
+		if _, err := ix.unqueue.ExecContext(ctx, d.id); err != nil {
 			return 0, err
 		}
 	}
 	return len(docs), nil
 }
 
-// The statements that write one status's index entry.
-const (
-	deleteFTSSQL = `DELETE FROM search_fts WHERE rowid = ?`
-	insertFTSSQL = `INSERT INTO search_fts (rowid, body, spoiler, author, links) VALUES (?, ?, ?, ?, ?)`
-	putDocSQL    = `INSERT OR REPLACE INTO search_docs (status_id, author, author_user, has_media, language, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)`
-	deleteDocSQL = `DELETE FROM search_docs WHERE status_id = ?`
-	unqueueSQL   = `DELETE FROM search_pending WHERE status_id = ?`
-)
+// indexer writes index entries in one transaction.
+type indexer struct {
+	delFTS, insFTS, putDoc, delDoc, unqueue *sql.Stmt
+}
+
+func prepareIndexer(ctx context.Context, tx *sql.Tx) (*indexer, error) {
+	var (
+		ix  indexer
+		err error
+	)
+	prep := func(dst **sql.Stmt, q string) {
+		if err == nil {
+			*dst, err = tx.PrepareContext(ctx, q)
+		}
+	}
+	prep(&ix.delFTS, `DELETE FROM search_fts WHERE rowid = ?`)
+	prep(&ix.insFTS, `INSERT INTO search_fts (rowid, body, spoiler, author, links) VALUES (?, ?, ?, ?, ?)`)
+	prep(&ix.putDoc, `INSERT OR REPLACE INTO search_docs (status_id, author, author_user, has_media, language, created_at)
+		VALUES (?, ?, ?, ?, ?, ?)`)
+	prep(&ix.delDoc, `DELETE FROM search_docs WHERE status_id = ?`)
+	prep(&ix.unqueue, `DELETE FROM search_pending WHERE status_id = ?`)
+	if err != nil {
+		ix.close()
+		return nil, err
+	}
+	return &ix, nil
+}
+
+func (ix *indexer) close() {
+	for _, s := range []*sql.Stmt{ix.delFTS, ix.insFTS, ix.putDoc, ix.delDoc, ix.unqueue} {
+		if s != nil {
+			s.Close()
+		}
+	}
+}
+
+// put writes status id's entry e (language lang, created at createdAt);
+// replace removes its old entry first (an FTS5 table would otherwise keep
+// both).
+func (ix *indexer) put(ctx context.Context, id int64, e indexEntry, lang string, createdAt any, replace bool) error {
+	if replace {
+		if _, err := ix.delFTS.ExecContext(ctx, id); err != nil {
+			return err
+		}
+	}
+	if _, err := ix.insFTS.ExecContext(ctx, id, e.body, e.spoiler, e.author, e.links); err != nil {
+		return err
+	}
+	_, err := ix.putDoc.ExecContext(ctx, id, e.handle, e.user, boolInt(e.hasMedia), strings.ToLower(lang), createdAt)
+	return err
+}
+
+// remove deletes status id's entry.
+func (ix *indexer) remove(ctx context.Context, id int64) error {
+	if _, err := ix.delFTS.ExecContext(ctx, id); err != nil {
+		return err
+	}
+	_, err := ix.delDoc.ExecContext(ctx, id)
+	return err
+}
 
 // indexEntry is what the index holds for one status.
 type indexEntry struct {
@@ -171,13 +176,26 @@ type indexEntry struct {
 	hasMedia                     bool
 }
 
-// entryFor reads a status's searchable text: the plain text SavePage
-// stored, and the rest from the raw JSON (the boosted post, for a boost),
-// falling back to the stored columns when the JSON cannot be read.
+// entryFor reads a queued status's searchable text (see entryOf) from
+// its stored raw JSON, falling back to the stored columns when the JSON
+// cannot be read.
 func entryFor(d indexDoc) indexEntry {
-	e := indexEntry{body: d.plain.String, spoiler: d.spoiler.String}
-	name, acct, profile := d.who.String, d.acct.String, ""
+	var sp *fedimarks.Status
 	if s, err := fedimarks.ParseStatus([]byte(d.raw.String)); err == nil {
+		sp = &s
+	}
+	return entryOf(sp, d.host.String, d.plain.String, d.spoiler.String, d.who.String, d.acct.String)
+}
+
+// entryOf is the index entry of status s (nil when its JSON could not be
+// read) returned by the server at host: plain is the plain text of its
+// post, and spoiler, who and acct the stored columns used when s is nil.
+// The post is the boosted one for a boost. Symbols such as emoji are set
+// apart from the words around them (see spaceSymbols).
+func entryOf(s *fedimarks.Status, host, plain, spoiler, who, acct string) indexEntry {
+	e := indexEntry{body: plain, spoiler: spoiler}
+	name, profile := who, ""
+	if s != nil {
 		o := s.Original()
 		e.spoiler = o.SpoilerText
 		name, acct, profile = o.Account.DisplayName, o.Account.Acct, o.Account.URL
@@ -185,28 +203,60 @@ func entryFor(d indexDoc) indexEntry {
 		// Mentioned accounts: their full handle and profile address, so
 		// that a person is found by user@host (a local one's acct has no
 		// host: it is the server's).
-		for _, m := range mentionsOf([]byte(d.raw.String)) {
-			if h := fullHandle(fedimarks.Author{Acct: m.Acct, URL: m.URL}, d.host.String); h != "" {
+		for _, m := range mentionsOf(s.Raw) {
+			if h := fullHandle(fedimarks.Author{Acct: m.Acct, URL: m.URL}, host); h != "" {
 				links = append(links, h)
 			}
 			if fedimarks.HostOf(m.URL) != "" {
 				links = append(links, m.URL)
 			}
 		}
+		// Hashtags, also those a server lists without writing them in
+		// the text.
+		for _, t := range o.Tags {
+			links = append(links, "#"+t)
+		}
 		e.links = strings.Join(links, " ")
 		e.hasMedia = len(o.Media) > 0
 	}
-	e.handle = fullHandle(fedimarks.Author{Acct: acct, URL: profile}, d.host.String)
+	e.handle = fullHandle(fedimarks.Author{Acct: acct, URL: profile}, host)
 	e.user, _, _ = strings.Cut(e.handle, "@")
 	e.author = strings.TrimSpace(name + " @" + e.handle)
 	if e.handle == "" {
 		e.author = name
 	}
-	e.body = markStripper.Replace(e.body)
-	e.spoiler = markStripper.Replace(e.spoiler)
-	e.author = markStripper.Replace(e.author)
+	e.body = spaceSymbols(markStripper.Replace(e.body))
+	e.spoiler = spaceSymbols(markStripper.Replace(e.spoiler))
+	e.author = spaceSymbols(markStripper.Replace(e.author))
 	e.links = markStripper.Replace(e.links)
 	return e
+}
+
+// isSymbol reports whether r is a symbol that the index keeps as a word
+// of its own: an emoji or another pictograph (Unicode category So, which
+// the tokenizer counts as part of words; see migration 0012).
+func isSymbol(r rune) bool { return r > unicode.MaxASCII && unicode.Is(unicode.So, r) }
+
+// spaceSymbols sets each symbol of s (see isSymbol) apart from what
+// touches it with a space, so that each is a word of its own: a post
+// saying "today🦘🎉" is found by 🦘, and so is one whose 🦘 stands alone.
+// Queries go through it too, so that "🦘🎉" is the phrase of two words.
+func spaceSymbols(s string) string {
+	if !strings.ContainsFunc(s, isSymbol) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	prev := ' '
+	for _, r := range s {
+		sym := isSymbol(r)
+		if (sym || isSymbol(prev)) && !unicode.IsSpace(prev) && !unicode.IsSpace(r) {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(r)
+		prev = r
+	}
+	return b.String()
 }
 
 // mention is one of a status's mentions[] as the server sent it.
@@ -261,7 +311,7 @@ func ftsStrings(terms []string) []string {
 	parts := make([]string, 0, len(terms))
 	for _, t := range terms {
 		prefix := strings.HasSuffix(t, "*")
-		t = strings.TrimRight(t, "*")
+		t = spaceSymbols(strings.TrimRight(t, "*"))
 		p := `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
 		if prefix {
 			p += " *"
