@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Query is a search over one account's archived bookmarks. The zero value
@@ -43,13 +44,20 @@ type Query struct {
 // after:2024-01-31 those written after it ended; a full RFC 3339 time is
 // taken as given. Other word:value tokens (such as URLs' https:) are plain
 // text. A bad date, an empty filter or an unknown has: value is an EInvalid
-// error saying which, and so is a negated filter (-from:x). Account,
+// error saying which, and so is a negated filter (-from:x) and a control
+// character (a NUL byte, an escape) anywhere in s. Account,
 // Limit and Offset are left zero for the caller to fill.
 func ParseQuery(s string) (Query, error) {
 	var (
 		q    Query
 		text []string
 	)
+	if i := strings.IndexFunc(s, isControl); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(s[i:])
+		return Query{}, &Error{Code: EInvalid,
+			Message: fmt.Sprintf("the search holds a control character (U+%04X), which no post contains", r),
+			Hint:    "type words, \"phrases\" and filters such as from:user@host"}
+	}
 	for _, tok := range splitQuery(s) {
 		if tok.quoted {
 			text = append(text, tok.minus()+quote(tok.text))
@@ -102,6 +110,12 @@ func ParseQuery(s string) (Query, error) {
 	}
 	q.Text = strings.Join(text, " ")
 	return q, nil
+}
+
+// isControl reports whether r is a control character other than the
+// white space that separates words (tab, line breaks).
+func isControl(r rune) bool {
+	return unicode.IsControl(r) && !(r < utf8.RuneSelf && unicode.IsSpace(r))
 }
 
 // parseQueryDate reads a day (YYYY-MM-DD, UTC) or an RFC 3339 time. For

@@ -550,8 +550,27 @@ func shorten(s string, n int) string {
 // SearchCount returns how many bookmarks match q, ignoring its Limit and
 // Offset. Errors are as for Search.
 func (a *Archive) SearchCount(ctx context.Context, q fedimarks.Query) (int, error) {
+	return a.SearchCountAtMost(ctx, q, 0)
+}
+
+// SearchCountAtMost is SearchCount counting no further than max (max <= 0:
+// no bound): a page that says "more than 1,000 match" need not read the
+// 25,000 matches of a common word. Without text or filters it reads the
+// kept counts (see Counts) and costs nothing.
+func (a *Archive) SearchCountAtMost(ctx context.Context, q fedimarks.Query, max int) (int, error) {
 	if q.Account == "" {
 		return 0, fedimarks.Errorf(fedimarks.EInvalid, "search: no account given")
+	}
+	if q.String() == "" {
+		c, err := a.Counts(ctx, q.Account)
+		n := c.Active
+		if q.IncludeRemoved {
+			n += c.Removed
+		}
+		if max > 0 {
+			n = min(n, max)
+		}
+		return n, err
 	}
 	if _, err := a.IndexSearch(ctx); err != nil {
 		return 0, err
@@ -560,8 +579,13 @@ func (a *Archive) SearchCount(ctx context.Context, q fedimarks.Query) (int, erro
 	if !ok {
 		return 0, nil
 	}
+	query := `SELECT count(*) FROM ` + from + ` WHERE ` + where
+	if max > 0 {
+		query = `SELECT count(*) FROM (SELECT 1 FROM ` + from + ` WHERE ` + where + ` LIMIT ?)`
+		args = append(args, max)
+	}
 	var n int
-	err := a.r.QueryRowContext(ctx, `SELECT count(*) FROM `+from+` WHERE `+where, args...).Scan(&n)
+	err := a.r.QueryRowContext(ctx, query, args...).Scan(&n)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}

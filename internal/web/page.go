@@ -28,6 +28,7 @@ type pageView struct {
 	Searching bool
 	Error     string
 	Total     int
+	More      bool // more than Total match (the count stopped there)
 	Posts     []postView
 	Page      int
 	Pages     int
@@ -97,7 +98,7 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 	v.Account = string(current)
 	v.Title = string(current) + " · fedimarks"
 	for _, h := range handles {
-		n, err := s.archive.SearchCount(ctx, fedimarks.Query{Account: h})
+		n, err := s.archive.SearchCountAtMost(ctx, fedimarks.Query{Account: h}, 0)
 		if err != nil {
 			s.serverError(w, r, err)
 			return
@@ -117,20 +118,39 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 	}
 	q.Account = current
 	v.Searching = v.Query != ""
-	if v.Total, err = s.archive.SearchCount(ctx, q); err != nil {
+	// A search's matches are counted up to countLimit; past it the page
+	// says "more than" and asks for one post more than it shows, to know
+	// whether an older page exists.
+	limit := 0
+	if v.Searching {
+		limit = s.countLimit + 1
+	}
+	if v.Total, err = s.archive.SearchCountAtMost(ctx, q, limit); err != nil {
 		s.serverError(w, r, err)
 		return
 	}
+	if v.Searching && v.Total > s.countLimit {
+		v.Total, v.More = s.countLimit, true
+	}
 	v.Pages = max(1, (v.Total+s.pageSize-1)/s.pageSize)
-	if v.Page > v.Pages {
+	if v.Page > v.Pages && !v.More {
 		s.notFound(w, r, fmt.Sprintf("There is no page %d: the last is %d.", v.Page, v.Pages))
 		return
 	}
-	q.Limit, q.Offset = s.pageSize, (v.Page-1)*s.pageSize
+	q.Limit, q.Offset = s.pageSize+1, (v.Page-1)*s.pageSize
 	hits, err := s.archive.Search(ctx, q)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
+	}
+	older := len(hits) > s.pageSize
+	hits = hits[:min(len(hits), s.pageSize)]
+	if v.More {
+		if len(hits) == 0 && v.Page > 1 {
+			s.notFound(w, r, fmt.Sprintf("There is no page %d of this search.", v.Page))
+			return
+		}
+		v.Pages = 0 // unknown
 	}
 	for _, h := range hits {
 		v.Posts = append(v.Posts, s.postView(ctx, h, len(q.Terms()) > 0))
@@ -138,7 +158,7 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 	if v.Page > 1 {
 		v.NewerURL = pageURL(current, v.Query, v.Page-1)
 	}
-	if v.Page < v.Pages {
+	if older {
 		v.OlderURL = pageURL(current, v.Query, v.Page+1)
 	}
 	s.render(w, http.StatusOK, v)
