@@ -388,49 +388,168 @@ func searchSQL(q fedimarks.Query) (from, where string, args []any, ok bool) {
 // bookmark first otherwise. Each hit's Status is parsed from the stored raw
 // JSON, with Status.ID the post's id on the account's server. The index is
 // brought up to date first (see IndexSearch). A query without an account
-// is an EInvalid error; one whose text holds no word (only punctuation or
-// emoji) matches nothing.
+// is an EInvalid error; one whose text holds no word (only punctuation)
+// matches nothing. Search holds every hit in memory: EachHit streams them.
 func (a *Archive) Search(ctx context.Context, q fedimarks.Query) ([]fedimarks.Hit, error) {
+	var hits []fedimarks.Hit
+	err := a.EachHit(ctx, q, func(h fedimarks.Hit) error {
+		hits = append(hits, h)
+		return nil
+	})
+	return hits, err
+}
+
+// hitBatch is how many hits EachHit reads in full at a time: its memory
+// is that of one batch, however many bookmarks match.
+const hitBatch = 50
+
+// EachHit calls fn with each hit of Search(ctx, q), in order, reading
+// them a batch at a time so that memory stays flat with 25,000 matches.
+// It stops at the first error fn returns and returns it unwrapped. fn must
+// not write to the archive: the read transaction stays open until the
+// last hit.
+func (a *Archive) EachHit(ctx context.Context, q fedimarks.Query, fn func(fedimarks.Hit) error) error {
 	if q.Account == "" {
-		return nil, fedimarks.Errorf(fedimarks.EInvalid, "search: no account given")
+		return fedimarks.Errorf(fedimarks.EInvalid, "search: no account given")
 	}
 	if _, err := a.IndexSearch(ctx); err != nil {
-		return nil, err
+		return err
 	}
 	from, where, args, ok := searchSQL(q)
 	if !ok {
-		return nil, nil
+		return nil
 	}
-	// The page's bookmarks are picked first and only they are read in
-	// full, and get a snippet in a second query: sorting every match's raw
-	// JSON, or making every match's snippet, would cost more than the
-	// search, and SQLite drives a joined snippet from the whole match.
+	// The matches are ordered by a query that reads only bookmark ids
+	// and scores; each batch of them is then read in full, and gets its
+	// snippets, in queries of its own: sorting every match's raw JSON, or
+	// making every match's snippet, would cost more than the search, and
+	// SQLite drives a joined snippet from the whole match.
 	limit, offset := limitOffset(q.Limit, q.Offset)
 	text := len(q.Terms()) > 0
 	score, order := `0.0`, `b.position DESC, b.id DESC`
 	if text {
 		score, order = `bm25(search_fts, 1.0, 1.0, 2.0, 0.5)`, `score, b.position DESC, b.id DESC`
 	}
-	query := `WITH page AS (
-			SELECT b.id AS bid, ` + score + ` AS score, b.position AS pos
-			FROM ` + from + ` WHERE ` + where + `
-			ORDER BY ` + order + ` LIMIT ? OFFSET ?)
-		SELECT s.id, s.raw, s.plain_text, s.spoiler_text, b.local_id, b.first_seen, b.last_seen, b.removed_at, page.score
-		FROM page JOIN bookmarks b ON b.id = page.bid JOIN statuses s ON s.id = b.status_id
-		ORDER BY page.score, page.pos DESC, page.bid DESC`
 	tx, err := a.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return nil, fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
+		return fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
 	}
 	defer tx.Rollback()
-	hits, ids, fallback, err := readHits(ctx, tx, q.Account, query, append(args, limit, offset)...)
+	rows, err := tx.QueryContext(ctx, `SELECT b.id, `+score+` AS score FROM `+from+` WHERE `+where+`
+		ORDER BY `+order+` LIMIT ? OFFSET ?`, append(args, limit, offset)...)
 	if err != nil {
-		return nil, fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
+		return fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
 	}
-	if text && len(ids) > 0 {
-		snips, err := snippets(ctx, tx, args[0], ids)
+	defer rows.Close()
+	var match any
+	if text {
+		match = args[0]
+	}
+	batch := make([]ranked, 0, hitBatch)
+	flush := func() error {
+		hits, err := readHits(ctx, tx, q.Account, batch, match)
 		if err != nil {
-			return nil, fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
+			return fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
+		}
+		batch = batch[:0]
+		for _, h := range hits {
+			if err := fn(h); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for rows.Next() {
+		var r ranked
+		if err := rows.Scan(&r.bookmark, &r.score); err != nil {
+			return fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
+		}
+		if batch = append(batch, r); len(batch) == hitBatch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
+	}
+	if len(batch) > 0 {
+		return flush()
+	}
+	return nil
+}
+
+// ranked is one match: its bookmark's id and relevance score.
+type ranked struct {
+	bookmark int64
+	score    float64
+}
+
+// readHits reads the hits of batch in full, in batch's order: each
+// bookmark's status, and its snippet for the FTS5 expression match (nil:
+// the query has no text, the snippet is the post's start).
+func readHits(ctx context.Context, tx *sql.Tx, h fedimarks.Handle, batch []ranked, match any) ([]fedimarks.Hit, error) {
+	args := make([]any, len(batch))
+	at := make(map[int64]int, len(batch))
+	for i, r := range batch {
+		args[i] = r.bookmark
+		at[r.bookmark] = i
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT b.id, s.id, s.raw, s.plain_text, s.spoiler_text, b.local_id, b.first_seen, b.last_seen, b.removed_at
+		FROM bookmarks b JOIN statuses s ON s.id = b.status_id
+		WHERE b.id IN (?`+repeatString(",?", len(batch)-1)+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	hits := make([]fedimarks.Hit, len(batch))
+	ids := make([]int64, len(batch))
+	fallback := make([]string, len(batch))
+	for rows.Next() {
+		var (
+			bid, id                int64
+			raw                    []byte
+			plain, spoiler, local  string
+			first, last, removedAt sql.NullString
+		)
+		if err := rows.Scan(&bid, &id, &raw, &plain, &spoiler, &local, &first, &last, &removedAt); err != nil {
+			return nil, err
+		}
+		i := at[bid]
+		hit := fedimarks.Hit{Bookmark: fedimarks.Bookmark{Account: string(h)}, Rank: batch[i].score}
+		b := &hit.Bookmark
+		if b.Status, err = fedimarks.ParseStatus(raw); err != nil {
+			return nil, err
+		}
+		if local != "" {
+			b.Status.ID = local
+		}
+		if b.FirstSeen, err = parseTime(first); err != nil {
+			return nil, err
+		}
+		if b.LastSeen, err = parseTime(last); err != nil {
+			return nil, err
+		}
+		if removedAt.Valid {
+			t, err := parseTime(removedAt)
+			if err != nil {
+				return nil, err
+			}
+			b.RemovedAt = &t
+		}
+		if strings.TrimSpace(plain) == "" {
+			plain = spoiler
+		}
+		hits[i], ids[i], fallback[i] = hit, id, plain
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	if match != nil {
+		snips, err := snippets(ctx, tx, match, ids)
+		if err != nil {
+			return nil, err
 		}
 		for i, id := range ids {
 			hits[i].Snippet = snips[id]
@@ -442,59 +561,6 @@ func (a *Archive) Search(ctx context.Context, q fedimarks.Query) ([]fedimarks.Hi
 		}
 	}
 	return hits, nil
-}
-
-// readHits runs a search query and returns its hits, their status ids, and
-// for each the text to shorten when no snippet is made: the post's text,
-// or its content warning when it has no text.
-func readHits(ctx context.Context, tx *sql.Tx, h fedimarks.Handle, query string, args ...any) ([]fedimarks.Hit, []int64, []string, error) {
-	rows, err := tx.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	defer rows.Close()
-	var (
-		hits     []fedimarks.Hit
-		ids      []int64
-		fallback []string
-	)
-	for rows.Next() {
-		var (
-			id                     int64
-			raw                    []byte
-			plain, spoiler, local  string
-			first, last, removedAt sql.NullString
-			hit                    = fedimarks.Hit{Bookmark: fedimarks.Bookmark{Account: string(h)}}
-		)
-		if err := rows.Scan(&id, &raw, &plain, &spoiler, &local, &first, &last, &removedAt, &hit.Rank); err != nil {
-			return nil, nil, nil, err
-		}
-		b := &hit.Bookmark
-		if b.Status, err = fedimarks.ParseStatus(raw); err != nil {
-			return nil, nil, nil, err
-		}
-		if local != "" {
-			b.Status.ID = local
-		}
-		if b.FirstSeen, err = parseTime(first); err != nil {
-			return nil, nil, nil, err
-		}
-		if b.LastSeen, err = parseTime(last); err != nil {
-			return nil, nil, nil, err
-		}
-		if removedAt.Valid {
-			t, err := parseTime(removedAt)
-			if err != nil {
-				return nil, nil, nil, err
-			}
-			b.RemovedAt = &t
-		}
-		if strings.TrimSpace(plain) == "" {
-			plain = spoiler
-		}
-		hits, ids, fallback = append(hits, hit), append(ids, id), append(fallback, plain)
-	}
-	return hits, ids, fallback, rows.Err()
 }
 
 // snippets returns the highlighted snippet of each of the statuses ids
