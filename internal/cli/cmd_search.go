@@ -30,7 +30,8 @@ func searchCommand() command {
 Searches the archived bookmarks of ACCOUNT (default: the only archived
 account) without contacting any server. QUERY is words, all of which must
 appear in a post's text, content warning, author name or handle, mentioned
-accounts (user@host), or link targets ("a phrase" in quotes; word*
+accounts (user@host), hashtags or link targets (an emoji is a word; #tag
+and tag find the same posts; "a phrase" in quotes; word*
 matches a prefix; -word or -"a phrase" leaves out the posts that have
 it), and filters:
 

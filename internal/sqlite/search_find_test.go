@@ -209,27 +209,35 @@ func TestSearchUpgradeReindexesEmoji(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.Close()
+	a = reopenAfter(t, path,
+		`DROP TABLE search_fts`,
+		`CREATE VIRTUAL TABLE search_fts USING fts5 (body, spoiler, author, links, tokenize = 'unicode61 remove_diacritics 2')`,
+		`INSERT INTO search_fts (rowid, body, spoiler, author, links) SELECT id, plain_text, '', '', '' FROM statuses`,
+		`DELETE FROM schema_migrations WHERE version = 12`)
+	if got := found(t, a, "🦘"); !sameSet(got, []int{1}) {
+		t.Errorf("🦘 after upgrading found %v, want [1]", got)
+	}
+}
+
+// reopenAfter runs stmts on the closed archive at path, as an older
+// fedimarks would have left it, and opens it again (running migrations).
+func reopenAfter(t *testing.T, path string, stmts ...string) *sqlite.Archive {
+	t.Helper()
+	ctx := context.Background()
 	db, err := sql.Open("sqlite", path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{
-		`DROP TABLE search_fts`,
-		`CREATE VIRTUAL TABLE search_fts USING fts5 (body, spoiler, author, links, tokenize = 'unicode61 remove_diacritics 2')`,
-		`INSERT INTO search_fts (rowid, body, spoiler, author, links) SELECT id, plain_text, '', '', '' FROM statuses`,
-		`DELETE FROM schema_migrations WHERE version = 12`,
-	} {
+	for _, q := range stmts {
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			t.Fatal(err)
 		}
 	}
 	db.Close()
-	a, err = sqlite.Open(ctx, path)
+	a, err := sqlite.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.Close()
-	if got := found(t, a, "🦘"); !sameSet(got, []int{1}) {
-		t.Errorf("🦘 after upgrading found %v, want [1]", got)
-	}
+	t.Cleanup(func() { a.Close() })
+	return a
 }

@@ -548,21 +548,7 @@ func TestSearchReindexesForMentions(t *testing.T) {
 	a.Close()
 	// Make it look like an archive indexed by an older fedimarks: no
 	// mention in the index, the reindexing migration not applied.
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{`UPDATE search_fts SET links = ''`, `DELETE FROM schema_migrations WHERE name = '0006_search_mentions'`} {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db.Close()
-	a, err = sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a = reopenAfter(t, path, `UPDATE search_fts SET links = ''`, `DELETE FROM schema_migrations WHERE name = '0006_search_mentions'`)
 	if n, err := a.SearchCount(ctx, fedimarks.Query{Account: home, Text: "dora@mention.example"}); err != nil || n != 1 {
 		t.Errorf("mention after reopening: %d, %v; want 1", n, err)
 	}
