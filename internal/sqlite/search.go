@@ -25,11 +25,12 @@ const snippetRunes = 200
 // so that the only marks in a snippet are those SQLite put there.
 var markStripper = strings.NewReplacer(fedimarks.HighlightStart, " ", fedimarks.HighlightEnd, " ")
 
-// IndexSearch brings the full-text index up to date with the statuses
-// table: statuses added or changed since the last call (the schema's
-// triggers queue them) are indexed, in batches of their own transactions.
-// It returns how many were indexed. Search and SearchCount call it first,
-// so callers need it only to pay the cost up front (after a backup).
+// IndexSearch indexes the statuses queued in search_pending, in batches
+// of their own transactions, and returns how many it indexed. SavePage
+// indexes what it writes as it writes it, so the queue holds only what a
+// migration asked to index again (after an upgrade, every status once).
+// Search and SearchCount call it first, so callers need it only to pay
+// that cost up front.
 func (a *Archive) IndexSearch(ctx context.Context) (int, error) {
 	var pending bool
 	if err := a.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM search_pending)`).Scan(&pending); err != nil {
@@ -61,16 +62,13 @@ type indexDoc struct {
 	raw, plain, spoiler, host, acct, who, lang, at sql.NullString
 }
 
-// docColumns reads, for each queued status p.status_id, what the indexer
-// needs; the status columns are NULL when the status is gone.
-const docColumns = `SELECT p.status_id, s.raw, s.plain_text, s.spoiler_text, s.host, s.author_acct, s.author_name,
-		s.language, s.created_at
-	FROM search_pending p LEFT JOIN statuses s ON s.id = p.status_id`
-
 // indexPending indexes up to limit queued statuses and unqueues them,
 // returning how many queue entries it handled.
 func indexPending(ctx context.Context, tx *sql.Tx, limit int) (int, error) {
-	rows, err := tx.QueryContext(ctx, docColumns+` ORDER BY p.status_id LIMIT ?`, limit)
+	rows, err := tx.QueryContext(ctx, `SELECT p.status_id, s.raw, s.plain_text, s.spoiler_text, s.host, s.author_acct, s.author_name,
+			s.language, s.created_at
+		FROM search_pending p LEFT JOIN statuses s ON s.id = p.status_id
+		ORDER BY p.status_id LIMIT ?`, limit)
 	if err != nil {
 		return 0, err
 	}
