@@ -35,6 +35,15 @@ type Query struct {
 	IncludeRemoved bool
 	// Limit and Offset page the results; Limit 0 means no limit.
 	Limit, Offset int
+	// ByDate lists the bookmarks matching Text newest first instead of
+	// by relevance. Ranking reads every match; listing by date reads
+	// only as many bookmarks as a page needs when a word is common.
+	ByDate bool
+	// Cursor, when set, continues a listing in date order (ByDate, or
+	// no Text) from a hit's OlderCursor or NewerCursor instead of from
+	// Offset, so that a deep page costs what the first one does. A
+	// cursor that cannot be read is an EInvalid error.
+	Cursor string
 }
 
 // ParseQuery reads a search as a person types it: free text and "quoted
@@ -293,6 +302,11 @@ type Hit struct {
 	// Rank is the relevance score, lower is better (SQLite's bm25); 0
 	// when the query had no text.
 	Rank float64
+	// OlderCursor and NewerCursor, set on hits listed in date order,
+	// continue the listing (see Query.Cursor) with the bookmarks after
+	// this one, or those before it (nearest first in the listing's
+	// order, that is ending next to this one).
+	OlderCursor, NewerCursor string
 }
 
 // HighlightStart and HighlightEnd mark matched words in Hit.Snippet. They

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	fedimarks "github.com/fedimarks/fedimarks"
 )
 
 // planOf returns SQLite's query plan for q, one line per step.
@@ -67,5 +69,24 @@ func TestPageStatementPlans(t *testing.T) {
 	} {
 		args := make([]any, strings.Count(q, "?"))
 		checkLookups(t, a, name, q, args...)
+	}
+}
+
+// TestListingPlans: a page of a listing in date order continued from a
+// cursor starts at the cursor in the timeline's index (a deep page costs
+// what the first does), and one of a common word tests bookmarks against
+// the index in that order, without sorting.
+func TestListingPlans(t *testing.T) {
+	a := openTest(t)
+	for name, q := range map[string]fedimarks.Query{
+		"timeline": {Account: alice},
+		"by date":  {Account: alice, Text: "golang", ByDate: true},
+	} {
+		from, where, args, _ := searchSQL(q, q.ByDate)
+		query := `SELECT b.id FROM ` + from + ` WHERE ` + where + ` AND (b.position, b.id) < (?, ?) ORDER BY b.position DESC, b.id DESC LIMIT 21`
+		plan := strings.Join(planOf(t, a, query, append(args, 1, 1)...), "\n")
+		if !strings.Contains(plan, "bookmarks_active (account=? AND position<?)") || strings.Contains(plan, "TEMP B-TREE") {
+			t.Errorf("%s: plan\n%s\ndoes not start at the cursor in bookmarks_active", name, plan)
+		}
 	}
 }

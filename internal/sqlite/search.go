@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -319,15 +321,25 @@ func ftsStrings(terms []string) []string {
 	return parts
 }
 
-// searchSQL builds the FROM and WHERE clauses of q, and their arguments.
-// ok is false when q has text but nothing in it could match.
-func searchSQL(q fedimarks.Query) (from, where string, args []any, ok bool) {
+// searchSQL builds the FROM and WHERE clauses of q, and their arguments;
+// probe asks, for text, for clauses that test each bookmark against the
+// index rather than join the index's matches (for a listing by date). The
+// first argument is the FTS5 expression when q has text. ok is false when
+// q has text but nothing in it could match.
+func searchSQL(q fedimarks.Query, probe bool) (from, where string, args []any, ok bool) {
 	var conds []string
 	terms, excluded := q.Terms(), q.Excluded()
 	if strings.TrimSpace(q.Text) != "" && len(terms) == 0 && len(excluded) == 0 {
 		return "", "", nil, false
 	}
 	switch {
+	case len(terms) > 0 && probe:
+		// Walk the bookmarks in date order and ask the index about each:
+		// a page of a common word costs a few dozen lookups, where
+		// joining from the index would read every match.
+		from = `bookmarks b`
+		conds = append(conds, `EXISTS (SELECT 1 FROM search_fts WHERE search_fts MATCH ? AND rowid = b.status_id)`)
+		args = append(args, matchExpr(terms, excluded))
 	case len(terms) > 0:
 		from = `search_fts f JOIN bookmarks b ON b.status_id = f.rowid`
 		conds = append(conds, `search_fts MATCH ?`)
@@ -413,7 +425,9 @@ func (a *Archive) EachHit(ctx context.Context, q fedimarks.Query, fn func(fedima
 	if _, err := a.IndexSearch(ctx); err != nil {
 		return err
 	}
-	from, where, args, ok := searchSQL(q)
+	text := len(q.Terms()) > 0
+	byDate := !text || q.ByDate
+	from, where, args, ok := searchSQL(q, text && q.ByDate)
 	if !ok {
 		return nil
 	}
@@ -423,17 +437,30 @@ func (a *Archive) EachHit(ctx context.Context, q fedimarks.Query, fn func(fedima
 	// making every match's snippet, would cost more than the search, and
 	// SQLite drives a joined snippet from the whole match.
 	limit, offset := limitOffset(q.Limit, q.Offset)
-	text := len(q.Terms()) > 0
-	score, order := `0.0`, `b.position DESC, b.id DESC`
-	if text {
-		score, order = `bm25(search_fts, 1.0, 1.0, 2.0, 0.5)`, `score, b.position DESC, b.id DESC`
+	score, order := `bm25(search_fts, 1.0, 1.0, 2.0, 0.5)`, `score, b.position DESC, b.id DESC`
+	newer := false
+	if byDate {
+		score, order = `0.0`, `b.position DESC, b.id DESC`
+		if q.Cursor != "" {
+			c, err := parseCursor(q.Cursor)
+			if err != nil {
+				return err
+			}
+			op := "<"
+			if c.newer {
+				op, order, newer = ">", `b.position, b.id`, true
+			}
+			where += ` AND (b.position, b.id) ` + op + ` (?, ?)`
+			args = append(args, c.position, c.id)
+			offset = 0
+		}
 	}
 	tx, err := a.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, `SELECT b.id, `+score+` AS score FROM `+from+` WHERE `+where+`
+	rows, err := tx.QueryContext(ctx, `SELECT b.id, b.position, `+score+` AS score FROM `+from+` WHERE `+where+`
 		ORDER BY `+order+` LIMIT ? OFFSET ?`, append(args, limit, offset)...)
 	if err != nil {
 		return fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
@@ -449,18 +476,27 @@ func (a *Archive) EachHit(ctx context.Context, q fedimarks.Query, fn func(fedima
 		if err != nil {
 			return fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
 		}
-		batch = batch[:0]
-		for _, h := range hits {
-			if err := fn(h); err != nil {
+		for i := range hits {
+			if byDate {
+				c := cursor{position: batch[i].position, id: batch[i].bookmark}
+				hits[i].OlderCursor, hits[i].NewerCursor = c.String(), cursor{c.position, c.id, true}.String()
+			}
+			if err := fn(hits[i]); err != nil {
 				return err
 			}
 		}
+		batch = batch[:0]
 		return nil
 	}
+	var all []ranked // newer: the rows come nearest first, the hits go newest first
 	for rows.Next() {
 		var r ranked
-		if err := rows.Scan(&r.bookmark, &r.score); err != nil {
+		if err := rows.Scan(&r.bookmark, &r.position, &r.score); err != nil {
 			return fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
+		}
+		if newer {
+			all = append(all, r)
+			continue
 		}
 		if batch = append(batch, r); len(batch) == hitBatch {
 			if err := flush(); err != nil {
@@ -471,16 +507,55 @@ func (a *Archive) EachHit(ctx context.Context, q fedimarks.Query, fn func(fedima
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
 	}
+	slices.Reverse(all)
+	for _, r := range all {
+		if batch = append(batch, r); len(batch) == hitBatch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
 	if len(batch) > 0 {
 		return flush()
 	}
 	return nil
 }
 
-// ranked is one match: its bookmark's id and relevance score.
+// cursor is where a listing in date order goes on: after (older than)
+// the bookmark at position with id, or before it when newer.
+type cursor struct {
+	position, id int64
+	newer        bool
+}
+
+// String writes c as Query.Cursor takes it: o:POSITION.ID or n:POSITION.ID.
+func (c cursor) String() string {
+	dir := "o"
+	if c.newer {
+		dir = "n"
+	}
+	return dir + ":" + strconv.FormatInt(c.position, 10) + "." + strconv.FormatInt(c.id, 10)
+}
+
+// parseCursor reads what cursor.String wrote.
+func parseCursor(s string) (cursor, error) {
+	dir, rest, ok1 := strings.Cut(s, ":")
+	pos, id, ok2 := strings.Cut(rest, ".")
+	c := cursor{newer: dir == "n"}
+	var err1, err2 error
+	c.position, err1 = strconv.ParseInt(pos, 10, 64)
+	c.id, err2 = strconv.ParseInt(id, 10, 64)
+	if !ok1 || !ok2 || (dir != "o" && dir != "n") || err1 != nil || err2 != nil {
+		return cursor{}, fedimarks.Errorf(fedimarks.EInvalid, "search: %q is not a position in a listing", s)
+	}
+	return c, nil
+}
+
+// ranked is one match: its bookmark's id and position, and its relevance
+// score.
 type ranked struct {
-	bookmark int64
-	score    float64
+	bookmark, position int64
+	score              float64
 }
 
 // readHits reads the hits of batch in full, in batch's order: each
@@ -639,7 +714,7 @@ func (a *Archive) SearchCountAtMost(ctx context.Context, q fedimarks.Query, max 
 	if _, err := a.IndexSearch(ctx); err != nil {
 		return 0, err
 	}
-	from, where, args, ok := searchSQL(q)
+	from, where, args, ok := searchSQL(q, false)
 	if !ok {
 		return 0, nil
 	}

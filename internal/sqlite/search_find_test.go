@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -240,4 +241,65 @@ func reopenAfter(t *testing.T, path string, stmts ...string) *sqlite.Archive {
 	}
 	t.Cleanup(func() { a.Close() })
 	return a
+}
+
+// TestSearchByDateWithCursors: a listing in date order (the timeline, or
+// a search ByDate) paged by cursors gives every match once, newest first,
+// in the order of the whole listing; a page's NewerCursor gives back the
+// page before it; the matches are those of the ranked search.
+func TestSearchByDateWithCursors(t *testing.T) {
+	ctx := context.Background()
+	a, _ := buildArchive(t, 300)
+	for _, q := range []fedimarks.Query{
+		{Account: home},
+		{Account: home, Text: "golang", ByDate: true},
+		{Account: home, Text: "golang -user10", ByDate: true, HasMedia: true},
+	} {
+		whole, err := a.Search(ctx, q)
+		if err != nil || len(whole) < 5 {
+			t.Fatalf("%+v: %d hits, %v", q, len(whole), err)
+		}
+		if q.Text != "" {
+			ranked, err := a.Search(ctx, fedimarks.Query{Account: q.Account, Text: q.Text, HasMedia: q.HasMedia})
+			if err != nil || !sameStrings(uris(ranked), uris(whole)) {
+				t.Errorf("%q by date finds other posts than ranked (%d, %d)", q.Text, len(whole), len(ranked))
+			}
+		}
+		var paged []fedimarks.Hit
+		var pages [][]fedimarks.Hit
+		p := q
+		p.Limit = 3
+		for {
+			hits, err := a.Search(ctx, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(hits) == 0 {
+				break
+			}
+			paged, pages = append(paged, hits...), append(pages, hits)
+			p.Cursor = hits[len(hits)-1].OlderCursor
+		}
+		if !slices.Equal(uris(paged), uris(whole)) {
+			t.Errorf("%q paged by cursors: %d hits, want the %d of the whole listing in its order", q.Text, len(paged), len(whole))
+		}
+		for i := 1; i < len(pages); i++ {
+			p.Cursor = pages[i][0].NewerCursor
+			back, err := a.Search(ctx, p)
+			if err != nil || !slices.Equal(uris(back), uris(pages[i-1])) {
+				t.Errorf("%q: newer than page %d gives %d hits (%v), want page %d", q.Text, i+1, len(back), err, i)
+			}
+		}
+	}
+	_, err := a.Search(ctx, fedimarks.Query{Account: home, Cursor: "o:12"})
+	if fedimarks.ErrorCode(err) != fedimarks.EInvalid {
+		t.Errorf("a bad cursor: %v, want EInvalid", err)
+	}
+}
+
+func sameStrings(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
 }

@@ -2,8 +2,11 @@ package web_test
 
 import (
 	"context"
+	"html"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,10 +15,41 @@ import (
 	"github.com/fedimarks/fedimarks/internal/web"
 )
 
-// TestSearchCountStopsAtLimit: a search with more matches than the page
-// counts says "more than" (true, and cheap), pages on while older posts
-// exist, and refuses a page past the last.
-func TestSearchCountStopsAtLimit(t *testing.T) {
+// walk follows the page's older links from path to the end and returns
+// the numbers of the ordinary posts shown, page by page.
+func walk(t *testing.T, base, path string) (pages [][]int, paths []string) {
+	t.Helper()
+	for path != "" && len(pages) < 100 {
+		r := get(t, base, path, "")
+		if r.code != http.StatusOK {
+			t.Fatalf("GET %s: %d\n%s", path, r.code, summaryOf(r.body))
+		}
+		var nums []int
+		for _, m := range postNumber.FindAllStringSubmatch(r.body, -1) {
+			n, _ := strconv.Atoi(m[1])
+			nums = append(nums, n)
+		}
+		pages, paths = append(pages, nums), append(paths, path)
+		path = ""
+		if m := olderLink.FindStringSubmatch(r.body); m != nil {
+			path = html.UnescapeString(m[1])
+		}
+	}
+	return pages, paths
+}
+
+var (
+	postNumber = regexp.MustCompile(`Ordinary post number (\d+) `)
+	olderLink  = regexp.MustCompile(`href="([^"]*)" id="older"`)
+	newerLink  = regexp.MustCompile(`href="([^"]*)" id="newer"`)
+)
+
+// TestSearchPastCountLimit: a search with more matches than the page
+// counts says "more than" (true, and cheap) and lists them newest first,
+// and its older links (cursors, like the timeline's) walk every match once
+// in that order; a newer link goes back a page; a page past the last is
+// refused.
+func TestSearchPastCountLimit(t *testing.T) {
 	f := newFixture(t)
 	s, err := web.New(web.Options{Archive: f.archive, PageSize: 10, CountLimit: 12})
 	if err != nil {
@@ -29,18 +63,39 @@ func TestSearchCountStopsAtLimit(t *testing.T) {
 	}
 	r := get(t, srv.URL, "/?q=ordinary", "")
 	if r.code != http.StatusOK || !strings.Contains(r.body, "more than 12 bookmarks match") ||
-		!strings.Contains(r.body, `id="older"`) || strings.Contains(r.body, "page 1 of") {
+		!strings.Contains(r.body, "newest first") || strings.Contains(r.body, "page 1 of") {
 		t.Errorf("first page of a search past the count limit: %d\n%s", r.code, summaryOf(r.body))
 	}
-	last := (n + 9) / 10
-	r = get(t, srv.URL, "/?q=ordinary&page="+strconv.Itoa(last), "")
-	if r.code != http.StatusOK || strings.Contains(r.body, `id="older"`) || !strings.Contains(r.body, `id="newer"`) ||
-		strings.Count(r.body, `<article`) != n-(last-1)*10 {
-		t.Errorf("last page %d: %d, %d posts, want %d and no older link\n%s", last, r.code,
-			strings.Count(r.body, `<article`), n-(last-1)*10, summaryOf(r.body))
+	for start, wantPages := range map[string]int{"/?q=ordinary": (n + 9) / 10, "/": 5} {
+		pages, paths := walk(t, srv.URL, start)
+		var all []int
+		for _, p := range pages {
+			all = append(all, p...)
+		}
+		if len(all) != n || !slices.IsSortedFunc(all, func(a, b int) int { return b - a }) || len(pages) != wantPages {
+			t.Errorf("%s: older links walked %d ordinary posts on %d pages %v, want %d newest first, once each, on %d pages",
+				start, len(all), len(pages), pages, n, wantPages)
+		}
+		for i := 2; i < len(paths); i++ {
+			if !strings.Contains(paths[i], "cursor=") {
+				t.Errorf("%s: the link to page %d carries no cursor: %s", start, i+1, paths[i])
+			}
+			r := get(t, srv.URL, paths[i], "")
+			m := newerLink.FindStringSubmatch(r.body)
+			if m == nil {
+				t.Fatalf("page %d has no newer link", i+1)
+			}
+			back, _ := walk(t, srv.URL, html.UnescapeString(m[1]))
+			if !slices.Equal(back[0], pages[i-1]) {
+				t.Errorf("%s: newer than page %d shows %v, want %v", start, i+1, back[0], pages[i-1])
+			}
+		}
 	}
-	if r := get(t, srv.URL, "/?q=ordinary&page="+strconv.Itoa(last+1), ""); r.code != http.StatusNotFound {
-		t.Errorf("page %d past the last: %d, want 404", last+1, r.code)
+	if r := get(t, srv.URL, "/?q=ordinary&page=99", ""); r.code != http.StatusNotFound {
+		t.Errorf("page 99 of a search: %d, want 404", r.code)
+	}
+	if r := get(t, srv.URL, "/?q=ordinary&page=2&cursor=o:bad", ""); r.code != http.StatusBadRequest {
+		t.Errorf("a bad cursor: %d, want 400", r.code)
 	}
 	// The timeline's count is exact (kept counts cost nothing).
 	if r := get(t, srv.URL, "/", ""); !strings.Contains(r.body, "45 bookmarks, newest first") {

@@ -86,10 +86,12 @@ type Options struct {
 	Media MediaSource
 	// PageSize is how many posts a page shows (default 20).
 	PageSize int
-	// CountLimit is how far a search's matches are counted (default
-	// 1,000); past it the page says "more than" and pages on without a
-	// last page number. Counting every match of a common word would cost
-	// more than the page.
+	// CountLimit is how far a search's matches are counted and ranked by
+	// relevance; past it the page says "more than", lists them newest
+	// first and pages on without a last page number. Counting and ranking
+	// every match of a common word would cost more than the page. 0 picks
+	// it from the archive's size (1,000, or more in a large archive: see
+	// rankLimit).
 	CountLimit int
 }
 
@@ -111,9 +113,6 @@ func New(opt Options) (*Server, error) {
 	}
 	if opt.PageSize <= 0 {
 		opt.PageSize = 20
-	}
-	if opt.CountLimit <= 0 {
-		opt.CountLimit = 1000
 	}
 	tmpl, err := template.New("").Funcs(template.FuncMap{
 		"inc": func(i int) int { return i + 1 },
