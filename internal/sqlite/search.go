@@ -427,7 +427,11 @@ func (a *Archive) EachHit(ctx context.Context, q fedimarks.Query, fn func(fedima
 	}
 	text := len(q.Terms()) > 0
 	byDate := !text || q.ByDate
-	from, where, args, ok := searchSQL(q, text && q.ByDate)
+	// By date, test bookmarks against the index from the top or from a
+	// cursor; from an offset, that would test every bookmark above it,
+	// and joining the matches (and sorting them) costs less.
+	probe := text && q.ByDate && (q.Cursor != "" || q.Offset <= 0)
+	from, where, args, ok := searchSQL(q, probe)
 	if !ok {
 		return nil
 	}

@@ -265,6 +265,11 @@ func TestSearchByDateWithCursors(t *testing.T) {
 				t.Errorf("%q by date finds other posts than ranked (%d, %d)", q.Text, len(whole), len(ranked))
 			}
 		}
+		// From an offset (a page typed by number), the same order.
+		byOffset, err := a.Search(ctx, fedimarks.Query{Account: q.Account, Text: q.Text, HasMedia: q.HasMedia, ByDate: q.ByDate, Offset: 2, Limit: 3})
+		if err != nil || !slices.Equal(uris(byOffset), uris(whole[2:5])) {
+			t.Errorf("%q from offset 2: %v (%v), want %v", q.Text, uris(byOffset), err, uris(whole[2:5]))
+		}
 		var paged []fedimarks.Hit
 		var pages [][]fedimarks.Hit
 		p := q

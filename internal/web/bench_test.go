@@ -3,6 +3,8 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"html"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -77,6 +79,7 @@ func benchArchive(b *testing.B, n int) *sqlite.Archive {
 // over archives of benchSizes bookmarks, through the handler as a browser
 // would, and reports the 50th and 95th percentile of the page times. A
 // page must cost about the same however large the archive: deep pages
+// (typed as ?page=N, or reached by the older links, which carry a cursor)
 // and searches included.
 func BenchmarkTimelinePage(b *testing.B) {
 	for _, n := range benchSizes() {
@@ -92,8 +95,10 @@ func BenchmarkTimelinePage(b *testing.B) {
 			for _, bc := range []struct{ name, path string }{
 				{"first", "/"},
 				{"deep", "/?page=" + strconv.Itoa(deep)},
+				{"deep-link", olderPage(b, srv.URL, "/?page="+strconv.Itoa(deep-1))},
 				{"search-common", "/?q=golang"},
 				{"search-common-deep", "/?q=golang&page=" + strconv.Itoa(deep/4)},
+				{"search-common-deep-link", olderPage(b, srv.URL, "/?q=golang&page="+strconv.Itoa(deep/4-1))},
 				{"search-rare", "/?q=rust"},
 				{"search-filter", "/?q=rust+has:media"},
 			} {
@@ -116,6 +121,25 @@ func BenchmarkTimelinePage(b *testing.B) {
 			}
 		})
 	}
+}
+
+// olderPage returns the address of the page after path as its older link
+// gives it (with the cursor a person following the links gets).
+func olderPage(b *testing.B, base, path string) string {
+	resp, err := http.Get(base + path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := olderLink.FindSubmatch(body)
+	if m == nil {
+		b.Fatalf("GET %s: no older link", path)
+	}
+	return html.UnescapeString(string(m[1]))
 }
 
 // reportPercentiles reports the 50th and 95th percentile of times in ms.
