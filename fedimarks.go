@@ -278,11 +278,13 @@ type Bookmark struct {
 type Handle string
 
 // ParseHandle checks s is of the form user@host (an optional leading @ is
-// dropped) and returns it lower-cased in the host part.
+// dropped) and returns it lower-cased in the host part. A handle never
+// holds spaces, controls or invisible characters: it names an account in
+// messages and keys its token.
 func ParseHandle(s string) (Handle, error) {
 	s = strings.TrimPrefix(strings.TrimSpace(s), "@")
 	user, host, ok := strings.Cut(s, "@")
-	if !ok || user == "" || host == "" || strings.ContainsAny(s, " /\\") || strings.Contains(host, "@") {
+	if !ok || user == "" || host == "" || strings.ContainsAny(s, " /\\") || strings.Contains(host, "@") || strings.ContainsFunc(s, isInvisible) {
 		return "", Errorf(EInvalid, "%q is not an account: expected user@host", s)
 	}
 	return Handle(user + "@" + strings.ToLower(host)), nil

@@ -96,10 +96,11 @@ func runSearch(ctx context.Context, a *app, o searchOptions) error {
 	if err != nil {
 		return err
 	}
-	h, err := a.archivedAccount(ctx, o.account)
+	acc, err := a.chooseAccount(ctx, accountQuery{name: o.account, flag: "--account", need: archived})
 	if err != nil {
 		return err
 	}
+	h := acc.Handle
 	ar, err := a.openArchive(ctx)
 	if err != nil {
 		return err
@@ -120,7 +121,7 @@ func runSearch(ctx context.Context, a *app, o searchOptions) error {
 			if shown > 0 {
 				fmt.Fprintln(a.stdout)
 			}
-			writeHitText(a.stdout, hit, h)
+			writeHitText(a.stdout, hit, h, !a.plain())
 			return nil
 		}
 	default:
@@ -208,8 +209,8 @@ func writeHitTSV(w io.Writer, hit fedimarks.Hit, h fedimarks.Handle) error {
 }
 
 // writeHitText writes a result for a person at a terminal: time and
-// author, the snippet with matches in bold, and the link.
-func writeHitText(w io.Writer, hit fedimarks.Hit, h fedimarks.Handle) {
+// author, the snippet (with matches in bold if bold), and the link.
+func writeHitText(w io.Writer, hit fedimarks.Hit, h fedimarks.Handle, bold bool) {
 	st := hit.Bookmark.Status
 	o := st.Original()
 	when := ""
@@ -227,7 +228,7 @@ func writeHitText(w io.Writer, hit fedimarks.Hit, h fedimarks.Handle) {
 	fmt.Fprintf(w, "%s%s@%s%s\n", when, name, cleanText(o.Account.Handle(h.Host())), removed)
 	var b strings.Builder
 	for _, f := range fedimarks.Fragments(hit.Snippet) {
-		if f.Match {
+		if f.Match && bold {
 			b.WriteString("\x1b[1m" + cleanKeepEdges(f.Text) + "\x1b[0m")
 		} else {
 			b.WriteString(cleanKeepEdges(f.Text))
@@ -253,17 +254,4 @@ func cleanKeepEdges(s string) string {
 		c += " "
 	}
 	return c
-}
-
-// cleanText makes untrusted text safe for one line of a terminal or a
-// TSV field: control characters (escape sequences included), tabs and
-// line breaks become spaces, runs of spaces one.
-func cleanText(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029' {
-			return ' '
-		}
-		return r
-	}, s)
-	return strings.Join(strings.Fields(s), " ")
 }

@@ -97,16 +97,21 @@ func (c *Client) do(ctx context.Context, r *call) (*http.Response, error) {
 			return nil, errorf(method, path, err)
 		}
 		c.requests.Add(1)
+		sent := c.now()
 		resp, err := hc.Do(req)
 		if r.kind != kindDownload {
 			if err == nil {
-				c.observe(resp.Header)
+				c.observe(sent, resp.Header)
 			}
 			c.landed()
 		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, errorf(method, path, ctx.Err())
+			}
+			var redirect *RedirectError
+			if errors.As(err, &redirect) {
+				return nil, &RedirectError{Method: method, Path: path, To: redirect.To}
 			}
 			err = c.scrub(err)
 			ok, reason := transient(err)
@@ -130,20 +135,20 @@ func (c *Client) do(ctx context.Context, r *call) (*http.Response, error) {
 				return nil, apiErr
 			}
 			tooMany++
-			reason, d := "429", apiErr.RetryAfter
+			d, asked := apiErr.RetryAfter, apiErr.RetryAfter > 0
 			if d == 0 && r.kind != kindDownload {
-				if rl, ok := parseRateLimit(resp.Header, c.now); ok && !rl.Reset.IsZero() {
-					d = resetWait(rl.Reset, resp.Header, c.now())
-				}
+				d = c.budget.retryWait(c.now()) // until the window the 429 named is over
 			}
 			if d == 0 {
 				d = c.backoffFor(tooMany)
 			}
-			if err := c.wait(ctx, reason, d, attempt+1); err != nil {
+			if err := c.wait(ctx, "429", d, attempt+1); err != nil {
 				return nil, errorf(method, path, err)
 			}
-			// The wait covered the window the 429 announced.
-			c.clearPause()
+			if asked {
+				// The server's own wait covers the window its headers named.
+				c.budget.forget()
+			}
 		case code == http.StatusServiceUnavailable || code == http.StatusInternalServerError ||
 			code == http.StatusBadGateway || code == http.StatusGatewayTimeout:
 			if !r.idempotent || retries >= c.maxRetries {

@@ -14,7 +14,7 @@ func (i *Instance) listed(acct *Account) (all, shown []*bookmark) {
 			continue
 		}
 		all = append(all, b)
-		if !i.hidden(b) {
+		if !i.hidden(acct, b) {
 			shown = append(shown, b)
 		}
 	}
@@ -40,7 +40,7 @@ func (i *Instance) newestBelow(acct *Account, maxID int64, limit int) []*bookmar
 	}
 	var page []*bookmark
 	for k := end - 1; k >= 0 && len(page) < limit; k-- {
-		if b := acct.bookmarks[k]; !b.p.deleted && !i.hidden(b) {
+		if b := acct.bookmarks[k]; !b.p.deleted && !i.hidden(acct, b) {
 			page = append(page, b)
 		}
 	}

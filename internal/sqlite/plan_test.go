@@ -54,7 +54,7 @@ func TestPageStatementPlans(t *testing.T) {
 	for i := range uris {
 		uris[i] = "https://remote.example/statuses/" + string(rune('a'+i%26))
 	}
-	checkLookups(t, a, "Known", knownQuery+repeatString(",?", len(uris)-1)+`)`, append([]any{"alice@home.example"}, uris...)...)
+	checkLookups(t, a, "Known", knownQuery+repeatString(",?", len(uris)-1)+`)`, append([]any{"alice@home.example", 0}, uris...)...)
 	for name, q := range map[string]string{
 		"findStatus":     findStatusSQL,
 		"insertStatus":   insertStatusSQL,

@@ -100,7 +100,7 @@ func notFoundOutcome(it Item) (fedimarks.Outcome, string) {
 	switch it.Visibility {
 	case "private":
 		who := authorOf(it)
-		return fedimarks.NotVisible, "followers-only post: follow " + who + " from the destination account first, then rerun with --retry-failed"
+		return fedimarks.NotVisible, "followers-only post: " + followAdvice(who, destinationAccount)
 	case "direct":
 		return fedimarks.NotVisible, "direct message: only the accounts it mentions can see it"
 	}
@@ -114,30 +114,7 @@ func notFoundOutcome(it Item) (fedimarks.Outcome, string) {
 
 // unknownVisibilityDetail is the detail of a not_found row whose
 // visibility the input did not say.
-const unknownVisibilityDetail = "the destination found no such post: deleted, unknown, or followers-only/direct: follow the author, then rerun with --retry-failed"
-
-// authorOf names a row's author as well as the row allows: the profile
-// URL, else user@host from a /users/NAME/ or /@NAME/ path, else "its author".
-func authorOf(it Item) string {
-	if it.AuthorURL != "" {
-		return it.AuthorURL
-	}
-	for _, a := range []string{it.URI, it.URL} {
-		host := fedimarks.HostOf(a)
-		if host == "" {
-			continue
-		}
-		_, rest, _ := strings.Cut(a, host)
-		parts := strings.Split(strings.Trim(rest, "/"), "/")
-		if len(parts) >= 2 && parts[0] == "users" && parts[1] != "" {
-			return parts[1] + "@" + host
-		}
-		if len(parts) >= 1 && strings.HasPrefix(parts[0], "@") && len(parts[0]) > 1 {
-			return parts[0][1:] + "@" + host
-		}
-	}
-	return "its author"
-}
+var unknownVisibilityDetail = "the destination found no such post: deleted, unknown, or followers-only/direct: " + followAdvice("the author", destinationAccount)
 
 // errDetail is the detail of a failed row: the error's text, which for an
 // API error is the method, path, status and the server's message (never

@@ -93,6 +93,9 @@ type Options struct {
 	// it from the archive's size (1,000, or more in a large archive: see
 	// rankLimit).
 	CountLimit int
+	// Location is the time zone the page shows times in, with their
+	// zone's name (default time.Local).
+	Location *time.Location
 }
 
 // Server is the page's http.Handler. It is safe for concurrent use.
@@ -101,6 +104,7 @@ type Server struct {
 	media      MediaSource
 	pageSize   int
 	countLimit int
+	loc        *time.Location
 	tmpl       *template.Template
 	staticFS   fs.FS
 	static     http.Handler
@@ -113,6 +117,9 @@ func New(opt Options) (*Server, error) {
 	}
 	if opt.PageSize <= 0 {
 		opt.PageSize = 20
+	}
+	if opt.Location == nil {
+		opt.Location = time.Local
 	}
 	tmpl, err := template.New("").Funcs(template.FuncMap{
 		"inc": func(i int) int { return i + 1 },
@@ -129,6 +136,7 @@ func New(opt Options) (*Server, error) {
 		media:      opt.Media,
 		pageSize:   opt.PageSize,
 		countLimit: opt.CountLimit,
+		loc:        opt.Location,
 		tmpl:       tmpl,
 		staticFS:   static,
 		static:     http.StripPrefix("/static/", http.FileServerFS(static)),
