@@ -43,15 +43,22 @@ func gts(t *testing.T, n int, content string, tags ...string) fedimarks.Status {
 	return s
 }
 
-// savePosts archives ss for home in one page of a finished backup.
-func savePosts(t *testing.T, ss ...fedimarks.Status) *sqlite.Archive {
+// newArchive opens a new archive file, closed when the test ends.
+func newArchive(t testing.TB) *sqlite.Archive {
 	t.Helper()
-	ctx := context.Background()
-	a, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "archive.db"))
+	a, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "archive.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close() })
+	return a
+}
+
+// savePosts archives ss for home in one page of a finished backup.
+func savePosts(t *testing.T, ss ...fedimarks.Status) *sqlite.Archive {
+	t.Helper()
+	ctx := context.Background()
+	a := newArchive(t)
 	run, err := a.StartRun(ctx, home, true, base)
 	if err != nil {
 		t.Fatal(err)

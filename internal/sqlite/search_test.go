@@ -135,11 +135,7 @@ func (p post) status(t testing.TB) fedimarks.Status {
 func buildArchive(t testing.TB, n int) (*sqlite.Archive, []post) {
 	t.Helper()
 	ctx := context.Background()
-	a, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "archive.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
+	a := newArchive(t)
 	posts := make([]post, n)
 	statuses := make([]fedimarks.Status, n)
 	for i := range n {
