@@ -72,6 +72,7 @@ func commands() []command {
 		exportCommand(),
 		importCommand(),
 		migrateCommand(),
+		syncCommand(),
 		verifyCommand(),
 		searchCommand(),
 		serveCommand(),

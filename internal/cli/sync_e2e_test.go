@@ -1,0 +1,108 @@
+package cli
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/fedimarks/fedimarks/internal/mastodontest"
+)
+
+// syncEvents reads sync --json's lines.
+func syncEvents(t *testing.T, stdout string) []syncEvent {
+	t.Helper()
+	var out []syncEvent
+	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		if line == "" {
+			continue
+		}
+		var e syncEvent
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("sync --json line %q: %v", line, err)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func eventURIs(evs []syncEvent, kind string) []string {
+	var out []string
+	for _, e := range evs {
+		if e.Event == kind {
+			out = append(out, e.URI)
+		}
+	}
+	return out
+}
+
+// TestSyncFiveHundredThenTwentyThenNothing is the issue's first "done
+// means": 500 bookmarks of alice copied to bob oldest first; 20 new ones
+// then one check writes exactly those 20, in order; a check with nothing
+// new reads one page of bookmarks on each side and writes nothing.
+func TestSyncFiveHundredThenTwentyThenNothing(t *testing.T) {
+	f := newFediverse(t)
+	carol, erin := f.a.AddAccount("carol"), f.c.AddAccount("erin")
+	for i := 0; i < 500; i++ {
+		author := carol
+		if i%3 == 1 {
+			author = erin
+		}
+		f.alice.Bookmark(author.Post(mastodontest.PostOptions{}))
+	}
+	byHand := carol.Post(mastodontest.PostOptions{})
+	f.bob.Bookmark(byHand) // on bob only: sync leaves it alone
+	f.login(t, f.alice, f.bob)
+	args := []string{"sync", "--from", f.alice.Handle(), "--to", f.bob.Handle(), "--json"}
+	r := mustRun(t, ExitOK, f.home, "", args...)
+	if got := f.bob.BookmarkURIs(); !slices.Equal(got[:500], f.alice.BookmarkURIs()) || got[500] != byHand.URI() {
+		t.Fatalf("bob's bookmarks are not alice's 500 in order above his own")
+	}
+	if added := eventURIs(syncEvents(t, r.stdout), "added"); !slices.Equal(added, reversed(f.alice.BookmarkURIs())) {
+		t.Errorf("%d added events, want alice's 500 oldest first", len(added))
+	}
+
+	var fresh []string
+	for i := 0; i < 20; i++ {
+		s := erin.Post(mastodontest.PostOptions{})
+		f.alice.Bookmark(s)
+		fresh = append(fresh, s.URI())
+	}
+	f.a.ResetCounts()
+	f.b.ResetCounts()
+	r = mustRun(t, ExitOK, f.home, "", args...)
+	if n := f.b.Requests("POST", "/api/v1/statuses/"); n != 20 {
+		t.Errorf("the check after 20 new bookmarks made %d bookmark requests, want 20\n%s", n, r.stderr)
+	}
+	if got := f.bob.BookmarkURIs(); !slices.Equal(got[:20], reversed(fresh)) {
+		t.Errorf("the 20 new bookmarks are not on top of bob's, in alice's order")
+	}
+	if added := eventURIs(syncEvents(t, r.stdout), "added"); !slices.Equal(added, fresh) {
+		t.Errorf("added events %d, want the 20 new ones in order", len(added))
+	}
+
+	f.a.ResetCounts()
+	f.b.ResetCounts()
+	r = mustRun(t, ExitOK, f.home, "", args...)
+	for _, in := range []*mastodontest.Instance{f.a, f.b} {
+		if n := in.Requests("GET", "/api/v1/bookmarks"); n != 1 {
+			t.Errorf("a check with nothing new read %d pages of bookmarks on %s, want 1", n, in.Host())
+		}
+		if n := in.Requests("POST", "/"); n != 0 {
+			t.Errorf("a check with nothing new wrote %d times on %s", n, in.Host())
+		}
+		if n := in.Requests("GET", "/api/v2/search"); n != 0 {
+			t.Errorf("a check with nothing new searched %d times on %s", n, in.Host())
+		}
+	}
+	if strings.TrimSpace(r.stdout) != "" {
+		t.Errorf("events for a check with nothing new: %s", r.stdout)
+	}
+
+	st := mustRun(t, ExitOK, f.home, "", "sync", "--status")
+	for _, want := range []string{f.alice.Handle() + " to " + f.bob.Handle(), "added by sync: 520", "520 bookmarks on " + f.alice.Handle(), "521 bookmarks on " + f.bob.Handle(), "pending: 0 rows"} {
+		if !strings.Contains(st.stdout, want) {
+			t.Errorf("sync --status lacks %q:\n%s", want, st.stdout)
+		}
+	}
+}
