@@ -106,3 +106,70 @@ func TestSyncFiveHundredThenTwentyThenNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestSyncMirrorRemovesOnlyWhatSyncAdded: with --mirror, 5 bookmarks
+// removed on alice are removed on bob, and only those: a post bob had
+// bookmarked himself before the first sync stays on bob even when alice
+// removes it, and so does one bob bookmarked alone. A post re-bookmarked
+// on alice later is copied again.
+func TestSyncMirrorRemovesOnlyWhatSyncAdded(t *testing.T) {
+	f := newFediverse(t)
+	carol := f.a.AddAccount("carol")
+	var posts []*mastodontest.Status
+	for i := 0; i < 60; i++ {
+		s := carol.Post(mastodontest.PostOptions{})
+		posts = append(posts, s)
+		f.alice.Bookmark(s)
+	}
+	both, alone := posts[10], carol.Post(mastodontest.PostOptions{})
+	f.bob.Bookmark(both) // bob's own, before any sync
+	f.bob.Bookmark(alone)
+	f.login(t, f.alice, f.bob)
+	args := []string{"sync", "--from", f.alice.Handle(), "--to", f.bob.Handle(), "--mirror", "--json"}
+	mustRun(t, ExitOK, f.home, "", args...)
+	if n := len(f.bob.BookmarkURIs()); n != 61 {
+		t.Fatalf("bob has %d bookmarks after the first sync, want 61", n)
+	}
+	gone := []*mastodontest.Status{posts[3], posts[20], posts[33], posts[40], posts[59]}
+	var goneURIs []string
+	for _, s := range gone {
+		f.alice.Unbookmark(s)
+		goneURIs = append(goneURIs, s.URI())
+	}
+	f.alice.Unbookmark(both)
+	r := mustRun(t, ExitOK, f.home, "", args...)
+	bob := f.bob.BookmarkURIs()
+	for _, s := range gone {
+		if slices.Contains(bob, s.URI()) {
+			t.Errorf("%s removed on alice is still on bob", s.URI())
+		}
+	}
+	if !slices.Contains(bob, both.URI()) || !slices.Contains(bob, alone.URI()) {
+		t.Errorf("sync removed a bookmark bob made himself")
+	}
+	if len(bob) != 56 {
+		t.Errorf("bob has %d bookmarks, want 56 (61 less the 5 sync added)", len(bob))
+	}
+	evs := syncEvents(t, r.stdout)
+	if removed := eventURIs(evs, "removed"); !slices.Equal(removed, goneURIs) {
+		t.Errorf("removed events %v, want %v oldest first", removed, goneURIs)
+	}
+	if !strings.Contains(r.stderr, "removed from "+f.bob.Handle()) {
+		t.Errorf("the removals are not said:\n%s", r.stderr)
+	}
+
+	// Bookmarked again on alice: new again, copied to bob on top.
+	f.alice.Bookmark(gone[1])
+	r = mustRun(t, ExitOK, f.home, "", args...)
+	if got := f.bob.BookmarkURIs(); got[0] != gone[1].URI() {
+		t.Errorf("a post bookmarked again on alice is not copied again: %v", eventURIs(syncEvents(t, r.stdout), "added"))
+	}
+	if removed := eventURIs(syncEvents(t, r.stdout), "removed"); len(removed) != 0 {
+		t.Errorf("a second check removed again: %v", removed)
+	}
+	st := mustRun(t, ExitOK, f.home, "", "sync", "--status", "--json")
+	var ps syncPairStatus
+	if err := json.Unmarshal([]byte(st.stdout), &ps); err != nil || ps.Removed != 5 || ps.Added != 60 || !ps.Mirror {
+		t.Errorf("sync --status --json: %v %+v", err, ps)
+	}
+}
