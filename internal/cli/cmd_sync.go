@@ -282,6 +282,9 @@ func (s *syncer) syncPair(ctx context.Context, src, dst fedimarks.Account) (pair
 	if err != nil {
 		return res, err
 	}
+	if items, err = s.notCopiedFrom(ctx, dst.Handle, src.Handle, items); err != nil {
+		return res, err
+	}
 	resume := "fedimarks sync --from " + shellWord(string(src.Handle))
 	var sum importSummary
 	err = runTransfer(ctx, s.a, transferOptions{
@@ -317,6 +320,30 @@ func (s *syncer) syncPair(ctx context.Context, src, dst fedimarks.Account) (pair
 		}
 	}
 	return res, err
+}
+
+// notCopiedFrom leaves out of items (src's bookmarks) the posts that sync
+// itself copied from dst to src: dst had them first, and a removal there
+// must not be undone by copying them back.
+func (s *syncer) notCopiedFrom(ctx context.Context, dst, src fedimarks.Handle, items []fedimarks.ImportItem) ([]fedimarks.ImportItem, error) {
+	back, err := s.jobItems(ctx, sqlite.SyncJobKey(dst, src))
+	if err != nil || len(back) == 0 {
+		return items, err
+	}
+	copied := make(map[string]bool, len(back))
+	for _, it := range back {
+		if it.Outcome == fedimarks.Imported {
+			copied[it.URI] = true
+		}
+	}
+	out := items[:0]
+	for _, it := range items {
+		if !copied[it.URI] {
+			it.Order = len(out)
+			out = append(out, it)
+		}
+	}
+	return out, nil
 }
 
 func (s *syncer) jobItems(ctx context.Context, key string) ([]sqlite.JobItem, error) {

@@ -173,3 +173,92 @@ func TestSyncMirrorRemovesOnlyWhatSyncAdded(t *testing.T) {
 		t.Errorf("sync --status --json: %v %+v", err, ps)
 	}
 }
+
+// TestSyncBothWays: with --both, what either account bookmarked appears on
+// the other; new bookmarks on both sides then one check copy each side's
+// new ones, and a check with nothing new writes nothing. With --mirror, a
+// bookmark removed on the side where it was made is removed where sync
+// copied it, and a removed copy is not brought back.
+func TestSyncBothWays(t *testing.T) {
+	f := newFediverse(t)
+	carol, dave := f.a.AddAccount("carol"), f.b.AddAccount("dave")
+	shared := carol.Post(mastodontest.PostOptions{})
+	var onA, onB []*mastodontest.Status
+	for i := 0; i < 30; i++ {
+		s := carol.Post(mastodontest.PostOptions{})
+		onA = append(onA, s)
+		f.alice.Bookmark(s)
+	}
+	for i := 0; i < 20; i++ {
+		s := dave.Post(mastodontest.PostOptions{})
+		onB = append(onB, s)
+		f.bob.Bookmark(s)
+	}
+	f.alice.Bookmark(shared)
+	f.bob.Bookmark(shared)
+	f.login(t, f.alice, f.bob)
+	args := []string{"sync", "--from", f.alice.Handle(), "--to", f.bob.Handle(), "--both", "--mirror", "--json"}
+	mustRun(t, ExitOK, f.home, "", args...)
+	set := func(a *mastodontest.Account) []string { return slices.Sorted(slices.Values(a.BookmarkURIs())) }
+	if a, b := set(f.alice), set(f.bob); len(a) != 51 || !slices.Equal(a, b) {
+		t.Fatalf("after sync --both alice has %d, bob %d bookmarks, want the same 51", len(a), len(b))
+	}
+	if !inOrder(reversed(f.bob.BookmarkURIs()), uris(onA)) || !inOrder(reversed(f.alice.BookmarkURIs()), uris(onB)) {
+		t.Errorf("copies are not in the source's order")
+	}
+
+	newA := []*mastodontest.Status{carol.Post(mastodontest.PostOptions{}), carol.Post(mastodontest.PostOptions{}), carol.Post(mastodontest.PostOptions{})}
+	newB := []*mastodontest.Status{dave.Post(mastodontest.PostOptions{}), dave.Post(mastodontest.PostOptions{})}
+	for _, s := range newA {
+		f.alice.Bookmark(s)
+	}
+	for _, s := range newB {
+		f.bob.Bookmark(s)
+	}
+	f.a.ResetCounts()
+	f.b.ResetCounts()
+	r := mustRun(t, ExitOK, f.home, "", args...)
+	if n := f.b.Requests("POST", "/api/v1/statuses/"); n != 3 {
+		t.Errorf("%d writes on bob, want 3", n)
+	}
+	if n := f.a.Requests("POST", "/api/v1/statuses/"); n != 2 {
+		t.Errorf("%d writes on alice, want 2", n)
+	}
+	if got := eventURIs(syncEvents(t, r.stdout), "added"); !slices.Equal(got, append(uris(newA), uris(newB)...)) {
+		t.Errorf("added events %v", got)
+	}
+	if a, b := set(f.alice), set(f.bob); len(a) != 56 || !slices.Equal(a, b) {
+		t.Fatalf("after the second check alice has %d, bob %d bookmarks, want the same 56", len(a), len(b))
+	}
+
+	// Removed where it was made: removed where sync copied it. A copy
+	// removed (onB[0] on alice) stays removed on alice and on bob.
+	f.alice.Unbookmark(onA[5])
+	f.bob.Unbookmark(onB[7])
+	f.alice.Unbookmark(onB[0])
+	r = mustRun(t, ExitOK, f.home, "", args...)
+	a, b := f.alice.BookmarkURIs(), f.bob.BookmarkURIs()
+	if slices.Contains(b, onA[5].URI()) || slices.Contains(a, onB[7].URI()) {
+		t.Errorf("a removal was not mirrored: %v", eventURIs(syncEvents(t, r.stdout), "removed"))
+	}
+	if slices.Contains(a, onB[0].URI()) || !slices.Contains(b, onB[0].URI()) {
+		t.Errorf("a removed copy came back, or bob's own bookmark was removed")
+	}
+	if !slices.Contains(a, shared.URI()) || !slices.Contains(b, shared.URI()) {
+		t.Errorf("a bookmark made on both sides was touched")
+	}
+	f.a.ResetCounts()
+	f.b.ResetCounts()
+	mustRun(t, ExitOK, f.home, "", args...)
+	if n := f.a.Requests("POST", "/") + f.b.Requests("POST", "/"); n != 0 {
+		t.Errorf("a check with nothing new wrote %d times", n)
+	}
+}
+
+func uris(ss []*mastodontest.Status) []string {
+	var out []string
+	for _, s := range ss {
+		out = append(out, s.URI())
+	}
+	return out
+}
