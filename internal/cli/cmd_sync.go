@@ -12,6 +12,7 @@ import (
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/sqlite"
 	"github.com/fedimarks/fedimarks/internal/transfer"
+	"github.com/fedimarks/fedimarks/internal/ui"
 )
 
 type syncOptions struct {
@@ -502,9 +503,15 @@ func (s *syncer) watch(ctx context.Context) error {
 			var fe *fedimarks.Error
 			if !(errors.As(err, &fe) && fe.Code == fedimarks.EPartial) {
 				_, msg := classify(ctx, err)
+				if fe != nil {
+					// The hint says to rerun: --watch does that itself.
+					h := *fe
+					h.Hint = ""
+					msg = h.Error()
+				}
 				msg = s.a.redact(msg)
 				s.a.speak()
-				fmt.Fprintf(s.a.errOut, "sync waiting: %s; trying again in %s\n", cleanText(msg), s.o.every)
+				fmt.Fprintf(s.a.errOut, "sync waiting: %s; trying again in %s\n", cleanText(msg), ui.Duration(s.o.every))
 				s.emit(syncEvent{Event: "waiting", Reason: msg, Seconds: s.o.every.Seconds()})
 			}
 		}

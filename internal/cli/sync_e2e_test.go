@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fedimarks/fedimarks/internal/mastodontest"
 )
@@ -261,4 +263,70 @@ func uris(ss []*mastodontest.Status) []string {
 		out = append(out, s.URI())
 	}
 	return out
+}
+
+// TestSyncWatchServerDownThenUp: --watch with bob's server down for the
+// first two checks says it waits (and emits "waiting"), goes on, copies
+// everything once the server is back, picks up what is bookmarked later,
+// and stops cleanly when its context ends (Ctrl-C, SIGTERM). The clock is
+// a fake: no test time is spent waiting.
+func TestSyncWatchServerDownThenUp(t *testing.T) {
+	f := newFediverse(t)
+	carol := f.a.AddAccount("carol")
+	for i := 0; i < 10; i++ {
+		f.alice.Bookmark(carol.Post(mastodontest.PostOptions{}))
+	}
+	f.login(t, f.alice, f.bob)
+	f.b.SetDown(true)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var late []string
+	waits := 0
+	sleep := func(ctx context.Context, d time.Duration) error {
+		if d != 7*time.Minute {
+			return ctx.Err() // the clients' retries and pauses
+		}
+		waits++
+		switch waits {
+		case 2:
+			f.b.SetDown(false)
+		case 3:
+			for i := 0; i < 2; i++ {
+				s := carol.Post(mastodontest.PostOptions{})
+				f.alice.Bookmark(s)
+				late = append(late, s.URI())
+			}
+		case 4:
+			cancel()
+		}
+		return ctx.Err()
+	}
+	r := runToolWith(t, ctx, f.home, "", func(o *IO) { o.Sleep = sleep },
+		"sync", "--from", f.alice.Handle(), "--to", f.bob.Handle(), "--watch", "--every", "7m", "--json")
+	if r.code != ExitOK {
+		t.Fatalf("sync --watch: exit %d\n%s", r.code, r.stderr)
+	}
+	if waits != 4 {
+		t.Errorf("%d waits between checks, want 4", waits)
+	}
+	if !slices.Equal(f.bob.BookmarkURIs(), f.alice.BookmarkURIs()) {
+		t.Errorf("bob's bookmarks are not alice's 12 in order after the server came back")
+	}
+	evs := syncEvents(t, r.stdout)
+	if n := len(eventURIs(evs, "waiting")); n != 2 {
+		t.Errorf("%d waiting events, want 2 (one per check while bob's server was down)", n)
+	}
+	if added := eventURIs(evs, "added"); len(added) != 12 || !slices.Equal(added[10:], late) {
+		t.Errorf("added events: %v", added)
+	}
+	if strings.Count(r.stderr, "sync waiting: ") != 2 || !strings.Contains(r.stderr, "trying again in 7m") || strings.Contains(r.stderr, "the same command") {
+		t.Errorf("the waits are not said:\n%s", r.stderr)
+	}
+	if !strings.Contains(r.stderr, "sync stopped; everything done so far is saved") {
+		t.Errorf("the stop is not said:\n%s", r.stderr)
+	}
+	st := mustRun(t, ExitOK, f.home, "", "sync", "--status")
+	if !strings.Contains(st.stdout, "added by sync: 12") || strings.Contains(st.stdout, "failing") {
+		t.Errorf("sync --status after the server came back:\n%s", st.stdout)
+	}
 }
