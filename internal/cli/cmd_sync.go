@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/mastodon"
 	"github.com/fedimarks/fedimarks/internal/sqlite"
 	"github.com/fedimarks/fedimarks/internal/transfer"
 	"github.com/fedimarks/fedimarks/internal/ui"
@@ -386,8 +387,24 @@ func (s *syncer) mirrorRemovals(ctx context.Context, src, dst fedimarks.Account)
 		for _, r := range pending {
 			queued[r.URI] = true
 		}
+		var srcClient *mastodon.Client
 		for _, it := range items {
-			if it.Outcome != fedimarks.Imported || it.DestID == "" || !gone[it.URI] || queued[it.URI] {
+			srcID, ok := gone[it.URI]
+			if it.Outcome != fedimarks.Imported || it.DestID == "" || !ok || queued[it.URI] {
+				continue
+			}
+			if srcClient == nil {
+				if srcClient, err = s.client(ctx, src); err != nil {
+					return 0, err
+				}
+			}
+			if still, err := s.stillBookmarked(ctx, srcClient, src, srcID); err != nil || still {
+				if still {
+					fmt.Fprintf(s.a.stderr, "kept on %s: %s is still bookmarked on %s (its listing hides it)\n", dst.Handle, cleanText(it.URI), src.Handle)
+				}
+				if err != nil {
+					return 0, err
+				}
 				continue
 			}
 			r, err := s.ar.BeginSyncRemoval(ctx, src.Handle, dst.Handle, it.URI, it.DestID, s.a.now())
@@ -400,11 +417,10 @@ func (s *syncer) mirrorRemovals(ctx context.Context, src, dst fedimarks.Account)
 	if len(pending) == 0 {
 		return 0, nil
 	}
-	tok, err := s.a.token(ctx, dst.Handle)
+	c, err := s.client(ctx, dst)
 	if err != nil {
 		return 0, err
 	}
-	c := s.a.newClient(dst.Server, tok, s.a.newSlot(dst.Server))
 	removed := 0
 	for _, r := range pending {
 		err := c.Unbookmark(ctx, r.DestID)
@@ -445,17 +461,55 @@ func (s *syncer) mirrorRemovals(ctx context.Context, src, dst fedimarks.Account)
 	return removed, nil
 }
 
-// removedOn is the set of posts (URIs) the archive records as removed from
-// h's bookmarks and not bookmarked again.
-func (s *syncer) removedOn(ctx context.Context, h fedimarks.Handle) (map[string]bool, error) {
-	gone := map[string]bool{}
+// removedOn maps the posts (URIs) the archive records as removed from h's
+// bookmarks, and not bookmarked again, to their id on h's server.
+func (s *syncer) removedOn(ctx context.Context, h fedimarks.Handle) (map[string]string, error) {
+	gone := map[string]string{}
 	err := s.ar.EachBookmark(ctx, h, sqlite.ListOptions{IncludeRemoved: true}, func(b fedimarks.Bookmark) error {
 		if b.RemovedAt != nil {
-			gone[b.Status.Original().URI] = true
+			gone[b.Status.Original().URI] = b.Status.ID
 		}
 		return nil
 	})
 	return gone, err
+}
+
+func (s *syncer) client(ctx context.Context, acc fedimarks.Account) (*mastodon.Client, error) {
+	tok, err := s.a.token(ctx, acc.Handle)
+	if err != nil {
+		return nil, err
+	}
+	return s.a.newClient(acc.Server, tok, s.a.newSlot(acc.Server)), nil
+}
+
+// stillBookmarked asks src's server whether the post (id there) is still
+// bookmarked: a full walk records as removed what the listing no longer
+// shows, and some servers hide bookmarks from it (snac: authors not
+// followed; muted or blocked authors) that are still there. A removal is
+// mirrored only when the server says the bookmark is gone (or the post is
+// no longer shown to src); when it does not answer, nothing is removed.
+func (s *syncer) stillBookmarked(ctx context.Context, c *mastodon.Client, src fedimarks.Account, id string) (bool, error) {
+	if id == "" {
+		return false, nil
+	}
+	st, err := c.Status(ctx, id)
+	switch {
+	case err == nil:
+		var w struct {
+			Bookmarked bool `json:"bookmarked"`
+		}
+		return len(st.Raw) > 0 && json.Unmarshal(st.Raw, &w) == nil && w.Bookmarked, nil
+	case fedimarks.HTTPStatus(err) == http.StatusNotFound:
+		return false, nil
+	case ctx.Err() != nil:
+		return false, ctx.Err()
+	}
+	var fe *fedimarks.Error
+	if errors.As(err, &fe) && (fe.Code == fedimarks.EAuth || fe.Code == fedimarks.EScope) {
+		return false, s.a.apiError(src.Handle, src.Server, err, "read:statuses")
+	}
+	return false, &fedimarks.Error{Code: fedimarks.EUnavailable,
+		Message: fmt.Sprintf("check a removed bookmark on %s: %v", src.Handle, err), Err: err}
 }
 
 // archiveLister is the engine's Lister over an account's archived

@@ -330,3 +330,34 @@ func TestSyncWatchServerDownThenUp(t *testing.T) {
 		t.Errorf("sync --status after the server came back:\n%s", st.stdout)
 	}
 }
+
+// TestSyncMirrorKeepsBookmarksTheListingHides: a full walk of alice records
+// as removed the bookmarks her server's listing hides (muted authors;
+// snac: authors not followed), though they are still there. --mirror asks
+// her server about each before removing its copy: those still bookmarked
+// stay on bob, the one she really removed goes.
+func TestSyncMirrorKeepsBookmarksTheListingHides(t *testing.T) {
+	f := newFediverse(t)
+	carol := f.a.AddAccount("carol")
+	var posts []*mastodontest.Status
+	for i := 0; i < 20; i++ {
+		s := carol.Post(mastodontest.PostOptions{})
+		posts = append(posts, s)
+		f.alice.Bookmark(s)
+	}
+	f.login(t, f.alice, f.bob)
+	args := []string{"sync", "--from", f.alice.Handle(), "--to", f.bob.Handle(), "--mirror", "--json"}
+	mustRun(t, ExitOK, f.home, "", args...)
+	f.a.SetHideEvery(5) // 4 of alice's 20 vanish from her listing
+	f.alice.Unbookmark(posts[2])
+	r := mustRun(t, ExitOK, f.home, "", args...)
+	if removed := eventURIs(syncEvents(t, r.stdout), "removed"); !slices.Equal(removed, []string{posts[2].URI()}) {
+		t.Errorf("removed %v, want only %s\n%s", removed, posts[2].URI(), r.stderr)
+	}
+	if n := len(f.bob.BookmarkURIs()); n != 19 {
+		t.Errorf("bob has %d bookmarks, want 19", n)
+	}
+	if strings.Count(r.stderr, "is still bookmarked on "+f.alice.Handle()) != 4 {
+		t.Errorf("the kept bookmarks are not said:\n%s", r.stderr)
+	}
+}
