@@ -220,7 +220,7 @@ func (s *syncer) cycle(ctx context.Context) error {
 	var worst error
 	for _, p := range s.pairs {
 		res, err := s.syncPair(ctx, p[0], p[1])
-		check := sqlite.SyncCheck{At: s.a.now(), Added: res.added, Removed: res.removed}
+		check := sqlite.SyncCheck{At: s.a.now()}
 		var fe *fedimarks.Error
 		if err != nil && !(errors.As(err, &fe) && fe.Code == fedimarks.EPartial) {
 			_, msg := classify(ctx, err)
@@ -618,6 +618,7 @@ type syncPairStatus struct {
 	LastOK    *time.Time       `json:"last_ok"`
 	FromCount int              `json:"from_bookmarks"`
 	ToCount   int              `json:"to_bookmarks"`
+	// Added counts the bookmarks sync added to To and did not remove.
 	Added     int              `json:"added"`
 	Removed   int              `json:"removed"`
 	Pending   int              `json:"pending_rows"`
@@ -628,7 +629,7 @@ type syncPairStatus struct {
 
 func pairStatus(ctx context.Context, ar *sqlite.Archive, p sqlite.SyncPair) (syncPairStatus, error) {
 	st := syncPairStatus{From: p.Source, To: p.Dest, Mirror: p.Mirror, Both: p.Both, FromCount: p.SourceCount, ToCount: p.DestCount,
-		Added: p.Added, Removed: p.Removed, Failed: map[string]int{}, Failures: p.Failures, LastError: cleanText(p.LastError)}
+		Removed: p.Removed, Failed: map[string]int{}, Failures: p.Failures, LastError: cleanText(p.LastError)}
 	if !p.LastCheck.IsZero() {
 		st.LastCheck = &p.LastCheck
 	}
@@ -643,6 +644,7 @@ func pairStatus(ctx context.Context, ar *sqlite.Archive, p sqlite.SyncPair) (syn
 	if err != nil {
 		return st, err
 	}
+	st.Added = counts[fedimarks.Imported]
 	st.Pending = counts[fedimarks.Pending] + counts[fedimarks.Unreachable]
 	for o, n := range counts {
 		if o != fedimarks.Pending && o != fedimarks.Unreachable && !o.Succeeded() && n > 0 {

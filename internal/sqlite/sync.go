@@ -22,9 +22,8 @@ type SyncPair struct {
 	// SourceCount and DestCount are the bookmarks each side had in the
 	// archive at the last check that went through.
 	SourceCount, DestCount int
-	// Added and Removed count what sync wrote and unbookmarked on Dest,
-	// over its whole life.
-	Added, Removed int
+	// Removed counts the bookmarks sync removed from Dest (--mirror).
+	Removed int
 	// Failures counts the checks that failed in a row; LastError is the
 	// latest one's message ("" when the last check went through).
 	Failures  int
@@ -54,7 +53,6 @@ type SyncCheck struct {
 	// Err is the check's failure ("" when it went through).
 	Err                    string
 	SourceCount, DestCount int
-	Added, Removed         int
 }
 
 // RecordSyncCheck stores the end of a check of the pair (source, dest).
@@ -63,12 +61,11 @@ func (a *Archive) RecordSyncCheck(ctx context.Context, source, dest fedimarks.Ha
 	var err error
 	if c.Err == "" {
 		_, err = a.w.ExecContext(ctx, `UPDATE sync_pairs SET last_check = ?, last_ok = ?, source_count = ?, dest_count = ?,
-			added = added + ?, removed = removed + ?, failures = 0, last_error = '' WHERE source = ? AND dest = ?`,
-			at, at, c.SourceCount, c.DestCount, c.Added, c.Removed, string(source), string(dest))
+			failures = 0, last_error = '' WHERE source = ? AND dest = ?`,
+			at, at, c.SourceCount, c.DestCount, string(source), string(dest))
 	} else {
-		_, err = a.w.ExecContext(ctx, `UPDATE sync_pairs SET last_check = ?, added = added + ?, removed = removed + ?,
-			failures = failures + 1, last_error = ? WHERE source = ? AND dest = ?`,
-			at, c.Added, c.Removed, c.Err, string(source), string(dest))
+		_, err = a.w.ExecContext(ctx, `UPDATE sync_pairs SET last_check = ?, failures = failures + 1, last_error = ?
+			WHERE source = ? AND dest = ?`, at, c.Err, string(source), string(dest))
 	}
 	if err != nil {
 		return fmt.Errorf("record sync %s to %s: %w", source, dest, err)
@@ -79,7 +76,9 @@ func (a *Archive) RecordSyncCheck(ctx context.Context, source, dest fedimarks.Ha
 // SyncPairs returns the stored pairs, by source then dest.
 func (a *Archive) SyncPairs(ctx context.Context) ([]SyncPair, error) {
 	rows, err := a.r.QueryContext(ctx, `SELECT source, dest, mirror, both_ways, created_at, last_check, last_ok,
-		source_count, dest_count, added, removed, failures, last_error FROM sync_pairs ORDER BY source, dest`)
+		source_count, dest_count, failures, last_error,
+		(SELECT count(*) FROM sync_removals r WHERE r.source = p.source AND r.dest = p.dest AND r.state = 'removed')
+		FROM sync_pairs p ORDER BY source, dest`)
 	if err != nil {
 		return nil, fmt.Errorf("read syncs: %w", err)
 	}
@@ -92,7 +91,7 @@ func (a *Archive) SyncPairs(ctx context.Context) ([]SyncPair, error) {
 			created, check, okAt sql.NullString
 		)
 		if err := rows.Scan(&src, &dst, &p.Mirror, &p.Both, &created, &check, &okAt,
-			&p.SourceCount, &p.DestCount, &p.Added, &p.Removed, &p.Failures, &p.LastError); err != nil {
+			&p.SourceCount, &p.DestCount, &p.Failures, &p.LastError, &p.Removed); err != nil {
 			return nil, fmt.Errorf("read syncs: %w", err)
 		}
 		p.Source, p.Dest = fedimarks.Handle(src), fedimarks.Handle(dst)

@@ -1,7 +1,8 @@
 -- sync_pairs holds one row per direction that 'fedimarks sync' keeps: the
 -- bookmarks of source are copied to dest by the import job whose key is
--- 'sync SOURCE DEST' (its imported rows are what sync added to dest). The
--- counts are what each side had in the archive at the last check.
+-- 'sync SOURCE DEST' (its imported rows are what sync added to dest; what
+-- it removed there is in sync_removals). The counts are what each side had
+-- in the archive at the last check that went through.
 CREATE TABLE IF NOT EXISTS sync_pairs (
 	source       TEXT NOT NULL,
 	dest         TEXT NOT NULL,
@@ -12,8 +13,6 @@ CREATE TABLE IF NOT EXISTS sync_pairs (
 	last_ok      TEXT,
 	source_count INTEGER NOT NULL DEFAULT 0,
 	dest_count   INTEGER NOT NULL DEFAULT 0,
-	added        INTEGER NOT NULL DEFAULT 0,
-	removed      INTEGER NOT NULL DEFAULT 0,
 	-- failures counts the checks that failed in a row since the last one
 	-- that went through; last_error is the latest one's message.
 	failures     INTEGER NOT NULL DEFAULT 0,
