@@ -619,12 +619,12 @@ type syncPairStatus struct {
 	FromCount int              `json:"from_bookmarks"`
 	ToCount   int              `json:"to_bookmarks"`
 	// Added counts the bookmarks sync added to To and did not remove.
-	Added     int              `json:"added"`
-	Removed   int              `json:"removed"`
-	Pending   int              `json:"pending_rows"`
-	Failed    map[string]int   `json:"failed_rows"`
-	Failures  int              `json:"failing_checks"`
-	LastError string           `json:"last_error"`
+	Added     int            `json:"added"`
+	Removed   int            `json:"removed"`
+	Pending   int            `json:"pending_rows"`
+	Failed    map[string]int `json:"failed_rows"`
+	Failures  int            `json:"failing_checks"`
+	LastError string         `json:"last_error"`
 }
 
 func pairStatus(ctx context.Context, ar *sqlite.Archive, p sqlite.SyncPair) (syncPairStatus, error) {
