@@ -361,3 +361,44 @@ func TestSyncMirrorKeepsBookmarksTheListingHides(t *testing.T) {
 		t.Errorf("the kept bookmarks are not said:\n%s", r.stderr)
 	}
 }
+
+// TestSyncWatchSleepsThroughRateLimit: bob's server allows 20 requests per
+// 5 minutes; a --watch check that needs about 70 sleeps through the windows
+// (on a fake clock) instead of failing, and finishes with every bookmark in
+// order and no request refused.
+func TestSyncWatchSleepsThroughRateLimit(t *testing.T) {
+	f := newFediverse(t)
+	clock := newTestClock(f.net)
+	carol := f.a.AddAccount("carol")
+	for i := 0; i < 30; i++ {
+		f.alice.Bookmark(carol.Post(mastodontest.PostOptions{}))
+	}
+	f.login(t, f.alice, f.bob)
+	f.b.SetRateLimit(20, 5*time.Minute)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var slept time.Duration
+	sleep := func(ctx context.Context, d time.Duration) error {
+		if d == time.Hour {
+			cancel() // the first check is over
+			return ctx.Err()
+		}
+		slept += d
+		clock.Add(d)
+		return ctx.Err()
+	}
+	r := runToolWith(t, ctx, f.home, "", func(o *IO) { o.Sleep, o.Now = sleep, clock.Now },
+		"sync", "--from", f.alice.Handle(), "--to", f.bob.Handle(), "--watch", "--every", "1h")
+	if r.code != ExitOK {
+		t.Fatalf("sync --watch: exit %d\n%s", r.code, r.stderr)
+	}
+	if !slices.Equal(f.bob.BookmarkURIs(), f.alice.BookmarkURIs()) {
+		t.Errorf("bob has %d of alice's 30 bookmarks, or in another order\n%s", len(f.bob.BookmarkURIs()), r.stderr)
+	}
+	if n := f.b.Responses(429); n != 0 {
+		t.Errorf("%d requests refused with 429", n)
+	}
+	if slept < 10*time.Minute {
+		t.Errorf("slept %s through the rate limit, want at least two windows", slept)
+	}
+}
