@@ -3,12 +3,15 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/mastodontest"
+	"github.com/fedimarks/fedimarks/internal/sqlite"
 )
 
 // syncEvents reads sync --json's lines.
@@ -400,5 +403,92 @@ func TestSyncWatchSleepsThroughRateLimit(t *testing.T) {
 	}
 	if slept < 10*time.Minute {
 		t.Errorf("slept %s through the rate limit, want at least two windows", slept)
+	}
+}
+
+// TestSyncMirrorRemovalResumed: a run killed after recording a removal and
+// before its answer leaves it pending; the next run sends that unbookmark
+// (once) and records it, with its event. A removal whose answer never came
+// (bob's server down) stays pending, with no false outcome, and is done by
+// the check after.
+func TestSyncMirrorRemovalResumed(t *testing.T) {
+	f := newFediverse(t)
+	carol := f.a.AddAccount("carol")
+	var posts []*mastodontest.Status
+	for i := 0; i < 5; i++ {
+		s := carol.Post(mastodontest.PostOptions{})
+		posts = append(posts, s)
+		f.alice.Bookmark(s)
+	}
+	f.login(t, f.alice, f.bob)
+	args := []string{"sync", "--from", f.alice.Handle(), "--to", f.bob.Handle(), "--mirror", "--json"}
+	mustRun(t, ExitOK, f.home, "", args...)
+
+	// As a run killed between the record and the request leaves it.
+	ctx := context.Background()
+	ar, err := sqlite.Open(ctx, filepath.Join(f.home, "archive.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	destID := f.b.LocalID(posts[1].URI())
+	if _, err := ar.BeginSyncRemoval(ctx, fedimarks.Handle(f.alice.Handle()), fedimarks.Handle(f.bob.Handle()), posts[1].URI(), destID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	ar.Close()
+	f.alice.Unbookmark(posts[1])
+	r := mustRun(t, ExitOK, f.home, "", args...)
+	if got := eventURIs(syncEvents(t, r.stdout), "removed"); !slices.Equal(got, []string{posts[1].URI()}) {
+		t.Errorf("removed events %v, want the pending one once", got)
+	}
+	if slices.Contains(f.bob.BookmarkURIs(), posts[1].URI()) {
+		t.Errorf("the pending removal was not done")
+	}
+
+	f.alice.Unbookmark(posts[3])
+	f.b.SetDown(true)
+	r = mustRun(t, ExitError, f.home, "", args...)
+	if got := eventURIs(syncEvents(t, r.stdout), "removed"); len(got) != 0 {
+		t.Errorf("removed while bob's server was down: %v", got)
+	}
+	f.b.SetDown(false)
+	st := mustRun(t, ExitOK, f.home, "", "sync", "--status")
+	if !strings.Contains(st.stdout, "failing: the last 1 check failed") {
+		t.Errorf("sync --status does not show the failed check:\n%s", st.stdout)
+	}
+	r = mustRun(t, ExitOK, f.home, "", args...)
+	if got := eventURIs(syncEvents(t, r.stdout), "removed"); !slices.Equal(got, []string{posts[3].URI()}) {
+		t.Errorf("after the server came back: removed %v", got)
+	}
+	if got, want := f.bob.BookmarkURIs(), f.alice.BookmarkURIs(); !slices.Equal(got, want) {
+		t.Errorf("bob %v, alice %v", got, want)
+	}
+}
+
+// TestSyncWatchStopsOnRevokedToken: a refused token does not heal by
+// waiting: --watch stops with exit 4 and the login to run.
+func TestSyncWatchStopsOnRevokedToken(t *testing.T) {
+	f := newFediverse(t)
+	f.alice.Bookmark(f.a.AddAccount("carol").Post(mastodontest.PostOptions{}))
+	tok := f.bob.Token()
+	f.login(t, f.alice)
+	mustRun(t, 0, f.home, tok+"\n", "login", f.b.URL(), "--token-stdin")
+	f.b.RevokeToken(tok)
+	waits := 0
+	r := runToolWith(t, nil, f.home, "", func(o *IO) {
+		o.Sleep = func(ctx context.Context, d time.Duration) error {
+			if d == defaultSyncEvery {
+				waits++
+			}
+			if waits > 3 {
+				return context.Canceled
+			}
+			return nil
+		}
+	}, "sync", "--from", f.alice.Handle(), "--to", f.bob.Handle(), "--watch")
+	if r.code != ExitAuth || waits != 0 {
+		t.Errorf("sync --watch with a revoked token: exit %d after %d waits\n%s", r.code, waits, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "fedimarks login") {
+		t.Errorf("no login hint:\n%s", r.stderr)
 	}
 }
