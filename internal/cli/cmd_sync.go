@@ -21,6 +21,7 @@ type syncOptions struct {
 	both, mirror  bool
 	watch, status bool
 	json, yes     bool
+	retryFailed   bool
 	every         time.Duration
 	fullEvery     time.Duration // 0: see syncCommand's help
 	reportDir     string
@@ -39,7 +40,7 @@ func syncCommand() command {
 		summary: "keep two accounts' bookmarks in sync",
 		usage: `Usage: fedimarks sync --from ACCOUNT --to ACCOUNT [--both] [--mirror]
                       [--full-every DURATION] [--watch [--every DURATION]]
-                      [--yes] [--report-dir DIR] [--json]
+                      [--retry-failed] [--yes] [--report-dir DIR] [--json]
        fedimarks sync --status [--json]
 
 Makes --to have every bookmark --from has, oldest first, as 'fedimarks
@@ -87,6 +88,7 @@ func runSyncCommand(ctx context.Context, a *app, args []string) error {
 	fs.BoolVar(&o.status, "status", false, "show the pairs synced and how they are")
 	fs.BoolVar(&o.json, "json", false, "one event a line on standard output")
 	fs.BoolVar(&o.yes, "yes", false, "do not ask before a big import")
+	fs.BoolVar(&o.retryFailed, "retry-failed", false, "retry not_found, not_visible and failed rows")
 	fs.StringVar(&o.reportDir, "report-dir", "", "`DIR` for the report files of each check")
 	pos, err := a.parseFlags(fs, args)
 	if err != nil {
@@ -155,6 +157,9 @@ func (a *app) newSyncer(ctx context.Context, o syncOptions) (*syncer, error) {
 	if o.json {
 		s.events = json.NewEncoder(a.stdout)
 		s.events.SetEscapeHTML(false)
+		a.onWait = func(host string, d time.Duration, why string) {
+			s.emit(syncEvent{Event: "waiting", Reason: host + ": waiting " + why, Seconds: d.Seconds()})
+		}
 	}
 	for _, p := range s.pairs {
 		if err := ar.SaveSyncPair(ctx, sqlite.SyncPair{Source: p[0].Handle, Dest: p[1].Handle, Mirror: o.mirror, Both: o.both}, a.now()); err != nil {
@@ -221,8 +226,7 @@ func (s *syncer) cycle(ctx context.Context) error {
 	for _, p := range s.pairs {
 		res, err := s.syncPair(ctx, p[0], p[1])
 		check := sqlite.SyncCheck{At: s.a.now()}
-		var fe *fedimarks.Error
-		if err != nil && !(errors.As(err, &fe) && fe.Code == fedimarks.EPartial) {
+		if err != nil && !isPartial(err) {
 			_, msg := classify(ctx, err)
 			check.Err = s.a.redact(msg)
 		} else {
@@ -231,18 +235,22 @@ func (s *syncer) cycle(ctx context.Context) error {
 		if rerr := s.ar.RecordSyncCheck(context.WithoutCancel(ctx), p[0].Handle, p[1].Handle, check); rerr != nil && err == nil {
 			err = rerr
 		}
-		if err == nil {
-			fmt.Fprintf(s.a.stderr, "sync %s to %s: %s added, %s removed, %s failed\n", p[0].Handle, p[1].Handle,
-				countNoun(res.added, "bookmark"), countNoun(res.removed, "bookmark"), countNoun(res.failed, "row"))
+		if err != nil && !isPartial(err) {
+			return err
 		}
+		fmt.Fprintf(s.a.stderr, "sync %s to %s: %s added, %s removed, %s failed\n", p[0].Handle, p[1].Handle,
+			countNoun(res.added, "bookmark"), countNoun(res.removed, "bookmark"), countNoun(res.failed, "row"))
 		if err != nil {
-			if !(errors.As(err, &fe) && fe.Code == fedimarks.EPartial) {
-				return err
-			}
 			worst = err
 		}
 	}
 	return worst
+}
+
+// isPartial says whether err is a finished check where some rows failed.
+func isPartial(err error) bool {
+	var fe *fedimarks.Error
+	return errors.As(err, &fe) && fe.Code == fedimarks.EPartial
 }
 
 func (s *syncer) counts(ctx context.Context, h fedimarks.Handle) int {
@@ -291,7 +299,7 @@ func (s *syncer) syncPair(ctx context.Context, src, dst fedimarks.Account) (pair
 	var sum importSummary
 	err = runTransfer(ctx, s.a, transferOptions{
 		acc: dst, items: items, inputs: []string{"archive of " + string(src.Handle)},
-		key: key, yes: s.o.yes, reportDir: s.o.reportDir, resume: resume,
+		key: key, yes: s.o.yes, retryFailed: s.o.retryFailed, reportDir: s.o.reportDir, resume: resume,
 		lister: archiveLister{ar: s.ar, h: dst.Handle},
 		next: transfer.NextSteps{
 			MakeFile:      "fedimarks export " + shellWord(string(src.Handle)) + " --format mastodon -o bookmarks.csv",
@@ -554,10 +562,10 @@ func (s *syncer) watch(ctx context.Context) error {
 			if code, _ := classify(ctx, err); code == ExitAuth || code == ExitUsage {
 				return err
 			}
-			var fe *fedimarks.Error
-			if !(errors.As(err, &fe) && fe.Code == fedimarks.EPartial) {
+			if !isPartial(err) {
 				_, msg := classify(ctx, err)
-				if fe != nil {
+				var fe *fedimarks.Error
+				if errors.As(err, &fe) {
 					// The hint says to rerun: --watch does that itself.
 					h := *fe
 					h.Hint = ""

@@ -391,9 +391,12 @@ func TestSyncWatchSleepsThroughRateLimit(t *testing.T) {
 		return ctx.Err()
 	}
 	r := runToolWith(t, ctx, f.home, "", func(o *IO) { o.Sleep, o.Now = sleep, clock.Now },
-		"sync", "--from", f.alice.Handle(), "--to", f.bob.Handle(), "--watch", "--every", "1h")
+		"sync", "--from", f.alice.Handle(), "--to", f.bob.Handle(), "--watch", "--every", "1h", "--json")
 	if r.code != ExitOK {
 		t.Fatalf("sync --watch: exit %d\n%s", r.code, r.stderr)
+	}
+	if n := len(eventURIs(syncEvents(t, r.stdout), "waiting")); n < 2 {
+		t.Errorf("%d waiting events for the rate limit, want one per window waited for", n)
 	}
 	if !slices.Equal(f.bob.BookmarkURIs(), f.alice.BookmarkURIs()) {
 		t.Errorf("bob has %d of alice's 30 bookmarks, or in another order\n%s", len(f.bob.BookmarkURIs()), r.stderr)
