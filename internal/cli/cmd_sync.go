@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/fedimarks/fedimarks"
@@ -127,6 +128,8 @@ type syncer struct {
 	from, to fedimarks.Account
 	pairs    [][2]fedimarks.Account
 	events   *json.Encoder // nil without --json
+	// mu keeps events whole: waits are heard from the engine's workers.
+	mu sync.Mutex
 }
 
 func (a *app) newSyncer(ctx context.Context, o syncOptions) (*syncer, error) {
@@ -188,6 +191,8 @@ func (s *syncer) emit(e syncEvent) {
 	}
 	e.At = s.a.now().UTC()
 	e.Detail, e.Reason = cleanText(e.Detail), cleanText(s.a.redact(e.Reason))
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	_ = s.events.Encode(e)
 }
 
