@@ -301,17 +301,29 @@ func (s *syncer) syncPair(ctx context.Context, src, dst fedimarks.Account) (pair
 		return res, err
 	}
 	resume := "fedimarks sync --from " + shellWord(string(src.Handle))
-	var sum importSummary
-	err = runTransfer(ctx, s.a, transferOptions{
-		acc: dst, items: items, inputs: []string{"archive of " + string(src.Handle)},
-		key: key, yes: s.o.yes, retryFailed: s.o.retryFailed, reportDir: s.o.reportDir, resume: resume,
-		lister: archiveLister{ar: s.ar, h: dst.Handle},
-		next: transfer.NextSteps{
-			MakeFile:      "fedimarks export " + shellWord(string(src.Handle)) + " --format mastodon -o bookmarks.csv",
-			Verify:        "fedimarks verify --from " + shellWord(string(src.Handle)) + " --offline --to " + shellWord(string(dst.Handle)) + " -o missing.csv",
-			ImportMissing: "fedimarks import missing.csv --to " + shellWord(string(dst.Handle)),
-		},
-	}, &sum)
+	copyRows := func() error {
+		var sum importSummary
+		return runTransfer(ctx, s.a, transferOptions{
+			acc: dst, items: items, inputs: []string{"archive of " + string(src.Handle)},
+			key: key, yes: s.o.yes, retryFailed: s.o.retryFailed, reportDir: s.o.reportDir, resume: resume,
+			lister: archiveLister{ar: s.ar, h: dst.Handle},
+			next: transfer.NextSteps{
+				MakeFile:      "fedimarks export " + shellWord(string(src.Handle)) + " --format mastodon -o bookmarks.csv",
+				Verify:        "fedimarks verify --from " + shellWord(string(src.Handle)) + " --offline --to " + shellWord(string(dst.Handle)) + " -o missing.csv",
+				ImportMissing: "fedimarks import missing.csv --to " + shellWord(string(dst.Handle)),
+			},
+		}, &sum)
+	}
+	err = copyRows()
+	if len(before) > 0 && (err == nil || isPartial(err)) {
+		// The archive of dst may still list a bookmark removed there since
+		// its last full walk: a row it called already is checked, and
+		// written after all when dst no longer has the post bookmarked.
+		var redo int
+		if redo, err = s.recheckAlready(ctx, src, dst, key, before); err == nil && redo > 0 {
+			err = copyRows()
+		}
+	}
 	after, jerr := s.jobItems(context.WithoutCancel(ctx), key)
 	if jerr != nil && err == nil {
 		err = jerr
@@ -359,6 +371,66 @@ func (s *syncer) notCopiedFrom(ctx context.Context, dst, src fedimarks.Handle, i
 		}
 	}
 	return out, nil
+}
+
+// recheckAlready asks dst about each row of the job that this run ended
+// already (before holds the outcomes the rows had before the run), and puts
+// back to pending those dst no longer has bookmarked. It returns how many.
+func (s *syncer) recheckAlready(ctx context.Context, src, dst fedimarks.Account, key string, before map[int64]fedimarks.Outcome) (int, error) {
+	items, err := s.jobItems(ctx, key)
+	if err != nil {
+		return 0, err
+	}
+	var check []sqlite.JobItem
+	for _, it := range items {
+		if was, known := before[it.ID]; it.Outcome == fedimarks.Already && (!known || was != fedimarks.Already) {
+			check = append(check, it)
+		}
+	}
+	if len(check) == 0 {
+		return 0, nil
+	}
+	ids := map[string]string{} // the post's URI -> its id on dst
+	if err := s.ar.EachBookmark(ctx, dst.Handle, sqlite.ListOptions{}, func(b fedimarks.Bookmark) error {
+		o := b.Status.Original()
+		for _, a := range []string{o.URI, o.URL} {
+			if a != "" {
+				ids[a] = b.Status.ID
+			}
+		}
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	c, err := s.client(ctx, dst)
+	if err != nil {
+		return 0, err
+	}
+	redo := 0
+	for _, it := range check {
+		id := it.DestID
+		if id == "" {
+			if id = ids[it.URI]; id == "" {
+				id = ids[it.URL]
+			}
+		}
+		if id == "" {
+			continue
+		}
+		still, err := s.stillBookmarked(ctx, c, dst, id)
+		if err != nil {
+			return redo, err
+		}
+		if still {
+			continue
+		}
+		if err := s.ar.RedoStaleAlready(ctx, src.Handle, dst.Handle, it.ID, id, s.a.now()); err != nil {
+			return redo, err
+		}
+		fmt.Fprintf(s.a.stderr, "%s no longer has %s bookmarked (its archive said it had): writing it\n", dst.Handle, cleanText(itemAddress(it)))
+		redo++
+	}
+	return redo, nil
 }
 
 func (s *syncer) jobItems(ctx context.Context, key string) ([]sqlite.JobItem, error) {
@@ -522,7 +594,7 @@ func (s *syncer) stillBookmarked(ctx context.Context, c *mastodon.Client, src fe
 		return false, s.a.apiError(src.Handle, src.Server, err, "read:statuses")
 	}
 	return false, &fedimarks.Error{Code: fedimarks.EUnavailable,
-		Message: fmt.Sprintf("check a removed bookmark on %s: %v", src.Handle, err), Err: err}
+		Message: fmt.Sprintf("check a bookmark on %s: %v", src.Handle, err), Err: err}
 }
 
 // archiveLister is the engine's Lister over an account's archived

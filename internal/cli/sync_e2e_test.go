@@ -495,3 +495,34 @@ func TestSyncWatchStopsOnRevokedToken(t *testing.T) {
 		t.Errorf("no login hint:\n%s", r.stderr)
 	}
 }
+
+// TestSyncAlreadyCheckedWhenArchiveIsStale: bob bookmarked a post himself,
+// then removed it; his archive still lists it (no full walk since). When
+// alice bookmarks it, the check does not call it already on the archive's
+// word: bob's server says it is not bookmarked, so it is written.
+func TestSyncAlreadyCheckedWhenArchiveIsStale(t *testing.T) {
+	f := newFediverse(t)
+	carol := f.a.AddAccount("carol")
+	for i := 0; i < 3; i++ {
+		f.alice.Bookmark(carol.Post(mastodontest.PostOptions{}))
+	}
+	post, kept := carol.Post(mastodontest.PostOptions{}), carol.Post(mastodontest.PostOptions{})
+	f.bob.Bookmark(post)
+	f.bob.Bookmark(kept)
+	f.login(t, f.alice, f.bob)
+	args := []string{"sync", "--from", f.alice.Handle(), "--to", f.bob.Handle(), "--json"}
+	mustRun(t, ExitOK, f.home, "", args...)
+	f.bob.Unbookmark(post)
+	f.alice.Bookmark(post)
+	f.alice.Bookmark(kept)
+	r := mustRun(t, ExitOK, f.home, "", args...)
+	if !slices.Contains(f.bob.BookmarkURIs(), post.URI()) {
+		t.Fatalf("the post bob removed was called already on his archive's word\n%s", r.stderr)
+	}
+	if got := eventURIs(syncEvents(t, r.stdout), "added"); !slices.Equal(got, []string{post.URI()}) {
+		t.Errorf("added %v, want only the post bob no longer had", got)
+	}
+	if n := f.b.Requests("POST", "/api/v1/statuses/"); n != 3+1 {
+		t.Errorf("%d bookmark requests on bob, want 4 (3, then the one he no longer had)", n)
+	}
+}

@@ -183,31 +183,68 @@ func (a *Archive) FinishSyncRemoval(ctx context.Context, r SyncRemoval, state, d
 		if state != "removed" {
 			return nil
 		}
-		var jobID int64
-		err := tx.QueryRowContext(ctx, `SELECT id FROM import_jobs WHERE job_key = ? ORDER BY id DESC LIMIT 1`, SyncJobKey(r.Source, r.Dest)).Scan(&jobID)
-		if err != nil && err != sql.ErrNoRows {
+		jobID, err := syncJobID(ctx, tx, r.Source, r.Dest)
+		if err != nil {
 			return err
 		}
-		if err == nil {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM import_items WHERE job_id = ? AND uri = ? AND outcome = ?`,
-				jobID, r.URI, string(fedimarks.Imported)); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM import_listed WHERE job_id = ? AND status_id = ?`, jobID, r.DestID); err != nil {
-				return err
-			}
-		}
-		at := fmtTime(now)
-		const mark = `account = ? AND local_id = ? AND removed_at IS NULL`
-		if _, err := tx.ExecContext(ctx, `INSERT INTO bookmark_events (account, status_id, event, at)
-			SELECT account, status_id, 'removed', ? FROM bookmarks WHERE `+mark, at, string(r.Dest), r.DestID); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM import_items WHERE job_id = ? AND uri = ? AND outcome = ?`,
+			jobID, r.URI, string(fedimarks.Imported)); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE bookmarks SET removed_at = ? WHERE `+mark, at, string(r.Dest), r.DestID)
-		return err
+		return forgetBookmark(ctx, tx, jobID, r.Dest, r.DestID, now)
 	})
 	if err != nil {
 		return fmt.Errorf("record removal on %s: %w", r.Dest, err)
+	}
+	return nil
+}
+
+// syncJobID is the id of the job of sync source to dest (0: none yet).
+func syncJobID(ctx context.Context, tx *sql.Tx, source, dest fedimarks.Handle) (int64, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, `SELECT id FROM import_jobs WHERE job_key = ? ORDER BY id DESC LIMIT 1`, SyncJobKey(source, dest)).Scan(&id)
+	if err == sql.ErrNoRows {
+		return 0, nil
+	}
+	return id, err
+}
+
+// forgetBookmark records that dest no longer has the post destID
+// bookmarked: the job's stored listing of dest forgets it and the archive
+// of dest marks it removed (a 'removed' event).
+func forgetBookmark(ctx context.Context, tx *sql.Tx, jobID int64, dest fedimarks.Handle, destID string, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM import_listed WHERE job_id = ? AND status_id = ?`, jobID, destID); err != nil {
+		return err
+	}
+	at := fmtTime(now)
+	const mark = `account = ? AND local_id = ? AND removed_at IS NULL`
+	if _, err := tx.ExecContext(ctx, `INSERT INTO bookmark_events (account, status_id, event, at)
+		SELECT account, status_id, 'removed', ? FROM bookmarks WHERE `+mark, at, string(dest), destID); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE bookmarks SET removed_at = ? WHERE `+mark, at, string(dest), destID)
+	return err
+}
+
+// RedoStaleAlready puts back to pending the row (itemID) of the job of
+// sync source to dest that ended already because the archive of dest
+// listed the post (destID there), when dest says it is no longer
+// bookmarked: the archive and the job's listing forget the bookmark, so
+// that the next run writes the row.
+func (a *Archive) RedoStaleAlready(ctx context.Context, source, dest fedimarks.Handle, itemID int64, destID string, now time.Time) error {
+	err := a.inTx(ctx, func(tx *sql.Tx) error {
+		jobID, err := syncJobID(ctx, tx, source, dest)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE import_items SET outcome = ?, detail = '', in_flight = 0, updated_at = ? WHERE id = ? AND job_id = ? AND outcome = ?`,
+			string(fedimarks.Pending), fmtTime(now), itemID, jobID, string(fedimarks.Already)); err != nil {
+			return err
+		}
+		return forgetBookmark(ctx, tx, jobID, dest, destID, now)
+	})
+	if err != nil {
+		return fmt.Errorf("redo a row of sync %s to %s: %w", source, dest, err)
 	}
 	return nil
 }
