@@ -319,8 +319,11 @@ func (s *syncer) syncPair(ctx context.Context, src, dst fedimarks.Account) (pair
 		// The archive of dst may still list a bookmark removed there since
 		// its last full walk: a row it called already is checked, and
 		// written after all when dst no longer has the post bookmarked.
-		var redo int
-		if redo, err = s.recheckAlready(ctx, src, dst, key, before); err == nil && redo > 0 {
+		redo, rerr := s.recheckAlready(ctx, src, dst, key, before)
+		switch {
+		case rerr != nil:
+			err = rerr
+		case redo > 0:
 			err = copyRows()
 		}
 	}

@@ -526,3 +526,33 @@ func TestSyncAlreadyCheckedWhenArchiveIsStale(t *testing.T) {
 		t.Errorf("%d bookmark requests on bob, want 4 (3, then the one he no longer had)", n)
 	}
 }
+
+// TestSyncFailedRowsReportedOnce: a followers-only post bob cannot see ends
+// not_visible: a failed event (once, not again at the next check), exit 3,
+// and --status counts it by outcome.
+func TestSyncFailedRowsReportedOnce(t *testing.T) {
+	f := newFediverse(t)
+	frank := f.a.AddAccount("frank")
+	f.alice.Follow(frank)
+	hidden := frank.Post(mastodontest.PostOptions{Visibility: "private"})
+	f.alice.Bookmark(hidden)
+	f.alice.Bookmark(frank.Post(mastodontest.PostOptions{}))
+	f.login(t, f.alice, f.bob)
+	args := []string{"sync", "--from", f.alice.Handle(), "--to", f.bob.Handle(), "--json"}
+	r := mustRun(t, ExitPartial, f.home, "", args...)
+	evs := syncEvents(t, r.stdout)
+	if got := eventURIs(evs, "failed"); !slices.Equal(got, []string{hidden.URI()}) || evs[0].Outcome != "not_visible" {
+		t.Errorf("failed events %+v", evs)
+	}
+	if !strings.Contains(r.stderr, "1 bookmark added, 0 bookmarks removed, 1 row failed") {
+		t.Errorf("the pair's line:\n%s", r.stderr)
+	}
+	r = mustRun(t, ExitPartial, f.home, "", args...)
+	if got := eventURIs(syncEvents(t, r.stdout), "failed"); len(got) != 0 {
+		t.Errorf("the failed row is reported again: %v", got)
+	}
+	st := mustRun(t, ExitOK, f.home, "", "sync", "--status")
+	if !strings.Contains(st.stdout, "failed: 1 row, 1 not_visible") {
+		t.Errorf("sync --status:\n%s", st.stdout)
+	}
+}
