@@ -258,6 +258,12 @@ func TestSyncBothWays(t *testing.T) {
 	if n := f.a.Requests("POST", "/") + f.b.Requests("POST", "/"); n != 0 {
 		t.Errorf("a check with nothing new wrote %d times", n)
 	}
+	for _, in := range []*mastodontest.Instance{f.a, f.b} {
+		// --mirror walks both sides in full: 2 pages of 40 for 53, nothing else.
+		if n, all := in.Requests("GET", "/api/v1/bookmarks"), in.Requests("GET", "/"); n != 2 || all != 2 {
+			t.Errorf("a check with nothing new made %d requests on %s (%d pages of bookmarks), want the 2 pages of a full walk", all, in.Host(), n)
+		}
+	}
 }
 
 func uris(ss []*mastodontest.Status) []string {
