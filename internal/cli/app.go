@@ -73,6 +73,7 @@ func commands() []command {
 		exportCommand(),
 		importCommand(),
 		migrateCommand(),
+		syncCommand(),
 		verifyCommand(),
 		searchCommand(),
 		serveCommand(),

@@ -257,6 +257,9 @@ type transferOptions struct {
 	resume      string // the command that resumes, for hints
 	// next are the commands a big import's advice gives.
 	next transfer.NextSteps
+	// lister, when set, reads the destination's bookmarks instead of its
+	// server (sync: the archive, kept current by its backups).
+	lister transfer.Lister
 }
 
 // runTransfer wires the engine to the destination's client and the
@@ -287,9 +290,13 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 			ETA: budgetETA(budget, func() float64 { return perRow })})
 		shown = &startedProgress{p: prog, slot: slot}
 	}
+	var lister transfer.Lister = readingLister{a: a, l: bookmarkLister{c}, h: acc.Handle, c: c, slot: slot}
+	if o.lister != nil {
+		lister = o.lister
+	}
 	im := &transfer.Importer{
 		Writer:  c,
-		Lister:  readingLister{a: a, l: bookmarkLister{c}, h: acc.Handle, c: c, slot: slot},
+		Lister:  lister,
 		Journal: jobJournal{ar},
 		Locker:  importLocker{ar},
 		Finder:  ar,

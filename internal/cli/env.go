@@ -47,6 +47,10 @@ type app struct {
 	mu      sync.Mutex
 	tokens  []string           // secrets read this run, blanked from any message
 	clients []*mastodon.Client // every client made this run (see track)
+
+	// onWait, when set, hears each wait of a client of at least a second
+	// (sync --json's waiting events).
+	onWait func(host string, d time.Duration, why string)
 }
 
 func newApp(stdio IO) *app {
@@ -239,6 +243,9 @@ func (a *app) clientOptions(server, token string, shown waitShower) mastodon.Opt
 		OnWait: func(e mastodon.WaitEvent) {
 			if e.Duration >= time.Second {
 				shown.Wait(e.Duration, waitWhy(e.Reason))
+				if a.onWait != nil {
+					a.onWait(fedimarks.HostOf(server), e.Duration, waitWhy(e.Reason))
+				}
 			}
 		},
 		OnNote: func(note string) {
