@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"sync"
 	"time"
 
@@ -420,7 +419,7 @@ func (s *syncer) recheckAlready(ctx context.Context, src, dst fedimarks.Account,
 		if id == "" {
 			continue
 		}
-		still, err := s.stillBookmarked(ctx, c, dst, id)
+		still, err := s.stillBookmarked(ctx, c, dst, it.URI, id)
 		if err != nil {
 			return redo, err
 		}
@@ -486,7 +485,7 @@ func (s *syncer) mirrorRemovals(ctx context.Context, src, dst fedimarks.Account)
 					return 0, err
 				}
 			}
-			if still, err := s.stillBookmarked(ctx, srcClient, src, srcID); err != nil || still {
+			if still, err := s.stillBookmarked(ctx, srcClient, src, it.URI, srcID); err != nil || still {
 				if still {
 					fmt.Fprintf(s.a.stderr, "kept on %s: %s is still bookmarked on %s (its listing hides it)\n", dst.Handle, cleanText(it.URI), src.Handle)
 				}
@@ -515,7 +514,7 @@ func (s *syncer) mirrorRemovals(ctx context.Context, src, dst fedimarks.Account)
 		state, detail := "removed", ""
 		switch {
 		case err == nil:
-		case fedimarks.HTTPStatus(err) == http.StatusNotFound:
+		case fedimarks.ErrorKind(err) == fedimarks.KindNotFound || fedimarks.ErrorKind(err) == fedimarks.KindGone:
 			// The post is gone from dst, or no longer shown to it: so is
 			// the bookmark.
 			detail = "the post is no longer on " + dst.Handle.Host()
@@ -527,7 +526,7 @@ func (s *syncer) mirrorRemovals(ctx context.Context, src, dst fedimarks.Account)
 			if errors.As(err, &fe) && (fe.Code == fedimarks.EAuth || fe.Code == fedimarks.EScope) {
 				return removed, s.a.apiError(dst.Handle, dst.Server, err, "write:bookmarks")
 			}
-			if fedimarks.HTTPStatus(err) == 0 || fedimarks.HTTPStatus(err) >= 500 {
+			if k := fedimarks.ErrorKind(err); k == "" || k == fedimarks.KindUnreachable || k == fedimarks.KindServerError || k == fedimarks.KindRateLimited {
 				// Not answered: kept pending, tried again next time.
 				return removed, &fedimarks.Error{Code: fedimarks.EUnavailable,
 					Message: fmt.Sprintf("remove a bookmark on %s: %v", dst.Handle, err), Err: err}
@@ -576,27 +575,68 @@ func (s *syncer) client(ctx context.Context, acc fedimarks.Account) (*mastodon.C
 // followed; muted or blocked authors) that are still there. A removal is
 // mirrored only when the server says the bookmark is gone (or the post is
 // no longer shown to src); when it does not answer, nothing is removed.
-func (s *syncer) stillBookmarked(ctx context.Context, c *mastodon.Client, src fedimarks.Account, id string) (bool, error) {
+func (s *syncer) stillBookmarked(ctx context.Context, c *mastodon.Client, src fedimarks.Account, uri, id string) (bool, error) {
+	if id == "" && uri == "" {
+		return false, nil
+	}
+	// A search first: it needs read:search, which every login has, and a
+	// bookmarked post is known to the server, so nothing is fetched; its
+	// status carries "bookmarked" for the account. GET /api/v1/statuses/ID
+	// needs read:statuses, which the login does not ask for (Mastodon
+	// answers 403): it is asked only when the search does not tell.
+	if uri != "" {
+		st, err := c.Resolve(ctx, uri)
+		if err != nil {
+			return false, s.checkFailed(ctx, src, err, "read:search")
+		}
+		if st != nil {
+			if marked, ok := bookmarkedFlag(st.Raw); ok {
+				return marked, nil
+			}
+		}
+	}
 	if id == "" {
+		// Not found by its address, and no id to ask by: the post is not
+		// shown to src any more, nor its bookmark.
 		return false, nil
 	}
 	st, err := c.Status(ctx, id)
-	switch {
+	switch k := fedimarks.ErrorKind(err); {
 	case err == nil:
-		var w struct {
-			Bookmarked bool `json:"bookmarked"`
-		}
-		return len(st.Raw) > 0 && json.Unmarshal(st.Raw, &w) == nil && w.Bookmarked, nil
-	case fedimarks.HTTPStatus(err) == http.StatusNotFound:
+		marked, _ := bookmarkedFlag(st.Raw)
+		return marked, nil
+	case k == fedimarks.KindNotFound || k == fedimarks.KindGone:
 		return false, nil
-	case ctx.Err() != nil:
-		return false, ctx.Err()
+	case k == fedimarks.KindScope || k == fedimarks.KindForbidden:
+		// The server would not say (a token without read:statuses): keep
+		// the bookmark rather than remove one that may be there.
+		return true, nil
+	}
+	return false, s.checkFailed(ctx, src, err, "read:statuses")
+}
+
+// bookmarkedFlag reads a status's "bookmarked"; ok is false when the
+// server did not say.
+func bookmarkedFlag(raw json.RawMessage) (marked, ok bool) {
+	var w struct {
+		Bookmarked *bool `json:"bookmarked"`
+	}
+	if len(raw) == 0 || json.Unmarshal(raw, &w) != nil || w.Bookmarked == nil {
+		return false, false
+	}
+	return *w.Bookmarked, true
+}
+
+// checkFailed is the error of a bookmark check on src that got no answer.
+func (s *syncer) checkFailed(ctx context.Context, src fedimarks.Account, err error, scope string) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
 	}
 	var fe *fedimarks.Error
 	if errors.As(err, &fe) && (fe.Code == fedimarks.EAuth || fe.Code == fedimarks.EScope) {
-		return false, s.a.apiError(src.Handle, src.Server, err, "read:statuses")
+		return s.a.apiError(src.Handle, src.Server, err, scope)
 	}
-	return false, &fedimarks.Error{Code: fedimarks.EUnavailable,
+	return &fedimarks.Error{Code: fedimarks.EUnavailable,
 		Message: fmt.Sprintf("check a bookmark on %s: %v", src.Handle, err), Err: err}
 }
 

@@ -118,6 +118,17 @@ func TestSyncFiveHundredThenTwentyThenNothing(t *testing.T) {
 // removes it, and so does one bob bookmarked alone. A post re-bookmarked
 // on alice later is copied again.
 func TestSyncMirrorRemovesOnlyWhatSyncAdded(t *testing.T) {
+	// With the scopes 'fedimarks login' asks for (no read:statuses, so
+	// GET /api/v1/statuses/ID is refused), and with "read write follow".
+	for name, scopes := range map[string][]string{
+		"login scopes": {"read:bookmarks", "write:bookmarks", "read:search", "profile"},
+		"read write":   nil,
+	} {
+		t.Run(name, func(t *testing.T) { syncMirrorRemovesOnlyWhatSyncAdded(t, scopes) })
+	}
+}
+
+func syncMirrorRemovesOnlyWhatSyncAdded(t *testing.T, scopes []string) {
 	f := newFediverse(t)
 	carol := f.a.AddAccount("carol")
 	var posts []*mastodontest.Status
@@ -129,7 +140,9 @@ func TestSyncMirrorRemovesOnlyWhatSyncAdded(t *testing.T) {
 	both, alone := posts[10], carol.Post(mastodontest.PostOptions{})
 	f.bob.Bookmark(both) // bob's own, before any sync
 	f.bob.Bookmark(alone)
-	f.login(t, f.alice, f.bob)
+	for _, acc := range []*mastodontest.Account{f.alice, f.bob} {
+		mustRun(t, 0, f.home, acc.Token(scopes...)+"\n", "login", acc.Instance().URL(), "--token-stdin")
+	}
 	args := []string{"sync", "--from", f.alice.Handle(), "--to", f.bob.Handle(), "--mirror", "--json"}
 	mustRun(t, ExitOK, f.home, "", args...)
 	if n := len(f.bob.BookmarkURIs()); n != 61 {
