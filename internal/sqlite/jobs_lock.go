@@ -116,7 +116,7 @@ func (a *Archive) lock(ctx context.Context, scope, doing string) (*ImportLock, e
 		if held.Host != me.Host {
 			where = " on " + held.Host
 		}
-		return nil, &fedimarks.Error{Code: fedimarks.EUnavailable,
+		return nil, &fedimarks.Error{Code: fedimarks.EUnavailable, Err: ErrLocked,
 			Message: fmt.Sprintf("another fedimarks (PID %d%s) has been %s since %s", held.PID, where, doing,
 				held.StartedAt.Local().Format("2006-01-02 15:04:05")),
 			Hint: "wait for it to finish, then run the same command again"}
