@@ -50,6 +50,12 @@ type IO struct {
 	// Backoff is the first retry delay of the HTTP client (0: its default
 	// of one second). Tests shorten it.
 	Backoff time.Duration
+	// Runner runs the system's scheduling commands (systemctl, launchctl,
+	// schtasks, crontab); nil runs them. Tests pass a fake.
+	Runner Runner
+	// Executable returns the running program's path (nil: os.Executable),
+	// which a schedule runs.
+	Executable func() (string, error)
 }
 
 // command is one verb of the tool.
@@ -73,6 +79,8 @@ func commands() []command {
 		verifyCommand(),
 		searchCommand(),
 		serveCommand(),
+		statusCommand(),
+		scheduleCommand(),
 	}
 }
 
@@ -81,8 +89,11 @@ func commands() []command {
 func Main(ctx context.Context, args []string, stdio IO) int {
 	a := newApp(stdio)
 	defer a.close()
+	a.sched = a.beginScheduled(args)
 	err := a.dispatch(ctx, args)
-	return a.report(ctx, err)
+	code := a.report(ctx, err)
+	a.sched.end(ctx, code, err)
+	return code
 }
 
 func (a *app) dispatch(ctx context.Context, args []string) error {

@@ -177,6 +177,11 @@ func runBackup(ctx context.Context, a *app, o backupOptions) (fedimarks.Account,
 	if err != nil {
 		return acc, err
 	}
+	return a.recordBackup(ctx, acc, func() (fedimarks.Account, error) { return backupChosen(ctx, a, o, acc) })
+}
+
+// backupChosen is runBackup once the account is chosen.
+func backupChosen(ctx context.Context, a *app, o backupOptions, acc fedimarks.Account) (fedimarks.Account, error) {
 	ar, err := a.openArchive(ctx)
 	if err != nil {
 		return acc, err

@@ -32,6 +32,8 @@ type app struct {
 
 	mu     sync.Mutex
 	tokens []string // secrets read this run, blanked from any message
+
+	sched *scheduledRun // set when a schedule started this run
 }
 
 func newApp(stdio IO) *app {
@@ -133,6 +135,7 @@ func (a *app) openArchive(ctx context.Context) (*sqlite.Archive, error) {
 		return nil, fmt.Errorf("open archive %s: %w", p.Archive, err)
 	}
 	a.archive = ar
+	a.showScheduledFailures(ctx, ar)
 	return ar, nil
 }
 

@@ -68,6 +68,10 @@ type Plan struct {
 	Enable [][]string
 	// Transient are files of Files deleted once Enable has run.
 	Transient []string
+	// SideDirs are directories Enable may create and Disable leaves
+	// (systemd's timers.target.wants): the caller removes those it did
+	// not find, once empty.
+	SideDirs []string
 	// Disable are the commands that stop the system running them.
 	Disable [][]string
 	// AfterRemove are the commands run once the files are gone.
@@ -97,6 +101,7 @@ func (s Spec) Plan(t Target, p Places) (Plan, error) {
 			{Path: filepath.Join(p.SystemdDir, timer), Data: []byte(SystemdTimer(s)), Mode: 0o644},
 		}
 		pl.Enable = [][]string{{"systemctl", "--user", "daemon-reload"}, {"systemctl", "--user", "enable", "--now", timer}}
+		pl.SideDirs = []string{filepath.Join(p.SystemdDir, "timers.target.wants")}
 		pl.Disable = [][]string{{"systemctl", "--user", "disable", "--now", timer}}
 		pl.AfterRemove = [][]string{{"systemctl", "--user", "daemon-reload"}}
 		pl.Check = []string{"systemctl", "--user", "is-enabled", timer}

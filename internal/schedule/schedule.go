@@ -88,7 +88,7 @@ func (s Spec) Validate() error {
 		ok = ok || s.Every == p
 	}
 	if !ok {
-		return fmt.Errorf("a schedule runs every %s, or one of %s (each divides the day, so that every system can say it)",
+		return fmt.Errorf("a schedule cannot run every %s: pick one of %s (each divides the day, so that every system can say it)",
 			Every(s.Every), PeriodsText())
 	}
 	if s.At < 0 || s.At >= s.Every || s.At%time.Minute != 0 {

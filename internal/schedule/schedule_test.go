@@ -92,7 +92,7 @@ func TestValidateRefusesWhatNoTargetCanSay(t *testing.T) {
 		edit func(*Spec)
 		want string
 	}{
-		{"5h does not divide the day", func(s *Spec) { s.Every = 5 * time.Hour }, "every 5h, or one of 15m, 20m, 30m, 1h"},
+		{"5h does not divide the day", func(s *Spec) { s.Every = 5 * time.Hour }, "every 5h: pick one of 15m, 20m, 30m, 1h"},
 		{"a week", func(s *Spec) { s.Every = 7 * 24 * time.Hour }, "every 7d"},
 		{"first run past the period", func(s *Spec) { s.At = 6 * time.Hour }, "less than the period 6h"},
 		{"seconds", func(s *Spec) { s.At = 90 * time.Second }, "whole minutes"},
