@@ -102,7 +102,7 @@ func (a *app) scheduleState(ctx context.Context, ar *sqlite.Archive) (scheduleSt
 			return st, err
 		}
 		if run != nil {
-			rs := &runState{Command: "fedimarks " + run.Job, StartedAt: run.StartedAt, FinishedAt: run.FinishedAt,
+			rs := &runState{Command: "fedimarks " + run.Command, StartedAt: run.StartedAt, FinishedAt: run.FinishedAt,
 				ExitCode: run.ExitCode, Accounts: []resultState{}}
 			if run.Message != "" {
 				rs.Error = run.Message
@@ -179,7 +179,8 @@ func (a *app) writeScheduleState(w io.Writer, st scheduleState, indent string) {
 		}
 	}
 	if r := st.LastRun; r != nil {
-		fmt.Fprintf(w, "%s  last run: %s (%s), exit %d", indent, r.FinishedAt.Local().Format(fedimarks.TimeLayout), fedimarks.Ago(now.Sub(r.FinishedAt)), r.ExitCode)
+		fmt.Fprintf(w, "%s  last run: %s, %s (%s), exit %d", indent, cleanText(r.Command),
+			r.FinishedAt.Local().Format(fedimarks.TimeLayout), fedimarks.Ago(now.Sub(r.FinishedAt)), r.ExitCode)
 		if r.Error != "" {
 			fmt.Fprintf(w, ": %s", r.Error)
 		}

@@ -24,8 +24,9 @@ const scheduledEnv = "FEDIMARKS_SCHEDULED"
 // how it ended in the archive, where the next command a person runs finds
 // it.
 type scheduledRun struct {
-	a     *app
-	job   string // the command line, without the program
+	a       *app
+	job     string // the command
+	command string // the command line, without the program
 	start time.Time
 	log   *schedule.Log
 	// accounts counts the accounts' results recorded by this run.
@@ -41,7 +42,11 @@ func (a *app) beginScheduled(args []string) *scheduledRun {
 	no := false
 	a.io.StdinIsTerminal, a.io.StdoutIsTerminal, a.io.StderrIsTerminal = &no, &no, &no
 	a.stdin = strings.NewReader("")
-	r := &scheduledRun{a: a, job: cleanText(strings.Join(args, " ")), start: a.now()}
+	r := &scheduledRun{a: a, command: cleanText(strings.Join(args, " ")), start: a.now()}
+	r.job = "(none)"
+	if len(args) > 0 {
+		r.job = cleanText(args[0])
+	}
 	path, err := a.scheduleLogPath()
 	if err == nil {
 		r.log, err = schedule.OpenLog(path, schedule.LogMaxSize, schedule.LogKeep, a.io.Now)
@@ -51,7 +56,7 @@ func (a *app) beginScheduled(args []string) *scheduledRun {
 		return r
 	}
 	a.stderr = logTee{a.stderr, r.log}
-	fmt.Fprintf(r.log, "start: fedimarks %s (PID %d)\n", r.job, os.Getpid())
+	fmt.Fprintf(r.log, "start: fedimarks %s (PID %d)\n", r.command, os.Getpid())
 	return r
 }
 
@@ -91,7 +96,7 @@ func (r *scheduledRun) end(ctx context.Context, code int, err error) {
 	if code == ExitInterrupted {
 		return
 	}
-	res := sqlite.JobResult{Job: r.job, Scheduled: true, StartedAt: r.start, FinishedAt: a.now(),
+	res := sqlite.JobResult{Job: r.job, Command: r.command, Scheduled: true, StartedAt: r.start, FinishedAt: a.now(),
 		Outcome: sqlite.ResultOK, ExitCode: code}
 	if code != ExitOK {
 		res.Outcome = sqlite.ResultFailed
@@ -120,8 +125,10 @@ func (a *app) scheduled() bool { return a.sched != nil }
 func (a *app) recordBackup(ctx context.Context, acc fedimarks.Account, run func() (fedimarks.Account, error)) (fedimarks.Account, error) {
 	start := a.now()
 	got, err := run()
-	if code, _ := classify(ctx, err); err != nil && code == ExitInterrupted {
-		return got, err
+	if err != nil {
+		if code, _ := classify(ctx, err); code == ExitInterrupted {
+			return got, err
+		}
 	}
 	res := sqlite.JobResult{Job: "backup", Account: acc.Handle, Scheduled: a.scheduled(), StartedAt: start, FinishedAt: a.now(),
 		Outcome: sqlite.ResultOK}
@@ -202,7 +209,7 @@ func failureLine(f sqlite.FailureStreak, now time.Time) string {
 		if last.Message == "" {
 			return ""
 		}
-		what = "scheduled run (fedimarks " + last.Job + ")"
+		what = "scheduled run (fedimarks " + last.Command + ")"
 	} else {
 		if f.SignedInAt.IsZero() {
 			return ""

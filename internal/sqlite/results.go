@@ -33,8 +33,10 @@ const resultsKept = 90 * 24 * time.Hour
 type JobResult struct {
 	ID int64
 	// Job is "backup" for an account's backup, or a scheduled run's
-	// command line ("backup --all --quiet").
+	// command ("backup", "sync"), whose whole line is Command
+	// ("backup --all --quiet").
 	Job     string
+	Command string
 	Account fedimarks.Handle
 	// Scheduled says the job ran from a schedule, not for a person.
 	Scheduled             bool
@@ -61,9 +63,9 @@ func (a *Archive) RecordResult(ctx context.Context, r JobResult) (int64, error) 
 	}
 	err := a.inTx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `INSERT INTO job_results
-			(job, account, scheduled, started_at, finished_at, outcome, exit_code, code, message, hint)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			r.Job, string(r.Account), boolInt(r.Scheduled), fmtTime(r.StartedAt), fmtTime(r.FinishedAt),
+			(job, command, account, scheduled, started_at, finished_at, outcome, exit_code, code, message, hint)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			r.Job, r.Command, string(r.Account), boolInt(r.Scheduled), fmtTime(r.StartedAt), fmtTime(r.FinishedAt),
 			r.Outcome, r.ExitCode, r.Code, r.Message, r.Hint).Scan(&r.ID)
 		if err != nil {
 			return err
@@ -79,7 +81,7 @@ func (a *Archive) RecordResult(ctx context.Context, r JobResult) (int64, error) 
 	return r.ID, nil
 }
 
-const resultColumns = `id, job, account, scheduled, started_at, finished_at, outcome, exit_code, code, message, hint`
+const resultColumns = `id, job, command, account, scheduled, started_at, finished_at, outcome, exit_code, code, message, hint`
 
 func scanResult(sc rowScanner) (JobResult, error) {
 	var (
@@ -88,7 +90,7 @@ func scanResult(sc rowScanner) (JobResult, error) {
 		scheduled       int
 		started, finish sql.NullString
 	)
-	if err := sc.Scan(&r.ID, &r.Job, &account, &scheduled, &started, &finish, &r.Outcome, &r.ExitCode, &r.Code, &r.Message, &r.Hint); err != nil {
+	if err := sc.Scan(&r.ID, &r.Job, &r.Command, &account, &scheduled, &started, &finish, &r.Outcome, &r.ExitCode, &r.Code, &r.Message, &r.Hint); err != nil {
 		return r, err
 	}
 	r.Account = fedimarks.Handle(account)

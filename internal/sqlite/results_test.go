@@ -109,16 +109,16 @@ func TestLastScheduledRunGroupsItsAccounts(t *testing.T) {
 		}
 	}
 	rec(JobResult{Job: "backup", Account: "alice@a.example", Scheduled: true, Outcome: ResultFailed})
-	rec(JobResult{Job: "backup --all --quiet", Scheduled: true, Outcome: ResultOK, ExitCode: 4})
+	rec(JobResult{Job: "backup", Command: "backup --all --quiet", Scheduled: true, Outcome: ResultOK, ExitCode: 4})
 	rec(JobResult{Job: "backup", Account: "bob@b.example", Scheduled: false, Outcome: ResultOK}) // by hand
 	rec(JobResult{Job: "backup", Account: "alice@a.example", Scheduled: true, Outcome: ResultOK})
 	rec(JobResult{Job: "backup", Account: "bob@b.example", Scheduled: true, Outcome: ResultFailed, Message: "down"})
-	rec(JobResult{Job: "backup --all --quiet", Scheduled: true, Outcome: ResultOK, ExitCode: 1})
+	rec(JobResult{Job: "backup", Command: "backup --all --quiet", Scheduled: true, Outcome: ResultOK, ExitCode: 1})
 	run, accs, err := a.LastScheduledRun(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if run == nil || run.ExitCode != 1 || len(accs) != 2 || accs[0].Account != "alice@a.example" || accs[0].Outcome != ResultOK ||
+	if run == nil || run.ExitCode != 1 || run.Command != "backup --all --quiet" || len(accs) != 2 || accs[0].Account != "alice@a.example" || accs[0].Outcome != ResultOK ||
 		accs[1].Account != "bob@b.example" || accs[1].Message != "down" {
 		t.Fatalf("last run %+v with %+v", run, accs)
 	}

@@ -5,8 +5,9 @@
 -- migrations other work adds meanwhile: numbers need not be contiguous.
 CREATE TABLE IF NOT EXISTS job_results (
 	id          INTEGER PRIMARY KEY,
-	job         TEXT NOT NULL,             -- 'backup', or a scheduled run's command line
+	job         TEXT NOT NULL,             -- 'backup'; a whole run's command ('backup', 'sync')
 	account     TEXT NOT NULL DEFAULT '',  -- '' for a scheduled run as a whole
+	command     TEXT NOT NULL DEFAULT '',  -- a whole run's command line
 	scheduled   INTEGER NOT NULL DEFAULT 0,
 	started_at  TEXT NOT NULL,
 	finished_at TEXT NOT NULL,
