@@ -27,8 +27,8 @@ type scheduledRun struct {
 	a       *app
 	job     string // the command
 	command string // the command line, without the program
-	start time.Time
-	log   *schedule.Log
+	start   time.Time
+	log     *schedule.Log
 	// accounts counts the accounts' results recorded by this run.
 	accounts int
 }
