@@ -588,6 +588,11 @@ func (a *app) tellInstalled(ctx context.Context, s schedule.Spec, m *scheduleMan
 		jobs = append(jobs, "  "+strings.Join(c, " "))
 	}
 	logPath, _ := a.scheduleLogPath()
+	if ar, err := a.openArchive(ctx); err == nil {
+		if accs, err := ar.Accounts(ctx); err == nil && len(accs) == 0 {
+			fmt.Fprintln(a.stderr, "No account is saved yet: the schedule has nothing to back up until you log in (fedimarks login INSTANCE).")
+		}
+	}
 	if m.Target == schedule.Cron {
 		fmt.Fprintf(a.stderr, "No scheduler of this system answers: add this line to your crontab (run: crontab -e), %s:\n", when)
 		out, flush := a.dataOut()

@@ -164,7 +164,8 @@ func TestScheduleDetectsSystemd(t *testing.T) {
 	}
 	e := newSchedEnv(t)
 	r := e.run(0, "schedule", "install", "--every", "1h")
-	if !strings.Contains(r.stderr, "Installed a systemd user timer") || !strings.Contains(r.stderr, "loginctl enable-linger") {
+	if !strings.Contains(r.stderr, "Installed a systemd user timer") || !strings.Contains(r.stderr, "loginctl enable-linger") ||
+		!strings.Contains(r.stderr, "No account is saved yet") {
 		t.Fatalf("install where a user systemd answers:\n%s", r.stderr)
 	}
 	if !slices.Contains(e.sys.Calls(), "systemctl --user show-environment") {

@@ -192,7 +192,7 @@ func (a *app) showScheduledFailures(ctx context.Context, ar *sqlite.Archive) {
 	}
 	for _, f := range fs {
 		if line := failureLine(f, a.now()); line != "" {
-			fmt.Fprintln(a.stderr, "Warning: "+line+" ('fedimarks status' shows more)")
+			fmt.Fprintln(a.stderr, "Warning: "+cleanText(line)+" ('fedimarks status' shows more)")
 		}
 	}
 }
@@ -200,10 +200,14 @@ func (a *app) showScheduledFailures(ctx context.Context, ar *sqlite.Archive) {
 // failureLine says what a failure streak means for a person, "" when it
 // needs no telling: the account was logged out (the schedule no longer
 // backs it up), signed in again since a refused token (the next run will
-// tell), or a run failed only through its accounts' failures (told
-// apiece).
+// tell), a server did not answer once (a laptop waking before its network
+// does; twice in a row is told), or a run failed only through its
+// accounts' failures (told apiece).
 func failureLine(f sqlite.FailureStreak, now time.Time) string {
 	last := f.Last
+	if last.Code == fedimarks.EUnavailable && f.Failures < 2 {
+		return ""
+	}
 	what := "scheduled backup of " + string(last.Account)
 	if last.Account == "" {
 		if last.Message == "" {

@@ -208,7 +208,9 @@ func TestStatusEndToEnd(t *testing.T) {
 	e := newSchedEnv(t)
 	e.home = w.home
 	e.now = time.Now()
-	e.run(0, "schedule", "install", "--target", "systemd", "--every", "1d", "--at", "03:30")
+	if r := e.run(0, "schedule", "install", "--target", "systemd", "--every", "1d", "--at", "03:30"); strings.Contains(r.stderr, "No account") {
+		t.Errorf("install with two accounts says there is none:\n%s", r.stderr)
+	}
 	r := e.run(0, "status")
 	rows := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(w.alice.Handle()) + `\s+\d{4}-\d\d-\d\d \d\d:\d\d \(less than a minute ago\)\s+7\s+-$`)
 	if !rows.MatchString(r.stdout) {
@@ -260,6 +262,11 @@ func TestFailureLineSaysWhenAsAPersonWould(t *testing.T) {
 	if got := failureLine(f, now); got == "" {
 		t.Errorf("a server down is not mended by a login: the trace stays")
 	}
+	f.Failures = 1
+	if got := failureLine(f, now); got != "" {
+		t.Errorf("a server that did not answer once (a laptop waking): %q, want nothing until twice", got)
+	}
+	f.Failures = 2
 	f.SignedInAt = time.Time{}
 	if got := failureLine(f, now); got != "" {
 		t.Errorf("a logged-out account: %q, want nothing (the schedule no longer backs it up)", got)
