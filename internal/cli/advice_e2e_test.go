@@ -42,7 +42,9 @@ func TestFollowersOnlyAdviceSameInMigrateAndImport(t *testing.T) {
 	if migrated[0][1] != "not_visible" || imported[0][1] != "not_visible" {
 		t.Errorf("outcomes: migrate %s, import %s; want not_visible for both", migrated[0][1], imported[0][1])
 	}
-	want := "followers-only post: follow frank@" + f.a.Host() + " from the destination account, then rerun with --retry-failed"
+	// The detail also says what the post's own server answered (an
+	// unsigned fetch of a followers-only post: 404), the same for both.
+	want := "followers-only post: follow frank@" + f.a.Host() + " from the destination account, then rerun with --retry-failed (its server " + f.a.Host() + " answers 404 Not Found)"
 	if migrated[0][2] != want || imported[0][2] != want {
 		t.Errorf("details differ or are not %q:\n migrate: %q\n import:  %q", want, migrated[0][2], imported[0][2])
 	}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -35,11 +36,15 @@ func backupCommand() command {
 	return command{
 		name:    "backup",
 		summary: "archive an account's bookmarks locally",
-		usage: `Usage: fedimarks backup [ACCOUNT] [--full] [--full-every DURATION] [--media [--media-max-size SIZE]]
+		usage: `Usage: fedimarks backup [ACCOUNT | --all] [--full] [--full-every DURATION]
+                        [--media [--media-max-size SIZE]] [--json]
 
-Copies the bookmarks of ACCOUNT (user@host; default: the only saved account)
-into the local archive: each post as the server returned it, and when it was
-first and last seen bookmarked.
+Copies the bookmarks of ACCOUNT (user@host, or any part of it that names one
+saved account; default: the default account, see 'fedimarks accounts') into
+the local archive: each post as the server returned it, and when it was
+first and last seen bookmarked. --all backs up every signed-in account, one
+after another: one failing does not stop the others, a last line sums them
+up, and the exit code is the worst of them (130, 4, 1, 2, then 3).
 
 By default only what is new since the last backup is fetched: an unchanged
 account costs one request, so it is safe to run from cron. --full walks all
@@ -59,7 +64,17 @@ Files that are gone (404), too large or not at an http(s) address are
 recorded and not tried again; other failures are retried by the next run
 with --media.
 
+--json prints one object on standard output when done:
+  {"command":"backup","accounts":[{"account":"alice@example.social",
+   "new":3,"unchanged":120,"removed":0,"archived":123,"full":false,
+   "resumed":false,"requests":1,"media":null,"exit_code":0,"error":null}],
+   "requests":1,"files":[],"duration_seconds":0.4,"exit_code":0,"error":null}
+"media" is null without --media, else {"downloaded","bytes","missing",
+"too_large","invalid","failed"}; an account that failed has its exit code
+and error message.
+
   fedimarks backup alice@mastodon.social
+  fedimarks backup --all --quiet
   fedimarks backup --full
   fedimarks backup --full-every 30d
   fedimarks backup --media --media-max-size 20MB
@@ -76,6 +91,8 @@ func runBackupCommand(ctx context.Context, a *app, args []string) error {
 	fullEveryFlag(fs, &o.fullEvery)
 	fs.BoolVar(&o.media, "media", false, "also download attachments and avatars")
 	maxSize := fs.String("media-max-size", "", "largest media file to download (default 100MiB)")
+	all := fs.Bool("all", false, "back up every signed-in account")
+	asJSON := fs.Bool("json", false, "print a summary object on standard output")
 	pos, err := a.parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -94,10 +111,126 @@ func runBackupCommand(ctx context.Context, a *app, args []string) error {
 		return usageError("backup takes at most one ACCOUNT")
 	}
 	if len(pos) == 1 {
+		if *all {
+			return usageError("backup takes an ACCOUNT or --all, not both")
+		}
 		o.account = pos[0]
 	}
-	_, err = runBackup(ctx, a, o)
-	return err
+	sum := &backupSummary{Accounts: []backupResult{}}
+	if *all {
+		err = runBackupAll(ctx, a, o, sum)
+	} else {
+		var res backupResult
+		res, err = runBackup(ctx, a, o)
+		if res.Account != "" {
+			res.Error, res.ExitCode = errText(ctx, a, err)
+			sum.Accounts = append(sum.Accounts, res)
+		}
+	}
+	if !*asJSON {
+		return err
+	}
+	return a.emitSummary(ctx, a.stdout, sum, err)
+}
+
+// backupSummary is backup's --json summary.
+type backupSummary struct {
+	summary
+	Accounts []backupResult `json:"accounts"`
+}
+
+// backupResult is what the backup of one account did: its --json
+// summary too.
+type backupResult struct {
+	acc       fedimarks.Account
+	Account   fedimarks.Handle `json:"account"`
+	New       int              `json:"new"`
+	Unchanged int              `json:"unchanged"`
+	Removed   int              `json:"removed"`
+	Archived  int              `json:"archived"`
+	Full      bool             `json:"full"`
+	Resumed   bool             `json:"resumed"`
+	Requests  int64            `json:"requests"`
+	Media     *mediaResult     `json:"media"`
+	ExitCode  int              `json:"exit_code"`
+	Error     *string          `json:"error"`
+}
+
+// changed reports whether the backup changed the archive.
+func (r backupResult) changed() bool {
+	return r.New+r.Removed > 0 || (r.Media != nil && r.Media.Downloaded > 0)
+}
+
+// mediaResult is what a media download did.
+type mediaResult struct {
+	Downloaded int   `json:"downloaded"`
+	Bytes      int64 `json:"bytes"`
+	Missing    int   `json:"missing"`
+	TooLarge   int   `json:"too_large"`
+	Invalid    int   `json:"invalid"`
+	Failed     int   `json:"failed"`
+}
+
+// runBackupAll backs up every signed-in account in turn. A failure is
+// told at once and the next account goes on; the last line sums up, and
+// the error returned carries the worst exit code.
+func runBackupAll(ctx context.Context, a *app, o backupOptions, sum *backupSummary) error {
+	ar, err := a.openArchive(ctx)
+	if err != nil {
+		return err
+	}
+	accs, err := ar.Accounts(ctx)
+	if err != nil {
+		return err
+	}
+	if len(accs) == 0 {
+		return usageError("no saved account: log in first with: fedimarks login INSTANCE")
+	}
+	var failed []string
+	worst, fresh, removed := ExitOK, 0, 0
+	var worstErr error
+	for _, acc := range accs {
+		o.account = string(acc.Handle)
+		res, err := runBackup(ctx, a, o)
+		res.Account = acc.Handle
+		res.Error, res.ExitCode = errText(ctx, a, err)
+		sum.Accounts = append(sum.Accounts, res)
+		if err != nil {
+			failed = append(failed, string(acc.Handle))
+			if severity(res.ExitCode) > severity(worst) {
+				worst, worstErr = res.ExitCode, err
+			}
+			if res.ExitCode == ExitInterrupted {
+				return err
+			}
+			a.sayError(*res.Error)
+			continue
+		}
+		fresh += res.New
+		removed += res.Removed
+	}
+	done := fmt.Sprintf("backed up %s", plural(int64(len(accs)), "account", "accounts"))
+	if len(failed) > 0 {
+		done = fmt.Sprintf("backed up %d of %s", len(accs)-len(failed), plural(int64(len(accs)), "account", "accounts"))
+	}
+	done += ": " + plural(int64(fresh), "new bookmark", "new bookmarks")
+	if removed > 0 {
+		done += ", " + ui.Count(int64(removed)) + " removed"
+	}
+	if len(failed) > 0 {
+		return &exitError{code: worst, msg: done + "; failed: " + strings.Join(failed, ", "), err: worstErr}
+	}
+	fmt.Fprintln(a.stderr, done)
+	if fresh+removed > 0 {
+		a.speak()
+	}
+	return nil
+}
+
+// severity orders exit codes from the least to the most in need of the
+// person: --all exits with the worst.
+func severity(code int) int {
+	return slices.Index([]int{ExitOK, ExitPartial, ExitUsage, ExitError, ExitAuth, ExitInterrupted}, code)
 }
 
 // bookmarkSource adapts the client to the backup engine, and tells the
@@ -105,12 +238,14 @@ func runBackupCommand(ctx context.Context, a *app, args []string) error {
 type bookmarkSource struct {
 	c    *mastodon.Client
 	prog *ui.Progress
+	a    *app
 }
 
 func (s bookmarkSource) Page(ctx context.Context, url string) (backup.Page, error) {
 	p, err := s.c.BookmarksPage(ctx, url)
 	for _, sk := range p.Skipped {
 		s.prog.Note("skipped a bookmark the server sent unreadable (%v): %.200s", sk.Err, sk.Raw)
+		s.a.speak()
 	}
 	return backup.Page{Statuses: p.Statuses, Next: p.Next, URL: p.URL, Skipped: len(p.Skipped), BadNext: p.NextRefused}, err
 }
@@ -172,29 +307,37 @@ func parseAge(s string) (time.Duration, error) {
 	return d, nil
 }
 
-func runBackup(ctx context.Context, a *app, o backupOptions) (fedimarks.Account, error) {
-	acc, err := a.account(ctx, o.account)
+// runBackup backs up the account o names and says what it did in a line
+// on stderr; the result names the account whenever one was chosen.
+func runBackup(ctx context.Context, a *app, o backupOptions) (backupResult, error) {
+	acc, err := a.chooseAccount(ctx, accountQuery{name: o.account})
 	if err != nil {
-		return acc, err
+		return backupResult{}, err
 	}
-	return a.recordBackup(ctx, acc, func() (fedimarks.Account, error) { return backupChosen(ctx, a, o, acc) })
+	var out backupResult
+	err = a.recordBackup(ctx, acc.Handle, func() (err error) {
+		out, err = backupChosen(ctx, a, o, acc)
+		return err
+	})
+	return out, err
 }
 
 // backupChosen is runBackup once the account is chosen.
-func backupChosen(ctx context.Context, a *app, o backupOptions, acc fedimarks.Account) (fedimarks.Account, error) {
+func backupChosen(ctx context.Context, a *app, o backupOptions, acc fedimarks.Account) (backupResult, error) {
+	out := backupResult{acc: acc, Account: acc.Handle}
 	ar, err := a.openArchive(ctx)
 	if err != nil {
-		return acc, err
+		return out, err
 	}
 	tok, err := a.token(ctx, acc.Handle)
 	if err != nil {
-		return acc, err
+		return out, err
 	}
 	// One backup of an account at a time (cron and an export may meet):
 	// a second walk would take the first one's run for an interrupted one.
 	lk, err := ar.LockBackup(ctx, acc.Handle)
 	if err != nil {
-		return acc, err
+		return out, err
 	}
 	defer lk.Release(ctx)
 	// The total is unknown until the walk ends: the bar shows the count
@@ -204,55 +347,62 @@ func backupChosen(ctx context.Context, a *app, o backupOptions, acc fedimarks.Ac
 	if o.refresh {
 		copts.MaxRetries = refreshRetries
 	}
-	c := mastodon.New(copts)
+	c := a.track(mastodon.New(copts))
 	every := o.fullEvery
 	if every == 0 {
 		every = defaultFullEvery
 	}
-	res, err := backup.Run(ctx, acc.Handle, bookmarkSource{c, prog}, ar,
+	res, err := backup.Run(ctx, acc.Handle, bookmarkSource{c, prog, a}, ar,
 		backup.Options{Full: o.full, FullEvery: max(every, 0), Now: a.now, Progress: prog})
+	out.Requests = c.Requests()
 	if err != nil {
 		prog.Abort()
 		var redirect *mastodon.RedirectError
 		if errors.As(err, &redirect) {
-			return acc, &fedimarks.Error{Err: err,
+			return out, &fedimarks.Error{Err: err,
 				Message: fmt.Sprintf("%s redirected %s %s to %s, another server: not followed (its answer would not be %s's)",
 					fedimarks.HostOf(acc.Server), redirect.Method, redirect.Path, redirect.To, acc.Handle),
 				Hint: "'fedimarks export --offline' exports what is already archived"}
 		}
-		return acc, a.apiError(acc.Handle, acc.Server, err, "read:bookmarks")
+		return out, a.apiError(acc.Handle, acc.Server, err, "read:bookmarks")
 	}
 	prog.Finish()
 	after, err := ar.Counts(ctx, acc.Handle)
 	if err != nil {
-		return acc, err
+		return out, err
 	}
-	unchanged := after.Active - res.New - res.Restored
+	out.New, out.Removed, out.Archived = res.New+res.Restored, res.Removed, after.Active
+	out.Unchanged, out.Full, out.Resumed = after.Active-out.New, res.Full, res.Resumed
 	resumed := ""
 	if res.Resumed {
 		resumed = ", finished an interrupted backup"
 	}
 	fmt.Fprintf(a.stderr, "%s: %s new, %s unchanged, %s removed, %s; %s archived%s\n",
-		acc.Handle, ui.Count(int64(res.New+res.Restored)), ui.Count(int64(unchanged)), ui.Count(int64(res.Removed)),
+		acc.Handle, ui.Count(int64(out.New)), ui.Count(int64(out.Unchanged)), ui.Count(int64(res.Removed)),
 		plural(c.Requests(), "request", "requests"), plural(int64(after.Active), "bookmark", "bookmarks"), resumed)
 	if o.media {
-		if err := runMedia(ctx, a, acc, o.mediaMax); err != nil {
-			return acc, err
+		m, err := runMedia(ctx, a, acc, o.mediaMax)
+		out.Media = m
+		if err != nil {
+			return out, err
 		}
 	}
-	return acc, nil
+	if a.cmd.name == "backup" && out.changed() {
+		a.speak() // --quiet: a backup that changed the archive says so
+	}
+	return out, nil
 }
 
 // runMedia downloads the media files of acc's archived bookmarks (and
 // any file left pending by an earlier run) and prints a summary line.
-func runMedia(ctx context.Context, a *app, acc fedimarks.Account, maxBytes int64) error {
+func runMedia(ctx context.Context, a *app, acc fedimarks.Account, maxBytes int64) (*mediaResult, error) {
 	ar, err := a.openArchive(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	p, err := a.paths()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	prog := a.progress("media "+string(acc.Handle), 0, "bytes")
 	// No token: media lives on CDNs and other servers.
@@ -262,7 +412,7 @@ func runMedia(ctx context.Context, a *app, acc fedimarks.Account, maxBytes int64
 	})
 	prog.Finish()
 	if err != nil {
-		return fmt.Errorf("download media: %w", err)
+		return nil, fmt.Errorf("download media: %w", err)
 	}
 	invalid := ""
 	if res.Invalid > 0 {
@@ -273,8 +423,10 @@ func runMedia(ctx context.Context, a *app, acc fedimarks.Account, maxBytes int64
 		ui.Count(int64(res.TooLarge)), invalid, ui.Count(int64(res.Failed)))
 	if res.Failed > 0 {
 		fmt.Fprintf(a.stderr, "some media files failed; retry them with: fedimarks backup %s --media\n", acc.Handle)
+		a.speak()
 	}
-	return nil
+	return &mediaResult{Downloaded: res.Downloaded, Bytes: res.Bytes, Missing: res.Missing, TooLarge: res.TooLarge,
+		Invalid: res.Invalid, Failed: res.Failed}, nil
 }
 
 // mediaDownloader is the client as the media engine wants it: too large

@@ -28,7 +28,47 @@ type importOptions struct {
 	retryFailed bool
 	yes         bool
 	reportDir   string
+	json        bool
 }
+
+// importSummary is the --json summary of import (and of migrate, which
+// adds its source).
+type importSummary struct {
+	summary
+	Account fedimarks.Handle `json:"account"`
+	// Job is the import job's number (0 for a dry run of a new job).
+	Job     int64 `json:"job"`
+	Resumed bool  `json:"resumed"`
+	DryRun  bool  `json:"dry_run"`
+	Rows    int   `json:"rows"`
+	// Outcomes counts the job's rows per outcome, every outcome a key.
+	Outcomes    map[string]int `json:"outcomes"`
+	ImportedNow int            `json:"imported_by_this_run"`
+	// Estimate is a dry run's; null otherwise.
+	Estimate *estimateSummary `json:"estimate"`
+}
+
+// estimateSummary is a dry run's estimate in a --json summary.
+type estimateSummary struct {
+	ToWrite   int     `json:"to_write"`
+	Already   int     `json:"already"`
+	Duplicate int     `json:"duplicate"`
+	Invalid   int     `json:"invalid"`
+	Done      int     `json:"done_earlier"`
+	Requests  int     `json:"requests"`
+	Seconds   float64 `json:"duration_seconds"`
+}
+
+// importJSONHelp documents the --json summary of import and migrate.
+const importJSONHelp = `--json prints one object on standard output when done:
+  {"command":"import","account":"bob@example.social","job":7,"resumed":false,
+   "dry_run":false,"rows":120,"outcomes":{"imported":110,"already":5,
+   "duplicate":1,"not_found":2,"not_visible":1,"unreachable":0,"invalid":1,
+   "failed":0,"pending":0},"imported_by_this_run":110,"estimate":null,
+   "requests":232,"files":["...import-7-report.csv","...import-7-failures.csv"],
+   "duration_seconds":95.2,"exit_code":3,"error":"5 of 120 rows were not imported"}
+A dry run's "estimate" is {"to_write","already","duplicate","invalid",
+"done_earlier","requests","duration_seconds"}.`
 
 // followersOnlyHelp is what the help of import and of migrate says of
 // followers-only posts, in the same words as their summaries.
@@ -51,8 +91,8 @@ func importCommand() command {
 		usage: `Usage: fedimarks import FILE... [--to ACCOUNT] [--dry-run] [--retry-failed]
                         [--yes] [--report-dir DIR]
 
-Bookmarks every post listed in FILE... on ACCOUNT (user@host, a saved
-account; default: the only one). Accepted files, recognised by content:
+Bookmarks every post listed in FILE... on ACCOUNT (a saved account;
+default: the default one). Accepted files, recognised by content:
 Mastodon's bookmarks.csv and bookmarks_failures.csv, a CSV with a
 "Bookmark URL" column, Mastodon's account archive (.zip, .tar.gz) or its
 bookmarks.json, and fedimarks' json, jsonl and netscape exports. Rows are
@@ -70,14 +110,19 @@ rows too.
 
 ` + followersOnlyHelp + `
 
-  --to ACCOUNT        the destination account, user@host (default: the only
-                      saved account; needed when several are saved)
+  --to ACCOUNT        the destination account: user@host, or any part of it
+                      that names one saved account (default: the default
+                      account, 'fedimarks accounts use'; else the only
+                      saved account)
   --dry-run           resolve nothing, write nothing: say what would happen
                       and how long the destination's rate limit makes it take
   --retry-failed      also retry rows that ended not_found, not_visible, failed
   --yes               do not ask before a big import into Mastodon
   --report-dir DIR    where the report CSV and the failures file go
                       (default: the reports directory beside the archive)
+  --json              print a summary object (below)
+
+` + importJSONHelp + `
 
   fedimarks import bookmarks.csv --to bob@example.social
   fedimarks import archive-20260101.zip --to bob@example.social --dry-run
@@ -95,6 +140,7 @@ func runImportCommand(ctx context.Context, a *app, args []string) error {
 	fs.BoolVar(&o.retryFailed, "retry-failed", false, "retry not_found, not_visible and failed rows")
 	fs.BoolVar(&o.yes, "yes", false, "do not ask before a big import")
 	fs.StringVar(&o.reportDir, "report-dir", "", "`DIR` for the report files")
+	fs.BoolVar(&o.json, "json", false, "print a summary object")
 	pos, err := a.parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -103,7 +149,12 @@ func runImportCommand(ctx context.Context, a *app, args []string) error {
 		return usageError("import needs at least one FILE")
 	}
 	o.files = pos
-	return runImport(ctx, a, o)
+	sum := &importSummary{}
+	err = runImport(ctx, a, o, sum)
+	if !o.json {
+		return err
+	}
+	return a.emitSummary(ctx, a.stdout, sum, err)
 }
 
 // readInputs reads every file, reports row problems on stderr and merges
@@ -133,13 +184,13 @@ func readInputs(a *app, files []string) (items []fedimarks.ImportItem, mastodonO
 	return transfer.Merge(all...), mastodonOnly, nil
 }
 
-func runImport(ctx context.Context, a *app, o importOptions) error {
+func runImport(ctx context.Context, a *app, o importOptions, sum *importSummary) error {
 	// Everything that can be checked locally is, before any file is
 	// parsed or any request made.
 	if err := checkInputs(o.files); err != nil {
 		return err
 	}
-	acc, err := chooseAccount(ctx, a, "--to", o.to)
+	acc, err := a.chooseAccount(ctx, accountQuery{name: o.to, flag: "--to"})
 	if err != nil {
 		return err
 	}
@@ -164,7 +215,7 @@ func runImport(ctx context.Context, a *app, o importOptions) error {
 	return runTransfer(ctx, a, transferOptions{
 		acc: acc, items: items, inputs: o.files, dryRun: o.dryRun, retryFailed: o.retryFailed,
 		yes: o.yes, reportDir: o.reportDir, resume: "fedimarks import " + files, next: next,
-	})
+	}, sum)
 }
 
 // shellWord quotes s for a POSIX shell when it needs quoting, so that a
@@ -195,7 +246,7 @@ func countNoun(n int, noun string) string {
 
 // transferOptions is what import and migrate hand to the engine.
 type transferOptions struct {
-	acc         fedimarks.Account // the destination, chosen by chooseAccount
+	acc         fedimarks.Account // the destination, chosen by app.chooseAccount
 	items       []fedimarks.ImportItem
 	inputs      []string
 	key         string
@@ -209,9 +260,10 @@ type transferOptions struct {
 }
 
 // runTransfer wires the engine to the destination's client and the
-// archive's job journal, and runs it.
-func runTransfer(ctx context.Context, a *app, o transferOptions) error {
+// archive's job journal, and runs it; sum gets what it did.
+func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSummary) error {
 	acc := o.acc
+	sum.Account, sum.DryRun = acc.Handle, o.dryRun
 	ar, err := a.openArchive(ctx)
 	if err != nil {
 		return err
@@ -220,22 +272,31 @@ func runTransfer(ctx context.Context, a *app, o transferOptions) error {
 	if err != nil {
 		return err
 	}
-	var prog *ui.Progress
+	// The client's waits show in the display of the step under way.
+	slot := a.newSlot(acc.Server)
+	c := a.newClient(acc.Server, tok, slot)
+	budget := clientBudget{c, a.now}
+	// Requests a row to write takes (a search and a bookmark, or a
+	// bookmark by id), known once the engine has planned: the ETA
+	// counts them against the budget the server reports.
+	perRow := 2.0
 	var shown *startedProgress
 	if !o.dryRun {
-		prog = a.progress("import "+string(acc.Handle), int64(len(o.items)), "rows")
-		shown = &startedProgress{p: prog}
+		prog := ui.NewProgress(a.stderr, ui.ProgressOptions{Label: "import " + string(acc.Handle), Total: int64(len(o.items)),
+			Unit: "rows", TTY: a.stderrTTY(), Now: a.io.Now, Quiet: a.quiet,
+			ETA: budgetETA(budget, func() float64 { return perRow })})
+		shown = &startedProgress{p: prog, slot: slot}
 	}
-	c := a.newClient(acc.Server, tok, prog)
 	im := &transfer.Importer{
 		Writer:  c,
-		Lister:  bookmarkLister{c},
+		Lister:  readingLister{a: a, l: bookmarkLister{c}, h: acc.Handle, c: c, slot: slot},
 		Journal: jobJournal{ar},
 		Locker:  importLocker{ar},
 		Finder:  ar,
 		Log:     a.stderr,
-		Budget:  clientBudget{c, a.now},
+		Budget:  budget,
 	}
+	im.Origin, im.RetryPause = a.origin()
 	if shown != nil {
 		im.Progress = shown
 		// The engine's summary ends the run: close the bar before it.
@@ -261,10 +322,28 @@ func runTransfer(ctx context.Context, a *app, o transferOptions) error {
 		RetryFailed: o.retryFailed,
 		DryRun:      o.dryRun,
 		ReportDir:   o.reportDir,
-		Confirm:     a.confirmBigImport(acc, dest, o.yes, o.next),
+		Confirm: func(ctx context.Context, est transfer.Estimate) error {
+			if n := est.ToWrite(); n > 0 {
+				perRow = float64(est.Local+2*est.Remote) / float64(n)
+			}
+			return a.confirmBigImport(acc, dest, o.yes, o.next)(ctx, est)
+		},
 	})
 	if shown != nil {
 		shown.Finish()
+	}
+	if rep != nil {
+		sum.Job, sum.Resumed, sum.Rows, sum.ImportedNow = rep.Job.ID, rep.Resumed, len(rep.Items), rep.ImportedNow
+		sum.Outcomes = outcomeCounts(rep.Counts)
+		for _, f := range []string{rep.ReportPath, rep.FailuresPath} {
+			if f != "" {
+				sum.Files = append(sum.Files, f)
+			}
+		}
+		if e := rep.Estimate; e != nil {
+			sum.Estimate = &estimateSummary{ToWrite: e.ToWrite(), Already: e.Already, Duplicate: e.Duplicate, Invalid: e.Invalid,
+				Done: e.Done, Requests: e.Requests, Seconds: e.Duration.Seconds()}
+		}
 	}
 	if rep != nil && !o.dryRun && c.Requests() > 0 {
 		fmt.Fprintf(a.stderr, "%s to %s\n", countNoun(int(c.Requests()), "request"), acc.Handle.Host())
@@ -497,16 +576,28 @@ func toJobItems(items []transfer.Item) []sqlite.JobItem {
 type startedProgress struct {
 	p       *ui.Progress
 	started atomic.Bool
+	// slot, when set, gets the bar once started: the client's waits show
+	// in it from then on.
+	slot *progressSlot
 }
 
-func (s *startedProgress) SetTotal(n int64) { s.started.Store(true); s.p.SetTotal(n) }
-func (s *startedProgress) Add(n int64)      { s.p.Add(n) }
+func (s *startedProgress) SetTotal(n int64) {
+	s.started.Store(true)
+	if s.slot != nil {
+		s.slot.set(s.p)
+	}
+	s.p.SetTotal(n)
+}
+func (s *startedProgress) Add(n int64) { s.p.Add(n) }
 func (s *startedProgress) Note(format string, args ...any) {
 	s.p.Note(format, args...)
 }
 
 // Finish closes the bar, if the engine started one.
 func (s *startedProgress) Finish() {
+	if s.slot != nil {
+		s.slot.set(nil)
+	}
 	if s.started.Load() {
 		s.p.Finish()
 	}
@@ -534,39 +625,6 @@ func checkInputs(files []string) error {
 		}
 	}
 	return nil
-}
-
-// chooseAccount is the saved account named by a flag (flag is "--to" or
-// "--from"), or the only saved one when the flag is empty. It is checked
-// before any other work: an account that is not user@host, not saved, or
-// several saved and none named, is a usage error naming the flag.
-func chooseAccount(ctx context.Context, a *app, flag, name string) (fedimarks.Account, error) {
-	if name != "" {
-		if _, err := fedimarks.ParseHandle(name); err != nil {
-			return fedimarks.Account{}, usageError("%s %q is not an account: expected user@host", flag, strings.TrimSpace(name))
-		}
-		return a.account(ctx, name)
-	}
-	ar, err := a.openArchive(ctx)
-	if err != nil {
-		return fedimarks.Account{}, err
-	}
-	accs, err := ar.Accounts(ctx)
-	if err != nil {
-		return fedimarks.Account{}, err
-	}
-	if len(accs) > 1 {
-		names := make([]string, len(accs))
-		for i, acc := range accs {
-			names[i] = string(acc.Handle)
-		}
-		what := "destination"
-		if flag == "--from" {
-			what = "source"
-		}
-		return fedimarks.Account{}, usageError("several accounts are saved (%s): name the %s with %s user@host", strings.Join(names, ", "), what, flag)
-	}
-	return a.account(ctx, "")
 }
 
 // prepareReportDir checks the directory the report files go to (dir, or

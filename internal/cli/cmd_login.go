@@ -10,6 +10,7 @@ import (
 
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/mastodon"
+	"github.com/fedimarks/fedimarks/internal/oauth"
 )
 
 type loginOptions struct {
@@ -24,7 +25,8 @@ func loginCommand() command {
 		summary: "sign in to an account on an instance",
 		usage: `Usage: fedimarks login INSTANCE [--no-browser | --token-stdin]
 
-Signs in to an account on INSTANCE and saves it as user@host.
+Signs in to an account on INSTANCE and saves it as user@host. INSTANCE may
+be your handle (alice@mastodon.social): its server is taken.
 
 By default fedimarks registers itself on the instance (once; the app is kept
 and reused, after checking that the server still knows it: snac forgets it
@@ -67,14 +69,27 @@ func runLoginCommand(ctx context.Context, a *app, args []string) error {
 	if len(pos) != 1 {
 		return usageError("login takes one INSTANCE, e.g. fedimarks login mastodon.social")
 	}
-	o.instance = pos[0]
+	var user string
+	o.instance, user = loginTarget(pos[0])
 	if o.tokenStdin && o.noBrowser {
 		return usageError("--token-stdin and --no-browser do not go together")
 	}
+	// A person waits: a server that does not answer is said at once.
+	a.noRetries = true
+	run := runLogin
 	if !o.tokenStdin {
-		return runOAuthLogin(ctx, a, o)
+		run = runOAuthLogin
 	}
-	return runLogin(ctx, a, o)
+	err = run(ctx, a, o)
+	server, serr := mastodon.NormalizeServer(ctx, o.instance)
+	switch {
+	case serr != nil:
+	case err != nil && fedimarks.IsUnreachable(err) && ctx.Err() == nil:
+		return loginReachError(server, err)
+	case err == nil && user != "":
+		a.noteOtherAccount(ctx, server, user)
+	}
+	return err
 }
 
 func runLogin(ctx context.Context, a *app, o loginOptions) error {
@@ -87,7 +102,11 @@ func runLogin(ctx context.Context, a *app, o loginOptions) error {
 		return err
 	}
 	a.remember(token)
-	acc, old, err := a.saveLogin(ctx, server, token, nil)
+	acc, err := a.verifyToken(ctx, server, token)
+	if err != nil {
+		return err
+	}
+	acc, old, err := a.saveLogin(ctx, acc, token)
 	if err != nil {
 		return err
 	}
@@ -109,15 +128,10 @@ func readSecretLine(a *app) (string, error) {
 	return tok, nil
 }
 
-// saveLogin checks token against server and saves the account and its
-// token; scopes are what the token was granted, when known. It also
-// returns the token the account had before, when it differs from token
-// (it is replaced: revoke it).
-func (a *app) saveLogin(ctx context.Context, server, token string, scopes []string) (fedimarks.Account, string, error) {
-	acc, err := a.verifyToken(ctx, server, token, scopes)
-	if err != nil {
-		return acc, "", err
-	}
+// saveLogin saves acc and its token, which the server said is acc's. It
+// also returns the token the account had before, when it differs from
+// token (it is replaced: revoke it).
+func (a *app) saveLogin(ctx context.Context, acc fedimarks.Account, token string) (fedimarks.Account, string, error) {
 	st, err := a.secretStore(ctx)
 	if err != nil {
 		return acc, "", err
@@ -146,19 +160,10 @@ func (a *app) saveLogin(ctx context.Context, server, token string, scopes []stri
 
 // verifyToken asks server who token belongs to and returns the account
 // (not yet saved).
-func (a *app) verifyToken(ctx context.Context, server, token string, scopes []string) (fedimarks.Account, error) {
-	c := a.newClient(server, token, nil)
-	me, err := c.VerifyCredentials(ctx)
+func (a *app) verifyToken(ctx context.Context, server, token string) (fedimarks.Account, error) {
+	acc, err := oauth.Identify(ctx, a.newClient(server, token, nil), server, nil)
 	if err != nil {
-		return fedimarks.Account{}, a.apiError(fedimarks.Handle("@"+fedimarks.HostOf(server)), server, err, "")
-	}
-	h, err := fedimarks.ParseHandle(me.Username + "@" + fedimarks.HostOf(server))
-	if err != nil {
-		return fedimarks.Account{}, fmt.Errorf("server returned an unusable account name %q", me.Username)
-	}
-	acc := fedimarks.Account{Handle: h, ID: me.ID, Server: server, Scopes: scopes}
-	if inst, err := c.Instance(ctx); err == nil {
-		acc.Software = cleanText(inst.Software + " " + inst.Version)
+		return acc, a.apiError(fedimarks.Handle("@"+fedimarks.HostOf(server)), server, err, "")
 	}
 	return acc, nil
 }

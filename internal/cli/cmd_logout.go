@@ -46,7 +46,7 @@ func runLogoutCommand(ctx context.Context, a *app, args []string) error {
 	if len(pos) != 1 {
 		return usageError("logout takes one ACCOUNT, e.g. fedimarks logout alice@mastodon.social")
 	}
-	acc, err := a.account(ctx, pos[0])
+	acc, err := a.chooseAccount(ctx, accountQuery{name: pos[0]})
 	if err != nil {
 		return err
 	}
@@ -96,7 +96,7 @@ func runLogout(ctx context.Context, a *app, acc fedimarks.Account) error {
 		return nil
 	}
 	what := "could not revoke its token"
-	if unreachable(revokeErr) {
+	if fedimarks.IsUnreachable(revokeErr) {
 		what = "could not reach " + host + " to revoke its token"
 	}
 	return &fedimarks.Error{Code: fedimarks.EUnavailable, Err: revokeErr,
@@ -135,14 +135,14 @@ func (a *app) revoke(ctx context.Context, server, token string, older ...mastodo
 	if err != nil {
 		return err
 	}
-	stored, err := ar.App(ctx, server)
+	stored, err := archiveApps{ar}.App(ctx, server)
 	if err != nil {
 		return err
 	}
 	var apps []mastodon.App
 	if stored != nil {
 		a.remember(stored.ClientSecret)
-		apps = append(apps, mastodon.App{ClientID: stored.ClientID, ClientSecret: stored.ClientSecret, RedirectURI: stored.RedirectURI, Scopes: stored.Scopes})
+		apps = append(apps, *stored)
 	}
 	apps = append(apps, older...)
 	if len(apps) == 0 {

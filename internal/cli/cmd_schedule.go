@@ -103,10 +103,30 @@ install wrote and forgets it (with cron, it says which line to delete).
 	}
 }
 
+// scheduleSubcommands are schedule's subcommands, in the order help
+// lists them.
+var scheduleSubcommands = []string{"install", "status", "remove"}
+
+// scheduleTargets lists the targets' names.
+func scheduleTargets() []string {
+	out := make([]string, len(schedule.Targets))
+	for i, t := range schedule.Targets {
+		out[i] = string(t)
+	}
+	return out
+}
+
 func runScheduleCommand(ctx context.Context, a *app, args []string) error {
+	if a.listFlags != nil && len(args) == 0 {
+		// Shell completion asks for the options: those of every
+		// subcommand.
+		_ = runScheduleInstall(ctx, a, nil)
+		_ = runScheduleStatus(ctx, a, nil)
+		return errHelp
+	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprint(a.stdout, strings.TrimRight(a.cmd.usage, "\n")+"\n")
+			fmt.Fprint(a.stdout, a.cmd.helpText())
 			return errHelp
 		}
 		return usageError("schedule needs one of install, status or remove")
@@ -128,7 +148,7 @@ func runScheduleCommand(ctx context.Context, a *app, args []string) error {
 		}
 		return runScheduleRemove(ctx, a)
 	}
-	if near := nearest(sub, []string{"install", "status", "remove"}); near != "" {
+	if near := nearest(sub, scheduleSubcommands); near != "" {
 		return usageError("schedule: unknown subcommand %q: did you mean %q?", sub, near)
 	}
 	return usageError("schedule: unknown subcommand %q: one of install, status or remove", sub)
@@ -181,14 +201,12 @@ func runScheduleInstall(ctx context.Context, a *app, args []string) error {
 		o.syncs = append(o.syncs, pair)
 		return nil
 	})
-	fs.Func("target", "systemd, launchd, taskscheduler or cron (default: this system's)", func(s string) error {
-		for _, t := range schedule.Targets {
-			if string(t) == s {
-				o.target = t
-				return nil
-			}
+	fs.Func("target", strings.Join(scheduleTargets(), ", ")+" (default: this system's)", func(s string) error {
+		if !slices.Contains(scheduleTargets(), s) {
+			return fmt.Errorf("%q is not one of %s", s, strings.Join(scheduleTargets(), ", "))
 		}
-		return fmt.Errorf("%q is not one of systemd, launchd, taskscheduler, cron", s)
+		o.target = schedule.Target(s)
+		return nil
 	})
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print the files and commands, change nothing")
 	pos, err := a.parseFlags(fs, args)

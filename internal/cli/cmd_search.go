@@ -95,10 +95,11 @@ func runSearch(ctx context.Context, a *app, o searchOptions) error {
 	if err != nil {
 		return err
 	}
-	h, err := a.archivedAccount(ctx, o.account)
+	acc, err := a.chooseAccount(ctx, accountQuery{name: o.account, flag: "--account", need: archived})
 	if err != nil {
 		return err
 	}
+	h := acc.Handle
 	ar, err := a.openArchive(ctx)
 	if err != nil {
 		return err
@@ -121,7 +122,7 @@ func runSearch(ctx context.Context, a *app, o searchOptions) error {
 			if i > 0 {
 				fmt.Fprintln(a.stdout)
 			}
-			writeHitText(a.stdout, hit, h)
+			writeHitText(a.stdout, hit, h, !a.plain())
 		}
 	default:
 		for _, hit := range hits {
@@ -202,8 +203,8 @@ func writeHitTSV(w io.Writer, hit fedimarks.Hit, h fedimarks.Handle) error {
 }
 
 // writeHitText writes a result for a person at a terminal: time and
-// author, the snippet with matches in bold, and the link.
-func writeHitText(w io.Writer, hit fedimarks.Hit, h fedimarks.Handle) {
+// author, the snippet (with matches in bold if bold), and the link.
+func writeHitText(w io.Writer, hit fedimarks.Hit, h fedimarks.Handle, bold bool) {
 	st := hit.Bookmark.Status
 	o := st.Original()
 	when := ""
@@ -221,7 +222,7 @@ func writeHitText(w io.Writer, hit fedimarks.Hit, h fedimarks.Handle) {
 	fmt.Fprintf(w, "%s%s@%s%s\n", when, name, cleanText(o.Account.Handle(h.Host())), removed)
 	var b strings.Builder
 	for _, f := range fedimarks.Fragments(hit.Snippet) {
-		if f.Match {
+		if f.Match && bold {
 			b.WriteString("\x1b[1m" + cleanKeepEdges(f.Text) + "\x1b[0m")
 		} else {
 			b.WriteString(cleanKeepEdges(f.Text))

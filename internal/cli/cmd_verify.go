@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/sqlite"
@@ -21,6 +20,22 @@ type verifyOptions struct {
 	to      string
 	offline bool
 	output  string
+	json    bool
+}
+
+// verifySummary is verify's --json summary.
+type verifySummary struct {
+	summary
+	Account fedimarks.Handle `json:"account"`
+	// Rows is how many source rows were compared; DestinationBookmarks
+	// how many bookmarks the destination's listing showed.
+	Rows                 int `json:"rows"`
+	DestinationBookmarks int `json:"destination_bookmarks"`
+	// Outcomes counts the rows: present, missing, unknown (a post check
+	// got no answer), duplicate, invalid.
+	Outcomes map[string]int `json:"outcomes"`
+	// PostChecks is how many posts were looked up one by one.
+	PostChecks int `json:"post_checks"`
 }
 
 func verifyCommand() command {
@@ -29,7 +44,7 @@ func verifyCommand() command {
 		summary: "list the bookmarks missing on an account",
 		usage: `Usage: fedimarks verify (FILE... | --from ACCOUNT) [--to ACCOUNT] [-o FILE] [--offline]
 
-Reads the bookmarks of --to (a saved account; default: the only one) and
+Reads the bookmarks of --to (a saved account; default: the default one) and
 lists the posts of FILE... (any format 'fedimarks import' reads) or of the
 archived bookmarks of --from that are not bookmarked there, matching by URI
 or URL. The missing posts go to standard output (or -o FILE) in Mastodon's
@@ -43,6 +58,14 @@ fedimarks imported there are not in it), each post it does not show is
 looked up on --to, one request each, and only those not bookmarked there
 are missing; standard error says which check decided and what it cost.
 A post whose check gets no answer is listed too, as unknown.
+
+--json prints one object on standard output (then -o FILE is needed for
+the list):
+  {"command":"verify","account":"bob@example.social","rows":120,
+   "destination_bookmarks":118,"outcomes":{"present":117,"missing":1,
+   "unknown":0,"duplicate":1,"invalid":1},"post_checks":0,"requests":4,
+   "files":["missing.csv"],"duration_seconds":1.2,"exit_code":3,
+   "error":"1 post is missing on bob@example.social"}
 
 Useful after uploading a file in Mastodon's own importer:
 
@@ -64,6 +87,7 @@ func runVerifyCommand(ctx context.Context, a *app, args []string) error {
 	fs.BoolVar(&o.offline, "offline", false, "use the archive of --from as it is, without a backup first")
 	fs.StringVar(&o.output, "o", "", "write the missing posts to `FILE`")
 	fs.StringVar(&o.output, "output", "", "write the missing posts to `FILE`")
+	fs.BoolVar(&o.json, "json", false, "print a summary object")
 	pos, err := a.parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -72,15 +96,25 @@ func runVerifyCommand(ctx context.Context, a *app, args []string) error {
 	if (len(o.files) == 0) == (o.from == "") {
 		return usageError("verify needs either FILE... or --from ACCOUNT")
 	}
-	return runVerify(ctx, a, o)
+	if o.json && (o.output == "" || o.output == "-") {
+		return usageError("verify --json needs -o FILE: standard output carries the summary")
+	}
+	sum := &verifySummary{}
+	err = runVerify(ctx, a, o, sum)
+	if !o.json {
+		return err
+	}
+	return a.emitSummary(ctx, a.stdout, sum, err)
 }
 
-func runVerify(ctx context.Context, a *app, o verifyOptions) error {
+func runVerify(ctx context.Context, a *app, o verifyOptions, sum *verifySummary) error {
 	// Everything that can be checked locally is, before any file is
 	// parsed or any request made.
+	var src fedimarks.Account
 	if o.from != "" {
-		if _, err := fedimarks.ParseHandle(o.from); err != nil {
-			return usageError("--from %q is not an account: expected user@host", strings.TrimSpace(o.from))
+		var err error
+		if src, err = a.chooseSource(ctx, o.from, o.offline); err != nil {
+			return err
 		}
 	}
 	if err := checkInputs(o.files); err != nil {
@@ -89,13 +123,13 @@ func runVerify(ctx context.Context, a *app, o verifyOptions) error {
 	if err := checkOutputPath(o.output); err != nil {
 		return err
 	}
-	acc, err := chooseAccount(ctx, a, "--to", o.to)
+	acc, err := a.chooseAccount(ctx, accountQuery{name: o.to, flag: "--to"})
 	if err != nil {
 		return err
 	}
 	var items []fedimarks.ImportItem
 	if o.from != "" {
-		from, err := a.sourceAccount(ctx, o.from, o.offline)
+		from, _, err := a.sourceAccount(ctx, src.Handle, o.offline)
 		if err != nil {
 			return err
 		}
@@ -117,11 +151,15 @@ func runVerify(ctx context.Context, a *app, o verifyOptions) error {
 	if err != nil {
 		return err
 	}
-	prog := &startedProgress{p: a.progress("check posts on "+string(acc.Handle), 0, "posts")}
-	c := a.newClient(acc.Server, tok, prog.p)
+	sum.Account = acc.Handle
+	slot := a.newSlot(acc.Server)
+	c := a.newClient(acc.Server, tok, slot)
+	budget := clientBudget{c, a.now}
+	prog := &startedProgress{slot: slot, p: ui.NewProgress(a.stderr, ui.ProgressOptions{Label: "check posts on " + string(acc.Handle),
+		Unit: "posts", TTY: a.stderrTTY(), Now: a.io.Now, Quiet: a.quiet, ETA: budgetETA(budget, func() float64 { return 1 })})}
 	v, err := transfer.Verify(ctx, transfer.VerifyRequest{
 		Items:    items,
-		Lister:   bookmarkLister{c},
+		Lister:   readingLister{a: a, l: bookmarkLister{c}, h: acc.Handle, c: c, slot: slot},
 		Posts:    c,
 		Server:   acc.Server,
 		Imported: imported,
@@ -138,6 +176,9 @@ func runVerify(ctx context.Context, a *app, o verifyOptions) error {
 	if err != nil {
 		return a.apiError(acc.Handle, acc.Server, err, "read:bookmarks read:search")
 	}
+	sum.Rows, sum.DestinationBookmarks, sum.PostChecks = v.Rows, v.DestinationCount, v.Checked
+	sum.Outcomes = map[string]int{"present": v.Present, "missing": len(v.Missing), "unknown": len(v.Unchecked),
+		"duplicate": v.Duplicate, "invalid": v.Invalid}
 	if err := writeOutput(a, o.output, func(w io.Writer) error {
 		bw := bufio.NewWriter(w)
 		for _, r := range notFound(v) {
@@ -146,6 +187,9 @@ func runVerify(ctx context.Context, a *app, o verifyOptions) error {
 		return bw.Flush()
 	}); err != nil {
 		return err
+	}
+	if o.output != "" && o.output != "-" {
+		sum.Files = []string{o.output}
 	}
 	printVerification(a.stderr, acc.Handle, v)
 	fmt.Fprintf(a.stderr, "%s to %s\n", countNoun(int(c.Requests()), "request"), acc.Handle.Host())

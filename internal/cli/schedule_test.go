@@ -230,7 +230,7 @@ func TestScheduleInstallRefusals(t *testing.T) {
 		{[]string{"--every", "5h"}, ExitUsage, "cannot run every 5h: pick one of 15m"},
 		{[]string{"--every", "soon"}, ExitUsage, `"soon" is not a period`},
 		{[]string{"--at", "25:00"}, ExitUsage, `"25:00" is not a time`},
-		{[]string{"--target", "at"}, ExitUsage, `"at" is not one of systemd`},
+		{[]string{"--target", "at"}, ExitUsage, `"at" is not one of systemd, launchd, taskscheduler, cron`},
 	} {
 		r := e.run(tc.code, append([]string{"schedule", "install"}, tc.args...)...)
 		if !strings.Contains(r.stderr, tc.want) {
@@ -274,6 +274,26 @@ func TestScheduleStatusSeesWhatWentMissing(t *testing.T) {
 	} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("status lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
+
+func TestScheduleCompletion(t *testing.T) {
+	home := newHome(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"0", "sch"}, "schedule"},
+		{[]string{"0", "stat"}, "status"},
+		{[]string{"1", "schedule", ""}, "install\nstatus\nremove"},
+		{[]string{"2", "schedule", "install", "--ta"}, "--target"},
+		{[]string{"3", "schedule", "install", "--target", ""}, "systemd\nlaunchd\ntaskscheduler\ncron"},
+		{[]string{"3", "schedule", "install", "--every", "1"}, "15m\n1h\n12h\n1d"},
+	} {
+		r := runTool(t, nil, home, "", append([]string{completeCommand}, tc.args...)...)
+		if r.code != 0 || strings.TrimSuffix(r.stdout, "\n") != tc.want {
+			t.Errorf("__complete %q: exit %d, stdout %q, stderr %q; want %q", tc.args, r.code, r.stdout, r.stderr, tc.want)
 		}
 	}
 }

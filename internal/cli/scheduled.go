@@ -55,7 +55,11 @@ func (a *app) beginScheduled(args []string) *scheduledRun {
 		fmt.Fprintf(a.stderr, "Warning: %v: this scheduled run is not logged\n", err)
 		return r
 	}
-	a.stderr = logTee{a.stderr, r.log}
+	// Errors go to errOut, the rest to stderr (which --quiet holds back
+	// from errOut until something is worth saying): the log gets what a
+	// person at a terminal would have seen.
+	a.errOut = logTee{a.errOut, r.log}
+	a.stderr = a.errOut
 	fmt.Fprintf(r.log, "start: fedimarks %s (PID %d)\n", r.command, os.Getpid())
 	return r
 }
@@ -119,18 +123,18 @@ func (r *scheduledRun) end(ctx context.Context, code int, err error) {
 // scheduled reports whether a schedule started this run.
 func (a *app) scheduled() bool { return a.sched != nil }
 
-// recordBackup runs the backup of acc and records how it ended, for
+// recordBackup runs the backup of account h and records how it ended, for
 // `fedimarks status` and, when a scheduled one fails, for the next
 // command to tell. An interrupted backup is not recorded.
-func (a *app) recordBackup(ctx context.Context, acc fedimarks.Account, run func() (fedimarks.Account, error)) (fedimarks.Account, error) {
+func (a *app) recordBackup(ctx context.Context, h fedimarks.Handle, run func() error) error {
 	start := a.now()
-	got, err := run()
+	err := run()
 	if err != nil {
 		if code, _ := classify(ctx, err); code == ExitInterrupted {
-			return got, err
+			return err
 		}
 	}
-	res := sqlite.JobResult{Job: "backup", Account: acc.Handle, Scheduled: a.scheduled(), StartedAt: start, FinishedAt: a.now(),
+	res := sqlite.JobResult{Job: "backup", Account: h, Scheduled: a.scheduled(), StartedAt: start, FinishedAt: a.now(),
 		Outcome: sqlite.ResultOK}
 	switch {
 	case errors.Is(err, sqlite.ErrLocked):
@@ -145,11 +149,11 @@ func (a *app) recordBackup(ctx context.Context, acc fedimarks.Account, run func(
 		_, rerr = ar.RecordResult(ctx, res)
 	}
 	if rerr != nil {
-		fmt.Fprintf(a.stderr, "Warning: could not record how the backup of %s ended: %v\n", acc.Handle, rerr)
+		fmt.Fprintf(a.stderr, "Warning: could not record how the backup of %s ended: %v\n", h, rerr)
 	} else if a.sched != nil {
 		a.sched.accounts++
 	}
-	return got, err
+	return err
 }
 
 // errorText splits err into its kind, message and hint, as clean text

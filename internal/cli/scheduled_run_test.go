@@ -47,18 +47,19 @@ func readLog(t *testing.T, home string) string {
 	return string(b)
 }
 
-// TestScheduledBackupFailureLeavesATrace: a scheduled backup whose token
-// was revoked fails three times; the next command a person runs says so,
-// with what to do; logging in again quiets it, and a backup that works
-// ends it.
+// TestScheduledBackupFailureLeavesATrace: the scheduled job (backup --all
+// --quiet) of an account whose token was revoked fails three times; the
+// next command a person runs says so, with what to do; logging in again
+// quiets it, and a backup that works ends it.
 func TestScheduledBackupFailureLeavesATrace(t *testing.T) {
 	w := newWorld(t, mastodontest.Mastodon, 5)
 	w.login(t)
 	h := w.alice.Handle()
+	job := strings.Fields(scheduleJob)
 
-	r := w.scheduled(t, 0, "backup")
+	r := w.scheduled(t, 0, job...)
 	log := readLog(t, w.home)
-	for _, want := range []string{"start: fedimarks backup (PID ", h + ": 5 new", "end: exit 0 after "} {
+	for _, want := range []string{"start: fedimarks backup --all --quiet (PID ", h + ": 5 new", "end: exit 0 after "} {
 		if !strings.Contains(log, want) {
 			t.Errorf("log lacks %q:\n%s", want, log)
 		}
@@ -66,15 +67,22 @@ func TestScheduledBackupFailureLeavesATrace(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S* start: `).MatchString(log) {
 		t.Errorf("log lines are not stamped:\n%s", log)
 	}
+	// Nothing new: --quiet says nothing, and the log holds the run's
+	// start and end only.
+	w.scheduled(t, 0, job...)
+	if lines := strings.Split(strings.TrimPrefix(readLog(t, w.home), log), "\n"); len(lines) != 3 || !strings.Contains(lines[1], "end: exit 0") {
+		t.Errorf("an unchanged scheduled backup logged %q", lines)
+	}
 
 	w.a.RevokeToken(w.token)
 	for i := 0; i < 3; i++ {
-		r = w.scheduled(t, ExitAuth, "backup")
+		r = w.scheduled(t, ExitAuth, job...)
 		if strings.Contains(r.stderr, "Warning: the last scheduled") {
 			t.Errorf("a scheduled run shows the trace to nobody:\n%s", r.stderr)
 		}
 	}
-	if log := readLog(t, w.home); strings.Count(log, "the server refused the access token") != 3 || !strings.Contains(log, "end: exit 4") {
+	if log := readLog(t, w.home); strings.Count(log, "the server refused the access token") != 3 || !strings.Contains(log, "end: exit 4") ||
+		!strings.Contains(log, "failed: "+h) {
 		t.Errorf("log of the failing runs:\n%s", log)
 	}
 
@@ -110,7 +118,7 @@ func TestScheduledBackupFailureLeavesATrace(t *testing.T) {
 	if r := mustRun(t, 0, w.home, "", "accounts"); strings.Contains(r.stderr, "Warning: the last scheduled") {
 		t.Errorf("the trace still says to log in, after a login:\n%s", r.stderr)
 	}
-	w.scheduled(t, 0, "backup")
+	w.scheduled(t, 0, job...)
 	r = mustRun(t, 0, w.home, "", "status")
 	if strings.Contains(r.stdout, "Failing") || !strings.Contains(r.stdout, "(works again since)") {
 		t.Errorf("status once the schedule works again:\n%s", r.stdout)

@@ -275,7 +275,7 @@ func (c *Client) CheckApp(ctx context.Context, app App, redirectURI string) (App
 			_ = c.Revoke(ctx, app, w.AccessToken) // an app-only token: a failure leaves nothing readable
 		}
 		return AppKnown, "it gives the app a token", nil
-	case errors.As(err, &api) && (api.StatusCode == http.StatusUnauthorized || api.StatusCode == http.StatusBadRequest && api.Message == "invalid_client"):
+	case errors.As(err, &api) && api.invalidClient():
 		return AppForgotten, fmt.Sprintf("its token endpoint refused the app's credentials (%d)", api.StatusCode), nil
 	}
 	return AppUnsure, fmt.Sprintf("it did not say (%v)", err), nil

@@ -194,6 +194,9 @@ func (i *Instance) setBookmark(id string, a auth, on bool) reply {
 		if !viewer.bookmark(p) && i.opts.Quirk == Snac {
 			return errReply(http.StatusUnprocessableEntity, "already bookmarked")
 		}
+		if i.bookmarkRace() {
+			return i.notFound("status")
+		}
 	} else {
 		viewer.unbookmark(p)
 	}
@@ -415,9 +418,16 @@ func (i *Instance) search(r *http.Request, a auth) reply {
 		}
 		return empty
 	}
+	lost, done := i.searchRace(r.Context())
+	if lost {
+		return empty
+	}
+	ctx, cancel := i.fetchContext(r)
 	n.mu.Unlock()
-	id, typ, status, err := n.fetchObject(r.Context(), i, text)
+	id, typ, status, err := n.fetchObject(ctx, i, text)
+	cancel()
 	n.mu.Lock()
+	done()
 	switch {
 	case err != nil:
 		return unavailable()
@@ -445,6 +455,7 @@ func (n *Network) fetchObject(ctx context.Context, from *Instance, u string) (id
 	}
 	req.Header.Set("Accept", `application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"`)
 	req.Header.Set("User-Agent", "mastodontest/"+from.opts.Quirk.String()+" (+"+from.URL()+"/)")
+	sign(req, from)
 	resp, err := n.client.Do(req)
 	if err != nil {
 		return "", "", 0, fmt.Errorf("fetch %s: %w", u, err)

@@ -405,9 +405,10 @@ func (s *Status) MediaURLs() []string {
 	return u
 }
 
-// Delete deletes the post everywhere: the origin answers 404 for it (410
-// over ActivityPub), resolving finds nothing, and bookmark listings on
-// every instance leave it out, as Mastodon's do.
+// Delete deletes the post everywhere: the origin answers 404 for it (over
+// ActivityPub too, or 410 with a Tombstone: see SetGoneAnswer), resolving
+// finds nothing, and bookmark listings on every instance leave it out, as
+// Mastodon's do.
 func (s *Status) Delete() {
 	s.n.mu.Lock()
 	defer s.n.mu.Unlock()

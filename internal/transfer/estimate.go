@@ -123,19 +123,34 @@ func (e *Estimate) timeNeeded() {
 	case e.Answered && !b.Reported:
 		e.Duration = 0
 	case e.Answered && b.Limit > 0:
-		window := max(RateLimit{}.orDefault().Window, b.ResetIn)
-		e.RateLimit = RateLimit{Requests: b.Limit, Window: window}
-		rest := e.Requests - max(b.Remaining, 0)
-		if rest <= 0 {
-			e.Duration = 0
-			return
-		}
-		windows := (rest + b.Limit - 1) / b.Limit
-		e.Duration = max(b.ResetIn, 0) + time.Duration(windows-1)*window
+		e.RateLimit = RateLimit{Requests: b.Limit, Window: budgetWindow(b)}
+		e.Duration, _ = TimeNeeded(e.Requests, b)
 	default:
 		e.RateLimit = e.RateLimit.orDefault()
 		e.Duration = e.RateLimit.duration(e.Requests)
 	}
+}
+
+// budgetWindow is the window a budget's limit is for: Mastodon's 5
+// minutes, or longer when the current one ends later.
+func budgetWindow(b Budget) time.Duration {
+	return max(RateLimit{}.orDefault().Window, b.ResetIn)
+}
+
+// TimeNeeded is how long the rate limit a server reported (b) makes n
+// more requests take: 0 when they fit in what is left of the current
+// window, else until it ends plus a window for each further b.Limit. It
+// is false when b gives no limit.
+func TimeNeeded(n int, b Budget) (time.Duration, bool) {
+	if !b.Reported || b.Limit <= 0 {
+		return 0, false
+	}
+	rest := n - max(b.Remaining, 0)
+	if rest <= 0 {
+		return 0, true
+	}
+	windows := (rest + b.Limit - 1) / b.Limit
+	return max(b.ResetIn, 0) + time.Duration(windows-1)*budgetWindow(b), true
 }
 
 // timeText says how long the rate limit makes the requests take, and on

@@ -37,7 +37,7 @@ type pageView struct {
 }
 
 type accountView struct {
-	Handle  string
+	Handle  handleView
 	Count   int
 	Current bool
 	URL     string
@@ -45,15 +45,18 @@ type accountView struct {
 
 type postView struct {
 	AuthorName   string
-	AuthorHandle string
+	AuthorHandle handleView
 	AuthorURL    string
 	AvatarURL    string // local copy, "" for the placeholder
 	Initial      string
 	TimeISO      string
 	TimeText     string
-	Spoiler      string
-	Content      template.HTML // sanitized
-	Snippet      []fedimarks.Fragment
+	Spoiler      []fedimarks.Fragment // the search's words marked
+	Content      template.HTML        // sanitized, the search's words marked
+	Snippet      []fedimarks.Fragment // shown when the marks are nowhere else
+	Vis          *visMark             // followers-only or direct
+	MarkedISO    string               // by when it was bookmarked, when known
+	MarkedText   string
 	Media        []mediaView
 	Sensitive    bool // the media are hidden until opened
 	Link         string
@@ -102,7 +105,7 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 			s.serverError(w, r, err)
 			return
 		}
-		v.Accounts = append(v.Accounts, accountView{Handle: string(h), Count: n, Current: h == current,
+		v.Accounts = append(v.Accounts, accountView{Handle: handleOf(string(h)), Count: n, Current: h == current,
 			URL: pageURL(h, "", 1)})
 	}
 	if p, err := strconv.Atoi(form.Get("page")); err == nil && p > 1 {
@@ -132,8 +135,9 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
+	since := s.bookmarkedSince(ctx, current)
 	for _, h := range hits {
-		v.Posts = append(v.Posts, s.postView(ctx, h, len(q.Terms()) > 0))
+		v.Posts = append(v.Posts, s.postView(ctx, h, len(q.Terms()) > 0, since))
 	}
 	if v.Page > 1 {
 		v.NewerURL = pageURL(current, v.Query, v.Page-1)
@@ -166,9 +170,11 @@ func pageURL(h fedimarks.Handle, query string, page int) string {
 }
 
 // postView prepares one hit for the template: the boosted post for a
-// boost, sanitized content, and local copies of avatar and media where
-// the archive has them and they are of a kind the page shows inline.
-func (s *Server) postView(ctx context.Context, h fedimarks.Hit, showSnippet bool) postView {
+// boost, sanitized content (with the search's words marked when
+// searching), local copies of avatar and media where the archive has them
+// and they are of a kind the page shows inline, and by when it was
+// bookmarked when it was first seen after since.
+func (s *Server) postView(ctx context.Context, h fedimarks.Hit, searching bool, since time.Time) postView {
 	st := h.Bookmark.Status
 	o := st.Original()
 	local := map[string]LocalFile{}
@@ -201,14 +207,29 @@ func (s *Server) postView(ctx context.Context, h fedimarks.Hit, showSnippet bool
 	}
 	p := postView{
 		AuthorName:   name,
-		AuthorHandle: handle,
+		AuthorHandle: handleOf(handle),
 		AuthorURL:    fedimarks.WebURL(o.Account.URL),
 		Initial:      initial(name),
-		Spoiler:      o.SpoilerText,
-		Content:      template.HTML(posthtml.Sanitize(o.Content)), // sanitized: safe to insert
 		Link:         st.WebLink(),
 		Removed:      h.Bookmark.RemovedAt != nil,
 		Sensitive:    o.Sensitive,
+		Vis:          visMarkOf(st),
+	}
+	// The search's words are marked where the post shows them; an
+	// extract is shown only when they are nowhere to be seen.
+	var words map[string]bool
+	if searching {
+		words = matchedWords(h.Snippet)
+	}
+	var inText, inCW int
+	p.Content, inText = markHTML(posthtml.Sanitize(o.Content), words) // sanitized: safe to insert
+	p.Spoiler, inCW = markText(o.SpoilerText, words)
+	if len(words) > 0 && inText+inCW == 0 {
+		p.Snippet = fedimarks.Fragments(h.Snippet)
+	}
+	if fs := h.Bookmark.FirstSeen; !since.IsZero() && fs.After(since) {
+		p.MarkedISO = fs.UTC().Format(time.RFC3339)
+		p.MarkedText = timeText(fs, s.loc)
 	}
 	if st.Reblog != nil {
 		p.BoostedBy = st.Account.Acct
@@ -221,10 +242,7 @@ func (s *Server) postView(ctx context.Context, h fedimarks.Hit, showSnippet bool
 	}
 	if !o.CreatedAt.IsZero() {
 		p.TimeISO = o.CreatedAt.UTC().Format(time.RFC3339)
-		p.TimeText = o.CreatedAt.Local().Format(fedimarks.TimeLayout)
-	}
-	if showSnippet {
-		p.Snippet = fedimarks.Fragments(h.Snippet)
+		p.TimeText = timeText(o.CreatedAt, s.loc)
 	}
 	for _, m := range o.Media {
 		p.Media = append(p.Media, mediaViewOf(m, localOf))

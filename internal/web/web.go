@@ -84,6 +84,9 @@ type Options struct {
 	Media MediaSource
 	// PageSize is how many posts a page shows (default 20).
 	PageSize int
+	// Location is the time zone the page shows times in, with their
+	// zone's name (default time.Local).
+	Location *time.Location
 }
 
 // Server is the page's http.Handler. It is safe for concurrent use.
@@ -91,6 +94,7 @@ type Server struct {
 	archive  Archive
 	media    MediaSource
 	pageSize int
+	loc      *time.Location
 	tmpl     *template.Template
 	staticFS fs.FS
 	static   http.Handler
@@ -103,6 +107,9 @@ func New(opt Options) (*Server, error) {
 	}
 	if opt.PageSize <= 0 {
 		opt.PageSize = 20
+	}
+	if opt.Location == nil {
+		opt.Location = time.Local
 	}
 	tmpl, err := template.New("").Funcs(template.FuncMap{
 		"inc": func(i int) int { return i + 1 },
@@ -118,6 +125,7 @@ func New(opt Options) (*Server, error) {
 		archive:  opt.Archive,
 		media:    opt.Media,
 		pageSize: opt.PageSize,
+		loc:      opt.Location,
 		tmpl:     tmpl,
 		staticFS: static,
 		static:   http.StripPrefix("/static/", http.FileServerFS(static)),
