@@ -223,7 +223,7 @@ func runScheduleInstall(ctx context.Context, a *app, args []string) error {
 				Hint:    "schedule the backups alone: fedimarks schedule install"}
 		}
 	}
-	spec, err := a.scheduleSpec(ctx, o)
+	spec, err := a.scheduleSpec(o)
 	if err != nil {
 		return err
 	}
@@ -272,7 +272,7 @@ func runScheduleInstall(ctx context.Context, a *app, args []string) error {
 
 // scheduleSpec is what the schedule runs: this program, the jobs, and
 // the environment that keeps it on this home.
-func (a *app) scheduleSpec(ctx context.Context, o scheduleOptions) (schedule.Spec, error) {
+func (a *app) scheduleSpec(o scheduleOptions) (schedule.Spec, error) {
 	s := schedule.Spec{Every: o.every}
 	if !o.atSet {
 		o.at = time.Duration(rand.IntN(int(24*time.Hour/time.Minute))) * time.Minute
@@ -561,13 +561,21 @@ func mkdirAllRecorded(dir string) ([]string, error) {
 
 // uninstall undoes m: stops the job, deletes its files and the
 // directories install made, and the manifest at mpath (when not "") once
-// all went well. It goes on after a failure and returns them all.
+// all went well. A job it cannot stop keeps its files and record, for a
+// later remove; past that, it goes on after a failure and returns them
+// all.
 func (a *app) uninstall(ctx context.Context, m *scheduleManifest, mpath string) error {
 	var errs []error
 	for _, c := range m.Disable {
-		if _, err := a.runCmd(ctx, c); err != nil {
+		// A job removed by hand cannot be stopped, and need not be.
+		if _, err := a.runCmd(ctx, c); err != nil && !a.jobGone(ctx, m) {
 			errs = append(errs, err)
 		}
+	}
+	if len(errs) > 0 {
+		return &fedimarks.Error{Code: fedimarks.EUnavailable, Err: errors.Join(errs...),
+			Message: "remove the schedule: " + strings.ReplaceAll(errors.Join(errs...).Error(), "\n", "; "),
+			Hint:    "nothing was removed; run 'fedimarks schedule remove' again once the system answers"}
 	}
 	for _, f := range m.Files {
 		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -584,9 +592,13 @@ func (a *app) uninstall(ctx context.Context, m *scheduleManifest, mpath string) 
 		}
 	}
 	if len(errs) > 0 {
+		hint := "its files are deleted; run 'fedimarks schedule remove' again once the system answers"
+		if mpath != "" {
+			hint += " (or delete " + mpath + " to forget it)"
+		}
 		return &fedimarks.Error{Code: fedimarks.EUnavailable, Err: errors.Join(errs...),
 			Message: "remove the schedule: " + strings.ReplaceAll(errors.Join(errs...).Error(), "\n", "; "),
-			Hint:    "its files are deleted; run 'fedimarks schedule remove' again once the system answers"}
+			Hint:    hint}
 	}
 	if mpath != "" {
 		if err := os.Remove(mpath); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -594,6 +606,44 @@ func (a *app) uninstall(ctx context.Context, m *scheduleManifest, mpath string) 
 		}
 	}
 	return nil
+}
+
+// Whether the system has a schedule's job.
+const (
+	registeredUnknown = iota // it cannot be asked here
+	registeredYes
+	registeredNo
+)
+
+// jobGone reports whether m's job was removed by hand: its files are all
+// gone, or, for a job without files, the system says it has none.
+func (a *app) jobGone(ctx context.Context, m *scheduleManifest) bool {
+	for _, f := range m.Files {
+		if _, err := os.Lstat(f); err == nil {
+			return false
+		}
+	}
+	if len(m.Files) > 0 {
+		return true
+	}
+	state, _ := a.checkRegistered(ctx, m)
+	return state == registeredNo
+}
+
+// checkRegistered asks the system whether it has m's job; out is what
+// the asking printed.
+func (a *app) checkRegistered(ctx context.Context, m *scheduleManifest) (state int, out string) {
+	if len(m.Check) == 0 {
+		return registeredUnknown, ""
+	}
+	b, err := a.runner().Run(ctx, m.Check[0], m.Check[1:]...)
+	switch {
+	case errors.Is(err, exec.ErrNotFound):
+		return registeredUnknown, ""
+	case err == nil && (m.CheckContains == "" || strings.Contains(string(b), m.CheckContains)):
+		return registeredYes, string(b)
+	}
+	return registeredNo, string(b)
 }
 
 // tellInstalled says what was installed and what to know about it.

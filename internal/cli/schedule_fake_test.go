@@ -136,6 +136,9 @@ func (f *fakeSystem) systemctl(args []string) ([]byte, error) {
 			f.enabled[unit] = true
 			return []byte("Created symlink " + wants + "\n"), nil
 		}
+		if _, err := os.Stat(filepath.Join(dir, unit)); err != nil {
+			return []byte("Failed to disable unit: Unit file " + unit + " does not exist.\n"), errors.New("exit status 1")
+		}
 		os.Remove(wants) // and leaves timers.target.wants, as systemctl does
 		delete(f.enabled, unit)
 		return nil, nil

@@ -3,11 +3,9 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -133,27 +131,24 @@ func (a *app) scheduleState(ctx context.Context, ar *sqlite.Archive) (scheduleSt
 			st.Problems = append(st.Problems, fmt.Sprintf("%s, written by install, is gone: install again: fedimarks schedule install", f))
 		}
 	}
-	if len(m.Check) > 0 {
-		out, err := a.runner().Run(ctx, m.Check[0], m.Check[1:]...)
-		switch {
-		case errors.Is(err, exec.ErrNotFound):
-			// Cannot be asked here: say nothing rather than guess.
-		case err == nil && (m.CheckContains == "" || strings.Contains(string(out), m.CheckContains)):
-			yes := true
-			st.Registered = &yes
-		default:
-			no := false
-			st.Registered = &no
-			if m.Target == schedule.Cron {
-				st.Problems = append(st.Problems, "the line is not in your crontab: add it with crontab -e")
-			} else {
-				said := strings.TrimSpace(cleanText(string(out)))
-				if said != "" {
-					said = fmt.Sprintf(" (%q)", said)
-				}
-				st.Problems = append(st.Problems, fmt.Sprintf("%s says the system does not have the job%s: install again: fedimarks schedule install",
-					strings.Join(m.Check, " "), said))
+	switch state, out := a.checkRegistered(ctx, m); state {
+	case registeredUnknown:
+		// Cannot be asked here: say nothing rather than guess.
+	case registeredYes:
+		yes := true
+		st.Registered = &yes
+	default:
+		no := false
+		st.Registered = &no
+		if m.Target == schedule.Cron {
+			st.Problems = append(st.Problems, "the line is not in your crontab: add it with crontab -e")
+		} else {
+			said := strings.TrimSpace(cleanText(out))
+			if said != "" {
+				said = fmt.Sprintf(" (%q)", said)
 			}
+			st.Problems = append(st.Problems, fmt.Sprintf("%s says the system does not have the job%s: install again: fedimarks schedule install",
+				strings.Join(m.Check, " "), said))
 		}
 	}
 	return st, nil

@@ -297,3 +297,49 @@ func TestScheduleCompletion(t *testing.T) {
 		}
 	}
 }
+
+// TestScheduleRemoveWhenTheJobIsAlreadyGone: files deleted and the job
+// disabled by hand; remove cannot stop it, need not, and forgets it.
+func TestScheduleRemoveWhenTheJobIsAlreadyGone(t *testing.T) {
+	e := newSchedEnv(t)
+	before := tree(t, e.userHome)
+	e.run(0, "schedule", "install", "--target", "systemd")
+	for _, f := range []string{"fedimarks-backup.service", "fedimarks-backup.timer", "timers.target.wants/fedimarks-backup.timer"} {
+		if err := os.Remove(filepath.Join(e.sys.unitDir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	delete(e.sys.enabled, "fedimarks-backup.timer")
+	r := e.run(0, "schedule", "remove")
+	if !strings.Contains(r.stderr, "Removed a systemd user timer") {
+		t.Errorf("remove said %q", r.stderr)
+	}
+	if d := diffTrees(before, tree(t, e.userHome)); len(d) > 0 {
+		t.Errorf("remove left: %s", strings.Join(d, "; "))
+	}
+	if _, err := os.Stat(filepath.Join(e.home, manifestName)); err == nil {
+		t.Errorf("remove kept the manifest")
+	}
+
+	// The system not answering: nothing is removed, and remove says how
+	// to finish.
+	e.run(0, "schedule", "install", "--target", "systemd")
+	installed := tree(t, e.userHome)
+	e.sys.fail = "systemctl"
+	r = e.run(ExitError, "schedule", "remove")
+	if !strings.Contains(r.stderr, "systemctl --user disable --now fedimarks-backup.timer failed") ||
+		!strings.Contains(r.stderr, "nothing was removed; run 'fedimarks schedule remove' again once the system answers") {
+		t.Errorf("remove with no systemd said %q", r.stderr)
+	}
+	if d := diffTrees(installed, tree(t, e.userHome)); len(d) > 0 {
+		t.Errorf("a remove that could not stop the job changed: %s", strings.Join(d, "; "))
+	}
+	if _, err := os.Stat(filepath.Join(e.home, manifestName)); err != nil {
+		t.Errorf("a remove that could not stop the job forgot it: %v", err)
+	}
+	e.sys.fail = ""
+	e.run(0, "schedule", "remove")
+	if d := diffTrees(before, tree(t, e.userHome)); len(d) > 0 {
+		t.Errorf("remove once the system answers left: %s", strings.Join(d, "; "))
+	}
+}
