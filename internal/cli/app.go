@@ -196,6 +196,9 @@ func (a *app) report(ctx context.Context, err error) int {
 	if errors.Is(err, errHelp) {
 		return ExitOK
 	}
+	// Errors that reach here without a next step (a lock another process
+	// holds, a backup stopped at a link) get the one the table writes.
+	err = withHint(err, situation{cmd: a.cmd.name})
 	code, msg := classify(ctx, err)
 	if a.cmd.name == "login" && code == ExitInterrupted {
 		msg = "login cancelled" // nothing to resume
@@ -214,8 +217,8 @@ func (a *app) report(ctx context.Context, err error) int {
 
 // classify maps err to an exit code and its one-line message. Messages
 // for a server's refusals are written where the request is made
-// (app.apiError); a 401 that did not pass there still exits as an
-// authentication failure.
+// (app.apiError); a refused credential that did not pass there still
+// exits as an authentication failure.
 func classify(ctx context.Context, err error) (int, string) {
 	var x *exitError
 	if errors.As(err, &x) {
@@ -232,7 +235,7 @@ func classify(ctx context.Context, err error) (int, string) {
 	if errors.Is(err, context.Canceled) || ctx.Err() != nil {
 		return ExitInterrupted, "interrupted; run the same command again to resume"
 	}
-	if fedimarks.HTTPStatus(err) == http.StatusUnauthorized {
+	if k := fedimarks.ErrorKind(err); k == fedimarks.KindAuth || k == fedimarks.KindAppUnknown {
 		return ExitAuth, err.Error()
 	}
 	if errors.As(err, &fe) {

@@ -359,10 +359,10 @@ func backupChosen(ctx context.Context, a *app, o backupOptions, acc fedimarks.Ac
 		prog.Abort()
 		var redirect *mastodon.RedirectError
 		if errors.As(err, &redirect) {
-			return out, &fedimarks.Error{Err: err,
+			return out, withHint(&fedimarks.Error{Err: err,
 				Message: fmt.Sprintf("%s redirected %s %s to %s, another server: not followed (its answer would not be %s's)",
-					fedimarks.HostOf(acc.Server), redirect.Method, redirect.Path, redirect.To, acc.Handle),
-				Hint: "'fedimarks export --offline' exports what is already archived"}
+					fedimarks.HostOf(acc.Server), redirect.Method, redirect.Path, redirect.To, acc.Handle)},
+				situation{cmd: a.cmd.name})
 		}
 		return out, a.apiError(acc.Handle, acc.Server, err, "read:bookmarks")
 	}

@@ -229,7 +229,7 @@ func runExport(ctx context.Context, a *app, o exportOptions, sum *exportSummary)
 // it returns err.
 func (a *app) staleArchive(ctx context.Context, acc fedimarks.Account, err error) error {
 	if acc.Handle == "" || acc.LastBackup.IsZero() || ctx.Err() != nil ||
-		!(fedimarks.IsUnreachable(err) || fedimarks.HTTPStatus(err) >= 500) {
+		!(fedimarks.IsUnreachable(err) || fedimarks.ErrorKind(err) == fedimarks.KindServerError) {
 		return err
 	}
 	why := fedimarks.HostOf(acc.Server) + ": " + err.Error()

@@ -187,8 +187,8 @@ func (a *app) token(ctx context.Context, h fedimarks.Handle) (string, error) {
 				target = loginArg(acc.Server)
 			}
 		}
-		return "", &fedimarks.Error{Code: fedimarks.EAuth, Message: fmt.Sprintf("no token saved for %s", h),
-			Hint: "log in again: fedimarks login " + target, Err: err}
+		return "", withHint(&fedimarks.Error{Code: fedimarks.EAuth, Message: fmt.Sprintf("no token saved for %s", h), Err: err},
+			situation{cmd: a.cmd.name, login: target})
 	}
 	a.remember(tok)
 	return tok, nil

@@ -250,7 +250,9 @@ func (emptyArchive) ArchivedAccounts(context.Context) ([]fedimarks.Handle, error
 func (emptyArchive) Search(context.Context, fedimarks.Query) ([]fedimarks.Hit, error) {
 	return nil, nil
 }
-func (emptyArchive) SearchCount(context.Context, fedimarks.Query) (int, error) { return 0, nil }
+func (emptyArchive) SearchCountAtMost(context.Context, fedimarks.Query, int) (int, error) {
+	return 0, nil
+}
 
 func TestCheckAddr(t *testing.T) {
 	for _, addr := range []string{"127.0.0.1:8080", "127.0.0.2:1", "localhost:0", "[::1]:8080"} {
