@@ -136,8 +136,9 @@ func (a *app) recordBackup(ctx context.Context, h fedimarks.Handle, run func() e
 	}
 	res := sqlite.JobResult{Job: "backup", Account: h, Scheduled: a.scheduled(), StartedAt: start, FinishedAt: a.now(),
 		Outcome: sqlite.ResultOK}
+	var busy *fedimarks.Busy
 	switch {
-	case errors.Is(err, sqlite.ErrLocked):
+	case errors.As(err, &busy):
 		res.Outcome = sqlite.ResultSkipped
 		res.Code, res.Message, res.Hint = a.errorText(ctx, err)
 	case err != nil:
@@ -159,6 +160,7 @@ func (a *app) recordBackup(ctx context.Context, h fedimarks.Handle, run func() e
 // errorText splits err into its kind, message and hint, as clean text
 // with no secret, for the archive.
 func (a *app) errorText(ctx context.Context, err error) (code, message, hint string) {
+	err = withHint(err, situation{cmd: a.cmd.name}) // the next step, as report gives it
 	_, msg := classify(ctx, err)
 	var fe *fedimarks.Error
 	if errors.As(err, &fe) && fe == err && fe.Hint != "" {

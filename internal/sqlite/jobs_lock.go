@@ -117,7 +117,7 @@ func (a *Archive) lock(ctx context.Context, scope, doing string) (*ImportLock, e
 		if held.Host != me.Host {
 			where = " on " + held.Host
 		}
-		return nil, &fedimarks.Error{Code: fedimarks.EUnavailable, Err: ErrLocked,
+		return nil, &fedimarks.Error{Code: fedimarks.EUnavailable,
 			Message: fmt.Sprintf("another fedimarks (PID %d%s) has been %s since %s", held.PID, where, doing,
 				held.StartedAt.Local().Format("2006-01-02 15:04:05")),
 			Err: &fedimarks.Busy{PID: held.PID, Host: held.Host}}

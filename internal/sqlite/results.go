@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -12,16 +11,11 @@ import (
 	fedimarks "github.com/fedimarks/fedimarks"
 )
 
-// ErrLocked is wrapped by the EUnavailable error of LockImports and
-// LockBackup when a live process holds the lock: the work was not tried,
-// which is neither a success nor a failure of it.
-var ErrLocked = errors.New("held by another process")
-
 // Outcomes of a JobResult.
 const (
 	ResultOK      = "ok"
 	ResultFailed  = "failed"
-	ResultSkipped = "skipped" // not tried: another process was at it
+	ResultSkipped = "skipped" // not tried: another process was at it (a *fedimarks.Busy)
 )
 
 // resultsKept is how long results are kept; the newest of each job and

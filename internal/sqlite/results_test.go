@@ -136,8 +136,9 @@ func TestLocksListsRunningJobs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.LockBackup(ctx, "alice@a.example"); !errors.Is(err, ErrLocked) {
-		t.Fatalf("second backup lock: %v, want ErrLocked", err)
+	var busy *fedimarks.Busy
+	if _, err := a.LockBackup(ctx, "alice@a.example"); !errors.As(err, &busy) || busy.PID != os.Getpid() {
+		t.Fatalf("second backup lock: %v, want it busy", err)
 	}
 	ls, err := a.Locks(ctx)
 	if err != nil {
