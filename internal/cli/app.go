@@ -52,6 +52,12 @@ type IO struct {
 	// Sleep, when set, is how the HTTP clients wait (rate limits,
 	// retries): tests pass one that moves a fake clock.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Runner runs the system's scheduling commands (systemctl, launchctl,
+	// schtasks, crontab); nil runs them. Tests pass a fake.
+	Runner Runner
+	// Executable returns the running program's path (nil: os.Executable),
+	// which a schedule runs.
+	Executable func() (string, error)
 }
 
 // command is one verb of the tool.
@@ -77,6 +83,8 @@ func commands() []command {
 		verifyCommand(),
 		searchCommand(),
 		serveCommand(),
+		statusCommand(),
+		scheduleCommand(),
 		completionCommand(),
 	}
 }
@@ -86,8 +94,11 @@ func commands() []command {
 func Main(ctx context.Context, args []string, stdio IO) int {
 	a := newApp(stdio)
 	defer a.close()
+	a.sched = a.beginScheduled(args)
 	err := a.dispatch(ctx, args)
-	return a.report(ctx, err)
+	code := a.report(ctx, err)
+	a.sched.end(ctx, code, err)
+	return code
 }
 
 func (a *app) dispatch(ctx context.Context, args []string) error {

@@ -314,6 +314,16 @@ func runBackup(ctx context.Context, a *app, o backupOptions) (backupResult, erro
 	if err != nil {
 		return backupResult{}, err
 	}
+	var out backupResult
+	err = a.recordBackup(ctx, acc.Handle, func() (err error) {
+		out, err = backupChosen(ctx, a, o, acc)
+		return err
+	})
+	return out, err
+}
+
+// backupChosen is runBackup once the account is chosen.
+func backupChosen(ctx context.Context, a *app, o backupOptions, acc fedimarks.Account) (backupResult, error) {
 	out := backupResult{acc: acc, Account: acc.Handle}
 	ar, err := a.openArchive(ctx)
 	if err != nil {

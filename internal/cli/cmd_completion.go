@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/fedimarks/fedimarks/internal/formats"
+	"github.com/fedimarks/fedimarks/internal/schedule"
 	"github.com/fedimarks/fedimarks/internal/sqlite"
 )
 
@@ -120,6 +121,10 @@ func (a *app) candidates(ctx context.Context, before []string, cur string) []str
 			return nil
 		}
 		return completionShells
+	case "schedule":
+		if len(before) == 1 {
+			return scheduleSubcommands
+		}
 	}
 	c, ok := findCommand(before[0])
 	if !ok {
@@ -198,6 +203,10 @@ func (a *app) valuesOf(ctx context.Context, name string) []string {
 		return formats.Names()
 	case "from", "to", "account":
 		return a.accountNames(ctx)
+	case "target":
+		return scheduleTargets()
+	case "every":
+		return strings.Split(schedule.PeriodsText(), ", ")
 	}
 	return nil // a file, a folder, an address, a number: the shell's own completion
 }

@@ -51,6 +51,8 @@ type app struct {
 	// onWait, when set, hears each wait of a client of at least a second
 	// (sync --json's waiting events).
 	onWait func(host string, d time.Duration, why string)
+
+	sched *scheduledRun // set when a schedule started this run
 }
 
 func newApp(stdio IO) *app {
@@ -156,6 +158,7 @@ func (a *app) openArchive(ctx context.Context) (*sqlite.Archive, error) {
 		return nil, fmt.Errorf("open archive %s: %w", p.Archive, err)
 	}
 	a.archive = ar
+	a.showScheduledFailures(ctx, ar)
 	return ar, nil
 }
 

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-
 )
 
 // App is an OAuth application registered on a server. ClientSecret is a
