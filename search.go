@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Query is a search over one account's archived bookmarks. The zero value
@@ -39,6 +40,15 @@ type Query struct {
 	IncludeRemoved bool
 	// Limit and Offset page the results; Limit 0 means no limit.
 	Limit, Offset int
+	// ByDate lists the bookmarks matching Text newest first instead of
+	// by relevance. Ranking reads every match; listing by date reads
+	// only as many bookmarks as a page needs when a word is common.
+	ByDate bool
+	// Cursor, when set, continues a listing in date order (ByDate, or
+	// no Text) from a hit's OlderCursor or NewerCursor instead of from
+	// Offset, so that a deep page costs what the first one does. A
+	// cursor that cannot be read is an EInvalid error.
+	Cursor string
 }
 
 // ParseQuery reads a search as a person types it: free text and "quoted
@@ -49,13 +59,20 @@ type Query struct {
 // after:2024-01-31 those written after it ended; a full RFC 3339 time is
 // taken as given. Other word:value tokens (such as URLs' https:) are plain
 // text. A bad date, an empty filter or an unknown has: value is an EInvalid
-// error saying which, and so is a negated filter (-from:x). Account,
+// error saying which, and so is a negated filter (-from:x) and a control
+// character (a NUL byte, an escape) anywhere in s. Account,
 // Limit and Offset are left zero for the caller to fill.
 func ParseQuery(s string) (Query, error) {
 	var (
 		q    Query
 		text []string
 	)
+	if i := strings.IndexFunc(s, isControl); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(s[i:])
+		return Query{}, &Error{Code: EInvalid,
+			Message: fmt.Sprintf("the search holds a control character (U+%04X), which no post contains", r),
+			Hint:    "type words, \"phrases\" and filters such as from:user@host"}
+	}
 	for _, tok := range splitQuery(s) {
 		if tok.quoted {
 			text = append(text, tok.minus()+quote(tok.text))
@@ -125,6 +142,12 @@ func ParseQuery(s string) (Query, error) {
 	return q, nil
 }
 
+// isControl reports whether r is a control character other than the
+// white space that separates words (tab, line breaks).
+func isControl(r rune) bool {
+	return unicode.IsControl(r) && !(r < utf8.RuneSelf && unicode.IsSpace(r))
+}
+
 // parseQueryDate reads a day (YYYY-MM-DD, UTC) or an RFC 3339 time. For
 // after: a day means "once the day is over".
 func parseQueryDate(s string, after bool) (time.Time, error) {
@@ -161,7 +184,8 @@ func validLang(s string) bool {
 
 // Terms returns the words and phrases of q.Text that must match, without
 // quotes: a phrase is one element with its spaces. Terms made only of
-// punctuation are dropped, since they could match nothing; excluded terms
+// punctuation are dropped, since they could match nothing (an emoji is a
+// word, not punctuation); excluded terms
 // (-word) are not in it but in Excluded.
 func (q Query) Terms() []string { return q.terms(false) }
 
@@ -174,12 +198,18 @@ func (q Query) terms(negated bool) []string {
 	var out []string
 	for _, tok := range splitQuery(q.Text) {
 		if tok.negated != negated ||
-			strings.IndexFunc(tok.text, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }) < 0 {
+			!strings.ContainsFunc(tok.text, searchable) {
 			continue
 		}
 		out = append(out, tok.text)
 	}
 	return out
+}
+
+// searchable reports whether a term with r in it can match: letters,
+// digits and symbols such as emoji are indexed, punctuation is not.
+func searchable(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsNumber(r) || r > unicode.MaxASCII && unicode.Is(unicode.So, r)
 }
 
 // String returns q's text and filters in the syntax ParseQuery reads, so
@@ -306,6 +336,11 @@ type Hit struct {
 	// thread of one (backup --context): the bookmarked post's URI.
 	// Bookmark.Status is then the thread post.
 	ContextOf string
+	// OlderCursor and NewerCursor, set on hits listed in date order,
+	// continue the listing (see Query.Cursor) with the bookmarks after
+	// this one, or those before it (nearest first in the listing's
+	// order, that is ending next to this one).
+	OlderCursor, NewerCursor string
 }
 
 // HighlightStart and HighlightEnd mark matched words in Hit.Snippet. They

@@ -23,11 +23,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/fedimarks/fedimarks"
 )
+
+// ErrLinkRefused is wrapped by the error of a walk that stopped at a
+// page's BadNext: the bookmarks read so far are archived, and the next
+// backup goes on from there.
+var ErrLinkRefused = errors.New("the walk stopped at a link to the next page it does not follow")
 
 // Page is one page of an account's bookmark listing, newest first.
 type Page struct {
@@ -224,10 +228,12 @@ func (e *fetchError) Unwrap() error { return e.err }
 // Pixelfed does once its cursors expire) rather than that the server is
 // down, busy or refusing the token.
 func cursorFailed(err error) bool {
-	switch st := fedimarks.HTTPStatus(err); {
-	case unreachable(err), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	if unreachable(err) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
-	case st == http.StatusUnauthorized, st == http.StatusForbidden, st >= 500:
+	}
+	switch fedimarks.ErrorKind(err) {
+	case fedimarks.KindAuth, fedimarks.KindAppUnknown, fedimarks.KindScope, fedimarks.KindForbidden,
+		fedimarks.KindServerError, fedimarks.KindUnreachable, fedimarks.KindRemoteFetch:
 		return false
 	}
 	return true
@@ -354,8 +360,7 @@ func (b *backup) walk(ctx context.Context, run *fedimarks.BackupRun, url string)
 			b.opts.Progress.Add(int64(len(save)))
 		}
 		if badNext != nil {
-			return "", &fedimarks.Error{Message: "fetch bookmarks: " + badNext.Error(), Err: badNext,
-				Hint: "the bookmarks read so far are archived; the next backup goes on from there once the server links to itself"}
+			return "", &fedimarks.Error{Message: "fetch bookmarks: " + badNext.Error(), Err: fmt.Errorf("%w: %w", ErrLinkRefused, badNext)}
 		}
 		if next == "" {
 			return oddness(), nil

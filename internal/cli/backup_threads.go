@@ -9,7 +9,6 @@ import (
 	"github.com/fedimarks/fedimarks/internal/backup"
 	"github.com/fedimarks/fedimarks/internal/mastodon"
 	"github.com/fedimarks/fedimarks/internal/sqlite"
-	"github.com/fedimarks/fedimarks/internal/ui"
 )
 
 // contextFlag is --context: alone it keeps self-threads ("self"),
@@ -128,29 +127,4 @@ func contextMark(hit fedimarks.Hit) string {
 		return "[context] "
 	}
 	return ""
-}
-
-// writeContextHits writes, after a search's bookmarks, the thread posts
-// that match (see sqlite.SearchContext), in the same form.
-func writeContextHits(ctx context.Context, a *app, ar *sqlite.Archive, q fedimarks.Query, h fedimarks.Handle, asJSON bool) error {
-	hits, err := ar.SearchContext(ctx, q)
-	if err != nil {
-		return err
-	}
-	for _, hit := range hits {
-		switch {
-		case asJSON:
-			if err := ui.NewJSONLines(a.stdout).Encode(searchJSON(hit, h)); err != nil {
-				return fmt.Errorf("write results: %w", err)
-			}
-		case a.stdoutTTY():
-			fmt.Fprintln(a.stdout)
-			writeHitText(a.stdout, hit, h)
-		default:
-			if err := writeHitTSV(a.stdout, hit, h); err != nil {
-				return fmt.Errorf("write results: %w", err)
-			}
-		}
-	}
-	return nil
 }

@@ -327,6 +327,16 @@ func runBackup(ctx context.Context, a *app, o backupOptions) (backupResult, erro
 	if err != nil {
 		return backupResult{}, err
 	}
+	var out backupResult
+	err = a.recordBackup(ctx, acc.Handle, func() (err error) {
+		out, err = backupChosen(ctx, a, o, acc)
+		return err
+	})
+	return out, err
+}
+
+// backupChosen is runBackup once the account is chosen.
+func backupChosen(ctx context.Context, a *app, o backupOptions, acc fedimarks.Account) (backupResult, error) {
 	out := backupResult{acc: acc, Account: acc.Handle}
 	ar, err := a.openArchive(ctx)
 	if err != nil {
@@ -367,10 +377,10 @@ func runBackup(ctx context.Context, a *app, o backupOptions) (backupResult, erro
 		prog.Abort()
 		var redirect *mastodon.RedirectError
 		if errors.As(err, &redirect) {
-			return out, &fedimarks.Error{Err: err,
+			return out, withHint(&fedimarks.Error{Err: err,
 				Message: fmt.Sprintf("%s redirected %s %s to %s, another server: not followed (its answer would not be %s's)",
-					fedimarks.HostOf(acc.Server), redirect.Method, redirect.Path, redirect.To, acc.Handle),
-				Hint: "'fedimarks export --offline' exports what is already archived"}
+					fedimarks.HostOf(acc.Server), redirect.Method, redirect.Path, redirect.To, acc.Handle)},
+				situation{cmd: a.cmd.name})
 		}
 		return out, a.apiError(acc.Handle, acc.Server, err, "read:bookmarks")
 	}

@@ -23,6 +23,7 @@ type exportOptions struct {
 	offline        bool
 	includeRemoved bool
 	fullEvery      time.Duration // as backupOptions.fullEvery
+	visibility     string        // --visibility, as fedimarks.ParseVisibilities reads it
 	json           bool
 	withContext    bool // html, markdown: the threads backup --context kept
 }
@@ -53,8 +54,8 @@ func exportCommand() command {
 	return command{
 		name:    "export",
 		summary: "write the archived bookmarks in a file format",
-		usage: `Usage: fedimarks export [ACCOUNT] --format FORMAT [-o FILE] [--offline] [--include-removed]
-                        [--full-every DURATION] [--with-context] [--json]
+		usage: `Usage: fedimarks export [ACCOUNT] --format FORMAT [-o FILE|DIR/] [--visibility LIST] [--offline]
+                        [--include-removed] [--full-every DURATION] [--with-context] [--json]
 
 Writes the bookmarks of ACCOUNT (default: the default account, see
 'fedimarks accounts') to FILE, or to standard output. A backup runs first unless --offline (incremental,
@@ -81,11 +82,17 @@ export):
 "backup" is null with --offline; "refresh_error" says why the backup failed
 when the archive was exported as it was.
 
+` + visibilityHelp + `
+
+` + htmlHelp + `
+
 Formats:
 ` + strings.Join(names, "\n") + `
 
   fedimarks export --format mastodon -o bookmarks.csv
   fedimarks export alice@mastodon.social --format json --offline > bookmarks.json
+  fedimarks export --format html -o bookmarks/
+  fedimarks export --format netscape --visibility public,unlisted -o shared.html
 
 ` + exitCodesHelp + "\n",
 		run: runExportCommand,
@@ -100,6 +107,7 @@ func runExportCommand(ctx context.Context, a *app, args []string) error {
 	fs.StringVar(&o.output, "output", "", "write to `FILE` instead of standard output")
 	fs.BoolVar(&o.offline, "offline", false, "export the archive as it is, without a backup first")
 	fs.BoolVar(&o.includeRemoved, "include-removed", false, "also list bookmarks that were removed on the server")
+	fs.StringVar(&o.visibility, "visibility", "all", "keep only posts of these visibilities (`LIST` of public, unlisted, private, direct)")
 	fullEveryFlag(fs, &o.fullEvery)
 	fs.BoolVar(&o.json, "json", false, "print a summary object")
 	fs.BoolVar(&o.withContext, "with-context", false, "html, markdown: include the threads kept by backup --context")
@@ -134,7 +142,17 @@ func runExport(ctx context.Context, a *app, o exportOptions, sum *exportSummary)
 	if !ok {
 		return usageError("unknown format %q (one of: %s)", o.format, strings.Join(formats.Names(), ", "))
 	}
-	if err := checkOutput(o.output); err != nil {
+	vis, err := fedimarks.ParseVisibilities(o.visibility)
+	if err != nil {
+		return err
+	}
+	folder := f.Name == "html" && htmlFolder(o.output)
+	if folder {
+		err = checkFolder(o.output)
+	} else {
+		err = checkOutput(o.output)
+	}
+	if err != nil {
 		return err // before any backup: a typo in -o costs nothing
 	}
 	var h fedimarks.Handle
@@ -163,9 +181,29 @@ func runExport(ctx context.Context, a *app, o exportOptions, sum *exportSummary)
 	if err != nil {
 		return err
 	}
-	err = writeOutput(a, o.output, func(w io.Writer) error {
-		enc := f.New(w, formats.Meta{Account: string(h), Generated: a.now().UTC()})
-		err := ar.EachBookmark(ctx, h, sqlite.ListOptions{IncludeRemoved: o.includeRemoved}, func(b fedimarks.Bookmark) error {
+	meta := formats.Meta{Account: string(h), Generated: a.now().UTC()}
+	output := o.output
+	var copies *htmlCopies
+	if f.Name == "html" {
+		p, err := a.paths()
+		if err != nil {
+			return err
+		}
+		dir := ""
+		if folder {
+			dir, output = o.output, filepath.Join(o.output, "index.html")
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return fmt.Errorf("make %s: %w", dir, pathCause(err))
+			}
+		}
+		copies = newHTMLCopies(ctx, ar, p.Media, dir)
+		meta.LocalCopy = copies.copy
+	}
+	var left leftOut
+	err = writeOutput(a, output, func(w io.Writer) error {
+		enc := f.New(w, meta)
+		left = leftOut{vis: vis}
+		err := ar.EachBookmark(ctx, h, sqlite.ListOptions{IncludeRemoved: o.includeRemoved}, left.filter(func(b fedimarks.Bookmark) error {
 			sum.Bookmarks++
 			if o.withContext {
 				if err := withThread(ctx, ar, &b); err != nil {
@@ -173,14 +211,23 @@ func runExport(ctx context.Context, a *app, o exportOptions, sum *exportSummary)
 				}
 			}
 			return enc.Encode(b)
-		})
+		}))
 		if cerr := enc.Close(); err == nil {
 			err = cerr
 		}
+		if err == nil && copies != nil {
+			err = copies.err
+		}
 		return err
 	})
-	if err == nil && o.output != "" && o.output != "-" {
-		sum.Files = []string{o.output}
+	if err == nil && copies != nil {
+		err = copies.finish(a.stderr)
+	}
+	if err == nil {
+		left.report(a.stderr)
+	}
+	if err == nil && output != "" && output != "-" {
+		sum.Files = []string{output}
 	}
 	return err
 }
@@ -193,7 +240,7 @@ func runExport(ctx context.Context, a *app, o exportOptions, sum *exportSummary)
 // it returns err.
 func (a *app) staleArchive(ctx context.Context, acc fedimarks.Account, err error) error {
 	if acc.Handle == "" || acc.LastBackup.IsZero() || ctx.Err() != nil ||
-		!(fedimarks.IsUnreachable(err) || fedimarks.HTTPStatus(err) >= 500) {
+		!(fedimarks.IsUnreachable(err) || fedimarks.ErrorKind(err) == fedimarks.KindServerError) {
 		return err
 	}
 	why := fedimarks.HostOf(acc.Server) + ": " + err.Error()

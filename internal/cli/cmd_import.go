@@ -257,6 +257,9 @@ type transferOptions struct {
 	resume      string // the command that resumes, for hints
 	// next are the commands a big import's advice gives.
 	next transfer.NextSteps
+	// lister, when set, reads the destination's bookmarks instead of its
+	// server (sync: the archive, kept current by its backups).
+	lister transfer.Lister
 }
 
 // runTransfer wires the engine to the destination's client and the
@@ -292,9 +295,13 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 			ETA: budgetETA(budget, func() float64 { return perRow })})
 		shown = &startedProgress{p: prog, slot: slot}
 	}
+	var lister transfer.Lister = readingLister{a: a, l: bookmarkLister{c}, h: acc.Handle, c: c, slot: slot}
+	if o.lister != nil {
+		lister = o.lister
+	}
 	im := &transfer.Importer{
 		Writer:  c,
-		Lister:  readingLister{a: a, l: bookmarkLister{c}, h: acc.Handle, c: c, slot: slot},
+		Lister:  lister,
 		Journal: jobJournal{ar},
 		Locker:  importLocker{ar},
 		Finder:  ar,
@@ -360,32 +367,14 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 	}
 	var fe *fedimarks.Error
 	if errors.As(err, &fe) {
-		switch fe.Code {
-		case fedimarks.EAuth, fedimarks.EScope:
-			var api *mastodon.APIError
-			if fe.Code == fedimarks.EScope && errors.As(fe, &api) {
-				fe.Message = fmt.Sprintf("%s: %s (%s)", acc.Handle, lacksScope(refusedScope(api, acc.Scopes, transferScopes)), api.Message)
-			}
-			fe.Hint = "log in again: fedimarks login " + loginArg(acc.Server) + "; then resume with: " + resume
-		case fedimarks.EInterrupted, fedimarks.EUnavailable:
-			if strings.HasPrefix(fe.Hint, "wait for it to finish") { // the lock is held
-				fe.Hint = "wait for it to finish, then run: " + resume
-			} else {
-				fe.Hint = "resume with: " + resume
-			}
-		case fedimarks.EPartial:
-			if rep != nil && rep.FailuresPath != "" {
-				// A plain rerun retries unreachable rows; the others need
-				// --retry-failed (after following authors, say).
-				retry := resume
-				for _, it := range rep.Failed() {
-					if it.Outcome != fedimarks.Unreachable && it.Outcome != fedimarks.Invalid {
-						retry += " --retry-failed"
-						break
-					}
-				}
-				fe.Hint = "the failures are in " + rep.FailuresPath + "; retry them with: " + retry
-			}
+		var re *fedimarks.RemoteError
+		if fe.Code == fedimarks.EScope && errors.As(fe, &re) {
+			fe.Message = fmt.Sprintf("%s: %s (%s)", acc.Handle, lacksScope(refusedScope(re, acc.Scopes, transferScopes)), re.Message)
+		}
+		// The job's next step (resume it) replaces one written for a
+		// single request on the way (the big import's question, say).
+		if h := nextStep(fe, situation{cmd: a.cmd.name, login: loginArg(acc.Server), resume: resume, report: rep}); h != "" {
+			fe.Hint = h
 		}
 		return fe
 	}

@@ -185,70 +185,48 @@ func lacksScope(scope string) string {
 }
 
 // apiError turns a server's refusal into a message for a person: a bad
-// token says to log in again (exit 4), a missing scope (403) names the
-// scope (or scopes, space-separated) the call needed and says to log in
-// again, which grants every scope fedimarks uses.
+// token says to log in again (exit 4), a missing scope names the scope (or
+// scopes, space-separated) the call needed and says to log in again, which
+// grants every scope fedimarks uses; the hint table writes the hints.
 func (a *app) apiError(h fedimarks.Handle, server string, err error, scope string) error {
 	host := fedimarks.HostOf(server)
 	who := string(h)
 	if strings.HasPrefix(who, "@") || who == "" {
 		who = host
 	}
-	var api *mastodon.APIError
-	if fedimarks.IsUnreachable(err) && !(errors.As(err, &api) && api.StatusCode < 500) {
-		hint := "try again later: the same command goes on where it stopped"
-		if a.cmd.name == "backup" || a.cmd.name == "export" {
-			hint = "try again later; 'fedimarks export --offline' exports what is already archived"
-		}
-		return &fedimarks.Error{Code: fedimarks.EUnavailable, Err: err,
-			Message: fmt.Sprintf("%s did not answer (%v)", host, err), Hint: hint}
+	s := situation{cmd: a.cmd.name, login: loginArg(server)}
+	if fedimarks.IsUnreachable(err) {
+		return withHint(&fedimarks.Error{Code: fedimarks.EUnavailable, Err: err,
+			Message: fmt.Sprintf("%s did not answer (%v)", host, err)}, s)
 	}
-	if !errors.As(err, &api) {
+	var re *fedimarks.RemoteError
+	if !errors.As(err, &re) {
 		return err
 	}
-	switch api.StatusCode {
-	case 401:
-		return &fedimarks.Error{Code: fedimarks.EAuth, Err: err,
-			Message: fmt.Sprintf("%s: the server refused the access token (%s): it is invalid or was revoked", who, api.Message),
-			Hint:    "log in again: fedimarks login " + loginArg(server)}
-	case 403:
-		return &fedimarks.Error{Code: fedimarks.EScope, Err: err,
-			Message: fmt.Sprintf("%s: %s (%s)", who, lacksScope(refusedScope(api, nil, scope)), api.Message),
-			Hint:    "log in again to grant it: fedimarks login " + loginArg(server)}
-	case 422:
-		if strings.Contains(strings.ToLower(api.Message), "authenticated user") {
-			return &fedimarks.Error{Code: fedimarks.EAuth, Err: err,
-				Message: fmt.Sprintf("%s: this is an app token, not a user's token (%s)", who, api.Message),
-				Hint:    "log in again: fedimarks login " + loginArg(server)}
-		}
+	switch re.Kind {
+	case fedimarks.KindAuth:
+		return withHint(&fedimarks.Error{Code: fedimarks.EAuth, Err: err,
+			Message: fmt.Sprintf("%s: the server refused the access token (%s): it is invalid or was revoked", who, re.Message)}, s)
+	case fedimarks.KindScope, fedimarks.KindForbidden:
+		// On a request about the whole account, a refusal is a missing
+		// scope, whatever the server's words.
+		return withHint(&fedimarks.Error{Code: fedimarks.EScope, Err: err,
+			Message: fmt.Sprintf("%s: %s (%s)", who, lacksScope(refusedScope(err, nil, scope)), re.Message)}, s)
+	case fedimarks.KindNotUser:
+		return withHint(&fedimarks.Error{Code: fedimarks.EAuth, Err: err,
+			Message: fmt.Sprintf("%s: this is an app token, not a user's token (%s)", who, re.Message)}, s)
 	}
 	return err
 }
 
-// askedScopes are the scopes fedimarks asks for: the ones a refusal can
-// name.
-var askedScopes = []string{"read:bookmarks", "write:bookmarks", "read:search", "profile", "read:accounts"}
-
-// refusedScope names the scope a 403 refused: the one the server's answer
-// names (Pleroma: "Insufficient permissions: write:bookmarks."; Doorkeeper
-// without Mastodon's wording: requires scope "write write:bookmarks"), else
-// the one the refused request needs, else those of needs (space-separated)
-// that the token's scopes (has, when known) do not cover.
-func refusedScope(api *mastodon.APIError, has []string, needs string) string {
-	named := strings.FieldsFunc(api.Message+" "+api.Description, func(r rune) bool {
-		return !(r == ':' || r == '_' || r >= 'a' && r <= 'z')
-	})
-	var found []string
-	for _, w := range named {
-		if slices.Contains(askedScopes, w) && !slices.Contains(found, w) {
-			found = append(found, w)
-		}
-	}
-	if len(found) == 1 {
-		return found[0]
-	}
-	if s := scopeOfEndpoint(api.Method, api.Path); s != "" {
-		return s
+// refusedScope names the scope a refusal (err) refused: the one the
+// adapter found (named by the server, or needed by the request), else
+// those of needs (space-separated) that the token's scopes (has, when
+// known) do not cover.
+func refusedScope(err error, has []string, needs string) string {
+	var re *fedimarks.RemoteError
+	if errors.As(err, &re) && re.Scope != "" {
+		return re.Scope
 	}
 	if len(has) == 0 {
 		return needs
@@ -264,23 +242,6 @@ func refusedScope(api *mastodon.APIError, has []string, needs string) string {
 		return needs
 	}
 	return strings.Join(missing, " ")
-}
-
-// scopeOfEndpoint names the OAuth scope a request needs, for messages
-// about a 403: "" when the path is not one fedimarks knows.
-func scopeOfEndpoint(method, path string) string {
-	switch {
-	case path == "/api/v1/bookmarks":
-		return "read:bookmarks"
-	case path == "/api/v2/search":
-		return "read:search"
-	case method == "POST" && strings.HasPrefix(path, "/api/v1/statuses/") &&
-		(strings.HasSuffix(path, "/bookmark") || strings.HasSuffix(path, "/unbookmark")):
-		return "write:bookmarks"
-	case path == "/api/v1/accounts/verify_credentials":
-		return "profile (or read:accounts)"
-	}
-	return ""
 }
 
 // loginArg is what to pass to `fedimarks login` to reach server again: its

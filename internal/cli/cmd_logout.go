@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
@@ -161,7 +160,7 @@ func (a *app) revoke(ctx context.Context, server, token string, older ...mastodo
 		if err == nil {
 			return nil
 		}
-		if !mastodon.IsStatus(err, http.StatusForbidden) {
+		if k := fedimarks.ErrorKind(err); k != fedimarks.KindForbidden && k != fedimarks.KindScope {
 			return fmt.Errorf("revoke token: %w", err)
 		}
 		if i == len(apps)-1 {

@@ -30,7 +30,8 @@ func searchCommand() command {
 Searches the archived bookmarks of ACCOUNT (default: the only archived
 account) without contacting any server. QUERY is words, all of which must
 appear in a post's text, content warning, author name or handle, mentioned
-accounts (user@host), or link targets ("a phrase" in quotes; word*
+accounts (user@host), hashtags or link targets (an emoji is a word; #tag
+and tag find the same posts; "a phrase" in quotes; word*
 matches a prefix; -word or -"a phrase" leaves out the posts that have
 it), and filters:
 
@@ -110,39 +111,52 @@ func runSearch(ctx context.Context, a *app, o searchOptions) error {
 		return err
 	}
 	q.Account, q.Limit, q.IncludeRemoved = h, o.limit, o.includeRemoved
-	hits, err := ar.Search(ctx, q)
-	if err != nil {
-		return err
-	}
+	// Each hit is written as it is read: 26,000 hits of a common word
+	// cost the memory of a few, and the first lines come at once.
+	var (
+		write func(fedimarks.Hit) error
+		shown int
+	)
 	switch {
 	case o.json:
 		enc := ui.NewJSONLines(a.stdout)
-		for _, hit := range hits {
-			if err := enc.Encode(searchJSON(hit, h)); err != nil {
-				return fmt.Errorf("write results: %w", err)
-			}
-		}
+		write = func(hit fedimarks.Hit) error { return enc.Encode(searchJSON(hit, h)) }
 	case a.stdoutTTY():
-		for i, hit := range hits {
-			if i > 0 {
+		write = func(hit fedimarks.Hit) error {
+			if shown > 0 {
 				fmt.Fprintln(a.stdout)
 			}
-			writeHitText(a.stdout, hit, h)
+			writeHitText(a.stdout, hit, h, !a.plain())
+			return nil
 		}
 	default:
-		for _, hit := range hits {
-			if err := writeHitTSV(a.stdout, hit, h); err != nil {
-				return fmt.Errorf("write results: %w", err)
-			}
-		}
+		write = func(hit fedimarks.Hit) error { return writeHitTSV(a.stdout, hit, h) }
 	}
-	if err := writeContextHits(ctx, a, ar, q, h, o.json); err != nil {
+	err = ar.EachHit(ctx, q, func(hit fedimarks.Hit) error {
+		if err := write(hit); err != nil {
+			return fmt.Errorf("write results: %w", err)
+		}
+		shown++
+		return nil
+	})
+	if err != nil {
 		return err
+	}
+	// Thread posts kept by backup --context that match come after the
+	// bookmarks, marked as context (not counted as bookmarks below).
+	ctxHits, err := ar.SearchContext(ctx, q)
+	if err != nil {
+		return err
+	}
+	for _, hit := range ctxHits {
+		if err := write(hit); err != nil {
+			return fmt.Errorf("write results: %w", err)
+		}
 	}
 	// Whenever results were left out, say so (on stderr, so that piped
 	// data stay clean): a silent cut reads as "that is all".
 	tty := a.stdoutTTY() || a.stderrTTY()
-	if tty || (q.Limit > 0 && len(hits) == q.Limit) {
+	if tty || (q.Limit > 0 && shown == q.Limit) {
 		total, err := ar.SearchCount(ctx, q)
 		if err != nil {
 			return err
@@ -150,8 +164,8 @@ func runSearch(ctx context.Context, a *app, o searchOptions) error {
 		switch {
 		case total == 0 && tty:
 			fmt.Fprintf(a.stderr, "No bookmark of %s matches.\n", h)
-		case len(hits) < total:
-			fmt.Fprintf(a.stderr, "%d of %d matching bookmarks shown (--limit 0 shows all).\n", len(hits), total)
+		case shown < total:
+			fmt.Fprintf(a.stderr, "%d of %d matching bookmarks shown (--limit 0 shows all).\n", shown, total)
 		}
 	}
 	return nil
@@ -218,8 +232,8 @@ func writeHitTSV(w io.Writer, hit fedimarks.Hit, h fedimarks.Handle) error {
 }
 
 // writeHitText writes a result for a person at a terminal: time and
-// author, the snippet with matches in bold, and the link.
-func writeHitText(w io.Writer, hit fedimarks.Hit, h fedimarks.Handle) {
+// author, the snippet (with matches in bold if bold), and the link.
+func writeHitText(w io.Writer, hit fedimarks.Hit, h fedimarks.Handle, bold bool) {
 	st := hit.Bookmark.Status
 	o := st.Original()
 	when := ""
@@ -240,7 +254,7 @@ func writeHitText(w io.Writer, hit fedimarks.Hit, h fedimarks.Handle) {
 	fmt.Fprintf(w, "%s%s@%s%s\n", when, name, cleanText(o.Account.Handle(h.Host())), removed)
 	var b strings.Builder
 	for _, f := range fedimarks.Fragments(hit.Snippet) {
-		if f.Match {
+		if f.Match && bold {
 			b.WriteString("\x1b[1m" + cleanKeepEdges(f.Text) + "\x1b[0m")
 		} else {
 			b.WriteString(cleanKeepEdges(f.Text))

@@ -198,7 +198,7 @@ func runVerify(ctx context.Context, a *app, o verifyOptions, sum *verifySummary)
 		e := &fedimarks.Error{Code: fedimarks.EPartial, Message: msg}
 		if n := len(v.Unchecked); n > 0 {
 			e.Message += fmt.Sprintf(", %s could not be checked", countNoun(n, "post"))
-			e.Hint = "the list includes those: run verify again later, or import the list (posts already bookmarked end 'already')"
+			e.Hint = nextStep(e, situation{cmd: a.cmd.name, unchecked: true})
 			var fe *fedimarks.Error
 			if v.Refused != nil && errors.As(a.apiError(acc.Handle, acc.Server, v.Refused, "read:search"), &fe) && fe.Hint != "" {
 				e.Hint = fe.Message + "; " + fe.Hint

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -34,6 +35,10 @@ type app struct {
 	// noRetries makes the clients give up at the first failure (login:
 	// a person waits, and nothing is lost).
 	noRetries bool
+	home      string // --home: state lives there, as with $FEDIMARKS_HOME
+	// listFlags, when set, is given each option of the command instead of
+	// parsing the command line (shell completion).
+	listFlags func(*flag.Flag)
 
 	archive  *sqlite.Archive
 	secrets  secrets.Store
@@ -42,6 +47,12 @@ type app struct {
 	mu      sync.Mutex
 	tokens  []string           // secrets read this run, blanked from any message
 	clients []*mastodon.Client // every client made this run (see track)
+
+	// onWait, when set, hears each wait of a client of at least a second
+	// (sync --json's waiting events).
+	onWait func(host string, d time.Duration, why string)
+
+	sched *scheduledRun // set when a schedule started this run
 }
 
 func newApp(stdio IO) *app {
@@ -80,14 +91,18 @@ type paths struct {
 	Media   string
 }
 
-// paths follows $FEDIMARKS_HOME when set, else the platform's config and
-// data directories (XDG on Linux).
+// paths follows --home or $FEDIMARKS_HOME when set, else the platform's
+// config and data directories (XDG on Linux).
 func (a *app) paths() (paths, error) {
 	var p paths
-	if home := a.io.Getenv("FEDIMARKS_HOME"); home != "" {
+	home, what := a.home, "--home"
+	if home == "" {
+		home, what = a.io.Getenv("FEDIMARKS_HOME"), "FEDIMARKS_HOME"
+	}
+	if home != "" {
 		abs, err := filepath.Abs(home)
 		if err != nil {
-			return p, fmt.Errorf("FEDIMARKS_HOME: %w", err)
+			return p, fmt.Errorf("%s: %w", what, err)
 		}
 		p.Config, p.Data = abs, abs
 	} else {
@@ -143,6 +158,7 @@ func (a *app) openArchive(ctx context.Context) (*sqlite.Archive, error) {
 		return nil, fmt.Errorf("open archive %s: %w", p.Archive, err)
 	}
 	a.archive = ar
+	a.showScheduledFailures(ctx, ar)
 	return ar, nil
 }
 
@@ -175,8 +191,8 @@ func (a *app) token(ctx context.Context, h fedimarks.Handle) (string, error) {
 				target = loginArg(acc.Server)
 			}
 		}
-		return "", &fedimarks.Error{Code: fedimarks.EAuth, Message: fmt.Sprintf("no token saved for %s", h),
-			Hint: "log in again: fedimarks login " + target, Err: err}
+		return "", withHint(&fedimarks.Error{Code: fedimarks.EAuth, Message: fmt.Sprintf("no token saved for %s", h), Err: err},
+			situation{cmd: a.cmd.name, login: target})
 	}
 	a.remember(tok)
 	return tok, nil
@@ -230,6 +246,9 @@ func (a *app) clientOptions(server, token string, shown waitShower) mastodon.Opt
 		OnWait: func(e mastodon.WaitEvent) {
 			if e.Duration >= time.Second {
 				shown.Wait(e.Duration, waitWhy(e.Reason))
+				if a.onWait != nil {
+					a.onWait(fedimarks.HostOf(server), e.Duration, waitWhy(e.Reason))
+				}
 			}
 		},
 		OnNote: func(note string) {
@@ -263,6 +282,13 @@ func (a *app) stdinTTY() bool {
 	return ok && ui.IsTerminal(f)
 }
 
+// plain reports whether the person asked for plain output even on a
+// terminal: NO_COLOR set and not empty (no-color.org), or TERM=dumb. Then
+// no escape codes and no bars redrawn in place, only plain lines.
+func (a *app) plain() bool {
+	return a.io.Getenv("NO_COLOR") != "" || a.io.Getenv("TERM") == "dumb"
+}
+
 func (a *app) progress(label string, total int64, unit string) *ui.Progress {
-	return ui.NewProgress(a.stderr, ui.ProgressOptions{Label: label, Total: total, Unit: unit, TTY: a.stderrTTY(), Now: a.io.Now, Quiet: a.quiet})
+	return ui.NewProgress(a.stderr, ui.ProgressOptions{Label: label, Total: total, Unit: unit, TTY: a.stderrTTY() && !a.plain(), Now: a.io.Now, Quiet: a.quiet})
 }

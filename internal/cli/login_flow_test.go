@@ -44,7 +44,7 @@ func TestLoginErrorHints(t *testing.T) {
 	}
 	// A refused request for the account's name reads like any refused
 	// request.
-	refused := &oauth.IdentifyError{Err: &mastodon.APIError{Method: "GET", Path: "/api/v1/accounts/verify_credentials", StatusCode: 401, Message: "The access token is invalid"}}
+	refused := &oauth.IdentifyError{Err: mastodon.Remote(&mastodon.APIError{Method: "GET", Path: "/api/v1/accounts/verify_credentials", StatusCode: 401, Message: "The access token is invalid"})}
 	err := a.loginError(server, refused)
 	if fedimarks.ErrorCode(err) != fedimarks.EAuth || !strings.Contains(err.Error(), "example.social: the server refused the access token") {
 		t.Errorf("identify refusal = %v", err)

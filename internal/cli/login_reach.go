@@ -13,7 +13,6 @@ import (
 	"syscall"
 
 	"github.com/fedimarks/fedimarks"
-	"github.com/fedimarks/fedimarks/internal/mastodon"
 )
 
 // loginTarget reads what login was given: a server (mastodon.social,
@@ -67,7 +66,7 @@ func loginReachError(server string, err error) error {
 	host := fedimarks.HostOf(server)
 	var (
 		dns      *net.DNSError
-		api      *mastodon.APIError
+		remote   *fedimarks.RemoteError
 		unknown  x509.UnknownAuthorityError
 		hostname x509.HostnameError
 		invalid  x509.CertificateInvalidError
@@ -99,8 +98,8 @@ func loginReachError(server string, err error) error {
 	case errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &nerr) && nerr.Timeout()):
 		msg = host + " did not answer in time"
 		hint = "check your internet connection, and that the server is up (open https://" + host + " in a browser)"
-	case errors.As(err, &api):
-		msg = fmt.Sprintf("%s answered %d %s: the server is down or overloaded", host, api.StatusCode, api.Message)
+	case errors.As(err, &remote) && remote.Status != "":
+		msg = fmt.Sprintf("%s answered %s: the server is down or overloaded", host, strings.TrimSpace(remote.Status+" "+remote.Message))
 		hint = "try again later"
 	default:
 		msg = "could not reach " + host + " (" + tlsCause(err) + ")"

@@ -58,14 +58,14 @@ func TestRefusedScope(t *testing.T) {
 		has  []string
 		want string
 	}{
-		{"named by the server", mastodon.APIError{Method: "GET", Path: "/api/v9/other", Message: "Insufficient permissions: write:bookmarks."}, nil, "write:bookmarks"},
-		{"doorkeeper's wording", mastodon.APIError{Method: "GET", Path: "/x", Message: "invalid_scope", Description: `Access to this resource requires scope "write write:bookmarks".`}, nil, "write:bookmarks"},
-		{"the request's scope", mastodon.APIError{Method: "GET", Path: "/api/v2/search", Message: "This action is outside the authorized scopes"}, nil, "read:search"},
-		{"has vs needs", mastodon.APIError{Method: "GET", Path: "/api/v9/other"}, []string{"read:bookmarks", "profile", "write"}, "read:search"},
-		{"read covers read:*", mastodon.APIError{Method: "GET", Path: "/api/v9/other"}, []string{"read", "profile"}, "write:bookmarks"},
-		{"nothing known", mastodon.APIError{Method: "GET", Path: "/api/v9/other"}, nil, needs},
+		{"named by the server", mastodon.APIError{StatusCode: 403, Method: "GET", Path: "/api/v9/other", Message: "Insufficient permissions: write:bookmarks."}, nil, "write:bookmarks"},
+		{"doorkeeper's wording", mastodon.APIError{StatusCode: 403, Method: "GET", Path: "/x", Message: "invalid_scope", Description: `Access to this resource requires scope "write write:bookmarks".`}, nil, "write:bookmarks"},
+		{"the request's scope", mastodon.APIError{StatusCode: 403, Method: "GET", Path: "/api/v2/search", Message: "This action is outside the authorized scopes"}, nil, "read:search"},
+		{"has vs needs", mastodon.APIError{StatusCode: 403, Method: "GET", Path: "/api/v9/other"}, []string{"read:bookmarks", "profile", "write"}, "read:search"},
+		{"read covers read:*", mastodon.APIError{StatusCode: 403, Method: "GET", Path: "/api/v9/other"}, []string{"read", "profile"}, "write:bookmarks"},
+		{"nothing known", mastodon.APIError{StatusCode: 403, Method: "GET", Path: "/api/v9/other"}, nil, needs},
 	} {
-		if got := refusedScope(&tc.api, tc.has, needs); got != tc.want {
+		if got := refusedScope(mastodon.Remote(&tc.api), tc.has, needs); got != tc.want {
 			t.Errorf("%s: refusedScope = %q, want %q", tc.name, got, tc.want)
 		}
 	}

@@ -66,7 +66,7 @@ func TestLabelsRoundTrip(t *testing.T) {
 		t.Errorf("netscape TAGS should list the local tag then the hashtags:\n%s", ns.String())
 	}
 	for name, want := range map[string][]string{
-		"markdown": {"Tags: later, recipes", "> Note: try with \"less\" sugar,", "> and \\<b\\>plums\\</b\\>"},
+		"markdown": {"Tags: later, recipes", "> Note: try with \"less\" sugar,", "> and \\<b>plums\\</b>"},
 		"html":     {`<p class="tags local">Tags: later, recipes</p>`, "Note: try with &#34;less&#34; sugar,\nand &lt;b&gt;plums&lt;/b&gt;"},
 	} {
 		f, _ := Lookup(name)

@@ -34,7 +34,8 @@ const (
 
 // netscapeEncoder writes the Netscape bookmark file: one DT/A per post with
 // HREF (the post's web address), ADD_DATE (the post's time in Unix seconds:
-// servers do not say when a bookmark was made), TAGS (its hashtags) and a
+// servers do not say when a bookmark was made), PRIVATE="1" for a
+// followers-only or direct post, TAGS (its hashtags) and a
 // title "Author: start of the text", then a DD with the start of the text
 // on one line. Everything is escaped; a post with no http(s) address is
 // left out, since an entry must link somewhere safe.
@@ -92,6 +93,11 @@ func (e *netscapeEncoder) Encode(b fedimarks.Bookmark) error {
 		w.WriteString(` ADD_DATE="`)
 		w.WriteString(strconv.FormatInt(s.CreatedAt.Unix(), 10))
 		w.WriteString(`"`)
+	}
+	if s.Private() {
+		// Pinboard's attribute, which linkding, Raindrop and others read:
+		// the bookmark is not to be shared.
+		w.WriteString(` PRIVATE="1"`)
 	}
 	if tags := netscapeTags(b, s.Tags); len(tags) > 0 {
 		w.WriteString(` TAGS="`)

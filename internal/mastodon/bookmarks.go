@@ -35,7 +35,8 @@ type Page struct {
 	// NextRefused, when not nil, says why the server's link to the next
 	// page is not followed (not a URL, or on another server, where the
 	// token must not go): there is more, which this client will not fetch
-	// from there. Next is then "".
+	// from there. Next is then "". It is a *fedimarks.RemoteError of
+	// KindRedirected.
 	NextRefused error
 }
 
@@ -84,7 +85,9 @@ func (c *Client) BookmarksPage(ctx context.Context, pageURL string) (Page, error
 		if next := parseLink(links)["next"]; next != "" {
 			p.Next = resolveRef(u, next)
 			if _, err := c.pageURL(p.Next); err != nil {
-				p.Next, p.NextRefused = "", fmt.Errorf("GET %s: the server's link to the next page is refused (%w)", u.EscapedPath(), err)
+				p.Next = ""
+				p.NextRefused = &fedimarks.RemoteError{Kind: fedimarks.KindRedirected,
+					Err: fmt.Errorf("GET %s: the server's link to the next page is refused (%w)", u.EscapedPath(), err)}
 			}
 		}
 	} else if len(elems) > 0 {

@@ -6,7 +6,8 @@
 // for the configured server, paces requests by the X-RateLimit-* headers,
 // retries 429, 503 (honouring Retry-After), other 5xx and connection
 // failures with a capped exponential backoff, and turns error responses into
-// *APIError. It knows nothing of files or databases.
+// *APIError, each inside the *fedimarks.RemoteError that says what it means
+// (Remote). It knows nothing of files or databases.
 package mastodon
 
 import (

@@ -69,7 +69,9 @@ func (r *call) newRequest(ctx context.Context, ua string) (*http.Request, error)
 // do sends r under the client's policy and returns a 2xx response whose
 // body the caller must close. Any other answer is an *APIError (body read
 // and closed); a connection failure after the retries is a *NetError; a
-// cancelled ctx gives an error wrapping ctx.Err().
+// redirect to another server is a *RedirectError; each of them comes as
+// the *fedimarks.RemoteError that Remote makes of it. A cancelled ctx
+// gives an error wrapping ctx.Err().
 func (c *Client) do(ctx context.Context, r *call) (*http.Response, error) {
 	method, path := r.method, r.path()
 	hc := c.api
@@ -111,12 +113,12 @@ func (c *Client) do(ctx context.Context, r *call) (*http.Response, error) {
 			}
 			var redirect *RedirectError
 			if errors.As(err, &redirect) {
-				return nil, &RedirectError{Method: method, Path: path, To: redirect.To}
+				return nil, Remote(&RedirectError{Method: method, Path: path, To: redirect.To})
 			}
 			err = c.scrub(err)
 			ok, reason := transient(err)
 			if !ok || retries >= c.maxRetries || (!r.idempotent && !nothingSent(err)) {
-				return nil, &NetError{Method: method, Path: path, Attempts: attempt, Err: err}
+				return nil, Remote(&NetError{Method: method, Path: path, Attempts: attempt, Err: err})
 			}
 			retries++
 			tooMany = 0
@@ -132,7 +134,7 @@ func (c *Client) do(ctx context.Context, r *call) (*http.Response, error) {
 		switch code := resp.StatusCode; {
 		case code == http.StatusTooManyRequests:
 			if tooMany >= max429Retries {
-				return nil, apiErr
+				return nil, Remote(apiErr)
 			}
 			tooMany++
 			d, asked := apiErr.RetryAfter, apiErr.RetryAfter > 0
@@ -152,7 +154,7 @@ func (c *Client) do(ctx context.Context, r *call) (*http.Response, error) {
 		case code == http.StatusServiceUnavailable || code == http.StatusInternalServerError ||
 			code == http.StatusBadGateway || code == http.StatusGatewayTimeout:
 			if !r.idempotent || retries >= c.maxRetries {
-				return nil, apiErr
+				return nil, Remote(apiErr)
 			}
 			retries++
 			tooMany = 0
@@ -164,7 +166,7 @@ func (c *Client) do(ctx context.Context, r *call) (*http.Response, error) {
 				return nil, errorf(method, path, err)
 			}
 		default:
-			return nil, apiErr
+			return nil, Remote(apiErr)
 		}
 	}
 }

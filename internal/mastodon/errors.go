@@ -51,10 +51,6 @@ func (e *APIError) Error() string {
 	return s
 }
 
-// HTTPStatus returns StatusCode; it lets engines classify errors through a
-// one-method interface without importing this package.
-func (e *APIError) HTTPStatus() int { return e.StatusCode }
-
 // Unreachable reports whether the server (or a gateway before it) did not
 // answer properly: status 502, 503 or 504.
 func (e *APIError) Unreachable() bool {

@@ -45,8 +45,9 @@ type Object struct {
 // FetchObject GETs the object at uri (http or https). A 2xx answer with an
 // ActivityPub object returns it. Any other HTTP answer is an *APIError
 // (410 Gone with a Tombstone too); no answer within the timeout, or a
-// failed connection, is a *NetError (Unreachable); a 2xx answer that is no
-// ActivityPub object (a web page, say) is a plain error. When ctx ends
+// failed connection, is a *NetError (Unreachable); both come as the
+// *fedimarks.RemoteError that Remote makes of them. A 2xx answer that is
+// no ActivityPub object (a web page, say) is a plain error. When ctx ends
 // first, the error wraps ctx.Err().
 func (f *ObjectFetcher) FetchObject(ctx context.Context, uri string) (Object, error) {
 	u, err := url.Parse(uri)
@@ -82,11 +83,11 @@ func (f *ObjectFetcher) FetchObject(ctx context.Context, uri string) (Object, er
 				cause = ue.Err
 			}
 		}
-		return Object{}, &NetError{Method: http.MethodGet, Path: path, Attempts: 1, Err: cause}
+		return Object{}, Remote(&NetError{Method: http.MethodGet, Path: path, Attempts: 1, Err: cause})
 	}
 	defer drainClose(resp.Body)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return Object{}, objectError(path, resp)
+		return Object{}, Remote(objectError(path, resp))
 	}
 	ctype, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if ctype != "application/activity+json" && ctype != "application/ld+json" && ctype != "application/json" {
@@ -99,7 +100,7 @@ func (f *ObjectFetcher) FetchObject(ctx context.Context, uri string) (Object, er
 	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, maxObjectBytes)).Decode(&wire); err != nil {
 		if fctx.Err() != nil && ctx.Err() == nil {
-			return Object{}, &NetError{Method: http.MethodGet, Path: path, Attempts: 1, Err: fmt.Errorf("no answer within %s", timeout)}
+			return Object{}, Remote(&NetError{Method: http.MethodGet, Path: path, Attempts: 1, Err: fmt.Errorf("no answer within %s", timeout)})
 		}
 		return Object{}, errorf(http.MethodGet, path, fmt.Errorf("answered %d with no ActivityPub object: %v", resp.StatusCode, err))
 	}

@@ -393,7 +393,7 @@ func TestUnauthorizedGivesAPIError(t *testing.T) {
 	if got, want := err.Error(), "GET /api/v1/bookmarks: 401 The access token is invalid"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
-	if !IsStatus(err, 401) || ae.HTTPStatus() != 401 || h.get() != 1 {
+	if !IsStatus(err, 401) || ae.StatusCode != 401 || h.get() != 1 {
 		t.Errorf("IsStatus=%v requests=%d (401 must not be retried)", IsStatus(err, 401), h.get())
 	}
 }
@@ -503,7 +503,7 @@ func TestTokenOnlyToTheServer(t *testing.T) {
 	// not be the account's.
 	_, err := c.Status(ctx, "1")
 	var re *RedirectError
-	if !errors.As(err, &re) || re.To != other.URL || fedimarks.IsUnreachable(err) || fedimarks.HTTPStatus(err) != 0 {
+	if !errors.As(err, &re) || re.To != other.URL || fedimarks.IsUnreachable(err) || errors.As(err, new(*APIError)) {
 		t.Errorf("redirect to another host: %v (%T), want a *RedirectError to %s", err, err, other.URL)
 	}
 	// On the server itself it is followed, with the token.

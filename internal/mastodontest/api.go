@@ -278,14 +278,9 @@ func (i *Instance) listBookmarks(r *http.Request, a auth) reply {
 	acct := a.tok.account
 	q := r.URL.Query()
 	var all, shown []*bookmark // newest first
-	for _, b := range slices.Backward(acct.bookmarks) {
-		if b.p.deleted {
-			continue
-		}
-		all = append(all, b)
-		if !i.hidden(acct, b) {
-			shown = append(shown, b)
-		}
+	fast := i.opts.Quirk != GoToSocial && i.opts.Quirk != Pixelfed && i.opts.Quirk != Snac && belowOnly(q)
+	if !fast {
+		all, shown = i.listed(acct)
 	}
 	base := i.URL() + "/api/v1/bookmarks?limit="
 	var page []*bookmark
@@ -351,7 +346,11 @@ func (i *Instance) listBookmarks(r *http.Request, a auth) reply {
 		page = sel[:min(limit, len(sel))]
 	default:
 		limit := parseLimit(q.Get("limit"), 20, 40)
-		page = byIDCursors(shown, q, limit)
+		if fast {
+			page = i.newestBelow(acct, parseSeq(q.Get("max_id")), limit)
+		} else {
+			page = byIDCursors(shown, q, limit)
+		}
 		l := strconv.Itoa(limit)
 		if len(page) == limit {
 			links = append(links, link(base+l+"&max_id="+strconv.FormatInt(page[len(page)-1].seq, 10), "next"))

@@ -23,7 +23,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -86,7 +85,7 @@ func (q Quirk) defaultVersion() string {
 // servers are closed by the test's Cleanup. A Network is safe for concurrent
 // use; one mutex guards the state of all its instances.
 type Network struct {
-	t      testing.TB
+	t      TB
 	client *http.Client
 	done   chan struct{}
 
@@ -99,9 +98,18 @@ type Network struct {
 	postSeq   int64
 }
 
+// TB is what a Network needs of its owner: a test's *testing.T (or B)
+// satisfies it, and so does a Sandbox, which lets the fake run outside
+// tests (fedimarks demo).
+type TB interface {
+	Helper()
+	Cleanup(func())
+	Fatalf(format string, args ...any)
+}
+
 // NewNetwork returns an empty network. Its instances are closed when the
-// test ends.
-func NewNetwork(t testing.TB) *Network {
+// test ends (by t's Cleanup).
+func NewNetwork(t TB) *Network {
 	t.Helper()
 	tr := &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 16}
 	n := &Network{

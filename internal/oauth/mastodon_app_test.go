@@ -188,7 +188,7 @@ func TestSignInIdentifyRefused(t *testing.T) {
 	}
 	_, err := e.signIn(t, &person{t: t})
 	var ie *IdentifyError
-	if !errors.As(err, &ie) || fedimarks.HTTPStatus(err) != 401 {
+	if !errors.As(err, &ie) || fedimarks.ErrorKind(err) != fedimarks.KindAuth {
 		t.Fatalf("err = %v, want an IdentifyError with the 401", err)
 	}
 }

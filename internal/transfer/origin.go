@@ -3,8 +3,6 @@ package transfer
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/fedimarks/fedimarks"
@@ -21,9 +19,9 @@ type Origin interface {
 	// FetchObject GETs the ActivityPub object at uri from its server
 	// (unsigned, Accept: application/activity+json, one attempt, a short
 	// timeout) and returns its type ("Note", "Tombstone", ...). An error
-	// answer is an error carrying its HTTP status (fedimarks.HTTPStatus);
-	// no answer (refused, reset, timed out) is an unreachable error
-	// (fedimarks.IsUnreachable).
+	// answer, and no answer (refused, reset, timed out), is a
+	// *fedimarks.RemoteError: its Kind says what the answer means, its
+	// Status how it read.
 	FetchObject(ctx context.Context, uri string) (objectType string, err error)
 }
 
@@ -32,10 +30,10 @@ type originVerdict int
 
 const (
 	originUnasked  originVerdict = iota // not asked
-	originGone                          // 404, 410 or a Tombstone: deleted (or, 404, not shown unsigned)
+	originGone                          // gone, a Tombstone, or not found: deleted (or, not found, not shown unsigned)
 	originServes                        // the object: the post exists, publicly
-	originRefused                       // 401/403: it answers no unsigned fetch, so it tells nothing
-	originDown                          // no answer, 5xx, 429, timeout
+	originRefused                       // refused: it answers no unsigned fetch, so it tells nothing
+	originDown                          // no answer, its own failure, rate limited, timeout
 	originUnclear                       // any other answer
 	originCanceled                      // the run was interrupted meanwhile
 )
@@ -44,7 +42,7 @@ const (
 type originAnswer struct {
 	verdict originVerdict
 	host    string
-	status  int
+	kind    fedimarks.Kind
 	// said is the answer in a few words, for the row's detail:
 	// "answers 410 Gone", "did not answer (connection refused)".
 	said string
@@ -53,20 +51,26 @@ type originAnswer struct {
 
 // readOrigin reads the answer of host's server to FetchObject.
 func readOrigin(host, objectType string, err error) originAnswer {
-	a := originAnswer{host: host, status: httpStatus(err)}
-	switch st := a.status; {
+	k := fedimarks.ErrorKind(err)
+	a := originAnswer{host: host, kind: k}
+	status := "" // the answer's status in words, "" for no answer
+	if re := (*fedimarks.RemoteError)(nil); errors.As(err, &re) {
+		status = re.Status
+	}
+	switch {
 	case err == nil && objectType == "Tombstone":
 		a.verdict, a.said = originGone, "serves a Tombstone"
 	case err == nil:
 		a.verdict, a.said = originServes, "serves it"
 	case isCanceled(err):
 		a.verdict, a.err = originCanceled, err
-	case st == http.StatusNotFound || st == http.StatusGone:
-		a.verdict, a.said = originGone, "answers "+statusText(st)
-	case st == http.StatusUnauthorized || st == http.StatusForbidden:
-		a.verdict, a.said = originRefused, "refuses unsigned fetches ("+statusText(st)+"), so it could not tell"
-	case st >= 500 || st == http.StatusTooManyRequests:
-		a.verdict, a.said = originDown, "did not answer properly ("+statusText(st)+")"
+	case k == fedimarks.KindNotFound || k == fedimarks.KindGone:
+		a.verdict, a.said = originGone, "answers "+status
+	case k == fedimarks.KindAuth || k == fedimarks.KindScope || k == fedimarks.KindForbidden:
+		a.verdict, a.said = originRefused, "refuses unsigned fetches ("+status+"), so it could not tell"
+	case status != "" && (k == fedimarks.KindUnreachable || k == fedimarks.KindRemoteFetch ||
+		k == fedimarks.KindServerError || k == fedimarks.KindRateLimited):
+		a.verdict, a.said = originDown, "did not answer properly ("+status+")"
 	case unreachable(err):
 		a.verdict, a.said = originDown, "did not answer ("+cause(err)+")"
 	default:
@@ -75,23 +79,13 @@ func readOrigin(host, objectType string, err error) originAnswer {
 	return a
 }
 
-func statusText(st int) string {
-	if t := http.StatusText(st); t != "" {
-		return fmt.Sprintf("%d %s", st, t)
-	}
-	return fmt.Sprintf("HTTP %d", st)
-}
-
-// cause is the innermost useful text of an error: what a connection
-// failure was, without the method and path of the request around it.
+// cause is the innermost text of an error: what a connection failure was,
+// without the method and path of the request around it.
 func cause(err error) string {
-	for {
-		u := errors.Unwrap(err)
-		if u == nil || httpStatus(u) != 0 {
-			return err.Error()
-		}
+	for u := errors.Unwrap(err); u != nil; u = errors.Unwrap(err) {
 		err = u
 	}
+	return err.Error()
 }
 
 // askOrigin asks the row's post's server about the post the destination
@@ -124,7 +118,7 @@ func (r *run) emptyOutcome(it Item, a originAnswer) (fedimarks.Outcome, string) 
 	server := "its server " + a.host + " "
 	switch a.verdict {
 	case originGone:
-		if a.status == http.StatusGone || a.status == 0 || it.Visibility == "public" || it.Visibility == "unlisted" {
+		if a.kind == fedimarks.KindGone || a.kind == "" || it.Visibility == "public" || it.Visibility == "unlisted" {
 			return fedimarks.NotFound, server + a.said + ": deleted"
 		}
 		// A followers-only or direct post is 404 to an unsigned fetch too.

@@ -119,6 +119,19 @@ type Report struct {
 	ImportedNow int
 }
 
+// RetryFailedHelps reports whether a rerun with RetryFailed would do rows
+// that a plain rerun leaves: some row ended not_found, not_visible or
+// failed (a plain rerun retries unreachable rows; nothing retries invalid
+// ones).
+func (r *Report) RetryFailedHelps() bool {
+	for _, it := range r.Failed() {
+		if it.Outcome != fedimarks.Unreachable && it.Outcome != fedimarks.Invalid {
+			return true
+		}
+	}
+	return false
+}
+
 // Failed returns the rows that did not succeed, invalid ones included.
 func (r *Report) Failed() []Item {
 	var out []Item
@@ -141,7 +154,9 @@ const destFailLimit = 3
 // *fedimarks.Error with Code EPartial when the job finished but some rows
 // did not; EAuth, EScope, EInterrupted or EUnavailable when it stopped
 // early (resumable by running the same request again); other errors for
-// local trouble (the journal).
+// local trouble (the journal). The errors say what happened, with the
+// server's answer inside; the next command is the caller's to write,
+// from the error and the report (RetryFailedHelps, the files written).
 func (im *Importer) Run(ctx context.Context, req Request) (*Report, error) {
 	if im.Journal == nil || im.Lister == nil || (im.Writer == nil && !req.DryRun) {
 		return nil, errors.New("transfer: Importer needs a Writer, a Lister and a Journal")
@@ -290,12 +305,8 @@ func (r *run) finish(rep *Report) (*Report, error) {
 	}
 	r.printSummary(rep, false)
 	if bad := len(rep.Failed()); bad > 0 {
-		e := &fedimarks.Error{Code: fedimarks.EPartial,
+		return rep, &fedimarks.Error{Code: fedimarks.EPartial,
 			Message: fmt.Sprintf("%d of %d rows were not imported", bad, len(rep.Items))}
-		if rep.ReportPath != "" {
-			e.Hint = "see " + rep.ReportPath
-		}
-		return rep, e
 	}
 	return rep, nil
 }
@@ -525,8 +536,7 @@ func (r *run) readExisting(ctx context.Context, todo []int) error {
 		if v, fatal := classify(err, false, r.req.Destination, false); v == vFatal {
 			return fatal
 		}
-		return &fedimarks.Error{Code: fedimarks.EUnavailable, Message: "read the bookmarks of " + string(r.req.Destination) + ": " + err.Error(),
-			Hint: "rerun the same command to resume", Err: err}
+		return &fedimarks.Error{Code: fedimarks.EUnavailable, Message: "read the bookmarks of " + string(r.req.Destination) + ": " + err.Error(), Err: err}
 	}
 	r.existingCount = len(fresh)
 	all := fresh
@@ -684,15 +694,14 @@ func (r *run) write(ctx context.Context, todo []int) error {
 		}
 		if r.readFails.Load() >= destFailLimit || r.writeFails.Load() >= destFailLimit {
 			return &fedimarks.Error{Code: fedimarks.EUnavailable,
-				Message: fmt.Sprintf("stopped: the destination %s failed %d requests in a row (no answer, or a server error)", r.destHost, destFailLimit),
-				Hint:    "rerun the same command to resume when it is back"}
+				Message: fmt.Sprintf("stopped: the destination %s failed %d requests in a row (no answer, or a server error)", r.destHost, destFailLimit)}
 		}
 	}
 	return nil
 }
 
 func interrupted(err error) error {
-	return &fedimarks.Error{Code: fedimarks.EInterrupted, Message: "import interrupted", Hint: "rerun the same command to resume", Err: err}
+	return &fedimarks.Error{Code: fedimarks.EInterrupted, Message: "import interrupted", Err: err}
 }
 
 // needsResolve: rows with a known destination id are bookmarked directly.

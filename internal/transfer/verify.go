@@ -284,7 +284,7 @@ func (v *Verification) lookUp(ctx context.Context, req VerifyRequest, absent []I
 			if isCanceled(err) || ctx.Err() != nil {
 				return interrupted(err)
 			}
-			if fedimarks.HTTPStatus(err) == 401 {
+			if fedimarks.ErrorKind(err) == fedimarks.KindAuth {
 				return fmt.Errorf("check posts: %w", err)
 			}
 			st.fails++
@@ -323,8 +323,8 @@ func (v *Verification) checkPost(ctx context.Context, posts PostLookup, it Item,
 	}
 	v.CheckRequests++
 	st, err := posts.Resolve(ctx, q)
-	switch s := fedimarks.HTTPStatus(err); {
-	case s == 404 || s == 410:
+	switch k := fedimarks.ErrorKind(err); {
+	case k == fedimarks.KindNotFound || k == fedimarks.KindGone:
 		return false, host + " finds no such post", nil
 	case err != nil:
 		return false, "", err

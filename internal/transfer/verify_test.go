@@ -102,7 +102,7 @@ func TestVerifyPostChecksThatFail(t *testing.T) {
 
 	l = &lookup{resolve: func(string) (*fedimarks.Status, error) { return nil, &apiErr{401, "The access token is invalid"} }}
 	req.Posts = l
-	if _, err := Verify(context.Background(), req); fedimarks.HTTPStatus(err) != 401 {
+	if _, err := Verify(context.Background(), req); fedimarks.ErrorKind(err) != fedimarks.KindAuth {
 		t.Errorf("a rejected token: %v", err)
 	}
 }

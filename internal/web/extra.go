@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"time"
 
 	fedimarks "github.com/fedimarks/fedimarks"
 )
@@ -33,7 +34,7 @@ type ThreadReader interface {
 func (s *Server) withThread(ctx context.Context, p postView, h fedimarks.Hit, back string) postView {
 	p.Extra.Form = s.labelForm(h, back)
 	for _, t := range h.Bookmark.Tags {
-		p.Extra.Tags = append(p.Extra.Tags, tagLink{t, pageURL(fedimarks.Handle(h.Bookmark.Account), "tag:"+t, 1)})
+		p.Extra.Tags = append(p.Extra.Tags, tagLink{t, pageURL(fedimarks.Handle(h.Bookmark.Account), "tag:"+t, 1, "")})
 	}
 	p.Extra.Note = h.Bookmark.Note
 	tr, ok := s.archive.(ThreadReader)
@@ -46,7 +47,7 @@ func (s *Server) withThread(ctx context.Context, p postView, h fedimarks.Hit, ba
 		return p
 	}
 	view := func(ts fedimarks.Status) postView {
-		return s.postView(ctx, fedimarks.Hit{Bookmark: fedimarks.Bookmark{Account: h.Bookmark.Account, Status: ts}}, false)
+		return s.postView(ctx, fedimarks.Hit{Bookmark: fedimarks.Bookmark{Account: h.Bookmark.Account, Status: ts}}, false, time.Time{})
 	}
 	for _, a := range anc {
 		p.Extra.Before = append(p.Extra.Before, view(a))
