@@ -10,7 +10,9 @@ import (
 
 // recordLabels keeps the local tags and notes that the rows carry (a
 // fedimarks json, jsonl or netscape export, or the source account of a
-// migrate) as dest's, before any row is written. Tags are local, so they
+// migrate or sync) as dest's, before any row is written: tags are added,
+// a note only where dest's post has none, and the line is printed only
+// when something was new. Tags are local, so they
 // are recorded whatever the server does with the row: keyed by the post's
 // URI, they apply as soon as dest's archive holds the post (its next
 // backup), and stay waiting if the row ends not_found. A row known by its
@@ -37,7 +39,7 @@ func recordLabels(ctx context.Context, a *app, ar *sqlite.Archive, dest fedimark
 		return nil
 	}
 	n, err := ar.AddLabels(ctx, dest, ls)
-	if err != nil {
+	if err != nil || n == 0 {
 		return err
 	}
 	fmt.Fprintf(a.stderr, "Local tags and notes of %s kept for %s (they show once its backup has the posts).\n",

@@ -70,10 +70,11 @@ type Labels struct {
 }
 
 // AddLabels records, in one transaction, the tags (added to those the post
-// has) and notes (replacing its note, when not "") of many posts for h:
-// what an import read from a fedimarks export. The posts need not be
-// archived yet: h's next backup brings them, and the labels apply. It
-// returns how many posts got a tag or note.
+// has) and notes (only where the post has none: a note h wrote is never
+// overwritten) of many posts for h: what an import read from a fedimarks
+// export. The posts need not be archived yet: h's next backup brings them,
+// and the labels apply. It returns how many posts got a new tag or note,
+// so that a rerun (or a sync) that changes nothing returns 0.
 func (a *Archive) AddLabels(ctx context.Context, h fedimarks.Handle, ls []Labels) (int, error) {
 	n := 0
 	err := a.inTx(ctx, func(tx *sql.Tx) error {
@@ -83,15 +84,28 @@ func (a *Archive) AddLabels(ctx context.Context, h fedimarks.Handle, ls []Labels
 			if l.URI == "" || len(l.Tags) == 0 && l.Note == "" {
 				continue
 			}
-			if err := editTags(ctx, tx, h, l.URI, l.Tags, nil, at); err != nil {
-				return err
-			}
-			if l.Note != "" {
-				if err := setNote(ctx, tx, h, l.URI, l.Note, at); err != nil {
+			changed := false
+			for _, t := range l.Tags {
+				res, err := tx.ExecContext(ctx, `INSERT INTO bookmark_tags (account, uri, tag, added_at) VALUES (?, ?, ?, ?)
+					ON CONFLICT DO NOTHING`, string(h), l.URI, t, fmtTime(at))
+				if err != nil {
 					return err
 				}
+				k, _ := res.RowsAffected()
+				changed = changed || k > 0
 			}
-			n++
+			if l.Note != "" {
+				res, err := tx.ExecContext(ctx, `INSERT INTO bookmark_notes (account, uri, note, updated_at) VALUES (?, ?, ?, ?)
+					ON CONFLICT (account, uri) DO NOTHING`, string(h), l.URI, l.Note, fmtTime(at))
+				if err != nil {
+					return err
+				}
+				k, _ := res.RowsAffected()
+				changed = changed || k > 0
+			}
+			if changed {
+				n++
+			}
 		}
 		return nil
 	})

@@ -141,6 +141,10 @@ func TestAddLabelsBeforeTheBackup(t *testing.T) {
 	if err != nil || n != 1 {
 		t.Fatalf("AddLabels = %d, %v", n, err)
 	}
+	// A rerun (or a sync) adds nothing, and never overwrites a note.
+	if n, err := a.AddLabels(ctx, newcomer, []sqlite.Labels{{URI: posts[2].uri(), Tags: []string{"recipes"}, Note: "other text"}}); err != nil || n != 0 {
+		t.Fatalf("AddLabels again = %d, %v; want 0", n, err)
+	}
 	// Nothing to show yet: carol has no bookmarks archived.
 	if hits, err := a.Search(ctx, fedimarks.Query{Account: newcomer, Tags: []string{"recipes"}}); err != nil || len(hits) != 0 {
 		t.Fatalf("before backup: %v, %v", uris(hits), err)
