@@ -216,11 +216,16 @@ func runScheduleInstall(ctx context.Context, a *app, args []string) error {
 	if len(pos) > 0 {
 		return usageError("schedule install takes no arguments but its options")
 	}
-	if len(o.syncs) > 0 {
-		if _, ok := findCommand("sync"); !ok {
-			return &fedimarks.Error{Code: fedimarks.EInvalid,
-				Message: "sync is not available yet: this fedimarks has no sync command to schedule",
-				Hint:    "schedule the backups alone: fedimarks schedule install"}
+	// Each pair names two signed-in accounts, as the sync it schedules will
+	// need them: found now, by any unique part of their handles, rather than
+	// failing at 3 in the morning.
+	for i, pair := range o.syncs {
+		for j, flag := range []string{"--from", "--to"} {
+			acc, err := a.chooseAccount(ctx, accountQuery{name: string(pair[j]), flag: flag, need: signedIn})
+			if err != nil {
+				return err
+			}
+			o.syncs[i][j] = acc.Handle
 		}
 	}
 	spec, err := a.scheduleSpec(o)

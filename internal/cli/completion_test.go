@@ -36,7 +36,7 @@ func TestCompleteCandidates(t *testing.T) {
 		want string // candidates, one a line
 	}{
 		{[]string{"0", "exp"}, "export"},
-		{[]string{"0", "s"}, "schedule\nsearch\nserve\nstatus"},
+		{[]string{"0", "s"}, "schedule\nsearch\nserve\nstatus\nsync"},
 		{[]string{"1", "help", "mi"}, "migrate"},
 		{[]string{"1", "completion", "p"}, "powershell"},
 		{[]string{"1", "export", "--f"}, "--format\n--full-every"},

@@ -225,7 +225,7 @@ func TestScheduleInstallRefusals(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"--sync", "alice@a.example bob@b.example"}, ExitUsage, "sync is not available yet"},
+		{[]string{"--sync", "alice@a.example bob@b.example"}, ExitUsage, "alice@a.example"}, // no such account saved
 		{[]string{"--sync", "alice@a.example"}, ExitUsage, "not a pair of accounts"},
 		{[]string{"--every", "5h"}, ExitUsage, "cannot run every 5h: pick one of 15m"},
 		{[]string{"--every", "soon"}, ExitUsage, `"soon" is not a period`},
