@@ -31,6 +31,11 @@ type Query struct {
 	// Lang keeps posts in one language (ISO 639, "en"); "en" also matches
 	// regional tags such as "en-GB".
 	Lang string
+	// Tags keeps bookmarks carrying every one of these local tags, NotTags
+	// drops those carrying any of them (tag:x, -tag:x); HasNote keeps
+	// bookmarks with a note (has:note). Note text is searched with Text.
+	Tags, NotTags []string
+	HasNote       bool
 	// IncludeRemoved also searches bookmarks that a full backup found gone.
 	IncludeRemoved bool
 	// Limit and Offset page the results; Limit 0 means no limit.
@@ -48,6 +53,7 @@ type Query struct {
 
 // ParseQuery reads a search as a person types it: free text and "quoted
 // phrases" (-word and -"a phrase" exclude), plus the filters from:user@host (or from:user), has:media,
+// has:note, tag:NAME and -tag:NAME (local tags; see ParseTag),
 // before:YYYY-MM-DD, after:YYYY-MM-DD and lang:xx. Dates are whole days in
 // UTC: before:2024-01-31 keeps posts written before that day began,
 // after:2024-01-31 those written after it ended; a full RFC 3339 time is
@@ -78,6 +84,17 @@ func ParseQuery(s string) (Query, error) {
 			continue
 		}
 		switch k := strings.ToLower(key); {
+		case k == "tag":
+			t, err := ParseTag(val)
+			if err != nil {
+				return Query{}, err
+			}
+			if tok.negated {
+				q.NotTags = append(q.NotTags, t)
+			} else {
+				q.Tags = append(q.Tags, t)
+			}
+			continue
 		case tok.negated && (k == "from" || k == "has" || k == "before" || k == "after" || k == "lang"):
 			return Query{}, &Error{Code: EInvalid, Message: fmt.Sprintf("-%s: filters cannot be negated", k),
 				Hint: "a leading - excludes words and \"phrases\" only"}
@@ -93,10 +110,14 @@ func ParseQuery(s string) (Query, error) {
 			}
 			q.From = strings.ToLower(v)
 		case "has":
-			if !strings.EqualFold(val, "media") {
-				return Query{}, Errorf(EInvalid, "has: knows only has:media, not has:%s", val)
+			switch {
+			case strings.EqualFold(val, "media"):
+				q.HasMedia = true
+			case strings.EqualFold(val, "note"):
+				q.HasNote = true
+			default:
+				return Query{}, Errorf(EInvalid, "has: knows only has:media and has:note, not has:%s", val)
 			}
-			q.HasMedia = true
 		case "before", "after":
 			t, err := parseQueryDate(val, k == "after")
 			if err != nil {
@@ -213,6 +234,15 @@ func (q Query) String() string {
 	if q.Lang != "" {
 		parts = append(parts, "lang:"+q.Lang)
 	}
+	for _, t := range q.Tags {
+		parts = append(parts, "tag:"+t)
+	}
+	for _, t := range q.NotTags {
+		parts = append(parts, "-tag:"+t)
+	}
+	if q.HasNote {
+		parts = append(parts, "has:note")
+	}
 	return strings.Join(parts, " ")
 }
 
@@ -302,6 +332,10 @@ type Hit struct {
 	// Rank is the relevance score, lower is better (SQLite's bm25); 0
 	// when the query had no text.
 	Rank float64
+	// ContextOf is set for a post that is not bookmarked but in the
+	// thread of one (backup --context): the bookmarked post's URI.
+	// Bookmark.Status is then the thread post.
+	ContextOf string
 	// OlderCursor and NewerCursor, set on hits listed in date order,
 	// continue the listing (see Query.Cursor) with the bookmarks after
 	// this one, or those before it (nearest first in the listing's

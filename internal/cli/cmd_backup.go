@@ -30,6 +30,8 @@ type backupOptions struct {
 	// mediaMax bytes (0: the engine's default).
 	media    bool
 	mediaMax int64
+	// context keeps each new bookmark's thread: "self" or "all" ("": no).
+	context string
 }
 
 func backupCommand() command {
@@ -37,7 +39,7 @@ func backupCommand() command {
 		name:    "backup",
 		summary: "archive an account's bookmarks locally",
 		usage: `Usage: fedimarks backup [ACCOUNT | --all] [--full] [--full-every DURATION]
-                        [--media [--media-max-size SIZE]] [--json]
+                        [--media [--media-max-size SIZE]] [--context [all]] [--json]
 
 Copies the bookmarks of ACCOUNT (user@host, or any part of it that names one
 saved account; default: the default account, see 'fedimarks accounts') into
@@ -63,6 +65,12 @@ fetched, each file up to --media-max-size (default 100MiB; e.g. 50MB, 2GiB).
 Files that are gone (404), too large or not at an http(s) address are
 recorded and not tried again; other failures are retried by the next run
 with --media.
+
+--context also keeps, for each new bookmark, its thread as the server shows
+it (one more request per bookmark, paced within the server's rate limit):
+the posts it replies to and its author's own replies below it; --context all
+keeps everyone's replies. Each thread post is stored once. A bookmark whose
+thread could not be fetched is fetched by the next backup --context.
 
 --json prints one object on standard output when done:
   {"command":"backup","accounts":[{"account":"alice@example.social",
@@ -90,6 +98,7 @@ func runBackupCommand(ctx context.Context, a *app, args []string) error {
 	fs.BoolVar(&o.full, "full", false, "walk every bookmark and record removals")
 	fullEveryFlag(fs, &o.fullEvery)
 	fs.BoolVar(&o.media, "media", false, "also download attachments and avatars")
+	fs.Var(contextFlag{&o.context}, "context", "also keep each new bookmark's thread (--context all: every reply)")
 	maxSize := fs.String("media-max-size", "", "largest media file to download (default 100MiB)")
 	all := fs.Bool("all", false, "back up every signed-in account")
 	asJSON := fs.Bool("json", false, "print a summary object on standard output")
@@ -106,6 +115,9 @@ func runBackupCommand(ctx context.Context, a *app, args []string) error {
 			return usageError("--media-max-size: %v", err)
 		}
 		o.mediaMax = n
+	}
+	if i := slices.Index(pos, "all"); o.context != "" && i >= 0 { // --context all (no account is "all")
+		o.context, pos = "all", slices.Delete(pos, i, i+1)
 	}
 	if len(pos) > 1 {
 		return usageError("backup takes at most one ACCOUNT")
@@ -152,6 +164,7 @@ type backupResult struct {
 	Resumed   bool             `json:"resumed"`
 	Requests  int64            `json:"requests"`
 	Media     *mediaResult     `json:"media"`
+	Threads   *threadResult    `json:"threads,omitempty"`
 	ExitCode  int              `json:"exit_code"`
 	Error     *string          `json:"error"`
 }
@@ -348,6 +361,11 @@ func backupChosen(ctx context.Context, a *app, o backupOptions, acc fedimarks.Ac
 		copts.MaxRetries = refreshRetries
 	}
 	c := a.track(mastodon.New(copts))
+	if o.context != "" {
+		if err := ar.EnableContext(ctx, acc.Handle, a.now()); err != nil {
+			return out, err
+		}
+	}
 	every := o.fullEvery
 	if every == 0 {
 		every = defaultFullEvery
@@ -380,6 +398,11 @@ func backupChosen(ctx context.Context, a *app, o backupOptions, acc fedimarks.Ac
 	fmt.Fprintf(a.stderr, "%s: %s new, %s unchanged, %s removed, %s; %s archived%s\n",
 		acc.Handle, ui.Count(int64(out.New)), ui.Count(int64(out.Unchanged)), ui.Count(int64(res.Removed)),
 		plural(c.Requests(), "request", "requests"), plural(int64(after.Active), "bookmark", "bookmarks"), resumed)
+	if o.context != "" {
+		if err := runThreads(ctx, a, acc, c, o.context == "all", &out); err != nil {
+			return out, err
+		}
+	}
 	if o.media {
 		m, err := runMedia(ctx, a, acc, o.mediaMax)
 		out.Media = m

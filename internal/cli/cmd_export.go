@@ -25,6 +25,7 @@ type exportOptions struct {
 	fullEvery      time.Duration // as backupOptions.fullEvery
 	visibility     string        // --visibility, as fedimarks.ParseVisibilities reads it
 	json           bool
+	withContext    bool // html, markdown: the threads backup --context kept
 }
 
 // exportSummary is export's --json summary.
@@ -54,7 +55,7 @@ func exportCommand() command {
 		name:    "export",
 		summary: "write the archived bookmarks in a file format",
 		usage: `Usage: fedimarks export [ACCOUNT] --format FORMAT [-o FILE|DIR/] [--visibility LIST] [--offline]
-                        [--include-removed] [--full-every DURATION] [--json]
+                        [--include-removed] [--full-every DURATION] [--with-context] [--json]
 
 Writes the bookmarks of ACCOUNT (default: the default account, see
 'fedimarks accounts') to FILE, or to standard output. A backup runs first unless --offline (incremental,
@@ -66,6 +67,10 @@ a 5xx error, a timeout, after two quick retries), export writes what the
 archive holds, says on stderr why it could not refresh and how old the
 archive is, and exits 0. A refused token still fails (exit 4), and so does
 an account never backed up.
+
+--with-context adds to html and markdown the thread of each bookmark that
+'fedimarks backup --context' kept: the posts it replies to and the replies
+below it.
 
 --json prints a summary object when done: on standard output with -o FILE,
 else as the last line of standard error (standard output carries the
@@ -105,6 +110,7 @@ func runExportCommand(ctx context.Context, a *app, args []string) error {
 	fs.StringVar(&o.visibility, "visibility", "all", "keep only posts of these visibilities (`LIST` of public, unlisted, private, direct)")
 	fullEveryFlag(fs, &o.fullEvery)
 	fs.BoolVar(&o.json, "json", false, "print a summary object")
+	fs.BoolVar(&o.withContext, "with-context", false, "html, markdown: include the threads kept by backup --context")
 	pos, err := a.parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -199,6 +205,11 @@ func runExport(ctx context.Context, a *app, o exportOptions, sum *exportSummary)
 		left = leftOut{vis: vis}
 		err := ar.EachBookmark(ctx, h, sqlite.ListOptions{IncludeRemoved: o.includeRemoved}, left.filter(func(b fedimarks.Bookmark) error {
 			sum.Bookmarks++
+			if o.withContext {
+				if err := withThread(ctx, ar, &b); err != nil {
+					return err
+				}
+			}
 			return enc.Encode(b)
 		}))
 		if cerr := enc.Close(); err == nil {

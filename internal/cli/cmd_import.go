@@ -271,6 +271,11 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 	if err != nil {
 		return err
 	}
+	if !o.dryRun {
+		if err := recordLabels(ctx, a, ar, acc.Handle, o.items); err != nil {
+			return err
+		}
+	}
 	tok, err := a.token(ctx, acc.Handle)
 	if err != nil {
 		return err

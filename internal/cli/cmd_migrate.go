@@ -171,6 +171,7 @@ func archivedItems(ctx context.Context, a *app, h fedimarks.Handle) ([]fedimarks
 		items = append(items, fedimarks.ImportItem{
 			URI: s.URI, URL: s.URL, AuthorURL: s.Account.URL, CreatedAt: s.CreatedAt,
 			Visibility: s.Visibility, Source: source, Order: len(items),
+			Tags: bms[i].Tags, Note: bms[i].Note,
 		})
 	}
 	return items, nil

@@ -40,6 +40,8 @@ it), and filters:
   before:DATE      posts written before DATE (YYYY-MM-DD, UTC)
   after:DATE       posts written after DATE
   lang:CODE        posts in one language (lang:en also matches en-GB)
+  tag:NAME         bookmarks with a local tag (-tag:NAME: without it)
+  has:note         bookmarks with a local note (note text is searched too)
 
 Results are ranked best first (newest bookmark first when QUERY has only
 filters). On a terminal each result is a few readable lines, at most 20
@@ -47,7 +49,10 @@ unless --limit says otherwise; otherwise one tab-separated line each (time,
 author as user@host, url, snippet), every result unless --limit is given.
 --json prints one object a line, every result unless --limit is given, with
 account, uri, url, created_at, author (acct as user@host), snippet, rank,
-removed and status (the post as the server returned it). The url is the
+removed, tags, note and status (the post as the server returned it).
+Posts of the threads kept by backup --context that match come after the
+bookmarks, marked: context_of (the bookmarked post whose thread holds it)
+in --json, "[context] " before the snippet in tab-separated lines. The url is the
 post's http(s) address, "" if it has none. --limit 0 prints every result;
 whenever results are left out, stderr says how many.
 
@@ -137,6 +142,17 @@ func runSearch(ctx context.Context, a *app, o searchOptions) error {
 	if err != nil {
 		return err
 	}
+	// Thread posts kept by backup --context that match come after the
+	// bookmarks, marked as context (not counted as bookmarks below).
+	ctxHits, err := ar.SearchContext(ctx, q)
+	if err != nil {
+		return err
+	}
+	for _, hit := range ctxHits {
+		if err := write(hit); err != nil {
+			return fmt.Errorf("write results: %w", err)
+		}
+	}
 	// Whenever results were left out, say so (on stderr, so that piped
 	// data stay clean): a silent cut reads as "that is all".
 	tty := a.stdoutTTY() || a.stderrTTY()
@@ -165,6 +181,9 @@ type searchResult struct {
 	Snippet   string          `json:"snippet"`
 	Rank      float64         `json:"rank"`
 	Removed   bool            `json:"removed"`
+	Tags      []string        `json:"tags"`
+	Note      string          `json:"note"`
+	ContextOf string          `json:"context_of,omitempty"`
 	Status    json.RawMessage `json:"status"`
 }
 
@@ -185,7 +204,11 @@ func searchJSON(hit fedimarks.Hit, h fedimarks.Handle) searchResult {
 		Snippet: hit.PlainSnippet(),
 		Rank:    hit.Rank,
 		Removed: hit.Bookmark.RemovedAt != nil,
+		Tags:    append([]string{}, hit.Bookmark.Tags...),
+		Note:    hit.Bookmark.Note,
 		Status:  st.Raw,
+		// A thread post: which bookmark's thread holds it.
+		ContextOf: hit.ContextOf,
 	}
 	if !o.CreatedAt.IsZero() {
 		t := o.CreatedAt.UTC()
@@ -204,7 +227,7 @@ func writeHitTSV(w io.Writer, hit fedimarks.Hit, h fedimarks.Handle) error {
 		when = o.CreatedAt.UTC().Format(time.RFC3339)
 	}
 	_, err := fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", when, cleanText(o.Account.Handle(h.Host())), cleanText(st.WebLink()),
-		cleanText(hit.PlainSnippet()))
+		contextMark(hit)+cleanText(hit.PlainSnippet()))
 	return err
 }
 
@@ -224,6 +247,9 @@ func writeHitText(w io.Writer, hit fedimarks.Hit, h fedimarks.Handle, bold bool)
 	removed := ""
 	if hit.Bookmark.RemovedAt != nil {
 		removed = "  (removed on the server)"
+	}
+	if hit.ContextOf != "" {
+		removed = "  (in the thread of " + cleanText(hit.ContextOf) + ")"
 	}
 	fmt.Fprintf(w, "%s%s@%s%s\n", when, name, cleanText(o.Account.Handle(h.Host())), removed)
 	var b strings.Builder

@@ -88,7 +88,9 @@ const htmlArticle = `<article{{if .Removed}} class="removed"{{end}}{{with .Lang}
 <summary dir="auto">{{.Spoiler}}</summary>
 {{template "body" .}}</details>
 {{else}}{{template "body" .}}{{end}}{{if .Tags}}<p class="tags">{{range $i, $t := .Tags}}{{if $i}} {{end}}#{{$t}}{{end}}</p>
-{{end}}{{if .Link}}<p class="original"><a href="{{.Link}}" rel="nofollow noopener noreferrer" target="_blank">Original post</a>{{if .Removed}} <span class="note">· removed from bookmarks {{.Removed}}</span>{{end}}</p>
+{{end}}{{with .LocalTags}}<p class="tags local">{{.}}</p>
+{{end}}{{with .Note}}<p class="note" dir="auto">Note: {{.}}</p>
+{{end}}{{with .Thread}}{{template "thread" .}}{{end}}{{if .Link}}<p class="original"><a href="{{.Link}}" rel="nofollow noopener noreferrer" target="_blank">Original post</a>{{if .Removed}} <span class="note">· removed from bookmarks {{.Removed}}</span>{{end}}</p>
 {{else if .Removed}}<p class="original note">Removed from bookmarks {{.Removed}}</p>
 {{end}}</article>
 `
@@ -127,6 +129,7 @@ func newHTMLEncoder(w io.Writer, meta Meta) Encoder {
 	tpl := template.Must(template.New("head").Funcs(template.FuncMap{"handle": handleHTML}).Parse(htmlHead))
 	template.Must(tpl.New("article").Parse(htmlArticle))
 	template.Must(tpl.New("body").Parse(htmlBody))
+	template.Must(tpl.New("threads").Parse(htmlThreadTemplate))
 	template.Must(tpl.New("foot").Parse(htmlFoot))
 	return &htmlEncoder{w: bufio.NewWriter(w), meta: meta, tpl: tpl}
 }
@@ -169,6 +172,8 @@ type htmlPost struct {
 	Media                    []htmlMedia
 	Sensitive                bool // the media fold behind "Sensitive media"
 	Tags                     []string
+	LocalTags, Note          string
+	Thread                   *htmlThread
 	Link                     string
 	Removed                  string
 }
@@ -216,6 +221,8 @@ func (e *htmlEncoder) Encode(b fedimarks.Bookmark) error {
 	for _, t := range hashtagsNotIn(s.Tags, posthtml.Text(s.Content)) {
 		p.Tags = append(p.Tags, fedimarks.CleanText(t))
 	}
+	p.LocalTags, p.Note = labelLine(b.Tags), fedimarks.CleanLines(b.Note)
+	p.Thread = htmlThreadOf(b)
 	for _, m := range s.Media {
 		p.Media = append(p.Media, htmlMediaOf(m, local))
 	}

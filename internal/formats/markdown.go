@@ -77,6 +77,7 @@ func (e *markdownEncoder) Encode(b fedimarks.Bookmark) error {
 	}
 	e.w.WriteString(line.String())
 	e.w.WriteString("\n")
+	e.writeLabels(b)
 	if cw := strings.TrimSpace(s.SpoilerText); cw != "" {
 		e.writeBlock("**CW: " + mdEscape(oneLineText(cw)) + "**")
 	}
@@ -93,6 +94,7 @@ func (e *markdownEncoder) Encode(b fedimarks.Bookmark) error {
 		}
 		e.writeBlock(item)
 	}
+	e.writeThread(b)
 	_, err := e.w.WriteString("\n")
 	return e.err.set(err)
 }

@@ -99,15 +99,19 @@ func (e *netscapeEncoder) Encode(b fedimarks.Bookmark) error {
 		// the bookmark is not to be shared.
 		w.WriteString(` PRIVATE="1"`)
 	}
-	if len(s.Tags) > 0 {
-		tags := make([]string, 0, len(s.Tags))
-		for _, t := range s.Tags {
-			if t = strings.TrimSpace(strings.ReplaceAll(oneLineText(t), ",", " ")); t != "" {
-				tags = append(tags, t)
-			}
-		}
+	if tags := netscapeTags(b, s.Tags); len(tags) > 0 {
 		w.WriteString(` TAGS="`)
 		w.WriteString(html.EscapeString(strings.Join(tags, ",")))
+		w.WriteString(`"`)
+	}
+	if len(b.Tags) > 0 {
+		w.WriteString(` FEDIMARKS_TAGS="`)
+		w.WriteString(html.EscapeString(strings.Join(netscapeTags(b, nil), ",")))
+		w.WriteString(`"`)
+	}
+	if b.Note != "" {
+		w.WriteString(` FEDIMARKS_NOTE="`)
+		w.WriteString(html.EscapeString(b.Note))
 		w.WriteString(`"`)
 	}
 	w.WriteString(`>`)

@@ -160,6 +160,8 @@ func (i *Instance) endpoint(r *http.Request, a auth) reply {
 		switch {
 		case action == "" && get:
 			return i.showStatus(id, a)
+		case action == "context" && get:
+			return i.statusContext(id, a)
 		case (action == "bookmark" || action == "unbookmark") && m == http.MethodPost:
 			return i.setBookmark(id, a, action == "bookmark")
 		}

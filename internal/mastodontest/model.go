@@ -52,6 +52,7 @@ type post struct {
 	tags       []string
 	reblog     *post
 	deleted    bool
+	inReplyTo  *post // see Status.Reply
 }
 
 // mediaFile is one attachment as served by the origin.

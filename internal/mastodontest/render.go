@@ -186,6 +186,7 @@ func (i *Instance) renderStatus(p *post, viewer *Account) statusJSON {
 		j.Favourited, j.Reblogged, j.Muted, j.Pinned = &f, &f, &f, &f
 		j.Bookmarked = ptr(viewer.inst == i && viewer.bookmarkOf(p) != nil)
 	}
+	i.renderReplyTo(&j, p)
 	if p.reblog != nil {
 		r := i.renderStatus(p.reblog, viewer)
 		j.Reblog = &r

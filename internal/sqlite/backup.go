@@ -297,6 +297,22 @@ func (p *pageStmts) saveStatus(ctx context.Context, s fedimarks.Status, host, at
 	return id, inserted, plain, err
 }
 
+// saveIndexed is saveStatus, then the status's search index entry when
+// the status is new or changed.
+func (p *pageStmts) saveIndexed(ctx context.Context, s fedimarks.Status, host, at string) (int64, error) {
+	statusID, what, plain, err := p.saveStatus(ctx, s, host, at)
+	if err != nil {
+		return 0, fmt.Errorf("status %s: %w", s.URI, err)
+	}
+	if what != unchanged {
+		e := entryOf(&s, host, plain, s.SpoilerText, s.Account.DisplayName, s.Account.Acct)
+		if err := p.put(ctx, statusID, e, s.Language, nullTime(s.CreatedAt), what == updated); err != nil {
+			return 0, fmt.Errorf("index %s for search: %w", s.URI, err)
+		}
+	}
+	return statusID, nil
+}
+
 // savePage upserts statuses and positions their bookmarks for run,
 // advancing run's index and counters. The search index entry of each
 // status it inserts or changes is written in the same transaction, so that
@@ -311,15 +327,9 @@ func savePage(ctx context.Context, tx *sql.Tx, run *Run, statuses []fedimarks.St
 	account := string(run.Account)
 	host := run.Account.Host()
 	for _, s := range statuses {
-		statusID, what, plain, err := p.saveStatus(ctx, s, host, at)
+		statusID, err := p.saveIndexed(ctx, s, host, at)
 		if err != nil {
-			return fmt.Errorf("status %s: %w", s.URI, err)
-		}
-		if what != unchanged {
-			e := entryOf(&s, host, plain, s.SpoilerText, s.Account.DisplayName, s.Account.Acct)
-			if err := p.put(ctx, statusID, e, s.Language, nullTime(s.CreatedAt), what == updated); err != nil {
-				return fmt.Errorf("index %s for search: %w", s.URI, err)
-			}
+			return err
 		}
 		var (
 			bookmarkID int64

@@ -82,7 +82,7 @@ func TestListingPlans(t *testing.T) {
 		"timeline": {Account: alice},
 		"by date":  {Account: alice, Text: "golang", ByDate: true},
 	} {
-		from, where, args, _ := searchSQL(q, q.ByDate)
+		from, where, args, _ := searchSQL(q, q.ByDate, false)
 		query := `SELECT b.id FROM ` + from + ` WHERE ` + where + ` AND (b.position, b.id) < (?, ?) ORDER BY b.position DESC, b.id DESC LIMIT 21`
 		plan := strings.Join(planOf(t, a, query, append(args, 1, 1)...), "\n")
 		if !strings.Contains(plan, "bookmarks_active (account=? AND position<?)") || strings.Contains(plan, "TEMP B-TREE") {

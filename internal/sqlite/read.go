@@ -39,7 +39,7 @@ func (a *Archive) Bookmarks(ctx context.Context, h fedimarks.Handle, opt ListOpt
 // was when it began.
 func (a *Archive) EachBookmark(ctx context.Context, h fedimarks.Handle, opt ListOptions, fn func(fedimarks.Bookmark) error) error {
 	limit, offset := limitOffset(opt.Limit, opt.Offset)
-	q := `SELECT s.raw, b.local_id, b.first_seen, b.last_seen, b.removed_at
+	q := `SELECT s.raw, b.local_id, b.first_seen, b.last_seen, b.removed_at, ` + labelColumns + `
 		FROM bookmarks b JOIN statuses s ON s.id = b.status_id
 		WHERE b.account = ?`
 	if !opt.IncludeRemoved {
@@ -56,11 +56,13 @@ func (a *Archive) EachBookmark(ctx context.Context, h fedimarks.Handle, opt List
 			raw                       []byte
 			localID                   string
 			first, last, removedAtStr sql.NullString
+			tags, note                sql.NullString
 		)
-		if err := rows.Scan(&raw, &localID, &first, &last, &removedAtStr); err != nil {
+		if err := rows.Scan(&raw, &localID, &first, &last, &removedAtStr, &tags, &note); err != nil {
 			return fmt.Errorf("read bookmarks of %s: %w", h, err)
 		}
 		b := fedimarks.Bookmark{Account: string(h)}
+		setLabels(&b, tags, note)
 		if b.Status, err = fedimarks.ParseStatus(raw); err != nil {
 			return fmt.Errorf("read bookmarks of %s: %w", h, err)
 		}

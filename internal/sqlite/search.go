@@ -325,14 +325,21 @@ func ftsStrings(terms []string) []string {
 // probe asks, for text, for clauses that test each bookmark against the
 // index rather than join the index's matches (for a listing by date). The
 // first argument is the FTS5 expression when q has text. ok is false when
-// q has text but nothing in it could match.
-func searchSQL(q fedimarks.Query, probe bool) (from, where string, args []any, ok bool) {
+// q has text but nothing in it could match. With notes, a bookmark also
+// matches when its note matches the text (scored as noteScore: after
+// every post match).
+func searchSQL(q fedimarks.Query, probe, notes bool) (from, where string, args []any, ok bool) {
 	var conds []string
 	terms, excluded := q.Terms(), q.Excluded()
 	if strings.TrimSpace(q.Text) != "" && len(terms) == 0 && len(excluded) == 0 {
 		return "", "", nil, false
 	}
 	switch {
+	case len(terms) > 0 && notes:
+		from = `bookmarks b LEFT JOIN (SELECT rowid AS sid, ` + bm25Score + ` AS rank FROM search_fts WHERE search_fts MATCH ?) f
+			ON f.sid = b.status_id`
+		conds = append(conds, `(f.sid IS NOT NULL OR `+noteMatchSQL+`)`)
+		args = append(args, matchExpr(terms, excluded), matchExpr(terms, excluded))
 	case len(terms) > 0 && probe:
 		// Walk the bookmarks in date order and ask the index about each:
 		// a page of a common word costs a few dozen lookups, where
@@ -387,6 +394,7 @@ func searchSQL(q fedimarks.Query, probe bool) (from, where string, args []any, o
 		args = append(args, lang, utf8.RuneCountInString(lang)+1, lang+"-")
 		filtered = true
 	}
+	conds, args = labelFilters(q, conds, args)
 	if filtered {
 		from += ` JOIN search_docs d ON d.status_id = b.status_id`
 	}
@@ -431,7 +439,11 @@ func (a *Archive) EachHit(ctx context.Context, q fedimarks.Query, fn func(fedima
 	// cursor; from an offset, that would test every bookmark above it,
 	// and joining the matches (and sorting them) costs less.
 	probe := text && q.ByDate && (q.Cursor != "" || q.Offset <= 0)
-	from, where, args, ok := searchSQL(q, probe)
+	notes, err := a.notesMatch(ctx, q)
+	if err != nil {
+		return err
+	}
+	from, where, args, ok := searchSQL(q, probe, notes)
 	if !ok {
 		return nil
 	}
@@ -441,7 +453,10 @@ func (a *Archive) EachHit(ctx context.Context, q fedimarks.Query, fn func(fedima
 	// making every match's snippet, would cost more than the search, and
 	// SQLite drives a joined snippet from the whole match.
 	limit, offset := limitOffset(q.Limit, q.Offset)
-	score, order := `bm25(search_fts, 1.0, 1.0, 2.0, 0.5)`, `score, b.position DESC, b.id DESC`
+	score, order := bm25Score, `score, b.position DESC, b.id DESC`
+	if notes {
+		score = noteScore
+	}
 	newer := false
 	if byDate {
 		score, order = `0.0`, `b.position DESC, b.id DESC`
@@ -572,7 +587,8 @@ func readHits(ctx context.Context, tx *sql.Tx, h fedimarks.Handle, batch []ranke
 		args[i] = r.bookmark
 		at[r.bookmark] = i
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT b.id, s.id, s.raw, s.plain_text, s.spoiler_text, b.local_id, b.first_seen, b.last_seen, b.removed_at
+	rows, err := tx.QueryContext(ctx, `SELECT b.id, s.id, s.raw, s.plain_text, s.spoiler_text, b.local_id, b.first_seen, b.last_seen, b.removed_at,
+			`+labelColumns+`
 		FROM bookmarks b JOIN statuses s ON s.id = b.status_id
 		WHERE b.id IN (?`+repeatString(",?", len(batch)-1)+`)`, args...)
 	if err != nil {
@@ -588,13 +604,15 @@ func readHits(ctx context.Context, tx *sql.Tx, h fedimarks.Handle, batch []ranke
 			raw                    []byte
 			plain, spoiler, local  string
 			first, last, removedAt sql.NullString
+			tags, note             sql.NullString
 		)
-		if err := rows.Scan(&bid, &id, &raw, &plain, &spoiler, &local, &first, &last, &removedAt); err != nil {
+		if err := rows.Scan(&bid, &id, &raw, &plain, &spoiler, &local, &first, &last, &removedAt, &tags, &note); err != nil {
 			return nil, err
 		}
 		i := at[bid]
 		hit := fedimarks.Hit{Bookmark: fedimarks.Bookmark{Account: string(h)}, Rank: batch[i].score}
 		b := &hit.Bookmark
+		setLabels(b, tags, note)
 		if b.Status, err = fedimarks.ParseStatus(raw); err != nil {
 			return nil, err
 		}
@@ -718,7 +736,11 @@ func (a *Archive) SearchCountAtMost(ctx context.Context, q fedimarks.Query, max 
 	if _, err := a.IndexSearch(ctx); err != nil {
 		return 0, err
 	}
-	from, where, args, ok := searchSQL(q, false)
+	notes, err := a.notesMatch(ctx, q)
+	if err != nil {
+		return 0, err
+	}
+	from, where, args, ok := searchSQL(q, false, notes)
 	if !ok {
 		return 0, nil
 	}
@@ -728,7 +750,7 @@ func (a *Archive) SearchCountAtMost(ctx context.Context, q fedimarks.Query, max 
 		args = append(args, max)
 	}
 	var n int
-	err := a.r.QueryRowContext(ctx, query, args...).Scan(&n)
+	err = a.r.QueryRowContext(ctx, query, args...).Scan(&n)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}

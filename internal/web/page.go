@@ -64,6 +64,7 @@ type postView struct {
 	Link         string
 	Removed      bool
 	BoostedBy    string
+	Extra        // local tags and note, the kept thread
 }
 
 type mediaView struct {
@@ -193,7 +194,7 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 	}
 	since := s.bookmarkedSince(ctx, current)
 	for _, h := range hits {
-		v.Posts = append(v.Posts, s.postView(ctx, h, len(q.Terms()) > 0, since))
+		v.Posts = append(v.Posts, s.withThread(ctx, s.postView(ctx, h, len(q.Terms()) > 0, since), h, r.URL.RequestURI()))
 	}
 	if v.Page > 1 {
 		cursor := ""

@@ -108,6 +108,9 @@ type Server struct {
 	tmpl       *template.Template
 	staticFS   fs.FS
 	static     http.Handler
+	// formToken is this session's token for the tag and note forms
+	// (see labels.go).
+	formToken string
 }
 
 // New returns a Server over opt.Archive.
@@ -140,6 +143,7 @@ func New(opt Options) (*Server, error) {
 		tmpl:       tmpl,
 		staticFS:   static,
 		static:     http.StripPrefix("/static/", http.FileServerFS(static)),
+		formToken:  newFormToken(),
 	}, nil
 }
 
@@ -156,6 +160,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cross-Origin-Resource-Policy", "same-origin")
 	if !hostAllowed(r) {
 		http.Error(w, "this server answers only to http://127.0.0.1 or http://localhost with its own port", http.StatusMisdirectedRequest)
+		return
+	}
+	if r.URL.Path == labelsPath {
+		s.serveLabels(w, r)
 		return
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
