@@ -20,7 +20,11 @@ const (
 
 // Error is an error meant for a person: Code says its kind, Message says
 // what happened in one line, Hint (optional) says what to do next, e.g. the
-// command to run. Err is the underlying cause, if any.
+// command to run. Err is the underlying cause, if any: a *RemoteError for
+// a server's answer, a *Busy for a lock another process holds. Engines and
+// adapters return the facts; internal/cli writes the next commands (one
+// table), and hints about an input's own shape are written where it is
+// read.
 type Error struct {
 	Code    string
 	Message string

@@ -271,6 +271,19 @@ type Bookmark struct {
 	// RemovedAt is set when a full backup found the bookmark gone; the row
 	// is kept as history.
 	RemovedAt *time.Time
+	// Tags and Note are the account's own labels on the post (local to
+	// the archive, never sent to a server); see ValidTag.
+	Tags []string
+	Note string
+	// Thread, when set (export --with-context), is the post's thread as
+	// backup --context kept it.
+	Thread *Thread
+}
+
+// Thread is a post's thread: Before, the posts it replies to, oldest
+// first; After, the replies below it in the server's order.
+type Thread struct {
+	Before, After []Status
 }
 
 // Handle is an account's name as user@host, where host may carry a port
@@ -278,11 +291,13 @@ type Bookmark struct {
 type Handle string
 
 // ParseHandle checks s is of the form user@host (an optional leading @ is
-// dropped) and returns it lower-cased in the host part.
+// dropped) and returns it lower-cased in the host part. A handle never
+// holds spaces, controls or invisible characters: it names an account in
+// messages and keys its token.
 func ParseHandle(s string) (Handle, error) {
 	s = strings.TrimPrefix(strings.TrimSpace(s), "@")
 	user, host, ok := strings.Cut(s, "@")
-	if !ok || user == "" || host == "" || strings.ContainsAny(s, " /\\") || strings.Contains(host, "@") {
+	if !ok || user == "" || host == "" || strings.ContainsAny(s, " /\\") || strings.Contains(host, "@") || strings.ContainsFunc(s, isInvisible) {
 		return "", Errorf(EInvalid, "%q is not an account: expected user@host", s)
 	}
 	return Handle(user + "@" + strings.ToLower(host)), nil

@@ -64,4 +64,8 @@ type ImportItem struct {
 	// Invalid is set (with a reason) when the row is not a post URL; the
 	// row is still reported, with outcome Invalid.
 	Invalid string
+	// Tags and Note are the local tags and note a fedimarks export
+	// carried for the post, recorded for the destination account.
+	Tags []string
+	Note string
 }

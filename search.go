@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Query is a search over one account's archived bookmarks. The zero value
@@ -30,26 +31,48 @@ type Query struct {
 	// Lang keeps posts in one language (ISO 639, "en"); "en" also matches
 	// regional tags such as "en-GB".
 	Lang string
+	// Tags keeps bookmarks carrying every one of these local tags, NotTags
+	// drops those carrying any of them (tag:x, -tag:x); HasNote keeps
+	// bookmarks with a note (has:note). Note text is searched with Text.
+	Tags, NotTags []string
+	HasNote       bool
 	// IncludeRemoved also searches bookmarks that a full backup found gone.
 	IncludeRemoved bool
 	// Limit and Offset page the results; Limit 0 means no limit.
 	Limit, Offset int
+	// ByDate lists the bookmarks matching Text newest first instead of
+	// by relevance. Ranking reads every match; listing by date reads
+	// only as many bookmarks as a page needs when a word is common.
+	ByDate bool
+	// Cursor, when set, continues a listing in date order (ByDate, or
+	// no Text) from a hit's OlderCursor or NewerCursor instead of from
+	// Offset, so that a deep page costs what the first one does. A
+	// cursor that cannot be read is an EInvalid error.
+	Cursor string
 }
 
 // ParseQuery reads a search as a person types it: free text and "quoted
 // phrases" (-word and -"a phrase" exclude), plus the filters from:user@host (or from:user), has:media,
+// has:note, tag:NAME and -tag:NAME (local tags; see ParseTag),
 // before:YYYY-MM-DD, after:YYYY-MM-DD and lang:xx. Dates are whole days in
 // UTC: before:2024-01-31 keeps posts written before that day began,
 // after:2024-01-31 those written after it ended; a full RFC 3339 time is
 // taken as given. Other word:value tokens (such as URLs' https:) are plain
 // text. A bad date, an empty filter or an unknown has: value is an EInvalid
-// error saying which, and so is a negated filter (-from:x). Account,
+// error saying which, and so is a negated filter (-from:x) and a control
+// character (a NUL byte, an escape) anywhere in s. Account,
 // Limit and Offset are left zero for the caller to fill.
 func ParseQuery(s string) (Query, error) {
 	var (
 		q    Query
 		text []string
 	)
+	if i := strings.IndexFunc(s, isControl); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(s[i:])
+		return Query{}, &Error{Code: EInvalid,
+			Message: fmt.Sprintf("the search holds a control character (U+%04X), which no post contains", r),
+			Hint:    "type words, \"phrases\" and filters such as from:user@host"}
+	}
 	for _, tok := range splitQuery(s) {
 		if tok.quoted {
 			text = append(text, tok.minus()+quote(tok.text))
@@ -61,6 +84,17 @@ func ParseQuery(s string) (Query, error) {
 			continue
 		}
 		switch k := strings.ToLower(key); {
+		case k == "tag":
+			t, err := ParseTag(val)
+			if err != nil {
+				return Query{}, err
+			}
+			if tok.negated {
+				q.NotTags = append(q.NotTags, t)
+			} else {
+				q.Tags = append(q.Tags, t)
+			}
+			continue
 		case tok.negated && (k == "from" || k == "has" || k == "before" || k == "after" || k == "lang"):
 			return Query{}, &Error{Code: EInvalid, Message: fmt.Sprintf("-%s: filters cannot be negated", k),
 				Hint: "a leading - excludes words and \"phrases\" only"}
@@ -76,10 +110,14 @@ func ParseQuery(s string) (Query, error) {
 			}
 			q.From = strings.ToLower(v)
 		case "has":
-			if !strings.EqualFold(val, "media") {
-				return Query{}, Errorf(EInvalid, "has: knows only has:media, not has:%s", val)
+			switch {
+			case strings.EqualFold(val, "media"):
+				q.HasMedia = true
+			case strings.EqualFold(val, "note"):
+				q.HasNote = true
+			default:
+				return Query{}, Errorf(EInvalid, "has: knows only has:media and has:note, not has:%s", val)
 			}
-			q.HasMedia = true
 		case "before", "after":
 			t, err := parseQueryDate(val, k == "after")
 			if err != nil {
@@ -102,6 +140,12 @@ func ParseQuery(s string) (Query, error) {
 	}
 	q.Text = strings.Join(text, " ")
 	return q, nil
+}
+
+// isControl reports whether r is a control character other than the
+// white space that separates words (tab, line breaks).
+func isControl(r rune) bool {
+	return unicode.IsControl(r) && !(r < utf8.RuneSelf && unicode.IsSpace(r))
 }
 
 // parseQueryDate reads a day (YYYY-MM-DD, UTC) or an RFC 3339 time. For
@@ -140,7 +184,8 @@ func validLang(s string) bool {
 
 // Terms returns the words and phrases of q.Text that must match, without
 // quotes: a phrase is one element with its spaces. Terms made only of
-// punctuation are dropped, since they could match nothing; excluded terms
+// punctuation are dropped, since they could match nothing (an emoji is a
+// word, not punctuation); excluded terms
 // (-word) are not in it but in Excluded.
 func (q Query) Terms() []string { return q.terms(false) }
 
@@ -153,12 +198,18 @@ func (q Query) terms(negated bool) []string {
 	var out []string
 	for _, tok := range splitQuery(q.Text) {
 		if tok.negated != negated ||
-			strings.IndexFunc(tok.text, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }) < 0 {
+			!strings.ContainsFunc(tok.text, searchable) {
 			continue
 		}
 		out = append(out, tok.text)
 	}
 	return out
+}
+
+// searchable reports whether a term with r in it can match: letters,
+// digits and symbols such as emoji are indexed, punctuation is not.
+func searchable(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsNumber(r) || r > unicode.MaxASCII && unicode.Is(unicode.So, r)
 }
 
 // String returns q's text and filters in the syntax ParseQuery reads, so
@@ -182,6 +233,15 @@ func (q Query) String() string {
 	}
 	if q.Lang != "" {
 		parts = append(parts, "lang:"+q.Lang)
+	}
+	for _, t := range q.Tags {
+		parts = append(parts, "tag:"+t)
+	}
+	for _, t := range q.NotTags {
+		parts = append(parts, "-tag:"+t)
+	}
+	if q.HasNote {
+		parts = append(parts, "has:note")
 	}
 	return strings.Join(parts, " ")
 }
@@ -272,6 +332,15 @@ type Hit struct {
 	// Rank is the relevance score, lower is better (SQLite's bm25); 0
 	// when the query had no text.
 	Rank float64
+	// ContextOf is set for a post that is not bookmarked but in the
+	// thread of one (backup --context): the bookmarked post's URI.
+	// Bookmark.Status is then the thread post.
+	ContextOf string
+	// OlderCursor and NewerCursor, set on hits listed in date order,
+	// continue the listing (see Query.Cursor) with the bookmarks after
+	// this one, or those before it (nearest first in the listing's
+	// order, that is ending next to this one).
+	OlderCursor, NewerCursor string
 }
 
 // HighlightStart and HighlightEnd mark matched words in Hit.Snippet. They

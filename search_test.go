@@ -73,6 +73,11 @@ func TestParseQueryErrors(t *testing.T) {
 		{"has:poll", "has: knows only has:media"},
 		{"lang:", "lang: needs a language code"},
 		{"lang:e<n", "lang: needs a language code"},
+		{"quokka\x00", "control character (U+0000)"},
+		{"a\x1b[31mb", "control character (U+001B)"},
+		{"from:\x00", "control character (U+0000)"},
+		{"\u0080", "control character (U+0080)"},
+		{"\x02hit\x03", "control character (U+0002)"},
 	}
 	for _, tt := range tests {
 		_, err := ParseQuery(tt.in)
@@ -83,6 +88,10 @@ func TestParseQueryErrors(t *testing.T) {
 		if ErrorCode(err) != EInvalid || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("ParseQuery(%q) = %v (code %s), want EInvalid containing %q", tt.in, err, ErrorCode(err), tt.want)
 		}
+	}
+	// Tabs and line breaks (a pasted text) separate words.
+	if q, err := ParseQuery("quokka\tmarsupial\r\nwombat"); err != nil || len(q.Terms()) != 3 {
+		t.Errorf("a query with tabs and line breaks: %+v, %v; want three words", q.Terms(), err)
 	}
 	_, err := ParseQuery("before:31/01/2024")
 	if err == nil || !strings.Contains(err.Error(), "YYYY-MM-DD") {

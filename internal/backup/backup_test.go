@@ -26,8 +26,13 @@ type listing struct {
 
 type httpStatusErr int
 
-func (e httpStatusErr) Error() string   { return fmt.Sprintf("HTTP %d", int(e)) }
-func (e httpStatusErr) HTTPStatus() int { return int(e) }
+func (e httpStatusErr) Error() string { return fmt.Sprintf("HTTP %d", int(e)) }
+
+// As reads the fake as the *fedimarks.RemoteError the client would make
+// of the status.
+func (e httpStatusErr) As(target any) bool {
+	return backup.AsRemote(target, backup.KindOfStatus(int(e)), e)
+}
 
 func (l *listing) Page(ctx context.Context, url string) (backup.Page, error) {
 	l.requests++

@@ -24,8 +24,8 @@ var ErrTooLarge = errors.New("file too large")
 
 // Downloader fetches one remote file and streams it to w. It must stop
 // after maxBytes bytes (maxBytes > 0) with an error wrapping ErrTooLarge,
-// answer an error with an HTTPStatus() int method for an HTTP error (404
-// and 410 mean the file is gone), and honour ctx. It returns the file's
+// answer a *fedimarks.RemoteError for a server's error answer or silence
+// (KindNotFound and KindGone mean the file is gone), and honour ctx. It returns the file's
 // Content-Type, if known, and the bytes written.
 type Downloader interface {
 	Download(ctx context.Context, rawURL string, w io.Writer, maxBytes int64) (contentType string, n int64, err error)
@@ -239,8 +239,8 @@ func (m *mediaRun) one(ctx context.Context, rawURL string) error {
 		if ctx.Err() != nil {
 			return ctx.Err() // interrupted: the file stays pending
 		}
-		switch st := fedimarks.HTTPStatus(err); {
-		case st == http.StatusNotFound || st == http.StatusGone:
+		switch k := fedimarks.ErrorKind(err); {
+		case k == fedimarks.KindNotFound || k == fedimarks.KindGone:
 			return m.fail(ctx, rawURL, fedimarks.MediaMissing, err.Error())
 		case errors.Is(err, ErrTooLarge):
 			return m.fail(ctx, rawURL, fedimarks.MediaTooLarge, err.Error())
@@ -319,13 +319,11 @@ func (m *mediaRun) fail(ctx context.Context, rawURL string, state fedimarks.Medi
 }
 
 // unreachable reports whether err says the server did not answer: no
-// HTTP answer at all, or an overloaded or failing gateway (429, 502, 503,
-// 504) after the downloader's retries.
+// answer at all, an overloaded or failing gateway, or a request budget
+// that stayed spent, after the downloader's retries. A local error (a
+// full disk) says nothing about the server.
 func unreachable(err error) bool {
-	// The client marks errors that mean the server did not answer (no
-	// connection, 502/503/504 after retries); a local error (a full disk)
-	// says nothing about the server.
-	return fedimarks.IsUnreachable(err) || fedimarks.HTTPStatus(err) == http.StatusTooManyRequests
+	return fedimarks.IsUnreachable(err) || fedimarks.ErrorKind(err) == fedimarks.KindRateLimited
 }
 
 // cleanContentType keeps the server's Content-Type if it is a plausible

@@ -583,8 +583,5 @@ func TestMediaProgressCountsKeptBytes(t *testing.T) {
 	}
 }
 
-// statusErr is an HTTP error as the Downloader contract describes it.
-type statusErr int
-
-func (e statusErr) Error() string   { return fmt.Sprintf("HTTP %d", int(e)) }
-func (e statusErr) HTTPStatus() int { return int(e) }
+// statusErr is an HTTP error answer as the client returns it.
+type statusErr = httpStatusErr

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/fedimarks/fedimarks"
@@ -50,6 +49,15 @@ type IO struct {
 	// Backoff is the first retry delay of the HTTP client (0: its default
 	// of one second). Tests shorten it.
 	Backoff time.Duration
+	// Sleep, when set, is how the HTTP clients wait (rate limits,
+	// retries): tests pass one that moves a fake clock.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Runner runs the system's scheduling commands (systemctl, launchctl,
+	// schtasks, crontab); nil runs them. Tests pass a fake.
+	Runner Runner
+	// Executable returns the running program's path (nil: os.Executable),
+	// which a schedule runs.
+	Executable func() (string, error)
 }
 
 // command is one verb of the tool.
@@ -63,6 +71,7 @@ type command struct {
 // commands is the command table, in the order help lists them.
 func commands() []command {
 	return []command{
+		demoCommand(),
 		loginCommand(),
 		accountsCommand(),
 		logoutCommand(),
@@ -70,9 +79,16 @@ func commands() []command {
 		exportCommand(),
 		importCommand(),
 		migrateCommand(),
+		syncCommand(),
 		verifyCommand(),
 		searchCommand(),
+		tagCommand(),
+		noteCommand(),
+		tagsCommand(),
 		serveCommand(),
+		statusCommand(),
+		scheduleCommand(),
+		completionCommand(),
 	}
 }
 
@@ -81,11 +97,19 @@ func commands() []command {
 func Main(ctx context.Context, args []string, stdio IO) int {
 	a := newApp(stdio)
 	defer a.close()
+	a.sched = a.beginScheduled(args)
 	err := a.dispatch(ctx, args)
-	return a.report(ctx, err)
+	code := a.report(ctx, err)
+	a.sched.end(ctx, code, err)
+	return code
 }
 
 func (a *app) dispatch(ctx context.Context, args []string) error {
+	// -q may come before the command too: fedimarks -q backup.
+	for len(args) > 0 && (args[0] == "-q" || args[0] == "--quiet") {
+		a.beQuiet()
+		args = args[1:]
+	}
 	if len(args) == 0 {
 		a.printHelp(a.stderr)
 		return usageError("no command given")
@@ -95,15 +119,18 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 	case "help", "-h", "--help":
 		if len(args) > 1 {
 			if c, ok := findCommand(args[1]); ok {
-				fmt.Fprint(a.stdout, strings.TrimRight(c.usage, "\n")+"\n")
+				fmt.Fprint(a.stdout, c.helpText())
 				return nil
 			}
 			return usageError("unknown command %q", args[1])
 		}
 		a.printHelp(a.stdout)
 		return nil
+	case completeCommand:
+		runComplete(ctx, a, args[1:])
+		return nil
 	case "version", "--version":
-		fmt.Fprintln(a.stdout, "fedimarks", version)
+		fmt.Fprintln(a.stdout, readBuildInfo())
 		return nil
 	}
 	c, ok := findCommand(name)
@@ -120,8 +147,6 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 	a.cmd = c
 	return c.run(ctx, a, args[1:])
 }
-
-var version = "dev"
 
 func findCommand(name string) (command, bool) {
 	for _, c := range commands() {
@@ -145,9 +170,14 @@ Commands:
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, `
-Run 'fedimarks help COMMAND' for a command's options.
-State lives in $FEDIMARKS_HOME when set, else in your config and data
-directories ('fedimarks accounts' says where).
+Run 'fedimarks help COMMAND' for a command's options, 'fedimarks --version'
+for this build's version, commit, Go version and platform. Every command takes
+-q/--quiet: nothing on standard error unless something failed (backup: or
+changed the archive). backup, export, import, migrate and verify take --json:
+one summary object for scripts.
+State lives in $FEDIMARKS_HOME when set (or in DIR, given --home DIR to any
+command), else in your config and data directories ('fedimarks accounts'
+says where).
 
 `+exitCodesHelp+"\n")
 }
@@ -170,22 +200,34 @@ func (a *app) report(ctx context.Context, err error) int {
 	if errors.Is(err, errHelp) {
 		return ExitOK
 	}
+	// Errors that reach here without a next step (a lock another process
+	// holds, a backup stopped at a link) get the one the table writes.
+	err = withHint(err, situation{cmd: a.cmd.name})
 	code, msg := classify(ctx, err)
+	if a.cmd.name == "login" && code == ExitInterrupted {
+		msg = "login cancelled" // nothing to resume
+	}
+	a.speak()
 	if msg != "" {
-		fmt.Fprintln(a.stderr, "fedimarks:", a.redact(msg))
+		// Messages carry servers' text: one clean line, whatever it held.
+		fmt.Fprintln(a.errOut, "fedimarks:", cleanText(a.redact(msg)))
 	}
 	var u *errUsage
 	if errors.As(err, &u) && a.cmd.name != "" {
-		fmt.Fprintf(a.stderr, "Run 'fedimarks help %s' for usage.\n", a.cmd.name)
+		fmt.Fprintf(a.errOut, "Run 'fedimarks help %s' for usage.\n", a.cmd.name)
 	}
 	return code
 }
 
 // classify maps err to an exit code and its one-line message. Messages
 // for a server's refusals are written where the request is made
-// (app.apiError); a 401 that did not pass there still exits as an
-// authentication failure.
+// (app.apiError); a refused credential that did not pass there still
+// exits as an authentication failure.
 func classify(ctx context.Context, err error) (int, string) {
+	var x *exitError
+	if errors.As(err, &x) {
+		return x.code, x.msg
+	}
 	var u *errUsage
 	if errors.As(err, &u) {
 		return ExitUsage, u.msg
@@ -197,7 +239,7 @@ func classify(ctx context.Context, err error) (int, string) {
 	if errors.Is(err, context.Canceled) || ctx.Err() != nil {
 		return ExitInterrupted, "interrupted; run the same command again to resume"
 	}
-	if fedimarks.HTTPStatus(err) == http.StatusUnauthorized {
+	if k := fedimarks.ErrorKind(err); k == fedimarks.KindAuth || k == fedimarks.KindAppUnknown {
 		return ExitAuth, err.Error()
 	}
 	if errors.As(err, &fe) {

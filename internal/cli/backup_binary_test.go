@@ -67,4 +67,16 @@ func TestBackupBinaryKilledOrInterrupted(t *testing.T) {
 	if want := expectedMastodonCSV(w.alice.BookmarkURIs()); out != want {
 		t.Fatalf("after kill and interrupt: %d lines, want %d, or another order", strings.Count(out, "\n"), strings.Count(want, "\n"))
 	}
+
+	// Issue 12, from cron: the real binary is silent on an unchanged
+	// archive, and its JSON summary says nothing changed.
+	var stdout, stderr2 bytes.Buffer
+	cmd := exec.Command(bin, "backup", "--all", "--quiet", "--json")
+	cmd.Env, cmd.Stdout, cmd.Stderr = env, &stdout, &stderr2
+	if err := cmd.Run(); err != nil || stderr2.Len() != 0 {
+		t.Errorf("backup --all --quiet of an unchanged archive: %v, stderr %q", err, stderr2.String())
+	}
+	if want := `"new":0,`; !strings.Contains(stdout.String(), want) || !strings.Contains(stdout.String(), `"exit_code":0,"error":null}`) {
+		t.Errorf("backup --json: %s", stdout.String())
+	}
 }

@@ -314,7 +314,7 @@ func TestBackupServerDownNamesServer(t *testing.T) {
 		t.Errorf("server down: %q should name %s and point to export --offline", r.stderr, w.a.Host())
 	}
 	if r.stdout != "" {
-		t.Errorf("nothing should be exported when the backup failed, got %q", r.stdout)
+		t.Errorf("an account never backed up has nothing to export, got %q", r.stdout)
 	}
 }
 

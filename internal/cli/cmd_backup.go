@@ -3,10 +3,13 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/backup"
@@ -17,25 +20,42 @@ import (
 type backupOptions struct {
 	account string
 	full    bool
+	// fullEvery makes the backup full when the last full walk is older:
+	// 0 is defaultFullEvery, a negative value never.
+	fullEvery time.Duration
+	// refresh is export's backup: fewer retries, since the archive can
+	// serve when the server cannot.
+	refresh bool
 	// media also downloads attachments and avatars, each file up to
 	// mediaMax bytes (0: the engine's default).
 	media    bool
 	mediaMax int64
+	// context keeps each new bookmark's thread: "self" or "all" ("": no).
+	context string
 }
 
 func backupCommand() command {
 	return command{
 		name:    "backup",
 		summary: "archive an account's bookmarks locally",
-		usage: `Usage: fedimarks backup [ACCOUNT] [--full] [--media [--media-max-size SIZE]]
+		usage: `Usage: fedimarks backup [ACCOUNT | --all] [--full] [--full-every DURATION]
+                        [--media [--media-max-size SIZE]] [--context [all]] [--json]
 
-Copies the bookmarks of ACCOUNT (user@host; default: the only saved account)
-into the local archive: each post as the server returned it, and when it was
-first and last seen bookmarked.
+Copies the bookmarks of ACCOUNT (user@host, or any part of it that names one
+saved account; default: the default account, see 'fedimarks accounts') into
+the local archive: each post as the server returned it, and when it was
+first and last seen bookmarked. --all backs up every signed-in account, one
+after another: one failing does not stop the others, a last line sums them
+up, and the exit code is the worst of them (130, 4, 1, 2, then 3).
 
 By default only what is new since the last backup is fetched: an unchanged
 account costs one request, so it is safe to run from cron. --full walks all
 bookmarks and records the ones that disappeared (kept as history).
+Bookmarks can also appear below the newest ones (snac shows a bookmark once
+you follow its author; a server may fill some in later), where an
+incremental backup does not look: so when the last full walk is older than
+--full-every (default 7d; e.g. 12h, 2w; 0 never), the backup walks
+everything and says so.
 An interrupted backup leaves the archive consistent; the next run finishes it.
 
 --media also downloads each archived post's attachments (original and
@@ -46,8 +66,25 @@ Files that are gone (404), too large or not at an http(s) address are
 recorded and not tried again; other failures are retried by the next run
 with --media.
 
+--context also keeps, for each new bookmark, its thread as the server shows
+it (one more request per bookmark, paced within the server's rate limit):
+the posts it replies to and its author's own replies below it; --context all
+keeps everyone's replies. Each thread post is stored once. A bookmark whose
+thread could not be fetched is fetched by the next backup --context.
+
+--json prints one object on standard output when done:
+  {"command":"backup","accounts":[{"account":"alice@example.social",
+   "new":3,"unchanged":120,"removed":0,"archived":123,"full":false,
+   "resumed":false,"requests":1,"media":null,"exit_code":0,"error":null}],
+   "requests":1,"files":[],"duration_seconds":0.4,"exit_code":0,"error":null}
+"media" is null without --media, else {"downloaded","bytes","missing",
+"too_large","invalid","failed"}; an account that failed has its exit code
+and error message.
+
   fedimarks backup alice@mastodon.social
+  fedimarks backup --all --quiet
   fedimarks backup --full
+  fedimarks backup --full-every 30d
   fedimarks backup --media --media-max-size 20MB
 
 ` + exitCodesHelp + "\n",
@@ -59,8 +96,12 @@ func runBackupCommand(ctx context.Context, a *app, args []string) error {
 	var o backupOptions
 	fs := newFlags(a.cmd)
 	fs.BoolVar(&o.full, "full", false, "walk every bookmark and record removals")
+	fullEveryFlag(fs, &o.fullEvery)
 	fs.BoolVar(&o.media, "media", false, "also download attachments and avatars")
+	fs.Var(contextFlag{&o.context}, "context", "also keep each new bookmark's thread (--context all: every reply)")
 	maxSize := fs.String("media-max-size", "", "largest media file to download (default 100MiB)")
+	all := fs.Bool("all", false, "back up every signed-in account")
+	asJSON := fs.Bool("json", false, "print a summary object on standard output")
 	pos, err := a.parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -75,14 +116,134 @@ func runBackupCommand(ctx context.Context, a *app, args []string) error {
 		}
 		o.mediaMax = n
 	}
+	if i := slices.Index(pos, "all"); o.context != "" && i >= 0 { // --context all (no account is "all")
+		o.context, pos = "all", slices.Delete(pos, i, i+1)
+	}
 	if len(pos) > 1 {
 		return usageError("backup takes at most one ACCOUNT")
 	}
 	if len(pos) == 1 {
+		if *all {
+			return usageError("backup takes an ACCOUNT or --all, not both")
+		}
 		o.account = pos[0]
 	}
-	_, err = runBackup(ctx, a, o)
-	return err
+	sum := &backupSummary{Accounts: []backupResult{}}
+	if *all {
+		err = runBackupAll(ctx, a, o, sum)
+	} else {
+		var res backupResult
+		res, err = runBackup(ctx, a, o)
+		if res.Account != "" {
+			res.Error, res.ExitCode = errText(ctx, a, err)
+			sum.Accounts = append(sum.Accounts, res)
+		}
+	}
+	if !*asJSON {
+		return err
+	}
+	return a.emitSummary(ctx, a.stdout, sum, err)
+}
+
+// backupSummary is backup's --json summary.
+type backupSummary struct {
+	summary
+	Accounts []backupResult `json:"accounts"`
+}
+
+// backupResult is what the backup of one account did: its --json
+// summary too.
+type backupResult struct {
+	acc       fedimarks.Account
+	Account   fedimarks.Handle `json:"account"`
+	New       int              `json:"new"`
+	Unchanged int              `json:"unchanged"`
+	Removed   int              `json:"removed"`
+	Archived  int              `json:"archived"`
+	Full      bool             `json:"full"`
+	Resumed   bool             `json:"resumed"`
+	Requests  int64            `json:"requests"`
+	Media     *mediaResult     `json:"media"`
+	Threads   *threadResult    `json:"threads,omitempty"`
+	ExitCode  int              `json:"exit_code"`
+	Error     *string          `json:"error"`
+}
+
+// changed reports whether the backup changed the archive.
+func (r backupResult) changed() bool {
+	return r.New+r.Removed > 0 || (r.Media != nil && r.Media.Downloaded > 0)
+}
+
+// mediaResult is what a media download did.
+type mediaResult struct {
+	Downloaded int   `json:"downloaded"`
+	Bytes      int64 `json:"bytes"`
+	Missing    int   `json:"missing"`
+	TooLarge   int   `json:"too_large"`
+	Invalid    int   `json:"invalid"`
+	Failed     int   `json:"failed"`
+}
+
+// runBackupAll backs up every signed-in account in turn. A failure is
+// told at once and the next account goes on; the last line sums up, and
+// the error returned carries the worst exit code.
+func runBackupAll(ctx context.Context, a *app, o backupOptions, sum *backupSummary) error {
+	ar, err := a.openArchive(ctx)
+	if err != nil {
+		return err
+	}
+	accs, err := ar.Accounts(ctx)
+	if err != nil {
+		return err
+	}
+	if len(accs) == 0 {
+		return usageError("no saved account: log in first with: fedimarks login INSTANCE")
+	}
+	var failed []string
+	worst, fresh, removed := ExitOK, 0, 0
+	var worstErr error
+	for _, acc := range accs {
+		o.account = string(acc.Handle)
+		res, err := runBackup(ctx, a, o)
+		res.Account = acc.Handle
+		res.Error, res.ExitCode = errText(ctx, a, err)
+		sum.Accounts = append(sum.Accounts, res)
+		if err != nil {
+			failed = append(failed, string(acc.Handle))
+			if severity(res.ExitCode) > severity(worst) {
+				worst, worstErr = res.ExitCode, err
+			}
+			if res.ExitCode == ExitInterrupted {
+				return err
+			}
+			a.sayError(*res.Error)
+			continue
+		}
+		fresh += res.New
+		removed += res.Removed
+	}
+	done := fmt.Sprintf("backed up %s", plural(int64(len(accs)), "account", "accounts"))
+	if len(failed) > 0 {
+		done = fmt.Sprintf("backed up %d of %s", len(accs)-len(failed), plural(int64(len(accs)), "account", "accounts"))
+	}
+	done += ": " + plural(int64(fresh), "new bookmark", "new bookmarks")
+	if removed > 0 {
+		done += ", " + ui.Count(int64(removed)) + " removed"
+	}
+	if len(failed) > 0 {
+		return &exitError{code: worst, msg: done + "; failed: " + strings.Join(failed, ", "), err: worstErr}
+	}
+	fmt.Fprintln(a.stderr, done)
+	if fresh+removed > 0 {
+		a.speak()
+	}
+	return nil
+}
+
+// severity orders exit codes from the least to the most in need of the
+// person: --all exits with the worst.
+func severity(code int) int {
+	return slices.Index([]int{ExitOK, ExitPartial, ExitUsage, ExitError, ExitAuth, ExitInterrupted}, code)
 }
 
 // bookmarkSource adapts the client to the backup engine, and tells the
@@ -90,76 +251,181 @@ func runBackupCommand(ctx context.Context, a *app, args []string) error {
 type bookmarkSource struct {
 	c    *mastodon.Client
 	prog *ui.Progress
+	a    *app
 }
 
 func (s bookmarkSource) Page(ctx context.Context, url string) (backup.Page, error) {
 	p, err := s.c.BookmarksPage(ctx, url)
 	for _, sk := range p.Skipped {
 		s.prog.Note("skipped a bookmark the server sent unreadable (%v): %.200s", sk.Err, sk.Raw)
+		s.a.speak()
 	}
-	return backup.Page{Statuses: p.Statuses, Next: p.Next}, err
+	return backup.Page{Statuses: p.Statuses, Next: p.Next, URL: p.URL, Skipped: len(p.Skipped), BadNext: p.NextRefused}, err
 }
 
-func runBackup(ctx context.Context, a *app, o backupOptions) (fedimarks.Account, error) {
-	acc, err := a.account(ctx, o.account)
-	if err != nil {
-		return acc, err
+// defaultFullEvery is how old the last full walk of a backup may be.
+const defaultFullEvery = 7 * 24 * time.Hour
+
+// fullEveryFlag adds --full-every to fs: "0" stores a negative value
+// (never), as backupOptions.fullEvery wants.
+func fullEveryFlag(fs *flag.FlagSet, d *time.Duration) {
+	fs.Func("full-every", "walk everything when the last full walk is older (default 7d; 0 never)", func(s string) error {
+		v, err := parseAge(s)
+		if err != nil {
+			return err
+		}
+		if v == 0 {
+			v = -1
+		}
+		*d = v
+		return nil
+	})
+}
+
+// parseAge reads a duration for a person: Go's (90m, 12h) plus days and
+// weeks (7d, 2w, 1d12h); "0" is zero.
+func parseAge(s string) (time.Duration, error) {
+	bad := fmt.Errorf("%q is not a duration such as 7d, 12h or 2w (0 for never)", s)
+	t := strings.TrimSpace(s)
+	if t == "0" {
+		return 0, nil
 	}
+	var d time.Duration
+	for t != "" {
+		i := strings.IndexFunc(t, func(r rune) bool { return r == 'd' || r == 'w' })
+		if i < 0 {
+			break
+		}
+		n, err := strconv.ParseUint(t[:i], 10, 16)
+		if err != nil {
+			return 0, bad
+		}
+		unit := 24 * time.Hour
+		if t[i] == 'w' {
+			unit *= 7
+		}
+		d += time.Duration(n) * unit
+		t = t[i+1:]
+	}
+	if t != "" {
+		rest, err := time.ParseDuration(t)
+		if err != nil {
+			return 0, bad
+		}
+		d += rest
+	}
+	if d <= 0 {
+		return 0, bad
+	}
+	return d, nil
+}
+
+// runBackup backs up the account o names and says what it did in a line
+// on stderr; the result names the account whenever one was chosen.
+func runBackup(ctx context.Context, a *app, o backupOptions) (backupResult, error) {
+	acc, err := a.chooseAccount(ctx, accountQuery{name: o.account})
+	if err != nil {
+		return backupResult{}, err
+	}
+	var out backupResult
+	err = a.recordBackup(ctx, acc.Handle, func() (err error) {
+		out, err = backupChosen(ctx, a, o, acc)
+		return err
+	})
+	return out, err
+}
+
+// backupChosen is runBackup once the account is chosen.
+func backupChosen(ctx context.Context, a *app, o backupOptions, acc fedimarks.Account) (backupResult, error) {
+	out := backupResult{acc: acc, Account: acc.Handle}
 	ar, err := a.openArchive(ctx)
 	if err != nil {
-		return acc, err
+		return out, err
 	}
 	tok, err := a.token(ctx, acc.Handle)
 	if err != nil {
-		return acc, err
+		return out, err
 	}
 	// One backup of an account at a time (cron and an export may meet):
 	// a second walk would take the first one's run for an interrupted one.
 	lk, err := ar.LockBackup(ctx, acc.Handle)
 	if err != nil {
-		return acc, err
+		return out, err
 	}
 	defer lk.Release(ctx)
 	// The total is unknown until the walk ends: the bar shows the count
 	// and the rate.
 	prog := a.progress("backup "+string(acc.Handle), 0, "bookmarks")
-	c := a.newClient(acc.Server, tok, prog)
-	res, err := backup.Run(ctx, acc.Handle, bookmarkSource{c, prog}, ar, backup.Options{Full: o.full, Now: a.now, Progress: prog})
+	copts := a.clientOptions(acc.Server, tok, prog)
+	if o.refresh {
+		copts.MaxRetries = refreshRetries
+	}
+	c := a.track(mastodon.New(copts))
+	if o.context != "" {
+		if err := ar.EnableContext(ctx, acc.Handle, a.now()); err != nil {
+			return out, err
+		}
+	}
+	every := o.fullEvery
+	if every == 0 {
+		every = defaultFullEvery
+	}
+	res, err := backup.Run(ctx, acc.Handle, bookmarkSource{c, prog, a}, ar,
+		backup.Options{Full: o.full, FullEvery: max(every, 0), Now: a.now, Progress: prog})
+	out.Requests = c.Requests()
 	if err != nil {
 		prog.Abort()
-		return acc, a.apiError(acc.Handle, acc.Server, err, "read:bookmarks")
+		var redirect *mastodon.RedirectError
+		if errors.As(err, &redirect) {
+			return out, withHint(&fedimarks.Error{Err: err,
+				Message: fmt.Sprintf("%s redirected %s %s to %s, another server: not followed (its answer would not be %s's)",
+					fedimarks.HostOf(acc.Server), redirect.Method, redirect.Path, redirect.To, acc.Handle)},
+				situation{cmd: a.cmd.name})
+		}
+		return out, a.apiError(acc.Handle, acc.Server, err, "read:bookmarks")
 	}
 	prog.Finish()
 	after, err := ar.Counts(ctx, acc.Handle)
 	if err != nil {
-		return acc, err
+		return out, err
 	}
-	unchanged := after.Active - res.New - res.Restored
+	out.New, out.Removed, out.Archived = res.New+res.Restored, res.Removed, after.Active
+	out.Unchanged, out.Full, out.Resumed = after.Active-out.New, res.Full, res.Resumed
 	resumed := ""
 	if res.Resumed {
 		resumed = ", finished an interrupted backup"
 	}
 	fmt.Fprintf(a.stderr, "%s: %s new, %s unchanged, %s removed, %s; %s archived%s\n",
-		acc.Handle, ui.Count(int64(res.New+res.Restored)), ui.Count(int64(unchanged)), ui.Count(int64(res.Removed)),
+		acc.Handle, ui.Count(int64(out.New)), ui.Count(int64(out.Unchanged)), ui.Count(int64(res.Removed)),
 		plural(c.Requests(), "request", "requests"), plural(int64(after.Active), "bookmark", "bookmarks"), resumed)
-	if o.media {
-		if err := runMedia(ctx, a, acc, o.mediaMax); err != nil {
-			return acc, err
+	if o.context != "" {
+		if err := runThreads(ctx, a, acc, c, o.context == "all", &out); err != nil {
+			return out, err
 		}
 	}
-	return acc, nil
+	if o.media {
+		m, err := runMedia(ctx, a, acc, o.mediaMax)
+		out.Media = m
+		if err != nil {
+			return out, err
+		}
+	}
+	if a.cmd.name == "backup" && out.changed() {
+		a.speak() // --quiet: a backup that changed the archive says so
+	}
+	return out, nil
 }
 
 // runMedia downloads the media files of acc's archived bookmarks (and
 // any file left pending by an earlier run) and prints a summary line.
-func runMedia(ctx context.Context, a *app, acc fedimarks.Account, maxBytes int64) error {
+func runMedia(ctx context.Context, a *app, acc fedimarks.Account, maxBytes int64) (*mediaResult, error) {
 	ar, err := a.openArchive(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	p, err := a.paths()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	prog := a.progress("media "+string(acc.Handle), 0, "bytes")
 	// No token: media lives on CDNs and other servers.
@@ -169,7 +435,7 @@ func runMedia(ctx context.Context, a *app, acc fedimarks.Account, maxBytes int64
 	})
 	prog.Finish()
 	if err != nil {
-		return fmt.Errorf("download media: %w", err)
+		return nil, fmt.Errorf("download media: %w", err)
 	}
 	invalid := ""
 	if res.Invalid > 0 {
@@ -180,8 +446,10 @@ func runMedia(ctx context.Context, a *app, acc fedimarks.Account, maxBytes int64
 		ui.Count(int64(res.TooLarge)), invalid, ui.Count(int64(res.Failed)))
 	if res.Failed > 0 {
 		fmt.Fprintf(a.stderr, "some media files failed; retry them with: fedimarks backup %s --media\n", acc.Handle)
+		a.speak()
 	}
-	return nil
+	return &mediaResult{Downloaded: res.Downloaded, Bytes: res.Bytes, Missing: res.Missing, TooLarge: res.TooLarge,
+		Invalid: res.Invalid, Failed: res.Failed}, nil
 }
 
 // mediaDownloader is the client as the media engine wants it: too large

@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/formats"
@@ -28,7 +29,54 @@ type importOptions struct {
 	retryFailed bool
 	yes         bool
 	reportDir   string
+	json        bool
 }
+
+// importSummary is the --json summary of import (and of migrate, which
+// adds its source).
+type importSummary struct {
+	summary
+	Account fedimarks.Handle `json:"account"`
+	// Job is the import job's number (0 for a dry run of a new job).
+	Job     int64 `json:"job"`
+	Resumed bool  `json:"resumed"`
+	DryRun  bool  `json:"dry_run"`
+	Rows    int   `json:"rows"`
+	// Outcomes counts the job's rows per outcome, every outcome a key.
+	Outcomes    map[string]int `json:"outcomes"`
+	ImportedNow int            `json:"imported_by_this_run"`
+	// Estimate is a dry run's; null otherwise.
+	Estimate *estimateSummary `json:"estimate"`
+}
+
+// estimateSummary is a dry run's estimate in a --json summary.
+type estimateSummary struct {
+	ToWrite   int     `json:"to_write"`
+	Already   int     `json:"already"`
+	Duplicate int     `json:"duplicate"`
+	Invalid   int     `json:"invalid"`
+	Done      int     `json:"done_earlier"`
+	Requests  int     `json:"requests"`
+	Seconds   float64 `json:"duration_seconds"`
+}
+
+// importJSONHelp documents the --json summary of import and migrate.
+const importJSONHelp = `--json prints one object on standard output when done:
+  {"command":"import","account":"bob@example.social","job":7,"resumed":false,
+   "dry_run":false,"rows":120,"outcomes":{"imported":110,"already":5,
+   "duplicate":1,"not_found":2,"not_visible":1,"unreachable":0,"invalid":1,
+   "failed":0,"pending":0},"imported_by_this_run":110,"estimate":null,
+   "requests":232,"files":["...import-7-report.csv","...import-7-failures.csv"],
+   "duration_seconds":95.2,"exit_code":3,"error":"5 of 120 rows were not imported"}
+A dry run's "estimate" is {"to_write","already","duplicate","invalid",
+"done_earlier","requests","duration_seconds"}.`
+
+// followersOnlyHelp is what the help of import and of migrate says of
+// followers-only posts, in the same words as their summaries.
+const followersOnlyHelp = `A followers-only post that the archive holds ends not_visible; one it does
+not hold cannot be told from a deleted post and ends not_found. Either way:
+follow its author from the destination account, then rerun with
+--retry-failed.`
 
 const importExitCodes = `Exit codes: 0 every row imported, already there or a duplicate; 1 error;
 2 usage or unreadable input (or a big import refused without --yes when
@@ -44,8 +92,8 @@ func importCommand() command {
 		usage: `Usage: fedimarks import FILE... [--to ACCOUNT] [--dry-run] [--retry-failed]
                         [--yes] [--report-dir DIR]
 
-Bookmarks every post listed in FILE... on ACCOUNT (user@host, a saved
-account; default: the only one). Accepted files, recognised by content:
+Bookmarks every post listed in FILE... on ACCOUNT (a saved account;
+default: the default one). Accepted files, recognised by content:
 Mastodon's bookmarks.csv and bookmarks_failures.csv, a CSV with a
 "Bookmark URL" column, Mastodon's account archive (.zip, .tar.gz) or its
 bookmarks.json, and fedimarks' json, jsonl and netscape exports. Rows are
@@ -61,14 +109,21 @@ after an interruption and it goes on where it stopped; unreachable rows are
 retried then, and --retry-failed retries not_found, not_visible and failed
 rows too.
 
-  --to ACCOUNT        the destination account, user@host (default: the only
-                      saved account; needed when several are saved)
+` + followersOnlyHelp + `
+
+  --to ACCOUNT        the destination account: user@host, or any part of it
+                      that names one saved account (default: the default
+                      account, 'fedimarks accounts use'; else the only
+                      saved account)
   --dry-run           resolve nothing, write nothing: say what would happen
                       and how long the destination's rate limit makes it take
   --retry-failed      also retry rows that ended not_found, not_visible, failed
   --yes               do not ask before a big import into Mastodon
   --report-dir DIR    where the report CSV and the failures file go
                       (default: the reports directory beside the archive)
+  --json              print a summary object (below)
+
+` + importJSONHelp + `
 
   fedimarks import bookmarks.csv --to bob@example.social
   fedimarks import archive-20260101.zip --to bob@example.social --dry-run
@@ -86,6 +141,7 @@ func runImportCommand(ctx context.Context, a *app, args []string) error {
 	fs.BoolVar(&o.retryFailed, "retry-failed", false, "retry not_found, not_visible and failed rows")
 	fs.BoolVar(&o.yes, "yes", false, "do not ask before a big import")
 	fs.StringVar(&o.reportDir, "report-dir", "", "`DIR` for the report files")
+	fs.BoolVar(&o.json, "json", false, "print a summary object")
 	pos, err := a.parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -94,7 +150,12 @@ func runImportCommand(ctx context.Context, a *app, args []string) error {
 		return usageError("import needs at least one FILE")
 	}
 	o.files = pos
-	return runImport(ctx, a, o)
+	sum := &importSummary{}
+	err = runImport(ctx, a, o, sum)
+	if !o.json {
+		return err
+	}
+	return a.emitSummary(ctx, a.stdout, sum, err)
 }
 
 // readInputs reads every file, reports row problems on stderr and merges
@@ -129,14 +190,14 @@ func readInputs(ctx context.Context, a *app, files []string) (items []fedimarks.
 	return items, mastodonOnly, nil
 }
 
-func runImport(ctx context.Context, a *app, o importOptions) error {
+func runImport(ctx context.Context, a *app, o importOptions, sum *importSummary) error {
 	defer a.holdRows()()
 	// Everything that can be checked locally is, before any file is
 	// parsed or any request made.
 	if err := checkInputs(o.files); err != nil {
 		return err
 	}
-	acc, err := chooseAccount(ctx, a, "--to", o.to)
+	acc, err := a.chooseAccount(ctx, accountQuery{name: o.to, flag: "--to"})
 	if err != nil {
 		return err
 	}
@@ -161,7 +222,7 @@ func runImport(ctx context.Context, a *app, o importOptions) error {
 	return runTransfer(ctx, a, transferOptions{
 		acc: acc, items: items, inputs: o.files, dryRun: o.dryRun, retryFailed: o.retryFailed,
 		yes: o.yes, reportDir: o.reportDir, resume: "fedimarks import " + files, next: next,
-	})
+	}, sum)
 }
 
 // shellWord quotes s for a POSIX shell when it needs quoting, so that a
@@ -192,7 +253,7 @@ func countNoun(n int, noun string) string {
 
 // transferOptions is what import and migrate hand to the engine.
 type transferOptions struct {
-	acc         fedimarks.Account // the destination, chosen by chooseAccount
+	acc         fedimarks.Account // the destination, chosen by app.chooseAccount
 	items       []fedimarks.ImportItem
 	inputs      []string
 	key         string
@@ -203,12 +264,16 @@ type transferOptions struct {
 	resume      string // the command that resumes, for hints
 	// next are the commands a big import's advice gives.
 	next transfer.NextSteps
+	// lister, when set, reads the destination's bookmarks instead of its
+	// server (sync: the archive, kept current by its backups).
+	lister transfer.Lister
 }
 
 // runTransfer wires the engine to the destination's client and the
-// archive's job journal, and runs it.
-func runTransfer(ctx context.Context, a *app, o transferOptions) error {
+// archive's job journal, and runs it; sum gets what it did.
+func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSummary) error {
 	acc := o.acc
+	sum.Account, sum.DryRun = acc.Handle, o.dryRun
 	// Only the engine keeps the rows, and only until they are journaled.
 	items := o.items
 	o.items = nil
@@ -216,25 +281,44 @@ func runTransfer(ctx context.Context, a *app, o transferOptions) error {
 	if err != nil {
 		return err
 	}
+	if !o.dryRun {
+		if err := recordLabels(ctx, a, ar, acc.Handle, items); err != nil {
+			return err
+		}
+	}
 	tok, err := a.token(ctx, acc.Handle)
 	if err != nil {
 		return err
 	}
-	var prog *ui.Progress
+	// The client's waits show in the display of the step under way.
+	slot := a.newSlot(acc.Server)
+	c := a.newClient(acc.Server, tok, slot)
+	budget := clientBudget{c, a.now}
+	// Requests a row to write takes (a search and a bookmark, or a
+	// bookmark by id), known once the engine has planned: the ETA
+	// counts them against the budget the server reports.
+	perRow := 2.0
 	var shown *startedProgress
 	if !o.dryRun {
-		prog = a.progress("import "+string(acc.Handle), int64(len(items)), "rows")
-		shown = &startedProgress{p: prog}
+		prog := ui.NewProgress(a.stderr, ui.ProgressOptions{Label: "import " + string(acc.Handle), Total: int64(len(items)),
+			Unit: "rows", TTY: a.stderrTTY(), Now: a.io.Now, Quiet: a.quiet,
+			ETA: budgetETA(budget, func() float64 { return perRow })})
+		shown = &startedProgress{p: prog, slot: slot}
 	}
-	c := a.newClient(acc.Server, tok, prog)
+	var lister transfer.Lister = readingLister{a: a, l: bookmarkLister{c}, h: acc.Handle, c: c, slot: slot}
+	if o.lister != nil {
+		lister = o.lister
+	}
 	im := &transfer.Importer{
 		Writer:  c,
-		Lister:  bookmarkLister{c},
+		Lister:  lister,
 		Journal: jobJournal{ar},
 		Locker:  importLocker{ar},
 		Finder:  ar,
 		Log:     a.stderr,
+		Budget:  budget,
 	}
+	im.Origin, im.RetryPause = a.origin()
 	if shown != nil {
 		im.Progress = shown
 		// The engine's summary ends the run: close the bar before it.
@@ -260,10 +344,28 @@ func runTransfer(ctx context.Context, a *app, o transferOptions) error {
 		RetryFailed: o.retryFailed,
 		DryRun:      o.dryRun,
 		ReportDir:   o.reportDir,
-		Confirm:     a.confirmBigImport(acc, dest, o.yes, o.next),
+		Confirm: func(ctx context.Context, est transfer.Estimate) error {
+			if n := est.ToWrite(); n > 0 {
+				perRow = float64(est.Local+2*est.Remote) / float64(n)
+			}
+			return a.confirmBigImport(acc, dest, o.yes, o.next)(ctx, est)
+		},
 	})
 	if shown != nil {
 		shown.Finish()
+	}
+	if rep != nil {
+		sum.Job, sum.Resumed, sum.Rows, sum.ImportedNow = rep.Job.ID, rep.Resumed, len(rep.Items), rep.ImportedNow
+		sum.Outcomes = outcomeCounts(rep.Counts)
+		for _, f := range []string{rep.ReportPath, rep.FailuresPath} {
+			if f != "" {
+				sum.Files = append(sum.Files, f)
+			}
+		}
+		if e := rep.Estimate; e != nil {
+			sum.Estimate = &estimateSummary{ToWrite: e.ToWrite(), Already: e.Already, Duplicate: e.Duplicate, Invalid: e.Invalid,
+				Done: e.Done, Requests: e.Requests, Seconds: e.Duration.Seconds()}
+		}
 	}
 	if rep != nil && !o.dryRun && c.Requests() > 0 {
 		fmt.Fprintf(a.stderr, "%s to %s\n", countNoun(int(c.Requests()), "request"), acc.Handle.Host())
@@ -275,36 +377,25 @@ func runTransfer(ctx context.Context, a *app, o transferOptions) error {
 	}
 	var fe *fedimarks.Error
 	if errors.As(err, &fe) {
-		switch fe.Code {
-		case fedimarks.EAuth, fedimarks.EScope:
-			fe.Hint = "log in again: fedimarks login " + fedimarks.HostOf(acc.Server) + "; then resume with: " + resume
-		case fedimarks.EInterrupted, fedimarks.EUnavailable:
-			if strings.HasPrefix(fe.Hint, "wait for it to finish") { // the lock is held
-				fe.Hint = "wait for it to finish, then run: " + resume
-			} else {
-				fe.Hint = "resume with: " + resume
-			}
-		case fedimarks.EPartial:
-			if rep != nil && rep.FailuresPath != "" {
-				// A plain rerun retries unreachable rows; the others need
-				// --retry-failed (after following authors, say).
-				retry := resume
-				for _, it := range rep.Failed() {
-					if it.Outcome != fedimarks.Unreachable && it.Outcome != fedimarks.Invalid {
-						retry += " --retry-failed"
-						break
-					}
-				}
-				fe.Hint = "the failures are in " + rep.FailuresPath + "; retry them with: " + retry
-			}
+		var re *fedimarks.RemoteError
+		if fe.Code == fedimarks.EScope && errors.As(fe, &re) {
+			fe.Message = fmt.Sprintf("%s: %s (%s)", acc.Handle, lacksScope(refusedScope(re, acc.Scopes, transferScopes)), re.Message)
+		}
+		// The job's next step (resume it) replaces one written for a
+		// single request on the way (the big import's question, say).
+		if h := nextStep(fe, situation{cmd: a.cmd.name, login: loginArg(acc.Server), resume: resume, report: rep}); h != "" {
+			fe.Hint = h
 		}
 		return fe
 	}
 	if err != nil {
-		return a.apiError(acc.Handle, acc.Server, err, "read:bookmarks write:bookmarks read:search")
+		return a.apiError(acc.Handle, acc.Server, err, transferScopes)
 	}
 	return nil
 }
+
+// transferScopes are the scopes an import needs.
+const transferScopes = "read:bookmarks write:bookmarks read:search"
 
 // destInfo is what the destination's server said of itself, once asked.
 type destInfo struct {
@@ -356,6 +447,22 @@ type bookmarkLister struct{ c *mastodon.Client }
 
 func (l bookmarkLister) EachBookmark(ctx context.Context, fn func([]fedimarks.Status) error) error {
 	return l.c.WalkBookmarks(ctx, func(p mastodon.Page) error { return fn(p.Statuses) })
+}
+
+// clientBudget adapts the client's record of the X-RateLimit-* headers
+// to the engine's BudgetReader.
+type clientBudget struct {
+	c   *mastodon.Client
+	now func() time.Time
+}
+
+func (b clientBudget) Budget() (transfer.Budget, bool) {
+	rl := b.c.RateLimit()
+	out := transfer.Budget{Reported: rl.Known, Limit: rl.Limit, Remaining: rl.Remaining}
+	if !rl.Reset.IsZero() {
+		out.ResetIn = rl.Reset.Sub(b.now())
+	}
+	return out, b.c.Requests() > 0
 }
 
 // importLocker adapts the archive's import locks to the engine's Locker:
@@ -487,16 +594,28 @@ func toJobItems(items []transfer.Item) []sqlite.JobItem {
 type startedProgress struct {
 	p       *ui.Progress
 	started atomic.Bool
+	// slot, when set, gets the bar once started: the client's waits show
+	// in it from then on.
+	slot *progressSlot
 }
 
-func (s *startedProgress) SetTotal(n int64) { s.started.Store(true); s.p.SetTotal(n) }
-func (s *startedProgress) Add(n int64)      { s.p.Add(n) }
+func (s *startedProgress) SetTotal(n int64) {
+	s.started.Store(true)
+	if s.slot != nil {
+		s.slot.set(s.p)
+	}
+	s.p.SetTotal(n)
+}
+func (s *startedProgress) Add(n int64) { s.p.Add(n) }
 func (s *startedProgress) Note(format string, args ...any) {
 	s.p.Note(format, args...)
 }
 
 // Finish closes the bar, if the engine started one.
 func (s *startedProgress) Finish() {
+	if s.slot != nil {
+		s.slot.set(nil)
+	}
 	if s.started.Load() {
 		s.p.Finish()
 	}
@@ -524,39 +643,6 @@ func checkInputs(files []string) error {
 		}
 	}
 	return nil
-}
-
-// chooseAccount is the saved account named by a flag (flag is "--to" or
-// "--from"), or the only saved one when the flag is empty. It is checked
-// before any other work: an account that is not user@host, not saved, or
-// several saved and none named, is a usage error naming the flag.
-func chooseAccount(ctx context.Context, a *app, flag, name string) (fedimarks.Account, error) {
-	if name != "" {
-		if _, err := fedimarks.ParseHandle(name); err != nil {
-			return fedimarks.Account{}, usageError("%s %q is not an account: expected user@host", flag, strings.TrimSpace(name))
-		}
-		return a.account(ctx, name)
-	}
-	ar, err := a.openArchive(ctx)
-	if err != nil {
-		return fedimarks.Account{}, err
-	}
-	accs, err := ar.Accounts(ctx)
-	if err != nil {
-		return fedimarks.Account{}, err
-	}
-	if len(accs) > 1 {
-		names := make([]string, len(accs))
-		for i, acc := range accs {
-			names[i] = string(acc.Handle)
-		}
-		what := "destination"
-		if flag == "--from" {
-			what = "source"
-		}
-		return fedimarks.Account{}, usageError("several accounts are saved (%s): name the %s with %s user@host", strings.Join(names, ", "), what, flag)
-	}
-	return a.account(ctx, "")
 }
 
 // prepareReportDir checks the directory the report files go to (dir, or

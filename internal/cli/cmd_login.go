@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/mastodon"
+	"github.com/fedimarks/fedimarks/internal/oauth"
 )
 
 type loginOptions struct {
@@ -23,12 +25,15 @@ func loginCommand() command {
 		summary: "sign in to an account on an instance",
 		usage: `Usage: fedimarks login INSTANCE [--no-browser | --token-stdin]
 
-Signs in to an account on INSTANCE and saves it as user@host.
+Signs in to an account on INSTANCE and saves it as user@host. INSTANCE may
+be your handle (alice@mastodon.social): its server is taken.
 
 By default fedimarks registers itself on the instance (once; the app is kept
-and reused), opens your browser at the instance's authorization page and
-receives the answer on http://127.0.0.1:PORT/callback, a port open only on
-this machine. The address is printed too, in case the browser does not open.
+and reused, after checking that the server still knows it: snac forgets it
+when one of its tokens is revoked), opens your browser at the instance's
+authorization page and receives the answer on
+http://127.0.0.1:PORT/callback, a port open only on this machine. The
+address is printed too, in case the browser does not open.
 It asks only for the scopes it uses: read:bookmarks write:bookmarks
 read:search, plus profile (or read:accounts) to learn the account's name;
 servers without fine-grained scopes get "read write", and it says so.
@@ -64,14 +69,27 @@ func runLoginCommand(ctx context.Context, a *app, args []string) error {
 	if len(pos) != 1 {
 		return usageError("login takes one INSTANCE, e.g. fedimarks login mastodon.social")
 	}
-	o.instance = pos[0]
+	var user string
+	o.instance, user = loginTarget(pos[0])
 	if o.tokenStdin && o.noBrowser {
 		return usageError("--token-stdin and --no-browser do not go together")
 	}
+	// A person waits: a server that does not answer is said at once.
+	a.noRetries = true
+	run := runLogin
 	if !o.tokenStdin {
-		return runOAuthLogin(ctx, a, o)
+		run = runOAuthLogin
 	}
-	return runLogin(ctx, a, o)
+	err = run(ctx, a, o)
+	server, serr := mastodon.NormalizeServer(ctx, o.instance)
+	switch {
+	case serr != nil:
+	case err != nil && fedimarks.IsUnreachable(err) && ctx.Err() == nil:
+		return loginReachError(server, err)
+	case err == nil && user != "":
+		a.noteOtherAccount(ctx, server, user)
+	}
+	return err
 }
 
 func runLogin(ctx context.Context, a *app, o loginOptions) error {
@@ -84,7 +102,11 @@ func runLogin(ctx context.Context, a *app, o loginOptions) error {
 		return err
 	}
 	a.remember(token)
-	acc, old, err := a.saveLogin(ctx, server, token, nil)
+	acc, err := a.verifyToken(ctx, server, token)
+	if err != nil {
+		return err
+	}
+	acc, old, err := a.saveLogin(ctx, acc, token)
 	if err != nil {
 		return err
 	}
@@ -106,15 +128,10 @@ func readSecretLine(a *app) (string, error) {
 	return tok, nil
 }
 
-// saveLogin checks token against server and saves the account and its
-// token; scopes are what the token was granted, when known. It also
-// returns the token the account had before, when it differs from token
-// (it is replaced: revoke it).
-func (a *app) saveLogin(ctx context.Context, server, token string, scopes []string) (fedimarks.Account, string, error) {
-	acc, err := a.verifyToken(ctx, server, token, scopes)
-	if err != nil {
-		return acc, "", err
-	}
+// saveLogin saves acc and its token, which the server said is acc's. It
+// also returns the token the account had before, when it differs from
+// token (it is replaced: revoke it).
+func (a *app) saveLogin(ctx context.Context, acc fedimarks.Account, token string) (fedimarks.Account, string, error) {
 	st, err := a.secretStore(ctx)
 	if err != nil {
 		return acc, "", err
@@ -143,19 +160,10 @@ func (a *app) saveLogin(ctx context.Context, server, token string, scopes []stri
 
 // verifyToken asks server who token belongs to and returns the account
 // (not yet saved).
-func (a *app) verifyToken(ctx context.Context, server, token string, scopes []string) (fedimarks.Account, error) {
-	c := a.newClient(server, token, nil)
-	me, err := c.VerifyCredentials(ctx)
+func (a *app) verifyToken(ctx context.Context, server, token string) (fedimarks.Account, error) {
+	acc, err := oauth.Identify(ctx, a.newClient(server, token, nil), server, nil)
 	if err != nil {
-		return fedimarks.Account{}, a.apiError(fedimarks.Handle("@"+fedimarks.HostOf(server)), server, err, "")
-	}
-	h, err := fedimarks.ParseHandle(me.Username + "@" + fedimarks.HostOf(server))
-	if err != nil {
-		return fedimarks.Account{}, fmt.Errorf("server returned an unusable account name %q", me.Username)
-	}
-	acc := fedimarks.Account{Handle: h, ID: me.ID, Server: server, Scopes: scopes}
-	if inst, err := c.Instance(ctx); err == nil {
-		acc.Software = strings.TrimSpace(inst.Software + " " + inst.Version)
+		return acc, a.apiError(fedimarks.Handle("@"+fedimarks.HostOf(server)), server, err, "")
 	}
 	return acc, nil
 }
@@ -177,64 +185,63 @@ func lacksScope(scope string) string {
 }
 
 // apiError turns a server's refusal into a message for a person: a bad
-// token says to log in again (exit 4), a missing scope (403) names the
-// scope (or scopes, space-separated) the call needed and says to log in
-// again, which grants every scope fedimarks uses.
+// token says to log in again (exit 4), a missing scope names the scope (or
+// scopes, space-separated) the call needed and says to log in again, which
+// grants every scope fedimarks uses; the hint table writes the hints.
 func (a *app) apiError(h fedimarks.Handle, server string, err error, scope string) error {
 	host := fedimarks.HostOf(server)
 	who := string(h)
 	if strings.HasPrefix(who, "@") || who == "" {
 		who = host
 	}
-	var api *mastodon.APIError
-	if fedimarks.IsUnreachable(err) && !(errors.As(err, &api) && api.StatusCode < 500) {
-		hint := "try again later: the same command goes on where it stopped"
-		if a.cmd.name == "backup" || a.cmd.name == "export" {
-			hint = "try again later; 'fedimarks export --offline' exports what is already archived"
-		}
-		return &fedimarks.Error{Code: fedimarks.EUnavailable, Err: err,
-			Message: fmt.Sprintf("%s did not answer (%v)", host, err), Hint: hint}
+	s := situation{cmd: a.cmd.name, login: loginArg(server)}
+	if fedimarks.IsUnreachable(err) {
+		return withHint(&fedimarks.Error{Code: fedimarks.EUnavailable, Err: err,
+			Message: fmt.Sprintf("%s did not answer (%v)", host, err)}, s)
 	}
-	if !errors.As(err, &api) {
+	var re *fedimarks.RemoteError
+	if !errors.As(err, &re) {
 		return err
 	}
-	if s := scopeOfEndpoint(api.Method, api.Path); s != "" {
-		scope = s // the exact scope of the request refused
-	}
-	switch api.StatusCode {
-	case 401:
-		return &fedimarks.Error{Code: fedimarks.EAuth, Err: err,
-			Message: fmt.Sprintf("%s: the server refused the access token (%s): it is invalid or was revoked", who, api.Message),
-			Hint:    "log in again: fedimarks login " + loginArg(server)}
-	case 403:
-		return &fedimarks.Error{Code: fedimarks.EScope, Err: err,
-			Message: fmt.Sprintf("%s: %s (%s)", who, lacksScope(scope), api.Message),
-			Hint:    "log in again to grant it: fedimarks login " + loginArg(server)}
-	case 422:
-		if strings.Contains(strings.ToLower(api.Message), "authenticated user") {
-			return &fedimarks.Error{Code: fedimarks.EAuth, Err: err,
-				Message: fmt.Sprintf("%s: this is an app token, not a user's token (%s)", who, api.Message),
-				Hint:    "log in again: fedimarks login " + loginArg(server)}
-		}
+	switch re.Kind {
+	case fedimarks.KindAuth:
+		return withHint(&fedimarks.Error{Code: fedimarks.EAuth, Err: err,
+			Message: fmt.Sprintf("%s: the server refused the access token (%s): it is invalid or was revoked", who, re.Message)}, s)
+	case fedimarks.KindScope, fedimarks.KindForbidden:
+		// On a request about the whole account, a refusal is a missing
+		// scope, whatever the server's words.
+		return withHint(&fedimarks.Error{Code: fedimarks.EScope, Err: err,
+			Message: fmt.Sprintf("%s: %s (%s)", who, lacksScope(refusedScope(err, nil, scope)), re.Message)}, s)
+	case fedimarks.KindNotUser:
+		return withHint(&fedimarks.Error{Code: fedimarks.EAuth, Err: err,
+			Message: fmt.Sprintf("%s: this is an app token, not a user's token (%s)", who, re.Message)}, s)
 	}
 	return err
 }
 
-// scopeOfEndpoint names the OAuth scope a request needs, for messages
-// about a 403: "" when the path is not one fedimarks knows.
-func scopeOfEndpoint(method, path string) string {
-	switch {
-	case path == "/api/v1/bookmarks":
-		return "read:bookmarks"
-	case path == "/api/v2/search":
-		return "read:search"
-	case method == "POST" && strings.HasPrefix(path, "/api/v1/statuses/") &&
-		(strings.HasSuffix(path, "/bookmark") || strings.HasSuffix(path, "/unbookmark")):
-		return "write:bookmarks"
-	case path == "/api/v1/accounts/verify_credentials":
-		return "profile (or read:accounts)"
+// refusedScope names the scope a refusal (err) refused: the one the
+// adapter found (named by the server, or needed by the request), else
+// those of needs (space-separated) that the token's scopes (has, when
+// known) do not cover.
+func refusedScope(err error, has []string, needs string) string {
+	var re *fedimarks.RemoteError
+	if errors.As(err, &re) && re.Scope != "" {
+		return re.Scope
 	}
-	return ""
+	if len(has) == 0 {
+		return needs
+	}
+	var missing []string
+	for _, need := range strings.Fields(needs) {
+		general, _, _ := strings.Cut(need, ":")
+		if !slices.Contains(has, need) && !slices.Contains(has, general) {
+			missing = append(missing, need)
+		}
+	}
+	if len(missing) == 0 {
+		return needs
+	}
+	return strings.Join(missing, " ")
 }
 
 // loginArg is what to pass to `fedimarks login` to reach server again: its

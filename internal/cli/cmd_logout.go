@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
+	"strings"
 	"time"
 
 	"github.com/fedimarks/fedimarks"
@@ -24,10 +24,12 @@ archive; log in again to back it up once more.
 When the server cannot be reached, or refuses to revoke the token (a token
 pasted with --token-stdin belongs to another app and cannot be revoked by
 fedimarks), the account is still forgotten here, and fedimarks says that the
-token may still be live and where to revoke it by hand: the server's
-Preferences > Account > Authorized apps (/oauth/authorized_applications).
-That case exits with 1 when a revocation failed; a token fedimarks did not
-issue exits with 0 after the notice.
+token may still be live and where to revoke it by hand: on Mastodon,
+Preferences > Account > Authorized apps (/oauth/authorized_applications);
+on GoToSocial, /settings/user/tokens; elsewhere the server's settings (snac
+has no such page: its administrator can remove a token). That case exits
+with 1 when a revocation failed; a token fedimarks did not issue exits with
+0 after the notice.
 
 ` + exitCodesHelp + "\n",
 		run: runLogoutCommand,
@@ -43,7 +45,7 @@ func runLogoutCommand(ctx context.Context, a *app, args []string) error {
 	if len(pos) != 1 {
 		return usageError("logout takes one ACCOUNT, e.g. fedimarks logout alice@mastodon.social")
 	}
-	acc, err := a.account(ctx, pos[0])
+	acc, err := a.chooseAccount(ctx, accountQuery{name: pos[0]})
 	if err != nil {
 		return err
 	}
@@ -85,21 +87,36 @@ func runLogout(ctx context.Context, a *app, acc fedimarks.Account) error {
 		fmt.Fprintf(a.stderr, "Revoked the token of %s on %s and forgot the account here; its archived bookmarks stay.\n", acc.Handle, host)
 		return nil
 	}
-	manual := acc.Server + "/oauth/authorized_applications"
 	if revokeErr == nil || errors.Is(revokeErr, errNotOurToken) {
 		fmt.Fprintf(a.stderr, "Forgot %s here; its archived bookmarks stay.\n", acc.Handle)
 		if revokeErr != nil {
-			fmt.Fprintf(a.stderr, "fedimarks did not issue this token, so it cannot revoke it: it may still be live. Revoke it at %s if nothing else uses it.\n", manual)
+			fmt.Fprintf(a.stderr, "fedimarks did not issue this token, so it cannot revoke it: it may still be live. If nothing else uses it, %s.\n", revokeByHand(acc))
 		}
 		return nil
 	}
 	what := "could not revoke its token"
-	if unreachable(revokeErr) {
+	if fedimarks.IsUnreachable(revokeErr) {
 		what = "could not reach " + host + " to revoke its token"
 	}
 	return &fedimarks.Error{Code: fedimarks.EUnavailable, Err: revokeErr,
 		Message: fmt.Sprintf("forgot %s here (its archived bookmarks stay), but %s (%v): the token may still be live", acc.Handle, what, revokeErr),
-		Hint:    "revoke it at " + manual}
+		Hint:    revokeByHand(acc)}
+}
+
+// revokeByHand says where a person revokes a token of acc's server
+// themselves: the page of its software (recorded at login) when fedimarks
+// knows it, else the server's settings.
+func revokeByHand(acc fedimarks.Account) string {
+	software, _, _ := strings.Cut(strings.ToLower(acc.Software), " ")
+	switch software {
+	case "mastodon":
+		return "revoke it at " + acc.Server + "/oauth/authorized_applications (Preferences > Account > Authorized apps)"
+	case "gotosocial":
+		return "revoke it at " + acc.Server + "/settings/user/tokens"
+	case "snac":
+		return "snac has no page listing tokens: its administrator can remove it"
+	}
+	return "revoke it in the server's settings, where it lists authorized apps or access tokens"
 }
 
 // errNotOurToken says a token came from elsewhere (--token-stdin), so
@@ -107,21 +124,29 @@ func runLogout(ctx context.Context, a *app, acc fedimarks.Account) error {
 // says the token belongs to another app (403 unauthorized_client).
 var errNotOurToken = errors.New("token not issued to fedimarks")
 
-// revoke ends token on server with the app fedimarks registered there.
-// It tries for a few seconds only: a person logging out waits for it.
-func (a *app) revoke(ctx context.Context, server, token string) error {
+// revoke ends token on server with the app fedimarks registered there, or
+// else with one of older (apps the server forgot): a token keeps belonging
+// to the app that issued it, and snac checks that app's secret even once
+// the app is gone. It tries for a few seconds only: a person logging out
+// waits for it.
+func (a *app) revoke(ctx context.Context, server, token string, older ...mastodon.App) error {
 	ar, err := a.openArchive(ctx)
 	if err != nil {
 		return err
 	}
-	stored, err := ar.App(ctx, server)
+	stored, err := archiveApps{ar}.App(ctx, server)
 	if err != nil {
 		return err
 	}
-	if stored == nil {
+	var apps []mastodon.App
+	if stored != nil {
+		a.remember(stored.ClientSecret)
+		apps = append(apps, *stored)
+	}
+	apps = append(apps, older...)
+	if len(apps) == 0 {
 		return errNotOurToken
 	}
-	a.remember(stored.ClientSecret)
 	c := mastodon.New(mastodon.Options{
 		Server:     server,
 		HTTPClient: a.io.HTTPClient,
@@ -130,31 +155,35 @@ func (a *app) revoke(ctx context.Context, server, token string) error {
 		MaxRetries: 2,
 		Backoff:    250 * time.Millisecond,
 	})
-	app := mastodon.App{ClientID: stored.ClientID, ClientSecret: stored.ClientSecret, RedirectURI: stored.RedirectURI, Scopes: stored.Scopes}
-	if err := c.Revoke(ctx, app, token); err != nil {
-		if mastodon.IsStatus(err, http.StatusForbidden) {
+	for i, app := range apps {
+		err = c.Revoke(ctx, app, token)
+		if err == nil {
+			return nil
+		}
+		if k := fedimarks.ErrorKind(err); k != fedimarks.KindForbidden && k != fedimarks.KindScope {
+			return fmt.Errorf("revoke token: %w", err)
+		}
+		if i == len(apps)-1 {
 			// unauthorized_client: the token belongs to another app.
 			return fmt.Errorf("%w: %w", errNotOurToken, err)
 		}
-		return fmt.Errorf("revoke token: %w", err)
 	}
 	return nil
 }
 
 // revokeReplaced revokes the token a new login replaced, telling the
 // person when it cannot; the login itself has succeeded either way.
-func (a *app) revokeReplaced(ctx context.Context, acc fedimarks.Account, old string) {
+func (a *app) revokeReplaced(ctx context.Context, acc fedimarks.Account, old string, older ...mastodon.App) {
 	if old == "" {
 		return
 	}
-	manual := acc.Server + "/oauth/authorized_applications"
-	err := a.revoke(ctx, acc.Server, old)
+	err := a.revoke(ctx, acc.Server, old, older...)
 	switch {
 	case err == nil:
 		fmt.Fprintf(a.stderr, "Revoked the previous token of %s.\n", acc.Handle)
 	case errors.Is(err, errNotOurToken):
-		fmt.Fprintf(a.stderr, "The previous token of %s was replaced, not revoked: fedimarks did not issue it. Revoke it at %s if nothing else uses it.\n", acc.Handle, manual)
+		fmt.Fprintf(a.stderr, "The previous token of %s was replaced, not revoked: fedimarks did not issue it. If nothing else uses it, %s.\n", acc.Handle, revokeByHand(acc))
 	default:
-		fmt.Fprintf(a.stderr, "Warning: could not revoke the previous token of %s (%s): it may still be live; revoke it at %s.\n", acc.Handle, a.redact(err.Error()), manual)
+		fmt.Fprintf(a.stderr, "Warning: could not revoke the previous token of %s (%s): it may still be live; %s.\n", acc.Handle, a.redact(err.Error()), revokeByHand(acc))
 	}
 }

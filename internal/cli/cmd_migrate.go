@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"strings"
 
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/sqlite"
@@ -16,6 +15,15 @@ type migrateOptions struct {
 	yes         bool
 	offline     bool
 	reportDir   string
+	json        bool
+}
+
+// migrateSummary is migrate's --json summary: import's, with the source
+// and its backup (null with --offline).
+type migrateSummary struct {
+	importSummary
+	Source fedimarks.Handle `json:"source"`
+	Backup *backupResult    `json:"backup"`
 }
 
 func migrateCommand() command {
@@ -27,14 +35,20 @@ func migrateCommand() command {
 
 Backs up the bookmarks of --from (incrementally; --offline skips this and
 uses the archive as it is), then bookmarks them on --to, oldest first, so
-that --to lists them in the same order. Both are saved accounts (user@host);
---from needs only to be in the archive when --offline is given.
+that --to lists them in the same order. Both are saved accounts (user@host,
+or any part of it that names one); --from needs only to be in the archive
+when --offline is given.
 
 The outcomes, the report and the resume behave as in 'fedimarks import'. The
 migration of one pair of accounts is one job: run the same command again
 later and only what was bookmarked on --from since (and rows that were
-unreachable) is written. Followers-only posts need --to to follow their
-authors first: the report names them; then run again with --retry-failed.
+unreachable) is written.
+
+` + followersOnlyHelp + `
+
+--json prints one object on standard output as import's (see 'fedimarks help
+import'), with "command":"migrate", "source" (the --from account) and
+"backup" (its backup, as in backup --json; null with --offline).
 
   fedimarks migrate --from alice@old.example --to alice@new.example
   fedimarks migrate --from alice@old.example --to alice@new.example --dry-run
@@ -54,6 +68,7 @@ func runMigrateCommand(ctx context.Context, a *app, args []string) error {
 	fs.BoolVar(&o.yes, "yes", false, "do not ask before a big import")
 	fs.BoolVar(&o.offline, "offline", false, "use the archive as it is, without a backup of --from first")
 	fs.StringVar(&o.reportDir, "report-dir", "", "`DIR` for the report files")
+	fs.BoolVar(&o.json, "json", false, "print a summary object")
 	pos, err := a.parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -64,35 +79,38 @@ func runMigrateCommand(ctx context.Context, a *app, args []string) error {
 	if o.from == "" || o.to == "" {
 		return usageError("migrate needs --from ACCOUNT and --to ACCOUNT")
 	}
-	return runMigrate(ctx, a, o)
+	sum := &migrateSummary{}
+	err = runMigrate(ctx, a, o, sum)
+	if !o.json {
+		return err
+	}
+	return a.emitSummary(ctx, a.stdout, sum, err)
 }
 
-func runMigrate(ctx context.Context, a *app, o migrateOptions) error {
+func runMigrate(ctx context.Context, a *app, o migrateOptions, sum *migrateSummary) error {
 	defer a.holdRows()()
 	// Checked before the backup of --from, which may take a while.
-	fromH, err := fedimarks.ParseHandle(o.from)
-	if err != nil {
-		return usageError("--from %q is not an account: expected user@host", strings.TrimSpace(o.from))
-	}
-	toH, err := fedimarks.ParseHandle(o.to)
-	if err != nil {
-		return usageError("--to %q is not an account: expected user@host", strings.TrimSpace(o.to))
-	}
-	if toH == fromH {
-		return usageError("--from and --to are the same account (%s)", toH)
-	}
-	acc, err := chooseAccount(ctx, a, "--to", o.to)
+	acc, err := a.chooseAccount(ctx, accountQuery{name: o.to, flag: "--to"})
 	if err != nil {
 		return err
 	}
-	if o.reportDir, err = prepareReportDir(a, o.reportDir, o.dryRun); err != nil {
-		return err
-	}
-	from, err := a.sourceAccount(ctx, o.from, o.offline)
+	src, err := a.chooseSource(ctx, o.from, o.offline)
 	if err != nil {
 		return err
 	}
 	to := acc.Handle
+	if src.Handle == to {
+		return usageError("--from and --to are the same account (%s)", to)
+	}
+	sum.Account, sum.Source = to, src.Handle
+	if o.reportDir, err = prepareReportDir(a, o.reportDir, o.dryRun); err != nil {
+		return err
+	}
+	from, bk, err := a.sourceAccount(ctx, src.Handle, o.offline)
+	sum.Backup = bk
+	if err != nil {
+		return err
+	}
 	items, err := archivedItems(ctx, a, from)
 	if err != nil {
 		return err
@@ -107,20 +125,31 @@ func runMigrate(ctx context.Context, a *app, o migrateOptions) error {
 			Verify:        "fedimarks verify --from " + shellWord(string(from)) + " --offline --to " + shellWord(string(to)) + " -o missing.csv",
 			ImportMissing: "fedimarks import missing.csv --to " + shellWord(string(to)),
 		},
-	})
+	}, &sum.importSummary)
 }
 
-// sourceAccount backs up the named account (unless offline) and returns
-// its handle; offline, the account needs only to be in the archive.
-func (a *app) sourceAccount(ctx context.Context, name string, offline bool) (fedimarks.Handle, error) {
+// chooseSource is the account --from names: one in the archive when
+// offline, else a saved one (it is backed up first).
+func (a *app) chooseSource(ctx context.Context, name string, offline bool) (fedimarks.Account, error) {
+	need := signedIn
 	if offline {
-		return a.archivedAccount(ctx, name)
+		need = archived
 	}
-	acc, err := runBackup(ctx, a, backupOptions{account: name})
+	return a.chooseAccount(ctx, accountQuery{name: name, flag: "--from", need: need})
+}
+
+// sourceAccount backs up the account h chosen by chooseSource (unless
+// offline) and returns it, with what the backup did (nil offline).
+func (a *app) sourceAccount(ctx context.Context, h fedimarks.Handle, offline bool) (fedimarks.Handle, *backupResult, error) {
+	if offline {
+		return h, nil, nil
+	}
+	res, err := runBackup(ctx, a, backupOptions{account: string(h)})
+	res.Error, res.ExitCode = errText(ctx, a, err)
 	if err != nil {
-		return "", err
+		return "", &res, err
 	}
-	return acc.Handle, nil
+	return res.Account, &res, nil
 }
 
 // archivedItems lists an account's archived bookmarks as import rows,
@@ -143,6 +172,7 @@ func archivedItems(ctx context.Context, a *app, h fedimarks.Handle) ([]fedimarks
 		items = append(items, fedimarks.ImportItem{
 			URI: s.URI, URL: s.URL, AuthorURL: s.Account.URL, CreatedAt: s.CreatedAt,
 			Visibility: s.Visibility, Source: source, Order: len(items),
+			Tags: bms[i].Tags, Note: bms[i].Note,
 		})
 	}
 	return items, nil

@@ -30,7 +30,8 @@ func searchCommand() command {
 Searches the archived bookmarks of ACCOUNT (default: the only archived
 account) without contacting any server. QUERY is words, all of which must
 appear in a post's text, content warning, author name or handle, mentioned
-accounts (user@host), or link targets ("a phrase" in quotes; word*
+accounts (user@host), hashtags or link targets (an emoji is a word; #tag
+and tag find the same posts; "a phrase" in quotes; word*
 matches a prefix; -word or -"a phrase" leaves out the posts that have
 it), and filters:
 
@@ -39,6 +40,8 @@ it), and filters:
   before:DATE      posts written before DATE (YYYY-MM-DD, UTC)
   after:DATE       posts written after DATE
   lang:CODE        posts in one language (lang:en also matches en-GB)
+  tag:NAME         bookmarks with a local tag (-tag:NAME: without it)
+  has:note         bookmarks with a local note (note text is searched too)
 
 Results are ranked best first (newest bookmark first when QUERY has only
 filters). On a terminal each result is a few readable lines, at most 20
@@ -46,7 +49,10 @@ unless --limit says otherwise; otherwise one tab-separated line each (time,
 author as user@host, url, snippet), every result unless --limit is given.
 --json prints one object a line, every result unless --limit is given, with
 account, uri, url, created_at, author (acct as user@host), snippet, rank,
-removed and status (the post as the server returned it). The url is the
+removed, tags, note and status (the post as the server returned it).
+Posts of the threads kept by backup --context that match come after the
+bookmarks, marked: context_of (the bookmarked post whose thread holds it)
+in --json, "[context] " before the snippet in tab-separated lines. The url is the
 post's http(s) address, "" if it has none. --limit 0 prints every result;
 whenever results are left out, stderr says how many.
 
@@ -95,45 +101,62 @@ func runSearch(ctx context.Context, a *app, o searchOptions) error {
 	if err != nil {
 		return err
 	}
-	h, err := a.archivedAccount(ctx, o.account)
+	acc, err := a.chooseAccount(ctx, accountQuery{name: o.account, flag: "--account", need: archived})
 	if err != nil {
 		return err
 	}
+	h := acc.Handle
 	ar, err := a.openArchive(ctx)
 	if err != nil {
 		return err
 	}
 	q.Account, q.Limit, q.IncludeRemoved = h, o.limit, o.includeRemoved
-	hits, err := ar.Search(ctx, q)
-	if err != nil {
-		return err
-	}
+	// Each hit is written as it is read: 26,000 hits of a common word
+	// cost the memory of a few, and the first lines come at once.
+	var (
+		write func(fedimarks.Hit) error
+		shown int
+	)
 	switch {
 	case o.json:
 		enc := ui.NewJSONLines(a.stdout)
-		for _, hit := range hits {
-			if err := enc.Encode(searchJSON(hit, h)); err != nil {
-				return fmt.Errorf("write results: %w", err)
-			}
-		}
+		write = func(hit fedimarks.Hit) error { return enc.Encode(searchJSON(hit, h)) }
 	case a.stdoutTTY():
-		for i, hit := range hits {
-			if i > 0 {
+		write = func(hit fedimarks.Hit) error {
+			if shown > 0 {
 				fmt.Fprintln(a.stdout)
 			}
-			writeHitText(a.stdout, hit, h)
+			writeHitText(a.stdout, hit, h, !a.plain())
+			return nil
 		}
 	default:
-		for _, hit := range hits {
-			if err := writeHitTSV(a.stdout, hit, h); err != nil {
-				return fmt.Errorf("write results: %w", err)
-			}
+		write = func(hit fedimarks.Hit) error { return writeHitTSV(a.stdout, hit, h) }
+	}
+	err = ar.EachHit(ctx, q, func(hit fedimarks.Hit) error {
+		if err := write(hit); err != nil {
+			return fmt.Errorf("write results: %w", err)
+		}
+		shown++
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// Thread posts kept by backup --context that match come after the
+	// bookmarks, marked as context (not counted as bookmarks below).
+	ctxHits, err := ar.SearchContext(ctx, q)
+	if err != nil {
+		return err
+	}
+	for _, hit := range ctxHits {
+		if err := write(hit); err != nil {
+			return fmt.Errorf("write results: %w", err)
 		}
 	}
 	// Whenever results were left out, say so (on stderr, so that piped
 	// data stay clean): a silent cut reads as "that is all".
 	tty := a.stdoutTTY() || a.stderrTTY()
-	if tty || (q.Limit > 0 && len(hits) == q.Limit) {
+	if tty || (q.Limit > 0 && shown == q.Limit) {
 		total, err := ar.SearchCount(ctx, q)
 		if err != nil {
 			return err
@@ -141,8 +164,8 @@ func runSearch(ctx context.Context, a *app, o searchOptions) error {
 		switch {
 		case total == 0 && tty:
 			fmt.Fprintf(a.stderr, "No bookmark of %s matches.\n", h)
-		case len(hits) < total:
-			fmt.Fprintf(a.stderr, "%d of %d matching bookmarks shown (--limit 0 shows all).\n", len(hits), total)
+		case shown < total:
+			fmt.Fprintf(a.stderr, "%d of %d matching bookmarks shown (--limit 0 shows all).\n", shown, total)
 		}
 	}
 	return nil
@@ -158,6 +181,9 @@ type searchResult struct {
 	Snippet   string          `json:"snippet"`
 	Rank      float64         `json:"rank"`
 	Removed   bool            `json:"removed"`
+	Tags      []string        `json:"tags"`
+	Note      string          `json:"note"`
+	ContextOf string          `json:"context_of,omitempty"`
 	Status    json.RawMessage `json:"status"`
 }
 
@@ -178,7 +204,11 @@ func searchJSON(hit fedimarks.Hit, h fedimarks.Handle) searchResult {
 		Snippet: hit.PlainSnippet(),
 		Rank:    hit.Rank,
 		Removed: hit.Bookmark.RemovedAt != nil,
+		Tags:    append([]string{}, hit.Bookmark.Tags...),
+		Note:    hit.Bookmark.Note,
 		Status:  st.Raw,
+		// A thread post: which bookmark's thread holds it.
+		ContextOf: hit.ContextOf,
 	}
 	if !o.CreatedAt.IsZero() {
 		t := o.CreatedAt.UTC()
@@ -197,13 +227,13 @@ func writeHitTSV(w io.Writer, hit fedimarks.Hit, h fedimarks.Handle) error {
 		when = o.CreatedAt.UTC().Format(time.RFC3339)
 	}
 	_, err := fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", when, cleanText(o.Account.Handle(h.Host())), cleanText(st.WebLink()),
-		cleanText(hit.PlainSnippet()))
+		contextMark(hit)+cleanText(hit.PlainSnippet()))
 	return err
 }
 
 // writeHitText writes a result for a person at a terminal: time and
-// author, the snippet with matches in bold, and the link.
-func writeHitText(w io.Writer, hit fedimarks.Hit, h fedimarks.Handle) {
+// author, the snippet (with matches in bold if bold), and the link.
+func writeHitText(w io.Writer, hit fedimarks.Hit, h fedimarks.Handle, bold bool) {
 	st := hit.Bookmark.Status
 	o := st.Original()
 	when := ""
@@ -218,10 +248,13 @@ func writeHitText(w io.Writer, hit fedimarks.Hit, h fedimarks.Handle) {
 	if hit.Bookmark.RemovedAt != nil {
 		removed = "  (removed on the server)"
 	}
+	if hit.ContextOf != "" {
+		removed = "  (in the thread of " + cleanText(hit.ContextOf) + ")"
+	}
 	fmt.Fprintf(w, "%s%s@%s%s\n", when, name, cleanText(o.Account.Handle(h.Host())), removed)
 	var b strings.Builder
 	for _, f := range fedimarks.Fragments(hit.Snippet) {
-		if f.Match {
+		if f.Match && bold {
 			b.WriteString("\x1b[1m" + cleanKeepEdges(f.Text) + "\x1b[0m")
 		} else {
 			b.WriteString(cleanKeepEdges(f.Text))
@@ -247,17 +280,4 @@ func cleanKeepEdges(s string) string {
 		c += " "
 	}
 	return c
-}
-
-// cleanText makes untrusted text safe for one line of a terminal or a
-// TSV field: control characters (escape sequences included), tabs and
-// line breaks become spaces, runs of spaces one.
-func cleanText(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029' {
-			return ' '
-		}
-		return r
-	}, s)
-	return strings.Join(strings.Fields(s), " ")
 }

@@ -3,11 +3,13 @@ package cli
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"strings"
+	"slices"
 
 	"github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/sqlite"
 	"github.com/fedimarks/fedimarks/internal/transfer"
 	"github.com/fedimarks/fedimarks/internal/ui"
 )
@@ -18,6 +20,22 @@ type verifyOptions struct {
 	to      string
 	offline bool
 	output  string
+	json    bool
+}
+
+// verifySummary is verify's --json summary.
+type verifySummary struct {
+	summary
+	Account fedimarks.Handle `json:"account"`
+	// Rows is how many source rows were compared; DestinationBookmarks
+	// how many bookmarks the destination's listing showed.
+	Rows                 int `json:"rows"`
+	DestinationBookmarks int `json:"destination_bookmarks"`
+	// Outcomes counts the rows: present, missing, unknown (a post check
+	// got no answer), duplicate, invalid.
+	Outcomes map[string]int `json:"outcomes"`
+	// PostChecks is how many posts were looked up one by one.
+	PostChecks int `json:"post_checks"`
 }
 
 func verifyCommand() command {
@@ -26,13 +44,28 @@ func verifyCommand() command {
 		summary: "list the bookmarks missing on an account",
 		usage: `Usage: fedimarks verify (FILE... | --from ACCOUNT) [--to ACCOUNT] [-o FILE] [--offline]
 
-Reads the bookmarks of --to (a saved account; default: the only one) and
+Reads the bookmarks of --to (a saved account; default: the default one) and
 lists the posts of FILE... (any format 'fedimarks import' reads) or of the
 archived bookmarks of --from that are not bookmarked there, matching by URI
 or URL. The missing posts go to standard output (or -o FILE) in Mastodon's
 bookmarks format, newest first, ready for 'fedimarks import' or for the
 server's own importer; counts go to standard error. --from is backed up
 first unless --offline.
+
+A listing may leave bookmarks out (snac's leaves out those of authors the
+account does not follow). When it looks incomplete (snac, or posts that
+fedimarks imported there are not in it), each post it does not show is
+looked up on --to, one request each, and only those not bookmarked there
+are missing; standard error says which check decided and what it cost.
+A post whose check gets no answer is listed too, as unknown.
+
+--json prints one object on standard output (then -o FILE is needed for
+the list):
+  {"command":"verify","account":"bob@example.social","rows":120,
+   "destination_bookmarks":118,"outcomes":{"present":117,"missing":1,
+   "unknown":0,"duplicate":1,"invalid":1},"post_checks":0,"requests":4,
+   "files":["missing.csv"],"duration_seconds":1.2,"exit_code":3,
+   "error":"1 post is missing on bob@example.social"}
 
 Useful after uploading a file in Mastodon's own importer:
 
@@ -54,6 +87,7 @@ func runVerifyCommand(ctx context.Context, a *app, args []string) error {
 	fs.BoolVar(&o.offline, "offline", false, "use the archive of --from as it is, without a backup first")
 	fs.StringVar(&o.output, "o", "", "write the missing posts to `FILE`")
 	fs.StringVar(&o.output, "output", "", "write the missing posts to `FILE`")
+	fs.BoolVar(&o.json, "json", false, "print a summary object")
 	pos, err := a.parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -62,16 +96,26 @@ func runVerifyCommand(ctx context.Context, a *app, args []string) error {
 	if (len(o.files) == 0) == (o.from == "") {
 		return usageError("verify needs either FILE... or --from ACCOUNT")
 	}
-	return runVerify(ctx, a, o)
+	if o.json && (o.output == "" || o.output == "-") {
+		return usageError("verify --json needs -o FILE: standard output carries the summary")
+	}
+	sum := &verifySummary{}
+	err = runVerify(ctx, a, o, sum)
+	if !o.json {
+		return err
+	}
+	return a.emitSummary(ctx, a.stdout, sum, err)
 }
 
-func runVerify(ctx context.Context, a *app, o verifyOptions) error {
+func runVerify(ctx context.Context, a *app, o verifyOptions, sum *verifySummary) error {
 	defer a.holdRows()()
 	// Everything that can be checked locally is, before any file is
 	// parsed or any request made.
+	var src fedimarks.Account
 	if o.from != "" {
-		if _, err := fedimarks.ParseHandle(o.from); err != nil {
-			return usageError("--from %q is not an account: expected user@host", strings.TrimSpace(o.from))
+		var err error
+		if src, err = a.chooseSource(ctx, o.from, o.offline); err != nil {
+			return err
 		}
 	}
 	if err := checkInputs(o.files); err != nil {
@@ -80,13 +124,13 @@ func runVerify(ctx context.Context, a *app, o verifyOptions) error {
 	if err := checkOutputPath(o.output); err != nil {
 		return err
 	}
-	acc, err := chooseAccount(ctx, a, "--to", o.to)
+	acc, err := a.chooseAccount(ctx, accountQuery{name: o.to, flag: "--to"})
 	if err != nil {
 		return err
 	}
 	var items []fedimarks.ImportItem
 	if o.from != "" {
-		from, err := a.sourceAccount(ctx, o.from, o.offline)
+		from, _, err := a.sourceAccount(ctx, src.Handle, o.offline)
 		if err != nil {
 			return err
 		}
@@ -100,32 +144,162 @@ func runVerify(ctx context.Context, a *app, o verifyOptions) error {
 	if err != nil {
 		return err
 	}
-	c := a.newClient(acc.Server, tok, nil)
-	v, err := transfer.Verify(ctx, items, bookmarkLister{c})
+	ar, err := a.openArchive(ctx)
 	if err != nil {
-		return a.apiError(acc.Handle, acc.Server, err, "read:bookmarks")
+		return err
 	}
+	imported, err := importedPosts(ctx, ar, acc.Handle)
+	if err != nil {
+		return err
+	}
+	sum.Account = acc.Handle
+	slot := a.newSlot(acc.Server)
+	c := a.newClient(acc.Server, tok, slot)
+	budget := clientBudget{c, a.now}
+	prog := &startedProgress{slot: slot, p: ui.NewProgress(a.stderr, ui.ProgressOptions{Label: "check posts on " + string(acc.Handle),
+		Unit: "posts", TTY: a.stderrTTY(), Now: a.io.Now, Quiet: a.quiet, ETA: budgetETA(budget, func() float64 { return 1 })})}
+	v, err := transfer.Verify(ctx, transfer.VerifyRequest{
+		Items:    items,
+		Lister:   readingLister{a: a, l: bookmarkLister{c}, h: acc.Handle, c: c, slot: slot},
+		Posts:    c,
+		Server:   acc.Server,
+		Imported: imported,
+		Progress: prog,
+		Probe: func(ctx context.Context) string {
+			inst, err := c.Instance(ctx)
+			if err != nil {
+				return "" // unknown: only the job's rows can then ask for post checks
+			}
+			return inst.Software
+		},
+	})
+	prog.Finish()
+	if err != nil {
+		return a.apiError(acc.Handle, acc.Server, err, "read:bookmarks read:search")
+	}
+	sum.Rows, sum.DestinationBookmarks, sum.PostChecks = v.Rows, v.DestinationCount, v.Checked
+	sum.Outcomes = map[string]int{"present": v.Present, "missing": len(v.Missing), "unknown": len(v.Unchecked),
+		"duplicate": v.Duplicate, "invalid": v.Invalid}
 	if err := writeOutput(a, o.output, func(w io.Writer) error {
 		bw := bufio.NewWriter(w)
-		for i := len(v.Missing) - 1; i >= 0; i-- {
-			addr := v.Missing[i].URI
-			if addr == "" {
-				addr = v.Missing[i].URL
-			}
-			fmt.Fprintln(bw, addr)
+		for _, r := range notFound(v) {
+			fmt.Fprintln(bw, rowAddress(r.ImportItem))
 		}
 		return bw.Flush()
 	}); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stderr, "%s: %s bookmarked; of %s source rows %s present, %s missing, %s duplicate, %s invalid\n",
-		acc.Handle, ui.Count(int64(v.DestinationCount)), ui.Count(int64(v.Rows)), ui.Count(int64(v.Present)),
-		ui.Count(int64(len(v.Missing))), ui.Count(int64(v.Duplicate)), ui.Count(int64(v.Invalid)))
-	if len(v.Missing) > 0 {
-		return &fedimarks.Error{Code: fedimarks.EPartial,
-			Message: fmt.Sprintf("%s %s missing on %s", countNoun(len(v.Missing), "post"), isAre(len(v.Missing)), acc.Handle)}
+	if o.output != "" && o.output != "-" {
+		sum.Files = []string{o.output}
+	}
+	printVerification(a.stderr, acc.Handle, v)
+	fmt.Fprintf(a.stderr, "%s to %s\n", countNoun(int(c.Requests()), "request"), acc.Handle.Host())
+	if len(v.Missing)+len(v.Unchecked) > 0 {
+		msg := fmt.Sprintf("%s %s missing on %s", countNoun(len(v.Missing), "post"), isAre(len(v.Missing)), acc.Handle)
+		e := &fedimarks.Error{Code: fedimarks.EPartial, Message: msg}
+		if n := len(v.Unchecked); n > 0 {
+			e.Message += fmt.Sprintf(", %s could not be checked", countNoun(n, "post"))
+			e.Hint = nextStep(e, situation{cmd: a.cmd.name, unchecked: true})
+			var fe *fedimarks.Error
+			if v.Refused != nil && errors.As(a.apiError(acc.Handle, acc.Server, v.Refused, "read:search"), &fe) && fe.Hint != "" {
+				e.Hint = fe.Message + "; " + fe.Hint
+			}
+		}
+		return e
 	}
 	return nil
+}
+
+// rowAddress is a row's post address: its URI, else its URL.
+func rowAddress(it fedimarks.ImportItem) string {
+	if it.URI != "" {
+		return it.URI
+	}
+	return it.URL
+}
+
+// printVerification writes verify's counts, which check decided the rows,
+// and each row a post check decided or could not, newest first as in the
+// list of missing posts.
+func printVerification(w io.Writer, h fedimarks.Handle, v *transfer.Verification) {
+	unknown := ""
+	if n := len(v.Unchecked); n > 0 {
+		unknown = ", " + ui.Count(int64(n)) + " unknown"
+	}
+	fmt.Fprintf(w, "%s: %s bookmarked; of %s source rows %s present, %s missing%s, %s duplicate, %s invalid\n",
+		h, ui.Count(int64(v.DestinationCount)), ui.Count(int64(v.Rows)), ui.Count(int64(v.Present)),
+		ui.Count(int64(len(v.Missing))), unknown, ui.Count(int64(v.Duplicate)), ui.Count(int64(v.Invalid)))
+	listed, listedMissing := v.Present-v.PresentChecked, 0
+	for _, r := range v.Missing {
+		if r.Check == transfer.ByListing {
+			listedMissing++
+		}
+	}
+	fmt.Fprintf(w, "decided by the listing: %s present, %s missing", ui.Count(int64(listed)), ui.Count(int64(listedMissing)))
+	if v.CheckReason == "" {
+		fmt.Fprintln(w)
+		return
+	}
+	fmt.Fprintf(w, "; by a post check: %s present, %s missing%s\n",
+		ui.Count(int64(v.PresentChecked)), ui.Count(int64(len(v.Missing)-listedMissing)), unknown)
+	fmt.Fprintf(w, "post check: %s; %s looked up one at a time (%s)\n",
+		cleanText(v.CheckReason), countNoun(v.Checked, "post"), countNoun(v.CheckRequests, "request"))
+	unchecked := make(map[int]bool, len(v.Unchecked))
+	for _, r := range v.Unchecked {
+		unchecked[r.Order] = true
+	}
+	for _, r := range notFound(v) {
+		if r.Check == transfer.ByListing {
+			continue // counted above; the list of missing posts names them
+		}
+		label := "missing"
+		if unchecked[r.Order] {
+			label = "unknown"
+		}
+		fmt.Fprintf(w, "%s (%s: %s): %s\n", label, r.Check, cleanText(r.Why), cleanText(rowAddress(r.ImportItem)))
+	}
+}
+
+// notFound is the rows of v that are missing or could not be checked,
+// newest first, as verify lists them.
+func notFound(v *transfer.Verification) []transfer.MissingRow {
+	rows := append(slices.Clone(v.Missing), v.Unchecked...)
+	slices.SortFunc(rows, func(a, b transfer.MissingRow) int { return b.Order - a.Order })
+	return rows
+}
+
+// importedPosts lists the posts that import jobs into h (dry runs aside)
+// recorded as imported or already there, by their addresses: verify checks
+// them one by one when its listing leaves them out.
+func importedPosts(ctx context.Context, ar *sqlite.Archive, h fedimarks.Handle) ([]transfer.Listed, error) {
+	jobs, err := ar.Jobs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []transfer.Listed
+	for _, j := range jobs {
+		if j.Destination != h || j.DryRun {
+			continue
+		}
+		items, err := ar.JobItems(ctx, j.ID, fedimarks.Imported, fedimarks.Already)
+		if err != nil {
+			return nil, err
+		}
+		posts, err := ar.JobPostURIs(ctx, j.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range items {
+			l := transfer.Listed{ID: it.DestID}
+			for _, addr := range []string{it.URI, it.URL, posts[it.ID]} {
+				if addr != "" {
+					l.Addrs = append(l.Addrs, addr)
+				}
+			}
+			out = append(out, l)
+		}
+	}
+	return out, nil
 }
 
 // isAre is the verb that agrees with a count of n.

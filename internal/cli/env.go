@@ -2,12 +2,12 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -24,14 +24,35 @@ import (
 type app struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
-	io             IO
-	cmd            command
+	// errOut is the real standard error; stderr holds back under
+	// --quiet (see holdWriter).
+	errOut  io.Writer
+	io      IO
+	cmd     command
+	started time.Time
+	quiet   bool
+	hold    *holdWriter // set under --quiet
+	// noRetries makes the clients give up at the first failure (login:
+	// a person waits, and nothing is lost).
+	noRetries bool
+	home      string // --home: state lives there, as with $FEDIMARKS_HOME
+	// listFlags, when set, is given each option of the command instead of
+	// parsing the command line (shell completion).
+	listFlags func(*flag.Flag)
 
-	archive *sqlite.Archive
-	secrets secrets.Store
+	archive  *sqlite.Archive
+	secrets  secrets.Store
+	settings *settings // read on first use
 
-	mu     sync.Mutex
-	tokens []string // secrets read this run, blanked from any message
+	mu      sync.Mutex
+	tokens  []string           // secrets read this run, blanked from any message
+	clients []*mastodon.Client // every client made this run (see track)
+
+	// onWait, when set, hears each wait of a client of at least a second
+	// (sync --json's waiting events).
+	onWait func(host string, d time.Duration, why string)
+
+	sched *scheduledRun // set when a schedule started this run
 }
 
 func newApp(stdio IO) *app {
@@ -50,7 +71,7 @@ func newApp(stdio IO) *app {
 	if stdio.Now == nil {
 		stdio.Now = time.Now
 	}
-	return &app{stdin: stdio.Stdin, stdout: stdio.Stdout, stderr: stdio.Stderr, io: stdio}
+	return &app{stdin: stdio.Stdin, stdout: stdio.Stdout, stderr: stdio.Stderr, errOut: stdio.Stderr, io: stdio, started: stdio.Now()}
 }
 
 func (a *app) close() {
@@ -70,14 +91,18 @@ type paths struct {
 	Media   string
 }
 
-// paths follows $FEDIMARKS_HOME when set, else the platform's config and
-// data directories (XDG on Linux).
+// paths follows --home or $FEDIMARKS_HOME when set, else the platform's
+// config and data directories (XDG on Linux).
 func (a *app) paths() (paths, error) {
 	var p paths
-	if home := a.io.Getenv("FEDIMARKS_HOME"); home != "" {
+	home, what := a.home, "--home"
+	if home == "" {
+		home, what = a.io.Getenv("FEDIMARKS_HOME"), "FEDIMARKS_HOME"
+	}
+	if home != "" {
 		abs, err := filepath.Abs(home)
 		if err != nil {
-			return p, fmt.Errorf("FEDIMARKS_HOME: %w", err)
+			return p, fmt.Errorf("%s: %w", what, err)
 		}
 		p.Config, p.Data = abs, abs
 	} else {
@@ -133,6 +158,7 @@ func (a *app) openArchive(ctx context.Context) (*sqlite.Archive, error) {
 		return nil, fmt.Errorf("open archive %s: %w", p.Archive, err)
 	}
 	a.archive = ar
+	a.showScheduledFailures(ctx, ar)
 	return ar, nil
 }
 
@@ -165,8 +191,8 @@ func (a *app) token(ctx context.Context, h fedimarks.Handle) (string, error) {
 				target = loginArg(acc.Server)
 			}
 		}
-		return "", &fedimarks.Error{Code: fedimarks.EAuth, Message: fmt.Sprintf("no token saved for %s", h),
-			Hint: "log in again: fedimarks login " + target, Err: err}
+		return "", withHint(&fedimarks.Error{Code: fedimarks.EAuth, Message: fmt.Sprintf("no token saved for %s", h), Err: err},
+			situation{cmd: a.cmd.name, login: target})
 	}
 	a.remember(tok)
 	return tok, nil
@@ -180,85 +206,55 @@ func (a *app) remember(secret string) {
 	}
 }
 
-// redact blanks any secret of this run out of a message: a last line of
-// defence, since no code path should put one there.
+// redact blanks any secret of this run out of a message, also one with
+// invisible characters or escape sequences inside: a last line of defence,
+// since no code path should put one there.
 func (a *app) redact(s string) string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for _, t := range a.tokens {
-		s = strings.ReplaceAll(s, t, "[token]")
-	}
-	return s
+	return fedimarks.Redact(s, a.tokens, "[token]")
 }
 
 // newClient makes a client for server with token ("" for unauthenticated
-// calls), telling the user on stderr about every long wait.
-func (a *app) newClient(server, token string, progress *ui.Progress) *mastodon.Client {
-	opts := mastodon.Options{
+// calls), telling the user about every long wait: in shown (a progress
+// display) when given, else in a line on stderr.
+func (a *app) newClient(server, token string, shown waitShower) *mastodon.Client {
+	return a.track(mastodon.New(a.clientOptions(server, token, shown)))
+}
+
+// clientOptions are newClient's options, for a caller that changes some.
+func (a *app) clientOptions(server, token string, shown waitShower) mastodon.Options {
+	if p, ok := shown.(*ui.Progress); ok && p == nil {
+		shown = nil
+	}
+	if shown == nil {
+		shown = a.newSlot(server)
+	}
+	retries := 0 // the client's default
+	if a.noRetries {
+		retries = -1
+	}
+	return mastodon.Options{
 		Server:     server,
 		Token:      token,
 		HTTPClient: a.io.HTTPClient,
 		UserAgent:  "fedimarks/" + version,
 		Now:        a.io.Now,
 		Backoff:    a.io.Backoff,
+		MaxRetries: retries,
+		Sleep:      a.sleeper(shown),
 		OnWait: func(e mastodon.WaitEvent) {
-			if e.Duration < time.Second {
-				return
-			}
-			msg := fmt.Sprintf("%s: waiting %s (%s)", fedimarks.HostOf(server), ui.Duration(e.Duration), e.Reason)
-			if progress != nil {
-				progress.Note("%s", msg)
-			} else {
-				fmt.Fprintln(a.stderr, msg)
+			if e.Duration >= time.Second {
+				shown.Wait(e.Duration, waitWhy(e.Reason))
+				if a.onWait != nil {
+					a.onWait(fedimarks.HostOf(server), e.Duration, waitWhy(e.Reason))
+				}
 			}
 		},
+		OnNote: func(note string) {
+			shown.Note("Warning: %s sends an %s", fedimarks.HostOf(server), note)
+		},
 	}
-	return mastodon.New(opts)
-}
-
-// account picks the account a command acts for: the one named, or the
-// only saved one.
-func (a *app) account(ctx context.Context, name string) (fedimarks.Account, error) {
-	ar, err := a.openArchive(ctx)
-	if err != nil {
-		return fedimarks.Account{}, err
-	}
-	if name != "" {
-		h, err := fedimarks.ParseHandle(name)
-		if err != nil {
-			return fedimarks.Account{}, err
-		}
-		acc, err := ar.Account(ctx, h)
-		if err != nil {
-			if fedimarks.ErrorCode(err) == fedimarks.ENotFound {
-				hint := "log in first: fedimarks login " + h.Host()
-				if hs, aerr := ar.ArchivedAccounts(ctx); aerr == nil && slices.Contains(hs, h) {
-					hint += "; its archived bookmarks need no login: fedimarks export " + string(h) + " --offline --format FORMAT"
-				}
-				if a.cmd.name == "logout" {
-					hint = "nothing to log out; 'fedimarks accounts' lists the saved accounts"
-				}
-				return acc, &fedimarks.Error{Code: fedimarks.EInvalid, Message: fmt.Sprintf("%s is not a saved account", h), Hint: hint}
-			}
-			return acc, err
-		}
-		return acc, nil
-	}
-	accs, err := ar.Accounts(ctx)
-	if err != nil {
-		return fedimarks.Account{}, err
-	}
-	switch len(accs) {
-	case 0:
-		return fedimarks.Account{}, usageError("no saved account: log in first with: fedimarks login INSTANCE")
-	case 1:
-		return accs[0], nil
-	}
-	names := make([]string, len(accs))
-	for i, acc := range accs {
-		names[i] = string(acc.Handle)
-	}
-	return fedimarks.Account{}, usageError("several accounts are saved (%s): name one", strings.Join(names, ", "))
 }
 
 // stdoutTTY reports whether stdout is a terminal (a person reads the
@@ -282,10 +278,17 @@ func (a *app) stdinTTY() bool {
 	if a.io.StdinIsTerminal != nil {
 		return *a.io.StdinIsTerminal
 	}
-	f, ok := a.stdin.(*os.File)
+	f, ok := a.io.Stdin.(*os.File)
 	return ok && ui.IsTerminal(f)
 }
 
+// plain reports whether the person asked for plain output even on a
+// terminal: NO_COLOR set and not empty (no-color.org), or TERM=dumb. Then
+// no escape codes and no bars redrawn in place, only plain lines.
+func (a *app) plain() bool {
+	return a.io.Getenv("NO_COLOR") != "" || a.io.Getenv("TERM") == "dumb"
+}
+
 func (a *app) progress(label string, total int64, unit string) *ui.Progress {
-	return ui.NewProgress(a.stderr, ui.ProgressOptions{Label: label, Total: total, Unit: unit, TTY: a.stderrTTY(), Now: a.io.Now})
+	return ui.NewProgress(a.stderr, ui.ProgressOptions{Label: label, Total: total, Unit: unit, TTY: a.stderrTTY() && !a.plain(), Now: a.io.Now, Quiet: a.quiet})
 }

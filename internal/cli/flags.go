@@ -20,12 +20,30 @@ var errHelp = errors.New("help shown")
 
 // parseFlags parses args allowing flags after positional arguments
 // (`fedimarks import a.csv --to bob@host`), returns the positional ones.
+// Every command takes -q/--quiet (see app.beQuiet), and --home DIR, which
+// keeps state in DIR as $FEDIMARKS_HOME does (unless the command gives
+// --home its own meaning).
 func (a *app) parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	quiet := a.quiet
+	fs.BoolVar(&quiet, "q", quiet, "nothing on stderr unless something failed")
+	fs.BoolVar(&quiet, "quiet", quiet, "nothing on stderr unless something failed")
+	defer func() {
+		if quiet {
+			a.beQuiet()
+		}
+	}()
+	if fs.Lookup("home") == nil {
+		fs.StringVar(&a.home, "home", "", "keep the archive and tokens in `DIR` (as FEDIMARKS_HOME)")
+	}
+	if a.listFlags != nil { // shell completion asks which options there are
+		fs.VisitAll(a.listFlags)
+		return nil, errHelp
+	}
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				fmt.Fprint(a.stdout, strings.TrimRight(a.cmd.usage, "\n")+"\n")
+				fmt.Fprint(a.stdout, a.cmd.helpText())
 				return nil, errHelp
 			}
 			return nil, usageError("%s: %s", fs.Name(), flagMessage(fs, err))

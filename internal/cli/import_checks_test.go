@@ -64,12 +64,16 @@ func TestImportInputChecks(t *testing.T) {
 	noRequests(t, f.b)
 }
 
+// A --to that names no saved account (issue 12: a part of a handle, such
+// as the user name, names one) stops the import before the file is read.
 func TestImportToWithoutHostBeforeParsing(t *testing.T) {
 	f := newFediverse(t)
 	f.login(t, f.bob)
 	file, _ := bookmarksFile(t, f.a, 2)
-	r := mustRun(t, ExitUsage, f.home, "", "import", file, "--to", "bob")
-	oneLine(t, r, `--to "bob" is not an account: expected user@host`)
+	r := mustRun(t, ExitUsage, f.home, "", "import", file, "--to", "zed")
+	oneLine(t, r, `--to "zed" matches no saved account (`+f.bob.Handle()+")")
+	r = mustRun(t, ExitUsage, f.home, "", "import", file, "--to", "b o b")
+	oneLine(t, r, `--to "b o b" is not an account: expected user@host`)
 }
 
 func TestImportSeveralAccountsNeedsTo(t *testing.T) {
@@ -124,8 +128,10 @@ func TestMigrateSameAccountBeforeBackup(t *testing.T) {
 	f.b.ResetCounts()
 	r := mustRun(t, ExitUsage, f.home, "", "migrate", "--from", f.alice.Handle(), "--to", "@"+f.alice.Handle())
 	oneLine(t, r, "--from and --to are the same account")
-	r = mustRun(t, ExitUsage, f.home, "", "migrate", "--from", f.alice.Handle(), "--to", "bob")
-	oneLine(t, r, `--to "bob" is not an account`)
+	r = mustRun(t, ExitUsage, f.home, "", "migrate", "--from", f.alice.Handle(), "--to", "zed")
+	oneLine(t, r, `--to "zed" matches no saved account`)
+	r = mustRun(t, ExitUsage, f.home, "", "migrate", "--from", "alice", "--to", "@"+f.alice.Handle())
+	oneLine(t, r, "--from and --to are the same account")
 	noRequests(t, f.a, f.b)
 }
 

@@ -527,7 +527,7 @@ func TestImportFollowersOnlyFromFile(t *testing.T) {
 		t.Fatalf("report %v", got)
 	}
 	for _, row := range rows {
-		if row[0] == private.URI() && !strings.Contains(row[2], "followers-only/direct: follow the author, then rerun with --retry-failed") {
+		if row[0] == private.URI() && !strings.Contains(row[2], "followers-only/direct: follow the author from the destination account, then rerun with --retry-failed") {
 			t.Errorf("detail %q", row[2])
 		}
 	}

@@ -309,15 +309,7 @@ func TestImportInterruptedExit130(t *testing.T) {
 	slices.Reverse(uris)
 	f.login(t, f.bob)
 	file := writeFile(t, "bookmarks.csv", strings.Join(uris, "\n")+"\n")
-	f.b.SetLatency(2 * time.Millisecond)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		for f.b.Requests("POST", "/api/v1/statuses/") < 30 {
-			time.Sleep(time.Millisecond)
-		}
-		cancel()
-	}()
+	ctx := interruptAfterBookmarks(t, f.b, 30)
 	r := runTool(t, ctx, f.home, "", "import", file, "--to", f.bob.Handle())
 	if r.code != ExitInterrupted || !strings.Contains(r.stderr, "still to do") || !strings.Contains(r.stderr, "resume") {
 		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)

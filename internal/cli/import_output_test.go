@@ -124,17 +124,18 @@ func TestVerifyOneMissingPost(t *testing.T) {
 }
 
 // TestImportToIsOptionalInHelpAndReadme: help and README agree that --to
-// may be left out, and say what it defaults to.
+// may be left out, and say what it defaults to (issue 12: the default
+// account, else the only one).
 func TestImportToIsOptionalInHelpAndReadme(t *testing.T) {
 	r := mustRun(t, ExitOK, newHome(t), "", "help", "import")
 	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(r.stdout+r.stderr, "fedimarks import FILE... [--to ACCOUNT]") || !strings.Contains(r.stdout+r.stderr, "default: the only\n                      saved account") {
+	if !strings.Contains(r.stdout+r.stderr, "fedimarks import FILE... [--to ACCOUNT]") || !strings.Contains(r.stdout+r.stderr, "(default: the default\n                      account, 'fedimarks accounts use'; else the only\n                      saved account)") {
 		t.Errorf("help:\n%s%s", r.stdout, r.stderr)
 	}
-	if !strings.Contains(string(readme), "| `import FILE... [--to ACCOUNT] ") || !strings.Contains(string(readme), "(default: the only saved account") {
+	if !strings.Contains(string(readme), "| `import FILE... [--to ACCOUNT] ") || !strings.Contains(string(readme), "(default: the default account, else the only saved one") {
 		t.Error("README's import row does not show --to as optional with its default")
 	}
 }

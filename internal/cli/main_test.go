@@ -18,13 +18,20 @@ type run struct {
 
 func runTool(t testing.TB, ctx context.Context, home, stdin string, args ...string) run {
 	t.Helper()
+	return runToolWith(t, ctx, home, stdin, nil, args...)
+}
+
+// runToolWith is runTool with the IO changed by tweak (when not nil), e.g.
+// to set a clock.
+func runToolWith(t testing.TB, ctx context.Context, home, stdin string, tweak func(*IO), args ...string) run {
+	t.Helper()
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	var out, errb bytes.Buffer
 	no := false
 	env := map[string]string{"FEDIMARKS_HOME": home, "FEDIMARKS_KEYRING": "off"}
-	code := Main(ctx, args, IO{
+	stdio := IO{
 		Stdin:            strings.NewReader(stdin),
 		Stdout:           &out,
 		Stderr:           &errb,
@@ -32,7 +39,11 @@ func runTool(t testing.TB, ctx context.Context, home, stdin string, args ...stri
 		StdinIsTerminal:  &no,
 		StderrIsTerminal: &no,
 		Backoff:          5 * time.Millisecond,
-	})
+	}
+	if tweak != nil {
+		tweak(&stdio)
+	}
+	code := Main(ctx, args, stdio)
 	return run{code: code, stdout: out.String(), stderr: errb.String()}
 }
 

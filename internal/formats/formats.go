@@ -47,6 +47,13 @@ type Format struct {
 type Meta struct {
 	Account   string
 	Generated time.Time
+	// LocalCopy, when set, says how the html writer may show a file of a
+	// post (an attachment, its preview, the author's avatar) that backup
+	// --media kept: it is called with the post's URI and the file's
+	// remote URL for each file the page would show, and its answer (the
+	// zero LocalCopy: no copy) is checked before use. Other writers
+	// ignore it.
+	LocalCopy func(statusURI, remoteURL string) LocalCopy
 }
 
 // registry holds the formats registered by the init functions of this

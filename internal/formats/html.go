@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"html/template"
 	"io"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/posthtml"
@@ -14,7 +16,7 @@ import (
 func init() {
 	Register(Format{
 		Name:        "html",
-		Description: "one self-contained HTML page of every post, readable offline; loads nothing from anywhere",
+		Description: "an HTML page of every post with the images backup --media kept, readable offline; loads nothing from the network",
 		Extension:   ".html",
 		MediaType:   "text/html; charset=utf-8",
 		New:         newHTMLEncoder,
@@ -25,14 +27,16 @@ func init() {
 // parsed for each Encoder (no package-level state). The page is streamed: head on the first Encode (or on Close for an empty
 // export), one article per bookmark, the foot on Close. html/template
 // escapes every value by context; the post's content is the only HTML
-// inserted as such, and only after posthtml.Sanitize. The Content Security
-// Policy forbids every fetch and every script, so the page stays inert even
-// if something slipped through.
+// inserted as such, and only after posthtml.Sanitize; the only files it
+// loads are checked local copies (LocalCopy). The Content Security Policy
+// forbids every script and every fetch but images and media from beside
+// the page or embedded, so the page stays inert even if something slipped
+// through.
 const htmlHead = `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; media-src 'self' data:">
 <meta name="referrer" content="no-referrer">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="fedimarks">
@@ -46,17 +50,26 @@ header h1 { font-size: 1.5rem; margin: 0 0 .25rem; }
 header p, footer { color: var(--muted); font-size: .9rem; margin: 0; }
 article { background: var(--card); border: 1px solid var(--line); border-radius: .6rem; padding: .9rem 1.1rem; margin: 1rem 0; overflow-wrap: anywhere; }
 article.removed { opacity: .75; border-style: dashed; }
-.meta { display: flex; flex-wrap: wrap; gap: .15rem .5rem; align-items: baseline; font-size: .92rem; }
+.meta { display: flex; flex-wrap: wrap; gap: .15rem .5rem; align-items: center; font-size: .92rem; }
+.avatar { width: 40px; height: 40px; border-radius: .4rem; flex: none; object-fit: cover; background: var(--line) center / cover no-repeat; }
+.avatar.placeholder { display: inline-flex; align-items: center; justify-content: center; background: var(--link); color: var(--bg); font-weight: 700; }
 .name { font-weight: 600; }
-.handle, .when, .note { color: var(--muted); }
-.when { margin-left: auto; }
+.handle, .when, .note, .vis { color: var(--muted); }
+.handle { min-width: 0; overflow: hidden; text-overflow: ellipsis; overflow-wrap: normal; }
+.handle > span { white-space: nowrap; }
+.vis { border: 1px solid var(--line); border-radius: .3rem; padding: 0 .3rem; font-size: .8rem; }
+.when { margin-inline-start: auto; }
 a { color: var(--link); }
 .content p { margin: .55rem 0; }
+.content p, .content li { unicode-bidi: plaintext; }
 .content .invisible { display: none; }
 .content .ellipsis::after { content: "…"; }
 details { margin: .55rem 0; }
 summary { cursor: pointer; font-weight: 600; }
-ul.media { margin: .5rem 0; padding-left: 1.2rem; font-size: .92rem; }
+ul.media { margin: .5rem 0; padding: 0; list-style: none; font-size: .92rem; }
+ul.media li { margin: .4rem 0; }
+ul.media img, ul.media video { display: block; max-width: 100%; max-height: 32rem; border-radius: .4rem; margin-bottom: .2rem; }
+ul.media audio { display: block; width: 100%; }
 .tags { font-size: .85rem; color: var(--muted); margin: .4rem 0 0; }
 .original { font-size: .88rem; margin: .5rem 0 0; }
 </style>
@@ -70,12 +83,14 @@ ul.media { margin: .5rem 0; padding-left: 1.2rem; font-size: .92rem; }
 `
 
 const htmlArticle = `<article{{if .Removed}} class="removed"{{end}}{{with .Lang}} lang="{{.}}"{{end}}>
-<div class="meta">{{if .ProfileURL}}<a class="name" href="{{.ProfileURL}}" rel="nofollow noopener noreferrer" target="_blank" dir="auto">{{.Name}}</a>{{else}}<span class="name" dir="auto">{{.Name}}</span>{{end}}{{with .Handle}} <span class="handle">@{{.}}</span>{{end}}{{if .When}} <time class="when" datetime="{{.WhenISO}}">{{.When}}</time>{{end}}</div>
+<div class="meta">{{if .AvatarSrc}}<img class="avatar" src="{{.AvatarSrc}}" alt="" width="40" height="40">{{else if .AvatarClass}}<span class="avatar {{.AvatarClass}}" aria-hidden="true"></span>{{else}}<span class="avatar placeholder" aria-hidden="true">{{.Initial}}</span>{{end}} {{if .ProfileURL}}<a class="name" href="{{.ProfileURL}}" rel="nofollow noopener noreferrer" target="_blank" dir="auto">{{.Name}}</a>{{else}}<span class="name" dir="auto">{{.Name}}</span>{{end}}{{with .Handle}} <span class="handle" title="@{{.}}">{{handle .}}</span>{{end}}{{with .Vis}} <span class="vis">{{.}}</span>{{end}}{{if .When}} <time class="when" datetime="{{.WhenISO}}">{{.When}}</time>{{end}}</div>
 {{if .Spoiler}}<details>
 <summary dir="auto">{{.Spoiler}}</summary>
 {{template "body" .}}</details>
 {{else}}{{template "body" .}}{{end}}{{if .Tags}}<p class="tags">{{range $i, $t := .Tags}}{{if $i}} {{end}}#{{$t}}{{end}}</p>
-{{end}}{{if .Link}}<p class="original"><a href="{{.Link}}" rel="nofollow noopener noreferrer" target="_blank">Original post</a>{{if .Removed}} <span class="note">· removed from bookmarks {{.Removed}}</span>{{end}}</p>
+{{end}}{{with .LocalTags}}<p class="tags local">{{.}}</p>
+{{end}}{{with .Note}}<p class="note" dir="auto">Note: {{.}}</p>
+{{end}}{{with .Thread}}{{template "thread" .}}{{end}}{{if .Link}}<p class="original"><a href="{{.Link}}" rel="nofollow noopener noreferrer" target="_blank">Original post</a>{{if .Removed}} <span class="note">· removed from bookmarks {{.Removed}}</span>{{end}}</p>
 {{else if .Removed}}<p class="original note">Removed from bookmarks {{.Removed}}</p>
 {{end}}</article>
 `
@@ -85,7 +100,10 @@ const htmlBody = `{{define "body"}}<div class="content" dir="auto">{{.Content}}<
 {{template "media" .Media}}</details>
 {{else}}{{template "media" .Media}}{{end}}{{end}}{{end}}
 {{define "media"}}<ul class="media">
-{{range .}}<li>{{if .URL}}<a href="{{.URL}}" rel="nofollow noopener noreferrer" target="_blank">{{.Label}}</a>{{else}}{{.Label}}{{end}}{{with .Description}}: <span dir="auto">{{.}}</span>{{end}}</li>
+{{range .}}<li>{{if .Src}}{{if eq .Kind "image"}}<img src="{{.Src}}" alt="{{.Description}}" loading="lazy">
+{{else if eq .Kind "video"}}<video src="{{.Src}}" {{if .Loop}}autoplay muted loop playsinline{{else}}controls preload="metadata"{{end}} aria-label="{{.Description}}"></video>
+{{else}}<audio src="{{.Src}}" controls preload="metadata" aria-label="{{.Description}}"></audio>
+{{end}}{{end}}{{if .URL}}<a href="{{.URL}}" rel="nofollow noopener noreferrer" target="_blank">{{.Label}}</a>{{else}}{{.Label}}{{end}}{{with .Note}} <span class="note">({{.}})</span>{{end}}{{with .Description}}: <span dir="auto">{{.}}</span>{{end}}</li>
 {{end}}</ul>
 {{end}}`
 
@@ -96,19 +114,22 @@ const htmlFoot = `</main>
 `
 
 type htmlEncoder struct {
-	w       *bufio.Writer
-	meta    Meta
-	tpl     *template.Template
-	started bool
-	n       int
-	err     stickyErr
-	closed  bool
+	w           *bufio.Writer
+	meta        Meta
+	tpl         *template.Template
+	started     bool
+	n           int
+	avatars     map[string]string // embedded avatar → its class
+	avatarOrder []string          // the embedded avatars in order of use
+	err         stickyErr
+	closed      bool
 }
 
 func newHTMLEncoder(w io.Writer, meta Meta) Encoder {
-	tpl := template.Must(template.New("head").Parse(htmlHead))
+	tpl := template.Must(template.New("head").Funcs(template.FuncMap{"handle": handleHTML}).Parse(htmlHead))
 	template.Must(tpl.New("article").Parse(htmlArticle))
 	template.Must(tpl.New("body").Parse(htmlBody))
+	template.Must(tpl.New("threads").Parse(htmlThreadTemplate))
 	template.Must(tpl.New("foot").Parse(htmlFoot))
 	return &htmlEncoder{w: bufio.NewWriter(w), meta: meta, tpl: tpl}
 }
@@ -130,10 +151,20 @@ func (e *htmlEncoder) start() {
 	e.err.set(e.tpl.ExecuteTemplate(e.w, "head", data))
 }
 
-type htmlMedia struct{ URL, Label, Description string }
+type htmlMedia struct {
+	URL, Label, Description string
+	Src                     template.URL // a checked local copy (LocalCopy.kind)
+	Kind                    string       // how Src shows: image, video, audio
+	Loop                    bool         // a gifv: plays muted in a loop, as Mastodon does
+	Note                    string       // why a copy is not shown, or is only the preview
+}
 
 type htmlPost struct {
 	Name, Handle, ProfileURL string
+	AvatarSrc                template.URL // the avatar's copy in the folder beside the page
+	AvatarClass              string       // the class of the avatar's embedded copy
+	Initial                  string       // shown when there is no avatar
+	Vis                      string       // "followers only" or "direct"
 	When, WhenISO            string
 	Lang                     string
 	Spoiler                  string
@@ -141,6 +172,8 @@ type htmlPost struct {
 	Media                    []htmlMedia
 	Sensitive                bool // the media fold behind "Sensitive media"
 	Tags                     []string
+	LocalTags, Note          string
+	Thread                   *htmlThread
 	Link                     string
 	Removed                  string
 }
@@ -150,17 +183,31 @@ func (e *htmlEncoder) Encode(b fedimarks.Bookmark) error {
 		return err
 	}
 	s := b.Status.Original()
+	local := localCopies{find: e.meta.LocalCopy, uri: s.URI}
+	// HTML has no use for control characters (a parse error) and the page
+	// may be read on a terminal: the server's text goes without them.
 	p := htmlPost{
-		Name:    displayName(s.Account),
-		Handle:  s.Account.Handle(fedimarks.Handle(b.Account).Host()),
+		Name:    fedimarks.CleanText(displayName(s.Account)),
+		Handle:  fedimarks.CleanText(s.Account.Handle(fedimarks.Handle(b.Account).Host())),
 		Lang:    langTag(s.Language),
-		Spoiler: s.SpoilerText,
+		Spoiler: fedimarks.CleanLines(s.SpoilerText),
 		// Sanitize is the one place untrusted markup becomes HTML.
 		Content: template.HTML(posthtml.Sanitize(s.Content)),
-		Tags:    s.Tags,
 		Link:    s.WebLink(),
 		// Mastodon hides a sensitive post's media until asked.
 		Sensitive: s.Sensitive,
+	}
+	p.Initial = initial(p.Name)
+	switch s.Audience() {
+	case fedimarks.VisibilityPrivate:
+		p.Vis = "followers only"
+	case fedimarks.VisibilityDirect:
+		p.Vis = "direct"
+	}
+	if av := avatarOf(s.Account, local); av.embedded() {
+		p.AvatarClass = e.avatarClass(av.Src)
+	} else if av.Src != "" {
+		p.AvatarSrc = template.URL(av.Src)
 	}
 	p.ProfileURL = fedimarks.WebURL(s.Account.URL)
 	if !s.CreatedAt.IsZero() {
@@ -170,11 +217,33 @@ func (e *htmlEncoder) Encode(b fedimarks.Bookmark) error {
 	if b.RemovedAt != nil {
 		p.Removed = b.RemovedAt.UTC().Format(displayDate)
 	}
+	// A hashtag the text shows is not listed again.
+	for _, t := range hashtagsNotIn(s.Tags, posthtml.Text(s.Content)) {
+		p.Tags = append(p.Tags, fedimarks.CleanText(t))
+	}
+	p.LocalTags, p.Note = labelLine(b.Tags), fedimarks.CleanLines(b.Note)
+	p.Thread = htmlThreadOf(b)
 	for _, m := range s.Media {
-		p.Media = append(p.Media, htmlMedia{URL: mediaLink(m), Label: mediaLabel(m), Description: m.Description})
+		p.Media = append(p.Media, htmlMediaOf(m, local))
 	}
 	e.n++
 	return e.err.set(e.tpl.ExecuteTemplate(e.w, "article", p))
+}
+
+// avatarClass returns the class that shows the embedded avatar src,
+// making one for a new avatar: the page holds each avatar once, in a
+// style sheet written at its end, however many posts show it.
+func (e *htmlEncoder) avatarClass(src string) string {
+	if c, ok := e.avatars[src]; ok {
+		return c
+	}
+	if e.avatars == nil {
+		e.avatars = map[string]string{}
+	}
+	c := "f" + strconv.Itoa(len(e.avatars)+1)
+	e.avatars[src] = c
+	e.avatarOrder = append(e.avatarOrder, src)
+	return c
 }
 
 func (e *htmlEncoder) Close() error {
@@ -185,6 +254,15 @@ func (e *htmlEncoder) Close() error {
 	e.start()
 	if e.err.err != nil {
 		return e.err.err
+	}
+	if len(e.avatarOrder) > 0 {
+		// The sources are checked data: URIs (LocalCopy.kind): base64
+		// only, nothing that could end the string or the style.
+		e.w.WriteString("<style>\n")
+		for _, src := range e.avatarOrder {
+			e.w.WriteString("." + e.avatars[src] + " { background-image: url(\"" + src + "\"); }\n")
+		}
+		e.w.WriteString("</style>\n")
 	}
 	e.err.set(e.tpl.ExecuteTemplate(e.w, "foot", struct{ Count int }{e.n}))
 	return e.err.set(e.w.Flush())
@@ -227,4 +305,26 @@ func mediaLabel(m fedimarks.Media) string {
 		return "Audio"
 	}
 	return "Attachment"
+}
+
+// initial is the first letter or digit of a name, upper-cased, for the
+// placeholder of a missing avatar.
+func initial(name string) string {
+	for _, r := range name {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return strings.ToUpper(string(r))
+		}
+	}
+	return "?"
+}
+
+// handleHTML shows user@host so that it breaks only between the user and
+// the host (a <wbr>), never inside either.
+func handleHTML(h string) template.HTML {
+	user, host, ok := strings.Cut(h, "@")
+	out := "<span>@" + template.HTMLEscapeString(user) + "</span>"
+	if ok {
+		out += "<wbr><span>@" + template.HTMLEscapeString(host) + "</span>"
+	}
+	return template.HTML(out)
 }

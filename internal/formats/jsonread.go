@@ -19,6 +19,10 @@ import (
 type wireItem struct {
 	Status json.RawMessage `json:"status"`
 	URI    json.RawMessage `json:"uri"`
+	// Tags and Note are our export's local labels; a bare Status has
+	// "tags" too (its hashtags, objects), read only beside "status".
+	Tags json.RawMessage `json:"tags"`
+	Note json.RawMessage `json:"note"`
 }
 
 // wireLite holds the fields of a Status that an import uses.
@@ -69,6 +73,8 @@ func statusItem(raw json.RawMessage, src string) fedimarks.ImportItem {
 			return it
 		}
 		statusRaw = raw // a bare Status
+	} else {
+		it.Tags, it.Note = wireLabels(w)
 	}
 	if statusRaw = bytes.TrimSpace(statusRaw); statusRaw[0] != '{' {
 		it.Invalid = `"status" is not a JSON object`

@@ -34,7 +34,8 @@ const (
 
 // netscapeEncoder writes the Netscape bookmark file: one DT/A per post with
 // HREF (the post's web address), ADD_DATE (the post's time in Unix seconds:
-// servers do not say when a bookmark was made), TAGS (its hashtags) and a
+// servers do not say when a bookmark was made), PRIVATE="1" for a
+// followers-only or direct post, TAGS (its hashtags) and a
 // title "Author: start of the text", then a DD with the start of the text
 // on one line. Everything is escaped; a post with no http(s) address is
 // left out, since an entry must link somewhere safe.
@@ -77,7 +78,7 @@ func (e *netscapeEncoder) Encode(b fedimarks.Bookmark) error {
 	if cw := oneLineText(s.SpoilerText); cw != "" {
 		titleText = "CW: " + cw
 	}
-	title := displayName(s.Account)
+	title := oneLineText(displayName(s.Account))
 	if title == "" {
 		title = link
 	}
@@ -93,15 +94,24 @@ func (e *netscapeEncoder) Encode(b fedimarks.Bookmark) error {
 		w.WriteString(strconv.FormatInt(s.CreatedAt.Unix(), 10))
 		w.WriteString(`"`)
 	}
-	if len(s.Tags) > 0 {
-		tags := make([]string, 0, len(s.Tags))
-		for _, t := range s.Tags {
-			if t = strings.TrimSpace(strings.ReplaceAll(oneLine(t), ",", " ")); t != "" {
-				tags = append(tags, t)
-			}
-		}
+	if s.Private() {
+		// Pinboard's attribute, which linkding, Raindrop and others read:
+		// the bookmark is not to be shared.
+		w.WriteString(` PRIVATE="1"`)
+	}
+	if tags := netscapeTags(b, s.Tags); len(tags) > 0 {
 		w.WriteString(` TAGS="`)
 		w.WriteString(html.EscapeString(strings.Join(tags, ",")))
+		w.WriteString(`"`)
+	}
+	if len(b.Tags) > 0 {
+		w.WriteString(` FEDIMARKS_TAGS="`)
+		w.WriteString(html.EscapeString(strings.Join(netscapeTags(b, nil), ",")))
+		w.WriteString(`"`)
+	}
+	if b.Note != "" {
+		w.WriteString(` FEDIMARKS_NOTE="`)
+		w.WriteString(html.EscapeString(b.Note))
 		w.WriteString(`"`)
 	}
 	w.WriteString(`>`)
@@ -142,9 +152,11 @@ func netscapeDD(cw, text string) string {
 }
 
 // oneLineText collapses every run of white space (line breaks included)
-// into one space and drops control characters.
+// into one space and drops control characters and bidirectional
+// overrides: fedimarks.CleanText, since a bookmark file's text ends up in
+// lists and on screens.
 func oneLineText(s string) string {
-	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }), " ")
+	return fedimarks.CleanText(s)
 }
 
 // truncate cuts s to at most n characters, at a word boundary when one is

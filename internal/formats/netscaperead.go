@@ -56,12 +56,17 @@ func readNetscape(name string, br *bufio.Reader) (Result, error) {
 		}
 		it := fedimarks.ImportItem{Source: c.lineSource(start)}
 		hasHref := false
+		var tags []string
 		for {
 			k, v, more := z.TagAttr()
 			switch strings.ToLower(string(k)) {
 			case "href":
 				it.URI = strings.TrimSpace(string(v))
 				hasHref = true
+			case "fedimarks_tags":
+				tags = splitTags(string(v))
+			case "fedimarks_note":
+				it.Note = string(v)
 			case "add_date":
 				if sec, err := strconv.ParseInt(strings.TrimSpace(string(v)), 10, 64); err == nil && sec > 0 {
 					if sec > 1e11 { // some tools write milliseconds or microseconds
@@ -79,6 +84,7 @@ func readNetscape(name string, br *bufio.Reader) (Result, error) {
 		if !hasHref {
 			continue // an anchor, not a link
 		}
+		it.Tags, it.Note = readLabels(tags, it.Note)
 		c.add(it)
 	}
 	if c.err != nil {

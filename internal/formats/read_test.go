@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -177,7 +178,7 @@ func TestRead(t *testing.T) {
 			check: func(t *testing.T, res Result) {
 				want := fedimarks.ImportItem{URI: a, URL: "https://a.example/@ann/1", AuthorURL: "https://a.example/@ann",
 					CreatedAt: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), Visibility: "private", Source: "export.json:item 1", Order: 4}
-				if res.Items[0] != want {
+				if !reflect.DeepEqual(res.Items[0], want) {
 					t.Errorf("item 1 = %+v\nwant     %+v", res.Items[0], want)
 				}
 				if it := res.Items[1]; it.Visibility != "public" || it.URL != "" || it.AuthorURL != "" {

@@ -32,6 +32,12 @@ type Page struct {
 	URL string
 	// Next is the URL of the next page, "" at the end.
 	Next string
+	// NextRefused, when not nil, says why the server's link to the next
+	// page is not followed (not a URL, or on another server, where the
+	// token must not go): there is more, which this client will not fetch
+	// from there. Next is then "". It is a *fedimarks.RemoteError of
+	// KindRedirected.
+	NextRefused error
 }
 
 // Skipped is an element of a page that is not a usable status.
@@ -56,12 +62,9 @@ func (c *Client) BookmarksPage(ctx context.Context, pageURL string) (Page, error
 	if pageURL == "" {
 		pageURL = first
 	}
-	u, err := url.Parse(pageURL)
-	if err != nil || !u.IsAbs() {
-		return Page{}, fmt.Errorf("bookmarks page: %q is not an absolute URL", redactQuery(pageURL))
-	}
-	if !sameOrigin(u, c.server) {
-		return Page{}, fmt.Errorf("bookmarks page: %s is not on %s", originOf(u), c.server)
+	u, err := c.pageURL(pageURL)
+	if err != nil {
+		return Page{}, fmt.Errorf("bookmarks page: %w", err)
 	}
 	var elems []json.RawMessage
 	resp, err := c.getJSON(ctx, &call{method: http.MethodGet, url: pageURL, kind: kindAPI, idempotent: true}, &elems)
@@ -81,6 +84,11 @@ func (c *Client) BookmarksPage(ctx context.Context, pageURL string) (Page, error
 	if hasLink(links) {
 		if next := parseLink(links)["next"]; next != "" {
 			p.Next = resolveRef(u, next)
+			if _, err := c.pageURL(p.Next); err != nil {
+				p.Next = ""
+				p.NextRefused = &fedimarks.RemoteError{Kind: fedimarks.KindRedirected,
+					Err: fmt.Errorf("GET %s: the server's link to the next page is refused (%w)", u.EscapedPath(), err)}
+			}
 		}
 	} else if len(elems) > 0 {
 		if id := lastID(elems); id != "" {
@@ -88,6 +96,19 @@ func (c *Client) BookmarksPage(ctx context.Context, pageURL string) (Page, error
 		}
 	}
 	return p, nil
+}
+
+// pageURL parses s, a page of the server's to fetch with the token: it
+// must be an absolute URL on the server's scheme and host.
+func (c *Client) pageURL(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil || !u.IsAbs() {
+		return nil, fmt.Errorf("%q is not an absolute URL", redactQuery(s))
+	}
+	if !sameOrigin(u, c.server) {
+		return nil, fmt.Errorf("%s is not on %s", originOf(u), c.server)
+	}
+	return u, nil
 }
 
 func hasLink(values []string) bool {
@@ -127,7 +148,8 @@ func lastID(elems []json.RawMessage) string {
 // WalkBookmarks calls fn with every page of bookmarks, from the first,
 // following Next. It ends, returning nil, when Next is "", when fn returns
 // Stop, when a Next repeats a URL already fetched, or after 5 empty pages in
-// a row. Any other error of fn or of a fetch is returned as is.
+// a row. Any other error of fn or of a fetch is returned as is, and so is
+// a page's NextRefused (after fn has had the page): the walk is incomplete.
 func (c *Client) WalkBookmarks(ctx context.Context, fn func(Page) error) error {
 	seen := map[string]bool{}
 	next, empty := "", 0
@@ -142,6 +164,9 @@ func (c *Client) WalkBookmarks(ctx context.Context, fn func(Page) error) error {
 				return nil
 			}
 			return err
+		}
+		if p.NextRefused != nil {
+			return p.NextRefused
 		}
 		if p.Len() == 0 {
 			empty++

@@ -6,11 +6,13 @@
 // for the configured server, paces requests by the X-RateLimit-* headers,
 // retries 429, 503 (honouring Retry-After), other 5xx and connection
 // failures with a capped exponential backoff, and turns error responses into
-// *APIError. It knows nothing of files or databases.
+// *APIError, each inside the *fedimarks.RemoteError that says what it means
+// (Remote). It knows nothing of files or databases.
 package mastodon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -71,6 +73,12 @@ type Options struct {
 	// OnWait, if set, is called before every wait so that a UI can tell the
 	// user why and for how long the client pauses.
 	OnWait func(WaitEvent)
+	// OnNote, if set, is called at most once, with a line saying what is
+	// odd about the server's rate-limit headers (a reset that is no time
+	// or decades away, a negative remaining count) the first time they
+	// are; the client goes on with safe waits. The line holds no server
+	// text but a short excerpt of the header, control characters removed.
+	OnNote func(string)
 }
 
 // WaitEvent describes a pause of the client before a request.
@@ -106,21 +114,13 @@ type Client struct {
 	now        func() time.Time
 	sleep      func(context.Context, time.Duration) error
 	onWait     func(WaitEvent)
+	onNote     func(string)
 
 	requests atomic.Int64
+	budget   *budget // paces the requests to the server (not downloads)
 
-	mu         sync.Mutex
-	rate       RateLimit
-	pauseUntil time.Time // local clock; zero: no pause
-	// The window's budget is the server's last X-RateLimit-Remaining less
-	// the requests sent and not yet answered, so that concurrent callers
-	// (the importer searches ahead in parallel) do not overshoot it: the
-	// server's count arrives only after a request.
-	remaining   int
-	inflight    int
-	budgetKnown bool
-	budgetReset time.Time // the window's end as the server gave it
-	budgetUntil time.Time // the same on the local clock (with margin)
+	mu   sync.Mutex
+	rate RateLimit
 }
 
 // credentials holds the token. Printing a Client (or its transport) with
@@ -140,6 +140,7 @@ func New(opts Options) *Client {
 		now:        opts.Now,
 		sleep:      opts.Sleep,
 		onWait:     opts.OnWait,
+		onNote:     opts.OnNote,
 	}
 	if c.userAgent == "" {
 		c.userAgent = defaultUserAgent
@@ -152,6 +153,7 @@ func New(opts Options) *Client {
 	if c.backoff <= 0 {
 		c.backoff = defaultBackoff
 	}
+	c.budget = newBudget(c.backoff)
 	if c.now == nil {
 		c.now = time.Now
 	}
@@ -169,6 +171,7 @@ func New(opts Options) *Client {
 	}
 	api := *c.anon
 	api.Transport = &authTransport{base: transportOf(c.anon), server: c.server, creds: c.creds}
+	api.CheckRedirect = c.checkRedirect(c.anon.CheckRedirect)
 	c.api = &api
 	return c
 }
@@ -230,6 +233,26 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return t.base.RoundTrip(r)
 }
 
+// checkRedirect lets an API call follow a redirect only on the server
+// itself (then as next would, the base client's own check): the answer of
+// another host is not the account's, even when it looks like one (an empty
+// list from a maintenance page reads as "no bookmarks"), so the call fails
+// with a *RedirectError instead.
+func (c *Client) checkRedirect(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if !sameOrigin(req.URL, c.server) {
+			return &RedirectError{To: originOf(req.URL)}
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+}
+
 // sleepCtx waits for d or until ctx is done.
 func sleepCtx(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
@@ -282,82 +305,42 @@ func (c *Client) wait(ctx context.Context, reason string, d time.Duration, attem
 	return ctx.Err()
 }
 
-// pace waits, before a request to the server, until a rate limit window
-// that is used up has reset, then counts the request as in flight until
-// landed is called. The budget is known from the last answer's headers,
-// less the requests in flight; a new window's budget is unknown until its
-// first answer.
+// pace waits, before a request to the server, until the budget lets it go,
+// then counts it as in flight until landed is called.
 func (c *Client) pace(ctx context.Context, attempt int) error {
 	for {
-		now := c.now()
-		c.mu.Lock()
-		until := c.pauseUntil
+		d, landed := c.budget.reserve(c.now())
 		switch {
-		case !until.IsZero() && until.After(now):
-			// The server said the budget is spent.
-		case c.budgetKnown && !c.budgetUntil.After(now):
-			c.budgetKnown = false // the window has reset
-			c.pauseUntil = time.Time{}
-			c.inflight++
-			c.mu.Unlock()
-			return nil
-		case c.budgetKnown && c.remaining-c.inflight <= 0:
-			until = c.budgetUntil // spent by requests still in flight
+		case landed != nil:
+			select {
+			case <-landed:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		case d > 0:
+			if err := c.wait(ctx, "rate limit", d, attempt); err != nil {
+				return err
+			}
 		default:
-			c.pauseUntil = time.Time{}
-			c.inflight++
-			c.mu.Unlock()
 			return nil
-		}
-		c.mu.Unlock()
-		if err := c.wait(ctx, "rate limit", until.Sub(now), attempt); err != nil {
-			return err
 		}
 	}
 }
 
 // landed counts a paced request as answered (or failed).
-func (c *Client) landed() {
-	c.mu.Lock()
-	if c.inflight > 0 {
-		c.inflight--
-	}
-	c.mu.Unlock()
-}
+func (c *Client) landed() { c.budget.land() }
 
-// clearPause forgets a pending rate limit pause (after a wait that covered
-// it, such as a 429's Retry-After).
-func (c *Client) clearPause() {
-	c.mu.Lock()
-	c.pauseUntil = time.Time{}
-	c.budgetKnown = false
-	c.mu.Unlock()
-}
-
-// observe records the X-RateLimit-* headers of a response from the server
-// and, when the budget is used up, when the next request may go.
-func (c *Client) observe(h http.Header) {
-	rl, ok := parseRateLimit(h, c.now)
-	if !ok {
-		return
+// observe records the X-RateLimit-* headers of an answer from the server
+// to a request sent at sent, and tells OnNote the first time they are odd.
+func (c *Client) observe(sent time.Time, h http.Header) {
+	rl, note := c.budget.observe(sent, c.now(), h)
+	if note != "" && c.onNote != nil {
+		c.onNote(note)
 	}
-	now := c.now()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.rate = rl
-	if rl.Reset.IsZero() {
-		return
-	}
-	d := resetWait(rl.Reset, h, now)
-	if !c.budgetKnown || !rl.Reset.Equal(c.budgetReset) {
-		c.budgetKnown, c.remaining = true, rl.Remaining
-		c.budgetReset, c.budgetUntil = rl.Reset, now.Add(d)
-	} else if rl.Remaining < c.remaining {
-		// A window's count only goes down; answers may arrive out of order.
-		c.remaining = rl.Remaining
-	}
-	if rl.Remaining <= 0 && d > 0 {
-		c.pauseUntil = now.Add(d)
+	if rl.Known {
+		c.mu.Lock()
+		c.rate = rl
+		c.mu.Unlock()
 	}
 }
 

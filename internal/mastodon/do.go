@@ -69,7 +69,9 @@ func (r *call) newRequest(ctx context.Context, ua string) (*http.Request, error)
 // do sends r under the client's policy and returns a 2xx response whose
 // body the caller must close. Any other answer is an *APIError (body read
 // and closed); a connection failure after the retries is a *NetError; a
-// cancelled ctx gives an error wrapping ctx.Err().
+// redirect to another server is a *RedirectError; each of them comes as
+// the *fedimarks.RemoteError that Remote makes of it. A cancelled ctx
+// gives an error wrapping ctx.Err().
 func (c *Client) do(ctx context.Context, r *call) (*http.Response, error) {
 	method, path := r.method, r.path()
 	hc := c.api
@@ -97,10 +99,11 @@ func (c *Client) do(ctx context.Context, r *call) (*http.Response, error) {
 			return nil, errorf(method, path, err)
 		}
 		c.requests.Add(1)
+		sent := c.now()
 		resp, err := hc.Do(req)
 		if r.kind != kindDownload {
 			if err == nil {
-				c.observe(resp.Header)
+				c.observe(sent, resp.Header)
 			}
 			c.landed()
 		}
@@ -108,10 +111,14 @@ func (c *Client) do(ctx context.Context, r *call) (*http.Response, error) {
 			if ctx.Err() != nil {
 				return nil, errorf(method, path, ctx.Err())
 			}
+			var redirect *RedirectError
+			if errors.As(err, &redirect) {
+				return nil, Remote(&RedirectError{Method: method, Path: path, To: redirect.To})
+			}
 			err = c.scrub(err)
 			ok, reason := transient(err)
 			if !ok || retries >= c.maxRetries || (!r.idempotent && !nothingSent(err)) {
-				return nil, &NetError{Method: method, Path: path, Attempts: attempt, Err: err}
+				return nil, Remote(&NetError{Method: method, Path: path, Attempts: attempt, Err: err})
 			}
 			retries++
 			tooMany = 0
@@ -127,27 +134,27 @@ func (c *Client) do(ctx context.Context, r *call) (*http.Response, error) {
 		switch code := resp.StatusCode; {
 		case code == http.StatusTooManyRequests:
 			if tooMany >= max429Retries {
-				return nil, apiErr
+				return nil, Remote(apiErr)
 			}
 			tooMany++
-			reason, d := "429", apiErr.RetryAfter
+			d, asked := apiErr.RetryAfter, apiErr.RetryAfter > 0
 			if d == 0 && r.kind != kindDownload {
-				if rl, ok := parseRateLimit(resp.Header, c.now); ok && !rl.Reset.IsZero() {
-					d = resetWait(rl.Reset, resp.Header, c.now())
-				}
+				d = c.budget.retryWait(c.now()) // until the window the 429 named is over
 			}
 			if d == 0 {
 				d = c.backoffFor(tooMany)
 			}
-			if err := c.wait(ctx, reason, d, attempt+1); err != nil {
+			if err := c.wait(ctx, "429", d, attempt+1); err != nil {
 				return nil, errorf(method, path, err)
 			}
-			// The wait covered the window the 429 announced.
-			c.clearPause()
+			if asked {
+				// The server's own wait covers the window its headers named.
+				c.budget.forget()
+			}
 		case code == http.StatusServiceUnavailable || code == http.StatusInternalServerError ||
 			code == http.StatusBadGateway || code == http.StatusGatewayTimeout:
 			if !r.idempotent || retries >= c.maxRetries {
-				return nil, apiErr
+				return nil, Remote(apiErr)
 			}
 			retries++
 			tooMany = 0
@@ -159,7 +166,7 @@ func (c *Client) do(ctx context.Context, r *call) (*http.Response, error) {
 				return nil, errorf(method, path, err)
 			}
 		default:
-			return nil, apiErr
+			return nil, Remote(apiErr)
 		}
 	}
 }

@@ -10,8 +10,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/fedimarks/fedimarks"
 )
 
 // Stop is returned by a WalkBookmarks callback to end the walk early; the
@@ -49,10 +50,6 @@ func (e *APIError) Error() string {
 	}
 	return s
 }
-
-// HTTPStatus returns StatusCode; it lets engines classify errors through a
-// one-method interface without importing this package.
-func (e *APIError) HTTPStatus() int { return e.StatusCode }
 
 // Unreachable reports whether the server (or a gateway before it) did not
 // answer properly: status 502, 503 or 504.
@@ -94,6 +91,22 @@ func (e *NetError) Unwrap() error { return e.Err }
 
 // Unreachable always reports true: the server did not answer.
 func (e *NetError) Unreachable() bool { return true }
+
+// RedirectError is an API call that the server redirected to another
+// server: not followed, since that answer would not be the account's (and
+// the token goes nowhere else). It is neither an HTTP error nor
+// unreachable: the server answered, wrongly.
+type RedirectError struct {
+	Method, Path string
+	// To is the scheme and host redirected to.
+	To string
+}
+
+// Error returns e.g. "GET /api/v1/bookmarks: redirected to
+// https://other.example, another server: not followed".
+func (e *RedirectError) Error() string {
+	return fmt.Sprintf("%s %s: redirected to %s, another server: not followed", e.Method, e.Path, e.To)
+}
 
 // readAPIError drains and closes resp.Body and builds the APIError.
 func (c *Client) readAPIError(method, path string, resp *http.Response) *APIError {
@@ -142,13 +155,7 @@ func textExcerpt(body []byte) string {
 }
 
 func excerpt(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || r == utf8.RuneError {
-			return ' '
-		}
-		return r
-	}, s)
-	s = strings.Join(strings.Fields(s), " ")
+	s = fedimarks.CleanText(s)
 	const max = 200
 	if len(s) > max {
 		cut := max
@@ -161,12 +168,13 @@ func excerpt(s string) string {
 }
 
 // redact removes the token from a string that came from a server, should
-// one ever echo it.
+// one ever echo it, also with invisible characters or escape sequences
+// inside.
 func (c *Client) redact(s string) string {
 	if c.creds.token == "" || s == "" {
 		return s
 	}
-	return strings.ReplaceAll(s, c.creds.token, "[redacted]")
+	return fedimarks.Redact(s, []string{c.creds.token}, "[redacted]")
 }
 
 // drainClose reads a bounded rest of body so the connection can be reused,

@@ -2,6 +2,7 @@ package mastodon
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -29,7 +30,10 @@ func TestServerErrorTextCannotDriveTheTerminal(t *testing.T) {
 	if !strings.Contains(msg, "bad [31mRED ]0;owned SECOND LINE third") {
 		t.Errorf("error %q lost the visible text", msg)
 	}
-	api := err.(*APIError)
+	var api *APIError
+	if !errors.As(err, &api) {
+		t.Fatalf("%v is no *APIError", err)
+	}
 	if api.Description != "x y" {
 		t.Errorf("description %q", api.Description)
 	}

@@ -7,83 +7,22 @@ import (
 	"time"
 )
 
-// parseRateLimit reads X-RateLimit-Limit, -Remaining and -Reset. Reset is
-// ISO 8601 (Mastodon: microseconds, GoToSocial: milliseconds, or plain
-// RFC 3339); a bare integer is taken as Unix seconds when large, else as
-// seconds from the response's Date (or now).
+// parseRateLimit reads X-RateLimit-Limit, -Remaining and -Reset as the
+// server wrote them (see readRateInfo; a reset that is no time is zero).
 func parseRateLimit(h http.Header, now func() time.Time) (RateLimit, bool) {
-	ls, rs := h.Get("X-RateLimit-Limit"), h.Get("X-RateLimit-Remaining")
-	if ls == "" || rs == "" {
+	info, ok := readRateInfo(h, now())
+	if !ok {
 		return RateLimit{}, false
 	}
-	limit, err1 := strconv.Atoi(strings.TrimSpace(ls))
-	remaining, err2 := strconv.Atoi(strings.TrimSpace(rs))
-	if err1 != nil || err2 != nil {
-		return RateLimit{}, false
-	}
-	rl := RateLimit{Limit: limit, Remaining: remaining, Known: true}
-	if s := strings.TrimSpace(h.Get("X-RateLimit-Reset")); s != "" {
-		rl.Reset = parseReset(s, h, now)
-	}
-	return rl, true
-}
-
-func parseReset(s string, h http.Header, now func() time.Time) time.Time {
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t
-	}
-	// ISO 8601 without a zone, as some servers write it: take it as UTC.
-	if t, err := time.Parse("2006-01-02T15:04:05.999999999", s); err == nil {
-		return t
-	}
-	if n, err := strconv.ParseFloat(s, 64); err == nil && n >= 0 {
-		if n > 1e9 {
-			sec := int64(n)
-			return time.Unix(sec, int64((n-float64(sec))*1e9))
-		}
-		return serverNow(h, now).Add(time.Duration(n * float64(time.Second)))
-	}
-	return time.Time{}
+	return RateLimit{Limit: info.limit, Remaining: info.remaining, Reset: info.reset, Known: true}, true
 }
 
 // serverNow is the response's Date when present, else the local now.
 func serverNow(h http.Header, now func() time.Time) time.Time {
-	if d, ok := responseDate(h); ok {
+	if d, err := http.ParseTime(h.Get("Date")); err == nil {
 		return d
 	}
 	return now()
-}
-
-func responseDate(h http.Header) (time.Time, bool) {
-	s := h.Get("Date")
-	if s == "" {
-		return time.Time{}, false
-	}
-	t, err := http.ParseTime(s)
-	if err != nil {
-		return time.Time{}, false
-	}
-	return t, true
-}
-
-// resetWait is how long to wait until reset: measured against the
-// response's Date when present (the server's clock, immune to local skew;
-// Date is truncated to the second, so nothing more is added), else against
-// now, plus a small margin. It is 0 when reset has passed.
-func resetWait(reset time.Time, h http.Header, now time.Time) time.Duration {
-	base := now
-	if d, ok := responseDate(h); ok {
-		base = d
-	}
-	d := reset.Sub(base)
-	if d <= 0 {
-		return 0
-	}
-	d += resetMargin
-	if d > maxWait {
-		d = maxWait
-	}
-	return d
 }
 
 // retryAfter parses Retry-After (delay in seconds or an HTTP date, the

@@ -3,6 +3,7 @@ package mastodon
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -197,6 +198,112 @@ func (c *Client) Revoke(ctx context.Context, app App, token string) error {
 	}
 	_, err := c.getJSON(ctx, formCall(c.apiURL("/oauth/revoke"), form, kindAnon, true), nil)
 	return err
+}
+
+// AppState is what a server says of an app registered on it earlier.
+type AppState int
+
+const (
+	// AppUnsure: the server's answers did not tell; use the app and see.
+	AppUnsure AppState = iota
+	// AppKnown: the server still knows the app.
+	AppKnown
+	// AppForgotten: the server no longer knows the app (its admin removed
+	// it, its database was reset, or, on snac, one of its tokens was
+	// revoked): register again.
+	AppForgotten
+)
+
+// String names the state.
+func (s AppState) String() string {
+	switch s {
+	case AppKnown:
+		return "known"
+	case AppForgotten:
+		return "forgotten"
+	}
+	return "unsure"
+}
+
+// CheckApp asks the server whether it still knows app, before a person is
+// sent to approve it (a forgotten app shows them an error page and never
+// comes back). It returns the state and, for a message, what the server
+// answered. It signs nobody in and leaves no token behind:
+//
+//  1. It opens the authorization page for redirectURI as a browser that is
+//     not signed in would, without following redirects. An error page (400,
+//     401: snac, Doorkeeper) means forgotten; the page itself (snac's
+//     sign-in form) or a redirect to redirectURI means known.
+//  2. When the page only sends the browser to sign in first (Mastodon,
+//     GoToSocial), it asks for a client-credentials token: 401, or 400
+//     invalid_client, means forgotten, whatever the body; a token means
+//     known, and the token (it can read nothing of any account) is revoked.
+//
+// snac is never asked for a token, since it would mint one for the
+// account that last signed in, and revoking it deletes the app. Only a
+// cancelled ctx is an error; a failure to check is AppUnsure.
+func (c *Client) CheckApp(ctx context.Context, app App, redirectURI string) (AppState, string, error) {
+	status, loc, err := c.openAuthorizePage(ctx, c.AuthorizeURL(app, redirectURI, app.Scopes, "", ""))
+	switch {
+	case ctx.Err() != nil:
+		return AppUnsure, "", errorf(http.MethodGet, "/oauth/authorize", ctx.Err())
+	case err != nil:
+		return AppUnsure, fmt.Sprintf("its authorization page did not answer (%v)", err), nil
+	case status == http.StatusBadRequest || status == http.StatusUnauthorized:
+		return AppForgotten, fmt.Sprintf("its authorization page answered %d for fedimarks' app", status), nil
+	case status >= 200 && status < 300:
+		return AppKnown, "its authorization page shows the app", nil
+	case status >= 300 && status < 400 && redirectURI != "" && strings.HasPrefix(loc, redirectURI):
+		return AppKnown, "its authorization page answers to the app", nil
+	}
+	form := url.Values{
+		"grant_type":    {"client_credentials"},
+		"client_id":     {app.ClientID},
+		"client_secret": {app.ClientSecret},
+		"scope":         {app.Scopes},
+	}
+	var w struct {
+		AccessToken string `json:"access_token"`
+	}
+	_, err = c.getJSON(ctx, formCall(c.apiURL("/oauth/token"), form, kindAnon, false), &w)
+	var api *APIError
+	switch {
+	case ctx.Err() != nil:
+		return AppUnsure, "", errorf(http.MethodPost, "/oauth/token", ctx.Err())
+	case err == nil:
+		if w.AccessToken != "" {
+			_ = c.Revoke(ctx, app, w.AccessToken) // an app-only token: a failure leaves nothing readable
+		}
+		return AppKnown, "it gives the app a token", nil
+	case errors.As(err, &api) && api.invalidClient():
+		return AppForgotten, fmt.Sprintf("its token endpoint refused the app's credentials (%d)", api.StatusCode), nil
+	}
+	return AppUnsure, fmt.Sprintf("it did not say (%v)", err), nil
+}
+
+// openAuthorizePage GETs u once, as a browser that is not signed in,
+// without following redirects, and returns the status and the Location.
+// The page is not an API call (no rate limit, no token), so it does not go
+// through the client's retries: a check that fails is only unsure.
+func (c *Client) openAuthorizePage(ctx context.Context, u string) (int, string, error) {
+	hc := *c.anon
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	r := &call{method: http.MethodGet, url: u, kind: kindAnon, accept: "text/html"}
+	req, err := r.newRequest(ctx, c.userAgent)
+	if err != nil {
+		return 0, "", err
+	}
+	c.requests.Add(1)
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, "", c.scrub(err)
+	}
+	defer drainClose(resp.Body)
+	loc := ""
+	if l, err := resp.Location(); err == nil {
+		loc = l.String()
+	}
+	return resp.StatusCode, loc, nil
 }
 
 // Format prints the app with ClientSecret redacted, for every verb.

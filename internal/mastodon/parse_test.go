@@ -230,8 +230,8 @@ func TestAPIErrorText(t *testing.T) {
 	if got, want := e.Error(), "POST /oauth/token: 400 invalid_grant: The provided authorization grant is invalid"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
-	if e.HTTPStatus() != 400 || e.Unreachable() {
-		t.Errorf("HTTPStatus/Unreachable of a 400 = %d %v", e.HTTPStatus(), e.Unreachable())
+	if e.StatusCode != 400 || e.Unreachable() {
+		t.Errorf("HTTPStatus/Unreachable of a 400 = %d %v", e.StatusCode, e.Unreachable())
 	}
 	for _, code := range []int{502, 503, 504} {
 		if !(&APIError{StatusCode: code}).Unreachable() {

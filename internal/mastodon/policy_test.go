@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fedimarks/fedimarks"
 )
 
 // serverDate is the server's clock in these tests, an hour before the
@@ -391,7 +393,7 @@ func TestUnauthorizedGivesAPIError(t *testing.T) {
 	if got, want := err.Error(), "GET /api/v1/bookmarks: 401 The access token is invalid"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
-	if !IsStatus(err, 401) || ae.HTTPStatus() != 401 || h.get() != 1 {
+	if !IsStatus(err, 401) || ae.StatusCode != 401 || h.get() != 1 {
 		t.Errorf("IsStatus=%v requests=%d (401 must not be retried)", IsStatus(err, 401), h.get())
 	}
 }
@@ -474,6 +476,10 @@ func TestTokenOnlyToTheServer(t *testing.T) {
 		switch r.URL.Path {
 		case "/api/v1/statuses/1":
 			http.Redirect(w, r, other.URL+"/redirected", http.StatusFound)
+		case "/api/v1/statuses/2":
+			http.Redirect(w, r, "/api/v1/statuses/3", http.StatusFound)
+		case "/api/v1/statuses/3":
+			fmt.Fprint(w, `{"id":"3","uri":"https://x.example/s/3"}`)
 		case "/system/media/x.png":
 			fmt.Fprint(w, "LOCALPNG")
 		default:
@@ -493,7 +499,17 @@ func TestTokenOnlyToTheServer(t *testing.T) {
 	if _, _, err := c.Download(ctx, srv.URL+"/system/media/x.png", &buf, 1<<20); err != nil || buf.String() != "LOCALPNG" {
 		t.Fatalf("download from the server: %q %v", buf.String(), err)
 	}
-	_, _ = c.Status(ctx, "1") // redirected to the other host; the body there is not a status
+	// A redirect to another host is not followed at all: its answer would
+	// not be the account's.
+	_, err := c.Status(ctx, "1")
+	var re *RedirectError
+	if !errors.As(err, &re) || re.To != other.URL || fedimarks.IsUnreachable(err) || errors.As(err, new(*APIError)) {
+		t.Errorf("redirect to another host: %v (%T), want a *RedirectError to %s", err, err, other.URL)
+	}
+	// On the server itself it is followed, with the token.
+	if st, err := c.Status(ctx, "2"); err != nil || st.ID != "3" {
+		t.Errorf("redirect on the server: %v %v", st.ID, err)
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	for path, auth := range seen {
@@ -501,13 +517,15 @@ func TestTokenOnlyToTheServer(t *testing.T) {
 			t.Errorf("the other host got Authorization on %s", path)
 		}
 	}
-	if _, ok := seen["/redirected"]; !ok {
-		t.Error("redirect was not followed (test is not testing anything)")
+	if _, ok := seen["/redirected"]; ok {
+		t.Error("the redirect to another host was followed")
 	}
 	want := []string{
 		"/api/v1/accounts/verify_credentials Bearer " + testToken,
 		"/system/media/x.png ",
 		"/api/v1/statuses/1 Bearer " + testToken,
+		"/api/v1/statuses/2 Bearer " + testToken,
+		"/api/v1/statuses/3 Bearer " + testToken,
 	}
 	if strings.Join(srvAuth, "|") != strings.Join(want, "|") {
 		t.Errorf("server saw %q, want %q", srvAuth, want)

@@ -105,40 +105,6 @@ func windowStart(t time.Time, d time.Duration) time.Time {
 	return time.Unix(0, ns-ns%int64(d)).UTC()
 }
 
-// resetTime formats X-RateLimit-Reset as the family does.
-func (i *Instance) resetTime(t time.Time) string {
-	if i.opts.Quirk == GoToSocial {
-		return t.UTC().Format("2006-01-02T15:04:05.000Z")
-	}
-	return t.UTC().Format("2006-01-02T15:04:05.000000Z")
-}
-
-// spend takes one request from key's budget and says what is left.
-func (i *Instance) spend(key string, now time.Time) (limit, remaining int, reset time.Time, ok bool) {
-	if i.rateN <= 0 {
-		const win = 5 * time.Minute
-		return 300, 300, windowStart(now, win).Add(win), true
-	}
-	start := windowStart(now, i.rateWindow)
-	reset = start.Add(i.rateWindow)
-	rc := i.rateUsed[key]
-	if rc.start != start.UnixNano() {
-		rc = rateCount{start: start.UnixNano()}
-	}
-	if rc.used >= i.rateN {
-		return i.rateN, 0, reset, false
-	}
-	rc.used++
-	i.rateUsed[key] = rc
-	return i.rateN, i.rateN - rc.used, reset, true
-}
-
-func (i *Instance) rateHeaders(rp *reply, limit, remaining int, reset time.Time) {
-	rp.set("X-RateLimit-Limit", strconv.Itoa(limit))
-	rp.set("X-RateLimit-Remaining", strconv.Itoa(remaining))
-	rp.set("X-RateLimit-Reset", i.resetTime(reset))
-}
-
 // api answers everything under /api/: rate limit, then the endpoint.
 func (i *Instance) api(r *http.Request) reply {
 	a := i.bearer(r)
@@ -146,7 +112,8 @@ func (i *Instance) api(r *http.Request) reply {
 	if a.tok != nil {
 		key = "token " + a.tok.value
 	}
-	limit, remaining, reset, ok := i.spend(key, i.n.now())
+	now := i.n.now()
+	limit, remaining, reset, ok := i.spend(key, now)
 	var rp reply
 	if !ok {
 		msg := "Too many requests"
@@ -157,8 +124,8 @@ func (i *Instance) api(r *http.Request) reply {
 	} else {
 		rp = i.endpoint(r, a)
 	}
-	if rp.header.Get("X-RateLimit-Limit") == "" {
-		i.rateHeaders(&rp, limit, remaining, reset)
+	if rp.header.Get("X-RateLimit-Limit") == "" && i.reportsRateLimit() {
+		i.rateHeadersAt(&rp, limit, remaining, reset, now)
 	}
 	return rp
 }
@@ -193,6 +160,8 @@ func (i *Instance) endpoint(r *http.Request, a auth) reply {
 		switch {
 		case action == "" && get:
 			return i.showStatus(id, a)
+		case action == "context" && get:
+			return i.statusContext(id, a)
 		case (action == "bookmark" || action == "unbookmark") && m == http.MethodPost:
 			return i.setBookmark(id, a, action == "bookmark")
 		}
@@ -226,6 +195,9 @@ func (i *Instance) setBookmark(id string, a auth, on bool) reply {
 	if on {
 		if !viewer.bookmark(p) && i.opts.Quirk == Snac {
 			return errReply(http.StatusUnprocessableEntity, "already bookmarked")
+		}
+		if i.bookmarkRace() {
+			return i.notFound("status")
 		}
 	} else {
 		viewer.unbookmark(p)
@@ -297,20 +269,18 @@ func link(u, rel string) string { return "<" + u + `>; rel="` + rel + `"` }
 
 // listBookmarks is GET /api/v1/bookmarks with each family's paging.
 func (i *Instance) listBookmarks(r *http.Request, a auth) reply {
+	if rp, ok := i.listingRedirect(r); ok {
+		return rp
+	}
 	if rp, ok := i.require(a, true, "read:bookmarks", "read"); !ok {
 		return rp
 	}
 	acct := a.tok.account
 	q := r.URL.Query()
 	var all, shown []*bookmark // newest first
-	for _, b := range slices.Backward(acct.bookmarks) {
-		if b.p.deleted {
-			continue
-		}
-		all = append(all, b)
-		if !i.hidden(b) {
-			shown = append(shown, b)
-		}
+	fast := i.opts.Quirk != GoToSocial && i.opts.Quirk != Pixelfed && i.opts.Quirk != Snac && belowOnly(q)
+	if !fast {
+		all, shown = i.listed(acct)
 	}
 	base := i.URL() + "/api/v1/bookmarks?limit="
 	var page []*bookmark
@@ -320,7 +290,7 @@ func (i *Instance) listBookmarks(r *http.Request, a auth) reply {
 		limit := parseLimit(q.Get("limit"), 30, 0)
 		under := byIDCursors(all, q, limit)
 		for _, b := range under {
-			if !i.hidden(b) {
+			if !i.hidden(acct, b) {
 				page = append(page, b)
 			}
 		}
@@ -376,7 +346,11 @@ func (i *Instance) listBookmarks(r *http.Request, a auth) reply {
 		page = sel[:min(limit, len(sel))]
 	default:
 		limit := parseLimit(q.Get("limit"), 20, 40)
-		page = byIDCursors(shown, q, limit)
+		if fast {
+			page = i.newestBelow(acct, parseSeq(q.Get("max_id")), limit)
+		} else {
+			page = byIDCursors(shown, q, limit)
+		}
 		l := strconv.Itoa(limit)
 		if len(page) == limit {
 			links = append(links, link(base+l+"&max_id="+strconv.FormatInt(page[len(page)-1].seq, 10), "next"))
@@ -391,7 +365,7 @@ func (i *Instance) listBookmarks(r *http.Request, a auth) reply {
 	}
 	rp := jsonReply(http.StatusOK, out)
 	if len(links) > 0 {
-		rp.set("Link", strings.Join(links, ", "))
+		rp.set("Link", i.listingLink(links))
 	}
 	return rp
 }
@@ -445,9 +419,16 @@ func (i *Instance) search(r *http.Request, a auth) reply {
 		}
 		return empty
 	}
+	lost, done := i.searchRace(r.Context())
+	if lost {
+		return empty
+	}
+	ctx, cancel := i.fetchContext(r)
 	n.mu.Unlock()
-	id, typ, status, err := n.fetchObject(r.Context(), i, text)
+	id, typ, status, err := n.fetchObject(ctx, i, text)
+	cancel()
 	n.mu.Lock()
+	done()
 	switch {
 	case err != nil:
 		return unavailable()
@@ -475,6 +456,7 @@ func (n *Network) fetchObject(ctx context.Context, from *Instance, u string) (id
 	}
 	req.Header.Set("Accept", `application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"`)
 	req.Header.Set("User-Agent", "mastodontest/"+from.opts.Quirk.String()+" (+"+from.URL()+"/)")
+	sign(req, from)
 	resp, err := n.client.Do(req)
 	if err != nil {
 		return "", "", 0, fmt.Errorf("fetch %s: %w", u, err)

@@ -3,14 +3,12 @@ package mastodontest
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"hash/crc32"
 	"hash/fnv"
 	"image"
 	"image/color"
 	"image/png"
 	"net/http"
-	"strings"
 )
 
 // file is a media or avatar file served under /system/.
@@ -78,20 +76,16 @@ func paddedPNG(size int) []byte {
 }
 
 // servePage answers a post's URI or URL: ActivityPub JSON when asked for
-// (another instance resolving it), else a small HTML page. Deleted and
-// unknown posts are 404.
+// (another instance resolving it, or a client asking the post's own
+// server: see serveObject), else a small HTML page. Deleted and unknown
+// posts are 404.
 func (i *Instance) servePage(r *http.Request) reply {
+	if wantsObject(r) {
+		return i.serveObject(r)
+	}
 	p := i.n.lookup(i.URL() + r.URL.Path)
 	if p == nil || p.origin != i || p.deleted || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
 		return errReply(http.StatusNotFound, "Record not found")
-	}
-	accept := r.Header.Get("Accept")
-	if strings.Contains(accept, "activity+json") || strings.Contains(accept, "ld+json") {
-		b, err := json.Marshal(noteJSON(p))
-		if err != nil {
-			panic(err)
-		}
-		return reply{status: http.StatusOK, ctype: "application/activity+json; charset=utf-8", body: b}
 	}
 	return reply{status: http.StatusOK, ctype: "text/html; charset=utf-8", body: []byte(pageHTML(p))}
 }

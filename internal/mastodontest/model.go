@@ -20,6 +20,7 @@ type Account struct {
 	username string
 	id       string
 	avatar   string // path of the avatar file on inst
+	display  string // display name; "" renders the capitalized username
 
 	// Guarded by n.mu.
 	follows   map[*Account]bool
@@ -51,6 +52,7 @@ type post struct {
 	tags       []string
 	reblog     *post
 	deleted    bool
+	inReplyTo  *post // see Status.Reply
 }
 
 // mediaFile is one attachment as served by the origin.
@@ -404,9 +406,10 @@ func (s *Status) MediaURLs() []string {
 	return u
 }
 
-// Delete deletes the post everywhere: the origin answers 404 for it (410
-// over ActivityPub), resolving finds nothing, and bookmark listings on
-// every instance leave it out, as Mastodon's do.
+// Delete deletes the post everywhere: the origin answers 404 for it (over
+// ActivityPub too, or 410 with a Tombstone: see SetGoneAnswer), resolving
+// finds nothing, and bookmark listings on every instance leave it out, as
+// Mastodon's do.
 func (s *Status) Delete() {
 	s.n.mu.Lock()
 	defer s.n.mu.Unlock()
@@ -475,11 +478,11 @@ func (a *Account) unbookmark(p *post) {
 // BookmarkURIs returns the origin URIs of a's bookmarks, newest first, as
 // paging through GET /api/v1/bookmarks to the end collects them: deleted
 // posts are left out (as in Mastodon's CSV export), and so are the
-// bookmarks hidden by InstanceOptions.HideEvery.
+// bookmarks hidden by InstanceOptions.HideEvery or HideUnfollowed.
 func (a *Account) BookmarkURIs() []string { return a.bookmarkURIs(false) }
 
 // AllBookmarkURIs is BookmarkURIs with the bookmarks hidden by
-// InstanceOptions.HideEvery kept.
+// InstanceOptions.HideEvery or HideUnfollowed kept.
 func (a *Account) AllBookmarkURIs() []string { return a.bookmarkURIs(true) }
 
 func (a *Account) bookmarkURIs(withHidden bool) []string {
@@ -487,15 +490,11 @@ func (a *Account) bookmarkURIs(withHidden bool) []string {
 	defer a.n.mu.Unlock()
 	var out []string
 	for _, b := range slices.Backward(a.bookmarks) {
-		if !b.p.deleted && (withHidden || !a.inst.hidden(b)) {
+		if !b.p.deleted && (withHidden || !a.inst.hidden(a, b)) {
 			out = append(out, b.p.uri)
 		}
 	}
 	return out
-}
-
-func (i *Instance) hidden(b *bookmark) bool {
-	return i.opts.HideEvery > 0 && b.seq%int64(i.opts.HideEvery) == 0
 }
 
 // visible reports whether viewer (nil: anonymous or an app) may see p.

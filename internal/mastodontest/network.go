@@ -23,7 +23,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -45,7 +44,11 @@ const (
 	// limit at most 40, no /api/v2/instance.
 	Pixelfed
 	// Snac: no Link header, max_id read as a status id, MD5 ids, 422 when
-	// bookmarking an already bookmarked post, no /api/v2/instance.
+	// bookmarking an already bookmarked post, no /api/v2/instance, no
+	// X-RateLimit-* headers; OAuth as snac's (see snacToken, snacRevoke):
+	// revoking a token deletes its app, an unknown client gets 400 from
+	// /oauth/authorize and 401 with no body from /oauth/token. Its
+	// listing's hiding is InstanceOptions.HideUnfollowed.
 	Snac
 )
 
@@ -82,7 +85,7 @@ func (q Quirk) defaultVersion() string {
 // servers are closed by the test's Cleanup. A Network is safe for concurrent
 // use; one mutex guards the state of all its instances.
 type Network struct {
-	t      testing.TB
+	t      TB
 	client *http.Client
 	done   chan struct{}
 
@@ -95,9 +98,18 @@ type Network struct {
 	postSeq   int64
 }
 
+// TB is what a Network needs of its owner: a test's *testing.T (or B)
+// satisfies it, and so does a Sandbox, which lets the fake run outside
+// tests (fedimarks demo).
+type TB interface {
+	Helper()
+	Cleanup(func())
+	Fatalf(format string, args ...any)
+}
+
 // NewNetwork returns an empty network. Its instances are closed when the
-// test ends.
-func NewNetwork(t testing.TB) *Network {
+// test ends (by t's Cleanup).
+func NewNetwork(t TB) *Network {
 	t.Helper()
 	tr := &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 16}
 	n := &Network{
@@ -167,6 +179,17 @@ type InstanceOptions struct {
 	// after paging (short or empty pages that still carry next); the other
 	// families before (full pages).
 	HideEvery int
+	// HideUnfollowed leaves out of bookmark listings the bookmarks of
+	// posts not in the account's timeline: those of authors it neither is
+	// nor follows, as snac's listing does (see hiddenFrom). They stay
+	// bookmarked. Like HideEvery, it is not implied by Quirk.
+	HideUnfollowed bool
+
+	// SignIn makes /oauth/authorize send a request without the signed-in
+	// user's session cookie (Instance.SessionCookie) to /auth/sign_in
+	// before it looks at the client, as Mastodon and GoToSocial do. Off,
+	// the authorizing user approves every request at once.
+	SignIn bool
 }
 
 // Instance is one fake server of a Network, listening on 127.0.0.1. All its
@@ -201,8 +224,12 @@ type Instance struct {
 	dropN       int
 	rateN       int
 	rateWindow  time.Duration
+	lim         limits // header modes, answer jitter, window records (limits.go)
 	reqs        []reqRecord
 	statuses    map[int]int // responses sent, by status
+	faults      listingFaults
+	ap          objectState // as the origin of posts: see origin.go
+	race        raceState   // see race.go
 }
 
 type reqRecord struct{ method, path string }
@@ -270,7 +297,9 @@ func (i *Instance) SetDown(down bool) {
 
 // SetRateLimit limits API requests to n per window for each access token
 // (requests without a valid token count per client IP), in fixed windows
-// aligned to the Unix epoch. Over budget the answer is 429. n = 0 (the
+// aligned to the Unix epoch (keep window whole seconds: Mastodon's are,
+// and it stamps each answer's reset with the request's sub-second part;
+// see RateHeaders). Over budget the answer is 429. n = 0 (the
 // default) is unlimited; the headers then still say 300 per 5 minutes,
 // with X-RateLimit-Remaining always 300 so that pacing clients never wait.
 // Changing the limit starts every budget afresh.
@@ -282,6 +311,7 @@ func (i *Instance) SetRateLimit(n int, window time.Duration) {
 	}
 	i.rateN, i.rateWindow = n, window
 	i.rateUsed = map[string]rateCount{}
+	i.lim.windows = nil
 }
 
 // SetLatency delays every request to the instance by d (real time), also
@@ -459,12 +489,20 @@ func (i *Instance) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	i.reqs = append(i.reqs, reqRecord{r.Method, r.URL.Path})
 	var rp reply
+	var hold time.Duration
 	func() {
 		defer n.mu.Unlock()
 		rp = i.route(r)
 		i.statuses[rp.status]++
+		if api {
+			hold = i.answerDelay()
+		}
 	}()
 	rp.set("Date", now.UTC().Format(http.TimeFormat))
+	if hold > 0 && !n.sleep(r.Context(), hold) {
+		hangUp(w, false)
+		return
+	}
 	rp.write(w)
 }
 

@@ -38,6 +38,7 @@ type app struct {
 	clientID, secret  string
 	redirectURIs      []string
 	scopes            []string
+	user              *Account // who last signed in through it (snac's "uid")
 }
 
 // grant is an authorization code.
@@ -264,8 +265,16 @@ func oauthError(status int, code, desc string) reply {
 // authorize is GET /oauth/authorize, approved at once by the authorizing
 // user.
 func (i *Instance) authorize(r *http.Request) reply {
+	if i.opts.SignIn && !i.signedIn(r) {
+		rp := reply{status: http.StatusFound}
+		rp.set("Location", i.URL()+"/auth/sign_in")
+		return rp
+	}
 	q := r.URL.Query()
 	ap := i.apps[q.Get("client_id")]
+	if i.opts.Quirk == Snac && (ap == nil || q.Get("redirect_uri") == "" || q.Get("response_type") != "code") {
+		return reply{status: http.StatusBadRequest} // snac: no body
+	}
 	if ap == nil {
 		return htmlReply(http.StatusUnauthorized, `<p class="error">invalid_client: Client authentication failed due to unknown client.</p>`)
 	}
@@ -312,6 +321,7 @@ func (i *Instance) authorize(r *http.Request) reply {
 		return htmlReply(http.StatusForbidden, `<p class="error">Nobody is signed in: call Instance.SetAuthorizingUser.</p>`)
 	}
 	code := secret()
+	ap.user = user
 	i.grants[code] = &grant{app: ap, account: user, scopes: scopes, redirect: redirect, challenge: challenge, expires: i.n.now().Add(10 * time.Minute)}
 	if redirect == oob {
 		return htmlReply(http.StatusOK, `<p>Copy this authorization code and paste it into the application.</p>`+
@@ -352,6 +362,9 @@ const errInvalidGrant = "The provided authorization grant is invalid, expired, r
 // tokenEndpoint is POST /oauth/token.
 func (i *Instance) tokenEndpoint(r *http.Request) reply {
 	v := params(r)
+	if i.opts.Quirk == Snac {
+		return i.snacToken(r, v)
+	}
 	gt := v.Get("grant_type")
 	if gt != "authorization_code" && gt != "client_credentials" {
 		return oauthError(http.StatusBadRequest, "unsupported_grant_type", "The authorization grant type is not supported by the authorization server.")
@@ -400,6 +413,9 @@ func (i *Instance) tokenEndpoint(r *http.Request) reply {
 // revoke is POST /oauth/revoke (RFC 7009): idempotent.
 func (i *Instance) revoke(r *http.Request) reply {
 	v := params(r)
+	if i.opts.Quirk == Snac {
+		return i.snacRevoke(v)
+	}
 	ap := i.client(r, v)
 	if ap == nil {
 		return oauthError(http.StatusUnauthorized, "invalid_client", "Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.")

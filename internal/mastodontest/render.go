@@ -139,8 +139,12 @@ func (i *Instance) renderAccount(a *Account) accountJSON {
 		}
 	}
 	av := a.inst.URL() + a.avatar
+	display := a.display
+	if display == "" {
+		display = strings.ToUpper(a.username[:1]) + a.username[1:]
+	}
 	j := accountJSON{
-		ID: i.accountID(a), Username: a.username, Acct: i.acct(a), DisplayName: strings.ToUpper(a.username[:1]) + a.username[1:],
+		ID: i.accountID(a), Username: a.username, Acct: i.acct(a), DisplayName: display,
 		Discoverable: true, CreatedAt: idBase.Format("2006-01-02T00:00:00.000Z"), Note: "<p>A test account.</p>",
 		URL: a.profileURL(), URI: a.actorURI(), Avatar: av, AvatarStatic: av,
 		Header: i.URL() + "/headers/original/missing.png", HeaderStatic: i.URL() + "/headers/original/missing.png",
@@ -182,6 +186,7 @@ func (i *Instance) renderStatus(p *post, viewer *Account) statusJSON {
 		j.Favourited, j.Reblogged, j.Muted, j.Pinned = &f, &f, &f, &f
 		j.Bookmarked = ptr(viewer.inst == i && viewer.bookmarkOf(p) != nil)
 	}
+	i.renderReplyTo(&j, p)
 	if p.reblog != nil {
 		r := i.renderStatus(p.reblog, viewer)
 		j.Reblog = &r

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/fedimarks/fedimarks"
 	"github.com/microcosm-cc/bluemonday"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -59,11 +60,12 @@ var classPattern = regexp.MustCompile(`^(?:mention|hashtag|u-url|h-card|invisibl
 
 // Sanitize returns html with everything removed that could run code, load
 // anything, or link anywhere but http(s), and with only Mastodon's classes
-// (mention, hashtag, u-url, h-card, invisible, ellipsis) kept. Safe for
-// concurrent use.
+// (mention, hashtag, u-url, h-card, invisible, ellipsis) kept; control
+// characters (HTML has no use for them) and bidirectional overrides become
+// spaces or go (fedimarks.CleanLines). Safe for concurrent use.
 func Sanitize(s string) string {
 	policyOnce.Do(func() { policy = newPolicy() })
-	return policy.Sanitize(filterClasses(s))
+	return policy.Sanitize(filterClasses(fedimarks.CleanLines(s)))
 }
 
 // filterClasses rewrites every class attribute of s to its allowed

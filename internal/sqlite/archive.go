@@ -32,7 +32,8 @@ import (
 
 	fedimarks "github.com/fedimarks/fedimarks"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	driver "modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 //go:embed migrations/*.sql
@@ -40,6 +41,13 @@ var migrationFiles embed.FS
 
 // busyTimeout is how long a connection waits for another process's lock.
 const busyTimeout = 10 * time.Second
+
+// cacheKiB is each connection's page cache (SQLite's default is 2 MiB).
+// The indexes of 100,000 bookmarks (by URI, by account and status, the
+// timeline's, the full-text index's terms) fill tens of MiB: with the
+// default, a search's lookups into them read the file again and again
+// (a 1,000-match search took 10 ms instead of 2).
+const cacheKiB = 32 << 10
 
 // timeLayout is RFC 3339 with a fixed nine-digit fraction: parseable by
 // time.RFC3339Nano and sortable as text.
@@ -82,7 +90,8 @@ func Open(ctx context.Context, path string) (*Archive, error) {
 	// path are not taken for URI syntax.
 	name := (&url.URL{Scheme: "file", OmitHost: true, Path: filepath.ToSlash(abs)}).String()
 	common := "_pragma=busy_timeout(" + strconv.Itoa(int(busyTimeout/time.Millisecond)) + ")" +
-		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)" +
+		"&_pragma=cache_size(" + strconv.Itoa(-cacheKiB) + ")"
 	w, err := sql.Open("sqlite", name+"?"+common+"&_pragma=journal_mode(WAL)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open archive: %w", err)
@@ -132,9 +141,11 @@ func pingBusy(ctx context.Context, db *sql.DB) error {
 	}
 }
 
+// isBusy reports whether err is the driver's SQLITE_BUSY (any of its
+// extended codes).
 func isBusy(err error) bool {
-	msg := err.Error()
-	return strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked")
+	var se *driver.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
 // Close closes the archive. Operations in progress may fail.

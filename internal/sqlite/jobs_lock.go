@@ -56,7 +56,8 @@ type ImportLock struct {
 
 // LockImports takes the import lock named scope (the destination account)
 // for this process, taking over a stale one. When a live process holds it,
-// it returns an EUnavailable *fedimarks.Error naming that process's PID.
+// it returns an EUnavailable *fedimarks.Error naming that process's PID,
+// caused by a *fedimarks.Busy.
 // The heartbeat stops when ctx ends or the lock is released.
 func (a *Archive) LockImports(ctx context.Context, scope string) (*ImportLock, error) {
 	return a.lock(ctx, scope, "importing into "+scope)
@@ -119,7 +120,7 @@ func (a *Archive) lock(ctx context.Context, scope, doing string) (*ImportLock, e
 		return nil, &fedimarks.Error{Code: fedimarks.EUnavailable,
 			Message: fmt.Sprintf("another fedimarks (PID %d%s) has been %s since %s", held.PID, where, doing,
 				held.StartedAt.Local().Format("2006-01-02 15:04:05")),
-			Hint: "wait for it to finish, then run the same command again"}
+			Err: &fedimarks.Busy{PID: held.PID, Host: held.Host}}
 	}
 	l := &ImportLock{a: a, scope: scope, token: token, stop: make(chan struct{}), done: make(chan struct{}), Holder: me}
 	go l.beat(ctx)

@@ -39,7 +39,7 @@ func (a *Archive) Bookmarks(ctx context.Context, h fedimarks.Handle, opt ListOpt
 // was when it began.
 func (a *Archive) EachBookmark(ctx context.Context, h fedimarks.Handle, opt ListOptions, fn func(fedimarks.Bookmark) error) error {
 	limit, offset := limitOffset(opt.Limit, opt.Offset)
-	q := `SELECT s.raw, b.local_id, b.first_seen, b.last_seen, b.removed_at
+	q := `SELECT s.raw, b.local_id, b.first_seen, b.last_seen, b.removed_at, ` + labelColumns + `
 		FROM bookmarks b JOIN statuses s ON s.id = b.status_id
 		WHERE b.account = ?`
 	if !opt.IncludeRemoved {
@@ -56,11 +56,13 @@ func (a *Archive) EachBookmark(ctx context.Context, h fedimarks.Handle, opt List
 			raw                       []byte
 			localID                   string
 			first, last, removedAtStr sql.NullString
+			tags, note                sql.NullString
 		)
-		if err := rows.Scan(&raw, &localID, &first, &last, &removedAtStr); err != nil {
+		if err := rows.Scan(&raw, &localID, &first, &last, &removedAtStr, &tags, &note); err != nil {
 			return fmt.Errorf("read bookmarks of %s: %w", h, err)
 		}
 		b := fedimarks.Bookmark{Account: string(h)}
+		setLabels(&b, tags, note)
 		if b.Status, err = fedimarks.ParseStatus(raw); err != nil {
 			return fmt.Errorf("read bookmarks of %s: %w", h, err)
 		}
@@ -96,13 +98,14 @@ type Counts struct {
 	Active, Removed int
 }
 
-// Counts counts h's bookmarks; an account with none has zero Counts.
+// Counts counts h's bookmarks; an account with none has zero Counts. The
+// counts are kept as bookmarks change: reading them costs the same however
+// many there are.
 func (a *Archive) Counts(ctx context.Context, h fedimarks.Handle) (Counts, error) {
 	var c Counts
-	err := a.r.QueryRowContext(ctx, `SELECT
-			coalesce(sum(removed_at IS NULL), 0), coalesce(sum(removed_at IS NOT NULL), 0)
-		FROM bookmarks WHERE account = ?`, string(h)).Scan(&c.Active, &c.Removed)
-	if err != nil {
+	err := a.r.QueryRowContext(ctx, `SELECT active, removed FROM bookmark_counts WHERE account = ?`, string(h)).
+		Scan(&c.Active, &c.Removed)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return Counts{}, fmt.Errorf("count bookmarks of %s: %w", h, err)
 	}
 	return c, nil
@@ -111,7 +114,7 @@ func (a *Archive) Counts(ctx context.Context, h fedimarks.Handle) (Counts, error
 // ArchivedAccounts returns, sorted, the handles that have bookmarks in the
 // archive (removed ones included), signed in or not.
 func (a *Archive) ArchivedAccounts(ctx context.Context) ([]fedimarks.Handle, error) {
-	rows, err := a.r.QueryContext(ctx, `SELECT DISTINCT account FROM bookmarks ORDER BY account`)
+	rows, err := a.r.QueryContext(ctx, `SELECT account FROM bookmark_counts WHERE active > 0 OR removed > 0 ORDER BY account`)
 	if err != nil {
 		return nil, fmt.Errorf("list archived accounts: %w", err)
 	}

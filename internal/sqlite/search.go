@@ -6,7 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	fedimarks "github.com/fedimarks/fedimarks"
@@ -24,11 +27,12 @@ const snippetRunes = 200
 // so that the only marks in a snippet are those SQLite put there.
 var markStripper = strings.NewReplacer(fedimarks.HighlightStart, " ", fedimarks.HighlightEnd, " ")
 
-// IndexSearch brings the full-text index up to date with the statuses
-// table: statuses added or changed since the last call (the schema's
-// triggers queue them) are indexed, in batches of their own transactions.
-// It returns how many were indexed. Search and SearchCount call it first,
-// so callers need it only to pay the cost up front (after a backup).
+// IndexSearch indexes the statuses queued in search_pending, in batches
+// of their own transactions, and returns how many it indexed. SavePage
+// indexes what it writes as it writes it, so the queue holds only what a
+// migration asked to index again (after an upgrade, every status once).
+// Search and SearchCount call it first, so callers need it only to pay
+// that cost up front.
 func (a *Archive) IndexSearch(ctx context.Context) (int, error) {
 	var pending bool
 	if err := a.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM search_pending)`).Scan(&pending); err != nil {
@@ -83,49 +87,86 @@ func indexPending(ctx context.Context, tx *sql.Tx, limit int) (int, error) {
 	if err := rows.Err(); err != nil {
 		return 0, err
 	}
-	var delFTS, insFTS, putDoc, delDoc, unqueue *sql.Stmt
+	ix, err := prepareIndexer(ctx, tx)
+	if err != nil {
+		return 0, err
+	}
+	defer ix.close()
+	for _, d := range docs {
+		if d.raw.Valid { // else the status is gone: only unqueue it
+			err = ix.put(ctx, d.id, entryFor(d), d.lang.String, d.at, true)
+		} else {
+			err = ix.remove(ctx, d.id)
+		}
+		if err != nil {
+			return 0, err
+		}
+		if _, err := ix.unqueue.ExecContext(ctx, d.id); err != nil {
+			return 0, err
+		}
+	}
+	return len(docs), nil
+}
+
+// indexer writes index entries in one transaction.
+type indexer struct {
+	delFTS, insFTS, putDoc, delDoc, unqueue *sql.Stmt
+}
+
+func prepareIndexer(ctx context.Context, tx *sql.Tx) (*indexer, error) {
+	var (
+		ix  indexer
+		err error
+	)
 	prep := func(dst **sql.Stmt, q string) {
 		if err == nil {
 			*dst, err = tx.PrepareContext(ctx, q)
 		}
 	}
-	prep(&delFTS, `DELETE FROM search_fts WHERE rowid = ?`)
-	prep(&insFTS, `INSERT INTO search_fts (rowid, body, spoiler, author, links) VALUES (?, ?, ?, ?, ?)`)
-	prep(&putDoc, `INSERT OR REPLACE INTO search_docs (status_id, author, author_user, has_media, language, created_at)
+	prep(&ix.delFTS, `DELETE FROM search_fts WHERE rowid = ?`)
+	prep(&ix.insFTS, `INSERT INTO search_fts (rowid, body, spoiler, author, links) VALUES (?, ?, ?, ?, ?)`)
+	prep(&ix.putDoc, `INSERT OR REPLACE INTO search_docs (status_id, author, author_user, has_media, language, created_at)
 		VALUES (?, ?, ?, ?, ?, ?)`)
-	prep(&delDoc, `DELETE FROM search_docs WHERE status_id = ?`)
-	prep(&unqueue, `DELETE FROM search_pending WHERE status_id = ?`)
-	defer func() {
-		for _, s := range []*sql.Stmt{delFTS, insFTS, putDoc, delDoc, unqueue} {
-			if s != nil {
-				s.Close()
-			}
-		}
-	}()
+	prep(&ix.delDoc, `DELETE FROM search_docs WHERE status_id = ?`)
+	prep(&ix.unqueue, `DELETE FROM search_pending WHERE status_id = ?`)
 	if err != nil {
-		return 0, err
+		ix.close()
+		return nil, err
 	}
-	for _, d := range docs {
-		if _, err := delFTS.ExecContext(ctx, d.id); err != nil {
-			return 0, err
-		}
-		if d.raw.Valid { // else the status is gone: only unqueue it
-			e := entryFor(d)
-			if _, err := insFTS.ExecContext(ctx, d.id, e.body, e.spoiler, e.author, e.links); err != nil {
-				return 0, err
-			}
-			if _, err := putDoc.ExecContext(ctx, d.id, e.handle, e.user, boolInt(e.hasMedia),
-				strings.ToLower(d.lang.String), d.at); err != nil {
-				return 0, err
-			}
-		} else if _, err := delDoc.ExecContext(ctx, d.id); err != nil {
-			return 0, err
-		}
-		if _, err := unqueue.ExecContext(ctx, d.id); err != nil {
-			return 0, err
+	return &ix, nil
+}
+
+func (ix *indexer) close() {
+	for _, s := range []*sql.Stmt{ix.delFTS, ix.insFTS, ix.putDoc, ix.delDoc, ix.unqueue} {
+		if s != nil {
+			s.Close()
 		}
 	}
-	return len(docs), nil
+}
+
+// put writes status id's entry e (language lang, created at createdAt);
+// replace removes its old entry first (an FTS5 table would otherwise keep
+// both).
+func (ix *indexer) put(ctx context.Context, id int64, e indexEntry, lang string, createdAt any, replace bool) error {
+	if replace {
+		if _, err := ix.delFTS.ExecContext(ctx, id); err != nil {
+			return err
+		}
+	}
+	if _, err := ix.insFTS.ExecContext(ctx, id, e.body, e.spoiler, e.author, e.links); err != nil {
+		return err
+	}
+	_, err := ix.putDoc.ExecContext(ctx, id, e.handle, e.user, boolInt(e.hasMedia), strings.ToLower(lang), createdAt)
+	return err
+}
+
+// remove deletes status id's entry.
+func (ix *indexer) remove(ctx context.Context, id int64) error {
+	if _, err := ix.delFTS.ExecContext(ctx, id); err != nil {
+		return err
+	}
+	_, err := ix.delDoc.ExecContext(ctx, id)
+	return err
 }
 
 // indexEntry is what the index holds for one status.
@@ -135,13 +176,26 @@ type indexEntry struct {
 	hasMedia                     bool
 }
 
-// entryFor reads a status's searchable text: the plain text SavePage
-// stored, and the rest from the raw JSON (the boosted post, for a boost),
-// falling back to the stored columns when the JSON cannot be read.
+// entryFor reads a queued status's searchable text (see entryOf) from
+// its stored raw JSON, falling back to the stored columns when the JSON
+// cannot be read.
 func entryFor(d indexDoc) indexEntry {
-	e := indexEntry{body: d.plain.String, spoiler: d.spoiler.String}
-	name, acct, profile := d.who.String, d.acct.String, ""
+	var sp *fedimarks.Status
 	if s, err := fedimarks.ParseStatus([]byte(d.raw.String)); err == nil {
+		sp = &s
+	}
+	return entryOf(sp, d.host.String, d.plain.String, d.spoiler.String, d.who.String, d.acct.String)
+}
+
+// entryOf is the index entry of status s (nil when its JSON could not be
+// read) returned by the server at host: plain is the plain text of its
+// post, and spoiler, who and acct the stored columns used when s is nil.
+// The post is the boosted one for a boost. Symbols such as emoji are set
+// apart from the words around them (see spaceSymbols).
+func entryOf(s *fedimarks.Status, host, plain, spoiler, who, acct string) indexEntry {
+	e := indexEntry{body: plain, spoiler: spoiler}
+	name, profile := who, ""
+	if s != nil {
 		o := s.Original()
 		e.spoiler = o.SpoilerText
 		name, acct, profile = o.Account.DisplayName, o.Account.Acct, o.Account.URL
@@ -149,28 +203,60 @@ func entryFor(d indexDoc) indexEntry {
 		// Mentioned accounts: their full handle and profile address, so
 		// that a person is found by user@host (a local one's acct has no
 		// host: it is the server's).
-		for _, m := range mentionsOf([]byte(d.raw.String)) {
-			if h := fullHandle(fedimarks.Author{Acct: m.Acct, URL: m.URL}, d.host.String); h != "" {
+		for _, m := range mentionsOf(s.Raw) {
+			if h := fullHandle(fedimarks.Author{Acct: m.Acct, URL: m.URL}, host); h != "" {
 				links = append(links, h)
 			}
 			if fedimarks.HostOf(m.URL) != "" {
 				links = append(links, m.URL)
 			}
 		}
+		// Hashtags, also those a server lists without writing them in
+		// the text.
+		for _, t := range o.Tags {
+			links = append(links, "#"+t)
+		}
 		e.links = strings.Join(links, " ")
 		e.hasMedia = len(o.Media) > 0
 	}
-	e.handle = fullHandle(fedimarks.Author{Acct: acct, URL: profile}, d.host.String)
+	e.handle = fullHandle(fedimarks.Author{Acct: acct, URL: profile}, host)
 	e.user, _, _ = strings.Cut(e.handle, "@")
 	e.author = strings.TrimSpace(name + " @" + e.handle)
 	if e.handle == "" {
 		e.author = name
 	}
-	e.body = markStripper.Replace(e.body)
-	e.spoiler = markStripper.Replace(e.spoiler)
-	e.author = markStripper.Replace(e.author)
+	e.body = spaceSymbols(markStripper.Replace(e.body))
+	e.spoiler = spaceSymbols(markStripper.Replace(e.spoiler))
+	e.author = spaceSymbols(markStripper.Replace(e.author))
 	e.links = markStripper.Replace(e.links)
 	return e
+}
+
+// isSymbol reports whether r is a symbol that the index keeps as a word
+// of its own: an emoji or another pictograph (Unicode category So, which
+// the tokenizer counts as part of words; see migration 0012).
+func isSymbol(r rune) bool { return r > unicode.MaxASCII && unicode.Is(unicode.So, r) }
+
+// spaceSymbols sets each symbol of s (see isSymbol) apart from what
+// touches it with a space, so that each is a word of its own: a post
+// saying "today🦘🎉" is found by 🦘, and so is one whose 🦘 stands alone.
+// Queries go through it too, so that "🦘🎉" is the phrase of two words.
+func spaceSymbols(s string) string {
+	if !strings.ContainsFunc(s, isSymbol) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	prev := ' '
+	for _, r := range s {
+		sym := isSymbol(r)
+		if (sym || isSymbol(prev)) && !unicode.IsSpace(prev) && !unicode.IsSpace(r) {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(r)
+		prev = r
+	}
+	return b.String()
 }
 
 // mention is one of a status's mentions[] as the server sent it.
@@ -225,7 +311,7 @@ func ftsStrings(terms []string) []string {
 	parts := make([]string, 0, len(terms))
 	for _, t := range terms {
 		prefix := strings.HasSuffix(t, "*")
-		t = strings.TrimRight(t, "*")
+		t = spaceSymbols(strings.TrimRight(t, "*"))
 		p := `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
 		if prefix {
 			p += " *"
@@ -235,15 +321,32 @@ func ftsStrings(terms []string) []string {
 	return parts
 }
 
-// searchSQL builds the FROM and WHERE clauses of q, and their arguments.
-// ok is false when q has text but nothing in it could match.
-func searchSQL(q fedimarks.Query) (from, where string, args []any, ok bool) {
+// searchSQL builds the FROM and WHERE clauses of q, and their arguments;
+// probe asks, for text, for clauses that test each bookmark against the
+// index rather than join the index's matches (for a listing by date). The
+// first argument is the FTS5 expression when q has text. ok is false when
+// q has text but nothing in it could match. With notes, a bookmark also
+// matches when its note matches the text (scored as noteScore: after
+// every post match).
+func searchSQL(q fedimarks.Query, probe, notes bool) (from, where string, args []any, ok bool) {
 	var conds []string
 	terms, excluded := q.Terms(), q.Excluded()
 	if strings.TrimSpace(q.Text) != "" && len(terms) == 0 && len(excluded) == 0 {
 		return "", "", nil, false
 	}
 	switch {
+	case len(terms) > 0 && notes:
+		from = `bookmarks b LEFT JOIN (SELECT rowid AS sid, ` + bm25Score + ` AS rank FROM search_fts WHERE search_fts MATCH ?) f
+			ON f.sid = b.status_id`
+		conds = append(conds, `(f.sid IS NOT NULL OR `+noteMatchSQL+`)`)
+		args = append(args, matchExpr(terms, excluded), matchExpr(terms, excluded))
+	case len(terms) > 0 && probe:
+		// Walk the bookmarks in date order and ask the index about each:
+		// a page of a common word costs a few dozen lookups, where
+		// joining from the index would read every match.
+		from = `bookmarks b`
+		conds = append(conds, `EXISTS (SELECT 1 FROM search_fts WHERE search_fts MATCH ? AND rowid = b.status_id)`)
+		args = append(args, matchExpr(terms, excluded))
 	case len(terms) > 0:
 		from = `search_fts f JOIN bookmarks b ON b.status_id = f.rowid`
 		conds = append(conds, `search_fts MATCH ?`)
@@ -291,6 +394,7 @@ func searchSQL(q fedimarks.Query) (from, where string, args []any, ok bool) {
 		args = append(args, lang, utf8.RuneCountInString(lang)+1, lang+"-")
 		filtered = true
 	}
+	conds, args = labelFilters(q, conds, args)
 	if filtered {
 		from += ` JOIN search_docs d ON d.status_id = b.status_id`
 	}
@@ -302,49 +406,245 @@ func searchSQL(q fedimarks.Query) (from, where string, args []any, ok bool) {
 // bookmark first otherwise. Each hit's Status is parsed from the stored raw
 // JSON, with Status.ID the post's id on the account's server. The index is
 // brought up to date first (see IndexSearch). A query without an account
-// is an EInvalid error; one whose text holds no word (only punctuation or
-// emoji) matches nothing.
+// is an EInvalid error; one whose text holds no word (only punctuation)
+// matches nothing. Search holds every hit in memory: EachHit streams them.
 func (a *Archive) Search(ctx context.Context, q fedimarks.Query) ([]fedimarks.Hit, error) {
+	var hits []fedimarks.Hit
+	err := a.EachHit(ctx, q, func(h fedimarks.Hit) error {
+		hits = append(hits, h)
+		return nil
+	})
+	return hits, err
+}
+
+// hitBatch is how many hits EachHit reads in full at a time: its memory
+// is that of one batch, however many bookmarks match.
+const hitBatch = 50
+
+// EachHit calls fn with each hit of Search(ctx, q), in order, reading
+// them a batch at a time so that memory stays flat with 25,000 matches.
+// It stops at the first error fn returns and returns it unwrapped. fn must
+// not write to the archive: the read transaction stays open until the
+// last hit.
+func (a *Archive) EachHit(ctx context.Context, q fedimarks.Query, fn func(fedimarks.Hit) error) error {
 	if q.Account == "" {
-		return nil, fedimarks.Errorf(fedimarks.EInvalid, "search: no account given")
+		return fedimarks.Errorf(fedimarks.EInvalid, "search: no account given")
 	}
 	if _, err := a.IndexSearch(ctx); err != nil {
-		return nil, err
+		return err
 	}
-	from, where, args, ok := searchSQL(q)
-	if !ok {
-		return nil, nil
-	}
-	// The page's bookmarks are picked first and only they are read in
-	// full, and get a snippet in a second query: sorting every match's raw
-	// JSON, or making every match's snippet, would cost more than the
-	// search, and SQLite drives a joined snippet from the whole match.
-	limit, offset := limitOffset(q.Limit, q.Offset)
 	text := len(q.Terms()) > 0
-	score, order := `0.0`, `b.position DESC, b.id DESC`
-	if text {
-		score, order = `bm25(search_fts, 1.0, 1.0, 2.0, 0.5)`, `score, b.position DESC, b.id DESC`
+	byDate := !text || q.ByDate
+	// By date, test bookmarks against the index from the top or from a
+	// cursor; from an offset, that would test every bookmark above it,
+	// and joining the matches (and sorting them) costs less.
+	probe := text && q.ByDate && (q.Cursor != "" || q.Offset <= 0)
+	notes, err := a.notesMatch(ctx, q)
+	if err != nil {
+		return err
 	}
-	query := `WITH page AS (
-			SELECT b.id AS bid, ` + score + ` AS score, b.position AS pos
-			FROM ` + from + ` WHERE ` + where + `
-			ORDER BY ` + order + ` LIMIT ? OFFSET ?)
-		SELECT s.id, s.raw, s.plain_text, s.spoiler_text, b.local_id, b.first_seen, b.last_seen, b.removed_at, page.score
-		FROM page JOIN bookmarks b ON b.id = page.bid JOIN statuses s ON s.id = b.status_id
-		ORDER BY page.score, page.pos DESC, page.bid DESC`
+	from, where, args, ok := searchSQL(q, probe, notes)
+	if !ok {
+		return nil
+	}
+	// The matches are ordered by a query that reads only bookmark ids
+	// and scores; each batch of them is then read in full, and gets its
+	// snippets, in queries of its own: sorting every match's raw JSON, or
+	// making every match's snippet, would cost more than the search, and
+	// SQLite drives a joined snippet from the whole match.
+	limit, offset := limitOffset(q.Limit, q.Offset)
+	score, order := bm25Score, `score, b.position DESC, b.id DESC`
+	if notes {
+		score = noteScore
+	}
+	newer := false
+	if byDate {
+		score, order = `0.0`, `b.position DESC, b.id DESC`
+		if q.Cursor != "" {
+			c, err := parseCursor(q.Cursor)
+			if err != nil {
+				return err
+			}
+			op := "<"
+			if c.newer {
+				op, order, newer = ">", `b.position, b.id`, true
+			}
+			where += ` AND (b.position, b.id) ` + op + ` (?, ?)`
+			args = append(args, c.position, c.id)
+			offset = 0
+		}
+	}
 	tx, err := a.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return nil, fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
+		return fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
 	}
 	defer tx.Rollback()
-	hits, ids, fallback, err := readHits(ctx, tx, q.Account, query, append(args, limit, offset)...)
+	rows, err := tx.QueryContext(ctx, `SELECT b.id, b.position, `+score+` AS score FROM `+from+` WHERE `+where+`
+		ORDER BY `+order+` LIMIT ? OFFSET ?`, append(args, limit, offset)...)
 	if err != nil {
-		return nil, fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
+		return fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
 	}
-	if text && len(ids) > 0 {
-		snips, err := snippets(ctx, tx, args[0], ids)
+	defer rows.Close()
+	var match any
+	if text {
+		match = args[0]
+	}
+	batch := make([]ranked, 0, hitBatch)
+	flush := func() error {
+		hits, err := readHits(ctx, tx, q.Account, batch, match)
 		if err != nil {
-			return nil, fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
+			return fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
+		}
+		for i := range hits {
+			if byDate {
+				c := cursor{position: batch[i].position, id: batch[i].bookmark}
+				hits[i].OlderCursor, hits[i].NewerCursor = c.String(), cursor{c.position, c.id, true}.String()
+			}
+			if err := fn(hits[i]); err != nil {
+				return err
+			}
+		}
+		batch = batch[:0]
+		return nil
+	}
+	var all []ranked // newer: the rows come nearest first, the hits go newest first
+	for rows.Next() {
+		var r ranked
+		if err := rows.Scan(&r.bookmark, &r.position, &r.score); err != nil {
+			return fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
+		}
+		if newer {
+			all = append(all, r)
+			continue
+		}
+		if batch = append(batch, r); len(batch) == hitBatch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
+	}
+	slices.Reverse(all)
+	for _, r := range all {
+		if batch = append(batch, r); len(batch) == hitBatch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if len(batch) > 0 {
+		return flush()
+	}
+	return nil
+}
+
+// cursor is where a listing in date order goes on: after (older than)
+// the bookmark at position with id, or before it when newer.
+type cursor struct {
+	position, id int64
+	newer        bool
+}
+
+// String writes c as Query.Cursor takes it: o:POSITION.ID or n:POSITION.ID.
+func (c cursor) String() string {
+	dir := "o"
+	if c.newer {
+		dir = "n"
+	}
+	return dir + ":" + strconv.FormatInt(c.position, 10) + "." + strconv.FormatInt(c.id, 10)
+}
+
+// parseCursor reads what cursor.String wrote.
+func parseCursor(s string) (cursor, error) {
+	dir, rest, ok1 := strings.Cut(s, ":")
+	pos, id, ok2 := strings.Cut(rest, ".")
+	c := cursor{newer: dir == "n"}
+	var err1, err2 error
+	c.position, err1 = strconv.ParseInt(pos, 10, 64)
+	c.id, err2 = strconv.ParseInt(id, 10, 64)
+	if !ok1 || !ok2 || (dir != "o" && dir != "n") || err1 != nil || err2 != nil {
+		return cursor{}, fedimarks.Errorf(fedimarks.EInvalid, "search: %q is not a position in a listing", s)
+	}
+	return c, nil
+}
+
+// ranked is one match: its bookmark's id and position, and its relevance
+// score.
+type ranked struct {
+	bookmark, position int64
+	score              float64
+}
+
+// readHits reads the hits of batch in full, in batch's order: each
+// bookmark's status, and its snippet for the FTS5 expression match (nil:
+// the query has no text, the snippet is the post's start).
+func readHits(ctx context.Context, tx *sql.Tx, h fedimarks.Handle, batch []ranked, match any) ([]fedimarks.Hit, error) {
+	args := make([]any, len(batch))
+	at := make(map[int64]int, len(batch))
+	for i, r := range batch {
+		args[i] = r.bookmark
+		at[r.bookmark] = i
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT b.id, s.id, s.raw, s.plain_text, s.spoiler_text, b.local_id, b.first_seen, b.last_seen, b.removed_at,
+			`+labelColumns+`
+		FROM bookmarks b JOIN statuses s ON s.id = b.status_id
+		WHERE b.id IN (?`+repeatString(",?", len(batch)-1)+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	hits := make([]fedimarks.Hit, len(batch))
+	ids := make([]int64, len(batch))
+	fallback := make([]string, len(batch))
+	for rows.Next() {
+		var (
+			bid, id                int64
+			raw                    []byte
+			plain, spoiler, local  string
+			first, last, removedAt sql.NullString
+			tags, note             sql.NullString
+		)
+		if err := rows.Scan(&bid, &id, &raw, &plain, &spoiler, &local, &first, &last, &removedAt, &tags, &note); err != nil {
+			return nil, err
+		}
+		i := at[bid]
+		hit := fedimarks.Hit{Bookmark: fedimarks.Bookmark{Account: string(h)}, Rank: batch[i].score}
+		b := &hit.Bookmark
+		setLabels(b, tags, note)
+		if b.Status, err = fedimarks.ParseStatus(raw); err != nil {
+			return nil, err
+		}
+		if local != "" {
+			b.Status.ID = local
+		}
+		if b.FirstSeen, err = parseTime(first); err != nil {
+			return nil, err
+		}
+		if b.LastSeen, err = parseTime(last); err != nil {
+			return nil, err
+		}
+		if removedAt.Valid {
+			t, err := parseTime(removedAt)
+			if err != nil {
+				return nil, err
+			}
+			b.RemovedAt = &t
+		}
+		if strings.TrimSpace(plain) == "" {
+			plain = spoiler
+		}
+		hits[i], ids[i], fallback[i] = hit, id, plain
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	if match != nil {
+		snips, err := snippets(ctx, tx, match, ids)
+		if err != nil {
+			return nil, err
 		}
 		for i, id := range ids {
 			hits[i].Snippet = snips[id]
@@ -356,59 +656,6 @@ func (a *Archive) Search(ctx context.Context, q fedimarks.Query) ([]fedimarks.Hi
 		}
 	}
 	return hits, nil
-}
-
-// readHits runs a search query and returns its hits, their status ids, and
-// for each the text to shorten when no snippet is made: the post's text,
-// or its content warning when it has no text.
-func readHits(ctx context.Context, tx *sql.Tx, h fedimarks.Handle, query string, args ...any) ([]fedimarks.Hit, []int64, []string, error) {
-	rows, err := tx.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	defer rows.Close()
-	var (
-		hits     []fedimarks.Hit
-		ids      []int64
-		fallback []string
-	)
-	for rows.Next() {
-		var (
-			id                     int64
-			raw                    []byte
-			plain, spoiler, local  string
-			first, last, removedAt sql.NullString
-			hit                    = fedimarks.Hit{Bookmark: fedimarks.Bookmark{Account: string(h)}}
-		)
-		if err := rows.Scan(&id, &raw, &plain, &spoiler, &local, &first, &last, &removedAt, &hit.Rank); err != nil {
-			return nil, nil, nil, err
-		}
-		b := &hit.Bookmark
-		if b.Status, err = fedimarks.ParseStatus(raw); err != nil {
-			return nil, nil, nil, err
-		}
-		if local != "" {
-			b.Status.ID = local
-		}
-		if b.FirstSeen, err = parseTime(first); err != nil {
-			return nil, nil, nil, err
-		}
-		if b.LastSeen, err = parseTime(last); err != nil {
-			return nil, nil, nil, err
-		}
-		if removedAt.Valid {
-			t, err := parseTime(removedAt)
-			if err != nil {
-				return nil, nil, nil, err
-			}
-			b.RemovedAt = &t
-		}
-		if strings.TrimSpace(plain) == "" {
-			plain = spoiler
-		}
-		hits, ids, fallback = append(hits, hit), append(ids, id), append(fallback, plain)
-	}
-	return hits, ids, fallback, rows.Err()
 }
 
 // snippets returns the highlighted snippet of each of the statuses ids
@@ -464,18 +711,46 @@ func shorten(s string, n int) string {
 // SearchCount returns how many bookmarks match q, ignoring its Limit and
 // Offset. Errors are as for Search.
 func (a *Archive) SearchCount(ctx context.Context, q fedimarks.Query) (int, error) {
+	return a.SearchCountAtMost(ctx, q, 0)
+}
+
+// SearchCountAtMost is SearchCount counting no further than max (max <= 0:
+// no bound): a page that says "more than 1,000 match" need not read the
+// 25,000 matches of a common word. Without text or filters it reads the
+// kept counts (see Counts) and costs nothing.
+func (a *Archive) SearchCountAtMost(ctx context.Context, q fedimarks.Query, max int) (int, error) {
 	if q.Account == "" {
 		return 0, fedimarks.Errorf(fedimarks.EInvalid, "search: no account given")
+	}
+	if q.String() == "" {
+		c, err := a.Counts(ctx, q.Account)
+		n := c.Active
+		if q.IncludeRemoved {
+			n += c.Removed
+		}
+		if max > 0 {
+			n = min(n, max)
+		}
+		return n, err
 	}
 	if _, err := a.IndexSearch(ctx); err != nil {
 		return 0, err
 	}
-	from, where, args, ok := searchSQL(q)
+	notes, err := a.notesMatch(ctx, q)
+	if err != nil {
+		return 0, err
+	}
+	from, where, args, ok := searchSQL(q, false, notes)
 	if !ok {
 		return 0, nil
 	}
+	query := `SELECT count(*) FROM ` + from + ` WHERE ` + where
+	if max > 0 {
+		query = `SELECT count(*) FROM (SELECT 1 FROM ` + from + ` WHERE ` + where + ` LIMIT ?)`
+		args = append(args, max)
+	}
 	var n int
-	err := a.r.QueryRowContext(ctx, `SELECT count(*) FROM `+from+` WHERE `+where, args...).Scan(&n)
+	err = a.r.QueryRowContext(ctx, query, args...).Scan(&n)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}

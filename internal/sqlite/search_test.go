@@ -71,6 +71,10 @@ func genPost(i int) post {
 		p.mentions = [][2]string{{"dora@mention.example", "https://mention.example/@dora"}}
 	case 1357:
 		p.mentions = [][2]string{{"eve", "https://home.example/@eve"}} // local: no host in acct
+	default:
+		if i%500 == 3 {
+			p.extraHTML = " hop🦘"
+		}
 	}
 	return p
 }
@@ -131,11 +135,7 @@ func (p post) status(t testing.TB) fedimarks.Status {
 func buildArchive(t testing.TB, n int) (*sqlite.Archive, []post) {
 	t.Helper()
 	ctx := context.Background()
-	a, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "archive.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
+	a := newArchive(t)
 	posts := make([]post, n)
 	statuses := make([]fedimarks.Status, n)
 	for i := range n {
@@ -477,36 +477,49 @@ func TestSearchBackfill(t *testing.T) {
 	}
 }
 
-// BenchmarkSearch searches a 10,000-post archive.
+// BenchmarkSearch searches archives of 1,000 and 10,000 posts (and
+// 100,000 with FEDIMARKS_BENCH_LARGE=1): a page of 20 hits for words,
+// phrases and filters, and every hit of a common word (a fifth of the
+// archive) streamed as `fedimarks search golang | ...` does.
 func BenchmarkSearch(b *testing.B) {
 	ctx := context.Background()
-	a, _ := buildArchive(b, 10000)
-	if _, err := a.IndexSearch(ctx); err != nil {
-		b.Fatal(err)
+	sizes := []int{1_000, 10_000}
+	if os.Getenv("FEDIMARKS_BENCH_LARGE") != "" {
+		sizes = append(sizes, 100_000)
 	}
-	for _, bc := range []struct{ name, query string }{
-		{"word", "golang"},
-		{"rare word", "spoilerword"},
-		{"phrase", `"number 1234 about"`},
-		{"prefix", "py*"},
-		{"filters only", "has:media lang:en"},
-		{"word and filters", "rust from:user15 after:2020-03-01"},
-	} {
-		q, err := fedimarks.ParseQuery(bc.query)
-		if err != nil {
-			b.Fatal(err)
-		}
-		q.Account, q.Limit = home, 20
-		b.Run(bc.name, func(b *testing.B) {
-			var n int
-			for b.Loop() {
-				hits, err := a.Search(ctx, q)
+	for _, size := range sizes {
+		b.Run(fmt.Sprintf("%dk", size/1000), func(b *testing.B) {
+			a, _ := buildArchive(b, size)
+			for _, bc := range []struct {
+				name, query string
+				limit       int
+			}{
+				{"word", "golang", 20},
+				{"rare word", "spoilerword", 20},
+				{"phrase", `"number 123 about"`, 20},
+				{"prefix", "py*", 20},
+				{"emoji", "🦘", 20},
+				{"filters only", "has:media lang:en", 20},
+				{"word and filters", "rust from:user15 after:2020-03-01", 20},
+				{"every hit of a word", "golang", 0},
+			} {
+				q, err := fedimarks.ParseQuery(bc.query)
 				if err != nil {
 					b.Fatal(err)
 				}
-				n = len(hits)
+				q.Account, q.Limit = home, bc.limit
+				b.Run(bc.name, func(b *testing.B) {
+					var n int
+					for b.Loop() {
+						n = 0
+						if err := a.EachHit(ctx, q, func(fedimarks.Hit) error { n++; return nil }); err != nil {
+							b.Fatal(err)
+						}
+					}
+					b.ReportMetric(float64(n), "hits/op")
+					b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/op")
+				})
 			}
-			b.ReportMetric(float64(n), "hits/op")
 		})
 	}
 }
@@ -531,21 +544,7 @@ func TestSearchReindexesForMentions(t *testing.T) {
 	a.Close()
 	// Make it look like an archive indexed by an older fedimarks: no
 	// mention in the index, the reindexing migration not applied.
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{`UPDATE search_fts SET links = ''`, `DELETE FROM schema_migrations WHERE name = '0006_search_mentions'`} {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db.Close()
-	a, err = sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a = reopenAfter(t, path, `UPDATE search_fts SET links = ''`, `DELETE FROM schema_migrations WHERE name = '0006_search_mentions'`)
 	if n, err := a.SearchCount(ctx, fedimarks.Query{Account: home, Text: "dora@mention.example"}); err != nil || n != 1 {
 		t.Errorf("mention after reopening: %d, %v; want 1", n, err)
 	}

@@ -3,14 +3,9 @@ package transfer
 import (
 	"context"
 	"errors"
-	"strings"
 
 	"github.com/fedimarks/fedimarks"
 )
-
-// httpStatus returns the HTTP status of an API error, or 0 when the server
-// gave no answer.
-func httpStatus(err error) int { return fedimarks.HTTPStatus(err) }
 
 // unreachable reports whether err says a server did not answer after the
 // client's retries; for the import a deadline that ran out counts too.
@@ -23,28 +18,24 @@ func unreachable(err error) bool {
 
 func isCanceled(err error) bool { return errors.Is(err, context.Canceled) }
 
-// remoteFetchFailed reports whether err is Mastodon's answer to a search
-// whose post's server did not answer: 503 "Remote data could not be
-// fetched". Only this answer blames the post's server; any other 5xx is
-// the destination's own trouble.
-func remoteFetchFailed(err error) bool {
-	return httpStatus(err) == 503 && strings.Contains(strings.ToLower(err.Error()), "remote data could not be fetched")
-}
-
 // destinationFailed reports whether err says the destination itself did
-// not answer properly: no answer after the client's retries, or a 5xx
-// other than a search's remote-fetch failure.
+// not answer properly: no answer after the client's retries, or a failure
+// of its own. A search's word that the post's server did not answer it
+// blames that server, not the destination; the same word to a bookmark
+// request blames the destination.
 func destinationFailed(err error, bookmark bool) bool {
 	if err == nil || isCanceled(err) {
 		return false
 	}
-	switch st := httpStatus(err); {
-	case st >= 500:
-		return bookmark || !remoteFetchFailed(err)
-	case st != 0:
-		return false
+	switch fedimarks.ErrorKind(err) {
+	case fedimarks.KindServerError, fedimarks.KindUnreachable:
+		return true
+	case fedimarks.KindRemoteFetch:
+		return bookmark
+	case "":
+		return unreachable(err)
 	}
-	return unreachable(err)
+	return false
 }
 
 // verdict is how the engine reads one remote error.
@@ -52,40 +43,41 @@ type verdict int
 
 const (
 	vFailed      verdict = iota // the row fails with the server's message
-	vNotFound                   // 404: unknown or invisible
-	vNotVisible                 // 403
+	vNotFound                   // unknown or invisible, or gone
+	vNotVisible                 // forbidden to the account
 	vUnreachable                // the post's server did not answer the destination's fetch
-	vDestDown                   // the destination did not answer (5xx, no answer)
-	vAlready                    // 422 to a bookmark on snac: already bookmarked
+	vDestDown                   // the destination did not answer, or failed on its own
+	vAlready                    // snac's refusal of a bookmark: already bookmarked
 	vFatal                      // stops the job: auth, scope, interrupt, rate limit exhausted
 )
 
 // classify reads an error of Resolve (bookmark false) or Bookmark (true).
 // A fatal verdict comes with the *fedimarks.Error to stop the job with.
-// snac says whether the destination is snac, whose 422 to a bookmark means
-// it is there already.
+// snac says whether the destination is snac, whose refusal of a bookmark
+// (KindConflict: its 422) means it is there already.
 func classify(err error, bookmark bool, dest fedimarks.Handle, snac bool) (verdict, error) {
 	if isCanceled(err) {
-		return vFatal, &fedimarks.Error{Code: fedimarks.EInterrupted, Message: "import interrupted", Hint: "rerun the same command to resume", Err: err}
+		return vFatal, interrupted(err)
 	}
-	switch st := httpStatus(err); {
-	case st == 401:
-		return vFatal, &fedimarks.Error{Code: fedimarks.EAuth, Message: string(dest) + " rejected the access token",
-			Hint: "log in to " + string(dest) + " again, then rerun the same command to resume", Err: err}
-	case st == 403 && strings.Contains(strings.ToLower(err.Error()), "scope"):
-		return vFatal, &fedimarks.Error{Code: fedimarks.EScope, Message: "the token for " + string(dest) + " lacks a scope the import needs (read:bookmarks write:bookmarks read:search)",
-			Hint: "log in again, then rerun the same command to resume", Err: err}
-	case st == 429:
-		return vFatal, &fedimarks.Error{Code: fedimarks.EUnavailable, Message: string(dest) + " kept answering 429 Too many requests",
-			Hint: "wait a few minutes, then rerun the same command to resume", Err: err}
-	case st == 403:
+	switch fedimarks.ErrorKind(err) {
+	case fedimarks.KindAuth:
+		return vFatal, &fedimarks.Error{Code: fedimarks.EAuth, Message: string(dest) + " rejected the access token", Err: err}
+	case fedimarks.KindScope:
+		return vFatal, &fedimarks.Error{Code: fedimarks.EScope, Message: "the token for " + string(dest) + " lacks a scope the import needs (read:bookmarks write:bookmarks read:search)", Err: err}
+	case fedimarks.KindRateLimited:
+		return vFatal, &fedimarks.Error{Code: fedimarks.EUnavailable, Message: string(dest) + " kept answering 429 Too many requests", Err: err}
+	case fedimarks.KindForbidden:
 		return vNotVisible, nil
-	case st == 404 || st == 410:
+	case fedimarks.KindNotFound, fedimarks.KindGone:
 		return vNotFound, nil
-	case st == 422 && bookmark && snac:
-		return vAlready, nil
-	case st == 503 && !bookmark && remoteFetchFailed(err):
-		return vUnreachable, nil
+	case fedimarks.KindConflict:
+		if bookmark && snac {
+			return vAlready, nil
+		}
+	case fedimarks.KindRemoteFetch:
+		if !bookmark {
+			return vUnreachable, nil
+		}
 	}
 	if destinationFailed(err, bookmark) {
 		return vDestDown, nil
@@ -100,7 +92,7 @@ func notFoundOutcome(it Item) (fedimarks.Outcome, string) {
 	switch it.Visibility {
 	case "private":
 		who := authorOf(it)
-		return fedimarks.NotVisible, "followers-only post: follow " + who + " from the destination account first, then rerun with --retry-failed"
+		return fedimarks.NotVisible, "followers-only post: " + followAdvice(who, destinationAccount)
 	case "direct":
 		return fedimarks.NotVisible, "direct message: only the accounts it mentions can see it"
 	}
@@ -114,30 +106,7 @@ func notFoundOutcome(it Item) (fedimarks.Outcome, string) {
 
 // unknownVisibilityDetail is the detail of a not_found row whose
 // visibility the input did not say.
-const unknownVisibilityDetail = "the destination found no such post: deleted, unknown, or followers-only/direct: follow the author, then rerun with --retry-failed"
-
-// authorOf names a row's author as well as the row allows: the profile
-// URL, else user@host from a /users/NAME/ or /@NAME/ path, else "its author".
-func authorOf(it Item) string {
-	if it.AuthorURL != "" {
-		return it.AuthorURL
-	}
-	for _, a := range []string{it.URI, it.URL} {
-		host := fedimarks.HostOf(a)
-		if host == "" {
-			continue
-		}
-		_, rest, _ := strings.Cut(a, host)
-		parts := strings.Split(strings.Trim(rest, "/"), "/")
-		if len(parts) >= 2 && parts[0] == "users" && parts[1] != "" {
-			return parts[1] + "@" + host
-		}
-		if len(parts) >= 1 && strings.HasPrefix(parts[0], "@") && len(parts[0]) > 1 {
-			return parts[0][1:] + "@" + host
-		}
-	}
-	return "its author"
-}
+var unknownVisibilityDetail = "the destination found no such post: deleted, unknown, or followers-only/direct: " + followAdvice("the author", destinationAccount)
 
 // errDetail is the detail of a failed row: the error's text, which for an
 // API error is the method, path, status and the server's message (never

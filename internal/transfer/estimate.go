@@ -36,16 +36,48 @@ type Estimate struct {
 	// Requests is the number of API requests still needed, the reading
 	// of the destination's bookmarks included.
 	Requests int
-	// Duration is how long Requests take at the destination's rate limit.
-	Duration  time.Duration
+	// Duration is how long the destination's rate limit makes Requests
+	// take: 0 when they fit in the budget it has left, or when it reports
+	// no limit (see Budget).
+	Duration time.Duration
+	// RateLimit is the limit Duration assumes: the one the destination
+	// reported (its window taken as Mastodon's 5 minutes, or longer when
+	// the current one ends later), else Mastodon's.
 	RateLimit RateLimit
+	// Budget is what the destination last reported of its budget, and
+	// Answered whether it had answered at all then (false: no request yet,
+	// Duration assumes Mastodon's limit with nothing left).
+	Budget   Budget
+	Answered bool
+	// Hides names how the destination's listing leaves bookmarks out
+	// (snac's); "" when it is not known to. Already may then be short.
+	Hides string
+}
+
+// Budget is what a server said of its request budget in the
+// X-RateLimit-* headers of its last answer.
+type Budget struct {
+	// Reported is false when the answer had no such headers: the server
+	// reports no limit (snac).
+	Reported bool
+	// Limit is the requests a window allows, Remaining those left in the
+	// current one, which ends ResetIn from now.
+	Limit, Remaining int
+	ResetIn          time.Duration
+}
+
+// BudgetReader reports the destination's request budget as its last
+// answer stated it; answered is false before any answer. internal/cli
+// adapts internal/mastodon's client to it.
+type BudgetReader interface {
+	Budget() (b Budget, answered bool)
 }
 
 // ToWrite is the number of rows that still need a request.
 func (e Estimate) ToWrite() int { return e.Local + e.Remote }
 
 func (r *run) estimate(todo []int) Estimate {
-	e := Estimate{Rows: len(r.rows), RateLimit: r.req.RateLimit.orDefault()}
+	e := Estimate{Rows: len(r.rows), RateLimit: r.req.RateLimit}
 	pending := make([]bool, len(r.rows))
 	for _, i := range todo {
 		pending[i] = true
@@ -75,8 +107,72 @@ func (r *run) estimate(todo []int) Estimate {
 		}
 		e.Requests = pages + e.Local + 2*e.Remote
 	}
-	e.Duration = e.RateLimit.duration(e.Requests)
+	e.Hides = hidingListings[r.req.Software]
+	if r.im.Budget != nil {
+		e.Budget, e.Answered = r.im.Budget.Budget()
+	}
+	e.timeNeeded()
 	return e
+}
+
+// timeNeeded sets RateLimit and Duration from Requests and what the
+// destination reported of its budget.
+func (e *Estimate) timeNeeded() {
+	b := e.Budget
+	switch {
+	case e.Answered && !b.Reported:
+		e.Duration = 0
+	case e.Answered && b.Limit > 0:
+		e.RateLimit = RateLimit{Requests: b.Limit, Window: budgetWindow(b)}
+		e.Duration, _ = TimeNeeded(e.Requests, b)
+	default:
+		e.RateLimit = e.RateLimit.orDefault()
+		e.Duration = e.RateLimit.duration(e.Requests)
+	}
+}
+
+// budgetWindow is the window a budget's limit is for: Mastodon's 5
+// minutes, or longer when the current one ends later.
+func budgetWindow(b Budget) time.Duration {
+	return max(RateLimit{}.orDefault().Window, b.ResetIn)
+}
+
+// TimeNeeded is how long the rate limit a server reported (b) makes n
+// more requests take: 0 when they fit in what is left of the current
+// window, else until it ends plus a window for each further b.Limit. It
+// is false when b gives no limit.
+func TimeNeeded(n int, b Budget) (time.Duration, bool) {
+	if !b.Reported || b.Limit <= 0 {
+		return 0, false
+	}
+	rest := n - max(b.Remaining, 0)
+	if rest <= 0 {
+		return 0, true
+	}
+	windows := (rest + b.Limit - 1) / b.Limit
+	return max(b.ResetIn, 0) + time.Duration(windows-1)*budgetWindow(b), true
+}
+
+// timeText says how long the rate limit makes the requests take, and on
+// what it bases that.
+func (e Estimate) timeText(host string) string {
+	b := e.Budget
+	switch {
+	case e.Answered && !b.Reported:
+		return fmt.Sprintf("; %s sends no rate-limit headers (X-RateLimit-*): the estimate is the request count only", host)
+	case e.Answered && b.Limit > 0 && e.Duration == 0:
+		return fmt.Sprintf(", within the %d left in %s's rate-limit window: no wait for it", b.Remaining, host)
+	case e.Answered && b.Limit > 0:
+		return fmt.Sprintf(": %d left in %s's rate-limit window, which ends in %s, then %d a window: about %s",
+			max(b.Remaining, 0), host, humanDuration(max(b.ResetIn, 0)), b.Limit, humanDuration(e.Duration))
+	}
+	rl := e.RateLimit.orDefault()
+	why := "not known yet"
+	if e.Answered {
+		why = "not readable in its X-RateLimit-* headers"
+	}
+	return fmt.Sprintf(": about %s at %d requests per %s (Mastodon's limit; %s's own is %s)",
+		humanDuration(e.Duration), rl.Requests, humanDuration(rl.Window), host, why)
 }
 
 func (r *run) found(it Item) bool {
@@ -100,8 +196,10 @@ func (r *run) printEstimate(e Estimate) {
 	row("on "+r.destHost+" (bookmarked by id)", e.Local)
 	row("elsewhere (search + bookmark)", e.Remote)
 	tw.Flush()
-	fmt.Fprintf(r.log, "would take %d requests: about %s at %d requests per %s\n",
-		e.Requests, humanDuration(e.Duration), e.RateLimit.Requests, humanDuration(e.RateLimit.Window))
+	if e.Hides != "" {
+		fmt.Fprintf(r.log, "%s: rows counted to write may be bookmarked already (the import finds them, at one search each, and counts them already)\n", e.Hides)
+	}
+	fmt.Fprintf(r.log, "would take %d requests%s\n", e.Requests, e.timeText(r.destHost))
 }
 
 // IsBigImport reports whether an import of est into a server running
@@ -142,9 +240,7 @@ type NextSteps struct {
 // destination's base URL.
 func Advice(est Estimate, server string, next NextSteps) string {
 	var b strings.Builder
-	rl := est.RateLimit.orDefault()
-	fmt.Fprintf(&b, "%d bookmarks to write: about %s at the destination's limit of %d requests per %s.\n",
-		est.ToWrite(), humanDuration(est.Duration), rl.Requests, humanDuration(rl.Window))
+	fmt.Fprintf(&b, "%d bookmarks to write, %d requests%s.\n", est.ToWrite(), est.Requests, est.timeText(fedimarks.HostOf(server)))
 	fmt.Fprintf(&b, "Faster: upload a file in Mastodon's format in the server's own importer (Preferences > Import and export >\n")
 	fmt.Fprintf(&b, "Import, type Bookmarks) at %s/settings/imports. It takes up to %d MB and %s rows a file:\n",
 		strings.TrimSuffix(server, "/"), importerMaxBytes>>20, "20,000")

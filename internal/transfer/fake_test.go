@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/mastodon"
 )
 
 // memJournal is an in-memory Journal with the semantics of
@@ -198,21 +199,37 @@ func (m *memJournal) jobCount() int {
 	return len(m.jobs)
 }
 
-// apiErr imitates internal/mastodon's *APIError.
+// apiErr imitates internal/mastodon's error answers: errors.As reads it
+// as the *fedimarks.RemoteError the adapter makes of the status and
+// message.
 type apiErr struct {
 	status int
 	msg    string
 }
 
-func (e *apiErr) Error() string     { return fmt.Sprintf("%d %s", e.status, e.msg) }
-func (e *apiErr) HTTPStatus() int   { return e.status }
-func (e *apiErr) Unreachable() bool { return e.status == 502 || e.status == 503 || e.status == 504 }
+func (e *apiErr) Error() string { return fmt.Sprintf("%d %s", e.status, e.msg) }
+
+func (e *apiErr) As(target any) bool {
+	re, ok := target.(**fedimarks.RemoteError)
+	if ok {
+		*re = mastodon.Remote(&mastodon.APIError{StatusCode: e.status, Message: e.msg}).(*fedimarks.RemoteError)
+		(*re).Err = e
+	}
+	return ok
+}
 
 // netErr imitates a connection failure after the client's retries.
 type netErr struct{}
 
-func (netErr) Error() string     { return "dial tcp: connection refused" }
-func (netErr) Unreachable() bool { return true }
+func (netErr) Error() string { return "dial tcp: connection refused" }
+
+func (e netErr) As(target any) bool {
+	re, ok := target.(**fedimarks.RemoteError)
+	if ok {
+		*re = &fedimarks.RemoteError{Kind: fedimarks.KindUnreachable, Err: e}
+	}
+	return ok
+}
 
 // post is a post the fake destination can find.
 type post struct {

@@ -89,7 +89,7 @@ func TestVerify(t *testing.T) {
 		{URI: "nope", Invalid: "not an http(s) URL"},
 		{URI: "https://c.example/users/c/statuses/9", Source: "s:5"},
 	}
-	v, err := Verify(context.Background(), items, d)
+	v, err := Verify(context.Background(), VerifyRequest{Items: items, Lister: d})
 	if err != nil {
 		t.Fatal(err)
 	}

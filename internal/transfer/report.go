@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/fedimarks/fedimarks"
@@ -170,23 +171,23 @@ func (r *run) printSummary(rep *Report, stopped bool) {
 	}
 	fmt.Fprintf(r.log, "%s%s: %s: %s (job %d)\n", prefix, r.req.Destination, plural(len(rep.Items), "row"), strings.Join(parts, ", "), rep.Job.ID)
 	if n := rep.Counts[fedimarks.NotVisible]; n > 0 {
-		fmt.Fprintf(r.log, "not_visible rows are followers-only or direct posts: follow their authors from %s, then rerun with --retry-failed\n", r.req.Destination)
+		fmt.Fprintf(r.log, "not_visible rows are followers-only or direct posts: %s\n", followAdvice("their authors", string(r.req.Destination)))
 	}
 	unknown := 0
 	for _, it := range rep.Items {
-		if it.Outcome == fedimarks.NotFound && it.Detail == unknownVisibilityDetail {
+		if isUnknownVisibility(it) {
 			unknown++
 		}
 	}
 	if unknown > 0 {
-		fmt.Fprintf(r.log, "not_found rows may be deleted, unknown, or followers-only/direct posts (the input does not say which): follow their authors from %s, then rerun with --retry-failed\n", r.req.Destination)
+		fmt.Fprintf(r.log, "not_found rows may be deleted, unknown, or followers-only/direct posts (the input does not say which): %s\n", followAdvice("their authors", string(r.req.Destination)))
 	}
 	if n := rep.Counts[fedimarks.Unreachable]; n > 0 && !stopped {
-		fmt.Fprintf(r.log, "unreachable rows are retried when you run the same command again\n")
+		fmt.Fprintf(r.log, "unreachable rows are retried when you run the same command again (%s)\n", unreachableServers(rep.Items))
 	}
 	if r.lateWritten > 0 {
-		fmt.Fprintf(r.log, "%s unreachable before %s bookmarked now, when %s server answered: %s newest bookmarks on %s, out of the source's order\n",
-			plural(r.lateWritten, "row"), isAre(r.lateWritten), theirIts(r.lateWritten), theyAre(r.lateWritten), r.req.Destination)
+		fmt.Fprintf(r.log, "%s %s bookmarked after rows that follow %s in the source: %s newest bookmarks on %s, out of the source's order (docs/import.md, Order, says how to restore it)\n",
+			plural(r.lateWritten, "row"), wasWere(r.lateWritten), itThem(r.lateWritten), theyAre(r.lateWritten), r.req.Destination)
 	}
 	if rep.ReportPath != "" {
 		fmt.Fprintf(r.log, "report: %s\n", rep.ReportPath)
@@ -194,6 +195,37 @@ func (r *run) printSummary(rep *Report, stopped bool) {
 	if rep.FailuresPath != "" {
 		fmt.Fprintf(r.log, "failures (Mastodon format): %s\n", rep.FailuresPath)
 	}
+}
+
+// unreachableServers names the servers of the unreachable rows, with how
+// many rows each, most first: "c.example 8, d.example 1" (at most five,
+// then "and N more").
+func unreachableServers(items []Item) string {
+	count := map[string]int{}
+	for _, it := range items {
+		if it.Outcome == fedimarks.Unreachable {
+			count[postDomain(it)]++
+		}
+	}
+	hosts := make([]string, 0, len(count))
+	for h := range count {
+		hosts = append(hosts, h)
+	}
+	sort.Slice(hosts, func(i, j int) bool {
+		if count[hosts[i]] != count[hosts[j]] {
+			return count[hosts[i]] > count[hosts[j]]
+		}
+		return hosts[i] < hosts[j]
+	})
+	var parts []string
+	for i, h := range hosts {
+		if i == 5 {
+			parts = append(parts, fmt.Sprintf("and %d more", len(hosts)-5))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s %d", h, count[h]))
+	}
+	return "rows by server: " + strings.Join(parts, ", ")
 }
 
 // plural is "1 row", "2 rows".
@@ -204,18 +236,25 @@ func plural(n int, noun string) string {
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
+func wasWere(n int) string {
+	if n == 1 {
+		return "was"
+	}
+	return "were"
+}
+
+func itThem(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return "them"
+}
+
 func isAre(n int) string {
 	if n == 1 {
 		return "is"
 	}
 	return "are"
-}
-
-func theirIts(n int) string {
-	if n == 1 {
-		return "its"
-	}
-	return "their"
 }
 
 func theyAre(n int) string {

@@ -30,6 +30,9 @@ type Importer struct {
 	Finder VisibilityFinder
 	// Progress, when set, counts finished rows.
 	Progress Progress
+	// Budget, when set, says what the destination reported of its request
+	// budget, for the estimate (unset: Mastodon's limit is assumed).
+	Budget BudgetReader
 	// Log receives the summary and notes (stderr); nil discards them.
 	Log io.Writer
 	// Workers is how many resolves may run at once ahead of the writer
@@ -37,6 +40,19 @@ type Importer struct {
 	Workers int
 	// Breaker sets the per-domain circuit breaker (zero: defaults).
 	Breaker BreakerPolicy
+	// Origin, when set, is asked about each post the destination's search
+	// did not find (one unsigned request to the post's own server, through
+	// the breaker): its answer tells a deleted post (not_found) from one
+	// the destination could not fetch (unreachable when the server did not
+	// answer; searched again, alone, when it serves the post or refuses to
+	// tell). Without it such rows end not_found.
+	Origin Origin
+	// RetryPause is the wait before such a post is searched again
+	// (default 2 s).
+	RetryPause time.Duration
+	// Sleep waits d or until ctx ends (default: a timer); tests pass a
+	// fake that returns at once.
+	Sleep func(ctx context.Context, d time.Duration) error
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -50,7 +66,8 @@ type Request struct {
 	Server string
 	// Software is the destination's server software as internal/mastodon
 	// names it ("mastodon", "gotosocial", "snac", ...; "" unknown). Only
-	// snac's 422 to a bookmark means "already bookmarked".
+	// snac's 422 to a bookmark means "already bookmarked", and snac gets
+	// one search at a time (several at once lose posts there).
 	Software string
 	// Inputs names the inputs (files, or "archive of user@host"), for the
 	// job record and messages.
@@ -70,7 +87,8 @@ type Request struct {
 	DryRun bool
 	// ReportDir, when set, receives the report CSV and the failures file.
 	ReportDir string
-	// RateLimit is the destination's budget, for estimates (zero: Mastodon's).
+	// RateLimit is the destination's limit assumed by estimates until it
+	// reports its own (zero: Mastodon's).
 	RateLimit RateLimit
 	// Probe, when set, is called once, before the engine's first request to
 	// the destination and only when there are rows to do: it returns the
@@ -95,6 +113,23 @@ type Report struct {
 	ReportPath, FailuresPath string
 	// Estimate is set for a dry run.
 	Estimate *Estimate
+	// Resumed is set when the job was stored by an earlier run;
+	// ImportedNow counts the rows this run imported.
+	Resumed     bool
+	ImportedNow int
+}
+
+// RetryFailedHelps reports whether a rerun with RetryFailed would do rows
+// that a plain rerun leaves: some row ended not_found, not_visible or
+// failed (a plain rerun retries unreachable rows; nothing retries invalid
+// ones).
+func (r *Report) RetryFailedHelps() bool {
+	for _, it := range r.Failed() {
+		if it.Outcome != fedimarks.Unreachable && it.Outcome != fedimarks.Invalid {
+			return true
+		}
+	}
+	return false
 }
 
 // Failed returns the rows that did not succeed, invalid ones included.
@@ -119,7 +154,9 @@ const destFailLimit = 3
 // *fedimarks.Error with Code EPartial when the job finished but some rows
 // did not; EAuth, EScope, EInterrupted or EUnavailable when it stopped
 // early (resumable by running the same request again); other errors for
-// local trouble (the journal).
+// local trouble (the journal). The errors say what happened, with the
+// server's answer inside; the next command is the caller's to write,
+// from the error and the report (RetryFailedHelps, the files written).
 func (im *Importer) Run(ctx context.Context, req Request) (*Report, error) {
 	if im.Journal == nil || im.Lister == nil || (im.Writer == nil && !req.DryRun) {
 		return nil, errors.New("transfer: Importer needs a Writer, a Lister and a Journal")
@@ -172,11 +209,16 @@ type run struct {
 	seen   map[addrKey]*resolvedPost
 	// retriedLoad is set once load found the job created under it.
 	retriedLoad bool
-	// wasUnreachable holds the ids of the rows that ended unreachable in
-	// an earlier run (put back to pending by this one); lateWritten counts
-	// those this run imported: they land out of order on the destination.
-	wasUnreachable map[int64]bool
-	lateWritten    int
+	// resumed is set when load found the job stored by an earlier run.
+	resumed bool
+	// lastImported is the Seq of the last row of the source's order that
+	// an earlier run imported (-1: none); lateWritten counts the rows
+	// before it that this run imports: they land out of the source's order,
+	// as the newest bookmarks on the destination.
+	lastImported int
+	lateWritten  int
+	// gate paces the searches on the destination (see gate).
+	gate *gate
 	// importedNow counts the rows this run imported.
 	importedNow int
 	// readFails and writeFails count consecutive searches and bookmark
@@ -191,12 +233,17 @@ func (r *run) run(ctx context.Context) (*Report, error) {
 		return nil, err
 	}
 	r.req.Items = nil // in the journal now, and in r.rows: a third copy less
-	rep := &Report{Job: *r.job}
+	rep := &Report{Job: *r.job, Resumed: r.resumed}
+	defer func() { rep.ImportedNow = r.importedNow }()
 	var todo []int
 	for i := range r.rows {
 		if r.rows[i].Outcome == fedimarks.Pending {
 			todo = append(todo, i)
 		}
+	}
+	if r.resumed && len(todo) > 0 && !r.req.DryRun {
+		// Said at once: what follows (reading the destination) may be long.
+		fmt.Fprintf(r.log, "resuming import job %d: %d done, %d to do\n", r.job.ID, len(r.rows)-len(todo), len(todo))
 	}
 	if len(todo) == 0 && !r.req.DryRun {
 		// A finished job: the destination is not contacted at all.
@@ -260,12 +307,8 @@ func (r *run) finish(rep *Report) (*Report, error) {
 	}
 	r.printSummary(rep, false)
 	if bad := len(rep.Failed()); bad > 0 {
-		e := &fedimarks.Error{Code: fedimarks.EPartial,
+		return rep, &fedimarks.Error{Code: fedimarks.EPartial,
 			Message: fmt.Sprintf("%d of %d rows were not imported", bad, len(rep.Items))}
-		if rep.ReportPath != "" {
-			e.Hint = "see " + rep.ReportPath
-		}
-		return rep, e
 	}
 	return rep, nil
 }
@@ -300,6 +343,7 @@ func (r *run) load(ctx context.Context) error {
 			return fmt.Errorf("store job: %w", err)
 		}
 	} else {
+		r.resumed = true
 		rows, err := j.JobItems(ctx, job.ID)
 		if err != nil {
 			return fmt.Errorf("read job %d: %w", job.ID, err)
@@ -336,24 +380,18 @@ func (r *run) load(ctx context.Context) error {
 		}
 	}
 	r.job = job
-	unreachable, err := j.JobItems(ctx, job.ID, fedimarks.Unreachable)
-	if err != nil {
-		return fmt.Errorf("read job %d: %w", job.ID, err)
-	}
-	for _, it := range unreachable {
-		if r.wasUnreachable == nil {
-			r.wasUnreachable = map[int64]bool{}
-		}
-		r.wasUnreachable[it.ID] = true
-	}
 	if _, err := j.ResetOutcomes(ctx, job.ID, r.retryOutcomes()...); err != nil {
 		return fmt.Errorf("reset job %d: %w", job.ID, err)
 	}
 	if r.rows, err = j.JobItems(ctx, job.ID); err != nil {
 		return fmt.Errorf("read job %d: %w", job.ID, err)
 	}
+	r.lastImported = -1
 	for _, it := range r.rows {
 		r.noteWritten(it)
+		if it.Outcome == fedimarks.Imported {
+			r.lastImported = max(r.lastImported, it.Seq)
+		}
 	}
 	return nil
 }
@@ -500,8 +538,7 @@ func (r *run) readExisting(ctx context.Context, todo []int) error {
 		if v, fatal := classify(err, false, r.req.Destination, false); v == vFatal {
 			return fatal
 		}
-		return &fedimarks.Error{Code: fedimarks.EUnavailable, Message: "read the bookmarks of " + string(r.req.Destination) + ": " + err.Error(),
-			Hint: "rerun the same command to resume", Err: err}
+		return &fedimarks.Error{Code: fedimarks.EUnavailable, Message: "read the bookmarks of " + string(r.req.Destination) + ": " + err.Error(), Err: err}
 	}
 	r.existingCount = len(fresh)
 	all := fresh
@@ -560,7 +597,13 @@ type resolved struct {
 	st      *fedimarks.Status
 	err     error
 	skipped string // set when the breaker kept the request back
+	// origin is what the post's own server answered, when it was asked
+	// (the destination's search found nothing).
+	origin originAnswer
 }
+
+// found reports whether a search's answer is a post.
+func found(st *fedimarks.Status) bool { return st != nil && st.ID != "" }
 
 // write does the pending rows todo (indexes into r.rows, in Seq order;
 // the destination's bookmarks already read):
@@ -587,6 +630,12 @@ func (r *run) write(ctx context.Context, todo []int) error {
 	workers := r.im.Workers
 	if workers <= 0 {
 		workers = 4
+	}
+	if r.req.Software == "snac" {
+		// snac answers some of several searches at once with nothing.
+		r.gate = newGate(1)
+	} else {
+		r.gate = newGate(workers)
 	}
 	var queue []int // the rows to resolve, a subsequence of rest
 	for _, i := range rest {
@@ -651,7 +700,7 @@ func (r *run) write(ctx context.Context, todo []int) error {
 			case <-ctx.Done():
 				return interrupted(ctx.Err())
 			}
-			err = r.finishResolved(ctx, it, res)
+			err = r.finishResolved(ctx, it, res, viaSearch)
 		} else {
 			err = r.direct(ctx, it)
 		}
@@ -660,21 +709,28 @@ func (r *run) write(ctx context.Context, todo []int) error {
 		}
 		if r.readFails.Load() >= destFailLimit || r.writeFails.Load() >= destFailLimit {
 			return &fedimarks.Error{Code: fedimarks.EUnavailable,
-				Message: fmt.Sprintf("stopped: the destination %s failed %d requests in a row (no answer, or a server error)", r.destHost, destFailLimit),
-				Hint:    "rerun the same command to resume when it is back"}
+				Message: fmt.Sprintf("stopped: the destination %s failed %d requests in a row (no answer, or a server error)", r.destHost, destFailLimit)}
 		}
 	}
 	return nil
 }
 
 func interrupted(err error) error {
-	return &fedimarks.Error{Code: fedimarks.EInterrupted, Message: "import interrupted", Hint: "rerun the same command to resume", Err: err}
+	return &fedimarks.Error{Code: fedimarks.EInterrupted, Message: "import interrupted", Err: err}
 }
 
-// needsResolve: rows with a known destination id (on the destination's
-// host, or from an interrupted attempt) are bookmarked directly.
+// needsResolve: rows with a known destination id are bookmarked directly.
+// Posts of the destination's own server always are, by the id in their
+// address: a search would cost more than a fresh run spends on them. The
+// id of another post, known from an interrupted attempt, is used only when
+// the destination's bookmarks were read: when not (a rerun), the search
+// tells whether the interrupted request was stored, which spares a
+// second bookmark.
 func (r *run) needsResolve(it Item) bool {
-	return r.listSkipped || (it.DestID == "" && localID(it, r.destHost) == "")
+	if localID(it, r.destHost) != "" {
+		return false
+	}
+	return r.listSkipped || it.DestID == ""
 }
 
 func postDomain(it Item) string {
@@ -694,31 +750,122 @@ func (r *run) resolve(ctx context.Context, it Item) resolved {
 	if ok, why := r.br.allow(domain); !ok {
 		return resolved{skipped: why}
 	}
-	q := it.URI
-	if fedimarks.HostOf(q) == "" {
-		q = it.URL
+	return r.lookUp(ctx, it, domain, false)
+}
+
+// searchQuery is the address a row's post is searched by: its URI, else
+// its URL.
+func searchQuery(it Item) string {
+	if fedimarks.HostOf(it.URI) == "" {
+		return it.URL
+	}
+	return it.URI
+}
+
+// lookUp searches the row's post on the destination (alone: with no other
+// search in flight). When nothing is found, the post's own server is asked
+// why; when it serves the post, the destination failed to fetch it, most
+// likely because of searches in parallel: the destination gets one search
+// at a time from then on, and this one is tried again, alone, after a
+// pause. So is it when the server refuses to tell (it answers no unsigned
+// fetch); found then, the destination gets one search at a time too. At
+// most one request goes to the post's server.
+func (r *run) lookUp(ctx context.Context, it Item, domain string, alone bool) resolved {
+	q := searchQuery(it)
+	st, err := r.search(ctx, q, alone)
+	if err != nil || found(st) {
+		r.recordSearch(ctx, domain, err)
+		if err == nil {
+			r.noteResolved(st, q)
+		}
+		return resolved{st: st, err: err}
+	}
+	a := r.askOrigin(ctx, it, domain, q)
+	switch a.verdict {
+	case originCanceled:
+		return resolved{err: a.err}
+	case originServes:
+		if r.gate.one() {
+			r.note("%s found nothing for a post that its server %s serves: searching one post at a time from now on", r.destHost, domain)
+		}
+	case originRefused:
+		// It answers no unsigned fetch (GoToSocial never does): the post
+		// may be there, lost to searches in parallel. One more search
+		// tells.
+	default:
+		return resolved{origin: a}
+	}
+	if err := r.sleep(ctx, r.im.RetryPause, 2*time.Second); err != nil {
+		return resolved{err: err}
+	}
+	st, err = r.search(ctx, q, true)
+	if err != nil || found(st) {
+		r.recordSearch(ctx, domain, err)
+		if err == nil {
+			r.noteResolved(st, q)
+			if r.gate.one() {
+				r.note("%s found a post on a second search that it had not found on the first: searching one post at a time from now on", r.destHost)
+			}
+		}
+	}
+	return resolved{st: st, err: err, origin: a}
+}
+
+// search runs one resolving search on the destination, through the gate.
+func (r *run) search(ctx context.Context, q string, alone bool) (*fedimarks.Status, error) {
+	if err := r.gate.enter(ctx, alone); err != nil {
+		return nil, err
 	}
 	st, err := r.im.Writer.Resolve(ctx, q)
+	r.gate.leave()
 	r.noteAnswer(&r.readFails, err, false)
+	return st, err
+}
+
+// recordSearch tells the breaker what a search's answer says of the
+// post's server: only the destination's word that it did not answer
+// counts against it; the destination's own trouble says nothing about it.
+func (r *run) recordSearch(ctx context.Context, domain string, err error) {
 	switch {
 	case err == nil:
 		r.br.record(domain, outcomeOK)
-		if st != nil && st.ID != "" {
-			r.noteResolved(st, q)
-		}
 	case isCanceled(err) || ctx.Err() != nil:
 		r.br.record(domain, outcomeNeutral)
 	default:
-		// Only the destination's word that the post's server did not
-		// answer counts against that server; the destination's own
-		// trouble says nothing about it.
 		if v, _ := classify(err, false, r.req.Destination, false); v == vUnreachable {
 			r.br.record(domain, outcomeFail)
 		} else {
 			r.br.record(domain, outcomeNeutral)
 		}
 	}
-	return resolved{st: st, err: err}
+}
+
+// sleep waits d (def when d is 0) or until ctx ends.
+func (r *run) sleep(ctx context.Context, d, def time.Duration) error {
+	if d <= 0 {
+		d = def
+	}
+	if r.im.Sleep != nil {
+		return r.im.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// note tells the person something about the run as it goes: above the
+// progress bar, or in the log.
+func (r *run) note(format string, args ...any) {
+	if p := r.im.Progress; p != nil {
+		p.Note(format, args...)
+		return
+	}
+	fmt.Fprintf(r.log, format+"\n", args...)
 }
 
 // resolvedBefore returns the status resolved earlier in this run for one
@@ -766,9 +913,19 @@ func (r *run) noteAnswer(n *atomic.Int32, err error, bookmark bool) {
 	}
 }
 
+// via is how the destination id of a bookmark request came about, which
+// says what a 404 to it means.
+type via int
+
+const (
+	viaID     via = iota // the id in the post's address, or from an earlier attempt
+	viaSearch            // a search found the post just now
+	viaRetry             // a second request, after a 404: a 404 again is final
+)
+
 // finishResolved ends a row from its resolve answer, bookmarking it when
 // found.
-func (r *run) finishResolved(ctx context.Context, it *Item, res resolved) error {
+func (r *run) finishResolved(ctx context.Context, it *Item, res resolved, how via) error {
 	switch {
 	case res.skipped != "":
 		return r.set(ctx, it, fedimarks.Unreachable, res.skipped, "")
@@ -789,8 +946,8 @@ func (r *run) finishResolved(ctx context.Context, it *Item, res resolved) error 
 		default:
 			return r.set(ctx, it, fedimarks.Failed, errDetail(res.err), "")
 		}
-	case res.st == nil || res.st.ID == "":
-		o, d := notFoundOutcome(*it)
+	case !found(res.st):
+		o, d := r.emptyOutcome(*it, res.origin)
 		return r.set(ctx, it, o, d, "")
 	}
 	if err := r.notePost(ctx, it, res.st.URI); err != nil {
@@ -802,7 +959,7 @@ func (r *run) finishResolved(ctx context.Context, it *Item, res resolved) error 
 	if alreadyBookmarked(*res.st) {
 		return r.finishFound(ctx, it, "already bookmarked on the destination")
 	}
-	return r.bookmark(ctx, it, res.st.ID, false)
+	return r.bookmark(ctx, it, res.st.ID, how)
 }
 
 // notePost records the URI of the post the row resolved to, when the row
@@ -829,12 +986,12 @@ func (r *run) direct(ctx context.Context, it *Item) error {
 	if first, ok := r.written[id]; ok {
 		return r.set(ctx, it, fedimarks.Duplicate, "same post as "+first+" (under another address)", id)
 	}
-	return r.bookmark(ctx, it, id, true)
+	return r.bookmark(ctx, it, id, viaID)
 }
 
 // bookmark writes one bookmark durably: in flight committed before the
 // request, the outcome committed right after the answer.
-func (r *run) bookmark(ctx context.Context, it *Item, id string, fallback bool) error {
+func (r *run) bookmark(ctx context.Context, it *Item, id string, how via) error {
 	if err := ctx.Err(); err != nil {
 		return interrupted(err)
 	}
@@ -862,12 +1019,8 @@ func (r *run) bookmark(ctx context.Context, it *Item, id string, fallback bool) 
 		}
 		return r.set(ctx, it, o, "the server answered 422, its answer for an already-bookmarked post: "+errDetail(err), id)
 	case vNotFound:
-		if fallback {
-			res := r.resolve(ctx, *it)
-			if res.err == nil && res.st != nil && res.st.ID == id {
-				res.st = nil // the same id again: it is gone
-			}
-			return r.finishResolved(ctx, it, res)
+		if how != viaRetry {
+			return r.recheck(ctx, it)
 		}
 		o, d := notFoundOutcome(*it)
 		return r.set(ctx, it, o, d, id)
@@ -878,6 +1031,24 @@ func (r *run) bookmark(ctx context.Context, it *Item, id string, fallback bool) 
 	default:
 		return r.set(ctx, it, fedimarks.Failed, errDetail(err), id)
 	}
+}
+
+// recheck follows a 404 to a bookmark request (its row in flight) with a
+// search, alone: an id taken from the post's address may not be the
+// server's, and snac has answered 404 to a bookmark request made while
+// one of its searches ran, though it stored the bookmark. A post found
+// bookmarked ends imported; one found otherwise is bookmarked once more;
+// nothing found is read like any empty search.
+func (r *run) recheck(ctx context.Context, it *Item) error {
+	domain := postDomain(*it)
+	if ok, why := r.br.allow(domain); !ok {
+		return r.set(ctx, it, fedimarks.Unreachable, why, "")
+	}
+	res := r.lookUp(ctx, *it, domain, true)
+	if res.err == nil && found(res.st) && alreadyBookmarked(*res.st) {
+		return r.set(ctx, it, fedimarks.Imported, "the destination answered 404 to the bookmark request, but stored it", res.st.ID)
+	}
+	return r.finishResolved(ctx, it, res, viaRetry)
 }
 
 // finishFound ends a row whose post is already bookmarked on the
@@ -892,6 +1063,13 @@ func (r *run) finishFound(ctx context.Context, it *Item, detail string) error {
 
 // set commits a row's outcome.
 func (r *run) set(ctx context.Context, it *Item, o fedimarks.Outcome, detail, destID string) error {
+	late := o == fedimarks.Imported && it.Seq < r.lastImported
+	if late {
+		if detail != "" {
+			detail += "; "
+		}
+		detail += lateDetail
+	}
 	// Commit even when ctx was cancelled while the request was out: the
 	// answer arrived and must not be lost.
 	if err := r.im.Journal.SetOutcome(context.WithoutCancel(ctx), it.ID, o, detail, destID); err != nil {
@@ -900,7 +1078,7 @@ func (r *run) set(ctx context.Context, it *Item, o fedimarks.Outcome, detail, de
 	it.Outcome, it.Detail, it.DestID, it.InFlight = o, detail, destID, false
 	if o == fedimarks.Imported {
 		r.importedNow++
-		if r.wasUnreachable[it.ID] {
+		if late {
 			r.lateWritten++
 		}
 	}
@@ -926,6 +1104,10 @@ func (r *run) noteWritten(it Item) {
 		r.written[it.DestID] = name
 	}
 }
+
+// lateDetail ends the detail of a row imported by a later run than rows
+// that follow it in the source.
+const lateDetail = "written after rows that follow it in the source: it is among the newest bookmarks (see docs/import.md, Order)"
 
 // alreadyBookmarked reads the "bookmarked" flag of a status as the
 // destination returned it.

@@ -121,7 +121,7 @@ func TestRunLateRowsSayOutOfOrder(t *testing.T) {
 	out := log.String()
 	for _, s := range []string{
 		"bob@dest.example: 6 rows: 6 imported (2 by this run) (job 1)\n",
-		"2 rows unreachable before are bookmarked now, when their server answered: they are among the newest bookmarks on bob@dest.example, out of the source's order\n",
+		"2 rows were bookmarked after rows that follow them in the source: they are among the newest bookmarks on bob@dest.example, out of the source's order (docs/import.md, Order, says how to restore it)\n",
 	} {
 		if !strings.Contains(out, s) {
 			t.Errorf("rerun output lacks %q:\n%s", s, out)

@@ -2,10 +2,59 @@ package transfer
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/fedimarks/fedimarks"
 )
+
+// Check names what decided whether a row is bookmarked on the destination.
+type Check string
+
+// The checks. A listing may leave bookmarks out (snac's leaves out those of
+// authors the account does not follow; servers hide those of muted or
+// blocked authors); a post check asks the destination about the one post.
+const (
+	ByListing   Check = "listing"
+	ByPostCheck Check = "post check"
+)
+
+// PostLookup is the destination as Verify looks single posts up on it:
+// Resolve as in Writer, and Status, the post with the destination's own
+// id (GET /api/v1/statuses/:id). The status either returns has
+// "bookmarked": whether the account has the post bookmarked.
+type PostLookup interface {
+	Resolve(ctx context.Context, uri string) (*fedimarks.Status, error)
+	Status(ctx context.Context, id string) (fedimarks.Status, error)
+}
+
+// VerifyRequest is what Verify compares: source rows against the
+// destination's bookmarks.
+type VerifyRequest struct {
+	// Items are the source rows in write order (see Merge).
+	Items []fedimarks.ImportItem
+	// Lister reads the destination's bookmarks (required).
+	Lister Lister
+	// Posts, when set, looks up, one at a time, the posts the listing did
+	// not show, when the listing looks incomplete: the destination's
+	// software is known to leave bookmarks out of it, or posts that
+	// fedimarks imported there are not in it (see checkAbsent). Nil: the
+	// listing decides.
+	Posts PostLookup
+	// Server is the destination's base URL: its own posts are looked up
+	// by the id their address carries.
+	Server string
+	// Probe, when set, is called once, only when some rows are not in the
+	// listing: it returns the destination's server software as
+	// internal/mastodon names it ("snac", ...).
+	Probe func(ctx context.Context) string
+	// Imported are the posts that earlier imports into the destination
+	// recorded as imported or already there, by their addresses (the
+	// destination's id, when known, is not needed).
+	Imported []Listed
+	// Progress, when set, counts the posts looked up.
+	Progress Progress
+}
 
 // Verification is the result of Verify.
 type Verification struct {
@@ -13,21 +62,69 @@ type Verification struct {
 	// destination, Duplicate repeats within the source, Invalid rows that
 	// name no post.
 	Rows, Present, Duplicate, Invalid int
+	// PresentChecked is how many of Present the listing did not show and a
+	// post check found bookmarked.
+	PresentChecked int
 	// Missing are the source rows not bookmarked on the destination, in
-	// the source's write order (oldest first).
-	Missing []fedimarks.ImportItem
+	// the source's write order (oldest first), each with the check that
+	// decided it.
+	Missing []MissingRow
+	// Unchecked are rows the listing did not show whose post check got no
+	// usable answer: they may be bookmarked or not. Write order. The
+	// Order of the rows of Missing and Unchecked numbers them together,
+	// in write order.
+	Unchecked []MissingRow
 	// DestinationCount is how many bookmarks the destination listed.
 	DestinationCount int
+	// Software is the destination's software, when it was asked.
+	Software string
+	// CheckReason says why the posts the listing did not show were looked
+	// up one by one; "" when the listing decided every row.
+	CheckReason string
+	// Refused is the error of a post check whose refusal stopped the
+	// others (a scope the token lacks, a rate budget spent); nil if none.
+	Refused error
+	// Checked is how many posts were looked up, and CheckRequests the
+	// requests that took (the client's retries not counted).
+	Checked, CheckRequests int
+}
+
+// MissingRow is a row Verify did not find bookmarked on the destination.
+type MissingRow struct {
+	fedimarks.ImportItem
+	// Check is what decided (ByPostCheck for an unchecked row: the check
+	// that failed).
+	Check Check
+	// Why is what the check saw, for people: "not in the listing",
+	// "HOST finds no such post", "HOST has the post, not bookmarked", or
+	// why an unchecked row could not be checked.
+	Why string
+}
+
+// checkFailLimit is how many post checks in a row may go without a usable
+// answer before the rest are left unchecked: a destination that stopped
+// answering costs no more than that.
+const checkFailLimit = destFailLimit
+
+// hidingListings are the server families (as internal/mastodon names them)
+// whose bookmark listing is known to leave bookmarks out, and how.
+var hidingListings = map[string]string{
+	"snac": "snac leaves bookmarks of authors the account does not follow out of its listing",
 }
 
 // Verify reads the destination's bookmarks once and lists the source rows
-// (in write order, see Merge) missing there, matching by URI or URL.
-// Missing takes the place of items, whose memory it reuses (a second
-// list of 200,000 rows would cost 30 MB): items must not be used after.
-func Verify(ctx context.Context, items []fedimarks.ImportItem, dest Lister) (*Verification, error) {
+// (in write order, see Merge) missing there, matching by URI or URL. When
+// the listing looks incomplete (see checkAbsent) the rows it does not
+// show are looked up one at a time, one request each (two when the
+// server's search does not say whether a post is bookmarked), and a row is
+// missing only if its post check says so; a row whose check gets no usable
+// answer is Unchecked, never missing, and after checkFailLimit such answers
+// in a row the rest are left unchecked. A rejected token, or an interrupt,
+// stops Verify with that error.
+func Verify(ctx context.Context, req VerifyRequest) (*Verification, error) {
 	have := keySet{}
-	v := &Verification{Rows: len(items)}
-	err := dest.EachBookmark(ctx, func(page []fedimarks.Status) error {
+	v := &Verification{Rows: len(req.Items)}
+	err := req.Lister.EachBookmark(ctx, func(page []fedimarks.Status) error {
 		for _, s := range page {
 			have.addStatus(s)
 		}
@@ -37,28 +134,231 @@ func Verify(ctx context.Context, items []fedimarks.ImportItem, dest Lister) (*Ve
 	if err != nil {
 		return nil, fmt.Errorf("read destination bookmarks: %w", err)
 	}
-	seen := keySet{}
-	missing := 0 // items[:missing] holds the missing rows: never ahead of the row read
-	for it := range planSeq(items, seen) {
+	var absent []Item
+	for it := range planSeq(req.Items, keySet{}) { // one row at a time: no planned copy of every row
 		switch it.Outcome {
 		case fedimarks.Invalid:
 			v.Invalid++
-			continue
 		case fedimarks.Duplicate:
 			v.Duplicate++
-			continue
+		default:
+			if _, ok := have.find(it.URI, it.URL); ok {
+				v.Present++
+			} else {
+				absent = append(absent, it)
+			}
 		}
-		if _, ok := have.find(it.URI, it.URL); ok {
-			v.Present++
-			continue
-		}
-		items[missing] = fedimarks.ImportItem{
-			URI: it.URI, URL: it.URL, AuthorURL: it.AuthorURL, CreatedAt: it.CreatedAt,
-			Visibility: it.Visibility, Source: it.Source, Order: missing,
-		}
-		missing++
 	}
-	clear(items[missing:]) // let the other rows' text go
-	v.Missing = items[:missing:missing]
+	imported := keySet{}
+	for _, b := range req.Imported {
+		imported.add(b.ID, b.Addrs...)
+	}
+	if len(absent) > 0 && req.Posts != nil {
+		if req.Probe != nil {
+			v.Software = req.Probe(ctx)
+		}
+		if err := v.checkAbsent(ctx, req, absent, imported); err != nil {
+			return nil, err
+		}
+	} else {
+		for i, it := range absent {
+			row := MissingRow{ImportItem: importItem(it), Check: ByListing, Why: "not in the listing"}
+			row.Order = i
+			v.Missing = append(v.Missing, row)
+		}
+	}
 	return v, nil
+}
+
+// rowVerdict is what Verify decided for one row absent from the listing.
+type rowVerdict struct {
+	decided bool // false: the listing decides (not looked up)
+	present bool
+	failed  bool // unchecked
+	why     string
+}
+
+// checkAbsent decides the rows absent from the listing. The listing looks
+// incomplete when the destination's software is known to leave bookmarks
+// out of it (every absent row is looked up), when it shows fewer bookmarks
+// than fedimarks' imports wrote there (every absent row too), or when posts
+// that fedimarks imported are not in it: those are looked up first, and the
+// other absent rows only if one of them is still bookmarked (the listing
+// hides bookmarks); else the listing, shown right, decides the rest.
+func (v *Verification) checkAbsent(ctx context.Context, req VerifyRequest, absent []Item, imported keySet) error {
+	var first []int
+	for i, it := range absent {
+		if _, ok := imported.find(it.URI, it.URL); ok {
+			first = append(first, i)
+		}
+	}
+	all := make([]int, len(absent))
+	for i := range all {
+		all[i] = i
+	}
+	verdicts := make([]rowVerdict, len(absent))
+	var st checkState
+	var err error
+	switch why, hides := hidingListings[v.Software]; {
+	case hides:
+		v.CheckReason = why
+		err = v.lookUp(ctx, req, absent, all, verdicts, &st)
+	case len(first) > 0:
+		v.CheckReason = fmt.Sprintf("%s that fedimarks imported %s not in its listing", plural(len(first), "post"), isAre(len(first)))
+		if err = v.lookUp(ctx, req, absent, first, verdicts, &st); err != nil {
+			break
+		}
+		if len(first) == len(absent) {
+			break
+		}
+		if v.PresentChecked == 0 {
+			v.CheckReason += fmt.Sprintf(", and none is bookmarked there now: the listing is right, and decided the other %d", len(absent)-len(first))
+			break
+		}
+		v.CheckReason += fmt.Sprintf(", and %d %s bookmarked there: the listing hides bookmarks, so the others not in it were looked up too", v.PresentChecked, isAre(v.PresentChecked))
+		var rest []int
+		for i := range absent {
+			if !verdicts[i].decided {
+				rest = append(rest, i)
+			}
+		}
+		err = v.lookUp(ctx, req, absent, rest, verdicts, &st)
+	case v.DestinationCount < len(req.Imported):
+		v.CheckReason = fmt.Sprintf("its listing shows %d bookmarks, fewer than the %d posts fedimarks imported there", v.DestinationCount, len(req.Imported))
+		err = v.lookUp(ctx, req, absent, all, verdicts, &st)
+	}
+	if err != nil {
+		return err
+	}
+	order := 0
+	for i, it := range absent {
+		d := verdicts[i]
+		row := MissingRow{ImportItem: importItem(it), Check: ByPostCheck, Why: d.why}
+		if !d.present {
+			row.Order = order
+			order++
+		}
+		switch {
+		case !d.decided:
+			row.Check, row.Why = ByListing, "not in the listing"
+			v.Missing = append(v.Missing, row)
+		case d.failed:
+			v.Unchecked = append(v.Unchecked, row)
+		case d.present:
+			v.Present++
+		default:
+			v.Missing = append(v.Missing, row)
+		}
+	}
+	return nil
+}
+
+// checkState is what the post checks of one Verify have seen so far.
+type checkState struct {
+	fails int    // checks in a row without a usable answer
+	stop  string // set: why the remaining rows are not looked up
+}
+
+// lookUp checks the rows absent[i] for i in which, one at a time, into
+// verdicts. After checkFailLimit checks in a row without a usable answer,
+// or one that says the rest would fail alike (a missing scope, a spent
+// rate budget), the rest are not looked up.
+func (v *Verification) lookUp(ctx context.Context, req VerifyRequest, absent []Item, which []int, verdicts []rowVerdict, st *checkState) error {
+	host := fedimarks.HostOf(req.Server)
+	if p := req.Progress; p != nil {
+		p.SetTotal(int64(v.Checked + len(which)))
+	}
+	for _, i := range which {
+		it := absent[i]
+		if st.stop != "" {
+			verdicts[i] = rowVerdict{decided: true, failed: true, why: "not checked: " + st.stop}
+			continue
+		}
+		v.Checked++
+		bookmarked, why, err := v.checkPost(ctx, req.Posts, it, host)
+		if p := req.Progress; p != nil {
+			p.Add(1)
+		}
+		switch {
+		case err != nil:
+			if isCanceled(err) || ctx.Err() != nil {
+				return interrupted(err)
+			}
+			if fedimarks.ErrorKind(err) == fedimarks.KindAuth {
+				return fmt.Errorf("check posts: %w", err)
+			}
+			st.fails++
+			if st.fails >= checkFailLimit {
+				st.stop = fmt.Sprintf("%s failed %d post checks in a row", host, checkFailLimit)
+			}
+			if verdict, _ := classify(err, false, "", false); verdict == vFatal {
+				st.stop = "an earlier check was refused, and the others would be too"
+				v.Refused = err
+			}
+			verdicts[i] = rowVerdict{decided: true, failed: true, why: "no usable answer: " + errDetail(err)}
+		case bookmarked:
+			st.fails = 0
+			v.PresentChecked++
+			verdicts[i] = rowVerdict{decided: true, present: true}
+		default:
+			st.fails = 0
+			verdicts[i] = rowVerdict{decided: true, why: why}
+		}
+	}
+	return nil
+}
+
+// checkPost asks the destination whether the row's post is bookmarked
+// there, with one search: a post bookmarked there is known there, so the
+// search answers at once, and its status carries "bookmarked" for the
+// account. GET /api/v1/statuses/:id says the same but needs read:statuses,
+// which fedimarks does not ask for at login (Mastodon answers 403): it is
+// asked only when the search's status lacks the flag. why says what was
+// seen when the post is not bookmarked. An error is an answer that tells
+// nothing about the post.
+func (v *Verification) checkPost(ctx context.Context, posts PostLookup, it Item, host string) (bookmarked bool, why string, err error) {
+	q := it.URI
+	if fedimarks.HostOf(q) == "" {
+		q = it.URL
+	}
+	v.CheckRequests++
+	st, err := posts.Resolve(ctx, q)
+	switch k := fedimarks.ErrorKind(err); {
+	case k == fedimarks.KindNotFound || k == fedimarks.KindGone:
+		return false, host + " finds no such post", nil
+	case err != nil:
+		return false, "", err
+	case st == nil || st.ID == "":
+		return false, host + " finds no such post", nil
+	}
+	if !hasBookmarkedFlag(*st) {
+		v.CheckRequests++
+		got, err := posts.Status(ctx, st.ID)
+		if err != nil {
+			return false, "", err
+		}
+		if !hasBookmarkedFlag(got) {
+			return false, "", fmt.Errorf("%s shows the post without saying whether it is bookmarked", host)
+		}
+		st = &got
+	}
+	if alreadyBookmarked(*st) {
+		return true, "", nil
+	}
+	return false, host + " has the post, not bookmarked", nil
+}
+
+// hasBookmarkedFlag reports whether the status as the destination returned
+// it says whether the account bookmarked it.
+func hasBookmarkedFlag(s fedimarks.Status) bool {
+	var w struct {
+		Bookmarked *bool `json:"bookmarked"`
+	}
+	return len(s.Raw) > 0 && json.Unmarshal(s.Raw, &w) == nil && w.Bookmarked != nil
+}
+
+// importItem is the source row an Item was planned from.
+func importItem(it Item) fedimarks.ImportItem {
+	return fedimarks.ImportItem{URI: it.URI, URL: it.URL, AuthorURL: it.AuthorURL, CreatedAt: it.CreatedAt,
+		Visibility: it.Visibility, Source: it.Source}
 }

@@ -1,7 +1,7 @@
 // Package ui writes what a person watching the terminal sees: TTY detection,
 // progress bars or periodic progress lines, human numbers and durations, and
 // JSON lines. It writes to the io.Writer it is given (stderr in the CLI);
-// data never goes through it.
+// data goes through it only on its way to a terminal (TerminalWriter).
 package ui
 
 import (
@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fedimarks/fedimarks"
 	"golang.org/x/term"
 )
 
@@ -63,6 +64,14 @@ type ProgressOptions struct {
 	Interval time.Duration
 	// Now is the clock; nil means time.Now. Tests inject a fake clock.
 	Now func() time.Time
+	// ETA, when set, says how long the units left take at best for a
+	// reason the rate cannot see, such as a server's rate limit: the
+	// ETA shown is the longer of it and the rate's (ok false: the rate's
+	// alone).
+	ETA func(left int64) (d time.Duration, ok bool)
+	// Quiet draws no bar and writes no periodic, waiting or closing line;
+	// notes are still written (a --quiet run keeps what went wrong).
+	Quiet bool
 }
 
 const (
@@ -80,10 +89,12 @@ type sample struct {
 
 // Progress reports the progress of one job to a writer: a bar redrawn in
 // place on a terminal, a plain line every Interval otherwise, and a summary
-// line on Finish. Rate is a moving average over the last 10 seconds, so the
-// ETA reacts to slow-downs such as rate-limit waits. Progress starts no
-// goroutine: it draws from Add, Set, SetTotal, Note and Finish. All methods
-// are safe for concurrent use; after Finish they only update the counts.
+// line on Finish. Rate is a moving average over the last 10 seconds; the
+// ETA is the longer of the rate's and ProgressOptions.ETA's (a rate limit
+// the rate cannot foresee). A wait (Wait) shows in the bar. Progress
+// starts no goroutine: it draws from Add, Set, SetTotal, Note, Wait, Show,
+// Tick and Finish. All methods are safe for concurrent use; after Finish
+// they only update the counts.
 type Progress struct {
 	mu       sync.Mutex
 	w        io.Writer
@@ -99,6 +110,9 @@ type Progress struct {
 	width    int       // TTY: terminal width in columns
 	detect   bool      // TTY: ask the terminal for its width at each redraw
 	finished bool
+	// waitUntil and waitWhy are the wait announced last (see Wait).
+	waitUntil time.Time
+	waitWhy   string
 }
 
 // NewProgress returns a Progress writing to w. It writes nothing until the
@@ -157,15 +171,74 @@ func (p *Progress) SetTotal(n int64) {
 
 // Note writes a message that must be seen, such as "waiting 1m30s for the
 // rate limit to reset", on a line of its own: above the bar on a terminal.
-// A trailing newline in the message is not needed.
+// The message may quote a server, so it is made one clean line
+// (fedimarks.CleanText): no control character reaches the terminal.
 func (p *Progress) Note(format string, args ...any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	msg := strings.TrimRight(fmt.Sprintf(format, args...), "\n")
+	msg := fedimarks.CleanText(fmt.Sprintf(format, args...))
 	p.clearBar()
 	io.WriteString(p.w, msg+"\n")
-	if p.opts.TTY && !p.finished {
+	if p.opts.TTY && !p.finished && !p.opts.Quiet {
 		p.drawBar(p.now())
+	}
+}
+
+// Wait tells that the job pauses for d, why being e.g. "for the rate
+// limit": on a terminal the bar says "waiting 29s for the rate limit",
+// counting down at each redraw (see Tick), until the wait is over;
+// otherwise one line says so. A wait that an announced one with the same
+// why already covers (several requests waiting for the same window)
+// shows nothing more.
+func (p *Progress) Wait(d time.Duration, why string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	until := now.Add(d)
+	if p.finished || p.opts.Quiet {
+		return
+	}
+	if why == p.waitWhy && !p.waitUntil.Before(until.Add(-time.Second)) {
+		return
+	}
+	p.waitUntil, p.waitWhy = until, why
+	if p.opts.TTY {
+		p.drawBar(now)
+		return
+	}
+	var b strings.Builder
+	p.writeLabel(&b)
+	b.WriteString("waiting " + Duration(d) + " " + why + "\n")
+	io.WriteString(p.w, b.String())
+}
+
+// Show draws the bar, or writes a progress line, now: a job about to
+// wait for its first answer says that it started.
+func (p *Progress) Show() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.finished || p.opts.Quiet {
+		return
+	}
+	now := p.now()
+	if p.opts.TTY {
+		p.drawBar(now)
+		return
+	}
+	p.lastDraw = now
+	p.writeLine(now)
+}
+
+// Tick redraws the bar if it is time to (a wait's countdown moves on
+// without any count changing). It does nothing without a terminal.
+func (p *Progress) Tick() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.finished || p.opts.Quiet || !p.opts.TTY {
+		return
+	}
+	if now := p.now(); now.Sub(p.lastDraw) >= redrawEvery {
+		p.drawBar(now)
 	}
 }
 
@@ -192,6 +265,9 @@ func (p *Progress) Finish() {
 	p.finished = true
 	now := p.now()
 	p.clearBar()
+	if p.opts.Quiet {
+		return
+	}
 	elapsed := now.Sub(p.start)
 	var b strings.Builder
 	p.writeLabel(&b)
@@ -216,7 +292,7 @@ func (p *Progress) update(n int64) {
 	}
 	p.n = n
 	p.record(now)
-	if p.finished {
+	if p.finished || p.opts.Quiet {
 		return
 	}
 	if p.opts.TTY {
@@ -227,15 +303,20 @@ func (p *Progress) update(n int64) {
 	}
 	if now.Sub(p.lastDraw) >= p.opts.Interval {
 		p.lastDraw = now
-		var b strings.Builder
-		p.writeLabel(&b)
-		b.WriteString(p.counts())
-		if stats := p.stats(now); stats != "" {
-			b.WriteString(" (" + stats + ")")
-		}
-		b.WriteString("\n")
-		io.WriteString(p.w, b.String())
+		p.writeLine(now)
 	}
+}
+
+// writeLine writes a plain progress line. p.mu must be held.
+func (p *Progress) writeLine(now time.Time) {
+	var b strings.Builder
+	p.writeLabel(&b)
+	b.WriteString(p.counts())
+	if stats := p.stats(now); stats != "" {
+		b.WriteString(" (" + stats + ")")
+	}
+	b.WriteString("\n")
+	io.WriteString(p.w, b.String())
 }
 
 // record adds a sample for the current count, keeping samples at least
@@ -293,18 +374,45 @@ func (p *Progress) counts() string {
 	return s
 }
 
-// stats formats "12.3/s, ETA 47s", or less of it while unknown.
+// stats formats "12.3/s, ETA 47s", or less of it while unknown; during
+// a wait, "waiting 29s for the rate limit, ETA 12m".
 func (p *Progress) stats(now time.Time) string {
+	wait, speed, eta := p.statParts(now)
+	var parts []string
+	for _, s := range []string{wait, speed, eta} {
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// statParts are the wait under way, the rate (not shown during a wait)
+// and the ETA, each "" when there is none. The ETA is the time the
+// ProgressOptions.ETA hook gives when that is longer than no time (the
+// rest does not fit in what the rate limit allows now: the rate of the
+// last seconds says nothing of it), else the rate's.
+func (p *Progress) statParts(now time.Time) (wait, speed, eta string) {
+	if p.waitUntil.After(now) {
+		wait = "waiting " + Duration(p.waitUntil.Sub(now)) + " " + p.waitWhy
+	}
 	r, ok := p.rateAt(now)
-	if !ok {
-		return ""
+	if ok && wait == "" {
+		speed = rate(r, p.opts.Unit == "bytes")
 	}
-	s := rate(r, p.opts.Unit == "bytes")
-	if p.total > 0 && p.n < p.total && r > 0 {
-		eta := time.Duration(float64(p.total-p.n) / r * float64(time.Second))
-		s += ", ETA " + Duration(eta)
+	left := p.total - p.n
+	if p.total <= 0 || left <= 0 {
+		return wait, speed, ""
 	}
-	return s
+	if p.opts.ETA != nil {
+		if d, known := p.opts.ETA(left); known && d > 0 {
+			return wait, speed, "ETA " + Duration(d)
+		}
+	}
+	if ok && r > 0 {
+		eta = "ETA " + Duration(time.Duration(float64(left)/r*float64(time.Second)))
+	}
+	return wait, speed, eta
 }
 
 func (p *Progress) writeLabel(b *strings.Builder) {
@@ -320,7 +428,7 @@ func (p *Progress) writeLabel(b *strings.Builder) {
 func (p *Progress) drawBar(now time.Time) {
 	p.lastDraw = now
 	counts := p.counts()
-	stats := strings.Replace(p.stats(now), ", ", "  ", 1)
+	wait, speed, eta := p.statParts(now)
 	label := p.opts.Label
 	if p.detect {
 		if w := terminalWidth(p.w); w > 0 {
@@ -329,7 +437,7 @@ func (p *Progress) drawBar(now time.Time) {
 	}
 	room := p.width - 1
 
-	line := func(bar string, withStats bool) string {
+	line := func(bar string, stats ...string) string {
 		parts := make([]string, 0, 4)
 		if label != "" {
 			parts = append(parts, label)
@@ -338,23 +446,28 @@ func (p *Progress) drawBar(now time.Time) {
 			parts = append(parts, bar)
 		}
 		s := strings.Join(append(parts, counts), " ")
-		if withStats && stats != "" {
-			s += "  " + stats
+		for _, st := range stats {
+			if st != "" {
+				s += "  " + st
+			}
 		}
 		return s
 	}
 
+	// What does not fit goes: the bar first, then the rate, then the
+	// ETA, then the wait.
 	var out string
 	if p.total > 0 {
-		fixed := len([]rune(line("[]", true)))
+		fixed := len([]rune(line("[]", wait, speed, eta)))
 		if inner := room - fixed; inner >= 10 {
-			out = line(p.bar(min(inner, 50)), true)
+			out = line(p.bar(min(inner, 50)), wait, speed, eta)
 		}
 	}
 	if out == "" {
-		out = line("", true)
-		if len([]rune(out)) > room {
-			out = line("", false)
+		for _, stats := range [][]string{{wait, speed, eta}, {wait, eta}, {wait}, nil} {
+			if out = line("", stats...); len([]rune(out)) <= room {
+				break
+			}
 		}
 	}
 	if r := []rune(out); len(r) > room && room > 0 {

@@ -49,6 +49,8 @@ type postSpec struct {
 	sensitive bool
 	// url replaces the post's web address, profile the author's.
 	url, profile string
+	// visibility is public unless set.
+	visibility string
 }
 
 func (p postSpec) uri() string { return fmt.Sprintf("https://home.example/users/x/statuses/%d", p.i) }
@@ -76,6 +78,9 @@ func (p postSpec) status(t testing.TB) fedimarks.Status {
 	if p.profile == "" {
 		p.profile = "https://far.example/@u"
 	}
+	if p.visibility == "" {
+		p.visibility = "public"
+	}
 	raw, err := json.Marshal(map[string]any{
 		"id":           fmt.Sprint(9000 + p.i),
 		"uri":          p.uri(),
@@ -84,7 +89,7 @@ func (p postSpec) status(t testing.TB) fedimarks.Status {
 		"content":      p.content,
 		"spoiler_text": p.spoiler,
 		"language":     p.language,
-		"visibility":   "public",
+		"visibility":   p.visibility,
 		"sensitive":    p.sensitive,
 		"account": map[string]any{"id": "1", "username": "u", "acct": p.acct, "display_name": p.name,
 			"url": p.profile, "avatar": p.avatar, "avatar_static": p.avatar},

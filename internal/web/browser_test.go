@@ -3,9 +3,6 @@ package web_test
 import (
 	"context"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,28 +11,9 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"github.com/fedimarks/fedimarks/internal/browsertest"
 	"github.com/fedimarks/fedimarks/internal/web"
 )
-
-// findChromium returns the browser to drive. Without one the test is
-// skipped locally but fails in CI, where .ci/run installs Debian's
-// chromium.
-func findChromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
-		return "/usr/bin/chromium"
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("chromium is not installed (CI must run the browser test: apt-get install chromium)")
-	}
-	t.Skip("chromium is not installed; skipping the browser test")
-	return ""
-}
 
 // TestBrowser loads the page in a real headless chromium: the timeline
 // shows, a search finds a known post, paging works, the XSS payloads
@@ -45,10 +23,7 @@ func findChromium(t *testing.T) string {
 // -artifacts). In CI (CI set) it runs even with -short, and a missing
 // browser is a failure.
 func TestBrowser(t *testing.T) {
-	if testing.Short() && os.Getenv("CI") == "" {
-		t.Skip("browser test skipped in -short mode")
-	}
-	browser := findChromium(t)
+	browsertest.Skip(t)
 	f := newFixture(t)
 	s, err := web.New(web.Options{Archive: f.archive, Media: f.media, PageSize: 10})
 	if err != nil {
@@ -56,26 +31,7 @@ func TestBrowser(t *testing.T) {
 	}
 	srv := httptest.NewServer(s) // 127.0.0.1
 	defer srv.Close()
-
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(browser),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1100, 1400),
-	)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(allocCtx, chromedp.WithLogf(t.Logf))
-	defer cancelBrowser()
+	bctx := browsertest.New(t, 1100, 1400, 90*time.Second)
 
 	// Every request the page makes must go to this server: the page
 	// works offline and leaks nothing (no remote image, no tracker).
@@ -144,17 +100,7 @@ func TestBrowser(t *testing.T) {
 	if summary, err := text(`#summary`); err != nil || !strings.Contains(summary, "45 bookmarks") {
 		t.Errorf("summary %q (%v) does not count 45 bookmarks", summary, err)
 	}
-	shot, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatalf("screenshot: %v", err)
-	}
-	// Kept under the -artifacts directory when given, else removed with
-	// the test.
-	path := filepath.Join(t.ArtifactDir(), "page1.png")
-	if err := os.WriteFile(path, shot, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s", path)
+	browsertest.Screenshot(t, bctx, "page1.png")
 
 	// Search from the box for a known post.
 	err = chromedp.Do(bctx,

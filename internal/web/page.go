@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"html/template"
+	"math"
 	"mime"
 	"net/http"
 	"net/url"
@@ -28,6 +29,7 @@ type pageView struct {
 	Searching bool
 	Error     string
 	Total     int
+	More      bool // more than Total match (the count stopped there)
 	Posts     []postView
 	Page      int
 	Pages     int
@@ -37,7 +39,7 @@ type pageView struct {
 }
 
 type accountView struct {
-	Handle  string
+	Handle  handleView
 	Count   int
 	Current bool
 	URL     string
@@ -45,20 +47,24 @@ type accountView struct {
 
 type postView struct {
 	AuthorName   string
-	AuthorHandle string
+	AuthorHandle handleView
 	AuthorURL    string
 	AvatarURL    string // local copy, "" for the placeholder
 	Initial      string
 	TimeISO      string
 	TimeText     string
-	Spoiler      string
-	Content      template.HTML // sanitized
-	Snippet      []fedimarks.Fragment
+	Spoiler      []fedimarks.Fragment // the search's words marked
+	Content      template.HTML        // sanitized, the search's words marked
+	Snippet      []fedimarks.Fragment // shown when the marks are nowhere else
+	Vis          *visMark             // followers-only or direct
+	MarkedISO    string               // by when it was bookmarked, when known
+	MarkedText   string
 	Media        []mediaView
 	Sensitive    bool // the media are hidden until opened
 	Link         string
 	Removed      bool
 	BoostedBy    string
+	Extra        // local tags and note, the kept thread
 }
 
 type mediaView struct {
@@ -97,13 +103,13 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 	v.Account = string(current)
 	v.Title = string(current) + " · fedimarks"
 	for _, h := range handles {
-		n, err := s.archive.SearchCount(ctx, fedimarks.Query{Account: h})
+		n, err := s.archive.SearchCountAtMost(ctx, fedimarks.Query{Account: h}, 0)
 		if err != nil {
 			s.serverError(w, r, err)
 			return
 		}
-		v.Accounts = append(v.Accounts, accountView{Handle: string(h), Count: n, Current: h == current,
-			URL: pageURL(h, "", 1)})
+		v.Accounts = append(v.Accounts, accountView{Handle: handleOf(string(h)), Count: n, Current: h == current,
+			URL: pageURL(h, "", 1, "")})
 	}
 	if p, err := strconv.Atoi(form.Get("page")); err == nil && p > 1 {
 		v.Page = p
@@ -117,29 +123,92 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 	}
 	q.Account = current
 	v.Searching = v.Query != ""
-	if v.Total, err = s.archive.SearchCount(ctx, q); err != nil {
-		s.serverError(w, r, err)
-		return
+	// The timeline's count is kept and costs nothing. A search's matches
+	// are counted up to a limit: up to it they are ranked by relevance,
+	// which reads every match; past it the page says "more than" and
+	// lists them newest first, which reads only what a page needs.
+	limit := 0
+	if v.Searching {
+		limit = s.countLimit
+		if limit <= 0 {
+			all, err := s.archive.SearchCountAtMost(ctx, fedimarks.Query{Account: current}, 0)
+			if err != nil {
+				s.serverError(w, r, err)
+				return
+			}
+			limit = rankLimit(s.pageSize, all)
+		}
 	}
-	v.Pages = max(1, (v.Total+s.pageSize-1)/s.pageSize)
-	if v.Page > v.Pages {
-		s.notFound(w, r, fmt.Sprintf("There is no page %d: the last is %d.", v.Page, v.Pages))
-		return
+	upTo := 0 // the timeline: all
+	if v.Searching {
+		upTo = limit + 1
 	}
-	q.Limit, q.Offset = s.pageSize, (v.Page-1)*s.pageSize
-	hits, err := s.archive.Search(ctx, q)
+	n, err := s.archive.SearchCountAtMost(ctx, q, upTo)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
+	v.Total = n
+	if v.Searching && n > limit {
+		v.Total, v.More, q.ByDate = limit, true, true
+	}
+	v.Pages = max(1, (v.Total+s.pageSize-1)/s.pageSize)
+	if v.Page > v.Pages && !v.More {
+		s.notFound(w, r, fmt.Sprintf("There is no page %d: the last is %d.", v.Page, v.Pages))
+		return
+	}
+	// A listing by date goes on from the cursor the link carries, so
+	// that a deep page costs what the first does; one more post than the
+	// page shows says whether there is a page beyond.
+	byDate := !v.Searching || v.More
+	q.Limit, q.Offset = s.pageSize+1, (v.Page-1)*s.pageSize
+	newer := false
+	if c := form.Get("cursor"); c != "" && byDate && v.Page > 1 {
+		q.Cursor, newer = c, strings.HasPrefix(c, "n:")
+	}
+	hits, err := s.archive.Search(ctx, q)
+	if fedimarks.ErrorCode(err) == fedimarks.EInvalid {
+		v.Error = err.Error()
+		s.render(w, http.StatusBadRequest, v)
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	older := len(hits) > s.pageSize
+	switch {
+	case newer && older:
+		hits, older = hits[1:], true // the extra one is the newest
+	case newer:
+		older = true // the page the link came from
+	default:
+		hits = hits[:min(len(hits), s.pageSize)]
+	}
+	if len(hits) == 0 && v.Page > 1 {
+		s.notFound(w, r, fmt.Sprintf("There is no page %d of this listing.", v.Page))
+		return
+	}
+	if v.More {
+		v.Pages = 0 // unknown
+	}
+	since := s.bookmarkedSince(ctx, current)
 	for _, h := range hits {
-		v.Posts = append(v.Posts, s.postView(ctx, h, len(q.Terms()) > 0))
+		v.Posts = append(v.Posts, s.withThread(ctx, s.postView(ctx, h, len(q.Terms()) > 0, since), h, r.URL.RequestURI()))
 	}
 	if v.Page > 1 {
-		v.NewerURL = pageURL(current, v.Query, v.Page-1)
+		cursor := ""
+		if byDate && v.Page > 2 {
+			cursor = hits[0].NewerCursor
+		}
+		v.NewerURL = pageURL(current, v.Query, v.Page-1, cursor)
 	}
-	if v.Page < v.Pages {
-		v.OlderURL = pageURL(current, v.Query, v.Page+1)
+	if older {
+		cursor := ""
+		if byDate {
+			cursor = hits[len(hits)-1].OlderCursor
+		}
+		v.OlderURL = pageURL(current, v.Query, v.Page+1, cursor)
 	}
 	s.render(w, http.StatusOK, v)
 }
@@ -153,8 +222,24 @@ func contains(hs []fedimarks.Handle, h fedimarks.Handle) bool {
 	return false
 }
 
-// pageURL is the address of one page of an account's timeline or search.
-func pageURL(h fedimarks.Handle, query string, page int) string {
+// rankLimit is how many matches of a search in an archive of total
+// bookmarks are ranked by relevance; past it they are listed by date.
+// Ranking reads every match (M of them); a page by date tests about
+// pageSize×total/M bookmarks, each test costing about 7 times as much as
+// ranking one match: the two cost the same near M = √(7×pageSize×total),
+// which is rounded down to one significant digit, and is at least 1,000.
+func rankLimit(pageSize, total int) int {
+	n := int(math.Sqrt(7 * float64(pageSize) * float64(total)))
+	p := 1
+	for n >= 10*p {
+		p *= 10
+	}
+	return max(1000, n/p*p)
+}
+
+// pageURL is the address of one page of an account's timeline or search,
+// with the cursor that continues the listing to it ("" for none).
+func pageURL(h fedimarks.Handle, query string, page int, cursor string) string {
 	v := url.Values{"account": {string(h)}}
 	if query != "" {
 		v.Set("q", query)
@@ -162,13 +247,18 @@ func pageURL(h fedimarks.Handle, query string, page int) string {
 	if page > 1 {
 		v.Set("page", strconv.Itoa(page))
 	}
+	if cursor != "" {
+		v.Set("cursor", cursor)
+	}
 	return "/?" + v.Encode()
 }
 
 // postView prepares one hit for the template: the boosted post for a
-// boost, sanitized content, and local copies of avatar and media where
-// the archive has them and they are of a kind the page shows inline.
-func (s *Server) postView(ctx context.Context, h fedimarks.Hit, showSnippet bool) postView {
+// boost, sanitized content (with the search's words marked when
+// searching), local copies of avatar and media where the archive has them
+// and they are of a kind the page shows inline, and by when it was
+// bookmarked when it was first seen after since.
+func (s *Server) postView(ctx context.Context, h fedimarks.Hit, searching bool, since time.Time) postView {
 	st := h.Bookmark.Status
 	o := st.Original()
 	local := map[string]LocalFile{}
@@ -201,14 +291,29 @@ func (s *Server) postView(ctx context.Context, h fedimarks.Hit, showSnippet bool
 	}
 	p := postView{
 		AuthorName:   name,
-		AuthorHandle: handle,
+		AuthorHandle: handleOf(handle),
 		AuthorURL:    fedimarks.WebURL(o.Account.URL),
 		Initial:      initial(name),
-		Spoiler:      o.SpoilerText,
-		Content:      template.HTML(posthtml.Sanitize(o.Content)), // sanitized: safe to insert
 		Link:         st.WebLink(),
 		Removed:      h.Bookmark.RemovedAt != nil,
 		Sensitive:    o.Sensitive,
+		Vis:          visMarkOf(st),
+	}
+	// The search's words are marked where the post shows them; an
+	// extract is shown only when they are nowhere to be seen.
+	var words map[string]bool
+	if searching {
+		words = matchedWords(h.Snippet)
+	}
+	var inText, inCW int
+	p.Content, inText = markHTML(posthtml.Sanitize(o.Content), words) // sanitized: safe to insert
+	p.Spoiler, inCW = markText(o.SpoilerText, words)
+	if len(words) > 0 && inText+inCW == 0 {
+		p.Snippet = fedimarks.Fragments(h.Snippet)
+	}
+	if fs := h.Bookmark.FirstSeen; !since.IsZero() && fs.After(since) {
+		p.MarkedISO = fs.UTC().Format(time.RFC3339)
+		p.MarkedText = timeText(fs, s.loc)
 	}
 	if st.Reblog != nil {
 		p.BoostedBy = st.Account.Acct
@@ -221,10 +326,7 @@ func (s *Server) postView(ctx context.Context, h fedimarks.Hit, showSnippet bool
 	}
 	if !o.CreatedAt.IsZero() {
 		p.TimeISO = o.CreatedAt.UTC().Format(time.RFC3339)
-		p.TimeText = o.CreatedAt.Local().Format(fedimarks.TimeLayout)
-	}
-	if showSnippet {
-		p.Snippet = fedimarks.Fragments(h.Snippet)
+		p.TimeText = timeText(o.CreatedAt, s.loc)
 	}
 	for _, m := range o.Media {
 		p.Media = append(p.Media, mediaViewOf(m, localOf))

@@ -46,8 +46,10 @@ type Archive interface {
 	// Search returns the bookmarks matching q (an empty query: all of
 	// them, newest bookmark first).
 	Search(ctx context.Context, q fedimarks.Query) ([]fedimarks.Hit, error)
-	// SearchCount counts them.
-	SearchCount(ctx context.Context, q fedimarks.Query) (int, error)
+	// SearchCountAtMost counts them, up to max (max <= 0: all). It must
+	// be cheap for an empty query (every page shows each account's
+	// count).
+	SearchCountAtMost(ctx context.Context, q fedimarks.Query, max int) (int, error)
 }
 
 // LocalFile is a downloaded copy of a remote file: an attachment (original
@@ -84,16 +86,31 @@ type Options struct {
 	Media MediaSource
 	// PageSize is how many posts a page shows (default 20).
 	PageSize int
+	// CountLimit is how far a search's matches are counted and ranked by
+	// relevance; past it the page says "more than", lists them newest
+	// first and pages on without a last page number. Counting and ranking
+	// every match of a common word would cost more than the page. 0 picks
+	// it from the archive's size (1,000, or more in a large archive: see
+	// rankLimit).
+	CountLimit int
+	// Location is the time zone the page shows times in, with their
+	// zone's name (default time.Local).
+	Location *time.Location
 }
 
 // Server is the page's http.Handler. It is safe for concurrent use.
 type Server struct {
-	archive  Archive
-	media    MediaSource
-	pageSize int
-	tmpl     *template.Template
-	staticFS fs.FS
-	static   http.Handler
+	archive    Archive
+	media      MediaSource
+	pageSize   int
+	countLimit int
+	loc        *time.Location
+	tmpl       *template.Template
+	staticFS   fs.FS
+	static     http.Handler
+	// formToken is this session's token for the tag and note forms
+	// (see labels.go).
+	formToken string
 }
 
 // New returns a Server over opt.Archive.
@@ -103,6 +120,9 @@ func New(opt Options) (*Server, error) {
 	}
 	if opt.PageSize <= 0 {
 		opt.PageSize = 20
+	}
+	if opt.Location == nil {
+		opt.Location = time.Local
 	}
 	tmpl, err := template.New("").Funcs(template.FuncMap{
 		"inc": func(i int) int { return i + 1 },
@@ -115,12 +135,15 @@ func New(opt Options) (*Server, error) {
 		return nil, fmt.Errorf("web: static files: %w", err)
 	}
 	return &Server{
-		archive:  opt.Archive,
-		media:    opt.Media,
-		pageSize: opt.PageSize,
-		tmpl:     tmpl,
-		staticFS: static,
-		static:   http.StripPrefix("/static/", http.FileServerFS(static)),
+		archive:    opt.Archive,
+		media:      opt.Media,
+		pageSize:   opt.PageSize,
+		countLimit: opt.CountLimit,
+		loc:        opt.Location,
+		tmpl:       tmpl,
+		staticFS:   static,
+		static:     http.StripPrefix("/static/", http.FileServerFS(static)),
+		formToken:  newFormToken(),
 	}, nil
 }
 
@@ -137,6 +160,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cross-Origin-Resource-Policy", "same-origin")
 	if !hostAllowed(r) {
 		http.Error(w, "this server answers only to http://127.0.0.1 or http://localhost with its own port", http.StatusMisdirectedRequest)
+		return
+	}
+	if r.URL.Path == labelsPath {
+		s.serveLabels(w, r)
 		return
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {

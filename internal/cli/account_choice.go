@@ -1,0 +1,329 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/fedimarks/fedimarks"
+)
+
+// accountNeed says which accounts a command may act for.
+type accountNeed int
+
+const (
+	// signedIn: a saved account with a token (backup, import --to, logout).
+	signedIn accountNeed = iota
+	// archived: any account whose bookmarks the archive holds, signed in
+	// or not (export --offline, search, --from with --offline).
+	archived
+)
+
+// accountQuery is what a command knows of the account it acts for.
+type accountQuery struct {
+	// name is what the person typed ("" when nothing): a handle, or any
+	// part of one that names a single account.
+	name string
+	// flag is how the command takes it ("--to", "--from", "--account"),
+	// "" for a positional ACCOUNT; messages name it.
+	flag string
+	need accountNeed
+}
+
+// role is what the account is to the command, for messages.
+func (q accountQuery) role() string {
+	switch q.flag {
+	case "--to":
+		return "the destination"
+	case "--from":
+		return "the source"
+	}
+	return "one"
+}
+
+// chooseAccount is the one place that decides which account a command acts
+// for: the account named (by any unique part of its handle: alice,
+// @alice@host, alice@host, https://host/@alice), else the default set by
+// 'fedimarks accounts use', else the only one. Everything is local: no
+// request is made. A name that matches nothing (with the nearest handles
+// as "did you mean"), or several accounts, is a usage error (exit 2).
+// For an archived account that is not signed in, only Handle is set.
+func (a *app) chooseAccount(ctx context.Context, q accountQuery) (fedimarks.Account, error) {
+	ar, err := a.openArchive(ctx)
+	if err != nil {
+		return fedimarks.Account{}, err
+	}
+	accs, err := ar.Accounts(ctx)
+	if err != nil {
+		return fedimarks.Account{}, err
+	}
+	held, err := ar.ArchivedAccounts(ctx)
+	if err != nil {
+		return fedimarks.Account{}, err
+	}
+	byHandle := map[fedimarks.Handle]fedimarks.Account{}
+	var cands []fedimarks.Handle
+	for _, acc := range accs {
+		byHandle[acc.Handle] = acc
+		cands = append(cands, acc.Handle)
+	}
+	if q.need == archived {
+		for _, h := range held {
+			if _, ok := byHandle[h]; !ok {
+				cands = append(cands, h)
+			}
+		}
+		slices.Sort(cands)
+	}
+	h, err := a.pickHandle(q, cands, held)
+	if err != nil {
+		return fedimarks.Account{}, err
+	}
+	if q.need == archived && !slices.Contains(held, h) {
+		return fedimarks.Account{}, usageError("the archive holds no bookmarks of %s (run: fedimarks backup %s)", h, h)
+	}
+	if acc, ok := byHandle[h]; ok {
+		return acc, nil
+	}
+	return fedimarks.Account{Handle: h}, nil
+}
+
+// pickHandle picks among cands (sorted) as chooseAccount says; held are
+// the accounts the archive holds bookmarks of, for hints.
+func (a *app) pickHandle(q accountQuery, cands, held []fedimarks.Handle) (fedimarks.Handle, error) {
+	if q.name != "" {
+		return matchAccount(a.cmd.name, q, cands, held)
+	}
+	if def := a.defaultAccount(); def != "" && slices.Contains(cands, def) {
+		return def, nil
+	}
+	switch len(cands) {
+	case 0:
+		if q.need == archived {
+			return "", usageError("the archive is empty (run: fedimarks backup)")
+		}
+		return "", usageError("no saved account: log in first with: fedimarks login INSTANCE")
+	case 1:
+		return cands[0], nil
+	}
+	how := "name " + q.role()
+	if q.flag != "" {
+		how += " with " + q.flag + " user@host"
+	}
+	what := "several accounts are saved"
+	if def := a.defaultAccount(); def != "" {
+		what = fmt.Sprintf("the default account %s is no longer saved, and several are", def)
+	}
+	return "", usageError("%s (%s): %s, or set a default with: fedimarks accounts use ACCOUNT", what, joinHandles(cands), how)
+}
+
+// matchAccount finds the one account of cands that q.name names: the
+// handle itself, else the accounts whose user name or host is the name,
+// else those whose handle contains it. The first of these steps that
+// finds anything decides; more than one account there is ambiguous.
+// cmd is the command's name, for hints.
+func matchAccount(cmd string, q accountQuery, cands, held []fedimarks.Handle) (fedimarks.Handle, error) {
+	label := strings.TrimSpace(q.name)
+	if q.flag != "" {
+		label = q.flag + " " + fmt.Sprintf("%q", label)
+	} else {
+		label = fmt.Sprintf("%q", label)
+	}
+	name, ok := accountName(q.name)
+	if !ok {
+		return "", usageError("%s is not an account: expected user@host, or a part of it such as the user name", label)
+	}
+	steps := []func(h fedimarks.Handle) bool{
+		func(h fedimarks.Handle) bool { return strings.EqualFold(string(h), name) },
+		func(h fedimarks.Handle) bool {
+			return strings.EqualFold(h.User(), name) || strings.EqualFold(h.Host(), name)
+		},
+		func(h fedimarks.Handle) bool { return strings.Contains(strings.ToLower(string(h)), name) },
+	}
+	for _, step := range steps {
+		var found []fedimarks.Handle
+		for _, h := range cands {
+			if step(h) {
+				found = append(found, h)
+			}
+		}
+		switch len(found) {
+		case 0:
+			continue
+		case 1:
+			return found[0], nil
+		}
+		return "", usageError("%s matches several accounts (%s): name %s in full, as user@host", label, joinHandles(found), q.role())
+	}
+	near := nearHandles(name, cands)
+	if h, err := fedimarks.ParseHandle(name); err == nil && len(near) == 0 {
+		if q.need == archived {
+			return "", usageError("the archive holds no bookmarks of %s (run: fedimarks backup %s)", h, h)
+		}
+		hint := "log in first with: fedimarks login " + h.Host()
+		if slices.Contains(held, h) {
+			hint += "; its archived bookmarks need no login: fedimarks export " + string(h) + " --offline --format FORMAT"
+		}
+		if cmd == "logout" {
+			hint = "nothing to log out; 'fedimarks accounts' lists the saved accounts"
+		}
+		return "", usageError("%s is not a saved account: %s", h, hint)
+	}
+	what := "saved account"
+	if q.need == archived {
+		what = "account in the archive"
+	}
+	msg := fmt.Sprintf("%s matches no %s", label, what)
+	if len(cands) > 0 {
+		msg += " (" + joinHandles(cands) + ")"
+	}
+	switch {
+	case len(near) > 0:
+		msg += ": did you mean " + strings.Join(near, " or ") + "?"
+	case len(cands) == 0 && q.need == signedIn:
+		msg += ": log in first with: fedimarks login INSTANCE"
+	}
+	return "", usageError("%s", msg)
+}
+
+// accountName reads what a person typed for an account into the form
+// matchAccount compares, lower-cased: "@alice@host" and "alice@host" are
+// "alice@host", a profile address (https://host/@alice,
+// https://host/users/alice) too; "alice" stays a part. It is false for
+// text that cannot name an account (blank, or with spaces).
+func accountName(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "://") {
+		u, err := url.Parse(s)
+		if err != nil || u.Host == "" {
+			return "", false
+		}
+		p := strings.Trim(u.Path, "/")
+		user, ok := strings.CutPrefix(p, "@")
+		if !ok {
+			user, ok = strings.CutPrefix(p, "users/")
+		}
+		if !ok || user == "" || strings.Contains(user, "/") {
+			return "", false
+		}
+		if u2, host, ok := strings.Cut(user, "@"); ok { // https://host/@bob@other: a remote profile
+			return strings.ToLower(u2 + "@" + host), u2 != "" && host != ""
+		}
+		return strings.ToLower(user + "@" + u.Host), true
+	}
+	s = strings.TrimPrefix(s, "@")
+	if s == "" || strings.ContainsAny(s, " \t\r\n/\\") {
+		return "", false
+	}
+	return strings.ToLower(s), true
+}
+
+// nearHandles are the handles of cands closest to name (a typo of the
+// handle, or of its user name), nearest first.
+func nearHandles(name string, cands []fedimarks.Handle) []string {
+	best, out := 3, []string(nil)
+	for _, h := range cands {
+		d := editDistance(name, strings.ToLower(string(h)))
+		if !strings.Contains(name, "@") {
+			d = min(d, editDistance(name, strings.ToLower(h.User())))
+		}
+		switch {
+		case d < best:
+			best, out = d, []string{string(h)}
+		case d == best:
+			out = append(out, string(h))
+		}
+	}
+	return out
+}
+
+func joinHandles(hs []fedimarks.Handle) string {
+	s := make([]string, len(hs))
+	for i, h := range hs {
+		s[i] = string(h)
+	}
+	return strings.Join(s, ", ")
+}
+
+// settings are the choices a person makes that fedimarks keeps between
+// runs, in settings.json beside the tokens (0600).
+type settings struct {
+	// DefaultAccount is the account commands act for when none is named.
+	DefaultAccount fedimarks.Handle `json:"default_account,omitempty"`
+}
+
+func (a *app) settingsPath() (string, error) {
+	p, err := a.paths()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(p.Config, "settings.json"), nil
+}
+
+// loadSettings reads the settings; a missing file is the zero value. A
+// file that cannot be read is reported once on stderr and ignored: it
+// must not stop a backup from cron.
+func (a *app) loadSettings() settings {
+	if a.settings != nil {
+		return *a.settings
+	}
+	a.settings = &settings{}
+	path, err := a.settingsPath()
+	if err != nil {
+		return *a.settings
+	}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return *a.settings
+	}
+	if err == nil {
+		err = json.Unmarshal(b, a.settings)
+	}
+	if err != nil {
+		*a.settings = settings{}
+		fmt.Fprintf(a.stderr, "ignoring %s: %v\n", path, err)
+	}
+	return *a.settings
+}
+
+// saveSettings writes s through a temporary file and a rename (0600).
+func (a *app) saveSettings(s settings) error {
+	path, err := a.settingsPath()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("create config directory: %w", err)
+	}
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".settings-*.tmp")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, pathCause(err))
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(append(b, '\n'))
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, pathCause(err))
+	}
+	a.settings = &s
+	return nil
+}
+
+// defaultAccount is the account set by 'fedimarks accounts use', or "".
+func (a *app) defaultAccount() fedimarks.Handle { return a.loadSettings().DefaultAccount }

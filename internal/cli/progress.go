@@ -1,0 +1,165 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/mastodon"
+	"github.com/fedimarks/fedimarks/internal/transfer"
+	"github.com/fedimarks/fedimarks/internal/ui"
+)
+
+// waitShower shows a client's waits as they happen, and its notes: a
+// progress display (*ui.Progress), or the slot of the step under way
+// (*progressSlot).
+type waitShower interface {
+	Wait(d time.Duration, why string)
+	Tick()
+	Note(format string, args ...any)
+}
+
+// waitWhy words a client's reason to wait for a person.
+func waitWhy(reason string) string {
+	switch reason {
+	case "rate limit":
+		return "for the rate limit"
+	case "429":
+		return "for the rate limit (429 Too Many Requests)"
+	case "503 Retry-After":
+		return "(503: the server asked to retry later)"
+	}
+	return "(" + reason + ")"
+}
+
+// progressSlot holds the progress display of the step under way, so that
+// one client's waits show in the bar of whatever step runs: reading the
+// destination's bookmarks, then writing them. With no display there, a
+// wait is a line on standard error.
+type progressSlot struct {
+	mu   sync.Mutex
+	p    *ui.Progress
+	out  io.Writer // lines when no display
+	host string
+}
+
+// set makes p the display (nil: none) and returns the one before.
+func (s *progressSlot) set(p *ui.Progress) *ui.Progress {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.p
+	s.p = p
+	return old
+}
+
+func (s *progressSlot) get() *ui.Progress {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.p
+}
+
+func (s *progressSlot) Wait(d time.Duration, why string) {
+	if p := s.get(); p != nil {
+		p.Wait(d, why)
+	} else {
+		fmt.Fprintf(s.out, "%s: waiting %s %s\n", s.host, ui.Duration(d), why)
+	}
+}
+
+func (s *progressSlot) Note(format string, args ...any) {
+	if p := s.get(); p != nil {
+		p.Note(format, args...)
+	} else {
+		fmt.Fprintf(s.out, format+"\n", args...)
+	}
+}
+
+func (s *progressSlot) Tick() {
+	if p := s.get(); p != nil {
+		p.Tick()
+	}
+}
+
+// newSlot is a progressSlot whose lines (no display) name server.
+func (a *app) newSlot(server string) *progressSlot {
+	return &progressSlot{out: a.stderr, host: fedimarks.HostOf(server)}
+}
+
+// sleeper is how the clients wait: IO.Sleep (tests) or a timer, in steps
+// of a second when a display shows the wait, so that its countdown moves.
+func (a *app) sleeper(shown waitShower) func(ctx context.Context, d time.Duration) error {
+	sleep := a.io.Sleep
+	if sleep == nil {
+		sleep = func(ctx context.Context, d time.Duration) error {
+			t := time.NewTimer(d)
+			defer t.Stop()
+			select {
+			case <-t.C:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
+	if shown == nil {
+		return sleep
+	}
+	return func(ctx context.Context, d time.Duration) error {
+		for d > 0 {
+			step := min(d, time.Second)
+			if err := sleep(ctx, step); err != nil {
+				return err
+			}
+			d -= step
+			shown.Tick()
+		}
+		return ctx.Err()
+	}
+}
+
+// readingLister is a Lister that says, as soon as it starts, that it is
+// reading an account's bookmarks (a big account takes minutes), counts
+// them as they come, and ends with a line of what it read.
+type readingLister struct {
+	a    *app
+	l    transfer.Lister
+	h    fedimarks.Handle
+	c    *mastodon.Client
+	slot *progressSlot
+}
+
+func (r readingLister) EachBookmark(ctx context.Context, fn func([]fedimarks.Status) error) error {
+	p := r.a.progress("reading "+string(r.h)+"'s bookmarks", 0, "so far")
+	prev := r.slot.set(p)
+	defer r.slot.set(prev)
+	start, sent := r.a.now(), r.c.Requests()
+	p.Show()
+	n := 0
+	err := r.l.EachBookmark(ctx, func(page []fedimarks.Status) error {
+		n += len(page)
+		p.Add(int64(len(page)))
+		return fn(page)
+	})
+	p.Abort()
+	if ctx.Err() == nil {
+		fmt.Fprintf(r.a.stderr, "read %s of %s (%s, %s)\n", plural(int64(n), "bookmark", "bookmarks"), r.h,
+			plural(r.c.Requests()-sent, "request", "requests"), ui.Duration(r.a.now().Sub(start)))
+	}
+	return err
+}
+
+// budgetETA is a progress ETA from the rate limit the server reports: the
+// units left take perUnit requests each, which the budget left and the
+// windows after it allow at that pace (transfer.TimeNeeded).
+func budgetETA(b transfer.BudgetReader, perUnit func() float64) func(left int64) (time.Duration, bool) {
+	return func(left int64) (time.Duration, bool) {
+		bud, answered := b.Budget()
+		if !answered {
+			return 0, false
+		}
+		return transfer.TimeNeeded(int(float64(left)*perUnit()+0.5), bud)
+	}
+}

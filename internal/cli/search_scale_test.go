@@ -1,0 +1,121 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/sqlite"
+)
+
+// heapWatch is a stdout that counts lines and samples the heap every
+// 200 lines, keeping the largest sample.
+type heapWatch struct {
+	lines, next int
+	peak        uint64
+}
+
+func (w *heapWatch) Write(p []byte) (int, error) {
+	w.lines += bytes.Count(p, []byte("\n"))
+	if w.lines >= w.next {
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		w.peak = max(w.peak, m.HeapAlloc)
+		w.next += 200
+	}
+	return len(p), nil
+}
+
+// bigArchive writes n bookmarks of h into the archive of home, each
+// saying "quokka" and each of about size bytes of JSON (a long profile
+// note: big posts without a big index).
+func bigArchive(t *testing.T, home string, h fedimarks.Handle, n, size int) {
+	t.Helper()
+	ctx := context.Background()
+	ar, err := sqlite.Open(ctx, filepath.Join(home, "archive.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ar.Close()
+	at := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
+	run, err := ar.StartRun(ctx, h, false, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	note := strings.Repeat("x", size)
+	var page []fedimarks.Status
+	for i := n; i > 0; i-- {
+		raw, _ := json.Marshal(map[string]any{
+			"id": fmt.Sprint(i), "uri": fmt.Sprintf("https://far.example/users/bo/statuses/%d", i),
+			"url": fmt.Sprintf("https://far.example/@bo/%d", i), "created_at": at.Format(time.RFC3339),
+			"content": fmt.Sprintf("<p>quokka %d</p>", i),
+			"account": map[string]any{"id": "7", "username": "bo", "acct": "bo@far.example", "url": "https://far.example/@bo", "note": note},
+		})
+		s, err := fedimarks.ParseStatus(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if page = append(page, s); len(page) == 500 || i == 1 {
+			if err := ar.SavePage(ctx, run, page, "", at); err != nil {
+				t.Fatal(err)
+			}
+			page = page[:0]
+		}
+	}
+	if _, err := ar.FinishRun(ctx, run, at); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSearchStreams: `search WORD` piped without --limit writes every hit
+// while it reads them, so that its memory is that of a few hits however
+// many match (it held all of them: 280 MB for 26,000 hits). 2,000 posts
+// of 16 KB match here; holding them all grew the heap by 50 MB, streaming
+// by 4.
+func TestSearchStreams(t *testing.T) {
+	home := newHome(t)
+	const n, size = 2000, 16 << 10
+	bigArchive(t, home, "me@home.example", n, size)
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	base := m.HeapAlloc
+	out := &heapWatch{next: 1}
+	var errb bytes.Buffer
+	no := false
+	env := map[string]string{"FEDIMARKS_HOME": home, "FEDIMARKS_KEYRING": "off"}
+	code := Main(context.Background(), []string{"search", "quokka"}, IO{
+		Stdin: strings.NewReader(""), Stdout: out, Stderr: &errb,
+		Getenv:          func(k string) string { return env[k] },
+		StdinIsTerminal: &no, StderrIsTerminal: &no,
+	})
+	if code != 0 || out.lines != n {
+		t.Fatalf("search: exit %d, %d lines, want 0 and %d\n%s", code, out.lines, n, errb.String())
+	}
+	grew := int64(out.peak) - int64(base)
+	if grew > 20<<20 {
+		t.Errorf("search of %d hits of %d KB grew the heap by %d MB while writing, want under 20 MB: it does not stream",
+			n, size>>10, grew>>20)
+	}
+}
+
+// TestSearchControlCharacterQuery: a NUL byte or an escape in a search
+// typed at a terminal is a clear usage error (exit 2), not a crash or an
+// SQL error.
+func TestSearchControlCharacterQuery(t *testing.T) {
+	home := newHome(t)
+	archiveWith(t, home, "me@home.example", "<p>Served quokka</p>")
+	for _, q := range []string{"quokka\x00", "\x1b[31m", "a\x7fb"} {
+		r := mustRun(t, 2, home, "", "search", q)
+		if !strings.Contains(r.stderr, "control character") || strings.Contains(r.stderr, "SQL") || r.stdout != "" {
+			t.Errorf("search %q: stderr %q, stdout %q", q, r.stderr, r.stdout)
+		}
+	}
+}
