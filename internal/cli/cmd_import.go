@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -160,11 +161,11 @@ func runImportCommand(ctx context.Context, a *app, args []string) error {
 // readInputs reads every file, reports row problems on stderr and merges
 // the rows in write order. mastodonOnly says every file is in Mastodon's
 // bookmarks format (ready for its importer).
-func readInputs(a *app, files []string) (items []fedimarks.ImportItem, mastodonOnly bool, err error) {
+func readInputs(ctx context.Context, a *app, files []string) (items []fedimarks.ImportItem, mastodonOnly bool, err error) {
 	var all [][]fedimarks.ImportItem
 	mastodonOnly = true
 	for _, f := range files {
-		res, err := formats.ReadFile(f)
+		res, err := formats.ReadFile(ctx, f)
 		if err != nil {
 			return nil, false, err
 		}
@@ -181,10 +182,16 @@ func readInputs(a *app, files []string) (items []fedimarks.ImportItem, mastodonO
 		fmt.Fprintf(a.stderr, "%s: %s (%s)\n", f, countNoun(len(res.Items), "row"), format)
 		all = append(all, res.Items)
 	}
-	return transfer.Merge(all...), mastodonOnly, nil
+	items = transfer.Merge(all...)
+	// The readers leave as much garbage as the rows they return (the
+	// chunks they gathered them in): collected now, it does not set the
+	// heap's size for the rest of the command.
+	runtime.GC()
+	return items, mastodonOnly, nil
 }
 
 func runImport(ctx context.Context, a *app, o importOptions, sum *importSummary) error {
+	defer a.holdRows()()
 	// Everything that can be checked locally is, before any file is
 	// parsed or any request made.
 	if err := checkInputs(o.files); err != nil {
@@ -197,7 +204,7 @@ func runImport(ctx context.Context, a *app, o importOptions, sum *importSummary)
 	if o.reportDir, err = prepareReportDir(a, o.reportDir, o.dryRun); err != nil {
 		return err
 	}
-	items, mastodonOnly, err := readInputs(a, o.files)
+	items, mastodonOnly, err := readInputs(ctx, a, o.files)
 	if err != nil {
 		return err
 	}
@@ -267,12 +274,15 @@ type transferOptions struct {
 func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSummary) error {
 	acc := o.acc
 	sum.Account, sum.DryRun = acc.Handle, o.dryRun
+	// Only the engine keeps the rows, and only until they are journaled.
+	items := o.items
+	o.items = nil
 	ar, err := a.openArchive(ctx)
 	if err != nil {
 		return err
 	}
 	if !o.dryRun {
-		if err := recordLabels(ctx, a, ar, acc.Handle, o.items); err != nil {
+		if err := recordLabels(ctx, a, ar, acc.Handle, items); err != nil {
 			return err
 		}
 	}
@@ -290,7 +300,7 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 	perRow := 2.0
 	var shown *startedProgress
 	if !o.dryRun {
-		prog := ui.NewProgress(a.stderr, ui.ProgressOptions{Label: "import " + string(acc.Handle), Total: int64(len(o.items)),
+		prog := ui.NewProgress(a.stderr, ui.ProgressOptions{Label: "import " + string(acc.Handle), Total: int64(len(items)),
 			Unit: "rows", TTY: a.stderrTTY(), Now: a.io.Now, Quiet: a.quiet,
 			ETA: budgetETA(budget, func() float64 { return perRow })})
 		shown = &startedProgress{p: prog, slot: slot}
@@ -329,7 +339,7 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 			return dest.inst.Software
 		},
 		Inputs:      o.inputs,
-		Items:       o.items,
+		Items:       items,
 		Key:         o.key,
 		RetryFailed: o.retryFailed,
 		DryRun:      o.dryRun,
@@ -500,19 +510,33 @@ func (j jobJournal) AddJobItems(ctx context.Context, jobID int64, items []transf
 }
 
 func (j jobJournal) JobItems(ctx context.Context, jobID int64, outcomes ...fedimarks.Outcome) ([]transfer.Item, error) {
-	items, err := j.ar.JobItems(ctx, jobID, outcomes...)
-	if err != nil {
-		return nil, err
-	}
 	posts, err := j.ar.JobPostURIs(ctx, jobID)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]transfer.Item, len(items))
-	for i, it := range items {
-		out[i] = transfer.Item{ID: it.ID, Seq: it.Seq, URI: it.URI, URL: it.URL, AuthorURL: it.AuthorURL, Source: it.Source,
+	// The rows are built straight from the archive's, into a slice of the
+	// right size: a 20,000-row job is read at its end for the report,
+	// where two copies of its rows would make the run's peak memory.
+	var out []transfer.Item
+	if len(outcomes) == 0 {
+		counts, err := j.ar.JobCounts(ctx, jobID)
+		if err != nil {
+			return nil, err
+		}
+		n := 0
+		for _, c := range counts {
+			n += c
+		}
+		out = make([]transfer.Item, 0, n)
+	}
+	err = j.ar.EachJobItem(ctx, jobID, func(it sqlite.JobItem) error {
+		out = append(out, transfer.Item{ID: it.ID, Seq: it.Seq, URI: it.URI, URL: it.URL, AuthorURL: it.AuthorURL, Source: it.Source,
 			Visibility: it.Visibility, CreatedAt: it.CreatedAt, Outcome: it.Outcome, Detail: it.Detail, DestID: it.DestID,
-			Attempts: it.Attempts, InFlight: it.InFlight, UpdatedAt: it.UpdatedAt, PostURI: posts[it.ID]}
+			Attempts: it.Attempts, InFlight: it.InFlight, UpdatedAt: it.UpdatedAt, PostURI: posts[it.ID]})
+		return nil
+	}, outcomes...)
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -88,6 +88,7 @@ func runMigrateCommand(ctx context.Context, a *app, args []string) error {
 }
 
 func runMigrate(ctx context.Context, a *app, o migrateOptions, sum *migrateSummary) error {
+	defer a.holdRows()()
 	// Checked before the backup of --from, which may take a while.
 	acc, err := a.chooseAccount(ctx, accountQuery{name: o.to, flag: "--to"})
 	if err != nil {

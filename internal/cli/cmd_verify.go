@@ -108,6 +108,7 @@ func runVerifyCommand(ctx context.Context, a *app, args []string) error {
 }
 
 func runVerify(ctx context.Context, a *app, o verifyOptions, sum *verifySummary) error {
+	defer a.holdRows()()
 	// Everything that can be checked locally is, before any file is
 	// parsed or any request made.
 	var src fedimarks.Account
@@ -136,7 +137,7 @@ func runVerify(ctx context.Context, a *app, o verifyOptions, sum *verifySummary)
 		if items, err = archivedItems(ctx, a, from); err != nil {
 			return err
 		}
-	} else if items, _, err = readInputs(a, o.files); err != nil {
+	} else if items, _, err = readInputs(ctx, a, o.files); err != nil {
 		return err
 	}
 	tok, err := a.token(ctx, acc.Handle)

@@ -21,7 +21,7 @@ import (
 )
 
 // buildBinary builds cmd/fedimarks once per test into a temp dir.
-func buildBinary(t *testing.T) string {
+func buildBinary(t testing.TB) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the binary")

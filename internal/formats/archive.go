@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"path"
 	"strings"
+	"syscall"
 
 	"github.com/fedimarks/fedimarks"
 )
@@ -50,18 +52,21 @@ func archiveKind(head []byte) archiveKindT {
 // for bookmarks.json at any depth, which is read in memory up to
 // maxArchiveEntry bytes; nothing is extracted to disk. Sources then read
 // "archive.zip!/bookmarks.json:item 3". Errors are of code
-// fedimarks.EInvalid for files of no known shape, and name path.
-func ReadFile(path string) (Result, error) {
-	f, err := os.Open(path)
+// fedimarks.EInvalid for files of no known shape, and name path. Reading
+// stops with ctx's error once ctx is done.
+func ReadFile(ctx context.Context, path string) (Result, error) {
+	f, err := openInput(path)
 	if err != nil {
-		return Result{}, openError(path, err)
+		return Result{}, err
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.IsDir() {
-		return Result{}, &fedimarks.Error{Code: fedimarks.EInvalid, Message: path + " is a directory, not a file"}
-	}
+	res, err := readFile(ctx, path, f)
+	return res, ctxError(ctx, path, err)
+}
+
+func readFile(ctx context.Context, path string, f *os.File) (Result, error) {
 	var head [4]byte
-	n, _ := io.ReadFull(f, head[:])
+	n, _ := io.ReadFull(ctxReader{ctx, f}, head[:])
 	if archiveKind(head[:n]) == kindZip {
 		st, err := f.Stat()
 		if err != nil {
@@ -71,12 +76,36 @@ func ReadFile(path string) (Result, error) {
 		if err != nil {
 			return Result{}, unknownShape(path, "a broken zip archive: "+err.Error())
 		}
-		return readZip(path, zr)
+		return readZip(ctx, path, zr)
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return Result{}, fmt.Errorf("read %s: %w", path, err)
 	}
-	return Read(path, f)
+	return read(ctx, path, ctxReader{ctx, f}, 0)
+}
+
+// ctxReader stops reading once ctx is done: every reader reads its input
+// through one, so that Ctrl-C stops a parse at its next read (the inputs
+// are files, whose reads do not block).
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// ctxError is err, or the interruption when ctx is done: a reader stopped
+// by ctx may have turned the read error into a message of its own.
+func ctxError(ctx context.Context, name string, err error) error {
+	if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+		return fmt.Errorf("read %s: %w", name, ctx.Err())
+	}
+	return err
 }
 
 // openError is the one-line message for a file that cannot be opened:
@@ -92,29 +121,75 @@ func openError(path string, err error) error {
 	return &fedimarks.Error{Code: fedimarks.EInvalid, Message: msg, Err: err}
 }
 
-// CheckFile checks, without reading it, that path names a file that
-// ReadFile can open: it returns an error of code fedimarks.EInvalid, one
-// line naming path, when the file is missing, is a directory, or may not
-// be read. Commands call it on every input before any other work.
-func CheckFile(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return openError(path, err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return openError(path, err)
-	}
-	if st.IsDir() {
+// notAFile is the error for an input that is not a regular file, or nil.
+// A named pipe would make the reading wait for a writer (opening it for
+// reading waits already, where no interrupt is seen), a device such as
+// /dev/zero may never end, and a socket cannot be read as a file.
+func notAFile(path string, mode fs.FileMode) error {
+	var what string
+	switch {
+	case mode.IsRegular():
+		return nil
+	case mode.IsDir():
 		return &fedimarks.Error{Code: fedimarks.EInvalid, Message: path + " is a directory, not a file"}
+	case mode&fs.ModeNamedPipe != 0:
+		what = "a named pipe (FIFO)"
+	case mode&fs.ModeSocket != 0:
+		what = "a socket"
+	case mode&fs.ModeDevice != 0:
+		what = "a device"
+	default:
+		what = "a special file"
 	}
-	return nil
+	return &fedimarks.Error{Code: fedimarks.EInvalid,
+		Message: fmt.Sprintf("%s is %s, not a file: bookmarks are read from files only", path, what),
+		Hint:    "save what it gives to a file and name that file"}
+}
+
+// openInput opens path for reading if it is a regular file (see notAFile),
+// which it checks before opening it.
+func openInput(path string) (*os.File, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, openError(path, err)
+	}
+	if err := notAFile(path, st.Mode()); err != nil {
+		return nil, err
+	}
+	// Should path become a named pipe between the check and the opening,
+	// O_NONBLOCK keeps the opening from waiting for a writer; the check
+	// after it refuses the pipe.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, openError(path, err)
+	}
+	if st, err = f.Stat(); err != nil {
+		f.Close()
+		return nil, openError(path, err)
+	}
+	if err := notAFile(path, st.Mode()); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// CheckFile checks that path names a file that ReadFile can open, without
+// reading it: it returns an error of code fedimarks.EInvalid, one line
+// naming path, when the file is missing, may not be read, or is not a
+// regular file (a directory, a named pipe, a device, a socket). Commands
+// call it on every input before any other work.
+func CheckFile(path string) error {
+	f, err := openInput(path)
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // readZipStream reads a zip archive from a stream: zip keeps its directory
 // at the end, so the archive is read into memory, up to maxArchiveEntry.
-func readZipStream(name string, r io.Reader) (Result, error) {
+func readZipStream(ctx context.Context, name string, r io.Reader) (Result, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxArchiveEntry+1))
 	if err != nil {
 		return Result{}, fmt.Errorf("read %s: %w", name, err)
@@ -128,7 +203,7 @@ func readZipStream(name string, r io.Reader) (Result, error) {
 	if err != nil {
 		return Result{}, unknownShape(name, "a broken zip archive: "+err.Error())
 	}
-	return readZip(name, zr)
+	return readZip(ctx, name, zr)
 }
 
 // isBookmarksJSON reports whether an archive member is a bookmarks.json
@@ -140,7 +215,7 @@ func isBookmarksJSON(name string) bool {
 }
 
 // readZip reads the shallowest bookmarks.json of a zip archive.
-func readZip(name string, zr *zip.Reader) (Result, error) {
+func readZip(ctx context.Context, name string, zr *zip.Reader) (Result, error) {
 	var best *zip.File
 	for _, f := range zr.File {
 		if f.FileInfo().IsDir() || !isBookmarksJSON(f.Name) {
@@ -158,31 +233,31 @@ func readZip(name string, zr *zip.Reader) (Result, error) {
 		return Result{}, unknownShape(name, fmt.Sprintf("cannot open %s in the zip archive: %v", best.Name, err))
 	}
 	defer rc.Close()
-	return readMember(name, best.Name, rc)
+	return readMember(ctx, name, best.Name, ctxReader{ctx, rc})
 }
 
 // readGzip reads a gzip stream: a tar.gz account archive, or any other
 // file compressed with gzip.
-func readGzip(name string, r io.Reader) (Result, error) {
+func readGzip(ctx context.Context, name string, r io.Reader) (Result, error) {
 	zr, err := gzip.NewReader(r)
 	if err != nil {
 		return Result{}, unknownShape(name, "broken gzip data: "+err.Error())
 	}
 	defer zr.Close()
-	br := bufio.NewReaderSize(zr, 64<<10)
+	br := bufio.NewReaderSize(ctxReader{ctx, zr}, 64<<10) // checked after inflating: a MiB read may inflate to a GiB
 	head, err := br.Peek(512)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return Result{}, unknownShape(name, "broken gzip data: "+err.Error())
 	}
 	if archiveKind(head) == kindTar {
-		return readTar(name, br)
+		return readTar(ctx, name, br)
 	}
 	inner := strings.TrimSuffix(strings.TrimSuffix(name, ".gz"), ".GZ")
-	return read(inner, &capReader{r: br, left: maxArchiveEntry, name: name}, 1)
+	return read(ctx, inner, &capReader{r: br, left: maxArchiveEntry, name: name}, 1)
 }
 
 // readTar streams a tar archive to its first bookmarks.json.
-func readTar(name string, r io.Reader) (Result, error) {
+func readTar(ctx context.Context, name string, r io.Reader) (Result, error) {
 	tr := tar.NewReader(r)
 	for {
 		h, err := tr.Next()
@@ -196,15 +271,15 @@ func readTar(name string, r io.Reader) (Result, error) {
 			continue
 		}
 		if isBookmarksJSON(h.Name) {
-			return readMember(name, h.Name, tr)
+			return readMember(ctx, name, h.Name, tr)
 		}
 	}
 }
 
 // readMember reads bookmarks.json from an archive, bounded.
-func readMember(archive, member string, r io.Reader) (Result, error) {
+func readMember(ctx context.Context, archive, member string, r io.Reader) (Result, error) {
 	name := archive + "!/" + strings.TrimPrefix(member, "/")
-	return read(name, &capReader{r: r, left: maxArchiveEntry, name: name}, 1)
+	return read(ctx, name, &capReader{r: r, left: maxArchiveEntry, name: name}, 1)
 }
 
 func noBookmarksJSON(name string) error {

@@ -92,7 +92,7 @@ func TestReadFileArchives(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := writeTemp(t, tc.file, tc.data)
-			res, err := ReadFile(path)
+			res, err := ReadFile(t.Context(), path)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -103,7 +103,7 @@ func TestReadFileArchives(t *testing.T) {
 				srcs:   []string{path + "!/archive-20240301/bookmarks.json:item 1", path + "!/archive-20240301/bookmarks.json:item 2"},
 			})
 			// The same bytes as a stream (stdin) read the same.
-			res2, err := Read(tc.file, bytes.NewReader(tc.data))
+			res2, err := Read(t.Context(), tc.file, bytes.NewReader(tc.data))
 			if err != nil {
 				t.Fatalf("Read: %v", err)
 			}
@@ -129,7 +129,7 @@ func TestReadFileArchiveErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := writeTemp(t, "archive.bin", tc.data)
-			_, err := ReadFile(path)
+			_, err := ReadFile(t.Context(), path)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error = %v, want %q", err, tc.want)
 			}
@@ -141,7 +141,7 @@ func TestReadFileArchiveErrors(t *testing.T) {
 			}
 		})
 	}
-	_, err := ReadFile(filepath.Join(t.TempDir(), "missing.csv"))
+	_, err := ReadFile(t.Context(), filepath.Join(t.TempDir(), "missing.csv"))
 	if err == nil || !strings.Contains(err.Error(), "missing.csv") || fedimarks.ErrorCode(err) != fedimarks.EInvalid {
 		t.Errorf("missing file: %v", err)
 	}
@@ -153,7 +153,7 @@ func TestReadPlainTar(t *testing.T) {
 		t.Fatal(err)
 	}
 	tarData, _ := io.ReadAll(gz)
-	res, err := Read("archive.tar", bytes.NewReader(tarData))
+	res, err := Read(t.Context(), "archive.tar", bytes.NewReader(tarData))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +167,7 @@ func TestReadGzipCSV(t *testing.T) {
 	gw := gzip.NewWriter(&buf)
 	io.WriteString(gw, "#uri\nhttps://a.example/1\nnope\n")
 	gw.Close()
-	res, err := ReadFile(writeTemp(t, "bookmarks.csv.gz", buf.Bytes()))
+	res, err := ReadFile(t.Context(), writeTemp(t, "bookmarks.csv.gz", buf.Bytes()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +213,7 @@ func TestRoundTrip(t *testing.T) {
 	for name, wantURIs := range want {
 		t.Run(name, func(t *testing.T) {
 			out := export(t, name, bookmarks)
-			res, err := Read("export"+mustLookup(t, name).Extension, bytes.NewReader(out))
+			res, err := Read(t.Context(), "export"+mustLookup(t, name).Extension, bytes.NewReader(out))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -28,7 +28,7 @@ func readCSV(name string, br *bufio.Reader) (Result, error) {
 	first := true
 	header := false
 	rows, notUTF8 := 0, 0
-	for {
+	for c.err == nil {
 		raw, long, err := lr.next()
 		if errors.Is(err, io.EOF) {
 			break
@@ -74,6 +74,9 @@ func readCSV(name string, br *bufio.Reader) (Result, error) {
 		} else {
 			c.addRow(line, src, *cols)
 		}
+	}
+	if c.err != nil {
+		return Result{}, c.err
 	}
 	if rows == 0 {
 		if header {

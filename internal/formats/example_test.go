@@ -1,6 +1,7 @@
 package formats_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -26,7 +27,7 @@ func ExampleLookup() {
 }
 
 func ExampleRead() {
-	res, err := formats.Read("bookmarks.csv", strings.NewReader("#uri\r\nhttps://b.example/@bo/2\r\nnot a url\r\nhttps://a.example/@ann/1\r\n"))
+	res, err := formats.Read(context.Background(), "bookmarks.csv", strings.NewReader("#uri\r\nhttps://b.example/@bo/2\r\nnot a url\r\nhttps://a.example/@ann/1\r\n"))
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -118,26 +118,25 @@ func jsonErr(err error) string {
 }
 
 // readJSONArray streams a JSON array of bookmarks (our json export, newest
-// first), decoding one element at a time. A syntax error ends the reading,
-// since nothing after it can be trusted; an element of the wrong shape is a
+// first), one element at a time. A syntax error ends the reading, since
+// nothing after it can be trusted; an element of the wrong shape is a
 // problem and reading goes on.
 func readJSONArray(name string, br *bufio.Reader) (Result, error) {
 	c := &collector{name: name, format: "json"}
-	dec := json.NewDecoder(br)
-	if _, err := dec.Token(); err != nil {
-		return Result{}, unknownShape(name, "broken JSON: "+err.Error())
+	s := &jsonScanner{r: br}
+	if _, err := s.expect(name, "the start", "["); err != nil {
+		return Result{}, err
 	}
-	i := 0
-	for dec.More() {
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return Result{}, jsonSyntaxError(name, fmt.Sprintf("item %d", i+1), err)
+	err := s.elements(name, maxJSONLine, func(i int) string { return fmt.Sprintf("item %d", i) }, func(raw []byte, long bool, i int) error {
+		if long {
+			c.add(fedimarks.ImportItem{Source: c.itemSource(i), Invalid: fmt.Sprintf("item longer than %d MiB", maxJSONLine>>20)})
+		} else {
+			c.add(statusItem(raw, c.itemSource(i)))
 		}
-		i++
-		c.add(statusItem(raw, c.itemSource(i)))
-	}
-	if _, err := dec.Token(); err != nil {
-		return Result{}, jsonSyntaxError(name, "end of the array", err)
+		return c.err
+	})
+	if err != nil {
+		return Result{}, err
 	}
 	if c.n > 0 && c.valid == 0 {
 		return Result{}, unknownShape(name, "no element of this JSON array is a bookmark or a post URL")
@@ -147,6 +146,10 @@ func readJSONArray(name string, br *bufio.Reader) (Result, error) {
 
 // jsonSyntaxError is the error for a JSON document broken at where.
 func jsonSyntaxError(name, where string, err error) error {
+	var fe *fedimarks.Error
+	if errors.As(err, &fe) { // the input's own error, such as an archive member too large
+		return err
+	}
 	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return &fedimarks.Error{Code: fedimarks.EInvalid, Message: fmt.Sprintf("%s: the JSON ends early, at %s (is the file cut short?)", name, where), Err: err}
 	}
@@ -185,7 +188,7 @@ func isJSONLines(head []byte) bool {
 func readJSONLines(name string, br *bufio.Reader) (Result, error) {
 	c := &collector{name: name, format: "jsonl"}
 	lr := &lineReader{r: br, max: maxJSONLine}
-	for {
+	for c.err == nil {
 		line, long, err := lr.next()
 		if errors.Is(err, io.EOF) {
 			break
@@ -212,6 +215,9 @@ func readJSONLines(name string, br *bufio.Reader) (Result, error) {
 		}
 		c.add(statusItem(line, src))
 	}
+	if c.err != nil {
+		return Result{}, c.err
+	}
 	if c.valid == 0 {
 		return Result{}, unknownShape(name, "no line of this JSON Lines file is a bookmark")
 	}
@@ -225,47 +231,66 @@ func readJSONLines(name string, br *bufio.Reader) (Result, error) {
 // "orderedItems".
 func readActivityPub(name string, br *bufio.Reader) (Result, error) {
 	c := &collector{name: name, format: "activitypub"}
-	dec := json.NewDecoder(br)
-	if _, err := dec.Token(); err != nil { // the opening brace, checked by the caller
-		return Result{}, jsonSyntaxError(name, "the start", err)
+	s := &jsonScanner{r: br}
+	if _, err := s.expect(name, "the start", "{"); err != nil {
+		return Result{}, err
 	}
 	found := false
-	i := 0
-	for dec.More() {
-		tok, err := dec.Token()
+	for n := 0; ; n++ {
+		if n > 0 {
+			if d, err := s.expect(name, "the end", ",}"); err != nil {
+				return Result{}, err
+			} else if d == '}' {
+				break
+			}
+		} else if d, err := s.peek(); err != nil {
+			return Result{}, jsonSyntaxError(name, "a key", err)
+		} else if d == '}' {
+			s.discard(1)
+			break
+		}
+		raw, long, err := s.value(maxURLLine)
 		if err != nil {
 			return Result{}, jsonSyntaxError(name, "a key", err)
 		}
-		key, _ := tok.(string)
+		var key string
+		if long || len(raw) == 0 || raw[0] != '"' || json.Unmarshal(raw, &key) != nil {
+			return Result{}, &fedimarks.Error{Code: fedimarks.EInvalid,
+				Message: fmt.Sprintf("%s: broken JSON at byte %d: expected a key", name, s.start+1)}
+		}
+		if _, err := s.expect(name, fmt.Sprintf("%q", key), ":"); err != nil {
+			return Result{}, err
+		}
 		if (key != "orderedItems" && key != "items") || found {
-			var skip json.RawMessage
-			if err := dec.Decode(&skip); err != nil {
+			raw, long, err := s.value(maxJSONLine)
+			if err != nil {
 				return Result{}, jsonSyntaxError(name, fmt.Sprintf("%q", key), err)
+			}
+			if !long {
+				if err := checkJSON(name, fmt.Sprintf("%q", key), s.start, raw); err != nil {
+					return Result{}, err
+				}
 			}
 			continue
 		}
 		found = true
-		tok, err = dec.Token()
-		if err != nil {
+		if d, err := s.peek(); err != nil {
 			return Result{}, jsonSyntaxError(name, key, err)
-		}
-		if d, ok := tok.(json.Delim); !ok || d != '[' {
+		} else if d != '[' {
 			return Result{}, unknownShape(name, fmt.Sprintf("%q is not a list", key))
 		}
-		for dec.More() {
-			var raw json.RawMessage
-			if err := dec.Decode(&raw); err != nil {
-				return Result{}, jsonSyntaxError(name, fmt.Sprintf("item %d", i+1), err)
+		s.discard(1)
+		err = s.elements(name, maxJSONLine, func(i int) string { return fmt.Sprintf("item %d", i) }, func(raw []byte, long bool, i int) error {
+			if long {
+				c.add(fedimarks.ImportItem{Source: c.itemSource(i), Invalid: fmt.Sprintf("item longer than %d MiB", maxJSONLine>>20)})
+			} else {
+				c.add(collectionItem(raw, c.itemSource(i)))
 			}
-			i++
-			c.add(collectionItem(raw, c.itemSource(i)))
+			return c.err
+		})
+		if err != nil {
+			return Result{}, err
 		}
-		if _, err := dec.Token(); err != nil {
-			return Result{}, jsonSyntaxError(name, "the end of "+key, err)
-		}
-	}
-	if _, err := dec.Token(); err != nil {
-		return Result{}, jsonSyntaxError(name, "the end", err)
 	}
 	if !found {
 		return Result{}, unknownShape(name, `this JSON object has no "orderedItems"`)

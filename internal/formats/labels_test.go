@@ -29,7 +29,7 @@ func TestLabelsRoundTrip(t *testing.T) {
 			if err := enc.Close(); err != nil {
 				t.Fatal(err)
 			}
-			res, err := Read("export"+f.Extension, &buf)
+			res, err := Read(t.Context(), "export"+f.Extension, &buf)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -33,7 +33,7 @@ func readNetscape(name string, br *bufio.Reader) (Result, error) {
 	z := html.NewTokenizer(br)
 	z.SetMaxBuf(maxURLLine * 4) // one token (tag or text run) at most
 	line := 1
-	for {
+	for c.err == nil {
 		tt := z.Next()
 		start := line
 		line += bytes.Count(z.Raw(), []byte("\n"))
@@ -86,6 +86,9 @@ func readNetscape(name string, br *bufio.Reader) (Result, error) {
 		}
 		it.Tags, it.Note = readLabels(tags, it.Note)
 		c.add(it)
+	}
+	if c.err != nil {
+		return Result{}, c.err
 	}
 	if c.n == 0 {
 		return c.result(newestFirst), nil

@@ -3,6 +3,7 @@ package formats
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -77,14 +78,16 @@ func unknownShape(name, why string) error {
 // are read as streams; a zip archive must be read whole and is accepted here
 // up to 256 MiB (ReadFile has no such limit). An empty input
 // or one of no known shape is an error of code fedimarks.EInvalid; a bad
-// row is not an error but a Problem.
-func Read(name string, r io.Reader) (Result, error) {
-	return read(name, r, 0)
+// row is not an error but a Problem. Reading stops with ctx's error once
+// ctx is done.
+func Read(ctx context.Context, name string, r io.Reader) (Result, error) {
+	res, err := read(ctx, name, ctxReader{ctx, r}, 0)
+	return res, ctxError(ctx, name, err)
 }
 
 // read is Read with the archive nesting depth, so that an archive inside an
 // archive is not opened.
-func read(name string, r io.Reader, depth int) (Result, error) {
+func read(ctx context.Context, name string, r io.Reader, depth int) (Result, error) {
 	br := bufio.NewReaderSize(r, peekSize)
 	head, err := br.Peek(512)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
@@ -93,11 +96,11 @@ func read(name string, r io.Reader, depth int) (Result, error) {
 	if depth == 0 {
 		switch archiveKind(head) {
 		case kindZip:
-			return readZipStream(name, br)
+			return readZipStream(ctx, name, br)
 		case kindGzip:
-			return readGzip(name, br)
+			return readGzip(ctx, name, br)
 		case kindTar:
-			return readTar(name, br)
+			return readTar(ctx, name, br)
 		}
 	}
 	if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
@@ -105,7 +108,7 @@ func read(name string, r io.Reader, depth int) (Result, error) {
 	}
 	if enc, bigEndian, ok := utf16BOM(head); ok {
 		br.Discard(2)
-		res, err := read(name, &utf16Reader{r: br, bigEndian: bigEndian}, depth+1)
+		res, err := read(ctx, name, &utf16Reader{r: br, bigEndian: bigEndian}, depth+1)
 		if err == nil {
 			res.Encoding = enc
 		}
@@ -186,7 +189,10 @@ func (u *utf8Reader) Read(p []byte) (int, error) {
 		return 0, errNotUTF8
 	}
 	n, err := u.r.Read(p)
-	data := append(u.carry, p[:n]...)
+	data := p[:n]
+	if len(u.carry) > 0 { // rare in text that is mostly ASCII: copy only then
+		data = append(u.carry, data...)
+	}
 	check := data
 	u.carry = nil
 	if err == nil {
@@ -265,6 +271,11 @@ func quoteShort(s string) string {
 // collector gathers items and problems as a reader goes. Items are kept in
 // chunks and joined once at the end: growing one slice of a million items
 // by appending copies it over and over.
+//
+// Every row costs memory whether or not it is good, and a few KB of
+// compressed junk make millions of rows: once the rows pass maxRows, or
+// the bad rows pass maxBadRows while outnumbering the good ones, err is
+// set and the reader stops with it.
 type collector struct {
 	name     string
 	format   string
@@ -272,15 +283,30 @@ type collector struct {
 	cur      []fedimarks.ImportItem
 	n, valid int
 	problems []Problem
+	firstBad Problem
+	err      error
 }
 
-// add validates it, records a problem if it is not a post URL, and keeps it.
+// maxRows bounds the rows read from one file (a million bookmarks is ten
+// times what the heaviest users gather, and takes weeks to import at
+// Mastodon's rate limit); maxBadRows bounds the bad rows of a file that
+// has fewer good ones. Variables for tests.
+var (
+	maxRows    = 1_000_000
+	maxBadRows = 10_000
+)
+
+// add validates it, records a problem if it is not a post URL, and keeps
+// it; it sets err when the file passes a limit.
 func (c *collector) add(it fedimarks.ImportItem) {
 	if it.Invalid == "" {
 		it.Invalid = checkURL(it.URI)
 	}
 	if it.Invalid != "" {
 		c.problem(it.Source, it.Invalid)
+		if c.firstBad.Source == "" {
+			c.firstBad = c.problems[len(c.problems)-1]
+		}
 	} else {
 		c.valid++
 	}
@@ -294,6 +320,25 @@ func (c *collector) add(it fedimarks.ImportItem) {
 	}
 	c.cur = append(c.cur, it)
 	c.n++
+	switch bad := c.n - c.valid; {
+	case c.err != nil:
+	case c.n > maxRows:
+		c.err = &fedimarks.Error{Code: fedimarks.EInvalid,
+			Message: fmt.Sprintf("%s: more than %s rows: fedimarks reads at most %s from one file", c.name, count(maxRows), count(maxRows)),
+			Hint:    "split the file, and import the parts one after the other, oldest bookmarks first"}
+	case bad > maxBadRows && bad > c.valid:
+		c.err = unknownShape(c.name, fmt.Sprintf("%s rows are not post URLs, and only %s are (first: %s)",
+			count(bad), count(c.valid), c.firstBad))
+	}
+}
+
+// count is n with thousands separated by commas.
+func count(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 func (c *collector) problem(source, msg string) {
@@ -324,8 +369,9 @@ func (c *collector) result(o order) Result {
 	res := Result{Format: c.format, Problems: c.problems}
 	if c.n > 0 {
 		res.Items = make([]fedimarks.ImportItem, 0, c.n)
-		for _, ch := range c.chunks {
+		for i, ch := range c.chunks {
 			res.Items = append(res.Items, ch...)
+			c.chunks[i] = nil // the items are in one copy, not two, once the GC runs
 		}
 		res.Items = append(res.Items, c.cur...)
 	}

@@ -229,7 +229,7 @@ func TestRead(t *testing.T) {
 		{name: "JSON object of another kind", file: "outbox.json", input: `{"type":"Person","name":"x"}`, err: `outbox.json: this JSON object has no "orderedItems"`},
 		{name: "JSON cut short", file: "bookmarks.json", input: `{"type":"OrderedCollection","orderedItems":["` + a + `",`, err: "bookmarks.json: the JSON ends early"},
 		{name: "JSON array cut short", file: "export.json", input: `[{"status":{"uri":"` + a + `"}},{"sta`, err: "export.json: the JSON ends early, at item 2"},
-		{name: "JSON array with a syntax error", file: "export.json", input: `[{"status":{"uri":"https://a.example/1"}}, {bad}]`, err: "export.json: broken JSON at item 2 (byte 43)"},
+		{name: "JSON array with a syntax error", file: "export.json", input: `[{"status":{"uri":"https://a.example/1"}}, {bad}]`, err: "export.json: broken JSON at item 2 (byte 45)"},
 		{
 			name: "JSON fields of the wrong type, long values cut in messages", file: "export.json",
 			input:  `[{"status":{"uri":5}}, {"status":{"uri":"https://a.example/1"}}, "` + strings.Repeat("é", 150) + `"]`,
@@ -245,7 +245,7 @@ func TestRead(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			res, err := Read(tc.file, strings.NewReader(tc.input))
+			res, err := Read(t.Context(), tc.file, strings.NewReader(tc.input))
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("error = %v, want one containing %q", err, tc.err)
@@ -317,7 +317,7 @@ func checkResult(t *testing.T, res Result, tc readCase) {
 func TestReadLongLine(t *testing.T) {
 	const a = "https://a.example/users/ann/statuses/1"
 	input := a + "\nhttps://x.example/" + strings.Repeat("x", 3*maxURLLine) + "\n" + a + "/2\n"
-	res, err := Read("big.csv", strings.NewReader(input))
+	res, err := Read(t.Context(), "big.csv", strings.NewReader(input))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -337,7 +337,7 @@ func TestReadManyRows(t *testing.T) {
 	for i := range n {
 		fmt.Fprintf(&buf, "https://big.example/users/u%d/statuses/%d\r\n", i%97, n-i)
 	}
-	res, err := Read("big.csv", &buf)
+	res, err := Read(t.Context(), "big.csv", &buf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -356,7 +356,7 @@ func TestReadManyRows(t *testing.T) {
 func TestReadIOError(t *testing.T) {
 	boom := errors.New("device gone")
 	r := ioFailAfter{data: []byte("https://a.example/1\n"), err: boom}
-	_, err := Read("x.csv", &r)
+	_, err := Read(t.Context(), "x.csv", &r)
 	if !errors.Is(err, boom) {
 		t.Fatalf("error = %v, want %v", err, boom)
 	}
@@ -386,7 +386,7 @@ func BenchmarkReadMastodonCSV(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		res, err := Read("big.csv", bytes.NewReader(data))
+		res, err := Read(b.Context(), "big.csv", bytes.NewReader(data))
 		if err != nil || len(res.Items) != n {
 			b.Fatalf("%v, %d items", err, len(res.Items))
 		}
@@ -407,7 +407,7 @@ func TestReadNotUTF8PerLine(t *testing.T) {
 			}
 			fmt.Fprintf(&b, "https://a.example/users/alice/statuses/%d\n", i)
 		}
-		res, err := Read("bookmarks.csv", strings.NewReader(b.String()))
+		res, err := Read(t.Context(), "bookmarks.csv", strings.NewReader(b.String()))
 		if err != nil {
 			t.Fatalf("line %d: %v", badLine, err)
 		}
@@ -420,7 +420,7 @@ func TestReadNotUTF8PerLine(t *testing.T) {
 		}
 	}
 	// JSON Lines too.
-	res, err := Read("b.jsonl", strings.NewReader(`{"uri":"https://a.example/users/a/statuses/1","url":"https://a.example/@a/1"}`+"\n"+`{"uri":"https://a.example/caf`+"\xe9"+`"}`+"\n"))
+	res, err := Read(t.Context(), "b.jsonl", strings.NewReader(`{"uri":"https://a.example/users/a/statuses/1","url":"https://a.example/@a/1"}`+"\n"+`{"uri":"https://a.example/caf`+"\xe9"+`"}`+"\n"))
 	if err != nil || len(res.Problems) != 1 || !strings.HasPrefix(res.Problems[0].String(), "b.jsonl:2: not UTF-8") {
 		t.Errorf("jsonl: %v %v", res.Problems, err)
 	}
@@ -431,7 +431,7 @@ func TestReadNotUTF8PerLine(t *testing.T) {
 		fmt.Fprintf(&doc, "%q,\n", fmt.Sprintf("https://a.example/users/alice/statuses/%d", i))
 	}
 	doc.WriteString("\"https://a.example/caf\xe9\"]}\n")
-	if _, err := Read("bookmarks.json", strings.NewReader(doc.String())); err == nil || !strings.Contains(err.Error(), "line 40002 is not UTF-8") {
+	if _, err := Read(t.Context(), "bookmarks.json", strings.NewReader(doc.String())); err == nil || !strings.Contains(err.Error(), "line 40002 is not UTF-8") {
 		t.Errorf("document: %v", err)
 	}
 }

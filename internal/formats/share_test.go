@@ -36,7 +36,7 @@ func TestNetscapePrivate(t *testing.T) {
 		}
 	}
 	// What the writer marks private, the reader still imports.
-	res, err := Read("x.html", strings.NewReader(out))
+	res, err := Read(t.Context(), "x.html", strings.NewReader(out))
 	if err != nil || len(res.Items) != len(private) {
 		t.Fatalf("read back: %v, %d items, want %d", err, len(res.Items), len(private))
 	}

@@ -148,7 +148,7 @@ func TestJSONBrokenRawSkipsOneBookmark(t *testing.T) {
 	if err := enc.Close(); err != nil {
 		t.Fatal(err)
 	}
-	res, err := Read("x.json", &buf)
+	res, err := Read(t.Context(), "x.json", &buf)
 	if err != nil || len(res.Items) != 1 || res.Items[0].URI != good.Status.URI {
 		t.Fatalf("read back: %v, %+v", err, res.Items)
 	}

@@ -43,11 +43,11 @@ func TestReadUTF16WithBOM(t *testing.T) {
 			if err := os.WriteFile(path, data, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			fromFile, err := ReadFile(path)
+			fromFile, err := ReadFile(t.Context(), path)
 			if err != nil {
 				t.Fatalf("ReadFile: %v", err)
 			}
-			fromStream, err := Read("bookmarks.csv", &oneByteReader{data: data})
+			fromStream, err := Read(t.Context(), "bookmarks.csv", &oneByteReader{data: data})
 			if err != nil {
 				t.Fatalf("Read: %v", err)
 			}
@@ -73,7 +73,7 @@ func TestReadUTF16WithBOM(t *testing.T) {
 func TestReadUTF16JSONWithBOM(t *testing.T) {
 	a := "https://a.example/users/ann/statuses/1"
 	doc := `{"type":"OrderedCollection","orderedItems":["` + a + `"]}`
-	res, err := Read("bookmarks.json", strings.NewReader(string(encodeUTF16(doc, binary.LittleEndian, true))))
+	res, err := Read(t.Context(), "bookmarks.json", strings.NewReader(string(encodeUTF16(doc, binary.LittleEndian, true))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestReadUTF16JSONWithBOM(t *testing.T) {
 func TestReadUTF16WithoutBOMSaysSo(t *testing.T) {
 	for _, order := range []binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {
 		data := encodeUTF16("https://a.example/users/ann/statuses/1\r\n", order, false)
-		_, err := Read("bookmarks.csv", strings.NewReader(string(data)))
+		_, err := Read(t.Context(), "bookmarks.csv", strings.NewReader(string(data)))
 		if err == nil || !strings.Contains(err.Error(), "bookmarks.csv: saved as UTF-16: save it as UTF-8") {
 			t.Errorf("%v: error %v", order, err)
 		}
@@ -94,7 +94,7 @@ func TestReadUTF16WithoutBOMSaysSo(t *testing.T) {
 		}
 	}
 	// Binary data with zeros is still "not a text file".
-	_, err := Read("image.png", strings.NewReader("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"))
+	_, err := Read(t.Context(), "image.png", strings.NewReader("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"))
 	if err == nil || !strings.Contains(err.Error(), "not a text file") {
 		t.Errorf("binary: %v", err)
 	}
@@ -120,7 +120,7 @@ func TestReadFileDirectoryAndMissing(t *testing.T) {
 		{dir, dir + " is a directory, not a file"},
 		{filepath.Join(dir, "nope.csv"), filepath.Join(dir, "nope.csv") + ": file not found"},
 	} {
-		for name, err := range map[string]error{"CheckFile": CheckFile(tc.path), "ReadFile": func() error { _, err := ReadFile(tc.path); return err }()} {
+		for name, err := range map[string]error{"CheckFile": CheckFile(tc.path), "ReadFile": func() error { _, err := ReadFile(t.Context(), tc.path); return err }()} {
 			if err == nil || err.Error() != tc.want {
 				t.Errorf("%s(%s) = %v, want %q", name, tc.path, err, tc.want)
 			}

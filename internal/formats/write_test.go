@@ -326,7 +326,7 @@ func TestJSONWithoutRaw(t *testing.T) {
 	b.Status.Raw = nil
 	b.Status.Reblog.Raw = nil
 	out := export(t, "json", []fedimarks.Bookmark{b})
-	res, err := Read("x.json", bytes.NewReader(out))
+	res, err := Read(t.Context(), "x.json", bytes.NewReader(out))
 	if err != nil {
 		t.Fatal(err)
 	}

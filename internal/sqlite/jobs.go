@@ -241,6 +241,18 @@ const itemColumns = `id, seq, uri, url, author_url, source, visibility, created_
 // JobItems returns job jobID's items in Seq order: those with one of
 // outcomes, or all if none is given.
 func (a *Archive) JobItems(ctx context.Context, jobID int64, outcomes ...fedimarks.Outcome) ([]JobItem, error) {
+	var items []JobItem
+	err := a.EachJobItem(ctx, jobID, func(it JobItem) error {
+		items = append(items, it)
+		return nil
+	}, outcomes...)
+	return items, err
+}
+
+// EachJobItem is JobItems one item at a time, for a caller that keeps the
+// items in a shape of its own: fn is called with each item in Seq order,
+// and an error from it ends the reading with that error.
+func (a *Archive) EachJobItem(ctx context.Context, jobID int64, fn func(JobItem) error, outcomes ...fedimarks.Outcome) error {
 	q := `SELECT ` + itemColumns + ` FROM import_items WHERE job_id = ?`
 	args := []any{jobID}
 	if len(outcomes) > 0 {
@@ -252,10 +264,9 @@ func (a *Archive) JobItems(ctx context.Context, jobID int64, outcomes ...fedimar
 	q += ` ORDER BY seq`
 	rows, err := a.r.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("read import job %d: %w", jobID, err)
+		return fmt.Errorf("read import job %d: %w", jobID, err)
 	}
 	defer rows.Close()
-	var items []JobItem
 	for rows.Next() {
 		var (
 			it               JobItem
@@ -265,22 +276,24 @@ func (a *Archive) JobItems(ctx context.Context, jobID int64, outcomes ...fedimar
 		)
 		if err := rows.Scan(&it.ID, &it.Seq, &it.URI, &it.URL, &it.AuthorURL, &it.Source, &it.Visibility,
 			&created, &outcome, &it.Detail, &it.DestID, &it.Attempts, &inFlight, &updated); err != nil {
-			return nil, fmt.Errorf("read import job %d: %w", jobID, err)
+			return fmt.Errorf("read import job %d: %w", jobID, err)
 		}
 		it.Outcome = fedimarks.Outcome(outcome)
 		it.InFlight = inFlight != 0
 		if it.CreatedAt, err = parseTime(created); err != nil {
-			return nil, fmt.Errorf("read import job %d: %w", jobID, err)
+			return fmt.Errorf("read import job %d: %w", jobID, err)
 		}
 		if it.UpdatedAt, err = parseTime(updated); err != nil {
-			return nil, fmt.Errorf("read import job %d: %w", jobID, err)
+			return fmt.Errorf("read import job %d: %w", jobID, err)
 		}
-		items = append(items, it)
+		if err := fn(it); err != nil {
+			return err
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read import job %d: %w", jobID, err)
+		return fmt.Errorf("read import job %d: %w", jobID, err)
 	}
-	return items, nil
+	return nil
 }
 
 // MarkInFlight records, before the remote bookmark call, that item itemID

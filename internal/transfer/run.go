@@ -206,7 +206,7 @@ type run struct {
 	// and the address searched, so that a post met again under another
 	// address costs no second search.
 	seenMu sync.Mutex
-	seen   map[string]*fedimarks.Status
+	seen   map[addrKey]*resolvedPost
 	// retriedLoad is set once load found the job created under it.
 	retriedLoad bool
 	// resumed is set when load found the job stored by an earlier run.
@@ -232,6 +232,7 @@ func (r *run) run(ctx context.Context) (*Report, error) {
 	if err := r.load(ctx); err != nil {
 		return nil, err
 	}
+	r.req.Items = nil // in the journal now, and in r.rows: a third copy less
 	rep := &Report{Job: *r.job, Resumed: r.resumed}
 	defer func() { rep.ImportedNow = r.importedNow }()
 	var todo []int
@@ -283,6 +284,7 @@ func (r *run) run(ctx context.Context) (*Report, error) {
 	// Reload so the report shows what is committed, not what we believe.
 	// The caller's context may be cancelled by now; the journal read is
 	// local and short.
+	r.rows = nil // the journal's rows replace them: not two copies at once
 	rows, err := r.im.Journal.JobItems(context.WithoutCancel(ctx), r.job.ID)
 	if err != nil {
 		return nil, fmt.Errorf("read job %d: %w", r.job.ID, err)
@@ -635,29 +637,35 @@ func (r *run) write(ctx context.Context, todo []int) error {
 	} else {
 		r.gate = newGate(workers)
 	}
-	slots := make(map[int]chan resolved)
-	var queue []int
+	var queue []int // the rows to resolve, a subsequence of rest
 	for _, i := range rest {
 		if r.needsResolve(r.rows[i]) {
-			slots[i] = make(chan resolved, 1)
 			queue = append(queue, i)
 		}
 	}
-	window := make(chan struct{}, 2*workers)
-	jobs := make(chan int)
+	// A row's answer comes in its own slot. The dispatcher hands the
+	// slots to the writer in order, at most a window ahead, so that only
+	// a window's worth exist at a time (one per row cost 300 bytes a row).
+	type slot struct {
+		i  int
+		ch chan resolved
+	}
+	ahead := make(chan slot, 2*workers)
+	jobs := make(chan slot)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { // dispatcher: feeds rows in order, at most a window ahead
 		defer wg.Done()
 		defer close(jobs)
 		for _, i := range queue {
+			sl := slot{i, make(chan resolved, 1)}
 			select {
-			case window <- struct{}{}:
+			case ahead <- sl:
 			case <-ctx.Done():
 				return
 			}
 			select {
-			case jobs <- i:
+			case jobs <- sl:
 			case <-ctx.Done():
 				return
 			}
@@ -667,24 +675,31 @@ func (r *run) write(ctx context.Context, todo []int) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range jobs {
-				slots[i] <- r.resolve(ctx, r.rows[i])
+			for sl := range jobs {
+				sl.ch <- r.resolve(ctx, r.rows[sl.i])
 			}
 		}()
 	}
 	defer func() { cancel(); wg.Wait() }()
 
+	next := 0 // the next row of queue to come from the dispatcher
 	for _, i := range rest {
 		it := &r.rows[i]
 		var err error
-		if ch, ok := slots[i]; ok {
+		if next < len(queue) && queue[next] == i {
+			next++
+			var sl slot
 			var res resolved
 			select {
-			case res = <-ch:
+			case sl = <-ahead:
 			case <-ctx.Done():
 				return interrupted(ctx.Err())
 			}
-			<-window
+			select {
+			case res = <-sl.ch:
+			case <-ctx.Done():
+				return interrupted(ctx.Err())
+			}
 			err = r.finishResolved(ctx, it, res, viaSearch)
 		} else {
 			err = r.direct(ctx, it)
@@ -859,11 +874,9 @@ func (r *run) resolvedBefore(it Item) *fedimarks.Status {
 	r.seenMu.Lock()
 	defer r.seenMu.Unlock()
 	for _, a := range []string{it.URI, it.URL} {
-		ks := keysOf(a)
-		for _, k := range [2]string{ks.match, ks.post} {
-			if st := r.seen[k]; k != "" && st != nil {
-				c := *st
-				return &c
+		if k := keysOf(a).key(); k != "" {
+			if p := r.seen[hashKey(k)]; p != nil {
+				return p.status()
 			}
 		}
 	}
@@ -876,14 +889,13 @@ func (r *run) noteResolved(st *fedimarks.Status, query string) {
 	r.seenMu.Lock()
 	defer r.seenMu.Unlock()
 	if r.seen == nil {
-		r.seen = map[string]*fedimarks.Status{}
+		r.seen = map[addrKey]*resolvedPost{}
 	}
-	c := *st
+	c := keepResolved(*st, query)
 	for _, a := range []string{query, st.URI, st.URL} {
-		ks := keysOf(a)
-		for _, k := range [2]string{ks.match, ks.post} {
-			if k != "" && r.seen[k] == nil {
-				r.seen[k] = &c
+		if k := keysOf(a).key(); k != "" {
+			if h := hashKey(k); r.seen[h] == nil {
+				r.seen[h] = c
 			}
 		}
 	}

@@ -135,7 +135,7 @@ func Verify(ctx context.Context, req VerifyRequest) (*Verification, error) {
 		return nil, fmt.Errorf("read destination bookmarks: %w", err)
 	}
 	var absent []Item
-	for _, it := range planItems(req.Items, keySet{}) {
+	for it := range planSeq(req.Items, keySet{}) { // one row at a time: no planned copy of every row
 		switch it.Outcome {
 		case fedimarks.Invalid:
 			v.Invalid++
