@@ -160,6 +160,10 @@ type mediaRun struct {
 	// retries) in this run: their other files are not tried until the
 	// next run, so a dead server costs one file's retries, not all.
 	down map[string]bool
+
+	// storing serializes store1: two workers that downloaded the same
+	// content at once would both find no file and both say "not shared".
+	storing sync.Mutex
 }
 
 // run downloads urls with opts.Workers workers; the first fatal error
@@ -279,6 +283,8 @@ func (m *mediaRun) one(ctx context.Context, rawURL string) error {
 // store1 moves the complete download tmp to its content's name, or
 // removes it when that content is already stored (shared is then true).
 func (m *mediaRun) store1(tmp, sum string, size int64) (shared bool, err error) {
+	m.storing.Lock()
+	defer m.storing.Unlock()
 	final := BlobPath(m.opts.Dir, sum)
 	if err := os.MkdirAll(filepath.Dir(final), 0o700); err != nil {
 		return false, fmt.Errorf("store media: %w", err)
