@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/fedimarks/fedimarks"
@@ -27,6 +28,54 @@ const (
 const exitCodesHelp = `Exit codes: 0 done; 1 error; 2 usage or invalid input; 3 finished but some
 items failed (report written); 4 authentication (log in again); 130 interrupted
 (run the same command again to resume).`
+
+// exitMeaning is what each exit code means, for help texts.
+var exitMeaning = map[int]string{
+	ExitOK:          "done",
+	ExitError:       "error",
+	ExitUsage:       "usage or invalid input",
+	ExitPartial:     "finished but some items failed (report written)",
+	ExitAuth:        "authentication (log in again)",
+	ExitInterrupted: "interrupted (run the same command again to resume)",
+}
+
+// exitCodesFor is the "Exit codes:" paragraph of a command's help that
+// lists only the codes the command can return, in order, wrapped at 80
+// columns.
+func exitCodesFor(codes ...int) string {
+	words := strings.Fields("Exit codes:")
+	for i, c := range codes {
+		sep := ";"
+		if i == len(codes)-1 {
+			sep = "."
+		}
+		words = append(words, strings.Fields(fmt.Sprintf("%d %s%s", c, exitMeaning[c], sep))...)
+	}
+	var b strings.Builder
+	line := 0
+	for i, w := range words {
+		if i > 0 {
+			if line+1+len(w) > 79 {
+				b.WriteByte('\n')
+				line = 0
+			} else {
+				b.WriteByte(' ')
+				line++
+			}
+		}
+		b.WriteString(w)
+		line += len(w)
+	}
+	return b.String()
+}
+
+// localExitCodes are those of commands that only read or write here (no
+// server, so no authentication failure, nothing partial).
+var localExitCodes = exitCodesFor(ExitOK, ExitError, ExitUsage, ExitInterrupted)
+
+// serverExitCodes are those of commands that talk to one server for one
+// thing: it may refuse the token, nothing is left half done.
+var serverExitCodes = exitCodesFor(ExitOK, ExitError, ExitUsage, ExitAuth, ExitInterrupted)
 
 // IO is what a run of the tool talks to. Tests fill it with buffers and a
 // fake environment; main fills it with the process's own.

@@ -34,7 +34,7 @@ An ACCOUNT is named by its handle (alice@example.social, @alice@example.social,
 its profile address https://example.social/@alice) or by any part of it that
 names one saved account only: alice, example.social.
 
-` + exitCodesHelp + "\n",
+` + localExitCodes + "\n",
 		run: runAccountsCommand,
 	}
 }

@@ -94,7 +94,7 @@ Formats:
   fedimarks export --format html -o bookmarks/
   fedimarks export --format netscape --visibility public,unlisted -o shared.html
 
-` + exitCodesHelp + "\n",
+` + serverExitCodes + "\n",
 		run: runExportCommand,
 	}
 }

@@ -52,7 +52,7 @@ in a file readable only by you; fedimarks says which. INSTANCE is a host name
 (https is used) or, for local testing only, an http:// URL of a loopback
 address. Waiting for the browser gives up after 5 minutes; Ctrl-C cancels.
 
-` + exitCodesHelp + "\n",
+` + serverExitCodes + "\n",
 		run: runLoginCommand,
 	}
 }

@@ -31,7 +31,7 @@ has no such page: its administrator can remove a token). That case exits
 with 1 when a revocation failed; a token fedimarks did not issue exits with
 0 after the notice.
 
-` + exitCodesHelp + "\n",
+` + serverExitCodes + "\n",
 		run: runLogoutCommand,
 	}
 }

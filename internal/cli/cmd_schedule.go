@@ -98,7 +98,7 @@ install wrote and forgets it (with cron, it says which line to delete).
   fedimarks schedule install --every 1d --at 03:30
   fedimarks schedule status
 
-` + exitCodesHelp + "\n",
+` + localExitCodes + "\n",
 		run: runScheduleCommand,
 	}
 }

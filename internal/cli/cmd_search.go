@@ -60,7 +60,7 @@ whenever results are left out, stderr says how many.
   fedimarks search '"static site" from:alice@example.social after:2024-01-01'
   fedimarks search has:media lang:de --json | jq -r .url
 
-` + exitCodesHelp + "\n",
+` + localExitCodes + "\n",
 		run: runSearchCommand,
 	}
 }

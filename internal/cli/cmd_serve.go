@@ -35,7 +35,7 @@ web sites cannot read your archive. It runs no scripts.
   fedimarks serve --open
   fedimarks serve --addr 127.0.0.1:9000
 
-` + exitCodesHelp + "\n",
+` + localExitCodes + "\n",
 		run: runServeCommand,
 	}
 }

@@ -28,7 +28,7 @@ signed_in, last_backup, bookmarks, removed, last_result, last_failure,
 failing), running (job, account, pid, host, started_at, stale) and
 schedule (as 'fedimarks schedule status --json').
 
-` + exitCodesHelp + "\n",
+` + localExitCodes + "\n",
 		run: runStatusCommand,
 	}
 }

@@ -37,7 +37,7 @@ Search them back with tag:NAME or -tag:NAME; fedimarks tags lists them.
   fedimarks tag '"plum cake" from:alice@example.social' -later
   fedimarks tag --all-matching 'from:chef@cooking.example' +recipes
 
-` + exitCodesHelp + "\n",
+` + localExitCodes + "\n",
 		run: runTagCommand,
 	}
 }
@@ -55,7 +55,7 @@ TEXT or --clear removes it. ` + postHelp + `
 
   fedimarks note https://example.social/@alice/1234 "try with less sugar"
 
-` + exitCodesHelp + "\n",
+` + localExitCodes + "\n",
 		run: runNoteCommand,
 	}
 }
@@ -69,7 +69,7 @@ func tagsCommand() command {
 Lists ACCOUNT's local tags, most used first: the count, a tab, the tag.
 The count includes posts an import tagged that no backup has archived yet.
 
-` + exitCodesHelp + "\n",
+` + localExitCodes + "\n",
 		run: runTagsCommand,
 	}
 }
