@@ -138,6 +138,7 @@ func commands() []command {
 		statusCommand(),
 		scheduleCommand(),
 		completionCommand(),
+		manCommand(),
 	}
 }
 
