@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"net/http"
 
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/backup"
@@ -55,11 +54,11 @@ type threadSource struct {
 
 func (s threadSource) Thread(ctx context.Context, id, author string, all bool) ([]fedimarks.Status, []fedimarks.Status, error) {
 	t, err := s.c.Context(ctx, id, *s.anon)
-	if !*s.anon && mastodon.IsStatus(err, http.StatusForbidden) {
+	if k := fedimarks.ErrorKind(err); !*s.anon && (k == fedimarks.KindScope || k == fedimarks.KindForbidden) {
 		*s.anon = true
 		t, err = s.c.Context(ctx, id, true)
 	}
-	if mastodon.IsStatus(err, http.StatusNotFound) || mastodon.IsStatus(err, http.StatusGone) {
+	if k := fedimarks.ErrorKind(err); k == fedimarks.KindNotFound || k == fedimarks.KindGone {
 		return nil, nil, backup.ErrPostGone
 	}
 	if err != nil {
