@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"text/tabwriter"
 	"time"
 
@@ -64,7 +65,12 @@ type statusReport struct {
 	Schedule scheduleState  `json:"schedule"`
 }
 
-func runStatusCommand(ctx context.Context, a *app, args []string) error {
+// localReport runs a command that takes no arguments and only --json:
+// it builds a report from the archive, then prints it as one JSON object,
+// or as text through write.
+func localReport[R any](ctx context.Context, a *app, args []string, name string,
+	build func(context.Context, *sqlite.Archive) (R, error),
+	write func(context.Context, io.Writer, *sqlite.Archive, R) error) error {
 	fs := newFlags(a.cmd)
 	asJSON := fs.Bool("json", false, "one JSON object")
 	pos, err := a.parseFlags(fs, args)
@@ -72,13 +78,13 @@ func runStatusCommand(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if len(pos) > 0 {
-		return usageError("status takes no arguments")
+		return usageError("%s takes no arguments", name)
 	}
 	ar, err := a.openArchive(ctx)
 	if err != nil {
 		return err
 	}
-	rep, err := a.status(ctx, ar)
+	rep, err := build(ctx, ar)
 	if err != nil {
 		return err
 	}
@@ -87,6 +93,15 @@ func runStatusCommand(ctx context.Context, a *app, args []string) error {
 	if *asJSON {
 		return json.NewEncoder(out).Encode(rep)
 	}
+	return write(ctx, out, ar, rep)
+}
+
+func runStatusCommand(ctx context.Context, a *app, args []string) error {
+	return localReport(ctx, a, args, "status", a.status, a.writeStatus)
+}
+
+// writeStatus prints the status report as text.
+func (a *app) writeStatus(_ context.Context, out io.Writer, _ *sqlite.Archive, rep statusReport) error {
 	now := a.now()
 	if len(rep.Accounts) == 0 {
 		fmt.Fprintln(out, "No account yet. Log in with: fedimarks login INSTANCE")

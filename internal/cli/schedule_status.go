@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -195,28 +194,12 @@ func (a *app) writeScheduleState(w io.Writer, st scheduleState, indent string) {
 }
 
 func runScheduleStatus(ctx context.Context, a *app, args []string) error {
-	fs := newFlags(a.cmd)
-	asJSON := fs.Bool("json", false, "one JSON object")
-	pos, err := a.parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usageError("schedule status takes no arguments")
-	}
-	ar, err := a.openArchive(ctx)
-	if err != nil {
-		return err
-	}
-	st, err := a.scheduleState(ctx, ar)
-	if err != nil {
-		return err
-	}
-	out, flush := a.dataOut()
-	defer flush()
-	if *asJSON {
-		return json.NewEncoder(out).Encode(st)
-	}
+	return localReport(ctx, a, args, "schedule status", a.scheduleState, a.writeScheduleStatus)
+}
+
+// writeScheduleStatus prints the schedule's state and the failing
+// scheduled backups as text.
+func (a *app) writeScheduleStatus(ctx context.Context, out io.Writer, ar *sqlite.Archive, st scheduleState) error {
 	a.writeScheduleState(out, st, "")
 	streaks, err := ar.ScheduledFailures(ctx)
 	if err != nil {
