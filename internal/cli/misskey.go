@@ -157,3 +157,17 @@ func (a *app) trackRequests(c interface{ Requests() int64 }) {
 	defer a.mu.Unlock()
 	a.clients = append(a.clients, c)
 }
+
+// Confirm shows prompt and waits for the person to press Enter (MiAuth
+// has no code to paste), giving up after browserWait.
+func (t terminal) Confirm(ctx context.Context, prompt string) error {
+	fmt.Fprint(t.a.stderr, prompt)
+	_, ended, err := readLine(ctx, t.a.stdin, browserWait)
+	if !t.a.stdinTTY() {
+		fmt.Fprintln(t.a.stderr)
+	}
+	if err == nil && ended {
+		return usageError("standard input ended before Enter was pressed")
+	}
+	return err
+}
