@@ -27,7 +27,7 @@ import (
 // answers none of them is taken for Mastodon's family, whose sign-in then
 // says what is wrong.
 //
-// A server that does not answer at all is an error (unreachable), said
+// A server that cannot be connected to is an error (unreachable), said
 // at once: a person waits.
 func (a *app) detectServer(ctx context.Context, server string) (fedimarks.Family, string, error) {
 	hc := a.io.HTTPClient
@@ -41,12 +41,9 @@ func (a *app) detectServer(ctx context.Context, server string) (fedimarks.Family
 	case fedimarks.IsUnreachable(err) || ctx.Err() != nil:
 		return "", "", err
 	}
-	inst, err := a.newClient(server, "", nil).Instance(ctx)
-	switch {
-	case err == nil:
+	// The server answered, without NodeInfo: its API says which it is.
+	if inst, err := a.newClient(server, "", nil).Instance(ctx); err == nil {
 		return fedimarks.FamilyOf(inst.Software), strings.TrimSpace(inst.Software + " " + inst.Version), nil
-	case fedimarks.IsUnreachable(err) || ctx.Err() != nil:
-		return "", "", err
 	}
 	if meta, err := a.newMisskeyClient(server, "", nil).Meta(ctx); err == nil && meta.Version != "" {
 		return fedimarks.FamilyMisskey, fedimarks.CleanText("misskey " + meta.Version), nil

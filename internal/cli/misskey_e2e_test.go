@@ -359,6 +359,17 @@ func TestMisskeyLoginMiAuth(t *testing.T) {
 		t.Errorf("backup --media with the MiAuth token: %s", r.stderr)
 	}
 
+	// Logging in again replaces the token, which Misskey lets only its web
+	// page revoke; so does logout, which says where.
+	r = runToolWith(t, nil, w.home, "", func(o *IO) { o.OpenBrowser = browser }, "login", w.mk.URL())
+	if r.code != 0 || !strings.Contains(r.stderr, "Misskey lets only its web page revoke it: revoke fedimarks at "+w.mk.URL()+"/settings/apps") {
+		t.Errorf("second login: exit %d: %s", r.code, r.stderr)
+	}
+	r = mustRun(t, 0, w.home, "", "logout", w.alice.Handle())
+	if !strings.Contains(r.stderr, "Forgot "+w.alice.Handle()) || !strings.Contains(r.stderr, "Misskey lets only its own web page revoke") {
+		t.Errorf("logout: %s", r.stderr)
+	}
+
 	// Without a browser: the person opens the address and presses Enter.
 	home := newHome(t)
 	stderr := &syncBuf{}
