@@ -186,6 +186,13 @@ func TestMisskeyBackupOfFavoritesWithQuirks(t *testing.T) {
 		t.Errorf("search quokka found %d notes, want 100", strings.Count(r.stdout, "\n"))
 	}
 
+	// The web page shows notes as posts: the CW collapsed, MFM as text.
+	page := servedPage(t, w.home, "")
+	if !strings.Contains(page, "Content warning:") || !strings.Contains(page, "spoilers ahead") ||
+		!strings.Contains(page, "**quokka** 498") || !strings.Contains(page, "&lt;b&gt;not html&lt;/b&gt;") {
+		t.Errorf("served page: %.2000s", page)
+	}
+
 	// Nothing new: one request.
 	w.mk.ResetCounts()
 	r = mustRun(t, 0, w.home, "", "backup")
@@ -399,4 +406,82 @@ func savedToken(t *testing.T, home, handle string) string {
 	t.Helper()
 	e := &loginEnv{t: t, home: home}
 	return e.token(handle)
+}
+
+func TestMisskeyBackupInterruptedThenResumed(t *testing.T) {
+	w := newMkWorld(t)
+	w.quirks(t, 100)
+	w.login(t)
+	mustRun(t, 0, w.home, "", "backup")
+	w.quirks(t, 450)
+	w.mk.SetLatency(20 * time.Millisecond)
+	w.mk.ResetCounts()
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for w.mk.Requests("POST", "/api/i/favorites") < 3 {
+			time.Sleep(2 * time.Millisecond)
+		}
+		cancel()
+	}()
+	if r := runTool(t, ctx, w.home, "", "backup"); r.code != ExitInterrupted {
+		t.Fatalf("interrupted backup: exit %d: %s", r.code, r.stderr)
+	}
+	w.mk.SetLatency(0)
+	w.quirks(t, 7) // made in between: on top
+	r := mustRun(t, 0, w.home, "", "backup")
+	if !strings.Contains(r.stderr, "interrupted") {
+		t.Errorf("resumed backup said %q", r.stderr)
+	}
+	if csv := mustRun(t, 0, w.home, "", "export", "--offline", "--format", "mastodon").stdout; csv != expectedMastodonCSV(w.want) {
+		t.Fatalf("after resume: %d rows, want %d, or out of order", strings.Count(csv, "\n"), len(w.want))
+	}
+
+	// A revoked token: log in again (exit 4), the token never shown.
+	tok := savedToken(t, w.home, w.alice.Handle())
+	w.mk.RevokeToken(tok)
+	r = mustRun(t, ExitAuth, w.home, "", "backup")
+	if !strings.Contains(r.stderr, "log in again: fedimarks login "+w.mk.URL()) || strings.Contains(r.stderr, tok) {
+		t.Errorf("revoked token: %s", r.stderr)
+	}
+	// A token without read:favorites: the permission is named.
+	mustRun(t, 0, w.home, w.alice.Token("read:account")+"\n", "login", w.mk.URL(), "--token-stdin")
+	r = mustRun(t, ExitAuth, w.home, "", "backup")
+	if !strings.Contains(r.stderr, `lacks the "read:favorites" scope`) {
+		t.Errorf("missing permission: %s", r.stderr)
+	}
+}
+
+// servedPage runs serve on home's archive and returns the page at query.
+func servedPage(t *testing.T, home, query string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stderr lockedBuffer
+	no := false
+	env := map[string]string{"FEDIMARKS_HOME": home, "FEDIMARKS_KEYRING": "off"}
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, IO{
+			Stdout: io.Discard, Stderr: &stderr, Getenv: func(k string) string { return env[k] },
+			StdinIsTerminal: &no, StderrIsTerminal: &no,
+		})
+	}()
+	defer func() { cancel(); <-done }()
+	addr := regexp.MustCompile(`http://127\.0\.0\.1:\d+/`)
+	var url string
+	for deadline := time.Now().Add(10 * time.Second); url == "" && time.Now().Before(deadline); {
+		if url = addr.FindString(stderr.String()); url == "" {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	if url == "" {
+		t.Fatalf("serve printed no address: %q", stderr.String())
+	}
+	resp, err := http.Get(url + query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return string(body)
 }
