@@ -322,6 +322,9 @@ type Account struct {
 	// Software is what the server says it runs ("mastodon 4.3.0", ...),
 	// when known.
 	Software string
+	// API is the family whose API fedimarks speaks to the server, chosen
+	// at login ("" for accounts saved before it: Mastodon's); see Family.
+	API Family
 	// LastBackup is when a backup of this account last completed.
 	LastBackup time.Time
 	// TokenStore says where the token is kept ("keyring" or a file path).

@@ -485,3 +485,22 @@ func servedPage(t *testing.T, home, query string) string {
 	body, _ := io.ReadAll(resp.Body)
 	return string(body)
 }
+
+// Without NodeInfo, Misskey is known by its /api/meta (Mastodon's
+// /api/v1/instance answers UNKNOWN_API_ENDPOINT there); an export that
+// backs up first reads the favorites too.
+func TestMisskeyLoginWithoutNodeinfo(t *testing.T) {
+	net := mastodontest.NewNetwork(t)
+	mk := net.NewInstance(mastodontest.InstanceOptions{Quirk: mastodontest.Misskey, NoNodeinfo: true, Version: "2025.1.0"})
+	alice, carol := mk.AddAccount("alice"), mk.AddAccount("carol")
+	note := carol.Post(mastodontest.PostOptions{Text: "hello"})
+	alice.Favorite(note)
+	home := newHome(t)
+	r := mustRun(t, 0, home, alice.Token()+"\n", "login", mk.URL(), "--token-stdin")
+	if !strings.Contains(r.stderr, "on misskey 2025.1.0 (Misskey API)") || mk.Requests("POST", "/api/meta") != 1 {
+		t.Errorf("login said %q after %d meta calls", r.stderr, mk.Requests("POST", "/api/meta"))
+	}
+	if out := mustRun(t, 0, home, "", "export", "--format", "mastodon").stdout; out != note.URI()+"\n" {
+		t.Errorf("export: %q", out)
+	}
+}
