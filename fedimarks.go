@@ -42,6 +42,10 @@ type Status struct {
 	// Reblog is set when the status is a boost; bookmarking a boost
 	// bookmarks the original post.
 	Reblog *Status
+	// Hidden says the server lists the post but no longer shows its
+	// content to this account (Misskey's isHidden, as "fedimarks_hidden"
+	// in Raw): a copy archived before is kept as it was.
+	Hidden bool
 	Raw    json.RawMessage
 }
 
@@ -124,6 +128,7 @@ type wireStatus struct {
 		Name string `json:"name"`
 	} `json:"tags"`
 	Reblog json.RawMessage `json:"reblog"`
+	Hidden bool            `json:"fedimarks_hidden"`
 }
 
 // ParseStatus decodes one Status JSON object and keeps raw as Status.Raw.
@@ -144,6 +149,7 @@ func ParseStatus(raw []byte) (Status, error) {
 		Language:    deref(w.Language),
 		Visibility:  w.Visibility,
 		Sensitive:   w.Sensitive,
+		Hidden:      w.Hidden,
 		Account: Author{
 			ID:           IDString(w.Account.ID),
 			Username:     w.Account.Username,

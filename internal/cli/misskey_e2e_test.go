@@ -96,7 +96,9 @@ func (w *mkWorld) login(t *testing.T) {
 }
 
 // drop removes uri from what the archive should list.
-func (w *mkWorld) drop(uri string) { w.want = slices.DeleteFunc(w.want, func(u string) bool { return u == uri }) }
+func (w *mkWorld) drop(uri string) {
+	w.want = slices.DeleteFunc(w.want, func(u string) bool { return u == uri })
+}
 
 func TestMisskeyBackupOfFavoritesWithQuirks(t *testing.T) {
 	w := newMkWorld(t)
@@ -502,5 +504,30 @@ func TestMisskeyLoginWithoutNodeinfo(t *testing.T) {
 	}
 	if out := mustRun(t, 0, home, "", "export", "--format", "mastodon").stdout; out != note.URI()+"\n" {
 		t.Errorf("export: %q", out)
+	}
+}
+
+// A followers-only note favorited while alice followed its author is
+// listed hidden (no text) once she unfollows: the archive keeps the copy
+// it made when she could see it.
+func TestMisskeyHiddenNoteKeepsArchivedCopy(t *testing.T) {
+	w := newMkWorld(t)
+	w.alice.Follow(w.carol)
+	secret := w.carol.Post(mastodontest.PostOptions{Text: "for followers: the wombat", Visibility: "private"})
+	w.favorite(secret, secret)
+	w.login(t)
+	mustRun(t, 0, w.home, "", "backup")
+	w.alice.Unfollow(w.carol)
+	mustRun(t, 0, w.home, "", "backup", "--full")
+	js := mustRun(t, 0, w.home, "", "export", "--offline", "--format", "json").stdout
+	if !strings.Contains(js, "the wombat") || strings.Contains(js, `"fedimarks_hidden"`) {
+		t.Errorf("the hidden note's archived copy changed: %s", js)
+	}
+	// A note hidden from the first backup on is kept with what is known.
+	other := w.carol.Post(mastodontest.PostOptions{Text: "never seen", Visibility: "private"})
+	w.favorite(other, other)
+	mustRun(t, 0, w.home, "", "backup")
+	if csv := mustRun(t, 0, w.home, "", "export", "--offline", "--format", "mastodon").stdout; csv != expectedMastodonCSV(w.want) {
+		t.Errorf("export: %q", csv)
 	}
 }

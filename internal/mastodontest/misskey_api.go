@@ -185,4 +185,3 @@ func (i *Instance) mkAPShow(c *misskeyCall) reply {
 	i.federate(p)
 	return found(p)
 }
-
