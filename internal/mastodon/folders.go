@@ -16,13 +16,6 @@ import (
 // it. A status shows its bookmark's folder as the folder's id in
 // pleroma.bookmark_folder.
 
-// Folder is a bookmark folder: its id on the server, its name (unique per
-// account) and its emoji ("" for none: a Unicode emoji, or the shortcode
-// of one of the server's custom emoji).
-type Folder struct {
-	ID, Name, Emoji string
-}
-
 // ErrNoFolders is returned by Folders when the server has no bookmark
 // folders (it answers 404 to their listing).
 var ErrNoFolders = errors.New("the server has no bookmark folders")
@@ -30,7 +23,7 @@ var ErrNoFolders = errors.New("the server has no bookmark folders")
 // Folders lists the account's bookmark folders
 // (GET /api/v1/pleroma/bookmark_folders, read:bookmarks): one request.
 // A server without folders makes it ErrNoFolders.
-func (c *Client) Folders(ctx context.Context) ([]Folder, error) {
+func (c *Client) Folders(ctx context.Context) ([]fedimarks.Folder, error) {
 	var w []struct {
 		ID    json.RawMessage `json:"id"`
 		Name  string          `json:"name"`
@@ -43,13 +36,13 @@ func (c *Client) Folders(ctx context.Context) ([]Folder, error) {
 		}
 		return nil, err
 	}
-	out := make([]Folder, 0, len(w))
+	out := make([]fedimarks.Folder, 0, len(w))
 	for _, f := range w {
 		id := fedimarks.IDString(f.ID)
 		if id == "" {
 			continue
 		}
-		fo := Folder{ID: id, Name: f.Name}
+		fo := fedimarks.Folder{ID: id, Name: f.Name}
 		if f.Emoji != nil {
 			fo.Emoji = *f.Emoji
 		}
@@ -62,14 +55,14 @@ func (c *Client) Folders(ctx context.Context) ([]Folder, error) {
 // /api/v1/pleroma/bookmark_folders, write:bookmarks). The server answers
 // 422 for a name the account has already and for an emoji it does not
 // know. Not retried once sent: a second folder must not be made.
-func (c *Client) CreateFolder(ctx context.Context, name, emoji string) (Folder, error) {
+func (c *Client) CreateFolder(ctx context.Context, name, emoji string) (fedimarks.Folder, error) {
 	body := map[string]string{"name": name}
 	if emoji != "" {
 		body["emoji"] = emoji
 	}
 	b, err := json.Marshal(body)
 	if err != nil {
-		return Folder{}, err
+		return fedimarks.Folder{}, err
 	}
 	var w struct {
 		ID    json.RawMessage `json:"id"`
@@ -78,14 +71,14 @@ func (c *Client) CreateFolder(ctx context.Context, name, emoji string) (Folder, 
 	}
 	r := &call{method: http.MethodPost, url: c.apiURL("/api/v1/pleroma/bookmark_folders"), body: b, ctype: "application/json", kind: kindAPI}
 	if _, err := c.getJSON(ctx, r, &w); err != nil {
-		return Folder{}, err
+		return fedimarks.Folder{}, err
 	}
-	f := Folder{ID: fedimarks.IDString(w.ID), Name: w.Name}
+	f := fedimarks.Folder{ID: fedimarks.IDString(w.ID), Name: w.Name}
 	if w.Emoji != nil {
 		f.Emoji = *w.Emoji
 	}
 	if f.ID == "" {
-		return Folder{}, fmt.Errorf("create folder %q: the answer has no id", name)
+		return fedimarks.Folder{}, fmt.Errorf("create folder %q: the answer has no id", name)
 	}
 	return f, nil
 }
