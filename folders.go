@@ -17,6 +17,17 @@ type Folder struct {
 	ID, Name, Emoji string
 }
 
+// FolderChanges is what a reading of an account's folders changed in the
+// archive: Filed bookmarks are newly in a folder or moved to another;
+// Renamed ones are in a folder whose name changed (their folder tag with
+// it); Unfiled ones left their folder.
+type FolderChanges struct {
+	Filed, Renamed, Unfiled int
+}
+
+// Changed reports whether anything changed.
+func (c FolderChanges) Changed() bool { return c.Filed+c.Renamed+c.Unfiled > 0 }
+
 // FolderTagPrefix starts the local tag that mirrors a bookmark's folder.
 const FolderTagPrefix = "folder:"
 

@@ -165,6 +165,7 @@ type backupResult struct {
 	Requests  int64            `json:"requests"`
 	Media     *mediaResult     `json:"media"`
 	Threads   *threadResult    `json:"threads,omitempty"`
+	Folders   *folderResult    `json:"folders,omitempty"`
 	ExitCode  int              `json:"exit_code"`
 	Error     *string          `json:"error"`
 }
@@ -370,7 +371,8 @@ func backupChosen(ctx context.Context, a *app, o backupOptions, acc fedimarks.Ac
 	if every == 0 {
 		every = defaultFullEvery
 	}
-	res, err := backup.Run(ctx, acc.Handle, bookmarkSource{c, prog, a}, ar,
+	src := bookmarkSource{c, prog, a}
+	res, err := backup.Run(ctx, acc.Handle, src, ar,
 		backup.Options{Full: o.full, FullEvery: max(every, 0), Now: a.now, Progress: prog})
 	out.Requests = c.Requests()
 	if err != nil {
@@ -398,6 +400,11 @@ func backupChosen(ctx context.Context, a *app, o backupOptions, acc fedimarks.Ac
 	fmt.Fprintf(a.stderr, "%s: %s new, %s unchanged, %s removed, %s; %s archived%s\n",
 		acc.Handle, ui.Count(int64(out.New)), ui.Count(int64(out.Unchanged)), ui.Count(int64(res.Removed)),
 		plural(c.Requests(), "request", "requests"), plural(int64(after.Active), "bookmark", "bookmarks"), resumed)
+	if hasFolders(acc) {
+		if err := runFolders(ctx, a, acc, src, &out); err != nil {
+			return out, err
+		}
+	}
 	if o.context != "" {
 		if err := runThreads(ctx, a, acc, c, o.context == "all", &out); err != nil {
 			return out, err

@@ -11,17 +11,6 @@ import (
 
 // Bookmark folders: see migration 0042.
 
-// FolderChanges is what SaveFolders changed.
-type FolderChanges struct {
-	// Filed bookmarks are newly in a folder or moved to another one;
-	// Renamed ones stayed in a folder whose name changed (their folder tag
-	// changed with it); Unfiled ones are no longer in any folder.
-	Filed, Renamed, Unfiled int
-}
-
-// Changed reports whether anything changed.
-func (c FolderChanges) Changed() bool { return c.Filed+c.Renamed+c.Unfiled > 0 }
-
 type folderMember struct{ folder, tag string }
 
 // SaveFolders records h's folders as its server listed them, and members
@@ -30,10 +19,10 @@ type folderMember struct{ folder, tag string }
 // the one it carried before. complete says every folder's listing was read
 // to its end: only then are the bookmarks recorded in a folder and not in
 // members taken out of it (a listing cut short says nothing of them).
-func (a *Archive) SaveFolders(ctx context.Context, h fedimarks.Handle, folders []fedimarks.Folder, members map[string]string, complete bool, now time.Time) (FolderChanges, error) {
-	var ch FolderChanges
+func (a *Archive) SaveFolders(ctx context.Context, h fedimarks.Handle, folders []fedimarks.Folder, members map[string]string, complete bool, now time.Time) (fedimarks.FolderChanges, error) {
+	var ch fedimarks.FolderChanges
 	err := a.inTx(ctx, func(tx *sql.Tx) error {
-		ch = FolderChanges{}
+		ch = fedimarks.FolderChanges{}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM bookmark_folders WHERE account = ?`, string(h)); err != nil {
 			return err
 		}
@@ -86,7 +75,7 @@ func (a *Archive) SaveFolders(ctx context.Context, h fedimarks.Handle, folders [
 		return nil
 	})
 	if err != nil {
-		return FolderChanges{}, fmt.Errorf("save folders of %s: %w", h, err)
+		return fedimarks.FolderChanges{}, fmt.Errorf("save folders of %s: %w", h, err)
 	}
 	return ch, nil
 }

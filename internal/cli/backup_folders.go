@@ -1,0 +1,82 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/backup"
+	"github.com/fedimarks/fedimarks/internal/mastodon"
+)
+
+// folderResult is the --json summary of a backup's reading of the
+// account's bookmark folders.
+type folderResult struct {
+	Folders  int  `json:"folders"`
+	Members  int  `json:"in_folders"`
+	Filed    int  `json:"filed"`
+	Renamed  int  `json:"renamed"`
+	Unfiled  int  `json:"unfiled"`
+	Complete bool `json:"complete"`
+}
+
+// hasFolders reports whether acc's server software has bookmark folders:
+// Pleroma (2.7+) and its forks that report themselves as Pleroma. Akkoma
+// forked before folders and has none; the others never had them. An older
+// Pleroma answers 404 to the folder list, which is taken as none.
+func hasFolders(acc fedimarks.Account) bool {
+	software, _, _ := strings.Cut(strings.ToLower(acc.Software), " ")
+	return software == "pleroma"
+}
+
+// folderSource adapts the client to backup.FolderSource.
+type folderSource struct{ bookmarkSource }
+
+func (s folderSource) Folders(ctx context.Context) ([]fedimarks.Folder, error) {
+	fs, err := s.c.Folders(ctx)
+	if errors.Is(err, mastodon.ErrNoFolders) {
+		return nil, fmt.Errorf("%w: %w", backup.ErrNoFolders, err)
+	}
+	return fs, err
+}
+
+func (s folderSource) FolderPage(ctx context.Context, id, url string) (backup.Page, error) {
+	if url == "" {
+		url = s.c.FolderPage(id)
+	}
+	return s.Page(ctx, url)
+}
+
+// runFolders reads acc's bookmark folders into the archive and prints a
+// summary line when the account has folders.
+func runFolders(ctx context.Context, a *app, acc fedimarks.Account, src bookmarkSource, out *backupResult) error {
+	ar, err := a.openArchive(ctx)
+	if err != nil {
+		return err
+	}
+	before := src.c.Requests()
+	res, err := backup.SyncFolders(ctx, acc.Handle, folderSource{src}, ar, a.now())
+	out.Requests = src.c.Requests()
+	if err != nil {
+		fmt.Fprintf(a.stderr, "%s: bookmark folders not read this time (the next backup reads them again)\n", acc.Handle)
+		return a.apiError(acc.Handle, acc.Server, err, "read:bookmarks")
+	}
+	if res.None || res.Folders == 0 && !res.Changed() {
+		return nil
+	}
+	out.Folders = &folderResult{Folders: res.Folders, Members: res.Members, Filed: res.Filed, Renamed: res.Renamed,
+		Unfiled: res.Unfiled, Complete: res.Complete}
+	cut := ""
+	if !res.Complete {
+		cut = " (a folder's listing was cut short: no bookmark taken out of its folder this time)"
+	}
+	fmt.Fprintf(a.stderr, "%s: %s, %s in them; %d filed or moved, %d in a renamed folder, %d taken out of a folder; %s%s\n",
+		acc.Handle, plural(int64(res.Folders), "bookmark folder", "bookmark folders"), plural(int64(res.Members), "bookmark", "bookmarks"),
+		res.Filed, res.Renamed, res.Unfiled, plural(src.c.Requests()-before, "request", "requests"), cut)
+	if res.Changed() {
+		a.speak()
+	}
+	return nil
+}
