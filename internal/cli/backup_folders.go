@@ -80,3 +80,11 @@ func runFolders(ctx context.Context, a *app, acc fedimarks.Account, src bookmark
 	}
 	return nil
 }
+
+// withFolder sets b.Folder from the archive's folders of b's account
+// (FoldersByURI), if it is in one.
+func withFolder(folders map[string]fedimarks.Folder, b *fedimarks.Bookmark) {
+	if f, ok := folders[b.Status.URI]; ok {
+		b.Folder = &f
+	}
+}
