@@ -164,3 +164,127 @@ func TestBackupNoFoldersOnMastodon(t *testing.T) {
 		t.Errorf("%d folder requests to Mastodon; stderr:\n%s", n, r.stderr)
 	}
 }
+
+// TestMigrateRecreatesFolders: a migrate from a Pleroma account with
+// folders into another Pleroma account makes the folders there by name
+// (the one it has already, of the same name, is used and keeps its
+// emoji), with the same members: rows written by this run are filed by
+// their bookmark request, a row already bookmarked there (in another
+// folder) and a post of the destination's own server cost one request
+// each; a rerun files nothing again.
+func TestMigrateRecreatesFolders(t *testing.T) {
+	f := newPleromaFolks(t)
+	q := f.net.NewInstance(mastodontest.InstanceOptions{Quirk: mastodontest.Pleroma})
+	bob := q.AddAccount("bob")
+	own := q.AddAccount("local").Post(mastodontest.PostOptions{}) // a post of the destination's server
+	f.alice.BookmarkIn(own, f.rec)
+	keep := bob.CreateFolder("Read later", "📚")
+	other := bob.CreateFolder("Elsewhere", "")
+	bob.BookmarkIn(f.p[1], other) // already bookmarked there, in another folder
+	mustRun(t, 0, f.home, bob.Token()+"\n", "login", q.URL(), "--token-stdin")
+
+	q.ResetCounts()
+	r := mustRun(t, 0, f.home, "", "migrate", "--from", f.alice.Handle(), "--to", bob.Handle(), "--report-dir", t.TempDir())
+	want := f.alice.FolderMembers()
+	got := bob.FolderMembers()
+	for _, name := range []string{"Recipes", "Read later"} {
+		if !slices.Equal(sortedURIs(got[name]), sortedURIs(want[name])) {
+			t.Errorf("folder %q on the destination holds %v, want %v", name, got[name], want[name])
+		}
+	}
+	if len(got["Elsewhere"]) != 0 {
+		t.Errorf("Elsewhere still holds %v", got["Elsewhere"])
+	}
+	folders := map[string]mastodontest.Folder{}
+	for _, fo := range bob.Folders() {
+		folders[fo.Name] = fo
+	}
+	if fo := folders["Read later"]; fo.ID != keep || fo.Emoji != "📚" || folders["Recipes"].Emoji != "🍲" || len(folders) != 3 {
+		t.Errorf("destination folders %+v: want Read later reused (%s, 📚), Recipes made with 🍲", folders, keep)
+	}
+	if !strings.Contains(r.stderr, `filed 4 bookmarks in bookmark folders; made "Recipes"`) {
+		t.Errorf("migrate does not say what it filed:\n%s", r.stderr)
+	}
+	// 4 rows searched and written (2 in their folder at once), the
+	// destination's own post written by its id; then the row already
+	// there and that post filed: one request each.
+	if n := q.Requests("POST", "/api/v1/statuses/"); n != 4+1+2 {
+		t.Errorf("%d bookmark requests, want 7", n)
+	}
+	if n := q.Requests("POST", "/api/v1/pleroma/bookmark_folders"); n != 1 {
+		t.Errorf("%d folders made, want 1", n)
+	}
+
+	q.ResetCounts()
+	mustRun(t, 0, f.home, "", "migrate", "--from", f.alice.Handle(), "--to", bob.Handle(), "--offline", "--report-dir", t.TempDir())
+	if n := q.Requests("POST", ""); n != 0 {
+		t.Errorf("the rerun made %d POST requests, want 0", n)
+	}
+}
+
+func sortedURIs(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return s
+}
+
+// TestMigrateFoldersIntoMastodon: into a server without folders the
+// folders stay local tags of the destination account, and the summary
+// says so in one line; --folder there is refused before anything is
+// written.
+func TestMigrateFoldersIntoMastodon(t *testing.T) {
+	f := newPleromaFolks(t)
+	bob := f.m.AddAccount("bob")
+	mustRun(t, 0, f.home, bob.Token()+"\n", "login", f.m.URL(), "--token-stdin")
+
+	f.m.ResetCounts()
+	r := mustRun(t, ExitUsage, f.home, "", "migrate", "--from", f.alice.Handle(), "--to", bob.Handle(), "--folder", "Stuff", "--report-dir", t.TempDir())
+	if !strings.Contains(r.stderr, "has no bookmark folders") || len(bob.BookmarkURIs()) != 0 || f.m.Requests("POST", "") != 0 {
+		t.Errorf("--folder into Mastodon: %d bookmarks written, stderr:\n%s", len(bob.BookmarkURIs()), r.stderr)
+	}
+
+	r = mustRun(t, 0, f.home, "", "migrate", "--from", f.alice.Handle(), "--to", bob.Handle(), "--report-dir", t.TempDir())
+	if len(bob.BookmarkURIs()) != 5 {
+		t.Fatalf("%d bookmarks on the destination, want 5", len(bob.BookmarkURIs()))
+	}
+	if !strings.Contains(r.stderr, "has no bookmark folders: 3 bookmarks in 2 folders kept as local tags (folder:NAME) only") {
+		t.Errorf("migrate does not say the folders stay tags:\n%s", r.stderr)
+	}
+	mustRun(t, 0, f.home, "", "backup", bob.Handle())
+	_, tags := foldersOf(t, f.home, bob.Handle())
+	if !slices.Equal(tags[f.p[0].URI()], []string{"folder:recipes"}) || !slices.Equal(tags[f.p[2].URI()], []string{"folder:read-later"}) || len(tags[f.p[3].URI()]) != 0 {
+		t.Errorf("destination's folder tags: %v", tags)
+	}
+}
+
+// TestImportFolderFlagAndExportRoundTrip: folders travel through
+// fedimarks' json export into another Pleroma account; --folder files
+// every row of an import in one folder.
+func TestImportFolderFlagAndExportRoundTrip(t *testing.T) {
+	f := newPleromaFolks(t)
+	mustRun(t, 0, f.home, "", "backup", f.alice.Handle())
+	out := filepath.Join(t.TempDir(), "export.json")
+	mustRun(t, 0, f.home, "", "export", f.alice.Handle(), "--format", "json", "-o", out)
+
+	q := f.net.NewInstance(mastodontest.InstanceOptions{Quirk: mastodontest.Pleroma})
+	bob, carol := q.AddAccount("bob"), q.AddAccount("carol")
+	for _, acc := range []*mastodontest.Account{bob, carol} {
+		mustRun(t, 0, f.home, acc.Token()+"\n", "login", q.URL(), "--token-stdin")
+	}
+	dry := mustRun(t, 0, f.home, "", "import", out, "--to", bob.Handle(), "--dry-run", "--report-dir", t.TempDir())
+	if !strings.Contains(dry.stderr, `3 rows would be filed in their folders; would make "Read later", "Recipes"`) || len(bob.Folders()) != 0 {
+		t.Errorf("dry run made folders %v or does not say what it would do:\n%s", bob.Folders(), dry.stderr)
+	}
+	mustRun(t, 0, f.home, "", "import", out, "--to", bob.Handle(), "--report-dir", t.TempDir())
+	got, want := bob.FolderMembers(), f.alice.FolderMembers()
+	for _, name := range []string{"Recipes", "Read later", ""} {
+		if !slices.Equal(sortedURIs(got[name]), sortedURIs(want[name])) {
+			t.Errorf("after importing the export, %q holds %v, want %v", name, got[name], want[name])
+		}
+	}
+
+	mustRun(t, 0, f.home, "", "import", out, "--to", carol.Handle(), "--folder", "From alice", "--report-dir", t.TempDir())
+	if m := carol.FolderMembers(); len(m["From alice"]) != 5 || len(m) != 1 {
+		t.Errorf("--folder: carol's folders %v, want the 5 rows in From alice", m)
+	}
+}

@@ -587,7 +587,7 @@ func listedOf(s fedimarks.Status) Listed {
 func listingSet(bs []Listed) keySet {
 	set := make(keySet, 4*len(bs))
 	for _, b := range bs {
-		set.add("", b.Addrs...)
+		set.add(b.ID, b.Addrs...) // find then tells the bookmark's id on the destination
 	}
 	return set
 }
@@ -613,7 +613,10 @@ func (r *run) write(ctx context.Context, todo []int) error {
 	var rest []int
 	for _, i := range todo {
 		it := &r.rows[i]
-		if _, ok := r.existing.find(it.URI, it.URL); ok {
+		if id, ok := r.existing.find(it.URI, it.URL); ok {
+			if it.DestID == "" {
+				it.DestID = id // its id there: what filing it in a folder needs
+			}
 			if err := r.finishFound(ctx, it, "already bookmarked on the destination"); err != nil {
 				return err
 			}
@@ -957,6 +960,9 @@ func (r *run) finishResolved(ctx context.Context, it *Item, res resolved, how vi
 		return r.set(ctx, it, fedimarks.Duplicate, "same post as "+first+" (under another address)", res.st.ID)
 	}
 	if alreadyBookmarked(*res.st) {
+		if it.DestID == "" {
+			it.DestID = res.st.ID
+		}
 		return r.finishFound(ctx, it, "already bookmarked on the destination")
 	}
 	return r.bookmark(ctx, it, res.st.ID, how)
