@@ -30,8 +30,13 @@ type backupOptions struct {
 	// mediaMax bytes (0: the engine's default).
 	media    bool
 	mediaMax int64
-	// context keeps each new bookmark's thread: "self" or "all" ("": no).
+	// context keeps each new bookmark's thread: "self" or "all" ("": the
+	// account's setting, see backupContext).
 	context string
+	// noContext (--no-context) keeps no thread this time, whatever the
+	// setting; remember (--remember) makes --context or --no-context the
+	// account's setting.
+	noContext, remember bool
 }
 
 func backupCommand() command {
@@ -39,7 +44,8 @@ func backupCommand() command {
 		name:    "backup",
 		summary: "archive an account's bookmarks locally",
 		usage: `Usage: fedimarks backup [ACCOUNT | --all] [--full] [--full-every DURATION]
-                        [--media [--media-max-size SIZE]] [--context [all]] [--json]
+                        [--media [--media-max-size SIZE]] [--context [all] | --no-context]
+                        [--remember] [--json]
 
 Copies the bookmarks of ACCOUNT (user@host, or any part of it that names one
 saved account; default: the default account, see 'fedimarks accounts') into
@@ -71,6 +77,16 @@ it (one more request per bookmark, paced within the server's rate limit):
 the posts it replies to and its author's own replies below it; --context all
 keeps everyone's replies. Each thread post is stored once. A bookmark whose
 thread could not be fetched is fetched by the next backup --context.
+--remember makes it the account's setting: every later backup of it (by
+hand, scheduled, sync, migrate's) keeps threads as if --context were given;
+--no-context skips them once, and --no-context --remember ends the setting.
+'fedimarks status' and 'fedimarks accounts' show it.
+
+Bookmark folders (Pleroma) are read every backup: the folder list and each
+folder's bookmarks (a request a page of 40, plus an empty last page), so a
+bookmark moved, taken out of its folder or in a renamed folder is seen
+even by an incremental backup. Each bookmark's folder is kept (name and
+emoji) and as a local tag folder:NAME.
 
 --json prints one object on standard output when done:
   {"command":"backup","accounts":[{"account":"alice@example.social",
@@ -99,6 +115,8 @@ func runBackupCommand(ctx context.Context, a *app, args []string) error {
 	fullEveryFlag(fs, &o.fullEvery)
 	fs.BoolVar(&o.media, "media", false, "also download attachments and avatars")
 	fs.Var(contextFlag{&o.context}, "context", "also keep each new bookmark's thread (--context all: every reply)")
+	fs.BoolVar(&o.noContext, "no-context", false, "keep no thread this time, whatever the setting")
+	fs.BoolVar(&o.remember, "remember", false, "make --context (or --no-context) what every backup of the account does")
 	maxSize := fs.String("media-max-size", "", "largest media file to download (default 100MiB)")
 	all := fs.Bool("all", false, "back up every signed-in account")
 	asJSON := fs.Bool("json", false, "print a summary object on standard output")
@@ -118,6 +136,9 @@ func runBackupCommand(ctx context.Context, a *app, args []string) error {
 	}
 	if i := slices.Index(pos, "all"); o.context != "" && i >= 0 { // --context all (no account is "all")
 		o.context, pos = "all", slices.Delete(pos, i, i+1)
+	}
+	if err := checkContextFlags(o); err != nil {
+		return err
 	}
 	if len(pos) > 1 {
 		return usageError("backup takes at most one ACCOUNT")
@@ -327,6 +348,9 @@ func runBackup(ctx context.Context, a *app, o backupOptions) (backupResult, erro
 	acc, err := a.chooseAccount(ctx, accountQuery{name: o.account})
 	if err != nil {
 		return backupResult{}, err
+	}
+	if o, err = a.backupContext(acc.Handle, o); err != nil {
+		return backupResult{Account: acc.Handle}, err
 	}
 	var out backupResult
 	err = a.recordBackup(ctx, acc.Handle, func() (err error) {

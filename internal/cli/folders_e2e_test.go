@@ -288,3 +288,60 @@ func TestImportFolderFlagAndExportRoundTrip(t *testing.T) {
 		t.Errorf("--folder: carol's folders %v, want the 5 rows in From alice", m)
 	}
 }
+
+// TestContextSetting: backup --context --remember makes every later backup
+// of the account keep threads; --no-context
+// skips them once; status and accounts show the setting; --no-context
+// --remember ends it.
+func TestContextSetting(t *testing.T) {
+	f := newFediverse(t)
+	author, other := f.a.AddAccount("writer"), f.a.AddAccount("chatty")
+	th := makeThread(author, other)
+	f.alice.Bookmark(th.root)
+	mustRun(t, 0, f.home, f.alice.Token("read", "write")+"\n", "login", f.a.URL(), "--token-stdin")
+	h := f.alice.Handle()
+	mustRun(t, ExitUsage, f.home, "", "backup", h, "--remember")
+	mustRun(t, ExitUsage, f.home, "", "backup", h, "--context", "--no-context")
+
+	r := mustRun(t, 0, f.home, "", "backup", h, "--context", "--remember")
+	if !strings.Contains(r.stderr, "every backup keeps threads (self-threads) from now on") || !strings.Contains(r.stderr, "1 thread kept") {
+		t.Errorf("backup --context --remember:\n%s", r.stderr)
+	}
+	st := mustRun(t, 0, f.home, "", "status")
+	if !strings.Contains(st.stdout, "Every backup keeps threads (backup --context --remember) for: "+h+" (self-threads)") {
+		t.Errorf("status does not show the setting:\n%s", st.stdout)
+	}
+	if js := mustRun(t, 0, f.home, "", "accounts", "--json"); !strings.Contains(js.stdout, `"context":"self"`) {
+		t.Errorf("accounts --json does not show the setting:\n%s", js.stdout)
+	}
+
+	// A plain backup keeps the new bookmark's thread.
+	th2 := makeThread(author, other)
+	f.alice.Bookmark(th2.root)
+	if r := mustRun(t, 0, f.home, "", "backup", h); !strings.Contains(r.stderr, "1 thread kept") {
+		t.Errorf("a plain backup after --remember keeps no thread:\n%s", r.stderr)
+	}
+	// --no-context skips them once: the next plain backup fetches it.
+	th3 := makeThread(author, other)
+	f.alice.Bookmark(th3.root)
+	f.a.ResetCounts()
+	mustRun(t, 0, f.home, "", "backup", h, "--no-context")
+	if n := f.a.Requests("GET", "/api/v1/statuses/"); n != 0 {
+		t.Errorf("--no-context: %d context requests", n)
+	}
+	if r := mustRun(t, 0, f.home, "", "backup", h); !strings.Contains(r.stderr, "1 thread kept") {
+		t.Errorf("the backup after --no-context does not fetch the skipped thread:\n%s", r.stderr)
+	}
+
+	mustRun(t, 0, f.home, "", "backup", h, "--no-context", "--remember")
+	th4 := makeThread(author, other)
+	f.alice.Bookmark(th4.root)
+	f.a.ResetCounts()
+	mustRun(t, 0, f.home, "", "backup", h)
+	if n := f.a.Requests("GET", "/api/v1/statuses/"); n != 0 {
+		t.Errorf("after --no-context --remember: %d context requests", n)
+	}
+	if st := mustRun(t, 0, f.home, "", "status"); strings.Contains(st.stdout, "keeps threads") {
+		t.Errorf("status still shows the setting:\n%s", st.stdout)
+	}
+}
