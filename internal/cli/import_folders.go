@@ -219,7 +219,9 @@ func (ff *folderFiling) fileRest(ctx context.Context, rep *transfer.Report) erro
 		return nil
 	}
 	if !ff.supported {
-		ff.sayNoFolders()
+		if rep.ImportedNow > 0 { // not again on each rerun or sync check
+			ff.sayNoFolders()
+		}
 		return nil
 	}
 	done, err := ff.ar.Filings(ctx, ff.dest)
