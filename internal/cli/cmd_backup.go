@@ -94,8 +94,9 @@ emoji) and as a local tag folder:NAME.
    "resumed":false,"requests":1,"media":null,"exit_code":0,"error":null}],
    "requests":1,"files":[],"duration_seconds":0.4,"exit_code":0,"error":null}
 "media" is null without --media, else {"downloaded","bytes","missing",
-"too_large","invalid","failed"}; an account that failed has its exit code
-and error message.
+"too_large","invalid","failed"}; a Pleroma account with folders has
+"folders": {"folders","in_folders","filed","renamed","unfiled","complete"};
+an account that failed has its exit code and error message.
 
   fedimarks backup alice@mastodon.social
   fedimarks backup --all --quiet
