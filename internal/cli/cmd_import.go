@@ -376,7 +376,9 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 		shown.Finish()
 	}
 	if rep != nil && o.dryRun {
-		folders.dryRun()
+		if ferr := folders.dryRun(ctx); ferr != nil && err == nil {
+			err = ferr
+		}
 	} else if rep != nil && ctx.Err() == nil {
 		if ferr := folders.fileRest(ctx, rep); ferr != nil && err == nil {
 			err = ferr

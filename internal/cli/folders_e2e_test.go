@@ -217,8 +217,8 @@ func TestMigrateRecreatesFolders(t *testing.T) {
 
 	q.ResetCounts()
 	mustRun(t, 0, f.home, "", "migrate", "--from", f.alice.Handle(), "--to", bob.Handle(), "--offline", "--report-dir", t.TempDir())
-	if n := q.Requests("POST", ""); n != 0 {
-		t.Errorf("the rerun made %d POST requests, want 0", n)
+	if n := q.Requests("", "/api/"); n != 0 {
+		t.Errorf("the rerun of the finished job made %d requests, want 0", n)
 	}
 }
 

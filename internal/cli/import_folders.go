@@ -41,8 +41,10 @@ type folderFiling struct {
 	byAddr map[string]fedimarks.Folder
 	rows   int // rows with a folder
 
-	supported bool
-	ids       map[string]string // folder name -> id on the destination
+	// supported says the destination may have folders (its software);
+	// loaded that its folder list was read (then supported is known).
+	supported, loaded bool
+	ids               map[string]string // folder name -> id on the destination
 	created   []string
 	noEmoji   []string // made without their emoji (the destination refused it)
 
@@ -84,30 +86,46 @@ func planFolders(ctx context.Context, a *app, ar *sqlite.Archive, c *mastodon.Cl
 	if ff.only == nil && ff.rows == 0 {
 		return nil, nil
 	}
-	if !hasFolders(acc) {
+	ff.supported = hasFolders(acc)
+	ff.byDest, ff.filedNow = map[string]fedimarks.Folder{}, map[string]string{}
+	if !ff.supported || only == "" {
+		// The folder list is read when a row needs it: a rerun of a
+		// finished job does not contact the destination.
 		return ff, ff.noFolders(only)
 	}
-	before := c.Requests()
-	folders, err := c.Folders(ctx)
-	ff.requests += c.Requests() - before
-	if errors.Is(err, mastodon.ErrNoFolders) {
-		return ff, ff.noFolders(only)
-	}
-	if err != nil {
+	if err := ff.load(ctx); err != nil {
 		return nil, a.apiError(acc.Handle, acc.Server, err, "read:bookmarks")
 	}
-	ff.supported, ff.ids = true, map[string]string{}
+	return ff, ff.noFolders(only)
+}
+
+// load reads the destination's folders, once. A server that answers 404
+// has none: supported is then false.
+func (ff *folderFiling) load(ctx context.Context) error {
+	if ff.loaded || !ff.supported {
+		return nil
+	}
+	before := ff.c.Requests()
+	folders, err := ff.c.Folders(ctx)
+	ff.requests += ff.c.Requests() - before
+	if errors.Is(err, mastodon.ErrNoFolders) {
+		ff.supported, ff.loaded = false, true
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ff.ids, ff.loaded = map[string]string{}, true
 	for _, f := range folders {
 		ff.ids[f.Name] = f.ID
 	}
-	ff.byDest, ff.filedNow = map[string]fedimarks.Folder{}, map[string]string{}
-	return ff, nil
+	return nil
 }
 
 // noFolders is planFolders' answer for a destination without folders:
 // an error for --folder, else nothing (the summary says it).
 func (ff *folderFiling) noFolders(only string) error {
-	if only == "" {
+	if only == "" || ff.supported {
 		return nil
 	}
 	return &fedimarks.Error{Code: fedimarks.EInvalid,
@@ -132,6 +150,12 @@ func (ff *folderFiling) folderOf(addrs ...string) *fedimarks.Folder {
 // first use. Called by one goroutine at a time (the engine's writer, then
 // the filing after the run).
 func (ff *folderFiling) folderID(ctx context.Context, f fedimarks.Folder) (string, error) {
+	if err := ff.load(ctx); err != nil {
+		return "", fmt.Errorf("read the bookmark folders of %s: %w", ff.dest, err)
+	}
+	if !ff.supported {
+		return "", errNoFolders
+	}
 	if id, ok := ff.ids[f.Name]; ok {
 		return id, nil
 	}
@@ -163,6 +187,10 @@ func (ff *folderFiling) folderID(ctx context.Context, f fedimarks.Folder) (strin
 	ff.created = append(ff.created, f.Name)
 	return made.ID, nil
 }
+
+// errNoFolders is folderID's error once the destination turned out to
+// have no folders.
+var errNoFolders = errors.New("the destination has no bookmark folders")
 
 // writer wraps the engine's writer so that a row's first bookmark request
 // files it in its folder when the search told its id on the destination.
@@ -218,11 +246,14 @@ func (ff *folderFiling) fileRest(ctx context.Context, rep *transfer.Report) erro
 	if ff == nil {
 		return nil
 	}
-	if !ff.supported {
+	noFolders := func() error {
 		if rep.ImportedNow > 0 { // not again on each rerun or sync check
 			ff.sayNoFolders()
 		}
 		return nil
+	}
+	if !ff.supported {
+		return noFolders()
 	}
 	done, err := ff.ar.Filings(ctx, ff.dest)
 	if err != nil {
@@ -244,6 +275,9 @@ func (ff *folderFiling) fileRest(ctx context.Context, rep *transfer.Report) erro
 				break
 			}
 			fid, err := ff.folderID(ctx, *f)
+			if errors.Is(err, errNoFolders) {
+				return noFolders()
+			}
 			if err == nil {
 				before := ff.c.Requests()
 				_, err = ff.c.BookmarkIn(ctx, it.DestID, fid)
@@ -302,13 +336,16 @@ func (ff *folderFiling) sayNoFolders() {
 }
 
 // dryRun says what a dry run would do with folders.
-func (ff *folderFiling) dryRun() {
+func (ff *folderFiling) dryRun(ctx context.Context) error {
 	if ff == nil {
-		return
+		return nil
+	}
+	if err := ff.load(ctx); err != nil {
+		return fmt.Errorf("read the bookmark folders of %s: %w", ff.dest, err)
 	}
 	if !ff.supported {
 		ff.sayNoFolders()
-		return
+		return nil
 	}
 	var missing []string
 	seen := map[string]bool{}
@@ -338,6 +375,7 @@ func (ff *folderFiling) dryRun() {
 		line += "; would make " + quotedNames(missing)
 	}
 	fmt.Fprintln(ff.a.stderr, line)
+	return nil
 }
 
 func quotedNames(names []string) string {
