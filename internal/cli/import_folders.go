@@ -45,8 +45,8 @@ type folderFiling struct {
 	// loaded that its folder list was read (then supported is known).
 	supported, loaded bool
 	ids               map[string]string // folder name -> id on the destination
-	created   []string
-	noEmoji   []string // made without their emoji (the destination refused it)
+	created           []string
+	noEmoji           []string // made without their emoji (the destination refused it)
 
 	mu       sync.Mutex
 	byDest   map[string]fedimarks.Folder // destination status id -> folder (from Resolve)
