@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/backup"
 	"github.com/fedimarks/fedimarks/internal/mastodon"
+	"github.com/fedimarks/fedimarks/internal/sqlite"
 )
 
 // folderResult is the --json summary of a backup's reading of the
@@ -87,4 +89,20 @@ func withFolder(folders map[string]fedimarks.Folder, b *fedimarks.Bookmark) {
 	if f, ok := folders[b.Status.URI]; ok {
 		b.Folder = &f
 	}
+}
+
+// syncFoldersEvery is how often sync's checks read the bookmark folders:
+// a check with nothing new then costs one request on each side, and a
+// folder change on the server reaches the other account within the hour
+// (any backup by hand or scheduled reads them at once).
+const syncFoldersEvery = time.Hour
+
+// foldersDue says whether this backup reads h's folders: every backup,
+// or with every > 0 when the last reading is older (or never was).
+func foldersDue(ctx context.Context, ar *sqlite.Archive, h fedimarks.Handle, every time.Duration, now time.Time) bool {
+	if every <= 0 {
+		return true
+	}
+	last, err := ar.FoldersReadAt(ctx, h)
+	return err != nil || last.IsZero() || now.Sub(last) >= every
 }

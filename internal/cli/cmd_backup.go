@@ -37,6 +37,10 @@ type backupOptions struct {
 	// setting; remember (--remember) makes --context or --no-context the
 	// account's setting.
 	noContext, remember bool
+	// foldersEvery, when positive, reads the bookmark folders (Pleroma)
+	// only when the last reading is older (sync's checks); 0 reads them
+	// every backup.
+	foldersEvery time.Duration
 }
 
 func backupCommand() command {
@@ -85,8 +89,9 @@ hand, scheduled, sync, migrate's) keeps threads as if --context were given;
 Bookmark folders (Pleroma) are read every backup: the folder list and each
 folder's bookmarks (a request a page of 40, plus an empty last page), so a
 bookmark moved, taken out of its folder or in a renamed folder is seen
-even by an incremental backup. Each bookmark's folder is kept (name and
-emoji) and as a local tag folder:NAME.
+even by an incremental backup (sync's checks read them once an hour).
+Each bookmark's folder is kept (name and emoji) and as a local tag
+folder:NAME.
 
 --json prints one object on standard output when done:
   {"command":"backup","accounts":[{"account":"alice@example.social",
@@ -425,7 +430,7 @@ func backupChosen(ctx context.Context, a *app, o backupOptions, acc fedimarks.Ac
 	fmt.Fprintf(a.stderr, "%s: %s new, %s unchanged, %s removed, %s; %s archived%s\n",
 		acc.Handle, ui.Count(int64(out.New)), ui.Count(int64(out.Unchanged)), ui.Count(int64(res.Removed)),
 		plural(c.Requests(), "request", "requests"), plural(int64(after.Active), "bookmark", "bookmarks"), resumed)
-	if hasFolders(acc) {
+	if hasFolders(acc) && foldersDue(ctx, ar, acc.Handle, o.foldersEvery, a.now()) {
 		if err := runFolders(ctx, a, acc, src, &out); err != nil {
 			return out, err
 		}

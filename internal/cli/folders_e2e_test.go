@@ -345,3 +345,33 @@ func TestContextSetting(t *testing.T) {
 		t.Errorf("status still shows the setting:\n%s", st.stdout)
 	}
 }
+
+// TestSyncFilesFolders: sync (migrate's engine over the archive) makes
+// the folders on a Pleroma destination too; a bookmark filed later on the
+// source, once a backup read the source's folders, is filed by the next
+// check; a check with nothing new reads no folders (sync reads them once
+// an hour): one request on each side.
+func TestSyncFilesFolders(t *testing.T) {
+	f := newPleromaFolks(t)
+	q := f.net.NewInstance(mastodontest.InstanceOptions{Quirk: mastodontest.Pleroma})
+	bob := q.AddAccount("bob")
+	mustRun(t, 0, f.home, bob.Token()+"\n", "login", q.URL(), "--token-stdin")
+	mustRun(t, 0, f.home, "", "sync", "--from", f.alice.Handle(), "--to", bob.Handle())
+	if got, want := bob.FolderMembers(), f.alice.FolderMembers(); !slices.Equal(sortedURIs(got["Recipes"]), sortedURIs(want["Recipes"])) ||
+		!slices.Equal(sortedURIs(got["Read later"]), sortedURIs(want["Read later"])) {
+		t.Fatalf("after sync: %v, want %v", got, want)
+	}
+	fresh := f.m.AddAccount("newcomer").Post(mastodontest.PostOptions{})
+	f.alice.BookmarkIn(fresh, f.later)
+	mustRun(t, 0, f.home, "", "backup", f.alice.Handle()) // by hand: reads the folders
+	mustRun(t, 0, f.home, "", "sync", "--from", f.alice.Handle(), "--to", bob.Handle())
+	if got := bob.FolderMembers()["Read later"]; !slices.Contains(got, fresh.URI()) {
+		t.Errorf("the new bookmark is not filed on the destination: %v", got)
+	}
+	q.ResetCounts()
+	f.pl.ResetCounts()
+	mustRun(t, 0, f.home, "", "sync", "--from", f.alice.Handle(), "--to", bob.Handle())
+	if n, m := q.Requests("", "/api/"), f.pl.Requests("", "/api/"); n != 1 || m != 1 {
+		t.Errorf("a check with nothing new made %d requests to the destination and %d to the source, want 1 and 1", n, m)
+	}
+}

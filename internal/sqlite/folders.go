@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -33,6 +34,10 @@ func (a *Archive) SaveFolders(ctx context.Context, h fedimarks.Handle, folders [
 				VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, string(h), f.ID, f.Name, f.Emoji, fmtTime(now)); err != nil {
 				return err
 			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO folder_reads (account, read_at) VALUES (?, ?)
+			ON CONFLICT (account) DO UPDATE SET read_at = excluded.read_at`, string(h), fmtTime(now)); err != nil {
+			return err
 		}
 		old, err := readMembers(ctx, tx, h)
 		if err != nil {
@@ -198,4 +203,15 @@ func (a *Archive) RecordFiling(ctx context.Context, h fedimarks.Handle, uri, fol
 		return fmt.Errorf("record filing of %s for %s: %w", uri, h, err)
 	}
 	return nil
+}
+
+// FoldersReadAt is when SaveFolders last recorded h's folders (zero:
+// never).
+func (a *Archive) FoldersReadAt(ctx context.Context, h fedimarks.Handle) (time.Time, error) {
+	var at sql.NullString
+	err := a.r.QueryRowContext(ctx, `SELECT read_at FROM folder_reads WHERE account = ?`, string(h)).Scan(&at)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, fmt.Errorf("read folders of %s: %w", h, err)
+	}
+	return parseTime(at)
 }
