@@ -36,6 +36,10 @@ type pageView struct {
 	NewerURL  string
 	OlderURL  string
 	Message   string // for error pages
+	// Context are the thread posts a search found (see context.go); One
+	// says the page shows one bookmark (?post=URI).
+	Context []postView
+	One     bool
 }
 
 type accountView struct {
@@ -65,6 +69,9 @@ type postView struct {
 	Removed      bool
 	BoostedBy    string
 	Extra        // local tags and note, the kept thread
+	// ContextOf is set for a thread post a search found: the bookmark
+	// whose thread holds it.
+	ContextOf *contextRef
 }
 
 type mediaView struct {
@@ -113,6 +120,10 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 	}
 	if p, err := strconv.Atoi(form.Get("page")); err == nil && p > 1 {
 		v.Page = p
+	}
+	if uri := form.Get("post"); uri != "" {
+		s.serveOnePost(w, r, v, current, uri)
+		return
 	}
 
 	q, err := fedimarks.ParseQuery(v.Query)
@@ -195,6 +206,9 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 	since := s.bookmarkedSince(ctx, current)
 	for _, h := range hits {
 		v.Posts = append(v.Posts, s.withThread(ctx, s.postView(ctx, h, len(q.Terms()) > 0, since), h, r.URL.RequestURI()))
+	}
+	if v.Searching && v.Page == 1 {
+		v.Context = s.contextPosts(ctx, q)
 	}
 	if v.Page > 1 {
 		cursor := ""
