@@ -67,7 +67,7 @@ func runServe(ctx context.Context, a *app, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	s, err := web.New(web.Options{Archive: ar, Media: archiveMedia{ar: ar, dir: p.Media}})
+	s, err := web.New(web.Options{Archive: ar, Media: archiveMedia{ar: ar, dir: p.Media}, Accounts: pageAccounts{serve: a}})
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -118,24 +117,6 @@ func TestSearchCommand(t *testing.T) {
 	}
 	mustRun(t, 2, home, "", "search")
 	mustRun(t, 2, home, "", "search", "x", "--account", "nobody@nowhere.example")
-}
-
-// lockedBuffer is a bytes.Buffer safe to read while the tool writes it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func TestServeCommand(t *testing.T) {
