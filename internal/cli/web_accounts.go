@@ -194,7 +194,14 @@ func (p pageAccounts) Export(ctx context.Context, account, format, dir string) (
 	if err != nil {
 		return "", "", "", r.fail(ctx, err)
 	}
-	name = "bookmarks-" + strings.ReplaceAll(string(h), "@", "-at-") + f.Extension
+	// bookmarks-alice-at-example.social.csv: letters, digits, dots and
+	// dashes only, which every system takes in a file name.
+	name = "bookmarks-" + strings.Map(func(r rune) rune {
+		if r == '.' || r == '-' || r == '_' || ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z') || ('0' <= r && r <= '9') {
+			return r
+		}
+		return '-'
+	}, strings.ReplaceAll(string(h), "@", "-at-")) + f.Extension
 	path = filepath.Join(dir, name)
 	o := exportOptions{account: string(h), format: f.Name, output: path, offline: true, visibility: "all"}
 	if err := runExport(ctx, r.a, o, &exportSummary{Format: f.Name}); err != nil {
