@@ -14,6 +14,9 @@ import (
 type serveOptions struct {
 	addr string
 	open bool
+	// anyPort listens on another free port when addr's is taken (a
+	// double-clicked program: nobody chose the port).
+	anyPort bool
 }
 
 func serveCommand() command {
@@ -43,7 +46,7 @@ web sites cannot read your archive. It runs no scripts.
 func runServeCommand(ctx context.Context, a *app, args []string) error {
 	var o serveOptions
 	fs := newFlags(a.cmd)
-	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen on `HOST:PORT` (loopback only)")
+	fs.StringVar(&o.addr, "addr", defaultServeAddr, "listen on `HOST:PORT` (loopback only)")
 	fs.BoolVar(&o.open, "open", false, "open the page in your browser")
 	pos, err := a.parseFlags(fs, args)
 	if err != nil {
@@ -77,6 +80,9 @@ func runServe(ctx context.Context, a *app, o serveOptions) error {
 		return err
 	}
 	ln, err := web.Listen(ctx, o.addr)
+	if err != nil && o.anyPort {
+		ln, err = web.Listen(ctx, "127.0.0.1:0")
+	}
 	if err != nil {
 		return err
 	}
