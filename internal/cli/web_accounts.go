@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 
@@ -104,42 +103,36 @@ func (r pageRun) fail(ctx context.Context, err error) error {
 	return errors.New(cleanText(r.a.redact(msg)))
 }
 
-// Accounts lists the accounts as `fedimarks accounts` does.
+// Accounts lists the accounts as `fedimarks status` does (with what
+// `fedimarks accounts` adds: server, software, where the token is).
 func (p pageAccounts) Accounts(ctx context.Context) ([]web.AccountInfo, error) {
-	ar, err := p.serve.openArchive(ctx)
+	r, err := p.run(ctx, "status")
 	if err != nil {
 		return nil, err
 	}
-	accs, err := ar.Accounts(ctx)
+	rep, err := r.a.status(ctx, r.a.archive)
 	if err != nil {
-		return nil, err
+		return nil, r.fail(ctx, err)
 	}
-	archived, err := ar.ArchivedAccounts(ctx)
+	accs, err := r.a.archive.Accounts(ctx)
 	if err != nil {
-		return nil, err
+		return nil, r.fail(ctx, err)
 	}
-	def := p.serve.defaultAccount()
-	var out []web.AccountInfo
-	add := func(acc fedimarks.Account, signedIn bool) error {
-		n, err := ar.Counts(ctx, acc.Handle)
-		if err != nil {
-			return err
-		}
-		out = append(out, web.AccountInfo{Handle: string(acc.Handle), Server: cleanText(acc.Server), Software: cleanText(acc.Software),
-			LastBackup: acc.LastBackup, Bookmarks: n.Active, SignedIn: signedIn, TokenStore: acc.TokenStore, Default: acc.Handle == def})
-		return nil
-	}
+	saved := map[fedimarks.Handle]fedimarks.Account{}
 	for _, acc := range accs {
-		if err := add(acc, true); err != nil {
-			return nil, err
-		}
+		saved[acc.Handle] = acc
 	}
-	for _, h := range archived {
-		if !slices.ContainsFunc(accs, func(acc fedimarks.Account) bool { return acc.Handle == h }) {
-			if err := add(fedimarks.Account{Handle: h}, false); err != nil {
-				return nil, err
-			}
+	def := r.a.defaultAccount()
+	var out []web.AccountInfo
+	for _, st := range rep.Accounts {
+		acc := saved[st.Account]
+		info := web.AccountInfo{Handle: string(st.Account), Server: cleanText(acc.Server), Software: cleanText(acc.Software),
+			Bookmarks: st.Bookmarks, SignedIn: st.SignedIn, TokenStore: acc.TokenStore, Default: st.Account == def,
+			Failing: cleanText(st.Failing)}
+		if st.LastBackup != nil {
+			info.LastBackup = *st.LastBackup
 		}
+		out = append(out, info)
 	}
 	return out, nil
 }

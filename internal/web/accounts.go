@@ -79,6 +79,9 @@ type AccountInfo struct {
 	SignedIn   bool
 	TokenStore string
 	Default    bool
+	// Failing says what goes on failing in its backups, for a person
+	// ("" when the last backup worked).
+	Failing string
 }
 
 // ExportFormat is one format offered for download.
