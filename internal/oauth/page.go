@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/fedimarks/fedimarks"
-	"github.com/fedimarks/fedimarks/internal/mastodon"
 )
 
 // PageReceiver takes the browser's answer to a sign-in started from the
@@ -54,7 +53,7 @@ type pageWait struct {
 
 // receiver prepares the page to take the answer for state to app's
 // loopback redirect.
-func (r *PageReceiver) receiver(app mastodon.App, state string) (*pageWait, error) {
+func (r *PageReceiver) receiver(app fedimarks.App, state string) (*pageWait, error) {
 	port, ok := registeredLoopbackPort(app.RedirectURI)
 	if !ok {
 		return nil, &fedimarks.Error{Code: fedimarks.EInvalid,
