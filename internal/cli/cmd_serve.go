@@ -31,9 +31,22 @@ work there too), and each post as Mastodon shows it. It needs no network:
 avatars and media show from the copies 'fedimarks backup --media' keeps,
 and otherwise as links to the originals.
 
+Its Accounts page (/accounts) adds an account (the sign-in of 'fedimarks
+login': your server's page opens in the same tab and sends you back to the
+page), lists the accounts with their software, last backup and bookmarks,
+signs one out (as 'fedimarks logout'), downloads an export in any format
+(as 'fedimarks export --offline'), and shows and installs the schedule and
+a sync pair (as 'fedimarks status' shows them and 'fedimarks schedule
+install' sets them up).
+
 The page listens on loopback only (127.0.0.1, ::1 or localhost) and
 answers only requests addressed to it there, so other machines and other
-web sites cannot read your archive. It runs no scripts.
+web sites cannot read your archive. It runs no scripts. Its forms are
+taken only from the page itself (a token of this run, Origin checked).
+
+fedimarks started without a command and without a terminal (double-clicked)
+serves the page and opens it, on 127.0.0.1:8080 or, when that port is
+taken, another.
 
   fedimarks serve --open
   fedimarks serve --addr 127.0.0.1:9000
