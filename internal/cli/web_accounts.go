@@ -147,7 +147,11 @@ func (p pageAccounts) SignIn(ctx context.Context, instance string, rcv *oauth.Pa
 	o := loginOptions{page: rcv, prompter: pr}
 	o.instance, o.user = loginTarget(instance)
 	err = runLoginWith(ctx, r.a, o)
-	return r.said(), r.fail(ctx, err)
+	var said web.Said
+	for _, l := range pr.Lines() {
+		said = append(said, cleanText(r.a.redact(l)))
+	}
+	return append(said, r.said()...), r.fail(ctx, err)
 }
 
 // SignOut signs out as `fedimarks logout ACCOUNT` does.

@@ -49,7 +49,8 @@ type AccountService interface {
 	Accounts(ctx context.Context) ([]AccountInfo, error)
 	// SignIn signs in to instance (a server name or a handle) as
 	// `fedimarks login` does, with the page's prompter and receiver, and
-	// saves the account. It returns when the sign-in is over.
+	// saves the account. It returns when the sign-in is over, with what
+	// the flow and the command said.
 	SignIn(ctx context.Context, instance string, rcv *oauth.PageReceiver, p *oauth.PageRedirect) (Said, error)
 	// SignOut revokes the account's token and forgets it, as `fedimarks
 	// logout` does.
@@ -188,9 +189,11 @@ func (st *accountsState) receiver(r *http.Request) (*oauth.PageReceiver, error) 
 	if !ok {
 		return nil, errors.New("no local address")
 	}
+	// The answer comes to http://127.0.0.1:PORT (the loopback redirect
+	// servers accept): the page must be there to take it.
 	tcp, ok := local.(*net.TCPAddr)
-	if !ok || !tcp.IP.IsLoopback() {
-		return nil, errors.New("not served on loopback")
+	if !ok || !tcp.IP.Equal(net.IPv4(127, 0, 0, 1)) {
+		return nil, errors.New("a sign-in's answer comes to 127.0.0.1: serve the page there (fedimarks serve --addr 127.0.0.1:PORT)")
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -317,7 +320,7 @@ func (s *Server) addAccount(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			title = "Could not sign in to " + instance
 		}
-		run.notice = s.acc.addNotice(outcome(title, append(Said(p.Lines()), said...), err))
+		run.notice = s.acc.addNotice(outcome(title, said, err))
 	}()
 	t := time.NewTimer(signInWait)
 	defer t.Stop()
