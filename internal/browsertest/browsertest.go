@@ -78,9 +78,8 @@ func New(t testing.TB, width, height int, timeout time.Duration) context.Context
 
 // Screenshot saves a full-page PNG of the current page as name in the
 // folder FEDIMARKS_SCREENSHOTS (else FEDIMARKS_ARTIFACTS) names, else in
-// the test's artifact
-// directory (kept with go test -artifacts, else removed with the test),
-// and returns its path.
+// the test's artifact directory (kept with go test -artifacts, else
+// removed with the test), and returns its path.
 func Screenshot(t testing.TB, ctx context.Context, name string) string {
 	t.Helper()
 	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
