@@ -277,10 +277,11 @@ func TestAccountsPageBrowser(t *testing.T) {
 
 	// Sign bob out: the token is revoked on his server and forgotten
 	// here; his archived bookmarks stay listed.
-	sel = fmt.Sprintf(`form.signout:has(input[value=%q]) button`, bob.Handle())
+	sel = fmt.Sprintf(`details.signout:has(input[value=%q])`, bob.Handle())
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(srv.url+"accounts"),
-		chromedp.Click(chromedp.CSS(sel)),
+		chromedp.Click(chromedp.CSS(sel+` summary`)),
+		chromedp.Click(chromedp.CSS(sel+` button`)),
 		chromedp.WaitVisible(chromedp.CSS(`section.notice`)),
 	)
 	if err != nil {
