@@ -40,6 +40,7 @@ type pageView struct {
 	// says the page shows one bookmark (?post=URI).
 	Context []postView
 	One     bool
+	Manage  bool // the accounts page is there (a link to it)
 }
 
 type accountView struct {
@@ -93,6 +94,10 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := pageView{Title: "fedimarks", Query: strings.TrimSpace(form.Get("q")), Page: 1}
+	if len(handles) == 0 && s.accounts != nil {
+		http.Redirect(w, r, accountsPath, http.StatusSeeOther) // add one there
+		return
+	}
 	if len(handles) == 0 {
 		v.Message = "The archive is empty. Run: fedimarks backup"
 		s.render(w, http.StatusOK, v)
@@ -477,6 +482,7 @@ func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) 
 // render executes the page template into a buffer first, so that a
 // template error never leaves half a page.
 func (s *Server) render(w http.ResponseWriter, code int, v pageView) {
+	v.Manage = s.accounts != nil
 	var buf bytes.Buffer
 	if err := s.tmpl.ExecuteTemplate(&buf, "page.html", v); err != nil {
 		http.Error(w, "internal error rendering the page", http.StatusInternalServerError)
