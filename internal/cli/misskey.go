@@ -91,8 +91,14 @@ func runMisskeyLogin(ctx context.Context, a *app, o loginOptions, server, softwa
 			Wait:      browserWait,
 			OnSecret:  a.remember,
 		}
+		// The local page's prompter (fedimarks serve) when it asks; the
+		// answer then comes to MiAuth's own loopback receiver.
+		var person oauth.Prompter = a.terminal(o.noBrowser)
+		if o.prompter != nil {
+			person = o.prompter
+		}
 		var err error
-		if res, err = flow.SignIn(ctx, a.terminal(o.noBrowser)); err != nil {
+		if res, err = flow.SignIn(ctx, person); err != nil {
 			return a.loginError(server, err)
 		}
 	}

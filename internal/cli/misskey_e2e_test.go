@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fedimarks/fedimarks/internal/clocktest"
 	"github.com/fedimarks/fedimarks/internal/formats"
 	"github.com/fedimarks/fedimarks/internal/mastodontest"
 )
@@ -251,30 +252,16 @@ func treeSize(t *testing.T, path string) int64 {
 	return n
 }
 
-// mkClock is a fake clock the fake network and the tool share; the tool's
-// waits move it.
-type mkClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *mkClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *mkClock) Sleep(ctx context.Context, d time.Duration) error {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-	return ctx.Err()
-}
-
 func TestMisskeyBackupPacedByRateLimitLosesNothing(t *testing.T) {
 	w := newMkWorld(t)
 	w.quirks(t, 450)
 	w.login(t)
-	clock := &mkClock{t: time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC))
+	sleep := func(ctx context.Context, d time.Duration) error { clock.Advance(d); return ctx.Err() }
 	w.net.SetClock(clock.Now)
 	// Sharkey-like: two pages a minute.
 	w.mk.SetEndpointLimit("i/favorites", 2, time.Minute)
-	r := runToolWith(t, nil, w.home, "", func(o *IO) { o.Now, o.Sleep = clock.Now, clock.Sleep }, "backup")
+	r := runToolWith(t, nil, w.home, "", func(o *IO) { o.Now, o.Sleep = clock.Now, sleep }, "backup")
 	if r.code != 0 || !strings.Contains(r.stderr, "450 new") {
 		t.Fatalf("rate-limited backup: exit %d: %s", r.code, r.stderr)
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fedimarks/fedimarks/internal/clocktest"
 )
 
 // mkCall POSTs a JSON body to a Misskey endpoint.
@@ -310,7 +312,7 @@ func TestMisskeyFederatesWithMastodon(t *testing.T) {
 
 func TestMisskeyRateLimitPerEndpoint(t *testing.T) {
 	n, mk, alice, _, _ := misskeyNet(t)
-	clock := &fakeClock{t: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 	n.SetClock(clock.Now)
 	mk.SetEndpointLimit("i/favorites", 2, time.Minute)
 	tok := alice.Token()
@@ -319,7 +321,7 @@ func TestMisskeyRateLimitPerEndpoint(t *testing.T) {
 			t.Fatalf("call %d: %d", k, r.status)
 		}
 	}
-	clock.Add(20 * time.Second)
+	clock.Advance(20 * time.Second)
 	r := mkCall(t, mk, "i/favorites", map[string]any{"i": tok})
 	var e mkErr
 	r.json(t, &e)
@@ -329,7 +331,7 @@ func TestMisskeyRateLimitPerEndpoint(t *testing.T) {
 	if r := mkCall(t, mk, "i", map[string]any{"i": tok}); r.status != 200 {
 		t.Errorf("another endpoint: %d", r.status)
 	}
-	clock.Add(40 * time.Second)
+	clock.Advance(40 * time.Second)
 	if r := mkCall(t, mk, "i/favorites", map[string]any{"i": tok}); r.status != 200 {
 		t.Errorf("after the window: %d %s", r.status, r.body)
 	}

@@ -50,6 +50,9 @@ const (
 	// /oauth/authorize and 401 with no body from /oauth/token. Its
 	// listing's hiding is InstanceOptions.HideUnfollowed.
 	Snac
+	// Pleroma (2.7+): Mastodon's ids and limits, next and prev links on
+	// every non-empty page, and bookmark folders (see folders.go).
+	Pleroma
 	// Misskey: Misskey's own API instead of Mastodon's (misskey.go): POST
 	// /api/<endpoint> with JSON bodies, the token as "i" or a Bearer header,
 	// favorites instead of bookmarks, aidx ids, MiAuth sign-in, errors as
@@ -69,6 +72,8 @@ func (q Quirk) String() string {
 		return "pixelfed"
 	case Snac:
 		return "snac"
+	case Pleroma:
+		return "pleroma"
 	case Misskey:
 		return "misskey"
 	}
@@ -84,6 +89,8 @@ func (q Quirk) defaultVersion() string {
 		return "3.5.3 (compatible; Pixelfed 0.12.4)"
 	case Snac:
 		return "4.0.0 (compatible; snac/2.59)"
+	case Pleroma:
+		return "2.7.2 (compatible; Pleroma 2.7.0)"
 	case Misskey:
 		return "2024.11.0"
 	}
@@ -247,6 +254,7 @@ type Instance struct {
 	faults      listingFaults
 	ap          objectState  // as the origin of posts: see origin.go
 	race        raceState    // see race.go
+	folders     folderState  // Pleroma's bookmark folders: see folders.go
 	mk          misskeyState // as a Misskey server: see misskey.go
 }
 
