@@ -184,7 +184,7 @@ func runVerify(ctx context.Context, a *app, o verifyOptions, sum *verifySummary)
 	if err := writeOutput(a, o.output, func(w io.Writer) error {
 		bw := bufio.NewWriter(w)
 		for r := range notFound(v) {
-			fmt.Fprintln(bw, rowAddress(r.ImportItem))
+			fmt.Fprintln(bw, r.Address())
 		}
 		return bw.Flush()
 	}); err != nil {
@@ -209,14 +209,6 @@ func runVerify(ctx context.Context, a *app, o verifyOptions, sum *verifySummary)
 		return e
 	}
 	return nil
-}
-
-// rowAddress is a row's post address: its URI, else its URL.
-func rowAddress(it fedimarks.ImportItem) string {
-	if it.URI != "" {
-		return it.URI
-	}
-	return it.URL
 }
 
 // printVerification writes verify's counts, which check decided the rows,
@@ -257,7 +249,7 @@ func printVerification(w io.Writer, h fedimarks.Handle, v *transfer.Verification
 		if unchecked[r.Order] {
 			label = "unknown"
 		}
-		fmt.Fprintf(w, "%s (%s: %s): %s\n", label, r.Check, cleanText(r.Why), cleanText(rowAddress(r.ImportItem)))
+		fmt.Fprintf(w, "%s (%s: %s): %s\n", label, r.Check, cleanText(r.Why), cleanText(r.Address()))
 	}
 }
 
