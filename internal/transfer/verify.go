@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"slices"
+	"strings"
 
 	"github.com/fedimarks/fedimarks"
 )
@@ -179,13 +180,14 @@ const notListed = "not in the listing"
 
 // absentRows plans items (one at a time: no planned copy of every row),
 // counts the invalid and duplicate rows and those the listing shows, and
-// returns the others, in write order, as the listing decides them.
+// returns the others, in write order, as the listing decides them. The
+// rows are gathered once the planning's set of posts is let go: the
+// input, that set and the rows are never all held at once.
 func (v *Verification) absentRows(items []fedimarks.ImportItem, have keySet) []MissingRow {
-	// At least every row beyond what the destination listed is absent:
-	// room for them at once, rather than doubling a slice of 200,000 rows.
-	absent := make([]MissingRow, 0, max(len(items)-v.DestinationCount, 0))
-	for it := range planSeq(items, make(keySet, len(items))) {
-		switch it.Outcome {
+	var which []int32 // the rows absent, by index: 4 bytes a row while planning
+	seen := make(postHashes, len(items))
+	for i, in := range items {
+		switch it := planItem(in, seen); it.Outcome {
 		case fedimarks.Invalid:
 			v.Invalid++
 		case fedimarks.Duplicate:
@@ -194,9 +196,15 @@ func (v *Verification) absentRows(items []fedimarks.ImportItem, have keySet) []M
 			if _, ok := have.find(it.URI, it.URL); ok {
 				v.Present++
 			} else {
-				absent = append(absent, MissingRow{URI: it.URI, URL: it.URL, Source: it.Source, Check: ByListing, Why: notListed})
+				which = append(which, int32(i))
 			}
 		}
+	}
+	absent := make([]MissingRow, len(which))
+	for k, i := range which {
+		in := &items[i]
+		absent[k] = MissingRow{URI: strings.TrimSpace(in.URI), URL: strings.TrimSpace(in.URL), Source: in.Source,
+			Check: ByListing, Why: notListed} // the addresses as planItem trims them
 	}
 	return absent
 }
@@ -251,6 +259,9 @@ func (v *Verification) sortOut(absent []MissingRow, state []rowState) {
 func (v *Verification) checkAbsent(ctx context.Context, req VerifyRequest, absent []MissingRow, state []rowState, imported keySet) error {
 	var first []int
 	for i, r := range absent {
+		if len(imported) == 0 {
+			break // nothing to parse 200,000 addresses for
+		}
 		if _, ok := imported.find(r.URI, r.URL); ok {
 			first = append(first, i)
 		}
