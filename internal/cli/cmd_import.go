@@ -192,6 +192,7 @@ func readInputs(ctx context.Context, a *app, files []string) (items []fedimarks.
 
 func runImport(ctx context.Context, a *app, o importOptions, sum *importSummary) error {
 	defer a.holdRows()()
+	a.jobArchive = true
 	// Everything that can be checked locally is, before any file is
 	// parsed or any request made.
 	if err := checkInputs(o.files); err != nil {
