@@ -54,7 +54,7 @@ type VerifyRequest struct {
 	// Imported are the posts that earlier imports into the destination
 	// recorded as imported or already there, by their addresses (the
 	// destination's id, when known, is not needed).
-	Imported []Listed
+	Imported []fedimarks.ListedBookmark
 	// Progress, when set, counts the posts looked up.
 	Progress Progress
 }
