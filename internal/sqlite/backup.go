@@ -314,20 +314,20 @@ func (p *pageStmts) saveStatus(ctx context.Context, s fedimarks.Status, host, at
 
 // saveIndexed is saveStatus, then the status's search index entry when
 // the status is new or changed.
-func (p *pageStmts) saveIndexed(ctx context.Context, s fedimarks.Status, host, at string) (int64, error) {
+func (p *pageStmts) saveIndexed(ctx context.Context, s fedimarks.Status, host, at string) (int64, saved, error) {
 	statusID, what, plain, err := p.saveStatus(ctx, s, host, at)
 	if err != nil {
-		return 0, fmt.Errorf("status %s: %w", s.URI, err)
+		return 0, 0, fmt.Errorf("status %s: %w", s.URI, err)
 	}
 	if what != unchanged {
 		e := entryOf(&s, host, plain, s.SpoilerText, s.Account.DisplayName, s.Account.Acct)
 		if p.deferIndex {
 			p.queued = append(p.queued, queuedEntry{s.URI, statusID, e, s.Language, nullTime(s.CreatedAt), what == updated})
 		} else if err := p.put(ctx, statusID, e, s.Language, nullTime(s.CreatedAt), what == updated); err != nil {
-			return 0, fmt.Errorf("index %s for search: %w", s.URI, err)
+			return 0, 0, fmt.Errorf("index %s for search: %w", s.URI, err)
 		}
 	}
-	return statusID, nil
+	return statusID, what, nil
 }
 
 // writeIndex writes the queued index entries: every search_docs row, then
@@ -373,7 +373,7 @@ func savePage(ctx context.Context, tx *sql.Tx, run *Run, statuses []fedimarks.St
 	account := string(run.Account)
 	host := run.Account.Host()
 	for _, s := range statuses {
-		statusID, err := p.saveIndexed(ctx, s, host, at)
+		statusID, what, err := p.saveIndexed(ctx, s, host, at)
 		if err != nil {
 			return err
 		}
@@ -382,7 +382,11 @@ func savePage(ctx context.Context, tx *sql.Tx, run *Run, statuses []fedimarks.St
 			removed    bool
 			lastRun    int64
 		)
-		err = p.findBookmark.QueryRowContext(ctx, account, statusID).Scan(&bookmarkID, &removed, &lastRun)
+		if what == inserted {
+			err = sql.ErrNoRows // a status just stored has no bookmark yet: no need to look
+		} else {
+			err = p.findBookmark.QueryRowContext(ctx, account, statusID).Scan(&bookmarkID, &removed, &lastRun)
+		}
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			if _, err := p.insertBookmark.ExecContext(ctx, account, statusID, s.ID, position(run.ID, run.Index), at, at, run.ID); err != nil {
