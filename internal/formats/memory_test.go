@@ -5,9 +5,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/fedimarks/fedimarks"
 )
 
 // TestReadFileAllocatesLittlePerRow: reading a bookmarks.csv allocates,
@@ -35,5 +39,57 @@ func TestReadFileAllocatesLittlePerRow(t *testing.T) {
 	}
 	if perRow := (after.TotalAlloc - before.TotalAlloc) / rows; perRow > 600 {
 		t.Errorf("reading allocates %d bytes a row, want <= 600", perRow)
+	}
+}
+
+// TestReadFileRowsWriteOrder: ReadFileRows keeps the rows as read, with
+// Len and WriteOrder giving what ReadFile's Items sorted by Order give,
+// for a file listed newest first (bookmarks.csv) and one listed oldest
+// first (an ActivityPub collection), twice over; and it allocates no item
+// array (under 480 bytes a row where ReadFile needs about 560).
+func TestReadFileRowsWriteOrder(t *testing.T) {
+	dir := t.TempDir()
+	var csv strings.Builder
+	const rows = 20_000
+	for i := range rows {
+		fmt.Fprintf(&csv, "https://a.example/users/a/statuses/%d\n", 100000+i)
+	}
+	files := map[string]string{
+		"bookmarks.csv":  csv.String() + "not a url\n",
+		"bookmarks.json": `{"type":"OrderedCollection","orderedItems":["https://a.example/users/ann/statuses/1","https://b.example/users/bo/statuses/2"]}`,
+	}
+	for name, text := range files {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		full, err := ReadFile(context.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		kept, err := ReadFileRows(context.Background(), path)
+		runtime.ReadMemStats(&after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if kept.Items != nil || kept.Len() != len(full.Items) || kept.Format != full.Format || len(kept.Problems) != len(full.Problems) {
+			t.Fatalf("%s: %d rows kept (items %v), %d read", name, kept.Len(), kept.Items != nil, len(full.Items))
+		}
+		want := slices.Clone(full.Items)
+		slices.SortFunc(want, func(a, b fedimarks.ImportItem) int { return a.Order - b.Order })
+		for range 2 {
+			got := slices.Collect(kept.WriteOrder())
+			if !slices.EqualFunc(got, want, func(a, b fedimarks.ImportItem) bool { return reflect.DeepEqual(a, b) }) {
+				t.Fatalf("%s: write order differs: first %+v, want %+v", name, got[0], want[0])
+			}
+		}
+		if got := slices.Collect(full.WriteOrder()); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: the joined result's write order differs", name)
+		}
+		if perRow := (after.TotalAlloc - before.TotalAlloc) / uint64(kept.Len()); name == "bookmarks.csv" && perRow > 480 {
+			t.Errorf("ReadFileRows allocates %d bytes a row, want <= 480", perRow)
+		}
 	}
 }

@@ -45,6 +45,9 @@ type Result struct {
 	Encoding string
 	Items    []fedimarks.ImportItem
 	Problems []Problem
+	// rows are the items as the reader kept them (see ReadFileRows);
+	// ReadFile and Read join them into Items.
+	rows *keptRows
 }
 
 // maxLine bounds one line of a line-based file; a longer line is reported
@@ -82,7 +85,7 @@ func unknownShape(name, why string) error {
 // ctx is done.
 func Read(ctx context.Context, name string, r io.Reader) (Result, error) {
 	res, err := read(ctx, name, ctxReader{ctx, r}, 0)
-	return res, ctxError(ctx, name, err)
+	return res.joined(), ctxError(ctx, name, err)
 }
 
 // read is Read with the archive nesting depth, so that an archive inside an
@@ -392,28 +395,13 @@ const (
 	oldestFirst order = false
 )
 
-// result joins the items in file order and sets their Order (0 is the
-// oldest bookmark) from the order the file lists them in.
+// result ends the reading: the items as kept, and their order (Order 0
+// is the oldest bookmark) from the order the file lists them in.
 func (c *collector) result(o order) Result {
 	res := Result{Format: c.format, Problems: c.problems}
 	if c.n > 0 {
-		res.Items = make([]fedimarks.ImportItem, 0, c.n)
-		for i, ch := range append(c.chunks, c.cur) {
-			for _, r := range ch {
-				res.Items = append(res.Items, r.item())
-			}
-			if i < len(c.chunks) {
-				c.chunks[i] = nil // the items are in one copy, not two, once the GC runs
-			}
-		}
-		c.cur = nil
-	}
-	for i := range res.Items {
-		if o == newestFirst {
-			res.Items[i].Order = c.n - 1 - i
-		} else {
-			res.Items[i].Order = i
-		}
+		res.rows = &keptRows{chunks: append(c.chunks, c.cur), n: c.n, newestFirst: o == newestFirst}
+		c.chunks, c.cur = nil, nil
 	}
 	return res
 }

@@ -36,6 +36,10 @@ type PostLookup interface {
 type VerifyRequest struct {
 	// Items are the source rows in write order (see Merge).
 	Items []fedimarks.ImportItem
+	// Rows, when set, stands for Items, for a caller that keeps its rows
+	// in another form: it yields them in write order each time Verify
+	// ranges over it (twice).
+	Rows iter.Seq[fedimarks.ImportItem]
 	// Lister reads the destination's bookmarks (required).
 	Lister Lister
 	// Posts, when set, looks up, one at a time, the posts the listing did
@@ -145,7 +149,11 @@ var hidingListings = map[string]string{
 // into Missing, so a caller that drops its rows too holds them once.
 func Verify(ctx context.Context, req VerifyRequest) (*Verification, error) {
 	have := keySet{}
-	v := &Verification{Rows: len(req.Items)}
+	rows := req.Rows
+	if rows == nil {
+		rows = slices.Values(req.Items)
+	}
+	v := &Verification{}
 	err := req.Lister.EachBookmark(ctx, func(page []fedimarks.Status) error {
 		for _, s := range page {
 			have.addStatus(s)
@@ -156,8 +164,8 @@ func Verify(ctx context.Context, req VerifyRequest) (*Verification, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read destination bookmarks: %w", err)
 	}
-	absent := v.absentRows(req.Items, have)
-	req.Items = nil // absent holds all that is left to decide
+	absent := v.absentRows(rows, have)
+	req.Items, req.Rows = nil, nil // absent holds all that is left to decide
 	imported := keySet{}
 	for _, b := range req.Imported {
 		imported.add(b.ID, b.Addrs...)
@@ -183,10 +191,13 @@ const notListed = "not in the listing"
 // returns the others, in write order, as the listing decides them. The
 // rows are gathered once the planning's set of posts is let go: the
 // input, that set and the rows are never all held at once.
-func (v *Verification) absentRows(items []fedimarks.ImportItem, have keySet) []MissingRow {
+func (v *Verification) absentRows(rows iter.Seq[fedimarks.ImportItem], have keySet) []MissingRow {
 	var which []int32 // the rows absent, by index: 4 bytes a row while planning
-	seen := make(postHashes, len(items))
-	for i, in := range items {
+	seen := postHashes{}
+	i := -1
+	for in := range rows {
+		i++
+		v.Rows++
 		switch it := planItem(in, seen); it.Outcome {
 		case fedimarks.Invalid:
 			v.Invalid++
@@ -200,11 +211,17 @@ func (v *Verification) absentRows(items []fedimarks.ImportItem, have keySet) []M
 			}
 		}
 	}
-	absent := make([]MissingRow, len(which))
-	for k, i := range which {
-		in := &items[i]
-		absent[k] = MissingRow{URI: strings.TrimSpace(in.URI), URL: strings.TrimSpace(in.URL), Source: in.Source,
-			Check: ByListing, Why: notListed} // the addresses as planItem trims them
+	seen = nil
+	absent := make([]MissingRow, 0, len(which))
+	i = -1
+	for in := range rows {
+		if i++; len(absent) == len(which) {
+			break
+		}
+		if int32(i) == which[len(absent)] {
+			absent = append(absent, MissingRow{URI: strings.TrimSpace(in.URI), URL: strings.TrimSpace(in.URL), Source: in.Source,
+				Check: ByListing, Why: notListed}) // the addresses as planItem trims them
+		}
 	}
 	return absent
 }
