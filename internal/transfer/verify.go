@@ -296,7 +296,7 @@ func (v *Verification) checkAbsent(ctx context.Context, req VerifyRequest, absen
 		v.CheckReason = why
 		return v.lookUp(ctx, req, absent, len(absent), all, state, &st)
 	case len(first) > 0:
-		v.CheckReason = fmt.Sprintf("%s that fedimarks imported %s not in its listing", plural(len(first), "post"), isAre(len(first)))
+		v.CheckReason = fmt.Sprintf("%s that fedimarks imported %s not in its listing", fedimarks.Plural(len(first), "post"), isAre(len(first)))
 		if err := v.lookUp(ctx, req, absent, len(first), slices.Values(first), state, &st); err != nil {
 			return err
 		}
