@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fedimarks/fedimarks"
 )
@@ -90,6 +91,37 @@ func TestReadFileRowsWriteOrder(t *testing.T) {
 		}
 		if perRow := (after.TotalAlloc - before.TotalAlloc) / uint64(kept.Len()); name == "bookmarks.csv" && perRow > 480 {
 			t.Errorf("ReadFileRows allocates %d bytes a row, want <= 480", perRow)
+		}
+	}
+}
+
+// TestKeptRowKeepsEveryField: a row kept by a reader gives back every
+// field of its item, each set alone (reflection sets them all, so a field
+// added to fedimarks.ImportItem is checked too).
+func TestKeptRowKeepsEveryField(t *testing.T) {
+	typ := reflect.TypeFor[fedimarks.ImportItem]()
+	for i := range typ.NumField() {
+		var it fedimarks.ImportItem
+		f := reflect.ValueOf(&it).Elem().Field(i)
+		switch f.Kind() {
+		case reflect.String:
+			f.SetString("x")
+		case reflect.Int:
+			f.SetInt(7)
+		case reflect.Slice:
+			f.Set(reflect.MakeSlice(f.Type(), 1, 1))
+		case reflect.Pointer:
+			f.Set(reflect.New(f.Type().Elem()))
+		case reflect.Struct:
+			if f.Type() != reflect.TypeFor[time.Time]() {
+				t.Fatalf("field %s: a struct this test cannot set", typ.Field(i).Name)
+			}
+			f.Set(reflect.ValueOf(time.Unix(1, 0)))
+		default:
+			t.Fatalf("field %s: a kind this test cannot set", typ.Field(i).Name)
+		}
+		if got := keep(it).item(); !reflect.DeepEqual(got, it) {
+			t.Errorf("field %s lost: %+v, want %+v", typ.Field(i).Name, got, it)
 		}
 	}
 }

@@ -348,8 +348,12 @@ type keptRow struct {
 
 func keep(it fedimarks.ImportItem) keptRow {
 	r := keptRow{uri: it.URI, url: it.URL, source: it.Source, invalid: it.Invalid}
-	if it.AuthorURL != "" || !it.CreatedAt.IsZero() || it.Visibility != "" || it.Tags != nil || it.Note != "" {
-		r.more = &fedimarks.ImportItem{AuthorURL: it.AuthorURL, CreatedAt: it.CreatedAt, Visibility: it.Visibility, Tags: it.Tags, Note: it.Note}
+	// The rest, kept whole when any is set (TestKeptRowKeepsEveryField
+	// fails for a field added to the item and not looked at here).
+	if it.AuthorURL != "" || !it.CreatedAt.IsZero() || it.Visibility != "" || it.Order != 0 || it.Tags != nil || it.Note != "" || it.Folder != nil {
+		rest := it
+		rest.URI, rest.URL, rest.Source, rest.Invalid = "", "", "", ""
+		r.more = &rest
 	}
 	return r
 }
