@@ -39,6 +39,9 @@ type Status struct {
 	Sensitive   bool
 	Media       []Media
 	Tags        []string
+	// Mentions are the accounts the post mentions, as the server lists
+	// them (none when its list cannot be read).
+	Mentions []Mention
 	// Reblog is set when the status is a boost; bookmarking a boost
 	// bookmarks the original post.
 	Reblog *Status
@@ -47,6 +50,13 @@ type Status struct {
 	// in Raw): a copy archived before is kept as it was.
 	Hidden bool
 	Raw    json.RawMessage
+}
+
+// Mention is an account a post mentions: its acct as the serving
+// instance sees it and its profile page.
+type Mention struct {
+	Acct string `json:"acct"`
+	URL  string `json:"url"`
 }
 
 // Author is the account that wrote a status.
@@ -127,8 +137,9 @@ type wireStatus struct {
 	Tags []struct {
 		Name string `json:"name"`
 	} `json:"tags"`
-	Reblog json.RawMessage `json:"reblog"`
-	Hidden bool            `json:"fedimarks_hidden"`
+	Reblog   json.RawMessage `json:"reblog"`
+	Mentions json.RawMessage `json:"mentions"`
+	Hidden   bool            `json:"fedimarks_hidden"`
 }
 
 // ParseStatus decodes one Status JSON object and keeps raw as Status.Raw.
@@ -182,6 +193,11 @@ func ParseStatus(raw []byte) (Status, error) {
 	}
 	for _, t := range w.Tags {
 		s.Tags = append(s.Tags, t.Name)
+	}
+	// Read on their own: a list of another shape leaves the post without
+	// mentions, it does not make the post unreadable.
+	if len(w.Mentions) > 0 && json.Unmarshal(w.Mentions, &s.Mentions) != nil {
+		s.Mentions = nil
 	}
 	if len(w.Reblog) > 0 && string(w.Reblog) != "null" {
 		r, err := ParseStatus(w.Reblog)

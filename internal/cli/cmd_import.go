@@ -173,10 +173,28 @@ func runImportCommand(ctx context.Context, a *app, args []string) error {
 // the rows in write order. mastodonOnly says every file is in Mastodon's
 // bookmarks format (ready for its importer).
 func readInputs(ctx context.Context, a *app, files []string) (items []fedimarks.ImportItem, mastodonOnly bool, err error) {
-	var all [][]fedimarks.ImportItem
+	results, mastodonOnly, err := readInputFiles(ctx, a, files, formats.ReadFile)
+	if err != nil {
+		return nil, false, err
+	}
+	all := make([][]fedimarks.ImportItem, len(results))
+	for i, res := range results {
+		all[i] = res.Items
+	}
+	items = transfer.Merge(all...)
+	// The readers leave as much garbage as the rows they return (the
+	// chunks they gathered them in): collected now, it does not set the
+	// heap's size for the rest of the command.
+	runtime.GC()
+	return items, mastodonOnly, nil
+}
+
+// readInputFiles reads every file with read and reports row problems and
+// counts on stderr.
+func readInputFiles(ctx context.Context, a *app, files []string, read func(context.Context, string) (formats.Result, error)) (results []formats.Result, mastodonOnly bool, err error) {
 	mastodonOnly = true
 	for _, f := range files {
-		res, err := formats.ReadFile(ctx, f)
+		res, err := read(ctx, f)
 		if err != nil {
 			return nil, false, err
 		}
@@ -190,19 +208,16 @@ func readInputs(ctx context.Context, a *app, files []string) (items []fedimarks.
 		if res.Encoding != "" {
 			format += ", " + res.Encoding
 		}
-		fmt.Fprintf(a.stderr, "%s: %s (%s)\n", f, fedimarks.Plural(len(res.Items), "row"), format)
-		all = append(all, res.Items)
+		fmt.Fprintf(a.stderr, "%s: %s (%s)\n", f, fedimarks.Plural(res.Len(), "row"), format)
+		res.Problems = nil
+		results = append(results, res)
 	}
-	items = transfer.Merge(all...)
-	// The readers leave as much garbage as the rows they return (the
-	// chunks they gathered them in): collected now, it does not set the
-	// heap's size for the rest of the command.
-	runtime.GC()
-	return items, mastodonOnly, nil
+	return results, mastodonOnly, nil
 }
 
 func runImport(ctx context.Context, a *app, o importOptions, sum *importSummary) error {
 	defer a.holdRows()()
+	a.jobArchive = true
 	// Everything that can be checked locally is, before any file is
 	// parsed or any request made.
 	if err := checkInputs(o.files); err != nil {

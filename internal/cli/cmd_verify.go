@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	"github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/formats"
 	"github.com/fedimarks/fedimarks/internal/sqlite"
 	"github.com/fedimarks/fedimarks/internal/transfer"
 	"github.com/fedimarks/fedimarks/internal/ui"
@@ -129,7 +130,10 @@ func runVerify(ctx context.Context, a *app, o verifyOptions, sum *verifySummary)
 	if err != nil {
 		return err
 	}
-	var items []fedimarks.ImportItem
+	var (
+		items []fedimarks.ImportItem
+		rows  iter.Seq[fedimarks.ImportItem]
+	)
 	if o.from != "" {
 		from, _, err := a.sourceAccount(ctx, src.Handle, o.offline)
 		if err != nil {
@@ -138,7 +142,7 @@ func runVerify(ctx context.Context, a *app, o verifyOptions, sum *verifySummary)
 		if items, err = archivedItems(ctx, a, from); err != nil {
 			return err
 		}
-	} else if items, _, err = readInputs(ctx, a, o.files); err != nil {
+	} else if rows, err = inputRows(ctx, a, o.files); err != nil {
 		return err
 	}
 	tok, err := a.token(ctx, acc.Handle)
@@ -161,6 +165,7 @@ func runVerify(ctx context.Context, a *app, o verifyOptions, sum *verifySummary)
 		Unit: "posts", TTY: a.stderrTTY(), Now: a.io.Now, Quiet: a.quiet, ETA: budgetETA(budget, func() float64 { return 1 })})}
 	v, err := transfer.Verify(ctx, transfer.VerifyRequest{
 		Items:    items,
+		Rows:     rows,
 		Lister:   readingLister{a: a, l: bookmarkLister{c}, h: acc.Handle, c: c, slot: slot},
 		Posts:    c,
 		Server:   acc.Server,
@@ -184,7 +189,7 @@ func runVerify(ctx context.Context, a *app, o verifyOptions, sum *verifySummary)
 	if err := writeOutput(a, o.output, func(w io.Writer) error {
 		bw := bufio.NewWriter(w)
 		for r := range notFound(v) {
-			fmt.Fprintln(bw, rowAddress(r.ImportItem))
+			fmt.Fprintln(bw, r.Address())
 		}
 		return bw.Flush()
 	}); err != nil {
@@ -211,12 +216,24 @@ func runVerify(ctx context.Context, a *app, o verifyOptions, sum *verifySummary)
 	return nil
 }
 
-// rowAddress is a row's post address: its URI, else its URL.
-func rowAddress(it fedimarks.ImportItem) string {
-	if it.URI != "" {
-		return it.URI
+// inputRows reads every file as readInputs does, keeping each file's rows
+// as its reader kept them (see formats.ReadFileRows): it yields them in
+// write order (see transfer.Merge) each time it is ranged over. A verify
+// of 200,000 rows never holds them as items.
+func inputRows(ctx context.Context, a *app, files []string) (iter.Seq[fedimarks.ImportItem], error) {
+	results, _, err := readInputFiles(ctx, a, files, formats.ReadFileRows)
+	if err != nil {
+		return nil, err
 	}
-	return it.URL
+	return func(yield func(fedimarks.ImportItem) bool) {
+		for _, res := range results {
+			for it := range res.WriteOrder() {
+				if !yield(it) {
+					return
+				}
+			}
+		}
+	}, nil
 }
 
 // printVerification writes verify's counts, which check decided the rows,
@@ -257,7 +274,7 @@ func printVerification(w io.Writer, h fedimarks.Handle, v *transfer.Verification
 		if unchecked[r.Order] {
 			label = "unknown"
 		}
-		fmt.Fprintf(w, "%s (%s: %s): %s\n", label, r.Check, cleanText(r.Why), cleanText(rowAddress(r.ImportItem)))
+		fmt.Fprintf(w, "%s (%s: %s): %s\n", label, r.Check, cleanText(r.Why), cleanText(r.Address()))
 	}
 }
 

@@ -40,6 +40,10 @@ type app struct {
 	// parsing the command line (shell completion).
 	listFlags func(*flag.Flag)
 
+	// jobArchive opens the archive with a small page cache (see
+	// sqlite.OpenForJob): set by a command that goes through a job's rows.
+	jobArchive bool
+
 	archive  *sqlite.Archive
 	secrets  secrets.Store
 	settings *settings // read on first use
@@ -153,7 +157,11 @@ func (a *app) openArchive(ctx context.Context) (*sqlite.Archive, error) {
 	if err := os.MkdirAll(p.Data, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	ar, err := sqlite.Open(ctx, p.Archive)
+	open := sqlite.Open
+	if a.jobArchive {
+		open = sqlite.OpenForJob
+	}
+	ar, err := open(ctx, p.Archive)
 	if err != nil {
 		return nil, fmt.Errorf("open archive %s: %w", p.Archive, err)
 	}
