@@ -140,7 +140,10 @@ func read(ctx context.Context, name string, r io.Reader, depth int) (Result, err
 	// piece, checked whole.
 	switch {
 	case len(trimmed) > 0 && trimmed[0] == '[':
-		return readDocument(name, br, head, readJSONArray)
+		server := misskeyServerOf(ctx)
+		return readDocument(name, br, head, func(name string, br *bufio.Reader) (Result, error) {
+			return readJSONArray(name, br, server)
+		})
 	case len(trimmed) > 0 && trimmed[0] == '{':
 		if isJSONLines(trimmed) {
 			return readJSONLines(name, br)
