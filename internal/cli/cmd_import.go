@@ -17,6 +17,7 @@ import (
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/formats"
 	"github.com/fedimarks/fedimarks/internal/mastodon"
+	"github.com/fedimarks/fedimarks/internal/misskey"
 	"github.com/fedimarks/fedimarks/internal/sqlite"
 	"github.com/fedimarks/fedimarks/internal/transfer"
 	"github.com/fedimarks/fedimarks/internal/ui"
@@ -292,6 +293,11 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 	}
 	// The client's waits show in the display of the step under way.
 	slot := a.newSlot(acc.Server)
+	// The server's software decides what a 422 to a bookmark means (snac:
+	// already bookmarked) and whether a big import offers the server's own
+	// importer. Asked only when there is something to do: a rerun of a
+	// finished job does not contact the destination.
+	dest := &destInfo{}
 	c := a.newClient(acc.Server, tok, slot)
 	budget := clientBudget{c, a.now}
 	// Requests a row to write takes (a search and a bookmark, or a
@@ -306,17 +312,34 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 		shown = &startedProgress{p: prog, slot: slot}
 	}
 	var lister transfer.Lister = readingLister{a: a, l: bookmarkLister{c}, h: acc.Handle, c: c, slot: slot}
+	var writer transfer.Writer = c
+	var sent requestCounter = c
+	var bud transfer.BudgetReader = budget
+	scopes := transferScopes
+	probe := func(ctx context.Context) string {
+		dest.inst, dest.err = c.Instance(ctx)
+		dest.asked = true
+		return dest.inst.Software
+	}
+	var rate transfer.RateLimit
+	if isMisskeyAccount(acc) {
+		// Favorites, through Misskey's API; its rate limits are per
+		// endpoint and unreported, ap/show's the tightest.
+		mk := a.newMisskeyClient(acc.Server, tok, slot)
+		writer, sent, bud, scopes, probe, rate = misskey.NewWriter(mk), mk, nil, misskeyTransferScopes, misskeyProbe(acc), misskeyAPRate
+		lister = readingLister{a: a, l: misskey.NewFavorites(mk), h: acc.Handle, c: mk, slot: slot}
+	}
 	if o.lister != nil {
 		lister = o.lister
 	}
 	im := &transfer.Importer{
-		Writer:  c,
+		Writer:  writer,
 		Lister:  lister,
 		Journal: jobJournal{ar},
 		Locker:  importLocker{ar},
 		Finder:  ar,
 		Log:     a.stderr,
-		Budget:  budget,
+		Budget:  bud,
 	}
 	im.Origin, im.RetryPause = a.origin()
 	if shown != nil {
@@ -324,20 +347,12 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 		// The engine's summary ends the run: close the bar before it.
 		im.Log = finishFirst{shown, a.stderr}
 	}
-	// The server's software decides what a 422 to a bookmark means (snac:
-	// already bookmarked) and whether a big import offers the server's own
-	// importer. Asked only when there is something to do: a rerun of a
-	// finished job does not contact the destination.
-	dest := &destInfo{}
 	resume := o.resume + " --to " + shellWord(string(acc.Handle))
 	rep, err := im.Run(ctx, transfer.Request{
 		Destination: acc.Handle,
 		Server:      acc.Server,
-		Probe: func(ctx context.Context) string {
-			dest.inst, dest.err = c.Instance(ctx)
-			dest.asked = true
-			return dest.inst.Software
-		},
+		Probe:       probe,
+		RateLimit:   rate,
 		Inputs:      o.inputs,
 		Items:       items,
 		Key:         o.key,
@@ -367,8 +382,8 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 				Done: e.Done, Requests: e.Requests, Seconds: e.Duration.Seconds()}
 		}
 	}
-	if rep != nil && !o.dryRun && c.Requests() > 0 {
-		fmt.Fprintf(a.stderr, "%s to %s\n", countNoun(int(c.Requests()), "request"), acc.Handle.Host())
+	if rep != nil && !o.dryRun && sent.Requests() > 0 {
+		fmt.Fprintf(a.stderr, "%s to %s\n", countNoun(int(sent.Requests()), "request"), acc.Handle.Host())
 	}
 	if err == nil && rep != nil && rep.Estimate != nil && rep.Estimate.ToWrite() > transfer.BigImport {
 		if dest.asked && dest.err == nil && transfer.IsBigImport(*rep.Estimate, dest.inst.Software, dest.inst.MastodonVersion) {
@@ -379,7 +394,7 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 	if errors.As(err, &fe) {
 		var re *fedimarks.RemoteError
 		if fe.Code == fedimarks.EScope && errors.As(fe, &re) {
-			fe.Message = fmt.Sprintf("%s: %s (%s)", acc.Handle, lacksScope(refusedScope(re, acc.Scopes, transferScopes)), re.Message)
+			fe.Message = fmt.Sprintf("%s: %s (%s)", acc.Handle, lacksScope(refusedScope(re, acc.Scopes, scopes)), re.Message)
 		}
 		// The job's next step (resume it) replaces one written for a
 		// single request on the way (the big import's question, say).
@@ -389,7 +404,7 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 		return fe
 	}
 	if err != nil {
-		return a.apiError(acc.Handle, acc.Server, err, transferScopes)
+		return a.apiError(acc.Handle, acc.Server, err, scopes)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	"github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/misskey"
 	"github.com/fedimarks/fedimarks/internal/sqlite"
 	"github.com/fedimarks/fedimarks/internal/transfer"
 	"github.com/fedimarks/fedimarks/internal/ui"
@@ -159,7 +160,7 @@ func runVerify(ctx context.Context, a *app, o verifyOptions, sum *verifySummary)
 	budget := clientBudget{c, a.now}
 	prog := &startedProgress{slot: slot, p: ui.NewProgress(a.stderr, ui.ProgressOptions{Label: "check posts on " + string(acc.Handle),
 		Unit: "posts", TTY: a.stderrTTY(), Now: a.io.Now, Quiet: a.quiet, ETA: budgetETA(budget, func() float64 { return 1 })})}
-	v, err := transfer.Verify(ctx, transfer.VerifyRequest{
+	req := transfer.VerifyRequest{
 		Items:    items,
 		Lister:   readingLister{a: a, l: bookmarkLister{c}, h: acc.Handle, c: c, slot: slot},
 		Posts:    c,
@@ -173,10 +174,19 @@ func runVerify(ctx context.Context, a *app, o verifyOptions, sum *verifySummary)
 			}
 			return inst.Software
 		},
-	})
+	}
+	var sent requestCounter = c
+	scopes, checkScope := "read:bookmarks read:search", "read:search"
+	if isMisskeyAccount(acc) {
+		mk := a.newMisskeyClient(acc.Server, tok, slot)
+		req.Lister = readingLister{a: a, l: misskey.NewFavorites(mk), h: acc.Handle, c: mk, slot: slot}
+		req.Posts, req.Probe, sent = misskey.NewWriter(mk), misskeyProbe(acc), mk
+		scopes, checkScope = "read:favorites read:account", "read:account"
+	}
+	v, err := transfer.Verify(ctx, req)
 	prog.Finish()
 	if err != nil {
-		return a.apiError(acc.Handle, acc.Server, err, "read:bookmarks read:search")
+		return a.apiError(acc.Handle, acc.Server, err, scopes)
 	}
 	sum.Rows, sum.DestinationBookmarks, sum.PostChecks = v.Rows, v.DestinationCount, v.Checked
 	sum.Outcomes = map[string]int{"present": v.Present, "missing": len(v.Missing), "unknown": len(v.Unchecked),
@@ -194,7 +204,7 @@ func runVerify(ctx context.Context, a *app, o verifyOptions, sum *verifySummary)
 		sum.Files = []string{o.output}
 	}
 	printVerification(a.stderr, acc.Handle, v)
-	fmt.Fprintf(a.stderr, "%s to %s\n", countNoun(int(c.Requests()), "request"), acc.Handle.Host())
+	fmt.Fprintf(a.stderr, "%s to %s\n", countNoun(int(sent.Requests()), "request"), acc.Handle.Host())
 	if len(v.Missing)+len(v.Unchecked) > 0 {
 		msg := fmt.Sprintf("%s %s missing on %s", countNoun(len(v.Missing), "post"), isAre(len(v.Missing)), acc.Handle)
 		e := &fedimarks.Error{Code: fedimarks.EPartial, Message: msg}
@@ -202,7 +212,7 @@ func runVerify(ctx context.Context, a *app, o verifyOptions, sum *verifySummary)
 			e.Message += fmt.Sprintf(", %s could not be checked", countNoun(n, "post"))
 			e.Hint = nextStep(e, situation{cmd: a.cmd.name, unchecked: true})
 			var fe *fedimarks.Error
-			if v.Refused != nil && errors.As(a.apiError(acc.Handle, acc.Server, v.Refused, "read:search"), &fe) && fe.Hint != "" {
+			if v.Refused != nil && errors.As(a.apiError(acc.Handle, acc.Server, v.Refused, checkScope), &fe) && fe.Hint != "" {
 				e.Hint = fe.Message + "; " + fe.Hint
 			}
 		}

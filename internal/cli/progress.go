@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/fedimarks/fedimarks"
-	"github.com/fedimarks/fedimarks/internal/mastodon"
 	"github.com/fedimarks/fedimarks/internal/transfer"
 	"github.com/fedimarks/fedimarks/internal/ui"
 )
@@ -127,7 +126,7 @@ type readingLister struct {
 	a    *app
 	l    transfer.Lister
 	h    fedimarks.Handle
-	c    *mastodon.Client
+	c    requestCounter
 	slot *progressSlot
 }
 
