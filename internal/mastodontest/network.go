@@ -50,6 +50,12 @@ const (
 	// /oauth/authorize and 401 with no body from /oauth/token. Its
 	// listing's hiding is InstanceOptions.HideUnfollowed.
 	Snac
+	// Misskey: Misskey's own API instead of Mastodon's (misskey.go): POST
+	// /api/<endpoint> with JSON bodies, the token as "i" or a Bearer header,
+	// favorites instead of bookmarks, aidx ids, MiAuth sign-in, errors as
+	// {"error":{"code",...}}, per-endpoint rate limits. Forks (Sharkey,
+	// Firefish, ...) are InstanceOptions.Software.
+	Misskey
 )
 
 // String returns the quirk's name.
@@ -63,6 +69,8 @@ func (q Quirk) String() string {
 		return "pixelfed"
 	case Snac:
 		return "snac"
+	case Misskey:
+		return "misskey"
 	}
 	return "quirk(" + strconv.Itoa(int(q)) + ")"
 }
@@ -76,6 +84,8 @@ func (q Quirk) defaultVersion() string {
 		return "3.5.3 (compatible; Pixelfed 0.12.4)"
 	case Snac:
 		return "4.0.0 (compatible; snac/2.59)"
+	case Misskey:
+		return "2024.11.0"
 	}
 	return "4.3.0"
 }
@@ -163,6 +173,13 @@ type InstanceOptions struct {
 	Version string
 	// Title is the instance's name (default "Fake <quirk> <host>").
 	Title string
+	// Software is the name nodeinfo reports (default: the quirk's name), as
+	// a fork does: "sharkey", "firefish", "iceshrimp" or "cherrypick" with
+	// Quirk Misskey, "akkoma" or "pleroma" with Quirk Mastodon.
+	Software string
+	// NoNodeinfo makes /.well-known/nodeinfo and the documents it links
+	// answer 404, as behind a proxy that serves only the API.
+	NoNodeinfo bool
 	// NoAuthMetadata makes /.well-known/oauth-authorization-server answer
 	// 404, like Mastodon < 4.3 and GoToSocial. It is not implied by Quirk.
 	NoAuthMetadata bool
@@ -228,8 +245,9 @@ type Instance struct {
 	reqs        []reqRecord
 	statuses    map[int]int // responses sent, by status
 	faults      listingFaults
-	ap          objectState // as the origin of posts: see origin.go
-	race        raceState   // see race.go
+	ap          objectState  // as the origin of posts: see origin.go
+	race        raceState    // see race.go
+	mk          misskeyState // as a Misskey server: see misskey.go
 }
 
 type reqRecord struct{ method, path string }
@@ -527,6 +545,12 @@ func failMessage(status int) string {
 // it while it fetches from another instance).
 func (i *Instance) route(r *http.Request) reply {
 	p := r.URL.Path
+	if p == "/.well-known/nodeinfo" || strings.HasPrefix(p, "/nodeinfo") || p == "/api/nodeinfo/2.0.json" {
+		return i.nodeinfo(r)
+	}
+	if i.opts.Quirk == Misskey {
+		return i.misskeyRoute(r)
+	}
 	switch {
 	case strings.HasPrefix(p, "/api/"):
 		return i.api(r)
