@@ -1,0 +1,132 @@
+package cli
+
+import (
+	"context"
+	"io"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/mastodontest"
+)
+
+// saveMisskeyLogin saves acc (a user of a Misskey instance) and its token
+// in home, as a sign-in would.
+func saveMisskeyLogin(t *testing.T, home string, acc *mastodontest.Account) {
+	t.Helper()
+	env := map[string]string{"FEDIMARKS_HOME": home, "FEDIMARKS_KEYRING": "off"}
+	a := newApp(IO{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard, Getenv: func(k string) string { return env[k] }})
+	defer a.close()
+	_, _, err := a.saveLogin(context.Background(), fedimarks.Account{
+		Handle: fedimarks.Handle(acc.Handle()), ID: acc.ID(), Server: acc.Instance().URL(),
+		Software: "misskey 2024.11.0", Scopes: []string{"read:account", "read:favorites", "write:favorites"},
+	}, acc.Token())
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// misskeyWorld is fediverse (Mastodon-like A, B, C) plus a Misskey
+// instance M with mika, and a slow Mastodon-like D.
+type misskeyWorld struct {
+	*fediverse
+	m, d *mastodontest.Instance
+	mika *mastodontest.Account
+}
+
+func newMisskeyWorld(t *testing.T) *misskeyWorld {
+	t.Helper()
+	f := newFediverse(t)
+	w := &misskeyWorld{fediverse: f}
+	w.m = f.net.NewInstance(mastodontest.InstanceOptions{Quirk: mastodontest.Misskey})
+	w.d = f.net.NewInstance(mastodontest.InstanceOptions{})
+	w.mika = w.m.AddAccount("mika")
+	return w
+}
+
+// TestImportIntoMisskeyEveryOutcome imports a Mastodon bookmarks.csv into
+// a Misskey account: each post is resolved with ap/show (a note of M
+// itself with notes/show) and favorited; every outcome is the true one,
+// rows land in the source's order, and the deleted post and the down
+// server are told apart by asking the post's own server.
+func TestImportIntoMisskeyEveryOutcome(t *testing.T) {
+	w := newMisskeyWorld(t)
+	carol, erin, frank := w.a.AddAccount("carol"), w.c.AddAccount("erin"), w.a.AddAccount("frank")
+	dora, nora := w.d.AddAccount("dora"), w.m.AddAccount("nora")
+	ok1 := carol.Post(mastodontest.PostOptions{})
+	local := nora.Post(mastodontest.PostOptions{Text: "a note of M itself"})
+	had := carol.Post(mastodontest.PostOptions{})
+	gone := carol.Post(mastodontest.PostOptions{})
+	down := erin.Post(mastodontest.PostOptions{})
+	private := frank.Post(mastodontest.PostOptions{Visibility: "private"})
+	slow := dora.Post(mastodontest.PostOptions{})
+	ok2 := w.bob.Post(mastodontest.PostOptions{})
+	w.mika.Favorite(had)
+	gone.Delete()
+	w.c.SetDown(true)
+	// M gives up on D's answers, which fedimarks gets: D serves the post,
+	// M cannot fetch it.
+	w.d.SetLatency(300 * time.Millisecond)
+	w.m.SetFetchTimeout(50 * time.Millisecond)
+
+	order := []string{ok1.URI(), local.URI(), had.URI(), gone.URI(), down.URI(), private.URI(), slow.URI(), ok2.URI(), "not a url"}
+	file := writeFile(t, "bookmarks.csv", strings.Join(reversed(order), "\n")+"\n") // newest first
+	saveMisskeyLogin(t, w.home, w.mika)
+	args := []string{"import", file, "--to", w.mika.Handle(), "--report-dir", w.reports}
+	r := mustRun(t, ExitPartial, w.home, "", args...)
+
+	got, rows := w.report(t)
+	want := map[string]string{
+		ok1.URI(): "imported", local.URI(): "imported", had.URI(): "already", gone.URI(): "not_found",
+		down.URI(): "unreachable", private.URI(): "not_found", slow.URI(): "failed", ok2.URI(): "imported",
+		"not a url": "invalid",
+	}
+	for u, o := range want {
+		if got[u] != o {
+			t.Errorf("%s: %s, want %s", u, got[u], o)
+		}
+	}
+	var seen []string
+	for _, row := range rows {
+		seen = append(seen, row[0])
+		switch row[0] {
+		case gone.URI():
+			if !strings.Contains(row[2], "deleted") {
+				t.Errorf("deleted post's detail %q", row[2])
+			}
+		case down.URI():
+			if !strings.Contains(row[2], w.c.Host()) || !strings.Contains(row[2], "did not answer") {
+				t.Errorf("down server's detail %q", row[2])
+			}
+		}
+	}
+	if !slices.Equal(seen, order) {
+		t.Errorf("report order %v", seen)
+	}
+	if favs := w.mika.FavoriteURIs(); !slices.Equal(favs, []string{ok2.URI(), local.URI(), ok1.URI(), had.URI()}) {
+		t.Errorf("mika's favorites (newest first) %v", favs)
+	}
+	if n := w.m.Requests("POST", "/api/notes/show"); n != 1 {
+		t.Errorf("%d notes/show for the one note of M", n)
+	}
+	if !strings.Contains(r.stderr, "requests to "+w.m.Host()) {
+		t.Errorf("no request count:\n%s", r.stderr)
+	}
+
+	// The server back, and mika following frank: a rerun with
+	// --retry-failed does the rest but the deleted and the slow post.
+	w.c.SetDown(false)
+	w.mika.Follow(frank)
+	mustRun(t, ExitPartial, w.home, "", append(args, "--retry-failed")...)
+	got, _ = w.report(t)
+	for _, u := range []string{down.URI(), private.URI()} {
+		if got[u] != "imported" {
+			t.Errorf("after the rerun %s: %s", u, got[u])
+		}
+	}
+	if got[gone.URI()] != "not_found" {
+		t.Errorf("after the rerun the deleted post: %s", got[gone.URI()])
+	}
+}
