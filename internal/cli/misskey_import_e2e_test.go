@@ -130,3 +130,47 @@ func TestImportIntoMisskeyEveryOutcome(t *testing.T) {
 		t.Errorf("after the rerun the deleted post: %s", got[gone.URI()])
 	}
 }
+
+// TestImportIntoMisskeyRateLimited: Misskey limits each endpoint on its
+// own (ap/show 30 an hour); its 429 RATE_LIMIT_EXCEEDED is waited out
+// until the time it names, and the call is sent again: every row ends
+// imported, in order, none lost, whatever the limits.
+func TestImportIntoMisskeyRateLimited(t *testing.T) {
+	w := newMisskeyWorld(t)
+	clock := newTestClock(w.net)
+	w.m.SetEndpointLimit("ap/show", 4, time.Hour)
+	w.m.SetEndpointLimit("notes/favorites/create", 3, 10*time.Minute)
+	w.m.SetEndpointLimit("i/favorites", 1, time.Minute)
+	carol := w.a.AddAccount("carol")
+	var order []string
+	for i := 0; i < 11; i++ {
+		order = append(order, carol.Post(mastodontest.PostOptions{}).URI())
+	}
+	file := writeFile(t, "bookmarks.csv", strings.Join(reversed(order), "\n")+"\n")
+	saveMisskeyLogin(t, w.home, w.mika)
+	tick := func(o *IO) {
+		o.Now = clock.Now
+		o.Sleep = func(ctx context.Context, d time.Duration) error { clock.Add(d); return ctx.Err() }
+	}
+	start := clock.Now()
+	r := runToolWith(t, nil, w.home, "", tick, "import", file, "--to", w.mika.Handle(), "--report-dir", w.reports)
+	if r.code != ExitOK {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	if got := w.mika.FavoriteURIs(); !slices.Equal(got, reversed(order)) {
+		t.Errorf("mika's favorites %v, want the 11 in order", got)
+	}
+	if n := w.m.Responses(429); n == 0 {
+		t.Error("no 429: the limits were not met")
+	}
+	// A 429 holds back every call of its endpoint until the time it
+	// names: a few 429s a window (the calls already out), not a storm.
+	if n := w.m.Responses(429); n > 20 {
+		t.Errorf("%d answers 429 for 11 rows", n)
+	}
+	// 11 ap/show at 4 an hour: the third window opens 2 hours on (the
+	// fake clock adds the waits of resolvers waiting together).
+	if d := clock.Now().Sub(start); d < 2*time.Hour {
+		t.Errorf("the import took %v of the clock: the limit was not waited out", d)
+	}
+}
