@@ -72,6 +72,12 @@ type loopbackReceiver struct {
 // listenLoopback starts the receiver on 127.0.0.1:port (loopback only:
 // nothing else on the network can reach it).
 func listenLoopback(port int, state string) (*loopbackReceiver, error) {
+	return listenLoopbackWith(port, state, (*loopbackReceiver).callback)
+}
+
+// listenLoopbackWith is listenLoopback with another handler of the
+// browser's answer (MiAuth's brings a session, not a code).
+func listenLoopbackWith(port int, state string, handle func(*loopbackReceiver, http.ResponseWriter, *http.Request)) (*loopbackReceiver, error) {
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err != nil {
 		return nil, err
@@ -83,7 +89,7 @@ func listenLoopback(port int, state string) (*loopbackReceiver, error) {
 		result:      make(chan callbackResult, 1),
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc(callbackPath, r.callback)
+	mux.HandleFunc(callbackPath, func(w http.ResponseWriter, req *http.Request) { handle(r, w, req) })
 	r.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go r.srv.Serve(ln)
 	return r, nil
