@@ -10,14 +10,6 @@ import (
 	"github.com/fedimarks/fedimarks/internal/transfer"
 )
 
-// misskeyFamily names the server software of Misskey and its forks, as
-// an account's Software starts: their accounts speak Misskey's API and
-// keep favorites instead of bookmarks.
-var misskeyFamily = map[string]bool{
-	"misskey": true, "sharkey": true, "firefish": true, "iceshrimp": true,
-	"cherrypick": true, "foundkey": true, "calckey": true, "meisskey": true,
-}
-
 // softwareName is the first word of an account's Software ("misskey" of
 // "misskey 2024.11.0"), lower-cased.
 func softwareName(software string) string {
@@ -27,7 +19,7 @@ func softwareName(software string) string {
 
 // isMisskeyAccount reports whether the account is on a Misskey-family
 // server.
-func isMisskeyAccount(acc fedimarks.Account) bool { return misskeyFamily[softwareName(acc.Software)] }
+func isMisskeyAccount(acc fedimarks.Account) bool { return acc.Family() == fedimarks.FamilyMisskey }
 
 // requestCounter counts a client's requests, for the lines that say how
 // many a step took.

@@ -2,7 +2,6 @@ package misskey
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/fedimarks/fedimarks"
@@ -17,45 +16,30 @@ type Favorites struct{ c *Client }
 // in as.
 func NewFavorites(c *Client) Favorites { return Favorites{c} }
 
-// favoritesPage is how many favorites one i/favorites call asks for (its
-// maximum).
-const favoritesPage = 100
-
-// EachBookmark calls fn with each page of i/favorites, paging by untilId
-// (the last favorite's id) until a page comes back empty. A cursor that
-// does not move ends the walk with an error rather than a loop.
+// EachBookmark calls fn with each page of the favorites (FavoritesPage),
+// newest first, to the end. A favorite that cannot be read is left out
+// (favoriting its note again is refused as ALREADY_FAVORITED, which an
+// import reads as already there). A next page that repeats one read ends
+// the walk with an error rather than a loop.
 func (f Favorites) EachBookmark(ctx context.Context, fn func([]fedimarks.Status) error) error {
-	until := ""
-	for {
-		params := map[string]any{"limit": favoritesPage}
-		if until != "" {
-			params["untilId"] = until
-		}
-		var page []struct {
-			ID   string          `json:"id"`
-			Note json.RawMessage `json:"note"`
-		}
-		if err := f.c.call(ctx, "i/favorites", params, &page); err != nil {
+	seen := map[string]bool{}
+	for cursor := ""; ; {
+		p, err := f.c.FavoritesPage(ctx, cursor)
+		if err != nil {
 			return err
 		}
-		if len(page) == 0 {
+		if len(p.Statuses) > 0 {
+			if err := fn(p.Statuses); err != nil {
+				return err
+			}
+		}
+		if p.Next == "" {
 			return nil
 		}
-		sts := make([]fedimarks.Status, 0, len(page))
-		for _, fav := range page {
-			st, err := noteStatus(f.c.Server(), fav.Note)
-			if err != nil {
-				return fmt.Errorf("POST /api/i/favorites: favorite %s: %w", fav.ID, err)
-			}
-			sts = append(sts, st)
+		if seen[p.Next] {
+			return fmt.Errorf("POST /api/i/favorites: the server sent a page twice (%s)", p.Next)
 		}
-		if err := fn(sts); err != nil {
-			return err
-		}
-		last := page[len(page)-1].ID
-		if last == "" || last == until {
-			return fmt.Errorf("POST /api/i/favorites: the next page starts where the last one did (%q)", last)
-		}
-		until = last
+		seen[p.Next] = true
+		cursor = p.Next
 	}
 }

@@ -3,11 +3,12 @@ package misskey
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/fedimarks/fedimarks"
 )
@@ -52,7 +53,7 @@ func localNoteID(base, addr string) string {
 func (w *Writer) Resolve(ctx context.Context, uri string) (*fedimarks.Status, error) {
 	var note json.RawMessage
 	if id := localNoteID(w.c.Server(), uri); id != "" {
-		if err := w.c.call(ctx, "notes/show", map[string]any{"noteId": id}, &note); err != nil {
+		if err := w.c.callJSON(ctx, "notes/show", map[string]any{"noteId": id}, &note); err != nil {
 			if codeOf(err) == "NO_SUCH_NOTE" {
 				return nil, nil
 			}
@@ -63,7 +64,7 @@ func (w *Writer) Resolve(ctx context.Context, uri string) (*fedimarks.Status, er
 			Type   string          `json:"type"`
 			Object json.RawMessage `json:"object"`
 		}
-		if err := w.c.call(ctx, "ap/show", map[string]any{"uri": uri}, &res); err != nil {
+		if err := w.c.callJSON(ctx, "ap/show", map[string]any{"uri": uri}, &res); err != nil {
 			switch codeOf(err) {
 			case "NO_SUCH_OBJECT", "REQUEST_FAILED":
 				return nil, nil
@@ -89,11 +90,56 @@ func (w *Writer) Resolve(ctx context.Context, uri string) (*fedimarks.Status, er
 // left unknown whether the first was done: the refusal is then the first
 // request's doing, and the note was favorited now.
 func (w *Writer) Bookmark(ctx context.Context, id string) (fedimarks.Status, error) {
-	retried, err := w.c.callRetried(ctx, "notes/favorites/create", map[string]any{"noteId": id}, nil)
-	if err != nil && !(retried && codeOf(err) == "ALREADY_FAVORITED") {
-		return fedimarks.Status{}, err
+	params := map[string]any{"noteId": id}
+	// Sent as a request that is not to be repeated (the client retries it
+	// only when nothing reached the server), and repeated here, so that a
+	// refusal of the repeat is known to follow an attempt that may have
+	// been done.
+	for tries := 1; ; tries++ {
+		_, err := w.c.call(ctx, "notes/favorites/create", params, nil, false)
+		switch {
+		case err == nil:
+			return fedimarks.Status{ID: id}, nil
+		case tries > 1 && codeOf(err) == "ALREADY_FAVORITED":
+			return fedimarks.Status{ID: id}, nil // the earlier attempt's doing
+		case tries > bookmarkRetries || !doubtful(err) || ctx.Err() != nil:
+			return fedimarks.Status{}, err
+		}
+		if err := w.c.wait(ctx, "retry after no answer", w.c.backoffFor(tries)); err != nil {
+			return fedimarks.Status{}, fmt.Errorf("POST /api/notes/favorites/create: %w", err)
+		}
 	}
-	return fedimarks.Status{ID: id}, nil
+}
+
+// bookmarkRetries is how often a favorite whose request got no answer is
+// sent again.
+const bookmarkRetries = 3
+
+// doubtful reports whether err leaves unknown whether the server did the
+// request: no answer, or a gateway's in its stead.
+func doubtful(err error) bool {
+	var ne *NetError
+	if errors.As(err, &ne) {
+		return true
+	}
+	var ae *APIError
+	return errors.As(err, &ae) && (ae.StatusCode == http.StatusBadGateway ||
+		ae.StatusCode == http.StatusServiceUnavailable || ae.StatusCode == http.StatusGatewayTimeout)
+}
+
+// callJSON is an idempotent call whose answer is decoded into out.
+func (c *Client) callJSON(ctx context.Context, endpoint string, params, out any) error {
+	_, err := c.call(ctx, endpoint, params, out, true)
+	return err
+}
+
+// codeOf returns the Misskey error code in err's chain, or "".
+func codeOf(err error) string {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.Code
+	}
+	return ""
 }
 
 // Status returns the note with the server's id as far as a verification
@@ -103,7 +149,7 @@ func (w *Writer) Status(ctx context.Context, id string) (fedimarks.Status, error
 	var state struct {
 		IsFavorited *bool `json:"isFavorited"`
 	}
-	if err := w.c.call(ctx, "notes/state", map[string]any{"noteId": id}, &state); err != nil {
+	if err := w.c.callJSON(ctx, "notes/state", map[string]any{"noteId": id}, &state); err != nil {
 		return fedimarks.Status{}, err
 	}
 	if state.IsFavorited == nil {
@@ -113,31 +159,13 @@ func (w *Writer) Status(ctx context.Context, id string) (fedimarks.Status, error
 	return fedimarks.Status{ID: id, Raw: raw}, nil
 }
 
-// noteStatus reads a packed note as a Status: the note's id on the server
-// at base, its ActivityPub id (a note of that server has none in its
-// JSON: base/notes/ID), its web page and the note itself as Raw.
+// noteStatus reads a packed note that the server at base returned as a
+// Status (see StatusOf): its id there, its ActivityPub id (a note of that
+// server has none in its JSON: base/notes/ID), the note as Raw.
 func noteStatus(base string, raw json.RawMessage) (fedimarks.Status, error) {
-	var n struct {
-		ID         string  `json:"id"`
-		URI        *string `json:"uri"`
-		URL        *string `json:"url"`
-		CreatedAt  string  `json:"createdAt"`
-		Visibility string  `json:"visibility"`
-	}
+	var n Note
 	if err := json.Unmarshal(raw, &n); err != nil {
 		return fedimarks.Status{}, fmt.Errorf("the answer is not a note: %w", err)
 	}
-	if n.ID == "" {
-		return fedimarks.Status{}, fmt.Errorf("the note has no id")
-	}
-	st := fedimarks.Status{ID: n.ID, URI: base + "/notes/" + n.ID, Raw: raw}
-	if n.URI != nil && *n.URI != "" {
-		st.URI = *n.URI
-	}
-	st.URL = st.URI
-	if n.URL != nil && *n.URL != "" {
-		st.URL = *n.URL
-	}
-	st.CreatedAt, _ = time.Parse(time.RFC3339Nano, n.CreatedAt)
-	return st, nil
+	return StatusOf(base, n, raw)
 }
