@@ -360,7 +360,23 @@ func backupChosen(ctx context.Context, a *app, o backupOptions, acc fedimarks.Ac
 	if o.refresh {
 		copts.MaxRetries = refreshRetries
 	}
-	c := a.track(mastodon.New(copts))
+	var (
+		c        *mastodon.Client
+		src      backup.Source
+		requests func() int64
+		needs    = "read:bookmarks"
+	)
+	if acc.Family() == fedimarks.FamilyMisskey {
+		if o.context != "" {
+			prog.Abort()
+			return out, usageError("--context is not available for %s: threads are read with Mastodon's API", acc.Handle)
+		}
+		mc := a.newMisskeyClient(acc.Server, tok, prog)
+		src, requests, needs = favoriteSource{mc, prog, a}, mc.Requests, "read:favorites"
+	} else {
+		c = a.track(mastodon.New(copts))
+		src, requests = bookmarkSource{c, prog, a}, c.Requests
+	}
 	if o.context != "" {
 		if err := ar.EnableContext(ctx, acc.Handle, a.now()); err != nil {
 			return out, err
@@ -370,9 +386,9 @@ func backupChosen(ctx context.Context, a *app, o backupOptions, acc fedimarks.Ac
 	if every == 0 {
 		every = defaultFullEvery
 	}
-	res, err := backup.Run(ctx, acc.Handle, bookmarkSource{c, prog, a}, ar,
+	res, err := backup.Run(ctx, acc.Handle, src, ar,
 		backup.Options{Full: o.full, FullEvery: max(every, 0), Now: a.now, Progress: prog})
-	out.Requests = c.Requests()
+	out.Requests = requests()
 	if err != nil {
 		prog.Abort()
 		var redirect *mastodon.RedirectError
@@ -382,7 +398,7 @@ func backupChosen(ctx context.Context, a *app, o backupOptions, acc fedimarks.Ac
 					fedimarks.HostOf(acc.Server), redirect.Method, redirect.Path, redirect.To, acc.Handle)},
 				situation{cmd: a.cmd.name})
 		}
-		return out, a.apiError(acc.Handle, acc.Server, err, "read:bookmarks")
+		return out, a.apiError(acc.Handle, acc.Server, err, needs)
 	}
 	prog.Finish()
 	after, err := ar.Counts(ctx, acc.Handle)
@@ -397,7 +413,7 @@ func backupChosen(ctx context.Context, a *app, o backupOptions, acc fedimarks.Ac
 	}
 	fmt.Fprintf(a.stderr, "%s: %s new, %s unchanged, %s removed, %s; %s archived%s\n",
 		acc.Handle, ui.Count(int64(out.New)), ui.Count(int64(out.Unchanged)), ui.Count(int64(res.Removed)),
-		plural(c.Requests(), "request", "requests"), plural(int64(after.Active), "bookmark", "bookmarks"), resumed)
+		plural(requests(), "request", "requests"), plural(int64(after.Active), "bookmark", "bookmarks"), resumed)
 	if o.context != "" {
 		if err := runThreads(ctx, a, acc, c, o.context == "all", &out); err != nil {
 			return out, err

@@ -80,6 +80,16 @@ func runLoginCommand(ctx context.Context, a *app, args []string) error {
 	if !o.tokenStdin {
 		run = runOAuthLogin
 	}
+	if server, err := mastodon.NormalizeServer(ctx, o.instance); err == nil {
+		switch family, software, err := a.detectServer(ctx, server); {
+		case err != nil:
+			run = func(context.Context, *app, loginOptions) error { return err }
+		case family == fedimarks.FamilyMisskey:
+			run = func(ctx context.Context, a *app, o loginOptions) error {
+				return runMisskeyLogin(ctx, a, o, server, software)
+			}
+		}
+	}
 	err = run(ctx, a, o)
 	server, serr := mastodon.NormalizeServer(ctx, o.instance)
 	switch {

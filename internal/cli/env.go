@@ -46,7 +46,7 @@ type app struct {
 
 	mu      sync.Mutex
 	tokens  []string           // secrets read this run, blanked from any message
-	clients []*mastodon.Client // every client made this run (see track)
+	clients []interface{ Requests() int64 } // every client made this run (see track)
 
 	// onWait, when set, hears each wait of a client of at least a second
 	// (sync --json's waiting events).

@@ -36,8 +36,8 @@ var ErrNone = errors.New("no nodeinfo")
 const maxBytes = 1 << 20
 
 // Detect asks server (a base URL) for its NodeInfo. It returns ErrNone
-// (wrapped) when the server answers without one, and the client's error
-// when it does not answer.
+// (wrapped) when the server answers without one, and a
+// *fedimarks.RemoteError of KindUnreachable when it does not answer.
 func Detect(ctx context.Context, hc *http.Client, server, userAgent string) (Software, error) {
 	server = strings.TrimRight(server, "/")
 	var index struct {
@@ -93,7 +93,12 @@ func get(ctx context.Context, hc *http.Client, u, userAgent string, v any) error
 		if errors.As(err, &ue) && ue.Err != nil {
 			err = ue.Err
 		}
-		return fmt.Errorf("GET %s: %w", pathOf(u), err)
+		if ctx.Err() != nil {
+			return fmt.Errorf("GET %s: %w", pathOf(u), ctx.Err())
+		}
+		// No answer: the server is down or unreachable, which says more
+		// than any guess of its software would.
+		return &fedimarks.RemoteError{Kind: fedimarks.KindUnreachable, Err: fmt.Errorf("GET %s: %w", pathOf(u), err)}
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
