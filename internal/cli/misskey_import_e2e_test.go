@@ -2,30 +2,19 @@ package cli
 
 import (
 	"context"
-	"io"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/mastodontest"
 )
 
-// saveMisskeyLogin saves acc (a user of a Misskey instance) and its token
-// in home, as a sign-in would.
+// saveMisskeyLogin signs acc (a user of a Misskey instance) in, with its
+// token on standard input.
 func saveMisskeyLogin(t *testing.T, home string, acc *mastodontest.Account) {
 	t.Helper()
-	env := map[string]string{"FEDIMARKS_HOME": home, "FEDIMARKS_KEYRING": "off"}
-	a := newApp(IO{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard, Getenv: func(k string) string { return env[k] }})
-	defer a.close()
-	_, _, err := a.saveLogin(context.Background(), fedimarks.Account{
-		Handle: fedimarks.Handle(acc.Handle()), ID: acc.ID(), Server: acc.Instance().URL(),
-		Software: "misskey 2024.11.0", Scopes: []string{"read:account", "read:favorites", "write:favorites"},
-	}, acc.Token())
-	if err != nil {
-		t.Fatal(err)
-	}
+	mustRun(t, 0, home, acc.Token()+"\n", "login", acc.Instance().URL(), "--token-stdin")
 }
 
 // misskeyWorld is fediverse (Mastodon-like A, B, C) plus a Misskey
