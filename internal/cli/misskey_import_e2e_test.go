@@ -163,3 +163,60 @@ func TestImportIntoMisskeyRateLimited(t *testing.T) {
 		t.Errorf("the import took %v of the clock: the limit was not waited out", d)
 	}
 }
+
+// TestMigrateMisskeyToMastodon moves mika's favorites on Misskey into
+// bob's bookmarks on Mastodon-like B: notes of M itself (by their
+// ActivityPub id, http://M/notes/ID) and posts of other servers alike,
+// every outcome the true one, in the favorites' order.
+func TestMigrateMisskeyToMastodon(t *testing.T) {
+	w := newMisskeyWorld(t)
+	carol, erin, frank := w.a.AddAccount("carol"), w.c.AddAccount("erin"), w.a.AddAccount("frank")
+	dora, nora := w.d.AddAccount("dora"), w.m.AddAccount("nora")
+	local := nora.Post(mastodontest.PostOptions{Text: "a note of M"})
+	remote := carol.Post(mastodontest.PostOptions{})
+	had := carol.Post(mastodontest.PostOptions{})
+	gone := nora.Post(mastodontest.PostOptions{})
+	down := erin.Post(mastodontest.PostOptions{})
+	private := frank.Post(mastodontest.PostOptions{Visibility: "private"})
+	slow := dora.Post(mastodontest.PostOptions{})
+	w.mika.Follow(frank)
+	order := []*mastodontest.Status{local, remote, had, gone, down, private, slow}
+	for _, s := range order {
+		w.mika.Favorite(s)
+	}
+	w.bob.Bookmark(had)
+	saveMisskeyLogin(t, w.home, w.mika)
+	w.login(t, w.bob)
+	mustRun(t, 0, w.home, "", "backup", w.mika.Handle())
+	gone.Delete()
+	w.c.SetDown(true)
+	w.d.SetLatency(300 * time.Millisecond)
+	w.b.SetFetchTimeout(50 * time.Millisecond)
+
+	mustRun(t, ExitPartial, w.home, "", "migrate", "--from", w.mika.Handle(), "--to", w.bob.Handle(), "--offline", "--report-dir", w.reports)
+	got, rows := w.report(t)
+	want := map[string]string{
+		local.URI(): "imported", remote.URI(): "imported", had.URI(): "already", gone.URI(): "not_found",
+		// Mastodon says (503) when it could not fetch a post: unreachable.
+		down.URI(): "unreachable", private.URI(): "not_visible", slow.URI(): "unreachable",
+	}
+	for u, o := range want {
+		if got[u] != o {
+			t.Errorf("%s: %s, want %s", u, got[u], o)
+		}
+	}
+	var seen []string
+	for _, row := range rows {
+		seen = append(seen, row[0])
+	}
+	var wantOrder []string
+	for _, s := range order {
+		wantOrder = append(wantOrder, s.URI())
+	}
+	if !slices.Equal(seen, wantOrder) {
+		t.Errorf("report order %v, want %v", seen, wantOrder)
+	}
+	if b := w.bob.BookmarkURIs(); !slices.Equal(b, []string{remote.URI(), local.URI(), had.URI()}) {
+		t.Errorf("bob's bookmarks %v", b)
+	}
+}
