@@ -220,3 +220,63 @@ func TestMigrateMisskeyToMastodon(t *testing.T) {
 		t.Errorf("bob's bookmarks %v", b)
 	}
 }
+
+// TestMigrateMastodonToMisskeyAndVerify moves alice's bookmarks (A) into
+// mika's favorites (M); a followers-only post of an author mika does not
+// follow ends not_visible (the archive knows its visibility). verify then
+// works both ways: the bookmarks against mika's favorites (one missing),
+// and mika's favorites against bob's bookmarks.
+func TestMigrateMastodonToMisskeyAndVerify(t *testing.T) {
+	w := newMisskeyWorld(t)
+	carol, frank, nora := w.a.AddAccount("carol"), w.a.AddAccount("frank"), w.m.AddAccount("nora")
+	w.alice.Follow(frank)
+	posts := []*mastodontest.Status{carol.Post(mastodontest.PostOptions{}), nora.Post(mastodontest.PostOptions{}),
+		frank.Post(mastodontest.PostOptions{Visibility: "private"}), carol.Post(mastodontest.PostOptions{})}
+	for _, s := range posts {
+		w.alice.Bookmark(s)
+	}
+	w.login(t, w.alice, w.bob)
+	saveMisskeyLogin(t, w.home, w.mika)
+	mustRun(t, ExitPartial, w.home, "", "migrate", "--from", w.alice.Handle(), "--to", w.mika.Handle(), "--report-dir", w.reports)
+	got, _ := w.report(t)
+	for k, s := range posts {
+		want := "imported"
+		if k == 2 {
+			want = "not_visible"
+		}
+		if got[s.URI()] != want {
+			t.Errorf("%s: %s, want %s", s.URI(), got[s.URI()], want)
+		}
+	}
+	if favs := w.mika.FavoriteURIs(); !slices.Equal(favs, []string{posts[3].URI(), posts[1].URI(), posts[0].URI()}) {
+		t.Errorf("mika's favorites %v", favs)
+	}
+
+	// alice's bookmarks against mika's favorites: the followers-only post
+	// is missing.
+	r := mustRun(t, ExitPartial, w.home, "", "verify", "--from", w.alice.Handle(), "--to", w.mika.Handle(), "--offline")
+	if strings.TrimSpace(r.stdout) != posts[2].URI() {
+		t.Errorf("verify into Misskey listed %q, want the followers-only post", r.stdout)
+	}
+	// A favorite fedimarks made, gone from the listing: the posts the
+	// listing does not show are checked one by one (ap/show, then
+	// notes/state, which says whether mika favorited it).
+	w.mika.Unfavorite(posts[0])
+	w.m.ResetCounts()
+	r = mustRun(t, ExitPartial, w.home, "", "verify", "--from", w.alice.Handle(), "--to", w.mika.Handle(), "--offline")
+	if got := strings.Fields(r.stdout); !slices.Equal(got, []string{posts[2].URI(), posts[0].URI()}) {
+		t.Errorf("verify after an unfavorite listed %v", got)
+	}
+	if w.m.Requests("POST", "/api/notes/state") == 0 || !strings.Contains(r.stderr, "has the post, not bookmarked") {
+		t.Errorf("no post check (%d notes/state):\n%s", w.m.Requests("POST", "/api/notes/state"), r.stderr)
+	}
+	w.mika.Favorite(posts[0])
+	// mika's favorites against bob's bookmarks (none yet): all missing;
+	// once migrated, none.
+	r = mustRun(t, ExitPartial, w.home, "", "verify", "--from", w.mika.Handle(), "--to", w.bob.Handle())
+	if n := len(strings.Fields(r.stdout)); n != 3 {
+		t.Errorf("verify from Misskey listed %d posts, want 3:\n%s", n, r.stdout)
+	}
+	mustRun(t, ExitOK, w.home, "", "migrate", "--from", w.mika.Handle(), "--to", w.bob.Handle(), "--offline", "--report-dir", w.reports)
+	mustRun(t, ExitOK, w.home, "", "verify", "--from", w.mika.Handle(), "--to", w.bob.Handle(), "--offline")
+}
