@@ -31,6 +31,8 @@ type importOptions struct {
 	yes         bool
 	reportDir   string
 	json        bool
+	// fromServer is the Misskey server a favorites export came from.
+	fromServer string
 }
 
 // importSummary is the --json summary of import (and of migrate, which
@@ -97,7 +99,8 @@ Bookmarks every post listed in FILE... on ACCOUNT (a saved account;
 default: the default one). Accepted files, recognised by content:
 Mastodon's bookmarks.csv and bookmarks_failures.csv, a CSV with a
 "Bookmark URL" column, Mastodon's account archive (.zip, .tar.gz) or its
-bookmarks.json, and fedimarks' json, jsonl and netscape exports. Rows are
+bookmarks.json, Misskey's favorites export (favorites-*.json), and
+fedimarks' json, jsonl and netscape exports. Rows are
 written oldest bookmark first, so the destination lists them in the source's
 order; give older files first when there are several.
 
@@ -122,12 +125,15 @@ rows too.
   --yes               do not ask before a big import into Mastodon
   --report-dir DIR    where the report CSV and the failures file go
                       (default: the reports directory beside the archive)
+  --from-server URL   the Misskey server a favorites export came from: its
+                      own notes are listed there without their address
   --json              print a summary object (below)
 
 ` + importJSONHelp + `
 
   fedimarks import bookmarks.csv --to bob@example.social
   fedimarks import archive-20260101.zip --to bob@example.social --dry-run
+  fedimarks import favorites-2026-01-01-10-00-00.json --from-server misskey.example --to bob@example.social
 
 ` + importExitCodes + "\n",
 		run: runImportCommand,
@@ -143,12 +149,18 @@ func runImportCommand(ctx context.Context, a *app, args []string) error {
 	fs.BoolVar(&o.yes, "yes", false, "do not ask before a big import")
 	fs.StringVar(&o.reportDir, "report-dir", "", "`DIR` for the report files")
 	fs.BoolVar(&o.json, "json", false, "print a summary object")
+	fs.StringVar(&o.fromServer, "from-server", "", "the Misskey `SERVER` a favorites export came from")
 	pos, err := a.parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) == 0 {
 		return usageError("import needs at least one FILE")
+	}
+	if o.fromServer != "" {
+		if o.fromServer, err = mastodon.NormalizeServer(ctx, o.fromServer); err != nil {
+			return usageError("--from-server: %v", err)
+		}
 	}
 	o.files = pos
 	sum := &importSummary{}
@@ -162,11 +174,11 @@ func runImportCommand(ctx context.Context, a *app, args []string) error {
 // readInputs reads every file, reports row problems on stderr and merges
 // the rows in write order. mastodonOnly says every file is in Mastodon's
 // bookmarks format (ready for its importer).
-func readInputs(ctx context.Context, a *app, files []string) (items []fedimarks.ImportItem, mastodonOnly bool, err error) {
+func readInputs(ctx context.Context, a *app, files []string, opts formats.ReadOptions) (items []fedimarks.ImportItem, mastodonOnly bool, err error) {
 	var all [][]fedimarks.ImportItem
 	mastodonOnly = true
 	for _, f := range files {
-		res, err := formats.ReadFile(ctx, f)
+		res, err := formats.ReadFileWith(ctx, f, opts)
 		if err != nil {
 			return nil, false, err
 		}
@@ -205,7 +217,7 @@ func runImport(ctx context.Context, a *app, o importOptions, sum *importSummary)
 	if o.reportDir, err = prepareReportDir(a, o.reportDir, o.dryRun); err != nil {
 		return err
 	}
-	items, mastodonOnly, err := readInputs(ctx, a, o.files)
+	items, mastodonOnly, err := readInputs(ctx, a, o.files, formats.ReadOptions{MisskeyServer: o.fromServer})
 	if err != nil {
 		return err
 	}

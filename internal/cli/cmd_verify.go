@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	"github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/formats"
 	"github.com/fedimarks/fedimarks/internal/misskey"
 	"github.com/fedimarks/fedimarks/internal/sqlite"
 	"github.com/fedimarks/fedimarks/internal/transfer"
@@ -139,7 +140,7 @@ func runVerify(ctx context.Context, a *app, o verifyOptions, sum *verifySummary)
 		if items, err = archivedItems(ctx, a, from); err != nil {
 			return err
 		}
-	} else if items, _, err = readInputs(ctx, a, o.files); err != nil {
+	} else if items, _, err = readInputs(ctx, a, o.files, formats.ReadOptions{}); err != nil {
 		return err
 	}
 	tok, err := a.token(ctx, acc.Handle)

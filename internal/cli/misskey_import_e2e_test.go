@@ -280,3 +280,40 @@ func TestMigrateMastodonToMisskeyAndVerify(t *testing.T) {
 	mustRun(t, ExitOK, w.home, "", "migrate", "--from", w.mika.Handle(), "--to", w.bob.Handle(), "--offline", "--report-dir", w.reports)
 	mustRun(t, ExitOK, w.home, "", "verify", "--from", w.mika.Handle(), "--to", w.bob.Handle(), "--offline")
 }
+
+// TestImportMisskeyExportFile imports Misskey's own favorites export into
+// Mastodon: a note of another server by its uri; a note of the exporting
+// server, which the file lists without an address, only once that server
+// is named (--from-server), and the row says so until then.
+func TestImportMisskeyExportFile(t *testing.T) {
+	w := newMisskeyWorld(t)
+	carol, nora := w.a.AddAccount("carol"), w.m.AddAccount("nora")
+	remote := carol.Post(mastodontest.PostOptions{})
+	local := nora.Post(mastodontest.PostOptions{Text: "a note of M"})
+	export := `[{"id":"9x0001","createdAt":"2026-01-01T00:00:00.000Z","note":{"id":"` + w.m.NoteID(remote) +
+		`","text":"hello","createdAt":"2025-12-31T00:00:00.000Z","fileIds":[],"replyId":null,"renoteId":null,"poll":null,"cw":null,` +
+		`"visibility":"public","visibleUserIds":[],"localOnly":false,"reactionAcceptance":null,"uri":"` + remote.URI() + `","url":"` + remote.URL() +
+		`","user":{"id":"9u1","name":"Carol","username":"carol","host":"` + w.a.Host() + `","uri":"` + w.a.URL() + `/users/carol"}}},` + "\n" +
+		`{"id":"9x0002","createdAt":"2026-01-02T00:00:00.000Z","note":{"id":"` + local.ID() +
+		`","text":"a note of M","createdAt":"2026-01-01T00:00:00.000Z","fileIds":[],"replyId":null,"renoteId":null,"poll":null,"cw":null,` +
+		`"visibility":"public","visibleUserIds":[],"localOnly":false,"reactionAcceptance":null,"uri":null,"url":null,` +
+		`"user":{"id":"9u2","name":null,"username":"nora","host":null,"uri":null}}}]`
+	file := writeFile(t, "favorites-2026-01-02-00-00-00.json", export)
+	w.login(t, w.bob)
+	args := []string{"import", file, "--to", w.bob.Handle(), "--report-dir", w.reports}
+	r := mustRun(t, ExitPartial, w.home, "", args...)
+	if !strings.Contains(r.stderr, file+":item 2: a note of the Misskey server this file was exported from") ||
+		!strings.Contains(r.stderr, "(misskey)") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+	if got := w.bob.BookmarkURIs(); !slices.Equal(got, []string{remote.URI()}) {
+		t.Errorf("bob has %v", got)
+	}
+	mustRun(t, ExitOK, w.home, "", append(args, "--from-server", w.m.URL())...)
+	if got := w.bob.BookmarkURIs(); !slices.Equal(got, []string{local.URI(), remote.URI()}) {
+		t.Errorf("with --from-server bob has %v", got)
+	}
+	if r := runTool(t, nil, w.home, "", append(args, "--from-server", "ftp://x")...); r.code != ExitUsage {
+		t.Errorf("a bad --from-server: exit %d", r.code)
+	}
+}

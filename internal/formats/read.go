@@ -61,7 +61,7 @@ const peekSize = 1 << 20
 // acceptedFormats ends every "unknown shape" error.
 const acceptedFormats = `expected Mastodon's bookmarks.csv or bookmarks_failures.csv (one post URL a line), ` +
 	`a CSV file with a "Bookmark URL" column, Mastodon's bookmarks.json or account archive (.zip, .tar.gz), ` +
-	`a fedimarks json or jsonl export, or a Netscape bookmarks file`
+	`Misskey's favorites export, a fedimarks json or jsonl export, or a Netscape bookmarks file`
 
 // unknownShape is the error for an input of no format we read.
 func unknownShape(name, why string) error {
