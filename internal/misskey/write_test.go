@@ -32,7 +32,7 @@ func TestBookmarkAnswerLostThenAlreadyFavorited(t *testing.T) {
 	}))
 	defer srv.Close()
 	noSleep := func(ctx context.Context, d time.Duration) error { return ctx.Err() }
-	w := NewWriter(New(Options{Server: srv.URL, Token: "t", Sleep: noSleep}))
+	w := NewWriter(New(Options{Server: srv.URL, Token: "tok-0123456789", Sleep: noSleep}))
 	if _, err := w.Bookmark(context.Background(), "9abc"); err != nil {
 		t.Fatalf("answer lost, then ALREADY_FAVORITED: %v", err)
 	}
@@ -63,7 +63,7 @@ func TestRateLimitWaitsUntilInfoResetMs(t *testing.T) {
 	}))
 	defer srv.Close()
 	var waited time.Duration
-	c := New(Options{Server: srv.URL, Token: "t", Now: func() time.Time { return now },
+	c := New(Options{Server: srv.URL, Token: "tok-0123456789", Now: func() time.Time { return now },
 		Sleep: func(ctx context.Context, d time.Duration) error { waited += d; return nil }})
 	st, err := NewWriter(c).Resolve(context.Background(), "https://a.example/notes/1")
 	if err != nil || st == nil || st.ID != "9n" {
