@@ -27,7 +27,7 @@ import (
 // answers none of them is taken for Mastodon's family, whose sign-in then
 // says what is wrong.
 //
-// A server that does not answer at all is an error (unreachable), said
+// A server that cannot be connected to is an error (unreachable), said
 // at once: a person waits.
 func (a *app) detectServer(ctx context.Context, server string) (fedimarks.Family, string, error) {
 	hc := a.io.HTTPClient
@@ -41,12 +41,9 @@ func (a *app) detectServer(ctx context.Context, server string) (fedimarks.Family
 	case fedimarks.IsUnreachable(err) || ctx.Err() != nil:
 		return "", "", err
 	}
-	inst, err := a.newClient(server, "", nil).Instance(ctx)
-	switch {
-	case err == nil:
+	// The server answered, without NodeInfo: its API says which it is.
+	if inst, err := a.newClient(server, "", nil).Instance(ctx); err == nil {
 		return fedimarks.FamilyOf(inst.Software), strings.TrimSpace(inst.Software + " " + inst.Version), nil
-	case fedimarks.IsUnreachable(err) || ctx.Err() != nil:
-		return "", "", err
 	}
 	if meta, err := a.newMisskeyClient(server, "", nil).Meta(ctx); err == nil && meta.Version != "" {
 		return fedimarks.FamilyMisskey, fedimarks.CleanText("misskey " + meta.Version), nil
@@ -156,4 +153,18 @@ func (a *app) trackRequests(c interface{ Requests() int64 }) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.clients = append(a.clients, c)
+}
+
+// Confirm shows prompt and waits for the person to press Enter (MiAuth
+// has no code to paste), giving up after browserWait.
+func (t terminal) Confirm(ctx context.Context, prompt string) error {
+	fmt.Fprint(t.a.stderr, prompt)
+	_, ended, err := readLine(ctx, t.a.stdin, browserWait)
+	if !t.a.stdinTTY() {
+		fmt.Fprintln(t.a.stderr)
+	}
+	if err == nil && ended {
+		return usageError("standard input ended before Enter was pressed")
+	}
+	return err
 }

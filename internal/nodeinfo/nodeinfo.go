@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"syscall"
 
 	"github.com/fedimarks/fedimarks"
 )
@@ -96,8 +97,13 @@ func get(ctx context.Context, hc *http.Client, u, userAgent string, v any) error
 		if ctx.Err() != nil {
 			return fmt.Errorf("GET %s: %w", pathOf(u), ctx.Err())
 		}
-		// No answer: the server is down or unreachable, which says more
-		// than any guess of its software would.
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {
+			// Connected, then hung up on this path: the server is there,
+			// without NodeInfo to give.
+			return fmt.Errorf("GET %s: %w: %v", pathOf(u), ErrNone, err)
+		}
+		// No connection: the server is down or unreachable, which says
+		// more than any guess of its software would.
 		return &fedimarks.RemoteError{Kind: fedimarks.KindUnreachable, Err: fmt.Errorf("GET %s: %w", pathOf(u), err)}
 	}
 	defer resp.Body.Close()

@@ -47,6 +47,23 @@ type MiAuth struct {
 	OnSecret func(string)
 }
 
+// Confirmer is a Prompter that can wait for the person to say they are
+// done (press Enter) rather than for a code. MiAuth asks a Prompter that
+// is not one for a code, and ignores what it reads.
+type Confirmer interface {
+	// Confirm shows prompt and returns once the person answers; it gives
+	// up as ReadCode does.
+	Confirm(ctx context.Context, prompt string) error
+}
+
+func confirm(ctx context.Context, p Prompter, prompt string) error {
+	if c, ok := p.(Confirmer); ok {
+		return c.Confirm(ctx, prompt)
+	}
+	_, err := p.ReadCode(ctx, prompt)
+	return err
+}
+
 // maxEnterTries is how many times the person may press Enter before the
 // server says fedimarks is approved.
 const maxEnterTries = 3
@@ -82,7 +99,7 @@ func (m *MiAuth) SignIn(ctx context.Context, p Prompter) (Result, error) {
 	}
 	for try := 1; ; try++ {
 		if !approved {
-			if _, err := p.ReadCode(ctx, "Press Enter once approved: "); err != nil {
+			if err := confirm(ctx, p, "Press Enter once approved: "); err != nil {
 				return Result{}, err
 			}
 		}
