@@ -31,8 +31,8 @@ type importOptions struct {
 	yes         bool
 	reportDir   string
 	json        bool
-	// fromServer is the Misskey server a favorites export came from.
-	fromServer string
+	// read says what the files cannot (--from-server).
+	read formats.ReadOptions
 }
 
 // importSummary is the --json summary of import (and of migrate, which
@@ -149,7 +149,7 @@ func runImportCommand(ctx context.Context, a *app, args []string) error {
 	fs.BoolVar(&o.yes, "yes", false, "do not ask before a big import")
 	fs.StringVar(&o.reportDir, "report-dir", "", "`DIR` for the report files")
 	fs.BoolVar(&o.json, "json", false, "print a summary object")
-	fs.StringVar(&o.fromServer, "from-server", "", "the Misskey `SERVER` a favorites export came from")
+	fromServer := fs.String("from-server", "", fromServerUsage)
 	pos, err := a.parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -157,10 +157,8 @@ func runImportCommand(ctx context.Context, a *app, args []string) error {
 	if len(pos) == 0 {
 		return usageError("import needs at least one FILE")
 	}
-	if o.fromServer != "" {
-		if o.fromServer, err = mastodon.NormalizeServer(ctx, o.fromServer); err != nil {
-			return usageError("--from-server: %v", err)
-		}
+	if o.read, err = readOptions(ctx, *fromServer); err != nil {
+		return err
 	}
 	o.files = pos
 	sum := &importSummary{}
@@ -217,7 +215,7 @@ func runImport(ctx context.Context, a *app, o importOptions, sum *importSummary)
 	if o.reportDir, err = prepareReportDir(a, o.reportDir, o.dryRun); err != nil {
 		return err
 	}
-	items, mastodonOnly, err := readInputs(ctx, a, o.files, formats.ReadOptions{MisskeyServer: o.fromServer})
+	items, mastodonOnly, err := readInputs(ctx, a, o.files, o.read)
 	if err != nil {
 		return err
 	}

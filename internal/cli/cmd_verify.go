@@ -24,6 +24,7 @@ type verifyOptions struct {
 	offline bool
 	output  string
 	json    bool
+	read    formats.ReadOptions // --from-server
 }
 
 // verifySummary is verify's --json summary.
@@ -46,6 +47,7 @@ func verifyCommand() command {
 		name:    "verify",
 		summary: "list the bookmarks missing on an account",
 		usage: `Usage: fedimarks verify (FILE... | --from ACCOUNT) [--to ACCOUNT] [-o FILE] [--offline]
+                        [--from-server SERVER]
 
 Reads the bookmarks of --to (a saved account; default: the default one) and
 lists the posts of FILE... (any format 'fedimarks import' reads) or of the
@@ -53,7 +55,8 @@ archived bookmarks of --from that are not bookmarked there, matching by URI
 or URL. The missing posts go to standard output (or -o FILE) in Mastodon's
 bookmarks format, newest first, ready for 'fedimarks import' or for the
 server's own importer; counts go to standard error. --from is backed up
-first unless --offline.
+first unless --offline. --from-server names the Misskey server a favorites
+export came from (its own notes are listed there without an address).
 
 A listing may leave bookmarks out (snac's leaves out those of authors the
 account does not follow). When it looks incomplete (snac, or posts that
@@ -91,8 +94,12 @@ func runVerifyCommand(ctx context.Context, a *app, args []string) error {
 	fs.StringVar(&o.output, "o", "", "write the missing posts to `FILE`")
 	fs.StringVar(&o.output, "output", "", "write the missing posts to `FILE`")
 	fs.BoolVar(&o.json, "json", false, "print a summary object")
+	fromServer := fs.String("from-server", "", fromServerUsage)
 	pos, err := a.parseFlags(fs, args)
 	if err != nil {
+		return err
+	}
+	if o.read, err = readOptions(ctx, *fromServer); err != nil {
 		return err
 	}
 	o.files = pos
@@ -140,7 +147,7 @@ func runVerify(ctx context.Context, a *app, o verifyOptions, sum *verifySummary)
 		if items, err = archivedItems(ctx, a, from); err != nil {
 			return err
 		}
-	} else if items, _, err = readInputs(ctx, a, o.files, formats.ReadOptions{}); err != nil {
+	} else if items, _, err = readInputs(ctx, a, o.files, o.read); err != nil {
 		return err
 	}
 	tok, err := a.token(ctx, acc.Handle)

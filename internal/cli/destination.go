@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/formats"
+	"github.com/fedimarks/fedimarks/internal/mastodon"
 	"github.com/fedimarks/fedimarks/internal/transfer"
 )
 
@@ -37,4 +39,21 @@ func misskeyProbe(acc fedimarks.Account) func(context.Context) string {
 		}
 		return name
 	}
+}
+
+// fromServerUsage is the help of --from-server, for import and verify.
+const fromServerUsage = "the Misskey `SERVER` a favorites export came from"
+
+// readOptions checks --from-server (the Misskey server a favorites export
+// came from: its own notes are listed there without an address) and
+// returns what the readers need of it.
+func readOptions(ctx context.Context, fromServer string) (formats.ReadOptions, error) {
+	if fromServer == "" {
+		return formats.ReadOptions{}, nil
+	}
+	server, err := mastodon.NormalizeServer(ctx, fromServer)
+	if err != nil {
+		return formats.ReadOptions{}, usageError("--from-server: %v", err)
+	}
+	return formats.ReadOptions{MisskeyServer: server}, nil
 }

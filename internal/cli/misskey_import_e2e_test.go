@@ -313,6 +313,7 @@ func TestImportMisskeyExportFile(t *testing.T) {
 	if got := w.bob.BookmarkURIs(); !slices.Equal(got, []string{local.URI(), remote.URI()}) {
 		t.Errorf("with --from-server bob has %v", got)
 	}
+	mustRun(t, ExitOK, w.home, "", "verify", file, "--from-server", w.m.URL(), "--to", w.bob.Handle())
 	if r := runTool(t, nil, w.home, "", append(args, "--from-server", "ftp://x")...); r.code != ExitUsage {
 		t.Errorf("a bad --from-server: exit %d", r.code)
 	}
