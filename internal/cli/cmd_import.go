@@ -337,7 +337,7 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 		// endpoint and unreported, ap/show's the tightest.
 		mk := a.newMisskeyClient(acc.Server, tok, slot)
 		writer, sent, bud, scopes, probe, rate = misskey.NewWriter(mk), mk, nil, misskeyTransferScopes, misskeyProbe(acc), misskeyAPRate
-		lister = readingLister{a: a, l: misskey.NewFavorites(mk), h: acc.Handle, c: mk, slot: slot}
+		lister = readingLister{a: a, l: misskey.NewFavorites(mk), h: acc.Handle, c: mk, slot: slot, favorites: true}
 	}
 	if o.lister != nil {
 		lister = o.lister

@@ -187,7 +187,7 @@ func runVerify(ctx context.Context, a *app, o verifyOptions, sum *verifySummary)
 	scopes, checkScope := "read:bookmarks read:search", "read:search"
 	if isMisskeyAccount(acc) {
 		mk := a.newMisskeyClient(acc.Server, tok, slot)
-		req.Lister = readingLister{a: a, l: misskey.NewFavorites(mk), h: acc.Handle, c: mk, slot: slot}
+		req.Lister = readingLister{a: a, l: misskey.NewFavorites(mk), h: acc.Handle, c: mk, slot: slot, favorites: true}
 		req.Posts, req.Probe, sent = misskey.NewWriter(mk), misskeyProbe(acc), mk
 		scopes, checkScope = "read:favorites read:account", "read:account"
 	}

@@ -100,7 +100,7 @@ func TestImportIntoMisskeyEveryOutcome(t *testing.T) {
 	if n := w.m.Requests("POST", "/api/notes/show"); n != 1 {
 		t.Errorf("%d notes/show for the one note of M", n)
 	}
-	if !strings.Contains(r.stderr, "requests to "+w.m.Host()) {
+	if !strings.Contains(r.stderr, "requests to "+w.m.Host()) || !strings.Contains(r.stderr, "read 1 favorite of "+w.mika.Handle()) {
 		t.Errorf("no request count:\n%s", r.stderr)
 	}
 

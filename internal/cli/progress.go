@@ -128,10 +128,16 @@ type readingLister struct {
 	h    fedimarks.Handle
 	c    requestCounter
 	slot *progressSlot
+	// favorites: the account keeps favorites (Misskey), and the lines say so.
+	favorites bool
 }
 
 func (r readingLister) EachBookmark(ctx context.Context, fn func([]fedimarks.Status) error) error {
-	p := r.a.progress("reading "+string(r.h)+"'s bookmarks", 0, "so far")
+	one, many := "bookmark", "bookmarks"
+	if r.favorites {
+		one, many = "favorite", "favorites"
+	}
+	p := r.a.progress("reading "+string(r.h)+"'s "+many, 0, "so far")
 	prev := r.slot.set(p)
 	defer r.slot.set(prev)
 	start, sent := r.a.now(), r.c.Requests()
@@ -144,7 +150,7 @@ func (r readingLister) EachBookmark(ctx context.Context, fn func([]fedimarks.Sta
 	})
 	p.Abort()
 	if ctx.Err() == nil {
-		fmt.Fprintf(r.a.stderr, "read %s of %s (%s, %s)\n", plural(int64(n), "bookmark", "bookmarks"), r.h,
+		fmt.Fprintf(r.a.stderr, "read %s of %s (%s, %s)\n", plural(int64(n), one, many), r.h,
 			plural(r.c.Requests()-sent, "request", "requests"), ui.Duration(r.a.now().Sub(start)))
 	}
 	return err
