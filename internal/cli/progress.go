@@ -133,11 +133,11 @@ type readingLister struct {
 }
 
 func (r readingLister) EachBookmark(ctx context.Context, fn func([]fedimarks.Status) error) error {
-	one, many := "bookmark", "bookmarks"
+	noun := "bookmark"
 	if r.favorites {
-		one, many = "favorite", "favorites"
+		noun = "favorite"
 	}
-	p := r.a.progress("reading "+string(r.h)+"'s "+many, 0, "so far")
+	p := r.a.progress("reading "+string(r.h)+"'s "+noun+"s", 0, "so far")
 	prev := r.slot.set(p)
 	defer r.slot.set(prev)
 	start, sent := r.a.now(), r.c.Requests()
@@ -150,8 +150,8 @@ func (r readingLister) EachBookmark(ctx context.Context, fn func([]fedimarks.Sta
 	})
 	p.Abort()
 	if ctx.Err() == nil {
-		fmt.Fprintf(r.a.stderr, "read %s of %s (%s, %s)\n", plural(int64(n), one, many), r.h,
-			plural(r.c.Requests()-sent, "request", "requests"), ui.Duration(r.a.now().Sub(start)))
+		fmt.Fprintf(r.a.stderr, "read %s of %s (%s, %s)\n", fedimarks.Plural(int64(n), noun), r.h,
+			fedimarks.Plural(r.c.Requests()-sent, "request"), ui.Duration(r.a.now().Sub(start)))
 	}
 	return err
 }
