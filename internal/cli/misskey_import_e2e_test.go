@@ -318,3 +318,28 @@ func TestImportMisskeyExportFile(t *testing.T) {
 		t.Errorf("a bad --from-server: exit %d", r.code)
 	}
 }
+
+// TestImportIntoMisskeyWithoutWritePermission: a token that may read but
+// not favorite stops the import at its first favorite, resumably, with
+// exit 4 and the permission named; signed in again with it, the same
+// command finishes the job.
+func TestImportIntoMisskeyWithoutWritePermission(t *testing.T) {
+	w := newMisskeyWorld(t)
+	carol := w.a.AddAccount("carol")
+	a, b := carol.Post(mastodontest.PostOptions{}), carol.Post(mastodontest.PostOptions{})
+	file := writeFile(t, "bookmarks.csv", b.URI()+"\n"+a.URI()+"\n")
+	mustRun(t, 0, w.home, w.mika.Token("read:account", "read:favorites")+"\n", "login", w.m.URL(), "--token-stdin")
+	args := []string{"import", file, "--to", w.mika.Handle(), "--report-dir", w.reports}
+	r := mustRun(t, ExitAuth, w.home, "", args...)
+	if !strings.Contains(r.stderr, "write:favorites") {
+		t.Errorf("the refusal does not name write:favorites:\n%s", r.stderr)
+	}
+	if len(w.mika.FavoriteURIs()) != 0 {
+		t.Errorf("favorites %v", w.mika.FavoriteURIs())
+	}
+	saveMisskeyLogin(t, w.home, w.mika)
+	mustRun(t, ExitOK, w.home, "", args...)
+	if got := w.mika.FavoriteURIs(); !slices.Equal(got, []string{b.URI(), a.URI()}) {
+		t.Errorf("favorites after the rerun %v", got)
+	}
+}

@@ -201,6 +201,7 @@ var Permissions = map[string]string{
 	"ap/show":                "read:account",
 	"notes/favorites/create": "write:favorites",
 	"notes/favorites/delete": "write:favorites",
+	"notes/state":            "read:account",
 }
 
 func statusLine(code int) string {
