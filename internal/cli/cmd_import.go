@@ -106,6 +106,8 @@ order; give older files first when there are several.
 
 Each post is found on the destination's server (a search) and bookmarked
 there; posts of that server itself are bookmarked straight from their id.
+Into a Misskey-family account (Misskey, Sharkey, ...) posts are found with
+ap/show, which Misskey allows 30 times an hour, and become favorites.
 Every row ends with one outcome: imported, already, duplicate, not_found,
 not_visible (followers-only or direct: follow the author first), unreachable,
 invalid or failed. The job is saved as it goes: run the same command again
