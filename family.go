@@ -34,5 +34,12 @@ func FamilyOf(software string) Family {
 	return FamilyMastodon
 }
 
-// Family returns the family of the account's server, from its Software.
-func (a Account) Family() Family { return FamilyOf(a.Software) }
+// Family returns the API fedimarks speaks to the account's server: the
+// one it signed in with (Account.API), Mastodon's for accounts saved
+// before fedimarks knew another.
+func (a Account) Family() Family {
+	if a.API == FamilyMisskey {
+		return FamilyMisskey
+	}
+	return FamilyMastodon
+}

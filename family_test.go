@@ -13,7 +13,9 @@ func TestFamilyOf(t *testing.T) {
 			t.Errorf("FamilyOf(%q) = %s, want %s", software, got, want)
 		}
 	}
-	if (Account{Software: "sharkey 2024.11.2"}).Family() != FamilyMisskey {
+	// The API the account signed in with decides, not the name: a
+	// Sharkey account saved through its Mastodon API keeps speaking it.
+	if (Account{Software: "sharkey 2024.11.2"}).Family() != FamilyMastodon || (Account{API: FamilyMisskey}).Family() != FamilyMisskey {
 		t.Error("Account.Family")
 	}
 }

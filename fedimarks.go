@@ -42,6 +42,10 @@ type Status struct {
 	// Reblog is set when the status is a boost; bookmarking a boost
 	// bookmarks the original post.
 	Reblog *Status
+	// Hidden says the server lists the post but no longer shows its
+	// content to this account (Misskey's isHidden, as "fedimarks_hidden"
+	// in Raw): a copy archived before is kept as it was.
+	Hidden bool
 	Raw    json.RawMessage
 }
 
@@ -124,6 +128,7 @@ type wireStatus struct {
 		Name string `json:"name"`
 	} `json:"tags"`
 	Reblog json.RawMessage `json:"reblog"`
+	Hidden bool            `json:"fedimarks_hidden"`
 }
 
 // ParseStatus decodes one Status JSON object and keeps raw as Status.Raw.
@@ -144,6 +149,7 @@ func ParseStatus(raw []byte) (Status, error) {
 		Language:    deref(w.Language),
 		Visibility:  w.Visibility,
 		Sensitive:   w.Sensitive,
+		Hidden:      w.Hidden,
 		Account: Author{
 			ID:           IDString(w.Account.ID),
 			Username:     w.Account.Username,
@@ -322,6 +328,9 @@ type Account struct {
 	// Software is what the server says it runs ("mastodon 4.3.0", ...),
 	// when known.
 	Software string
+	// API is the family whose API fedimarks speaks to the server, chosen
+	// at login ("" for accounts saved before it: Mastodon's); see Family.
+	API Family
 	// LastBackup is when a backup of this account last completed.
 	LastBackup time.Time
 	// TokenStore says where the token is kept ("keyring" or a file path).

@@ -45,7 +45,7 @@ type app struct {
 	settings *settings // read on first use
 
 	mu      sync.Mutex
-	tokens  []string           // secrets read this run, blanked from any message
+	tokens  []string                        // secrets read this run, blanked from any message
 	clients []interface{ Requests() int64 } // every client made this run (see track)
 
 	// onWait, when set, hears each wait of a client of at least a second

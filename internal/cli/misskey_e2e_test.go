@@ -96,7 +96,9 @@ func (w *mkWorld) login(t *testing.T) {
 }
 
 // drop removes uri from what the archive should list.
-func (w *mkWorld) drop(uri string) { w.want = slices.DeleteFunc(w.want, func(u string) bool { return u == uri }) }
+func (w *mkWorld) drop(uri string) {
+	w.want = slices.DeleteFunc(w.want, func(u string) bool { return u == uri })
+}
 
 func TestMisskeyBackupOfFavoritesWithQuirks(t *testing.T) {
 	w := newMkWorld(t)
@@ -484,4 +486,48 @@ func servedPage(t *testing.T, home, query string) string {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	return string(body)
+}
+
+// Without NodeInfo, Misskey is known by its /api/meta (Mastodon's
+// /api/v1/instance answers UNKNOWN_API_ENDPOINT there); an export that
+// backs up first reads the favorites too.
+func TestMisskeyLoginWithoutNodeinfo(t *testing.T) {
+	net := mastodontest.NewNetwork(t)
+	mk := net.NewInstance(mastodontest.InstanceOptions{Quirk: mastodontest.Misskey, NoNodeinfo: true, Version: "2025.1.0"})
+	alice, carol := mk.AddAccount("alice"), mk.AddAccount("carol")
+	note := carol.Post(mastodontest.PostOptions{Text: "hello"})
+	alice.Favorite(note)
+	home := newHome(t)
+	r := mustRun(t, 0, home, alice.Token()+"\n", "login", mk.URL(), "--token-stdin")
+	if !strings.Contains(r.stderr, "on misskey 2025.1.0 (Misskey API)") || mk.Requests("POST", "/api/meta") != 1 {
+		t.Errorf("login said %q after %d meta calls", r.stderr, mk.Requests("POST", "/api/meta"))
+	}
+	if out := mustRun(t, 0, home, "", "export", "--format", "mastodon").stdout; out != note.URI()+"\n" {
+		t.Errorf("export: %q", out)
+	}
+}
+
+// A followers-only note favorited while alice followed its author is
+// listed hidden (no text) once she unfollows: the archive keeps the copy
+// it made when she could see it.
+func TestMisskeyHiddenNoteKeepsArchivedCopy(t *testing.T) {
+	w := newMkWorld(t)
+	w.alice.Follow(w.carol)
+	secret := w.carol.Post(mastodontest.PostOptions{Text: "for followers: the wombat", Visibility: "private"})
+	w.favorite(secret, secret)
+	w.login(t)
+	mustRun(t, 0, w.home, "", "backup")
+	w.alice.Unfollow(w.carol)
+	mustRun(t, 0, w.home, "", "backup", "--full")
+	js := mustRun(t, 0, w.home, "", "export", "--offline", "--format", "json").stdout
+	if !strings.Contains(js, "the wombat") || strings.Contains(js, `"fedimarks_hidden"`) {
+		t.Errorf("the hidden note's archived copy changed: %s", js)
+	}
+	// A note hidden from the first backup on is kept with what is known.
+	other := w.carol.Post(mastodontest.PostOptions{Text: "never seen", Visibility: "private"})
+	w.favorite(other, other)
+	mustRun(t, 0, w.home, "", "backup")
+	if csv := mustRun(t, 0, w.home, "", "export", "--offline", "--format", "mastodon").stdout; csv != expectedMastodonCSV(w.want) {
+		t.Errorf("export: %q", csv)
+	}
 }

@@ -44,11 +44,11 @@ import (
 // misskeyState is what a Misskey instance keeps besides the shared model.
 // Guarded by n.mu.
 type misskeyState struct {
-	sessions map[string]*miauthSession // MiAuth sessions by id
+	sessions  map[string]*miauthSession // MiAuth sessions by id
 	denied    bool                      // the signed-in user denies MiAuth requests
 	lastPerms []string                  // of the last MiAuth session
-	limits   map[string]misskeyLimit   // per-endpoint overrides (SetEndpointLimit)
-	windows  map[string]*misskeyWindow // by endpoint and actor
+	limits    map[string]misskeyLimit   // per-endpoint overrides (SetEndpointLimit)
+	windows   map[string]*misskeyWindow // by endpoint and actor
 }
 
 // misskeyEndpoint is one endpoint's meta, as its definition file declares.

@@ -188,4 +188,3 @@ func (i *Instance) mkAPShow(c *misskeyCall) reply {
 	i.federate(p)
 	return found(p)
 }
-

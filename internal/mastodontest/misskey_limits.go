@@ -86,4 +86,3 @@ func (i *Instance) misskeySpend(ep *misskeyEndpoint, actor string) (reply, bool)
 	w.used++
 	return reply{}, true
 }
-

@@ -97,7 +97,7 @@ func TestNotesBecomeStatuses(t *testing.T) {
 	if r.URI != remote.URI() || r.ID != mk.LocalID(remote.URI()) || r.Reblog != nil {
 		t.Errorf("pure renote: %s", brief(r))
 	}
-	if h.URI != hidden.URI() || h.Content != "" || !strings.Contains(string(h.Raw), `"misskey_hidden":true`) {
+	if h.URI != hidden.URI() || h.Content != "" || !h.Hidden {
 		t.Errorf("hidden note: %s", brief(h))
 	}
 	// Raw reads back as the same status, and keeps the server's JSON.

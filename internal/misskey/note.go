@@ -97,7 +97,7 @@ type status struct {
 	Mentions         []any           `json:"mentions"`
 	Tags             []tag           `json:"tags"`
 	Reblog           *status         `json:"reblog"`
-	Hidden           bool            `json:"misskey_hidden,omitempty"`
+	Hidden           bool            `json:"fedimarks_hidden,omitempty"`
 	Source           json.RawMessage `json:"misskey_favorite,omitempty"`
 }
 

@@ -203,5 +203,5 @@ func IdentifyMisskey(ctx context.Context, c *misskey.Client, server string, perm
 	if err != nil {
 		return fedimarks.Account{}, errors.New("the server returned an unusable account name")
 	}
-	return fedimarks.Account{Handle: h, ID: me.ID, Server: server, Scopes: perms, Software: software}, nil
+	return fedimarks.Account{Handle: h, ID: me.ID, Server: server, Scopes: perms, Software: software, API: fedimarks.FamilyMisskey}, nil
 }

@@ -42,8 +42,10 @@ func miauthFlow(t *testing.T, opts mastodontest.InstanceOptions) (*MiAuth, *mast
 	alice := mk.AddAccount("alice")
 	mk.SetAuthorizingUser(alice)
 	return &MiAuth{
-		Server:   mk.URL(),
-		Client:   func(tok string) *misskey.Client { return misskey.New(misskey.Options{Server: mk.URL(), Token: tok, MaxRetries: -1}) },
+		Server: mk.URL(),
+		Client: func(tok string) *misskey.Client {
+			return misskey.New(misskey.Options{Server: mk.URL(), Token: tok, MaxRetries: -1})
+		},
 		Software: "misskey 2024.11.0",
 		Wait:     5 * time.Second,
 	}, mk, alice

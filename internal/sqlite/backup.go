@@ -282,7 +282,9 @@ func (p *pageStmts) saveStatus(ctx context.Context, s fedimarks.Status, host, at
 		return 0, 0, "", err
 	}
 	found := err == nil
-	if found && bytes.Equal(raw, s.Raw) && localID == s.ID && where == host {
+	if found && (s.Hidden || bytes.Equal(raw, s.Raw) && localID == s.ID && where == host) {
+		// A post the server now hides from the account keeps the copy
+		// archived when it could see it.
 		return id, unchanged, "", nil
 	}
 	plain := posthtml.Text(s.Original().Content)
