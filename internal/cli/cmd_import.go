@@ -356,6 +356,7 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 		Destination: acc.Handle,
 		Server:      acc.Server,
 		Probe:       probe,
+		API:         acc.Family(),
 		RateLimit:   rate,
 		Inputs:      o.inputs,
 		Items:       items,

@@ -115,7 +115,7 @@ func (r *run) estimate(todo []int) Estimate {
 		e.Requests = pages + e.Local + 2*e.Remote
 	}
 	e.Hides = hidingListings[r.req.Software]
-	if fedimarks.FamilyOf(r.req.Software) == fedimarks.FamilyMisskey {
+	if r.req.API == fedimarks.FamilyMisskey {
 		// Misskey limits each endpoint on its own and says nothing of
 		// it until a 429: ap/show (30 an hour) is the one that counts.
 		e.Paced, e.PacedRequests = "ap/show", e.Remote

@@ -9,9 +9,9 @@ import (
 // conflictIsAlready reports whether the destination's refusal of a
 // bookmark as a conflict (fedimarks.KindConflict) means that the post is
 // bookmarked already: snac's 422, and Misskey's ALREADY_FAVORITED (400)
-// to a second favorite of a note.
-func conflictIsAlready(software string) bool {
-	return software == "snac" || fedimarks.FamilyOf(software) == fedimarks.FamilyMisskey
+// to a second favorite of a note, when spoken to with Misskey's API.
+func conflictIsAlready(software string, api fedimarks.Family) bool {
+	return software == "snac" || api == fedimarks.FamilyMisskey
 }
 
 // answerStatus is the status of the server's answer in err, as its

@@ -22,15 +22,18 @@ func TestEstimateMisskeyPacedByAPShow(t *testing.T) {
 }
 
 // A conflict refusing a bookmark means "already there" on snac and on
-// the Misskey family (ALREADY_FAVORITED), nowhere else.
+// Misskey's API (ALREADY_FAVORITED), nowhere else.
 func TestConflictIsAlready(t *testing.T) {
-	for sw, want := range map[string]bool{"snac": true, "misskey": true, "sharkey": true, "mastodon": false, "gotosocial": false, "": false} {
-		if got := conflictIsAlready(sw); got != want {
-			t.Errorf("%q: %v", sw, got)
+	for sw, want := range map[string]bool{"snac": true, "mastodon": false, "gotosocial": false, "sharkey": false, "": false} {
+		if got := conflictIsAlready(sw, ""); got != want {
+			t.Errorf("%q through Mastodon's API: %v", sw, got)
+		}
+		if !conflictIsAlready(sw, fedimarks.FamilyMisskey) {
+			t.Errorf("%q through Misskey's API: not already", sw)
 		}
 	}
 	err := &fedimarks.RemoteError{Kind: fedimarks.KindConflict, Status: "400 Bad Request", Err: errString("x")}
-	if v, _ := classify(err, true, "a@b", conflictIsAlready("misskey")); v != vAlready {
+	if v, _ := classify(err, true, "a@b", conflictIsAlready("misskey", fedimarks.FamilyMisskey)); v != vAlready {
 		t.Errorf("misskey's conflict: verdict %v", v)
 	}
 }

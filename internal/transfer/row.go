@@ -118,7 +118,7 @@ func (r *run) bookmark(ctx context.Context, it *fedimarks.JobItem, id string, ho
 	if err == nil {
 		return r.set(ctx, it, fedimarks.Imported, "", id)
 	}
-	v, fatal := classify(err, true, r.req.Destination, conflictIsAlready(r.req.Software))
+	v, fatal := classify(err, true, r.req.Destination, conflictIsAlready(r.req.Software, r.req.API))
 	switch v {
 	case vFatal:
 		return fatal // the row stays in flight and is redone by a rerun
