@@ -64,7 +64,7 @@ const peekSize = 1 << 20
 // acceptedFormats ends every "unknown shape" error.
 const acceptedFormats = `expected Mastodon's bookmarks.csv or bookmarks_failures.csv (one post URL a line), ` +
 	`a CSV file with a "Bookmark URL" column, Mastodon's bookmarks.json or account archive (.zip, .tar.gz), ` +
-	`a fedimarks json or jsonl export, or a Netscape bookmarks file`
+	`Misskey's favorites export, a fedimarks json or jsonl export, or a Netscape bookmarks file`
 
 // unknownShape is the error for an input of no format we read.
 func unknownShape(name, why string) error {
@@ -143,7 +143,10 @@ func read(ctx context.Context, name string, r io.Reader, depth int) (Result, err
 	// piece, checked whole.
 	switch {
 	case len(trimmed) > 0 && trimmed[0] == '[':
-		return readDocument(name, br, head, readJSONArray)
+		server := misskeyServerOf(ctx)
+		return readDocument(name, br, head, func(name string, br *bufio.Reader) (Result, error) {
+			return readJSONArray(name, br, server)
+		})
 	case len(trimmed) > 0 && trimmed[0] == '{':
 		if isJSONLines(trimmed) {
 			return readJSONLines(name, br)

@@ -182,6 +182,9 @@ func (i *Instance) mkAPShow(c *misskeyCall) reply {
 	if p == nil || p.origin != origin || p.deleted {
 		return mkAPNoSuchObject.reply(nil)
 	}
+	if !visible(p, c.user) {
+		return mkAPRequestFailed.reply(nil) // not served to the instance actor (misskey_write.go)
+	}
 	i.federate(p)
 	return found(p)
 }

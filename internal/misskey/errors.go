@@ -79,10 +79,24 @@ func (c *Client) readError(endpoint string, resp *http.Response) *APIError {
 			Code    string `json:"code"`
 			Message string `json:"message"`
 			ID      string `json:"id"`
+			Info    struct {
+				ResetMs float64 `json:"resetMs"`
+			} `json:"info"`
 		} `json:"error"`
 	}
 	if json.Unmarshal(body, &wire) == nil && wire.Error.Code != "" {
 		e.Code, e.Message, e.ID = wire.Error.Code, wire.Error.Message, wire.Error.ID
+		if ms := wire.Error.Info.ResetMs; e.RetryAfter == 0 && resp.StatusCode == http.StatusTooManyRequests && ms > 0 {
+			// Misskey sends no Retry-After: its limiter's info says when the
+			// window ends, in Unix milliseconds (Sharkey's: milliseconds
+			// from now).
+			if ms > 1e12 {
+				e.RetryAfter = time.UnixMilli(int64(ms)).Sub(c.now())
+			} else {
+				e.RetryAfter = time.Duration(ms * float64(time.Millisecond))
+			}
+			e.RetryAfter = max(e.RetryAfter, time.Second)
+		}
 	} else if s := strings.TrimSpace(string(body)); s != "" && s[0] != '<' && s[0] != '{' && utf8.ValidString(s) {
 		e.Message = s
 	}
@@ -187,6 +201,7 @@ var Permissions = map[string]string{
 	"ap/show":                "read:account",
 	"notes/favorites/create": "write:favorites",
 	"notes/favorites/delete": "write:favorites",
+	"notes/state":            "read:account",
 }
 
 func statusLine(code int) string {
