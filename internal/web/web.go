@@ -96,6 +96,9 @@ type Options struct {
 	// Location is the time zone the page shows times in, with their
 	// zone's name (default time.Local).
 	Location *time.Location
+	// Jobs, when set, runs backups, moves and verifications from the
+	// page (see jobs.go).
+	Jobs Jobs
 }
 
 // Server is the page's http.Handler. It is safe for concurrent use.
@@ -109,8 +112,9 @@ type Server struct {
 	staticFS   fs.FS
 	static     http.Handler
 	// formToken is this session's token for the tag and note forms
-	// (see labels.go).
+	// (see labels.go) and the job forms (jobs.go).
 	formToken string
+	jobs      Jobs
 }
 
 // New returns a Server over opt.Archive.
@@ -125,7 +129,8 @@ func New(opt Options) (*Server, error) {
 		opt.Location = time.Local
 	}
 	tmpl, err := template.New("").Funcs(template.FuncMap{
-		"inc": func(i int) int { return i + 1 },
+		"inc":      func(i int) int { return i + 1 },
+		"duration": func(d time.Duration) string { return d.Round(time.Second).String() },
 	}).ParseFS(assets, "templates/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: templates: %w", err)
@@ -144,6 +149,7 @@ func New(opt Options) (*Server, error) {
 		staticFS:   static,
 		static:     http.StripPrefix("/static/", http.FileServerFS(static)),
 		formToken:  newFormToken(),
+		jobs:       opt.Jobs,
 	}, nil
 }
 
@@ -164,6 +170,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.URL.Path == labelsPath {
 		s.serveLabels(w, r)
+		return
+	}
+	if r.URL.Path == "/jobs" || strings.HasPrefix(r.URL.Path, "/jobs/") {
+		s.serveJobs(w, r)
 		return
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
