@@ -28,9 +28,16 @@ work there too), and each post as Mastodon shows it. It needs no network:
 avatars and media show from the copies 'fedimarks backup --media' keeps,
 and otherwise as links to the originals.
 
+From the page (Back up and move) you can also back up accounts, move
+bookmarks from an account or an uploaded file to another account (a dry
+run first), follow the progress, filter the results and retry, as the
+commands backup, import, migrate and verify do. A job goes on when the tab
+is closed; one that stopping fedimarks cut short is shown with Resume.
+
 The page listens on loopback only (127.0.0.1, ::1 or localhost) and
 answers only requests addressed to it there, so other machines and other
-web sites cannot read your archive. It runs no scripts.
+web sites cannot read your archive or start a job. It runs no scripts
+but its own, on the job pages.
 
   fedimarks serve --open
   fedimarks serve --addr 127.0.0.1:9000
@@ -67,7 +74,14 @@ func runServe(ctx context.Context, a *app, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	s, err := web.New(web.Options{Archive: ar, Media: archiveMedia{ar: ar, dir: p.Media}})
+	// Jobs started from the page stop with the page (interrupted,
+	// resumable) and record how they ended before the archive closes.
+	jobs, err := newJobService(ctx, a, ar)
+	if err != nil {
+		return err
+	}
+	defer jobs.Wait()
+	s, err := web.New(web.Options{Archive: ar, Media: archiveMedia{ar: ar, dir: p.Media}, Jobs: jobs})
 	if err != nil {
 		return err
 	}

@@ -53,6 +53,12 @@ type app struct {
 	onWait func(host string, d time.Duration, why string)
 
 	sched *scheduledRun // set when a schedule started this run
+
+	// onProgress, when set, hears each progress display the run makes,
+	// and onJob the import job it journals in (a job started from the
+	// web page: see jobService).
+	onProgress func(*ui.Progress)
+	onJob      func(id int64)
 }
 
 func newApp(stdio IO) *app {
@@ -290,5 +296,13 @@ func (a *app) plain() bool {
 }
 
 func (a *app) progress(label string, total int64, unit string) *ui.Progress {
-	return ui.NewProgress(a.stderr, ui.ProgressOptions{Label: label, Total: total, Unit: unit, TTY: a.stderrTTY() && !a.plain(), Now: a.io.Now, Quiet: a.quiet})
+	return a.watch(ui.NewProgress(a.stderr, ui.ProgressOptions{Label: label, Total: total, Unit: unit, TTY: a.stderrTTY() && !a.plain(), Now: a.io.Now, Quiet: a.quiet}))
+}
+
+// watch hands p to onProgress, if set, and returns it.
+func (a *app) watch(p *ui.Progress) *ui.Progress {
+	if a.onProgress != nil {
+		a.onProgress(p)
+	}
+	return p
 }

@@ -234,9 +234,9 @@ func (s *Server) serveJobs(w http.ResponseWriter, r *http.Request) {
 	}
 	switch part {
 	case "":
-		s.serveJob(w, r, j)
+		s.serveJob(w, r, j, "job")
 	case "live":
-		s.renderJobs(w, http.StatusOK, "live", s.jobPage(r, j))
+		s.serveJob(w, r, j, "live")
 	case "report.csv":
 		s.serveJobFile(w, r, j.ReportPath, fmt.Sprintf("import-%d-report.csv", j.ImportJob))
 	case "failures.csv":
@@ -304,7 +304,13 @@ func (s *Server) jobPage(r *http.Request, j *JobView) jobsView {
 	return jobsView{Title: j.Spec.Title() + " · fedimarks", Token: s.formToken, Job: j, Running: j.State == JobRunning}
 }
 
-func (s *Server) serveJob(w http.ResponseWriter, r *http.Request, j *JobView) {
+// recentRows is how many finished rows a running move shows, the
+// latest last.
+const recentRows = 20
+
+// serveJob renders a job with the template name: the whole page ("job")
+// or the part that its script refreshes ("live").
+func (s *Server) serveJob(w http.ResponseWriter, r *http.Request, j *JobView, name string) {
 	v := s.jobPage(r, j)
 	if j.ImportJob != 0 && !j.Spec.DryRun {
 		filter := fedimarks.Outcome(r.URL.Query().Get("outcome"))
@@ -343,6 +349,15 @@ func (s *Server) serveJob(w http.ResponseWriter, r *http.Request, j *JobView) {
 		for _, who := range order {
 			v.Follow = append(v.Follow, *authors[who])
 		}
+		if v.Running {
+			v.Rows, v.RowsCut = nil, 0
+			for _, row := range rows {
+				if row.Outcome != fedimarks.Pending {
+					v.Rows = append(v.Rows, row)
+				}
+			}
+			v.Rows = v.Rows[max(0, len(v.Rows)-recentRows):]
+		}
 		v.Filter = filter
 		v.Filters = append(v.Filters, filterLink{Count: len(rows), URL: fmt.Sprintf("/jobs/%d#results", j.ID), Current: filter == ""})
 		for _, o := range filterOutcomes {
@@ -353,7 +368,7 @@ func (s *Server) serveJob(w http.ResponseWriter, r *http.Request, j *JobView) {
 		}
 		v.Retryable = counts[fedimarks.NotVisible]+counts[fedimarks.NotFound]+counts[fedimarks.Failed] > 0
 	}
-	s.renderJobs(w, http.StatusOK, "job", v)
+	s.renderJobs(w, http.StatusOK, name, v)
 }
 
 // followURL is the address that opens a follow of who (user@host, or a

@@ -59,6 +59,12 @@ func sameOrigin(r *http.Request) bool {
 		return false
 	}
 	origin := r.Header.Get("Origin")
+	if (origin == "" || origin == "null") && r.Header.Get("Sec-Fetch-Site") == "same-origin" {
+		// The page's Referrer-Policy (no-referrer) makes browsers send
+		// "Origin: null" and no Referer with its own forms; the fetch
+		// metadata, which no page can forge, says they are its own.
+		return true
+	}
 	if origin == "" || origin == "null" {
 		ref, err := url.Parse(r.Referer())
 		if err != nil || ref.Host == "" {
