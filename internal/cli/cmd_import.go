@@ -312,7 +312,7 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 	im := &transfer.Importer{
 		Writer:  c,
 		Lister:  lister,
-		Journal: a.watchJournal(jobJournal{ar}),
+		Journal: a.watchJournal(ar),
 		Locker:  importLocker{ar},
 		Finder:  ar,
 		Log:     a.stderr,
@@ -477,114 +477,6 @@ func (l importLocker) Lock(ctx context.Context, dest fedimarks.Handle) (func(), 
 	// A lock left behind by a failed release is taken over by the next
 	// run once this process is gone.
 	return func() { _ = lk.Release(ctx) }, nil
-}
-
-// jobJournal adapts the archive's import jobs to the engine's Journal; the
-// two packages' Job types have the same fields (a plain conversion), their
-// item types too but for the post URI, which the archive keeps beside.
-type jobJournal struct{ ar *sqlite.Archive }
-
-func (j jobJournal) FindJob(ctx context.Context, key string) (*transfer.Job, error) {
-	job, err := j.ar.FindJob(ctx, key)
-	if job == nil || err != nil {
-		return nil, err
-	}
-	t := transfer.Job(*job)
-	return &t, nil
-}
-
-func (j jobJournal) CreateJob(ctx context.Context, job transfer.Job, items []transfer.Item) (*transfer.Job, error) {
-	stored, created, err := j.ar.CreateJobOnce(ctx, sqlite.Job(job), toJobItems(items))
-	if err != nil {
-		return nil, err
-	}
-	if !created {
-		return nil, fmt.Errorf("job %d: %w", stored.ID, transfer.ErrJobExists)
-	}
-	t := transfer.Job(*stored)
-	return &t, nil
-}
-
-func (j jobJournal) AddJobItems(ctx context.Context, jobID int64, items []transfer.Item) (int, error) {
-	return j.ar.AddJobItems(ctx, jobID, toJobItems(items))
-}
-
-func (j jobJournal) JobItems(ctx context.Context, jobID int64, outcomes ...fedimarks.Outcome) ([]transfer.Item, error) {
-	posts, err := j.ar.JobPostURIs(ctx, jobID)
-	if err != nil {
-		return nil, err
-	}
-	// The rows are built straight from the archive's, into a slice of the
-	// right size: a 20,000-row job is read at its end for the report,
-	// where two copies of its rows would make the run's peak memory.
-	var out []transfer.Item
-	if len(outcomes) == 0 {
-		counts, err := j.ar.JobCounts(ctx, jobID)
-		if err != nil {
-			return nil, err
-		}
-		n := 0
-		for _, c := range counts {
-			n += c
-		}
-		out = make([]transfer.Item, 0, n)
-	}
-	err = j.ar.EachJobItem(ctx, jobID, func(it sqlite.JobItem) error {
-		out = append(out, transfer.Item{ID: it.ID, Seq: it.Seq, URI: it.URI, URL: it.URL, AuthorURL: it.AuthorURL, Source: it.Source,
-			Visibility: it.Visibility, CreatedAt: it.CreatedAt, Outcome: it.Outcome, Detail: it.Detail, DestID: it.DestID,
-			Attempts: it.Attempts, InFlight: it.InFlight, UpdatedAt: it.UpdatedAt, PostURI: posts[it.ID]})
-		return nil
-	}, outcomes...)
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-func (j jobJournal) SetPostURI(ctx context.Context, itemID int64, uri string) error {
-	return j.ar.SetJobItemPostURI(ctx, itemID, uri)
-}
-
-func (j jobJournal) ResetOutcomes(ctx context.Context, jobID int64, outcomes ...fedimarks.Outcome) (int, error) {
-	return j.ar.ResetOutcomes(ctx, jobID, outcomes...)
-}
-
-func (j jobJournal) MarkInFlight(ctx context.Context, itemID int64, destID string) error {
-	return j.ar.MarkInFlight(ctx, itemID, destID)
-}
-
-func (j jobJournal) SetOutcome(ctx context.Context, itemID int64, o fedimarks.Outcome, detail, destID string) error {
-	return j.ar.SetOutcome(ctx, itemID, o, detail, destID)
-}
-
-func (j jobJournal) Listing(ctx context.Context, jobID int64) (*transfer.Listing, error) {
-	l, err := j.ar.JobListing(ctx, jobID)
-	if l == nil || err != nil {
-		return nil, err
-	}
-	out := &transfer.Listing{Rows: l.Rows, Bookmarks: make([]transfer.Listed, len(l.Bookmarks))}
-	for i, b := range l.Bookmarks {
-		out.Bookmarks[i] = transfer.Listed(b)
-	}
-	return out, nil
-}
-
-func (j jobJournal) SaveListing(ctx context.Context, jobID int64, l transfer.Listing) error {
-	bs := make([]sqlite.ListedBookmark, len(l.Bookmarks))
-	for i, b := range l.Bookmarks {
-		bs[i] = sqlite.ListedBookmark(b)
-	}
-	return j.ar.SaveJobListing(ctx, jobID, sqlite.JobListing{Rows: l.Rows, Bookmarks: bs})
-}
-
-func toJobItems(items []transfer.Item) []sqlite.JobItem {
-	out := make([]sqlite.JobItem, len(items))
-	for i, it := range items {
-		out[i] = sqlite.JobItem{ID: it.ID, Seq: it.Seq, URI: it.URI, URL: it.URL, AuthorURL: it.AuthorURL, Source: it.Source,
-			Visibility: it.Visibility, CreatedAt: it.CreatedAt, Outcome: it.Outcome, Detail: it.Detail, DestID: it.DestID,
-			Attempts: it.Attempts, InFlight: it.InFlight, UpdatedAt: it.UpdatedAt}
-	}
-	return out
 }
 
 // startedProgress is the engine's Progress: a ui.Progress that shows its

@@ -335,10 +335,10 @@ func (s *syncer) syncPair(ctx context.Context, src, dst fedimarks.Account) (pair
 		switch {
 		case it.Outcome == fedimarks.Imported && (!known || was != fedimarks.Imported):
 			res.added++
-			s.emit(syncEvent{Event: "added", From: src.Handle, To: dst.Handle, URI: itemAddress(it)})
+			s.emit(syncEvent{Event: "added", From: src.Handle, To: dst.Handle, URI: it.Address()})
 		case it.Outcome != fedimarks.Pending && !it.Outcome.Succeeded() && (!known || was != it.Outcome):
 			res.failed++
-			s.emit(syncEvent{Event: "failed", From: src.Handle, To: dst.Handle, URI: itemAddress(it), Outcome: string(it.Outcome), Detail: it.Detail})
+			s.emit(syncEvent{Event: "failed", From: src.Handle, To: dst.Handle, URI: it.Address(), Outcome: string(it.Outcome), Detail: it.Detail})
 		}
 	}
 	if res.added > 0 {
@@ -383,7 +383,7 @@ func (s *syncer) recheckAlready(ctx context.Context, src, dst fedimarks.Account,
 	if err != nil {
 		return 0, err
 	}
-	var check []sqlite.JobItem
+	var check []fedimarks.JobItem
 	for _, it := range items {
 		if was, known := before[it.ID]; it.Outcome == fedimarks.Already && (!known || was != fedimarks.Already) {
 			check = append(check, it)
@@ -429,13 +429,13 @@ func (s *syncer) recheckAlready(ctx context.Context, src, dst fedimarks.Account,
 		if err := s.ar.RedoStaleAlready(ctx, src.Handle, dst.Handle, it.ID, id, s.a.now()); err != nil {
 			return redo, err
 		}
-		fmt.Fprintf(s.a.stderr, "%s no longer has %s bookmarked (its archive said it had): writing it\n", dst.Handle, cleanText(itemAddress(it)))
+		fmt.Fprintf(s.a.stderr, "%s no longer has %s bookmarked (its archive said it had): writing it\n", dst.Handle, cleanText(it.Address()))
 		redo++
 	}
 	return redo, nil
 }
 
-func (s *syncer) jobItems(ctx context.Context, key string) ([]sqlite.JobItem, error) {
+func (s *syncer) jobItems(ctx context.Context, key string) ([]fedimarks.JobItem, error) {
 	job, err := s.ar.FindJob(ctx, key)
 	if err != nil || job == nil {
 		return nil, err
@@ -819,12 +819,4 @@ func printPairStatus(w io.Writer, st syncPairStatus, now time.Time) {
 	if st.Failures > 0 {
 		fmt.Fprintf(w, "  failing: the last %s failed: %s\n", countNoun(st.Failures, "check"), st.LastError)
 	}
-}
-
-// itemAddress is a row's post address: its URI, else its URL.
-func itemAddress(it sqlite.JobItem) string {
-	if it.URI != "" {
-		return it.URI
-	}
-	return it.URL
 }

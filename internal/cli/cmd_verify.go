@@ -288,12 +288,12 @@ func notFound(v *transfer.Verification) iter.Seq[transfer.MissingRow] {
 // importedPosts lists the posts that import jobs into h (dry runs aside)
 // recorded as imported or already there, by their addresses: verify checks
 // them one by one when its listing leaves them out.
-func importedPosts(ctx context.Context, ar *sqlite.Archive, h fedimarks.Handle) ([]transfer.Listed, error) {
+func importedPosts(ctx context.Context, ar *sqlite.Archive, h fedimarks.Handle) ([]fedimarks.ListedBookmark, error) {
 	jobs, err := ar.Jobs(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var out []transfer.Listed
+	var out []fedimarks.ListedBookmark
 	for _, j := range jobs {
 		if j.Destination != h || j.DryRun {
 			continue
@@ -302,13 +302,9 @@ func importedPosts(ctx context.Context, ar *sqlite.Archive, h fedimarks.Handle) 
 		if err != nil {
 			return nil, err
 		}
-		posts, err := ar.JobPostURIs(ctx, j.ID)
-		if err != nil {
-			return nil, err
-		}
 		for _, it := range items {
-			l := transfer.Listed{ID: it.DestID}
-			for _, addr := range []string{it.URI, it.URL, posts[it.ID]} {
+			l := fedimarks.ListedBookmark{ID: it.DestID}
+			for _, addr := range []string{it.URI, it.URL, it.PostURI} {
 				if addr != "" {
 					l.Addrs = append(l.Addrs, addr)
 				}

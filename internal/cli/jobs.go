@@ -429,7 +429,7 @@ func (s *jobService) Rows(ctx context.Context, id int64, outcome fedimarks.Outco
 		outcomes = append(outcomes, outcome)
 	}
 	var out []web.JobRow
-	err = s.ar.EachJobItem(ctx, v.ImportJob, func(it sqlite.JobItem) error {
+	err = s.ar.EachJobItem(ctx, v.ImportJob, func(it fedimarks.JobItem) error {
 		out = append(out, web.JobRow{Seq: it.Seq, URI: it.URI, URL: it.URL, AuthorURL: it.AuthorURL, Detail: it.Detail,
 			Outcome: it.Outcome, Author: transfer.AuthorName(it.URI, it.URL, it.AuthorURL)})
 		return nil
@@ -515,7 +515,7 @@ type watchedJournal struct {
 	on func(int64)
 }
 
-func (w watchedJournal) FindJob(ctx context.Context, key string) (*transfer.Job, error) {
+func (w watchedJournal) FindJob(ctx context.Context, key string) (*fedimarks.ImportJob, error) {
 	j, err := w.Journal.FindJob(ctx, key)
 	if j != nil && !j.DryRun {
 		w.on(j.ID)
@@ -523,7 +523,7 @@ func (w watchedJournal) FindJob(ctx context.Context, key string) (*transfer.Job,
 	return j, err
 }
 
-func (w watchedJournal) CreateJob(ctx context.Context, job transfer.Job, items []transfer.Item) (*transfer.Job, error) {
+func (w watchedJournal) CreateJob(ctx context.Context, job fedimarks.ImportJob, items []fedimarks.JobItem) (*fedimarks.ImportJob, error) {
 	j, err := w.Journal.CreateJob(ctx, job, items)
 	if j != nil {
 		w.on(j.ID)

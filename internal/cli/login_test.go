@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/mastodontest"
 	"github.com/fedimarks/fedimarks/internal/secrets"
 	"github.com/fedimarks/fedimarks/internal/sqlite"
@@ -139,7 +140,7 @@ func (e *loginEnv) tokenFiles() []string {
 }
 
 // app returns the app kept in the archive for server.
-func (e *loginEnv) app(server string) *sqlite.App {
+func (e *loginEnv) app(server string) *fedimarks.App {
 	e.t.Helper()
 	ar, err := sqlite.Open(context.Background(), filepath.Join(e.home, "archive.db"))
 	if err != nil {

@@ -104,24 +104,10 @@ func (a *Archive) DeleteAccount(ctx context.Context, h fedimarks.Handle) error {
 	return nil
 }
 
-// App is the OAuth application registered on one server. Mastodon limits
-// app registrations per IP, so one is kept per server and reused.
-type App struct {
-	// Server is the instance's base URL; a trailing slash is ignored.
-	Server       string
-	ClientID     string
-	ClientSecret string
-	RedirectURI  string
-	// Scopes is space-separated, as sent to the server.
-	Scopes string
-	// CreatedAt is set by SaveApp when zero.
-	CreatedAt time.Time
-}
-
 func appKey(server string) string { return strings.TrimRight(server, "/") }
 
 // SaveApp inserts or replaces the app registered on app.Server.
-func (a *Archive) SaveApp(ctx context.Context, app App) error {
+func (a *Archive) SaveApp(ctx context.Context, app fedimarks.App) error {
 	if appKey(app.Server) == "" || app.ClientID == "" {
 		return fedimarks.Errorf(fedimarks.EInvalid, "save app: server and client id are required")
 	}
@@ -145,9 +131,9 @@ func (a *Archive) SaveApp(ctx context.Context, app App) error {
 }
 
 // App returns the app registered on server, or nil and no error if none is.
-func (a *Archive) App(ctx context.Context, server string) (*App, error) {
+func (a *Archive) App(ctx context.Context, server string) (*fedimarks.App, error) {
 	var (
-		app     App
+		app     fedimarks.App
 		created sql.NullString
 	)
 	err := a.r.QueryRowContext(ctx, `SELECT server, client_id, client_secret, redirect_uri, scopes, created_at FROM apps WHERE server = ?`,

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -169,65 +168,4 @@ func (l *ImportLock) Release(ctx context.Context) error {
 		}
 	})
 	return err
-}
-
-// CreateJobOnce is CreateJob for a key that must stay unique: it stores
-// job and its items unless a job with job.Key exists already, in which
-// case it stores nothing and returns that job with created false.
-func (a *Archive) CreateJobOnce(ctx context.Context, job Job, items []JobItem) (stored *Job, created bool, err error) {
-	return a.createJob(ctx, job, items, true)
-}
-
-// createJob is CreateJob and, with once, CreateJobOnce.
-func (a *Archive) createJob(ctx context.Context, job Job, items []JobItem, once bool) (stored *Job, created bool, err error) {
-	if job.Destination == "" {
-		return nil, false, fedimarks.Errorf(fedimarks.EInvalid, "create import job: no destination")
-	}
-	now := time.Now().UTC()
-	if job.CreatedAt.IsZero() {
-		job.CreatedAt = now
-	}
-	job.UpdatedAt = job.CreatedAt
-	if job.Inputs == nil {
-		job.Inputs = []string{}
-	}
-	inputs, err := json.Marshal(job.Inputs)
-	if err != nil {
-		return nil, false, fmt.Errorf("create import job: %w", err)
-	}
-	var existing *Job
-	err = a.inTx(ctx, func(tx *sql.Tx) error {
-		q := `INSERT INTO import_jobs (job_key, destination, inputs, dry_run, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`
-		if once {
-			q += ` ON CONFLICT (job_key) DO NOTHING`
-		}
-		err := tx.QueryRowContext(ctx, q+` RETURNING id`,
-			job.Key, string(job.Destination), string(inputs), boolInt(job.DryRun), fmtTime(job.CreatedAt), fmtTime(job.UpdatedAt)).Scan(&job.ID)
-		if once && errors.Is(err, sql.ErrNoRows) {
-			existing, err = scanJob(tx.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM import_jobs WHERE job_key = ?`, job.Key))
-			return err
-		}
-		if err != nil {
-			return err
-		}
-		ins, err := newItemInserter(ctx, tx, job.ID, fmtTime(now))
-		if err != nil {
-			return err
-		}
-		defer ins.stmt.Close()
-		for i, it := range sortedItems(items) {
-			if err := ins.insert(ctx, it, i); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, false, fmt.Errorf("create import job: %w", err)
-	}
-	if existing != nil {
-		return existing, false, nil
-	}
-	job.CreatedAt, job.UpdatedAt = job.CreatedAt.UTC(), job.UpdatedAt.UTC()
-	return &job, true, nil
 }

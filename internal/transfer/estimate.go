@@ -175,7 +175,7 @@ func (e Estimate) timeText(host string) string {
 		humanDuration(e.Duration), rl.Requests, humanDuration(rl.Window), host, why)
 }
 
-func (r *run) found(it Item) bool {
+func (r *run) found(it fedimarks.JobItem) bool {
 	_, ok := r.existing.find(it.URI, it.URL)
 	return ok
 }

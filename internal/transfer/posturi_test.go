@@ -46,7 +46,7 @@ func TestFailuresNameResolvedPostsByURI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := newImporter(d, archiveJournal{ar}).Run(ctx, r)
+	rep, err := newImporter(d, ar).Run(ctx, r)
 	ar.Close()
 	if err == nil {
 		t.Fatal("three rows failed, and no error")
@@ -67,7 +67,7 @@ func TestFailuresNameResolvedPostsByURI(t *testing.T) {
 	if err := os.Remove(rep.FailuresPath); err != nil {
 		t.Fatal(err)
 	}
-	rep, _ = newImporter(d, archiveJournal{ar}).Run(ctx, r)
+	rep, _ = newImporter(d, ar).Run(ctx, r)
 	if b, _ := os.ReadFile(rep.FailuresPath); string(b) != want {
 		t.Errorf("failures file of the rerun:\n%s\nwant:\n%s", b, want)
 	}

@@ -18,7 +18,7 @@ import (
 // WriteReport writes the report CSV: a header `uri,outcome,detail` and one
 // line per row in write order. An invalid row's detail starts with the
 // file and line it came from.
-func WriteReport(w io.Writer, items []Item) error {
+func WriteReport(w io.Writer, items []fedimarks.JobItem) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write([]string{"uri", "outcome", "detail"}); err != nil {
 		return err
@@ -65,9 +65,9 @@ func failing(o fedimarks.Outcome) bool {
 // header, one URI a line, newest bookmark first, like Mastodon's export and
 // its bookmarks_failures.csv. A row read as a web address is written as
 // the URI of the post the destination found for it, when it found one
-// (Item.PostLink), else as read. It is ready for Mastodon's importer, and
+// (fedimarks.JobItem.PostLink), else as read. It is ready for Mastodon's importer, and
 // `fedimarks import` of it writes the rows in their original order.
-func WriteFailures(w io.Writer, items []Item) error {
+func WriteFailures(w io.Writer, items []fedimarks.JobItem) error {
 	bw := bufio.NewWriter(w)
 	for i := len(items) - 1; i >= 0; i-- {
 		if failing(items[i].Outcome) {
@@ -200,7 +200,7 @@ func (r *run) printSummary(rep *Report, stopped bool) {
 // unreachableServers names the servers of the unreachable rows, with how
 // many rows each, most first: "c.example 8, d.example 1" (at most five,
 // then "and N more").
-func unreachableServers(items []Item) string {
+func unreachableServers(items []fedimarks.JobItem) string {
 	count := map[string]int{}
 	for _, it := range items {
 		if it.Outcome == fedimarks.Unreachable {

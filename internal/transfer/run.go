@@ -103,9 +103,9 @@ type Request struct {
 
 // Report is the result of a run.
 type Report struct {
-	Job Job
+	Job fedimarks.ImportJob
 	// Items are all the job's rows in write order, with their outcomes.
-	Items []Item
+	Items []fedimarks.JobItem
 	// Counts has the number of rows per outcome (Pending when stopped early).
 	Counts map[fedimarks.Outcome]int
 	// ReportPath and FailuresPath are the files written (when ReportDir
@@ -133,8 +133,8 @@ func (r *Report) RetryFailedHelps() bool {
 }
 
 // Failed returns the rows that did not succeed, invalid ones included.
-func (r *Report) Failed() []Item {
-	var out []Item
+func (r *Report) Failed() []fedimarks.JobItem {
+	var out []fedimarks.JobItem
 	for _, it := range r.Items {
 		if it.Outcome != fedimarks.Pending && !it.Outcome.Succeeded() {
 			out = append(out, it)
@@ -187,8 +187,8 @@ type run struct {
 	now      func() time.Time
 	log      io.Writer
 	br       *breaker
-	job      *Job
-	rows     []Item
+	job      *fedimarks.ImportJob
+	rows     []fedimarks.JobItem
 	existing keySet
 	// existingCount is how many bookmarks the destination listed in this
 	// run (a rerun lists only those made since the last reading).
@@ -328,13 +328,13 @@ func (r *run) load(ctx context.Context) error {
 	if job == nil {
 		planned := planItems(r.req.Items, make(keySet, 2*len(r.req.Items)))
 		r.fillVisibility(ctx, planned)
-		newJob := Job{Key: key, Destination: r.req.Destination, Inputs: r.req.Inputs, CreatedAt: r.now().UTC(), UpdatedAt: r.now().UTC(), DryRun: r.req.DryRun}
+		newJob := fedimarks.ImportJob{Key: key, Destination: r.req.Destination, Inputs: r.req.Inputs, CreatedAt: r.now().UTC(), UpdatedAt: r.now().UTC(), DryRun: r.req.DryRun}
 		if r.req.DryRun {
 			r.job, r.rows = &newJob, number(planned, 0)
 			return nil
 		}
 		if job, err = j.CreateJob(ctx, newJob, planned); err != nil {
-			if errors.Is(err, ErrJobExists) && !r.retriedLoad {
+			if errors.Is(err, fedimarks.ErrJobExists) && !r.retriedLoad {
 				// Another run stored it between our look and our write
 				// (possible only without a Locker): go on with its job.
 				r.retriedLoad = true
@@ -415,7 +415,7 @@ func (r *run) markRetries() {
 	}
 }
 
-func number(items []Item, from int) []Item {
+func number(items []fedimarks.JobItem, from int) []fedimarks.JobItem {
 	for i := range items {
 		items[i].Seq = from + i
 	}
@@ -424,7 +424,7 @@ func number(items []Item, from int) []Item {
 
 // fillVisibility fills in, from the local archive, the visibility of
 // pending rows whose input did not carry it, in one lookup for all.
-func (r *run) fillVisibility(ctx context.Context, items []Item) {
+func (r *run) fillVisibility(ctx context.Context, items []fedimarks.JobItem) {
 	if r.im.Finder == nil {
 		return
 	}
@@ -477,9 +477,9 @@ const knownRun = 3
 // first in the listing), the rest taken from it; else all of them. What it
 // saw is stored with the job for the next run.
 func (r *run) readExisting(ctx context.Context, todo []int) error {
-	var prev *Listing
+	var prev *fedimarks.JobListing
 	if r.job.ID != 0 {
-		l, err := r.im.Journal.Listing(ctx, r.job.ID)
+		l, err := r.im.Journal.JobListing(ctx, r.job.ID)
 		if err != nil {
 			return fmt.Errorf("read job %d: %w", r.job.ID, err)
 		}
@@ -496,7 +496,7 @@ func (r *run) readExisting(ctx context.Context, todo []int) error {
 		}
 	}
 	var (
-		fresh        []Listed
+		fresh        []fedimarks.ListedBookmark
 		pos          map[string]int
 		streak, last int
 		stopped      bool
@@ -559,7 +559,7 @@ func (r *run) readExisting(ctx context.Context, todo []int) error {
 	if r.req.DryRun || r.job.ID == 0 {
 		return nil
 	}
-	if err := r.im.Journal.SaveListing(ctx, r.job.ID, Listing{Rows: len(r.rows), Bookmarks: all}); err != nil {
+	if err := r.im.Journal.SaveJobListing(ctx, r.job.ID, fedimarks.JobListing{Rows: len(r.rows), Bookmarks: all}); err != nil {
 		return fmt.Errorf("journal job %d: %w", r.job.ID, err)
 	}
 	return nil
@@ -567,8 +567,8 @@ func (r *run) readExisting(ctx context.Context, todo []int) error {
 
 // listedOf keeps what matching needs of a listed status: its id and the
 // addresses of it and of the post it boosts.
-func listedOf(s fedimarks.Status) Listed {
-	b := Listed{ID: s.ID}
+func listedOf(s fedimarks.Status) fedimarks.ListedBookmark {
+	b := fedimarks.ListedBookmark{ID: s.ID}
 	for _, a := range []string{s.URI, s.URL} {
 		if a != "" && !strings.ContainsRune(a, '\t') {
 			b.Addrs = append(b.Addrs, a)
@@ -584,7 +584,7 @@ func listedOf(s fedimarks.Status) Listed {
 	return b
 }
 
-func listingSet(bs []Listed) keySet {
+func listingSet(bs []fedimarks.ListedBookmark) keySet {
 	set := make(keySet, 4*len(bs))
 	for _, b := range bs {
 		set.add("", b.Addrs...)
@@ -726,14 +726,14 @@ func interrupted(err error) error {
 // the destination's bookmarks were read: when not (a rerun), the search
 // tells whether the interrupted request was stored, which spares a
 // second bookmark.
-func (r *run) needsResolve(it Item) bool {
+func (r *run) needsResolve(it fedimarks.JobItem) bool {
 	if localID(it, r.destHost) != "" {
 		return false
 	}
 	return r.listSkipped || it.DestID == ""
 }
 
-func postDomain(it Item) string {
+func postDomain(it fedimarks.JobItem) string {
 	if h := fedimarks.HostOf(it.URI); h != "" {
 		return h
 	}
@@ -742,7 +742,7 @@ func postDomain(it Item) string {
 
 // resolve asks the destination for its copy of the row's post, unless the
 // post's domain has tripped the breaker. Safe for concurrent use.
-func (r *run) resolve(ctx context.Context, it Item) resolved {
+func (r *run) resolve(ctx context.Context, it fedimarks.JobItem) resolved {
 	if st := r.resolvedBefore(it); st != nil {
 		return resolved{st: st}
 	}
@@ -755,7 +755,7 @@ func (r *run) resolve(ctx context.Context, it Item) resolved {
 
 // searchQuery is the address a row's post is searched by: its URI, else
 // its URL.
-func searchQuery(it Item) string {
+func searchQuery(it fedimarks.JobItem) string {
 	if fedimarks.HostOf(it.URI) == "" {
 		return it.URL
 	}
@@ -770,7 +770,7 @@ func searchQuery(it Item) string {
 // pause. So is it when the server refuses to tell (it answers no unsigned
 // fetch); found then, the destination gets one search at a time too. At
 // most one request goes to the post's server.
-func (r *run) lookUp(ctx context.Context, it Item, domain string, alone bool) resolved {
+func (r *run) lookUp(ctx context.Context, it fedimarks.JobItem, domain string, alone bool) resolved {
 	q := searchQuery(it)
 	st, err := r.search(ctx, q, alone)
 	if err != nil || found(st) {
@@ -870,7 +870,7 @@ func (r *run) note(format string, args ...any) {
 
 // resolvedBefore returns the status resolved earlier in this run for one
 // of the row's addresses, or nil. Safe for concurrent use.
-func (r *run) resolvedBefore(it Item) *fedimarks.Status {
+func (r *run) resolvedBefore(it fedimarks.JobItem) *fedimarks.Status {
 	r.seenMu.Lock()
 	defer r.seenMu.Unlock()
 	for _, a := range []string{it.URI, it.URL} {
@@ -925,7 +925,7 @@ const (
 
 // finishResolved ends a row from its resolve answer, bookmarking it when
 // found.
-func (r *run) finishResolved(ctx context.Context, it *Item, res resolved, how via) error {
+func (r *run) finishResolved(ctx context.Context, it *fedimarks.JobItem, res resolved, how via) error {
 	switch {
 	case res.skipped != "":
 		return r.set(ctx, it, fedimarks.Unreachable, res.skipped, "")
@@ -965,11 +965,11 @@ func (r *run) finishResolved(ctx context.Context, it *Item, res resolved, how vi
 // notePost records the URI of the post the row resolved to, when the row
 // did not carry it (a row read as a web address), so that the failures
 // file can name the post as Mastodon's importer wants it.
-func (r *run) notePost(ctx context.Context, it *Item, uri string) error {
+func (r *run) notePost(ctx context.Context, it *fedimarks.JobItem, uri string) error {
 	if uri == "" || uri == it.URI || uri == it.PostURI || fedimarks.HostOf(uri) == "" {
 		return nil
 	}
-	if err := r.im.Journal.SetPostURI(context.WithoutCancel(ctx), it.ID, uri); err != nil {
+	if err := r.im.Journal.SetJobItemPostURI(context.WithoutCancel(ctx), it.ID, uri); err != nil {
 		return fmt.Errorf("journal row %d: %w", it.Seq, err)
 	}
 	it.PostURI = uri
@@ -978,7 +978,7 @@ func (r *run) notePost(ctx context.Context, it *Item, uri string) error {
 
 // direct bookmarks a row whose destination id is known, falling back to a
 // search when the id is refused with 404.
-func (r *run) direct(ctx context.Context, it *Item) error {
+func (r *run) direct(ctx context.Context, it *fedimarks.JobItem) error {
 	id := it.DestID
 	if id == "" {
 		id = localID(*it, r.destHost)
@@ -991,7 +991,7 @@ func (r *run) direct(ctx context.Context, it *Item) error {
 
 // bookmark writes one bookmark durably: in flight committed before the
 // request, the outcome committed right after the answer.
-func (r *run) bookmark(ctx context.Context, it *Item, id string, how via) error {
+func (r *run) bookmark(ctx context.Context, it *fedimarks.JobItem, id string, how via) error {
 	if err := ctx.Err(); err != nil {
 		return interrupted(err)
 	}
@@ -1039,7 +1039,7 @@ func (r *run) bookmark(ctx context.Context, it *Item, id string, how via) error 
 // one of its searches ran, though it stored the bookmark. A post found
 // bookmarked ends imported; one found otherwise is bookmarked once more;
 // nothing found is read like any empty search.
-func (r *run) recheck(ctx context.Context, it *Item) error {
+func (r *run) recheck(ctx context.Context, it *fedimarks.JobItem) error {
 	domain := postDomain(*it)
 	if ok, why := r.br.allow(domain); !ok {
 		return r.set(ctx, it, fedimarks.Unreachable, why, "")
@@ -1054,7 +1054,7 @@ func (r *run) recheck(ctx context.Context, it *Item) error {
 // finishFound ends a row whose post is already bookmarked on the
 // destination: already, or imported when an interrupted run of ours had
 // the request out.
-func (r *run) finishFound(ctx context.Context, it *Item, detail string) error {
+func (r *run) finishFound(ctx context.Context, it *fedimarks.JobItem, detail string) error {
 	if it.InFlight {
 		return r.set(ctx, it, fedimarks.Imported, "written by an interrupted run", it.DestID)
 	}
@@ -1062,7 +1062,7 @@ func (r *run) finishFound(ctx context.Context, it *Item, detail string) error {
 }
 
 // set commits a row's outcome.
-func (r *run) set(ctx context.Context, it *Item, o fedimarks.Outcome, detail, destID string) error {
+func (r *run) set(ctx context.Context, it *fedimarks.JobItem, o fedimarks.Outcome, detail, destID string) error {
 	late := o == fedimarks.Imported && it.Seq < r.lastImported
 	if late {
 		if detail != "" {
@@ -1089,7 +1089,7 @@ func (r *run) set(ctx context.Context, it *Item, o fedimarks.Outcome, detail, de
 	return nil
 }
 
-func (r *run) noteWritten(it Item) {
+func (r *run) noteWritten(it fedimarks.JobItem) {
 	if it.DestID == "" || (it.Outcome != fedimarks.Imported && it.Outcome != fedimarks.Already) {
 		return
 	}
@@ -1118,7 +1118,7 @@ func alreadyBookmarked(s fedimarks.Status) bool {
 	return len(s.Raw) > 0 && json.Unmarshal(s.Raw, &w) == nil && w.Bookmarked
 }
 
-func countOutcomes(rows []Item) map[fedimarks.Outcome]int {
+func countOutcomes(rows []fedimarks.JobItem) map[fedimarks.Outcome]int {
 	c := map[fedimarks.Outcome]int{}
 	for _, it := range rows {
 		c[it.Outcome]++

@@ -226,7 +226,7 @@ func TestRunInFlightRowFoundOnDestination(t *testing.T) {
 	p := d.add(&post{uri: "https://a.example/users/a/statuses/1"})
 	j := newMemJournal()
 	items := itemsOf(p.uri)
-	job, _ := j.CreateJob(ctx, Job{Key: Key("bob@"+destHost, items)}, planItems(items, keySet{}))
+	job, _ := j.CreateJob(ctx, fedimarks.ImportJob{Key: Key("bob@"+destHost, items)}, planItems(items, keySet{}))
 	rows, _ := j.JobItems(ctx, job.ID)
 	_ = j.MarkInFlight(ctx, rows[0].ID, p.localID)
 	// The killed run's request reached the server.
@@ -247,7 +247,7 @@ func TestRunInFlightRowRedoneByID(t *testing.T) {
 	p := d.add(&post{uri: "https://a.example/users/a/statuses/1"})
 	j := newMemJournal()
 	items := itemsOf(p.uri)
-	job, _ := j.CreateJob(ctx, Job{Key: Key("bob@"+destHost, items)}, planItems(items, keySet{}))
+	job, _ := j.CreateJob(ctx, fedimarks.ImportJob{Key: Key("bob@"+destHost, items)}, planItems(items, keySet{}))
 	rows, _ := j.JobItems(ctx, job.ID)
 	_ = j.MarkInFlight(ctx, rows[0].ID, p.localID) // the request never arrived
 	rep, err := newImporter(d, j).Run(ctx, req(items))
@@ -771,7 +771,7 @@ func TestRunJobCreatedMeanwhile(t *testing.T) {
 	p := d.add(&post{uri: "https://a.example/users/a/statuses/1"})
 	j := newMemJournal()
 	items := itemsOf(p.uri)
-	if _, err := j.CreateJob(ctx, Job{Key: Key("bob@"+destHost, items), Destination: "bob@" + destHost}, planItems(items, keySet{})); err != nil {
+	if _, err := j.CreateJob(ctx, fedimarks.ImportJob{Key: Key("bob@"+destHost, items), Destination: "bob@" + destHost}, planItems(items, keySet{})); err != nil {
 		t.Fatal(err)
 	}
 	j.hideJobs = 1
