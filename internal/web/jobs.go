@@ -93,7 +93,7 @@ func (s JobSpec) Title() string {
 	}
 	t := "Move bookmarks from " + s.Source() + " to " + s.To
 	if s.DryRun {
-		t = "Dry run: " + t
+		t = "Dry run: move bookmarks from " + s.Source() + " to " + s.To
 	}
 	if s.RetryFailed {
 		t += " (retrying failed rows)"
