@@ -46,10 +46,10 @@ const (
 	JobInterrupted = "interrupted"
 )
 
-// MaxUpload is the largest file the page takes for a move: a Mastodon
-// account archive with its media can be large, but the bookmarks are all
-// that is read from it.
-const MaxUpload = 2 << 30
+// DefaultMaxUpload is the largest file the page takes for a move: a
+// Mastodon account archive with its media can be large, but the bookmarks
+// are all that is read from it.
+const DefaultMaxUpload = 2 << 30
 
 // JobSpec is what a job runs: the command's options as the page sets them.
 type JobSpec struct {
@@ -492,7 +492,7 @@ func (s *Server) jobError(w http.ResponseWriter, r *http.Request, err error) {
 // (a move from a file). In a multipart form the token comes first, so
 // that no file is written for a request without it.
 func (s *Server) startJob(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, MaxUpload+64<<10)
+	r.Body = http.MaxBytesReader(w, r.Body, s.maxUpload+64<<10)
 	form := url.Values{}
 	var spec JobSpec
 	if mr, err := r.MultipartReader(); err == nil {
@@ -502,7 +502,7 @@ func (s *Server) startJob(w http.ResponseWriter, r *http.Request) {
 				break
 			}
 			if err != nil {
-				http.Error(w, "bad form (a file larger than 2 GiB?)", http.StatusBadRequest)
+				http.Error(w, "bad form (or a file over the size limit)", http.StatusBadRequest)
 				return
 			}
 			name := p.FormName()
@@ -579,14 +579,14 @@ func (s *Server) startJob(w http.ResponseWriter, r *http.Request) {
 // stage hands an uploaded file to the job service, refusing more than
 // MaxUpload bytes.
 func (s *Server) stage(ctx context.Context, p *multipart.Part) (string, error) {
-	lr := &io.LimitedReader{R: p, N: MaxUpload + 1}
+	lr := &io.LimitedReader{R: p, N: s.maxUpload + 1}
 	path, err := s.jobs.Stage(ctx, p.FileName(), lr)
 	if err != nil {
 		return "", err
 	}
 	if lr.N <= 0 {
 		os.Remove(path)
-		return "", fmt.Errorf("%s is larger than 2 GiB: export your bookmarks alone (bookmarks.csv) and upload that", filepath.Base(p.FileName()))
+		return "", fmt.Errorf("%s is larger than %d MB: export your bookmarks alone (bookmarks.csv) and upload that", filepath.Base(p.FileName()), s.maxUpload/1e6)
 	}
 	return path, nil
 }

@@ -14,6 +14,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"errors"
@@ -99,6 +100,8 @@ type Options struct {
 	// Jobs, when set, runs backups, moves and verifications from the
 	// page (see jobs.go).
 	Jobs Jobs
+	// MaxUpload is the largest file a move takes (default DefaultMaxUpload).
+	MaxUpload int64
 }
 
 // Server is the page's http.Handler. It is safe for concurrent use.
@@ -115,6 +118,7 @@ type Server struct {
 	// (see labels.go) and the job forms (jobs.go).
 	formToken string
 	jobs      Jobs
+	maxUpload int64
 }
 
 // New returns a Server over opt.Archive.
@@ -150,6 +154,7 @@ func New(opt Options) (*Server, error) {
 		static:     http.StripPrefix("/static/", http.FileServerFS(static)),
 		formToken:  newFormToken(),
 		jobs:       opt.Jobs,
+		maxUpload:  cmp.Or(opt.MaxUpload, DefaultMaxUpload),
 	}, nil
 }
 
