@@ -243,7 +243,7 @@ func TestJobsFromThePage(t *testing.T) {
 	}
 	closeTab()
 	st := mustRun(t, ExitOK, f.home, "", "status")
-	if !strings.Contains(st.stdout+st.stderr, "import") {
+	if !strings.Contains(st.stdout, "import into "+f.bob.Handle()) {
 		t.Errorf("status does not see the page's import:\n%s%s", st.stdout, st.stderr)
 	}
 	tab, closeTab = chromedp.NewContext(bctx)
