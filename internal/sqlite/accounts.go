@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	fedimarks "github.com/fedimarks/fedimarks"
 )
@@ -17,7 +16,7 @@ func (a *Archive) SaveAccount(ctx context.Context, acc fedimarks.Account) error 
 	if acc.Handle == "" {
 		return fedimarks.Errorf(fedimarks.EInvalid, "save account: no handle")
 	}
-	now := fmtTime(time.Now())
+	now := fmtTime(a.now())
 	_, err := a.w.ExecContext(ctx, `
 		INSERT INTO accounts (handle, account_id, server, scopes, software, token_store, last_backup, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -112,7 +111,7 @@ func (a *Archive) SaveApp(ctx context.Context, app fedimarks.App) error {
 		return fedimarks.Errorf(fedimarks.EInvalid, "save app: server and client id are required")
 	}
 	if app.CreatedAt.IsZero() {
-		app.CreatedAt = time.Now()
+		app.CreatedAt = a.now()
 	}
 	_, err := a.w.ExecContext(ctx, `
 		INSERT INTO apps (server, client_id, client_secret, redirect_uri, scopes, created_at)

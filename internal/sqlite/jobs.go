@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	fedimarks "github.com/fedimarks/fedimarks"
 )
@@ -146,7 +145,7 @@ func (a *Archive) CreateJob(ctx context.Context, job fedimarks.ImportJob, items 
 	if job.Destination == "" {
 		return nil, fedimarks.Errorf(fedimarks.EInvalid, "create import job: no destination")
 	}
-	now := time.Now().UTC()
+	now := a.now().UTC()
 	if job.CreatedAt.IsZero() {
 		job.CreatedAt = now
 	}
@@ -198,7 +197,7 @@ func (a *Archive) CreateJob(ctx context.Context, job fedimarks.ImportJob, items 
 // hold yet (nor an earlier item of the same call), in Seq order, numbered
 // after the job's last item. It returns how many were added.
 func (a *Archive) AddJobItems(ctx context.Context, jobID int64, items []fedimarks.JobItem) (added int, err error) {
-	now := fmtTime(time.Now())
+	now := fmtTime(a.now())
 	err = a.inTx(ctx, func(tx *sql.Tx) error {
 		var next sql.NullInt64
 		if err := tx.QueryRowContext(ctx, `SELECT (SELECT max(seq) FROM import_items WHERE job_id = j.id) FROM import_jobs j WHERE j.id = ?`,
@@ -322,7 +321,7 @@ func (a *Archive) EachJobItem(ctx context.Context, jobID int64, fn func(fedimark
 // attempts counted. It returns ENotFound for an unknown item.
 func (a *Archive) MarkInFlight(ctx context.Context, itemID int64, destID string) error {
 	res, err := a.w.ExecContext(ctx, `UPDATE import_items SET in_flight = 1, dest_id = ?, attempts = attempts + 1, updated_at = ? WHERE id = ?`,
-		destID, fmtTime(time.Now()), itemID)
+		destID, fmtTime(a.now()), itemID)
 	if err != nil {
 		return fmt.Errorf("mark import item %d: %w", itemID, err)
 	}
@@ -340,7 +339,7 @@ func (a *Archive) SetOutcome(ctx context.Context, itemID int64, o fedimarks.Outc
 	if !validOutcome(o) {
 		return fedimarks.Errorf(fedimarks.EInvalid, "set outcome of import item %d: unknown outcome %q", itemID, o)
 	}
-	now := fmtTime(time.Now())
+	now := fmtTime(a.now())
 	err := a.inTx(ctx, func(tx *sql.Tx) error {
 		var jobID int64
 		err := tx.QueryRowContext(ctx, `UPDATE import_items SET outcome = ?, detail = ?,
@@ -366,7 +365,7 @@ func (a *Archive) SetOutcome(ctx context.Context, itemID int64, o fedimarks.Outc
 // in_flight but keeping attempts and destination ids, and returns how many
 // it reset.
 func (a *Archive) ResetOutcomes(ctx context.Context, jobID int64, outcomes ...fedimarks.Outcome) (int, error) {
-	now := fmtTime(time.Now())
+	now := fmtTime(a.now())
 	q := `UPDATE import_items SET outcome = 'pending', detail = '', in_flight = 0, updated_at = ? WHERE job_id = ?`
 	args := []any{now, jobID}
 	if len(outcomes) > 0 {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	fedimarks "github.com/fedimarks/fedimarks"
 )
@@ -56,7 +55,7 @@ func (a *Archive) JobListing(ctx context.Context, jobID int64) (*fedimarks.JobLi
 // before, in one transaction. A zero ReadAt means now.
 func (a *Archive) SaveJobListing(ctx context.Context, jobID int64, l fedimarks.JobListing) error {
 	if l.ReadAt.IsZero() {
-		l.ReadAt = time.Now()
+		l.ReadAt = a.now()
 	}
 	err := a.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM import_listings WHERE job_id = ?`, jobID); err != nil {

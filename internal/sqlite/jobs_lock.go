@@ -95,12 +95,12 @@ func (a *Archive) lock(ctx context.Context, scope, doing string) (*ImportLock, e
 		default:
 			h.StartedAt, _ = parseTime(started)
 			h.HeartbeatAt, _ = parseTime(beat)
-			if !lockStale(h, me, time.Now()) {
+			if !lockStale(h, me, a.now()) {
 				held = &h
 				return nil
 			}
 		}
-		now := time.Now().UTC()
+		now := a.now().UTC()
 		me.StartedAt, me.HeartbeatAt = now, now
 		_, err = tx.ExecContext(ctx, `INSERT INTO import_locks (scope, token, pid, host, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT (scope) DO UPDATE SET token = excluded.token, pid = excluded.pid, host = excluded.host,
@@ -150,7 +150,7 @@ func (l *ImportLock) beat(ctx context.Context) {
 			// A failed refresh is retried at the next tick; the lock only
 			// goes stale after several missed beats.
 			_, _ = l.a.w.ExecContext(ctx, `UPDATE import_locks SET heartbeat_at = ? WHERE scope = ? AND token = ?`,
-				fmtTime(time.Now()), l.scope, l.token)
+				fmtTime(l.a.now()), l.scope, l.token)
 		}
 	}
 }

@@ -154,8 +154,8 @@ func bare(err error) error {
 // then advice for the rows that need it and the files written.
 func (r *run) printSummary(rep *Report, stopped bool) {
 	parts := []string{fmt.Sprintf("%d imported", rep.Counts[fedimarks.Imported])}
-	if n := rep.Counts[fedimarks.Imported]; r.importedNow != n && r.importedNow > 0 {
-		parts[0] += fmt.Sprintf(" (%d by this run)", r.importedNow)
+	if n := rep.Counts[fedimarks.Imported]; r.tally.imported != n && r.tally.imported > 0 {
+		parts[0] += fmt.Sprintf(" (%d by this run)", r.tally.imported)
 	}
 	for _, o := range fedimarks.Outcomes {
 		if n := rep.Counts[o]; n > 0 && o != fedimarks.Imported {
@@ -185,9 +185,9 @@ func (r *run) printSummary(rep *Report, stopped bool) {
 	if n := rep.Counts[fedimarks.Unreachable]; n > 0 && !stopped {
 		fmt.Fprintf(r.log, "unreachable rows are retried when you run the same command again (%s)\n", unreachableServers(rep.Items))
 	}
-	if r.lateWritten > 0 {
+	if r.tally.late > 0 {
 		fmt.Fprintf(r.log, "%s %s bookmarked after rows that follow %s in the source: %s newest bookmarks on %s, out of the source's order (docs/import.md, Order, says how to restore it)\n",
-			plural(r.lateWritten, "row"), wasWere(r.lateWritten), itThem(r.lateWritten), theyAre(r.lateWritten), r.req.Destination)
+			plural(r.tally.late, "row"), wasWere(r.tally.late), itThem(r.tally.late), theyAre(r.tally.late), r.req.Destination)
 	}
 	if rep.ReportPath != "" {
 		fmt.Fprintf(r.log, "report: %s\n", rep.ReportPath)

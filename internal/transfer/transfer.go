@@ -13,6 +13,14 @@
 // is committed right after the answer. A run killed at any moment and rerun
 // with the same request costs no request for finished rows; a row found in
 // flight is simply redone (bookmarking is idempotent).
+//
+// The engine reads in the order it works: run.go (Importer.Run and the
+// Report it returns), reconcile.go (find or create the job, add new rows,
+// put rows to retry back to pending), listing.go (read what the
+// destination holds already, as little as possible), pipeline.go
+// (resolvers a few rows ahead of the one writer), row.go (each row's
+// state machine, from its resolve answer to its committed outcome).
+// summary.go says in words what a Report holds; the caller prints it.
 package transfer
 
 import (
