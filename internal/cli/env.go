@@ -35,13 +35,13 @@ type app struct {
 	// noRetries makes the clients give up at the first failure (login:
 	// a person waits, and nothing is lost).
 	noRetries bool
-	home      string // --home: state lives there, as with $FEDIMARKS_HOME
 	// listFlags, when set, is given each option of the command instead of
 	// parsing the command line (shell completion).
 	listFlags func(*flag.Flag)
 
-	archive  *sqlite.Archive
-	secrets  secrets.Store
+	// factory builds the archive and the secret store on first use; the
+	// page's jobs share the serve run's (see factory.go).
+	*factory
 	settings *settings // read on first use
 
 	mu      sync.Mutex
@@ -77,7 +77,8 @@ func newApp(stdio IO) *app {
 	if stdio.Now == nil {
 		stdio.Now = time.Now
 	}
-	return &app{stdin: stdio.Stdin, stdout: stdio.Stdout, stderr: stdio.Stderr, errOut: stdio.Stderr, io: stdio, started: stdio.Now()}
+	return &app{stdin: stdio.Stdin, stdout: stdio.Stdout, stderr: stdio.Stderr, errOut: stdio.Stderr, io: stdio, started: stdio.Now(),
+		factory: &factory{getenv: stdio.Getenv}}
 }
 
 func (a *app) close() {
@@ -99,11 +100,11 @@ type paths struct {
 
 // paths follows --home or $FEDIMARKS_HOME when set, else the platform's
 // config and data directories (XDG on Linux).
-func (a *app) paths() (paths, error) {
+func (f *factory) paths() (paths, error) {
 	var p paths
-	home, what := a.home, "--home"
+	home, what := f.home, "--home"
 	if home == "" {
-		home, what = a.io.Getenv("FEDIMARKS_HOME"), "FEDIMARKS_HOME"
+		home, what = f.getenv("FEDIMARKS_HOME"), "FEDIMARKS_HOME"
 	}
 	if home != "" {
 		abs, err := filepath.Abs(home)
@@ -112,9 +113,9 @@ func (a *app) paths() (paths, error) {
 		}
 		p.Config, p.Data = abs, abs
 	} else {
-		cfg := a.io.Getenv("XDG_CONFIG_HOME")
-		data := a.io.Getenv("XDG_DATA_HOME")
-		userHome := a.io.Getenv("HOME")
+		cfg := f.getenv("XDG_CONFIG_HOME")
+		data := f.getenv("XDG_DATA_HOME")
+		userHome := f.getenv("HOME")
 		if userHome == "" {
 			h, err := os.UserHomeDir()
 			if err != nil {
@@ -127,7 +128,7 @@ func (a *app) paths() (paths, error) {
 			cfg = filepath.Join(userHome, "Library", "Application Support")
 			data = cfg
 		case "windows":
-			if cfg = a.io.Getenv("AppData"); cfg == "" {
+			if cfg = f.getenv("AppData"); cfg == "" {
 				return p, fmt.Errorf("%%AppData%% is not set: set FEDIMARKS_HOME")
 			}
 			data = cfg
@@ -147,8 +148,11 @@ func (a *app) paths() (paths, error) {
 	return p, nil
 }
 
-// openArchive opens the archive once per run.
+// openArchive opens the archive once per run (the factory's, shared
+// with the run's jobs).
 func (a *app) openArchive(ctx context.Context) (*sqlite.Archive, error) {
+	a.factory.mu.Lock()
+	defer a.factory.mu.Unlock()
 	if a.archive != nil {
 		return a.archive, nil
 	}
@@ -171,17 +175,19 @@ func (a *app) openArchive(ctx context.Context) (*sqlite.Archive, error) {
 
 // secretStore is the keyring when one answers, else 0600 files.
 // FEDIMARKS_KEYRING=off skips the keyring (tests, headless servers).
-func (a *app) secretStore(ctx context.Context) (secrets.Store, error) {
-	if a.secrets != nil {
-		return a.secrets, nil
+func (f *factory) secretStore(ctx context.Context) (secrets.Store, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.secrets != nil {
+		return f.secrets, nil
 	}
-	p, err := a.paths()
+	p, err := f.paths()
 	if err != nil {
 		return nil, err
 	}
-	useKeyring := a.io.Getenv("FEDIMARKS_KEYRING") != "off"
-	a.secrets = secrets.Open(ctx, p.Tokens, useKeyring, 2*time.Second)
-	return a.secrets, nil
+	useKeyring := f.getenv("FEDIMARKS_KEYRING") != "off"
+	f.secrets = secrets.Open(ctx, p.Tokens, useKeyring, 2*time.Second)
+	return f.secrets, nil
 }
 
 // token reads the saved token of account h.

@@ -100,9 +100,7 @@ func (s *jobService) newJobApp(cmd command, log io.Writer) *app {
 	stdio.StdinIsTerminal, stdio.StdoutIsTerminal, stdio.StderrIsTerminal = &no, &no, &no
 	j := newApp(stdio)
 	j.cmd = cmd
-	j.home = s.a.home
-	j.archive = s.ar
-	j.secrets = s.a.secrets
+	j.factory = s.a.factory
 	return j
 }
 

@@ -9,6 +9,18 @@
     return;
   }
   var src = live.getAttribute('data-src');
+  // A screen reader hears the job's state line at most every 15
+  // seconds, not every refresh of the whole progress.
+  var announce = document.getElementById('announce');
+  var said = 0;
+  function tell(inner) {
+    var line = inner.querySelector('.state-line');
+    var now = Date.now();
+    if (announce && line && now - said >= 15000) {
+      announce.textContent = line.textContent.replace(/\s+/g, ' ').trim();
+      said = now;
+    }
+  }
   function tick() {
     fetch(src, { credentials: 'same-origin', cache: 'no-store' })
       .then(function (r) {
@@ -24,6 +36,7 @@
           return;
         }
         live.replaceChildren(document.adoptNode(inner));
+        tell(inner);
         setTimeout(tick, 1000);
       })
       .catch(function () { setTimeout(tick, 5000); });
