@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -20,9 +21,9 @@ import (
 	"github.com/fedimarks/fedimarks/internal/mastodontest"
 )
 
-// startServe runs `fedimarks serve` on home until the test ends or the
+// serveForJobs runs `fedimarks serve` on home until the test ends or the
 // returned stop is called, and returns the page's address.
-func startServe(t *testing.T, home string) (base string, stop func()) {
+func serveForJobs(t *testing.T, home string) (base string, stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	errb := &syncBuffer{}
@@ -101,7 +102,7 @@ func TestJobsFromThePage(t *testing.T) {
 	f.c.SetDown(true)
 
 	began := time.Now()
-	base, stop := startServe(t, f.home)
+	base, stop := serveForJobs(t, f.home)
 	bctx := browsertest.New(t, 1280, 1000, 4*time.Minute)
 	// wait polls js until it is true: across the reloads the page's
 	// script makes when a job ends.
@@ -264,7 +265,7 @@ func TestJobsFromThePage(t *testing.T) {
 	if mid >= 300-len(private)-len(down) {
 		t.Fatalf("the run ended before fedimarks was stopped (%d rows)", mid)
 	}
-	base, _ = startServe(t, f.home)
+	base, _ = serveForJobs(t, f.home)
 	if err := chromedp.Do(tab, chromedp.Navigate(base+run)); err != nil {
 		t.Fatal(err)
 	}
@@ -346,6 +347,13 @@ func TestJobsFromThePage(t *testing.T) {
 	if s, _ := chromedp.Run(tab, chromedp.Text(chromedp.CSS(`.summary-line`))); !strings.Contains(s, "300 bookmarked") || !strings.Contains(s, "0 missing") {
 		t.Errorf("verify says %q", s)
 	}
+	if err := chromedp.Do(tab, chromedp.Navigate(base+"/jobs"), chromedp.WaitVisible(chromedp.CSS(`ul.joblist li`))); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := chromedp.Run(tab, chromedp.Evaluate[int](`document.querySelectorAll('ul.joblist li').length`)); n != 6 {
+		t.Errorf("the job list shows %d jobs, want 6", n)
+	}
+	shot(tab, "list")
 	closeTab()
 
 	// A cross-site POST is refused, and so is one without the token.
@@ -370,10 +378,12 @@ func TestJobsFromThePage(t *testing.T) {
 	}
 }
 
-// saveShot keeps a screenshot where browsertest.Screenshot keeps them.
+// saveShot keeps a screenshot where browsertest.Screenshot keeps them:
+// in FEDIMARKS_SCREENSHOTS (else FEDIMARKS_ARTIFACTS) when set, else in
+// the test's artifact directory.
 func saveShot(t *testing.T, name string, png []byte) {
 	t.Helper()
-	dir := os.Getenv("FEDIMARKS_SCREENSHOTS")
+	dir := cmp.Or(os.Getenv("FEDIMARKS_SCREENSHOTS"), os.Getenv("FEDIMARKS_ARTIFACTS"))
 	if dir == "" {
 		dir = t.ArtifactDir()
 	} else if err := os.MkdirAll(dir, 0o700); err != nil {

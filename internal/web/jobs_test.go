@@ -24,8 +24,9 @@ import (
 type fakeJobs struct {
 	mu      sync.Mutex
 	dir     string
-	staged  []string
-	started []web.JobSpec
+	staged    []string
+	started   []web.JobSpec
+	cancelled []int64
 	jobs    map[int64]*web.JobView
 	rows    []web.JobRow
 }
@@ -58,7 +59,12 @@ func (f *fakeJobs) Start(_ context.Context, spec web.JobSpec) (int64, error) {
 	return id, nil
 }
 
-func (f *fakeJobs) Cancel(context.Context, int64) error { return nil }
+func (f *fakeJobs) Cancel(_ context.Context, id int64) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cancelled = append(f.cancelled, id)
+	return nil
+}
 
 func (f *fakeJobs) Job(_ context.Context, id int64) (*web.JobView, error) {
 	f.mu.Lock()
@@ -224,15 +230,27 @@ func TestJobPage(t *testing.T) {
 	if r := get(t, base, "/jobs/1/failures.csv", ""); r.code != 404 {
 		t.Errorf("a job without failures file: %d", r.code)
 	}
-	req, _ := http.NewRequest(http.MethodPost, base+"/jobs/2/retry", strings.NewReader(url.Values{"token": {"x"}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", base)
-	resp, err := noRedirect.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	act := func(path, token string) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, base+path, strings.NewReader(url.Values{"token": {token}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", base)
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
 	}
-	resp.Body.Close()
-	if resp.StatusCode != 403 || len(jobs.started) != 0 {
-		t.Errorf("retry without the token: %d, started %v", resp.StatusCode, jobs.started)
+	if code := act("/jobs/2/retry", "x"); code != 403 || len(jobs.started) != 0 {
+		t.Errorf("retry without the token: %d, started %v", code, jobs.started)
+	}
+	tok := regexp.MustCompile(`name="token" value="([0-9a-f]{64})"`).FindStringSubmatch(r.body)[1]
+	if code := act("/jobs/1/cancel", tok); code != http.StatusSeeOther || len(jobs.cancelled) != 1 || jobs.cancelled[0] != 1 {
+		t.Errorf("cancel: %d, cancelled %v", code, jobs.cancelled)
+	}
+	if code := act("/jobs/2/retry", tok); code != http.StatusSeeOther || len(jobs.started) != 1 ||
+		!jobs.started[0].RetryFailed || jobs.started[0].DryRun || jobs.started[0].From != "alice@a.example" {
+		t.Errorf("retry: %d, started %+v", code, jobs.started)
 	}
 }
