@@ -435,6 +435,28 @@ func (s *jobService) Rows(ctx context.Context, id int64, outcome fedimarks.Outco
 	return out, err
 }
 
+// Elsewhere lists the backups and imports that other processes hold
+// locks for, as `fedimarks status` shows them running.
+func (s *jobService) Elsewhere(ctx context.Context) ([]string, error) {
+	locks, err := s.ar.Locks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, l := range locks {
+		if l.Stale || l.Holder.PID == os.Getpid() {
+			continue
+		}
+		what := l.Kind + " " + string(l.Account)
+		if l.Kind == "import" {
+			what = "import into " + string(l.Account)
+		}
+		out = append(out, fmt.Sprintf("%s: PID %d on %s, since %s", what, l.Holder.PID, l.Holder.Host,
+			l.Holder.StartedAt.Local().Format("2006-01-02 15:04")))
+	}
+	return out, nil
+}
+
 // addStep keeps a progress display the job's runner made.
 func (lj *liveJob) addStep(p *ui.Progress) {
 	lj.mu.Lock()

@@ -180,6 +180,10 @@ type Jobs interface {
 	// Rows returns a move's rows in write order, those with outcome only
 	// when it is not "".
 	Rows(ctx context.Context, id int64, outcome fedimarks.Outcome) ([]JobRow, error)
+	// Elsewhere says what other processes (a command, a schedule) are
+	// doing in the archive now, a line each ("import into bob@host,
+	// PID 42, since 10:53"): the page's jobs wait for them.
+	Elsewhere(ctx context.Context) ([]string, error)
 }
 
 // jobsCSP is the policy of the job pages: the page's own policy, and
@@ -252,8 +256,9 @@ func (s *Server) serveJobs(w http.ResponseWriter, r *http.Request) {
 type jobsView struct {
 	Title    string
 	Token    string
-	Accounts []fedimarks.Account
-	Jobs     []JobView
+	Accounts  []fedimarks.Account
+	Jobs      []JobView
+	Elsewhere []string
 	Job      *JobView
 	// Results of a move: the rows shown (filtered), the filter, and per
 	// author the not_visible rows' follow links.
@@ -290,6 +295,10 @@ func (s *Server) serveJobList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if v.Jobs, err = s.jobs.List(r.Context()); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if v.Elsewhere, err = s.jobs.Elsewhere(r.Context()); err != nil {
 		s.serverError(w, r, err)
 		return
 	}

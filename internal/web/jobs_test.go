@@ -74,6 +74,10 @@ func (f *fakeJobs) Job(_ context.Context, id int64) (*web.JobView, error) {
 
 func (f *fakeJobs) List(context.Context) ([]web.JobView, error) { return nil, nil }
 
+func (f *fakeJobs) Elsewhere(context.Context) ([]string, error) {
+	return []string{"import into bob@b.example: PID 42 on vm, since 2026-03-01 10:53"}, nil
+}
+
 func (f *fakeJobs) Rows(context.Context, int64, fedimarks.Outcome) ([]web.JobRow, error) {
 	return f.rows, nil
 }
@@ -123,6 +127,9 @@ func TestJobStartChecks(t *testing.T) {
 		t.Fatalf("no token on /jobs:\n%s", page)
 	}
 	tok := m[1]
+	if !strings.Contains(page, "import into bob@b.example: PID 42") {
+		t.Errorf("/jobs does not show what runs elsewhere")
+	}
 	post := func(origin string, fields ...[2]string) *http.Response {
 		t.Helper()
 		ct, body := multipartBody(t, fields)
