@@ -93,7 +93,7 @@ func runThreads(ctx context.Context, a *app, acc fedimarks.Account, c *mastodon.
 	if err != nil {
 		prog.Abort()
 		fmt.Fprintf(a.stderr, "%s: %s kept, %d left for the next backup --context\n",
-			acc.Handle, plural(int64(res.Fetched), "thread", "threads"), res.Pending)
+			acc.Handle, fedimarks.Plural(int64(res.Fetched), "thread"), res.Pending)
 		return a.apiError(acc.Handle, acc.Server, err, "read:statuses")
 	}
 	prog.Finish()
@@ -103,7 +103,7 @@ func runThreads(ctx context.Context, a *app, acc fedimarks.Account, c *mastodon.
 			gone = fmt.Sprintf(", %d no longer shown by the server", res.Gone)
 		}
 		fmt.Fprintf(a.stderr, "%s: %s kept%s; %s\n", acc.Handle,
-			plural(int64(res.Fetched), "thread", "threads"), gone, plural(c.Requests()-before, "request", "requests"))
+			fedimarks.Plural(int64(res.Fetched), "thread"), gone, fedimarks.Plural(c.Requests()-before, "request"))
 	}
 	return nil
 }

@@ -222,13 +222,13 @@ func runBackupAll(ctx context.Context, a *app, o backupOptions, sum *backupSumma
 		fresh += res.New
 		removed += res.Removed
 	}
-	done := fmt.Sprintf("backed up %s", plural(int64(len(accs)), "account", "accounts"))
+	done := fmt.Sprintf("backed up %s", fedimarks.Plural(int64(len(accs)), "account"))
 	if len(failed) > 0 {
-		done = fmt.Sprintf("backed up %d of %s", len(accs)-len(failed), plural(int64(len(accs)), "account", "accounts"))
+		done = fmt.Sprintf("backed up %d of %s", len(accs)-len(failed), fedimarks.Plural(int64(len(accs)), "account"))
 	}
-	done += ": " + plural(int64(fresh), "new bookmark", "new bookmarks")
+	done += ": " + fedimarks.Plural(int64(fresh), "new bookmark")
 	if removed > 0 {
-		done += ", " + ui.Count(int64(removed)) + " removed"
+		done += ", " + fedimarks.Count(int64(removed)) + " removed"
 	}
 	if len(failed) > 0 {
 		return &exitError{code: worst, msg: done + "; failed: " + strings.Join(failed, ", "), err: worstErr}
@@ -396,8 +396,8 @@ func backupChosen(ctx context.Context, a *app, o backupOptions, acc fedimarks.Ac
 		resumed = ", finished an interrupted backup"
 	}
 	fmt.Fprintf(a.stderr, "%s: %s new, %s unchanged, %s removed, %s; %s archived%s\n",
-		acc.Handle, ui.Count(int64(out.New)), ui.Count(int64(out.Unchanged)), ui.Count(int64(res.Removed)),
-		plural(c.Requests(), "request", "requests"), plural(int64(after.Active), "bookmark", "bookmarks"), resumed)
+		acc.Handle, fedimarks.Count(int64(out.New)), fedimarks.Count(int64(out.Unchanged)), fedimarks.Count(int64(res.Removed)),
+		fedimarks.Plural(c.Requests(), "request"), fedimarks.Plural(int64(after.Active), "bookmark"), resumed)
 	if o.context != "" {
 		if err := runThreads(ctx, a, acc, c, o.context == "all", &out); err != nil {
 			return out, err
@@ -439,11 +439,11 @@ func runMedia(ctx context.Context, a *app, acc fedimarks.Account, maxBytes int64
 	}
 	invalid := ""
 	if res.Invalid > 0 {
-		invalid = fmt.Sprintf(", %s not http(s) (never fetched)", ui.Count(int64(res.Invalid)))
+		invalid = fmt.Sprintf(", %s not http(s) (never fetched)", fedimarks.Count(int64(res.Invalid)))
 	}
 	fmt.Fprintf(a.stderr, "media: %s files (%s) downloaded, %s missing, %s too large%s, %s failed\n",
-		ui.Count(int64(res.Downloaded)), ui.Bytes(res.Bytes), ui.Count(int64(res.Missing)),
-		ui.Count(int64(res.TooLarge)), invalid, ui.Count(int64(res.Failed)))
+		fedimarks.Count(int64(res.Downloaded)), ui.Bytes(res.Bytes), fedimarks.Count(int64(res.Missing)),
+		fedimarks.Count(int64(res.TooLarge)), invalid, fedimarks.Count(int64(res.Failed)))
 	if res.Failed > 0 {
 		fmt.Fprintf(a.stderr, "some media files failed; retry them with: fedimarks backup %s --media\n", acc.Handle)
 		a.speak()
@@ -482,12 +482,4 @@ func parseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("%q is not a size such as 50MB or 2GiB", s)
 	}
 	return int64(v * mult), nil
-}
-
-// plural is "1 request", "2 requests", "1,000 requests".
-func plural(n int64, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return ui.Count(n) + " " + many
 }

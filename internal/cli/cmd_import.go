@@ -179,7 +179,7 @@ func readInputs(ctx context.Context, a *app, files []string) (items []fedimarks.
 		if res.Encoding != "" {
 			format += ", " + res.Encoding
 		}
-		fmt.Fprintf(a.stderr, "%s: %s (%s)\n", f, countNoun(len(res.Items), "row"), format)
+		fmt.Fprintf(a.stderr, "%s: %s (%s)\n", f, fedimarks.Plural(len(res.Items), "row"), format)
 		all = append(all, res.Items)
 	}
 	items = transfer.Merge(all...)
@@ -241,14 +241,6 @@ func shellJoin(words []string) string {
 		q[i] = shellWord(w)
 	}
 	return strings.Join(q, " ")
-}
-
-// countNoun is "1 row", "1,100 rows".
-func countNoun(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return ui.Count(int64(n)) + " " + noun + "s"
 }
 
 // transferOptions is what import and migrate hand to the engine.
@@ -343,7 +335,6 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 		Key:         o.key,
 		RetryFailed: o.retryFailed,
 		DryRun:      o.dryRun,
-		ReportDir:   o.reportDir,
 		Confirm: func(ctx context.Context, est transfer.Estimate) error {
 			if n := est.ToWrite(); n > 0 {
 				perRow = float64(est.Local+2*est.Remote) / float64(n)
@@ -353,6 +344,9 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 	})
 	if shown != nil {
 		shown.Finish()
+	}
+	if rep != nil && rep.Estimate == nil { // a dry run said its estimate
+		err = reportImport(im.Log, rep, o.reportDir, err)
 	}
 	if rep != nil {
 		sum.Job, sum.Resumed, sum.Rows, sum.ImportedNow = rep.Job.ID, rep.Resumed, len(rep.Items), rep.ImportedNow
@@ -368,7 +362,7 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 		}
 	}
 	if rep != nil && !o.dryRun && c.Requests() > 0 {
-		fmt.Fprintf(a.stderr, "%s to %s\n", countNoun(int(c.Requests()), "request"), acc.Handle.Host())
+		fmt.Fprintf(a.stderr, "%s to %s\n", fedimarks.Plural(int(c.Requests()), "request"), acc.Handle.Host())
 	}
 	if err == nil && rep != nil && rep.Estimate != nil && rep.Estimate.ToWrite() > transfer.BigImport {
 		if dest.asked && dest.err == nil && transfer.IsBigImport(*rep.Estimate, dest.inst.Software, dest.inst.MastodonVersion) {
@@ -392,6 +386,19 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 		return a.apiError(acc.Handle, acc.Server, err, transferScopes)
 	}
 	return nil
+}
+
+// reportImport writes a run's report files into dir (when the run went to
+// the end) and says its summary on w; err is the run's error, returned
+// unless the files could not be written.
+func reportImport(w io.Writer, rep *transfer.Report, dir string, err error) error {
+	if dir != "" && !rep.Stopped {
+		if ferr := transfer.WriteFiles(rep, dir); ferr != nil {
+			return ferr
+		}
+	}
+	transfer.WriteSummary(w, rep)
+	return err
 }
 
 // transferScopes are the scopes an import needs.
@@ -426,7 +433,7 @@ func (a *app) confirmBigImport(acc fedimarks.Account, dest *destInfo, yes bool, 
 		}
 		if !a.stdinTTY() {
 			return &fedimarks.Error{Code: fedimarks.EInvalid,
-				Message: fmt.Sprintf("a big import (%s rows) into %s needs confirmation", ui.Count(int64(est.ToWrite())), acc.Handle),
+				Message: fmt.Sprintf("a big import (%s rows) into %s needs confirmation", fedimarks.Count(int64(est.ToWrite())), acc.Handle),
 				Hint:    "add --yes to import through the API anyway, or use the server's importer as above"}
 		}
 		fmt.Fprint(a.stderr, "Import through the API anyway? [y/N] ")

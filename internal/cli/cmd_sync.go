@@ -243,7 +243,7 @@ func (s *syncer) cycle(ctx context.Context) error {
 			return err
 		}
 		fmt.Fprintf(s.a.stderr, "sync %s to %s: %s added, %s removed, %s failed\n", p[0].Handle, p[1].Handle,
-			countNoun(res.added, "bookmark"), countNoun(res.removed, "bookmark"), countNoun(res.failed, "row"))
+			fedimarks.Plural(res.added, "bookmark"), fedimarks.Plural(res.removed, "bookmark"), fedimarks.Plural(res.failed, "row"))
 		if err != nil {
 			worst = err
 		}
@@ -799,16 +799,16 @@ func printPairStatus(w io.Writer, st syncPairStatus, now time.Time) {
 		fmt.Fprintf(w, "  last check: %s (%s ago)\n", st.LastCheck.UTC().Format("2006-01-02 15:04 UTC"), now.Sub(*st.LastCheck).Round(time.Second))
 	}
 	if st.LastOK != nil {
-		fmt.Fprintf(w, "  at the last good check: %s on %s, %s on %s\n", countNoun(st.FromCount, "bookmark"), st.From, countNoun(st.ToCount, "bookmark"), st.To)
+		fmt.Fprintf(w, "  at the last good check: %s on %s, %s on %s\n", fedimarks.Plural(st.FromCount, "bookmark"), st.From, fedimarks.Plural(st.ToCount, "bookmark"), st.To)
 	}
 	fmt.Fprintf(w, "  added by sync: %d, removed by sync: %d\n", st.Added, st.Removed)
-	fmt.Fprintf(w, "  pending: %s (done at the next check)\n", countNoun(st.Pending, "row"))
+	fmt.Fprintf(w, "  pending: %s (done at the next check)\n", fedimarks.Plural(st.Pending, "row"))
 	failed := 0
 	for _, n := range st.Failed {
 		failed += n
 	}
 	if failed > 0 {
-		fmt.Fprintf(w, "  failed: %s", countNoun(failed, "row"))
+		fmt.Fprintf(w, "  failed: %s", fedimarks.Plural(failed, "row"))
 		for _, o := range fedimarks.Outcomes {
 			if n := st.Failed[string(o)]; n > 0 {
 				fmt.Fprintf(w, ", %d %s", n, o)
@@ -817,6 +817,6 @@ func printPairStatus(w io.Writer, st syncPairStatus, now time.Time) {
 		fmt.Fprintf(w, " (list them with: fedimarks sync --from %s --to %s --report-dir DIR)\n", shellWord(string(st.From)), shellWord(string(st.To)))
 	}
 	if st.Failures > 0 {
-		fmt.Fprintf(w, "  failing: the last %s failed: %s\n", countNoun(st.Failures, "check"), st.LastError)
+		fmt.Fprintf(w, "  failing: the last %s failed: %s\n", fedimarks.Plural(st.Failures, "check"), st.LastError)
 	}
 }

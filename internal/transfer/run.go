@@ -81,8 +81,6 @@ type Request struct {
 	// DryRun resolves nothing and writes nothing (no job is stored); the
 	// report carries an Estimate.
 	DryRun bool
-	// ReportDir, when set, receives the report CSV and the failures file.
-	ReportDir string
 	// RateLimit is the destination's limit assumed by estimates until it
 	// reports its own (zero: Mastodon's).
 	RateLimit RateLimit
@@ -97,22 +95,28 @@ type Request struct {
 	Confirm func(ctx context.Context, est Estimate) error
 }
 
-// Report is the result of a run.
+// Report is the result of a run: facts only. The caller says them
+// (WriteSummary, or JSON of its own) and writes the files (WriteFiles).
 type Report struct {
 	Job fedimarks.ImportJob
 	// Items are all the job's rows in write order, with their outcomes.
 	Items []fedimarks.JobItem
 	// Counts has the number of rows per outcome (Pending when stopped early).
 	Counts map[fedimarks.Outcome]int
-	// ReportPath and FailuresPath are the files written (when ReportDir
-	// was set and the run finished).
+	// ReportPath and FailuresPath are the files WriteFiles wrote ("" until
+	// then, and for none).
 	ReportPath, FailuresPath string
+	// Stopped is set when the run stopped before the end (Run's error
+	// says why): rows are left pending, for a rerun.
+	Stopped bool
 	// Estimate is set for a dry run.
 	Estimate *Estimate
 	// Resumed is set when the job was stored by an earlier run;
-	// ImportedNow counts the rows this run imported.
-	Resumed     bool
-	ImportedNow int
+	// ImportedNow counts the rows this run imported, LateWritten those of
+	// them that an earlier run's rows follow in the source: they land out
+	// of the source's order, as the newest bookmarks on the destination.
+	Resumed                  bool
+	ImportedNow, LateWritten int
 }
 
 // RetryFailedHelps reports whether a rerun with RetryFailed would do rows
@@ -213,7 +217,7 @@ func (r *run) run(ctx context.Context) (*Report, error) {
 	}
 	r.req.Items = nil // in the journal now, and in r.rows: a third copy less
 	rep := &Report{Job: *r.job, Resumed: r.resumed}
-	defer func() { rep.ImportedNow = r.tally.imported }()
+	defer func() { rep.ImportedNow, rep.LateWritten = r.tally.imported, r.tally.late }()
 	var todo []int
 	for i := range r.rows {
 		if r.rows[i].Outcome == fedimarks.Pending {
@@ -270,21 +274,15 @@ func (r *run) run(ctx context.Context) (*Report, error) {
 	}
 	rep.Items, rep.Counts = rows, countOutcomes(rows)
 	if stop != nil {
-		r.printSummary(rep, true)
+		rep.Stopped = true
 		return rep, stop
 	}
 	return r.finish(rep)
 }
 
-// finish ends a run that went to the end: the report files, the summary,
-// and the error when some rows did not make it.
+// finish ends a run that went to the end: the error when some rows did
+// not make it.
 func (r *run) finish(rep *Report) (*Report, error) {
-	if r.req.ReportDir != "" {
-		if err := writeReportFiles(rep, r.req.ReportDir); err != nil {
-			return rep, err
-		}
-	}
-	r.printSummary(rep, false)
 	if bad := len(rep.Failed()); bad > 0 {
 		return rep, &fedimarks.Error{Code: fedimarks.EPartial,
 			Message: fmt.Sprintf("%d of %d rows were not imported", bad, len(rep.Items))}

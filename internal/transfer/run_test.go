@@ -631,8 +631,7 @@ func TestRunReportFiles(t *testing.T) {
 	items = append(items, fedimarks.ImportItem{URI: "bad row", Invalid: "not an http(s) URL", Source: "in.csv:7"})
 	dir := t.TempDir()
 	r := req(items)
-	r.ReportDir = dir
-	rep, err := newImporter(d, newMemJournal()).Run(ctx, r)
+	rep, err := runReported(ctx, newImporter(d, newMemJournal()), r, dir)
 	var fe *fedimarks.Error
 	if !errors.As(err, &fe) || fe.Code != fedimarks.EPartial || !strings.Contains(fe.Message, "3 of 5") {
 		t.Fatalf("err %v", err)

@@ -206,7 +206,7 @@ func (v *Verification) checkAbsent(ctx context.Context, req VerifyRequest, absen
 		v.CheckReason = why
 		err = v.lookUp(ctx, req, absent, all, verdicts, &st)
 	case len(first) > 0:
-		v.CheckReason = fmt.Sprintf("%s that fedimarks imported %s not in its listing", plural(len(first), "post"), isAre(len(first)))
+		v.CheckReason = fmt.Sprintf("%s that fedimarks imported %s not in its listing", fedimarks.Plural(len(first), "post"), isAre(len(first)))
 		if err = v.lookUp(ctx, req, absent, first, verdicts, &st); err != nil {
 			break
 		}
