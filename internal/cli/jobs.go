@@ -265,7 +265,7 @@ func (s *jobService) run(ctx context.Context, ja *app, spec web.JobSpec, id int6
 			res.Missing = o.output
 			res.Outcomes = sum.Outcomes
 			res.Summary = fmt.Sprintf("%s compared: %d bookmarked on %s, %d missing, %d could not be checked",
-				countNoun(sum.Rows, "post"), sum.Outcomes["present"], spec.To, sum.Outcomes["missing"], sum.Outcomes["unknown"])
+				fedimarks.Plural(sum.Rows, "post"), sum.Outcomes["present"], spec.To, sum.Outcomes["missing"], sum.Outcomes["unknown"])
 		}
 		return res, err
 	}
@@ -287,7 +287,7 @@ func backupLine(rs []backupResult) string {
 			continue
 		}
 		parts = append(parts, fmt.Sprintf("%s: %s new, %s removed, %s archived", r.Account,
-			ui.Count(int64(r.New)), ui.Count(int64(r.Removed)), plural(int64(r.Archived), "bookmark", "bookmarks")))
+			fedimarks.Count(int64(r.New)), fedimarks.Count(int64(r.Removed)), fedimarks.Plural(r.Archived, "bookmark")))
 	}
 	return strings.Join(parts, "; ")
 }
