@@ -259,6 +259,10 @@ func joinHandles(hs []fedimarks.Handle) string {
 type settings struct {
 	// DefaultAccount is the account commands act for when none is named.
 	DefaultAccount fedimarks.Handle `json:"default_account,omitempty"`
+	// Context is, per account, what every backup of it does with threads
+	// when neither --context nor --no-context is given: "self" or "all"
+	// (see backupContext).
+	Context map[fedimarks.Handle]string `json:"context,omitempty"`
 }
 
 func (a *app) settingsPath() (string, error) {

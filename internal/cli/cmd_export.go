@@ -200,12 +200,17 @@ func runExport(ctx context.Context, a *app, o exportOptions, sum *exportSummary)
 		copies = newHTMLCopies(ctx, ar, p.Media, dir)
 		meta.LocalCopy = copies.copy
 	}
+	folders, err := ar.FoldersByURI(ctx, h)
+	if err != nil {
+		return err
+	}
 	var left leftOut
 	err = writeOutput(a, output, func(w io.Writer) error {
 		enc := f.New(w, meta)
 		left = leftOut{vis: vis}
 		err := ar.EachBookmark(ctx, h, sqlite.ListOptions{IncludeRemoved: o.includeRemoved}, left.filter(func(b fedimarks.Bookmark) error {
 			sum.Bookmarks++
+			withFolder(folders, &b)
 			if o.withContext {
 				if err := withThread(ctx, ar, &b); err != nil {
 					return err

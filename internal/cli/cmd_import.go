@@ -30,6 +30,7 @@ type importOptions struct {
 	yes         bool
 	reportDir   string
 	json        bool
+	folder      string
 }
 
 // importSummary is the --json summary of import (and of migrate, which
@@ -90,7 +91,7 @@ func importCommand() command {
 		name:    "import",
 		summary: "bookmark the posts listed in files on another account",
 		usage: `Usage: fedimarks import FILE... [--to ACCOUNT] [--dry-run] [--retry-failed]
-                        [--yes] [--report-dir DIR]
+                        [--yes] [--report-dir DIR] [--folder NAME]
 
 Bookmarks every post listed in FILE... on ACCOUNT (a saved account;
 default: the default one). Accepted files, recognised by content:
@@ -99,6 +100,8 @@ Mastodon's bookmarks.csv and bookmarks_failures.csv, a CSV with a
 bookmarks.json, and fedimarks' json, jsonl and netscape exports. Rows are
 written oldest bookmark first, so the destination lists them in the source's
 order; give older files first when there are several.
+
+` + foldersHelp + `
 
 Each post is found on the destination's server (a search) and bookmarked
 there; posts of that server itself are bookmarked straight from their id.
@@ -121,6 +124,10 @@ rows too.
   --yes               do not ask before a big import into Mastodon
   --report-dir DIR    where the report CSV and the failures file go
                       (default: the reports directory beside the archive)
+  --folder NAME       file every row that ends bookmarked in the bookmark
+                      folder NAME on the destination (made if missing;
+                      only Pleroma has folders: refused before anything is
+                      written on other servers)
   --json              print a summary object (below)
 
 ` + importJSONHelp + `
@@ -142,8 +149,12 @@ func runImportCommand(ctx context.Context, a *app, args []string) error {
 	fs.BoolVar(&o.yes, "yes", false, "do not ask before a big import")
 	fs.StringVar(&o.reportDir, "report-dir", "", "`DIR` for the report files")
 	fs.BoolVar(&o.json, "json", false, "print a summary object")
+	fs.StringVar(&o.folder, "folder", "", "file every row in the destination's bookmark folder `NAME` (Pleroma)")
 	pos, err := a.parseFlags(fs, args)
 	if err != nil {
+		return err
+	}
+	if o.folder, err = folderFlag(o.folder); err != nil {
 		return err
 	}
 	if len(pos) == 0 {
@@ -221,7 +232,8 @@ func runImport(ctx context.Context, a *app, o importOptions, sum *importSummary)
 	}
 	return runTransfer(ctx, a, transferOptions{
 		acc: acc, items: items, inputs: o.files, dryRun: o.dryRun, retryFailed: o.retryFailed,
-		yes: o.yes, reportDir: o.reportDir, resume: "fedimarks import " + files, next: next,
+		yes: o.yes, reportDir: o.reportDir, resume: "fedimarks import " + files + folderArg(o.folder), next: next,
+		folder: o.folder,
 	}, sum)
 }
 
@@ -259,6 +271,9 @@ type transferOptions struct {
 	// lister, when set, reads the destination's bookmarks instead of its
 	// server (sync: the archive, kept current by its backups).
 	lister transfer.Lister
+	// folder (--folder) files every row that ends bookmarked in the
+	// destination's folder of that name.
+	folder string
 }
 
 // runTransfer wires the engine to the destination's client and the
@@ -273,11 +288,6 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 	if err != nil {
 		return err
 	}
-	if !o.dryRun {
-		if err := recordLabels(ctx, a, ar, acc.Handle, items); err != nil {
-			return err
-		}
-	}
 	tok, err := a.token(ctx, acc.Handle)
 	if err != nil {
 		return err
@@ -285,6 +295,17 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 	// The client's waits show in the display of the step under way.
 	slot := a.newSlot(acc.Server)
 	c := a.newClient(acc.Server, tok, slot)
+	// Folders first: --folder into a server without them stops here,
+	// before any row is recorded or written.
+	folders, err := planFolders(ctx, a, ar, c, acc, o.folder, items)
+	if err != nil {
+		return err
+	}
+	if !o.dryRun {
+		if err := recordLabels(ctx, a, ar, acc.Handle, items); err != nil {
+			return err
+		}
+	}
 	budget := clientBudget{c, a.now}
 	// Requests a row to write takes (a search and a bookmark, or a
 	// bookmark by id), known once the engine has planned: the ETA
@@ -302,7 +323,7 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 		lister = o.lister
 	}
 	im := &transfer.Importer{
-		Writer:  c,
+		Writer:  folders.writer(c),
 		Lister:  lister,
 		Journal: a.watchJournal(ar),
 		Locker:  importLocker{ar},
@@ -347,6 +368,15 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 	}
 	if rep != nil && rep.Estimate == nil { // a dry run said its estimate
 		err = reportImport(im.Log, rep, o.reportDir, err)
+	}
+	if rep != nil && o.dryRun {
+		if ferr := folders.dryRun(ctx); ferr != nil && err == nil {
+			err = ferr
+		}
+	} else if rep != nil && ctx.Err() == nil {
+		if ferr := folders.fileRest(ctx, rep); ferr != nil && err == nil {
+			err = ferr
+		}
 	}
 	if rep != nil {
 		sum.Job, sum.Resumed, sum.Rows, sum.ImportedNow = rep.Job.ID, rep.Resumed, len(rep.Items), rep.ImportedNow

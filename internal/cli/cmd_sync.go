@@ -203,7 +203,7 @@ func (s *syncer) isSource(h fedimarks.Handle) bool {
 // backup backs up h incrementally, or in full when --mirror needs to see
 // its removals: every run, or per --full-every (--watch: default 1h).
 func (s *syncer) backup(ctx context.Context, h fedimarks.Handle) error {
-	bo := backupOptions{account: string(h), fullEvery: s.o.fullEvery}
+	bo := backupOptions{account: string(h), fullEvery: s.o.fullEvery, foldersEvery: syncFoldersEvery}
 	if s.o.mirror && s.isSource(h) {
 		switch {
 		case s.o.fullEvery != 0:

@@ -35,8 +35,13 @@ func runOAuthLogin(ctx context.Context, a *app, o loginOptions) error {
 		PasteCode: o.noBrowser,
 		Wait:      browserWait,
 		OnSecret:  a.remember,
+		Page:      o.page,
 	}
-	res, err := flow.SignIn(ctx, a.terminal(o.noBrowser))
+	var person oauth.Prompter = a.terminal(o.noBrowser)
+	if o.prompter != nil {
+		person = o.prompter
+	}
+	res, err := flow.SignIn(ctx, person)
 	if err != nil {
 		return a.loginError(server, err)
 	}

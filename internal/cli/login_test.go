@@ -83,20 +83,11 @@ func (e *loginEnv) run(o runOpts, args ...string) run {
 	if stdin == nil {
 		stdin = strings.NewReader("")
 	}
-	var out bytes.Buffer
 	errb := &syncBuffer{onWrite: o.onError}
-	no := false
-	env := map[string]string{"FEDIMARKS_HOME": e.home, "FEDIMARKS_KEYRING": "off"}
-	code := Main(ctx, args, IO{
-		Stdin:            stdin,
-		Stdout:           &out,
-		Stderr:           errb,
-		Getenv:           func(k string) string { return env[k] },
-		OpenBrowser:      o.open,
-		StdinIsTerminal:  &no,
-		StderrIsTerminal: &no,
-	})
-	r := run{code: code, stdout: out.String(), stderr: errb.String()}
+	r := runToolWith(e.t, ctx, e.home, "", func(io *IO) {
+		io.Stdin, io.Stderr, io.OpenBrowser, io.Backoff = stdin, errb, o.open, 0
+	}, args...)
+	r.stderr = errb.String()
 	e.mu.Lock()
 	e.outputs = append(e.outputs, r.stdout, r.stderr)
 	e.mu.Unlock()

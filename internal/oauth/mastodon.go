@@ -32,6 +32,10 @@ type Mastodon struct {
 	PasteCode bool
 	// Wait is how long the person has to approve; 0 is DefaultWait.
 	Wait time.Duration
+	// Page, when set, takes the browser's answer on the caller's local
+	// page (fedimarks serve) instead of a loopback receiver of the flow's;
+	// nothing is pasted then. See PageReceiver.
+	Page *PageReceiver
 	// OnSecret, if set, is told each secret the sign-in handles (the
 	// app's client secret, the code, the token) before it could reach a
 	// message, so that the caller can blank it out of its output.

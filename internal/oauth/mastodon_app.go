@@ -60,13 +60,17 @@ func (s *signIn) forget(ctx context.Context, app fedimarks.App) error {
 }
 
 // register registers fedimarks on the server and keeps the app. The
-// loopback port is chosen once and registered with the app: servers that
-// compare redirect URIs exactly (GoToSocial) accept later sign-ins on the
-// same port. The out-of-band URI rides along, so that one registration
+// loopback port is chosen once (a sign-in from the page: the page's port)
+// and registered with the app: servers that compare redirect URIs exactly
+// (GoToSocial) accept later sign-ins on the same port. The out-of-band URI rides along, so that one registration
 // serves both ways of receiving the code.
 func (s *signIn) register(ctx context.Context) (fedimarks.App, error) {
 	s.fresh = true
 	port, err := freeLoopbackPort()
+	if s.Page != nil {
+		// The page's own port: its callback is the loopback redirect.
+		port, err = s.Page.Port, nil
+	}
 	if err != nil {
 		return fedimarks.App{}, err
 	}

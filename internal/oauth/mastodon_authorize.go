@@ -60,6 +60,17 @@ func (s *signIn) authorize(ctx context.Context, app fedimarks.App) (mastodon.Tok
 // issued for: through the browser's redirect to the loopback receiver
 // when a browser can be opened here, else pasted by the person.
 func (s *signIn) receiveCode(ctx context.Context, app fedimarks.App, pr proof) (code, redirect string, err error) {
+	if s.Page != nil {
+		// The page sends the browser there and takes the answer itself:
+		// nothing to paste into.
+		rc, err := s.Page.receiver(app, pr.state)
+		if err != nil {
+			return "", "", err
+		}
+		defer rc.close(ctx)
+		code, err = s.viaBrowser(ctx, app, rc, pr)
+		return code, rc.uri(), err
+	}
 	browse := !s.PasteCode && s.p.CanOpenBrowser()
 	if lb := s.loopback(app, pr.state, browse); lb != nil {
 		defer lb.close(ctx)
@@ -97,8 +108,15 @@ func (s *signIn) loopback(app fedimarks.App, state string, browse bool) *loopbac
 
 // viaBrowser opens the authorization page and waits for the browser to
 // bring the code to lb.
-func (s *signIn) viaBrowser(ctx context.Context, app fedimarks.App, lb *loopbackReceiver, pr proof) (string, error) {
-	u := s.c.AuthorizeURL(app, lb.redirectURI, app.Scopes, pr.state, pr.challenge)
+func (s *signIn) viaBrowser(ctx context.Context, app fedimarks.App, lb receiver, pr proof) (string, error) {
+	u := s.c.AuthorizeURL(app, lb.uri(), app.Scopes, pr.state, pr.challenge)
+	if s.Page != nil {
+		// The page sends its own tab there: nothing to say or paste.
+		if err := s.p.OpenBrowser(u); err != nil {
+			return "", err
+		}
+		return lb.wait(ctx, s.wait())
+	}
 	s.say("Opening your browser to approve fedimarks on %s. If it does not open, visit:", s.host)
 	s.say("  %s", u)
 	if err := s.p.OpenBrowser(u); err != nil {

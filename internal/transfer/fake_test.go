@@ -451,15 +451,6 @@ func (p *fakeProgress) Note(f string, a ...any) {
 	p.mu.Unlock()
 }
 
-// fakeClock is a settable clock.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *fakeClock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
-
 // itemsOf builds import rows in write order from URIs.
 func itemsOf(uris ...string) []fedimarks.ImportItem {
 	out := make([]fedimarks.ImportItem, len(uris))

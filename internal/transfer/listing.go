@@ -150,7 +150,7 @@ func listedOf(s fedimarks.Status) fedimarks.ListedBookmark {
 func listingSet(bs []fedimarks.ListedBookmark) keySet {
 	set := make(keySet, 4*len(bs))
 	for _, b := range bs {
-		set.add("", b.Addrs...)
+		set.add(b.ID, b.Addrs...) // find then tells the bookmark's id on the destination
 	}
 	return set
 }

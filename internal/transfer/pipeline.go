@@ -52,7 +52,10 @@ func (r *run) write(ctx context.Context, todo []int) error {
 	var rest []int
 	for _, i := range todo {
 		it := &r.rows[i]
-		if _, ok := r.listing.set.find(it.URI, it.URL); ok {
+		if id, ok := r.listing.set.find(it.URI, it.URL); ok {
+			if it.DestID == "" {
+				it.DestID = id // its id there: what filing it in a folder needs
+			}
 			if err := r.finishFound(ctx, it, "already bookmarked on the destination"); err != nil {
 				return err
 			}

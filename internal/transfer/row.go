@@ -67,6 +67,9 @@ func (r *run) finishResolved(ctx context.Context, it *fedimarks.JobItem, res res
 		return r.set(ctx, it, fedimarks.Duplicate, "same post as "+first+" (under another address)", res.st.ID)
 	}
 	if alreadyBookmarked(*res.st) {
+		if it.DestID == "" {
+			it.DestID = res.st.ID
+		}
 		return r.finishFound(ctx, it, "already bookmarked on the destination")
 	}
 	return r.bookmark(ctx, it, res.st.ID, how)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/clocktest"
 )
 
 const destHost = "dest.example"
@@ -274,7 +275,7 @@ func TestRunBreaker(t *testing.T) {
 		items = append(items, fedimarks.ImportItem{URI: u})
 		items = append(items, fedimarks.ImportItem{URI: d.add(&post{uri: fmt.Sprintf("https://a.example/users/a/statuses/%d", i)}).uri})
 	}
-	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	j := newMemJournal()
 	im := newImporter(d, j)
 	im.Workers = 1 // deterministic: exactly 3 tries before the breaker opens
@@ -323,7 +324,7 @@ func TestRunBreaker(t *testing.T) {
 }
 
 func TestBreakerHalfOpen(t *testing.T) {
-	clock := &fakeClock{now: time.Unix(0, 0)}
+	clock := clocktest.New(time.Unix(0, 0))
 	b := newBreaker(BreakerPolicy{Failures: 2, Cooldown: time.Minute}, clock.Now)
 	for i := 0; i < 2; i++ {
 		if ok, _ := b.allow("x"); !ok {
@@ -909,7 +910,7 @@ func TestRunNoSecondSearchForAResolvedPost(t *testing.T) {
 func TestRunServerDownAndBack(t *testing.T) {
 	ctx := context.Background()
 	d := newFakeDest(destHost)
-	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	var uris []string
 	for i := 0; i < 30; i++ {
 		host := "a.example"

@@ -254,12 +254,14 @@ func (s *Server) serveJobs(w http.ResponseWriter, r *http.Request) {
 
 // jobsView is what the job templates show.
 type jobsView struct {
-	Title    string
-	Token    string
+	Title string
+	Token string
+	// Manage says the accounts page is there (a link to it).
+	Manage    bool
 	Accounts  []fedimarks.Account
 	Jobs      []JobView
 	Elsewhere []string
-	Job      *JobView
+	Job       *JobView
 	// Results of a move: the rows shown (filtered), the filter, and per
 	// author the not_visible rows' follow links.
 	Rows    []JobRow
@@ -288,7 +290,7 @@ type followLink struct {
 }
 
 func (s *Server) serveJobList(w http.ResponseWriter, r *http.Request) {
-	v := jobsView{Title: "Back up and move · fedimarks", Token: s.formToken}
+	v := jobsView{Title: "Back up and move · fedimarks", Token: s.formToken, Manage: s.accounts != nil}
 	var err error
 	if v.Accounts, err = s.jobs.Accounts(r.Context()); err != nil {
 		s.serverError(w, r, err)
@@ -310,7 +312,8 @@ func (s *Server) serveJobList(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) jobPage(r *http.Request, j *JobView) jobsView {
-	return jobsView{Title: j.Spec.Title() + " · fedimarks", Token: s.formToken, Job: j, Running: j.State == JobRunning}
+	return jobsView{Title: j.Spec.Title() + " · fedimarks", Token: s.formToken, Job: j, Running: j.State == JobRunning,
+		Manage: s.accounts != nil}
 }
 
 // recentRows is how many finished rows a running move shows, the

@@ -97,6 +97,9 @@ type Options struct {
 	// Location is the time zone the page shows times in, with their
 	// zone's name (default time.Local).
 	Location *time.Location
+	// Accounts, when set, makes the accounts page (/accounts): add, list,
+	// sign out and export accounts, see and set up the schedule.
+	Accounts AccountService
 	// Jobs, when set, runs backups, moves and verifications from the
 	// page (see jobs.go).
 	Jobs Jobs
@@ -115,8 +118,10 @@ type Server struct {
 	staticFS   fs.FS
 	static     http.Handler
 	// formToken is this session's token for the tag and note forms
-	// (see labels.go) and the job forms (jobs.go).
+	// (see labels.go), the accounts page's and the job forms (jobs.go).
 	formToken string
+	accounts  AccountService
+	acc       accountsState
 	jobs      Jobs
 	maxUpload int64
 }
@@ -153,6 +158,7 @@ func New(opt Options) (*Server, error) {
 		staticFS:   static,
 		static:     http.StripPrefix("/static/", http.FileServerFS(static)),
 		formToken:  newFormToken(),
+		accounts:   opt.Accounts,
 		jobs:       opt.Jobs,
 		maxUpload:  cmp.Or(opt.MaxUpload, DefaultMaxUpload),
 	}, nil
@@ -179,6 +185,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.URL.Path == "/jobs" || strings.HasPrefix(r.URL.Path, "/jobs/") {
 		s.serveJobs(w, r)
+		return
+	}
+	if s.serveAccounts(w, r) {
 		return
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
