@@ -60,7 +60,8 @@ func serveForJobs(t *testing.T, home string) (base string, stop func()) {
 	return "", nil
 }
 
-// TestJobsFromThePage drives the job pages as a person does: back up an
+// TestJobsFromThePage drives the page as a person does: add two accounts
+// through the real OAuth redirect (the accounts page), back up an
 // account, dry-run then run a move of 300 bookmarks (an uploaded file)
 // whose rows include followers-only posts and posts of a server that is
 // down, close the tab mid-run and reopen it (the job went on), stop and
@@ -90,7 +91,10 @@ func TestJobsFromThePage(t *testing.T) {
 		f.alice.Bookmark(s)
 		uris = append(uris, s.URI())
 	}
-	f.login(t, f.alice, f.bob)
+	// Both accounts are added on the page, through the real OAuth
+	// redirect (the accounts page's sign-in).
+	f.a.SetAuthorizingUser(f.alice)
+	f.b.SetAuthorizingUser(f.bob)
 	// Newest first, as Mastodon exports them.
 	var csv strings.Builder
 	for i := len(uris) - 1; i >= 0; i-- {
@@ -170,6 +174,22 @@ func TestJobsFromThePage(t *testing.T) {
 		t.Logf("%s: %s (%s)", action, jobID(ctx), time.Since(began).Round(time.Millisecond))
 		return jobID(ctx)
 	}
+	for _, acc := range []*mastodontest.Account{f.alice, f.bob} {
+		err := chromedp.Do(bctx,
+			chromedp.Navigate(base+"/accounts"),
+			chromedp.WaitVisible(chromedp.CSS(`#instance`)),
+			chromedp.SetValue(chromedp.CSS(`#instance`), acc.Instance().URL()),
+			chromedp.Click(chromedp.CSS(`form.add button`)),
+		)
+		if err != nil {
+			t.Fatalf("add %s: %v", acc.Handle(), err)
+		}
+		wait(bctx, `!!document.querySelector('section.notice')`, "signed in as "+acc.Handle())
+		if n, _ := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(`section.notice`))); !strings.Contains(n, "Logged in as "+acc.Handle()) {
+			t.Fatalf("adding %s: %q", acc.Handle(), n)
+		}
+	}
+
 	// Back up alice: the archive then holds frank's followers-only posts.
 	err := chromedp.Do(bctx,
 		chromedp.Navigate(base+"/jobs"),
