@@ -22,13 +22,13 @@ import (
 
 // fakeJobs is a web.Jobs that records what the page asks of it.
 type fakeJobs struct {
-	mu      sync.Mutex
-	dir     string
+	mu        sync.Mutex
+	dir       string
 	staged    []string
 	started   []web.JobSpec
 	cancelled []int64
-	jobs    map[int64]*web.JobView
-	rows    []web.JobRow
+	jobs      map[int64]*web.JobView
+	rows      []web.JobRow
 }
 
 func (f *fakeJobs) Accounts(context.Context) ([]fedimarks.Account, error) {
