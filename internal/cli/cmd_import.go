@@ -346,9 +346,9 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 	perRow := 2.0
 	var shown *startedProgress
 	if !o.dryRun {
-		prog := ui.NewProgress(a.stderr, ui.ProgressOptions{Label: "import " + string(acc.Handle), Total: int64(len(items)),
+		prog := a.watch(ui.NewProgress(a.stderr, ui.ProgressOptions{Label: "import " + string(acc.Handle), Total: int64(len(items)),
 			Unit: "rows", TTY: a.stderrTTY(), Now: a.io.Now, Quiet: a.quiet,
-			ETA: budgetETA(budget, func() float64 { return perRow })})
+			ETA: budgetETA(budget, func() float64 { return perRow })}))
 		shown = &startedProgress{p: prog, slot: slot}
 	}
 	var lister transfer.Lister = readingLister{a: a, l: bookmarkLister{c}, h: acc.Handle, c: c, slot: slot}
@@ -375,7 +375,7 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 	im := &transfer.Importer{
 		Writer:  writer,
 		Lister:  lister,
-		Journal: ar,
+		Journal: a.watchJournal(ar),
 		Locker:  importLocker{ar},
 		Finder:  ar,
 		Log:     a.stderr,

@@ -169,8 +169,8 @@ func runVerify(ctx context.Context, a *app, o verifyOptions, sum *verifySummary)
 	slot := a.newSlot(acc.Server)
 	c := a.newClient(acc.Server, tok, slot)
 	budget := clientBudget{c, a.now}
-	prog := &startedProgress{slot: slot, p: ui.NewProgress(a.stderr, ui.ProgressOptions{Label: "check posts on " + string(acc.Handle),
-		Unit: "posts", TTY: a.stderrTTY(), Now: a.io.Now, Quiet: a.quiet, ETA: budgetETA(budget, func() float64 { return 1 })})}
+	prog := &startedProgress{slot: slot, p: a.watch(ui.NewProgress(a.stderr, ui.ProgressOptions{Label: "check posts on " + string(acc.Handle),
+		Unit: "posts", TTY: a.stderrTTY(), Now: a.io.Now, Quiet: a.quiet, ETA: budgetETA(budget, func() float64 { return 1 })}))}
 	req := transfer.VerifyRequest{
 		Items:    items,
 		Rows:     rows,
