@@ -52,8 +52,8 @@ account, uri, url, created_at, author (acct as user@host), snippet, rank,
 removed, tags, note and status (the post as the server returned it).
 Posts of the threads kept by backup --context that match come after the
 bookmarks, marked: context_of (the bookmarked post whose thread holds it)
-in --json, "[context] " before the snippet in tab-separated lines. The url is the
-post's http(s) address, "" if it has none. --limit 0 prints every result;
+in --json, "[context] " before the snippet in tab-separated lines. The url
+is the post's http(s) address, "" if it has none. --limit 0 prints every result;
 whenever results are left out, stderr says how many.
 
   fedimarks search quokka
