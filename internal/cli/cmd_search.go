@@ -27,13 +27,13 @@ func searchCommand() command {
 		summary: "search the archived bookmarks",
 		usage: `Usage: fedimarks search QUERY... [--account ACCOUNT] [--json] [--limit N] [--include-removed]
 
-Searches the archived bookmarks of ACCOUNT (default: the only archived
-account) without contacting any server. QUERY is words, all of which must
-appear in a post's text, content warning, author name or handle, mentioned
-accounts (user@host), hashtags or link targets (an emoji is a word; #tag
-and tag find the same posts; "a phrase" in quotes; word*
-matches a prefix; -word or -"a phrase" leaves out the posts that have
-it), and filters:
+Searches the archived bookmarks of ACCOUNT (default: the default account,
+see 'fedimarks accounts', else the only one) without contacting any
+server. QUERY is words, all of which must appear in a post's text, content
+warning, author name or handle, mentioned accounts (user@host), hashtags
+or link targets (an emoji is a word; #tag and tag find the same posts;
+"a phrase" in quotes; word* matches a prefix; -word or -"a phrase" leaves
+out the posts that have it), and filters:
 
   from:user@host   posts by one author (from:user: that name on any server)
   has:media        posts with attachments
