@@ -11,3 +11,12 @@ func TestEmptyHomeHintsLogin(t *testing.T) {
 		oneLine(t, r, "the archive is empty: log in first with: fedimarks login INSTANCE, then run: fedimarks backup")
 	}
 }
+
+// `fedimarks help bakup` gets the same did-you-mean as `fedimarks bakup`.
+func TestHelpUnknownCommandSuggests(t *testing.T) {
+	home := newHome(t)
+	r := mustRun(t, ExitUsage, home, "", "help", "bakup")
+	oneLine(t, r, `unknown command "bakup": did you mean "backup"? (run: fedimarks help)`)
+	r = mustRun(t, ExitUsage, home, "", "help", "zzzzzz")
+	oneLine(t, r, `unknown command "zzzzzz" (run: fedimarks help)`)
+}
