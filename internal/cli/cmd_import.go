@@ -388,6 +388,10 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 		im.Log = finishFirst{shown, a.stderr}
 	}
 	resume := o.resume + " --to " + shellWord(string(acc.Handle))
+	if o.dryRun {
+		// The hint runs the dry run again, never the real import.
+		resume += " --dry-run"
+	}
 	rep, err := im.Run(ctx, transfer.Request{
 		Destination: acc.Handle,
 		Server:      acc.Server,
