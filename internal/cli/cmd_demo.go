@@ -149,6 +149,8 @@ The sandbox's state lives in %s; your own archive and tokens are not touched.
 			args: []string{"login", d.old.URL()}, ok: []int{ExitOK}},
 		{title: "Sign in to the new account the same way",
 			args: []string{"login", d.dest.URL()}, ok: []int{ExitOK}},
+		{title: "Make the old account the default: commands act for it when none is named",
+			args: []string{"accounts", "use", d.from}, ok: []int{ExitOK}},
 		{title: "Back up the old account's bookmarks, with their images and avatars",
 			args: []string{"backup", d.from, "--media"}, ok: []int{ExitOK},
 			after: func(string) {

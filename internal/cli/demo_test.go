@@ -182,6 +182,11 @@ func TestDemoKeepsHomeAndServes(t *testing.T) {
 	if accounts != 0 || strings.Count(out.String(), `"account":"alice@127.0.0.1:`) != 2 {
 		t.Errorf("accounts --home %s: exit %d\n%s", kept, accounts, out.String())
 	}
+	// The old account is the default: a command naming none acts for it.
+	var serr strings.Builder
+	if code := Main(context.Background(), []string{"search", "--home", kept, "kangaroo"}, IO{Stdout: io.Discard, Stderr: &serr, Getenv: func(k string) string { return env[k] }}); code == ExitUsage || strings.Contains(serr.String(), "several accounts") {
+		t.Errorf("search --home %s naming no account: exit %d, want the default account's search:\n%s", kept, code, serr.String())
+	}
 	emptyDir(t, "FEDIMARKS_HOME", realHome)
 	emptyDir(t, "the temporary folder", tmp)
 }
