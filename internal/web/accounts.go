@@ -90,6 +90,16 @@ type ExportFormat struct {
 	Name, Description string
 }
 
+// Label is the format's line in a menu: its name, then its description
+// unless that already begins with the name ("markdown: Markdown: ..." is
+// said once).
+func (f ExportFormat) Label() string {
+	if strings.HasPrefix(strings.ToLower(f.Description), strings.ToLower(f.Name)) {
+		return f.Description
+	}
+	return f.Name + ": " + f.Description
+}
+
 // Said is what a command told the person (its lines on stderr).
 type Said []string
 

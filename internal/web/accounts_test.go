@@ -197,3 +197,42 @@ func TestAccountsPagePosts(t *testing.T) {
 		t.Errorf("a forged answer: %d\n%s", r.code, r.body)
 	}
 }
+
+// emptyAccounts has an account with nothing archived and a format whose
+// description begins with its name.
+type emptyAccounts struct{ fakeAccounts }
+
+func (f *emptyAccounts) Accounts(context.Context) ([]web.AccountInfo, error) {
+	return []web.AccountInfo{
+		{Handle: "alice@example.social", Server: "https://example.social", Software: "mastodon 4.3.0", Bookmarks: 3, SignedIn: true},
+		{Handle: "bob@new.example", Server: "https://new.example", Software: "gotosocial 0.19", Bookmarks: 0, SignedIn: true},
+	}, nil
+}
+
+func (f *emptyAccounts) ExportFormats() []web.ExportFormat {
+	return []web.ExportFormat{{Name: "csv", Description: "CSV"}, {Name: "markdown", Description: "Markdown: a title, then a list"}}
+}
+
+// An account with nothing archived offers a backup, not a download that
+// can only fail; a format's name is said once in the menu.
+func TestAccountsPageEmptyAccountAndFormatLabels(t *testing.T) {
+	s, err := web.New(web.Options{Archive: newFixture(t).archive, Accounts: &emptyAccounts{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	page := get(t, srv.URL, "/accounts", "")
+	if page.code != 200 {
+		t.Fatalf("accounts page: %d\n%s", page.code, page.body)
+	}
+	if n := strings.Count(page.body, `action="/accounts/export"`); n != 1 {
+		t.Errorf("%d export forms, want 1 (only the account with bookmarks)", n)
+	}
+	if !strings.Contains(page.body, "Nothing archived yet") || !strings.Contains(page.body, `href="/jobs"`) {
+		t.Errorf("the empty account does not point to a backup:\n%s", page.body)
+	}
+	if strings.Contains(page.body, "markdown: Markdown") || !strings.Contains(page.body, ">Markdown: a title, then a list</option>") || !strings.Contains(page.body, `<option value="csv">CSV</option>`) {
+		t.Errorf("format labels:\n%s", page.body)
+	}
+}
