@@ -59,6 +59,9 @@ type Archive struct {
 	path string
 	w    *sql.DB // one connection: all writes
 	r    *sql.DB // read-only connections
+	// anchors are the kept page anchors of listings by date (see
+	// pageAnchors).
+	anchors pageAnchors
 }
 
 // Open opens the archive at path, creating the file (mode 0600) and its

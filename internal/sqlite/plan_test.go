@@ -73,16 +73,22 @@ func TestPageStatementPlans(t *testing.T) {
 }
 
 // TestListingPlans: a page of a listing in date order continued from a
-// cursor starts at the cursor in the timeline's index (a deep page costs
-// what the first does), and one of a common word tests bookmarks against
-// the index in that order, without sorting.
+// cursor (or a page anchor) starts at the cursor in the timeline's index
+// (a deep page costs what the first does), and one of a word tests
+// bookmarks against the index, or against the list of its matches, in
+// that order, without sorting.
 func TestListingPlans(t *testing.T) {
 	a := openTest(t)
-	for name, q := range map[string]fedimarks.Query{
-		"timeline": {Account: alice},
-		"by date":  {Account: alice, Text: "golang", ByDate: true},
+	for name, c := range map[string]struct {
+		q    fedimarks.Query
+		mode matchMode
+	}{
+		"timeline":            {fedimarks.Query{Account: alice}, matchJoin},
+		"by date, probe":      {fedimarks.Query{Account: alice, Text: "golang", ByDate: true}, matchProbe},
+		"by date, list":       {fedimarks.Query{Account: alice, Text: "golang", ByDate: true}, matchList},
+		"by date, list, tags": {fedimarks.Query{Account: alice, Text: "golang", ByDate: true, Tags: []string{"x"}}, matchList},
 	} {
-		from, where, args, _ := searchSQL(q, q.ByDate, false)
+		from, where, args, _ := searchSQL(c.q, c.mode, false)
 		query := `SELECT b.id FROM ` + from + ` WHERE ` + where + ` AND (b.position, b.id) < (?, ?) ORDER BY b.position DESC, b.id DESC LIMIT 21`
 		plan := strings.Join(planOf(t, a, query, append(args, 1, 1)...), "\n")
 		if !strings.Contains(plan, "bookmarks_active (account=? AND position<?)") || strings.Contains(plan, "TEMP B-TREE") {

@@ -321,14 +321,30 @@ func ftsStrings(terms []string) []string {
 	return parts
 }
 
+// matchMode is how a search with text meets the index.
+type matchMode int
+
+const (
+	// matchJoin joins the index's matches to the bookmarks: what ranking
+	// needs, and what costs least when every match is read anyway.
+	matchJoin matchMode = iota
+	// matchProbe walks the bookmarks in date order and asks the index
+	// about each: a page of a word in many posts costs a few dozen
+	// lookups, where joining would read every match.
+	matchProbe
+	// matchList walks the bookmarks in date order and keeps those among
+	// the index's matches, read once into a list: for a word in a few
+	// percent of the posts, where a page would take hundreds of lookups
+	// (each costs more the more parts the index has).
+	matchList
+)
+
 // searchSQL builds the FROM and WHERE clauses of q, and their arguments;
-// probe asks, for text, for clauses that test each bookmark against the
-// index rather than join the index's matches (for a listing by date). The
-// first argument is the FTS5 expression when q has text. ok is false when
-// q has text but nothing in it could match. With notes, a bookmark also
-// matches when its note matches the text (scored as noteScore: after
-// every post match).
-func searchSQL(q fedimarks.Query, probe, notes bool) (from, where string, args []any, ok bool) {
+// mode says how text meets the index (see matchMode). The first argument
+// is the FTS5 expression when q has text. ok is false when q has text but
+// nothing in it could match. With notes, a bookmark also matches when its
+// note matches the text (scored as noteScore: after every post match).
+func searchSQL(q fedimarks.Query, mode matchMode, notes bool) (from, where string, args []any, ok bool) {
 	var conds []string
 	terms, excluded := q.Terms(), q.Excluded()
 	if strings.TrimSpace(q.Text) != "" && len(terms) == 0 && len(excluded) == 0 {
@@ -340,12 +356,15 @@ func searchSQL(q fedimarks.Query, probe, notes bool) (from, where string, args [
 			ON f.sid = b.status_id`
 		conds = append(conds, `(f.sid IS NOT NULL OR `+noteMatchSQL+`)`)
 		args = append(args, matchExpr(terms, excluded), matchExpr(terms, excluded))
-	case len(terms) > 0 && probe:
-		// Walk the bookmarks in date order and ask the index about each:
-		// a page of a common word costs a few dozen lookups, where
-		// joining from the index would read every match.
+	case len(terms) > 0 && mode == matchProbe:
 		from = `bookmarks b`
 		conds = append(conds, `EXISTS (SELECT 1 FROM search_fts WHERE search_fts MATCH ? AND rowid = b.status_id)`)
+		args = append(args, matchExpr(terms, excluded))
+	case len(terms) > 0 && mode == matchList:
+		// The unary + keeps the planner from driving the query from the
+		// list (and sorting every match by date).
+		from = `bookmarks b`
+		conds = append(conds, `+b.status_id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?)`)
 		args = append(args, matchExpr(terms, excluded))
 	case len(terms) > 0:
 		from = `search_fts f JOIN bookmarks b ON b.status_id = f.rowid`
@@ -435,18 +454,15 @@ func (a *Archive) EachHit(ctx context.Context, q fedimarks.Query, fn func(fedima
 	}
 	text := len(q.Terms()) > 0
 	byDate := !text || q.ByDate
-	// By date, test bookmarks against the index from the top or from a
-	// cursor; from an offset, that would test every bookmark above it,
-	// and joining the matches (and sorting them) costs less.
-	probe := text && q.ByDate && (q.Cursor != "" || q.Offset <= 0)
 	notes, err := a.notesMatch(ctx, q)
 	if err != nil {
 		return err
 	}
-	from, where, args, ok := searchSQL(q, probe, notes)
-	if !ok {
-		return nil
+	tx, err := a.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
 	}
+	defer tx.Rollback()
 	// The matches are ordered by a query that reads only bookmark ids
 	// and scores; each batch of them is then read in full, and gets its
 	// snippets, in queries of its own: sorting every match's raw JSON, or
@@ -457,28 +473,54 @@ func (a *Archive) EachHit(ctx context.Context, q fedimarks.Query, fn func(fedima
 	if notes {
 		score = noteScore
 	}
-	newer := false
+	mode := matchJoin
+	var (
+		after *cursor // by date: go on after (or before, newer) this bookmark
+		newer bool
+	)
 	if byDate {
 		score, order = `0.0`, `b.position DESC, b.id DESC`
-		if q.Cursor != "" {
+		switch {
+		case q.Cursor != "":
 			c, err := parseCursor(q.Cursor)
 			if err != nil {
 				return err
 			}
-			op := "<"
-			if c.newer {
-				op, order, newer = ">", `b.position, b.id`, true
+			after, offset = &c, 0
+		case offset >= anchorEvery:
+			// A page typed by number starts from the anchor before
+			// it: what a page reached by links costs, once the
+			// listing's anchors are read.
+			from, where, args, ok := searchSQL(q, matchJoin, notes)
+			if !ok {
+				return nil
 			}
-			where += ` AND (b.position, b.id) ` + op + ` (?, ?)`
-			args = append(args, c.position, c.id)
-			offset = 0
+			c, rest, found, err := a.anchors.seek(ctx, tx, string(q.Account), from, where, args, offset)
+			if err != nil {
+				return fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
+			}
+			if found {
+				after, offset = &c, rest
+			}
+		}
+		if text && (after != nil || offset < anchorEvery) {
+			if mode, err = walkMode(ctx, tx, q); err != nil {
+				return fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
+			}
 		}
 	}
-	tx, err := a.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
+	from, where, args, ok := searchSQL(q, mode, notes)
+	if !ok {
+		return nil
 	}
-	defer tx.Rollback()
+	if after != nil {
+		op := "<"
+		if after.newer {
+			op, order, newer = ">", `b.position, b.id`, true
+		}
+		where += ` AND (b.position, b.id) ` + op + ` (?, ?)`
+		args = append(args, after.position, after.id)
+	}
 	rows, err := tx.QueryContext(ctx, `SELECT b.id, b.position, `+score+` AS score FROM `+from+` WHERE `+where+`
 		ORDER BY `+order+` LIMIT ? OFFSET ?`, append(args, limit, offset)...)
 	if err != nil {
@@ -538,6 +580,38 @@ func (a *Archive) EachHit(ctx context.Context, q fedimarks.Query, fn func(fedima
 		return flush()
 	}
 	return nil
+}
+
+// probeShare is the share of an account's bookmarks a word must be in
+// for a listing by date to ask the index about each bookmark (matchProbe):
+// a page then costs at most pageSize/probeShare lookups. Below it the
+// matches are read into a list first (matchList), which costs about a
+// tenth of a lookup per match.
+const probeShare = 10 // one in ten
+
+// walkMode picks how a listing by date of q's text walks the bookmarks
+// (see matchMode), from how many posts match its text, counted no
+// further than a tenth of the account's bookmarks.
+func walkMode(ctx context.Context, tx *sql.Tx, q fedimarks.Query) (matchMode, error) {
+	var total int
+	err := tx.QueryRowContext(ctx, `SELECT active + removed FROM bookmark_counts WHERE account = ?`, string(q.Account)).Scan(&total)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, err
+	}
+	enough := total / probeShare
+	if enough == 0 {
+		return matchList, nil
+	}
+	var n int
+	err = tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM search_fts WHERE search_fts MATCH ? LIMIT ?)`,
+		matchExpr(q.Terms(), q.Excluded()), enough).Scan(&n)
+	if err != nil {
+		return 0, err
+	}
+	if n >= enough {
+		return matchProbe, nil
+	}
+	return matchList, nil
 }
 
 // cursor is where a listing in date order goes on: after (older than)
@@ -740,7 +814,7 @@ func (a *Archive) SearchCountAtMost(ctx context.Context, q fedimarks.Query, max 
 	if err != nil {
 		return 0, err
 	}
-	from, where, args, ok := searchSQL(q, false, notes)
+	from, where, args, ok := searchSQL(q, matchJoin, notes)
 	if !ok {
 		return 0, nil
 	}
