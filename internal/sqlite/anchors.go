@@ -5,12 +5,23 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 )
 
-// anchorEvery is how far apart the page anchors of a listing are: every
-// 20th bookmark, a page of the web page.
+// anchorEvery is how far apart the page anchors of a search's listing
+// are: every 20th bookmark, a page of the web page. A page typed by
+// number then walks at most 19 bookmarks past its anchor, each of which
+// may cost a lookup in the search index.
 const anchorEvery = 20
+
+// timelineEvery is how far apart the anchors of a timeline (no text, no
+// filter) are: walking up to 999 entries of its index costs about 0.1 ms,
+// and reading its anchors is 100 index seeks for 100,000 bookmarks, all
+// within SQLite, where reading every 20th of them would pass each
+// bookmark through Go. (A variable for the tests, which use smaller
+// archives.)
+var timelineEvery = 1000
 
 // maxAnchorLists is how many listings' anchors an Archive keeps (the
 // timeline and a few searches per account; about 80 KB for a listing of
@@ -33,11 +44,12 @@ type pageAnchors struct {
 }
 
 // anchorList is one listing's anchors: at[j] is the position and id of
-// its item number (j+1)×anchorEvery − 1 (counted from 0, newest first),
-// read at generation gen.
+// its item number (j+1)×every − 1 (counted from 0, newest first), read at
+// generation gen.
 type anchorList struct {
-	gen int64
-	at  []cursor
+	gen   int64
+	every int
+	at    []cursor
 }
 
 // generation reads h's listing generation in tx (0 when h has none).
@@ -51,13 +63,17 @@ func generation(ctx context.Context, tx *sql.Tx, account string) (int64, error) 
 }
 
 // seek returns where the listing that the SQL from, where and args select
-// (in date order) reaches offset: the anchor to continue after and the
-// rest of the offset, past it. ok is false when offset is above the first
-// anchor. The anchors are read in tx if the kept ones are of another
-// generation: once, in one pass over the listing's positions.
-func (p *pageAnchors) seek(ctx context.Context, tx *sql.Tx, account, from, where string, args []any, offset int) (c cursor, rest int, ok bool, err error) {
-	j := offset / anchorEvery
-	if j == 0 {
+// (in date order; timeline: with no text and no filter) reaches offset:
+// the anchor to continue after and the rest of the offset, past it. ok is
+// false when offset is above the first anchor. The anchors are read in tx
+// if the kept ones are of another generation: once, in one pass over the
+// listing.
+func (p *pageAnchors) seek(ctx context.Context, tx *sql.Tx, account, from, where string, args []any, timeline bool, offset int) (c cursor, rest int, ok bool, err error) {
+	every := anchorEvery
+	if timeline {
+		every = timelineEvery
+	}
+	if offset < every {
 		return cursor{}, offset, false, nil
 	}
 	gen, err := generation(ctx, tx, account)
@@ -68,41 +84,68 @@ func (p *pageAnchors) seek(ctx context.Context, tx *sql.Tx, account, from, where
 	p.mu.Lock()
 	l := p.lists[key]
 	p.mu.Unlock()
-	if l == nil || l.gen != gen {
-		if l, err = readAnchors(ctx, tx, from, where, args); err != nil {
+	if l == nil || l.gen != gen || l.every != every {
+		read := readAnchors
+		if timeline {
+			read = readTimelineAnchors
+		}
+		if l, err = read(ctx, tx, from, where, args, every); err != nil {
 			return cursor{}, 0, false, fmt.Errorf("read page anchors: %w", err)
 		}
 		l.gen = gen
 		p.keep(key, l)
 	}
-	if j > len(l.at) {
-		// Past the end of the listing: the page is empty.
-		if len(l.at) == 0 {
-			return cursor{}, offset, false, nil
-		}
-		j = len(l.at)
+	j := min(offset/every, len(l.at))
+	if j == 0 {
+		// The listing is shorter than one stride: the page is empty
+		// or within it.
+		return cursor{}, offset, false, nil
 	}
-	return l.at[j-1], offset - j*anchorEvery, true, nil
+	return l.at[j-1], offset - j*every, true, nil
 }
 
-// readAnchors reads the anchors of a listing in one pass.
-func readAnchors(ctx context.Context, tx *sql.Tx, from, where string, args []any) (*anchorList, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT position, id FROM (SELECT b.position, b.id,
-			row_number() OVER (ORDER BY b.position DESC, b.id DESC) AS n
-		FROM `+from+` WHERE `+where+`) WHERE n % `+fmt.Sprint(anchorEvery)+` = 0 ORDER BY n`, args...)
+// readAnchors reads the anchors of a listing in one pass over it.
+func readAnchors(ctx context.Context, tx *sql.Tx, from, where string, args []any, every int) (*anchorList, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT b.position, b.id FROM `+from+` WHERE `+where+`
+		ORDER BY b.position DESC, b.id DESC`, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	l := &anchorList{}
-	for rows.Next() {
+	l := &anchorList{every: every}
+	for n := 1; rows.Next(); n++ {
 		var c cursor
 		if err := rows.Scan(&c.position, &c.id); err != nil {
 			return nil, err
 		}
-		l.at = append(l.at, c)
+		if n%every == 0 {
+			l.at = append(l.at, c)
+		}
 	}
 	return l, rows.Err()
+}
+
+// readTimelineAnchors reads the anchors of a timeline, each the row
+// every−1 rows past the one before in its index.
+func readTimelineAnchors(ctx context.Context, tx *sql.Tx, from, where string, args []any, every int) (*anchorList, error) {
+	l := &anchorList{every: every}
+	stmt, err := tx.PrepareContext(ctx, `SELECT b.position, b.id FROM `+from+` WHERE `+where+` AND (b.position, b.id) < (?, ?)
+		ORDER BY b.position DESC, b.id DESC LIMIT 1 OFFSET ?`)
+	if err != nil {
+		return nil, err
+	}
+	defer stmt.Close()
+	c := cursor{position: math.MaxInt64, id: math.MaxInt64}
+	for {
+		err := stmt.QueryRowContext(ctx, append(args, c.position, c.id, every-1)...).Scan(&c.position, &c.id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return l, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		l.at = append(l.at, c)
+	}
 }
 
 // keep stores l under key, dropping the oldest list past maxAnchorLists.

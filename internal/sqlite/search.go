@@ -495,7 +495,7 @@ func (a *Archive) EachHit(ctx context.Context, q fedimarks.Query, fn func(fedima
 			if !ok {
 				return nil
 			}
-			c, rest, found, err := a.anchors.seek(ctx, tx, string(q.Account), from, where, args, offset)
+			c, rest, found, err := a.anchors.seek(ctx, tx, string(q.Account), from, where, args, q.String() == "", offset)
 			if err != nil {
 				return fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
 			}
