@@ -138,14 +138,14 @@ func BenchmarkTimelinePage(b *testing.B) {
 				{"word-and-filter", "/?q=golang+tag:later", false},
 			} {
 				b.Run(bc.name, func(b *testing.B) {
-					var times []time.Duration
+					var times, cpu []time.Duration
 					i := 0
 					for b.Loop() {
 						if bc.cold {
 							touch(i)
 						}
 						i++
-						start := time.Now()
+						start, startCPU := time.Now(), cpuTime()
 						resp, err := http.Get(srv.URL + bc.path)
 						if err != nil {
 							b.Fatal(err)
@@ -154,9 +154,10 @@ func BenchmarkTimelinePage(b *testing.B) {
 						if resp.StatusCode != http.StatusOK {
 							b.Fatalf("GET %s: %d", bc.path, resp.StatusCode)
 						}
-						times = append(times, time.Since(start))
+						times, cpu = append(times, time.Since(start)), append(cpu, cpuTime()-startCPU)
 					}
-					reportPercentiles(b, times)
+					reportPercentiles(b, times, "ms")
+					reportPercentiles(b, cpu, "cpu-ms")
 				})
 			}
 		})
@@ -182,12 +183,13 @@ func olderPage(b *testing.B, base, path string) string {
 	return html.UnescapeString(string(m[1]))
 }
 
-// reportPercentiles reports the 50th and 95th percentile of times in ms.
-func reportPercentiles(b *testing.B, times []time.Duration) {
+// reportPercentiles reports the 50th and 95th percentile of times in ms,
+// as unit-p50 and unit-p95.
+func reportPercentiles(b *testing.B, times []time.Duration, unit string) {
 	slices.Sort(times)
 	at := func(p float64) float64 {
 		return float64(times[min(len(times)-1, int(p*float64(len(times))))].Microseconds()) / 1000
 	}
-	b.ReportMetric(at(0.50), "ms-p50")
-	b.ReportMetric(at(0.95), "ms-p95")
+	b.ReportMetric(at(0.50), unit+"-p50")
+	b.ReportMetric(at(0.95), unit+"-p95")
 }
