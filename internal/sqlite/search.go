@@ -419,6 +419,14 @@ func searchSQL(q fedimarks.Query, mode matchMode, notes bool) (from, where strin
 		status = `f.rowid`
 	}
 	conds, args = labelFilters(q, status, conds, args)
+	labels := len(q.Tags) > 0 || len(q.NotTags) > 0 || q.HasNote
+	if from == `bookmarks b` && !q.IncludeRemoved && !filtered && !labels {
+		// A walk in date order of the active bookmarks, tested
+		// against nothing else than the index: the index that holds
+		// all it reads (without stats, SQLite would pick the narrower
+		// bookmarks_account_position and read each bookmark's row).
+		from = `bookmarks b INDEXED BY bookmarks_timeline`
+	}
 	if filtered {
 		from += ` JOIN search_docs d ON d.status_id = b.status_id`
 	}
