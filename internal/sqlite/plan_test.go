@@ -83,9 +83,9 @@ func TestListingPlans(t *testing.T) {
 		q    fedimarks.Query
 		mode matchMode
 	}{
-		"timeline":            {fedimarks.Query{Account: alice}, matchJoin},
-		"by date, probe":      {fedimarks.Query{Account: alice, Text: "golang", ByDate: true}, matchProbe},
-		"by date, list":       {fedimarks.Query{Account: alice, Text: "golang", ByDate: true}, matchList},
+		"timeline":       {fedimarks.Query{Account: alice}, matchJoin},
+		"by date, probe": {fedimarks.Query{Account: alice, Text: "golang", ByDate: true}, matchProbe},
+		"by date, list":  {fedimarks.Query{Account: alice, Text: "golang", ByDate: true}, matchList},
 	} {
 		from, where, args, _ := searchSQL(c.q, c.mode, false)
 		query := `SELECT b.id FROM ` + from + ` WHERE ` + where + ` AND (b.position, b.id) < (?, ?) ORDER BY b.position DESC, b.id DESC LIMIT 21`

@@ -93,7 +93,7 @@ func benchArchive(b *testing.B, n int) *sqlite.Archive {
 // archive: deep pages (typed as ?page=N, or reached by the older links,
 // which carry a cursor) and searches included. The "-cold" kinds change
 // the archive (a tag) before each request, so that nothing kept from the
-// request before helps.
+// request before helps; "-after-backup" saves a new bookmark before each.
 func BenchmarkTimelinePage(b *testing.B) {
 	for _, n := range benchSizes() {
 		b.Run(strconv.Itoa(n/1000)+"k", func(b *testing.B) {
@@ -116,26 +116,45 @@ func BenchmarkTimelinePage(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+			added := 0
+			backup := func() {
+				// A backup between requests that finds one new
+				// bookmark: every listing moves.
+				run, err := a.StartRun(context.Background(), alice, false, t0)
+				if err != nil {
+					b.Fatal(err)
+				}
+				added++
+				s := postSpec{i: n + added, content: "<p>a new one</p>"}.status(b)
+				if err := a.SavePage(context.Background(), run, []fedimarks.Status{s}, "", t0); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := a.FinishRun(context.Background(), run, t0); err != nil {
+					b.Fatal(err)
+				}
+			}
 			for _, bc := range []struct {
-				name, path string
-				cold       bool
+				name, path    string
+				cold, backups bool
 			}{
-				{"first", "/", false},
-				{"deep-link", olderPage(b, srv.URL, "/?page="+strconv.Itoa(deep-1)), false},
-				{"deep-typed", "/?page=" + strconv.Itoa(deep), false},
-				{"deep-typed-cold", "/?page=" + strconv.Itoa(deep), true},
-				{"search-rare", "/?q=zanzibar", false},
-				{"search-1pc", "/?q=rust", false},
-				{"search-common", "/?q=golang", false},
-				{"search-common-cold", "/?q=golang", true},
-				{"search-common-deep-link", olderPage(b, srv.URL, "/?q=golang&page="+strconv.Itoa(deep/4-1)), false},
-				{"search-common-deep-typed", "/?q=golang&page=" + strconv.Itoa(deep/4), false},
-				{"search-common-deep-typed-cold", "/?q=golang&page=" + strconv.Itoa(deep/4), true},
-				{"hashtag", "/?q=%23topic7", false},
-				{"hashtag-cold", "/?q=%23topic7", true},
-				{"tag-filter", "/?q=tag:later", false},
-				{"tag-filter-rare", "/?q=tag:keep", false},
-				{"word-and-filter", "/?q=golang+tag:later", false},
+				{"first", "/", false, false},
+				{"deep-link", olderPage(b, srv.URL, "/?page="+strconv.Itoa(deep-1)), false, false},
+				{"deep-typed", "/?page=" + strconv.Itoa(deep), false, false},
+				{"deep-typed-cold", "/?page=" + strconv.Itoa(deep), true, false},
+				{"deep-typed-after-backup", "/?page=" + strconv.Itoa(deep), false, true},
+				{"search-rare", "/?q=zanzibar", false, false},
+				{"search-1pc", "/?q=rust", false, false},
+				{"search-common", "/?q=golang", false, false},
+				{"search-common-cold", "/?q=golang", true, false},
+				{"search-common-after-backup", "/?q=golang", false, true},
+				{"search-common-deep-link", olderPage(b, srv.URL, "/?q=golang&page="+strconv.Itoa(deep/4-1)), false, false},
+				{"search-common-deep-typed", "/?q=golang&page=" + strconv.Itoa(deep/4), false, false},
+				{"search-common-deep-typed-cold", "/?q=golang&page=" + strconv.Itoa(deep/4), true, false},
+				{"hashtag", "/?q=%23topic7", false, false},
+				{"hashtag-cold", "/?q=%23topic7", true, false},
+				{"tag-filter", "/?q=tag:later", false, false},
+				{"tag-filter-rare", "/?q=tag:keep", false, false},
+				{"word-and-filter", "/?q=golang+tag:later", false, false},
 			} {
 				b.Run(bc.name, func(b *testing.B) {
 					var times, cpu []time.Duration
@@ -143,6 +162,9 @@ func BenchmarkTimelinePage(b *testing.B) {
 					for b.Loop() {
 						if bc.cold {
 							touch(i)
+						}
+						if bc.backups {
+							backup()
 						}
 						i++
 						start, startCPU := time.Now(), cpuTime()
