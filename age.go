@@ -1,7 +1,6 @@
 package fedimarks
 
 import (
-	"fmt"
 	"time"
 )
 
@@ -9,12 +8,7 @@ import (
 // "less than a minute ago", "5 minutes ago", "3 hours ago", "9 days ago".
 // Whole units, rounded down; days from 48 hours on, hours from 2 hours on.
 func Ago(d time.Duration) string {
-	unit := func(n int64, one string) string {
-		if n == 1 {
-			return "1 " + one + " ago"
-		}
-		return fmt.Sprintf("%d %ss ago", n, one)
-	}
+	unit := func(n int64, one string) string { return Plural(n, one) + " ago" }
 	switch {
 	case d < time.Minute:
 		return "less than a minute ago"

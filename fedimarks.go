@@ -275,6 +275,10 @@ type Bookmark struct {
 	// the archive, never sent to a server); see ValidTag.
 	Tags []string
 	Note string
+	// Folder is the server's bookmark folder the bookmark is in (Pleroma),
+	// as the last backup saw it; nil for none. Its name is also a local
+	// tag (FolderTag).
+	Folder *Folder
 	// Thread, when set (export --with-context), is the post's thread as
 	// backup --context kept it.
 	Thread *Thread

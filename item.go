@@ -68,4 +68,8 @@ type ImportItem struct {
 	// carried for the post, recorded for the destination account.
 	Tags []string
 	Note string
+	// Folder is the bookmark folder the row was in at its source (a
+	// fedimarks export, the archive), by name; nil for none. An import
+	// into a server with folders files the bookmark there.
+	Folder *Folder
 }

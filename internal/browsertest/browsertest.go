@@ -77,9 +77,9 @@ func New(t testing.TB, width, height int, timeout time.Duration) context.Context
 }
 
 // Screenshot saves a full-page PNG of the current page as name in the
-// folder FEDIMARKS_SCREENSHOTS names, else in the test's artifact
-// directory (kept with go test -artifacts, else removed with the test),
-// and returns its path.
+// folder FEDIMARKS_SCREENSHOTS (else FEDIMARKS_ARTIFACTS) names, else in
+// the test's artifact directory (kept with go test -artifacts, else
+// removed with the test), and returns its path.
 func Screenshot(t testing.TB, ctx context.Context, name string) string {
 	t.Helper()
 	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
@@ -87,6 +87,9 @@ func Screenshot(t testing.TB, ctx context.Context, name string) string {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}
 	dir := os.Getenv("FEDIMARKS_SCREENSHOTS")
+	if dir == "" {
+		dir = os.Getenv("FEDIMARKS_ARTIFACTS")
+	}
 	if dir == "" {
 		dir = t.ArtifactDir()
 	} else if err := os.MkdirAll(dir, 0o700); err != nil {

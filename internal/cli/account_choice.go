@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/atomicfile"
 )
 
 // accountNeed says which accounts a command may act for.
@@ -257,6 +259,10 @@ func joinHandles(hs []fedimarks.Handle) string {
 type settings struct {
 	// DefaultAccount is the account commands act for when none is named.
 	DefaultAccount fedimarks.Handle `json:"default_account,omitempty"`
+	// Context is, per account, what every backup of it does with threads
+	// when neither --context nor --no-context is given: "self" or "all"
+	// (see backupContext).
+	Context map[fedimarks.Handle]string `json:"context,omitempty"`
 }
 
 func (a *app) settingsPath() (string, error) {
@@ -293,7 +299,7 @@ func (a *app) loadSettings() settings {
 	return *a.settings
 }
 
-// saveSettings writes s through a temporary file and a rename (0600).
+// saveSettings writes s atomically, readable only by its owner.
 func (a *app) saveSettings(s settings) error {
 	path, err := a.settingsPath()
 	if err != nil {
@@ -306,20 +312,11 @@ func (a *app) saveSettings(s settings) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".settings-*.tmp")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, pathCause(err))
-	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(append(b, '\n'))
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, pathCause(err))
+	if err := atomicfile.Write(path, func(w io.Writer) error {
+		_, err := w.Write(append(b, '\n'))
+		return err
+	}); err != nil {
+		return err
 	}
 	a.settings = &s
 	return nil

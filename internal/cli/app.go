@@ -107,6 +107,9 @@ type IO struct {
 	// Executable returns the running program's path (nil: os.Executable),
 	// which a schedule runs.
 	Executable func() (string, error)
+	// SoleConsole overrides, on Windows, whether this process's console
+	// is its own alone (a double-clicked program; see doubleClicked).
+	SoleConsole *bool
 }
 
 // command is one verb of the tool.
@@ -161,8 +164,7 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 		args = args[1:]
 	}
 	if len(args) == 0 {
-		a.printHelp(a.stderr)
-		return usageError("no command given")
+		return a.noCommand(ctx)
 	}
 	name := args[0]
 	switch name {

@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"fmt"
+	"maps"
+	"strings"
 
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/backup"
@@ -93,7 +95,7 @@ func runThreads(ctx context.Context, a *app, acc fedimarks.Account, c *mastodon.
 	if err != nil {
 		prog.Abort()
 		fmt.Fprintf(a.stderr, "%s: %s kept, %d left for the next backup --context\n",
-			acc.Handle, plural(int64(res.Fetched), "thread", "threads"), res.Pending)
+			acc.Handle, fedimarks.Plural(int64(res.Fetched), "thread"), res.Pending)
 		return a.apiError(acc.Handle, acc.Server, err, "read:statuses")
 	}
 	prog.Finish()
@@ -103,7 +105,7 @@ func runThreads(ctx context.Context, a *app, acc fedimarks.Account, c *mastodon.
 			gone = fmt.Sprintf(", %d no longer shown by the server", res.Gone)
 		}
 		fmt.Fprintf(a.stderr, "%s: %s kept%s; %s\n", acc.Handle,
-			plural(int64(res.Fetched), "thread", "threads"), gone, plural(c.Requests()-before, "request", "requests"))
+			fedimarks.Plural(int64(res.Fetched), "thread"), gone, fedimarks.Plural(c.Requests()-before, "request"))
 	}
 	return nil
 }
@@ -126,4 +128,86 @@ func contextMark(hit fedimarks.Hit) string {
 		return "[context] "
 	}
 	return ""
+}
+
+// checkContextFlags checks --context, --no-context and --remember go
+// together.
+func checkContextFlags(o backupOptions) error {
+	switch {
+	case o.context != "" && o.noContext:
+		return usageError("--context and --no-context contradict each other")
+	case o.remember && o.context == "" && !o.noContext:
+		return usageError("--remember needs --context (or --context all) or --no-context")
+	}
+	return nil
+}
+
+// backupContext settles what a backup of h does with threads: --context
+// or --no-context when given (saved as h's setting with --remember), else
+// h's setting in settings.json. The setting lives beside the default
+// account, per account, since threads cost one request per new bookmark on
+// that account's server. export's quick backup (refresh) never keeps
+// threads unless asked.
+func (a *app) backupContext(h fedimarks.Handle, o backupOptions) (backupOptions, error) {
+	if o.remember {
+		s := a.loadSettings()
+		ctxs := maps.Clone(s.Context)
+		if ctxs == nil {
+			ctxs = map[fedimarks.Handle]string{}
+		}
+		if o.noContext {
+			delete(ctxs, h)
+		} else {
+			ctxs[h] = o.context
+		}
+		s.Context = ctxs
+		if err := a.saveSettings(s); err != nil {
+			return o, err
+		}
+		if o.noContext {
+			fmt.Fprintf(a.stderr, "%s: backups keep no threads unless --context is given\n", h)
+		} else {
+			fmt.Fprintf(a.stderr, "%s: every backup keeps threads (%s) from now on; --no-context skips them once\n", h, contextName(o.context))
+		}
+	}
+	if o.context == "" && !o.noContext && !o.refresh {
+		o.context = a.contextSetting(h)
+	}
+	if o.noContext {
+		o.context = ""
+	}
+	return o, nil
+}
+
+// contextName says what a context mode keeps.
+func contextName(mode string) string {
+	if mode == "all" {
+		return "everyone's replies"
+	}
+	return "self-threads"
+}
+
+// contextSetting is h's thread setting ("self", "all"; "" for none or a
+// value fedimarks did not write).
+func (a *app) contextSetting(h fedimarks.Handle) string {
+	switch m := a.loadSettings().Context[h]; m {
+	case "self", "all":
+		return m
+	}
+	return ""
+}
+
+// contextNote is the line status and accounts print under their table:
+// the accounts whose backups keep threads by default, "" when none.
+func (a *app) contextNote(hs []fedimarks.Handle) string {
+	var on []string
+	for _, h := range hs {
+		if m := a.contextSetting(h); m != "" {
+			on = append(on, cleanText(string(h))+" ("+contextName(m)+")")
+		}
+	}
+	if len(on) == 0 {
+		return ""
+	}
+	return "Every backup keeps threads (backup --context --remember) for: " + strings.Join(on, ", ")
 }

@@ -5,33 +5,23 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/clocktest"
 	"github.com/fedimarks/fedimarks/internal/mastodontest"
 	"github.com/fedimarks/fedimarks/internal/sqlite"
 )
 
-// testClock is a settable clock shared by the tool and the fake servers.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// testClock is the fake clock of a scenario: the fake servers' clock and
+// the tool's.
+type testClock struct{ *clocktest.Clock }
 
 func newTestClock(net *mastodontest.Network) *testClock {
-	c := &testClock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
+	c := &testClock{clocktest.New(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))}
 	net.SetClock(c.Now)
 	return c
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }
 
 // at runs the tool at the clock's time and fails the test unless it exits
@@ -79,13 +69,13 @@ func TestBackupWalksEverythingWhenLastFullWalkIsOld(t *testing.T) {
 
 	// The 12 hidden bookmarks show up, where they were made.
 	a.SetHideEvery(0)
-	clk.Add(24 * time.Hour)
+	clk.Advance(24 * time.Hour)
 	clk.at(t, 0, home, "", "backup")
 	if got := exported(t, home); len(got) >= 120 {
 		t.Fatalf("an incremental walk found all %d: the fake no longer shows bookmarks below the top", len(got))
 	}
 
-	clk.Add(7 * 24 * time.Hour) // 8 days after the first (full) walk
+	clk.Advance(7 * 24 * time.Hour) // 8 days after the first (full) walk
 	a.ResetCounts()
 	r = clk.at(t, 0, home, "", "backup")
 	if !strings.Contains(r.stderr, "last full walk 8 days ago: "+fullWalkNote) {
@@ -111,7 +101,7 @@ func TestBackupWalksEverythingWhenLastFullWalkIsOld(t *testing.T) {
 		{time.Hour, []string{"--full-every", "90m"}, false},
 		{time.Hour, []string{"--full-every", "90m"}, true},
 	} {
-		clk.Add(tc.after)
+		clk.Advance(tc.after)
 		a.ResetCounts()
 		r := clk.at(t, 0, home, "", append([]string{"backup"}, tc.args...)...)
 		n := a.Requests("GET", "/api/v1/bookmarks")
@@ -235,7 +225,7 @@ func TestExportWhenServerFailsWritesTheArchive(t *testing.T) {
 	w.login(t)
 	clk.at(t, 0, w.home, "", "backup")
 	last := clk.Now().Local().Format(fedimarks.TimeLayout)
-	clk.Add(3*24*time.Hour + 2*time.Hour)
+	clk.Advance(3*24*time.Hour + 2*time.Hour)
 	want := expectedMastodonCSV(w.alice.BookmarkURIs())
 
 	w.a.SetDown(true)

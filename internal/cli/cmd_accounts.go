@@ -24,8 +24,9 @@ when it was last backed up, how many bookmarks its archive holds, and where
 its token is kept (the system keyring or a file). The default account, the
 one commands act for when none is named, is marked with *. --json prints one
 object a line with the fields account, server, scopes, software, last_backup
-(null when never), bookmarks, removed, token_store, signed_in and default.
-Tokens themselves are never shown.
+(null when never), bookmarks, removed, token_store, signed_in, default and
+context (the thread setting of 'backup --context --remember': "self", "all"
+or ""). Tokens themselves are never shown.
 
 'accounts use ACCOUNT' makes ACCOUNT the default (kept in settings.json
 beside the tokens). Without one, commands act for the only saved account.
@@ -107,7 +108,7 @@ func runAccountsCommand(ctx context.Context, a *app, args []string) error {
 			if err := enc.Encode(map[string]any{
 				"account": acc.Handle, "server": acc.Server, "scopes": acc.Scopes, "software": acc.Software,
 				"last_backup": last, "bookmarks": n.Active, "removed": n.Removed, "token_store": acc.TokenStore,
-				"signed_in": true, "default": acc.Handle == def,
+				"signed_in": true, "default": acc.Handle == def, "context": a.contextSetting(acc.Handle),
 			}); err != nil {
 				return err
 			}
@@ -162,6 +163,13 @@ func runAccountsCommand(ctx context.Context, a *app, args []string) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	var hs []fedimarks.Handle
+	for _, acc := range accs {
+		hs = append(hs, acc.Handle)
+	}
+	if note := a.contextNote(hs); note != "" {
+		fmt.Fprintln(a.stderr, note)
 	}
 	if len(loggedOut) > 0 {
 		fmt.Fprintln(a.stderr, "Logged-out accounts keep their archive: export them with --offline, search and serve them; log in again to back them up.")

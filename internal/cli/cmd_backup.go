@@ -30,8 +30,17 @@ type backupOptions struct {
 	// mediaMax bytes (0: the engine's default).
 	media    bool
 	mediaMax int64
-	// context keeps each new bookmark's thread: "self" or "all" ("": no).
+	// context keeps each new bookmark's thread: "self" or "all" ("": the
+	// account's setting, see backupContext).
 	context string
+	// noContext (--no-context) keeps no thread this time, whatever the
+	// setting; remember (--remember) makes --context or --no-context the
+	// account's setting.
+	noContext, remember bool
+	// foldersEvery, when positive, reads the bookmark folders (Pleroma)
+	// only when the last reading is older (sync's checks); 0 reads them
+	// every backup.
+	foldersEvery time.Duration
 }
 
 func backupCommand() command {
@@ -39,7 +48,8 @@ func backupCommand() command {
 		name:    "backup",
 		summary: "archive an account's bookmarks locally",
 		usage: `Usage: fedimarks backup [ACCOUNT | --all] [--full] [--full-every DURATION]
-                        [--media [--media-max-size SIZE]] [--context [all]] [--json]
+                        [--media [--media-max-size SIZE]] [--context [all] | --no-context]
+                        [--remember] [--json]
 
 Copies the bookmarks of ACCOUNT (user@host, or any part of it that names one
 saved account; default: the default account, see 'fedimarks accounts') into
@@ -71,6 +81,17 @@ it (one more request per bookmark, paced within the server's rate limit):
 the posts it replies to and its author's own replies below it; --context all
 keeps everyone's replies. Each thread post is stored once. A bookmark whose
 thread could not be fetched is fetched by the next backup --context.
+--remember makes it the account's setting: every later backup of it (by
+hand, scheduled, sync, migrate's) keeps threads as if --context were given;
+--no-context skips them once, and --no-context --remember ends the setting.
+'fedimarks status' and 'fedimarks accounts' show it.
+
+Bookmark folders (Pleroma) are read every backup: the folder list and each
+folder's bookmarks (a request a page of 40, plus an empty last page), so a
+bookmark moved, taken out of its folder or in a renamed folder is seen
+even by an incremental backup (sync's checks read them once an hour).
+Each bookmark's folder is kept (name and emoji) and as a local tag
+folder:NAME.
 
 --json prints one object on standard output when done:
   {"command":"backup","accounts":[{"account":"alice@example.social",
@@ -78,8 +99,9 @@ thread could not be fetched is fetched by the next backup --context.
    "resumed":false,"requests":1,"media":null,"exit_code":0,"error":null}],
    "requests":1,"files":[],"duration_seconds":0.4,"exit_code":0,"error":null}
 "media" is null without --media, else {"downloaded","bytes","missing",
-"too_large","invalid","failed"}; an account that failed has its exit code
-and error message.
+"too_large","invalid","failed"}; a Pleroma account with folders has
+"folders": {"folders","in_folders","filed","renamed","unfiled","complete"};
+an account that failed has its exit code and error message.
 
   fedimarks backup alice@mastodon.social
   fedimarks backup --all --quiet
@@ -99,6 +121,8 @@ func runBackupCommand(ctx context.Context, a *app, args []string) error {
 	fullEveryFlag(fs, &o.fullEvery)
 	fs.BoolVar(&o.media, "media", false, "also download attachments and avatars")
 	fs.Var(contextFlag{&o.context}, "context", "also keep each new bookmark's thread (--context all: every reply)")
+	fs.BoolVar(&o.noContext, "no-context", false, "keep no thread this time, whatever the setting")
+	fs.BoolVar(&o.remember, "remember", false, "make --context (or --no-context) what every backup of the account does")
 	maxSize := fs.String("media-max-size", "", "largest media file to download (default 100MiB)")
 	all := fs.Bool("all", false, "back up every signed-in account")
 	asJSON := fs.Bool("json", false, "print a summary object on standard output")
@@ -118,6 +142,9 @@ func runBackupCommand(ctx context.Context, a *app, args []string) error {
 	}
 	if i := slices.Index(pos, "all"); o.context != "" && i >= 0 { // --context all (no account is "all")
 		o.context, pos = "all", slices.Delete(pos, i, i+1)
+	}
+	if err := checkContextFlags(o); err != nil {
+		return err
 	}
 	if len(pos) > 1 {
 		return usageError("backup takes at most one ACCOUNT")
@@ -165,6 +192,7 @@ type backupResult struct {
 	Requests  int64            `json:"requests"`
 	Media     *mediaResult     `json:"media"`
 	Threads   *threadResult    `json:"threads,omitempty"`
+	Folders   *folderResult    `json:"folders,omitempty"`
 	ExitCode  int              `json:"exit_code"`
 	Error     *string          `json:"error"`
 }
@@ -222,13 +250,13 @@ func runBackupAll(ctx context.Context, a *app, o backupOptions, sum *backupSumma
 		fresh += res.New
 		removed += res.Removed
 	}
-	done := fmt.Sprintf("backed up %s", plural(int64(len(accs)), "account", "accounts"))
+	done := fmt.Sprintf("backed up %s", fedimarks.Plural(int64(len(accs)), "account"))
 	if len(failed) > 0 {
-		done = fmt.Sprintf("backed up %d of %s", len(accs)-len(failed), plural(int64(len(accs)), "account", "accounts"))
+		done = fmt.Sprintf("backed up %d of %s", len(accs)-len(failed), fedimarks.Plural(int64(len(accs)), "account"))
 	}
-	done += ": " + plural(int64(fresh), "new bookmark", "new bookmarks")
+	done += ": " + fedimarks.Plural(int64(fresh), "new bookmark")
 	if removed > 0 {
-		done += ", " + ui.Count(int64(removed)) + " removed"
+		done += ", " + fedimarks.Count(int64(removed)) + " removed"
 	}
 	if len(failed) > 0 {
 		return &exitError{code: worst, msg: done + "; failed: " + strings.Join(failed, ", "), err: worstErr}
@@ -327,6 +355,9 @@ func runBackup(ctx context.Context, a *app, o backupOptions) (backupResult, erro
 	if err != nil {
 		return backupResult{}, err
 	}
+	if o, err = a.backupContext(acc.Handle, o); err != nil {
+		return backupResult{Account: acc.Handle}, err
+	}
 	var out backupResult
 	err = a.recordBackup(ctx, acc.Handle, func() (err error) {
 		out, err = backupChosen(ctx, a, o, acc)
@@ -370,7 +401,8 @@ func backupChosen(ctx context.Context, a *app, o backupOptions, acc fedimarks.Ac
 	if every == 0 {
 		every = defaultFullEvery
 	}
-	res, err := backup.Run(ctx, acc.Handle, bookmarkSource{c, prog, a}, ar,
+	src := bookmarkSource{c, prog, a}
+	res, err := backup.Run(ctx, acc.Handle, src, ar,
 		backup.Options{Full: o.full, FullEvery: max(every, 0), Now: a.now, Progress: prog})
 	out.Requests = c.Requests()
 	if err != nil {
@@ -396,8 +428,13 @@ func backupChosen(ctx context.Context, a *app, o backupOptions, acc fedimarks.Ac
 		resumed = ", finished an interrupted backup"
 	}
 	fmt.Fprintf(a.stderr, "%s: %s new, %s unchanged, %s removed, %s; %s archived%s\n",
-		acc.Handle, ui.Count(int64(out.New)), ui.Count(int64(out.Unchanged)), ui.Count(int64(res.Removed)),
-		plural(c.Requests(), "request", "requests"), plural(int64(after.Active), "bookmark", "bookmarks"), resumed)
+		acc.Handle, fedimarks.Count(int64(out.New)), fedimarks.Count(int64(out.Unchanged)), fedimarks.Count(int64(res.Removed)),
+		fedimarks.Plural(c.Requests(), "request"), fedimarks.Plural(int64(after.Active), "bookmark"), resumed)
+	if hasFolders(acc) && foldersDue(ctx, ar, acc.Handle, o.foldersEvery, a.now()) {
+		if err := runFolders(ctx, a, acc, src, &out); err != nil {
+			return out, err
+		}
+	}
 	if o.context != "" {
 		if err := runThreads(ctx, a, acc, c, o.context == "all", &out); err != nil {
 			return out, err
@@ -439,11 +476,11 @@ func runMedia(ctx context.Context, a *app, acc fedimarks.Account, maxBytes int64
 	}
 	invalid := ""
 	if res.Invalid > 0 {
-		invalid = fmt.Sprintf(", %s not http(s) (never fetched)", ui.Count(int64(res.Invalid)))
+		invalid = fmt.Sprintf(", %s not http(s) (never fetched)", fedimarks.Count(int64(res.Invalid)))
 	}
 	fmt.Fprintf(a.stderr, "media: %s files (%s) downloaded, %s missing, %s too large%s, %s failed\n",
-		ui.Count(int64(res.Downloaded)), ui.Bytes(res.Bytes), ui.Count(int64(res.Missing)),
-		ui.Count(int64(res.TooLarge)), invalid, ui.Count(int64(res.Failed)))
+		fedimarks.Count(int64(res.Downloaded)), ui.Bytes(res.Bytes), fedimarks.Count(int64(res.Missing)),
+		fedimarks.Count(int64(res.TooLarge)), invalid, fedimarks.Count(int64(res.Failed)))
 	if res.Failed > 0 {
 		fmt.Fprintf(a.stderr, "some media files failed; retry them with: fedimarks backup %s --media\n", acc.Handle)
 		a.speak()
@@ -482,12 +519,4 @@ func parseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("%q is not a size such as 50MB or 2GiB", s)
 	}
 	return int64(v * mult), nil
-}
-
-// plural is "1 request", "2 requests", "1,000 requests".
-func plural(n int64, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return ui.Count(n) + " " + many
 }

@@ -388,7 +388,7 @@ func (d *demo) summary(ctx context.Context, output string, o demoOptions) error 
 	}
 	fmt.Fprintf(d.out, "\nWhat happened\n")
 	fmt.Fprintf(d.out, "- The backup archived %s of %s, and %s (images and avatars).\n",
-		countNoun(counts.Active, "bookmark"), d.from, countNoun(media.Done, "media file"))
+		fedimarks.Plural(counts.Active, "bookmark"), d.from, fedimarks.Plural(media.Done, "media file"))
 	fmt.Fprintf(d.out, "- The export wrote %s (open it in a browser).\n", output)
 	var parts []string
 	for _, oc := range fedimarks.Outcomes {
@@ -396,7 +396,7 @@ func (d *demo) summary(ctx context.Context, output string, o demoOptions) error 
 			parts = append(parts, fmt.Sprintf("%d %s", c, oc))
 		}
 	}
-	fmt.Fprintf(d.out, "- The migration to %s ended %s: %s.\n", d.to, countNoun(len(items), "row"), strings.Join(parts, ", "))
+	fmt.Fprintf(d.out, "- The migration to %s ended %s: %s.\n", d.to, fedimarks.Plural(len(items), "row"), strings.Join(parts, ", "))
 	for _, it := range items {
 		note := d.notes[it.URI]
 		if it.Outcome == fedimarks.Imported && note == "" {
@@ -412,7 +412,7 @@ func (d *demo) summary(ctx context.Context, output string, o demoOptions) error 
 		}
 	}
 	fmt.Fprintf(d.out, "- verify found %s missing on %s and listed them in Mastodon's format, ready for 'fedimarks import' or the server's own importer.\n",
-		countNoun(d.missing, "post"), d.to)
+		fedimarks.Plural(d.missing, "post"), d.to)
 	fmt.Fprintln(d.out, "\nLook at the result")
 	switch {
 	case o.serve:

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/atomicfile"
 	"github.com/fedimarks/fedimarks/internal/formats"
 	"github.com/fedimarks/fedimarks/internal/sqlite"
 )
@@ -193,11 +194,15 @@ func runExport(ctx context.Context, a *app, o exportOptions, sum *exportSummary)
 		if folder {
 			dir, output = o.output, filepath.Join(o.output, "index.html")
 			if err := os.MkdirAll(dir, 0o700); err != nil {
-				return fmt.Errorf("make %s: %w", dir, pathCause(err))
+				return fmt.Errorf("make %s: %w", dir, atomicfile.Cause(err))
 			}
 		}
 		copies = newHTMLCopies(ctx, ar, p.Media, dir)
 		meta.LocalCopy = copies.copy
+	}
+	folders, err := ar.FoldersByURI(ctx, h)
+	if err != nil {
+		return err
 	}
 	var left leftOut
 	err = writeOutput(a, output, func(w io.Writer) error {
@@ -205,6 +210,7 @@ func runExport(ctx context.Context, a *app, o exportOptions, sum *exportSummary)
 		left = leftOut{vis: vis}
 		err := ar.EachBookmark(ctx, h, sqlite.ListOptions{IncludeRemoved: o.includeRemoved}, left.filter(func(b fedimarks.Bookmark) error {
 			sum.Bookmarks++
+			withFolder(folders, &b)
 			if o.withContext {
 				if err := withThread(ctx, ar, &b); err != nil {
 					return err
@@ -254,11 +260,10 @@ func (a *app) staleArchive(ctx context.Context, acc fedimarks.Account, err error
 	return nil
 }
 
-// writeOutput runs write against standard output, or against a temporary
-// file renamed to path once complete, so a failed export never leaves a
-// half-written file behind under the real name. The file is readable only
-// by its owner (0600), like the import's reports (internal/transfer): an
-// export holds private bookmarks.
+// writeOutput runs write against standard output, or writes path
+// atomically and readable only by its owner (atomicfile, as the import's
+// report files): a failed export never leaves a half-written file under
+// the real name, and an export holds private bookmarks.
 func writeOutput(a *app, path string, write func(io.Writer) error) error {
 	if path == "" || path == "-" {
 		w, flush := a.dataOut()
@@ -270,25 +275,8 @@ func writeOutput(a *app, path string, write func(io.Writer) error) error {
 	if err := checkOutput(path); err != nil {
 		return err
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, pathCause(err))
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, pathCause(err))
-	}
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, pathCause(err))
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, pathCause(err))
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, pathCause(err))
+	if err := atomicfile.Write(path, write); err != nil {
+		return err
 	}
 	fmt.Fprintf(a.stderr, "Wrote %s\n", path)
 	return nil
@@ -309,19 +297,9 @@ func checkOutput(path string) error {
 	case errors.Is(err, fs.ErrNotExist):
 		return fedimarks.Errorf(fedimarks.EInvalid, "cannot write %s: directory %s does not exist", path, dir)
 	case err != nil:
-		return fmt.Errorf("cannot write %s: %w", path, pathCause(err))
+		return fmt.Errorf("cannot write %s: %w", path, atomicfile.Cause(err))
 	case !fi.IsDir():
 		return fedimarks.Errorf(fedimarks.EInvalid, "cannot write %s: %s is not a directory", path, dir)
 	}
 	return nil
-}
-
-// pathCause drops the file name a *fs.PathError carries (our temporary
-// file's, meaningless to a person) and keeps its cause.
-func pathCause(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }

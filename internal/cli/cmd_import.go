@@ -30,6 +30,7 @@ type importOptions struct {
 	yes         bool
 	reportDir   string
 	json        bool
+	folder      string
 }
 
 // importSummary is the --json summary of import (and of migrate, which
@@ -90,7 +91,7 @@ func importCommand() command {
 		name:    "import",
 		summary: "bookmark the posts listed in files on another account",
 		usage: `Usage: fedimarks import FILE... [--to ACCOUNT] [--dry-run] [--retry-failed]
-                        [--yes] [--report-dir DIR]
+                        [--yes] [--report-dir DIR] [--folder NAME]
 
 Bookmarks every post listed in FILE... on ACCOUNT (a saved account;
 default: the default one). Accepted files, recognised by content:
@@ -99,6 +100,8 @@ Mastodon's bookmarks.csv and bookmarks_failures.csv, a CSV with a
 bookmarks.json, and fedimarks' json, jsonl and netscape exports. Rows are
 written oldest bookmark first, so the destination lists them in the source's
 order; give older files first when there are several.
+
+` + foldersHelp + `
 
 Each post is found on the destination's server (a search) and bookmarked
 there; posts of that server itself are bookmarked straight from their id.
@@ -121,6 +124,10 @@ rows too.
   --yes               do not ask before a big import into Mastodon
   --report-dir DIR    where the report CSV and the failures file go
                       (default: the reports directory beside the archive)
+  --folder NAME       file every row that ends bookmarked in the bookmark
+                      folder NAME on the destination (made if missing;
+                      only Pleroma has folders: refused before anything is
+                      written on other servers)
   --json              print a summary object (below)
 
 ` + importJSONHelp + `
@@ -142,8 +149,12 @@ func runImportCommand(ctx context.Context, a *app, args []string) error {
 	fs.BoolVar(&o.yes, "yes", false, "do not ask before a big import")
 	fs.StringVar(&o.reportDir, "report-dir", "", "`DIR` for the report files")
 	fs.BoolVar(&o.json, "json", false, "print a summary object")
+	fs.StringVar(&o.folder, "folder", "", "file every row in the destination's bookmark folder `NAME` (Pleroma)")
 	pos, err := a.parseFlags(fs, args)
 	if err != nil {
+		return err
+	}
+	if o.folder, err = folderFlag(o.folder); err != nil {
 		return err
 	}
 	if len(pos) == 0 {
@@ -179,7 +190,7 @@ func readInputs(ctx context.Context, a *app, files []string) (items []fedimarks.
 		if res.Encoding != "" {
 			format += ", " + res.Encoding
 		}
-		fmt.Fprintf(a.stderr, "%s: %s (%s)\n", f, countNoun(len(res.Items), "row"), format)
+		fmt.Fprintf(a.stderr, "%s: %s (%s)\n", f, fedimarks.Plural(len(res.Items), "row"), format)
 		all = append(all, res.Items)
 	}
 	items = transfer.Merge(all...)
@@ -221,7 +232,8 @@ func runImport(ctx context.Context, a *app, o importOptions, sum *importSummary)
 	}
 	return runTransfer(ctx, a, transferOptions{
 		acc: acc, items: items, inputs: o.files, dryRun: o.dryRun, retryFailed: o.retryFailed,
-		yes: o.yes, reportDir: o.reportDir, resume: "fedimarks import " + files, next: next,
+		yes: o.yes, reportDir: o.reportDir, resume: "fedimarks import " + files + folderArg(o.folder), next: next,
+		folder: o.folder,
 	}, sum)
 }
 
@@ -243,14 +255,6 @@ func shellJoin(words []string) string {
 	return strings.Join(q, " ")
 }
 
-// countNoun is "1 row", "1,100 rows".
-func countNoun(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return ui.Count(int64(n)) + " " + noun + "s"
-}
-
 // transferOptions is what import and migrate hand to the engine.
 type transferOptions struct {
 	acc         fedimarks.Account // the destination, chosen by app.chooseAccount
@@ -267,6 +271,9 @@ type transferOptions struct {
 	// lister, when set, reads the destination's bookmarks instead of its
 	// server (sync: the archive, kept current by its backups).
 	lister transfer.Lister
+	// folder (--folder) files every row that ends bookmarked in the
+	// destination's folder of that name.
+	folder string
 }
 
 // runTransfer wires the engine to the destination's client and the
@@ -281,11 +288,6 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 	if err != nil {
 		return err
 	}
-	if !o.dryRun {
-		if err := recordLabels(ctx, a, ar, acc.Handle, items); err != nil {
-			return err
-		}
-	}
 	tok, err := a.token(ctx, acc.Handle)
 	if err != nil {
 		return err
@@ -293,6 +295,17 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 	// The client's waits show in the display of the step under way.
 	slot := a.newSlot(acc.Server)
 	c := a.newClient(acc.Server, tok, slot)
+	// Folders first: --folder into a server without them stops here,
+	// before any row is recorded or written.
+	folders, err := planFolders(ctx, a, ar, c, acc, o.folder, items)
+	if err != nil {
+		return err
+	}
+	if !o.dryRun {
+		if err := recordLabels(ctx, a, ar, acc.Handle, items); err != nil {
+			return err
+		}
+	}
 	budget := clientBudget{c, a.now}
 	// Requests a row to write takes (a search and a bookmark, or a
 	// bookmark by id), known once the engine has planned: the ETA
@@ -310,9 +323,9 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 		lister = o.lister
 	}
 	im := &transfer.Importer{
-		Writer:  c,
+		Writer:  folders.writer(c),
 		Lister:  lister,
-		Journal: jobJournal{ar},
+		Journal: ar,
 		Locker:  importLocker{ar},
 		Finder:  ar,
 		Log:     a.stderr,
@@ -343,7 +356,6 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 		Key:         o.key,
 		RetryFailed: o.retryFailed,
 		DryRun:      o.dryRun,
-		ReportDir:   o.reportDir,
 		Confirm: func(ctx context.Context, est transfer.Estimate) error {
 			if n := est.ToWrite(); n > 0 {
 				perRow = float64(est.Local+2*est.Remote) / float64(n)
@@ -353,6 +365,18 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 	})
 	if shown != nil {
 		shown.Finish()
+	}
+	if rep != nil && rep.Estimate == nil { // a dry run said its estimate
+		err = reportImport(im.Log, rep, o.reportDir, err)
+	}
+	if rep != nil && o.dryRun {
+		if ferr := folders.dryRun(ctx); ferr != nil && err == nil {
+			err = ferr
+		}
+	} else if rep != nil && ctx.Err() == nil {
+		if ferr := folders.fileRest(ctx, rep); ferr != nil && err == nil {
+			err = ferr
+		}
 	}
 	if rep != nil {
 		sum.Job, sum.Resumed, sum.Rows, sum.ImportedNow = rep.Job.ID, rep.Resumed, len(rep.Items), rep.ImportedNow
@@ -368,7 +392,7 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 		}
 	}
 	if rep != nil && !o.dryRun && c.Requests() > 0 {
-		fmt.Fprintf(a.stderr, "%s to %s\n", countNoun(int(c.Requests()), "request"), acc.Handle.Host())
+		fmt.Fprintf(a.stderr, "%s to %s\n", fedimarks.Plural(int(c.Requests()), "request"), acc.Handle.Host())
 	}
 	if err == nil && rep != nil && rep.Estimate != nil && rep.Estimate.ToWrite() > transfer.BigImport {
 		if dest.asked && dest.err == nil && transfer.IsBigImport(*rep.Estimate, dest.inst.Software, dest.inst.MastodonVersion) {
@@ -392,6 +416,19 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 		return a.apiError(acc.Handle, acc.Server, err, transferScopes)
 	}
 	return nil
+}
+
+// reportImport writes a run's report files into dir (when the run went to
+// the end) and says its summary on w; err is the run's error, returned
+// unless the files could not be written.
+func reportImport(w io.Writer, rep *transfer.Report, dir string, err error) error {
+	if dir != "" && !rep.Stopped {
+		if ferr := transfer.WriteFiles(rep, dir); ferr != nil {
+			return ferr
+		}
+	}
+	transfer.WriteSummary(w, rep)
+	return err
 }
 
 // transferScopes are the scopes an import needs.
@@ -426,7 +463,7 @@ func (a *app) confirmBigImport(acc fedimarks.Account, dest *destInfo, yes bool, 
 		}
 		if !a.stdinTTY() {
 			return &fedimarks.Error{Code: fedimarks.EInvalid,
-				Message: fmt.Sprintf("a big import (%s rows) into %s needs confirmation", ui.Count(int64(est.ToWrite())), acc.Handle),
+				Message: fmt.Sprintf("a big import (%s rows) into %s needs confirmation", fedimarks.Count(int64(est.ToWrite())), acc.Handle),
 				Hint:    "add --yes to import through the API anyway, or use the server's importer as above"}
 		}
 		fmt.Fprint(a.stderr, "Import through the API anyway? [y/N] ")
@@ -477,114 +514,6 @@ func (l importLocker) Lock(ctx context.Context, dest fedimarks.Handle) (func(), 
 	// A lock left behind by a failed release is taken over by the next
 	// run once this process is gone.
 	return func() { _ = lk.Release(ctx) }, nil
-}
-
-// jobJournal adapts the archive's import jobs to the engine's Journal; the
-// two packages' Job types have the same fields (a plain conversion), their
-// item types too but for the post URI, which the archive keeps beside.
-type jobJournal struct{ ar *sqlite.Archive }
-
-func (j jobJournal) FindJob(ctx context.Context, key string) (*transfer.Job, error) {
-	job, err := j.ar.FindJob(ctx, key)
-	if job == nil || err != nil {
-		return nil, err
-	}
-	t := transfer.Job(*job)
-	return &t, nil
-}
-
-func (j jobJournal) CreateJob(ctx context.Context, job transfer.Job, items []transfer.Item) (*transfer.Job, error) {
-	stored, created, err := j.ar.CreateJobOnce(ctx, sqlite.Job(job), toJobItems(items))
-	if err != nil {
-		return nil, err
-	}
-	if !created {
-		return nil, fmt.Errorf("job %d: %w", stored.ID, transfer.ErrJobExists)
-	}
-	t := transfer.Job(*stored)
-	return &t, nil
-}
-
-func (j jobJournal) AddJobItems(ctx context.Context, jobID int64, items []transfer.Item) (int, error) {
-	return j.ar.AddJobItems(ctx, jobID, toJobItems(items))
-}
-
-func (j jobJournal) JobItems(ctx context.Context, jobID int64, outcomes ...fedimarks.Outcome) ([]transfer.Item, error) {
-	posts, err := j.ar.JobPostURIs(ctx, jobID)
-	if err != nil {
-		return nil, err
-	}
-	// The rows are built straight from the archive's, into a slice of the
-	// right size: a 20,000-row job is read at its end for the report,
-	// where two copies of its rows would make the run's peak memory.
-	var out []transfer.Item
-	if len(outcomes) == 0 {
-		counts, err := j.ar.JobCounts(ctx, jobID)
-		if err != nil {
-			return nil, err
-		}
-		n := 0
-		for _, c := range counts {
-			n += c
-		}
-		out = make([]transfer.Item, 0, n)
-	}
-	err = j.ar.EachJobItem(ctx, jobID, func(it sqlite.JobItem) error {
-		out = append(out, transfer.Item{ID: it.ID, Seq: it.Seq, URI: it.URI, URL: it.URL, AuthorURL: it.AuthorURL, Source: it.Source,
-			Visibility: it.Visibility, CreatedAt: it.CreatedAt, Outcome: it.Outcome, Detail: it.Detail, DestID: it.DestID,
-			Attempts: it.Attempts, InFlight: it.InFlight, UpdatedAt: it.UpdatedAt, PostURI: posts[it.ID]})
-		return nil
-	}, outcomes...)
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-func (j jobJournal) SetPostURI(ctx context.Context, itemID int64, uri string) error {
-	return j.ar.SetJobItemPostURI(ctx, itemID, uri)
-}
-
-func (j jobJournal) ResetOutcomes(ctx context.Context, jobID int64, outcomes ...fedimarks.Outcome) (int, error) {
-	return j.ar.ResetOutcomes(ctx, jobID, outcomes...)
-}
-
-func (j jobJournal) MarkInFlight(ctx context.Context, itemID int64, destID string) error {
-	return j.ar.MarkInFlight(ctx, itemID, destID)
-}
-
-func (j jobJournal) SetOutcome(ctx context.Context, itemID int64, o fedimarks.Outcome, detail, destID string) error {
-	return j.ar.SetOutcome(ctx, itemID, o, detail, destID)
-}
-
-func (j jobJournal) Listing(ctx context.Context, jobID int64) (*transfer.Listing, error) {
-	l, err := j.ar.JobListing(ctx, jobID)
-	if l == nil || err != nil {
-		return nil, err
-	}
-	out := &transfer.Listing{Rows: l.Rows, Bookmarks: make([]transfer.Listed, len(l.Bookmarks))}
-	for i, b := range l.Bookmarks {
-		out.Bookmarks[i] = transfer.Listed(b)
-	}
-	return out, nil
-}
-
-func (j jobJournal) SaveListing(ctx context.Context, jobID int64, l transfer.Listing) error {
-	bs := make([]sqlite.ListedBookmark, len(l.Bookmarks))
-	for i, b := range l.Bookmarks {
-		bs[i] = sqlite.ListedBookmark(b)
-	}
-	return j.ar.SaveJobListing(ctx, jobID, sqlite.JobListing{Rows: l.Rows, Bookmarks: bs})
-}
-
-func toJobItems(items []transfer.Item) []sqlite.JobItem {
-	out := make([]sqlite.JobItem, len(items))
-	for i, it := range items {
-		out[i] = sqlite.JobItem{ID: it.ID, Seq: it.Seq, URI: it.URI, URL: it.URL, AuthorURL: it.AuthorURL, Source: it.Source,
-			Visibility: it.Visibility, CreatedAt: it.CreatedAt, Outcome: it.Outcome, Detail: it.Detail, DestID: it.DestID,
-			Attempts: it.Attempts, InFlight: it.InFlight, UpdatedAt: it.UpdatedAt}
-	}
-	return out
 }
 
 // startedProgress is the engine's Progress: a ui.Progress that shows its

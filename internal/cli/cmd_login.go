@@ -17,6 +17,12 @@ type loginOptions struct {
 	instance   string
 	tokenStdin bool
 	noBrowser  bool
+	// user is the account's name when the argument was a handle.
+	user string
+	// page and prompter, when set, are the local page's (fedimarks
+	// serve): the answer comes to its receiver, the person is asked there.
+	page     *oauth.PageReceiver
+	prompter oauth.Prompter
 }
 
 func loginCommand() command {
@@ -69,18 +75,24 @@ func runLoginCommand(ctx context.Context, a *app, args []string) error {
 	if len(pos) != 1 {
 		return usageError("login takes one INSTANCE, e.g. fedimarks login mastodon.social")
 	}
-	var user string
-	o.instance, user = loginTarget(pos[0])
+	o.instance, o.user = loginTarget(pos[0])
 	if o.tokenStdin && o.noBrowser {
 		return usageError("--token-stdin and --no-browser do not go together")
 	}
+	return runLoginWith(ctx, a, o)
+}
+
+// runLoginWith signs in as o says: the login command's run, and the
+// page's.
+func runLoginWith(ctx context.Context, a *app, o loginOptions) error {
+	user := o.user
 	// A person waits: a server that does not answer is said at once.
 	a.noRetries = true
 	run := runLogin
 	if !o.tokenStdin {
 		run = runOAuthLogin
 	}
-	err = run(ctx, a, o)
+	err := run(ctx, a, o)
 	server, serr := mastodon.NormalizeServer(ctx, o.instance)
 	switch {
 	case serr != nil:

@@ -129,16 +129,16 @@ var errNotOurToken = errors.New("token not issued to fedimarks")
 // to the app that issued it, and snac checks that app's secret even once
 // the app is gone. It tries for a few seconds only: a person logging out
 // waits for it.
-func (a *app) revoke(ctx context.Context, server, token string, older ...mastodon.App) error {
+func (a *app) revoke(ctx context.Context, server, token string, older ...fedimarks.App) error {
 	ar, err := a.openArchive(ctx)
 	if err != nil {
 		return err
 	}
-	stored, err := archiveApps{ar}.App(ctx, server)
+	stored, err := ar.App(ctx, server)
 	if err != nil {
 		return err
 	}
-	var apps []mastodon.App
+	var apps []fedimarks.App
 	if stored != nil {
 		a.remember(stored.ClientSecret)
 		apps = append(apps, *stored)
@@ -173,7 +173,7 @@ func (a *app) revoke(ctx context.Context, server, token string, older ...mastodo
 
 // revokeReplaced revokes the token a new login replaced, telling the
 // person when it cannot; the login itself has succeeded either way.
-func (a *app) revokeReplaced(ctx context.Context, acc fedimarks.Account, old string, older ...mastodon.App) {
+func (a *app) revokeReplaced(ctx context.Context, acc fedimarks.Account, old string, older ...fedimarks.App) {
 	if old == "" {
 		return
 	}

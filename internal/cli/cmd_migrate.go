@@ -16,6 +16,7 @@ type migrateOptions struct {
 	offline     bool
 	reportDir   string
 	json        bool
+	folder      string
 }
 
 // migrateSummary is migrate's --json summary: import's, with the source
@@ -31,7 +32,7 @@ func migrateCommand() command {
 		name:    "migrate",
 		summary: "copy one account's bookmarks to another account",
 		usage: `Usage: fedimarks migrate --from ACCOUNT --to ACCOUNT [--dry-run] [--retry-failed]
-                         [--yes] [--offline] [--report-dir DIR]
+                         [--yes] [--offline] [--report-dir DIR] [--folder NAME]
 
 Backs up the bookmarks of --from (incrementally; --offline skips this and
 uses the archive as it is), then bookmarks them on --to, oldest first, so
@@ -45,6 +46,10 @@ later and only what was bookmarked on --from since (and rows that were
 unreachable) is written.
 
 ` + followersOnlyHelp + `
+
+` + foldersHelp + ` --folder NAME files every row in the destination's
+folder NAME instead (refused, before anything is written, when the
+destination has no folders).
 
 --json prints one object on standard output as import's (see 'fedimarks help
 import'), with "command":"migrate", "source" (the --from account) and
@@ -69,8 +74,12 @@ func runMigrateCommand(ctx context.Context, a *app, args []string) error {
 	fs.BoolVar(&o.offline, "offline", false, "use the archive as it is, without a backup of --from first")
 	fs.StringVar(&o.reportDir, "report-dir", "", "`DIR` for the report files")
 	fs.BoolVar(&o.json, "json", false, "print a summary object")
+	fs.StringVar(&o.folder, "folder", "", "file every row in the destination's bookmark folder `NAME` (Pleroma)")
 	pos, err := a.parseFlags(fs, args)
 	if err != nil {
+		return err
+	}
+	if o.folder, err = folderFlag(o.folder); err != nil {
 		return err
 	}
 	if len(pos) > 0 {
@@ -115,11 +124,11 @@ func runMigrate(ctx context.Context, a *app, o migrateOptions, sum *migrateSumma
 	if err != nil {
 		return err
 	}
-	resume := "fedimarks migrate --from " + string(from)
+	resume := "fedimarks migrate --from " + string(from) + folderArg(o.folder)
 	return runTransfer(ctx, a, transferOptions{
 		acc: acc, items: items, inputs: []string{"archive of " + string(from)},
 		key:    "migrate " + string(from) + " " + string(to),
-		dryRun: o.dryRun, retryFailed: o.retryFailed, yes: o.yes, reportDir: o.reportDir, resume: resume,
+		dryRun: o.dryRun, retryFailed: o.retryFailed, yes: o.yes, reportDir: o.reportDir, resume: resume, folder: o.folder,
 		next: transfer.NextSteps{
 			MakeFile:      "fedimarks export " + shellWord(string(from)) + " --format mastodon -o bookmarks.csv",
 			Verify:        "fedimarks verify --from " + shellWord(string(from)) + " --offline --to " + shellWord(string(to)) + " -o missing.csv",
@@ -165,6 +174,10 @@ func archivedItems(ctx context.Context, a *app, h fedimarks.Handle) ([]fedimarks
 	if err != nil {
 		return nil, err
 	}
+	folders, err := ar.FoldersByURI(ctx, h)
+	if err != nil {
+		return nil, err
+	}
 	items := make([]fedimarks.ImportItem, 0, len(bms))
 	source := "archive of " + string(h)
 	for i := len(bms) - 1; i >= 0; i-- {
@@ -174,6 +187,9 @@ func archivedItems(ctx context.Context, a *app, h fedimarks.Handle) ([]fedimarks
 			Visibility: s.Visibility, Source: source, Order: len(items),
 			Tags: bms[i].Tags, Note: bms[i].Note,
 		})
+		if f, ok := folders[bms[i].Status.URI]; ok {
+			items[len(items)-1].Folder = &fedimarks.Folder{Name: f.Name, Emoji: f.Emoji}
+		}
 	}
 	return items, nil
 }

@@ -14,6 +14,9 @@ import (
 type serveOptions struct {
 	addr string
 	open bool
+	// anyPort listens on another free port when addr's is taken (a
+	// double-clicked program: nobody chose the port).
+	anyPort bool
 }
 
 func serveCommand() command {
@@ -28,9 +31,22 @@ work there too), and each post as Mastodon shows it. It needs no network:
 avatars and media show from the copies 'fedimarks backup --media' keeps,
 and otherwise as links to the originals.
 
+Its Accounts page (/accounts) adds an account (the sign-in of 'fedimarks
+login': your server's page opens in the same tab and sends you back to the
+page), lists the accounts with their software, last backup and bookmarks,
+signs one out (as 'fedimarks logout'), downloads an export in any format
+(as 'fedimarks export --offline'), and shows and installs the schedule and
+a sync pair (as 'fedimarks status' shows them and 'fedimarks schedule
+install' sets them up).
+
 The page listens on loopback only (127.0.0.1, ::1 or localhost) and
 answers only requests addressed to it there, so other machines and other
-web sites cannot read your archive. It runs no scripts.
+web sites cannot read your archive. It runs no scripts. Its forms are
+taken only from the page itself (a token of this run, Origin checked).
+
+fedimarks started without a command and without a terminal (double-clicked)
+serves the page and opens it, on 127.0.0.1:8080 or, when that port is
+taken, another.
 
   fedimarks serve --open
   fedimarks serve --addr 127.0.0.1:9000
@@ -43,7 +59,7 @@ web sites cannot read your archive. It runs no scripts.
 func runServeCommand(ctx context.Context, a *app, args []string) error {
 	var o serveOptions
 	fs := newFlags(a.cmd)
-	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen on `HOST:PORT` (loopback only)")
+	fs.StringVar(&o.addr, "addr", defaultServeAddr, "listen on `HOST:PORT` (loopback only)")
 	fs.BoolVar(&o.open, "open", false, "open the page in your browser")
 	pos, err := a.parseFlags(fs, args)
 	if err != nil {
@@ -67,7 +83,7 @@ func runServe(ctx context.Context, a *app, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	s, err := web.New(web.Options{Archive: ar, Media: archiveMedia{ar: ar, dir: p.Media}})
+	s, err := web.New(web.Options{Archive: ar, Media: archiveMedia{ar: ar, dir: p.Media}, Accounts: pageAccounts{serve: a}})
 	if err != nil {
 		return err
 	}
@@ -77,6 +93,9 @@ func runServe(ctx context.Context, a *app, o serveOptions) error {
 		return err
 	}
 	ln, err := web.Listen(ctx, o.addr)
+	if err != nil && o.anyPort {
+		ln, err = web.Listen(ctx, "127.0.0.1:0")
+	}
 	if err != nil {
 		return err
 	}

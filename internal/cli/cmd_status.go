@@ -26,7 +26,7 @@ reads the archive only and asks no server.
 
 --json prints one object with the fields archive, accounts (account,
 signed_in, last_backup, bookmarks, removed, last_result, last_failure,
-failing), running (job, account, pid, host, started_at, stale) and
+failing, context), running (job, account, pid, host, started_at, stale) and
 schedule (as 'fedimarks schedule status --json').
 
 ` + localExitCodes + "\n",
@@ -46,6 +46,9 @@ type accountState struct {
 	// failing (for a person; "" when the last backup worked).
 	LastFailure *resultState `json:"last_failure"`
 	Failing     string       `json:"failing,omitempty"`
+	// Context is the account's thread setting (backup --context
+	// --remember): "self", "all", or "" for none.
+	Context string `json:"context"`
 }
 
 // jobState is a job running now (or a lock left behind: Stale).
@@ -131,10 +134,15 @@ func (a *app) writeStatus(_ context.Context, out io.Writer, _ *sqlite.Archive, r
 		if err := tw.Flush(); err != nil {
 			return err
 		}
+		var hs []fedimarks.Handle
 		for _, acc := range rep.Accounts {
 			if acc.Failing != "" {
 				fmt.Fprintf(out, "Failing: %s\n", cleanText(acc.Failing))
 			}
+			hs = append(hs, acc.Account)
+		}
+		if note := a.contextNote(hs); note != "" {
+			fmt.Fprintln(out, note)
 		}
 	}
 	fmt.Fprintln(out)
@@ -201,7 +209,7 @@ func (a *app) status(ctx context.Context, ar *sqlite.Archive) (statusReport, err
 			return err
 		}
 		st := accountState{Account: h, SignedIn: signedIn, Bookmarks: n.Active, Removed: n.Removed,
-			LastResult: lastOf[h], LastFailure: failedOf[h]}
+			LastResult: lastOf[h], LastFailure: failedOf[h], Context: a.contextSetting(h)}
 		if !lastBackup.IsZero() {
 			st.LastBackup = &lastBackup
 		}

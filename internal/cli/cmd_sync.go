@@ -203,7 +203,7 @@ func (s *syncer) isSource(h fedimarks.Handle) bool {
 // backup backs up h incrementally, or in full when --mirror needs to see
 // its removals: every run, or per --full-every (--watch: default 1h).
 func (s *syncer) backup(ctx context.Context, h fedimarks.Handle) error {
-	bo := backupOptions{account: string(h), fullEvery: s.o.fullEvery}
+	bo := backupOptions{account: string(h), fullEvery: s.o.fullEvery, foldersEvery: syncFoldersEvery}
 	if s.o.mirror && s.isSource(h) {
 		switch {
 		case s.o.fullEvery != 0:
@@ -243,7 +243,7 @@ func (s *syncer) cycle(ctx context.Context) error {
 			return err
 		}
 		fmt.Fprintf(s.a.stderr, "sync %s to %s: %s added, %s removed, %s failed\n", p[0].Handle, p[1].Handle,
-			countNoun(res.added, "bookmark"), countNoun(res.removed, "bookmark"), countNoun(res.failed, "row"))
+			fedimarks.Plural(res.added, "bookmark"), fedimarks.Plural(res.removed, "bookmark"), fedimarks.Plural(res.failed, "row"))
 		if err != nil {
 			worst = err
 		}
@@ -335,10 +335,10 @@ func (s *syncer) syncPair(ctx context.Context, src, dst fedimarks.Account) (pair
 		switch {
 		case it.Outcome == fedimarks.Imported && (!known || was != fedimarks.Imported):
 			res.added++
-			s.emit(syncEvent{Event: "added", From: src.Handle, To: dst.Handle, URI: itemAddress(it)})
+			s.emit(syncEvent{Event: "added", From: src.Handle, To: dst.Handle, URI: it.Address()})
 		case it.Outcome != fedimarks.Pending && !it.Outcome.Succeeded() && (!known || was != it.Outcome):
 			res.failed++
-			s.emit(syncEvent{Event: "failed", From: src.Handle, To: dst.Handle, URI: itemAddress(it), Outcome: string(it.Outcome), Detail: it.Detail})
+			s.emit(syncEvent{Event: "failed", From: src.Handle, To: dst.Handle, URI: it.Address(), Outcome: string(it.Outcome), Detail: it.Detail})
 		}
 	}
 	if res.added > 0 {
@@ -383,7 +383,7 @@ func (s *syncer) recheckAlready(ctx context.Context, src, dst fedimarks.Account,
 	if err != nil {
 		return 0, err
 	}
-	var check []sqlite.JobItem
+	var check []fedimarks.JobItem
 	for _, it := range items {
 		if was, known := before[it.ID]; it.Outcome == fedimarks.Already && (!known || was != fedimarks.Already) {
 			check = append(check, it)
@@ -429,13 +429,13 @@ func (s *syncer) recheckAlready(ctx context.Context, src, dst fedimarks.Account,
 		if err := s.ar.RedoStaleAlready(ctx, src.Handle, dst.Handle, it.ID, id, s.a.now()); err != nil {
 			return redo, err
 		}
-		fmt.Fprintf(s.a.stderr, "%s no longer has %s bookmarked (its archive said it had): writing it\n", dst.Handle, cleanText(itemAddress(it)))
+		fmt.Fprintf(s.a.stderr, "%s no longer has %s bookmarked (its archive said it had): writing it\n", dst.Handle, cleanText(it.Address()))
 		redo++
 	}
 	return redo, nil
 }
 
-func (s *syncer) jobItems(ctx context.Context, key string) ([]sqlite.JobItem, error) {
+func (s *syncer) jobItems(ctx context.Context, key string) ([]fedimarks.JobItem, error) {
 	job, err := s.ar.FindJob(ctx, key)
 	if err != nil || job == nil {
 		return nil, err
@@ -799,16 +799,16 @@ func printPairStatus(w io.Writer, st syncPairStatus, now time.Time) {
 		fmt.Fprintf(w, "  last check: %s (%s ago)\n", st.LastCheck.UTC().Format("2006-01-02 15:04 UTC"), now.Sub(*st.LastCheck).Round(time.Second))
 	}
 	if st.LastOK != nil {
-		fmt.Fprintf(w, "  at the last good check: %s on %s, %s on %s\n", countNoun(st.FromCount, "bookmark"), st.From, countNoun(st.ToCount, "bookmark"), st.To)
+		fmt.Fprintf(w, "  at the last good check: %s on %s, %s on %s\n", fedimarks.Plural(st.FromCount, "bookmark"), st.From, fedimarks.Plural(st.ToCount, "bookmark"), st.To)
 	}
 	fmt.Fprintf(w, "  added by sync: %d, removed by sync: %d\n", st.Added, st.Removed)
-	fmt.Fprintf(w, "  pending: %s (done at the next check)\n", countNoun(st.Pending, "row"))
+	fmt.Fprintf(w, "  pending: %s (done at the next check)\n", fedimarks.Plural(st.Pending, "row"))
 	failed := 0
 	for _, n := range st.Failed {
 		failed += n
 	}
 	if failed > 0 {
-		fmt.Fprintf(w, "  failed: %s", countNoun(failed, "row"))
+		fmt.Fprintf(w, "  failed: %s", fedimarks.Plural(failed, "row"))
 		for _, o := range fedimarks.Outcomes {
 			if n := st.Failed[string(o)]; n > 0 {
 				fmt.Fprintf(w, ", %d %s", n, o)
@@ -817,14 +817,6 @@ func printPairStatus(w io.Writer, st syncPairStatus, now time.Time) {
 		fmt.Fprintf(w, " (list them with: fedimarks sync --from %s --to %s --report-dir DIR)\n", shellWord(string(st.From)), shellWord(string(st.To)))
 	}
 	if st.Failures > 0 {
-		fmt.Fprintf(w, "  failing: the last %s failed: %s\n", countNoun(st.Failures, "check"), st.LastError)
+		fmt.Fprintf(w, "  failing: the last %s failed: %s\n", fedimarks.Plural(st.Failures, "check"), st.LastError)
 	}
-}
-
-// itemAddress is a row's post address: its URI, else its URL.
-func itemAddress(it sqlite.JobItem) string {
-	if it.URI != "" {
-		return it.URI
-	}
-	return it.URL
 }

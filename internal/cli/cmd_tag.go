@@ -150,7 +150,7 @@ func runTagCommand(ctx context.Context, a *app, args []string) error {
 			return err
 		}
 	}
-	fmt.Fprintf(a.stderr, "%s: %s tagged (%s).\n", h, countNoun(len(uris), "bookmark"), tagChange(add, remove))
+	fmt.Fprintf(a.stderr, "%s: %s tagged (%s).\n", h, fedimarks.Plural(len(uris), "bookmark"), tagChange(add, remove))
 	return nil
 }
 

@@ -194,12 +194,12 @@ func runVerify(ctx context.Context, a *app, o verifyOptions, sum *verifySummary)
 		sum.Files = []string{o.output}
 	}
 	printVerification(a.stderr, acc.Handle, v)
-	fmt.Fprintf(a.stderr, "%s to %s\n", countNoun(int(c.Requests()), "request"), acc.Handle.Host())
+	fmt.Fprintf(a.stderr, "%s to %s\n", fedimarks.Plural(int(c.Requests()), "request"), acc.Handle.Host())
 	if len(v.Missing)+len(v.Unchecked) > 0 {
-		msg := fmt.Sprintf("%s %s missing on %s", countNoun(len(v.Missing), "post"), isAre(len(v.Missing)), acc.Handle)
+		msg := fmt.Sprintf("%s %s missing on %s", fedimarks.Plural(len(v.Missing), "post"), isAre(len(v.Missing)), acc.Handle)
 		e := &fedimarks.Error{Code: fedimarks.EPartial, Message: msg}
 		if n := len(v.Unchecked); n > 0 {
-			e.Message += fmt.Sprintf(", %s could not be checked", countNoun(n, "post"))
+			e.Message += fmt.Sprintf(", %s could not be checked", fedimarks.Plural(n, "post"))
 			e.Hint = nextStep(e, situation{cmd: a.cmd.name, unchecked: true})
 			var fe *fedimarks.Error
 			if v.Refused != nil && errors.As(a.apiError(acc.Handle, acc.Server, v.Refused, "read:search"), &fe) && fe.Hint != "" {
@@ -225,26 +225,26 @@ func rowAddress(it fedimarks.ImportItem) string {
 func printVerification(w io.Writer, h fedimarks.Handle, v *transfer.Verification) {
 	unknown := ""
 	if n := len(v.Unchecked); n > 0 {
-		unknown = ", " + ui.Count(int64(n)) + " unknown"
+		unknown = ", " + fedimarks.Count(int64(n)) + " unknown"
 	}
 	fmt.Fprintf(w, "%s: %s bookmarked; of %s source rows %s present, %s missing%s, %s duplicate, %s invalid\n",
-		h, ui.Count(int64(v.DestinationCount)), ui.Count(int64(v.Rows)), ui.Count(int64(v.Present)),
-		ui.Count(int64(len(v.Missing))), unknown, ui.Count(int64(v.Duplicate)), ui.Count(int64(v.Invalid)))
+		h, fedimarks.Count(int64(v.DestinationCount)), fedimarks.Count(int64(v.Rows)), fedimarks.Count(int64(v.Present)),
+		fedimarks.Count(int64(len(v.Missing))), unknown, fedimarks.Count(int64(v.Duplicate)), fedimarks.Count(int64(v.Invalid)))
 	listed, listedMissing := v.Present-v.PresentChecked, 0
 	for _, r := range v.Missing {
 		if r.Check == transfer.ByListing {
 			listedMissing++
 		}
 	}
-	fmt.Fprintf(w, "decided by the listing: %s present, %s missing", ui.Count(int64(listed)), ui.Count(int64(listedMissing)))
+	fmt.Fprintf(w, "decided by the listing: %s present, %s missing", fedimarks.Count(int64(listed)), fedimarks.Count(int64(listedMissing)))
 	if v.CheckReason == "" {
 		fmt.Fprintln(w)
 		return
 	}
 	fmt.Fprintf(w, "; by a post check: %s present, %s missing%s\n",
-		ui.Count(int64(v.PresentChecked)), ui.Count(int64(len(v.Missing)-listedMissing)), unknown)
+		fedimarks.Count(int64(v.PresentChecked)), fedimarks.Count(int64(len(v.Missing)-listedMissing)), unknown)
 	fmt.Fprintf(w, "post check: %s; %s looked up one at a time (%s)\n",
-		cleanText(v.CheckReason), countNoun(v.Checked, "post"), countNoun(v.CheckRequests, "request"))
+		cleanText(v.CheckReason), fedimarks.Plural(v.Checked, "post"), fedimarks.Plural(v.CheckRequests, "request"))
 	unchecked := make(map[int]bool, len(v.Unchecked))
 	for _, r := range v.Unchecked {
 		unchecked[r.Order] = true
@@ -288,12 +288,12 @@ func notFound(v *transfer.Verification) iter.Seq[transfer.MissingRow] {
 // importedPosts lists the posts that import jobs into h (dry runs aside)
 // recorded as imported or already there, by their addresses: verify checks
 // them one by one when its listing leaves them out.
-func importedPosts(ctx context.Context, ar *sqlite.Archive, h fedimarks.Handle) ([]transfer.Listed, error) {
+func importedPosts(ctx context.Context, ar *sqlite.Archive, h fedimarks.Handle) ([]fedimarks.ListedBookmark, error) {
 	jobs, err := ar.Jobs(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var out []transfer.Listed
+	var out []fedimarks.ListedBookmark
 	for _, j := range jobs {
 		if j.Destination != h || j.DryRun {
 			continue
@@ -302,13 +302,9 @@ func importedPosts(ctx context.Context, ar *sqlite.Archive, h fedimarks.Handle) 
 		if err != nil {
 			return nil, err
 		}
-		posts, err := ar.JobPostURIs(ctx, j.ID)
-		if err != nil {
-			return nil, err
-		}
 		for _, it := range items {
-			l := transfer.Listed{ID: it.DestID}
-			for _, addr := range []string{it.URI, it.URL, posts[it.ID]} {
+			l := fedimarks.ListedBookmark{ID: it.DestID}
+			for _, addr := range []string{it.URI, it.URL, it.PostURI} {
 				if addr != "" {
 					l.Addrs = append(l.Addrs, addr)
 				}

@@ -157,6 +157,7 @@ func (a *app) openArchive(ctx context.Context) (*sqlite.Archive, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open archive %s: %w", p.Archive, err)
 	}
+	ar.Now = a.now // one clock for the whole command
 	a.archive = ar
 	a.showScheduledFailures(ctx, ar)
 	return ar, nil

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bytes"
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -13,18 +11,11 @@ import (
 // runToolAt is runTool with the clock now, shared with the fake servers.
 func runToolAt(t *testing.T, now func() time.Time, want int, home string, args ...string) run {
 	t.Helper()
-	var out, errb bytes.Buffer
-	no := false
-	env := map[string]string{"FEDIMARKS_HOME": home, "FEDIMARKS_KEYRING": "off"}
-	code := Main(context.Background(), args, IO{
-		Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
-		Getenv: func(k string) string { return env[k] }, StdinIsTerminal: &no, StderrIsTerminal: &no,
-		Backoff: 5 * time.Millisecond, Now: now,
-	})
-	if code != want {
-		t.Fatalf("fedimarks %s: exit %d, want %d\n%s", strings.Join(args, " "), code, want, errb.String())
+	r := runToolWith(t, nil, home, "", func(o *IO) { o.Now = now }, args...)
+	if r.code != want {
+		t.Fatalf("fedimarks %s: exit %d, want %d\n%s", strings.Join(args, " "), r.code, want, r.stderr)
 	}
-	return run{code: code, stdout: out.String(), stderr: errb.String()}
+	return r
 }
 
 // dryRunInto runs an import dry run of 30 posts of another server into a

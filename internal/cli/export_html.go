@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/atomicfile"
 	"github.com/fedimarks/fedimarks/internal/formats"
 	"github.com/fedimarks/fedimarks/internal/sqlite"
 	"github.com/fedimarks/fedimarks/internal/ui"
@@ -183,7 +184,7 @@ func (c *htmlCopies) link(src, name string, size int64) error {
 		return nil
 	}
 	if err := os.MkdirAll(c.dir, 0o700); err != nil {
-		return fmt.Errorf("make %s: %w", c.dir, pathCause(err))
+		return fmt.Errorf("make %s: %w", c.dir, atomicfile.Cause(err))
 	}
 	dst := filepath.Join(c.dir, name)
 	if fi, err := os.Lstat(dst); err == nil && fi.Mode().IsRegular() && fi.Size() == size {
@@ -193,16 +194,16 @@ func (c *htmlCopies) link(src, name string, size int64) error {
 	os.Remove(dst)
 	if runtime.GOOS == "windows" {
 		if err := copyFile(src, dst); err != nil {
-			return fmt.Errorf("copy %s to %s: %w", src, dst, pathCause(err))
+			return fmt.Errorf("copy %s to %s: %w", src, dst, atomicfile.Cause(err))
 		}
 	} else {
 		if err := os.Link(src, dst); err != nil {
 			if err := copyFile(src, dst); err != nil {
-				return fmt.Errorf("copy %s to %s: %w", src, dst, pathCause(err))
+				return fmt.Errorf("copy %s to %s: %w", src, dst, atomicfile.Cause(err))
 			}
 		}
 		if err := os.Chmod(dst, 0o400); err != nil {
-			return fmt.Errorf("make %s read-only: %w", dst, pathCause(err))
+			return fmt.Errorf("make %s read-only: %w", dst, atomicfile.Cause(err))
 		}
 	}
 	c.used[name] = true
@@ -240,22 +241,22 @@ func (c *htmlCopies) finish(w io.Writer) error {
 	if c.dir != "" {
 		ents, err := os.ReadDir(c.dir)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("read %s: %w", c.dir, pathCause(err))
+			return fmt.Errorf("read %s: %w", c.dir, atomicfile.Cause(err))
 		}
 		for _, e := range ents {
 			if !c.used[e.Name()] && mediaFileName.MatchString(e.Name()) {
 				if err := os.Remove(filepath.Join(c.dir, e.Name())); err != nil {
-					return fmt.Errorf("remove %s: %w", e.Name(), pathCause(err))
+					return fmt.Errorf("remove %s: %w", e.Name(), atomicfile.Cause(err))
 				}
 			}
 		}
 		if len(c.used) > 0 {
-			fmt.Fprintf(w, "with %s in %s\n", plural(int64(len(c.used)), "file", "files"), c.dir)
+			fmt.Fprintf(w, "with %s in %s\n", fedimarks.Plural(int64(len(c.used)), "file"), c.dir)
 		}
 		return nil
 	}
 	if c.embedded > 0 || c.leftOut > 0 {
-		fmt.Fprintf(w, "embedded %s (%s)", plural(int64(c.embedded), "file", "files"), ui.Bytes(c.embedBytes))
+		fmt.Fprintf(w, "embedded %s (%s)", fedimarks.Plural(int64(c.embedded), "file"), ui.Bytes(c.embedBytes))
 		if c.leftOut > 0 {
 			fmt.Fprintf(w, "; %d left out (too large to embed): export to a folder with -o DIR/ to keep every file", c.leftOut)
 		}

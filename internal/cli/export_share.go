@@ -55,6 +55,6 @@ func (l *leftOut) report(w io.Writer) {
 	if total == 0 {
 		return
 	}
-	fmt.Fprintf(w, "left out %s (%s) by --visibility %s\n", plural(int64(total), "bookmark", "bookmarks"),
+	fmt.Fprintf(w, "left out %s (%s) by --visibility %s\n", fedimarks.Plural(int64(total), "bookmark"),
 		strings.Join(parts, ", "), l.vis)
 }

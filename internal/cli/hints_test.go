@@ -87,7 +87,7 @@ func TestHintTableCoversEveryEngineFact(t *testing.T) {
 	failed := func(outcomes ...fedimarks.Outcome) *transfer.Report {
 		rep := &transfer.Report{ReportPath: "r/import-1-report.csv", FailuresPath: "r/import-1-failures.csv"}
 		for _, o := range outcomes {
-			rep.Items = append(rep.Items, transfer.Item{Outcome: o})
+			rep.Items = append(rep.Items, fedimarks.JobItem{Outcome: o})
 		}
 		return rep
 	}

@@ -43,6 +43,6 @@ func recordLabels(ctx context.Context, a *app, ar *sqlite.Archive, dest fedimark
 		return err
 	}
 	fmt.Fprintf(a.stderr, "Local tags and notes of %s kept for %s (they show once its backup has the posts).\n",
-		countNoun(n, "post"), dest)
+		fedimarks.Plural(n, "post"), dest)
 	return nil
 }

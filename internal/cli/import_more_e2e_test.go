@@ -20,21 +20,6 @@ import (
 	"github.com/fedimarks/fedimarks/internal/mastodontest"
 )
 
-// buildBinary builds cmd/fedimarks once per test into a temp dir.
-func buildBinary(t testing.TB) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	bin := filepath.Join(t.TempDir(), "fedimarks")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/fedimarks/fedimarks/cmd/fedimarks")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // TestImportKilledAndRerun kills the real binary with SIGKILL halfway
 // through an import and runs the same command again: every bookmark ends
 // written, in order, each request at most once more than needed (the one
@@ -223,14 +208,8 @@ func BenchmarkImport(b *testing.B) {
 
 // benchRun runs the tool in-process like runTool, for benchmarks.
 func benchRun(home, stdin string, args ...string) (int, string) {
-	var errb bytes.Buffer
-	no := false
-	env := map[string]string{"FEDIMARKS_HOME": home, "FEDIMARKS_KEYRING": "off"}
-	code := Main(context.Background(), args, IO{
-		Stdin: strings.NewReader(stdin), Stdout: io.Discard, Stderr: &errb,
-		Getenv: func(k string) string { return env[k] }, StdinIsTerminal: &no, StderrIsTerminal: &no,
-	})
-	return code, errb.String()
+	r := invoke(context.Background(), home, stdin, func(o *IO) { o.Stdout, o.Backoff = io.Discard, 0 }, args...)
+	return r.code, r.stderr
 }
 
 // TestImportIntoEveryServer imports posts of A and posts local to the

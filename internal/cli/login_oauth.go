@@ -10,7 +10,6 @@ import (
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/mastodon"
 	"github.com/fedimarks/fedimarks/internal/oauth"
-	"github.com/fedimarks/fedimarks/internal/sqlite"
 )
 
 // browserWait is how long login waits for the person to approve in the
@@ -32,12 +31,17 @@ func runOAuthLogin(ctx context.Context, a *app, o loginOptions) error {
 	flow := &oauth.Mastodon{
 		Server:    server,
 		Client:    func(token string) *mastodon.Client { return a.newClient(server, token, nil) },
-		Apps:      archiveApps{ar},
+		Apps:      ar, // the sign-in keeps each server's app in the archive
 		PasteCode: o.noBrowser,
 		Wait:      browserWait,
 		OnSecret:  a.remember,
+		Page:      o.page,
 	}
-	res, err := flow.SignIn(ctx, a.terminal(o.noBrowser))
+	var person oauth.Prompter = a.terminal(o.noBrowser)
+	if o.prompter != nil {
+		person = o.prompter
+	}
+	res, err := flow.SignIn(ctx, person)
 	if err != nil {
 		return a.loginError(server, err)
 	}
@@ -85,28 +89,4 @@ func signInHint(err error, server string) string {
 		}
 	}
 	return ""
-}
-
-// archiveApps keeps each server's OAuth app in the archive: the sign-in
-// flow's AppStore, and the apps logout revokes tokens with.
-type archiveApps struct{ ar *sqlite.Archive }
-
-// App returns the app kept for server, nil when none is.
-func (s archiveApps) App(ctx context.Context, server string) (*mastodon.App, error) {
-	stored, err := s.ar.App(ctx, server)
-	if err != nil || stored == nil {
-		return nil, err
-	}
-	return &mastodon.App{ClientID: stored.ClientID, ClientSecret: stored.ClientSecret, RedirectURI: stored.RedirectURI, Scopes: stored.Scopes}, nil
-}
-
-// SaveApp keeps app for server.
-func (s archiveApps) SaveApp(ctx context.Context, server string, app mastodon.App) error {
-	return s.ar.SaveApp(ctx, sqlite.App{Server: server, ClientID: app.ClientID, ClientSecret: app.ClientSecret,
-		RedirectURI: app.RedirectURI, Scopes: app.Scopes})
-}
-
-// DeleteApp forgets the app kept for server.
-func (s archiveApps) DeleteApp(ctx context.Context, server string) error {
-	return s.ar.DeleteApp(ctx, server)
 }

@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/mastodontest"
 	"github.com/fedimarks/fedimarks/internal/secrets"
 	"github.com/fedimarks/fedimarks/internal/sqlite"
@@ -82,20 +83,11 @@ func (e *loginEnv) run(o runOpts, args ...string) run {
 	if stdin == nil {
 		stdin = strings.NewReader("")
 	}
-	var out bytes.Buffer
 	errb := &syncBuffer{onWrite: o.onError}
-	no := false
-	env := map[string]string{"FEDIMARKS_HOME": e.home, "FEDIMARKS_KEYRING": "off"}
-	code := Main(ctx, args, IO{
-		Stdin:            stdin,
-		Stdout:           &out,
-		Stderr:           errb,
-		Getenv:           func(k string) string { return env[k] },
-		OpenBrowser:      o.open,
-		StdinIsTerminal:  &no,
-		StderrIsTerminal: &no,
-	})
-	r := run{code: code, stdout: out.String(), stderr: errb.String()}
+	r := runToolWith(e.t, ctx, e.home, "", func(io *IO) {
+		io.Stdin, io.Stderr, io.OpenBrowser, io.Backoff = stdin, errb, o.open, 0
+	}, args...)
+	r.stderr = errb.String()
 	e.mu.Lock()
 	e.outputs = append(e.outputs, r.stdout, r.stderr)
 	e.mu.Unlock()
@@ -139,7 +131,7 @@ func (e *loginEnv) tokenFiles() []string {
 }
 
 // app returns the app kept in the archive for server.
-func (e *loginEnv) app(server string) *sqlite.App {
+func (e *loginEnv) app(server string) *fedimarks.App {
 	e.t.Helper()
 	ar, err := sqlite.Open(context.Background(), filepath.Join(e.home, "archive.db"))
 	if err != nil {

@@ -28,6 +28,15 @@ func runToolWith(t testing.TB, ctx context.Context, home, stdin string, tweak fu
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	return invoke(ctx, home, stdin, tweak, args...)
+}
+
+// invoke is the one harness every in-process run of the tool goes
+// through: Main with a fresh environment rooted at home (keyring off),
+// stdin read from stdin, no terminal, short retry pauses, and the IO
+// changed by tweak (when not nil). Output written to the buffers it sets
+// comes back in the run; a tweak that sets Stdout or Stderr keeps it.
+func invoke(ctx context.Context, home, stdin string, tweak func(*IO), args ...string) run {
 	var out, errb bytes.Buffer
 	no := false
 	env := map[string]string{"FEDIMARKS_HOME": home, "FEDIMARKS_KEYRING": "off"}

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bytes"
-	"context"
 	"strings"
 	"testing"
 
@@ -13,21 +11,21 @@ import (
 // with env added to the test's environment.
 func runOnTerminal(t *testing.T, home, stdin string, env map[string]string, args ...string) run {
 	t.Helper()
-	var out, errb bytes.Buffer
-	yes, no := true, false
-	full := map[string]string{"FEDIMARKS_HOME": home, "FEDIMARKS_KEYRING": "off"}
-	for k, v := range env {
-		full[k] = v
+	yes := true
+	r := runToolWith(t, nil, home, stdin, func(o *IO) {
+		base := o.Getenv
+		o.Getenv = func(k string) string {
+			if v, ok := env[k]; ok {
+				return v
+			}
+			return base(k)
+		}
+		o.StdoutIsTerminal, o.StderrIsTerminal = &yes, &yes
+	}, args...)
+	if r.code != 0 {
+		t.Fatalf("fedimarks %s: exit %d\n%s%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
 	}
-	code := Main(context.Background(), args, IO{
-		Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb,
-		Getenv:          func(k string) string { return full[k] },
-		StdinIsTerminal: &no, StdoutIsTerminal: &yes, StderrIsTerminal: &yes,
-	})
-	if code != 0 {
-		t.Fatalf("fedimarks %s: exit %d\n%s%s", strings.Join(args, " "), code, out.String(), errb.String())
-	}
-	return run{code: code, stdout: out.String(), stderr: errb.String()}
+	return r
 }
 
 // On a terminal, search marks matches in bold and backup draws a bar in

@@ -145,8 +145,8 @@ func (r readingLister) EachBookmark(ctx context.Context, fn func([]fedimarks.Sta
 	})
 	p.Abort()
 	if ctx.Err() == nil {
-		fmt.Fprintf(r.a.stderr, "read %s of %s (%s, %s)\n", plural(int64(n), "bookmark", "bookmarks"), r.h,
-			plural(r.c.Requests()-sent, "request", "requests"), ui.Duration(r.a.now().Sub(start)))
+		fmt.Fprintf(r.a.stderr, "read %s of %s (%s, %s)\n", fedimarks.Plural(int64(n), "bookmark"), r.h,
+			fedimarks.Plural(r.c.Requests()-sent, "request"), ui.Duration(r.a.now().Sub(start)))
 	}
 	return err
 }

@@ -88,12 +88,10 @@ func TestImportBarShowsWaitsAndBudgetETA(t *testing.T) {
 	f.b.SetRateLimit(10, 5*time.Minute)
 	yes := true
 	r := runToolWith(t, nil, f.home, "", func(o *IO) {
-		o.Now = func() time.Time { c.Add(20 * time.Millisecond); return c.Now() }
+		o.Now = func() time.Time { c.Advance(20 * time.Millisecond); return c.Now() }
 		o.Sleep = func(ctx context.Context, d time.Duration) error {
-			c.mu.Lock()
-			defer c.mu.Unlock()
-			if end := c.t.Add(d); end.After(c.t) {
-				c.t = end
+			if d > 0 {
+				c.Advance(d)
 			}
 			return ctx.Err()
 		}

@@ -10,9 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -120,24 +118,6 @@ func TestSearchCommand(t *testing.T) {
 	mustRun(t, 2, home, "", "search", "x", "--account", "nobody@nowhere.example")
 }
 
-// lockedBuffer is a bytes.Buffer safe to read while the tool writes it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func TestServeCommand(t *testing.T) {
 	home := newHome(t)
 	archiveWith(t, home, "me@home.example", "<p>Served quokka</p>")
@@ -148,29 +128,8 @@ func TestServeCommand(t *testing.T) {
 	}
 	mustRun(t, 2, home, "", "serve", "--addr", "example.com:80")
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stderr lockedBuffer
-	no := false
-	env := map[string]string{"FEDIMARKS_HOME": home, "FEDIMARKS_KEYRING": "off"}
-	done := make(chan int, 1)
-	go func() {
-		done <- Main(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, IO{
-			Stdout: io.Discard, Stderr: &stderr, Getenv: func(k string) string { return env[k] },
-			StdinIsTerminal: &no, StderrIsTerminal: &no,
-		})
-	}()
-	addr := regexp.MustCompile(`http://127\.0\.0\.1:\d+/`)
-	var url string
-	for deadline := time.Now().Add(10 * time.Second); url == "" && time.Now().Before(deadline); {
-		url = addr.FindString(stderr.String())
-		if url == "" {
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-	if url == "" {
-		t.Fatalf("serve printed no address: %q", stderr.String())
-	}
+	srv := startServe(t, home, nil)
+	url := srv.url
 	resp, err := http.Get(url + "?q=quokka")
 	if err != nil {
 		t.Fatal(err)
@@ -181,14 +140,8 @@ func TestServeCommand(t *testing.T) {
 		resp.Header.Get("Content-Security-Policy") == "" {
 		t.Errorf("served search: %d %s", resp.StatusCode, body)
 	}
-	cancel()
-	select {
-	case code := <-done:
-		if code != ExitOK {
-			t.Errorf("serve exited %d after Ctrl-C, want 0; stderr %s", code, stderr.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("serve did not stop on cancel")
+	if code := srv.stop(); code != ExitOK {
+		t.Errorf("serve exited %d after Ctrl-C, want 0; stderr %s", code, srv.stderr.String())
 	}
 }
 

@@ -406,7 +406,7 @@ func TestSyncWatchSleepsThroughRateLimit(t *testing.T) {
 			return ctx.Err()
 		}
 		slept += d
-		clock.Add(d)
+		clock.Advance(d)
 		return ctx.Err()
 	}
 	r := runToolWith(t, ctx, f.home, "", func(o *IO) { o.Sleep, o.Now = sleep, clock.Now },

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -37,15 +36,8 @@ func terminalControls(s string) []string {
 // runTTY runs the tool with stdout and stderr taken for terminals.
 func runTTY(t *testing.T, home, stdin string, args ...string) run {
 	t.Helper()
-	var out, errb bytes.Buffer
-	yes, no := true, false
-	env := map[string]string{"FEDIMARKS_HOME": home, "FEDIMARKS_KEYRING": "off"}
-	code := Main(context.Background(), args, IO{
-		Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb,
-		Getenv:          func(k string) string { return env[k] },
-		StdinIsTerminal: &no, StdoutIsTerminal: &yes, StderrIsTerminal: &no,
-	})
-	return run{code: code, stdout: out.String(), stderr: errb.String()}
+	yes := true
+	return runToolWith(t, nil, home, stdin, func(o *IO) { o.StdoutIsTerminal = &yes }, args...)
 }
 
 // A server's account name with escape sequences never reaches the

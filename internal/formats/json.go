@@ -14,7 +14,7 @@ import (
 func init() {
 	Register(Format{
 		Name:        "json",
-		Description: "JSON array of {account, first_seen, last_seen, removed_at, [tags, note,] status}, the status as the server sent it",
+		Description: "JSON array of {account, first_seen, last_seen, removed_at, [tags, note, folder,] status}, the status as the server sent it",
 		Extension:   ".json",
 		MediaType:   "application/json",
 		New: func(w io.Writer, _ Meta) Encoder {
@@ -23,7 +23,7 @@ func init() {
 	})
 	Register(Format{
 		Name:        "jsonl",
-		Description: "JSON Lines: one {account, first_seen, last_seen, removed_at, [tags, note,] status} object a line",
+		Description: "JSON Lines: one {account, first_seen, last_seen, removed_at, [tags, note, folder,] status} object a line",
 		Extension:   ".jsonl",
 		MediaType:   "application/jsonl",
 		New: func(w io.Writer, _ Meta) Encoder {

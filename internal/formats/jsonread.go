@@ -21,8 +21,9 @@ type wireItem struct {
 	URI    json.RawMessage `json:"uri"`
 	// Tags and Note are our export's local labels; a bare Status has
 	// "tags" too (its hashtags, objects), read only beside "status".
-	Tags json.RawMessage `json:"tags"`
-	Note json.RawMessage `json:"note"`
+	Tags   json.RawMessage `json:"tags"`
+	Note   json.RawMessage `json:"note"`
+	Folder json.RawMessage `json:"folder"`
 }
 
 // wireLite holds the fields of a Status that an import uses.
@@ -75,6 +76,7 @@ func statusItem(raw json.RawMessage, src string) fedimarks.ImportItem {
 		statusRaw = raw // a bare Status
 	} else {
 		it.Tags, it.Note = wireLabels(w)
+		it.Folder = readFolder(w.Folder)
 	}
 	if statusRaw = bytes.TrimSpace(statusRaw); statusRaw[0] != '{' {
 		it.Invalid = `"status" is not a JSON object`

@@ -34,7 +34,44 @@ func appendLabelsJSON(buf *bytes.Buffer, b fedimarks.Bookmark) {
 		buf.WriteString(`,"note":`)
 		buf.Write(note)
 	}
+	if f := b.Folder; f != nil && f.Name != "" {
+		folder, _ := json.Marshal(wireFolder{Name: f.Name, Emoji: f.Emoji})
+		buf.WriteString(`,"folder":`)
+		buf.Write(folder)
+	}
 }
+
+// wireFolder is a bookmark's folder in json and jsonl: its name and emoji
+// (the server's id does not travel).
+type wireFolder struct {
+	Name  string `json:"name"`
+	Emoji string `json:"emoji,omitempty"`
+}
+
+// readFolder checks a folder read from a file: a name of at most
+// maxFolderName characters, cleaned of control characters; nil when
+// absent or unusable.
+func readFolder(raw json.RawMessage) *fedimarks.Folder {
+	if isNull(raw) {
+		return nil
+	}
+	var w wireFolder
+	if json.Unmarshal(raw, &w) != nil {
+		return nil
+	}
+	name := strings.TrimSpace(fedimarks.CleanText(w.Name))
+	if name == "" || len([]rune(name)) > maxFolderName {
+		return nil
+	}
+	emoji := strings.TrimSpace(fedimarks.CleanText(w.Emoji))
+	if len([]rune(emoji)) > maxFolderName {
+		emoji = ""
+	}
+	return &fedimarks.Folder{Name: name, Emoji: emoji}
+}
+
+// maxFolderName bounds a folder's name (and emoji) read from a file.
+const maxFolderName = 200
 
 // readLabels checks tags and a note read from a file, dropping tags that
 // are not valid tags (a file is untrusted input) and duplicates.

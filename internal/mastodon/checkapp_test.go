@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/mastodon"
 	"github.com/fedimarks/fedimarks/internal/mastodontest"
 )
@@ -18,7 +19,7 @@ const oob = "urn:ietf:wg:oauth:2.0:oob"
 
 // approve has the authorizing user approve app in their browser (signed
 // in) and returns a user token.
-func approve(t *testing.T, inst *mastodontest.Instance, c *mastodon.Client, app mastodon.App) string {
+func approve(t *testing.T, inst *mastodontest.Instance, c *mastodon.Client, app fedimarks.App) string {
 	t.Helper()
 	nr := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	req, err := http.NewRequest("GET", c.AuthorizeURL(app, "http://127.0.0.1:9/callback", app.Scopes, "s", ""), nil)
@@ -48,7 +49,7 @@ func TestCheckApp(t *testing.T) {
 		name string
 		opts mastodontest.InstanceOptions
 		// forget makes the server forget the app as that server does.
-		forget func(t *testing.T, inst *mastodontest.Instance, c *mastodon.Client, app mastodon.App)
+		forget func(t *testing.T, inst *mastodontest.Instance, c *mastodon.Client, app fedimarks.App)
 		// tokenProbes is how many requests the check makes to
 		// /oauth/token (a client-credentials token, then revoked).
 		tokenProbes int
@@ -59,7 +60,7 @@ func TestCheckApp(t *testing.T) {
 		// snac: no token is asked for (snac would mint a user token for
 		// any request of a known app, and revoking it deletes the app).
 		{"snac, revoked token", mastodontest.InstanceOptions{Quirk: mastodontest.Snac, NoAuthMetadata: true},
-			func(t *testing.T, inst *mastodontest.Instance, c *mastodon.Client, app mastodon.App) {
+			func(t *testing.T, inst *mastodontest.Instance, c *mastodon.Client, app fedimarks.App) {
 				if err := c.Revoke(context.Background(), app, approve(t, inst, c, app)); err != nil {
 					t.Fatal(err)
 				}
@@ -104,7 +105,7 @@ func TestCheckApp(t *testing.T) {
 	}
 }
 
-func forgetAll(t *testing.T, inst *mastodontest.Instance, _ *mastodon.Client, _ mastodon.App) {
+func forgetAll(t *testing.T, inst *mastodontest.Instance, _ *mastodon.Client, _ fedimarks.App) {
 	inst.ForgetApps()
 }
 
@@ -125,7 +126,7 @@ func TestCheckAppUnsure(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := mastodon.New(mastodon.Options{Server: srv.URL, Backoff: time.Millisecond})
-	app := mastodon.App{ClientID: "cid", ClientSecret: "csecret", RedirectURI: oob, Scopes: "read"}
+	app := fedimarks.App{ClientID: "cid", ClientSecret: "csecret", RedirectURI: oob, Scopes: "read"}
 	if state, why, err := c.CheckApp(context.Background(), app, oob); err != nil || state != mastodon.AppUnsure {
 		t.Errorf("CheckApp = %v (%s), %v; want unsure", state, why, err)
 	}

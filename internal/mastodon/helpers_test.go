@@ -7,33 +7,17 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/fedimarks/fedimarks/internal/clocktest"
 )
 
 const testToken = "sekrit-token-0123456789"
-
-// fakeClock is a settable clock; sleeps recorded by recorder advance it.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (f *fakeClock) Now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.now
-}
-
-func (f *fakeClock) Advance(d time.Duration) {
-	f.mu.Lock()
-	f.now = f.now.Add(d)
-	f.mu.Unlock()
-}
 
 // recorder is an injected Sleep that records every wait, advances the fake
 // clock (if any) and returns at once, honouring ctx.
 type recorder struct {
 	mu     sync.Mutex
-	clock  *fakeClock
+	clock  *clocktest.Clock
 	sleeps []time.Duration
 	events []WaitEvent
 }
@@ -75,7 +59,7 @@ var epoch = time.Date(2031, 3, 4, 5, 6, 7, 0, time.UTC)
 // fake clock at epoch.
 func newTestClient(t *testing.T, srv *httptest.Server, mod ...func(*Options)) (*Client, *recorder) {
 	t.Helper()
-	clk := &fakeClock{now: epoch}
+	clk := clocktest.New(epoch)
 	rec := &recorder{clock: clk}
 	opts := Options{
 		Server:  srv.URL,

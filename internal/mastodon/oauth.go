@@ -8,25 +8,16 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-)
 
-// App is an OAuth application registered on a server. ClientSecret is a
-// secret: keep it out of output.
-type App struct {
-	ClientID, ClientSecret string
-	// RedirectURI is the redirect URI (or several, separated by "\n") the
-	// app was registered with.
-	RedirectURI string
-	// Scopes is the space-separated scopes the app was registered with.
-	Scopes string
-}
+	"github.com/fedimarks/fedimarks"
+)
 
 // RegisterApp registers an OAuth application (POST /api/v1/apps, form
 // encoded). redirectURIs may hold several URIs separated by "\n". Mastodon
 // allows 5 registrations per IP in 10 minutes: register once per server and
-// keep the App. The call is not retried after an ambiguous failure (a
+// keep the app. The call is not retried after an ambiguous failure (a
 // timeout, a 5xx), only when the connection was refused or on 429.
-func (c *Client) RegisterApp(ctx context.Context, name, redirectURIs, scopes, website string) (App, error) {
+func (c *Client) RegisterApp(ctx context.Context, name, redirectURIs, scopes, website string) (fedimarks.App, error) {
 	form := url.Values{
 		"client_name":   {name},
 		"redirect_uris": {redirectURIs},
@@ -43,12 +34,12 @@ func (c *Client) RegisterApp(ctx context.Context, name, redirectURIs, scopes, we
 		Scopes       json.RawMessage `json:"scopes"`
 	}
 	if _, err := c.getJSON(ctx, formCall(c.apiURL("/api/v1/apps"), form, kindAnon, false), &w); err != nil {
-		return App{}, err
+		return fedimarks.App{}, err
 	}
 	if w.ClientID == "" || w.ClientSecret == "" {
-		return App{}, fmt.Errorf("register app: the server returned no client id or secret")
+		return fedimarks.App{}, fmt.Errorf("register app: the server returned no client id or secret")
 	}
-	app := App{ClientID: w.ClientID, ClientSecret: w.ClientSecret, RedirectURI: w.RedirectURI, Scopes: scopes}
+	app := fedimarks.App{ClientID: w.ClientID, ClientSecret: w.ClientSecret, RedirectURI: w.RedirectURI, Scopes: scopes}
 	if len(w.RedirectURIs) > 0 {
 		app.RedirectURI = strings.Join(w.RedirectURIs, "\n")
 	}
@@ -123,7 +114,7 @@ func (m *AuthMetadata) SupportsPKCE() bool {
 // Server/oauth/authorize with response_type=code, client_id, redirect_uri,
 // scope and state, and, when codeChallenge is not empty, code_challenge
 // and code_challenge_method=S256. Spaces are encoded as %20.
-func (c *Client) AuthorizeURL(app App, redirectURI, scopes, state, codeChallenge string) string {
+func (c *Client) AuthorizeURL(app fedimarks.App, redirectURI, scopes, state, codeChallenge string) string {
 	q := url.Values{
 		"response_type": {"code"},
 		"client_id":     {app.ClientID},
@@ -155,7 +146,7 @@ type Token struct {
 // grant_type=authorization_code). codeVerifier is sent only when not
 // empty (PKCE). A code is single-use, so the call is not retried after an
 // ambiguous failure.
-func (c *Client) ExchangeCode(ctx context.Context, app App, code, redirectURI, codeVerifier string) (Token, error) {
+func (c *Client) ExchangeCode(ctx context.Context, app fedimarks.App, code, redirectURI, codeVerifier string) (Token, error) {
 	form := url.Values{
 		"grant_type":    {"authorization_code"},
 		"code":          {code},
@@ -190,7 +181,7 @@ func (c *Client) ExchangeCode(ctx context.Context, app App, code, redirectURI, c
 // Revoke ends a token (POST /oauth/revoke with client_id, client_secret
 // and token in the form body). Revoking is idempotent, so the call is
 // retried like a read.
-func (c *Client) Revoke(ctx context.Context, app App, token string) error {
+func (c *Client) Revoke(ctx context.Context, app fedimarks.App, token string) error {
 	form := url.Values{
 		"client_id":     {app.ClientID},
 		"client_secret": {app.ClientSecret},
@@ -242,7 +233,7 @@ func (s AppState) String() string {
 // snac is never asked for a token, since it would mint one for the
 // account that last signed in, and revoking it deletes the app. Only a
 // cancelled ctx is an error; a failure to check is AppUnsure.
-func (c *Client) CheckApp(ctx context.Context, app App, redirectURI string) (AppState, string, error) {
+func (c *Client) CheckApp(ctx context.Context, app fedimarks.App, redirectURI string) (AppState, string, error) {
 	status, loc, err := c.openAuthorizePage(ctx, c.AuthorizeURL(app, redirectURI, app.Scopes, "", ""))
 	switch {
 	case ctx.Err() != nil:
@@ -304,12 +295,6 @@ func (c *Client) openAuthorizePage(ctx context.Context, u string) (int, string, 
 		loc = l.String()
 	}
 	return resp.StatusCode, loc, nil
-}
-
-// Format prints the app with ClientSecret redacted, for every verb.
-func (a App) Format(f fmt.State, verb rune) {
-	fmt.Fprintf(f, "mastodon.App{ClientID:%s ClientSecret:%s RedirectURI:%q Scopes:%q}",
-		a.ClientID, redacted(a.ClientSecret), a.RedirectURI, a.Scopes)
 }
 
 // Format prints the token with AccessToken redacted, for every verb.

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/fedimarks/fedimarks"
 )
 
 // formRecorder records the method, path, auth header, content type and
@@ -53,7 +55,7 @@ func TestRegisterApp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := App{ClientID: "cid", ClientSecret: "csecret", RedirectURI: "urn:ietf:wg:oauth:2.0:oob\nhttp://127.0.0.1:8765/callback", Scopes: "read:bookmarks write:bookmarks"}
+	want := fedimarks.App{ClientID: "cid", ClientSecret: "csecret", RedirectURI: "urn:ietf:wg:oauth:2.0:oob\nhttp://127.0.0.1:8765/callback", Scopes: "read:bookmarks write:bookmarks"}
 	if app != want {
 		t.Errorf("app = %+v, want %+v", app, want)
 	}
@@ -104,7 +106,7 @@ func TestNonIdempotentCallsNotRetriedOnAmbiguousFailures(t *testing.T) {
 			if name == "apps" {
 				_, err = c.RegisterApp(context.Background(), "n", "urn:ietf:wg:oauth:2.0:oob", "read", "")
 			} else {
-				_, err = c.ExchangeCode(context.Background(), App{ClientID: "a", ClientSecret: "b"}, "code", "urn:ietf:wg:oauth:2.0:oob", "")
+				_, err = c.ExchangeCode(context.Background(), fedimarks.App{ClientID: "a", ClientSecret: "b"}, "code", "urn:ietf:wg:oauth:2.0:oob", "")
 			}
 			if !IsStatus(err, 502) {
 				t.Fatalf("err = %v", err)
@@ -120,7 +122,7 @@ func TestNonIdempotentCallsNotRetriedOnAmbiguousFailures(t *testing.T) {
 			fmt.Fprint(w, `{"access_token":"x"}`)
 		}))
 		c, _ := newTestClient(t, srv)
-		_, err := c.ExchangeCode(context.Background(), App{ClientID: "a"}, "code", "urn:ietf:wg:oauth:2.0:oob", "")
+		_, err := c.ExchangeCode(context.Background(), fedimarks.App{ClientID: "a"}, "code", "urn:ietf:wg:oauth:2.0:oob", "")
 		var ne *NetError
 		if !errors.As(err, &ne) || h.get() != 1 {
 			t.Errorf("err = %v, requests = %d; want a NetError after 1 request", err, h.get())
@@ -194,7 +196,7 @@ func TestAuthMetadata(t *testing.T) {
 
 func TestAuthorizeURL(t *testing.T) {
 	c := New(Options{Server: "https://m.example", Token: testToken})
-	app := App{ClientID: "cid+1", ClientSecret: "secret"}
+	app := fedimarks.App{ClientID: "cid+1", ClientSecret: "secret"}
 	raw := c.AuthorizeURL(app, "http://127.0.0.1:8765/cb", "read:bookmarks write:bookmarks", "st&ate", "chal")
 	if strings.Contains(raw, "+") && !strings.Contains(raw, "%2B") || strings.Contains(raw, "secret") || strings.Contains(raw, testToken) {
 		t.Errorf("URL %s", raw)
@@ -231,7 +233,7 @@ func TestExchangeCode(t *testing.T) {
 				fmt.Fprint(w, `{"access_token":"new-token","token_type":"Bearer","scope":"read:bookmarks","created_at":1573979017}`)
 			}))
 			c, _ := newTestClient(t, srv)
-			app := App{ClientID: "cid", ClientSecret: "cs"}
+			app := fedimarks.App{ClientID: "cid", ClientSecret: "cs"}
 			tok, err := c.ExchangeCode(context.Background(), app, "the-code", "urn:ietf:wg:oauth:2.0:oob", verifier)
 			if err != nil {
 				t.Fatal(err)
@@ -258,7 +260,7 @@ func TestExchangeCode(t *testing.T) {
 			fmt.Fprint(w, `{"error":"invalid_grant","error_description":"The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client."}`)
 		})
 		c, _ := newTestClient(t, srv)
-		_, err := c.ExchangeCode(context.Background(), App{ClientID: "cid", ClientSecret: "client-secret-xyz"}, "bad-code-abc", "urn:ietf:wg:oauth:2.0:oob", "")
+		_, err := c.ExchangeCode(context.Background(), fedimarks.App{ClientID: "cid", ClientSecret: "client-secret-xyz"}, "bad-code-abc", "urn:ietf:wg:oauth:2.0:oob", "")
 		var ae *APIError
 		if !errors.As(err, &ae) || ae.Message != "invalid_grant" || !strings.HasPrefix(ae.Description, "The provided") {
 			t.Fatalf("err = %v", err)
@@ -270,7 +272,7 @@ func TestExchangeCode(t *testing.T) {
 	t.Run("no token in answer", func(t *testing.T) {
 		srv := newServer(t, func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, `{}`) })
 		c, _ := newTestClient(t, srv)
-		if _, err := c.ExchangeCode(context.Background(), App{}, "c", "r", ""); err == nil {
+		if _, err := c.ExchangeCode(context.Background(), fedimarks.App{}, "c", "r", ""); err == nil {
 			t.Error("no error for an answer without access_token")
 		}
 	})
@@ -287,7 +289,7 @@ func TestRevoke(t *testing.T) {
 		fmt.Fprint(w, `{}`)
 	}))
 	c, _ := newTestClient(t, srv, func(o *Options) { o.Token = "" })
-	if err := c.Revoke(context.Background(), App{ClientID: "cid", ClientSecret: "cs"}, "old-token"); err != nil {
+	if err := c.Revoke(context.Background(), fedimarks.App{ClientID: "cid", ClientSecret: "cs"}, "old-token"); err != nil {
 		t.Fatal(err)
 	}
 	reqs := rec.all()

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/fedimarks/fedimarks/internal/clocktest"
 )
 
 // stampingServer is a Mastodon that allows limit requests per minute in
@@ -16,7 +18,7 @@ import (
 // sub-second part of the moment it handled the request. Each request
 // moves the clock 100 ms. hold, if set, may hold an answer back.
 type stampingServer struct {
-	clk   *fakeClock
+	clk   *clocktest.Clock
 	limit int
 	hold  func(id string)
 
@@ -77,7 +79,7 @@ func (s *stampingServer) count(id string) bool {
 // room for one of them only, and the other waits for the next window
 // instead of meeting a 429.
 func TestLateAnswerNeverRaisesTheBudget(t *testing.T) {
-	clk := &fakeClock{now: epoch.Add(10 * time.Second)}
+	clk := clocktest.New(epoch.Add(10 * time.Second))
 	release1, arrived4 := make(chan struct{}), make(chan struct{})
 	var once sync.Once
 	srv := &stampingServer{clk: clk, limit: 3, counted: map[int64]int{}}

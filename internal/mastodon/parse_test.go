@@ -270,7 +270,7 @@ func TestClientHidesToken(t *testing.T) {
 	c := New(opts)
 	for _, f := range []string{"%v", "%+v", "%#v", "%s", "%d", "%q"} {
 		for _, v := range []any{c, opts, &opts,
-			App{ClientID: "example.com", ClientSecret: testToken}, Token{AccessToken: testToken, Scope: "example.com"}} {
+			fedimarks.App{ClientID: "example.com", ClientSecret: testToken}, Token{AccessToken: testToken, Scope: "example.com"}} {
 			if s := fmt.Sprintf(f, v); strings.Contains(s, testToken) || !strings.Contains(s, "example.com") {
 				t.Fatalf("formatting %T with %s shows the token or hides the server: %s", v, f, s)
 			}

@@ -151,6 +151,8 @@ func (i *Instance) endpoint(r *http.Request, a auth) reply {
 		return jsonReply(http.StatusOK, j)
 	case p == "/api/v1/bookmarks" && get:
 		return i.listBookmarks(r, a)
+	case strings.HasPrefix(p, "/api/v1/pleroma/bookmark_folders") && i.opts.Quirk == Pleroma:
+		return i.folderEndpoint(r, a)
 	case p == "/api/v2/search" && get:
 		return i.search(r, a)
 	case p == "/api/v1/apps" && m == http.MethodPost:
@@ -162,6 +164,8 @@ func (i *Instance) endpoint(r *http.Request, a auth) reply {
 			return i.showStatus(id, a)
 		case action == "context" && get:
 			return i.statusContext(id, a)
+		case action == "bookmark" && m == http.MethodPost && i.opts.Quirk == Pleroma:
+			return i.bookmarkInFolder(id, a, r)
 		case (action == "bookmark" || action == "unbookmark") && m == http.MethodPost:
 			return i.setBookmark(id, a, action == "bookmark")
 		}
@@ -277,6 +281,9 @@ func (i *Instance) listBookmarks(r *http.Request, a auth) reply {
 	}
 	acct := a.tok.account
 	q := r.URL.Query()
+	if i.opts.Quirk == Pleroma {
+		return i.listPleroma(q, acct)
+	}
 	var all, shown []*bookmark // newest first
 	fast := i.opts.Quirk != GoToSocial && i.opts.Quirk != Pixelfed && i.opts.Quirk != Snac && belowOnly(q)
 	if !fast {

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/fedimarks/fedimarks/internal/clocktest"
 )
 
 // TestMastodonResetCarriesTheRequestsSubSecond: Mastodon's reset is the
@@ -21,7 +23,7 @@ func TestMastodonResetCarriesTheRequestsSubSecond(t *testing.T) {
 	} {
 		t.Run(c.q.String(), func(t *testing.T) {
 			n := NewNetwork(t)
-			clock := &fakeClock{t: time.Date(2025, 1, 1, 12, 3, 7, 123456789, time.UTC)}
+			clock := clocktest.New(time.Date(2025, 1, 1, 12, 3, 7, 123456789, time.UTC))
 			n.SetClock(clock.Now)
 			i := n.NewInstance(InstanceOptions{Quirk: c.q})
 			tok := i.AddAccount("alice").Token()
@@ -30,7 +32,7 @@ func TestMastodonResetCarriesTheRequestsSubSecond(t *testing.T) {
 			if got := r.header.Get("X-RateLimit-Reset"); got != c.first {
 				t.Errorf("first reset %q, want %q", got, c.first)
 			}
-			clock.Add(time.Minute + 864197530*time.Nanosecond) // 12:04:07.987654319
+			clock.Advance(time.Minute + 864197530*time.Nanosecond) // 12:04:07.987654319
 			r = call(t, "GET", i.URL()+"/api/v1/bookmarks", tok, nil)
 			if got := r.header.Get("X-RateLimit-Reset"); got != c.later {
 				t.Errorf("later reset %q, want %q", got, c.later)
@@ -81,7 +83,7 @@ func TestOddRateHeaders(t *testing.T) {
 // first came.
 func TestRateWindowsRecordWhatEachWindowSaw(t *testing.T) {
 	n := NewNetwork(t)
-	clock := &fakeClock{t: time.Date(2025, 1, 1, 12, 0, 0, 400*int(time.Millisecond), time.UTC)}
+	clock := clocktest.New(time.Date(2025, 1, 1, 12, 0, 0, 400*int(time.Millisecond), time.UTC))
 	n.SetClock(clock.Now)
 	i := n.NewInstance(InstanceOptions{})
 	tok := i.AddAccount("alice").Token()
@@ -89,7 +91,7 @@ func TestRateWindowsRecordWhatEachWindowSaw(t *testing.T) {
 	for range 3 {
 		call(t, "GET", i.URL()+"/api/v1/bookmarks", tok, nil)
 	}
-	clock.Add(700 * time.Millisecond) // 12:00:01.1, the next window
+	clock.Advance(700 * time.Millisecond) // 12:00:01.1, the next window
 	call(t, "GET", i.URL()+"/api/v1/bookmarks", tok, nil)
 	got := i.RateWindows(tok)
 	want := []RateWindow{

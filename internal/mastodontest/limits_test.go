@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/fedimarks/fedimarks/internal/clocktest"
 )
 
 func TestRateLimit(t *testing.T) {
@@ -18,7 +20,7 @@ func TestRateLimit(t *testing.T) {
 	} {
 		t.Run(c.q.String(), func(t *testing.T) {
 			n := NewNetwork(t)
-			clock := &fakeClock{t: time.Date(2025, 1, 1, 12, 3, 7, 0, time.UTC)}
+			clock := clocktest.New(time.Date(2025, 1, 1, 12, 3, 7, 0, time.UTC))
 			n.SetClock(clock.Now)
 			i := n.NewInstance(InstanceOptions{Quirk: c.q})
 			a := i.AddAccount("alice")
@@ -55,7 +57,7 @@ func TestRateLimit(t *testing.T) {
 				t.Fatalf("other token: %d", r.status)
 			}
 			// The next window, aligned to the epoch, starts afresh.
-			clock.Add(time.Minute + 53*time.Second)
+			clock.Advance(time.Minute + 53*time.Second)
 			r = call(t, "GET", i.URL()+"/api/v1/bookmarks", tok, nil)
 			if r.status != 200 || r.header.Get("X-RateLimit-Remaining") != "2" {
 				t.Fatalf("new window: %d %v", r.status, r.header)

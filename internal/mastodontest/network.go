@@ -50,6 +50,9 @@ const (
 	// /oauth/authorize and 401 with no body from /oauth/token. Its
 	// listing's hiding is InstanceOptions.HideUnfollowed.
 	Snac
+	// Pleroma (2.7+): Mastodon's ids and limits, next and prev links on
+	// every non-empty page, and bookmark folders (see folders.go).
+	Pleroma
 )
 
 // String returns the quirk's name.
@@ -63,6 +66,8 @@ func (q Quirk) String() string {
 		return "pixelfed"
 	case Snac:
 		return "snac"
+	case Pleroma:
+		return "pleroma"
 	}
 	return "quirk(" + strconv.Itoa(int(q)) + ")"
 }
@@ -76,6 +81,8 @@ func (q Quirk) defaultVersion() string {
 		return "3.5.3 (compatible; Pixelfed 0.12.4)"
 	case Snac:
 		return "4.0.0 (compatible; snac/2.59)"
+	case Pleroma:
+		return "2.7.2 (compatible; Pleroma 2.7.0)"
 	}
 	return "4.3.0"
 }
@@ -230,6 +237,7 @@ type Instance struct {
 	faults      listingFaults
 	ap          objectState // as the origin of posts: see origin.go
 	race        raceState   // see race.go
+	folders     folderState // Pleroma's bookmark folders: see folders.go
 }
 
 type reqRecord struct{ method, path string }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fedimarks/fedimarks/internal/clocktest"
 )
 
 type wireApp struct {
@@ -205,7 +207,7 @@ func TestOAuthOOBWithoutPKCE(t *testing.T) {
 
 func TestOAuthMetadataAndRegistration(t *testing.T) {
 	n := NewNetwork(t)
-	clock := &fakeClock{t: time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC))
 	n.SetClock(clock.Now)
 
 	full := n.NewInstance(InstanceOptions{})
@@ -260,7 +262,7 @@ func TestOAuthMetadataAndRegistration(t *testing.T) {
 	if full.AppRegistrations() != 5 {
 		t.Fatalf("AppRegistrations = %d", full.AppRegistrations())
 	}
-	clock.Add(10 * time.Minute)
+	clock.Advance(10 * time.Minute)
 	register(t, full, oob, "read")
 	if full.AppRegistrations() != 6 {
 		t.Fatalf("AppRegistrations = %d", full.AppRegistrations())

@@ -112,6 +112,7 @@ type statusJSON struct {
 	Emojis             []any            `json:"emojis"`
 	Card               any              `json:"card"`
 	Poll               any              `json:"poll"`
+	Pleroma            *pleromaJSON     `json:"pleroma,omitempty"`
 	Extra              extraJSON        `json:"fedimarks_test_extra"`
 }
 
@@ -187,6 +188,7 @@ func (i *Instance) renderStatus(p *post, viewer *Account) statusJSON {
 		j.Bookmarked = ptr(viewer.inst == i && viewer.bookmarkOf(p) != nil)
 	}
 	i.renderReplyTo(&j, p)
+	i.renderPleroma(&j, p, viewer)
 	if p.reblog != nil {
 		r := i.renderStatus(p.reblog, viewer)
 		j.Reblog = &r
@@ -257,7 +259,7 @@ func (i *Instance) instanceV1() map[string]any {
 		users++
 		statuses += a.posts
 	}
-	return map[string]any{
+	return i.withPleroma(map[string]any{
 		"uri": i.host, "title": i.opts.Title, "short_description": "A fake server for tests.",
 		"description": "A fake server for tests.", "email": "admin@" + i.host, "version": i.opts.Version,
 		"urls":      map[string]any{"streaming_api": "ws://" + i.host},
@@ -269,12 +271,12 @@ func (i *Instance) instanceV1() map[string]any {
 			"media_attachments": map[string]any{"supported_mime_types": []string{"image/png", "image/jpeg", "video/mp4", "audio/mpeg"}},
 		},
 		"contact_account": nil, "rules": []any{},
-	}
+	})
 }
 
 // instanceV2 is GET /api/v2/instance.
 func (i *Instance) instanceV2() map[string]any {
-	return map[string]any{
+	return i.withPleroma(map[string]any{
 		"domain": i.host, "title": i.opts.Title, "version": i.opts.Version,
 		"source_url": sourceURL(i.opts.Quirk), "description": "A fake server for tests.",
 		"usage":     map[string]any{"users": map[string]any{"active_month": len(i.accounts)}},
@@ -287,7 +289,7 @@ func (i *Instance) instanceV2() map[string]any {
 		"registrations": map[string]any{"enabled": false, "approval_required": false, "message": nil},
 		"contact":       map[string]any{"email": "admin@" + i.host, "account": nil},
 		"rules":         []any{},
-	}
+	})
 }
 
 func sourceURL(q Quirk) string {
@@ -298,6 +300,8 @@ func sourceURL(q Quirk) string {
 		return "https://github.com/pixelfed/pixelfed"
 	case Snac:
 		return "https://codeberg.org/grunfink/snac2"
+	case Pleroma:
+		return "https://git.pleroma.social/pleroma/pleroma"
 	}
 	return "https://github.com/mastodon/mastodon"
 }

@@ -63,15 +63,40 @@ type loopbackReceiver struct {
 	redirectURI string
 	state       string
 	addr        string
-	srv         *http.Server
-	result      chan callbackResult // buffered: the handler never blocks
-	once        sync.Once
-	closeOnce   sync.Once
+	// forward, when set, is where every answer is sent on (a 303 with
+	// its query) instead of being taken here: the page's own callback
+	// (see PageReceiver).
+	forward   string
+	srv       *http.Server
+	result    chan callbackResult // buffered: the handler never blocks
+	once      sync.Once
+	closeOnce sync.Once
 }
+
+// receiver is where the browser brings the answer: the flow's own
+// loopback receiver, or the page's (PageReceiver).
+type receiver interface {
+	// uri is the redirect URI the answer comes to.
+	uri() string
+	wait(ctx context.Context, d time.Duration) (string, error)
+	close(ctx context.Context)
+}
+
+func (r *loopbackReceiver) uri() string { return r.redirectURI }
 
 // listenLoopback starts the receiver on 127.0.0.1:port (loopback only:
 // nothing else on the network can reach it).
 func listenLoopback(port int, state string) (*loopbackReceiver, error) {
+	return listenOn(port, state, "")
+}
+
+// listenForward starts a receiver on 127.0.0.1:port that sends every
+// answer on to the address to, query and all.
+func listenForward(port int, to string) (*loopbackReceiver, error) {
+	return listenOn(port, "", to)
+}
+
+func listenOn(port int, state, forward string) (*loopbackReceiver, error) {
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err != nil {
 		return nil, err
@@ -80,6 +105,7 @@ func listenLoopback(port int, state string) (*loopbackReceiver, error) {
 		redirectURI: loopbackRedirect(port),
 		state:       state,
 		addr:        ln.Addr().String(),
+		forward:     forward,
 		result:      make(chan callbackResult, 1),
 	}
 	mux := http.NewServeMux()
@@ -95,35 +121,50 @@ func (r *loopbackReceiver) deliver(res callbackResult) {
 
 // callback takes the browser's answer: the code when the state is this
 // sign-in's, else the refusal, and shows the person a page saying which.
+// A forwarding receiver sends the answer on instead.
 func (r *loopbackReceiver) callback(w http.ResponseWriter, req *http.Request) {
 	if req.Method != http.MethodGet {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	q := req.URL.Query()
+	if r.forward != "" {
+		w.Header().Set("Cache-Control", "no-store")
+		http.Redirect(w, req, r.forward+"?"+req.URL.RawQuery, http.StatusSeeOther)
+		return
+	}
+	res, status, title, text := answer(req.URL.Query(), r.state)
+	// Record the answer before the page goes out, so that a second
+	// request cannot be taken for this one.
+	r.deliver(res)
+	if res.err == nil {
+		text = "You can close this tab and return to the terminal."
+	}
+	page(w, status, title, text)
+}
+
+// answer reads the browser's answer q to the sign-in whose state is
+// state: the code, or why it is refused; and what to show the person
+// (the status, a title and a line).
+func answer(q url.Values, state string) (res callbackResult, status int, title, text string) {
 	switch {
-	case subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(r.state)) != 1:
-		r.deliver(callbackResult{err: failure(fedimarks.EAuth, ErrWrongState, nil,
-			"the browser's answer carried a wrong state: refused, nothing saved")})
-		page(w, http.StatusBadRequest, "Sign-in refused", "This answer does not belong to the sign-in fedimarks started (its state does not match). Nothing was saved.")
+	case subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(state)) != 1:
+		return callbackResult{err: failure(fedimarks.EAuth, ErrWrongState, nil,
+				"the browser's answer carried a wrong state: refused, nothing saved")},
+			http.StatusBadRequest, "Sign-in refused", "This answer does not belong to the sign-in fedimarks started (its state does not match). Nothing was saved."
 	case q.Get("error") != "":
 		msg := q.Get("error")
 		if d := q.Get("error_description"); d != "" {
 			msg += ": " + d
 		}
-		r.deliver(callbackResult{err: failure(fedimarks.EAuth, ErrDenied, nil,
-			"the server did not authorize fedimarks ("+msg+")")})
-		page(w, http.StatusOK, "Sign-in cancelled", "The server did not authorize fedimarks. You can close this tab.")
+		return callbackResult{err: failure(fedimarks.EAuth, ErrDenied, nil,
+				"the server did not authorize fedimarks ("+fedimarks.CleanText(msg)+")")},
+			http.StatusOK, "Sign-in cancelled", "The server did not authorize fedimarks. You can close this tab."
 	case q.Get("code") == "":
-		r.deliver(callbackResult{err: failure(fedimarks.EAuth, ErrNoCode, nil,
-			"the browser's answer carried no authorization code")})
-		page(w, http.StatusBadRequest, "Sign-in failed", "The answer carried no authorization code.")
-	default:
-		// Record the answer before the page goes out, so that a second
-		// request cannot be taken for this one.
-		r.deliver(callbackResult{code: q.Get("code")})
-		page(w, http.StatusOK, "fedimarks is approved", "You can close this tab and return to the terminal.")
+		return callbackResult{err: failure(fedimarks.EAuth, ErrNoCode, nil,
+				"the browser's answer carried no authorization code")},
+			http.StatusBadRequest, "Sign-in failed", "The answer carried no authorization code."
 	}
+	return callbackResult{code: q.Get("code")}, http.StatusOK, "fedimarks is approved", ""
 }
 
 // page shows the person in the browser how the sign-in went.
@@ -142,10 +183,15 @@ func page(w http.ResponseWriter, status int, title, text string) {
 // wait returns the code, or an error when the answer is refused, d passes
 // or ctx ends.
 func (r *loopbackReceiver) wait(ctx context.Context, d time.Duration) (string, error) {
+	return waitFor(ctx, r.result, d)
+}
+
+// waitFor waits for the answer on result.
+func waitFor(ctx context.Context, result <-chan callbackResult, d time.Duration) (string, error) {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
-	case res := <-r.result:
+	case res := <-result:
 		return res.code, res.err
 	case <-ctx.Done():
 		return "", ctx.Err()

@@ -32,6 +32,10 @@ type Mastodon struct {
 	PasteCode bool
 	// Wait is how long the person has to approve; 0 is DefaultWait.
 	Wait time.Duration
+	// Page, when set, takes the browser's answer on the caller's local
+	// page (fedimarks serve) instead of a loopback receiver of the flow's;
+	// nothing is pasted then. See PageReceiver.
+	Page *PageReceiver
 	// OnSecret, if set, is told each secret the sign-in handles (the
 	// app's client secret, the code, the token) before it could reach a
 	// message, so that the caller can blank it out of its output.
@@ -48,7 +52,7 @@ type signIn struct {
 	// fresh says the app in use was registered by this run.
 	fresh bool
 	// forgotten are kept apps the server no longer knows.
-	forgotten []mastodon.App
+	forgotten []fedimarks.App
 }
 
 // SignIn runs the flow, asking the person through p. Errors for a person
@@ -91,7 +95,7 @@ func (s *signIn) readMetadata(ctx context.Context) error {
 // the app. A server that forgets the kept app after the check (its admin
 // deleted it, or its database was reset) refuses the code: the app is
 // registered once more and the person asked again.
-func (s *signIn) approve(ctx context.Context) (mastodon.Token, mastodon.App, error) {
+func (s *signIn) approve(ctx context.Context) (mastodon.Token, fedimarks.App, error) {
 	for attempt := 0; ; attempt++ {
 		app, err := s.app(ctx)
 		if err != nil {
@@ -111,7 +115,7 @@ func (s *signIn) approve(ctx context.Context) (mastodon.Token, mastodon.App, err
 
 // grantedScopes are the scopes the token was granted: the server's words,
 // kept clean for a terminal; the app's when the server names none.
-func grantedScopes(tok mastodon.Token, app mastodon.App) []string {
+func grantedScopes(tok mastodon.Token, app fedimarks.App) []string {
 	scopes := strings.Fields(fedimarks.CleanText(tok.Scope))
 	if len(scopes) == 0 {
 		scopes = strings.Fields(fedimarks.CleanText(app.Scopes))

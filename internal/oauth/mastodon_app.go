@@ -23,10 +23,10 @@ const (
 
 // app returns fedimarks' app on the server: the kept one while the server
 // still knows it, else a new registration, kept for the next sign-in.
-func (s *signIn) app(ctx context.Context) (mastodon.App, error) {
+func (s *signIn) app(ctx context.Context) (fedimarks.App, error) {
 	kept, err := s.keptApp(ctx)
 	if err != nil {
-		return mastodon.App{}, err
+		return fedimarks.App{}, err
 	}
 	if kept != nil {
 		return *kept, nil
@@ -38,7 +38,7 @@ func (s *signIn) app(ctx context.Context) (mastodon.App, error) {
 // the server no longer knows it (then it is forgotten here too). A server
 // that forgot it would show the person an error page that never comes
 // back here: it is asked first.
-func (s *signIn) keptApp(ctx context.Context) (*mastodon.App, error) {
+func (s *signIn) keptApp(ctx context.Context) (*fedimarks.App, error) {
 	kept, err := s.Apps.App(ctx, s.Server)
 	if err != nil || kept == nil {
 		return nil, err
@@ -54,38 +54,43 @@ func (s *signIn) keptApp(ctx context.Context) (*mastodon.App, error) {
 
 // forget drops the kept app the server no longer knows, remembering its
 // credentials for revoking the tokens it issued.
-func (s *signIn) forget(ctx context.Context, app mastodon.App) error {
+func (s *signIn) forget(ctx context.Context, app fedimarks.App) error {
 	s.forgotten = append(s.forgotten, app)
 	return s.Apps.DeleteApp(ctx, s.Server)
 }
 
 // register registers fedimarks on the server and keeps the app. The
-// loopback port is chosen once and registered with the app: servers that
-// compare redirect URIs exactly (GoToSocial) accept later sign-ins on the
-// same port. The out-of-band URI rides along, so that one registration
+// loopback port is chosen once (a sign-in from the page: the page's port)
+// and registered with the app: servers that compare redirect URIs exactly
+// (GoToSocial) accept later sign-ins on the same port. The out-of-band URI rides along, so that one registration
 // serves both ways of receiving the code.
-func (s *signIn) register(ctx context.Context) (mastodon.App, error) {
+func (s *signIn) register(ctx context.Context) (fedimarks.App, error) {
 	s.fresh = true
 	port, err := freeLoopbackPort()
+	if s.Page != nil {
+		// The page's own port: its callback is the loopback redirect.
+		port, err = s.Page.Port, nil
+	}
 	if err != nil {
-		return mastodon.App{}, err
+		return fedimarks.App{}, err
 	}
 	app, err := s.registerWithScopes(ctx, loopbackRedirect(port)+"\n"+oobRedirect)
 	if err != nil {
 		if mastodon.TooManyRegistrations(err) {
-			return mastodon.App{}, failure(fedimarks.EUnavailable, ErrTooManyApps, err,
+			return fedimarks.App{}, failure(fedimarks.EUnavailable, ErrTooManyApps, err,
 				fmt.Sprintf("%s refused to register fedimarks: too many app registrations from this address", s.host))
 		}
-		return mastodon.App{}, fmt.Errorf("register app on %s: %w", s.host, err)
+		return fedimarks.App{}, fmt.Errorf("register app on %s: %w", s.host, err)
 	}
 	s.secret(app.ClientSecret)
-	return app, s.Apps.SaveApp(ctx, s.Server, app)
+	app.Server = s.Server
+	return app, s.Apps.SaveApp(ctx, app)
 }
 
 // registerWithScopes registers with the fine-grained scopes when the
 // server offers them (or says nothing), else, or when it refuses them,
 // with "read write", saying so.
-func (s *signIn) registerWithScopes(ctx context.Context, redirects string) (mastodon.App, error) {
+func (s *signIn) registerWithScopes(ctx context.Context, redirects string) (fedimarks.App, error) {
 	scopes, granular := chooseScopes(s.meta)
 	if !granular {
 		s.say("%s does not offer fine-grained scopes: asking for %q, which allows reading and writing everything in the account.", s.host, coarseScopes)

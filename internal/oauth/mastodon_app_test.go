@@ -83,7 +83,7 @@ func TestSignInKeptApp(t *testing.T) {
 		{"secret reset", mastodontest.InstanceOptions{}, func(t *testing.T, e *flowEnv, _ *person) {
 			app := e.kept(t)
 			app.ClientSecret = "not-the-secret-any-more"
-			e.apps.SaveApp(context.Background(), e.inst.URL(), app)
+			e.apps.SaveApp(context.Background(), app)
 		}, 2, 2, "registering it again; approve once more.", true},
 		{"snac forgets after the check", mastodontest.InstanceOptions{Quirk: mastodontest.Snac, NoAuthMetadata: true}, forgetAtCallback, 2, 2, "approve once more", true},
 	} {

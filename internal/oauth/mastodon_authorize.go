@@ -44,7 +44,7 @@ func newProof(pkce bool) (proof, error) {
 }
 
 // authorize has the person approve app and returns the token.
-func (s *signIn) authorize(ctx context.Context, app mastodon.App) (mastodon.Token, error) {
+func (s *signIn) authorize(ctx context.Context, app fedimarks.App) (mastodon.Token, error) {
 	pr, err := newProof(s.meta.SupportsPKCE())
 	if err != nil {
 		return mastodon.Token{}, err
@@ -59,7 +59,18 @@ func (s *signIn) authorize(ctx context.Context, app mastodon.App) (mastodon.Toke
 // receiveCode gets the authorization code, and the redirect URI it was
 // issued for: through the browser's redirect to the loopback receiver
 // when a browser can be opened here, else pasted by the person.
-func (s *signIn) receiveCode(ctx context.Context, app mastodon.App, pr proof) (code, redirect string, err error) {
+func (s *signIn) receiveCode(ctx context.Context, app fedimarks.App, pr proof) (code, redirect string, err error) {
+	if s.Page != nil {
+		// The page sends the browser there and takes the answer itself:
+		// nothing to paste into.
+		rc, err := s.Page.receiver(app, pr.state)
+		if err != nil {
+			return "", "", err
+		}
+		defer rc.close(ctx)
+		code, err = s.viaBrowser(ctx, app, rc, pr)
+		return code, rc.uri(), err
+	}
 	browse := !s.PasteCode && s.p.CanOpenBrowser()
 	if lb := s.loopback(app, pr.state, browse); lb != nil {
 		defer lb.close(ctx)
@@ -75,7 +86,7 @@ func (s *signIn) receiveCode(ctx context.Context, app mastodon.App, pr proof) (c
 
 // loopback starts the receiver on the loopback port registered with app,
 // or returns nil, saying why, when the code is to be pasted instead.
-func (s *signIn) loopback(app mastodon.App, state string, browse bool) *loopbackReceiver {
+func (s *signIn) loopback(app fedimarks.App, state string, browse bool) *loopbackReceiver {
 	port, registered := registeredLoopbackPort(app.RedirectURI)
 	switch {
 	case s.PasteCode:
@@ -97,8 +108,15 @@ func (s *signIn) loopback(app mastodon.App, state string, browse bool) *loopback
 
 // viaBrowser opens the authorization page and waits for the browser to
 // bring the code to lb.
-func (s *signIn) viaBrowser(ctx context.Context, app mastodon.App, lb *loopbackReceiver, pr proof) (string, error) {
-	u := s.c.AuthorizeURL(app, lb.redirectURI, app.Scopes, pr.state, pr.challenge)
+func (s *signIn) viaBrowser(ctx context.Context, app fedimarks.App, lb receiver, pr proof) (string, error) {
+	u := s.c.AuthorizeURL(app, lb.uri(), app.Scopes, pr.state, pr.challenge)
+	if s.Page != nil {
+		// The page sends its own tab there: nothing to say or paste.
+		if err := s.p.OpenBrowser(u); err != nil {
+			return "", err
+		}
+		return lb.wait(ctx, s.wait())
+	}
 	s.say("Opening your browser to approve fedimarks on %s. If it does not open, visit:", s.host)
 	s.say("  %s", u)
 	if err := s.p.OpenBrowser(u); err != nil {
@@ -112,7 +130,7 @@ func (s *signIn) viaBrowser(ctx context.Context, app mastodon.App, lb *loopbackR
 
 // viaPaste shows the out-of-band authorization page (opening it too when
 // browse) and reads the code the person pastes from it.
-func (s *signIn) viaPaste(ctx context.Context, app mastodon.App, pr proof, browse bool) (string, error) {
+func (s *signIn) viaPaste(ctx context.Context, app fedimarks.App, pr proof, browse bool) (string, error) {
 	u := s.c.AuthorizeURL(app, oobRedirect, app.Scopes, "", pr.challenge)
 	s.say("Open this address in a browser, approve fedimarks, then paste the code it shows:")
 	s.say("  %s", u)
@@ -124,7 +142,7 @@ func (s *signIn) viaPaste(ctx context.Context, app mastodon.App, pr proof, brows
 
 // exchange trades the code for a token. A refusal of the app itself comes
 // back as it is, for approve to register again.
-func (s *signIn) exchange(ctx context.Context, app mastodon.App, code, redirect, verifier string) (mastodon.Token, error) {
+func (s *signIn) exchange(ctx context.Context, app fedimarks.App, code, redirect, verifier string) (mastodon.Token, error) {
 	s.secret(code)
 	tok, err := s.c.ExchangeCode(ctx, app, code, redirect, verifier)
 	if err == nil {

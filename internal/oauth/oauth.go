@@ -15,7 +15,6 @@ import (
 	"errors"
 
 	"github.com/fedimarks/fedimarks"
-	"github.com/fedimarks/fedimarks/internal/mastodon"
 )
 
 // Prompter is the person signing in, as a flow reaches them. Its methods
@@ -46,15 +45,16 @@ type Result struct {
 	// Forgotten are apps kept here that the server turned out to have
 	// forgotten during the sign-in: a token they issued (the one the
 	// sign-in replaces) may need their credentials to be revoked (snac).
-	Forgotten []mastodon.App
+	Forgotten []fedimarks.App
 }
 
 // AppStore keeps the app registered on each server, so that a sign-in
 // reuses it (Mastodon allows 5 registrations per address in 10 minutes).
 type AppStore interface {
 	// App returns the app kept for server, nil when none is.
-	App(ctx context.Context, server string) (*mastodon.App, error)
-	SaveApp(ctx context.Context, server string, app mastodon.App) error
+	App(ctx context.Context, server string) (*fedimarks.App, error)
+	// SaveApp keeps app for app.Server, replacing the one kept before.
+	SaveApp(ctx context.Context, app fedimarks.App) error
 	DeleteApp(ctx context.Context, server string) error
 }
 

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/mastodon"
 	"github.com/fedimarks/fedimarks/internal/mastodontest"
 )
@@ -138,10 +139,10 @@ func (p *person) transcript() string {
 // memApps is an AppStore in memory.
 type memApps struct {
 	mu   sync.Mutex
-	apps map[string]mastodon.App
+	apps map[string]fedimarks.App
 }
 
-func (m *memApps) App(_ context.Context, server string) (*mastodon.App, error) {
+func (m *memApps) App(_ context.Context, server string) (*fedimarks.App, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if app, ok := m.apps[server]; ok {
@@ -150,13 +151,13 @@ func (m *memApps) App(_ context.Context, server string) (*mastodon.App, error) {
 	return nil, nil
 }
 
-func (m *memApps) SaveApp(_ context.Context, server string, app mastodon.App) error {
+func (m *memApps) SaveApp(_ context.Context, app fedimarks.App) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.apps == nil {
-		m.apps = map[string]mastodon.App{}
+		m.apps = map[string]fedimarks.App{}
 	}
-	m.apps[server] = app
+	m.apps[app.Server] = app
 	return nil
 }
 
@@ -227,7 +228,7 @@ func (e *flowEnv) told(s string) bool {
 }
 
 // kept is the app kept for the server.
-func (e *flowEnv) kept(t *testing.T) mastodon.App {
+func (e *flowEnv) kept(t *testing.T) fedimarks.App {
 	t.Helper()
 	app, _ := e.apps.App(context.Background(), e.inst.URL())
 	if app == nil {

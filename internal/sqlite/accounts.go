@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	fedimarks "github.com/fedimarks/fedimarks"
 )
@@ -17,7 +16,7 @@ func (a *Archive) SaveAccount(ctx context.Context, acc fedimarks.Account) error 
 	if acc.Handle == "" {
 		return fedimarks.Errorf(fedimarks.EInvalid, "save account: no handle")
 	}
-	now := fmtTime(time.Now())
+	now := fmtTime(a.now())
 	_, err := a.w.ExecContext(ctx, `
 		INSERT INTO accounts (handle, account_id, server, scopes, software, token_store, last_backup, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -104,29 +103,15 @@ func (a *Archive) DeleteAccount(ctx context.Context, h fedimarks.Handle) error {
 	return nil
 }
 
-// App is the OAuth application registered on one server. Mastodon limits
-// app registrations per IP, so one is kept per server and reused.
-type App struct {
-	// Server is the instance's base URL; a trailing slash is ignored.
-	Server       string
-	ClientID     string
-	ClientSecret string
-	RedirectURI  string
-	// Scopes is space-separated, as sent to the server.
-	Scopes string
-	// CreatedAt is set by SaveApp when zero.
-	CreatedAt time.Time
-}
-
 func appKey(server string) string { return strings.TrimRight(server, "/") }
 
 // SaveApp inserts or replaces the app registered on app.Server.
-func (a *Archive) SaveApp(ctx context.Context, app App) error {
+func (a *Archive) SaveApp(ctx context.Context, app fedimarks.App) error {
 	if appKey(app.Server) == "" || app.ClientID == "" {
 		return fedimarks.Errorf(fedimarks.EInvalid, "save app: server and client id are required")
 	}
 	if app.CreatedAt.IsZero() {
-		app.CreatedAt = time.Now()
+		app.CreatedAt = a.now()
 	}
 	_, err := a.w.ExecContext(ctx, `
 		INSERT INTO apps (server, client_id, client_secret, redirect_uri, scopes, created_at)
@@ -145,9 +130,9 @@ func (a *Archive) SaveApp(ctx context.Context, app App) error {
 }
 
 // App returns the app registered on server, or nil and no error if none is.
-func (a *Archive) App(ctx context.Context, server string) (*App, error) {
+func (a *Archive) App(ctx context.Context, server string) (*fedimarks.App, error) {
 	var (
-		app     App
+		app     fedimarks.App
 		created sql.NullString
 	)
 	err := a.r.QueryRowContext(ctx, `SELECT server, client_id, client_secret, redirect_uri, scopes, created_at FROM apps WHERE server = ?`,

@@ -62,6 +62,22 @@ type Archive struct {
 	// anchors are the kept page anchors of listings by date (see
 	// pageAnchors).
 	anchors pageAnchors
+	// Now is the archive's clock, for the times it stamps rows with
+	// (created, updated, heartbeats) and judges locks by. Open sets it to
+	// time.Now; a caller with a clock of its own (a test's fake one) sets
+	// it right after Open, before any other use. Each exported method
+	// reads it once, at the start of its transaction, so that every row
+	// one transaction writes carries the same time. Methods whose caller
+	// passes a time (a backup's run) stamp with that time instead.
+	Now func() time.Time
+}
+
+// now reads the archive's clock (see Now).
+func (a *Archive) now() time.Time {
+	if a.Now == nil {
+		return time.Now()
+	}
+	return a.Now()
 }
 
 // Open opens the archive at path, creating the file (mode 0600) and its
@@ -103,7 +119,7 @@ func Open(ctx context.Context, path string) (*Archive, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	a := &Archive{path: path, w: w}
+	a := &Archive{path: path, w: w, Now: time.Now}
 	if err := pingBusy(ctx, w); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open archive %s: %w", path, err)
@@ -241,7 +257,7 @@ func (a *Archive) apply(ctx context.Context, ms []migration) error {
 				return err
 			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-				m.version, m.name, fmtTime(time.Now()))
+				m.version, m.name, fmtTime(a.now()))
 			return err
 		})
 		if err != nil {

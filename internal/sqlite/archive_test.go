@@ -586,7 +586,7 @@ func TestAccountsAndApps(t *testing.T) {
 	if app, err := a.App(ctx, "https://home.example"); app != nil || err != nil {
 		t.Fatalf("App(none) = %v, %v", app, err)
 	}
-	app := App{Server: "https://home.example/", ClientID: "cid", ClientSecret: "secret", RedirectURI: "urn:ietf:wg:oauth:2.0:oob",
+	app := fedimarks.App{Server: "https://home.example/", ClientID: "cid", ClientSecret: "secret", RedirectURI: "urn:ietf:wg:oauth:2.0:oob",
 		Scopes: "read write", CreatedAt: t0}
 	if err := a.SaveApp(ctx, app); err != nil {
 		t.Fatal(err)
@@ -617,13 +617,13 @@ func TestJobs(t *testing.T) {
 	if j, err := a.FindJob(ctx, "k1"); j != nil || err != nil {
 		t.Fatalf("FindJob(none) = %v, %v", j, err)
 	}
-	items := []JobItem{
+	items := []fedimarks.JobItem{
 		{Seq: 2, URI: "https://r/3", Source: "b.csv:1"},
 		{Seq: 0, URI: "https://r/1", URL: "https://r/@a/1", AuthorURL: "https://r/@a", Visibility: "private", CreatedAt: t0, Source: "b.csv:3"},
 		{Seq: 1, URI: "https://r/2", Source: "b.csv:2"},
 		{Seq: 3, URI: "https://r/1", Source: "b.csv:0", Outcome: fedimarks.Duplicate, Detail: "same as b.csv:3"},
 	}
-	job, err := a.CreateJob(ctx, Job{Key: "k1", Destination: alice, Inputs: []string{"b.csv"}}, items)
+	job, err := a.CreateJob(ctx, fedimarks.ImportJob{Key: "k1", Destination: alice, Inputs: []string{"b.csv"}}, items)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -720,7 +720,7 @@ func TestJobs(t *testing.T) {
 	}
 
 	// New bookmarks archived since: only unseen URIs are appended.
-	added, err := a.AddJobItems(ctx, job.ID, []JobItem{
+	added, err := a.AddJobItems(ctx, job.ID, []fedimarks.JobItem{
 		{Seq: 1, URI: "https://r/5"}, {Seq: 0, URI: "https://r/2"}, {Seq: 0, URI: "https://r/4"}, {Seq: 2, URI: "https://r/4"},
 	})
 	if err != nil || added != 2 {
@@ -740,7 +740,7 @@ func TestJobs(t *testing.T) {
 		t.Errorf("ResetOutcomes(all) = %d, %v; want 2", n, err)
 	}
 
-	job2, err := a.CreateJob(ctx, Job{Key: "k2", Destination: "bob@other.example", DryRun: true}, nil)
+	job2, err := a.CreateJob(ctx, fedimarks.ImportJob{Key: "k2", Destination: "bob@other.example", DryRun: true}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -754,10 +754,10 @@ func TestJobs(t *testing.T) {
 	if _, err := a.Job(ctx, 999); fedimarks.ErrorCode(err) != fedimarks.ENotFound {
 		t.Errorf("Job(999) = %v", err)
 	}
-	if _, err := a.CreateJob(ctx, Job{Key: "k3"}, nil); fedimarks.ErrorCode(err) != fedimarks.EInvalid {
+	if _, err := a.CreateJob(ctx, fedimarks.ImportJob{Key: "k3"}, nil); fedimarks.ErrorCode(err) != fedimarks.EInvalid {
 		t.Errorf("CreateJob without destination = %v", err)
 	}
-	if _, err := a.CreateJob(ctx, Job{Key: "k3", Destination: alice}, []JobItem{{URI: "x", Outcome: "weird"}}); fedimarks.ErrorCode(err) != fedimarks.EInvalid {
+	if _, err := a.CreateJob(ctx, fedimarks.ImportJob{Key: "k3", Destination: alice}, []fedimarks.JobItem{{URI: "x", Outcome: "weird"}}); fedimarks.ErrorCode(err) != fedimarks.EInvalid {
 		t.Errorf("CreateJob with bad outcome = %v", err)
 	}
 	if j, _ := a.FindJob(ctx, "k3"); j != nil {

@@ -72,15 +72,15 @@ func BenchmarkCreateJob(b *testing.B) {
 	ctx := context.Background()
 	a := openTest(b)
 	const n = 10000
-	items := make([]JobItem, n)
+	items := make([]fedimarks.JobItem, n)
 	for i := range items {
-		items[i] = JobItem{Seq: i, URI: fmt.Sprintf("https://remote.example/users/u%d/statuses/%d", i%300, i),
+		items[i] = fedimarks.JobItem{Seq: i, URI: fmt.Sprintf("https://remote.example/users/u%d/statuses/%d", i%300, i),
 			Source: fmt.Sprintf("bookmarks.csv:%d", n-i), CreatedAt: t0}
 	}
 	b.ResetTimer()
 	start := time.Now()
 	for i := range b.N {
-		if _, err := a.CreateJob(ctx, Job{Key: fmt.Sprint(i), Destination: alice}, items); err != nil {
+		if _, err := a.CreateJob(ctx, fedimarks.ImportJob{Key: fmt.Sprint(i), Destination: alice}, items); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -215,4 +216,48 @@ func (a *Archive) SearchContext(ctx context.Context, q fedimarks.Query) ([]fedim
 		hits = append(hits, h)
 	}
 	return hits, rows.Err()
+}
+
+// BookmarkOf returns h's bookmark of the post uri (removed ones too), with
+// its labels, or nil when h has none: what the page shows when a thread
+// post found by a search links to its bookmarked post.
+func (a *Archive) BookmarkOf(ctx context.Context, h fedimarks.Handle, uri string) (*fedimarks.Bookmark, error) {
+	var (
+		raw                       []byte
+		localID                   string
+		first, last, removedAtStr sql.NullString
+		tags, note                sql.NullString
+	)
+	err := a.r.QueryRowContext(ctx, `SELECT s.raw, b.local_id, b.first_seen, b.last_seen, b.removed_at, `+labelColumns+`
+		FROM bookmarks b JOIN statuses s ON s.id = b.status_id
+		WHERE b.account = ? AND s.uri = ? ORDER BY b.position DESC LIMIT 1`, string(h), uri).
+		Scan(&raw, &localID, &first, &last, &removedAtStr, &tags, &note)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read bookmark %s of %s: %w", uri, h, err)
+	}
+	b := &fedimarks.Bookmark{Account: string(h)}
+	setLabels(b, tags, note)
+	if b.Status, err = fedimarks.ParseStatus(raw); err != nil {
+		return nil, fmt.Errorf("read bookmark %s of %s: %w", uri, h, err)
+	}
+	if localID != "" {
+		b.Status.ID = localID
+	}
+	if b.FirstSeen, err = parseTime(first); err != nil {
+		return nil, err
+	}
+	if b.LastSeen, err = parseTime(last); err != nil {
+		return nil, err
+	}
+	if removedAtStr.Valid {
+		t, err := parseTime(removedAtStr)
+		if err != nil {
+			return nil, err
+		}
+		b.RemovedAt = &t
+	}
+	return b, nil
 }

@@ -8,52 +8,15 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	fedimarks "github.com/fedimarks/fedimarks"
 )
 
-// Job is one import command's durable state: which rows go to which
-// account, and (in its items) how far it got.
-type Job struct {
-	ID int64
-	// Key identifies the same command, so that running it again resumes
-	// the job: a caller-computed hash of destination and inputs.
-	Key         string
-	Destination fedimarks.Handle
-	// Inputs names what the rows were read from (files, or an archived
-	// account), for reports.
-	Inputs []string
-	// CreatedAt is set by CreateJob; UpdatedAt moves with every outcome.
-	CreatedAt, UpdatedAt time.Time
-	DryRun               bool
-}
-
-// JobItem is one row of a job.
-type JobItem struct {
-	ID int64
-	// Seq is the write order: 0 is written first (the oldest bookmark).
-	Seq                                     int
-	URI, URL, AuthorURL, Source, Visibility string
-	CreatedAt                               time.Time
-	// Outcome is Pending until the row is done.
-	Outcome fedimarks.Outcome
-	// Detail says why, for outcomes other than imported.
-	Detail string
-	// DestID is the post's id on the destination, once resolved.
-	DestID   string
-	Attempts int
-	// InFlight is set while a remote bookmark call may have happened
-	// without its outcome being recorded; a resumed job checks such rows.
-	InFlight  bool
-	UpdatedAt time.Time
-}
-
 const jobColumns = `id, job_key, destination, inputs, dry_run, created_at, updated_at`
 
-func scanJob(sc rowScanner) (*Job, error) {
+func scanJob(sc rowScanner) (*fedimarks.ImportJob, error) {
 	var (
-		j                Job
+		j                fedimarks.ImportJob
 		dest, inputs     string
 		dryRun           int
 		created, updated sql.NullString
@@ -77,7 +40,7 @@ func scanJob(sc rowScanner) (*Job, error) {
 }
 
 // FindJob returns the newest job with key, or nil and no error if none.
-func (a *Archive) FindJob(ctx context.Context, key string) (*Job, error) {
+func (a *Archive) FindJob(ctx context.Context, key string) (*fedimarks.ImportJob, error) {
 	j, err := scanJob(a.r.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM import_jobs WHERE job_key = ? ORDER BY id DESC LIMIT 1`, key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -89,7 +52,7 @@ func (a *Archive) FindJob(ctx context.Context, key string) (*Job, error) {
 }
 
 // Job returns job id, or an ENotFound *fedimarks.Error naming it.
-func (a *Archive) Job(ctx context.Context, id int64) (*Job, error) {
+func (a *Archive) Job(ctx context.Context, id int64) (*fedimarks.ImportJob, error) {
 	j, err := scanJob(a.r.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM import_jobs WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fedimarks.Errorf(fedimarks.ENotFound, "no import job %d", id)
@@ -101,13 +64,13 @@ func (a *Archive) Job(ctx context.Context, id int64) (*Job, error) {
 }
 
 // Jobs returns every import job, newest first.
-func (a *Archive) Jobs(ctx context.Context) ([]Job, error) {
+func (a *Archive) Jobs(ctx context.Context) ([]fedimarks.ImportJob, error) {
 	rows, err := a.r.QueryContext(ctx, `SELECT `+jobColumns+` FROM import_jobs ORDER BY id DESC`)
 	if err != nil {
 		return nil, fmt.Errorf("list import jobs: %w", err)
 	}
 	defer rows.Close()
-	var js []Job
+	var js []fedimarks.ImportJob
 	for rows.Next() {
 		j, err := scanJob(rows)
 		if err != nil {
@@ -122,8 +85,8 @@ func (a *Archive) Jobs(ctx context.Context) ([]Job, error) {
 }
 
 // sortedItems returns a copy of items stably sorted by Seq.
-func sortedItems(items []JobItem) []JobItem {
-	s := append([]JobItem(nil), items...)
+func sortedItems(items []fedimarks.JobItem) []fedimarks.JobItem {
+	s := append([]fedimarks.JobItem(nil), items...)
 	sort.SliceStable(s, func(i, j int) bool { return s[i].Seq < s[j].Seq })
 	return s
 }
@@ -157,7 +120,7 @@ func newItemInserter(ctx context.Context, tx *sql.Tx, jobID int64, now string) (
 	return &itemInserter{stmt: stmt, job: jobID, now: now}, nil
 }
 
-func (ins *itemInserter) insert(ctx context.Context, it JobItem, seq int) error {
+func (ins *itemInserter) insert(ctx context.Context, it fedimarks.JobItem, seq int) error {
 	o := it.Outcome
 	if o == "" {
 		o = fedimarks.Pending
@@ -175,19 +138,66 @@ func (ins *itemInserter) insert(ctx context.Context, it JobItem, seq int) error 
 
 // CreateJob stores job and its items in one transaction and returns the
 // stored job (ID and times set). Items are stored stably sorted by Seq and
-// renumbered 0, 1, 2, ... in that order; an empty Outcome is Pending. A
-// key taken already is an error that stores nothing; CreateJobOnce returns
-// that job instead.
-func (a *Archive) CreateJob(ctx context.Context, job Job, items []JobItem) (*Job, error) {
-	stored, _, err := a.createJob(ctx, job, items, false)
-	return stored, err
+// renumbered 0, 1, 2, ... in that order; an empty Outcome is Pending. When
+// a job with job.Key is stored already (another run created it first), it
+// stores nothing and returns an error wrapping fedimarks.ErrJobExists.
+func (a *Archive) CreateJob(ctx context.Context, job fedimarks.ImportJob, items []fedimarks.JobItem) (*fedimarks.ImportJob, error) {
+	if job.Destination == "" {
+		return nil, fedimarks.Errorf(fedimarks.EInvalid, "create import job: no destination")
+	}
+	now := a.now().UTC()
+	if job.CreatedAt.IsZero() {
+		job.CreatedAt = now
+	}
+	job.UpdatedAt = job.CreatedAt
+	if job.Inputs == nil {
+		job.Inputs = []string{}
+	}
+	inputs, err := json.Marshal(job.Inputs)
+	if err != nil {
+		return nil, fmt.Errorf("create import job: %w", err)
+	}
+	var existing *fedimarks.ImportJob
+	err = a.inTx(ctx, func(tx *sql.Tx) error {
+		// The key is unique in the schema: of two runs creating one job
+		// at once, the second stores nothing and learns which job won.
+		err := tx.QueryRowContext(ctx, `INSERT INTO import_jobs (job_key, destination, inputs, dry_run, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (job_key) DO NOTHING RETURNING id`,
+			job.Key, string(job.Destination), string(inputs), boolInt(job.DryRun), fmtTime(job.CreatedAt), fmtTime(job.UpdatedAt)).Scan(&job.ID)
+		if errors.Is(err, sql.ErrNoRows) {
+			existing, err = scanJob(tx.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM import_jobs WHERE job_key = ?`, job.Key))
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		ins, err := newItemInserter(ctx, tx, job.ID, fmtTime(now))
+		if err != nil {
+			return err
+		}
+		defer ins.stmt.Close()
+		for i, it := range sortedItems(items) {
+			if err := ins.insert(ctx, it, i); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create import job: %w", err)
+	}
+	if existing != nil {
+		return nil, fmt.Errorf("create import job: job %d: %w", existing.ID, fedimarks.ErrJobExists)
+	}
+	job.CreatedAt, job.UpdatedAt = job.CreatedAt.UTC(), job.UpdatedAt.UTC()
+	return &job, nil
 }
 
 // AddJobItems appends to job jobID those items whose URI the job does not
 // hold yet (nor an earlier item of the same call), in Seq order, numbered
 // after the job's last item. It returns how many were added.
-func (a *Archive) AddJobItems(ctx context.Context, jobID int64, items []JobItem) (added int, err error) {
-	now := fmtTime(time.Now())
+func (a *Archive) AddJobItems(ctx context.Context, jobID int64, items []fedimarks.JobItem) (added int, err error) {
+	now := fmtTime(a.now())
 	err = a.inTx(ctx, func(tx *sql.Tx) error {
 		var next sql.NullInt64
 		if err := tx.QueryRowContext(ctx, `SELECT (SELECT max(seq) FROM import_items WHERE job_id = j.id) FROM import_jobs j WHERE j.id = ?`,
@@ -236,13 +246,23 @@ func (a *Archive) AddJobItems(ctx context.Context, jobID int64, items []JobItem)
 	return added, nil
 }
 
-const itemColumns = `id, seq, uri, url, author_url, source, visibility, created_at, outcome, detail, dest_id, attempts, in_flight, updated_at`
+const itemColumns = `i.id, i.seq, i.uri, i.url, i.author_url, i.source, i.visibility, i.created_at, i.outcome, i.detail,
+	i.dest_id, i.attempts, i.in_flight, i.updated_at, coalesce(p.post_uri, '')`
 
 // JobItems returns job jobID's items in Seq order: those with one of
-// outcomes, or all if none is given.
-func (a *Archive) JobItems(ctx context.Context, jobID int64, outcomes ...fedimarks.Outcome) ([]JobItem, error) {
-	var items []JobItem
-	err := a.EachJobItem(ctx, jobID, func(it JobItem) error {
+// outcomes, or all if none is given. All of a job's items are read into a
+// slice of the right size: a 20,000-row job is read at its end for the
+// report, where growing the slice would make the run's peak memory.
+func (a *Archive) JobItems(ctx context.Context, jobID int64, outcomes ...fedimarks.Outcome) ([]fedimarks.JobItem, error) {
+	var items []fedimarks.JobItem
+	if len(outcomes) == 0 {
+		var n int
+		if err := a.r.QueryRowContext(ctx, `SELECT count(*) FROM import_items WHERE job_id = ?`, jobID).Scan(&n); err != nil {
+			return nil, fmt.Errorf("read import job %d: %w", jobID, err)
+		}
+		items = make([]fedimarks.JobItem, 0, n)
+	}
+	err := a.EachJobItem(ctx, jobID, func(it fedimarks.JobItem) error {
 		items = append(items, it)
 		return nil
 	}, outcomes...)
@@ -252,16 +272,16 @@ func (a *Archive) JobItems(ctx context.Context, jobID int64, outcomes ...fedimar
 // EachJobItem is JobItems one item at a time, for a caller that keeps the
 // items in a shape of its own: fn is called with each item in Seq order,
 // and an error from it ends the reading with that error.
-func (a *Archive) EachJobItem(ctx context.Context, jobID int64, fn func(JobItem) error, outcomes ...fedimarks.Outcome) error {
-	q := `SELECT ` + itemColumns + ` FROM import_items WHERE job_id = ?`
+func (a *Archive) EachJobItem(ctx context.Context, jobID int64, fn func(fedimarks.JobItem) error, outcomes ...fedimarks.Outcome) error {
+	q := `SELECT ` + itemColumns + ` FROM import_items i LEFT JOIN import_item_posts p ON p.item_id = i.id WHERE i.job_id = ?`
 	args := []any{jobID}
 	if len(outcomes) > 0 {
-		q += ` AND outcome IN (?` + repeatString(",?", len(outcomes)-1) + `)`
+		q += ` AND i.outcome IN (?` + repeatString(",?", len(outcomes)-1) + `)`
 		for _, o := range outcomes {
 			args = append(args, string(o))
 		}
 	}
-	q += ` ORDER BY seq`
+	q += ` ORDER BY i.seq`
 	rows, err := a.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("read import job %d: %w", jobID, err)
@@ -269,13 +289,13 @@ func (a *Archive) EachJobItem(ctx context.Context, jobID int64, fn func(JobItem)
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			it               JobItem
+			it               fedimarks.JobItem
 			outcome          string
 			inFlight         int
 			created, updated sql.NullString
 		)
 		if err := rows.Scan(&it.ID, &it.Seq, &it.URI, &it.URL, &it.AuthorURL, &it.Source, &it.Visibility,
-			&created, &outcome, &it.Detail, &it.DestID, &it.Attempts, &inFlight, &updated); err != nil {
+			&created, &outcome, &it.Detail, &it.DestID, &it.Attempts, &inFlight, &updated, &it.PostURI); err != nil {
 			return fmt.Errorf("read import job %d: %w", jobID, err)
 		}
 		it.Outcome = fedimarks.Outcome(outcome)
@@ -301,7 +321,7 @@ func (a *Archive) EachJobItem(ctx context.Context, jobID int64, fn func(JobItem)
 // attempts counted. It returns ENotFound for an unknown item.
 func (a *Archive) MarkInFlight(ctx context.Context, itemID int64, destID string) error {
 	res, err := a.w.ExecContext(ctx, `UPDATE import_items SET in_flight = 1, dest_id = ?, attempts = attempts + 1, updated_at = ? WHERE id = ?`,
-		destID, fmtTime(time.Now()), itemID)
+		destID, fmtTime(a.now()), itemID)
 	if err != nil {
 		return fmt.Errorf("mark import item %d: %w", itemID, err)
 	}
@@ -319,7 +339,7 @@ func (a *Archive) SetOutcome(ctx context.Context, itemID int64, o fedimarks.Outc
 	if !validOutcome(o) {
 		return fedimarks.Errorf(fedimarks.EInvalid, "set outcome of import item %d: unknown outcome %q", itemID, o)
 	}
-	now := fmtTime(time.Now())
+	now := fmtTime(a.now())
 	err := a.inTx(ctx, func(tx *sql.Tx) error {
 		var jobID int64
 		err := tx.QueryRowContext(ctx, `UPDATE import_items SET outcome = ?, detail = ?,
@@ -345,7 +365,7 @@ func (a *Archive) SetOutcome(ctx context.Context, itemID int64, o fedimarks.Outc
 // in_flight but keeping attempts and destination ids, and returns how many
 // it reset.
 func (a *Archive) ResetOutcomes(ctx context.Context, jobID int64, outcomes ...fedimarks.Outcome) (int, error) {
-	now := fmtTime(time.Now())
+	now := fmtTime(a.now())
 	q := `UPDATE import_items SET outcome = 'pending', detail = '', in_flight = 0, updated_at = ? WHERE job_id = ?`
 	args := []any{now, jobID}
 	if len(outcomes) > 0 {

@@ -6,34 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
+
+	fedimarks "github.com/fedimarks/fedimarks"
 )
-
-// JobListing is what an import job's last reading of the destination's
-// bookmarks saw: a rerun reads only the bookmarks made since and takes the
-// rest from here.
-type JobListing struct {
-	// Rows is how many of the job's rows (Seq below it) were compared
-	// with the listing.
-	Rows   int
-	ReadAt time.Time
-	// Bookmarks are in the destination's order, newest first.
-	Bookmarks []ListedBookmark
-}
-
-// ListedBookmark is one bookmark of a JobListing: the post's id on the
-// destination and its addresses (URI, URL, and those of a boosted post).
-// Addresses must not contain a tab.
-type ListedBookmark struct {
-	ID    string
-	Addrs []string
-}
 
 // JobListing returns the listing stored for job jobID, or nil and no error
 // when none was stored.
-func (a *Archive) JobListing(ctx context.Context, jobID int64) (*JobListing, error) {
+func (a *Archive) JobListing(ctx context.Context, jobID int64) (*fedimarks.JobListing, error) {
 	var (
-		l      JobListing
+		l      fedimarks.JobListing
 		readAt sql.NullString
 	)
 	err := a.r.QueryRowContext(ctx, `SELECT rows, read_at FROM import_listings WHERE job_id = ?`, jobID).Scan(&l.Rows, &readAt)
@@ -53,7 +34,7 @@ func (a *Archive) JobListing(ctx context.Context, jobID int64) (*JobListing, err
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			b     ListedBookmark
+			b     fedimarks.ListedBookmark
 			addrs string
 		)
 		if err := rows.Scan(&b.ID, &addrs); err != nil {
@@ -72,9 +53,9 @@ func (a *Archive) JobListing(ctx context.Context, jobID int64) (*JobListing, err
 
 // SaveJobListing stores l as job jobID's listing, replacing any stored
 // before, in one transaction. A zero ReadAt means now.
-func (a *Archive) SaveJobListing(ctx context.Context, jobID int64, l JobListing) error {
+func (a *Archive) SaveJobListing(ctx context.Context, jobID int64, l fedimarks.JobListing) error {
 	if l.ReadAt.IsZero() {
-		l.ReadAt = time.Now()
+		l.ReadAt = a.now()
 	}
 	err := a.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM import_listings WHERE job_id = ?`, jobID); err != nil {

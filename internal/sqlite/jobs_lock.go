@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -96,12 +95,12 @@ func (a *Archive) lock(ctx context.Context, scope, doing string) (*ImportLock, e
 		default:
 			h.StartedAt, _ = parseTime(started)
 			h.HeartbeatAt, _ = parseTime(beat)
-			if !lockStale(h, me, time.Now()) {
+			if !lockStale(h, me, a.now()) {
 				held = &h
 				return nil
 			}
 		}
-		now := time.Now().UTC()
+		now := a.now().UTC()
 		me.StartedAt, me.HeartbeatAt = now, now
 		_, err = tx.ExecContext(ctx, `INSERT INTO import_locks (scope, token, pid, host, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT (scope) DO UPDATE SET token = excluded.token, pid = excluded.pid, host = excluded.host,
@@ -151,7 +150,7 @@ func (l *ImportLock) beat(ctx context.Context) {
 			// A failed refresh is retried at the next tick; the lock only
 			// goes stale after several missed beats.
 			_, _ = l.a.w.ExecContext(ctx, `UPDATE import_locks SET heartbeat_at = ? WHERE scope = ? AND token = ?`,
-				fmtTime(time.Now()), l.scope, l.token)
+				fmtTime(l.a.now()), l.scope, l.token)
 		}
 	}
 }
@@ -169,65 +168,4 @@ func (l *ImportLock) Release(ctx context.Context) error {
 		}
 	})
 	return err
-}
-
-// CreateJobOnce is CreateJob for a key that must stay unique: it stores
-// job and its items unless a job with job.Key exists already, in which
-// case it stores nothing and returns that job with created false.
-func (a *Archive) CreateJobOnce(ctx context.Context, job Job, items []JobItem) (stored *Job, created bool, err error) {
-	return a.createJob(ctx, job, items, true)
-}
-
-// createJob is CreateJob and, with once, CreateJobOnce.
-func (a *Archive) createJob(ctx context.Context, job Job, items []JobItem, once bool) (stored *Job, created bool, err error) {
-	if job.Destination == "" {
-		return nil, false, fedimarks.Errorf(fedimarks.EInvalid, "create import job: no destination")
-	}
-	now := time.Now().UTC()
-	if job.CreatedAt.IsZero() {
-		job.CreatedAt = now
-	}
-	job.UpdatedAt = job.CreatedAt
-	if job.Inputs == nil {
-		job.Inputs = []string{}
-	}
-	inputs, err := json.Marshal(job.Inputs)
-	if err != nil {
-		return nil, false, fmt.Errorf("create import job: %w", err)
-	}
-	var existing *Job
-	err = a.inTx(ctx, func(tx *sql.Tx) error {
-		q := `INSERT INTO import_jobs (job_key, destination, inputs, dry_run, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`
-		if once {
-			q += ` ON CONFLICT (job_key) DO NOTHING`
-		}
-		err := tx.QueryRowContext(ctx, q+` RETURNING id`,
-			job.Key, string(job.Destination), string(inputs), boolInt(job.DryRun), fmtTime(job.CreatedAt), fmtTime(job.UpdatedAt)).Scan(&job.ID)
-		if once && errors.Is(err, sql.ErrNoRows) {
-			existing, err = scanJob(tx.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM import_jobs WHERE job_key = ?`, job.Key))
-			return err
-		}
-		if err != nil {
-			return err
-		}
-		ins, err := newItemInserter(ctx, tx, job.ID, fmtTime(now))
-		if err != nil {
-			return err
-		}
-		defer ins.stmt.Close()
-		for i, it := range sortedItems(items) {
-			if err := ins.insert(ctx, it, i); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, false, fmt.Errorf("create import job: %w", err)
-	}
-	if existing != nil {
-		return existing, false, nil
-	}
-	job.CreatedAt, job.UpdatedAt = job.CreatedAt.UTC(), job.UpdatedAt.UTC()
-	return &job, true, nil
 }

@@ -54,7 +54,7 @@ type LocalMedia struct {
 // skipped.
 func (a *Archive) QueueMedia(ctx context.Context, h fedimarks.Handle) (int, error) {
 	added := 0
-	now := fmtTime(time.Now())
+	now := fmtTime(a.now())
 	err := a.inTx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT s.id, s.raw, s.fetched_at FROM statuses s
 			WHERE s.id IN (SELECT status_id FROM bookmarks WHERE account = ?)
@@ -237,7 +237,7 @@ func (a *Archive) SetMediaDone(ctx context.Context, url, sha256 string, size int
 	}
 	return a.setMedia(ctx, url, `UPDATE media SET state = ?, error = '', attempts = attempts + 1,
 		sha256 = ?, size = ?, content_type = ?, fetched_at = ? WHERE url = ?`,
-		fedimarks.MediaDone, sha256, size, contentType, fmtTime(time.Now()), url)
+		fedimarks.MediaDone, sha256, size, contentType, fmtTime(a.now()), url)
 }
 
 // SetMediaFailed records that downloading the file at url did not work:
@@ -251,7 +251,7 @@ func (a *Archive) SetMediaFailed(ctx context.Context, url string, state fedimark
 	}
 	return a.setMedia(ctx, url, `UPDATE media SET state = ?, error = ?, attempts = attempts + 1,
 		sha256 = '', size = 0, content_type = '', fetched_at = ? WHERE url = ?`,
-		state, errText, fmtTime(time.Now()), url)
+		state, errText, fmtTime(a.now()), url)
 }
 
 func (a *Archive) setMedia(ctx context.Context, url, query string, args ...any) error {

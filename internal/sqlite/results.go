@@ -259,7 +259,7 @@ func (a *Archive) Locks(ctx context.Context) ([]HeldLock, error) {
 		if h, ok := strings.CutPrefix(scope, "backup "); ok {
 			l.Kind, l.Account = "backup", fedimarks.Handle(h)
 		}
-		l.Stale = lockStale(l.Holder, me, time.Now())
+		l.Stale = lockStale(l.Holder, me, a.now())
 		out = append(out, l)
 	}
 	if err := rows.Err(); err != nil {

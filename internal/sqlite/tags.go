@@ -17,8 +17,9 @@ import (
 // fedimarks.ParseTag returns them). Adding a tag the post has, or removing
 // one it lacks, is no change.
 func (a *Archive) EditTags(ctx context.Context, h fedimarks.Handle, uri string, add, remove []string) error {
+	now := a.now()
 	err := a.inTx(ctx, func(tx *sql.Tx) error {
-		return editTags(ctx, tx, h, uri, add, remove, time.Now())
+		return editTags(ctx, tx, h, uri, add, remove, now)
 	})
 	if err != nil {
 		return fmt.Errorf("tag %s for %s: %w", uri, h, err)
@@ -44,7 +45,8 @@ func editTags(ctx context.Context, tx *sql.Tx, h fedimarks.Handle, uri string, a
 
 // SetNote sets the note of h's post uri; "" removes it.
 func (a *Archive) SetNote(ctx context.Context, h fedimarks.Handle, uri, note string) error {
-	err := a.inTx(ctx, func(tx *sql.Tx) error { return setNote(ctx, tx, h, uri, note, time.Now()) })
+	now := a.now()
+	err := a.inTx(ctx, func(tx *sql.Tx) error { return setNote(ctx, tx, h, uri, note, now) })
 	if err != nil {
 		return fmt.Errorf("note %s for %s: %w", uri, h, err)
 	}
@@ -79,7 +81,7 @@ func (a *Archive) AddLabels(ctx context.Context, h fedimarks.Handle, ls []Labels
 	n := 0
 	err := a.inTx(ctx, func(tx *sql.Tx) error {
 		n = 0
-		at := time.Now()
+		at := a.now()
 		for _, l := range ls {
 			if l.URI == "" || len(l.Tags) == 0 && l.Note == "" {
 				continue
@@ -236,6 +238,7 @@ const (
 // SetTags makes tags (as fedimarks.ParseTag returns them) the whole set of
 // local tags of h's post uri.
 func (a *Archive) SetTags(ctx context.Context, h fedimarks.Handle, uri string, tags []string) error {
+	now := a.now()
 	err := a.inTx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT tag FROM bookmark_tags WHERE account = ? AND uri = ?`, string(h), uri)
 		if err != nil {
@@ -260,7 +263,7 @@ func (a *Archive) SetTags(ctx context.Context, h fedimarks.Handle, uri string, t
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		return editTags(ctx, tx, h, uri, tags, drop, time.Now())
+		return editTags(ctx, tx, h, uri, tags, drop, now)
 	})
 	if err != nil {
 		return fmt.Errorf("tag %s for %s: %w", uri, h, err)

@@ -25,7 +25,7 @@ const destinationAccount = "the destination account"
 // snac's /NAME/p/..., Pixelfed's /p/NAME/...); else the profile URL as
 // given; else "its author". So migrate (whose rows carry the profile URL)
 // and an import of a file (whose rows do not) name the author alike.
-func authorOf(it Item) string {
+func authorOf(it fedimarks.JobItem) string {
 	if h := handleFrom(it.AuthorURL, true); h != "" {
 		return h
 	}

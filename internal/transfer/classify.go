@@ -88,7 +88,7 @@ func classify(err error, bookmark bool, dest fedimarks.Handle, snac bool) (verdi
 // notFoundOutcome is the outcome of a row whose post the destination could
 // not find: a followers-only or direct post is most likely there but not
 // visible to this account, so it says what to do.
-func notFoundOutcome(it Item) (fedimarks.Outcome, string) {
+func notFoundOutcome(it fedimarks.JobItem) (fedimarks.Outcome, string) {
 	switch it.Visibility {
 	case "private":
 		who := authorOf(it)

@@ -90,7 +90,7 @@ func (r *run) estimate(todo []int) Estimate {
 			e.Invalid++
 		case !pending[i]:
 			e.Done++
-		case len(r.existing) > 0 && r.found(it):
+		case len(r.listing.set) > 0 && r.found(it):
 			e.Already++
 		case !r.needsResolve(it):
 			e.Local++
@@ -98,11 +98,11 @@ func (r *run) estimate(todo []int) Estimate {
 			e.Remote++
 		}
 	}
-	if e.ToWrite() > 0 || r.existing == nil {
+	if e.ToWrite() > 0 || r.listing.set == nil {
 		// A full page links a next one, so n bookmarks take n/40+1
 		// requests; before the listing is read, count one.
-		pages := r.existingCount/pageSize + 1
-		if r.listSkipped {
+		pages := r.listing.read/pageSize + 1
+		if r.listing.skipped {
 			pages = 0
 		}
 		e.Requests = pages + e.Local + 2*e.Remote
@@ -175,8 +175,8 @@ func (e Estimate) timeText(host string) string {
 		humanDuration(e.Duration), rl.Requests, humanDuration(rl.Window), host, why)
 }
 
-func (r *run) found(it Item) bool {
-	_, ok := r.existing.find(it.URI, it.URL)
+func (r *run) found(it fedimarks.JobItem) bool {
+	_, ok := r.listing.set.find(it.URI, it.URL)
 	return ok
 }
 

@@ -3,9 +3,9 @@ package transfer
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -14,21 +14,22 @@ import (
 )
 
 // memJournal is an in-memory Journal with the semantics of
-// internal/sqlite's import jobs, for unit tests of the engine.
+// internal/sqlite's import jobs, for unit tests of the engine; the
+// contract suite (journaltest) holds it to them.
 type memJournal struct {
 	// hideJobs makes FindJob miss this many times, as when another run
 	// creates the job between a look and a write.
 	hideJobs int
 	mu       sync.Mutex
-	jobs     []*Job
-	items    map[int64][]*Item
-	listings map[int64]Listing
+	jobs     []*fedimarks.ImportJob
+	items    map[int64][]*fedimarks.JobItem
+	listings map[int64]fedimarks.JobListing
 	nextID   int64
 }
 
-func newMemJournal() *memJournal { return &memJournal{items: map[int64][]*Item{}} }
+func newMemJournal() *memJournal { return &memJournal{items: map[int64][]*fedimarks.JobItem{}} }
 
-func (m *memJournal) FindJob(ctx context.Context, key string) (*Job, error) {
+func (m *memJournal) FindJob(ctx context.Context, key string) (*fedimarks.ImportJob, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.hideJobs > 0 {
@@ -44,31 +45,42 @@ func (m *memJournal) FindJob(ctx context.Context, key string) (*Job, error) {
 	return nil, nil
 }
 
-func (m *memJournal) CreateJob(ctx context.Context, job Job, items []Item) (*Job, error) {
+// knownOutcome says whether o may be stored: pending or a final outcome.
+func knownOutcome(o fedimarks.Outcome) bool {
+	return o == fedimarks.Pending || contains(fedimarks.Outcomes, o)
+}
+
+func (m *memJournal) CreateJob(ctx context.Context, job fedimarks.ImportJob, items []fedimarks.JobItem) (*fedimarks.ImportJob, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, j := range m.jobs {
 		if j.Key == job.Key {
-			return nil, fmt.Errorf("create job: %w", ErrJobExists)
+			return nil, fmt.Errorf("create job: job %d: %w", j.ID, fedimarks.ErrJobExists)
+		}
+	}
+	sorted := slices.Clone(items)
+	slices.SortStableFunc(sorted, func(a, b fedimarks.JobItem) int { return a.Seq - b.Seq })
+	for _, it := range sorted {
+		if it.Outcome != "" && !knownOutcome(it.Outcome) {
+			return nil, fedimarks.Errorf(fedimarks.EInvalid, "item %s: unknown outcome %q", it.URI, it.Outcome)
 		}
 	}
 	m.nextID++
 	job.ID = m.nextID
 	m.jobs = append(m.jobs, &job)
-	for i, it := range items {
+	for i, it := range sorted {
 		m.nextID++
 		it.ID, it.Seq = m.nextID, i
 		if it.Outcome == "" {
 			it.Outcome = fedimarks.Pending
 		}
-		c := it
-		m.items[job.ID] = append(m.items[job.ID], &c)
+		m.items[job.ID] = append(m.items[job.ID], &it)
 	}
 	c := job
 	return &c, nil
 }
 
-func (m *memJournal) AddJobItems(ctx context.Context, jobID int64, items []Item) (int, error) {
+func (m *memJournal) AddJobItems(ctx context.Context, jobID int64, items []fedimarks.JobItem) (int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	have := map[string]bool{}
@@ -83,17 +95,19 @@ func (m *memJournal) AddJobItems(ctx context.Context, jobID int64, items []Item)
 		have[it.URI] = true
 		m.nextID++
 		it.ID, it.Seq = m.nextID, len(m.items[jobID])
-		c := it
-		m.items[jobID] = append(m.items[jobID], &c)
+		if it.Outcome == "" {
+			it.Outcome = fedimarks.Pending
+		}
+		m.items[jobID] = append(m.items[jobID], &it)
 		n++
 	}
 	return n, nil
 }
 
-func (m *memJournal) JobItems(ctx context.Context, jobID int64, outcomes ...fedimarks.Outcome) ([]Item, error) {
+func (m *memJournal) JobItems(ctx context.Context, jobID int64, outcomes ...fedimarks.Outcome) ([]fedimarks.JobItem, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var out []Item
+	var out []fedimarks.JobItem
 	for _, it := range m.items[jobID] {
 		if len(outcomes) == 0 || contains(outcomes, it.Outcome) {
 			out = append(out, *it)
@@ -103,12 +117,7 @@ func (m *memJournal) JobItems(ctx context.Context, jobID int64, outcomes ...fedi
 }
 
 func contains(os []fedimarks.Outcome, o fedimarks.Outcome) bool {
-	for _, x := range os {
-		if x == o {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(os, o)
 }
 
 func (m *memJournal) ResetOutcomes(ctx context.Context, jobID int64, outcomes ...fedimarks.Outcome) (int, error) {
@@ -116,23 +125,24 @@ func (m *memJournal) ResetOutcomes(ctx context.Context, jobID int64, outcomes ..
 	defer m.mu.Unlock()
 	n := 0
 	for _, it := range m.items[jobID] {
-		if contains(outcomes, it.Outcome) {
-			it.Outcome, it.Detail = fedimarks.Pending, ""
+		if it.Outcome != fedimarks.Pending && (len(outcomes) == 0 || contains(outcomes, it.Outcome)) {
+			it.Outcome, it.Detail, it.InFlight = fedimarks.Pending, "", false
 			n++
 		}
 	}
 	return n, nil
 }
 
-func (m *memJournal) find(id int64) *Item {
+// find returns the item with the id, or an ENotFound error.
+func (m *memJournal) find(id int64) (*fedimarks.JobItem, error) {
 	for _, its := range m.items {
 		for _, it := range its {
 			if it.ID == id {
-				return it
+				return it, nil
 			}
 		}
 	}
-	return nil
+	return nil, fedimarks.Errorf(fedimarks.ENotFound, "no import item %d", id)
 }
 
 func (m *memJournal) MarkInFlight(ctx context.Context, itemID int64, destID string) error {
@@ -141,9 +151,9 @@ func (m *memJournal) MarkInFlight(ctx context.Context, itemID int64, destID stri
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	it := m.find(itemID)
-	if it == nil {
-		return errors.New("no such item")
+	it, err := m.find(itemID)
+	if err != nil {
+		return err
 	}
 	it.InFlight, it.DestID = true, destID
 	it.Attempts++
@@ -153,26 +163,32 @@ func (m *memJournal) MarkInFlight(ctx context.Context, itemID int64, destID stri
 func (m *memJournal) SetOutcome(ctx context.Context, itemID int64, o fedimarks.Outcome, detail, destID string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	it := m.find(itemID)
-	if it == nil {
-		return errors.New("no such item")
+	if !knownOutcome(o) {
+		return fedimarks.Errorf(fedimarks.EInvalid, "set outcome of import item %d: unknown outcome %q", itemID, o)
 	}
-	it.Outcome, it.Detail, it.DestID, it.InFlight = o, detail, destID, false
+	it, err := m.find(itemID)
+	if err != nil {
+		return err
+	}
+	it.Outcome, it.Detail, it.InFlight = o, detail, false
+	if destID != "" {
+		it.DestID = destID
+	}
 	return nil
 }
 
-func (m *memJournal) SetPostURI(ctx context.Context, itemID int64, uri string) error {
+func (m *memJournal) SetJobItemPostURI(ctx context.Context, itemID int64, uri string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	it := m.find(itemID)
-	if it == nil {
-		return errors.New("no such item")
+	it, err := m.find(itemID)
+	if err != nil {
+		return err
 	}
 	it.PostURI = uri
 	return nil
 }
 
-func (m *memJournal) Listing(ctx context.Context, jobID int64) (*Listing, error) {
+func (m *memJournal) JobListing(ctx context.Context, jobID int64) (*fedimarks.JobListing, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	l, ok := m.listings[jobID]
@@ -182,13 +198,13 @@ func (m *memJournal) Listing(ctx context.Context, jobID int64) (*Listing, error)
 	return &l, nil
 }
 
-func (m *memJournal) SaveListing(ctx context.Context, jobID int64, l Listing) error {
+func (m *memJournal) SaveJobListing(ctx context.Context, jobID int64, l fedimarks.JobListing) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.listings == nil {
-		m.listings = map[int64]Listing{}
+		m.listings = map[int64]fedimarks.JobListing{}
 	}
-	l.Bookmarks = append([]Listed(nil), l.Bookmarks...)
+	l.Bookmarks = append([]fedimarks.ListedBookmark(nil), l.Bookmarks...)
 	m.listings[jobID] = l
 	return nil
 }
@@ -435,15 +451,6 @@ func (p *fakeProgress) Note(f string, a ...any) {
 	p.mu.Unlock()
 }
 
-// fakeClock is a settable clock.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *fakeClock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
-
 // itemsOf builds import rows in write order from URIs.
 func itemsOf(uris ...string) []fedimarks.ImportItem {
 	out := make([]fedimarks.ImportItem, len(uris))
@@ -453,7 +460,7 @@ func itemsOf(uris ...string) []fedimarks.ImportItem {
 	return out
 }
 
-func outcomesByURI(items []Item) map[string]fedimarks.Outcome {
+func outcomesByURI(items []fedimarks.JobItem) map[string]fedimarks.Outcome {
 	m := map[string]fedimarks.Outcome{}
 	for _, it := range items {
 		if _, ok := m[it.Address()]; !ok || it.Outcome != fedimarks.Duplicate {
@@ -483,3 +490,7 @@ func (l *memLocker) Lock(ctx context.Context, dest fedimarks.Handle) (func(), er
 	l.taken++
 	return func() { l.mu.Lock(); delete(l.held, dest); l.mu.Unlock() }, nil
 }
+
+// NewMemJournal is the in-memory Journal, for the contract suite that
+// runs outside the package (journal_test.go).
+func NewMemJournal() Journal { return newMemJournal() }

@@ -35,7 +35,7 @@ func TestRunRereadsOnlyWhatIsNew(t *testing.T) {
 	}
 	r := req(itemsOf(first.uri))
 	r.Key = "migrate-like"
-	if _, err := newImporter(d, archiveJournal{ar}).Run(ctx, r); err != nil {
+	if _, err := newImporter(d, ar).Run(ctx, r); err != nil {
 		t.Fatal(err)
 	}
 	ar.Close()
@@ -60,7 +60,7 @@ func TestRunRereadsOnlyWhatIsNew(t *testing.T) {
 	defer ar.Close()
 	r.Items = itemsOf(first.uri, byHand.uri)
 	var pages int
-	im := newImporter(nil, archiveJournal{ar})
+	im := newImporter(nil, ar)
 	im.Writer, im.Lister = d, pageCounter{d, &pages}
 	rep, err := im.Run(ctx, r)
 	if err != nil {

@@ -7,7 +7,7 @@ import (
 )
 
 // resolvedPost is what a run keeps of a status the destination resolved,
-// for the rows that meet the same post again (see noteResolved): its id
+// for the rows that meet the same post again (see resolvedCache): its id
 // and URI, and whether it was bookmarked, all that finishResolved reads.
 // The text, the author, the media and the raw JSON are dropped: kept for
 // every row they were most of an import's memory (about 10 KB a row at

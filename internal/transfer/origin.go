@@ -93,7 +93,7 @@ func cause(err error) string {
 // against the server like a failed fetch, any answer closes the breaker.
 // Posts of the destination's own server, and runs without an Origin, are
 // not asked.
-func (r *run) askOrigin(ctx context.Context, it Item, domain, q string) originAnswer {
+func (r *run) askOrigin(ctx context.Context, it fedimarks.JobItem, domain, q string) originAnswer {
 	if r.im.Origin == nil || domain == "" || domain == r.destHost {
 		r.br.record(domain, outcomeNeutral)
 		return originAnswer{}
@@ -113,7 +113,7 @@ func (r *run) askOrigin(ctx context.Context, it Item, domain, q string) originAn
 
 // emptyOutcome is the outcome of a row the destination's search did not
 // find, from what the post's server answered (a, possibly not asked).
-func (r *run) emptyOutcome(it Item, a originAnswer) (fedimarks.Outcome, string) {
+func (r *run) emptyOutcome(it fedimarks.JobItem, a originAnswer) (fedimarks.Outcome, string) {
 	o, d := notFoundOutcome(it)
 	server := "its server " + a.host + " "
 	switch a.verdict {
@@ -137,6 +137,6 @@ func (r *run) emptyOutcome(it Item, a originAnswer) (fedimarks.Outcome, string) 
 
 // isUnknownVisibility reports whether a not_found row's detail is the one
 // for rows whose input did not say the post's visibility.
-func isUnknownVisibility(it Item) bool {
+func isUnknownVisibility(it fedimarks.JobItem) bool {
 	return it.Outcome == fedimarks.NotFound && strings.HasPrefix(it.Detail, unknownVisibilityDetail)
 }

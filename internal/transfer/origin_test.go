@@ -172,7 +172,7 @@ func TestRunOriginDownOpensBreaker(t *testing.T) {
 	o.answer = func(string) (string, error) { return "Note", nil }
 	log := &bytes.Buffer{}
 	im.Log = log
-	rep, err = im.Run(ctx, req(items))
+	rep, err = runReported(ctx, im, req(items), "")
 	if err != nil || rep.Counts[fedimarks.Imported] != 16 {
 		t.Fatalf("rerun: %v %v", err, rep.Counts)
 	}
@@ -397,7 +397,7 @@ func TestRunRetryFailedSaysLate(t *testing.T) {
 	im.Log = log
 	r := req(items)
 	r.RetryFailed = true
-	rep, err := im.Run(ctx, r)
+	rep, err := runReported(ctx, im, r, "")
 	if err != nil {
 		t.Fatalf("retry: %v", err)
 	}

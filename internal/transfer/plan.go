@@ -177,8 +177,8 @@ func (k keySet) addStatus(s fedimarks.Status) {
 // posts of rows already in the job: a new row matching one of them, or an
 // earlier new row, is a duplicate. Invalid rows and duplicates get their
 // final outcome here; the rest are pending.
-func planItems(items []fedimarks.ImportItem, seen keySet) []Item {
-	out := make([]Item, 0, len(items))
+func planItems(items []fedimarks.ImportItem, seen keySet) []fedimarks.JobItem {
+	out := make([]fedimarks.JobItem, 0, len(items))
 	for it := range planSeq(items, seen) {
 		out = append(out, it)
 	}
@@ -187,8 +187,8 @@ func planItems(items []fedimarks.ImportItem, seen keySet) []Item {
 
 // planSeq is planItems one row at a time, for those who need each row
 // once and not the whole list (verify over 200,000 rows).
-func planSeq(items []fedimarks.ImportItem, seen keySet) iter.Seq[Item] {
-	return func(yield func(Item) bool) {
+func planSeq(items []fedimarks.ImportItem, seen keySet) iter.Seq[fedimarks.JobItem] {
+	return func(yield func(fedimarks.JobItem) bool) {
 		for _, in := range items {
 			if !yield(planItem(in, seen)) {
 				return
@@ -199,8 +199,8 @@ func planSeq(items []fedimarks.ImportItem, seen keySet) iter.Seq[Item] {
 
 // planItem plans one row (see planItems), adding its post to seen when it
 // is new.
-func planItem(in fedimarks.ImportItem, seen keySet) Item {
-	it := Item{
+func planItem(in fedimarks.ImportItem, seen keySet) fedimarks.JobItem {
+	it := fedimarks.JobItem{
 		URI: strings.TrimSpace(in.URI), URL: strings.TrimSpace(in.URL), AuthorURL: in.AuthorURL,
 		Source: in.Source, Visibility: in.Visibility, CreatedAt: in.CreatedAt, Outcome: fedimarks.Pending,
 	}
@@ -240,7 +240,7 @@ var localPath = regexp.MustCompile(`^/(?:users/[^/]+/statuses|ap/users/[^/]+/sta
 
 // localID returns the destination's own id of a post when the row's URI or
 // URL is on the destination's host and carries the id.
-func localID(it Item, destHost string) string {
+func localID(it fedimarks.JobItem, destHost string) string {
 	if destHost == "" {
 		return ""
 	}

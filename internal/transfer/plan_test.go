@@ -29,7 +29,7 @@ func TestLocalID(t *testing.T) {
 		{"https://dest.example/alice/p/1700000000.000001", "", ""},
 	}
 	for _, tt := range tests {
-		if got := localID(Item{URI: tt.uri, URL: tt.url}, "dest.example"); got != tt.want {
+		if got := localID(fedimarks.JobItem{URI: tt.uri, URL: tt.url}, "dest.example"); got != tt.want {
 			t.Errorf("localID(%q, %q) = %q, want %q", tt.uri, tt.url, got, tt.want)
 		}
 	}
@@ -166,7 +166,7 @@ func TestPlanSamePostUnderItsForms(t *testing.T) {
 // a spreadsheet formula; post addresses are left alone.
 func TestWriteReportDefusesFormulas(t *testing.T) {
 	var b strings.Builder
-	items := []Item{
+	items := []fedimarks.JobItem{
 		{URI: `=HYPERLINK("http://evil.example","x")`, Outcome: fedimarks.Invalid, Detail: "not an http(s) URL"},
 		{URI: "@SUM(1)", Outcome: fedimarks.Invalid, Detail: "-1 is not a URL", Source: ""},
 		{URI: "https://a.example/users/a/statuses/1", Outcome: fedimarks.Imported},

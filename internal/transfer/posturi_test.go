@@ -39,14 +39,13 @@ func TestFailuresNameResolvedPostsByURI(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "archive.db")
 	dir := t.TempDir()
 	r := req(items)
-	r.ReportDir = dir
 	want := gone + "\n" + odd.uri + "\n" + refused.uri + "\n" // newest bookmark first
 
 	ar, err := sqlite.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := newImporter(d, archiveJournal{ar}).Run(ctx, r)
+	rep, err := runReported(ctx, newImporter(d, ar), r, dir)
 	ar.Close()
 	if err == nil {
 		t.Fatal("three rows failed, and no error")
@@ -67,7 +66,7 @@ func TestFailuresNameResolvedPostsByURI(t *testing.T) {
 	if err := os.Remove(rep.FailuresPath); err != nil {
 		t.Fatal(err)
 	}
-	rep, _ = newImporter(d, archiveJournal{ar}).Run(ctx, r)
+	rep, _ = runReported(ctx, newImporter(d, ar), r, dir)
 	if b, _ := os.ReadFile(rep.FailuresPath); string(b) != want {
 		t.Errorf("failures file of the rerun:\n%s\nwant:\n%s", b, want)
 	}

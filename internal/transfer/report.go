@@ -3,22 +3,20 @@ package transfer
 import (
 	"bufio"
 	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/atomicfile"
 )
 
 // WriteReport writes the report CSV: a header `uri,outcome,detail` and one
 // line per row in write order. An invalid row's detail starts with the
 // file and line it came from.
-func WriteReport(w io.Writer, items []Item) error {
+func WriteReport(w io.Writer, items []fedimarks.JobItem) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write([]string{"uri", "outcome", "detail"}); err != nil {
 		return err
@@ -65,9 +63,9 @@ func failing(o fedimarks.Outcome) bool {
 // header, one URI a line, newest bookmark first, like Mastodon's export and
 // its bookmarks_failures.csv. A row read as a web address is written as
 // the URI of the post the destination found for it, when it found one
-// (Item.PostLink), else as read. It is ready for Mastodon's importer, and
+// (fedimarks.JobItem.PostLink), else as read. It is ready for Mastodon's importer, and
 // `fedimarks import` of it writes the rows in their original order.
-func WriteFailures(w io.Writer, items []Item) error {
+func WriteFailures(w io.Writer, items []fedimarks.JobItem) error {
 	bw := bufio.NewWriter(w)
 	for i := len(items) - 1; i >= 0; i-- {
 		if failing(items[i].Outcome) {
@@ -79,14 +77,17 @@ func WriteFailures(w io.Writer, items []Item) error {
 	return bw.Flush()
 }
 
-// writeReportFiles writes DIR/import-JOB-report.csv and, when some rows
-// failed, DIR/import-JOB-failures.csv, and records their paths in rep.
-func writeReportFiles(rep *Report, dir string) error {
+// WriteFiles writes DIR/import-JOB-report.csv and, when some rows failed,
+// DIR/import-JOB-failures.csv (removing a stale one when none did), each
+// atomically and readable only by its owner (a report lists private
+// bookmarks), and records their paths in rep. Call it for a run that went
+// to the end (not rep.Stopped), before WriteSummary, which names them.
+func WriteFiles(rep *Report, dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("report dir: %w", err)
 	}
 	reportPath := filepath.Join(dir, fmt.Sprintf("import-%d-report.csv", rep.Job.ID))
-	if err := writeFile(reportPath, func(w io.Writer) error { return WriteReport(w, rep.Items) }); err != nil {
+	if err := atomicfile.Write(reportPath, func(w io.Writer) error { return WriteReport(w, rep.Items) }); err != nil {
 		return err
 	}
 	rep.ReportPath = reportPath
@@ -102,164 +103,9 @@ func writeReportFiles(rep *Report, dir string) error {
 		}
 		return nil
 	}
-	if err := writeFile(failuresPath, func(w io.Writer) error { return WriteFailures(w, rep.Items) }); err != nil {
+	if err := atomicfile.Write(failuresPath, func(w io.Writer) error { return WriteFailures(w, rep.Items) }); err != nil {
 		return err
 	}
 	rep.FailuresPath = failuresPath
 	return nil
-}
-
-// writeFile writes path through a temporary file and a rename, so a
-// reader never sees half a report. The file is readable only by its owner
-// (0600): a report lists private bookmarks. internal/cli writes exports
-// the same way.
-func writeFile(path string, fill func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".fedimarks-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, bare(err))
-	}
-	defer os.Remove(tmp.Name())
-	if err := fill(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, bare(err))
-	}
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, bare(err))
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, bare(err))
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, bare(err))
-	}
-	return nil
-}
-
-// bare drops the path of a file system error (the temporary file's name
-// means nothing to the user), keeping its cause.
-func bare(err error) error {
-	var pe *fs.PathError
-	var le *os.LinkError
-	switch {
-	case errors.As(err, &pe):
-		return pe.Err
-	case errors.As(err, &le):
-		return le.Err
-	}
-	return err
-}
-
-// printSummary prints what happened, in a line of counts per outcome,
-// then advice for the rows that need it and the files written.
-func (r *run) printSummary(rep *Report, stopped bool) {
-	parts := []string{fmt.Sprintf("%d imported", rep.Counts[fedimarks.Imported])}
-	if n := rep.Counts[fedimarks.Imported]; r.importedNow != n && r.importedNow > 0 {
-		parts[0] += fmt.Sprintf(" (%d by this run)", r.importedNow)
-	}
-	for _, o := range fedimarks.Outcomes {
-		if n := rep.Counts[o]; n > 0 && o != fedimarks.Imported {
-			parts = append(parts, fmt.Sprintf("%d %s", n, o))
-		}
-	}
-	if n := rep.Counts[fedimarks.Pending]; n > 0 {
-		parts = append(parts, fmt.Sprintf("%d still to do", n))
-	}
-	prefix := ""
-	if stopped {
-		prefix = "stopped: "
-	}
-	fmt.Fprintf(r.log, "%s%s: %s: %s (job %d)\n", prefix, r.req.Destination, plural(len(rep.Items), "row"), strings.Join(parts, ", "), rep.Job.ID)
-	if n := rep.Counts[fedimarks.NotVisible]; n > 0 {
-		fmt.Fprintf(r.log, "not_visible rows are followers-only or direct posts: %s\n", followAdvice("their authors", string(r.req.Destination)))
-	}
-	unknown := 0
-	for _, it := range rep.Items {
-		if isUnknownVisibility(it) {
-			unknown++
-		}
-	}
-	if unknown > 0 {
-		fmt.Fprintf(r.log, "not_found rows may be deleted, unknown, or followers-only/direct posts (the input does not say which): %s\n", followAdvice("their authors", string(r.req.Destination)))
-	}
-	if n := rep.Counts[fedimarks.Unreachable]; n > 0 && !stopped {
-		fmt.Fprintf(r.log, "unreachable rows are retried when you run the same command again (%s)\n", unreachableServers(rep.Items))
-	}
-	if r.lateWritten > 0 {
-		fmt.Fprintf(r.log, "%s %s bookmarked after rows that follow %s in the source: %s newest bookmarks on %s, out of the source's order (docs/import.md, Order, says how to restore it)\n",
-			plural(r.lateWritten, "row"), wasWere(r.lateWritten), itThem(r.lateWritten), theyAre(r.lateWritten), r.req.Destination)
-	}
-	if rep.ReportPath != "" {
-		fmt.Fprintf(r.log, "report: %s\n", rep.ReportPath)
-	}
-	if rep.FailuresPath != "" {
-		fmt.Fprintf(r.log, "failures (Mastodon format): %s\n", rep.FailuresPath)
-	}
-}
-
-// unreachableServers names the servers of the unreachable rows, with how
-// many rows each, most first: "c.example 8, d.example 1" (at most five,
-// then "and N more").
-func unreachableServers(items []Item) string {
-	count := map[string]int{}
-	for _, it := range items {
-		if it.Outcome == fedimarks.Unreachable {
-			count[postDomain(it)]++
-		}
-	}
-	hosts := make([]string, 0, len(count))
-	for h := range count {
-		hosts = append(hosts, h)
-	}
-	sort.Slice(hosts, func(i, j int) bool {
-		if count[hosts[i]] != count[hosts[j]] {
-			return count[hosts[i]] > count[hosts[j]]
-		}
-		return hosts[i] < hosts[j]
-	})
-	var parts []string
-	for i, h := range hosts {
-		if i == 5 {
-			parts = append(parts, fmt.Sprintf("and %d more", len(hosts)-5))
-			break
-		}
-		parts = append(parts, fmt.Sprintf("%s %d", h, count[h]))
-	}
-	return "rows by server: " + strings.Join(parts, ", ")
-}
-
-// plural is "1 row", "2 rows".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}
-
-func wasWere(n int) string {
-	if n == 1 {
-		return "was"
-	}
-	return "were"
-}
-
-func itThem(n int) string {
-	if n == 1 {
-		return "it"
-	}
-	return "them"
-}
-
-func isAre(n int) string {
-	if n == 1 {
-		return "is"
-	}
-	return "are"
-}
-
-func theyAre(n int) string {
-	if n == 1 {
-		return "it is among the"
-	}
-	return "they are among the"
 }

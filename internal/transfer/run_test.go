@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/clocktest"
 )
 
 const destHost = "dest.example"
@@ -226,7 +227,7 @@ func TestRunInFlightRowFoundOnDestination(t *testing.T) {
 	p := d.add(&post{uri: "https://a.example/users/a/statuses/1"})
 	j := newMemJournal()
 	items := itemsOf(p.uri)
-	job, _ := j.CreateJob(ctx, Job{Key: Key("bob@"+destHost, items)}, planItems(items, keySet{}))
+	job, _ := j.CreateJob(ctx, fedimarks.ImportJob{Key: Key("bob@"+destHost, items)}, planItems(items, keySet{}))
 	rows, _ := j.JobItems(ctx, job.ID)
 	_ = j.MarkInFlight(ctx, rows[0].ID, p.localID)
 	// The killed run's request reached the server.
@@ -247,7 +248,7 @@ func TestRunInFlightRowRedoneByID(t *testing.T) {
 	p := d.add(&post{uri: "https://a.example/users/a/statuses/1"})
 	j := newMemJournal()
 	items := itemsOf(p.uri)
-	job, _ := j.CreateJob(ctx, Job{Key: Key("bob@"+destHost, items)}, planItems(items, keySet{}))
+	job, _ := j.CreateJob(ctx, fedimarks.ImportJob{Key: Key("bob@"+destHost, items)}, planItems(items, keySet{}))
 	rows, _ := j.JobItems(ctx, job.ID)
 	_ = j.MarkInFlight(ctx, rows[0].ID, p.localID) // the request never arrived
 	rep, err := newImporter(d, j).Run(ctx, req(items))
@@ -274,7 +275,7 @@ func TestRunBreaker(t *testing.T) {
 		items = append(items, fedimarks.ImportItem{URI: u})
 		items = append(items, fedimarks.ImportItem{URI: d.add(&post{uri: fmt.Sprintf("https://a.example/users/a/statuses/%d", i)}).uri})
 	}
-	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	j := newMemJournal()
 	im := newImporter(d, j)
 	im.Workers = 1 // deterministic: exactly 3 tries before the breaker opens
@@ -323,7 +324,7 @@ func TestRunBreaker(t *testing.T) {
 }
 
 func TestBreakerHalfOpen(t *testing.T) {
-	clock := &fakeClock{now: time.Unix(0, 0)}
+	clock := clocktest.New(time.Unix(0, 0))
 	b := newBreaker(BreakerPolicy{Failures: 2, Cooldown: time.Minute}, clock.Now)
 	for i := 0; i < 2; i++ {
 		if ok, _ := b.allow("x"); !ok {
@@ -631,8 +632,7 @@ func TestRunReportFiles(t *testing.T) {
 	items = append(items, fedimarks.ImportItem{URI: "bad row", Invalid: "not an http(s) URL", Source: "in.csv:7"})
 	dir := t.TempDir()
 	r := req(items)
-	r.ReportDir = dir
-	rep, err := newImporter(d, newMemJournal()).Run(ctx, r)
+	rep, err := runReported(ctx, newImporter(d, newMemJournal()), r, dir)
 	var fe *fedimarks.Error
 	if !errors.As(err, &fe) || fe.Code != fedimarks.EPartial || !strings.Contains(fe.Message, "3 of 5") {
 		t.Fatalf("err %v", err)
@@ -771,7 +771,7 @@ func TestRunJobCreatedMeanwhile(t *testing.T) {
 	p := d.add(&post{uri: "https://a.example/users/a/statuses/1"})
 	j := newMemJournal()
 	items := itemsOf(p.uri)
-	if _, err := j.CreateJob(ctx, Job{Key: Key("bob@"+destHost, items), Destination: "bob@" + destHost}, planItems(items, keySet{})); err != nil {
+	if _, err := j.CreateJob(ctx, fedimarks.ImportJob{Key: Key("bob@"+destHost, items), Destination: "bob@" + destHost}, planItems(items, keySet{})); err != nil {
 		t.Fatal(err)
 	}
 	j.hideJobs = 1
@@ -910,7 +910,7 @@ func TestRunNoSecondSearchForAResolvedPost(t *testing.T) {
 func TestRunServerDownAndBack(t *testing.T) {
 	ctx := context.Background()
 	d := newFakeDest(destHost)
-	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	var uris []string
 	for i := 0; i < 30; i++ {
 		host := "a.example"

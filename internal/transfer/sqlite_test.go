@@ -12,101 +12,6 @@ import (
 	"github.com/fedimarks/fedimarks/internal/sqlite"
 )
 
-// archiveJournal is the engine's Journal over a real archive file, as
-// internal/cli adapts it.
-type archiveJournal struct{ ar *sqlite.Archive }
-
-func (j archiveJournal) FindJob(ctx context.Context, key string) (*Job, error) {
-	job, err := j.ar.FindJob(ctx, key)
-	if job == nil || err != nil {
-		return nil, err
-	}
-	t := Job(*job)
-	return &t, nil
-}
-
-func (j archiveJournal) CreateJob(ctx context.Context, job Job, items []Item) (*Job, error) {
-	stored, created, err := j.ar.CreateJobOnce(ctx, sqlite.Job(job), toJobItems(items))
-	if err != nil {
-		return nil, err
-	}
-	if !created {
-		return nil, ErrJobExists
-	}
-	t := Job(*stored)
-	return &t, nil
-}
-
-func (j archiveJournal) AddJobItems(ctx context.Context, jobID int64, items []Item) (int, error) {
-	return j.ar.AddJobItems(ctx, jobID, toJobItems(items))
-}
-
-func (j archiveJournal) JobItems(ctx context.Context, jobID int64, outcomes ...fedimarks.Outcome) ([]Item, error) {
-	items, err := j.ar.JobItems(ctx, jobID, outcomes...)
-	if err != nil {
-		return nil, err
-	}
-	posts, err := j.ar.JobPostURIs(ctx, jobID)
-	out := make([]Item, len(items))
-	for i, it := range items {
-		out[i] = itemOf(it, posts[it.ID])
-	}
-	return out, err
-}
-
-func (j archiveJournal) SetPostURI(ctx context.Context, itemID int64, uri string) error {
-	return j.ar.SetJobItemPostURI(ctx, itemID, uri)
-}
-
-func (j archiveJournal) Listing(ctx context.Context, jobID int64) (*Listing, error) {
-	l, err := j.ar.JobListing(ctx, jobID)
-	if l == nil || err != nil {
-		return nil, err
-	}
-	out := &Listing{Rows: l.Rows, Bookmarks: make([]Listed, len(l.Bookmarks))}
-	for i, b := range l.Bookmarks {
-		out.Bookmarks[i] = Listed(b)
-	}
-	return out, nil
-}
-
-func (j archiveJournal) SaveListing(ctx context.Context, jobID int64, l Listing) error {
-	bs := make([]sqlite.ListedBookmark, len(l.Bookmarks))
-	for i, b := range l.Bookmarks {
-		bs[i] = sqlite.ListedBookmark(b)
-	}
-	return j.ar.SaveJobListing(ctx, jobID, sqlite.JobListing{Rows: l.Rows, Bookmarks: bs})
-}
-
-// itemOf converts an archive's job item and the post URI kept beside it.
-func itemOf(it sqlite.JobItem, postURI string) Item {
-	return Item{ID: it.ID, Seq: it.Seq, URI: it.URI, URL: it.URL, AuthorURL: it.AuthorURL, Source: it.Source,
-		Visibility: it.Visibility, CreatedAt: it.CreatedAt, Outcome: it.Outcome, Detail: it.Detail, DestID: it.DestID,
-		Attempts: it.Attempts, InFlight: it.InFlight, UpdatedAt: it.UpdatedAt, PostURI: postURI}
-}
-
-func (j archiveJournal) ResetOutcomes(ctx context.Context, jobID int64, outcomes ...fedimarks.Outcome) (int, error) {
-	return j.ar.ResetOutcomes(ctx, jobID, outcomes...)
-}
-
-func (j archiveJournal) MarkInFlight(ctx context.Context, itemID int64, destID string) error {
-	return j.ar.MarkInFlight(ctx, itemID, destID)
-}
-
-func (j archiveJournal) SetOutcome(ctx context.Context, itemID int64, o fedimarks.Outcome, detail, destID string) error {
-	return j.ar.SetOutcome(ctx, itemID, o, detail, destID)
-}
-
-func toJobItems(items []Item) []sqlite.JobItem {
-	out := make([]sqlite.JobItem, len(items))
-	for i, it := range items {
-		out[i] = sqlite.JobItem{ID: it.ID, Seq: it.Seq, URI: it.URI, URL: it.URL, AuthorURL: it.AuthorURL, Source: it.Source,
-			Visibility: it.Visibility, CreatedAt: it.CreatedAt, Outcome: it.Outcome, Detail: it.Detail, DestID: it.DestID,
-			Attempts: it.Attempts, InFlight: it.InFlight, UpdatedAt: it.UpdatedAt}
-	}
-	return out
-}
-
 var errCrash = errors.New("process killed")
 
 // crashingJournal dies (returns errCrash) at the nth bookmark, in one of
@@ -159,7 +64,7 @@ func TestRunResumeAfterKillSQLite(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				im := newImporter(d, &crashingJournal{Journal: archiveJournal{ar}, at: at, window: window})
+				im := newImporter(d, &crashingJournal{Journal: ar, at: at, window: window})
 				im.Workers = 3
 				if _, err := im.Run(ctx, req(itemsOf(uris...))); !errors.Is(err, errCrash) {
 					t.Fatalf("first run: %v", err)
@@ -171,7 +76,7 @@ func TestRunResumeAfterKillSQLite(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer ar.Close()
-				rep, err := newImporter(d, archiveJournal{ar}).Run(ctx, req(itemsOf(uris...)))
+				rep, err := newImporter(d, ar).Run(ctx, req(itemsOf(uris...)))
 				if err != nil {
 					t.Fatalf("rerun: %v", err)
 				}

@@ -27,7 +27,7 @@ func TestRunSummarySaysWhatHappened(t *testing.T) {
 	im := newImporter(d, newMemJournal())
 	log := &bytes.Buffer{}
 	im.Log = log
-	if _, err := im.Run(ctx, req(itemsOf(uris...))); err != nil {
+	if _, err := runReported(ctx, im, req(itemsOf(uris...)), ""); err != nil {
 		t.Fatal(err)
 	}
 	want := "bob@dest.example: 3 rows: 0 imported, 3 already (job 1)\n"
@@ -55,8 +55,8 @@ func TestRunFinishedJobContactsNobody(t *testing.T) {
 	probes := 0
 	r := req(itemsOf(append(uris, gone)...))
 	r.Probe = func(context.Context) string { probes++; return "mastodon" }
-	r.ReportDir = t.TempDir()
-	if _, err := im.Run(ctx, r); fedimarks.ErrorCode(err) != fedimarks.EPartial {
+	dir := t.TempDir()
+	if _, err := runReported(ctx, im, r, dir); fedimarks.ErrorCode(err) != fedimarks.EPartial {
 		t.Fatalf("first run: %v", err)
 	}
 	if probes != 1 {
@@ -71,7 +71,7 @@ func TestRunFinishedJobContactsNobody(t *testing.T) {
 	lists := d.lists
 	log := &bytes.Buffer{}
 	im.Log = log
-	rep, err := im.Run(ctx, r)
+	rep, err := runReported(ctx, im, r, dir)
 	if fedimarks.ErrorCode(err) != fedimarks.EPartial {
 		t.Fatalf("rerun: %v", err)
 	}
@@ -106,7 +106,7 @@ func TestRunLateRowsSayOutOfOrder(t *testing.T) {
 	im := newImporter(d, newMemJournal())
 	log := &bytes.Buffer{}
 	im.Log = log
-	rep, err := im.Run(ctx, req(itemsOf(uris...)))
+	rep, err := runReported(ctx, im, req(itemsOf(uris...)), "")
 	if fedimarks.ErrorCode(err) != fedimarks.EPartial || rep.Counts[fedimarks.Unreachable] != 2 {
 		t.Fatalf("first run: %v %v", err, rep.Counts)
 	}
@@ -115,7 +115,7 @@ func TestRunLateRowsSayOutOfOrder(t *testing.T) {
 	}
 	d.down["c.example"] = false
 	log.Reset()
-	if _, err := im.Run(ctx, req(itemsOf(uris...))); err != nil {
+	if _, err := runReported(ctx, im, req(itemsOf(uris...)), ""); err != nil {
 		t.Fatalf("rerun: %v", err)
 	}
 	out := log.String()
@@ -140,8 +140,7 @@ func TestReportFilesArePrivate(t *testing.T) {
 	p := d.add(&post{uri: "https://a.example/users/a/statuses/1"})
 	dir := filepath.Join(t.TempDir(), "reports")
 	r := req(itemsOf(p.uri, "https://a.example/users/a/statuses/gone"))
-	r.ReportDir = dir
-	rep, err := newImporter(d, newMemJournal()).Run(ctx, r)
+	rep, err := runReported(ctx, newImporter(d, newMemJournal()), r, dir)
 	if fedimarks.ErrorCode(err) != fedimarks.EPartial {
 		t.Fatal(err)
 	}
@@ -168,9 +167,27 @@ func TestReportErrorNamesNoTemporaryFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := req(itemsOf(p.uri))
-	r.ReportDir = dir
-	_, err := newImporter(d, newMemJournal()).Run(ctx, r)
-	if err == nil || !strings.Contains(err.Error(), "write "+filepath.Join(dir, "import-1-report.csv")+": ") || strings.Contains(err.Error(), ".fedimarks-") {
+	_, err := runReported(ctx, newImporter(d, newMemJournal()), r, dir)
+	if err == nil || !strings.Contains(err.Error(), "write "+filepath.Join(dir, "import-1-report.csv")+": ") || strings.Contains(err.Error(), ".tmp") {
 		t.Errorf("error %v", err)
 	}
+}
+
+// runReported is Run followed by what internal/cli does with the report:
+// the files written into dir (for a run that went to the end; "" writes
+// none), then the summary said in the importer's log.
+func runReported(ctx context.Context, im *Importer, r Request, dir string) (*Report, error) {
+	rep, err := im.Run(ctx, r)
+	if rep == nil || rep.Estimate != nil {
+		return rep, err
+	}
+	if dir != "" && !rep.Stopped {
+		if ferr := WriteFiles(rep, dir); ferr != nil {
+			return rep, ferr
+		}
+	}
+	if im.Log != nil {
+		WriteSummary(im.Log, rep)
+	}
+	return rep, err
 }

@@ -51,7 +51,7 @@ type VerifyRequest struct {
 	// Imported are the posts that earlier imports into the destination
 	// recorded as imported or already there, by their addresses (the
 	// destination's id, when known, is not needed).
-	Imported []Listed
+	Imported []fedimarks.ListedBookmark
 	// Progress, when set, counts the posts looked up.
 	Progress Progress
 }
@@ -136,7 +136,7 @@ func Verify(ctx context.Context, req VerifyRequest) (*Verification, error) {
 	}
 	// At least every row beyond what the destination listed is absent:
 	// room for them at once, rather than doubling a slice of 200,000 rows.
-	absent := make([]Item, 0, max(len(req.Items)-v.DestinationCount, 0))
+	absent := make([]fedimarks.JobItem, 0, max(len(req.Items)-v.DestinationCount, 0))
 	for it := range planSeq(req.Items, keySet{}) { // one row at a time: no planned copy of every row
 		switch it.Outcome {
 		case fedimarks.Invalid:
@@ -187,7 +187,7 @@ type rowVerdict struct {
 // that fedimarks imported are not in it: those are looked up first, and the
 // other absent rows only if one of them is still bookmarked (the listing
 // hides bookmarks); else the listing, shown right, decides the rest.
-func (v *Verification) checkAbsent(ctx context.Context, req VerifyRequest, absent []Item, imported keySet) error {
+func (v *Verification) checkAbsent(ctx context.Context, req VerifyRequest, absent []fedimarks.JobItem, imported keySet) error {
 	var first []int
 	for i, it := range absent {
 		if _, ok := imported.find(it.URI, it.URL); ok {
@@ -206,7 +206,7 @@ func (v *Verification) checkAbsent(ctx context.Context, req VerifyRequest, absen
 		v.CheckReason = why
 		err = v.lookUp(ctx, req, absent, all, verdicts, &st)
 	case len(first) > 0:
-		v.CheckReason = fmt.Sprintf("%s that fedimarks imported %s not in its listing", plural(len(first), "post"), isAre(len(first)))
+		v.CheckReason = fmt.Sprintf("%s that fedimarks imported %s not in its listing", fedimarks.Plural(len(first), "post"), isAre(len(first)))
 		if err = v.lookUp(ctx, req, absent, first, verdicts, &st); err != nil {
 			break
 		}
@@ -265,7 +265,7 @@ type checkState struct {
 // verdicts. After checkFailLimit checks in a row without a usable answer,
 // or one that says the rest would fail alike (a missing scope, a spent
 // rate budget), the rest are not looked up.
-func (v *Verification) lookUp(ctx context.Context, req VerifyRequest, absent []Item, which []int, verdicts []rowVerdict, st *checkState) error {
+func (v *Verification) lookUp(ctx context.Context, req VerifyRequest, absent []fedimarks.JobItem, which []int, verdicts []rowVerdict, st *checkState) error {
 	host := fedimarks.HostOf(req.Server)
 	if p := req.Progress; p != nil {
 		p.SetTotal(int64(v.Checked + len(which)))
@@ -318,7 +318,7 @@ func (v *Verification) lookUp(ctx context.Context, req VerifyRequest, absent []I
 // asked only when the search's status lacks the flag. why says what was
 // seen when the post is not bookmarked. An error is an answer that tells
 // nothing about the post.
-func (v *Verification) checkPost(ctx context.Context, posts PostLookup, it Item, host string) (bookmarked bool, why string, err error) {
+func (v *Verification) checkPost(ctx context.Context, posts PostLookup, it fedimarks.JobItem, host string) (bookmarked bool, why string, err error) {
 	q := it.URI
 	if fedimarks.HostOf(q) == "" {
 		q = it.URL
@@ -359,8 +359,8 @@ func hasBookmarkedFlag(s fedimarks.Status) bool {
 	return len(s.Raw) > 0 && json.Unmarshal(s.Raw, &w) == nil && w.Bookmarked != nil
 }
 
-// importItem is the source row an Item was planned from.
-func importItem(it Item) fedimarks.ImportItem {
+// importItem is the source row a fedimarks.JobItem was planned from.
+func importItem(it fedimarks.JobItem) fedimarks.ImportItem {
 	return fedimarks.ImportItem{URI: it.URI, URL: it.URL, AuthorURL: it.AuthorURL, CreatedAt: it.CreatedAt,
 		Visibility: it.Visibility, Source: it.Source}
 }

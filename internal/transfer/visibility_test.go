@@ -53,7 +53,7 @@ func TestRunVisibilityFromArchiveInOneLookup(t *testing.T) {
 	}
 	uris = append(uris, private.URL) // by URL, as the three-column CSV gives it
 	f := &countingFinder{f: ar}
-	im := newImporter(d, archiveJournal{ar})
+	im := newImporter(d, ar)
 	im.Finder = f
 	rep, _ := im.Run(ctx, req(itemsOf(uris...)))
 	if f.calls != 1 {

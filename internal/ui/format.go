@@ -4,38 +4,9 @@ import (
 	"fmt"
 	"strconv"
 	"time"
-)
 
-// Count formats n with a comma between each group of three digits: 1000 is
-// "1,000", -1234567 is "-1,234,567".
-func Count(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := false
-	if n < 0 {
-		neg = true
-		s = s[1:]
-	}
-	if len(s) <= 3 {
-		if neg {
-			return "-" + s
-		}
-		return s
-	}
-	out := make([]byte, 0, len(s)+len(s)/3+1)
-	if neg {
-		out = append(out, '-')
-	}
-	first := len(s) % 3
-	if first == 0 {
-		first = 3
-	}
-	out = append(out, s[:first]...)
-	for i := first; i < len(s); i += 3 {
-		out = append(out, ',')
-		out = append(out, s[i:i+3]...)
-	}
-	return string(out)
-}
+	"github.com/fedimarks/fedimarks"
+)
 
 // Duration formats d for a person, rounded to whole seconds: "45s",
 // "1m30s", "1m05s", and from one hour on without seconds: "2h05m". Anything
@@ -84,5 +55,5 @@ func rate(r float64, bytes bool) string {
 	if r < 100 {
 		return strconv.FormatFloat(r, 'f', 1, 64) + "/s"
 	}
-	return Count(int64(r+0.5)) + "/s"
+	return fedimarks.Count(int64(r+0.5)) + "/s"
 }

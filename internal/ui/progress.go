@@ -360,7 +360,7 @@ func (p *Progress) rateAt(now time.Time) (float64, bool) {
 // counts formats "420/1,000 bookmarks", "420 bookmarks" or "1.0 MiB/2.0 MiB".
 func (p *Progress) counts() string {
 	bytes := p.opts.Unit == "bytes"
-	num := Count
+	num := fedimarks.Count
 	if bytes {
 		num = Bytes
 	}

@@ -19,6 +19,7 @@ type Extra struct {
 	After  []postView // its author's replies below it
 	Others []postView // other people's replies (--context all)
 	Form   *formView  // the tag and note form, nil when the archive is read-only
+	Open   bool       // the thread is shown unfolded (the page of one bookmark)
 }
 
 // tagLink is a local tag and the search for it.

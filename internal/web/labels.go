@@ -55,10 +55,17 @@ func (s *Server) labelForm(h fedimarks.Hit, back string) *formView {
 
 // sameOrigin reports whether r comes from this server's own page.
 func sameOrigin(r *http.Request) bool {
-	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" {
+	site := r.Header.Get("Sec-Fetch-Site")
+	if site != "" && site != "same-origin" {
 		return false
 	}
 	origin := r.Header.Get("Origin")
+	if (origin == "" || origin == "null") && site == "same-origin" {
+		// The page's referrer policy (no-referrer) has the browser send
+		// "Origin: null" and no Referer with its forms; Sec-Fetch-Site,
+		// which no page can set, says they came from this origin.
+		return true
+	}
 	if origin == "" || origin == "null" {
 		ref, err := url.Parse(r.Referer())
 		if err != nil || ref.Host == "" {

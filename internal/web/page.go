@@ -35,6 +35,11 @@ type pageView struct {
 	NewerURL  string
 	OlderURL  string
 	Message   string // for error pages
+	// Context are the thread posts a search found (see context.go); One
+	// says the page shows one bookmark (?post=URI).
+	Context []postView
+	One     bool
+	Manage  bool // the accounts page is there (a link to it)
 }
 
 type accountView struct {
@@ -64,6 +69,9 @@ type postView struct {
 	Removed      bool
 	BoostedBy    string
 	Extra        // local tags and note, the kept thread
+	// ContextOf is set for a thread post a search found: the bookmark
+	// whose thread holds it.
+	ContextOf *contextRef
 }
 
 type mediaView struct {
@@ -85,6 +93,10 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := pageView{Title: "fedimarks", Query: strings.TrimSpace(form.Get("q")), Page: 1}
+	if len(handles) == 0 && s.accounts != nil {
+		http.Redirect(w, r, accountsPath, http.StatusSeeOther) // add one there
+		return
+	}
 	if len(handles) == 0 {
 		v.Message = "The archive is empty. Run: fedimarks backup"
 		s.render(w, http.StatusOK, v)
@@ -112,6 +124,10 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 	}
 	if p, err := strconv.Atoi(form.Get("page")); err == nil && p > 1 {
 		v.Page = p
+	}
+	if uri := form.Get("post"); uri != "" {
+		s.serveOnePost(w, r, v, current, uri)
+		return
 	}
 
 	q, err := fedimarks.ParseQuery(v.Query)
@@ -189,6 +205,9 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 	since := s.bookmarkedSince(ctx, current)
 	for _, h := range hits {
 		v.Posts = append(v.Posts, s.withThread(ctx, s.postView(ctx, h, len(q.Terms()) > 0, since), h, r.URL.RequestURI()))
+	}
+	if v.Searching && v.Page == 1 {
+		v.Context = s.contextPosts(ctx, q)
 	}
 	if v.Page > 1 {
 		cursor := ""
@@ -442,6 +461,7 @@ func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) 
 // render executes the page template into a buffer first, so that a
 // template error never leaves half a page.
 func (s *Server) render(w http.ResponseWriter, code int, v pageView) {
+	v.Manage = s.accounts != nil
 	var buf bytes.Buffer
 	if err := s.tmpl.ExecuteTemplate(&buf, "page.html", v); err != nil {
 		http.Error(w, "internal error rendering the page", http.StatusInternalServerError)

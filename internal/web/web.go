@@ -95,6 +95,9 @@ type Options struct {
 	// Location is the time zone the page shows times in, with their
 	// zone's name (default time.Local).
 	Location *time.Location
+	// Accounts, when set, makes the accounts page (/accounts): add, list,
+	// sign out and export accounts, see and set up the schedule.
+	Accounts AccountService
 }
 
 // Server is the page's http.Handler. It is safe for concurrent use.
@@ -108,8 +111,10 @@ type Server struct {
 	staticFS   fs.FS
 	static     http.Handler
 	// formToken is this session's token for the tag and note forms
-	// (see labels.go).
+	// (see labels.go) and the accounts page's.
 	formToken string
+	accounts  AccountService
+	acc       accountsState
 }
 
 // New returns a Server over opt.Archive.
@@ -143,6 +148,7 @@ func New(opt Options) (*Server, error) {
 		staticFS:   static,
 		static:     http.StripPrefix("/static/", http.FileServerFS(static)),
 		formToken:  newFormToken(),
+		accounts:   opt.Accounts,
 	}, nil
 }
 
@@ -163,6 +169,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.URL.Path == labelsPath {
 		s.serveLabels(w, r)
+		return
+	}
+	if s.serveAccounts(w, r) {
 		return
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
