@@ -39,10 +39,24 @@ type Status struct {
 	Sensitive   bool
 	Media       []Media
 	Tags        []string
+	// Mentions are the accounts the post mentions, as the server lists
+	// them (none when its list cannot be read).
+	Mentions []Mention
 	// Reblog is set when the status is a boost; bookmarking a boost
 	// bookmarks the original post.
 	Reblog *Status
+	// Hidden says the server lists the post but no longer shows its
+	// content to this account (Misskey's isHidden, as "fedimarks_hidden"
+	// in Raw): a copy archived before is kept as it was.
+	Hidden bool
 	Raw    json.RawMessage
+}
+
+// Mention is an account a post mentions: its acct as the serving
+// instance sees it and its profile page.
+type Mention struct {
+	Acct string `json:"acct"`
+	URL  string `json:"url"`
 }
 
 // Author is the account that wrote a status.
@@ -123,7 +137,9 @@ type wireStatus struct {
 	Tags []struct {
 		Name string `json:"name"`
 	} `json:"tags"`
-	Reblog json.RawMessage `json:"reblog"`
+	Reblog   json.RawMessage `json:"reblog"`
+	Mentions json.RawMessage `json:"mentions"`
+	Hidden   bool            `json:"fedimarks_hidden"`
 }
 
 // ParseStatus decodes one Status JSON object and keeps raw as Status.Raw.
@@ -144,6 +160,7 @@ func ParseStatus(raw []byte) (Status, error) {
 		Language:    deref(w.Language),
 		Visibility:  w.Visibility,
 		Sensitive:   w.Sensitive,
+		Hidden:      w.Hidden,
 		Account: Author{
 			ID:           IDString(w.Account.ID),
 			Username:     w.Account.Username,
@@ -176,6 +193,11 @@ func ParseStatus(raw []byte) (Status, error) {
 	}
 	for _, t := range w.Tags {
 		s.Tags = append(s.Tags, t.Name)
+	}
+	// Read on their own: a list of another shape leaves the post without
+	// mentions, it does not make the post unreadable.
+	if len(w.Mentions) > 0 && json.Unmarshal(w.Mentions, &s.Mentions) != nil {
+		s.Mentions = nil
 	}
 	if len(w.Reblog) > 0 && string(w.Reblog) != "null" {
 		r, err := ParseStatus(w.Reblog)
@@ -326,6 +348,9 @@ type Account struct {
 	// Software is what the server says it runs ("mastodon 4.3.0", ...),
 	// when known.
 	Software string
+	// API is the family whose API fedimarks speaks to the server, chosen
+	// at login ("" for accounts saved before it: Mastodon's); see Family.
+	API Family
 	// LastBackup is when a backup of this account last completed.
 	LastBackup time.Time
 	// TokenStore says where the token is kept ("keyring" or a file path).

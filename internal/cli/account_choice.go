@@ -109,7 +109,9 @@ func (a *app) pickHandle(q accountQuery, cands, held []fedimarks.Handle) (fedima
 	switch len(cands) {
 	case 0:
 		if q.need == archived {
-			return "", usageError("the archive is empty (run: fedimarks backup)")
+			// No account is saved either (cands holds the saved ones):
+			// the first step is a login, which backup would only repeat.
+			return "", usageError("the archive is empty: log in first with: fedimarks login INSTANCE, then run: fedimarks backup")
 		}
 		return "", usageError("no saved account: log in first with: fedimarks login INSTANCE")
 	case 1:

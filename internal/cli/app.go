@@ -174,7 +174,7 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 				fmt.Fprint(a.stdout, c.helpText())
 				return nil
 			}
-			return usageError("unknown command %q", args[1])
+			return unknownCommand(args[1])
 		}
 		a.printHelp(a.stdout)
 		return nil
@@ -187,14 +187,7 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 	}
 	c, ok := findCommand(name)
 	if !ok {
-		var names []string
-		for _, c := range commands() {
-			names = append(names, c.name)
-		}
-		if near := nearest(name, names); near != "" {
-			return usageError("unknown command %q: did you mean %q? (run: fedimarks help)", name, near)
-		}
-		return usageError("unknown command %q (run: fedimarks help)", name)
+		return unknownCommand(name)
 	}
 	a.cmd = c
 	return c.run(ctx, a, args[1:])
@@ -305,4 +298,17 @@ func classify(ctx context.Context, err error) (int, string) {
 		}
 	}
 	return ExitError, err.Error()
+}
+
+// unknownCommand is the usage error for a command name fedimarks does not
+// have (typed alone or after help), with the nearest name when one is close.
+func unknownCommand(name string) error {
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	if near := nearest(name, names); near != "" {
+		return usageError("unknown command %q: did you mean %q? (run: fedimarks help)", name, near)
+	}
+	return usageError("unknown command %q (run: fedimarks help)", name)
 }

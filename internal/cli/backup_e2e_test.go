@@ -313,6 +313,12 @@ func TestBackupServerDownNamesServer(t *testing.T) {
 	if !strings.Contains(r.stderr, w.a.Host()+" did not answer") || !strings.Contains(r.stderr, "export --offline") {
 		t.Errorf("server down: %q should name %s and point to export --offline", r.stderr, w.a.Host())
 	}
+	// In plain words: not the client's request, retry count or Go's error.
+	for _, raw := range []string{"GET /api", "attempts", "EOF"} {
+		if strings.Contains(r.stderr, raw) {
+			t.Errorf("server down: %q shows %q", r.stderr, raw)
+		}
+	}
 	if r.stdout != "" {
 		t.Errorf("an account never backed up has nothing to export, got %q", r.stdout)
 	}

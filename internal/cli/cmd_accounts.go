@@ -106,7 +106,7 @@ func runAccountsCommand(ctx context.Context, a *app, args []string) error {
 				last = &acc.LastBackup
 			}
 			if err := enc.Encode(map[string]any{
-				"account": acc.Handle, "server": acc.Server, "scopes": acc.Scopes, "software": acc.Software,
+				"account": acc.Handle, "server": acc.Server, "scopes": acc.Scopes, "software": acc.Software, "family": acc.Family(),
 				"last_backup": last, "bookmarks": n.Active, "removed": n.Removed, "token_store": acc.TokenStore,
 				"signed_in": true, "default": acc.Handle == def, "context": a.contextSetting(acc.Handle),
 			}); err != nil {
@@ -129,7 +129,7 @@ func runAccountsCommand(ctx context.Context, a *app, args []string) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "  ACCOUNT\tSERVER\tSCOPES\tLAST BACKUP\tBOOKMARKS\tTOKEN KEPT IN")
+	fmt.Fprintln(tw, "  ACCOUNT\tSERVER\tSOFTWARE\tSCOPES\tLAST BACKUP\tBOOKMARKS\tTOKEN KEPT IN")
 	for _, acc := range accs {
 		n, err := ar.Counts(ctx, acc.Handle)
 		if err != nil {
@@ -152,14 +152,14 @@ func runAccountsCommand(ctx context.Context, a *app, args []string) error {
 			mark = "* "
 		}
 		// What the archive holds came from servers: one clean field each.
-		fmt.Fprintf(tw, "%s%s\t%s\t%s\t%s\t%d\t%s\n", mark, cleanText(string(acc.Handle)), cleanText(acc.Server), cleanText(scopes), last, n.Active, cleanText(where))
+		fmt.Fprintf(tw, "%s%s\t%s\t%s\t%s\t%s\t%d\t%s\n", mark, cleanText(string(acc.Handle)), cleanText(acc.Server), softwareName(acc), cleanText(scopes), last, n.Active, cleanText(where))
 	}
 	for _, h := range loggedOut {
 		n, err := ar.Counts(ctx, h)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%d\t%s\n", cleanText(string(h)), "(logged out)", "-", "-", n.Active, "-")
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%d\t%s\n", cleanText(string(h)), "(logged out)", "-", "-", "-", n.Active, "-")
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -391,7 +391,23 @@ func backupChosen(ctx context.Context, a *app, o backupOptions, acc fedimarks.Ac
 	if o.refresh {
 		copts.MaxRetries = refreshRetries
 	}
-	c := a.track(mastodon.New(copts))
+	var (
+		c        *mastodon.Client
+		src      backup.Source
+		requests func() int64
+		needs    = "read:bookmarks"
+	)
+	if acc.Family() == fedimarks.FamilyMisskey {
+		if o.context != "" {
+			prog.Abort()
+			return out, usageError("--context is not available for %s: threads are read with Mastodon's API", acc.Handle)
+		}
+		mc := a.newMisskeyClient(acc.Server, tok, prog)
+		src, requests, needs = favoriteSource{mc, prog, a}, mc.Requests, "read:favorites"
+	} else {
+		c = a.track(mastodon.New(copts))
+		src, requests = bookmarkSource{c, prog, a}, c.Requests
+	}
 	if o.context != "" {
 		if err := ar.EnableContext(ctx, acc.Handle, a.now()); err != nil {
 			return out, err
@@ -401,10 +417,9 @@ func backupChosen(ctx context.Context, a *app, o backupOptions, acc fedimarks.Ac
 	if every == 0 {
 		every = defaultFullEvery
 	}
-	src := bookmarkSource{c, prog, a}
 	res, err := backup.Run(ctx, acc.Handle, src, ar,
 		backup.Options{Full: o.full, FullEvery: max(every, 0), Now: a.now, Progress: prog})
-	out.Requests = c.Requests()
+	out.Requests = requests()
 	if err != nil {
 		prog.Abort()
 		var redirect *mastodon.RedirectError
@@ -414,7 +429,7 @@ func backupChosen(ctx context.Context, a *app, o backupOptions, acc fedimarks.Ac
 					fedimarks.HostOf(acc.Server), redirect.Method, redirect.Path, redirect.To, acc.Handle)},
 				situation{cmd: a.cmd.name})
 		}
-		return out, a.apiError(acc.Handle, acc.Server, err, "read:bookmarks")
+		return out, a.apiError(acc.Handle, acc.Server, err, needs)
 	}
 	prog.Finish()
 	after, err := ar.Counts(ctx, acc.Handle)
@@ -429,9 +444,9 @@ func backupChosen(ctx context.Context, a *app, o backupOptions, acc fedimarks.Ac
 	}
 	fmt.Fprintf(a.stderr, "%s: %s new, %s unchanged, %s removed, %s; %s archived%s\n",
 		acc.Handle, fedimarks.Count(int64(out.New)), fedimarks.Count(int64(out.Unchanged)), fedimarks.Count(int64(res.Removed)),
-		fedimarks.Plural(c.Requests(), "request"), fedimarks.Plural(int64(after.Active), "bookmark"), resumed)
-	if hasFolders(acc) && foldersDue(ctx, ar, acc.Handle, o.foldersEvery, a.now()) {
-		if err := runFolders(ctx, a, acc, src, &out); err != nil {
+		fedimarks.Plural(requests(), "request"), fedimarks.Plural(int64(after.Active), "bookmark"), resumed)
+	if bs, ok := src.(bookmarkSource); ok && hasFolders(acc) && foldersDue(ctx, ar, acc.Handle, o.foldersEvery, a.now()) {
+		if err := runFolders(ctx, a, acc, bs, &out); err != nil {
 			return out, err
 		}
 	}

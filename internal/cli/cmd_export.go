@@ -59,9 +59,10 @@ func exportCommand() command {
                         [--include-removed] [--full-every DURATION] [--with-context] [--json]
 
 Writes the bookmarks of ACCOUNT (default: the default account, see
-'fedimarks accounts') to FILE, or to standard output. A backup runs first unless --offline (incremental,
-or full when the last full walk is older than --full-every: see 'fedimarks
-help backup'). Bookmarks are listed newest first.
+'fedimarks accounts') to FILE, or to standard output. A backup runs first
+unless --offline (incremental, or full when the last full walk is older
+than --full-every: see 'fedimarks help backup'). Bookmarks are listed
+newest first.
 
 When that backup fails because the server is down or failing (no answer,
 a 5xx error, a timeout, after two quick retries), export writes what the

@@ -17,6 +17,7 @@ import (
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/formats"
 	"github.com/fedimarks/fedimarks/internal/mastodon"
+	"github.com/fedimarks/fedimarks/internal/misskey"
 	"github.com/fedimarks/fedimarks/internal/sqlite"
 	"github.com/fedimarks/fedimarks/internal/transfer"
 	"github.com/fedimarks/fedimarks/internal/ui"
@@ -31,6 +32,8 @@ type importOptions struct {
 	reportDir   string
 	json        bool
 	folder      string
+	// read says what the files cannot (--from-server).
+	read formats.ReadOptions
 }
 
 // importSummary is the --json summary of import (and of migrate, which
@@ -97,7 +100,8 @@ Bookmarks every post listed in FILE... on ACCOUNT (a saved account;
 default: the default one). Accepted files, recognised by content:
 Mastodon's bookmarks.csv and bookmarks_failures.csv, a CSV with a
 "Bookmark URL" column, Mastodon's account archive (.zip, .tar.gz) or its
-bookmarks.json, and fedimarks' json, jsonl and netscape exports. Rows are
+bookmarks.json, Misskey's favorites export (favorites-*.json), and
+fedimarks' json, jsonl and netscape exports. Rows are
 written oldest bookmark first, so the destination lists them in the source's
 order; give older files first when there are several.
 
@@ -105,6 +109,8 @@ order; give older files first when there are several.
 
 Each post is found on the destination's server (a search) and bookmarked
 there; posts of that server itself are bookmarked straight from their id.
+Into a Misskey-family account (Misskey, Sharkey, ...) posts are found with
+ap/show, which Misskey allows 30 times an hour, and become favorites.
 Every row ends with one outcome: imported, already, duplicate, not_found,
 not_visible (followers-only or direct: follow the author first), unreachable,
 invalid or failed. The job is saved as it goes: run the same command again
@@ -128,12 +134,15 @@ rows too.
                       folder NAME on the destination (made if missing;
                       only Pleroma has folders: refused before anything is
                       written on other servers)
+  --from-server URL   the Misskey server a favorites export came from: its
+                      own notes are listed there without their address
   --json              print a summary object (below)
 
 ` + importJSONHelp + `
 
   fedimarks import bookmarks.csv --to bob@example.social
   fedimarks import archive-20260101.zip --to bob@example.social --dry-run
+  fedimarks import favorites-2026-01-01-10-00-00.json --from-server misskey.example --to bob@example.social
 
 ` + importExitCodes + "\n",
 		run: runImportCommand,
@@ -150,6 +159,7 @@ func runImportCommand(ctx context.Context, a *app, args []string) error {
 	fs.StringVar(&o.reportDir, "report-dir", "", "`DIR` for the report files")
 	fs.BoolVar(&o.json, "json", false, "print a summary object")
 	fs.StringVar(&o.folder, "folder", "", "file every row in the destination's bookmark folder `NAME` (Pleroma)")
+	fromServer := fs.String("from-server", "", fromServerUsage)
 	pos, err := a.parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -159,6 +169,9 @@ func runImportCommand(ctx context.Context, a *app, args []string) error {
 	}
 	if len(pos) == 0 {
 		return usageError("import needs at least one FILE")
+	}
+	if o.read, err = readOptions(ctx, *fromServer); err != nil {
+		return err
 	}
 	o.files = pos
 	sum := &importSummary{}
@@ -172,11 +185,29 @@ func runImportCommand(ctx context.Context, a *app, args []string) error {
 // readInputs reads every file, reports row problems on stderr and merges
 // the rows in write order. mastodonOnly says every file is in Mastodon's
 // bookmarks format (ready for its importer).
-func readInputs(ctx context.Context, a *app, files []string) (items []fedimarks.ImportItem, mastodonOnly bool, err error) {
-	var all [][]fedimarks.ImportItem
+func readInputs(ctx context.Context, a *app, files []string, opts formats.ReadOptions) (items []fedimarks.ImportItem, mastodonOnly bool, err error) {
+	results, mastodonOnly, err := readInputFiles(ctx, a, files, opts.ReadFile)
+	if err != nil {
+		return nil, false, err
+	}
+	all := make([][]fedimarks.ImportItem, len(results))
+	for i, res := range results {
+		all[i] = res.Items
+	}
+	items = transfer.Merge(all...)
+	// The readers leave as much garbage as the rows they return (the
+	// chunks they gathered them in): collected now, it does not set the
+	// heap's size for the rest of the command.
+	runtime.GC()
+	return items, mastodonOnly, nil
+}
+
+// readInputFiles reads every file with read and reports row problems and
+// counts on stderr.
+func readInputFiles(ctx context.Context, a *app, files []string, read func(context.Context, string) (formats.Result, error)) (results []formats.Result, mastodonOnly bool, err error) {
 	mastodonOnly = true
 	for _, f := range files {
-		res, err := formats.ReadFile(ctx, f)
+		res, err := read(ctx, f)
 		if err != nil {
 			return nil, false, err
 		}
@@ -190,19 +221,16 @@ func readInputs(ctx context.Context, a *app, files []string) (items []fedimarks.
 		if res.Encoding != "" {
 			format += ", " + res.Encoding
 		}
-		fmt.Fprintf(a.stderr, "%s: %s (%s)\n", f, fedimarks.Plural(len(res.Items), "row"), format)
-		all = append(all, res.Items)
+		fmt.Fprintf(a.stderr, "%s: %s (%s)\n", f, fedimarks.Plural(res.Len(), "row"), format)
+		res.Problems = nil
+		results = append(results, res)
 	}
-	items = transfer.Merge(all...)
-	// The readers leave as much garbage as the rows they return (the
-	// chunks they gathered them in): collected now, it does not set the
-	// heap's size for the rest of the command.
-	runtime.GC()
-	return items, mastodonOnly, nil
+	return results, mastodonOnly, nil
 }
 
 func runImport(ctx context.Context, a *app, o importOptions, sum *importSummary) error {
 	defer a.holdRows()()
+	a.jobArchive = true
 	// Everything that can be checked locally is, before any file is
 	// parsed or any request made.
 	if err := checkInputs(o.files); err != nil {
@@ -215,7 +243,7 @@ func runImport(ctx context.Context, a *app, o importOptions, sum *importSummary)
 	if o.reportDir, err = prepareReportDir(a, o.reportDir, o.dryRun); err != nil {
 		return err
 	}
-	items, mastodonOnly, err := readInputs(ctx, a, o.files)
+	items, mastodonOnly, err := readInputs(ctx, a, o.files, o.read)
 	if err != nil {
 		return err
 	}
@@ -294,6 +322,11 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 	}
 	// The client's waits show in the display of the step under way.
 	slot := a.newSlot(acc.Server)
+	// The server's software decides what a 422 to a bookmark means (snac:
+	// already bookmarked) and whether a big import offers the server's own
+	// importer. Asked only when there is something to do: a rerun of a
+	// finished job does not contact the destination.
+	dest := &destInfo{}
 	c := a.newClient(acc.Server, tok, slot)
 	// Folders first: --folder into a server without them stops here,
 	// before any row is recorded or written.
@@ -313,23 +346,40 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 	perRow := 2.0
 	var shown *startedProgress
 	if !o.dryRun {
-		prog := ui.NewProgress(a.stderr, ui.ProgressOptions{Label: "import " + string(acc.Handle), Total: int64(len(items)),
+		prog := a.watch(ui.NewProgress(a.stderr, ui.ProgressOptions{Label: "import " + string(acc.Handle), Total: int64(len(items)),
 			Unit: "rows", TTY: a.stderrTTY(), Now: a.io.Now, Quiet: a.quiet,
-			ETA: budgetETA(budget, func() float64 { return perRow })})
+			ETA: budgetETA(budget, func() float64 { return perRow })}))
 		shown = &startedProgress{p: prog, slot: slot}
 	}
 	var lister transfer.Lister = readingLister{a: a, l: bookmarkLister{c}, h: acc.Handle, c: c, slot: slot}
+	var writer transfer.Writer = folders.writer(c)
+	var sent requestCounter = c
+	var bud transfer.BudgetReader = budget
+	scopes := transferScopes
+	probe := func(ctx context.Context) string {
+		dest.inst, dest.err = c.Instance(ctx)
+		dest.asked = true
+		return dest.inst.Software
+	}
+	var rate transfer.RateLimit
+	if isMisskeyAccount(acc) {
+		// Favorites, through Misskey's API; its rate limits are per
+		// endpoint and unreported, ap/show's the tightest.
+		mk := a.newMisskeyClient(acc.Server, tok, slot)
+		writer, sent, bud, scopes, probe, rate = misskey.NewWriter(mk), mk, nil, misskeyTransferScopes, misskeyProbe(acc), misskeyAPRate
+		lister = readingLister{a: a, l: misskey.NewFavorites(mk), h: acc.Handle, c: mk, slot: slot, favorites: true}
+	}
 	if o.lister != nil {
 		lister = o.lister
 	}
 	im := &transfer.Importer{
-		Writer:  folders.writer(c),
+		Writer:  writer,
 		Lister:  lister,
-		Journal: ar,
+		Journal: a.watchJournal(ar),
 		Locker:  importLocker{ar},
 		Finder:  ar,
 		Log:     a.stderr,
-		Budget:  budget,
+		Budget:  bud,
 	}
 	im.Origin, im.RetryPause = a.origin()
 	if shown != nil {
@@ -337,20 +387,17 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 		// The engine's summary ends the run: close the bar before it.
 		im.Log = finishFirst{shown, a.stderr}
 	}
-	// The server's software decides what a 422 to a bookmark means (snac:
-	// already bookmarked) and whether a big import offers the server's own
-	// importer. Asked only when there is something to do: a rerun of a
-	// finished job does not contact the destination.
-	dest := &destInfo{}
 	resume := o.resume + " --to " + shellWord(string(acc.Handle))
+	if o.dryRun {
+		// The hint runs the dry run again, never the real import.
+		resume += " --dry-run"
+	}
 	rep, err := im.Run(ctx, transfer.Request{
 		Destination: acc.Handle,
 		Server:      acc.Server,
-		Probe: func(ctx context.Context) string {
-			dest.inst, dest.err = c.Instance(ctx)
-			dest.asked = true
-			return dest.inst.Software
-		},
+		Probe:       probe,
+		API:         acc.Family(),
+		RateLimit:   rate,
 		Inputs:      o.inputs,
 		Items:       items,
 		Key:         o.key,
@@ -391,8 +438,8 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 				Done: e.Done, Requests: e.Requests, Seconds: e.Duration.Seconds()}
 		}
 	}
-	if rep != nil && !o.dryRun && c.Requests() > 0 {
-		fmt.Fprintf(a.stderr, "%s to %s\n", fedimarks.Plural(int(c.Requests()), "request"), acc.Handle.Host())
+	if rep != nil && !o.dryRun && sent.Requests() > 0 {
+		fmt.Fprintf(a.stderr, "%s to %s\n", fedimarks.Plural(int(sent.Requests()), "request"), acc.Handle.Host())
 	}
 	if err == nil && rep != nil && rep.Estimate != nil && rep.Estimate.ToWrite() > transfer.BigImport {
 		if dest.asked && dest.err == nil && transfer.IsBigImport(*rep.Estimate, dest.inst.Software, dest.inst.MastodonVersion) {
@@ -403,7 +450,7 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 	if errors.As(err, &fe) {
 		var re *fedimarks.RemoteError
 		if fe.Code == fedimarks.EScope && errors.As(fe, &re) {
-			fe.Message = fmt.Sprintf("%s: %s (%s)", acc.Handle, lacksScope(refusedScope(re, acc.Scopes, transferScopes)), re.Message)
+			fe.Message = fmt.Sprintf("%s: %s (%s)", acc.Handle, lacksScope(refusedScope(re, acc.Scopes, scopes)), re.Message)
 		}
 		// The job's next step (resume it) replaces one written for a
 		// single request on the way (the big import's question, say).
@@ -413,7 +460,7 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 		return fe
 	}
 	if err != nil {
-		return a.apiError(acc.Handle, acc.Server, err, transferScopes)
+		return a.apiError(acc.Handle, acc.Server, err, scopes)
 	}
 	return nil
 }

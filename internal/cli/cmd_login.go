@@ -92,6 +92,16 @@ func runLoginWith(ctx context.Context, a *app, o loginOptions) error {
 	if !o.tokenStdin {
 		run = runOAuthLogin
 	}
+	if server, err := mastodon.NormalizeServer(ctx, o.instance); err == nil {
+		switch family, software, err := a.detectServer(ctx, server); {
+		case err != nil:
+			run = func(context.Context, *app, loginOptions) error { return err }
+		case family == fedimarks.FamilyMisskey:
+			run = func(ctx context.Context, a *app, o loginOptions) error {
+				return runMisskeyLogin(ctx, a, o, server, software)
+			}
+		}
+	}
 	err := run(ctx, a, o)
 	server, serr := mastodon.NormalizeServer(ctx, o.instance)
 	switch {
@@ -208,8 +218,14 @@ func (a *app) apiError(h fedimarks.Handle, server string, err error, scope strin
 	}
 	s := situation{cmd: a.cmd.name, login: loginArg(server)}
 	if fedimarks.IsUnreachable(err) {
-		return withHint(&fedimarks.Error{Code: fedimarks.EUnavailable, Err: err,
-			Message: fmt.Sprintf("%s did not answer (%v)", host, err)}, s)
+		// In plain words (refused, timed out, no such name), not the
+		// client's request and retry count.
+		msg, hint := reachCause(host, err)
+		fe := &fedimarks.Error{Code: fedimarks.EUnavailable, Err: err, Message: msg}
+		if fe.Hint = nextStep(fe, s); fe.Hint == "" {
+			fe.Hint = hint
+		}
+		return fe
 	}
 	var re *fedimarks.RemoteError
 	if !errors.As(err, &re) {

@@ -66,7 +66,10 @@ func runLogout(ctx context.Context, a *app, acc fedimarks.Account) error {
 		fmt.Fprintf(a.stderr, "No token was saved for %s: nothing to revoke.\n", acc.Handle)
 	default:
 		a.remember(tok)
-		revokeErr = a.revoke(ctx, acc.Server, tok)
+		revokeErr = errAppCannotRevoke
+		if acc.Family() != fedimarks.FamilyMisskey {
+			revokeErr = a.revoke(ctx, acc.Server, tok)
+		}
 		revoked = revokeErr == nil
 	}
 	if ctx.Err() != nil {
@@ -87,9 +90,11 @@ func runLogout(ctx context.Context, a *app, acc fedimarks.Account) error {
 		fmt.Fprintf(a.stderr, "Revoked the token of %s on %s and forgot the account here; its archived bookmarks stay.\n", acc.Handle, host)
 		return nil
 	}
-	if revokeErr == nil || errors.Is(revokeErr, errNotOurToken) {
+	if revokeErr == nil || errors.Is(revokeErr, errNotOurToken) || errors.Is(revokeErr, errAppCannotRevoke) {
 		fmt.Fprintf(a.stderr, "Forgot %s here; its archived bookmarks stay.\n", acc.Handle)
-		if revokeErr != nil {
+		if errors.Is(revokeErr, errAppCannotRevoke) {
+			fmt.Fprintf(a.stderr, "Misskey lets only its own web page revoke an app's token: it may still be live; %s.\n", revokeByHand(acc))
+		} else if revokeErr != nil {
 			fmt.Fprintf(a.stderr, "fedimarks did not issue this token, so it cannot revoke it: it may still be live. If nothing else uses it, %s.\n", revokeByHand(acc))
 		}
 		return nil
@@ -107,6 +112,9 @@ func runLogout(ctx context.Context, a *app, acc fedimarks.Account) error {
 // themselves: the page of its software (recorded at login) when fedimarks
 // knows it, else the server's settings.
 func revokeByHand(acc fedimarks.Account) string {
+	if acc.Family() == fedimarks.FamilyMisskey {
+		return "revoke fedimarks at " + acc.Server + "/settings/apps (Settings > Apps)"
+	}
 	software, _, _ := strings.Cut(strings.ToLower(acc.Software), " ")
 	switch software {
 	case "mastodon":
@@ -118,6 +126,10 @@ func revokeByHand(acc fedimarks.Account) string {
 	}
 	return "revoke it in the server's settings, where it lists authorized apps or access tokens"
 }
+
+// errAppCannotRevoke says the server lets no app revoke its own token
+// (Misskey: only the person's web session can).
+var errAppCannotRevoke = errors.New("an app cannot revoke its token on this server")
 
 // errNotOurToken says a token came from elsewhere (--token-stdin), so
 // fedimarks cannot revoke it: it has no app on the server, or the server

@@ -27,13 +27,13 @@ func searchCommand() command {
 		summary: "search the archived bookmarks",
 		usage: `Usage: fedimarks search QUERY... [--account ACCOUNT] [--json] [--limit N] [--include-removed]
 
-Searches the archived bookmarks of ACCOUNT (default: the only archived
-account) without contacting any server. QUERY is words, all of which must
-appear in a post's text, content warning, author name or handle, mentioned
-accounts (user@host), hashtags or link targets (an emoji is a word; #tag
-and tag find the same posts; "a phrase" in quotes; word*
-matches a prefix; -word or -"a phrase" leaves out the posts that have
-it), and filters:
+Searches the archived bookmarks of ACCOUNT (default: the default account,
+see 'fedimarks accounts', else the only one) without contacting any
+server. QUERY is words, all of which must appear in a post's text, content
+warning, author name or handle, mentioned accounts (user@host), hashtags
+or link targets (an emoji is a word; #tag and tag find the same posts;
+"a phrase" in quotes; word* matches a prefix; -word or -"a phrase" leaves
+out the posts that have it), and filters:
 
   from:user@host   posts by one author (from:user: that name on any server)
   has:media        posts with attachments
@@ -54,8 +54,8 @@ account, uri, url, created_at, author (acct as user@host), snippet, rank (0 when
 removed, tags, note and status (the post as the server returned it).
 Posts of the threads kept by backup --context that match come after the
 bookmarks, marked: context_of (the bookmarked post whose thread holds it)
-in --json, "[context] " before the snippet in tab-separated lines. The url is the
-post's http(s) address, "" if it has none. --limit 0 prints every result;
+in --json, "[context] " before the snippet in tab-separated lines. The url
+is the post's http(s) address, "" if it has none. --limit 0 prints every result;
 whenever results are left out, stderr says how many.
 
   fedimarks search quokka

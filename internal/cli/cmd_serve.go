@@ -39,10 +39,17 @@ signs one out (as 'fedimarks logout'), downloads an export in any format
 a sync pair (as 'fedimarks status' shows them and 'fedimarks schedule
 install' sets them up).
 
+From the page (Back up and move) you can also back up accounts, move
+bookmarks from an account or an uploaded file to another account (a dry
+run first), follow the progress, filter the results and retry, as the
+commands backup, import, migrate and verify do. A job goes on when the tab
+is closed; one that stopping fedimarks cut short is shown with Resume.
+
 The page listens on loopback only (127.0.0.1, ::1 or localhost) and
 answers only requests addressed to it there, so other machines and other
-web sites cannot read your archive. It runs no scripts. Its forms are
-taken only from the page itself (a token of this run, Origin checked).
+web sites cannot read your archive or start a job. It runs no scripts but
+its own small one on the job pages. Its forms are taken only from the page
+itself (a token of this run, Origin checked).
 
 fedimarks started without a command and without a terminal (double-clicked)
 serves the page and opens it, on 127.0.0.1:8080 or, when that port is
@@ -83,7 +90,14 @@ func runServe(ctx context.Context, a *app, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	s, err := web.New(web.Options{Archive: ar, Media: archiveMedia{ar: ar, dir: p.Media}, Accounts: pageAccounts{serve: a}})
+	// Jobs started from the page stop with the page (interrupted,
+	// resumable) and record how they ended before the archive closes.
+	jobs, err := newJobService(ctx, a, ar)
+	if err != nil {
+		return err
+	}
+	defer jobs.Wait()
+	s, err := web.New(web.Options{Archive: ar, Media: archiveMedia{ar: ar, dir: p.Media}, Accounts: pageAccounts{serve: a}, Jobs: jobs})
 	if err != nil {
 		return err
 	}

@@ -51,7 +51,8 @@ func noteCommand() command {
 
 Sets the note of an archived bookmark: local, like tags (never sent to a
 server), searched with the post's text and found by has:note. An empty
-TEXT or --clear removes it. ` + postHelp + `
+TEXT or --clear removes it.
+` + postHelp + `
 
   fedimarks note https://example.social/@alice/1234 "try with less sugar"
 

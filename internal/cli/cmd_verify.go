@@ -10,6 +10,8 @@ import (
 	"slices"
 
 	"github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/formats"
+	"github.com/fedimarks/fedimarks/internal/misskey"
 	"github.com/fedimarks/fedimarks/internal/sqlite"
 	"github.com/fedimarks/fedimarks/internal/transfer"
 	"github.com/fedimarks/fedimarks/internal/ui"
@@ -22,6 +24,7 @@ type verifyOptions struct {
 	offline bool
 	output  string
 	json    bool
+	read    formats.ReadOptions // --from-server
 }
 
 // verifySummary is verify's --json summary.
@@ -44,6 +47,7 @@ func verifyCommand() command {
 		name:    "verify",
 		summary: "list the bookmarks missing on an account",
 		usage: `Usage: fedimarks verify (FILE... | --from ACCOUNT) [--to ACCOUNT] [-o FILE] [--offline]
+                        [--from-server SERVER]
 
 Reads the bookmarks of --to (a saved account; default: the default one) and
 lists the posts of FILE... (any format 'fedimarks import' reads) or of the
@@ -51,7 +55,8 @@ archived bookmarks of --from that are not bookmarked there, matching by URI
 or URL. The missing posts go to standard output (or -o FILE) in Mastodon's
 bookmarks format, newest first, ready for 'fedimarks import' or for the
 server's own importer; counts go to standard error. --from is backed up
-first unless --offline.
+first unless --offline. --from-server names the Misskey server a favorites
+export came from (its own notes are listed there without an address).
 
 A listing may leave bookmarks out (snac's leaves out those of authors the
 account does not follow). When it looks incomplete (snac, or posts that
@@ -89,8 +94,12 @@ func runVerifyCommand(ctx context.Context, a *app, args []string) error {
 	fs.StringVar(&o.output, "o", "", "write the missing posts to `FILE`")
 	fs.StringVar(&o.output, "output", "", "write the missing posts to `FILE`")
 	fs.BoolVar(&o.json, "json", false, "print a summary object")
+	fromServer := fs.String("from-server", "", fromServerUsage)
 	pos, err := a.parseFlags(fs, args)
 	if err != nil {
+		return err
+	}
+	if o.read, err = readOptions(ctx, *fromServer); err != nil {
 		return err
 	}
 	o.files = pos
@@ -129,7 +138,10 @@ func runVerify(ctx context.Context, a *app, o verifyOptions, sum *verifySummary)
 	if err != nil {
 		return err
 	}
-	var items []fedimarks.ImportItem
+	var (
+		items []fedimarks.ImportItem
+		rows  iter.Seq[fedimarks.ImportItem]
+	)
 	if o.from != "" {
 		from, _, err := a.sourceAccount(ctx, src.Handle, o.offline)
 		if err != nil {
@@ -138,7 +150,7 @@ func runVerify(ctx context.Context, a *app, o verifyOptions, sum *verifySummary)
 		if items, err = archivedItems(ctx, a, from); err != nil {
 			return err
 		}
-	} else if items, _, err = readInputs(ctx, a, o.files); err != nil {
+	} else if rows, err = inputRows(ctx, a, o.files, o.read); err != nil {
 		return err
 	}
 	tok, err := a.token(ctx, acc.Handle)
@@ -157,10 +169,11 @@ func runVerify(ctx context.Context, a *app, o verifyOptions, sum *verifySummary)
 	slot := a.newSlot(acc.Server)
 	c := a.newClient(acc.Server, tok, slot)
 	budget := clientBudget{c, a.now}
-	prog := &startedProgress{slot: slot, p: ui.NewProgress(a.stderr, ui.ProgressOptions{Label: "check posts on " + string(acc.Handle),
-		Unit: "posts", TTY: a.stderrTTY(), Now: a.io.Now, Quiet: a.quiet, ETA: budgetETA(budget, func() float64 { return 1 })})}
-	v, err := transfer.Verify(ctx, transfer.VerifyRequest{
+	prog := &startedProgress{slot: slot, p: a.watch(ui.NewProgress(a.stderr, ui.ProgressOptions{Label: "check posts on " + string(acc.Handle),
+		Unit: "posts", TTY: a.stderrTTY(), Now: a.io.Now, Quiet: a.quiet, ETA: budgetETA(budget, func() float64 { return 1 })}))}
+	req := transfer.VerifyRequest{
 		Items:    items,
+		Rows:     rows,
 		Lister:   readingLister{a: a, l: bookmarkLister{c}, h: acc.Handle, c: c, slot: slot},
 		Posts:    c,
 		Server:   acc.Server,
@@ -173,10 +186,19 @@ func runVerify(ctx context.Context, a *app, o verifyOptions, sum *verifySummary)
 			}
 			return inst.Software
 		},
-	})
+	}
+	var sent requestCounter = c
+	scopes, checkScope := "read:bookmarks read:search", "read:search"
+	if isMisskeyAccount(acc) {
+		mk := a.newMisskeyClient(acc.Server, tok, slot)
+		req.Lister = readingLister{a: a, l: misskey.NewFavorites(mk), h: acc.Handle, c: mk, slot: slot, favorites: true}
+		req.Posts, req.Probe, sent = misskey.NewWriter(mk), misskeyProbe(acc), mk
+		scopes, checkScope = "read:favorites read:account", "read:account"
+	}
+	v, err := transfer.Verify(ctx, req)
 	prog.Finish()
 	if err != nil {
-		return a.apiError(acc.Handle, acc.Server, err, "read:bookmarks read:search")
+		return a.apiError(acc.Handle, acc.Server, err, scopes)
 	}
 	sum.Rows, sum.DestinationBookmarks, sum.PostChecks = v.Rows, v.DestinationCount, v.Checked
 	sum.Outcomes = map[string]int{"present": v.Present, "missing": len(v.Missing), "unknown": len(v.Unchecked),
@@ -184,7 +206,7 @@ func runVerify(ctx context.Context, a *app, o verifyOptions, sum *verifySummary)
 	if err := writeOutput(a, o.output, func(w io.Writer) error {
 		bw := bufio.NewWriter(w)
 		for r := range notFound(v) {
-			fmt.Fprintln(bw, rowAddress(r.ImportItem))
+			fmt.Fprintln(bw, r.Address())
 		}
 		return bw.Flush()
 	}); err != nil {
@@ -194,7 +216,7 @@ func runVerify(ctx context.Context, a *app, o verifyOptions, sum *verifySummary)
 		sum.Files = []string{o.output}
 	}
 	printVerification(a.stderr, acc.Handle, v)
-	fmt.Fprintf(a.stderr, "%s to %s\n", fedimarks.Plural(int(c.Requests()), "request"), acc.Handle.Host())
+	fmt.Fprintf(a.stderr, "%s to %s\n", fedimarks.Plural(int(sent.Requests()), "request"), acc.Handle.Host())
 	if len(v.Missing)+len(v.Unchecked) > 0 {
 		msg := fmt.Sprintf("%s %s missing on %s", fedimarks.Plural(len(v.Missing), "post"), isAre(len(v.Missing)), acc.Handle)
 		e := &fedimarks.Error{Code: fedimarks.EPartial, Message: msg}
@@ -202,7 +224,7 @@ func runVerify(ctx context.Context, a *app, o verifyOptions, sum *verifySummary)
 			e.Message += fmt.Sprintf(", %s could not be checked", fedimarks.Plural(n, "post"))
 			e.Hint = nextStep(e, situation{cmd: a.cmd.name, unchecked: true})
 			var fe *fedimarks.Error
-			if v.Refused != nil && errors.As(a.apiError(acc.Handle, acc.Server, v.Refused, "read:search"), &fe) && fe.Hint != "" {
+			if v.Refused != nil && errors.As(a.apiError(acc.Handle, acc.Server, v.Refused, checkScope), &fe) && fe.Hint != "" {
 				e.Hint = fe.Message + "; " + fe.Hint
 			}
 		}
@@ -211,12 +233,24 @@ func runVerify(ctx context.Context, a *app, o verifyOptions, sum *verifySummary)
 	return nil
 }
 
-// rowAddress is a row's post address: its URI, else its URL.
-func rowAddress(it fedimarks.ImportItem) string {
-	if it.URI != "" {
-		return it.URI
+// inputRows reads every file as readInputs does, keeping each file's rows
+// as its reader kept them (see formats.ReadFileRows): it yields them in
+// write order (see transfer.Merge) each time it is ranged over. A verify
+// of 200,000 rows never holds them as items.
+func inputRows(ctx context.Context, a *app, files []string, opts formats.ReadOptions) (iter.Seq[fedimarks.ImportItem], error) {
+	results, _, err := readInputFiles(ctx, a, files, opts.ReadFileRows)
+	if err != nil {
+		return nil, err
 	}
-	return it.URL
+	return func(yield func(fedimarks.ImportItem) bool) {
+		for _, res := range results {
+			for it := range res.WriteOrder() {
+				if !yield(it) {
+					return
+				}
+			}
+		}
+	}, nil
 }
 
 // printVerification writes verify's counts, which check decided the rows,
@@ -257,7 +291,7 @@ func printVerification(w io.Writer, h fedimarks.Handle, v *transfer.Verification
 		if unchecked[r.Order] {
 			label = "unknown"
 		}
-		fmt.Fprintf(w, "%s (%s: %s): %s\n", label, r.Check, cleanText(r.Why), cleanText(rowAddress(r.ImportItem)))
+		fmt.Fprintf(w, "%s (%s: %s): %s\n", label, r.Check, cleanText(r.Why), cleanText(r.Address()))
 	}
 }
 

@@ -35,24 +35,34 @@ type app struct {
 	// noRetries makes the clients give up at the first failure (login:
 	// a person waits, and nothing is lost).
 	noRetries bool
-	home      string // --home: state lives there, as with $FEDIMARKS_HOME
 	// listFlags, when set, is given each option of the command instead of
 	// parsing the command line (shell completion).
 	listFlags func(*flag.Flag)
 
-	archive  *sqlite.Archive
-	secrets  secrets.Store
+	// jobArchive opens the archive with a small page cache (see
+	// sqlite.OpenForJob): set by a command that goes through a job's rows.
+	jobArchive bool
+
+	// factory builds the archive and the secret store on first use; the
+	// page's jobs share the serve run's (see factory.go).
+	*factory
 	settings *settings // read on first use
 
 	mu      sync.Mutex
-	tokens  []string           // secrets read this run, blanked from any message
-	clients []*mastodon.Client // every client made this run (see track)
+	tokens  []string                        // secrets read this run, blanked from any message
+	clients []interface{ Requests() int64 } // every client made this run (see track)
 
 	// onWait, when set, hears each wait of a client of at least a second
 	// (sync --json's waiting events).
 	onWait func(host string, d time.Duration, why string)
 
 	sched *scheduledRun // set when a schedule started this run
+
+	// onProgress, when set, hears each progress display the run makes,
+	// and onJob the import job it journals in (a job started from the
+	// web page: see jobService).
+	onProgress func(*ui.Progress)
+	onJob      func(id int64)
 }
 
 func newApp(stdio IO) *app {
@@ -71,7 +81,8 @@ func newApp(stdio IO) *app {
 	if stdio.Now == nil {
 		stdio.Now = time.Now
 	}
-	return &app{stdin: stdio.Stdin, stdout: stdio.Stdout, stderr: stdio.Stderr, errOut: stdio.Stderr, io: stdio, started: stdio.Now()}
+	return &app{stdin: stdio.Stdin, stdout: stdio.Stdout, stderr: stdio.Stderr, errOut: stdio.Stderr, io: stdio, started: stdio.Now(),
+		factory: &factory{getenv: stdio.Getenv}}
 }
 
 func (a *app) close() {
@@ -93,11 +104,11 @@ type paths struct {
 
 // paths follows --home or $FEDIMARKS_HOME when set, else the platform's
 // config and data directories (XDG on Linux).
-func (a *app) paths() (paths, error) {
+func (f *factory) paths() (paths, error) {
 	var p paths
-	home, what := a.home, "--home"
+	home, what := f.home, "--home"
 	if home == "" {
-		home, what = a.io.Getenv("FEDIMARKS_HOME"), "FEDIMARKS_HOME"
+		home, what = f.getenv("FEDIMARKS_HOME"), "FEDIMARKS_HOME"
 	}
 	if home != "" {
 		abs, err := filepath.Abs(home)
@@ -106,9 +117,9 @@ func (a *app) paths() (paths, error) {
 		}
 		p.Config, p.Data = abs, abs
 	} else {
-		cfg := a.io.Getenv("XDG_CONFIG_HOME")
-		data := a.io.Getenv("XDG_DATA_HOME")
-		userHome := a.io.Getenv("HOME")
+		cfg := f.getenv("XDG_CONFIG_HOME")
+		data := f.getenv("XDG_DATA_HOME")
+		userHome := f.getenv("HOME")
 		if userHome == "" {
 			h, err := os.UserHomeDir()
 			if err != nil {
@@ -121,7 +132,7 @@ func (a *app) paths() (paths, error) {
 			cfg = filepath.Join(userHome, "Library", "Application Support")
 			data = cfg
 		case "windows":
-			if cfg = a.io.Getenv("AppData"); cfg == "" {
+			if cfg = f.getenv("AppData"); cfg == "" {
 				return p, fmt.Errorf("%%AppData%% is not set: set FEDIMARKS_HOME")
 			}
 			data = cfg
@@ -141,8 +152,11 @@ func (a *app) paths() (paths, error) {
 	return p, nil
 }
 
-// openArchive opens the archive once per run.
+// openArchive opens the archive once per run (the factory's, shared
+// with the run's jobs).
 func (a *app) openArchive(ctx context.Context) (*sqlite.Archive, error) {
+	a.factory.mu.Lock()
+	defer a.factory.mu.Unlock()
 	if a.archive != nil {
 		return a.archive, nil
 	}
@@ -153,7 +167,11 @@ func (a *app) openArchive(ctx context.Context) (*sqlite.Archive, error) {
 	if err := os.MkdirAll(p.Data, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	ar, err := sqlite.Open(ctx, p.Archive)
+	open := sqlite.Open
+	if a.jobArchive {
+		open = sqlite.OpenForJob
+	}
+	ar, err := open(ctx, p.Archive)
 	if err != nil {
 		return nil, fmt.Errorf("open archive %s: %w", p.Archive, err)
 	}
@@ -165,17 +183,19 @@ func (a *app) openArchive(ctx context.Context) (*sqlite.Archive, error) {
 
 // secretStore is the keyring when one answers, else 0600 files.
 // FEDIMARKS_KEYRING=off skips the keyring (tests, headless servers).
-func (a *app) secretStore(ctx context.Context) (secrets.Store, error) {
-	if a.secrets != nil {
-		return a.secrets, nil
+func (f *factory) secretStore(ctx context.Context) (secrets.Store, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.secrets != nil {
+		return f.secrets, nil
 	}
-	p, err := a.paths()
+	p, err := f.paths()
 	if err != nil {
 		return nil, err
 	}
-	useKeyring := a.io.Getenv("FEDIMARKS_KEYRING") != "off"
-	a.secrets = secrets.Open(ctx, p.Tokens, useKeyring, 2*time.Second)
-	return a.secrets, nil
+	useKeyring := f.getenv("FEDIMARKS_KEYRING") != "off"
+	f.secrets = secrets.Open(ctx, p.Tokens, useKeyring, 2*time.Second)
+	return f.secrets, nil
 }
 
 // token reads the saved token of account h.
@@ -291,5 +311,13 @@ func (a *app) plain() bool {
 }
 
 func (a *app) progress(label string, total int64, unit string) *ui.Progress {
-	return ui.NewProgress(a.stderr, ui.ProgressOptions{Label: label, Total: total, Unit: unit, TTY: a.stderrTTY() && !a.plain(), Now: a.io.Now, Quiet: a.quiet})
+	return a.watch(ui.NewProgress(a.stderr, ui.ProgressOptions{Label: label, Total: total, Unit: unit, TTY: a.stderrTTY() && !a.plain(), Now: a.io.Now, Quiet: a.quiet}))
+}
+
+// watch hands p to onProgress, if set, and returns it.
+func (a *app) watch(p *ui.Progress) *ui.Progress {
+	if a.onProgress != nil {
+		a.onProgress(p)
+	}
+	return p
 }

@@ -28,8 +28,8 @@ const htmlHelp = `The html format shows the images, videos and avatars that 'fed
 --media' kept. With -o DIR/ (a folder: an existing one, or a name ending in
 /) it writes DIR/index.html and puts the files it shows in DIR/media
 (read-only hard links to the archive's copies where possible, else
-copies); a later export to the same
-folder removes the files it no longer shows. With -o FILE.html, or on
+copies); a later export to the same folder removes the files it no longer
+shows. With -o FILE.html, or on
 standard output, the page holds them itself (data: URIs), up to 1 MiB a
 file (a larger one shows by its preview where there is one) and 50 MiB in
 all; the page says which it left out. Either way the page loads nothing

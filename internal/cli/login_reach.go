@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"os"
@@ -63,7 +64,13 @@ func (a *app) noteOtherAccount(ctx context.Context, server, user string) {
 // went wrong in plain words and what to check. A login has nothing to
 // resume: run it again once fixed.
 func loginReachError(server string, err error) error {
-	host := fedimarks.HostOf(server)
+	msg, hint := reachCause(fedimarks.HostOf(server), err)
+	return &fedimarks.Error{Code: fedimarks.EUnavailable, Message: msg, Hint: hint, Err: err}
+}
+
+// reachCause says in plain words why host gave no answer (err: the
+// network's error under the client's retries) and what to check.
+func reachCause(host string, err error) (msg, hint string) {
 	var (
 		dns      *net.DNSError
 		remote   *fedimarks.RemoteError
@@ -75,7 +82,6 @@ func loginReachError(server string, err error) error {
 		verify   *tls.CertificateVerificationError
 		nerr     net.Error
 	)
-	msg, hint := "", ""
 	switch {
 	case errors.As(err, &dns) && dns.IsNotFound:
 		msg = "no server named " + strings.TrimSuffix(dns.Name, ".") + ": the name does not resolve"
@@ -98,14 +104,17 @@ func loginReachError(server string, err error) error {
 	case errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &nerr) && nerr.Timeout()):
 		msg = host + " did not answer in time"
 		hint = "check your internet connection, and that the server is up (open https://" + host + " in a browser)"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET):
+		msg = host + " did not answer: it closed the connection without a word"
+		hint = "the server is down or restarting; try again later"
 	case errors.As(err, &remote) && remote.Status != "":
 		msg = fmt.Sprintf("%s answered %s: the server is down or overloaded", host, strings.TrimSpace(remote.Status+" "+remote.Message))
 		hint = "try again later"
 	default:
-		msg = "could not reach " + host + " (" + tlsCause(err) + ")"
+		msg = host + " did not answer (" + tlsCause(err) + ")"
 		hint = "check the address and your internet connection"
 	}
-	return &fedimarks.Error{Code: fedimarks.EUnavailable, Message: msg, Hint: hint, Err: err}
+	return msg, hint
 }
 
 // tlsCause is the innermost message of err: the cause, without the

@@ -63,6 +63,22 @@ func (t terminal) ReadCode(ctx context.Context, prompt string) (string, error) {
 // readCode reads the pasted authorization code from in, giving up when d
 // passes or ctx ends.
 func readCode(ctx context.Context, in io.Reader, d time.Duration) (string, error) {
+	code, _, err := readLine(ctx, in, d)
+	if err != nil {
+		return "", err
+	}
+	if code == "" {
+		return "", usageError("no authorization code on standard input")
+	}
+	if strings.ContainsAny(code, " \t") {
+		return "", usageError("that does not look like an authorization code")
+	}
+	return code, nil
+}
+
+// readLine reads one line from in, trimmed, giving up when d passes or
+// ctx ends; ended says the input ended before a newline.
+func readLine(ctx context.Context, in io.Reader, d time.Duration) (s string, ended bool, err error) {
 	type line struct {
 		s   string
 		err error
@@ -92,18 +108,11 @@ func readCode(ctx context.Context, in io.Reader, d time.Duration) (string, error
 	defer t.Stop()
 	select {
 	case l := <-ch:
-		code := strings.TrimSpace(l.s)
-		if code == "" {
-			return "", usageError("no authorization code on standard input")
-		}
-		if strings.ContainsAny(code, " \t") {
-			return "", usageError("that does not look like an authorization code")
-		}
-		return code, nil
+		return strings.TrimSpace(l.s), l.err != nil, nil
 	case <-ctx.Done():
-		return "", ctx.Err()
+		return "", false, ctx.Err()
 	case <-t.C:
-		return "", &fedimarks.Error{Code: fedimarks.EAuth,
+		return "", false, &fedimarks.Error{Code: fedimarks.EAuth,
 			Message: fmt.Sprintf("no code was pasted within %s", ui.Duration(d)), Hint: "run fedimarks login again"}
 	}
 }

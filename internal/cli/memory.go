@@ -18,11 +18,10 @@ var rowsGCState struct {
 // holdRows lowers the garbage collector's target for a command that holds
 // every row of a job (import, migrate, verify) and spends its time waiting
 // on a server: a collection comes when the heap has grown by half past
-// what is live, not doubled, which takes a quarter off the peak memory
-// (verify of 200,000 rows: 132 MB, 120 with it) for CPU time that the
-// waits hide. A GOGC set by the user wins. It returns the function that
-// restores the setting once the last holder is done (tests run commands
-// side by side).
+// what is live, not doubled, which takes about a quarter off the peak
+// memory for CPU time that the waits hide. A GOGC set by the user wins.
+// It returns the function that restores the setting once the last holder
+// is done (tests run commands side by side).
 func (a *app) holdRows() (release func()) {
 	if a.io.Getenv("GOGC") != "" {
 		return func() {}

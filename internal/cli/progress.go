@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/fedimarks/fedimarks"
-	"github.com/fedimarks/fedimarks/internal/mastodon"
 	"github.com/fedimarks/fedimarks/internal/transfer"
 	"github.com/fedimarks/fedimarks/internal/ui"
 )
@@ -127,12 +126,18 @@ type readingLister struct {
 	a    *app
 	l    transfer.Lister
 	h    fedimarks.Handle
-	c    *mastodon.Client
+	c    requestCounter
 	slot *progressSlot
+	// favorites: the account keeps favorites (Misskey), and the lines say so.
+	favorites bool
 }
 
 func (r readingLister) EachBookmark(ctx context.Context, fn func([]fedimarks.Status) error) error {
-	p := r.a.progress("reading "+string(r.h)+"'s bookmarks", 0, "so far")
+	noun := "bookmark"
+	if r.favorites {
+		noun = "favorite"
+	}
+	p := r.a.progress("reading "+string(r.h)+"'s "+noun+"s", 0, "so far")
 	prev := r.slot.set(p)
 	defer r.slot.set(prev)
 	start, sent := r.a.now(), r.c.Requests()
@@ -145,7 +150,7 @@ func (r readingLister) EachBookmark(ctx context.Context, fn func([]fedimarks.Sta
 	})
 	p.Abort()
 	if ctx.Err() == nil {
-		fmt.Fprintf(r.a.stderr, "read %s of %s (%s, %s)\n", fedimarks.Plural(int64(n), "bookmark"), r.h,
+		fmt.Fprintf(r.a.stderr, "read %s of %s (%s, %s)\n", fedimarks.Plural(int64(n), noun), r.h,
 			fedimarks.Plural(r.c.Requests()-sent, "request"), ui.Duration(r.a.now().Sub(start)))
 	}
 	return err

@@ -120,18 +120,31 @@ func jsonErr(err error) string {
 }
 
 // readJSONArray streams a JSON array of bookmarks (our json export, newest
-// first), one element at a time. A syntax error ends the reading, since
-// nothing after it can be trusted; an element of the wrong shape is a
-// problem and reading goes on.
-func readJSONArray(name string, br *bufio.Reader) (Result, error) {
+// first, or Misskey's favorites export, oldest first: the first element
+// that is an object tells which), one element at a time. A syntax error
+// ends the reading, since nothing after it can be trusted; an element of
+// the wrong shape is a problem and reading goes on. server is the Misskey
+// server a favorites export came from, for its own notes ("" unknown).
+func readJSONArray(name string, br *bufio.Reader, server string) (Result, error) {
 	c := &collector{name: name, format: "json"}
 	s := &jsonScanner{r: br}
 	if _, err := s.expect(name, "the start", "["); err != nil {
 		return Result{}, err
 	}
+	decided, misskey := false, false
 	err := s.elements(name, maxJSONLine, func(i int) string { return fmt.Sprintf("item %d", i) }, func(raw []byte, long bool, i int) error {
 		if long {
 			c.add(fedimarks.ImportItem{Source: c.itemSource(i), Invalid: fmt.Sprintf("item longer than %d MiB", maxJSONLine>>20)})
+			return c.err
+		}
+		if t := bytes.TrimSpace(raw); !decided && len(t) > 0 && t[0] == '{' {
+			decided, misskey = true, isMisskeyFavorite(t)
+			if misskey {
+				c.format = "misskey"
+			}
+		}
+		if misskey {
+			c.add(misskeyItem(raw, c.itemSource(i), server))
 		} else {
 			c.add(statusItem(raw, c.itemSource(i)))
 		}
@@ -141,7 +154,13 @@ func readJSONArray(name string, br *bufio.Reader) (Result, error) {
 		return Result{}, err
 	}
 	if c.n > 0 && c.valid == 0 {
+		if misskey {
+			return Result{}, unknownShape(name, "no favorite of this Misskey export could be read (first: "+c.firstBad.Message+")")
+		}
 		return Result{}, unknownShape(name, "no element of this JSON array is a bookmark or a post URL")
+	}
+	if misskey {
+		return c.result(oldestFirst), nil
 	}
 	return c.result(newestFirst), nil
 }

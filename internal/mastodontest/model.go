@@ -52,7 +52,8 @@ type post struct {
 	tags       []string
 	reblog     *post
 	deleted    bool
-	inReplyTo  *post // see Status.Reply
+	inReplyTo  *post  // see Status.Reply
+	mfm        string // a Misskey note's source text (content is its HTML)
 }
 
 // mediaFile is one attachment as served by the origin.
@@ -130,6 +131,8 @@ func (i *Instance) AddAccount(username string) *Account {
 		a.id = ulid(idBase.Add(time.Duration(i.seq)*time.Second), i.seq)
 	case Snac:
 		a.id = md5ID(a.actorURI())
+	case Misskey:
+		a.id = aidx(idBase.Add(time.Duration(i.seq)*time.Second), i.seq)
 	default:
 		a.id = snowflake(idBase.Add(time.Duration(i.seq)*time.Second), i.seq)
 	}
@@ -161,8 +164,11 @@ func (a *Account) Instance() *Instance { return a.inst }
 
 // actorURI is the account's ActivityPub id.
 func (a *Account) actorURI() string {
-	if a.inst.opts.Quirk == Snac {
+	switch a.inst.opts.Quirk {
+	case Snac:
 		return a.inst.URL() + "/" + a.username
+	case Misskey:
+		return a.inst.URL() + "/users/" + a.id // Misskey names actors by id
 	}
 	return a.inst.URL() + "/users/" + a.username
 }
@@ -223,6 +229,10 @@ func (a *Account) Post(o PostOptions) *Status {
 		p.uri = fmt.Sprintf("%s/p/%d.%06d", a.actorURI(), p.createdAt.Unix(), seq%1000000)
 		p.url = p.uri
 		p.id = md5ID(p.uri)
+	case Misskey:
+		p.id = aidx(p.createdAt, seq)
+		p.uri = i.URL() + "/notes/" + p.id
+		p.url = p.uri
 	default:
 		p.id = snowflake(p.createdAt, seq)
 		p.uri = a.actorURI() + "/statuses/" + p.id
@@ -235,6 +245,12 @@ func (a *Account) Post(o PostOptions) *Status {
 		p.content = o.Text
 		if p.content == "" {
 			p.content = fmt.Sprintf("<p>Post %d by @%s</p>", n.postSeq, a.username)
+			if i.opts.Quirk == Misskey {
+				p.content = fmt.Sprintf("Note %d by @%s", n.postSeq, a.username)
+			}
+		}
+		if i.opts.Quirk == Misskey {
+			p.mfm, p.content = p.content, mfmHTML(p.content)
 		}
 		for k, m := range o.Media {
 			p.media = append(p.media, i.addMedia(m, seq, k))
@@ -270,6 +286,9 @@ func (i *Instance) addMedia(m MediaOptions, seq int64, k int) *mediaFile {
 		ext, ctype = "mp3", "audio/mpeg"
 	}
 	dir := fmt.Sprintf("/system/media_attachments/files/%s", numberPath(seq*100+int64(k)))
+	if i.opts.Quirk == Misskey {
+		dir = fmt.Sprintf("/files/%s", numberPath(seq*100+int64(k)))
+	}
 	mf := &mediaFile{
 		typ:         typ,
 		description: m.Description,
@@ -297,6 +316,8 @@ func (i *Instance) mediaIDs(p *post) []string {
 		switch i.opts.Quirk {
 		case GoToSocial:
 			ids = append(ids, ulid(idBase.Add(time.Duration(i.seq)*time.Second), i.seq))
+		case Misskey:
+			ids = append(ids, aidx(idBase.Add(time.Duration(i.seq)*time.Second), i.seq))
 		default:
 			ids = append(ids, strconv.FormatInt(i.seq, 10))
 		}
@@ -319,6 +340,8 @@ func (i *Instance) federate(p *post) string {
 		id = ulid(p.createdAt, i.seq)
 	case Snac:
 		id = md5ID(p.uri)
+	case Misskey:
+		id = aidx(p.createdAt, i.seq)
 	default:
 		id = snowflake(p.createdAt, i.seq)
 	}
@@ -375,6 +398,8 @@ func (i *Instance) accountID(a *Account) string {
 		id = ulid(idBase.Add(time.Duration(i.seq)*time.Second), i.seq)
 	case Snac:
 		id = md5ID(a.actorURI())
+	case Misskey:
+		id = aidx(idBase.Add(time.Duration(i.seq)*time.Second), i.seq)
 	default:
 		id = snowflake(idBase.Add(time.Duration(i.seq)*time.Second), i.seq)
 	}

@@ -53,6 +53,12 @@ const (
 	// Pleroma (2.7+): Mastodon's ids and limits, next and prev links on
 	// every non-empty page, and bookmark folders (see folders.go).
 	Pleroma
+	// Misskey: Misskey's own API instead of Mastodon's (misskey.go): POST
+	// /api/<endpoint> with JSON bodies, the token as "i" or a Bearer header,
+	// favorites instead of bookmarks, aidx ids, MiAuth sign-in, errors as
+	// {"error":{"code",...}}, per-endpoint rate limits. Forks (Sharkey,
+	// Firefish, ...) are InstanceOptions.Software.
+	Misskey
 )
 
 // String returns the quirk's name.
@@ -68,6 +74,8 @@ func (q Quirk) String() string {
 		return "snac"
 	case Pleroma:
 		return "pleroma"
+	case Misskey:
+		return "misskey"
 	}
 	return "quirk(" + strconv.Itoa(int(q)) + ")"
 }
@@ -83,6 +91,8 @@ func (q Quirk) defaultVersion() string {
 		return "4.0.0 (compatible; snac/2.59)"
 	case Pleroma:
 		return "2.7.2 (compatible; Pleroma 2.7.0)"
+	case Misskey:
+		return "2024.11.0"
 	}
 	return "4.3.0"
 }
@@ -170,6 +180,13 @@ type InstanceOptions struct {
 	Version string
 	// Title is the instance's name (default "Fake <quirk> <host>").
 	Title string
+	// Software is the name nodeinfo reports (default: the quirk's name), as
+	// a fork does: "sharkey", "firefish", "iceshrimp" or "cherrypick" with
+	// Quirk Misskey, "akkoma" or "pleroma" with Quirk Mastodon.
+	Software string
+	// NoNodeinfo makes /.well-known/nodeinfo and the documents it links
+	// answer 404, as behind a proxy that serves only the API.
+	NoNodeinfo bool
 	// NoAuthMetadata makes /.well-known/oauth-authorization-server answer
 	// 404, like Mastodon < 4.3 and GoToSocial. It is not implied by Quirk.
 	NoAuthMetadata bool
@@ -235,9 +252,10 @@ type Instance struct {
 	reqs        []reqRecord
 	statuses    map[int]int // responses sent, by status
 	faults      listingFaults
-	ap          objectState // as the origin of posts: see origin.go
-	race        raceState   // see race.go
-	folders     folderState // Pleroma's bookmark folders: see folders.go
+	ap          objectState  // as the origin of posts: see origin.go
+	race        raceState    // see race.go
+	folders     folderState  // Pleroma's bookmark folders: see folders.go
+	mk          misskeyState // as a Misskey server: see misskey.go
 }
 
 type reqRecord struct{ method, path string }
@@ -535,6 +553,12 @@ func failMessage(status int) string {
 // it while it fetches from another instance).
 func (i *Instance) route(r *http.Request) reply {
 	p := r.URL.Path
+	if p == "/.well-known/nodeinfo" || strings.HasPrefix(p, "/nodeinfo") || p == "/api/nodeinfo/2.0.json" {
+		return i.nodeinfo(r)
+	}
+	if i.opts.Quirk == Misskey {
+		return i.misskeyRoute(r)
+	}
 	switch {
 	case strings.HasPrefix(p, "/api/"):
 		return i.api(r)

@@ -84,10 +84,15 @@ func (i *Instance) RevokeToken(tok string) {
 }
 
 // Token issues a new user access token for a (default scopes "read write
-// follow"), as if a had authorized an app. It is random and unguessable.
+// follow"; on a Misskey instance the permissions read:account,
+// read:favorites and write:favorites), as if a had authorized an app. It
+// is random and unguessable.
 func (a *Account) Token(scopes ...string) string {
 	if len(scopes) == 0 {
 		scopes = []string{"read", "write", "follow"}
+		if a.inst.opts.Quirk == Misskey {
+			scopes = misskeyPermissions // read:account read:favorites write:favorites
+		}
 	}
 	a.n.mu.Lock()
 	defer a.n.mu.Unlock()

@@ -244,12 +244,17 @@ func noteJSON(p *post) map[string]any {
 	for _, m := range p.media {
 		att = append(att, map[string]any{"type": "Document", "url": m.original, "name": m.description})
 	}
-	return map[string]any{
+	obj := map[string]any{
 		"@context": "https://www.w3.org/ns/activitystreams", "id": p.uri, "type": "Note",
 		"attributedTo": p.author.actorURI(), "url": p.url, "published": timeJSON(p.createdAt),
 		"to": to, "cc": cc, "sensitive": p.sensitive, "summary": p.spoiler, "content": p.content,
 		"attachment": att,
 	}
+	if p.mfm != "" { // as Misskey federates a note: its MFM source beside the HTML
+		obj["_misskey_content"] = p.mfm
+		obj["source"] = map[string]any{"content": p.mfm, "mediaType": "text/x.misskeymarkdown"}
+	}
+	return obj
 }
 
 // instanceV1 is GET /api/v1/instance.
@@ -300,6 +305,8 @@ func sourceURL(q Quirk) string {
 		return "https://github.com/pixelfed/pixelfed"
 	case Snac:
 		return "https://codeberg.org/grunfink/snac2"
+	case Misskey:
+		return "https://github.com/misskey-dev/misskey"
 	case Pleroma:
 		return "https://git.pleroma.social/pleroma/pleroma"
 	}

@@ -87,16 +87,22 @@ func (r *loopbackReceiver) uri() string { return r.redirectURI }
 // listenLoopback starts the receiver on 127.0.0.1:port (loopback only:
 // nothing else on the network can reach it).
 func listenLoopback(port int, state string) (*loopbackReceiver, error) {
-	return listenOn(port, state, "")
+	return listenOn(port, state, "", (*loopbackReceiver).callback)
+}
+
+// listenLoopbackWith is listenLoopback with another handler of the
+// browser's answer (MiAuth's brings a session, not a code).
+func listenLoopbackWith(port int, state string, handle func(*loopbackReceiver, http.ResponseWriter, *http.Request)) (*loopbackReceiver, error) {
+	return listenOn(port, state, "", handle)
 }
 
 // listenForward starts a receiver on 127.0.0.1:port that sends every
 // answer on to the address to, query and all.
 func listenForward(port int, to string) (*loopbackReceiver, error) {
-	return listenOn(port, "", to)
+	return listenOn(port, "", to, (*loopbackReceiver).callback)
 }
 
-func listenOn(port int, state, forward string) (*loopbackReceiver, error) {
+func listenOn(port int, state, forward string, handle func(*loopbackReceiver, http.ResponseWriter, *http.Request)) (*loopbackReceiver, error) {
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err != nil {
 		return nil, err
@@ -109,7 +115,7 @@ func listenOn(port int, state, forward string) (*loopbackReceiver, error) {
 		result:      make(chan callbackResult, 1),
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc(callbackPath, r.callback)
+	mux.HandleFunc(callbackPath, func(w http.ResponseWriter, req *http.Request) { handle(r, w, req) })
 	r.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go r.srv.Serve(ln)
 	return r, nil

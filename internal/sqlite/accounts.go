@@ -17,7 +17,8 @@ func (a *Archive) SaveAccount(ctx context.Context, acc fedimarks.Account) error 
 		return fedimarks.Errorf(fedimarks.EInvalid, "save account: no handle")
 	}
 	now := fmtTime(a.now())
-	_, err := a.w.ExecContext(ctx, `
+	err := a.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `
 		INSERT INTO accounts (handle, account_id, server, scopes, software, token_store, last_backup, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (handle) DO UPDATE SET
@@ -28,15 +29,25 @@ func (a *Archive) SaveAccount(ctx context.Context, acc fedimarks.Account) error 
 			token_store = excluded.token_store,
 			last_backup = coalesce(excluded.last_backup, accounts.last_backup),
 			updated_at = excluded.updated_at`,
-		string(acc.Handle), acc.ID, acc.Server, strings.Join(acc.Scopes, " "), acc.Software, acc.TokenStore,
-		nullTime(acc.LastBackup), now, now)
+			string(acc.Handle), acc.ID, acc.Server, strings.Join(acc.Scopes, " "), acc.Software, acc.TokenStore,
+			nullTime(acc.LastBackup), now, now)
+		if err == nil {
+			_, err = tx.ExecContext(ctx, `INSERT INTO account_api (handle, api) VALUES (?, ?)
+			ON CONFLICT (handle) DO UPDATE SET api = excluded.api`, string(acc.Handle), string(acc.Family()))
+		}
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("save account %s: %w", acc.Handle, err)
 	}
 	return nil
 }
 
-const accountColumns = `handle, account_id, server, scopes, software, token_store, last_backup`
+// accountsFrom are the accounts with the API each speaks.
+const (
+	accountColumns = `handle, account_id, server, scopes, software, coalesce(api, ''), token_store, last_backup`
+	accountsFrom   = `accounts LEFT JOIN account_api USING (handle)`
+)
 
 func scanAccount(sc interface{ Scan(...any) error }) (fedimarks.Account, error) {
 	var (
@@ -44,11 +55,13 @@ func scanAccount(sc interface{ Scan(...any) error }) (fedimarks.Account, error) 
 		handle string
 		scopes string
 		last   sql.NullString
+		api    string
 	)
-	if err := sc.Scan(&handle, &acc.ID, &acc.Server, &scopes, &acc.Software, &acc.TokenStore, &last); err != nil {
+	if err := sc.Scan(&handle, &acc.ID, &acc.Server, &scopes, &acc.Software, &api, &acc.TokenStore, &last); err != nil {
 		return acc, err
 	}
 	acc.Handle = fedimarks.Handle(handle)
+	acc.API = fedimarks.Family(api)
 	acc.Scopes = strings.Fields(scopes)
 	t, err := parseTime(last)
 	acc.LastBackup = t
@@ -58,7 +71,7 @@ func scanAccount(sc interface{ Scan(...any) error }) (fedimarks.Account, error) 
 // Account returns the signed-in account h, or an *fedimarks.Error with
 // code ENotFound naming h.
 func (a *Archive) Account(ctx context.Context, h fedimarks.Handle) (fedimarks.Account, error) {
-	acc, err := scanAccount(a.r.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE handle = ?`, string(h)))
+	acc, err := scanAccount(a.r.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM `+accountsFrom+` WHERE handle = ?`, string(h)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return fedimarks.Account{}, fedimarks.Errorf(fedimarks.ENotFound, "no signed-in account %s", h)
 	}
@@ -70,7 +83,7 @@ func (a *Archive) Account(ctx context.Context, h fedimarks.Handle) (fedimarks.Ac
 
 // Accounts returns the signed-in accounts sorted by handle.
 func (a *Archive) Accounts(ctx context.Context) ([]fedimarks.Account, error) {
-	rows, err := a.r.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts ORDER BY handle`)
+	rows, err := a.r.QueryContext(ctx, `SELECT `+accountColumns+` FROM `+accountsFrom+` ORDER BY handle`)
 	if err != nil {
 		return nil, fmt.Errorf("list accounts: %w", err)
 	}

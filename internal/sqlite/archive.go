@@ -85,6 +85,23 @@ func (a *Archive) now() time.Time {
 // An archive written by a newer fedimarks (unknown migrations) is refused
 // with an EInvalid error.
 func Open(ctx context.Context, path string) (*Archive, error) {
+	return open(ctx, path, cacheKiB)
+}
+
+// jobCacheKiB is each connection's page cache in an archive opened with
+// OpenForJob: SQLite's default.
+const jobCacheKiB = 2 << 10
+
+// OpenForJob opens the archive as Open does, with SQLite's default page
+// cache (jobCacheKiB) for each connection instead of cacheKiB: for a
+// command that goes once through a job's rows (an import) rather than
+// searching a big archive, whose cache would fill with the pages it wrote
+// for no gain (an import of 20,000 rows: 9 MB more memory, no faster).
+func OpenForJob(ctx context.Context, path string) (*Archive, error) {
+	return open(ctx, path, jobCacheKiB)
+}
+
+func open(ctx context.Context, path string, cacheKiB int) (*Archive, error) {
 	if path == "" {
 		return nil, fedimarks.Errorf(fedimarks.EInvalid, "open archive: no path given")
 	}

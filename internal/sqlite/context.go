@@ -106,7 +106,7 @@ func (a *Archive) SaveThread(ctx context.Context, uri, mode, host string, ancest
 				if s.URI == "" || len(s.Raw) == 0 {
 					continue
 				}
-				id, err := p.saveIndexed(ctx, s, host, at)
+				id, _, err := p.saveIndexed(ctx, s, host, at)
 				if err != nil {
 					return err
 				}

@@ -1,11 +1,13 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -84,8 +86,13 @@ func (a *Archive) Jobs(ctx context.Context) ([]fedimarks.ImportJob, error) {
 	return js, nil
 }
 
-// sortedItems returns a copy of items stably sorted by Seq.
+// sortedItems returns items stably sorted by Seq: items themselves when
+// they are (as a planned job's are), else a sorted copy. A copy of 20,000
+// rows would be 4 MB more at an import's peak.
 func sortedItems(items []fedimarks.JobItem) []fedimarks.JobItem {
+	if slices.IsSortedFunc(items, func(a, b fedimarks.JobItem) int { return cmp.Compare(a.Seq, b.Seq) }) {
+		return items
+	}
 	s := append([]fedimarks.JobItem(nil), items...)
 	sort.SliceStable(s, func(i, j int) bool { return s[i].Seq < s[j].Seq })
 	return s

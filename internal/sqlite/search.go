@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -204,7 +203,7 @@ func entryOf(s *fedimarks.Status, host, plain, spoiler, who, acct string) indexE
 		// Mentioned accounts: their full handle and profile address, so
 		// that a person is found by user@host (a local one's acct has no
 		// host: it is the server's).
-		for _, m := range mentionsOf(s.Raw) {
+		for _, m := range o.Mentions {
 			if h := fullHandle(fedimarks.Author{Acct: m.Acct, URL: m.URL}, host); h != "" {
 				links = append(links, h)
 			}
@@ -258,30 +257,6 @@ func spaceSymbols(s string) string {
 		prev = r
 	}
 	return b.String()
-}
-
-// mention is one of a status's mentions[] as the server sent it.
-type mention struct {
-	Acct string `json:"acct"`
-	URL  string `json:"url"`
-}
-
-// mentionsOf returns the mentions of the post a status JSON shows (the
-// boosted one, for a boost); nil if the JSON has none or cannot be read.
-func mentionsOf(raw []byte) []mention {
-	var s struct {
-		Mentions []mention `json:"mentions"`
-		Reblog   *struct {
-			Mentions []mention `json:"mentions"`
-		} `json:"reblog"`
-	}
-	if json.Unmarshal(raw, &s) != nil {
-		return nil
-	}
-	if s.Reblog != nil {
-		return s.Reblog.Mentions
-	}
-	return s.Mentions
 }
 
 // fullHandle returns the author as user@host (see fedimarks.Author.Handle),

@@ -52,6 +52,13 @@ type Estimate struct {
 	// Hides names how the destination's listing leaves bookmarks out
 	// (snac's); "" when it is not known to. Already may then be short.
 	Hides string
+	// Paced names the one endpoint whose rate limit sets Duration when
+	// the destination limits each endpoint on its own (Misskey:
+	// "ap/show", one call a post of another server; RateLimit is its
+	// limit), and PacedRequests counts its calls; "" for a server with one
+	// budget for all requests.
+	Paced         string
+	PacedRequests int
 }
 
 // Budget is what a server said of its request budget in the
@@ -108,6 +115,11 @@ func (r *run) estimate(todo []int) Estimate {
 		e.Requests = pages + e.Local + 2*e.Remote
 	}
 	e.Hides = hidingListings[r.req.Software]
+	if r.req.API == fedimarks.FamilyMisskey {
+		// Misskey limits each endpoint on its own and says nothing of
+		// it until a 429: ap/show (30 an hour) is the one that counts.
+		e.Paced, e.PacedRequests = "ap/show", e.Remote
+	}
 	if r.im.Budget != nil {
 		e.Budget, e.Answered = r.im.Budget.Budget()
 	}
@@ -120,6 +132,9 @@ func (r *run) estimate(todo []int) Estimate {
 func (e *Estimate) timeNeeded() {
 	b := e.Budget
 	switch {
+	case e.Paced != "":
+		e.RateLimit = e.RateLimit.orDefault()
+		e.Duration = e.RateLimit.duration(e.PacedRequests)
 	case e.Answered && !b.Reported:
 		e.Duration = 0
 	case e.Answered && b.Limit > 0:
@@ -158,6 +173,9 @@ func TimeNeeded(n int, b Budget) (time.Duration, bool) {
 func (e Estimate) timeText(host string) string {
 	b := e.Budget
 	switch {
+	case e.Paced != "":
+		return fmt.Sprintf(": about %s, for %d calls of %s at %d per %s (its limit on Misskey; one a post of another server)",
+			humanDuration(e.Duration), e.PacedRequests, e.Paced, e.RateLimit.Requests, humanDuration(e.RateLimit.Window))
 	case e.Answered && !b.Reported:
 		return fmt.Sprintf("; %s sends no rate-limit headers (X-RateLimit-*): the estimate is the request count only", host)
 	case e.Answered && b.Limit > 0 && e.Duration == 0:

@@ -69,6 +69,31 @@ func Key(dest fedimarks.Handle, items []fedimarks.ImportItem) string {
 // hashed (see addrKey).
 type keySet map[addrKey]string
 
+// postSet is the set of posts planning matches rows against: a keySet,
+// or a postHashes when a duplicate need not name the row it repeats.
+type postSet interface {
+	findKeys(ks addrKeys) (src string, ok bool)
+	addKeys(src string, ks addrKeys)
+}
+
+// postHashes is a postSet that does not keep which row added a post
+// (findKeys names none): 16 bytes a post, not 32.
+type postHashes map[addrKey]struct{}
+
+func (p postHashes) addKeys(_ string, ks addrKeys) {
+	if m := ks.key(); m != "" {
+		p[hashKey(m)] = struct{}{}
+	}
+}
+
+func (p postHashes) findKeys(ks addrKeys) (string, bool) {
+	if m := ks.key(); m != "" {
+		_, ok := p[hashKey(m)]
+		return "", ok
+	}
+	return "", false
+}
+
 // addrKey is a matching key (see keysOf) hashed to 128 bits: a set of
 // 200,000 posts keeps 16 bytes a key instead of the key's text (about 70
 // with its header). Two different keys share a hash with odds of 2^-128
@@ -187,7 +212,7 @@ func planItems(items []fedimarks.ImportItem, seen keySet) []fedimarks.JobItem {
 
 // planSeq is planItems one row at a time, for those who need each row
 // once and not the whole list (verify over 200,000 rows).
-func planSeq(items []fedimarks.ImportItem, seen keySet) iter.Seq[fedimarks.JobItem] {
+func planSeq(items []fedimarks.ImportItem, seen postSet) iter.Seq[fedimarks.JobItem] {
 	return func(yield func(fedimarks.JobItem) bool) {
 		for _, in := range items {
 			if !yield(planItem(in, seen)) {
@@ -199,7 +224,7 @@ func planSeq(items []fedimarks.ImportItem, seen keySet) iter.Seq[fedimarks.JobIt
 
 // planItem plans one row (see planItems), adding its post to seen when it
 // is new.
-func planItem(in fedimarks.ImportItem, seen keySet) fedimarks.JobItem {
+func planItem(in fedimarks.ImportItem, seen postSet) fedimarks.JobItem {
 	it := fedimarks.JobItem{
 		URI: strings.TrimSpace(in.URI), URL: strings.TrimSpace(in.URL), AuthorURL: in.AuthorURL,
 		Source: in.Source, Visibility: in.Visibility, CreatedAt: in.CreatedAt, Outcome: fedimarks.Pending,

@@ -121,7 +121,7 @@ func (r *run) bookmark(ctx context.Context, it *fedimarks.JobItem, id string, ho
 	if err == nil {
 		return r.set(ctx, it, fedimarks.Imported, "", id)
 	}
-	v, fatal := classify(err, true, r.req.Destination, r.req.Software == "snac")
+	v, fatal := classify(err, true, r.req.Destination, conflictIsAlready(r.req.Software, r.req.API))
 	switch v {
 	case vFatal:
 		return fatal // the row stays in flight and is redone by a rerun
@@ -130,7 +130,7 @@ func (r *run) bookmark(ctx context.Context, it *fedimarks.JobItem, id string, ho
 		if wasInFlight {
 			o = fedimarks.Imported
 		}
-		return r.set(ctx, it, o, "the server answered 422, its answer for an already-bookmarked post: "+errDetail(err), id)
+		return r.set(ctx, it, o, "the server answered "+answerStatus(err, "422")+", its answer for an already-bookmarked post: "+errDetail(err), id)
 	case vNotFound:
 		if how != viaRetry {
 			return r.recheck(ctx, it)

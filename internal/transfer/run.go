@@ -65,6 +65,12 @@ type Request struct {
 	// snac's 422 to a bookmark means "already bookmarked", and snac gets
 	// one search at a time (several at once lose posts there).
 	Software string
+	// API is the API the destination is spoken to with: Misskey's
+	// (internal/misskey: favorites, ap/show) or, the zero value,
+	// Mastodon's. On Misskey's, ALREADY_FAVORITED (a conflict) means the
+	// post is there already, and only ap/show's own limit (30 calls an
+	// hour) bounds the time an import takes.
+	API fedimarks.Family
 	// Inputs names the inputs (files, or "archive of user@host"), for the
 	// job record and messages.
 	Inputs []string

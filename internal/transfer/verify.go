@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"iter"
+	"slices"
+	"strings"
 
 	"github.com/fedimarks/fedimarks"
 )
@@ -33,6 +36,10 @@ type PostLookup interface {
 type VerifyRequest struct {
 	// Items are the source rows in write order (see Merge).
 	Items []fedimarks.ImportItem
+	// Rows, when set, stands for Items, for a caller that keeps its rows
+	// in another form: it yields them in write order each time Verify
+	// ranges over it (twice).
+	Rows iter.Seq[fedimarks.ImportItem]
 	// Lister reads the destination's bookmarks (required).
 	Lister Lister
 	// Posts, when set, looks up, one at a time, the posts the listing did
@@ -89,9 +96,16 @@ type Verification struct {
 	Checked, CheckRequests int
 }
 
-// MissingRow is a row Verify did not find bookmarked on the destination.
+// MissingRow is a row Verify did not find bookmarked on the destination:
+// what it keeps of the source row (a verify of 200,000 rows holds up to
+// as many) and what decided.
 type MissingRow struct {
-	fedimarks.ImportItem
+	// URI, URL and Source are the source row's (see fedimarks.ImportItem),
+	// the addresses trimmed.
+	URI, URL, Source string
+	// Order numbers the rows of Missing and Unchecked together, in write
+	// order (0 the oldest).
+	Order int
 	// Check is what decided (ByPostCheck for an unchecked row: the check
 	// that failed).
 	Check Check
@@ -99,6 +113,14 @@ type MissingRow struct {
 	// "HOST finds no such post", "HOST has the post, not bookmarked", or
 	// why an unchecked row could not be checked.
 	Why string
+}
+
+// Address is the row's post address: its URI, else its URL.
+func (r MissingRow) Address() string {
+	if r.URI != "" {
+		return r.URI
+	}
+	return r.URL
 }
 
 // checkFailLimit is how many post checks in a row may go without a usable
@@ -121,9 +143,17 @@ var hidingListings = map[string]string{
 // answer is Unchecked, never missing, and after checkFailLimit such answers
 // in a row the rest are left unchecked. A rejected token, or an interrupt,
 // stops Verify with that error.
+//
+// Verify holds req.Items only while it plans them: what it keeps of a row
+// absent from the listing is a MissingRow, decided and compacted in place
+// into Missing, so a caller that drops its rows too holds them once.
 func Verify(ctx context.Context, req VerifyRequest) (*Verification, error) {
 	have := keySet{}
-	v := &Verification{Rows: len(req.Items)}
+	rows := req.Rows
+	if rows == nil {
+		rows = slices.Values(req.Items)
+	}
+	v := &Verification{}
 	err := req.Lister.EachBookmark(ctx, func(page []fedimarks.Status) error {
 		for _, s := range page {
 			have.addStatus(s)
@@ -134,11 +164,41 @@ func Verify(ctx context.Context, req VerifyRequest) (*Verification, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read destination bookmarks: %w", err)
 	}
-	// At least every row beyond what the destination listed is absent:
-	// room for them at once, rather than doubling a slice of 200,000 rows.
-	absent := make([]fedimarks.JobItem, 0, max(len(req.Items)-v.DestinationCount, 0))
-	for it := range planSeq(req.Items, keySet{}) { // one row at a time: no planned copy of every row
-		switch it.Outcome {
+	absent := v.absentRows(rows, have)
+	req.Items, req.Rows = nil, nil // absent holds all that is left to decide
+	imported := keySet{}
+	for _, b := range req.Imported {
+		imported.add(b.ID, b.Addrs...)
+	}
+	state := make([]rowState, len(absent))
+	if len(absent) > 0 && req.Posts != nil {
+		if req.Probe != nil {
+			v.Software = req.Probe(ctx)
+		}
+		if err := v.checkAbsent(ctx, req, absent, state, imported); err != nil {
+			return nil, err
+		}
+	}
+	v.sortOut(absent, state)
+	return v, nil
+}
+
+// notListed is why the listing decided a row missing.
+const notListed = "not in the listing"
+
+// absentRows plans items (one at a time: no planned copy of every row),
+// counts the invalid and duplicate rows and those the listing shows, and
+// returns the others, in write order, as the listing decides them. The
+// rows are gathered once the planning's set of posts is let go: the
+// input, that set and the rows are never all held at once.
+func (v *Verification) absentRows(rows iter.Seq[fedimarks.ImportItem], have keySet) []MissingRow {
+	var which []int32 // the rows absent, by index: 4 bytes a row while planning
+	seen := postHashes{}
+	i := -1
+	for in := range rows {
+		i++
+		v.Rows++
+		switch it := planItem(in, seen); it.Outcome {
 		case fedimarks.Invalid:
 			v.Invalid++
 		case fedimarks.Duplicate:
@@ -147,110 +207,118 @@ func Verify(ctx context.Context, req VerifyRequest) (*Verification, error) {
 			if _, ok := have.find(it.URI, it.URL); ok {
 				v.Present++
 			} else {
-				absent = append(absent, it)
+				which = append(which, int32(i))
 			}
 		}
 	}
-	imported := keySet{}
-	for _, b := range req.Imported {
-		imported.add(b.ID, b.Addrs...)
-	}
-	if len(absent) > 0 && req.Posts != nil {
-		if req.Probe != nil {
-			v.Software = req.Probe(ctx)
+	seen = nil
+	absent := make([]MissingRow, 0, len(which))
+	i = -1
+	for in := range rows {
+		if i++; len(absent) == len(which) {
+			break
 		}
-		if err := v.checkAbsent(ctx, req, absent, imported); err != nil {
-			return nil, err
-		}
-	} else {
-		for i, it := range absent {
-			row := MissingRow{ImportItem: importItem(it), Check: ByListing, Why: "not in the listing"}
-			row.Order = i
-			v.Missing = append(v.Missing, row)
+		if int32(i) == which[len(absent)] {
+			absent = append(absent, MissingRow{URI: strings.TrimSpace(in.URI), URL: strings.TrimSpace(in.URL), Source: in.Source,
+				Check: ByListing, Why: notListed}) // the addresses as planItem trims them
 		}
 	}
-	return v, nil
+	return absent
 }
 
-// rowVerdict is what Verify decided for one row absent from the listing.
-type rowVerdict struct {
-	decided bool // false: the listing decides (not looked up)
-	present bool
-	failed  bool // unchecked
-	why     string
+// rowState is what Verify decided for one row absent from the listing.
+type rowState uint8
+
+const (
+	listingDecides rowState = iota // not looked up: missing, by the listing
+	checkedMissing                 // looked up: not bookmarked
+	checkedPresent                 // looked up: bookmarked
+	checkFailed                    // looked up without a usable answer: unchecked
+)
+
+// sortOut moves the rows of absent that a post check did not find present
+// into v.Missing (compacted in place) and v.Unchecked, numbering them
+// together in write order.
+func (v *Verification) sortOut(absent []MissingRow, state []rowState) {
+	order, n := 0, 0
+	for i, r := range absent {
+		switch state[i] {
+		case checkedPresent:
+			v.Present++
+			continue
+		case checkFailed:
+			r.Order = order
+			v.Unchecked = append(v.Unchecked, r)
+		default:
+			r.Order = order
+			absent[n] = r
+			n++
+		}
+		order++
+	}
+	clear(absent[n:]) // the rows moved or found present let go of their texts
+	if n < cap(absent)/2 {
+		absent = slices.Clone(absent[:n]) // most were present: the rest in a slice their size
+	}
+	if n > 0 {
+		v.Missing = absent[:n]
+	}
 }
 
-// checkAbsent decides the rows absent from the listing. The listing looks
-// incomplete when the destination's software is known to leave bookmarks
-// out of it (every absent row is looked up), when it shows fewer bookmarks
-// than fedimarks' imports wrote there (every absent row too), or when posts
-// that fedimarks imported are not in it: those are looked up first, and the
-// other absent rows only if one of them is still bookmarked (the listing
-// hides bookmarks); else the listing, shown right, decides the rest.
-func (v *Verification) checkAbsent(ctx context.Context, req VerifyRequest, absent []fedimarks.JobItem, imported keySet) error {
+// checkAbsent decides the rows absent from the listing, into state. The
+// listing looks incomplete when the destination's software is known to
+// leave bookmarks out of it (every absent row is looked up), when it shows
+// fewer bookmarks than fedimarks' imports wrote there (every absent row
+// too), or when posts that fedimarks imported are not in it: those are
+// looked up first, and the other absent rows only if one of them is still
+// bookmarked (the listing hides bookmarks); else the listing, shown right,
+// decides the rest.
+func (v *Verification) checkAbsent(ctx context.Context, req VerifyRequest, absent []MissingRow, state []rowState, imported keySet) error {
 	var first []int
-	for i, it := range absent {
-		if _, ok := imported.find(it.URI, it.URL); ok {
+	for i, r := range absent {
+		if len(imported) == 0 {
+			break // nothing to parse 200,000 addresses for
+		}
+		if _, ok := imported.find(r.URI, r.URL); ok {
 			first = append(first, i)
 		}
 	}
-	all := make([]int, len(absent))
-	for i := range all {
-		all[i] = i
+	all := func(yield func(int) bool) {
+		for i := range absent {
+			if !yield(i) {
+				return
+			}
+		}
 	}
-	verdicts := make([]rowVerdict, len(absent))
-	var st checkState
-	var err error
+	st := checkState{whys: map[string]string{}}
 	switch why, hides := hidingListings[v.Software]; {
 	case hides:
 		v.CheckReason = why
-		err = v.lookUp(ctx, req, absent, all, verdicts, &st)
+		return v.lookUp(ctx, req, absent, len(absent), all, state, &st)
 	case len(first) > 0:
 		v.CheckReason = fmt.Sprintf("%s that fedimarks imported %s not in its listing", fedimarks.Plural(len(first), "post"), isAre(len(first)))
-		if err = v.lookUp(ctx, req, absent, first, verdicts, &st); err != nil {
-			break
+		if err := v.lookUp(ctx, req, absent, len(first), slices.Values(first), state, &st); err != nil {
+			return err
 		}
 		if len(first) == len(absent) {
-			break
+			return nil
 		}
 		if v.PresentChecked == 0 {
 			v.CheckReason += fmt.Sprintf(", and none is bookmarked there now: the listing is right, and decided the other %d", len(absent)-len(first))
-			break
+			return nil
 		}
 		v.CheckReason += fmt.Sprintf(", and %d %s bookmarked there: the listing hides bookmarks, so the others not in it were looked up too", v.PresentChecked, isAre(v.PresentChecked))
-		var rest []int
-		for i := range absent {
-			if !verdicts[i].decided {
-				rest = append(rest, i)
+		rest := func(yield func(int) bool) {
+			for i := range absent {
+				if state[i] == listingDecides && !yield(i) {
+					return
+				}
 			}
 		}
-		err = v.lookUp(ctx, req, absent, rest, verdicts, &st)
+		return v.lookUp(ctx, req, absent, len(absent)-len(first), rest, state, &st)
 	case v.DestinationCount < len(req.Imported):
 		v.CheckReason = fmt.Sprintf("its listing shows %d bookmarks, fewer than the %d posts fedimarks imported there", v.DestinationCount, len(req.Imported))
-		err = v.lookUp(ctx, req, absent, all, verdicts, &st)
-	}
-	if err != nil {
-		return err
-	}
-	order := 0
-	for i, it := range absent {
-		d := verdicts[i]
-		row := MissingRow{ImportItem: importItem(it), Check: ByPostCheck, Why: d.why}
-		if !d.present {
-			row.Order = order
-			order++
-		}
-		switch {
-		case !d.decided:
-			row.Check, row.Why = ByListing, "not in the listing"
-			v.Missing = append(v.Missing, row)
-		case d.failed:
-			v.Unchecked = append(v.Unchecked, row)
-		case d.present:
-			v.Present++
-		default:
-			v.Missing = append(v.Missing, row)
-		}
+		return v.lookUp(ctx, req, absent, len(absent), all, state, &st)
 	}
 	return nil
 }
@@ -259,25 +327,40 @@ func (v *Verification) checkAbsent(ctx context.Context, req VerifyRequest, absen
 type checkState struct {
 	fails int    // checks in a row without a usable answer
 	stop  string // set: why the remaining rows are not looked up
+	// whys holds one copy of each reason given: 200,000 rows checked
+	// on one server share a few texts.
+	whys map[string]string
 }
 
-// lookUp checks the rows absent[i] for i in which, one at a time, into
-// verdicts. After checkFailLimit checks in a row without a usable answer,
-// or one that says the rest would fail alike (a missing scope, a spent
-// rate budget), the rest are not looked up.
-func (v *Verification) lookUp(ctx context.Context, req VerifyRequest, absent []fedimarks.JobItem, which []int, verdicts []rowVerdict, st *checkState) error {
+func (st *checkState) why(s string) string {
+	if w, ok := st.whys[s]; ok {
+		return w
+	}
+	st.whys[s] = s
+	return s
+}
+
+// lookUp checks the n rows absent[i] for i in which, one at a time, and
+// records in state and in the rows what it decided. After checkFailLimit
+// checks in a row without a usable answer, or one that says the rest would
+// fail alike (a missing scope, a spent rate budget), the rest are not
+// looked up.
+func (v *Verification) lookUp(ctx context.Context, req VerifyRequest, absent []MissingRow, n int, which iter.Seq[int], state []rowState, st *checkState) error {
 	host := fedimarks.HostOf(req.Server)
 	if p := req.Progress; p != nil {
-		p.SetTotal(int64(v.Checked + len(which)))
+		p.SetTotal(int64(v.Checked + n))
 	}
-	for _, i := range which {
-		it := absent[i]
+	decide := func(i int, s rowState, why string) {
+		state[i] = s
+		absent[i].Check, absent[i].Why = ByPostCheck, st.why(why)
+	}
+	for i := range which {
 		if st.stop != "" {
-			verdicts[i] = rowVerdict{decided: true, failed: true, why: "not checked: " + st.stop}
+			decide(i, checkFailed, "not checked: "+st.stop)
 			continue
 		}
 		v.Checked++
-		bookmarked, why, err := v.checkPost(ctx, req.Posts, it, host)
+		bookmarked, why, err := v.checkPost(ctx, req.Posts, absent[i], host)
 		if p := req.Progress; p != nil {
 			p.Add(1)
 		}
@@ -297,14 +380,14 @@ func (v *Verification) lookUp(ctx context.Context, req VerifyRequest, absent []f
 				st.stop = "an earlier check was refused, and the others would be too"
 				v.Refused = err
 			}
-			verdicts[i] = rowVerdict{decided: true, failed: true, why: "no usable answer: " + errDetail(err)}
+			decide(i, checkFailed, "no usable answer: "+errDetail(err))
 		case bookmarked:
 			st.fails = 0
 			v.PresentChecked++
-			verdicts[i] = rowVerdict{decided: true, present: true}
+			decide(i, checkedPresent, "")
 		default:
 			st.fails = 0
-			verdicts[i] = rowVerdict{decided: true, why: why}
+			decide(i, checkedMissing, why)
 		}
 	}
 	return nil
@@ -318,7 +401,7 @@ func (v *Verification) lookUp(ctx context.Context, req VerifyRequest, absent []f
 // asked only when the search's status lacks the flag. why says what was
 // seen when the post is not bookmarked. An error is an answer that tells
 // nothing about the post.
-func (v *Verification) checkPost(ctx context.Context, posts PostLookup, it fedimarks.JobItem, host string) (bookmarked bool, why string, err error) {
+func (v *Verification) checkPost(ctx context.Context, posts PostLookup, it MissingRow, host string) (bookmarked bool, why string, err error) {
 	q := it.URI
 	if fedimarks.HostOf(q) == "" {
 		q = it.URL
@@ -357,10 +440,4 @@ func hasBookmarkedFlag(s fedimarks.Status) bool {
 		Bookmarked *bool `json:"bookmarked"`
 	}
 	return len(s.Raw) > 0 && json.Unmarshal(s.Raw, &w) == nil && w.Bookmarked != nil
-}
-
-// importItem is the source row a fedimarks.JobItem was planned from.
-func importItem(it fedimarks.JobItem) fedimarks.ImportItem {
-	return fedimarks.ImportItem{URI: it.URI, URL: it.URL, AuthorURL: it.AuthorURL, CreatedAt: it.CreatedAt,
-		Visibility: it.Visibility, Source: it.Source}
 }

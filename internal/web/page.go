@@ -40,6 +40,8 @@ type pageView struct {
 	Context []postView
 	One     bool
 	Manage  bool // the accounts page is there (a link to it)
+	// JobsPage says the job pages are there (a link to them).
+	JobsPage bool
 }
 
 type accountView struct {
@@ -462,6 +464,7 @@ func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) 
 // template error never leaves half a page.
 func (s *Server) render(w http.ResponseWriter, code int, v pageView) {
 	v.Manage = s.accounts != nil
+	v.JobsPage = s.jobs != nil
 	var buf bytes.Buffer
 	if err := s.tmpl.ExecuteTemplate(&buf, "page.html", v); err != nil {
 		http.Error(w, "internal error rendering the page", http.StatusInternalServerError)

@@ -14,6 +14,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"errors"
@@ -98,6 +99,11 @@ type Options struct {
 	// Accounts, when set, makes the accounts page (/accounts): add, list,
 	// sign out and export accounts, see and set up the schedule.
 	Accounts AccountService
+	// Jobs, when set, runs backups, moves and verifications from the
+	// page (see jobs.go).
+	Jobs Jobs
+	// MaxUpload is the largest file a move takes (default DefaultMaxUpload).
+	MaxUpload int64
 }
 
 // Server is the page's http.Handler. It is safe for concurrent use.
@@ -111,10 +117,12 @@ type Server struct {
 	staticFS   fs.FS
 	static     http.Handler
 	// formToken is this session's token for the tag and note forms
-	// (see labels.go) and the accounts page's.
+	// (see labels.go), the accounts page's and the job forms (jobs.go).
 	formToken string
 	accounts  AccountService
 	acc       accountsState
+	jobs      Jobs
+	maxUpload int64
 }
 
 // New returns a Server over opt.Archive.
@@ -129,7 +137,8 @@ func New(opt Options) (*Server, error) {
 		opt.Location = time.Local
 	}
 	tmpl, err := template.New("").Funcs(template.FuncMap{
-		"inc": func(i int) int { return i + 1 },
+		"inc":      func(i int) int { return i + 1 },
+		"duration": func(d time.Duration) string { return d.Round(time.Second).String() },
 	}).ParseFS(assets, "templates/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: templates: %w", err)
@@ -149,6 +158,8 @@ func New(opt Options) (*Server, error) {
 		static:     http.StripPrefix("/static/", http.FileServerFS(static)),
 		formToken:  newFormToken(),
 		accounts:   opt.Accounts,
+		jobs:       opt.Jobs,
+		maxUpload:  cmp.Or(opt.MaxUpload, DefaultMaxUpload),
 	}, nil
 }
 
@@ -169,6 +180,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.URL.Path == labelsPath {
 		s.serveLabels(w, r)
+		return
+	}
+	if r.URL.Path == "/jobs" || strings.HasPrefix(r.URL.Path, "/jobs/") {
+		s.serveJobs(w, r)
 		return
 	}
 	if s.serveAccounts(w, r) {
