@@ -8,6 +8,13 @@ import (
 	"unicode/utf8"
 )
 
+// RankLimit is how many bookmarks a search may match and still be ranked
+// by relevance, on the page and by the search command: with more, they
+// are listed newest first (Query.ByDate), and the page says so. Ranking
+// reads every match (about 7 µs each: 170 ms for a word in 25,000 posts),
+// where a page by date reads only what it shows.
+const RankLimit = 500
+
 // Query is a search over one account's archived bookmarks. The zero value
 // (with an Account) matches every active bookmark, newest bookmark first;
 // with Text, results are ranked by relevance instead.

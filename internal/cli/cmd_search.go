@@ -44,11 +44,13 @@ out the posts that have it), and filters:
   has:note         bookmarks with a local note (note text is searched too)
 
 Results are ranked best first (newest bookmark first when QUERY has only
-filters). On a terminal each result is a few readable lines, at most 20
+filters). When more than 500 bookmarks match, they are listed newest first
+instead, and stderr says so: ranking every match of a common word costs
+more than the search (add words or filters to rank them). On a terminal each result is a few readable lines, at most 20
 unless --limit says otherwise; otherwise one tab-separated line each (time,
 author as user@host, url, snippet), every result unless --limit is given.
 --json prints one object a line, every result unless --limit is given, with
-account, uri, url, created_at, author (acct as user@host), snippet, rank,
+account, uri, url, created_at, author (acct as user@host), snippet, rank (0 when listed newest first),
 removed, tags, note and status (the post as the server returned it).
 Posts of the threads kept by backup --context that match come after the
 bookmarks, marked: context_of (the bookmarked post whose thread holds it)
@@ -111,6 +113,20 @@ func runSearch(ctx context.Context, a *app, o searchOptions) error {
 		return err
 	}
 	q.Account, q.Limit, q.IncludeRemoved = h, o.limit, o.includeRemoved
+	if len(q.Terms()) > 0 {
+		// Ranking reads every match: past fedimarks.RankLimit the
+		// matches are listed newest first, which reads only what is
+		// printed, and the person is told.
+		n, err := ar.SearchCountAtMost(ctx, q, fedimarks.RankLimit+1)
+		if err != nil {
+			return err
+		}
+		if n > fedimarks.RankLimit {
+			q.ByDate = true
+			fmt.Fprintf(a.stderr, "More than %d bookmarks match: listed newest first, not by relevance (add words or filters to rank them).\n",
+				fedimarks.RankLimit)
+		}
+	}
 	// Each hit is written as it is read: 26,000 hits of a common word
 	// cost the memory of a few, and the first lines come at once.
 	var (

@@ -119,3 +119,48 @@ func TestSearchControlCharacterQuery(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchPastRankLimit: a search matching more than
+// fedimarks.RankLimit bookmarks lists them newest first, not ranked
+// (ranking would read every match), and stderr says so; one matching
+// fewer is ranked and says nothing of the kind.
+func TestSearchPastRankLimit(t *testing.T) {
+	home := newHome(t)
+	n := fedimarks.RankLimit + 20
+	bigArchive(t, home, "me@home.example", n, 0)
+	env := map[string]string{"FEDIMARKS_HOME": home, "FEDIMARKS_KEYRING": "off"}
+	search := func(args ...string) (lines []map[string]any, stderr string) {
+		t.Helper()
+		var out, errb bytes.Buffer
+		no := false
+		code := Main(context.Background(), append([]string{"search", "--json"}, args...), IO{
+			Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
+			Getenv:          func(k string) string { return env[k] },
+			StdinIsTerminal: &no, StderrIsTerminal: &no,
+		})
+		if code != 0 {
+			t.Fatalf("search %v: exit %d\n%s", args, code, errb.String())
+		}
+		for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(l), &m); err != nil {
+				t.Fatalf("search %v: %q: %v", args, l, err)
+			}
+			lines = append(lines, m)
+		}
+		return lines, errb.String()
+	}
+	hits, stderr := search("quokka")
+	if len(hits) != n || !strings.Contains(stderr, fmt.Sprintf("More than %d bookmarks match: listed newest first", fedimarks.RankLimit)) {
+		t.Fatalf("search quokka: %d hits, stderr %q; want %d and the order said", len(hits), stderr, n)
+	}
+	for i, h := range hits {
+		if want := fmt.Sprintf("https://far.example/users/bo/statuses/%d", n-i); h["uri"] != want || h["rank"] != 0.0 {
+			t.Fatalf("hit %d: %v rank %v, want %s newest first, not ranked", i, h["uri"], h["rank"], want)
+		}
+	}
+	hits, stderr = search("quokka", "17")
+	if len(hits) != 1 || strings.Contains(stderr, "newest first") || hits[0]["rank"] == 0.0 {
+		t.Errorf("search quokka 17: %d hits (%v), stderr %q; want 1 ranked, nothing said", len(hits), hits, stderr)
+	}
+}

@@ -59,6 +59,9 @@ type Archive struct {
 	path string
 	w    *sql.DB // one connection: all writes
 	r    *sql.DB // read-only connections
+	// anchors are the kept page anchors of listings by date (see
+	// pageAnchors).
+	anchors pageAnchors
 	// Now is the archive's clock, for the times it stamps rows with
 	// (created, updated, heartbeats) and judges locks by. Open sets it to
 	// time.Now; a caller with a clock of its own (a test's fake one) sets

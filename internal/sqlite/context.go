@@ -180,10 +180,14 @@ func (a *Archive) SearchContext(ctx context.Context, q fedimarks.Query) ([]fedim
 		removed = ``
 	}
 	limit, _ := limitOffset(q.Limit, 0)
+	// Only the matches that are thread posts are scored and get a
+	// snippet (the + keeps the list a test on each match, not lookups
+	// driving the index): scoring every match of a common word cost a
+	// search page 40 ms at 100,000 posts, with no thread kept.
 	rows, err := a.r.QueryContext(ctx, `WITH m AS (
 			SELECT f.rowid AS cid, `+bm25Score+` AS score,
 				snippet(search_fts, 0, char(2), char(3), '…', 32) AS snip
-			FROM search_fts f WHERE search_fts MATCH ?)
+			FROM search_fts f WHERE search_fts MATCH ? AND +f.rowid IN (SELECT context_id FROM thread_links))
 		SELECT c.raw, m.score, m.snip, c.plain_text,
 			(SELECT s.uri FROM thread_links l JOIN bookmarks b ON b.status_id = l.status_id AND b.account = ?`+removed+`
 				JOIN statuses s ON s.id = l.status_id

@@ -181,19 +181,27 @@ func setLabels(b *fedimarks.Bookmark, tags, note sql.NullString) {
 	b.Note = note.String
 }
 
-// labelFilters adds q's tag and note filters to a search over bookmarks b.
-func labelFilters(q fedimarks.Query, conds []string, args []any) ([]string, []any) {
-	const tagged = `EXISTS (SELECT 1 FROM bookmark_tags t WHERE t.account = b.account AND t.tag = ?
-		AND t.uri = (SELECT uri FROM statuses WHERE id = b.status_id))`
+// labelFilters adds q's tag and note filters to a search over bookmarks b
+// of the posts whose ids are the column status (b.status_id, or the index
+// row joined to it: then the filters are checked on each match before its
+// bookmark is looked up). Each is a list read once (the posts carrying a
+// tag, or a note), not a test run for each bookmark: SQLite can then start
+// from a rare tag's few posts, or walk the bookmarks in date order against
+// a common one's list, where testing each bookmark walked the whole
+// archive for a page of a rare tag (240 ms at 10,000 bookmarks).
+func labelFilters(q fedimarks.Query, status string, conds []string, args []any) ([]string, []any) {
+	tagged := status + ` IN (SELECT s.id FROM bookmark_tags t JOIN statuses s ON s.uri = t.uri
+		WHERE t.account = ? AND t.tag = ?)`
 	for _, t := range q.Tags {
-		conds, args = append(conds, tagged), append(args, t)
+		conds, args = append(conds, tagged), append(args, string(q.Account), t)
 	}
 	for _, t := range q.NotTags {
-		conds, args = append(conds, `NOT `+tagged), append(args, t)
+		conds, args = append(conds, `NOT `+tagged), append(args, string(q.Account), t)
 	}
 	if q.HasNote {
-		conds = append(conds, `EXISTS (SELECT 1 FROM bookmark_notes n WHERE n.account = b.account
-			AND n.uri = (SELECT uri FROM statuses WHERE id = b.status_id))`)
+		conds = append(conds, status+` IN (SELECT s.id FROM bookmark_notes n JOIN statuses s ON s.uri = n.uri
+			WHERE n.account = ?)`)
+		args = append(args, string(q.Account))
 	}
 	return conds, args
 }

@@ -33,7 +33,9 @@ func benchSizes() []int {
 // benchArchive writes an archive of n bookmarks as a backup does. Every
 // fourth post says "golang" (a common word: a quarter of the archive
 // matches), every hundredth "rust", one in 10,000 "zanzibar"; every tenth
-// has a content warning.
+// has a content warning; each carries one of 50 hashtags (#topic0 to
+// #topic49: 2 % each). Every 50th bookmark has the local tag "later"
+// (2 %), every 1,000th also "keep" (0.1 %).
 func benchArchive(b *testing.B, n int) *sqlite.Archive {
 	ctx := context.Background()
 	a, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "archive.db"))
@@ -57,7 +59,7 @@ func benchArchive(b *testing.B, n int) *sqlite.Archive {
 		if i%10_000 == 0 {
 			words += " zanzibar"
 		}
-		p := postSpec{i: i, content: fmt.Sprintf(`<p>Post %d about <a href="https://example.org/%d">%s</a> and #tags</p>`, i, i, words)}
+		p := postSpec{i: i, content: fmt.Sprintf(`<p>Post %d about <a href="https://example.org/%d">%s</a> and #topic%d</p>`, i, i, words, i%50)}
 		if i%10 == 0 {
 			p.spoiler = "a warning"
 		}
@@ -72,15 +74,26 @@ func benchArchive(b *testing.B, n int) *sqlite.Archive {
 	if _, err := a.FinishRun(ctx, run, t0); err != nil {
 		b.Fatal(err)
 	}
+	for i := 0; i < n; i += 50 {
+		tags := []string{"later"}
+		if i%1000 == 0 {
+			tags = append(tags, "keep")
+		}
+		if err := a.SetTags(ctx, alice, postSpec{i: i}.uri(), tags); err != nil {
+			b.Fatal(err)
+		}
+	}
 	return a
 }
 
 // BenchmarkTimelinePage asks for pages of the timeline and of searches
 // over archives of benchSizes bookmarks, through the handler as a browser
-// would, and reports the 50th and 95th percentile of the page times. A
-// page must cost about the same however large the archive: deep pages
-// (typed as ?page=N, or reached by the older links, which carry a cursor)
-// and searches included.
+// would, and reports the 50th and 95th percentile of the page times per
+// kind of page. A page must cost about the same however large the
+// archive: deep pages (typed as ?page=N, or reached by the older links,
+// which carry a cursor) and searches included. The "-cold" kinds change
+// the archive (a tag) before each request, so that nothing kept from the
+// request before helps; "-after-backup" saves a new bookmark before each.
 func BenchmarkTimelinePage(b *testing.B) {
 	for _, n := range benchSizes() {
 		b.Run(strconv.Itoa(n/1000)+"k", func(b *testing.B) {
@@ -92,20 +105,69 @@ func BenchmarkTimelinePage(b *testing.B) {
 			srv := httptest.NewServer(s)
 			defer srv.Close()
 			deep := n / 20 * 4 / 5 // 80 % down: page 4,000 of 100,000
-			for _, bc := range []struct{ name, path string }{
-				{"first", "/"},
-				{"deep", "/?page=" + strconv.Itoa(deep)},
-				{"deep-link", olderPage(b, srv.URL, "/?page="+strconv.Itoa(deep-1))},
-				{"search-common", "/?q=golang"},
-				{"search-common-deep", "/?q=golang&page=" + strconv.Itoa(deep/4)},
-				{"search-common-deep-link", olderPage(b, srv.URL, "/?q=golang&page="+strconv.Itoa(deep/4-1))},
-				{"search-rare", "/?q=rust"},
-				{"search-filter", "/?q=rust+has:media"},
+			touch := func(i int) {
+				// A change to the archive between requests: a tag
+				// set and taken off again.
+				tags := []string{"later"}
+				if i%2 == 0 {
+					tags = append(tags, "bench")
+				}
+				if err := a.SetTags(context.Background(), alice, postSpec{i: 0}.uri(), tags); err != nil {
+					b.Fatal(err)
+				}
+			}
+			added := 0
+			backup := func() {
+				// A backup between requests that finds one new
+				// bookmark: every listing moves.
+				run, err := a.StartRun(context.Background(), alice, false, t0)
+				if err != nil {
+					b.Fatal(err)
+				}
+				added++
+				s := postSpec{i: n + added, content: "<p>a new one</p>"}.status(b)
+				if err := a.SavePage(context.Background(), run, []fedimarks.Status{s}, "", t0); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := a.FinishRun(context.Background(), run, t0); err != nil {
+					b.Fatal(err)
+				}
+			}
+			for _, bc := range []struct {
+				name, path    string
+				cold, backups bool
+			}{
+				{"first", "/", false, false},
+				{"deep-link", olderPage(b, srv.URL, "/?page="+strconv.Itoa(deep-1)), false, false},
+				{"deep-typed", "/?page=" + strconv.Itoa(deep), false, false},
+				{"deep-typed-cold", "/?page=" + strconv.Itoa(deep), true, false},
+				{"deep-typed-after-backup", "/?page=" + strconv.Itoa(deep), false, true},
+				{"search-rare", "/?q=zanzibar", false, false},
+				{"search-1pc", "/?q=rust", false, false},
+				{"search-common", "/?q=golang", false, false},
+				{"search-common-cold", "/?q=golang", true, false},
+				{"search-common-after-backup", "/?q=golang", false, true},
+				{"search-common-deep-link", olderPage(b, srv.URL, "/?q=golang&page="+strconv.Itoa(deep/4-1)), false, false},
+				{"search-common-deep-typed", "/?q=golang&page=" + strconv.Itoa(deep/4), false, false},
+				{"search-common-deep-typed-cold", "/?q=golang&page=" + strconv.Itoa(deep/4), true, false},
+				{"hashtag", "/?q=%23topic7", false, false},
+				{"hashtag-cold", "/?q=%23topic7", true, false},
+				{"tag-filter", "/?q=tag:later", false, false},
+				{"tag-filter-rare", "/?q=tag:keep", false, false},
+				{"word-and-filter", "/?q=golang+tag:later", false, false},
 			} {
 				b.Run(bc.name, func(b *testing.B) {
-					var times []time.Duration
+					var times, cpu []time.Duration
+					i := 0
 					for b.Loop() {
-						start := time.Now()
+						if bc.cold {
+							touch(i)
+						}
+						if bc.backups {
+							backup()
+						}
+						i++
+						start, startCPU := time.Now(), cpuTime()
 						resp, err := http.Get(srv.URL + bc.path)
 						if err != nil {
 							b.Fatal(err)
@@ -114,9 +176,10 @@ func BenchmarkTimelinePage(b *testing.B) {
 						if resp.StatusCode != http.StatusOK {
 							b.Fatalf("GET %s: %d", bc.path, resp.StatusCode)
 						}
-						times = append(times, time.Since(start))
+						times, cpu = append(times, time.Since(start)), append(cpu, cpuTime()-startCPU)
 					}
-					reportPercentiles(b, times)
+					reportPercentiles(b, times, "ms")
+					reportPercentiles(b, cpu, "cpu-ms")
 				})
 			}
 		})
@@ -142,12 +205,13 @@ func olderPage(b *testing.B, base, path string) string {
 	return html.UnescapeString(string(m[1]))
 }
 
-// reportPercentiles reports the 50th and 95th percentile of times in ms.
-func reportPercentiles(b *testing.B, times []time.Duration) {
+// reportPercentiles reports the 50th and 95th percentile of times in ms,
+// as unit-p50 and unit-p95.
+func reportPercentiles(b *testing.B, times []time.Duration, unit string) {
 	slices.Sort(times)
 	at := func(p float64) float64 {
 		return float64(times[min(len(times)-1, int(p*float64(len(times))))].Microseconds()) / 1000
 	}
-	b.ReportMetric(at(0.50), "ms-p50")
-	b.ReportMetric(at(0.95), "ms-p95")
+	b.ReportMetric(at(0.50), unit+"-p50")
+	b.ReportMetric(at(0.95), unit+"-p95")
 }

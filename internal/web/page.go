@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"html/template"
-	"math"
 	"mime"
 	"net/http"
 	"net/url"
@@ -149,12 +148,7 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 	if v.Searching {
 		limit = s.countLimit
 		if limit <= 0 {
-			all, err := s.archive.SearchCountAtMost(ctx, fedimarks.Query{Account: current}, 0)
-			if err != nil {
-				s.serverError(w, r, err)
-				return
-			}
-			limit = rankLimit(s.pageSize, all)
+			limit = fedimarks.RankLimit
 		}
 	}
 	upTo := 0 // the timeline: all
@@ -241,21 +235,6 @@ func contains(hs []fedimarks.Handle, h fedimarks.Handle) bool {
 		}
 	}
 	return false
-}
-
-// rankLimit is how many matches of a search in an archive of total
-// bookmarks are ranked by relevance; past it they are listed by date.
-// Ranking reads every match (M of them); a page by date tests about
-// pageSize×total/M bookmarks, each test costing about 7 times as much as
-// ranking one match: the two cost the same near M = √(7×pageSize×total),
-// which is rounded down to one significant digit, and is at least 1,000.
-func rankLimit(pageSize, total int) int {
-	n := int(math.Sqrt(7 * float64(pageSize) * float64(total)))
-	p := 1
-	for n >= 10*p {
-		p *= 10
-	}
-	return max(1000, n/p*p)
 }
 
 // pageURL is the address of one page of an account's timeline or search,

@@ -90,9 +90,8 @@ type Options struct {
 	// CountLimit is how far a search's matches are counted and ranked by
 	// relevance; past it the page says "more than", lists them newest
 	// first and pages on without a last page number. Counting and ranking
-	// every match of a common word would cost more than the page. 0 picks
-	// it from the archive's size (1,000, or more in a large archive: see
-	// rankLimit).
+	// every match of a common word would cost more than the page. 0 is
+	// fedimarks.RankLimit.
 	CountLimit int
 	// Location is the time zone the page shows times in, with their
 	// zone's name (default time.Local).
