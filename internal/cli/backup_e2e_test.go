@@ -310,8 +310,9 @@ func TestBackupServerDownNamesServer(t *testing.T) {
 	w.login(t)
 	w.a.SetDown(true)
 	r := mustRun(t, ExitError, w.home, "", "export", "--format", "mastodon")
-	if !strings.Contains(r.stderr, w.a.Host()+" did not answer") || !strings.Contains(r.stderr, "export --offline") {
-		t.Errorf("server down: %q should name %s and point to export --offline", r.stderr, w.a.Host())
+	// Never backed up: an offline export would have nothing to give.
+	if !strings.Contains(r.stderr, w.a.Host()+" did not answer") || !strings.Contains(r.stderr, "nothing of this account is archived yet") || strings.Contains(r.stderr, "export --offline") {
+		t.Errorf("server down: %q should name %s and say nothing is archived yet, not point to export --offline", r.stderr, w.a.Host())
 	}
 	// In plain words: not the client's request, retry count or Go's error.
 	for _, raw := range []string{"GET /api", "attempts", "EOF"} {
@@ -321,6 +322,14 @@ func TestBackupServerDownNamesServer(t *testing.T) {
 	}
 	if r.stdout != "" {
 		t.Errorf("an account never backed up has nothing to export, got %q", r.stdout)
+	}
+	// Once backed up, the way out is the offline export.
+	w.a.SetDown(false)
+	mustRun(t, 0, w.home, "", "backup")
+	w.a.SetDown(true)
+	r = mustRun(t, ExitError, w.home, "", "backup")
+	if !strings.Contains(r.stderr, "export --offline") {
+		t.Errorf("server down after a backup: %q should point to export --offline", r.stderr)
 	}
 }
 

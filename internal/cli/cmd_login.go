@@ -221,6 +221,7 @@ func (a *app) apiError(h fedimarks.Handle, server string, err error, scope strin
 		// In plain words (refused, timed out, no such name), not the
 		// client's request and retry count.
 		msg, hint := reachCause(host, err)
+		s.nothingArchived = a.nothingArchived(h)
 		fe := &fedimarks.Error{Code: fedimarks.EUnavailable, Err: err, Message: msg}
 		if fe.Hint = nextStep(fe, s); fe.Hint == "" {
 			fe.Hint = hint
@@ -245,6 +246,16 @@ func (a *app) apiError(h fedimarks.Handle, server string, err error, scope strin
 			Message: fmt.Sprintf("%s: this is an app token, not a user's token (%s)", who, re.Message)}, s)
 	}
 	return err
+}
+
+// nothingArchived reports whether the archive, when this command opened
+// it, holds nothing of h (an account never backed up).
+func (a *app) nothingArchived(h fedimarks.Handle) bool {
+	if a.factory == nil || a.archive == nil || h == "" {
+		return false
+	}
+	c, err := a.archive.Counts(context.Background(), h)
+	return err == nil && c.Active == 0 && c.Removed == 0
 }
 
 // refusedScope names the scope a refusal (err) refused: the one the

@@ -23,6 +23,9 @@ type situation struct {
 	report *transfer.Report
 	// unchecked says that verify could not check some posts.
 	unchecked bool
+	// nothingArchived says the account has nothing in the archive yet: an
+	// offline export would have nothing to export.
+	nothingArchived bool
 }
 
 // nextStep is the hint table: the one place that writes what to do after
@@ -50,6 +53,8 @@ func nextStep(err error, s situation) string {
 		return "log in again: fedimarks login " + s.login
 	case code == fedimarks.EScope && s.login != "":
 		return "log in again to grant it: fedimarks login " + s.login
+	case fedimarks.IsUnreachable(err) && (s.cmd == "backup" || s.cmd == "export") && s.nothingArchived:
+		return "try again later: nothing of this account is archived yet"
 	case fedimarks.IsUnreachable(err) && (s.cmd == "backup" || s.cmd == "export"):
 		return "try again later; " + offlineExport
 	case fedimarks.IsUnreachable(err):
