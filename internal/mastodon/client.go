@@ -121,6 +121,39 @@ type Client struct {
 
 	mu   sync.Mutex
 	rate RateLimit
+	// gaveUp is when a request last went unanswered after all its
+	// retries (zero: none since the last answer); see retriesLeft.
+	gaveUp time.Time
+}
+
+// downFor is how long after a request went unanswered through all its
+// retries the client's next requests are tried once each instead of
+// retried again: the server was just found down, and a second round of
+// waits (a dry run asks twice) would only repeat that.
+const downFor = 2 * time.Minute
+
+// retriesLeft is how many retries a request may take after a failed
+// connection: none while the server was just found down, else the
+// client's.
+func (c *Client) retriesLeft() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.gaveUp.IsZero() && c.now().Sub(c.gaveUp) < downFor {
+		return 0
+	}
+	return c.maxRetries
+}
+
+// answered records whether the server answered (any HTTP answer) or a
+// request went unanswered after its retries.
+func (c *Client) answered(ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ok {
+		c.gaveUp = time.Time{}
+	} else {
+		c.gaveUp = c.now()
+	}
 }
 
 // credentials holds the token. Printing a Client (or its transport) with

@@ -117,7 +117,10 @@ func (c *Client) do(ctx context.Context, r *call) (*http.Response, error) {
 			}
 			err = c.scrub(err)
 			ok, reason := transient(err)
-			if !ok || retries >= c.maxRetries || (!r.idempotent && !nothingSent(err)) {
+			if !ok || retries >= c.retriesLeft() || (!r.idempotent && !nothingSent(err)) {
+				if ok && retries >= c.maxRetries && r.kind != kindDownload {
+					c.answered(false) // no answer through a whole round of retries
+				}
 				return nil, Remote(&NetError{Method: method, Path: path, Attempts: attempt, Err: err})
 			}
 			retries++
@@ -126,6 +129,9 @@ func (c *Client) do(ctx context.Context, r *call) (*http.Response, error) {
 				return nil, errorf(method, path, err)
 			}
 			continue
+		}
+		if r.kind != kindDownload {
+			c.answered(true)
 		}
 		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 			return resp, nil
