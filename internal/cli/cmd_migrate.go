@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"flag"
 
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/sqlite"
@@ -9,14 +10,30 @@ import (
 )
 
 type migrateOptions struct {
+	pairOptions
+	dryRun  bool
+	offline bool
+	json    bool
+	folder  string
+}
+
+// pairOptions are the options of a move from one account to another that
+// migrate and sync share, registered once (pairFlags).
+type pairOptions struct {
 	from, to    string
-	dryRun      bool
 	retryFailed bool
 	yes         bool
-	offline     bool
 	reportDir   string
-	json        bool
-	folder      string
+}
+
+// pairFlags registers o's flags on fs; reportUsage says what --report-dir
+// holds for the command.
+func (o *pairOptions) pairFlags(fs *flag.FlagSet, reportUsage string) {
+	fs.StringVar(&o.from, "from", "", "source `ACCOUNT`")
+	fs.StringVar(&o.to, "to", "", "destination `ACCOUNT`")
+	fs.BoolVar(&o.retryFailed, "retry-failed", false, "retry not_found, not_visible and failed rows")
+	fs.BoolVar(&o.yes, "yes", false, "do not ask before a big import")
+	fs.StringVar(&o.reportDir, "report-dir", "", reportUsage)
 }
 
 // migrateSummary is migrate's --json summary: import's, with the source
@@ -66,13 +83,9 @@ import'), with "command":"migrate", "source" (the --from account) and
 func runMigrateCommand(ctx context.Context, a *app, args []string) error {
 	var o migrateOptions
 	fs := newFlags(a.cmd)
-	fs.StringVar(&o.from, "from", "", "source `ACCOUNT`")
-	fs.StringVar(&o.to, "to", "", "destination `ACCOUNT`")
+	o.pairFlags(fs, "`DIR` for the report files")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "resolve and write nothing")
-	fs.BoolVar(&o.retryFailed, "retry-failed", false, "retry not_found, not_visible and failed rows")
-	fs.BoolVar(&o.yes, "yes", false, "do not ask before a big import")
 	fs.BoolVar(&o.offline, "offline", false, "use the archive as it is, without a backup of --from first")
-	fs.StringVar(&o.reportDir, "report-dir", "", "`DIR` for the report files")
 	fs.BoolVar(&o.json, "json", false, "print a summary object")
 	fs.StringVar(&o.folder, "folder", "", "file every row in the destination's bookmark folder `NAME` (Pleroma)")
 	pos, err := a.parseFlags(fs, args)

@@ -17,14 +17,12 @@ import (
 )
 
 type syncOptions struct {
-	from, to      string
+	pairOptions
 	both, mirror  bool
 	watch, status bool
-	json, yes     bool
-	retryFailed   bool
+	json          bool
 	every         time.Duration
 	fullEvery     time.Duration // 0: see syncCommand's help
-	reportDir     string
 }
 
 // defaultSyncEvery is --watch's interval; defaultWatchFullEvery how often
@@ -78,8 +76,7 @@ the request in flight at that moment may be sent again.
 func runSyncCommand(ctx context.Context, a *app, args []string) error {
 	var o syncOptions
 	fs := newFlags(a.cmd)
-	fs.StringVar(&o.from, "from", "", "source `ACCOUNT`")
-	fs.StringVar(&o.to, "to", "", "destination `ACCOUNT`")
+	o.pairFlags(fs, "`DIR` for the report files of each check")
 	fs.BoolVar(&o.both, "both", false, "copy both ways")
 	fs.BoolVar(&o.mirror, "mirror", false, "remove what sync copied when the source removes it")
 	fs.BoolVar(&o.watch, "watch", false, "keep running, a check every --every")
@@ -87,9 +84,6 @@ func runSyncCommand(ctx context.Context, a *app, args []string) error {
 	fullEveryFlag(fs, &o.fullEvery)
 	fs.BoolVar(&o.status, "status", false, "show the pairs synced and how they are")
 	fs.BoolVar(&o.json, "json", false, "one event a line on standard output")
-	fs.BoolVar(&o.yes, "yes", false, "do not ask before a big import")
-	fs.BoolVar(&o.retryFailed, "retry-failed", false, "retry not_found, not_visible and failed rows")
-	fs.StringVar(&o.reportDir, "report-dir", "", "`DIR` for the report files of each check")
 	pos, err := a.parseFlags(fs, args)
 	if err != nil {
 		return err

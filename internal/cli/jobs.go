@@ -224,8 +224,8 @@ func (s *jobService) run(ctx context.Context, ja *app, spec web.JobSpec, id int6
 		var err error
 		if spec.From != "" {
 			ms := &migrateSummary{}
-			err = runMigrate(ctx, ja, migrateOptions{from: spec.From, to: spec.To, dryRun: spec.DryRun,
-				retryFailed: spec.RetryFailed, yes: true}, ms)
+			err = runMigrate(ctx, ja, migrateOptions{pairOptions: pairOptions{from: spec.From, to: spec.To,
+				retryFailed: spec.RetryFailed, yes: true}, dryRun: spec.DryRun}, ms)
 			sum = &ms.importSummary
 		} else {
 			err = runImport(ctx, ja, importOptions{files: []string{spec.File}, to: spec.To, dryRun: spec.DryRun,
