@@ -41,3 +41,11 @@ func Plural[N ~int | ~int64](n N, noun string) string {
 	}
 	return Count(int64(n)) + " " + noun + "s"
 }
+
+// IsAre is the verb that agrees with a count of n: "is" for 1, else "are".
+func IsAre[N ~int | ~int64](n N) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
+}

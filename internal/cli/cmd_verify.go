@@ -218,7 +218,7 @@ func runVerify(ctx context.Context, a *app, o verifyOptions, sum *verifySummary)
 	printVerification(a.stderr, acc.Handle, v)
 	fmt.Fprintf(a.stderr, "%s to %s\n", fedimarks.Plural(int(sent.Requests()), "request"), acc.Handle.Host())
 	if len(v.Missing)+len(v.Unchecked) > 0 {
-		msg := fmt.Sprintf("%s %s missing on %s", fedimarks.Plural(len(v.Missing), "post"), isAre(len(v.Missing)), acc.Handle)
+		msg := fmt.Sprintf("%s %s missing on %s", fedimarks.Plural(len(v.Missing), "post"), fedimarks.IsAre(len(v.Missing)), acc.Handle)
 		e := &fedimarks.Error{Code: fedimarks.EPartial, Message: msg}
 		if n := len(v.Unchecked); n > 0 {
 			e.Message += fmt.Sprintf(", %s could not be checked", fedimarks.Plural(n, "post"))
@@ -349,10 +349,3 @@ func importedPosts(ctx context.Context, ar *sqlite.Archive, h fedimarks.Handle) 
 	return out, nil
 }
 
-// isAre is the verb that agrees with a count of n.
-func isAre(n int) string {
-	if n == 1 {
-		return "is"
-	}
-	return "are"
-}

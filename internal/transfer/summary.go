@@ -104,13 +104,6 @@ func itThem(n int) string {
 	return "them"
 }
 
-func isAre(n int) string {
-	if n == 1 {
-		return "is"
-	}
-	return "are"
-}
-
 func theyAre(n int) string {
 	if n == 1 {
 		return "it is among the"

@@ -296,7 +296,7 @@ func (v *Verification) checkAbsent(ctx context.Context, req VerifyRequest, absen
 		v.CheckReason = why
 		return v.lookUp(ctx, req, absent, len(absent), all, state, &st)
 	case len(first) > 0:
-		v.CheckReason = fmt.Sprintf("%s that fedimarks imported %s not in its listing", fedimarks.Plural(len(first), "post"), isAre(len(first)))
+		v.CheckReason = fmt.Sprintf("%s that fedimarks imported %s not in its listing", fedimarks.Plural(len(first), "post"), fedimarks.IsAre(len(first)))
 		if err := v.lookUp(ctx, req, absent, len(first), slices.Values(first), state, &st); err != nil {
 			return err
 		}
@@ -307,7 +307,7 @@ func (v *Verification) checkAbsent(ctx context.Context, req VerifyRequest, absen
 			v.CheckReason += fmt.Sprintf(", and none is bookmarked there now: the listing is right, and decided the other %d", len(absent)-len(first))
 			return nil
 		}
-		v.CheckReason += fmt.Sprintf(", and %d %s bookmarked there: the listing hides bookmarks, so the others not in it were looked up too", v.PresentChecked, isAre(v.PresentChecked))
+		v.CheckReason += fmt.Sprintf(", and %d %s bookmarked there: the listing hides bookmarks, so the others not in it were looked up too", v.PresentChecked, fedimarks.IsAre(v.PresentChecked))
 		rest := func(yield func(int) bool) {
 			for i := range absent {
 				if state[i] == listingDecides && !yield(i) {
