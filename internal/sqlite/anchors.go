@@ -3,10 +3,14 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
 	"sync"
+	"sync/atomic"
+
+	fedimarks "github.com/fedimarks/fedimarks"
 )
 
 // anchorEvery is how far apart the page anchors of a search's listing
@@ -43,6 +47,9 @@ type pageAnchors struct {
 	mu    sync.Mutex
 	lists map[string]*anchorList
 	order []string // keys, oldest first, for eviction
+	// walks counts the listings read in full to find their anchors (not
+	// those read from timeline_anchors), for the tests.
+	walks atomic.Int64
 }
 
 // anchorList is one listing's anchors: at[j] is the position and id of
@@ -73,9 +80,11 @@ func generation(ctx context.Context, tx *sql.Tx, account string, timeline bool) 
 // (in date order; timeline: with no text and no filter) reaches offset:
 // the anchor to continue after and the rest of the offset, past it. ok is
 // false when offset is above the first anchor. The anchors are read in tx
-// if the kept ones are of another generation: once, in one pass over the
-// listing.
-func (p *pageAnchors) seek(ctx context.Context, tx *sql.Tx, account, from, where string, args []any, timeline bool, offset int) (c cursor, rest int, ok bool, err error) {
+// if the kept ones are of another generation: from timeline_anchors when
+// stored (the listing is the account's timeline of active bookmarks) and
+// the backup left them there at this generation, else once, in one pass
+// over the listing.
+func (p *pageAnchors) seek(ctx context.Context, tx *sql.Tx, account, from, where string, args []any, timeline, stored bool, offset int) (c cursor, rest int, ok bool, err error) {
 	every := anchorEvery
 	if timeline {
 		every = timelineEvery
@@ -92,12 +101,21 @@ func (p *pageAnchors) seek(ctx context.Context, tx *sql.Tx, account, from, where
 	l := p.lists[key]
 	p.mu.Unlock()
 	if l == nil || l.gen != gen || l.every != every {
-		read := readAnchors
-		if timeline {
-			read = readTimelineAnchors
+		l = nil
+		if stored {
+			if l, err = storedAnchors(ctx, tx, account, gen, every); err != nil {
+				return cursor{}, 0, false, fmt.Errorf("read page anchors: %w", err)
+			}
 		}
-		if l, err = read(ctx, tx, from, where, args, every); err != nil {
-			return cursor{}, 0, false, fmt.Errorf("read page anchors: %w", err)
+		if l == nil {
+			read := readAnchors
+			if timeline {
+				read = readTimelineAnchors
+			}
+			p.walks.Add(1)
+			if l, err = read(ctx, tx, from, where, args, every); err != nil {
+				return cursor{}, 0, false, fmt.Errorf("read page anchors: %w", err)
+			}
 		}
 		l.gen = gen
 		p.keep(key, l)
@@ -170,4 +188,65 @@ func (p *pageAnchors) keep(key string, l *anchorList) {
 		delete(p.lists, p.order[0])
 		p.order = p.order[1:]
 	}
+}
+
+// timelineSQL is the FROM and WHERE clauses, and their arguments, of the
+// timeline of account's active bookmarks, as Search lists it.
+func timelineSQL(account string) (from, where string, args []any) {
+	from, where, args, _ = searchSQL(fedimarks.Query{Account: fedimarks.Handle(account)}, matchJoin, false)
+	return from, where, args
+}
+
+// storeTimelineAnchors reads the anchors of account's timeline in tx, a
+// write transaction, and stores them in timeline_anchors at the
+// account's generation in tx, for the next reader (see seek). A backup
+// calls it once per run, at the end: about as long as one page typed
+// by number takes to find them (100 index walks of 1,000 entries at
+// 100,000 bookmarks).
+func storeTimelineAnchors(ctx context.Context, tx *sql.Tx, account string) error {
+	gen, err := generation(ctx, tx, account, true)
+	if err != nil {
+		return err
+	}
+	from, where, args := timelineSQL(account)
+	l, err := readTimelineAnchors(ctx, tx, from, where, args, timelineEvery)
+	if err != nil {
+		return err
+	}
+	packed := make([]byte, 0, len(l.at)*12)
+	for _, c := range l.at {
+		packed = binary.AppendVarint(binary.AppendVarint(packed, c.position), c.id)
+	}
+	_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO timeline_anchors (account, generation, every, anchors) VALUES (?, ?, ?, ?)`,
+		account, gen, l.every, packed)
+	return err
+}
+
+// storedAnchors returns account's timeline anchors from timeline_anchors
+// if they were stored at generation gen with stride every; nil if not.
+func storedAnchors(ctx context.Context, tx *sql.Tx, account string, gen int64, every int) (*anchorList, error) {
+	var packed []byte
+	err := tx.QueryRowContext(ctx, `SELECT anchors FROM timeline_anchors WHERE account = ? AND generation = ? AND every = ?`,
+		account, gen, every).Scan(&packed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	l := &anchorList{every: every}
+	for len(packed) > 0 {
+		var c cursor
+		var n, m int
+		c.position, n = binary.Varint(packed)
+		if n > 0 {
+			c.id, m = binary.Varint(packed[n:])
+		}
+		if n <= 0 || m <= 0 {
+			return nil, nil // not as storeTimelineAnchors wrote it: read the listing
+		}
+		l.at = append(l.at, c)
+		packed = packed[n+m:]
+	}
+	return l, nil
 }

@@ -465,8 +465,12 @@ func (a *Archive) FinishRun(ctx context.Context, run *Run, now time.Time) (remov
 			at, removed, cur.ID); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE accounts SET last_backup = ? WHERE handle = ?`, at, string(cur.Account))
-		return err
+		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET last_backup = ? WHERE handle = ?`, at, string(cur.Account)); err != nil {
+			return err
+		}
+		// The timeline's page anchors as the run leaves it, for a
+		// serve process's next page typed by number.
+		return storeTimelineAnchors(ctx, tx, string(cur.Account))
 	})
 	if err != nil {
 		return 0, fmt.Errorf("finish backup of %s: %w", run.Account, err)

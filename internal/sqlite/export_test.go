@@ -7,3 +7,7 @@ func SetTimelineEvery(n int) (restore func()) {
 	timelineEvery = n
 	return func() { timelineEvery = old }
 }
+
+// AnchorWalks returns how many listings a has read in full to find their
+// page anchors (not counting anchors read as the backup stored them).
+func AnchorWalks(a *Archive) int64 { return a.anchors.walks.Load() }

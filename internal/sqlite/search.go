@@ -528,7 +528,8 @@ func (a *Archive) EachHit(ctx context.Context, q fedimarks.Query, fn func(fedima
 			if !ok {
 				return nil
 			}
-			c, rest, found, err := a.anchors.seek(ctx, tx, string(q.Account), from, where, args, q.String() == "", offset)
+			timeline := q.String() == ""
+			c, rest, found, err := a.anchors.seek(ctx, tx, string(q.Account), from, where, args, timeline, timeline && !q.IncludeRemoved, offset)
 			if err != nil {
 				return fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
 			}
