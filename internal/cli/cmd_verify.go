@@ -348,4 +348,3 @@ func importedPosts(ctx context.Context, ar *sqlite.Archive, h fedimarks.Handle) 
 	}
 	return out, nil
 }
-
