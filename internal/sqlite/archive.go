@@ -28,6 +28,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	fedimarks "github.com/fedimarks/fedimarks"
@@ -62,6 +63,9 @@ type Archive struct {
 	// anchors are the kept page anchors of listings by date (see
 	// pageAnchors).
 	anchors pageAnchors
+	// indexed says a backup page wrote search index entries since the
+	// index was last merged (see mergeSearchIndex).
+	indexed atomic.Bool
 	// Now is the archive's clock, for the times it stamps rows with
 	// (created, updated, heartbeats) and judges locks by. Open sets it to
 	// time.Now; a caller with a clock of its own (a test's fake one) sets

@@ -249,13 +249,17 @@ func (a *Archive) SavePage(ctx context.Context, run *Run, statuses []fedimarks.S
 			return fedimarks.Errorf(fedimarks.EInvalid, "save page: status %q has no uri or no raw JSON", s.ID)
 		}
 	}
-	var saved *Run
+	var (
+		saved   *Run
+		indexed int
+	)
 	err := a.inTx(ctx, func(tx *sql.Tx) error {
 		cur, err := runningRun(ctx, tx, run.ID)
 		if err != nil {
 			return err
 		}
-		if err := savePage(ctx, tx, cur, statuses, now); err != nil {
+		indexed = 0 // a retried transaction starts again
+		if err := savePage(ctx, tx, cur, statuses, now, &indexed); err != nil {
 			return err
 		}
 		cur.NextURL = nextURL
@@ -266,6 +270,9 @@ func (a *Archive) SavePage(ctx context.Context, run *Run, statuses []fedimarks.S
 	})
 	if err != nil {
 		return fmt.Errorf("save bookmarks of %s: %w", run.Account, err)
+	}
+	if indexed > 0 {
+		a.indexed.Store(true)
 	}
 	*run = *saved
 	return nil
@@ -364,7 +371,7 @@ func (p *pageStmts) writeIndex(ctx context.Context) error {
 // advancing run's index and counters. The search index entry of each
 // status it inserts or changes is written in the same transaction, so that
 // the index is current when the page commits and no search waits for it.
-func savePage(ctx context.Context, tx *sql.Tx, run *Run, statuses []fedimarks.Status, now time.Time) error {
+func savePage(ctx context.Context, tx *sql.Tx, run *Run, statuses []fedimarks.Status, now time.Time, indexed *int) error {
 	p, err := preparePage(ctx, tx)
 	if err != nil {
 		return err
@@ -422,6 +429,7 @@ func savePage(ctx context.Context, tx *sql.Tx, run *Run, statuses []fedimarks.St
 		}
 		run.Index++
 	}
+	*indexed += len(p.queued)
 	return p.writeIndex(ctx)
 }
 
@@ -475,7 +483,25 @@ func (a *Archive) FinishRun(ctx context.Context, run *Run, now time.Time) (remov
 	if err != nil {
 		return 0, fmt.Errorf("finish backup of %s: %w", run.Account, err)
 	}
+	a.mergeSearchIndex(ctx)
 	return removed, nil
+}
+
+// mergeSearchIndex merges the search index's segments into one when a
+// backup page wrote entries since the last merge. Each page's entries are
+// a segment of their own (a first backup of 100,000 bookmarks left about
+// 17), and every lookup of a word reads each segment: merged, a common
+// word's page at 100,000 bookmarks took 7 ms instead of 17, a word with a
+// tag 26 instead of 164 (BenchmarkTimelinePage), for about 140 ms once a
+// backup run. It is best effort: the bookmarks are committed, and an index
+// left in segments is only slower, so a failure is not the backup's.
+func (a *Archive) mergeSearchIndex(ctx context.Context) {
+	if !a.indexed.Swap(false) {
+		return
+	}
+	if _, err := a.w.ExecContext(ctx, `INSERT INTO search_fts(search_fts) VALUES('optimize')`); err != nil {
+		a.indexed.Store(true) // try again after the next run
+	}
 }
 
 // AbandonRun marks run abandoned, so that UnfinishedRun no longer offers
