@@ -39,35 +39,9 @@ func TestImportKilledAndRerun(t *testing.T) {
 	f.b.SetLatency(3 * time.Millisecond)
 
 	args := []string{"import", file, "--to", f.bob.Handle(), "--report-dir", f.reports}
-	env := append(os.Environ(), "FEDIMARKS_HOME="+f.home, "FEDIMARKS_KEYRING=off")
-	var stderr bytes.Buffer
-	cmd := exec.Command(bin, args...)
-	cmd.Env, cmd.Stderr = env, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for f.b.Requests("POST", "/api/v1/statuses/") < n/2 {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatalf("import did not get halfway:\n%s", stderr.String())
-		}
-		time.Sleep(time.Millisecond)
-	}
-	if err := cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	_ = cmd.Wait()
-	if got := len(f.bob.BookmarkURIs()); got == n || got < n/2 {
-		t.Fatalf("kill came at %d of %d bookmarks: not halfway", got, n)
-	}
-
-	stderr.Reset()
-	cmd = exec.Command(bin, args...)
-	cmd.Env, cmd.Stderr = env, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("rerun: %v\n%s", err, stderr.String())
-	}
+	killHalfwayAndRerun(t, bin, f.home, args, n, "bookmarks",
+		func() int { return f.b.Requests("POST", "/api/v1/statuses/") },
+		func() int { return len(f.bob.BookmarkURIs()) })
 	if got := f.bob.BookmarkURIs(); !slices.Equal(got, uris) {
 		t.Fatalf("after the rerun bob has %d bookmarks (want %d), or in another order", len(got), n)
 	}
@@ -88,6 +62,43 @@ func TestImportKilledAndRerun(t *testing.T) {
 // TestImportEachFormat exports alice's archive in every format that can
 // be read back, builds Mastodon account archives and a hand-made 3-column
 // CSV, and imports each into a fresh account on B.
+
+// killHalfwayAndRerun runs the binary bin with args in home, kills it
+// (SIGKILL) once written() reaches half of n, checks the kill came
+// halfway by done() (what the destination holds), then runs the same
+// command again to its end. noun names what is written, for messages.
+func killHalfwayAndRerun(t *testing.T, bin, home string, args []string, n int, noun string, written func() int, done func() int) {
+	t.Helper()
+	env := append(os.Environ(), "FEDIMARKS_HOME="+home, "FEDIMARKS_KEYRING=off")
+	var stderr bytes.Buffer
+	cmd := exec.Command(bin, args...)
+	cmd.Env, cmd.Stderr = env, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for written() < n/2 {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("import did not get halfway:\n%s", stderr.String())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	if got := done(); got == n || got < n/2 {
+		t.Fatalf("kill came at %d of %d %s: not halfway", got, n, noun)
+	}
+	stderr.Reset()
+	cmd = exec.Command(bin, args...)
+	cmd.Env, cmd.Stderr = env, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("rerun: %v\n%s", err, stderr.String())
+	}
+}
+
 func TestImportEachFormat(t *testing.T) {
 	f := newFediverse(t)
 	carol, erin := f.a.AddAccount("carol"), f.c.AddAccount("erin")

@@ -1,9 +1,6 @@
 package cli
 
 import (
-	"bytes"
-	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -35,35 +32,9 @@ func TestImportIntoMisskeyKilledAndRerun(t *testing.T) {
 	w.m.SetLatency(3 * time.Millisecond)
 
 	args := []string{"import", file, "--to", w.mika.Handle(), "--report-dir", w.reports}
-	env := append(os.Environ(), "FEDIMARKS_HOME="+w.home, "FEDIMARKS_KEYRING=off")
-	var stderr bytes.Buffer
-	cmd := exec.Command(bin, args...)
-	cmd.Env, cmd.Stderr = env, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for w.m.Requests("POST", "/api/notes/favorites/create") < n/2 {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatalf("import did not get halfway:\n%s", stderr.String())
-		}
-		time.Sleep(time.Millisecond)
-	}
-	if err := cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	_ = cmd.Wait()
-	if got := len(w.mika.FavoriteURIs()); got == n || got < n/2 {
-		t.Fatalf("kill came at %d of %d favorites: not halfway", got, n)
-	}
-
-	stderr.Reset()
-	cmd = exec.Command(bin, args...)
-	cmd.Env, cmd.Stderr = env, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("rerun: %v\n%s", err, stderr.String())
-	}
+	killHalfwayAndRerun(t, bin, w.home, args, n, "favorites",
+		func() int { return w.m.Requests("POST", "/api/notes/favorites/create") },
+		func() int { return len(w.mika.FavoriteURIs()) })
 	if got := w.mika.FavoriteURIs(); !slices.Equal(got, reversed(uris)) {
 		t.Fatalf("after the rerun mika has %d favorites (want %d), or in another order", len(got), n)
 	}
