@@ -130,14 +130,8 @@ func TestSyncMirrorRemovesOnlyWhatSyncAdded(t *testing.T) {
 
 func syncMirrorRemovesOnlyWhatSyncAdded(t *testing.T, scopes []string) {
 	f := newFediverse(t)
-	carol := f.a.AddAccount("carol")
-	var posts []*mastodontest.Status
-	for i := 0; i < 60; i++ {
-		s := carol.Post(mastodontest.PostOptions{})
-		posts = append(posts, s)
-		f.alice.Bookmark(s)
-	}
-	both, alone := posts[10], carol.Post(mastodontest.PostOptions{})
+	posts := aliceBookmarksCarol(f, 60)
+	both, alone := posts[10], posts[0].Author().Post(mastodontest.PostOptions{})
 	f.bob.Bookmark(both) // bob's own, before any sync
 	f.bob.Bookmark(alone)
 	for _, acc := range []*mastodontest.Account{f.alice, f.bob} {
@@ -360,13 +354,7 @@ func TestSyncWatchServerDownThenUp(t *testing.T) {
 // stay on bob, the one she really removed goes.
 func TestSyncMirrorKeepsBookmarksTheListingHides(t *testing.T) {
 	f := newFediverse(t)
-	carol := f.a.AddAccount("carol")
-	var posts []*mastodontest.Status
-	for i := 0; i < 20; i++ {
-		s := carol.Post(mastodontest.PostOptions{})
-		posts = append(posts, s)
-		f.alice.Bookmark(s)
-	}
+	posts := aliceBookmarksCarol(f, 20)
 	f.login(t, f.alice, f.bob)
 	args := []string{"sync", "--from", f.alice.Handle(), "--to", f.bob.Handle(), "--mirror", "--json"}
 	mustRun(t, ExitOK, f.home, "", args...)
@@ -435,13 +423,7 @@ func TestSyncWatchSleepsThroughRateLimit(t *testing.T) {
 // the check after.
 func TestSyncMirrorRemovalResumed(t *testing.T) {
 	f := newFediverse(t)
-	carol := f.a.AddAccount("carol")
-	var posts []*mastodontest.Status
-	for i := 0; i < 5; i++ {
-		s := carol.Post(mastodontest.PostOptions{})
-		posts = append(posts, s)
-		f.alice.Bookmark(s)
-	}
+	posts := aliceBookmarksCarol(f, 5)
 	f.login(t, f.alice, f.bob)
 	args := []string{"sync", "--from", f.alice.Handle(), "--to", f.bob.Handle(), "--mirror", "--json"}
 	mustRun(t, ExitOK, f.home, "", args...)
@@ -574,4 +556,17 @@ func TestSyncFailedRowsReportedOnce(t *testing.T) {
 	if !strings.Contains(st.stdout, "failed: 1 row, 1 not_visible") {
 		t.Errorf("sync --status:\n%s", st.stdout)
 	}
+}
+
+// aliceBookmarksCarol has alice bookmark n new posts of carol (on alice's
+// server), oldest first, and returns them.
+func aliceBookmarksCarol(f *fediverse, n int) []*mastodontest.Status {
+	carol := f.a.AddAccount("carol")
+	var posts []*mastodontest.Status
+	for i := 0; i < n; i++ {
+		s := carol.Post(mastodontest.PostOptions{})
+		posts = append(posts, s)
+		f.alice.Bookmark(s)
+	}
+	return posts
 }
