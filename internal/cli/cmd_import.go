@@ -307,8 +307,7 @@ type transferOptions struct {
 // runTransfer wires the engine to the destination's client and the
 // archive's job journal, and runs it; sum gets what it did.
 func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSummary) error {
-	acc := o.acc
-	sum.Account, sum.DryRun = acc.Handle, o.dryRun
+	sum.Account, sum.DryRun = o.acc.Handle, o.dryRun
 	// Only the engine keeps the rows, and only until they are journaled.
 	items := o.items
 	o.items = nil
@@ -316,88 +315,165 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 	if err != nil {
 		return err
 	}
+	d, err := openDestination(ctx, a, o.acc)
+	if err != nil {
+		return err
+	}
+	if o.lister != nil {
+		d.lister = o.lister
+	}
+	t := &transferRun{a: a, ar: ar, o: o, d: d, perRow: 2}
+	if t.folders, err = t.prepareRows(ctx, items); err != nil {
+		return err
+	}
+	rep, err := t.run(ctx, items)
+	err = t.finishFolders(ctx, rep, err)
+	if rep != nil {
+		fillImportSummary(sum, rep)
+	}
+	t.sayAfter(rep, err)
+	return t.explain(rep, err)
+}
+
+// destination is an import's destination as the engine's ports: its
+// clients (Mastodon's API, or Misskey's for a Misskey-family account),
+// what they need of the token and what to say of them.
+type destination struct {
+	acc  fedimarks.Account
+	slot *progressSlot // the client's waits show in the step under way
+	// c is the Mastodon API client: folders, the server's software, the
+	// budget the progress's ETA counts against (none on Misskey).
+	c      *mastodon.Client
+	writer transfer.Writer
+	posts  transfer.PostLookup // verify's post checks
+	lister transfer.Lister
+	sent   requestCounter
+	budget transfer.BudgetReader
+	scopes string // the scopes an import needs, for a refusal's message
+	probe  func(context.Context) string
+	rate   transfer.RateLimit
+	// info is what the server said of itself, once probe asked: whether
+	// a big import offers the server's own importer.
+	info *destInfo
+}
+
+// openDestination reads acc's token and makes its clients. The server is
+// not asked anything yet: a rerun of a finished job does not contact it.
+func openDestination(ctx context.Context, a *app, acc fedimarks.Account) (*destination, error) {
 	tok, err := a.token(ctx, acc.Handle)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	// The client's waits show in the display of the step under way.
 	slot := a.newSlot(acc.Server)
+	c := a.newClient(acc.Server, tok, slot)
+	d := &destination{acc: acc, slot: slot, c: c, writer: c, posts: c, sent: c, budget: clientBudget{c, a.now}, scopes: transferScopes, info: &destInfo{},
+		lister: readingLister{a: a, l: bookmarkLister{c}, h: acc.Handle, c: c, slot: slot}}
 	// The server's software decides what a 422 to a bookmark means (snac:
 	// already bookmarked) and whether a big import offers the server's own
-	// importer. Asked only when there is something to do: a rerun of a
-	// finished job does not contact the destination.
-	dest := &destInfo{}
-	c := a.newClient(acc.Server, tok, slot)
-	// Folders first: --folder into a server without them stops here,
-	// before any row is recorded or written.
-	folders, err := planFolders(ctx, a, ar, c, acc, o.folder, items)
-	if err != nil {
-		return err
+	// importer.
+	d.probe = func(ctx context.Context) string {
+		d.info.inst, d.info.err = c.Instance(ctx)
+		d.info.asked = true
+		return d.info.inst.Software
 	}
-	if !o.dryRun {
-		if err := recordLabels(ctx, a, ar, acc.Handle, items); err != nil {
-			return err
-		}
-	}
-	budget := clientBudget{c, a.now}
-	// Requests a row to write takes (a search and a bookmark, or a
-	// bookmark by id), known once the engine has planned: the ETA
-	// counts them against the budget the server reports.
-	perRow := 2.0
-	var shown *startedProgress
-	if !o.dryRun {
-		prog := a.watch(ui.NewProgress(a.stderr, ui.ProgressOptions{Label: "import " + string(acc.Handle), Total: int64(len(items)),
-			Unit: "rows", TTY: a.stderrTTY(), Now: a.io.Now, Quiet: a.quiet,
-			ETA: budgetETA(budget, func() float64 { return perRow })}))
-		shown = &startedProgress{p: prog, slot: slot}
-	}
-	var lister transfer.Lister = readingLister{a: a, l: bookmarkLister{c}, h: acc.Handle, c: c, slot: slot}
-	var writer transfer.Writer = folders.writer(c)
-	var sent requestCounter = c
-	var bud transfer.BudgetReader = budget
-	scopes := transferScopes
-	probe := func(ctx context.Context) string {
-		dest.inst, dest.err = c.Instance(ctx)
-		dest.asked = true
-		return dest.inst.Software
-	}
-	var rate transfer.RateLimit
 	if isMisskeyAccount(acc) {
 		// Favorites, through Misskey's API; its rate limits are per
 		// endpoint and unreported, ap/show's the tightest.
 		mk := a.newMisskeyClient(acc.Server, tok, slot)
-		writer, sent, bud, scopes, probe, rate = misskey.NewWriter(mk), mk, nil, misskeyTransferScopes, misskeyProbe(acc), misskeyAPRate
-		lister = readingLister{a: a, l: misskey.NewFavorites(mk), h: acc.Handle, c: mk, slot: slot, favorites: true}
+		w := misskey.NewWriter(mk)
+		d.writer, d.posts, d.sent, d.budget, d.scopes, d.probe, d.rate = w, w, mk, nil, misskeyTransferScopes, misskeyProbe(acc), misskeyAPRate
+		d.lister = readingLister{a: a, l: misskey.NewFavorites(mk), h: acc.Handle, c: mk, slot: slot, favorites: true}
 	}
-	if o.lister != nil {
-		lister = o.lister
+	return d, nil
+}
+
+// transferRun is one run of the engine for import, migrate or sync.
+type transferRun struct {
+	a       *app
+	ar      *sqlite.Archive
+	o       transferOptions
+	d       *destination
+	folders *folderFiling
+	// perRow is how many requests a row to write takes (a search and a
+	// bookmark, or a bookmark by id), known once the engine has planned:
+	// the ETA counts them against the budget the server reports.
+	perRow float64
+	shown  *startedProgress // nil on a dry run
+}
+
+// prepareRows plans the rows' folders (--folder into a server without
+// them stops here, before any row is recorded or written) and, unless
+// this is a dry run, keeps their local tags and notes for the
+// destination.
+func (t *transferRun) prepareRows(ctx context.Context, items []fedimarks.ImportItem) (*folderFiling, error) {
+	folders, err := planFolders(ctx, t.a, t.ar, t.d.c, t.d.acc, t.o.folder, items)
+	if err != nil {
+		return nil, err
+	}
+	if !t.o.dryRun {
+		if err := recordLabels(ctx, t.a, t.ar, t.d.acc.Handle, items); err != nil {
+			return nil, err
+		}
+	}
+	return folders, nil
+}
+
+// run runs the engine over items, with a progress bar unless this is a
+// dry run, and writes the report files and the summary.
+func (t *transferRun) run(ctx context.Context, items []fedimarks.ImportItem) (*transfer.Report, error) {
+	a, acc := t.a, t.d.acc
+	if !t.o.dryRun {
+		prog := a.watch(ui.NewProgress(a.stderr, ui.ProgressOptions{Label: "import " + string(acc.Handle), Total: int64(len(items)),
+			Unit: "rows", TTY: a.stderrTTY(), Now: a.io.Now, Quiet: a.quiet,
+			ETA: budgetETA(clientBudget{t.d.c, a.now}, func() float64 { return t.perRow })}))
+		t.shown = &startedProgress{p: prog, slot: t.d.slot}
+	}
+	im := t.importer()
+	rep, err := im.Run(ctx, t.request(items))
+	if t.shown != nil {
+		t.shown.Finish()
+	}
+	if rep != nil && rep.Estimate == nil { // a dry run said its estimate
+		err = reportImport(im.Log, rep, t.o.reportDir, err)
+	}
+	return rep, err
+}
+
+// importer is the engine over the destination's ports and the archive's
+// journal.
+func (t *transferRun) importer() *transfer.Importer {
+	writer := t.d.writer
+	if !isMisskeyAccount(t.d.acc) {
+		// Folders are Pleroma's, through Mastodon's API.
+		writer = t.folders.writer(writer)
 	}
 	im := &transfer.Importer{
 		Writer:  writer,
-		Lister:  lister,
-		Journal: a.watchJournal(ar),
-		Locker:  importLocker{ar},
-		Finder:  ar,
-		Log:     a.stderr,
-		Budget:  bud,
+		Lister:  t.d.lister,
+		Journal: t.a.watchJournal(t.ar),
+		Locker:  importLocker{t.ar},
+		Finder:  t.ar,
+		Log:     t.a.stderr,
+		Budget:  t.d.budget,
 	}
-	im.Origin, im.RetryPause = a.origin()
-	if shown != nil {
-		im.Progress = shown
+	im.Origin, im.RetryPause = t.a.origin()
+	if t.shown != nil {
+		im.Progress = t.shown
 		// The engine's summary ends the run: close the bar before it.
-		im.Log = finishFirst{shown, a.stderr}
+		im.Log = finishFirst{t.shown, t.a.stderr}
 	}
-	resume := o.resume + " --to " + shellWord(string(acc.Handle))
-	if o.dryRun {
-		// The hint runs the dry run again, never the real import.
-		resume += " --dry-run"
-	}
-	rep, err := im.Run(ctx, transfer.Request{
+	return im
+}
+
+// request is the engine's request for items.
+func (t *transferRun) request(items []fedimarks.ImportItem) transfer.Request {
+	o, acc := t.o, t.d.acc
+	return transfer.Request{
 		Destination: acc.Handle,
 		Server:      acc.Server,
-		Probe:       probe,
+		Probe:       t.d.probe,
 		API:         acc.Family(),
-		RateLimit:   rate,
+		RateLimit:   t.d.rate,
 		Inputs:      o.inputs,
 		Items:       items,
 		Key:         o.key,
@@ -405,64 +481,91 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 		DryRun:      o.dryRun,
 		Confirm: func(ctx context.Context, est transfer.Estimate) error {
 			if n := est.ToWrite(); n > 0 {
-				perRow = float64(est.Local+2*est.Remote) / float64(n)
+				t.perRow = float64(est.Local+2*est.Remote) / float64(n)
 			}
-			return a.confirmBigImport(acc, dest, o.yes, o.next)(ctx, est)
+			return t.a.confirmBigImport(acc, t.d.info, o.yes, o.next)(ctx, est)
 		},
-	})
-	if shown != nil {
-		shown.Finish()
 	}
-	if rep != nil && rep.Estimate == nil { // a dry run said its estimate
-		err = reportImport(im.Log, rep, o.reportDir, err)
+}
+
+// finishFolders says what a dry run would file in folders, or files the
+// rows the writes did not (unless interrupted); err is the run's, kept
+// first.
+func (t *transferRun) finishFolders(ctx context.Context, rep *transfer.Report, err error) error {
+	var ferr error
+	switch {
+	case rep == nil:
+	case t.o.dryRun:
+		ferr = t.folders.dryRun(ctx)
+	case ctx.Err() == nil:
+		ferr = t.folders.fileRest(ctx, rep)
 	}
-	if rep != nil && o.dryRun {
-		if ferr := folders.dryRun(ctx); ferr != nil && err == nil {
-			err = ferr
-		}
-	} else if rep != nil && ctx.Err() == nil {
-		if ferr := folders.fileRest(ctx, rep); ferr != nil && err == nil {
-			err = ferr
+	if ferr != nil && err == nil {
+		return ferr
+	}
+	return err
+}
+
+// fillImportSummary puts what the run did into sum.
+func fillImportSummary(sum *importSummary, rep *transfer.Report) {
+	sum.Job, sum.Resumed, sum.Rows, sum.ImportedNow = rep.Job.ID, rep.Resumed, len(rep.Items), rep.ImportedNow
+	sum.Outcomes = outcomeCounts(rep.Counts)
+	for _, f := range []string{rep.ReportPath, rep.FailuresPath} {
+		if f != "" {
+			sum.Files = append(sum.Files, f)
 		}
 	}
-	if rep != nil {
-		sum.Job, sum.Resumed, sum.Rows, sum.ImportedNow = rep.Job.ID, rep.Resumed, len(rep.Items), rep.ImportedNow
-		sum.Outcomes = outcomeCounts(rep.Counts)
-		for _, f := range []string{rep.ReportPath, rep.FailuresPath} {
-			if f != "" {
-				sum.Files = append(sum.Files, f)
-			}
-		}
-		if e := rep.Estimate; e != nil {
-			sum.Estimate = &estimateSummary{ToWrite: e.ToWrite(), Already: e.Already, Duplicate: e.Duplicate, Invalid: e.Invalid,
-				Done: e.Done, Requests: e.Requests, Seconds: e.Duration.Seconds()}
-		}
+	if e := rep.Estimate; e != nil {
+		sum.Estimate = &estimateSummary{ToWrite: e.ToWrite(), Already: e.Already, Duplicate: e.Duplicate, Invalid: e.Invalid,
+			Done: e.Done, Requests: e.Requests, Seconds: e.Duration.Seconds()}
 	}
-	if rep != nil && !o.dryRun && sent.Requests() > 0 {
-		fmt.Fprintf(a.stderr, "%s to %s\n", fedimarks.Plural(int(sent.Requests()), "request"), acc.Handle.Host())
+}
+
+// sayAfter says how many requests the run took, and after a dry run of a
+// big import into Mastodon the advice on its own importer.
+func (t *transferRun) sayAfter(rep *transfer.Report, err error) {
+	a, acc, d := t.a, t.d.acc, t.d
+	if rep != nil && !t.o.dryRun && d.sent.Requests() > 0 {
+		fmt.Fprintf(a.stderr, "%s to %s\n", fedimarks.Plural(int(d.sent.Requests()), "request"), acc.Handle.Host())
 	}
 	if err == nil && rep != nil && rep.Estimate != nil && rep.Estimate.ToWrite() > transfer.BigImport {
-		if dest.asked && dest.err == nil && transfer.IsBigImport(*rep.Estimate, dest.inst.Software, dest.inst.MastodonVersion) {
-			fmt.Fprint(a.stderr, transfer.Advice(*rep.Estimate, acc.Server, o.next))
+		if d.info.asked && d.info.err == nil && transfer.IsBigImport(*rep.Estimate, d.info.inst.Software, d.info.inst.MastodonVersion) {
+			fmt.Fprint(a.stderr, transfer.Advice(*rep.Estimate, acc.Server, t.o.next))
 		}
 	}
+}
+
+// explain makes the run's error one for a person: the scope a refusal
+// names, and the job's next step (resume it).
+func (t *transferRun) explain(rep *transfer.Report, err error) error {
+	acc := t.d.acc
 	var fe *fedimarks.Error
 	if errors.As(err, &fe) {
 		var re *fedimarks.RemoteError
 		if fe.Code == fedimarks.EScope && errors.As(fe, &re) {
-			fe.Message = fmt.Sprintf("%s: %s (%s)", acc.Handle, lacksScope(refusedScope(re, acc.Scopes, scopes)), re.Message)
+			fe.Message = fmt.Sprintf("%s: %s (%s)", acc.Handle, lacksScope(refusedScope(re, acc.Scopes, t.d.scopes)), re.Message)
 		}
 		// The job's next step (resume it) replaces one written for a
 		// single request on the way (the big import's question, say).
-		if h := nextStep(fe, situation{cmd: a.cmd.name, login: loginArg(acc.Server), resume: resume, report: rep}); h != "" {
+		if h := nextStep(fe, situation{cmd: t.a.cmd.name, login: loginArg(acc.Server), resume: t.resume(), report: rep}); h != "" {
 			fe.Hint = h
 		}
 		return fe
 	}
 	if err != nil {
-		return a.apiError(acc.Handle, acc.Server, err, scopes)
+		return t.a.apiError(acc.Handle, acc.Server, err, t.d.scopes)
 	}
 	return nil
+}
+
+// resume is the command that resumes the job.
+func (t *transferRun) resume() string {
+	resume := t.o.resume + " --to " + shellWord(string(t.d.acc.Handle))
+	if t.o.dryRun {
+		// The hint runs the dry run again, never the real import.
+		resume += " --dry-run"
+	}
+	return resume
 }
 
 // reportImport writes a run's report files into dir (when the run went to

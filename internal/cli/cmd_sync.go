@@ -286,55 +286,12 @@ func (s *syncer) syncPair(ctx context.Context, src, dst fedimarks.Account) (pair
 	if err != nil {
 		return res, err
 	}
-	items, err := archivedItems(ctx, s.a, src.Handle)
+	items, err := s.rowsToCopy(ctx, src.Handle, dst.Handle)
 	if err != nil {
 		return res, err
 	}
-	if items, err = s.notCopiedFrom(ctx, dst.Handle, src.Handle, items); err != nil {
-		return res, err
-	}
-	resume := "fedimarks sync --from " + shellWord(string(src.Handle))
-	copyRows := func() error {
-		var sum importSummary
-		return runTransfer(ctx, s.a, transferOptions{
-			acc: dst, items: items, inputs: []string{"archive of " + string(src.Handle)},
-			key: key, yes: s.o.yes, retryFailed: s.o.retryFailed, reportDir: s.o.reportDir, resume: resume,
-			lister: archiveLister{ar: s.ar, h: dst.Handle},
-			next: transfer.NextSteps{
-				MakeFile:      "fedimarks export " + shellWord(string(src.Handle)) + " --format mastodon -o bookmarks.csv",
-				Verify:        "fedimarks verify --from " + shellWord(string(src.Handle)) + " --offline --to " + shellWord(string(dst.Handle)) + " -o missing.csv",
-				ImportMissing: "fedimarks import missing.csv --to " + shellWord(string(dst.Handle)),
-			},
-		}, &sum)
-	}
-	err = copyRows()
-	if len(before) > 0 && (err == nil || isPartial(err)) {
-		// The archive of dst may still list a bookmark removed there since
-		// its last full walk: a row it called already is checked, and
-		// written after all when dst no longer has the post bookmarked.
-		redo, rerr := s.recheckAlready(ctx, src, dst, key, before)
-		switch {
-		case rerr != nil:
-			err = rerr
-		case redo > 0:
-			err = copyRows()
-		}
-	}
-	after, jerr := s.jobItems(context.WithoutCancel(ctx), key)
-	if jerr != nil && err == nil {
-		err = jerr
-	}
-	for _, it := range after {
-		was, known := before[it.ID]
-		switch {
-		case it.Outcome == fedimarks.Imported && (!known || was != fedimarks.Imported):
-			res.added++
-			s.emit(syncEvent{Event: "added", From: src.Handle, To: dst.Handle, URI: it.Address()})
-		case it.Outcome != fedimarks.Pending && !it.Outcome.Succeeded() && (!known || was != it.Outcome):
-			res.failed++
-			s.emit(syncEvent{Event: "failed", From: src.Handle, To: dst.Handle, URI: it.Address(), Outcome: string(it.Outcome), Detail: it.Detail})
-		}
-	}
+	err = s.copyRows(ctx, src, dst, key, items, before)
+	res.added, res.failed, err = s.tally(ctx, src.Handle, dst.Handle, key, before, err)
 	if res.added > 0 {
 		// The archive of dst learns what sync wrote (one page per 40), so
 		// that the next check with nothing new costs one request there.
@@ -343,6 +300,73 @@ func (s *syncer) syncPair(ctx context.Context, src, dst fedimarks.Account) (pair
 		}
 	}
 	return res, err
+}
+
+// rowsToCopy are src's archived bookmarks as rows, less those sync
+// copied to src from dst (see notCopiedFrom).
+func (s *syncer) rowsToCopy(ctx context.Context, src, dst fedimarks.Handle) ([]fedimarks.ImportItem, error) {
+	items, err := archivedItems(ctx, s.a, src)
+	if err != nil {
+		return nil, err
+	}
+	return s.notCopiedFrom(ctx, dst, src, items)
+}
+
+// copyRows runs the job key of items on dst, reading dst's bookmarks
+// from its archive. The archive of dst may still list a bookmark removed
+// there since its last full walk: when the job ran before (before holds
+// its rows' outcomes then), each row this run called already is checked,
+// and the job runs again to write those dst no longer has.
+func (s *syncer) copyRows(ctx context.Context, src, dst fedimarks.Account, key string, items []fedimarks.ImportItem, before map[int64]fedimarks.Outcome) error {
+	from, to := shellWord(string(src.Handle)), shellWord(string(dst.Handle))
+	run := func() error {
+		var sum importSummary
+		return runTransfer(ctx, s.a, transferOptions{
+			acc: dst, items: items, inputs: []string{"archive of " + string(src.Handle)},
+			key: key, yes: s.o.yes, retryFailed: s.o.retryFailed, reportDir: s.o.reportDir, resume: "fedimarks sync --from " + from,
+			lister: archiveLister{ar: s.ar, h: dst.Handle},
+			next: transfer.NextSteps{
+				MakeFile:      "fedimarks export " + from + " --format mastodon -o bookmarks.csv",
+				Verify:        "fedimarks verify --from " + from + " --offline --to " + to + " -o missing.csv",
+				ImportMissing: "fedimarks import missing.csv --to " + to,
+			},
+		}, &sum)
+	}
+	err := run()
+	if len(before) == 0 || (err != nil && !isPartial(err)) {
+		return err
+	}
+	redo, rerr := s.recheckAlready(ctx, src, dst, key, before)
+	switch {
+	case rerr != nil:
+		return rerr
+	case redo > 0:
+		return run()
+	}
+	return err
+}
+
+// tally counts the rows of job key that this check added to dst or that
+// newly failed (before holds the outcomes they had), and says each as an
+// event. err is the check's so far, returned unless it is nil and the
+// job cannot be read.
+func (s *syncer) tally(ctx context.Context, src, dst fedimarks.Handle, key string, before map[int64]fedimarks.Outcome, err error) (added, failed int, _ error) {
+	after, jerr := s.jobItems(context.WithoutCancel(ctx), key)
+	if jerr != nil && err == nil {
+		err = jerr
+	}
+	for _, it := range after {
+		was, known := before[it.ID]
+		switch {
+		case it.Outcome == fedimarks.Imported && (!known || was != fedimarks.Imported):
+			added++
+			s.emit(syncEvent{Event: "added", From: src, To: dst, URI: it.Address()})
+		case it.Outcome != fedimarks.Pending && !it.Outcome.Succeeded() && (!known || was != it.Outcome):
+			failed++
+			s.emit(syncEvent{Event: "failed", From: src, To: dst, URI: it.Address(), Outcome: string(it.Outcome), Detail: it.Detail})
+		}
+	}
+	return added, failed, err
 }
 
 // notCopiedFrom leaves out of items (src's bookmarks) the posts that sync
@@ -455,48 +479,8 @@ func (s *syncer) mirrorRemovals(ctx context.Context, src, dst fedimarks.Account)
 	if err != nil {
 		return 0, err
 	}
-	gone, err := s.removedOn(ctx, src.Handle)
-	if err != nil {
+	if pending, err = s.queueRemovals(ctx, src, dst, pending); err != nil || len(pending) == 0 {
 		return 0, err
-	}
-	if len(gone) > 0 {
-		items, err := s.jobItems(ctx, sqlite.SyncJobKey(src.Handle, dst.Handle))
-		if err != nil {
-			return 0, err
-		}
-		queued := map[string]bool{}
-		for _, r := range pending {
-			queued[r.URI] = true
-		}
-		var srcClient *mastodon.Client
-		for _, it := range items {
-			srcID, ok := gone[it.URI]
-			if it.Outcome != fedimarks.Imported || it.DestID == "" || !ok || queued[it.URI] {
-				continue
-			}
-			if srcClient == nil {
-				if srcClient, err = s.client(ctx, src); err != nil {
-					return 0, err
-				}
-			}
-			if still, err := s.stillBookmarked(ctx, srcClient, src, it.URI, srcID); err != nil || still {
-				if still {
-					fmt.Fprintf(s.a.stderr, "kept on %s: %s is still bookmarked on %s (its listing hides it)\n", dst.Handle, cleanText(it.URI), src.Handle)
-				}
-				if err != nil {
-					return 0, err
-				}
-				continue
-			}
-			r, err := s.ar.BeginSyncRemoval(ctx, src.Handle, dst.Handle, it.URI, it.DestID, s.a.now())
-			if err != nil {
-				return 0, err
-			}
-			pending = append(pending, r)
-		}
-	}
-	if len(pending) == 0 {
-		return 0, nil
 	}
 	c, err := s.client(ctx, dst)
 	if err != nil {
@@ -504,42 +488,101 @@ func (s *syncer) mirrorRemovals(ctx context.Context, src, dst fedimarks.Account)
 	}
 	removed := 0
 	for _, r := range pending {
-		err := c.Unbookmark(ctx, r.DestID)
-		state, detail := "removed", ""
-		switch {
-		case err == nil:
-		case fedimarks.ErrorKind(err) == fedimarks.KindNotFound || fedimarks.ErrorKind(err) == fedimarks.KindGone:
-			// The post is gone from dst, or no longer shown to it: so is
-			// the bookmark.
-			detail = "the post is no longer on " + dst.Handle.Host()
-		default:
-			if ctx.Err() != nil {
-				return removed, ctx.Err()
-			}
-			var fe *fedimarks.Error
-			if errors.As(err, &fe) && (fe.Code == fedimarks.EAuth || fe.Code == fedimarks.EScope) {
-				return removed, s.a.apiError(dst.Handle, dst.Server, err, "write:bookmarks")
-			}
-			if k := fedimarks.ErrorKind(err); k == "" || k == fedimarks.KindUnreachable || k == fedimarks.KindServerError || k == fedimarks.KindRateLimited {
-				// Not answered: kept pending, tried again next time.
-				return removed, &fedimarks.Error{Code: fedimarks.EUnavailable,
-					Message: fmt.Sprintf("remove a bookmark on %s: %v", dst.Handle, err), Err: err}
-			}
-			state, detail = "failed", err.Error()
-		}
-		if err := s.ar.FinishSyncRemoval(context.WithoutCancel(ctx), r, state, detail, s.a.now()); err != nil {
+		done, err := s.removeOne(ctx, c, src.Handle, dst, r)
+		if err != nil {
 			return removed, err
 		}
-		if state == "removed" {
+		if done {
 			removed++
-			fmt.Fprintf(s.a.stderr, "removed from %s (gone from %s): %s\n", dst.Handle, src.Handle, cleanText(r.URI))
-			s.emit(syncEvent{Event: "removed", From: src.Handle, To: dst.Handle, URI: r.URI, Detail: detail})
-		} else {
-			fmt.Fprintf(s.a.stderr, "could not remove from %s: %s: %s\n", dst.Handle, cleanText(r.URI), cleanText(s.a.redact(detail)))
-			s.emit(syncEvent{Event: "failed", From: src.Handle, To: dst.Handle, URI: r.URI, Outcome: "failed", Detail: s.a.redact(detail)})
 		}
 	}
 	return removed, nil
+}
+
+// queueRemovals journals, after pending (the removals a run before left
+// to do), a removal of each post sync copied to dst that src's archive
+// records as removed and src's server confirms is no longer bookmarked;
+// it returns them all.
+func (s *syncer) queueRemovals(ctx context.Context, src, dst fedimarks.Account, pending []sqlite.SyncRemoval) ([]sqlite.SyncRemoval, error) {
+	gone, err := s.removedOn(ctx, src.Handle)
+	if err != nil || len(gone) == 0 {
+		return pending, err
+	}
+	items, err := s.jobItems(ctx, sqlite.SyncJobKey(src.Handle, dst.Handle))
+	if err != nil {
+		return nil, err
+	}
+	queued := map[string]bool{}
+	for _, r := range pending {
+		queued[r.URI] = true
+	}
+	var srcClient *mastodon.Client
+	for _, it := range items {
+		srcID, ok := gone[it.URI]
+		if it.Outcome != fedimarks.Imported || it.DestID == "" || !ok || queued[it.URI] {
+			continue
+		}
+		if srcClient == nil {
+			if srcClient, err = s.client(ctx, src); err != nil {
+				return nil, err
+			}
+		}
+		still, err := s.stillBookmarked(ctx, srcClient, src, it.URI, srcID)
+		if err != nil {
+			return nil, err
+		}
+		if still {
+			fmt.Fprintf(s.a.stderr, "kept on %s: %s is still bookmarked on %s (its listing hides it)\n", dst.Handle, cleanText(it.URI), src.Handle)
+			continue
+		}
+		r, err := s.ar.BeginSyncRemoval(ctx, src.Handle, dst.Handle, it.URI, it.DestID, s.a.now())
+		if err != nil {
+			return nil, err
+		}
+		pending = append(pending, r)
+	}
+	return pending, nil
+}
+
+// removeOne unbookmarks r's post on dst and records how it ended: removed
+// (also when the post is gone from dst), or failed for good. A request
+// not answered leaves it pending for the next check, and stops this one,
+// as do a refused token and an interrupt.
+func (s *syncer) removeOne(ctx context.Context, c *mastodon.Client, src fedimarks.Handle, dst fedimarks.Account, r sqlite.SyncRemoval) (bool, error) {
+	err := c.Unbookmark(ctx, r.DestID)
+	state, detail := "removed", ""
+	switch {
+	case err == nil:
+	case fedimarks.ErrorKind(err) == fedimarks.KindNotFound || fedimarks.ErrorKind(err) == fedimarks.KindGone:
+		// The post is gone from dst, or no longer shown to it: so is
+		// the bookmark.
+		detail = "the post is no longer on " + dst.Handle.Host()
+	default:
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
+		var fe *fedimarks.Error
+		if errors.As(err, &fe) && (fe.Code == fedimarks.EAuth || fe.Code == fedimarks.EScope) {
+			return false, s.a.apiError(dst.Handle, dst.Server, err, "write:bookmarks")
+		}
+		if k := fedimarks.ErrorKind(err); k == "" || k == fedimarks.KindUnreachable || k == fedimarks.KindServerError || k == fedimarks.KindRateLimited {
+			// Not answered: kept pending, tried again next time.
+			return false, &fedimarks.Error{Code: fedimarks.EUnavailable,
+				Message: fmt.Sprintf("remove a bookmark on %s: %v", dst.Handle, err), Err: err}
+		}
+		state, detail = "failed", err.Error()
+	}
+	if err := s.ar.FinishSyncRemoval(context.WithoutCancel(ctx), r, state, detail, s.a.now()); err != nil {
+		return false, err
+	}
+	if state == "removed" {
+		fmt.Fprintf(s.a.stderr, "removed from %s (gone from %s): %s\n", dst.Handle, src, cleanText(r.URI))
+		s.emit(syncEvent{Event: "removed", From: src, To: dst.Handle, URI: r.URI, Detail: detail})
+		return true, nil
+	}
+	fmt.Fprintf(s.a.stderr, "could not remove from %s: %s: %s\n", dst.Handle, cleanText(r.URI), cleanText(s.a.redact(detail)))
+	s.emit(syncEvent{Event: "failed", From: src, To: dst.Handle, URI: r.URI, Outcome: "failed", Detail: s.a.redact(detail)})
+	return false, nil
 }
 
 // removedOn maps the posts (URIs) the archive records as removed from h's
