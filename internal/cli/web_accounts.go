@@ -110,7 +110,7 @@ func (p pageAccounts) Accounts(ctx context.Context) ([]web.AccountInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep, err := r.a.status(ctx, r.a.archive)
+	rep, err := statusOptionsOf(r.a).report(ctx, r.a.archive)
 	if err != nil {
 		return nil, r.fail(ctx, err)
 	}
@@ -228,7 +228,7 @@ func (p pageAccounts) Schedule(ctx context.Context) (web.ScheduleInfo, error) {
 	}
 	info.Installed = st.Installed
 	var b bytes.Buffer
-	r.a.writeScheduleState(&b, st, "")
+	writeScheduleState(&b, st, "", r.a.now())
 	info.Schedule = lines(b.String())
 	pairs, err := r.a.archive.SyncPairs(ctx)
 	if err != nil {
