@@ -200,8 +200,9 @@ func (p pageAccounts) Export(ctx context.Context, account, format, dir string) (
 		return '-'
 	}, strings.ReplaceAll(string(h), "@", "-at-")) + f.Extension
 	path = filepath.Join(dir, name)
-	o := exportOptions{account: string(h), format: f.Name, output: path, offline: true, visibility: "all"}
-	if err := runExport(ctx, r.a, o, &exportSummary{Format: f.Name}); err != nil {
+	o := exportOptionsOf(r.a)
+	o.account, o.format, o.output, o.offline, o.visibility = string(h), f.Name, path, true, "all"
+	if err := runExport(ctx, o, &exportSummary{Format: f.Name}); err != nil {
 		return "", "", "", r.fail(ctx, err)
 	}
 	mediaType = f.MediaType
