@@ -171,7 +171,7 @@ func (a *app) backupContext(h fedimarks.Handle, o backupOptions) (backupOptions,
 		}
 	}
 	if o.context == "" && !o.noContext && !o.refresh {
-		o.context = a.contextSetting(h)
+		o.context = a.loadSettings().context(h)
 	}
 	if o.noContext {
 		o.context = ""
@@ -187,10 +187,10 @@ func contextName(mode string) string {
 	return "self-threads"
 }
 
-// contextSetting is h's thread setting ("self", "all"; "" for none or a
-// value fedimarks did not write).
-func (a *app) contextSetting(h fedimarks.Handle) string {
-	switch m := a.loadSettings().Context[h]; m {
+// context is h's thread setting ("self", "all"; "" for none or a value
+// fedimarks did not write).
+func (s settings) context(h fedimarks.Handle) string {
+	switch m := s.Context[h]; m {
 	case "self", "all":
 		return m
 	}
@@ -199,10 +199,10 @@ func (a *app) contextSetting(h fedimarks.Handle) string {
 
 // contextNote is the line status and accounts print under their table:
 // the accounts whose backups keep threads by default, "" when none.
-func (a *app) contextNote(hs []fedimarks.Handle) string {
+func (s settings) contextNote(hs []fedimarks.Handle) string {
 	var on []string
 	for _, h := range hs {
-		if m := a.contextSetting(h); m != "" {
+		if m := s.context(h); m != "" {
 			on = append(on, cleanText(string(h))+" ("+contextName(m)+")")
 		}
 	}
