@@ -24,6 +24,22 @@ type verifyOptions struct {
 	output  string
 	json    bool
 	read    formats.ReadOptions // --from-server
+
+	choose   chooseFunc
+	source   sourceBackup // --from's, unless offline
+	archive  archiveFunc
+	holdRows func() (release func())
+	reach                // --to's server; errOut
+	dataOut  dataOutFunc // the missing posts without -o
+	cmd      string      // the command's name, for hints
+}
+
+// verifyOptionsOf fills o's dependencies from a, once the flags are
+// parsed (the page's jobs verify too).
+func verifyOptionsOf(a *app, o verifyOptions) verifyOptions {
+	o.choose, o.source, o.archive, o.holdRows = a.chooseAccount, sourceBackupOf(a), a.openArchive, a.holdRows
+	o.reach, o.dataOut, o.cmd = reachOf(a), a.dataOut, a.cmd.name
+	return o
 }
 
 // verifySummary is verify's --json summary.
@@ -109,53 +125,53 @@ func runVerifyCommand(ctx context.Context, a *app, args []string) error {
 		return usageError("verify --json needs -o FILE: standard output carries the summary")
 	}
 	sum := &verifySummary{}
-	err = runVerify(ctx, a, o, sum)
+	err = runVerify(ctx, verifyOptionsOf(a, o), sum)
 	if !o.json {
 		return err
 	}
 	return a.emitSummary(ctx, a.stdout, sum, err)
 }
 
-func runVerify(ctx context.Context, a *app, o verifyOptions, sum *verifySummary) error {
-	defer a.holdRows()()
-	acc, src, err := chooseVerifyAccounts(ctx, a, o)
+func runVerify(ctx context.Context, o verifyOptions, sum *verifySummary) error {
+	defer o.holdRows()()
+	acc, src, err := o.chooseAccounts(ctx)
 	if err != nil {
 		return err
 	}
-	req, err := verifySource(ctx, a, o, src)
+	req, err := o.sourceRows(ctx, src)
 	if err != nil {
 		return err
 	}
-	d, err := openDestination(ctx, a, acc)
+	d, err := openDestination(ctx, o.reach, acc)
 	if err != nil {
 		return err
 	}
-	if req.Imported, err = verifyImported(ctx, a, acc.Handle); err != nil {
+	if req.Imported, err = o.imported(ctx, acc.Handle); err != nil {
 		return err
 	}
 	sum.Account = acc.Handle
-	v, err := runVerification(ctx, a, d, req)
+	v, err := runVerification(ctx, o.reach, d, req)
 	if err != nil {
 		return err
 	}
 	fillVerifySummary(sum, v)
-	if err := writeMissing(a, o.output, v); err != nil {
+	if err := o.writeMissing(v); err != nil {
 		return err
 	}
 	if o.output != "" && o.output != "-" {
 		sum.Files = []string{o.output}
 	}
-	printVerification(a.stderr, acc.Handle, v)
-	fmt.Fprintf(a.stderr, "%s to %s\n", fedimarks.Plural(int(d.sent.Requests()), "request"), acc.Handle.Host())
-	return missingError(a, acc, v)
+	printVerification(o.errOut, acc.Handle, v)
+	fmt.Fprintf(o.errOut, "%s to %s\n", fedimarks.Plural(int(d.sent.Requests()), "request"), acc.Handle.Host())
+	return missingError(o.cmd, o.apiError, acc, v)
 }
 
 // chooseVerifyAccounts checks everything that can be checked locally,
 // before any file is parsed or any request made: the source account
 // (--from), the input files, the output path, the destination (--to).
-func chooseVerifyAccounts(ctx context.Context, a *app, o verifyOptions) (acc, src fedimarks.Account, err error) {
+func (o verifyOptions) chooseAccounts(ctx context.Context) (acc, src fedimarks.Account, err error) {
 	if o.from != "" {
-		if src, err = a.chooseSource(ctx, o.from, o.offline); err != nil {
+		if src, err = chooseSource(ctx, o.choose, o.from, o.offline); err != nil {
 			return acc, src, err
 		}
 	}
@@ -165,31 +181,35 @@ func chooseVerifyAccounts(ctx context.Context, a *app, o verifyOptions) (acc, sr
 	if err := checkOutputPath(o.output); err != nil {
 		return acc, src, err
 	}
-	acc, err = a.chooseAccount(ctx, accountQuery{name: o.to, flag: "--to"})
+	acc, err = o.choose(ctx, accountQuery{name: o.to, flag: "--to"})
 	return acc, src, err
 }
 
-// verifySource is the request's source rows: the archived bookmarks of
+// sourceRows is the request's source rows: the archived bookmarks of
 // src (backed up first unless --offline), or the files' rows.
-func verifySource(ctx context.Context, a *app, o verifyOptions, src fedimarks.Account) (transfer.VerifyRequest, error) {
+func (o verifyOptions) sourceRows(ctx context.Context, src fedimarks.Account) (transfer.VerifyRequest, error) {
 	var req transfer.VerifyRequest
 	if o.from == "" {
 		var err error
-		req.Rows, err = inputRows(ctx, a, o.files, o.read)
+		req.Rows, err = inputRows(ctx, o.errOut, o.files, o.read)
 		return req, err
 	}
-	from, _, err := a.sourceAccount(ctx, src.Handle, o.offline)
+	from, _, err := o.source.sourceAccount(ctx, src.Handle, o.offline)
 	if err != nil {
 		return req, err
 	}
-	req.Items, err = archivedItems(ctx, a, from)
+	ar, err := o.archive(ctx)
+	if err != nil {
+		return req, err
+	}
+	req.Items, err = archivedItems(ctx, ar, from)
 	return req, err
 }
 
-// verifyImported is what import jobs into h recorded as there (see
+// imported is what import jobs into h recorded as there (see
 // importedPosts).
-func verifyImported(ctx context.Context, a *app, h fedimarks.Handle) ([]fedimarks.ListedBookmark, error) {
-	ar, err := a.openArchive(ctx)
+func (o verifyOptions) imported(ctx context.Context, h fedimarks.Handle) ([]fedimarks.ListedBookmark, error) {
+	ar, err := o.archive(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -198,10 +218,10 @@ func verifyImported(ctx context.Context, a *app, h fedimarks.Handle) ([]fedimark
 
 // runVerification compares req's rows with the bookmarks of the
 // destination d, with a progress display of the post checks.
-func runVerification(ctx context.Context, a *app, d *destination, req transfer.VerifyRequest) (*transfer.Verification, error) {
+func runVerification(ctx context.Context, r reach, d *destination, req transfer.VerifyRequest) (*transfer.Verification, error) {
 	acc := d.acc
-	prog := &startedProgress{slot: d.slot, p: a.watch(ui.NewProgress(a.stderr, ui.ProgressOptions{Label: "check posts on " + string(acc.Handle),
-		Unit: "posts", TTY: a.stderrTTY(), Now: a.io.Now, Quiet: a.quiet, ETA: budgetETA(clientBudget{d.c, a.now}, func() float64 { return 1 })}))}
+	prog := &startedProgress{slot: d.slot, p: r.display(ui.ProgressOptions{Label: "check posts on " + string(acc.Handle),
+		Unit: "posts", ETA: budgetETA(clientBudget{d.c, r.now}, func() float64 { return 1 })})}
 	// The probe says "" when the server does not answer: only the job's
 	// rows can then ask for post checks.
 	req.Lister, req.Posts, req.Server, req.Progress, req.Probe = d.lister, d.posts, acc.Server, prog, d.probe
@@ -209,7 +229,7 @@ func runVerification(ctx context.Context, a *app, d *destination, req transfer.V
 	prog.Finish()
 	if err != nil {
 		scopes, _ := verifyScopes(acc)
-		return nil, a.apiError(acc.Handle, acc.Server, err, scopes)
+		return nil, r.apiError(acc.Handle, acc.Server, err, scopes)
 	}
 	return v, nil
 }
@@ -229,10 +249,10 @@ func fillVerifySummary(sum *verifySummary, v *transfer.Verification) {
 		"duplicate": v.Duplicate, "invalid": v.Invalid}
 }
 
-// writeMissing writes the posts missing or unchecked to path (""/"-":
+// writeMissing writes the posts missing or unchecked to -o (none or "-":
 // standard output), in Mastodon's bookmarks format, newest first.
-func writeMissing(a *app, path string, v *transfer.Verification) error {
-	return writeOutput(a, path, func(w io.Writer) error {
+func (o verifyOptions) writeMissing(v *transfer.Verification) error {
+	return writeData(o.dataOut, o.errOut, o.output, func(w io.Writer) error {
 		bw := bufio.NewWriter(w)
 		for r := range notFound(v) {
 			fmt.Fprintln(bw, r.Address())
@@ -243,7 +263,7 @@ func writeMissing(a *app, path string, v *transfer.Verification) error {
 
 // missingError is verify's error when posts are missing or could not be
 // checked (exit 3), nil when none.
-func missingError(a *app, acc fedimarks.Account, v *transfer.Verification) error {
+func missingError(cmd string, apiError apiErrorFunc, acc fedimarks.Account, v *transfer.Verification) error {
 	if len(v.Missing)+len(v.Unchecked) == 0 {
 		return nil
 	}
@@ -251,10 +271,10 @@ func missingError(a *app, acc fedimarks.Account, v *transfer.Verification) error
 	e := &fedimarks.Error{Code: fedimarks.EPartial, Message: msg}
 	if n := len(v.Unchecked); n > 0 {
 		e.Message += fmt.Sprintf(", %s could not be checked", fedimarks.Plural(n, "post"))
-		e.Hint = nextStep(e, situation{cmd: a.cmd.name, unchecked: true})
+		e.Hint = nextStep(e, situation{cmd: cmd, unchecked: true})
 		var fe *fedimarks.Error
 		_, checkScope := verifyScopes(acc)
-		if v.Refused != nil && errors.As(a.apiError(acc.Handle, acc.Server, v.Refused, checkScope), &fe) && fe.Hint != "" {
+		if v.Refused != nil && errors.As(apiError(acc.Handle, acc.Server, v.Refused, checkScope), &fe) && fe.Hint != "" {
 			e.Hint = fe.Message + "; " + fe.Hint
 		}
 	}
@@ -265,8 +285,8 @@ func missingError(a *app, acc fedimarks.Account, v *transfer.Verification) error
 // as its reader kept them (see formats.ReadFileRows): it yields them in
 // write order (see transfer.Merge) each time it is ranged over. A verify
 // of 200,000 rows never holds them as items.
-func inputRows(ctx context.Context, a *app, files []string, opts formats.ReadOptions) (iter.Seq[fedimarks.ImportItem], error) {
-	results, _, err := readInputFiles(ctx, a, files, opts.ReadFileRows)
+func inputRows(ctx context.Context, errOut io.Writer, files []string, opts formats.ReadOptions) (iter.Seq[fedimarks.ImportItem], error) {
+	results, _, err := readInputFiles(ctx, errOut, files, opts.ReadFileRows)
 	if err != nil {
 		return nil, err
 	}
