@@ -50,10 +50,11 @@ func reachOf(a *app) reach {
 		display: a.display, apiError: a.apiError, now: a.now, errOut: a.stderr}
 }
 
-// display is a's displayFunc: a bar on a terminal (NO_COLOR aside, as
-// before), plain lines otherwise, seen by the page's jobs.
+// display is a's displayFunc: as app.progress, a bar on a terminal
+// unless NO_COLOR or TERM=dumb asks for plain lines, seen by the page's
+// jobs.
 func (a *app) display(opts ui.ProgressOptions) *ui.Progress {
-	opts.TTY, opts.Now, opts.Quiet = a.stderrTTY(), a.io.Now, a.quiet
+	opts.TTY, opts.Now, opts.Quiet = a.stderrTTY() && !a.plain(), a.io.Now, a.quiet
 	return a.watch(ui.NewProgress(a.stderr, opts))
 }
 
