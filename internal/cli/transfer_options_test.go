@@ -90,6 +90,16 @@ func newBelowMain(t *testing.T) *belowMain {
 	return b
 }
 
+// transferDeps are the engine's dependencies below Main for command cmd:
+// the fake servers reached as fakeReach does, the temp archive, no
+// terminal to answer a question, posts' own servers asked directly.
+func (b *belowMain) transferDeps(t *testing.T, cmd string) transferDeps {
+	return transferDeps{reach: fakeReach(t, &b.errOut, b.tokens), archive: b.archive, cmd: cmd, stdin: strings.NewReader(""),
+		origin: func() (transfer.Origin, time.Duration) {
+			return objectOrigin{&mastodon.ObjectFetcher{UserAgent: "fedimarks-test"}}, time.Millisecond
+		}}
+}
+
 // TestImportBelowMain runs runImport without Main or an app: a fake
 // chooser, the real engine against fake servers, a real temp archive.
 // Each row ends with its true outcome, on bob's server, in the summary,
@@ -101,13 +111,9 @@ func TestImportBelowMain(t *testing.T) {
 	var jobs []int64
 	o := importOptions{files: []string{b.file}, to: "bob", yes: true, reportDir: b.reportsDir,
 		choose: ch.choose, paths: b.noPaths, holdRows: b.noHold,
-		transferDeps: transferDeps{reach: fakeReach(t, &b.errOut, b.tokens), archive: b.archive, cmd: "import",
-			stdin: strings.NewReader(""),
-			origin: func() (transfer.Origin, time.Duration) {
-				return objectOrigin{&mastodon.ObjectFetcher{UserAgent: "fedimarks-test"}}, time.Millisecond
-			},
-			onJob: func(id int64) { jobs = append(jobs, id) }},
+		transferDeps: b.transferDeps(t, "import"),
 	}
+	o.onJob = func(id int64) { jobs = append(jobs, id) }
 	sum := &importSummary{}
 	err := runImport(ctx, o, sum)
 
@@ -186,5 +192,130 @@ func TestVerifyBelowMain(t *testing.T) {
 	}
 	if !strings.Contains(b.errOut.String(), string(b.bob.Handle)+": 1 bookmarked; of 3 source rows 1 present, 2 missing") {
 		t.Errorf("standard error lacks the counts:\n%s", b.errOut.String())
+	}
+}
+
+// accountsChooser is a chooser over accs: q.name is an account's user
+// name. It keeps the queries it was asked.
+type accountsChooser struct {
+	accs    []fedimarks.Account
+	queries []accountQuery
+}
+
+func (c *accountsChooser) choose(_ context.Context, q accountQuery) (fedimarks.Account, error) {
+	c.queries = append(c.queries, q)
+	for _, acc := range c.accs {
+		if acc.Handle.User() == q.name {
+			return acc, nil
+		}
+	}
+	return fedimarks.Account{}, usageError("no account %q", q.name)
+}
+
+// walkBackup is a backupFunc without the app: a full walk of the
+// account's bookmarks on its server, saved in ar as one page. It keeps
+// the accounts it backed up.
+func walkBackup(t *testing.T, ar *sqlite.Archive, accs []fedimarks.Account, tokens map[fedimarks.Handle]string, done *[]fedimarks.Handle) backupFunc {
+	return func(ctx context.Context, bo backupOptions) (backupResult, error) {
+		h := fedimarks.Handle(bo.account)
+		i := slices.IndexFunc(accs, func(a fedimarks.Account) bool { return a.Handle == h })
+		if i < 0 {
+			t.Fatalf("backup of %s, not an account of the test", h)
+		}
+		*done = append(*done, h)
+		c := mastodon.New(mastodon.Options{Server: accs[i].Server, Token: tokens[h], Backoff: time.Millisecond})
+		var sts []fedimarks.Status
+		if err := c.WalkBookmarks(ctx, func(p mastodon.Page) error { sts = append(sts, p.Statuses...); return nil }); err != nil {
+			return backupResult{}, err
+		}
+		run, err := ar.StartRun(ctx, h, true, time.Now())
+		if err != nil {
+			return backupResult{}, err
+		}
+		if err := ar.SavePage(ctx, run, sts, "", time.Now()); err != nil {
+			return backupResult{}, err
+		}
+		removed, err := ar.FinishRun(ctx, run, time.Now())
+		return backupResult{Account: h, Archived: len(sts), Removed: removed, Full: true}, err
+	}
+}
+
+// TestMigrateAndSyncBelowMain runs runMigrate and a sync check without
+// Main or an app: a chooser over the test's accounts, the source's backup
+// a walk of its server into a real temp archive. alice's bookmarks land
+// on bob (migrate), then carol's on dave (sync), each counted and said.
+func TestMigrateAndSyncBelowMain(t *testing.T) {
+	ctx := context.Background()
+	b := newBelowMain(t)
+	f := b.f
+	carolOnA, dave := f.a.AddAccount("carol2"), f.b.AddAccount("dave")
+	var want []string
+	for range 3 {
+		s := carolOnA.Post(mastodontest.PostOptions{})
+		f.alice.Bookmark(s)
+		carolOnA.Bookmark(s)
+		want = append(want, s.URI())
+	}
+	alice := fedimarks.Account{Handle: fedimarks.Handle(f.alice.Handle()), Server: f.a.URL()}
+	carol := fedimarks.Account{Handle: fedimarks.Handle(carolOnA.Handle()), Server: f.a.URL()}
+	daveAcc := fedimarks.Account{Handle: fedimarks.Handle(dave.Handle()), Server: f.b.URL()}
+	accs := []fedimarks.Account{alice, b.bob, carol, daveAcc}
+	b.tokens[alice.Handle], b.tokens[carol.Handle], b.tokens[daveAcc.Handle] = f.alice.Token(), carolOnA.Token(), dave.Token()
+	ar, _ := b.archive(ctx)
+	var backedUp []fedimarks.Handle
+	ch := &accountsChooser{accs: accs}
+	deps := b.transferDeps(t, "migrate")
+
+	// migrate --from alice --to bob
+	sum := &migrateSummary{}
+	err := runMigrate(ctx, migrateOptions{pairOptions: pairOptions{from: "alice", to: "bob", reportDir: b.reportsDir, yes: true},
+		choose: ch.choose, paths: b.noPaths, holdRows: b.noHold, transferDeps: deps,
+		source: sourceBackup{backup: walkBackup(t, ar, accs, b.tokens, &backedUp), redact: func(s string) string { return s }}}, sum)
+	if err != nil {
+		t.Fatalf("runMigrate: %v\n%s", err, b.errOut.String())
+	}
+	wantQ := []accountQuery{{name: "bob", flag: "--to"}, {name: "alice", flag: "--from"}}
+	if !slices.Equal(ch.queries, wantQ) {
+		t.Errorf("the chooser was asked %v, want %v", ch.queries, wantQ)
+	}
+	if !slices.Equal(backedUp, []fedimarks.Handle{alice.Handle}) || sum.Backup == nil || sum.Backup.Archived != 3 {
+		t.Errorf("backed up %v before the migrate (summary %+v), want alice's 3 bookmarks", backedUp, sum.Backup)
+	}
+	if sum.Source != alice.Handle || sum.Account != b.bob.Handle || sum.Outcomes["imported"] != 3 || sum.Rows != 3 {
+		t.Errorf("migrate summary %+v", sum.importSummary)
+	}
+	// Oldest first: bob lists them in alice's order.
+	if got := f.bob.BookmarkURIs(); !slices.Equal(got[:3], reversed(want)) {
+		t.Errorf("bob's bookmarks %v, want alice's %v first", got, reversed(want))
+	}
+
+	// sync --from carol2 --to dave --json: both backed up, 3 added.
+	var events bytes.Buffer
+	b.errOut.Reset()
+	backedUp, ch.queries = nil, nil
+	deps.cmd = "sync"
+	so := syncOptions{pairOptions: pairOptions{from: "carol2", to: "dave", yes: true}, json: true, every: time.Minute,
+		choose: ch.choose, paths: b.noPaths, backup: walkBackup(t, ar, accs, b.tokens, &backedUp),
+		events: newSyncEventLog(&events, time.Now, func(s string) string { return s }), redact: func(s string) string { return s },
+		transferDeps: deps}
+	s, err := newSyncer(ctx, so)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.cycle(ctx); err != nil {
+		t.Fatalf("sync: %v\n%s", err, b.errOut.String())
+	}
+	if want := "sync " + string(carol.Handle) + " to " + string(daveAcc.Handle) + ": 3 bookmarks added, 0 bookmarks removed, 0 rows failed"; !strings.Contains(b.errOut.String(), want) {
+		t.Errorf("sync did not say %q:\n%s", want, b.errOut.String())
+	}
+	if got := reversed(dave.BookmarkURIs()); !slices.Equal(got, want) {
+		t.Errorf("dave's bookmarks, oldest first: %v, want %v", got, want)
+	}
+	// carol and dave before the pair, dave again once sync wrote there.
+	if wantB := []fedimarks.Handle{carol.Handle, daveAcc.Handle, daveAcc.Handle}; !slices.Equal(backedUp, wantB) {
+		t.Errorf("sync backed up %v, want %v", backedUp, wantB)
+	}
+	if added := eventURIs(syncEvents(t, events.String()), "added"); !slices.Equal(added, want) {
+		t.Errorf("added events %v, want %v", added, want)
 	}
 }
