@@ -159,12 +159,19 @@ func runMigrate(ctx context.Context, o migrateOptions, sum *migrateSummary) erro
 		acc: acc, items: items, inputs: []string{"archive of " + string(from)},
 		key:    "migrate " + string(from) + " " + string(to),
 		dryRun: o.dryRun, retryFailed: o.retryFailed, yes: o.yes, reportDir: o.reportDir, resume: resume, folder: o.folder,
-		next: transfer.NextSteps{
-			MakeFile:      "fedimarks export " + shellWord(string(from)) + " --format mastodon -o bookmarks.csv",
-			Verify:        "fedimarks verify --from " + shellWord(string(from)) + " --offline --to " + shellWord(string(to)) + " -o missing.csv",
-			ImportMissing: "fedimarks import missing.csv --to " + shellWord(string(to)),
-		},
+		next: archiveNextSteps(from, to),
 	}, &sum.importSummary)
+}
+
+// archiveNextSteps are the commands a big import's advice gives for a
+// move of from's archived bookmarks to to (migrate, sync).
+func archiveNextSteps(from, to fedimarks.Handle) transfer.NextSteps {
+	f, t := shellWord(string(from)), shellWord(string(to))
+	return transfer.NextSteps{
+		MakeFile:      "fedimarks export " + f + " --format mastodon -o bookmarks.csv",
+		Verify:        "fedimarks verify --from " + f + " --offline --to " + t + " -o missing.csv",
+		ImportMissing: "fedimarks import missing.csv --to " + t,
+	}
 }
 
 // chooseSource is the account --from names: one in the archive when

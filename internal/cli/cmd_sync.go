@@ -12,7 +12,6 @@ import (
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/mastodon"
 	"github.com/fedimarks/fedimarks/internal/sqlite"
-	"github.com/fedimarks/fedimarks/internal/transfer"
 	"github.com/fedimarks/fedimarks/internal/ui"
 )
 
@@ -357,18 +356,13 @@ func (s *syncer) rowsToCopy(ctx context.Context, src, dst fedimarks.Handle) ([]f
 // its rows' outcomes then), each row this run called already is checked,
 // and the job runs again to write those dst no longer has.
 func (s *syncer) copyRows(ctx context.Context, src, dst fedimarks.Account, key string, items []fedimarks.ImportItem, before map[int64]fedimarks.Outcome) error {
-	from, to := shellWord(string(src.Handle)), shellWord(string(dst.Handle))
 	run := func() error {
 		var sum importSummary
 		return runTransfer(ctx, s.o.transferDeps, transferOptions{
 			acc: dst, items: items, inputs: []string{"archive of " + string(src.Handle)},
-			key: key, yes: s.o.yes, retryFailed: s.o.retryFailed, reportDir: s.o.reportDir, resume: "fedimarks sync --from " + from,
+			key: key, yes: s.o.yes, retryFailed: s.o.retryFailed, reportDir: s.o.reportDir, resume: "fedimarks sync --from " + shellWord(string(src.Handle)),
 			lister: archiveLister{ar: s.ar, h: dst.Handle},
-			next: transfer.NextSteps{
-				MakeFile:      "fedimarks export " + from + " --format mastodon -o bookmarks.csv",
-				Verify:        "fedimarks verify --from " + from + " --offline --to " + to + " -o missing.csv",
-				ImportMissing: "fedimarks import missing.csv --to " + to,
-			},
+			next:   archiveNextSteps(src.Handle, dst.Handle),
 		}, &sum)
 	}
 	err := run()
