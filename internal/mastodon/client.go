@@ -48,26 +48,15 @@ type Options struct {
 	HTTPClient *http.Client
 	// UserAgent is sent with every request; default "fedimarks".
 	UserAgent string
-	// MaxRetries is how many times a transient failure (5xx, connection
-	// failure) is retried; default 5. A negative value disables retries.
+	// MaxRetries, Backoff, Now, Sleep, OnWait and OnNote configure the
+	// request policy as remote.Options says: by default 5 retries, a
+	// first backoff of 1 s, time.Now, a timer; no hooks.
 	MaxRetries int
-	// Backoff is the first backoff step (default 1 s), doubled each retry
-	// with up to 25% jitter added, capped at 1 minute.
-	Backoff time.Duration
-	// Now returns the current time; default time.Now.
-	Now func() time.Time
-	// Sleep waits for d or until ctx is done, returning ctx.Err() in that
-	// case; default a select on a timer and ctx.Done().
-	Sleep func(ctx context.Context, d time.Duration) error
-	// OnWait, if set, is called before every wait so that a UI can tell the
-	// user why and for how long the client pauses.
-	OnWait func(WaitEvent)
-	// OnNote, if set, is called at most once, with a line saying what is
-	// odd about the server's rate-limit headers (a reset that is no time
-	// or decades away, a negative remaining count) the first time they
-	// are; the client goes on with safe waits. The line holds no server
-	// text but a short excerpt of the header, control characters removed.
-	OnNote func(string)
+	Backoff    time.Duration
+	Now        func() time.Time
+	Sleep      func(ctx context.Context, d time.Duration) error
+	OnWait     func(WaitEvent)
+	OnNote     func(string)
 }
 
 // WaitEvent describes a pause of the client before a request: why, how

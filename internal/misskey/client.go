@@ -54,18 +54,15 @@ type Options struct {
 	HTTPClient *http.Client
 	// UserAgent is sent with every request; default "fedimarks".
 	UserAgent string
-	// MaxRetries is how many times a transient failure (5xx, connection
-	// failure) is retried; default 5; negative disables retries.
+	// MaxRetries, Backoff, Now and Sleep configure the request policy as
+	// remote.Options says: by default 5 retries, a first backoff of 1 s,
+	// time.Now, a timer.
 	MaxRetries int
-	// Backoff is the first backoff step (default 1 s), doubled each retry
-	// with up to 25% jitter, capped at a minute.
-	Backoff time.Duration
-	// Now returns the current time; default time.Now.
-	Now func() time.Time
-	// Sleep waits for d or until ctx is done (then returning ctx.Err()).
-	Sleep func(ctx context.Context, d time.Duration) error
+	Backoff    time.Duration
+	Now        func() time.Time
+	Sleep      func(ctx context.Context, d time.Duration) error
 	// OnWait, if set, is told of every wait before it: why ("429", "503",
-	// "retry after connection error") and how long.
+	// "retry after connection refused", ...) and how long.
 	OnWait func(reason string, d time.Duration)
 }
 

@@ -66,8 +66,10 @@ type Options struct {
 	// user why and for how long the client pauses.
 	OnWait func(WaitEvent)
 	// OnNote, if set, is called at most once, with a line saying what is
-	// odd about the server's rate-limit headers the first time they are
-	// (see budget); the policy goes on with safe waits.
+	// odd about the server's rate-limit headers (a reset that is no time
+	// or decades away, a negative remaining count) the first time they
+	// are; the policy goes on with safe waits. The line holds no server
+	// text but a short excerpt of the header, control characters removed.
 	OnNote func(string)
 }
 
