@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/fedimarks/fedimarks/internal/misskey"
 	"github.com/fedimarks/fedimarks/internal/sqlite"
 	"github.com/fedimarks/fedimarks/internal/ui"
+	"github.com/fedimarks/fedimarks/internal/web"
 )
 
 // Runners tested below Main: each gets its options with fakes (a
@@ -238,5 +240,52 @@ func TestBackupBelowMain(t *testing.T) {
 	var re *fedimarks.RemoteError
 	if !errors.As(err, &re) {
 		t.Errorf("backup with a refused token: %T, want the client's RemoteError", err)
+	}
+}
+
+// fakePageJobs are page jobs that were never started.
+type fakePageJobs struct {
+	web.Jobs
+	waited bool
+}
+
+func (j *fakePageJobs) Wait() { j.waited = true }
+
+func TestServeBelowMain(t *testing.T) {
+	const me = fedimarks.Handle("me@home.example")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	jobs := &fakePageJobs{}
+	var errOut bytes.Buffer
+	var page string
+	o := serveOptions{addr: "127.0.0.1:0", open: true, archive: tempArchive(t, me, "<p>the quokka smiles</p>"),
+		paths: func() (paths, error) { return paths{Media: t.TempDir()}, nil },
+		services: func(context.Context, *sqlite.Archive) (web.AccountService, pageJobs, error) {
+			return nil, jobs, nil
+		},
+		// The browser (a process of its own) reads the page, then the
+		// person stops the server.
+		browser: func() func(string) error {
+			return func(url string) error {
+				go func() {
+					defer cancel()
+					resp, err := http.Get(url + "?q=quokka")
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					defer resp.Body.Close()
+					b, _ := io.ReadAll(resp.Body)
+					page = string(b)
+				}()
+				return nil
+			}
+		},
+		errOut: &errOut}
+	if err := runServe(ctx, o); err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatal(err)
+	}
+	if !strings.Contains(page, "quokka") || !jobs.waited || !strings.Contains(errOut.String(), "Serving the archive at http://127.0.0.1:") {
+		t.Errorf("serve: page %d bytes holding quokka %v, jobs waited for %v, said %q", len(page), strings.Contains(page, "quokka"), jobs.waited, errOut.String())
 	}
 }
