@@ -166,7 +166,7 @@ func (a *app) sourceAccount(ctx context.Context, h fedimarks.Handle, offline boo
 	if offline {
 		return h, nil, nil
 	}
-	res, err := runBackup(ctx, a, backupOptions{account: string(h)})
+	res, err := a.backup(ctx, backupOptions{account: string(h)})
 	res.Error, res.ExitCode = errText(ctx, a, err)
 	if err != nil {
 		return "", &res, err

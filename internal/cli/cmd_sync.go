@@ -207,7 +207,7 @@ func (s *syncer) backup(ctx context.Context, h fedimarks.Handle) error {
 			bo.full = true
 		}
 	}
-	_, err := runBackup(ctx, s.a, bo)
+	_, err := s.a.backup(ctx, bo)
 	return err
 }
 
