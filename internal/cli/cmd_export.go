@@ -155,7 +155,7 @@ func runExportCommand(ctx context.Context, a *app, args []string) error {
 // from a (the page's share button exports too).
 func exportOptionsOf(a *app) exportOptions {
 	return exportOptions{archive: a.openArchive, choose: a.chooseAccount, paths: a.paths, now: a.now,
-		refresh: func(ctx context.Context, bo backupOptions) (backupResult, error) { return runBackup(ctx, a, bo) },
+		refresh: func(ctx context.Context, bo backupOptions) (backupResult, error) { return a.backup(ctx, bo) },
 		dataOut: a.dataOut, errOut: a.stderr, redact: a.redact, speak: a.speak}
 }
 

@@ -43,7 +43,7 @@ type syncOptions struct {
 // Under --json, the waits of a's clients become events.
 func syncOptionsOf(a *app, o syncOptions) syncOptions {
 	o.choose, o.paths, o.redact, o.sleep, o.alert, o.speak = a.chooseAccount, a.paths, a.redact, a.sleeper(nil), a.errOut, a.speak
-	o.backup = func(ctx context.Context, bo backupOptions) (backupResult, error) { return runBackup(ctx, a, bo) }
+	o.backup = a.backup
 	o.transferDeps = transferDepsOf(a)
 	if o.json {
 		o.events = newSyncEventLog(a.stdout, a.now, a.redact)

@@ -89,5 +89,5 @@ type sourceBackup struct {
 
 func sourceBackupOf(a *app) sourceBackup {
 	return sourceBackup{redact: a.redact,
-		backup: func(ctx context.Context, bo backupOptions) (backupResult, error) { return runBackup(ctx, a, bo) }}
+		backup: a.backup}
 }

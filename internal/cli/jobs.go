@@ -208,11 +208,12 @@ func (s *jobService) run(ctx context.Context, ja *app, spec web.JobSpec, id int6
 	switch {
 	case spec.Kind == web.JobBackup && spec.All:
 		sum := &backupSummary{}
-		err := runBackupAll(ctx, ja, backupOptions{media: spec.Media, context: contextOf(spec)}, sum)
+		o := backupOptions{media: spec.Media, context: contextOf(spec), backupDeps: ja.backupDeps()}
+		err := runBackupAll(ctx, o, sum)
 		res.Summary = backupLine(sum.Accounts)
 		return res, err
 	case spec.Kind == web.JobBackup:
-		r, err := runBackup(ctx, ja, backupOptions{account: spec.Account, media: spec.Media, context: contextOf(spec)})
+		r, err := ja.backup(ctx, backupOptions{account: spec.Account, media: spec.Media, context: contextOf(spec)})
 		if r.Account != "" {
 			res.Summary = backupLine([]backupResult{r})
 		}
