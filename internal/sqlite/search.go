@@ -520,18 +520,12 @@ func (a *Archive) EachHit(ctx context.Context, q fedimarks.Query, fn func(fedima
 			// A page typed by number starts from the anchor before
 			// it: what a page reached by links costs, once the
 			// listing's anchors are read.
-			lm, err := listingMode(ctx, tx, q)
+			c, rest, found, ok, err := a.seekTyped(ctx, tx, q, notes, offset)
 			if err != nil {
 				return fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
 			}
-			from, where, args, ok := searchSQL(q, lm, notes)
 			if !ok {
 				return nil
-			}
-			timeline := q.String() == ""
-			c, rest, found, err := a.anchors.seek(ctx, tx, string(q.Account), from, where, args, timeline, timeline && !q.IncludeRemoved, offset)
-			if err != nil {
-				return fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
 			}
 			if found {
 				after, offset = &c, rest
