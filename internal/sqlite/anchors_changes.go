@@ -249,7 +249,7 @@ func (a *Archive) seekTyped(ctx context.Context, tx *sql.Tx, q fedimarks.Query, 
 	}
 	s := searchListing{
 		account: account, from: from, where: where, args: args, every: anchorEvery,
-		labels: notes || len(q.Tags) > 0 || len(q.NotTags) > 0 || q.HasNote,
+		labels: usesLabels(q, notes),
 		stretch: func(want int) (string, string, []any, error) {
 			mode := lm
 			if len(q.Terms()) > 0 {

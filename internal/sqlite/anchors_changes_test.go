@@ -18,23 +18,49 @@ import (
 // word's not at all for a tag (tags do not move it), a tag's for its
 // tags.
 func TestSearchAnchorsFollowChanges(t *testing.T) {
-	ctx := context.Background()
 	a, posts := buildArchive(t, 300)
+	queries := pageQueries()[2:] // the searches (the timeline's anchors are kept by generation)
+	stages := smallChanges(t, a, posts)
+	if walks := checkAnchoredPages(t, a, "built", queries...); walks != int64(len(queries)) {
+		t.Fatalf("built: %d listings read in full, want %d (one each)", walks, len(queries))
+	}
+	for _, st := range stages {
+		st.change()
+		want := int64(0)
+		switch {
+		case st.moved:
+			want = int64(len(queries))
+		case st.notes:
+			want = 1 // the word's listing with notes: another listing
+		}
+		if walks := checkAnchoredPages(t, a, st.name, queries...); walks != want {
+			t.Errorf("%s: %d listings read in full, want %d", st.name, walks, want)
+		}
+	}
+}
+
+// changeStage is one change of the archive of smallChanges.
+type changeStage struct {
+	name   string
+	change func()
+	moved  bool // every bookmark moved (a full backup)
+	notes  bool // the first note that matches "golang"
+	// wordStays says the change cannot move the listing of "golang"
+	// (a tag, while no note says golang)
+	wordStays bool
+}
+
+// smallChanges tags every 7th of posts (archived by buildArchive) "later"
+// and returns the changes after which the listings of pageQueries are
+// checked: new bookmarks, tags set and taken off, an edit, a full backup
+// that finds two bookmarks gone, one of them found again by an
+// incremental backup, notes.
+func smallChanges(t *testing.T, a *sqlite.Archive, posts []post) []changeStage {
+	ctx := context.Background()
 	for i := 0; i < len(posts); i += 7 {
 		if err := a.SetTags(ctx, home, posts[i].uri(), []string{"later"}); err != nil {
 			t.Fatal(err)
 		}
-	}
-	queries := pageQueries()[2:] // the searches (the timeline's anchors are kept by generation)
-	// check compares typed pages of each query with the slices of its
-	// whole listing and returns how many listings were read in full to
-	// find their anchors.
-	check := func(stage string, queries ...fedimarks.Query) int64 {
-		t.Helper()
-		return checkAnchoredPages(t, a, stage, queries...)
-	}
-	if walks := check("built", queries...); walks != int64(len(queries)) {
-		t.Fatalf("built: %d listings read in full, want %d (one each)", walks, len(queries))
 	}
 	run := runner(t, a)
 	all := func(skip ...int) []fedimarks.Status {
@@ -46,61 +72,46 @@ func TestSearchAnchorsFollowChanges(t *testing.T) {
 		}
 		return ss
 	}
-	for _, st := range []struct {
-		name   string
-		change func()
-		walks  int64 // listings read in full
-	}{
-		{"a new bookmark saying golang", func() { run(false, genPost(1001).status(t)) }, 0},
-		{"a new bookmark saying python, tagged", func() {
+	note := func(i int, text string) func() {
+		return func() {
+			if err := a.SetNote(ctx, home, posts[i].uri(), text); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return []changeStage{
+		{name: "a new bookmark saying golang", change: func() { run(false, genPost(1001).status(t)) }},
+		{name: "a new bookmark saying python, tagged", change: func() {
 			run(false, genPost(1002).status(t))
 			if err := a.SetTags(ctx, home, genPost(1002).uri(), []string{"later"}); err != nil {
 				t.Fatal(err)
 			}
-		}, 0},
-		{"a post tagged deep down", func() {
+		}},
+		{name: "a post tagged deep down", wordStays: true, change: func() {
 			if err := a.EditTags(ctx, home, posts[52].uri(), []string{"later"}, nil); err != nil {
 				t.Fatal(err)
 			}
-		}, 0},
-		{"a tag taken off", func() {
+		}},
+		{name: "a tag taken off", wordStays: true, change: func() {
 			if err := a.SetTags(ctx, home, posts[7].uri(), nil); err != nil {
 				t.Fatal(err)
 			}
-		}, 0},
-		{"a post edited to say golang", func() {
+		}},
+		{name: "a post edited to say golang", change: func() {
 			p := posts[33]
 			p.extraHTML = " golang"
 			run(false, p.status(t))
-		}, 0},
-		// A full backup positions every bookmark it sees again: every
-		// anchor moved.
-		{"a full backup that finds two gone", func() {
+		}},
+		// A full backup positions every bookmark it sees again.
+		{name: "a full backup that finds two gone", moved: true, change: func() {
 			run(true, append([]fedimarks.Status{genPost(1002).status(t), genPost(1001).status(t)}, all(31, 126)...)...)
-		}, int64(len(queries))},
-		{"one of them found again on top", func() { run(false, posts[31].status(t)) }, 0},
+		}},
+		{name: "one of them found again on top", change: func() { run(false, posts[31].status(t)) }},
 		// The first note saying golang makes notes part of the word's
-		// listing (another listing: read once); later ones are followed.
-		{"a first note saying golang", func() {
-			if err := a.SetNote(ctx, home, posts[3].uri(), "golang notes"); err != nil {
-				t.Fatal(err)
-			}
-		}, 1},
-		{"another note saying golang", func() {
-			if err := a.SetNote(ctx, home, posts[98].uri(), "more golang"); err != nil {
-				t.Fatal(err)
-			}
-		}, 0},
-		{"that note changed", func() {
-			if err := a.SetNote(ctx, home, posts[98].uri(), "nothing to see"); err != nil {
-				t.Fatal(err)
-			}
-		}, 0},
-	} {
-		st.change()
-		if walks := check(st.name, queries...); walks != st.walks {
-			t.Errorf("%s: %d listings read in full, want %d", st.name, walks, st.walks)
-		}
+		// listing; later ones change it.
+		{name: "a first note saying golang", notes: true, change: note(3, "golang notes")},
+		{name: "another note saying golang", change: note(98, "more golang")},
+		{name: "that note changed", change: note(98, "nothing to see")},
 	}
 }
 

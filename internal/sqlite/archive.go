@@ -63,6 +63,8 @@ type Archive struct {
 	// anchors are the kept page anchors of listings by date (see
 	// pageAnchors).
 	anchors pageAnchors
+	// counts are the kept counts of searches (see keptCounts).
+	counts keptCounts
 	// indexed says a backup page wrote search index entries since the
 	// index was last merged (see mergeSearchIndex).
 	indexed atomic.Bool

@@ -855,24 +855,7 @@ func (a *Archive) SearchCountAtMost(ctx context.Context, q fedimarks.Query, max 
 	if err != nil {
 		return 0, err
 	}
-	mode, err := listingMode(ctx, a.r, q)
-	if err != nil {
-		return 0, fmt.Errorf("count search of %s: %w", q.Account, err)
-	}
-	from, where, args, ok := searchSQL(q, mode, notes)
-	if !ok {
-		return 0, nil
-	}
-	query := `SELECT count(*) FROM ` + from + ` WHERE ` + where
-	if max > 0 {
-		query = `SELECT count(*) FROM (SELECT 1 FROM ` + from + ` WHERE ` + where + ` LIMIT ?)`
-		args = append(args, max)
-	}
-	var n int
-	err = a.r.QueryRowContext(ctx, query, args...).Scan(&n)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
+	n, err := a.countSearch(ctx, q, notes, max)
 	if err != nil {
 		return 0, fmt.Errorf("count search of %s: %w", q.Account, err)
 	}
