@@ -38,11 +38,20 @@ func benchSizes() []int {
 // (2 %), every 1,000th also "keep" (0.1 %).
 func benchArchive(b *testing.B, n int) *sqlite.Archive {
 	ctx := context.Background()
-	a, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "archive.db"))
+	path := filepath.Join(b.TempDir(), "archive.db")
+	keep := os.Getenv("FEDIMARKS_BENCH_KEEP")
+	if keep != "" {
+		path = filepath.Join(keep, strconv.Itoa(n)+".db")
+	}
+	_, statErr := os.Stat(path)
+	a, err := sqlite.Open(ctx, path)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { a.Close() })
+	if keep != "" && statErr == nil {
+		return a
+	}
 	run, err := a.StartRun(ctx, alice, false, t0)
 	if err != nil {
 		b.Fatal(err)
@@ -150,8 +159,10 @@ func BenchmarkTimelinePage(b *testing.B) {
 				{"search-common-deep-link", olderPage(b, srv.URL, "/?q=golang&page="+strconv.Itoa(deep/4-1)), false, false},
 				{"search-common-deep-typed", "/?q=golang&page=" + strconv.Itoa(deep/4), false, false},
 				{"search-common-deep-typed-cold", "/?q=golang&page=" + strconv.Itoa(deep/4), true, false},
+				{"search-common-deep-typed-after-backup", "/?q=golang&page=" + strconv.Itoa(deep/4), false, true},
 				{"hashtag", "/?q=%23topic7", false, false},
 				{"hashtag-cold", "/?q=%23topic7", true, false},
+				{"hashtag-after-backup", "/?q=%23topic7", false, true},
 				{"tag-filter", "/?q=tag:later", false, false},
 				{"tag-filter-rare", "/?q=tag:keep", false, false},
 				{"word-and-filter", "/?q=golang+tag:later", false, false},
