@@ -38,20 +38,11 @@ func benchSizes() []int {
 // (2 %), every 1,000th also "keep" (0.1 %).
 func benchArchive(b *testing.B, n int) *sqlite.Archive {
 	ctx := context.Background()
-	path := filepath.Join(b.TempDir(), "archive.db")
-	keep := os.Getenv("FEDIMARKS_BENCH_KEEP")
-	if keep != "" {
-		path = filepath.Join(keep, strconv.Itoa(n)+".db")
-	}
-	_, statErr := os.Stat(path)
-	a, err := sqlite.Open(ctx, path)
+	a, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "archive.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { a.Close() })
-	if keep != "" && statErr == nil {
-		return a
-	}
 	run, err := a.StartRun(ctx, alice, false, t0)
 	if err != nil {
 		b.Fatal(err)
