@@ -64,7 +64,10 @@ func (p *pageAnchors) searchAnchors(ctx context.Context, tx *sql.Tx, key string,
 	if l != nil && (l.every != s.every || l.seq < floor || l.seq > seq) {
 		l = nil
 	}
-	if l != nil && l.seq < seq {
+	if l != nil && l.seq == seq {
+		return l, nil // kept lists are never changed: a new one replaces one
+	}
+	if l != nil {
 		if l, err = p.follow(ctx, tx, s, l, seq); err != nil {
 			return nil, err
 		}
