@@ -432,7 +432,7 @@ func searchSQL(q fedimarks.Query, mode matchMode, notes bool) (from, where strin
 	}
 	status := `b.status_id`
 	if strings.HasPrefix(from, `search_fts f JOIN`) {
-		status = `f.rowid`
+		status = `+f.rowid`
 	}
 	conds, args = labelFilters(q, status, conds, args)
 	labels := len(q.Tags) > 0 || len(q.NotTags) > 0 || q.HasNote
@@ -537,19 +537,12 @@ func (a *Archive) EachHit(ctx context.Context, q fedimarks.Query, fn func(fedima
 				after, offset = &c, rest
 			}
 		}
-		if !text {
-			if mode, err = listingMode(ctx, tx, q); err != nil {
-				return fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
-			}
+		want := 0
+		if limit > 0 {
+			want = limit + offset
 		}
-		if text && (after != nil || offset < anchorEvery) {
-			want := 0
-			if limit > 0 {
-				want = limit + offset
-			}
-			if mode, err = walkMode(ctx, tx, q, want); err != nil {
-				return fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
-			}
+		if mode, err = dateMode(ctx, tx, q, want, after != nil || offset < anchorEvery); err != nil {
+			return fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
 		}
 	}
 	from, where, args, ok := searchSQL(q, mode, notes)
