@@ -339,7 +339,7 @@ func listingMode(ctx context.Context, db queryRower, q fedimarks.Query) (matchMo
 		return matchJoin, nil
 	}
 	var n int
-	err := db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM bookmark_tags WHERE account = ? AND tag = ? LIMIT ?)`,
+	err := db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM tag_posts WHERE account = ? AND tag = ? LIMIT ?)`,
 		string(q.Account), q.Tags[0], tagSetMax).Scan(&n)
 	if err != nil {
 		return 0, err
@@ -389,8 +389,7 @@ func searchSQL(q fedimarks.Query, mode matchMode, notes bool) (from, where strin
 		args = append(args, matchExpr(nil, excluded))
 	case mode == matchTagged && len(q.Tags) > 0:
 		// CROSS JOIN keeps the tag's posts the outer loop.
-		from = `(SELECT s.id AS sid FROM bookmark_tags t JOIN statuses s ON s.uri = t.uri
-			WHERE t.account = ? AND t.tag = ?) tl CROSS JOIN bookmarks b ON b.status_id = tl.sid`
+		from = `(` + tagPostsSQL + `) tl CROSS JOIN bookmarks b ON b.status_id = tl.status_id`
 		args = append(args, string(q.Account), q.Tags[0])
 		q.Tags = q.Tags[1:]
 	default:

@@ -80,7 +80,7 @@ func tagWalkMode(ctx context.Context, tx *sql.Tx, q fedimarks.Query, want int) (
 // included: both read from indexes at the cost of a lookup (the count of
 // bookmarks is kept by triggers).
 func tagSize(ctx context.Context, tx *sql.Tx, q fedimarks.Query) (n, total int, err error) {
-	err = tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM bookmark_tags WHERE account = ? AND tag = ? LIMIT ?)`,
+	err = tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM tag_posts WHERE account = ? AND tag = ? LIMIT ?)`,
 		string(q.Account), q.Tags[0], tagSetMax).Scan(&n)
 	if err != nil {
 		return 0, 0, err
