@@ -8,30 +8,33 @@ import (
 	fedimarks "github.com/fedimarks/fedimarks"
 )
 
-// How a search combines its text with its tags (the sizes measured at
+// How a search combines its text with its tags (the costs measured at
 // 100,000 bookmarks on the 2-core machine):
 //
-//   - Counting, and ranking, always start from the text's matches in the
-//     index, read once (about 0.05 µs a match since the index is merged),
-//     and test each against the tags' lists, read once too (about 1.7 µs
-//     a tagged post): see searchSQL's +f.rowid. Started from a tag,
-//     SQLite looked each tagged post up in the index (about 12 µs each,
-//     and ranking then recounted the word's matches for every one of
-//     them): `golang tag:later` counted its 501 matches in 17 ms, a rare
-//     word with a 2 % tag in 11 ms, and `golang tag:keep` (100 tagged
-//     posts) ranked in 320 ms.
+//   - A tag's posts are a list read from tag_posts' key (migration 0090:
+//     about 0.2 µs a post, where looking each tagged URI up in statuses
+//     cost 1.7 µs).
+//   - Counting, and ranking, start from the text's matches in the index,
+//     read once (about 0.05 µs a match since the index is merged), and
+//     test each against the tags' lists: see searchSQL's +f.rowid.
+//     Started from a tag, SQLite looked each tagged post up in the index
+//     (about 12 µs each, and ranking then recounted the word's matches for
+//     every one of them): `golang tag:later` counted its 501 matches in
+//     17 ms (now 2.3), a rare word with a 2 % tag in 11 ms, and `golang
+//     tag:keep` (100 tagged posts) ranked in 320 ms (now 6).
 //   - A page by date of text walks the bookmarks as walkMode says, the
 //     tags tested against their lists.
 //   - A page by date of tags alone starts from the first tag's posts and
 //     sorts them (matchTagged) only when the tag is small for the page:
-//     each tagged post read by its URI and sorted costs about 5.6 µs,
-//     a step of the walk in date order 0.4 µs (and the tag's list 1.7 µs
-//     a post). A page of a 2 % tag read its 2,000 posts (11 ms) where the
-//     walk steps over 1,050 bookmarks (3.8 ms).
+//     each tagged post's bookmark read and sorted costs about 2.3 µs, a
+//     step of the walk in date order about 0.2 µs. A page of a tag on 2 %
+//     of the bookmarks read and sorted its 2,000 posts (4.7 ms) where the
+//     walk steps over 1,050 bookmarks (0.6 ms); one on 0.1 % the other
+//     way round (0.2 ms against 3.2).
 
-// tagSortCost is how many steps of a walk in date order reading one
-// tagged post by its URI and sorting it costs, less what putting it in the
-// tag's list costs: (5.6 − 1.7) / 0.4, about 10.
+// tagSortCost is how many steps of a walk in date order reading a tagged
+// post's bookmark and sorting it costs, less what putting the post in
+// the tag's list costs: (2.3 − 0.2) / 0.2, about 10.
 const tagSortCost = 10
 
 // dateMode picks how a page by date of q that must yield want bookmarks
