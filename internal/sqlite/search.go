@@ -566,11 +566,21 @@ func (a *Archive) EachHit(ctx context.Context, q fedimarks.Query, fn func(fedima
 	if text {
 		match = args[0]
 	}
+	return emitHits(ctx, tx, q.Account, rows, match, byDate, newer, fn)
+}
+
+// emitHits reads the ranked matches of rows (bookmark id, position and
+// score, in the listing's order, or nearest first when newer), a batch
+// of hitBatch at a time, reads each batch's hits in full (see readHits;
+// match is the FTS5 expression, nil without text) and calls fn with each,
+// in the listing's order (newest first when newer), with cursors when the
+// listing is byDate. fn's errors are returned unwrapped.
+func emitHits(ctx context.Context, tx *sql.Tx, h fedimarks.Handle, rows *sql.Rows, match any, byDate, newer bool, fn func(fedimarks.Hit) error) error {
 	batch := make([]ranked, 0, hitBatch)
 	flush := func() error {
-		hits, err := readHits(ctx, tx, q.Account, batch, match)
+		hits, err := readHits(ctx, tx, h, batch, match)
 		if err != nil {
-			return fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
+			return fmt.Errorf("search bookmarks of %s: %w", h, err)
 		}
 		for i := range hits {
 			if byDate {
@@ -588,7 +598,7 @@ func (a *Archive) EachHit(ctx context.Context, q fedimarks.Query, fn func(fedima
 	for rows.Next() {
 		var r ranked
 		if err := rows.Scan(&r.bookmark, &r.position, &r.score); err != nil {
-			return fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
+			return fmt.Errorf("search bookmarks of %s: %w", h, err)
 		}
 		if newer {
 			all = append(all, r)
@@ -601,7 +611,7 @@ func (a *Archive) EachHit(ctx context.Context, q fedimarks.Query, fn func(fedima
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
+		return fmt.Errorf("search bookmarks of %s: %w", h, err)
 	}
 	slices.Reverse(all)
 	for _, r := range all {
