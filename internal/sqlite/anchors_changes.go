@@ -38,7 +38,7 @@ type searchListing struct {
 	every       int
 	// stretch gives the FROM and WHERE clauses, and their arguments,
 	// that walk a stretch of the listing of about want bookmarks at the
-	// least cost (see walkMode).
+	// least cost (see dateMode).
 	stretch func(want int) (from, where string, args []any, err error)
 }
 
@@ -254,12 +254,9 @@ func (a *Archive) seekTyped(ctx context.Context, tx *sql.Tx, q fedimarks.Query, 
 		account: account, from: from, where: where, args: args, every: anchorEvery,
 		labels: usesLabels(q, notes),
 		stretch: func(want int) (string, string, []any, error) {
-			mode := lm
-			if len(q.Terms()) > 0 {
-				var err error
-				if mode, err = walkMode(ctx, tx, q, want); err != nil {
-					return "", "", nil, err
-				}
+			mode, err := dateMode(ctx, tx, q, want, true)
+			if err != nil {
+				return "", "", nil, err
 			}
 			from, where, args, _ := searchSQL(q, mode, notes)
 			return from, where, args, nil
