@@ -70,7 +70,7 @@ type statusReport struct {
 }
 
 // statusOptions are status': --json, the archive, the settings (each
-// account's thread setting), the schedule's state (app.scheduleState),
+// account's thread setting), the schedule's state (scheduleDeps.state),
 // the clock and standard output.
 type statusOptions struct {
 	json     bool
@@ -120,7 +120,7 @@ func runStatusCommand(ctx context.Context, a *app, args []string) error {
 // statusOptionsOf are status' options filled from a (the page's account
 // list reads the same report).
 func statusOptionsOf(a *app) statusOptions {
-	return statusOptions{archive: a.openArchive, settings: a.loadSettings, schedule: a.scheduleState, now: a.now, dataOut: a.dataOut}
+	return statusOptions{archive: a.openArchive, settings: a.loadSettings, schedule: a.scheduleDeps().state, now: a.now, dataOut: a.dataOut}
 }
 
 // runStatus prints what fedimarks knows: the accounts, what runs now,

@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +19,7 @@ import (
 	"github.com/fedimarks/fedimarks/internal/mastodon"
 	"github.com/fedimarks/fedimarks/internal/mastodontest"
 	"github.com/fedimarks/fedimarks/internal/misskey"
+	"github.com/fedimarks/fedimarks/internal/schedule"
 	"github.com/fedimarks/fedimarks/internal/sqlite"
 	"github.com/fedimarks/fedimarks/internal/ui"
 	"github.com/fedimarks/fedimarks/internal/web"
@@ -287,5 +290,66 @@ func TestServeBelowMain(t *testing.T) {
 	}
 	if !strings.Contains(page, "quokka") || !jobs.waited || !strings.Contains(errOut.String(), "Serving the archive at http://127.0.0.1:") {
 		t.Errorf("serve: page %d bytes holding quokka %v, jobs waited for %v, said %q", len(page), strings.Contains(page, "quokka"), jobs.waited, errOut.String())
+	}
+}
+
+func TestScheduleBelowMain(t *testing.T) {
+	ctx := context.Background()
+	home := t.TempDir()
+	env := map[string]string{"HOME": home, "XDG_CONFIG_HOME": filepath.Join(home, "config"), "USER": "me"}
+	sys := newFakeSystem()
+	sys.unitDir = filepath.Join(home, "config", "systemd", "user")
+	prog := filepath.Join(home, "bin", "fedimarks")
+	if err := os.MkdirAll(filepath.Dir(prog), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(prog, []byte("#!/bin/sh\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	deps := scheduleDeps{runner: sys, getenv: func(k string) string { return env[k] },
+		executable: func() (string, error) { return prog, nil },
+		paths: func() (paths, error) {
+			return paths{Config: filepath.Join(home, "state"), Data: filepath.Join(home, "state")}, nil
+		},
+		logPath: func() (string, error) { return filepath.Join(home, "state", "logs", "schedule.log"), nil },
+		archive: tempArchive(t, "me@home.example"),
+		now:     func() time.Time { return time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC) },
+		dataOut: toBuffer(&out), errOut: &errOut}
+	// The pair is named by parts of the handles: the chooser says whose.
+	ch := &fakeChooser{acc: fedimarks.Account{Handle: "me@new.example"}}
+	o := scheduleOptions{every: 12 * time.Hour, at: 3 * time.Hour, atSet: true, target: schedule.Systemd,
+		syncs: [][2]fedimarks.Handle{{"me@old.example", "me@new.example"}}, choose: ch.choose, scheduleDeps: deps}
+	if err := runInstall(ctx, o); err != nil {
+		t.Fatalf("install: %v\n%s", err, errOut.String())
+	}
+	service, err := os.ReadFile(filepath.Join(sys.unitDir, schedule.Name+".service"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(service), prog+" backup --all --quiet") || !strings.Contains(string(service), "sync --from me@new.example --to me@new.example") {
+		t.Errorf("the service runs:\n%s", service)
+	}
+	if len(ch.queries) != 2 || ch.queries[0].flag != "--from" || ch.queries[1].need != signedIn {
+		t.Errorf("the chooser was asked %+v", ch.queries)
+	}
+	if !slices.ContainsFunc(sys.Calls(), func(c string) bool { return strings.HasPrefix(c, "systemctl --user enable --now") }) ||
+		!strings.Contains(errOut.String(), "Installed a systemd user timer") {
+		t.Errorf("install ran %q and said:\n%s", sys.Calls(), errOut.String())
+	}
+	st, err := deps.state(ctx, nil)
+	if err != nil || !st.Installed || st.Every != "12h" || st.Times != "at 03:00 and 15:00" || len(st.Problems) != 0 {
+		t.Errorf("state after install: %+v, %v", st, err)
+	}
+
+	errOut.Reset()
+	if err := runScheduleRemove(ctx, deps); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(sys.unitDir, schedule.Name+".service")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("remove left the service: %v", err)
+	}
+	if st, _ := deps.state(ctx, nil); st.Installed {
+		t.Errorf("state after remove: %+v", st)
 	}
 }

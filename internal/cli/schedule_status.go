@@ -80,12 +80,12 @@ func (r resultState) why() string {
 	return s
 }
 
-// scheduleState reads the manifest, asks the system whether it has the
+// state reads the manifest, asks the system whether it has the
 // job, and reads the last run from the archive (ar may be nil).
-func (a *app) scheduleState(ctx context.Context, ar *sqlite.Archive) (scheduleState, error) {
+func (d scheduleDeps) state(ctx context.Context, ar *sqlite.Archive) (scheduleState, error) {
 	st := scheduleState{Problems: []string{}}
-	st.Log, _ = a.scheduleLogPath()
-	p, err := a.paths()
+	st.Log, _ = d.logPath()
+	p, err := d.paths()
 	if err != nil {
 		return st, err
 	}
@@ -117,7 +117,7 @@ func (a *app) scheduleState(ctx context.Context, ar *sqlite.Archive) (scheduleSt
 		return st, nil
 	}
 	s := m.spec()
-	next := s.Next(a.now())
+	next := s.Next(d.now())
 	installed := m.InstalledAt
 	st.Installed, st.Target, st.Description, st.InstalledAt = true, string(m.Target), m.Target.Describe(), &installed
 	st.Every, st.Times, st.NextRun, st.Commands, st.Files, st.CrontabLine =
@@ -130,7 +130,7 @@ func (a *app) scheduleState(ctx context.Context, ar *sqlite.Archive) (scheduleSt
 			st.Problems = append(st.Problems, fmt.Sprintf("%s, written by install, is gone: install again: fedimarks schedule install", f))
 		}
 	}
-	switch state, out := a.checkRegistered(ctx, m); state {
+	switch state, out := d.checkRegistered(ctx, m); state {
 	case registeredUnknown:
 		// Cannot be asked here: say nothing rather than guess.
 	case registeredYes:
@@ -193,7 +193,7 @@ func writeScheduleState(w io.Writer, st scheduleState, indent string, now time.T
 }
 
 // scheduleStatusOptions are 'schedule status”s: --json, the archive,
-// the schedule's state (app.scheduleState), the clock, standard output.
+// the schedule's state (scheduleDeps.state), the clock, standard output.
 type scheduleStatusOptions struct {
 	json     bool
 	archive  archiveFunc
@@ -207,7 +207,7 @@ func runScheduleStatus(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	return runScheduleState(ctx, scheduleStatusOptions{json: asJSON, archive: a.openArchive, schedule: a.scheduleState,
+	return runScheduleState(ctx, scheduleStatusOptions{json: asJSON, archive: a.openArchive, schedule: a.scheduleDeps().state,
 		now: a.now, dataOut: a.dataOut})
 }
 

@@ -223,7 +223,7 @@ func (p pageAccounts) Schedule(ctx context.Context) (web.ScheduleInfo, error) {
 	if err != nil {
 		return info, err
 	}
-	st, err := r.a.scheduleState(ctx, r.a.archive)
+	st, err := r.a.scheduleDeps().state(ctx, r.a.archive)
 	if err != nil {
 		return info, r.fail(ctx, err)
 	}
@@ -285,6 +285,6 @@ func (p pageAccounts) RemoveSchedule(ctx context.Context) (web.Said, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = runScheduleRemove(ctx, r.a)
+	err = runScheduleRemove(ctx, r.a.scheduleDeps())
 	return r.said(), r.fail(ctx, err)
 }
