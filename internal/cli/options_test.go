@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -351,5 +352,38 @@ func TestScheduleBelowMain(t *testing.T) {
 	}
 	if st, _ := deps.state(ctx, nil); st.Installed {
 		t.Errorf("state after remove: %+v", st)
+	}
+}
+
+func TestDemoBelowMain(t *testing.T) {
+	var out bytes.Buffer
+	var ran []string
+	home := filepath.Join(t.TempDir(), "sandbox")
+	// A fake Main: each step's command line and environment are seen;
+	// the backup fails.
+	main := func(_ context.Context, args []string, stdio IO) int {
+		ran = append(ran, args[0])
+		if stdio.Getenv("FEDIMARKS_HOME") != home || stdio.Getenv("FEDIMARKS_KEYRING") != "off" || stdio.Getenv("LANG") != "C" {
+			t.Errorf("fedimarks %s runs with FEDIMARKS_HOME=%q FEDIMARKS_KEYRING=%q LANG=%q", args[0],
+				stdio.Getenv("FEDIMARKS_HOME"), stdio.Getenv("FEDIMARKS_KEYRING"), stdio.Getenv("LANG"))
+		}
+		if args[0] == "backup" {
+			fmt.Fprintln(stdio.Stderr, "the server is down")
+			return ExitError
+		}
+		return ExitOK
+	}
+	o := demoOptions{home: home, addr: "127.0.0.1:0", output: filepath.Join(t.TempDir(), "b.html"),
+		getenv: func(k string) string { return map[string]string{"LANG": "C", "FEDIMARKS_HOME": "/not/here"}[k] },
+		now:    time.Now, main: main, out: &out}
+	err := runDemo(context.Background(), o)
+	if err == nil || err.Error() != "demo step 4 (fedimarks backup) exited with 1: see its output above" {
+		t.Errorf("demo with a failing backup: %v", err)
+	}
+	if want := []string{"login", "login", "accounts", "backup"}; !slices.Equal(ran, want) {
+		t.Errorf("demo ran %q, want %q", ran, want)
+	}
+	if !strings.Contains(out.String(), "fedimarks demo: three fake servers") || !strings.Contains(out.String(), "    the server is down\n(exit 1)\n") {
+		t.Errorf("demo said:\n%s", out.String())
 	}
 }
