@@ -21,6 +21,7 @@ import (
 	"github.com/fedimarks/fedimarks/internal/mastodontest"
 	"github.com/fedimarks/fedimarks/internal/misskey"
 	"github.com/fedimarks/fedimarks/internal/schedule"
+	"github.com/fedimarks/fedimarks/internal/secrets"
 	"github.com/fedimarks/fedimarks/internal/sqlite"
 	"github.com/fedimarks/fedimarks/internal/ui"
 	"github.com/fedimarks/fedimarks/internal/web"
@@ -385,5 +386,63 @@ func TestDemoBelowMain(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "fedimarks demo: three fake servers") || !strings.Contains(out.String(), "    the server is down\n(exit 1)\n") {
 		t.Errorf("demo said:\n%s", out.String())
+	}
+}
+
+func TestLogoutBelowMain(t *testing.T) {
+	ctx := context.Background()
+	acc := fedimarks.Account{Handle: "me@home.example", ID: "1", Server: "https://home.example", Software: "mastodon 4.3.0"}
+	for _, tc := range []struct {
+		name      string
+		revokeErr error
+		wantCode  string // of runLogout's error, "" for none
+		wantSaid  string
+	}{
+		{"revoked", nil, "", "Revoked the token of me@home.example on home.example and forgot the account here"},
+		{"not ours", fmt.Errorf("%w: 403", errNotOurToken), "", "fedimarks did not issue this token, so it cannot revoke it"},
+		{"down", &fedimarks.RemoteError{Kind: fedimarks.KindUnreachable, Err: errors.New("dial tcp: connection refused")},
+			fedimarks.EUnavailable, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			archive := tempArchive(t, acc.Handle, "<p>kept</p>")
+			ar, _ := archive(ctx)
+			if err := ar.SaveAccount(ctx, acc); err != nil {
+				t.Fatal(err)
+			}
+			st := secrets.NewFileStore(t.TempDir())
+			if err := st.Set(ctx, string(acc.Handle), "the-token-123"); err != nil {
+				t.Fatal(err)
+			}
+			ch := &fakeChooser{acc: acc}
+			var revoked []string
+			var errOut bytes.Buffer
+			o := logoutOptions{account: "me", choose: ch.choose, archive: archive, remember: func(string) {},
+				secrets: func(context.Context) (secrets.Store, error) { return st, nil },
+				revoke: func(_ context.Context, server, token string, _ ...fedimarks.App) error {
+					revoked = append(revoked, server+" "+token)
+					return tc.revokeErr
+				},
+				errOut: &errOut}
+			err := runLogout(ctx, o)
+			if fedimarks.ErrorCode(err) != tc.wantCode && !(err == nil && tc.wantCode == "") {
+				t.Errorf("logout: %v, want code %q", err, tc.wantCode)
+			}
+			if !strings.Contains(errOut.String(), tc.wantSaid) {
+				t.Errorf("logout said %q, want %q", errOut.String(), tc.wantSaid)
+			}
+			if !slices.Equal(revoked, []string{"https://home.example the-token-123"}) {
+				t.Errorf("revoked %q", revoked)
+			}
+			// Forgotten here whatever the server said; the bookmarks stay.
+			if _, err := st.Get(ctx, string(acc.Handle)); err == nil {
+				t.Error("the token is still saved")
+			}
+			if accs, _ := ar.Accounts(ctx); len(accs) != 0 {
+				t.Errorf("the account is still saved: %+v", accs)
+			}
+			if n, _ := ar.Counts(ctx, acc.Handle); n.Active != 1 {
+				t.Errorf("the archive holds %d bookmarks of the account, want 1", n.Active)
+			}
+		})
 	}
 }

@@ -160,10 +160,7 @@ func (p pageAccounts) SignOut(ctx context.Context, account string) (web.Said, er
 	if err != nil {
 		return nil, err
 	}
-	acc, err := r.a.chooseAccount(ctx, accountQuery{name: account})
-	if err == nil {
-		err = runLogout(ctx, r.a, acc)
-	}
+	err = runLogout(ctx, logoutOptionsOf(r.a, account))
 	return r.said(), r.fail(ctx, err)
 }
 
