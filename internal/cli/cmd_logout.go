@@ -221,17 +221,17 @@ func (a *app) revoke(ctx context.Context, server, token string, older ...fedimar
 
 // revokeReplaced revokes the token a new login replaced, telling the
 // person when it cannot; the login itself has succeeded either way.
-func (a *app) revokeReplaced(ctx context.Context, acc fedimarks.Account, old string, older ...fedimarks.App) {
+func (o loginDeps) revokeReplaced(ctx context.Context, acc fedimarks.Account, old string, older ...fedimarks.App) {
 	if old == "" {
 		return
 	}
-	err := a.revoke(ctx, acc.Server, old, older...)
+	err := o.revoke(ctx, acc.Server, old, older...)
 	switch {
 	case err == nil:
-		fmt.Fprintf(a.stderr, "Revoked the previous token of %s.\n", acc.Handle)
+		fmt.Fprintf(o.errOut, "Revoked the previous token of %s.\n", acc.Handle)
 	case errors.Is(err, errNotOurToken):
-		fmt.Fprintf(a.stderr, "The previous token of %s was replaced, not revoked: fedimarks did not issue it. If nothing else uses it, %s.\n", acc.Handle, revokeByHand(acc))
+		fmt.Fprintf(o.errOut, "The previous token of %s was replaced, not revoked: fedimarks did not issue it. If nothing else uses it, %s.\n", acc.Handle, revokeByHand(acc))
 	default:
-		fmt.Fprintf(a.stderr, "Warning: could not revoke the previous token of %s (%s): it may still be live; %s.\n", acc.Handle, a.redact(err.Error()), revokeByHand(acc))
+		fmt.Fprintf(o.errOut, "Warning: could not revoke the previous token of %s (%s): it may still be live; %s.\n", acc.Handle, o.redact(err.Error()), revokeByHand(acc))
 	}
 }

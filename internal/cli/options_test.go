@@ -446,3 +446,70 @@ func TestLogoutBelowMain(t *testing.T) {
 		})
 	}
 }
+
+func TestLoginBelowMain(t *testing.T) {
+	ctx := context.Background()
+	net := mastodontest.NewNetwork(t)
+	inst := net.NewInstance(mastodontest.InstanceOptions{})
+	alice := inst.AddAccount("alice")
+	host := strings.TrimPrefix(inst.URL(), "http://")
+	st := secrets.NewFileStore(t.TempDir())
+	var errOut bytes.Buffer
+	var revoked []string
+	detected := 0
+	deps := loginDeps{archive: tempArchive(t, "someone@else.example"), remember: func(string) {}, redact: func(s string) string { return s },
+		secrets: func(context.Context) (secrets.Store, error) { return st, nil },
+		detect: func(_ context.Context, server string) (fedimarks.Family, string, error) {
+			detected++
+			return fedimarks.FamilyMastodon, "mastodon 4.3.0", nil
+		},
+		client: func(server, token string) *mastodon.Client {
+			return mastodon.New(mastodon.Options{Server: server, Token: token, MaxRetries: -1})
+		},
+		apiError: func(_ fedimarks.Handle, _ string, err error, _ string) error { return err },
+		revoke: func(_ context.Context, server, token string, _ ...fedimarks.App) error {
+			revoked = append(revoked, token)
+			return nil
+		},
+		errOut: &errOut}
+	login := func(instance, token string) error {
+		o := loginOptions{tokenStdin: true, loginDeps: deps}
+		o.instance, o.user = loginTarget(instance)
+		o.stdin = strings.NewReader(token + "\n")
+		return runLogin(ctx, o)
+	}
+	first, second := alice.Token(), alice.Token()
+	if err := login(inst.URL(), first); err != nil {
+		t.Fatal(err)
+	}
+	h := fedimarks.Handle("alice@" + host)
+	if tok, err := st.Get(ctx, string(h)); err != nil || tok != first {
+		t.Errorf("the token kept is %q, %v", tok, err)
+	}
+	ar, _ := deps.archive(ctx)
+	if acc, err := ar.Account(ctx, h); err != nil || acc.Server != inst.URL() {
+		t.Errorf("the account saved: %+v, %v", acc, err)
+	}
+	// Signing in again (named as bob, but the token is alice's) replaces
+	// the token: the old one is revoked, and the person told who it is.
+	errOut.Reset()
+	if err := login(inst.URL()+"/@bob", second); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(revoked, []string{first}) || detected != 2 {
+		t.Errorf("revoked %q after %d detections", revoked, detected)
+	}
+	for _, want := range []string{"Logged in as " + string(h), "Revoked the previous token of " + string(h), "Note: that is not bob@" + host} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("login said %q, want %q", errOut.String(), want)
+		}
+	}
+	// A token the server does not know is refused; nothing is saved.
+	errOut.Reset()
+	if err := login(inst.URL(), "not-a-token-at-all"); fedimarks.ErrorKind(err) != fedimarks.KindAuth {
+		t.Errorf("login with an unknown token: %v", err)
+	}
+	if tok, _ := st.Get(ctx, string(h)); tok != second {
+		t.Errorf("the token kept after a refused login is %q, want the second", tok)
+	}
+}

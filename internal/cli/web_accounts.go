@@ -144,9 +144,9 @@ func (p pageAccounts) SignIn(ctx context.Context, instance string, rcv *oauth.Pa
 	if err != nil {
 		return nil, err
 	}
-	o := loginOptions{page: rcv, prompter: pr}
+	o := loginOptions{page: rcv, prompter: pr, loginDeps: r.a.loginDeps()}
 	o.instance, o.user = loginTarget(instance)
-	err = runLoginWith(ctx, r.a, o)
+	err = runLogin(ctx, o)
 	var said web.Said
 	for _, l := range pr.Lines() {
 		said = append(said, cleanText(r.a.redact(l)))
