@@ -395,20 +395,9 @@ func (d *demo) summary(ctx context.Context, output string, o demoOptions) error 
 	if err != nil {
 		return err
 	}
-	job, err := ar.FindJob(ctx, "migrate "+d.from+" "+d.to)
+	items, err := d.migrationItems(ctx, ar)
 	if err != nil {
 		return err
-	}
-	if job == nil {
-		return fmt.Errorf("the migration left no job in the sandbox archive")
-	}
-	items, err := ar.JobItems(ctx, job.ID)
-	if err != nil {
-		return err
-	}
-	byOutcome := map[fedimarks.Outcome]int{}
-	for _, it := range items {
-		byOutcome[it.Outcome]++
 	}
 	media, err := ar.MediaCounts(ctx)
 	if err != nil {
@@ -418,6 +407,32 @@ func (d *demo) summary(ctx context.Context, output string, o demoOptions) error 
 	fmt.Fprintf(d.out, "- The backup archived %s of %s, and %s (images and avatars).\n",
 		fedimarks.Plural(counts.Active, "bookmark"), d.from, fedimarks.Plural(media.Done, "media file"))
 	fmt.Fprintf(d.out, "- The export wrote %s (open it in a browser).\n", output)
+	d.sayRows(items)
+	fmt.Fprintf(d.out, "- verify found %s missing on %s and listed them in Mastodon's format, ready for 'fedimarks import' or the server's own importer.\n",
+		fedimarks.Plural(d.missing, "post"), d.to)
+	d.lookFurther(output, o)
+	return nil
+}
+
+// migrationItems are the rows of the migration's job.
+func (d *demo) migrationItems(ctx context.Context, ar *sqlite.Archive) ([]fedimarks.JobItem, error) {
+	job, err := ar.FindJob(ctx, "migrate "+d.from+" "+d.to)
+	if err != nil {
+		return nil, err
+	}
+	if job == nil {
+		return nil, fmt.Errorf("the migration left no job in the sandbox archive")
+	}
+	return ar.JobItems(ctx, job.ID)
+}
+
+// sayRows says how the migration's rows ended, and why for each that
+// was not simply imported or that the sandbox made special.
+func (d *demo) sayRows(items []fedimarks.JobItem) {
+	byOutcome := map[fedimarks.Outcome]int{}
+	for _, it := range items {
+		byOutcome[it.Outcome]++
+	}
 	var parts []string
 	for _, oc := range fedimarks.Outcomes {
 		if c := byOutcome[oc]; c > 0 {
@@ -439,8 +454,10 @@ func (d *demo) summary(ctx context.Context, output string, o demoOptions) error 
 			fmt.Fprintf(d.out, "      what the sandbox did: %s\n", note)
 		}
 	}
-	fmt.Fprintf(d.out, "- verify found %s missing on %s and listed them in Mastodon's format, ready for 'fedimarks import' or the server's own importer.\n",
-		fedimarks.Plural(d.missing, "post"), d.to)
+}
+
+// lookFurther says how to look at the result.
+func (d *demo) lookFurther(output string, o demoOptions) {
 	fmt.Fprintln(d.out, "\nLook at the result")
 	switch {
 	case o.serve:
@@ -452,7 +469,6 @@ func (d *demo) summary(ctx context.Context, output string, o demoOptions) error 
 		fmt.Fprintln(d.out, "  (or 'fedimarks demo --home DIR' to keep it). The sandbox folder is removed now.")
 	}
 	fmt.Fprintln(d.out, "\nFor your own account: fedimarks login YOUR.SERVER (e.g. fedimarks login mastodon.social)")
-	return nil
 }
 
 // outcomeMeaning says what an outcome means for the person and what to
