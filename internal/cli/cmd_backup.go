@@ -398,10 +398,6 @@ func backupChosen(ctx context.Context, a *app, o backupOptions, acc fedimarks.Ac
 		needs    = "read:bookmarks"
 	)
 	if acc.Family() == fedimarks.FamilyMisskey {
-		if o.context != "" {
-			prog.Abort()
-			return out, usageError("--context is not available for %s: threads are read with Mastodon's API", acc.Handle)
-		}
 		mc := a.newMisskeyClient(acc.Server, tok, prog)
 		src, requests, needs = favoriteSource{mc, prog, a}, mc.Requests, "read:favorites"
 	} else {
