@@ -296,6 +296,11 @@ func TestJobsFromThePage(t *testing.T) {
 	stateIs(tab, "done")
 	_ = resumed
 	shot(tab, "results")
+	// The move ended: its upload is deleted (Retry and Verify below read
+	// the journal).
+	if left, _ := filepath.Glob(filepath.Join(f.home, "uploads", "*")); len(left) != 0 {
+		t.Errorf("the upload is kept after its move ended: %v", left)
+	}
 
 	// Results: every row has its outcome; filter the not_visible ones.
 	counts := map[string]string{}

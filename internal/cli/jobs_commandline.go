@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 
@@ -64,7 +63,7 @@ func (s *jobService) CommandJob(ctx context.Context, id int64) (*web.JobView, er
 
 // commandView is import job j as a read-only job of the page. Its state:
 // running while rows are pending and another process holds the import
-// lock of its destination; interrupted when rows are pending and nobody
+// lock of its destination (see importRunning); interrupted when rows are pending and nobody
 // runs it (the same command resumes it); else done.
 func (s *jobService) commandView(ctx context.Context, j fedimarks.ImportJob, locks []sqlite.HeldLock) (*web.JobView, error) {
 	counts, err := s.ar.JobCounts(ctx, j.ID)
@@ -90,10 +89,11 @@ func (s *jobService) commandView(ctx context.Context, j fedimarks.ImportJob, loc
 	return v, nil
 }
 
-// importRunning says another process holds the import lock of h.
+// importRunning says some process (a command, or this one for a retry
+// from the page) holds the import lock of h.
 func importRunning(locks []sqlite.HeldLock, h fedimarks.Handle) bool {
 	for _, l := range locks {
-		if l.Kind == "import" && l.Account == h && !l.Stale && l.Holder.PID != os.Getpid() {
+		if l.Kind == "import" && l.Account == h && !l.Stale {
 			return true
 		}
 	}

@@ -7,12 +7,17 @@ import (
 	fedimarks "github.com/fedimarks/fedimarks"
 )
 
+// startedByPage selects the import jobs a page job started: those that
+// journal a page job's rows, but for the page's retries of an import job
+// (spec.job), which may be one a command started.
+const startedByPage = `SELECT import_job FROM page_jobs WHERE coalesce(json_extract(spec, '$.job'), 0) = 0`
+
 // CommandLineJobs returns the newest limit import jobs that no page job
-// ran (the commands import, migrate and sync started them), newest first;
-// dry runs are never stored.
+// started (the commands import, migrate and sync did; the page may have
+// retried them since), newest first; dry runs are never stored.
 func (a *Archive) CommandLineJobs(ctx context.Context, limit int) ([]fedimarks.ImportJob, error) {
 	rows, err := a.r.QueryContext(ctx, `SELECT `+jobColumns+` FROM import_jobs
-		WHERE dry_run = 0 AND id NOT IN (SELECT import_job FROM page_jobs) ORDER BY id DESC LIMIT ?`, limit)
+		WHERE dry_run = 0 AND id NOT IN (`+startedByPage+`) ORDER BY id DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list import jobs: %w", err)
 	}
@@ -28,11 +33,11 @@ func (a *Archive) CommandLineJobs(ctx context.Context, limit int) ([]fedimarks.I
 	return out, rows.Err()
 }
 
-// CommandLineJob returns import job id when no page job ran it, else nil
-// and no error (also for no such job).
+// CommandLineJob returns import job id when a command started it (not a
+// page job), else nil and no error (also for no such job).
 func (a *Archive) CommandLineJob(ctx context.Context, id int64) (*fedimarks.ImportJob, error) {
 	var byPage bool
-	if err := a.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM page_jobs WHERE import_job = ?)`, id).Scan(&byPage); err != nil {
+	if err := a.r.QueryRowContext(ctx, `SELECT ? IN (`+startedByPage+`)`, id).Scan(&byPage); err != nil {
 		return nil, fmt.Errorf("read import job %d: %w", id, err)
 	}
 	if byPage {

@@ -317,7 +317,7 @@ func TestCommandLineJobPage(t *testing.T) {
 		t.Errorf("the job list does not show the command-line jobs:\n%s", list)
 	}
 	page := get(t, base, "/jobs/import-7", "")
-	if page.code != 200 || !strings.Contains(page.body, "Started from the command line (&lt;b&gt;bookmarks&lt;/b&gt;.csv): shown here read-only") {
+	if page.code != 200 || !strings.Contains(page.body, "Started from the command line: shown here read-only") {
 		t.Fatalf("command-line job page: %d\n%s", page.code, page.body)
 	}
 	for _, absent := range []string{"/resume", "/cancel", "/verify", "/run", "<b>bookmarks"} {
