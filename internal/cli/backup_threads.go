@@ -81,16 +81,12 @@ func statusesOf(ps []mastodon.ThreadPost) []fedimarks.Status {
 	return out
 }
 
-// runThreads fetches the pending threads of acc's new bookmarks and
+// fetchThreads fetches the pending threads of acc's new bookmarks and
 // prints a summary line. c is acc's client when acc speaks Mastodon's
 // API; a Misskey-family account (c nil) gets its threads through Misskey's
 // API (misskey.Client.Thread).
-func runThreads(ctx context.Context, a *app, acc fedimarks.Account, c *mastodon.Client, all bool, out *backupResult) error {
-	ar, err := a.openArchive(ctx)
-	if err != nil {
-		return err
-	}
-	prog := a.progress("threads "+string(acc.Handle), 0, "threads")
+func (o backupOptions) fetchThreads(ctx context.Context, ar *sqlite.Archive, acc fedimarks.Account, c *mastodon.Client, all bool, out *backupResult) error {
+	prog := o.progress("threads "+string(acc.Handle), 0, "threads")
 	var (
 		src      backup.ThreadSource = threadSource{c, new(bool)}
 		requests func() int64
@@ -99,23 +95,23 @@ func runThreads(ctx context.Context, a *app, acc fedimarks.Account, c *mastodon.
 	if c != nil {
 		requests = c.Requests
 	} else {
-		tok, err := a.token(ctx, acc.Handle)
+		tok, err := o.token(ctx, acc.Handle)
 		if err != nil {
 			prog.Abort()
 			return err
 		}
-		mc := a.newMisskeyClient(acc.Server, tok, prog)
+		mc := o.misskeyClient(acc.Server, tok, prog)
 		src, requests, needs = misskeyThreads{mc}, mc.Requests, ""
 	}
 	before := requests()
-	res, err := backup.FetchThreads(ctx, acc.Handle, src, ar, all, a.now, prog)
+	res, err := backup.FetchThreads(ctx, acc.Handle, src, ar, all, o.now, prog)
 	out.Threads = &threadResult{Fetched: res.Fetched, Gone: res.Gone, Pending: res.Pending}
 	out.Requests += requests() - before
 	if err != nil {
 		prog.Abort()
-		fmt.Fprintf(a.stderr, "%s: %s kept, %d left for the next backup --context\n",
+		fmt.Fprintf(o.errOut, "%s: %s kept, %d left for the next backup --context\n",
 			acc.Handle, fedimarks.Plural(int64(res.Fetched), "thread"), res.Pending)
-		return a.apiError(acc.Handle, acc.Server, err, needs)
+		return o.apiError(acc.Handle, acc.Server, err, needs)
 	}
 	prog.Finish()
 	if res.Fetched+res.Gone > 0 {
@@ -123,7 +119,7 @@ func runThreads(ctx context.Context, a *app, acc fedimarks.Account, c *mastodon.
 		if res.Gone > 0 {
 			gone = fmt.Sprintf(", %d no longer shown by the server", res.Gone)
 		}
-		fmt.Fprintf(a.stderr, "%s: %s kept%s; %s\n", acc.Handle,
+		fmt.Fprintf(o.errOut, "%s: %s kept%s; %s\n", acc.Handle,
 			fedimarks.Plural(int64(res.Fetched), "thread"), gone, fedimarks.Plural(requests()-before, "request"))
 	}
 	return nil
@@ -172,15 +168,15 @@ func checkContextFlags(o backupOptions) error {
 	return nil
 }
 
-// backupContext settles what a backup of h does with threads: --context
+// withContext settles what a backup of h does with threads: --context
 // or --no-context when given (saved as h's setting with --remember), else
 // h's setting in settings.json. The setting lives beside the default
 // account, per account, since threads cost one request per new bookmark on
 // that account's server. export's quick backup (refresh) never keeps
 // threads unless asked.
-func (a *app) backupContext(h fedimarks.Handle, o backupOptions) (backupOptions, error) {
+func (o backupOptions) withContext(h fedimarks.Handle) (backupOptions, error) {
 	if o.remember {
-		s := a.loadSettings()
+		s := o.settings()
 		ctxs := maps.Clone(s.Context)
 		if ctxs == nil {
 			ctxs = map[fedimarks.Handle]string{}
@@ -191,17 +187,17 @@ func (a *app) backupContext(h fedimarks.Handle, o backupOptions) (backupOptions,
 			ctxs[h] = o.context
 		}
 		s.Context = ctxs
-		if err := a.saveSettings(s); err != nil {
+		if err := o.saveSettings(s); err != nil {
 			return o, err
 		}
 		if o.noContext {
-			fmt.Fprintf(a.stderr, "%s: backups keep no threads unless --context is given\n", h)
+			fmt.Fprintf(o.errOut, "%s: backups keep no threads unless --context is given\n", h)
 		} else {
-			fmt.Fprintf(a.stderr, "%s: every backup keeps threads (%s) from now on; --no-context skips them once\n", h, contextName(o.context))
+			fmt.Fprintf(o.errOut, "%s: every backup keeps threads (%s) from now on; --no-context skips them once\n", h, contextName(o.context))
 		}
 	}
 	if o.context == "" && !o.noContext && !o.refresh {
-		o.context = a.contextSetting(h)
+		o.context = o.settings().context(h)
 	}
 	if o.noContext {
 		o.context = ""
@@ -217,10 +213,10 @@ func contextName(mode string) string {
 	return "self-threads"
 }
 
-// contextSetting is h's thread setting ("self", "all"; "" for none or a
-// value fedimarks did not write).
-func (a *app) contextSetting(h fedimarks.Handle) string {
-	switch m := a.loadSettings().Context[h]; m {
+// context is h's thread setting ("self", "all"; "" for none or a value
+// fedimarks did not write).
+func (s settings) context(h fedimarks.Handle) string {
+	switch m := s.Context[h]; m {
 	case "self", "all":
 		return m
 	}
@@ -229,10 +225,10 @@ func (a *app) contextSetting(h fedimarks.Handle) string {
 
 // contextNote is the line status and accounts print under their table:
 // the accounts whose backups keep threads by default, "" when none.
-func (a *app) contextNote(hs []fedimarks.Handle) string {
+func (s settings) contextNote(hs []fedimarks.Handle) string {
 	var on []string
 	for _, h := range hs {
-		if m := a.contextSetting(h); m != "" {
+		if m := s.context(h); m != "" {
 			on = append(on, cleanText(string(h))+" ("+contextName(m)+")")
 		}
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"io"
 	"sync"
 
 	"github.com/fedimarks/fedimarks"
@@ -54,10 +55,12 @@ type factory struct {
 //	tokenFunc     a.token           an account's saved token (remembered for redaction)
 //	secretsFunc   a.secretStore     the token store itself (login, logout)
 //	pathsFunc     a.paths           where state lives
+//	settingsFunc  a.loadSettings    the person's choices kept between runs
 //	clientFunc    a.newClient       an HTTP client of a server, counted for --json
 //	progressFunc  a.progress        a progress display on standard error
 //	func() time.Time a.now          the run's one clock
 //	out, errOut   a.stdout, a.stderr  data; messages (held back under --quiet)
+//	dataOutFunc   a.dataOut         standard output for data, made safe for a terminal
 type (
 	// archiveFunc returns the run's archive, opening it on the first call.
 	archiveFunc func(context.Context) (*sqlite.Archive, error)
@@ -77,6 +80,11 @@ type (
 	// unauthenticated calls), telling its long waits in shown (nil: a
 	// line on standard error).
 	clientFunc func(server, token string, shown waitShower) *mastodon.Client
+	// settingsFunc reads the settings (the zero value when none).
+	settingsFunc func() settings
+	// dataOutFunc returns standard output for data and the function to
+	// call once all is written (see app.dataOut).
+	dataOutFunc func() (io.Writer, func() error)
 	// progressFunc starts a progress display on standard error (a bar on
 	// a terminal, plain lines otherwise).
 	progressFunc func(label string, total int64, unit string) *ui.Progress

@@ -126,28 +126,27 @@ func (s *jobService) WriteJobFile(ctx context.Context, id int64, name string, w 
 	return fedimarks.Errorf(fedimarks.EInvalid, "no file %q", name)
 }
 
-// rerunJournal runs import job spec.Job again from its journal: its rows
-// are all there, so neither the files it read nor an upload is needed
-// (import FILE... --retry-failed with spec.RetryFailed, else a resume).
-func rerunJournal(ctx context.Context, a *app, spec web.JobSpec, sum *importSummary) error {
-	defer a.holdRows()()
-	a.jobArchive = true
-	ar, err := a.openArchive(ctx)
+// rerunJournal runs import job id again from its journal, with o's
+// choices (retryFailed: import --retry-failed, else a resume): its rows
+// are all there, so neither the files it read nor an upload is needed.
+func rerunJournal(ctx context.Context, o importOptions, id int64, sum *importSummary) error {
+	defer o.holdRows()()
+	ar, err := o.archive(ctx)
 	if err != nil {
 		return err
 	}
-	job, err := ar.Job(ctx, spec.Job)
+	job, err := ar.Job(ctx, id)
 	if err != nil {
 		return err
 	}
-	acc, err := a.chooseAccount(ctx, accountQuery{name: string(job.Destination), flag: "--to"})
+	acc, err := o.choose(ctx, accountQuery{name: string(job.Destination), flag: "--to"})
 	if err != nil {
 		return err
 	}
 	if acc.Handle != job.Destination {
 		return fmt.Errorf("import job %d moves into %s, not %s", job.ID, job.Destination, acc.Handle)
 	}
-	reportDir, err := prepareReportDir(a, "", false)
+	reportDir, err := prepareReportDir(o.paths, "", false)
 	if err != nil {
 		return err
 	}
@@ -157,6 +156,6 @@ func rerunJournal(ctx context.Context, a *app, spec web.JobSpec, sum *importSumm
 			resume = "fedimarks migrate --from " + shellWord(from)
 		}
 	}
-	return runTransfer(ctx, a, transferOptions{acc: acc, key: job.Key, inputs: job.Inputs, retryFailed: spec.RetryFailed,
-		yes: true, reportDir: reportDir, resume: resume}, sum)
+	return runTransfer(ctx, o.transferDeps, transferOptions{acc: acc, key: job.Key, inputs: job.Inputs, retryFailed: o.retryFailed,
+		yes: o.yes, reportDir: reportDir, resume: resume}, sum)
 }
