@@ -347,6 +347,12 @@ func TestCommandLineJobPage(t *testing.T) {
 			t.Errorf("%s: %d", missing, r.code)
 		}
 	}
+	// A dry run whose upload is gone says so and offers no run.
+	jobs.jobs[3] = &web.JobView{ID: 3, State: web.JobDone, SourceGone: true, Estimate: &web.Estimate{ToWrite: 3},
+		Spec: web.JobSpec{Kind: web.JobMove, File: "/gone", FileName: "b.csv", To: "bob@b.example", DryRun: true}}
+	if dry := get(t, base, "/jobs/3", "").body; !strings.Contains(dry, "The uploaded file is no longer kept") || strings.Contains(dry, `action="/jobs/3/run"`) {
+		t.Errorf("a dry run whose upload is gone:\n%s", dry)
+	}
 	tok := regexp.MustCompile(`name="token" value="([0-9a-f]{64})"`).FindStringSubmatch(page.body)[1]
 	act := func(path string) int {
 		t.Helper()
