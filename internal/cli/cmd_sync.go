@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -430,29 +431,12 @@ func (s *syncer) notCopiedFrom(ctx context.Context, dst, src fedimarks.Handle, i
 // already (before holds the outcomes the rows had before the run), and puts
 // back to pending those dst no longer has bookmarked. It returns how many.
 func (s *syncer) recheckAlready(ctx context.Context, src, dst fedimarks.Account, key string, before map[int64]fedimarks.Outcome) (int, error) {
-	items, err := s.jobItems(ctx, key)
-	if err != nil {
+	check, err := s.newlyAlready(ctx, key, before)
+	if err != nil || len(check) == 0 {
 		return 0, err
 	}
-	var check []fedimarks.JobItem
-	for _, it := range items {
-		if was, known := before[it.ID]; it.Outcome == fedimarks.Already && (!known || was != fedimarks.Already) {
-			check = append(check, it)
-		}
-	}
-	if len(check) == 0 {
-		return 0, nil
-	}
-	ids := map[string]string{} // the post's URI -> its id on dst
-	if err := s.ar.EachBookmark(ctx, dst.Handle, sqlite.ListOptions{}, func(b fedimarks.Bookmark) error {
-		o := b.Status.Original()
-		for _, a := range []string{o.URI, o.URL} {
-			if a != "" {
-				ids[a] = b.Status.ID
-			}
-		}
-		return nil
-	}); err != nil {
+	ids, err := s.archivedIDs(ctx, dst.Handle)
+	if err != nil {
 		return 0, err
 	}
 	c, err := s.client(ctx, dst)
@@ -461,12 +445,7 @@ func (s *syncer) recheckAlready(ctx context.Context, src, dst fedimarks.Account,
 	}
 	redo := 0
 	for _, it := range check {
-		id := it.DestID
-		if id == "" {
-			if id = ids[it.URI]; id == "" {
-				id = ids[it.URL]
-			}
-		}
+		id := cmp.Or(it.DestID, ids[it.URI], ids[it.URL])
 		if id == "" {
 			continue
 		}
@@ -484,6 +463,38 @@ func (s *syncer) recheckAlready(ctx context.Context, src, dst fedimarks.Account,
 		redo++
 	}
 	return redo, nil
+}
+
+// newlyAlready are the rows of job key that this run ended already
+// (before holds the outcomes they had before it).
+func (s *syncer) newlyAlready(ctx context.Context, key string, before map[int64]fedimarks.Outcome) ([]fedimarks.JobItem, error) {
+	items, err := s.jobItems(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	var out []fedimarks.JobItem
+	for _, it := range items {
+		if was, known := before[it.ID]; it.Outcome == fedimarks.Already && (!known || was != fedimarks.Already) {
+			out = append(out, it)
+		}
+	}
+	return out, nil
+}
+
+// archivedIDs maps the addresses (URI and URL) of the posts h's archive
+// holds bookmarked to their id on h's server.
+func (s *syncer) archivedIDs(ctx context.Context, h fedimarks.Handle) (map[string]string, error) {
+	ids := map[string]string{}
+	err := s.ar.EachBookmark(ctx, h, sqlite.ListOptions{}, func(b fedimarks.Bookmark) error {
+		o := b.Status.Original()
+		for _, a := range []string{o.URI, o.URL} {
+			if a != "" {
+				ids[a] = b.Status.ID
+			}
+		}
+		return nil
+	})
+	return ids, err
 }
 
 func (s *syncer) jobItems(ctx context.Context, key string) ([]fedimarks.JobItem, error) {
