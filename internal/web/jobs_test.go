@@ -353,6 +353,11 @@ func TestCommandLineJobPage(t *testing.T) {
 	if dry := get(t, base, "/jobs/3", "").body; !strings.Contains(dry, "The uploaded file is no longer kept") || strings.Contains(dry, `action="/jobs/3/run"`) {
 		t.Errorf("a dry run whose upload is gone:\n%s", dry)
 	}
+	jobs.jobs[4] = &web.JobView{ID: 4, State: web.JobInterrupted, SourceGone: true,
+		Spec: web.JobSpec{Kind: web.JobMove, File: "/gone", FileName: "b.csv", To: "bob@b.example", DryRun: true}}
+	if cut := get(t, base, "/jobs/4", "").body; !strings.Contains(cut, "no longer kept") || strings.Contains(cut, `action="/jobs/4/resume"`) {
+		t.Errorf("a job cut short before it saved its rows, whose upload is gone, offers Resume:\n%s", cut)
+	}
 	tok := regexp.MustCompile(`name="token" value="([0-9a-f]{64})"`).FindStringSubmatch(page.body)[1]
 	act := func(path string) int {
 		t.Helper()
