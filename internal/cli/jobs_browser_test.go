@@ -298,8 +298,16 @@ func TestJobsFromThePage(t *testing.T) {
 	shot(tab, "results")
 	// The move ended: its upload is deleted (Retry and Verify below read
 	// the journal).
-	if left, _ := filepath.Glob(filepath.Join(f.home, "uploads", "*")); len(left) != 0 {
-		t.Errorf("the upload is kept after its move ended: %v", left)
+	// (The job's end is recorded, then its uploads swept: a moment later.)
+	for end := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		left, _ := filepath.Glob(filepath.Join(f.home, "uploads", "*"))
+		if len(left) == 0 {
+			break
+		}
+		if time.Now().After(end) {
+			t.Errorf("the upload is kept after its move ended: %v", left)
+			break
+		}
 	}
 
 	// Results: every row has its outcome; filter the not_visible ones.

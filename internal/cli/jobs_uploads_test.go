@@ -75,6 +75,7 @@ func TestUploadsKeptWhileNeeded(t *testing.T) {
 		}
 		for end := time.Now().Add(60 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 			if v := view(s, id); v.State != web.JobRunning {
+				s.Wait() // the job's end is recorded, then its uploads swept
 				return v
 			}
 			if time.Now().After(end) {
@@ -114,6 +115,7 @@ func TestUploadsKeptWhileNeeded(t *testing.T) {
 	for view(s, id).State == web.JobRunning {
 		time.Sleep(20 * time.Millisecond)
 	}
+	s.Wait()
 	if v := view(s, id); v.State != web.JobInterrupted {
 		t.Fatalf("cancelled move: %s", v.State)
 	}
