@@ -188,30 +188,8 @@ func runBackupCommand(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *maxSize != "" {
-		if !o.media {
-			return usageError("--media-max-size needs --media")
-		}
-		n, err := parseSize(*maxSize)
-		if err != nil {
-			return usageError("--media-max-size: %v", err)
-		}
-		o.mediaMax = n
-	}
-	if i := slices.Index(pos, "all"); o.context != "" && i >= 0 { // --context all (no account is "all")
-		o.context, pos = "all", slices.Delete(pos, i, i+1)
-	}
-	if err := checkContextFlags(o); err != nil {
+	if err := o.takeArgs(pos, *maxSize, *all); err != nil {
 		return err
-	}
-	if len(pos) > 1 {
-		return usageError("backup takes at most one ACCOUNT")
-	}
-	if len(pos) == 1 {
-		if *all {
-			return usageError("backup takes an ACCOUNT or --all, not both")
-		}
-		o.account = pos[0]
 	}
 	o.backupDeps = a.backupDeps()
 	sum := &backupSummary{Accounts: []backupResult{}}
@@ -229,6 +207,38 @@ func runBackupCommand(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	return a.emitSummary(ctx, a.stdout, sum, err)
+}
+
+// takeArgs checks backup's options together and takes its positional
+// arguments (ACCOUNT, or the "all" of --context all) and
+// --media-max-size into o.
+func (o *backupOptions) takeArgs(pos []string, maxSize string, all bool) error {
+	if maxSize != "" {
+		if !o.media {
+			return usageError("--media-max-size needs --media")
+		}
+		n, err := parseSize(maxSize)
+		if err != nil {
+			return usageError("--media-max-size: %v", err)
+		}
+		o.mediaMax = n
+	}
+	if i := slices.Index(pos, "all"); o.context != "" && i >= 0 { // --context all (no account is "all")
+		o.context, pos = "all", slices.Delete(pos, i, i+1)
+	}
+	if err := checkContextFlags(*o); err != nil {
+		return err
+	}
+	if len(pos) > 1 {
+		return usageError("backup takes at most one ACCOUNT")
+	}
+	if len(pos) == 1 {
+		if all {
+			return usageError("backup takes an ACCOUNT or --all, not both")
+		}
+		o.account = pos[0]
+	}
+	return nil
 }
 
 // backupSummary is backup's --json summary.
@@ -471,9 +481,6 @@ type accountSource struct {
 // Misskey's favorites.
 func (o backupOptions) source(acc fedimarks.Account, tok string, prog *ui.Progress) (accountSource, error) {
 	if acc.Family() == fedimarks.FamilyMisskey {
-		if o.context != "" {
-			return accountSource{}, usageError("--context is not available for %s: threads are read with Mastodon's API", acc.Handle)
-		}
 		mc := o.misskeyClient(acc.Server, tok, prog)
 		return accountSource{Source: favoriteSource{mc, prog, o.speak}, requests: mc.Requests, needs: "read:favorites"}, nil
 	}

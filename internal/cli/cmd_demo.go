@@ -25,11 +25,22 @@ import (
 // folder, unless -o names another.
 const demoExport = "fedimarks-demo-bookmarks.html"
 
+// demoOptions are demo's: its flags, the environment its steps run in
+// (the person's, but for where state lives), how a step runs (Main), and
+// standard output.
 type demoOptions struct {
 	home   string
 	serve  bool
 	addr   string
 	output string
+
+	getenv     func(string) string
+	httpClient *http.Client
+	now        func() time.Time
+	backoff    time.Duration
+	// main runs one step, a real command: Main.
+	main func(ctx context.Context, args []string, stdio IO) int
+	out  io.Writer
 }
 
 func demoCommand() command {
@@ -87,13 +98,14 @@ func runDemoCommand(ctx context.Context, a *app, args []string) error {
 	if len(pos) > 0 {
 		return usageError("demo takes no arguments besides its options (got %q)", pos[0])
 	}
-	return runDemo(ctx, a, o)
+	o.getenv, o.httpClient, o.now, o.backoff, o.main, o.out = a.io.Getenv, a.io.HTTPClient, a.io.Now, a.io.Backoff, Main, a.stdout
+	return runDemo(ctx, o)
 }
 
 // demo is one run of the sandbox: its servers, its home and what it made
 // there, so that the summary can say why each row ended as it did.
 type demo struct {
-	a    *app
+	o    demoOptions
 	out  io.Writer
 	home string
 
@@ -108,7 +120,18 @@ type demo struct {
 	serving bool // the last step: Ctrl-C ends it well
 }
 
-func runDemo(ctx context.Context, a *app, o demoOptions) error {
+// demoStep is one command the demo runs, the exit codes that are fine,
+// and what to do after it with its standard output.
+type demoStep struct {
+	title string
+	args  []string
+	ok    []int
+	after func(out string)
+}
+
+// runDemo runs the steps in a sandbox of fake servers, says what
+// happened, and serves the result when asked.
+func runDemo(ctx context.Context, o demoOptions) error {
 	output, err := filepath.Abs(o.output)
 	if err != nil {
 		return err
@@ -121,7 +144,7 @@ func runDemo(ctx context.Context, a *app, o demoOptions) error {
 			return err
 		}
 	}
-	home, cleanup, err := demoHome(o.home, a.io.Getenv("TMPDIR"))
+	home, cleanup, err := demoHome(o.home, o.getenv("TMPDIR"))
 	if err != nil {
 		return err
 	}
@@ -129,22 +152,45 @@ func runDemo(ctx context.Context, a *app, o demoOptions) error {
 
 	n, sandbox := mastodontest.NewSandbox()
 	defer sandbox.Close()
-	d := &demo{a: a, out: a.stdout, home: home, notes: map[string]string{}}
+	d := &demo{o: o, out: o.out, home: home, notes: map[string]string{}}
 	d.populate(n)
+	d.intro()
+	for _, s := range d.steps(output) {
+		out, err := d.run(ctx, s.title, s.ok, s.args...)
+		if err != nil {
+			return err
+		}
+		if s.after != nil {
+			s.after(out)
+		}
+	}
+	if err := d.summary(ctx, output, o); err != nil {
+		return err
+	}
+	if !o.serve {
+		return nil
+	}
+	// Ctrl-C is how serving ends: serve then exits with 0, and so does
+	// the demo.
+	d.serving = true
+	_, err = d.run(ctx, "Serve the sandbox archive", []int{ExitOK}, "serve", "--addr", o.addr)
+	return err
+}
 
+// intro says what runs where.
+func (d *demo) intro() {
 	fmt.Fprintf(d.out, `fedimarks demo: three fake servers are running on this machine (loopback only):
   %s  Mastodon 4.3, where %s keeps her bookmarks
   %s  GoToSocial, where she is moving to (%s)
   %s  Mastodon, home of carol and erin, whose posts she bookmarked
 The sandbox's state lives in %s; your own archive and tokens are not touched.
-`, d.old.URL(), d.from, d.dest.URL(), d.to, d.art.URL(), home)
+`, d.old.URL(), d.from, d.dest.URL(), d.to, d.art.URL(), d.home)
+}
 
-	steps := []struct {
-		title string
-		args  []string
-		ok    []int // expected exit codes
-		after func(out string)
-	}{
+// steps are the commands the demo runs, in order; the export writes
+// output.
+func (d *demo) steps(output string) []demoStep {
+	return []demoStep{
 		{title: "Sign in to the old account (the real OAuth flow; a stand-in for the browser approves at once)",
 			args: []string{"login", d.old.URL()}, ok: []int{ExitOK}},
 		{title: "Sign in to the new account the same way",
@@ -167,26 +213,6 @@ The sandbox's state lives in %s; your own archive and tokens are not touched.
 			args: []string{"verify", "--from", d.from, "--to", d.to}, ok: []int{ExitOK, ExitPartial},
 			after: func(out string) { d.missing = len(strings.Fields(out)) }},
 	}
-	for _, s := range steps {
-		out, err := d.run(ctx, s.title, s.ok, s.args...)
-		if err != nil {
-			return err
-		}
-		if s.after != nil {
-			s.after(out)
-		}
-	}
-	if err := d.summary(ctx, output, o); err != nil {
-		return err
-	}
-	if !o.serve {
-		return nil
-	}
-	// Ctrl-C is how serving ends: serve then exits with 0, and so does
-	// the demo.
-	d.serving = true
-	_, err = d.run(ctx, "Serve the sandbox archive", []int{ExitOK}, "serve", "--addr", o.addr)
-	return err
 }
 
 // checkAddr is web.CheckAddr, asked before the demo runs its steps.
@@ -301,7 +327,7 @@ func (d *demo) getenv(k string) string {
 	case "FEDIMARKS_KEYRING":
 		return "off"
 	}
-	return d.a.io.Getenv(k)
+	return d.o.getenv(k)
 }
 
 // approve is the browser stand-in: it opens the sandbox's authorization
@@ -333,15 +359,15 @@ func (d *demo) run(ctx context.Context, title string, ok []int, args ...string) 
 	w := &indentWriter{w: d.out, prefix: "    "}
 	var stdout bytes.Buffer
 	no := false
-	code := Main(ctx, args, IO{
+	code := d.o.main(ctx, args, IO{
 		Stdin:            strings.NewReader(""),
 		Stdout:           io.MultiWriter(w, &stdout),
 		Stderr:           w,
 		Getenv:           d.getenv,
-		HTTPClient:       d.a.io.HTTPClient,
+		HTTPClient:       d.o.httpClient,
 		OpenBrowser:      d.approve,
-		Now:              d.a.io.Now,
-		Backoff:          d.a.io.Backoff,
+		Now:              d.o.now,
+		Backoff:          d.o.backoff,
 		StdinIsTerminal:  &no,
 		StdoutIsTerminal: &no,
 		StderrIsTerminal: &no,
@@ -369,20 +395,9 @@ func (d *demo) summary(ctx context.Context, output string, o demoOptions) error 
 	if err != nil {
 		return err
 	}
-	job, err := ar.FindJob(ctx, "migrate "+d.from+" "+d.to)
+	items, err := d.migrationItems(ctx, ar)
 	if err != nil {
 		return err
-	}
-	if job == nil {
-		return fmt.Errorf("the migration left no job in the sandbox archive")
-	}
-	items, err := ar.JobItems(ctx, job.ID)
-	if err != nil {
-		return err
-	}
-	byOutcome := map[fedimarks.Outcome]int{}
-	for _, it := range items {
-		byOutcome[it.Outcome]++
 	}
 	media, err := ar.MediaCounts(ctx)
 	if err != nil {
@@ -392,6 +407,32 @@ func (d *demo) summary(ctx context.Context, output string, o demoOptions) error 
 	fmt.Fprintf(d.out, "- The backup archived %s of %s, and %s (images and avatars).\n",
 		fedimarks.Plural(counts.Active, "bookmark"), d.from, fedimarks.Plural(media.Done, "media file"))
 	fmt.Fprintf(d.out, "- The export wrote %s (open it in a browser).\n", output)
+	d.sayRows(items)
+	fmt.Fprintf(d.out, "- verify found %s missing on %s and listed them in Mastodon's format, ready for 'fedimarks import' or the server's own importer.\n",
+		fedimarks.Plural(d.missing, "post"), d.to)
+	d.lookFurther(output, o)
+	return nil
+}
+
+// migrationItems are the rows of the migration's job.
+func (d *demo) migrationItems(ctx context.Context, ar *sqlite.Archive) ([]fedimarks.JobItem, error) {
+	job, err := ar.FindJob(ctx, "migrate "+d.from+" "+d.to)
+	if err != nil {
+		return nil, err
+	}
+	if job == nil {
+		return nil, fmt.Errorf("the migration left no job in the sandbox archive")
+	}
+	return ar.JobItems(ctx, job.ID)
+}
+
+// sayRows says how the migration's rows ended, and why for each that
+// was not simply imported or that the sandbox made special.
+func (d *demo) sayRows(items []fedimarks.JobItem) {
+	byOutcome := map[fedimarks.Outcome]int{}
+	for _, it := range items {
+		byOutcome[it.Outcome]++
+	}
 	var parts []string
 	for _, oc := range fedimarks.Outcomes {
 		if c := byOutcome[oc]; c > 0 {
@@ -413,8 +454,10 @@ func (d *demo) summary(ctx context.Context, output string, o demoOptions) error 
 			fmt.Fprintf(d.out, "      what the sandbox did: %s\n", note)
 		}
 	}
-	fmt.Fprintf(d.out, "- verify found %s missing on %s and listed them in Mastodon's format, ready for 'fedimarks import' or the server's own importer.\n",
-		fedimarks.Plural(d.missing, "post"), d.to)
+}
+
+// lookFurther says how to look at the result.
+func (d *demo) lookFurther(output string, o demoOptions) {
 	fmt.Fprintln(d.out, "\nLook at the result")
 	switch {
 	case o.serve:
@@ -426,7 +469,6 @@ func (d *demo) summary(ctx context.Context, output string, o demoOptions) error 
 		fmt.Fprintln(d.out, "  (or 'fedimarks demo --home DIR' to keep it). The sandbox folder is removed now.")
 	}
 	fmt.Fprintln(d.out, "\nFor your own account: fedimarks login YOUR.SERVER (e.g. fedimarks login mastodon.social)")
-	return nil
 }
 
 // outcomeMeaning says what an outcome means for the person and what to

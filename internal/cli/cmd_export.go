@@ -314,11 +314,6 @@ func (o exportOptions) staleArchive(ctx context.Context, acc fedimarks.Account, 
 	return nil
 }
 
-// writeOutput is writeData to a's standard output or path.
-func writeOutput(a *app, path string, write func(io.Writer) error) error {
-	return writeData(a.dataOut, a.stderr, path, write)
-}
-
 // writeData runs write against standard output (dataOut), or writes
 // path atomically and readable only by its owner (atomicfile, as the
 // import's report files), saying so on errOut: a failed export never

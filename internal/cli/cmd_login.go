@@ -5,11 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/mastodon"
+	"github.com/fedimarks/fedimarks/internal/misskey"
 	"github.com/fedimarks/fedimarks/internal/oauth"
 )
 
@@ -23,6 +25,46 @@ type loginOptions struct {
 	// serve): the answer comes to its receiver, the person is asked there.
 	page     *oauth.PageReceiver
 	prompter oauth.Prompter
+
+	loginDeps
+}
+
+// loginDeps are what a sign-in uses besides its options: the archive
+// (the account, each server's app) and the token store; standard input
+// (--token-stdin); the clients of the server, which give up at the first
+// failure (a person waits, and nothing is lost); the person at the
+// terminal; and how refusals are worded and replaced tokens revoked.
+type loginDeps struct {
+	archive  archiveFunc
+	secrets  secretsFunc
+	stdin    io.Reader
+	remember func(string) // blank this secret out of messages
+	redact   redactFunc
+	// detect says which family a server belongs to and what it runs
+	// (app.detectServer).
+	detect        func(ctx context.Context, server string) (fedimarks.Family, string, error)
+	client        func(server, token string) *mastodon.Client
+	misskeyClient func(server, token string) *misskey.Client
+	// terminal is the person at the terminal, with a browser unless
+	// noBrowser.
+	terminal func(noBrowser bool) oauth.Prompter
+	apiError func(h fedimarks.Handle, server string, err error, scope string) error
+	revoke   func(ctx context.Context, server, token string, older ...fedimarks.App) error
+	errOut   io.Writer
+}
+
+// loginDeps are login's dependencies from a, whose clients from now on
+// give up at the first failure.
+func (a *app) loginDeps() loginDeps {
+	a.noRetries = true
+	return loginDeps{archive: a.openArchive, secrets: a.secretStore, stdin: a.stdin, remember: a.remember, redact: a.redact,
+		detect: a.detectServer,
+		client: func(server, token string) *mastodon.Client { return a.newClient(server, token, nil) },
+		misskeyClient: func(server, token string) *misskey.Client {
+			return a.newMisskeyClient(server, token, nil)
+		},
+		terminal: func(noBrowser bool) oauth.Prompter { return a.terminal(noBrowser) },
+		apiError: a.apiError, revoke: a.revoke, errOut: a.stderr}
 }
 
 func loginCommand() command {
@@ -79,67 +121,66 @@ func runLoginCommand(ctx context.Context, a *app, args []string) error {
 	if o.tokenStdin && o.noBrowser {
 		return usageError("--token-stdin and --no-browser do not go together")
 	}
-	return runLoginWith(ctx, a, o)
+	o.loginDeps = a.loginDeps()
+	return runLogin(ctx, o)
 }
 
-// runLoginWith signs in as o says: the login command's run, and the
-// page's.
-func runLoginWith(ctx context.Context, a *app, o loginOptions) error {
-	user := o.user
-	// A person waits: a server that does not answer is said at once.
-	a.noRetries = true
-	run := runLogin
+// runLogin signs in as o says (the login command's run, and the
+// page's): with the token on standard input, else through the browser
+// (OAuth, or MiAuth on a Misskey-family server).
+func runLogin(ctx context.Context, o loginOptions) error {
+	run := loginOptions.tokenLogin
 	if !o.tokenStdin {
-		run = runOAuthLogin
+		run = loginOptions.oauthLogin
 	}
 	if server, err := mastodon.NormalizeServer(ctx, o.instance); err == nil {
-		switch family, software, err := a.detectServer(ctx, server); {
+		switch family, software, err := o.detect(ctx, server); {
 		case err != nil:
-			run = func(context.Context, *app, loginOptions) error { return err }
+			run = func(loginOptions, context.Context) error { return err }
 		case family == fedimarks.FamilyMisskey:
-			run = func(ctx context.Context, a *app, o loginOptions) error {
-				return runMisskeyLogin(ctx, a, o, server, software)
-			}
+			run = func(o loginOptions, ctx context.Context) error { return o.misskeyLogin(ctx, server, software) }
 		}
 	}
-	err := run(ctx, a, o)
+	err := run(o, ctx)
 	server, serr := mastodon.NormalizeServer(ctx, o.instance)
 	switch {
 	case serr != nil:
 	case err != nil && fedimarks.IsUnreachable(err) && ctx.Err() == nil:
 		return loginReachError(server, err)
-	case err == nil && user != "":
-		a.noteOtherAccount(ctx, server, user)
+	case err == nil && o.user != "":
+		o.noteOtherAccount(ctx, server, o.user)
 	}
 	return err
 }
 
-func runLogin(ctx context.Context, a *app, o loginOptions) error {
+// tokenLogin signs in with the token read from standard input, once the
+// server says whose it is.
+func (o loginOptions) tokenLogin(ctx context.Context) error {
 	server, err := mastodon.NormalizeServer(ctx, o.instance)
 	if err != nil {
 		return err
 	}
-	token, err := readSecretLine(a)
+	token, err := readSecretLine(o.stdin)
 	if err != nil {
 		return err
 	}
-	a.remember(token)
-	acc, err := a.verifyToken(ctx, server, token)
+	o.remember(token)
+	acc, err := oauth.Identify(ctx, o.client(server, token), server, nil)
+	if err != nil {
+		return o.apiError(fedimarks.Handle("@"+fedimarks.HostOf(server)), server, err, "")
+	}
+	acc, old, err := o.saveLogin(ctx, acc, token)
 	if err != nil {
 		return err
 	}
-	acc, old, err := a.saveLogin(ctx, acc, token)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(a.stderr, "Logged in as %s (token kept in %s).\n", acc.Handle, acc.TokenStore)
-	a.revokeReplaced(ctx, acc, old)
+	fmt.Fprintf(o.errOut, "Logged in as %s (token kept in %s).\n", acc.Handle, acc.TokenStore)
+	o.revokeReplaced(ctx, acc, old)
 	return nil
 }
 
-// readSecretLine reads one token from standard input.
-func readSecretLine(a *app) (string, error) {
-	line, err := bufio.NewReader(a.stdin).ReadString('\n')
+// readSecretLine reads one token from r.
+func readSecretLine(r io.Reader) (string, error) {
+	line, err := bufio.NewReader(r).ReadString('\n')
 	if err != nil && line == "" {
 		return "", usageError("no token on standard input")
 	}
@@ -153,21 +194,21 @@ func readSecretLine(a *app) (string, error) {
 // saveLogin saves acc and its token, which the server said is acc's. It
 // also returns the token the account had before, when it differs from
 // token (it is replaced: revoke it).
-func (a *app) saveLogin(ctx context.Context, acc fedimarks.Account, token string) (fedimarks.Account, string, error) {
-	st, err := a.secretStore(ctx)
+func (o loginDeps) saveLogin(ctx context.Context, acc fedimarks.Account, token string) (fedimarks.Account, string, error) {
+	st, err := o.secrets(ctx)
 	if err != nil {
 		return acc, "", err
 	}
 	var old string
 	if prev, err := st.Get(ctx, string(acc.Handle)); err == nil && prev != token {
-		a.remember(prev)
+		o.remember(prev)
 		old = prev
 	}
 	if err := st.Set(ctx, string(acc.Handle), token); err != nil {
 		return acc, "", fmt.Errorf("save token: %w", err)
 	}
 	acc.TokenStore = st.Where(string(acc.Handle))
-	ar, err := a.openArchive(ctx)
+	ar, err := o.archive(ctx)
 	if err != nil {
 		return acc, "", err
 	}
@@ -178,16 +219,6 @@ func (a *app) saveLogin(ctx context.Context, acc fedimarks.Account, token string
 		return acc, "", fmt.Errorf("save account: %w", err)
 	}
 	return acc, old, nil
-}
-
-// verifyToken asks server who token belongs to and returns the account
-// (not yet saved).
-func (a *app) verifyToken(ctx context.Context, server, token string) (fedimarks.Account, error) {
-	acc, err := oauth.Identify(ctx, a.newClient(server, token, nil), server, nil)
-	if err != nil {
-		return acc, a.apiError(fedimarks.Handle("@"+fedimarks.HostOf(server)), server, err, "")
-	}
-	return acc, nil
 }
 
 // lacksScope says which scope (or scopes, space-separated) a refused

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/mastodon"
+	"github.com/fedimarks/fedimarks/internal/secrets"
 )
 
 func logoutCommand() command {
@@ -36,6 +38,26 @@ with 1 when a revocation failed; a token fedimarks did not issue exits with
 	}
 }
 
+// logoutOptions are logout's: the account named, the chooser, the token
+// store and the archive (what is forgotten), how a token is revoked
+// (app.revoke), and standard error.
+type logoutOptions struct {
+	account  string
+	choose   chooseFunc
+	secrets  secretsFunc
+	archive  archiveFunc
+	remember func(string) // blank this secret out of messages
+	revoke   func(ctx context.Context, server, token string, older ...fedimarks.App) error
+	errOut   io.Writer
+}
+
+// logoutOptionsOf are logout's options with their dependencies from a
+// (the page signs out too).
+func logoutOptionsOf(a *app, account string) logoutOptions {
+	return logoutOptions{account: account, choose: a.chooseAccount, secrets: a.secretStore, archive: a.openArchive,
+		remember: a.remember, revoke: a.revoke, errOut: a.stderr}
+}
+
 func runLogoutCommand(ctx context.Context, a *app, args []string) error {
 	fs := newFlags(a.cmd)
 	pos, err := a.parseFlags(fs, args)
@@ -45,33 +67,22 @@ func runLogoutCommand(ctx context.Context, a *app, args []string) error {
 	if len(pos) != 1 {
 		return usageError("logout takes one ACCOUNT, e.g. fedimarks logout alice@mastodon.social")
 	}
-	acc, err := a.chooseAccount(ctx, accountQuery{name: pos[0]})
-	if err != nil {
-		return err
-	}
-	return runLogout(ctx, a, acc)
+	return runLogout(ctx, logoutOptionsOf(a, pos[0]))
 }
 
-func runLogout(ctx context.Context, a *app, acc fedimarks.Account) error {
-	host := fedimarks.HostOf(acc.Server)
-	st, err := a.secretStore(ctx)
+// runLogout revokes the token of the account o names, then forgets the
+// token and the account here (its archived bookmarks stay), and says
+// which of these happened.
+func runLogout(ctx context.Context, o logoutOptions) error {
+	acc, err := o.choose(ctx, accountQuery{name: o.account})
 	if err != nil {
 		return err
 	}
-	var revokeErr error
-	revoked := false
-	tok, err := st.Get(ctx, string(acc.Handle))
-	switch {
-	case err != nil:
-		fmt.Fprintf(a.stderr, "No token was saved for %s: nothing to revoke.\n", acc.Handle)
-	default:
-		a.remember(tok)
-		revokeErr = errAppCannotRevoke
-		if acc.Family() != fedimarks.FamilyMisskey {
-			revokeErr = a.revoke(ctx, acc.Server, tok)
-		}
-		revoked = revokeErr == nil
+	st, err := o.secrets(ctx)
+	if err != nil {
+		return err
 	}
+	revokeErr := o.revokeSaved(ctx, st, acc)
 	if ctx.Err() != nil {
 		return ctx.Err() // interrupted before anything was forgotten: run it again
 	}
@@ -79,23 +90,48 @@ func runLogout(ctx context.Context, a *app, acc fedimarks.Account) error {
 	if err := st.Delete(ctx, string(acc.Handle)); err != nil {
 		return fmt.Errorf("forget token of %s: %w", acc.Handle, err)
 	}
-	ar, err := a.openArchive(ctx)
+	ar, err := o.archive(ctx)
 	if err != nil {
 		return err
 	}
 	if err := ar.DeleteAccount(ctx, acc.Handle); err != nil && fedimarks.ErrorCode(err) != fedimarks.ENotFound {
 		return err
 	}
-	if revoked {
-		fmt.Fprintf(a.stderr, "Revoked the token of %s on %s and forgot the account here; its archived bookmarks stay.\n", acc.Handle, host)
-		return nil
+	return o.tell(acc, revokeErr)
+}
+
+// errNoToken says no token was saved for the account: nothing to revoke.
+var errNoToken = errors.New("no token saved")
+
+// revokeSaved revokes acc's saved token on its server: nil when it did.
+func (o logoutOptions) revokeSaved(ctx context.Context, st secrets.Store, acc fedimarks.Account) error {
+	tok, err := st.Get(ctx, string(acc.Handle))
+	if err != nil {
+		fmt.Fprintf(o.errOut, "No token was saved for %s: nothing to revoke.\n", acc.Handle)
+		return errNoToken
 	}
-	if revokeErr == nil || errors.Is(revokeErr, errNotOurToken) || errors.Is(revokeErr, errAppCannotRevoke) {
-		fmt.Fprintf(a.stderr, "Forgot %s here; its archived bookmarks stay.\n", acc.Handle)
+	o.remember(tok)
+	if acc.Family() == fedimarks.FamilyMisskey {
+		return errAppCannotRevoke
+	}
+	return o.revoke(ctx, acc.Server, tok)
+}
+
+// tell says what logout did once acc is forgotten here: the token
+// revoked, or why it may still be live (an error when the server could
+// not revoke it).
+func (o logoutOptions) tell(acc fedimarks.Account, revokeErr error) error {
+	host := fedimarks.HostOf(acc.Server)
+	switch {
+	case revokeErr == nil:
+		fmt.Fprintf(o.errOut, "Revoked the token of %s on %s and forgot the account here; its archived bookmarks stay.\n", acc.Handle, host)
+		return nil
+	case errors.Is(revokeErr, errNoToken) || errors.Is(revokeErr, errNotOurToken) || errors.Is(revokeErr, errAppCannotRevoke):
+		fmt.Fprintf(o.errOut, "Forgot %s here; its archived bookmarks stay.\n", acc.Handle)
 		if errors.Is(revokeErr, errAppCannotRevoke) {
-			fmt.Fprintf(a.stderr, "Misskey lets only its own web page revoke an app's token: it may still be live; %s.\n", revokeByHand(acc))
-		} else if revokeErr != nil {
-			fmt.Fprintf(a.stderr, "fedimarks did not issue this token, so it cannot revoke it: it may still be live. If nothing else uses it, %s.\n", revokeByHand(acc))
+			fmt.Fprintf(o.errOut, "Misskey lets only its own web page revoke an app's token: it may still be live; %s.\n", revokeByHand(acc))
+		} else if errors.Is(revokeErr, errNotOurToken) {
+			fmt.Fprintf(o.errOut, "fedimarks did not issue this token, so it cannot revoke it: it may still be live. If nothing else uses it, %s.\n", revokeByHand(acc))
 		}
 		return nil
 	}
@@ -185,17 +221,17 @@ func (a *app) revoke(ctx context.Context, server, token string, older ...fedimar
 
 // revokeReplaced revokes the token a new login replaced, telling the
 // person when it cannot; the login itself has succeeded either way.
-func (a *app) revokeReplaced(ctx context.Context, acc fedimarks.Account, old string, older ...fedimarks.App) {
+func (o loginDeps) revokeReplaced(ctx context.Context, acc fedimarks.Account, old string, older ...fedimarks.App) {
 	if old == "" {
 		return
 	}
-	err := a.revoke(ctx, acc.Server, old, older...)
+	err := o.revoke(ctx, acc.Server, old, older...)
 	switch {
 	case err == nil:
-		fmt.Fprintf(a.stderr, "Revoked the previous token of %s.\n", acc.Handle)
+		fmt.Fprintf(o.errOut, "Revoked the previous token of %s.\n", acc.Handle)
 	case errors.Is(err, errNotOurToken):
-		fmt.Fprintf(a.stderr, "The previous token of %s was replaced, not revoked: fedimarks did not issue it. If nothing else uses it, %s.\n", acc.Handle, revokeByHand(acc))
+		fmt.Fprintf(o.errOut, "The previous token of %s was replaced, not revoked: fedimarks did not issue it. If nothing else uses it, %s.\n", acc.Handle, revokeByHand(acc))
 	default:
-		fmt.Fprintf(a.stderr, "Warning: could not revoke the previous token of %s (%s): it may still be live; %s.\n", acc.Handle, a.redact(err.Error()), revokeByHand(acc))
+		fmt.Fprintf(o.errOut, "Warning: could not revoke the previous token of %s (%s): it may still be live; %s.\n", acc.Handle, o.redact(err.Error()), revokeByHand(acc))
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -35,17 +37,38 @@ func (execRunner) Run(ctx context.Context, name string, args ...string) ([]byte,
 	return exec.CommandContext(ctx, name, args...).CombinedOutput()
 }
 
-func (a *app) runner() Runner {
-	if a.io.Runner != nil {
-		return a.io.Runner
+// scheduleDeps are what the schedule subcommands use: the system's
+// scheduler commands (runner), the environment, this program's path,
+// where state lives, the archive, the clock and the terminal.
+type scheduleDeps struct {
+	runner     Runner
+	getenv     func(string) string
+	executable func() (string, error)
+	paths      pathsFunc
+	logPath    func() (string, error) // where scheduled runs log
+	archive    archiveFunc
+	now        func() time.Time
+	dataOut    dataOutFunc
+	errOut     io.Writer
+}
+
+// scheduleDeps are the schedule subcommands' dependencies, from a.
+func (a *app) scheduleDeps() scheduleDeps {
+	d := scheduleDeps{runner: a.io.Runner, getenv: a.io.Getenv, executable: a.io.Executable, paths: a.paths,
+		logPath: a.scheduleLogPath, archive: a.openArchive, now: a.now, dataOut: a.dataOut, errOut: a.stderr}
+	if d.runner == nil {
+		d.runner = execRunner{}
 	}
-	return execRunner{}
+	if d.executable == nil {
+		d.executable = os.Executable
+	}
+	return d
 }
 
 // runCmd runs argv, its failure an error that names the command and
 // quotes what it said.
-func (a *app) runCmd(ctx context.Context, argv []string) ([]byte, error) {
-	out, err := a.runner().Run(ctx, argv[0], argv[1:]...)
+func (d scheduleDeps) runCmd(ctx context.Context, argv []string) ([]byte, error) {
+	out, err := d.runner.Run(ctx, argv[0], argv[1:]...)
 	if err != nil {
 		said := strings.TrimSpace(cleanText(string(out)))
 		if said != "" {
@@ -146,7 +169,7 @@ func runScheduleCommand(ctx context.Context, a *app, args []string) error {
 		if len(pos) > 0 {
 			return usageError("schedule remove takes no arguments")
 		}
-		return runScheduleRemove(ctx, a)
+		return runScheduleRemove(ctx, a.scheduleDeps())
 	}
 	if near := nearest(sub, scheduleSubcommands); near != "" {
 		return usageError("schedule: unknown subcommand %q: did you mean %q?", sub, near)
@@ -154,6 +177,8 @@ func runScheduleCommand(ctx context.Context, a *app, args []string) error {
 	return usageError("schedule: unknown subcommand %q: one of install, status or remove", sub)
 }
 
+// scheduleOptions are 'schedule install”s: its flags, the chooser (the
+// sync pairs' accounts) and the schedule's dependencies.
 type scheduleOptions struct {
 	every  time.Duration
 	at     time.Duration
@@ -161,11 +186,30 @@ type scheduleOptions struct {
 	syncs  [][2]fedimarks.Handle
 	target schedule.Target
 	dryRun bool
+
+	choose chooseFunc
+	scheduleDeps
 }
 
 func runScheduleInstall(ctx context.Context, a *app, args []string) error {
 	o := scheduleOptions{every: 6 * time.Hour}
 	fs := newFlags(a.cmd)
+	installFlags(fs, &o)
+	fs.BoolVar(&o.dryRun, "dry-run", false, "print the files and commands, change nothing")
+	pos, err := a.parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError("schedule install takes no arguments but its options")
+	}
+	o.choose, o.scheduleDeps = a.chooseAccount, a.scheduleDeps()
+	return runInstall(ctx, o)
+}
+
+// installFlags adds install's options that are read as they are parsed
+// to fs: --every, --at, --sync and --target.
+func installFlags(fs *flag.FlagSet, o *scheduleOptions) {
 	fs.Func("every", "how often: "+schedule.PeriodsText()+" (default 6h)", func(s string) error {
 		d, err := parseAge(s)
 		if err != nil {
@@ -183,23 +227,11 @@ func runScheduleInstall(ctx context.Context, a *app, args []string) error {
 		return nil
 	})
 	fs.Func("sync", `also run 'fedimarks sync --from A --to B' ("A B"; repeatable)`, func(s string) error {
-		f := strings.Fields(s)
-		if len(f) != 2 {
-			return fmt.Errorf("%q is not a pair of accounts such as \"alice@old.example alice@new.example\"", s)
+		pair, err := syncPairFlag(s)
+		if err == nil {
+			o.syncs = append(o.syncs, pair)
 		}
-		var pair [2]fedimarks.Handle
-		for i, name := range f {
-			h, err := fedimarks.ParseHandle(name)
-			if err != nil {
-				return err
-			}
-			pair[i] = h
-		}
-		if pair[0] == pair[1] {
-			return fmt.Errorf("%q syncs an account with itself", s)
-		}
-		o.syncs = append(o.syncs, pair)
-		return nil
+		return err
 	})
 	fs.Func("target", strings.Join(scheduleTargets(), ", ")+" (default: this system's)", func(s string) error {
 		if !slices.Contains(scheduleTargets(), s) {
@@ -208,86 +240,126 @@ func runScheduleInstall(ctx context.Context, a *app, args []string) error {
 		o.target = schedule.Target(s)
 		return nil
 	})
-	fs.BoolVar(&o.dryRun, "dry-run", false, "print the files and commands, change nothing")
-	pos, err := a.parseFlags(fs, args)
+}
+
+// syncPairFlag reads a --sync value: two handles, not the same.
+func syncPairFlag(s string) ([2]fedimarks.Handle, error) {
+	var pair [2]fedimarks.Handle
+	f := strings.Fields(s)
+	if len(f) != 2 {
+		return pair, fmt.Errorf("%q is not a pair of accounts such as \"alice@old.example alice@new.example\"", s)
+	}
+	for i, name := range f {
+		h, err := fedimarks.ParseHandle(name)
+		if err != nil {
+			return pair, err
+		}
+		pair[i] = h
+	}
+	if pair[0] == pair[1] {
+		return pair, fmt.Errorf("%q syncs an account with itself", s)
+	}
+	return pair, nil
+}
+
+// runInstall plans the schedule o asks for and installs it (or prints
+// the plan, dryRun), replacing the one installed before.
+func runInstall(ctx context.Context, o scheduleOptions) error {
+	if err := o.chooseSyncPairs(ctx); err != nil {
+		return err
+	}
+	spec, plan, err := o.plan(ctx)
 	if err != nil {
 		return err
 	}
-	if len(pos) > 0 {
-		return usageError("schedule install takes no arguments but its options")
+	if o.dryRun {
+		return o.printPlan(spec, plan)
 	}
-	// Each pair names two signed-in accounts, as the sync it schedules will
-	// need them: found now, by any unique part of their handles, rather than
-	// failing at 3 in the morning.
+	m, err := o.replace(ctx, spec, plan)
+	if err != nil {
+		return err
+	}
+	o.tellInstalled(ctx, spec, m)
+	return nil
+}
+
+// chooseSyncPairs finds the two signed-in accounts each pair names, as
+// the sync it schedules will need them: found now, by any unique part of
+// their handles, rather than failing at 3 in the morning.
+func (o scheduleOptions) chooseSyncPairs(ctx context.Context) error {
 	for i, pair := range o.syncs {
 		for j, flag := range []string{"--from", "--to"} {
-			acc, err := a.chooseAccount(ctx, accountQuery{name: string(pair[j]), flag: flag, need: signedIn})
+			acc, err := o.choose(ctx, accountQuery{name: string(pair[j]), flag: flag, need: signedIn})
 			if err != nil {
 				return err
 			}
 			o.syncs[i][j] = acc.Handle
 		}
 	}
-	spec, err := a.scheduleSpec(o)
+	return nil
+}
+
+// plan is what the schedule runs and the files and commands that install
+// it on the target (given, else this system's).
+func (o scheduleOptions) plan(ctx context.Context) (schedule.Spec, schedule.Plan, error) {
+	spec, err := o.scheduleSpec(o)
 	if err != nil {
-		return err
+		return spec, schedule.Plan{}, err
 	}
 	target := o.target
 	if target == "" {
-		target = a.detectTarget(ctx)
+		target = o.detectTarget(ctx)
 	}
-	places, err := a.schedulePlaces()
+	places, err := o.schedulePlaces()
 	if err != nil {
-		return err
+		return spec, schedule.Plan{}, err
 	}
 	plan, err := spec.Plan(target, places)
 	if err != nil {
-		return &fedimarks.Error{Code: fedimarks.EInvalid, Message: err.Error()}
+		return spec, plan, &fedimarks.Error{Code: fedimarks.EInvalid, Message: err.Error()}
 	}
-	if o.dryRun {
-		return a.printPlan(spec, plan)
-	}
-	p, err := a.paths()
+	return spec, plan, nil
+}
+
+// replace uninstalls the schedule installed before, if any, installs
+// plan and records it in the manifest.
+func (d scheduleDeps) replace(ctx context.Context, spec schedule.Spec, plan schedule.Plan) (*scheduleManifest, error) {
+	p, err := d.paths()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	mpath := filepath.Join(p.Config, manifestName)
 	if old, err := loadManifest(mpath); err != nil {
-		return err
+		return nil, err
 	} else if old != nil {
-		fmt.Fprintf(a.stderr, "Replacing the schedule installed %s (%s).\n",
+		fmt.Fprintf(d.errOut, "Replacing the schedule installed %s (%s).\n",
 			old.InstalledAt.Local().Format(fedimarks.TimeLayout), old.Target.Describe())
-		if err := a.uninstall(ctx, old, mpath); err != nil {
-			return err
+		if err := d.uninstall(ctx, old, mpath); err != nil {
+			return nil, err
 		}
 	}
-	m, err := a.install(ctx, spec, plan)
+	m, err := d.install(ctx, spec, plan)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := saveManifest(mpath, m); err != nil {
 		// The job is installed but would be unknown to status and remove:
 		// take it back out.
-		_ = a.uninstall(ctx, m, "")
-		return err
+		_ = d.uninstall(ctx, m, "")
+		return nil, err
 	}
-	a.tellInstalled(ctx, spec, m)
-	return nil
+	return m, nil
 }
 
 // scheduleSpec is what the schedule runs: this program, the jobs, and
 // the environment that keeps it on this home.
-func (a *app) scheduleSpec(o scheduleOptions) (schedule.Spec, error) {
+func (d scheduleDeps) scheduleSpec(o scheduleOptions) (schedule.Spec, error) {
 	s := schedule.Spec{Every: o.every}
 	if !o.atSet {
 		o.at = time.Duration(rand.IntN(int(24*time.Hour/time.Minute))) * time.Minute
 	}
 	s.At = o.at % o.every
-	exe := os.Executable
-	if a.io.Executable != nil {
-		exe = a.io.Executable
-	}
-	prog, err := exe()
+	prog, err := d.executable()
 	if err != nil {
 		return s, fmt.Errorf("find this program's path: %w", err)
 	}
@@ -304,7 +376,7 @@ func (a *app) scheduleSpec(o scheduleOptions) (schedule.Spec, error) {
 	for _, pair := range o.syncs {
 		s.Jobs = append(s.Jobs, []string{"sync", "--from", string(pair[0]), "--to", string(pair[1]), "--quiet"})
 	}
-	env, err := a.scheduleEnv()
+	env, err := d.scheduleEnv()
 	if err != nil {
 		return s, err
 	}
@@ -319,29 +391,29 @@ func (a *app) scheduleSpec(o scheduleOptions) (schedule.Spec, error) {
 // run's home: FEDIMARKS_HOME when the home is not the default one (the
 // system starts a job with little of a login's environment), the XDG
 // directories the default follows, and the keyring choice.
-func (a *app) scheduleEnv() ([]schedule.Var, error) {
-	p, err := a.paths()
+func (d scheduleDeps) scheduleEnv() ([]schedule.Var, error) {
+	p, err := d.paths()
 	if err != nil {
 		return nil, err
 	}
-	plain := newApp(IO{Getenv: func(k string) string {
+	plain := &factory{getenv: func(k string) string {
 		if k == "FEDIMARKS_HOME" {
 			return ""
 		}
-		return a.io.Getenv(k)
-	}})
+		return d.getenv(k)
+	}}
 	def, err := plain.paths()
 	env := []schedule.Var{}
 	if err != nil || def.Data != p.Data || def.Config != p.Config {
 		env = append(env, schedule.Var{Name: "FEDIMARKS_HOME", Value: p.Data})
 	} else {
 		for _, k := range []string{"XDG_CONFIG_HOME", "XDG_DATA_HOME"} {
-			if v := a.io.Getenv(k); v != "" {
+			if v := d.getenv(k); v != "" {
 				env = append(env, schedule.Var{Name: k, Value: v})
 			}
 		}
 	}
-	if v := a.io.Getenv("FEDIMARKS_KEYRING"); v != "" {
+	if v := d.getenv("FEDIMARKS_KEYRING"); v != "" {
 		env = append(env, schedule.Var{Name: "FEDIMARKS_KEYRING", Value: v})
 	}
 	env = append(env, schedule.Var{Name: scheduledEnv, Value: "1"})
@@ -352,22 +424,22 @@ func (a *app) scheduleEnv() ([]schedule.Var, error) {
 // detectTarget picks the system's scheduler: launchd on macOS, Task
 // Scheduler on Windows, a systemd user timer where the user's systemd
 // answers, cron elsewhere.
-func (a *app) detectTarget(ctx context.Context) schedule.Target {
+func (d scheduleDeps) detectTarget(ctx context.Context) schedule.Target {
 	switch runtime.GOOS {
 	case "darwin":
 		return schedule.Launchd
 	case "windows":
 		return schedule.TaskScheduler
 	}
-	if _, err := a.runner().Run(ctx, "systemctl", "--user", "show-environment"); err == nil {
+	if _, err := d.runner.Run(ctx, "systemctl", "--user", "show-environment"); err == nil {
 		return schedule.Systemd
 	}
 	return schedule.Cron
 }
 
 // userHome is the person's home directory.
-func (a *app) userHome() (string, error) {
-	if h := a.io.Getenv("HOME"); h != "" {
+func (d scheduleDeps) userHome() (string, error) {
+	if h := d.getenv("HOME"); h != "" {
 		return h, nil
 	}
 	h, err := os.UserHomeDir()
@@ -378,16 +450,16 @@ func (a *app) userHome() (string, error) {
 }
 
 // schedulePlaces says where the schedule's files go.
-func (a *app) schedulePlaces() (schedule.Places, error) {
-	home, err := a.userHome()
+func (d scheduleDeps) schedulePlaces() (schedule.Places, error) {
+	home, err := d.userHome()
 	if err != nil {
 		return schedule.Places{}, err
 	}
-	p, err := a.paths()
+	p, err := d.paths()
 	if err != nil {
 		return schedule.Places{}, err
 	}
-	cfg := a.io.Getenv("XDG_CONFIG_HOME")
+	cfg := d.getenv("XDG_CONFIG_HOME")
 	if cfg == "" {
 		cfg = filepath.Join(home, ".config")
 	}
@@ -400,8 +472,8 @@ func (a *app) schedulePlaces() (schedule.Places, error) {
 }
 
 // printPlan shows what install would do (--dry-run), on stdout.
-func (a *app) printPlan(s schedule.Spec, pl schedule.Plan) error {
-	out, flush := a.dataOut()
+func (d scheduleDeps) printPlan(s schedule.Spec, pl schedule.Plan) error {
+	out, flush := d.dataOut()
 	defer flush()
 	fmt.Fprintf(out, "# %s: every %s, %s\n", pl.Target.Describe(), schedule.Every(s.Every), s.TimesText())
 	if pl.Line != "" {
@@ -420,7 +492,7 @@ func (a *app) printPlan(s schedule.Spec, pl schedule.Plan) error {
 			fmt.Fprintln(out, strings.Join(c, " "))
 		}
 	}
-	fmt.Fprintln(a.stderr, "Nothing was changed (--dry-run).")
+	fmt.Fprintln(d.errOut, "Nothing was changed (--dry-run).")
 	return nil
 }
 
@@ -495,8 +567,8 @@ func saveManifest(path string, m *scheduleManifest) error {
 
 // install writes the plan's files and runs its commands; on a failure it
 // undoes what it did and says why.
-func (a *app) install(ctx context.Context, s schedule.Spec, pl schedule.Plan) (*scheduleManifest, error) {
-	m := &scheduleManifest{Target: pl.Target, InstalledAt: a.now().UTC(), Every: s.Every, At: s.At, Program: s.Program,
+func (d scheduleDeps) install(ctx context.Context, s schedule.Spec, pl schedule.Plan) (*scheduleManifest, error) {
+	m := &scheduleManifest{Target: pl.Target, InstalledAt: d.now().UTC(), Every: s.Every, At: s.At, Program: s.Program,
 		Jobs: s.Jobs, Env: s.Env, Files: []string{}, Dirs: []string{}, Disable: pl.Disable, AfterRemove: pl.AfterRemove,
 		Check: pl.Check, CheckContains: pl.CheckContains, Line: pl.Line}
 	for _, f := range pl.Files {
@@ -507,7 +579,7 @@ func (a *app) install(ctx context.Context, s schedule.Spec, pl schedule.Plan) (*
 		}
 	}
 	fail := func(err error) (*scheduleManifest, error) {
-		_ = a.uninstall(ctx, m, "")
+		_ = d.uninstall(ctx, m, "")
 		return nil, err
 	}
 	for _, f := range pl.Files {
@@ -527,7 +599,7 @@ func (a *app) install(ctx context.Context, s schedule.Spec, pl schedule.Plan) (*
 		}
 	}
 	for _, c := range pl.Enable {
-		if _, err := a.runCmd(ctx, c); err != nil {
+		if _, err := d.runCmd(ctx, c); err != nil {
 			return fail(&fedimarks.Error{Code: fedimarks.EUnavailable, Message: "install the schedule: " + err.Error(),
 				Hint: "nothing was left installed; 'fedimarks schedule install --target cron' prints a crontab line instead"})
 		}
@@ -569,11 +641,11 @@ func mkdirAllRecorded(dir string) ([]string, error) {
 // all went well. A job it cannot stop keeps its files and record, for a
 // later remove; past that, it goes on after a failure and returns them
 // all.
-func (a *app) uninstall(ctx context.Context, m *scheduleManifest, mpath string) error {
+func (d scheduleDeps) uninstall(ctx context.Context, m *scheduleManifest, mpath string) error {
 	var errs []error
 	for _, c := range m.Disable {
 		// A job removed by hand cannot be stopped, and need not be.
-		if _, err := a.runCmd(ctx, c); err != nil && !a.jobGone(ctx, m) {
+		if _, err := d.runCmd(ctx, c); err != nil && !d.jobGone(ctx, m) {
 			errs = append(errs, err)
 		}
 	}
@@ -592,7 +664,7 @@ func (a *app) uninstall(ctx context.Context, m *scheduleManifest, mpath string) 
 		_ = os.Remove(m.Dirs[i])
 	}
 	for _, c := range m.AfterRemove {
-		if _, err := a.runCmd(ctx, c); err != nil {
+		if _, err := d.runCmd(ctx, c); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -622,7 +694,7 @@ const (
 
 // jobGone reports whether m's job was removed by hand: its files are all
 // gone, or, for a job without files, the system says it has none.
-func (a *app) jobGone(ctx context.Context, m *scheduleManifest) bool {
+func (d scheduleDeps) jobGone(ctx context.Context, m *scheduleManifest) bool {
 	for _, f := range m.Files {
 		if _, err := os.Lstat(f); err == nil {
 			return false
@@ -631,17 +703,17 @@ func (a *app) jobGone(ctx context.Context, m *scheduleManifest) bool {
 	if len(m.Files) > 0 {
 		return true
 	}
-	state, _ := a.checkRegistered(ctx, m)
+	state, _ := d.checkRegistered(ctx, m)
 	return state == registeredNo
 }
 
 // checkRegistered asks the system whether it has m's job; out is what
 // the asking printed.
-func (a *app) checkRegistered(ctx context.Context, m *scheduleManifest) (state int, out string) {
+func (d scheduleDeps) checkRegistered(ctx context.Context, m *scheduleManifest) (state int, out string) {
 	if len(m.Check) == 0 {
 		return registeredUnknown, ""
 	}
-	b, err := a.runner().Run(ctx, m.Check[0], m.Check[1:]...)
+	b, err := d.runner.Run(ctx, m.Check[0], m.Check[1:]...)
 	switch {
 	case errors.Is(err, exec.ErrNotFound):
 		return registeredUnknown, ""
@@ -652,43 +724,43 @@ func (a *app) checkRegistered(ctx context.Context, m *scheduleManifest) (state i
 }
 
 // tellInstalled says what was installed and what to know about it.
-func (a *app) tellInstalled(ctx context.Context, s schedule.Spec, m *scheduleManifest) {
-	next := s.Next(a.now())
+func (d scheduleDeps) tellInstalled(ctx context.Context, s schedule.Spec, m *scheduleManifest) {
+	next := s.Next(d.now())
 	when := fmt.Sprintf("every %s, %s; next run %s (in %s)", schedule.Every(s.Every), s.TimesText(),
-		next.Local().Format(fedimarks.TimeLayout), inDuration(next.Sub(a.now())))
+		next.Local().Format(fedimarks.TimeLayout), inDuration(next.Sub(d.now())))
 	var jobs []string
 	for _, c := range s.Commands() {
 		jobs = append(jobs, "  "+strings.Join(c, " "))
 	}
-	logPath, _ := a.scheduleLogPath()
-	if ar, err := a.openArchive(ctx); err == nil {
+	logPath, _ := d.logPath()
+	if ar, err := d.archive(ctx); err == nil {
 		if accs, err := ar.Accounts(ctx); err == nil && len(accs) == 0 {
-			fmt.Fprintln(a.stderr, "No account is saved yet: the schedule has nothing to back up until you log in (fedimarks login INSTANCE).")
+			fmt.Fprintln(d.errOut, "No account is saved yet: the schedule has nothing to back up until you log in (fedimarks login INSTANCE).")
 		}
 	}
 	if m.Target == schedule.Cron {
-		fmt.Fprintf(a.stderr, "No scheduler of this system answers: add this line to your crontab (run: crontab -e), %s:\n", when)
-		out, flush := a.dataOut()
+		fmt.Fprintf(d.errOut, "No scheduler of this system answers: add this line to your crontab (run: crontab -e), %s:\n", when)
+		out, flush := d.dataOut()
 		fmt.Fprintln(out, m.Line)
 		flush()
-		a.warnKeyringUnderCron(ctx)
-		fmt.Fprintf(a.stderr, "Scheduled runs log to %s. 'fedimarks schedule status' checks that the line is there and shows how the runs went.\n", logPath)
+		d.warnKeyringUnderCron(ctx)
+		fmt.Fprintf(d.errOut, "Scheduled runs log to %s. 'fedimarks schedule status' checks that the line is there and shows how the runs went.\n", logPath)
 		return
 	}
-	fmt.Fprintf(a.stderr, "Installed %s, %s:\n%s\n", m.Target.Describe(), when, strings.Join(jobs, "\n"))
+	fmt.Fprintf(d.errOut, "Installed %s, %s:\n%s\n", m.Target.Describe(), when, strings.Join(jobs, "\n"))
 	if len(m.Files) > 0 {
-		fmt.Fprintf(a.stderr, "Files: %s\n", strings.Join(m.Files, ", "))
+		fmt.Fprintf(d.errOut, "Files: %s\n", strings.Join(m.Files, ", "))
 	}
 	if m.Target == schedule.Systemd {
-		a.adviseLinger(ctx)
+		d.adviseLinger(ctx)
 	}
-	fmt.Fprintf(a.stderr, "Scheduled runs log to %s. 'fedimarks schedule status' shows how they went; 'fedimarks schedule remove' removes the schedule.\n", logPath)
+	fmt.Fprintf(d.errOut, "Scheduled runs log to %s. 'fedimarks schedule status' shows how they went; 'fedimarks schedule remove' removes the schedule.\n", logPath)
 }
 
 // adviseLinger tells that systemd runs a user's timers only while they
 // are logged in, unless lingering is on.
-func (a *app) adviseLinger(ctx context.Context) {
-	name := a.io.Getenv("USER")
+func (d scheduleDeps) adviseLinger(ctx context.Context) {
+	name := d.getenv("USER")
 	if name == "" {
 		if u, err := user.Current(); err == nil {
 			name = u.Username
@@ -697,16 +769,16 @@ func (a *app) adviseLinger(ctx context.Context) {
 	if name == "" {
 		return
 	}
-	out, err := a.runner().Run(ctx, "loginctl", "show-user", name, "--property=Linger", "--value")
+	out, err := d.runner.Run(ctx, "loginctl", "show-user", name, "--property=Linger", "--value")
 	if err == nil && strings.TrimSpace(string(out)) == "no" {
-		fmt.Fprintf(a.stderr, "systemd runs your timers only while you are logged in; to run them always: loginctl enable-linger %s\n", name)
+		fmt.Fprintf(d.errOut, "systemd runs your timers only while you are logged in; to run them always: loginctl enable-linger %s\n", name)
 	}
 }
 
 // warnKeyringUnderCron names the accounts whose token is in the system
 // keyring, which a cron job cannot reach (no session bus).
-func (a *app) warnKeyringUnderCron(ctx context.Context) {
-	ar, err := a.openArchive(ctx)
+func (d scheduleDeps) warnKeyringUnderCron(ctx context.Context) {
+	ar, err := d.archive(ctx)
 	if err != nil {
 		return
 	}
@@ -721,7 +793,7 @@ func (a *app) warnKeyringUnderCron(ctx context.Context) {
 		}
 	}
 	if len(inKeyring) > 0 {
-		fmt.Fprintf(a.stderr, "Warning: the token of %s is in the system keyring, which cron jobs cannot reach: "+
+		fmt.Fprintf(d.errOut, "Warning: the token of %s is in the system keyring, which cron jobs cannot reach: "+
 			"log in again with FEDIMARKS_KEYRING=off set (the token then goes to a private file) for cron to back it up.\n",
 			strings.Join(inKeyring, ", "))
 	}
@@ -732,8 +804,9 @@ func inDuration(d time.Duration) string {
 	return strings.TrimSuffix(fedimarks.Ago(d), " ago")
 }
 
-func runScheduleRemove(ctx context.Context, a *app) error {
-	p, err := a.paths()
+// runScheduleRemove undoes what install did.
+func runScheduleRemove(ctx context.Context, d scheduleDeps) error {
+	p, err := d.paths()
 	if err != nil {
 		return err
 	}
@@ -743,15 +816,15 @@ func runScheduleRemove(ctx context.Context, a *app) error {
 		return err
 	}
 	if m == nil {
-		fmt.Fprintln(a.stderr, "No schedule is installed from this home: nothing to remove.")
+		fmt.Fprintln(d.errOut, "No schedule is installed from this home: nothing to remove.")
 		return nil
 	}
-	if err := a.uninstall(ctx, m, mpath); err != nil {
+	if err := d.uninstall(ctx, m, mpath); err != nil {
 		return err
 	}
 	if m.Target == schedule.Cron {
-		fmt.Fprintf(a.stderr, "Forgot the schedule. fedimarks did not write your crontab: delete this line from it (run: crontab -e):\n")
-		out, flush := a.dataOut()
+		fmt.Fprintf(d.errOut, "Forgot the schedule. fedimarks did not write your crontab: delete this line from it (run: crontab -e):\n")
+		out, flush := d.dataOut()
 		fmt.Fprintln(out, m.Line)
 		flush()
 		return nil
@@ -760,6 +833,6 @@ func runScheduleRemove(ctx context.Context, a *app) error {
 	if len(m.Files) > 0 {
 		what = "; deleted " + strings.Join(m.Files, ", ") + "."
 	}
-	fmt.Fprintf(a.stderr, "Removed %s%s\n", m.Target.Describe(), what)
+	fmt.Fprintf(d.errOut, "Removed %s%s\n", m.Target.Describe(), what)
 	return nil
 }

@@ -70,7 +70,7 @@ type statusReport struct {
 }
 
 // statusOptions are status': --json, the archive, the settings (each
-// account's thread setting), the schedule's state (app.scheduleState),
+// account's thread setting), the schedule's state (scheduleDeps.state),
 // the clock and standard output.
 type statusOptions struct {
 	json     bool
@@ -120,7 +120,7 @@ func runStatusCommand(ctx context.Context, a *app, args []string) error {
 // statusOptionsOf are status' options filled from a (the page's account
 // list reads the same report).
 func statusOptionsOf(a *app) statusOptions {
-	return statusOptions{archive: a.openArchive, settings: a.loadSettings, schedule: a.scheduleState, now: a.now, dataOut: a.dataOut}
+	return statusOptions{archive: a.openArchive, settings: a.loadSettings, schedule: a.scheduleDeps().state, now: a.now, dataOut: a.dataOut}
 }
 
 // runStatus prints what fedimarks knows: the accounts, what runs now,
@@ -137,51 +137,69 @@ func runStatus(ctx context.Context, o statusOptions) error {
 	return printReport(o.dataOut, o.json, rep, o.write)
 }
 
-// writeStatus prints the status report as text.
+// write prints the status report as text: the accounts, what runs
+// now, the schedule, the archive.
 func (o statusOptions) write(out io.Writer, rep statusReport) error {
 	now := o.now()
 	if len(rep.Accounts) == 0 {
 		fmt.Fprintln(out, "No account yet. Log in with: fedimarks login INSTANCE")
-	} else {
-		tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)
-		fmt.Fprintln(tw, "ACCOUNT\tLAST BACKUP\tBOOKMARKS\tLAST FAILURE")
-		for _, acc := range rep.Accounts {
-			last := "never"
-			if acc.LastBackup != nil {
-				last = acc.LastBackup.Local().Format(fedimarks.TimeLayout) + " (" + fedimarks.Ago(now.Sub(*acc.LastBackup)) + ")"
-			}
-			if !acc.SignedIn {
-				last = "(logged out)"
-			}
-			failed := "-"
-			if f := acc.LastFailure; f != nil {
-				failed = f.FinishedAt.Local().Format(fedimarks.TimeLayout)
-				if f.Scheduled {
-					failed += ", scheduled"
-				}
-				if acc.Failing == "" {
-					failed += " (works again since)"
-				}
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", cleanText(string(acc.Account)), last, acc.Bookmarks, failed)
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
-		var hs []fedimarks.Handle
-		for _, acc := range rep.Accounts {
-			if acc.Failing != "" {
-				fmt.Fprintf(out, "Failing: %s\n", cleanText(acc.Failing))
-			}
-			hs = append(hs, acc.Account)
-		}
-		if note := o.settings().contextNote(hs); note != "" {
-			fmt.Fprintln(out, note)
-		}
+	} else if err := o.writeAccounts(out, rep.Accounts, now); err != nil {
+		return err
 	}
 	fmt.Fprintln(out)
+	writeRunning(out, rep.Running, now)
+	fmt.Fprintln(out, "Schedule:")
+	writeScheduleState(out, rep.Schedule, "  ", now)
+	fmt.Fprintf(out, "Archive: %s\n", cleanText(rep.Archive))
+	return nil
+}
+
+// writeAccounts prints the accounts' table, then what goes on failing
+// and which accounts keep threads.
+func (o statusOptions) writeAccounts(out io.Writer, accs []accountState, now time.Time) error {
+	tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "ACCOUNT\tLAST BACKUP\tBOOKMARKS\tLAST FAILURE")
+	for _, acc := range accs {
+		last := "never"
+		if acc.LastBackup != nil {
+			last = acc.LastBackup.Local().Format(fedimarks.TimeLayout) + " (" + fedimarks.Ago(now.Sub(*acc.LastBackup)) + ")"
+		}
+		if !acc.SignedIn {
+			last = "(logged out)"
+		}
+		failed := "-"
+		if f := acc.LastFailure; f != nil {
+			failed = f.FinishedAt.Local().Format(fedimarks.TimeLayout)
+			if f.Scheduled {
+				failed += ", scheduled"
+			}
+			if acc.Failing == "" {
+				failed += " (works again since)"
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", cleanText(string(acc.Account)), last, acc.Bookmarks, failed)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	var hs []fedimarks.Handle
+	for _, acc := range accs {
+		if acc.Failing != "" {
+			fmt.Fprintf(out, "Failing: %s\n", cleanText(acc.Failing))
+		}
+		hs = append(hs, acc.Account)
+	}
+	if note := o.settings().contextNote(hs); note != "" {
+		fmt.Fprintln(out, note)
+	}
+	return nil
+}
+
+// writeRunning prints the backups and imports running now (not the
+// locks left behind).
+func writeRunning(out io.Writer, jobs []jobState, now time.Time) {
 	running := 0
-	for _, j := range rep.Running {
+	for _, j := range jobs {
 		if j.Stale {
 			continue
 		}
@@ -199,10 +217,6 @@ func (o statusOptions) write(out io.Writer, rep statusReport) error {
 	if running == 0 {
 		fmt.Fprintln(out, "Running now: nothing")
 	}
-	fmt.Fprintln(out, "Schedule:")
-	writeScheduleState(out, rep.Schedule, "  ", now)
-	fmt.Fprintf(out, "Archive: %s\n", cleanText(rep.Archive))
-	return nil
 }
 
 // report gathers what status shows.

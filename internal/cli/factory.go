@@ -45,7 +45,11 @@ type factory struct {
 // parsing), and fills each dependency from the app with one of the
 // function types below. runX and everything below it take the options
 // only, so a test runs them with fakes: a chooser that returns an
-// account, an archive in a temp file, a buffer for standard error.
+// account, an archive in a temp file, a buffer for standard error
+// (options_test.go). A runner that other code runs too (the page's
+// jobs and buttons, a command that backs up first) gets its options
+// from one function of the app: xOptionsOf(a) or a.xDeps(), never a copy
+// of the filling.
 //
 // The dependencies, each lazy (nothing is opened or read until called),
 // and where the entry takes them from:
@@ -61,6 +65,7 @@ type factory struct {
 //	func() time.Time a.now          the run's one clock
 //	out, errOut   a.stdout, a.stderr  data; messages (held back under --quiet)
 //	dataOutFunc   a.dataOut         standard output for data, made safe for a terminal
+//	redactFunc    a.redact          blanks the run's secrets out of a message
 type (
 	// archiveFunc returns the run's archive, opening it on the first call.
 	archiveFunc func(context.Context) (*sqlite.Archive, error)

@@ -28,24 +28,24 @@ func TestLoginErrorHints(t *testing.T) {
 		{oauth.ErrNoCode, "run fedimarks login again"},
 		{oauth.ErrTimedOut, "run fedimarks login again, or with --no-browser to paste a code instead"},
 	} {
-		err := a.loginError(server, &fedimarks.Error{Code: fedimarks.EAuth, Message: "it failed", Err: tc.kind})
+		err := a.loginDeps().loginError(server, &fedimarks.Error{Code: fedimarks.EAuth, Message: "it failed", Err: tc.kind})
 		if got := err.Error(); got != "it failed ("+tc.want+")" {
 			t.Errorf("%v: %q, want the hint %q", tc.kind, got, tc.want)
 		}
 	}
 	// A hint already written stays; other errors pass as they are.
 	kept := &fedimarks.Error{Code: fedimarks.EAuth, Message: "no code was pasted", Hint: "run fedimarks login again", Err: oauth.ErrTimedOut}
-	if got := a.loginError(server, kept).Error(); got != "no code was pasted (run fedimarks login again)" {
+	if got := a.loginDeps().loginError(server, kept).Error(); got != "no code was pasted (run fedimarks login again)" {
 		t.Errorf("a written hint changed: %q", got)
 	}
 	plain := errors.New("register app on example.social: boom")
-	if got := a.loginError(server, plain); got != plain {
+	if got := a.loginDeps().loginError(server, plain); got != plain {
 		t.Errorf("a plain error changed: %v", got)
 	}
 	// A refused request for the account's name reads like any refused
 	// request.
 	refused := &oauth.IdentifyError{Err: mastodon.Remote(&mastodon.APIError{Method: "GET", Path: "/api/v1/accounts/verify_credentials", StatusCode: 401, Message: "The access token is invalid"})}
-	err := a.loginError(server, refused)
+	err := a.loginDeps().loginError(server, refused)
 	if fedimarks.ErrorCode(err) != fedimarks.EAuth || !strings.Contains(err.Error(), "example.social: the server refused the access token") {
 		t.Errorf("identify refusal = %v", err)
 	}

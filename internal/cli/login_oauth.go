@@ -16,51 +16,57 @@ import (
 // browser (or to paste the code).
 const browserWait = 5 * time.Minute
 
-// runOAuthLogin signs in through the browser (the flow is internal/oauth's;
-// this run supplies the terminal, the browser and the archive that keeps
-// the app), then saves the account and revokes the token it replaces.
-func runOAuthLogin(ctx context.Context, a *app, o loginOptions) error {
+// oauthLogin signs in through the browser (the flow is internal/oauth's;
+// the options supply the terminal, the browser and the archive that
+// keeps the app), then saves the account and revokes the token it
+// replaces.
+func (o loginOptions) oauthLogin(ctx context.Context) error {
 	server, err := mastodon.NormalizeServer(ctx, o.instance)
 	if err != nil {
 		return err
 	}
-	ar, err := a.openArchive(ctx)
+	ar, err := o.archive(ctx)
 	if err != nil {
 		return err
 	}
 	flow := &oauth.Mastodon{
 		Server:    server,
-		Client:    func(token string) *mastodon.Client { return a.newClient(server, token, nil) },
+		Client:    func(token string) *mastodon.Client { return o.client(server, token) },
 		Apps:      ar, // the sign-in keeps each server's app in the archive
 		PasteCode: o.noBrowser,
 		Wait:      browserWait,
-		OnSecret:  a.remember,
+		OnSecret:  o.remember,
 		Page:      o.page,
 	}
-	var person oauth.Prompter = a.terminal(o.noBrowser)
-	if o.prompter != nil {
-		person = o.prompter
-	}
-	res, err := flow.SignIn(ctx, person)
+	res, err := flow.SignIn(ctx, o.person())
 	if err != nil {
-		return a.loginError(server, err)
+		return o.loginError(server, err)
 	}
-	acc, old, err := a.saveLogin(ctx, res.Account, res.Token)
+	acc, old, err := o.saveLogin(ctx, res.Account, res.Token)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stderr, "Logged in as %s with scopes %s (token kept in %s).\n", acc.Handle, strings.Join(acc.Scopes, " "), acc.TokenStore)
-	a.revokeReplaced(ctx, acc, old, res.Forgotten...)
+	fmt.Fprintf(o.errOut, "Logged in as %s with scopes %s (token kept in %s).\n", acc.Handle, strings.Join(acc.Scopes, " "), acc.TokenStore)
+	o.revokeReplaced(ctx, acc, old, res.Forgotten...)
 	return nil
+}
+
+// person is who approves the sign-in: the local page's prompter
+// (fedimarks serve) when it asks, else the person at the terminal.
+func (o loginOptions) person() oauth.Prompter {
+	if o.prompter != nil {
+		return o.prompter
+	}
+	return o.terminal(o.noBrowser)
 }
 
 // loginError words a failed sign-in on server for a person: a refused
 // request for the account's name like any refused request, else with the
 // next step for what failed.
-func (a *app) loginError(server string, err error) error {
+func (o loginDeps) loginError(server string, err error) error {
 	var ie *oauth.IdentifyError
 	if errors.As(err, &ie) {
-		return a.apiError(fedimarks.Handle("@"+fedimarks.HostOf(server)), server, ie.Err, "")
+		return o.apiError(fedimarks.Handle("@"+fedimarks.HostOf(server)), server, ie.Err, "")
 	}
 	var fe *fedimarks.Error
 	if errors.As(err, &fe) && fe.Hint == "" {

@@ -47,16 +47,16 @@ func loginTarget(arg string) (instance, user string) {
 // noteOtherAccount tells, after a login to server that named user, when
 // the account signed in is another (the browser was signed in as
 // someone else).
-func (a *app) noteOtherAccount(ctx context.Context, server, user string) {
+func (o loginDeps) noteOtherAccount(ctx context.Context, server, user string) {
 	h := fedimarks.Handle(user + "@" + fedimarks.HostOf(server))
-	ar, err := a.openArchive(ctx)
+	ar, err := o.archive(ctx)
 	if err != nil {
 		return
 	}
 	if _, err := ar.Account(ctx, h); err == nil {
 		return
 	}
-	fmt.Fprintf(a.stderr, "Note: that is not %s. To add %s, sign in as %s on %s in your browser, then run: fedimarks login %s\n",
+	fmt.Fprintf(o.errOut, "Note: that is not %s. To add %s, sign in as %s on %s in your browser, then run: fedimarks login %s\n",
 		h, h, user, fedimarks.HostOf(server), h)
 }
 

@@ -66,43 +66,39 @@ func (a *app) newMisskeyClient(server, token string, shown waitShower) *misskey.
 	return c
 }
 
-// runMisskeyLogin signs in to a Misskey-family server: MiAuth through
-// the browser (or the person confirming in the terminal), or a token
-// read from standard input; then saves the account.
-func runMisskeyLogin(ctx context.Context, a *app, o loginOptions, server, software string) error {
+// misskeyLogin signs in to a Misskey-family server: MiAuth through the
+// browser (or the person confirming in the terminal), or a token read
+// from standard input; then saves the account.
+func (o loginOptions) misskeyLogin(ctx context.Context, server, software string) error {
 	var res oauth.Result
 	if o.tokenStdin {
-		token, err := readSecretLine(a)
+		token, err := readSecretLine(o.stdin)
 		if err != nil {
 			return err
 		}
-		a.remember(token)
-		acc, err := oauth.IdentifyMisskey(ctx, a.newMisskeyClient(server, token, nil), server, nil, software)
+		o.remember(token)
+		acc, err := oauth.IdentifyMisskey(ctx, o.misskeyClient(server, token), server, nil, software)
 		if err != nil {
-			return a.apiError(fedimarks.Handle("@"+fedimarks.HostOf(server)), server, err, "read:account")
+			return o.apiError(fedimarks.Handle("@"+fedimarks.HostOf(server)), server, err, "read:account")
 		}
 		res = oauth.Result{Token: token, Account: acc}
 	} else {
 		flow := &oauth.MiAuth{
 			Server:    server,
-			Client:    func(token string) *misskey.Client { return a.newMisskeyClient(server, token, nil) },
+			Client:    func(token string) *misskey.Client { return o.misskeyClient(server, token) },
 			Software:  software,
 			PasteCode: o.noBrowser,
 			Wait:      browserWait,
-			OnSecret:  a.remember,
+			OnSecret:  o.remember,
 		}
 		// The local page's prompter (fedimarks serve) when it asks; the
 		// answer then comes to MiAuth's own loopback receiver.
-		var person oauth.Prompter = a.terminal(o.noBrowser)
-		if o.prompter != nil {
-			person = o.prompter
-		}
 		var err error
-		if res, err = flow.SignIn(ctx, person); err != nil {
-			return a.loginError(server, err)
+		if res, err = flow.SignIn(ctx, o.person()); err != nil {
+			return o.loginError(server, err)
 		}
 	}
-	acc, old, err := a.saveLogin(ctx, res.Account, res.Token)
+	acc, old, err := o.saveLogin(ctx, res.Account, res.Token)
 	if err != nil {
 		return err
 	}
@@ -110,11 +106,11 @@ func runMisskeyLogin(ctx context.Context, a *app, o loginOptions, server, softwa
 	if len(acc.Scopes) > 0 {
 		with = " with permissions " + strings.Join(acc.Scopes, " ")
 	}
-	fmt.Fprintf(a.stderr, "Logged in as %s on %s%s (token kept in %s).\n", acc.Handle, softwareName(acc), with, acc.TokenStore)
+	fmt.Fprintf(o.errOut, "Logged in as %s on %s%s (token kept in %s).\n", acc.Handle, softwareName(acc), with, acc.TokenStore)
 	if old != "" {
 		// An app cannot revoke its own token on Misskey: only the
 		// person's web session can.
-		fmt.Fprintf(a.stderr, "The previous token of %s was replaced; Misskey lets only its web page revoke it: %s.\n", acc.Handle, revokeByHand(acc))
+		fmt.Fprintf(o.errOut, "The previous token of %s was replaced; Misskey lets only its web page revoke it: %s.\n", acc.Handle, revokeByHand(acc))
 	}
 	return nil
 }

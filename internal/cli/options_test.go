@@ -5,10 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +20,8 @@ import (
 	"github.com/fedimarks/fedimarks/internal/mastodon"
 	"github.com/fedimarks/fedimarks/internal/mastodontest"
 	"github.com/fedimarks/fedimarks/internal/misskey"
+	"github.com/fedimarks/fedimarks/internal/schedule"
+	"github.com/fedimarks/fedimarks/internal/secrets"
 	"github.com/fedimarks/fedimarks/internal/sqlite"
 	"github.com/fedimarks/fedimarks/internal/ui"
 	"github.com/fedimarks/fedimarks/internal/web"
@@ -287,5 +292,224 @@ func TestServeBelowMain(t *testing.T) {
 	}
 	if !strings.Contains(page, "quokka") || !jobs.waited || !strings.Contains(errOut.String(), "Serving the archive at http://127.0.0.1:") {
 		t.Errorf("serve: page %d bytes holding quokka %v, jobs waited for %v, said %q", len(page), strings.Contains(page, "quokka"), jobs.waited, errOut.String())
+	}
+}
+
+func TestScheduleBelowMain(t *testing.T) {
+	ctx := context.Background()
+	home := t.TempDir()
+	env := map[string]string{"HOME": home, "XDG_CONFIG_HOME": filepath.Join(home, "config"), "USER": "me"}
+	sys := newFakeSystem()
+	sys.unitDir = filepath.Join(home, "config", "systemd", "user")
+	prog := filepath.Join(home, "bin", "fedimarks")
+	if err := os.MkdirAll(filepath.Dir(prog), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(prog, []byte("#!/bin/sh\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	deps := scheduleDeps{runner: sys, getenv: func(k string) string { return env[k] },
+		executable: func() (string, error) { return prog, nil },
+		paths: func() (paths, error) {
+			return paths{Config: filepath.Join(home, "state"), Data: filepath.Join(home, "state")}, nil
+		},
+		logPath: func() (string, error) { return filepath.Join(home, "state", "logs", "schedule.log"), nil },
+		archive: tempArchive(t, "me@home.example"),
+		now:     func() time.Time { return time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC) },
+		dataOut: toBuffer(&out), errOut: &errOut}
+	// The pair is named by parts of the handles: the chooser says whose.
+	ch := &fakeChooser{acc: fedimarks.Account{Handle: "me@new.example"}}
+	o := scheduleOptions{every: 12 * time.Hour, at: 3 * time.Hour, atSet: true, target: schedule.Systemd,
+		syncs: [][2]fedimarks.Handle{{"me@old.example", "me@new.example"}}, choose: ch.choose, scheduleDeps: deps}
+	if err := runInstall(ctx, o); err != nil {
+		t.Fatalf("install: %v\n%s", err, errOut.String())
+	}
+	service, err := os.ReadFile(filepath.Join(sys.unitDir, schedule.Name+".service"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(service), prog+" backup --all --quiet") || !strings.Contains(string(service), "sync --from me@new.example --to me@new.example") {
+		t.Errorf("the service runs:\n%s", service)
+	}
+	if len(ch.queries) != 2 || ch.queries[0].flag != "--from" || ch.queries[1].need != signedIn {
+		t.Errorf("the chooser was asked %+v", ch.queries)
+	}
+	if !slices.ContainsFunc(sys.Calls(), func(c string) bool { return strings.HasPrefix(c, "systemctl --user enable --now") }) ||
+		!strings.Contains(errOut.String(), "Installed a systemd user timer") {
+		t.Errorf("install ran %q and said:\n%s", sys.Calls(), errOut.String())
+	}
+	st, err := deps.state(ctx, nil)
+	if err != nil || !st.Installed || st.Every != "12h" || st.Times != "at 03:00 and 15:00" || len(st.Problems) != 0 {
+		t.Errorf("state after install: %+v, %v", st, err)
+	}
+
+	errOut.Reset()
+	if err := runScheduleRemove(ctx, deps); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(sys.unitDir, schedule.Name+".service")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("remove left the service: %v", err)
+	}
+	if st, _ := deps.state(ctx, nil); st.Installed {
+		t.Errorf("state after remove: %+v", st)
+	}
+}
+
+func TestDemoBelowMain(t *testing.T) {
+	var out bytes.Buffer
+	var ran []string
+	home := filepath.Join(t.TempDir(), "sandbox")
+	// A fake Main: each step's command line and environment are seen;
+	// the backup fails.
+	main := func(_ context.Context, args []string, stdio IO) int {
+		ran = append(ran, args[0])
+		if stdio.Getenv("FEDIMARKS_HOME") != home || stdio.Getenv("FEDIMARKS_KEYRING") != "off" || stdio.Getenv("LANG") != "C" {
+			t.Errorf("fedimarks %s runs with FEDIMARKS_HOME=%q FEDIMARKS_KEYRING=%q LANG=%q", args[0],
+				stdio.Getenv("FEDIMARKS_HOME"), stdio.Getenv("FEDIMARKS_KEYRING"), stdio.Getenv("LANG"))
+		}
+		if args[0] == "backup" {
+			fmt.Fprintln(stdio.Stderr, "the server is down")
+			return ExitError
+		}
+		return ExitOK
+	}
+	o := demoOptions{home: home, addr: "127.0.0.1:0", output: filepath.Join(t.TempDir(), "b.html"),
+		getenv: func(k string) string { return map[string]string{"LANG": "C", "FEDIMARKS_HOME": "/not/here"}[k] },
+		now:    time.Now, main: main, out: &out}
+	err := runDemo(context.Background(), o)
+	if err == nil || err.Error() != "demo step 4 (fedimarks backup) exited with 1: see its output above" {
+		t.Errorf("demo with a failing backup: %v", err)
+	}
+	if want := []string{"login", "login", "accounts", "backup"}; !slices.Equal(ran, want) {
+		t.Errorf("demo ran %q, want %q", ran, want)
+	}
+	if !strings.Contains(out.String(), "fedimarks demo: three fake servers") || !strings.Contains(out.String(), "    the server is down\n(exit 1)\n") {
+		t.Errorf("demo said:\n%s", out.String())
+	}
+}
+
+func TestLogoutBelowMain(t *testing.T) {
+	ctx := context.Background()
+	acc := fedimarks.Account{Handle: "me@home.example", ID: "1", Server: "https://home.example", Software: "mastodon 4.3.0"}
+	for _, tc := range []struct {
+		name      string
+		revokeErr error
+		wantCode  string // of runLogout's error, "" for none
+		wantSaid  string
+	}{
+		{"revoked", nil, "", "Revoked the token of me@home.example on home.example and forgot the account here"},
+		{"not ours", fmt.Errorf("%w: 403", errNotOurToken), "", "fedimarks did not issue this token, so it cannot revoke it"},
+		{"down", &fedimarks.RemoteError{Kind: fedimarks.KindUnreachable, Err: errors.New("dial tcp: connection refused")},
+			fedimarks.EUnavailable, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			archive := tempArchive(t, acc.Handle, "<p>kept</p>")
+			ar, _ := archive(ctx)
+			if err := ar.SaveAccount(ctx, acc); err != nil {
+				t.Fatal(err)
+			}
+			st := secrets.NewFileStore(t.TempDir())
+			if err := st.Set(ctx, string(acc.Handle), "the-token-123"); err != nil {
+				t.Fatal(err)
+			}
+			ch := &fakeChooser{acc: acc}
+			var revoked []string
+			var errOut bytes.Buffer
+			o := logoutOptions{account: "me", choose: ch.choose, archive: archive, remember: func(string) {},
+				secrets: func(context.Context) (secrets.Store, error) { return st, nil },
+				revoke: func(_ context.Context, server, token string, _ ...fedimarks.App) error {
+					revoked = append(revoked, server+" "+token)
+					return tc.revokeErr
+				},
+				errOut: &errOut}
+			err := runLogout(ctx, o)
+			if fedimarks.ErrorCode(err) != tc.wantCode && !(err == nil && tc.wantCode == "") {
+				t.Errorf("logout: %v, want code %q", err, tc.wantCode)
+			}
+			if !strings.Contains(errOut.String(), tc.wantSaid) {
+				t.Errorf("logout said %q, want %q", errOut.String(), tc.wantSaid)
+			}
+			if !slices.Equal(revoked, []string{"https://home.example the-token-123"}) {
+				t.Errorf("revoked %q", revoked)
+			}
+			// Forgotten here whatever the server said; the bookmarks stay.
+			if _, err := st.Get(ctx, string(acc.Handle)); err == nil {
+				t.Error("the token is still saved")
+			}
+			if accs, _ := ar.Accounts(ctx); len(accs) != 0 {
+				t.Errorf("the account is still saved: %+v", accs)
+			}
+			if n, _ := ar.Counts(ctx, acc.Handle); n.Active != 1 {
+				t.Errorf("the archive holds %d bookmarks of the account, want 1", n.Active)
+			}
+		})
+	}
+}
+
+func TestLoginBelowMain(t *testing.T) {
+	ctx := context.Background()
+	net := mastodontest.NewNetwork(t)
+	inst := net.NewInstance(mastodontest.InstanceOptions{})
+	alice := inst.AddAccount("alice")
+	host := strings.TrimPrefix(inst.URL(), "http://")
+	st := secrets.NewFileStore(t.TempDir())
+	var errOut bytes.Buffer
+	var revoked []string
+	detected := 0
+	deps := loginDeps{archive: tempArchive(t, "someone@else.example"), remember: func(string) {}, redact: func(s string) string { return s },
+		secrets: func(context.Context) (secrets.Store, error) { return st, nil },
+		detect: func(_ context.Context, server string) (fedimarks.Family, string, error) {
+			detected++
+			return fedimarks.FamilyMastodon, "mastodon 4.3.0", nil
+		},
+		client: func(server, token string) *mastodon.Client {
+			return mastodon.New(mastodon.Options{Server: server, Token: token, MaxRetries: -1})
+		},
+		apiError: func(_ fedimarks.Handle, _ string, err error, _ string) error { return err },
+		revoke: func(_ context.Context, server, token string, _ ...fedimarks.App) error {
+			revoked = append(revoked, token)
+			return nil
+		},
+		errOut: &errOut}
+	login := func(instance, token string) error {
+		o := loginOptions{tokenStdin: true, loginDeps: deps}
+		o.instance, o.user = loginTarget(instance)
+		o.stdin = strings.NewReader(token + "\n")
+		return runLogin(ctx, o)
+	}
+	first, second := alice.Token(), alice.Token()
+	if err := login(inst.URL(), first); err != nil {
+		t.Fatal(err)
+	}
+	h := fedimarks.Handle("alice@" + host)
+	if tok, err := st.Get(ctx, string(h)); err != nil || tok != first {
+		t.Errorf("the token kept is %q, %v", tok, err)
+	}
+	ar, _ := deps.archive(ctx)
+	if acc, err := ar.Account(ctx, h); err != nil || acc.Server != inst.URL() {
+		t.Errorf("the account saved: %+v, %v", acc, err)
+	}
+	// Signing in again (named as bob, but the token is alice's) replaces
+	// the token: the old one is revoked, and the person told who it is.
+	errOut.Reset()
+	if err := login(inst.URL()+"/@bob", second); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(revoked, []string{first}) || detected != 2 {
+		t.Errorf("revoked %q after %d detections", revoked, detected)
+	}
+	for _, want := range []string{"Logged in as " + string(h), "Revoked the previous token of " + string(h), "Note: that is not bob@" + host} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("login said %q, want %q", errOut.String(), want)
+		}
+	}
+	// A token the server does not know is refused; nothing is saved.
+	errOut.Reset()
+	if err := login(inst.URL(), "not-a-token-at-all"); fedimarks.ErrorKind(err) != fedimarks.KindAuth {
+		t.Errorf("login with an unknown token: %v", err)
+	}
+	if tok, _ := st.Get(ctx, string(h)); tok != second {
+		t.Errorf("the token kept after a refused login is %q, want the second", tok)
 	}
 }

@@ -80,12 +80,12 @@ func (r resultState) why() string {
 	return s
 }
 
-// scheduleState reads the manifest, asks the system whether it has the
-// job, and reads the last run from the archive (ar may be nil).
-func (a *app) scheduleState(ctx context.Context, ar *sqlite.Archive) (scheduleState, error) {
+// state reads the manifest, asks the system whether it has the job,
+// and reads the last run from the archive (ar may be nil).
+func (d scheduleDeps) state(ctx context.Context, ar *sqlite.Archive) (scheduleState, error) {
 	st := scheduleState{Problems: []string{}}
-	st.Log, _ = a.scheduleLogPath()
-	p, err := a.paths()
+	st.Log, _ = d.logPath()
+	p, err := d.paths()
 	if err != nil {
 		return st, err
 	}
@@ -94,63 +94,82 @@ func (a *app) scheduleState(ctx context.Context, ar *sqlite.Archive) (scheduleSt
 		return st, err
 	}
 	if ar != nil {
-		run, accs, err := ar.LastScheduledRun(ctx)
-		if err != nil {
+		if st.LastRun, err = lastScheduledRun(ctx, ar); err != nil {
 			return st, err
-		}
-		if run != nil {
-			rs := &runState{Command: "fedimarks " + run.Command, StartedAt: run.StartedAt, FinishedAt: run.FinishedAt,
-				ExitCode: run.ExitCode, Accounts: []resultState{}}
-			if run.Message != "" {
-				rs.Error = run.Message
-				if run.Hint != "" {
-					rs.Error += "; " + run.Hint
-				}
-			}
-			for _, r := range accs {
-				rs.Accounts = append(rs.Accounts, newResultState(r))
-			}
-			st.LastRun = rs
 		}
 	}
 	if m == nil {
 		return st, nil
 	}
 	s := m.spec()
-	next := s.Next(a.now())
+	next := s.Next(d.now())
 	installed := m.InstalledAt
 	st.Installed, st.Target, st.Description, st.InstalledAt = true, string(m.Target), m.Target.Describe(), &installed
 	st.Every, st.Times, st.NextRun, st.Commands, st.Files, st.CrontabLine =
 		schedule.Every(s.Every), s.TimesText(), &next, s.Commands(), m.Files, m.Line
+	st.Problems = append(st.Problems, filesGone(m)...)
+	var problem string
+	if st.Registered, problem = d.registered(ctx, m); problem != "" {
+		st.Problems = append(st.Problems, problem)
+	}
+	return st, nil
+}
+
+// lastScheduledRun is how the last scheduled run ended, nil when none
+// ran yet.
+func lastScheduledRun(ctx context.Context, ar *sqlite.Archive) (*runState, error) {
+	run, accs, err := ar.LastScheduledRun(ctx)
+	if run == nil || err != nil {
+		return nil, err
+	}
+	rs := &runState{Command: "fedimarks " + run.Command, StartedAt: run.StartedAt, FinishedAt: run.FinishedAt,
+		ExitCode: run.ExitCode, Accounts: []resultState{}}
+	if run.Message != "" {
+		rs.Error = run.Message
+		if run.Hint != "" {
+			rs.Error += "; " + run.Hint
+		}
+	}
+	for _, r := range accs {
+		rs.Accounts = append(rs.Accounts, newResultState(r))
+	}
+	return rs, nil
+}
+
+// filesGone are the problems of m's program and files gone since install.
+func filesGone(m *scheduleManifest) []string {
+	var problems []string
 	if _, err := os.Stat(m.Program); err != nil {
-		st.Problems = append(st.Problems, fmt.Sprintf("%s, the program the schedule runs, is gone: install again from the fedimarks you use now: fedimarks schedule install", m.Program))
+		problems = append(problems, fmt.Sprintf("%s, the program the schedule runs, is gone: install again from the fedimarks you use now: fedimarks schedule install", m.Program))
 	}
 	for _, f := range m.Files {
 		if _, err := os.Stat(f); err != nil {
-			st.Problems = append(st.Problems, fmt.Sprintf("%s, written by install, is gone: install again: fedimarks schedule install", f))
+			problems = append(problems, fmt.Sprintf("%s, written by install, is gone: install again: fedimarks schedule install", f))
 		}
 	}
-	switch state, out := a.checkRegistered(ctx, m); state {
-	case registeredUnknown:
-		// Cannot be asked here: say nothing rather than guess.
-	case registeredYes:
-		yes := true
-		st.Registered = &yes
-	default:
-		no := false
-		st.Registered = &no
-		if m.Target == schedule.Cron {
-			st.Problems = append(st.Problems, "the line is not in your crontab: add it with crontab -e")
-		} else {
-			said := strings.TrimSpace(cleanText(out))
-			if said != "" {
-				said = fmt.Sprintf(" (%q)", said)
-			}
-			st.Problems = append(st.Problems, fmt.Sprintf("%s says the system does not have the job%s: install again: fedimarks schedule install",
-				strings.Join(m.Check, " "), said))
-		}
+	return problems
+}
+
+// registered says whether the system has m's job (nil: it cannot be
+// asked here, and nothing is said rather than guessed), and the problem
+// when it does not.
+func (d scheduleDeps) registered(ctx context.Context, m *scheduleManifest) (*bool, string) {
+	state, out := d.checkRegistered(ctx, m)
+	yes := state == registeredYes
+	switch {
+	case state == registeredUnknown:
+		return nil, ""
+	case yes:
+		return &yes, ""
+	case m.Target == schedule.Cron:
+		return &yes, "the line is not in your crontab: add it with crontab -e"
 	}
-	return st, nil
+	said := strings.TrimSpace(cleanText(out))
+	if said != "" {
+		said = fmt.Sprintf(" (%q)", said)
+	}
+	return &yes, fmt.Sprintf("%s says the system does not have the job%s: install again: fedimarks schedule install",
+		strings.Join(m.Check, " "), said)
 }
 
 // writeScheduleState shows st for a person, each line after indent.
@@ -193,7 +212,7 @@ func writeScheduleState(w io.Writer, st scheduleState, indent string, now time.T
 }
 
 // scheduleStatusOptions are 'schedule status”s: --json, the archive,
-// the schedule's state (app.scheduleState), the clock, standard output.
+// the schedule's state (scheduleDeps.state), the clock, standard output.
 type scheduleStatusOptions struct {
 	json     bool
 	archive  archiveFunc
@@ -207,7 +226,7 @@ func runScheduleStatus(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	return runScheduleState(ctx, scheduleStatusOptions{json: asJSON, archive: a.openArchive, schedule: a.scheduleState,
+	return runScheduleState(ctx, scheduleStatusOptions{json: asJSON, archive: a.openArchive, schedule: a.scheduleDeps().state,
 		now: a.now, dataOut: a.dataOut})
 }
 

@@ -144,9 +144,9 @@ func (p pageAccounts) SignIn(ctx context.Context, instance string, rcv *oauth.Pa
 	if err != nil {
 		return nil, err
 	}
-	o := loginOptions{page: rcv, prompter: pr}
+	o := loginOptions{page: rcv, prompter: pr, loginDeps: r.a.loginDeps()}
 	o.instance, o.user = loginTarget(instance)
-	err = runLoginWith(ctx, r.a, o)
+	err = runLogin(ctx, o)
 	var said web.Said
 	for _, l := range pr.Lines() {
 		said = append(said, cleanText(r.a.redact(l)))
@@ -160,10 +160,7 @@ func (p pageAccounts) SignOut(ctx context.Context, account string) (web.Said, er
 	if err != nil {
 		return nil, err
 	}
-	acc, err := r.a.chooseAccount(ctx, accountQuery{name: account})
-	if err == nil {
-		err = runLogout(ctx, r.a, acc)
-	}
+	err = runLogout(ctx, logoutOptionsOf(r.a, account))
 	return r.said(), r.fail(ctx, err)
 }
 
@@ -223,7 +220,7 @@ func (p pageAccounts) Schedule(ctx context.Context) (web.ScheduleInfo, error) {
 	if err != nil {
 		return info, err
 	}
-	st, err := r.a.scheduleState(ctx, r.a.archive)
+	st, err := r.a.scheduleDeps().state(ctx, r.a.archive)
 	if err != nil {
 		return info, r.fail(ctx, err)
 	}
@@ -285,6 +282,6 @@ func (p pageAccounts) RemoveSchedule(ctx context.Context) (web.Said, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = runScheduleRemove(ctx, r.a)
+	err = runScheduleRemove(ctx, r.a.scheduleDeps())
 	return r.said(), r.fail(ctx, err)
 }
