@@ -252,13 +252,26 @@ says where).
 `+exitCodesHelp+"\n")
 }
 
-// errUsage marks a mistake in the command line.
-type errUsage struct{ msg string }
+// errUsage marks a mistake in the command line, or (fact) input that
+// names what is not there, such as an account not saved: exit 2 both.
+type errUsage struct {
+	msg string
+	// fact: not a mistake in the flags or arguments but a fact with its
+	// own next command, so no pointer to the command's usage follows.
+	fact bool
+}
 
 func (e *errUsage) Error() string { return e.msg }
 
 func usageError(format string, args ...any) error {
 	return &errUsage{msg: fmt.Sprintf(format, args...)}
+}
+
+// factError is the usage error (exit 2) for input naming what is not
+// there (no saved account, an empty archive): its message says the next
+// command, and no usage pointer follows.
+func factError(format string, args ...any) error {
+	return &errUsage{msg: fmt.Sprintf(format, args...), fact: true}
 }
 
 // report prints err for a person (one line, on stderr) and maps it to an
@@ -283,7 +296,7 @@ func (a *app) report(ctx context.Context, err error) int {
 		fmt.Fprintln(a.errOut, "fedimarks:", cleanText(a.redact(msg)))
 	}
 	var u *errUsage
-	if errors.As(err, &u) && a.cmd.name != "" {
+	if errors.As(err, &u) && a.cmd.name != "" && !u.fact {
 		fmt.Fprintf(a.errOut, "Run 'fedimarks help %s' for usage.\n", a.cmd.name)
 	}
 	return code
