@@ -78,6 +78,12 @@ func statusItem(raw json.RawMessage, src string) fedimarks.ImportItem {
 		it.Tags, it.Note = wireLabels(w)
 		it.Folder = readFolder(w.Folder)
 	}
+	return readStatus(it, statusRaw)
+}
+
+// readStatus fills it from a Status object: the post (the boosted one for
+// a boost), its web address, author, time and visibility.
+func readStatus(it fedimarks.ImportItem, statusRaw json.RawMessage) fedimarks.ImportItem {
 	if statusRaw = bytes.TrimSpace(statusRaw); statusRaw[0] != '{' {
 		it.Invalid = `"status" is not a JSON object`
 		return it
