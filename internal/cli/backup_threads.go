@@ -9,6 +9,7 @@ import (
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/backup"
 	"github.com/fedimarks/fedimarks/internal/mastodon"
+	"github.com/fedimarks/fedimarks/internal/misskey"
 	"github.com/fedimarks/fedimarks/internal/sqlite"
 )
 
@@ -81,18 +82,36 @@ func statusesOf(ps []mastodon.ThreadPost) []fedimarks.Status {
 }
 
 // fetchThreads fetches the pending threads of acc's new bookmarks and
-// prints a summary line.
+// prints a summary line. c is acc's client when acc speaks Mastodon's
+// API; a Misskey-family account (c nil) gets its threads through Misskey's
+// API (misskey.Client.Thread).
 func (o backupOptions) fetchThreads(ctx context.Context, ar *sqlite.Archive, acc fedimarks.Account, c *mastodon.Client, all bool, out *backupResult) error {
-	before := c.Requests()
 	prog := o.progress("threads "+string(acc.Handle), 0, "threads")
-	res, err := backup.FetchThreads(ctx, acc.Handle, threadSource{c, new(bool)}, ar, all, o.now, prog)
+	var (
+		src      backup.ThreadSource = threadSource{c, new(bool)}
+		requests func() int64
+		needs    = "read:statuses"
+	)
+	if c != nil {
+		requests = c.Requests
+	} else {
+		tok, err := o.token(ctx, acc.Handle)
+		if err != nil {
+			prog.Abort()
+			return err
+		}
+		mc := o.misskeyClient(acc.Server, tok, prog)
+		src, requests, needs = misskeyThreads{mc}, mc.Requests, ""
+	}
+	before := requests()
+	res, err := backup.FetchThreads(ctx, acc.Handle, src, ar, all, o.now, prog)
 	out.Threads = &threadResult{Fetched: res.Fetched, Gone: res.Gone, Pending: res.Pending}
-	out.Requests = c.Requests()
+	out.Requests += requests() - before
 	if err != nil {
 		prog.Abort()
 		fmt.Fprintf(o.errOut, "%s: %s kept, %d left for the next backup --context\n",
 			acc.Handle, fedimarks.Plural(int64(res.Fetched), "thread"), res.Pending)
-		return o.apiError(acc.Handle, acc.Server, err, "read:statuses")
+		return o.apiError(acc.Handle, acc.Server, err, needs)
 	}
 	prog.Finish()
 	if res.Fetched+res.Gone > 0 {
@@ -101,9 +120,20 @@ func (o backupOptions) fetchThreads(ctx context.Context, ar *sqlite.Archive, acc
 			gone = fmt.Sprintf(", %d no longer shown by the server", res.Gone)
 		}
 		fmt.Fprintf(o.errOut, "%s: %s kept%s; %s\n", acc.Handle,
-			fedimarks.Plural(int64(res.Fetched), "thread"), gone, fedimarks.Plural(c.Requests()-before, "request"))
+			fedimarks.Plural(int64(res.Fetched), "thread"), gone, fedimarks.Plural(requests()-before, "request"))
 	}
 	return nil
+}
+
+// misskeyThreads is a backup.ThreadSource through Misskey's API.
+type misskeyThreads struct{ c *misskey.Client }
+
+func (s misskeyThreads) Thread(ctx context.Context, id, author string, all bool) ([]fedimarks.Status, []fedimarks.Status, error) {
+	anc, desc, err := s.c.Thread(ctx, id, author, all)
+	if k := fedimarks.ErrorKind(err); k == fedimarks.KindNotFound || k == fedimarks.KindGone {
+		return nil, nil, backup.ErrPostGone
+	}
+	return anc, desc, err
 }
 
 // withThread sets b.Thread to the thread the archive kept for it, if any.

@@ -481,9 +481,6 @@ type accountSource struct {
 // Misskey's favorites.
 func (o backupOptions) source(acc fedimarks.Account, tok string, prog *ui.Progress) (accountSource, error) {
 	if acc.Family() == fedimarks.FamilyMisskey {
-		if o.context != "" {
-			return accountSource{}, usageError("--context is not available for %s: threads are read with Mastodon's API", acc.Handle)
-		}
 		mc := o.misskeyClient(acc.Server, tok, prog)
 		return accountSource{Source: favoriteSource{mc, prog, o.speak}, requests: mc.Requests, needs: "read:favorites"}, nil
 	}

@@ -84,6 +84,7 @@ func newJobService(ctx context.Context, a *app, ar *sqlite.Archive) (*jobService
 	if _, err := a.secretStore(ctx); err != nil {
 		return nil, err
 	}
+	s.sweepUploads(ctx)
 	return s, nil
 }
 
@@ -228,6 +229,8 @@ func (s *jobService) run(ctx context.Context, ja *app, spec web.JobSpec, id int6
 			err = runMigrate(ctx, migrateOptionsOf(ja, migrateOptions{pairOptions: pairOptions{from: spec.From, to: spec.To,
 				retryFailed: spec.RetryFailed, yes: true}, dryRun: spec.DryRun}), ms)
 			sum = &ms.importSummary
+		} else if spec.Job != 0 {
+			err = rerunJournal(ctx, importOptionsOf(ja, importOptions{retryFailed: spec.RetryFailed, yes: true}), spec.Job, sum)
 		} else {
 			err = runImport(ctx, importOptionsOf(ja, importOptions{files: []string{spec.File}, to: spec.To, dryRun: spec.DryRun,
 				retryFailed: spec.RetryFailed, yes: true}), sum)
@@ -259,6 +262,7 @@ func (s *jobService) run(ctx context.Context, ja *app, spec web.JobSpec, id int6
 			output: filepath.Join(dir, fmt.Sprintf("verify-%d-missing.csv", id))}
 		if spec.From == "" {
 			o.files = []string{spec.File}
+			defer s.verifyInput(ctx, spec, o.files)()
 		}
 		sum := &verifySummary{}
 		err = runVerify(ctx, verifyOptionsOf(ja, o), sum)
@@ -330,6 +334,7 @@ func (s *jobService) finish(ctx context.Context, id int64, lj *liveJob, res *job
 	s.mu.Lock()
 	delete(s.live, id)
 	s.mu.Unlock()
+	s.sweepUploads(context.WithoutCancel(ctx))
 }
 
 func (s *jobService) Cancel(ctx context.Context, id int64) error {
@@ -364,7 +369,7 @@ func (s *jobService) List(ctx context.Context) ([]web.JobView, error) {
 		}
 		out = append(out, *v)
 	}
-	return out, nil
+	return s.withCommandLine(ctx, out)
 }
 
 // view is a page job as the page shows it: its record, and while it
@@ -380,6 +385,7 @@ func (s *jobService) view(ctx context.Context, pj sqlite.PageJob) (*web.JobView,
 	}
 	v.Message, v.Hint, v.ExitCode, v.Summary, v.Log = res.Message, res.Hint, res.ExitCode, res.Summary, res.Log
 	v.Estimate, v.ReportPath, v.FailuresPath, v.MissingPath = res.Estimate, res.Report, res.Failures, res.Missing
+	v.SourceGone = s.uploadGone(v.Spec.File)
 	if res.ImportJob != 0 {
 		v.ImportJob = res.ImportJob
 	}
@@ -418,17 +424,13 @@ func (s *jobService) view(ctx context.Context, pj sqlite.PageJob) (*web.JobView,
 	return v, nil
 }
 
-func (s *jobService) Rows(ctx context.Context, id int64, outcome fedimarks.Outcome) ([]web.JobRow, error) {
-	v, err := s.Job(ctx, id)
-	if v == nil || err != nil || v.ImportJob == 0 {
-		return nil, err
-	}
+func (s *jobService) Rows(ctx context.Context, importJob int64, outcome fedimarks.Outcome) ([]web.JobRow, error) {
 	var outcomes []fedimarks.Outcome
 	if outcome != "" {
 		outcomes = append(outcomes, outcome)
 	}
 	var out []web.JobRow
-	err = s.ar.EachJobItem(ctx, v.ImportJob, func(it fedimarks.JobItem) error {
+	err := s.ar.EachJobItem(ctx, importJob, func(it fedimarks.JobItem) error {
 		out = append(out, web.JobRow{Seq: it.Seq, URI: it.URI, URL: it.URL, AuthorURL: it.AuthorURL, Detail: it.Detail,
 			Outcome: it.Outcome, Author: transfer.AuthorName(it.URI, it.URL, it.AuthorURL)})
 		return nil

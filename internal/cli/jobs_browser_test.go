@@ -296,6 +296,19 @@ func TestJobsFromThePage(t *testing.T) {
 	stateIs(tab, "done")
 	_ = resumed
 	shot(tab, "results")
+	// The move ended: its upload is deleted (Retry and Verify below read
+	// the journal).
+	// (The job's end is recorded, then its uploads swept: a moment later.)
+	for end := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		left, _ := filepath.Glob(filepath.Join(f.home, "uploads", "*"))
+		if len(left) == 0 {
+			break
+		}
+		if time.Now().After(end) {
+			t.Errorf("the upload is kept after its move ended: %v", left)
+			break
+		}
+	}
 
 	// Results: every row has its outcome; filter the not_visible ones.
 	counts := map[string]string{}

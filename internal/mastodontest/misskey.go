@@ -49,6 +49,7 @@ type misskeyState struct {
 	lastPerms []string                  // of the last MiAuth session
 	limits    map[string]misskeyLimit   // per-endpoint overrides (SetEndpointLimit)
 	windows   map[string]*misskeyWindow // by endpoint and actor
+	failing   map[string]int            // calls left to answer INTERNAL_ERROR, by endpoint (FailEndpoint)
 }
 
 // misskeyEndpoint is one endpoint's meta, as its definition file declares.
@@ -186,6 +187,10 @@ func (i *Instance) misskeyAPI(r *http.Request) reply {
 	}
 	if rp, ok := i.misskeySpend(ep, actor); !ok {
 		return rp
+	}
+	if i.mk.failing[name] > 0 {
+		i.mk.failing[name]--
+		return mkInternalError.reply(nil)
 	}
 	if ep.credential && c.user == nil {
 		return mkCredential.reply(nil)

@@ -203,7 +203,7 @@ func (i *Instance) packNote(p *post, me *Account, detail bool) mkNoteJSON {
 			j.URL = p.url
 		}
 	}
-	if p.reblog == nil {
+	if p.reblog == nil || p.quote {
 		text := p.mfm
 		if text == "" {
 			text = htmlText(p.content)

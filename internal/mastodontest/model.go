@@ -54,6 +54,7 @@ type post struct {
 	deleted    bool
 	inReplyTo  *post  // see Status.Reply
 	mfm        string // a Misskey note's source text (content is its HTML)
+	quote      bool   // a Misskey quote: a renote (reblog) with text of its own
 }
 
 // mediaFile is one attachment as served by the origin.

@@ -69,6 +69,11 @@ type JobSpec struct {
 	To          string `json:"to,omitempty"`
 	DryRun      bool   `json:"dry_run,omitempty"`
 	RetryFailed bool   `json:"retry_failed,omitempty"`
+	// Job is the import job that journaled a move's rows (0: none yet).
+	// A retry of a move from a file runs that job again from its journal,
+	// and a verification reads its rows there, so neither needs File any
+	// more: an uploaded file is deleted once its move has ended.
+	Job int64 `json:"job,omitempty"`
 }
 
 // Source names a move's source for a person.
@@ -148,6 +153,22 @@ type JobView struct {
 	// DestinationServer is the destination account's server URL, for
 	// links to follow authors there.
 	DestinationServer string
+	// CommandLine says the job was started from the command line (import,
+	// migrate, sync), not from this page: ID is 0, ImportJob names it, and
+	// the page shows it read-only (a finished one's failures can be
+	// retried as a job of the page).
+	CommandLine bool
+	// SourceGone says the uploaded file a move read is no longer kept: it
+	// cannot be moved again from it.
+	SourceGone bool
+}
+
+// Path is the job's page.
+func (j *JobView) Path() string {
+	if j.CommandLine {
+		return fmt.Sprintf("/jobs/import-%d", j.ImportJob)
+	}
+	return fmt.Sprintf("/jobs/%d", j.ID)
 }
 
 // JobRow is one row of a move, as the archive journals it.
@@ -177,9 +198,16 @@ type Jobs interface {
 	Job(ctx context.Context, id int64) (*JobView, error)
 	// List returns the newest jobs, newest first.
 	List(ctx context.Context) ([]JobView, error)
-	// Rows returns a move's rows in write order, those with outcome only
-	// when it is not "".
-	Rows(ctx context.Context, id int64, outcome fedimarks.Outcome) ([]JobRow, error)
+	// Rows returns the rows of the import job importJob (a move's) in
+	// write order, those with outcome only when it is not "".
+	Rows(ctx context.Context, importJob int64, outcome fedimarks.Outcome) ([]JobRow, error)
+	// CommandJob returns import job id, started from the command line (a
+	// job of the page's is not one), or nil and no error if there is none.
+	CommandJob(ctx context.Context, id int64) (*JobView, error)
+	// WriteJobFile writes the report ("report.csv") or failures file
+	// ("failures.csv") of import job id, as import writes them, from its
+	// journal.
+	WriteJobFile(ctx context.Context, id int64, name string, w io.Writer) error
 	// Elsewhere says what other processes (a command, a schedule) are
 	// doing in the archive now, a line each ("import into bob@host,
 	// PID 42, since 10:53"): the page's jobs wait for them.
@@ -222,12 +250,7 @@ func (s *Server) serveJobs(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	idText, part, _ := strings.Cut(rest, "/")
-	id, err := strconv.ParseInt(idText, 10, 64)
-	if err != nil || id <= 0 {
-		s.notFound(w, r, "There is no such job.")
-		return
-	}
-	j, err := s.jobs.Job(r.Context(), id)
+	j, err := s.findJob(r.Context(), idText)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -242,8 +265,16 @@ func (s *Server) serveJobs(w http.ResponseWriter, r *http.Request) {
 	case "live":
 		s.serveJob(w, r, j, "live")
 	case "report.csv":
+		if j.CommandLine {
+			s.serveJournalFile(w, r, j, part, fmt.Sprintf("import-%d-report.csv", j.ImportJob))
+			return
+		}
 		s.serveJobFile(w, r, j.ReportPath, fmt.Sprintf("import-%d-report.csv", j.ImportJob))
 	case "failures.csv":
+		if j.CommandLine {
+			s.serveJournalFile(w, r, j, part, "bookmarks_failures.csv")
+			return
+		}
 		s.serveJobFile(w, r, j.FailuresPath, "bookmarks_failures.csv")
 	case "missing.csv":
 		s.serveJobFile(w, r, j.MissingPath, "missing.csv")
@@ -274,6 +305,8 @@ type jobsView struct {
 	// Retryable says "retry these" may bring rows in: not_visible,
 	// not_found or failed rows.
 	Retryable bool
+	// Failing says some rows did not make it (a failures file has rows).
+	Failing bool
 }
 
 type filterLink struct {
@@ -326,7 +359,7 @@ func (s *Server) serveJob(w http.ResponseWriter, r *http.Request, j *JobView, na
 	v := s.jobPage(r, j)
 	if j.ImportJob != 0 && !j.Spec.DryRun {
 		filter := fedimarks.Outcome(r.URL.Query().Get("outcome"))
-		rows, err := s.jobs.Rows(r.Context(), j.ID, "")
+		rows, err := s.jobs.Rows(r.Context(), j.ImportJob, "")
 		if err != nil {
 			s.serverError(w, r, err)
 			return
@@ -371,14 +404,15 @@ func (s *Server) serveJob(w http.ResponseWriter, r *http.Request, j *JobView, na
 			v.Rows = v.Rows[max(0, len(v.Rows)-recentRows):]
 		}
 		v.Filter = filter
-		v.Filters = append(v.Filters, filterLink{Count: len(rows), URL: fmt.Sprintf("/jobs/%d#results", j.ID), Current: filter == ""})
+		v.Filters = append(v.Filters, filterLink{Count: len(rows), URL: j.Path() + "#results", Current: filter == ""})
 		for _, o := range filterOutcomes {
 			if counts[o] > 0 {
 				v.Filters = append(v.Filters, filterLink{Outcome: o, Count: counts[o],
-					URL: fmt.Sprintf("/jobs/%d?outcome=%s#results", j.ID, o), Current: filter == o})
+					URL: fmt.Sprintf("%s?outcome=%s#results", j.Path(), o), Current: filter == o})
 			}
 		}
 		v.Retryable = counts[fedimarks.NotVisible]+counts[fedimarks.NotFound]+counts[fedimarks.Failed] > 0
+		v.Failing = v.Retryable || counts[fedimarks.Unreachable] > 0
 	}
 	s.renderJobs(w, http.StatusOK, name, v)
 }
@@ -435,11 +469,6 @@ func (s *Server) postJobs(w http.ResponseWriter, r *http.Request, rest string) {
 		return
 	}
 	idText, action, _ := strings.Cut(rest, "/")
-	id, err := strconv.ParseInt(idText, 10, 64)
-	if err != nil {
-		s.notFound(w, r, "There is no such job.")
-		return
-	}
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, "bad form", http.StatusBadRequest)
@@ -449,7 +478,7 @@ func (s *Server) postJobs(w http.ResponseWriter, r *http.Request, rest string) {
 		refused(w)
 		return
 	}
-	j, err := s.jobs.Job(r.Context(), id)
+	j, err := s.findJob(r.Context(), idText)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -458,14 +487,22 @@ func (s *Server) postJobs(w http.ResponseWriter, r *http.Request, rest string) {
 		s.notFound(w, r, "There is no such job.")
 		return
 	}
+	if j.CommandLine && (action != "retry" || j.State != JobDone) {
+		// Read-only: the command that started it resumes it.
+		s.notFound(w, r, "A job started from the command line is only shown here: only its failures, once it ended, can be retried from the page.")
+		return
+	}
 	spec := j.Spec
+	if spec.Kind == JobMove && spec.From == "" && j.ImportJob != 0 && !spec.DryRun {
+		spec.Job = j.ImportJob
+	}
 	switch action {
 	case "cancel":
-		if err := s.jobs.Cancel(r.Context(), id); err != nil {
+		if err := s.jobs.Cancel(r.Context(), j.ID); err != nil {
 			s.jobError(w, r, err)
 			return
 		}
-		http.Redirect(w, r, fmt.Sprintf("/jobs/%d", id), http.StatusSeeOther)
+		http.Redirect(w, r, j.Path(), http.StatusSeeOther)
 		return
 	case "run": // a dry run's real run
 		spec.DryRun, spec.RetryFailed = false, false
@@ -473,7 +510,7 @@ func (s *Server) postJobs(w http.ResponseWriter, r *http.Request, rest string) {
 		spec.DryRun, spec.RetryFailed = false, true
 	case "resume": // a job cut short, run again: its import job resumes
 	case "verify":
-		spec = JobSpec{Kind: JobVerify, From: spec.From, File: spec.File, FileName: spec.FileName, To: spec.To}
+		spec = JobSpec{Kind: JobVerify, From: spec.From, File: spec.File, FileName: spec.FileName, To: spec.To, Job: spec.Job}
 	default:
 		s.notFound(w, r, "There is nothing at this address.")
 		return
@@ -612,5 +649,37 @@ func (s *Server) renderJobs(w http.ResponseWriter, code int, name string, v jobs
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
+	io.WriteString(w, buf.String())
+}
+
+// findJob returns the job idText names: a page job's number, or
+// "import-N" for import job N started from the command line; nil and no
+// error for none.
+func (s *Server) findJob(ctx context.Context, idText string) (*JobView, error) {
+	if n, ok := strings.CutPrefix(idText, "import-"); ok {
+		id, err := strconv.ParseInt(n, 10, 64)
+		if err != nil || id <= 0 {
+			return nil, nil
+		}
+		return s.jobs.CommandJob(ctx, id)
+	}
+	id, err := strconv.ParseInt(idText, 10, 64)
+	if err != nil || id <= 0 {
+		return nil, nil
+	}
+	return s.jobs.Job(ctx, id)
+}
+
+// serveJournalFile sends a command-line job's report or failures file,
+// written from its journal, as a download named name.
+func (s *Server) serveJournalFile(w http.ResponseWriter, r *http.Request, j *JobView, part, name string) {
+	var buf strings.Builder
+	if err := s.jobs.WriteJobFile(r.Context(), j.ImportJob, part, &buf); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	w.Header().Set("Cache-Control", "no-store")
 	io.WriteString(w, buf.String())
 }

@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -72,7 +73,19 @@ func (f *fakeJobs) Job(_ context.Context, id int64) (*web.JobView, error) {
 	return f.jobs[id], nil
 }
 
-func (f *fakeJobs) List(context.Context) ([]web.JobView, error) { return nil, nil }
+// List lists the jobs in the order of their numbers as Start gave them
+// (tests set the ones they show).
+func (f *fakeJobs) List(context.Context) ([]web.JobView, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []web.JobView
+	for id := int64(1); id <= int64(len(f.jobs)); id++ {
+		if j := f.jobs[id]; j != nil {
+			out = append(out, *j)
+		}
+	}
+	return out, nil
+}
 
 func (f *fakeJobs) Elsewhere(context.Context) ([]string, error) {
 	return []string{"import into bob@b.example: PID 42 on vm, since 2026-03-01 10:53"}, nil
@@ -80,6 +93,24 @@ func (f *fakeJobs) Elsewhere(context.Context) ([]string, error) {
 
 func (f *fakeJobs) Rows(context.Context, int64, fedimarks.Outcome) ([]web.JobRow, error) {
 	return f.rows, nil
+}
+
+// CommandJob returns the job with ImportJob id among those marked
+// CommandLine.
+func (f *fakeJobs) CommandJob(_ context.Context, id int64) (*web.JobView, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, j := range f.jobs {
+		if j.CommandLine && j.ImportJob == id {
+			return j, nil
+		}
+	}
+	return nil, nil
+}
+
+func (f *fakeJobs) WriteJobFile(_ context.Context, id int64, name string, w io.Writer) error {
+	_, err := io.WriteString(w, fmt.Sprintf("%s of import job %d\n", name, id))
+	return err
 }
 
 func startJobs(t *testing.T, opt web.Options) (string, *fakeJobs) {
@@ -259,5 +290,96 @@ func TestJobPage(t *testing.T) {
 	if code := act("/jobs/2/retry", tok); code != http.StatusSeeOther || len(jobs.started) != 1 ||
 		!jobs.started[0].RetryFailed || jobs.started[0].DryRun || jobs.started[0].From != "alice@a.example" {
 		t.Errorf("retry: %d, started %+v", code, jobs.started)
+	}
+}
+
+// TestCommandLineJobPage: an import started from the command line is
+// listed with the page's jobs (its accounts, when, state, counts) and
+// shown at /jobs/import-N read-only: the same results filter and
+// downloads (written from its journal), no Resume, Cancel or Verify; once
+// it ended, its failures are retried as a job of the page, from its
+// journal. Server and file text is escaped.
+func TestCommandLineJobPage(t *testing.T) {
+	base, jobs := startJobs(t, web.Options{})
+	jobs.jobs[1] = &web.JobView{CommandLine: true, ImportJob: 7, State: web.JobDone, Started: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC),
+		Spec:   web.JobSpec{Kind: web.JobMove, FileName: "<b>bookmarks</b>.csv", To: "bob@b.example"},
+		Counts: map[fedimarks.Outcome]int{fedimarks.Imported: 1, fedimarks.NotVisible: 2}, Rows: 3, DestinationServer: "https://b.example"}
+	jobs.jobs[2] = &web.JobView{CommandLine: true, ImportJob: 8, State: web.JobInterrupted,
+		Spec: web.JobSpec{Kind: web.JobMove, FileName: "archive of alice@a.example", To: "bob@b.example"}}
+	jobs.rows = []web.JobRow{
+		{Seq: 0, URI: "https://a.example/users/x/statuses/1", Outcome: fedimarks.NotVisible, Author: "x@a.example"},
+		{Seq: 1, URI: "https://a.example/users/x/statuses/2", Outcome: fedimarks.NotVisible, Author: "x@a.example"},
+		{Seq: 2, URI: "https://a.example/users/y/statuses/3", Outcome: fedimarks.Imported},
+	}
+	list := get(t, base, "/jobs", "").body
+	if !regexp.MustCompile(`<a href="/jobs/import-7">Move bookmarks from &lt;b&gt;bookmarks&lt;/b&gt;.csv to bob@b.example</a> <span class="state state-done">done</span> <span class="muted small">2026-12-01 10:00 · command line · 3 rows · 1 imported · 2 not_visible</span>`).MatchString(list) ||
+		!strings.Contains(list, `<a href="/jobs/import-8">`) {
+		t.Errorf("the job list does not show the command-line jobs:\n%s", list)
+	}
+	page := get(t, base, "/jobs/import-7", "")
+	if page.code != 200 || !strings.Contains(page.body, "Started from the command line: shown here read-only") {
+		t.Fatalf("command-line job page: %d\n%s", page.code, page.body)
+	}
+	for _, absent := range []string{"/resume", "/cancel", "/verify", "/run", "<b>bookmarks"} {
+		if strings.Contains(page.body, absent) {
+			t.Errorf("a command-line job's page has %q", absent)
+		}
+	}
+	for _, present := range []string{`href="/jobs/import-7?outcome=not_visible#results"`, `href="/jobs/import-7/report.csv"`,
+		`href="/jobs/import-7/failures.csv"`, `action="/jobs/import-7/retry"`} {
+		if !strings.Contains(page.body, present) {
+			t.Errorf("a command-line job's page lacks %s", present)
+		}
+	}
+	if r := get(t, base, "/jobs/import-7?outcome=not_visible", ""); strings.Count(r.body, `class="outcome o-not_visible"`) != 2 || strings.Contains(r.body, "o-imported") {
+		t.Errorf("filter on a command-line job:\n%s", r.body)
+	}
+	if dl := get(t, base, "/jobs/import-7/failures.csv", ""); dl.code != 200 || dl.body != "failures.csv of import job 7\n" ||
+		dl.header.Get("Content-Disposition") != `attachment; filename="bookmarks_failures.csv"` {
+		t.Errorf("failures download: %d %q %v", dl.code, dl.body, dl.header)
+	}
+	interrupted := get(t, base, "/jobs/import-8", "").body
+	if !strings.Contains(interrupted, "run the same command again to resume it") || strings.Contains(interrupted, "/resume") {
+		t.Errorf("an interrupted command-line job:\n%s", interrupted)
+	}
+	for _, missing := range []string{"/jobs/import-9", "/jobs/import-x", "/jobs/import-"} {
+		if r := get(t, base, missing, ""); r.code != 404 {
+			t.Errorf("%s: %d", missing, r.code)
+		}
+	}
+	// A dry run whose upload is gone says so and offers no run.
+	jobs.jobs[3] = &web.JobView{ID: 3, State: web.JobDone, SourceGone: true, Estimate: &web.Estimate{ToWrite: 3},
+		Spec: web.JobSpec{Kind: web.JobMove, File: "/gone", FileName: "b.csv", To: "bob@b.example", DryRun: true}}
+	if dry := get(t, base, "/jobs/3", "").body; !strings.Contains(dry, "The uploaded file is no longer kept") || strings.Contains(dry, `action="/jobs/3/run"`) {
+		t.Errorf("a dry run whose upload is gone:\n%s", dry)
+	}
+	jobs.jobs[4] = &web.JobView{ID: 4, State: web.JobInterrupted, SourceGone: true,
+		Spec: web.JobSpec{Kind: web.JobMove, File: "/gone", FileName: "b.csv", To: "bob@b.example", DryRun: true}}
+	if cut := get(t, base, "/jobs/4", "").body; !strings.Contains(cut, "no longer kept") || strings.Contains(cut, `action="/jobs/4/resume"`) {
+		t.Errorf("a job cut short before it saved its rows, whose upload is gone, offers Resume:\n%s", cut)
+	}
+	tok := regexp.MustCompile(`name="token" value="([0-9a-f]{64})"`).FindStringSubmatch(page.body)[1]
+	act := func(path string) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, base+path, strings.NewReader(url.Values{"token": {tok}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", base)
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, refused := range []string{"/jobs/import-7/resume", "/jobs/import-7/verify", "/jobs/import-7/cancel", "/jobs/import-8/retry"} {
+		if code := act(refused); code != 404 || len(jobs.started) != 0 {
+			t.Errorf("%s: %d, started %v", refused, code, jobs.started)
+		}
+	}
+	if code := act("/jobs/import-7/retry"); code != http.StatusSeeOther || len(jobs.started) != 1 {
+		t.Fatalf("retry: %d, started %v", code, jobs.started)
+	}
+	if got := jobs.started[0]; got.Job != 7 || !got.RetryFailed || got.DryRun || got.To != "bob@b.example" || got.From != "" {
+		t.Errorf("retry started %+v", got)
 	}
 }
