@@ -1,0 +1,82 @@
+package cli
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// waitGate is how a scenario on a fake clock (testClock) lets the tool's
+// waits (rate limits, retries) pass, in place of real time: held, a wait
+// blocks until the gate is released or its context ends (so a run can be
+// stopped mid-way for certain, at a wait); released, a wait moves the
+// clock at once. Pass its sleep as IO.Sleep and the clock's Now as IO.Now.
+type waitGate struct {
+	clock *testClock
+	mu    sync.Mutex
+	held  chan struct{} // nil: released
+	// blocked counts the waits blocked now; passed, the waits done.
+	blocked, passed int
+}
+
+func newWaitGate(clock *testClock) *waitGate { return &waitGate{clock: clock} }
+
+// hold makes the next waits block until release.
+func (g *waitGate) hold() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.held == nil {
+		g.held = make(chan struct{})
+	}
+}
+
+// release lets the blocked waits and the next ones pass.
+func (g *waitGate) release() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.held != nil {
+		close(g.held)
+		g.held = nil
+	}
+}
+
+// waiting reports how many waits are blocked at the gate now.
+func (g *waitGate) waiting() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.blocked
+}
+
+// waits reports how many waits passed the gate.
+func (g *waitGate) waits() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.passed
+}
+
+// sleep is the IO.Sleep of a run behind the gate.
+func (g *waitGate) sleep(ctx context.Context, d time.Duration) error {
+	g.mu.Lock()
+	held := g.held
+	if held != nil {
+		g.blocked++
+	}
+	g.mu.Unlock()
+	if held != nil {
+		select {
+		case <-held:
+		case <-ctx.Done():
+		}
+		g.mu.Lock()
+		g.blocked--
+		g.mu.Unlock()
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	g.clock.Advance(d)
+	g.mu.Lock()
+	g.passed++
+	g.mu.Unlock()
+	return ctx.Err()
+}
