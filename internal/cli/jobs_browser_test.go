@@ -21,15 +21,21 @@ import (
 	"github.com/fedimarks/fedimarks/internal/mastodontest"
 )
 
-// serveForJobs runs `fedimarks serve` on home until the test ends or the
-// returned stop is called, and returns the page's address.
-func serveForJobs(t *testing.T, home string) (base string, stop func()) {
+// serveForJobs runs `fedimarks serve` on home, with the IO changed by
+// tweak (when not nil), until the test ends or the returned stop is
+// called, and returns the page's address.
+func serveForJobs(t *testing.T, home string, tweak func(*IO)) (base string, stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	errb := &syncBuffer{}
 	done := make(chan int, 1)
 	go func() {
-		done <- runToolWith(t, ctx, home, "", func(o *IO) { o.Stderr = errb }, "serve", "--addr", "127.0.0.1:0").code
+		done <- runToolWith(t, ctx, home, "", func(o *IO) {
+			if tweak != nil {
+				tweak(o)
+			}
+			o.Stderr = errb
+		}, "serve", "--addr", "127.0.0.1:0").code
 	}()
 	stopped := false
 	stop = func() {
@@ -101,12 +107,27 @@ func TestJobsFromThePage(t *testing.T) {
 		csv.WriteString(uris[i] + "\n")
 	}
 	file := writeFile(t, "bookmarks.csv", csv.String())
-	// bob's server paces the run: the page shows the waits.
+	// bob's server paces the run: the page shows the waits. The servers
+	// and the tool share a fake clock, and the tool's waits pass a gate:
+	// held, the run stops at its next wait for bob's budget, so that the
+	// tab is closed and fedimarks stopped mid-run for certain; released,
+	// the waits take no real time.
 	f.b.SetRateLimit(80, 2*time.Second)
 	f.c.SetDown(true)
+	clock := newTestClock(f.net)
+	gate := newWaitGate(clock)
+	onClock := func(o *IO) { o.Now, o.Sleep = clock.Now, gate.sleep }
+	tool := func(args ...string) run {
+		t.Helper()
+		r := runToolWith(t, nil, f.home, "", onClock, args...)
+		if r.code != ExitOK {
+			t.Fatalf("fedimarks %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+		}
+		return r
+	}
 
 	began := time.Now()
-	base, stop := serveForJobs(t, f.home)
+	base, stop := serveForJobs(t, f.home, onClock)
 	bctx := browsertest.New(t, 1280, 1000, 4*time.Minute)
 	// wait polls js until it is true: across the reloads the page's
 	// script makes when a job ends.
@@ -234,7 +255,7 @@ func TestJobsFromThePage(t *testing.T) {
 		t.Fatal("the dry run bookmarked")
 	}
 	// The same figures as import --dry-run.
-	cli := mustRun(t, ExitOK, f.home, "", "import", file, "--to", f.bob.Handle(), "--dry-run", "--json")
+	cli := tool("import", file, "--to", f.bob.Handle(), "--dry-run", "--json")
 	var dry struct{ Estimate estimateSummary }
 	if err := json.Unmarshal([]byte(cli.stdout), &dry); err != nil || dry.Estimate.ToWrite != 300 {
 		t.Fatalf("import --dry-run --json: %v\n%s", err, cli.stdout)
@@ -252,6 +273,7 @@ func TestJobsFromThePage(t *testing.T) {
 	shot(tab, "dryrun")
 
 	// Run it; the progress moves in place (the script), rows show.
+	gate.hold()
 	run := press(tab, "/run")
 	stateIs(tab, "running")
 	wait(tab, `document.querySelectorAll('#live ol.rows li').length > 0`, "finished rows shown live")
@@ -263,9 +285,18 @@ func TestJobsFromThePage(t *testing.T) {
 		t.Fatalf("the run was too fast to close the tab mid-run: %d rows done", before)
 	}
 	closeTab()
-	st := mustRun(t, ExitOK, f.home, "", "status")
+	st := tool("status")
 	if !strings.Contains(st.stdout, "import into "+f.bob.Handle()) {
 		t.Errorf("status does not see the page's import:\n%s%s", st.stdout, st.stderr)
+	}
+	// The job goes on while no tab shows it: a few more waits pass.
+	for end := time.Now().Add(90 * time.Second); len(f.bob.BookmarkURIs()) <= before; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("the job did not go on: %d rows", before)
+		}
+		if gate.waiting() > 0 {
+			gate.allow(1)
+		}
 	}
 	tab, closeTab = chromedp.NewContext(bctx)
 	if err := chromedp.Do(tab, chromedp.Navigate(base+run)); err != nil {
@@ -285,7 +316,8 @@ func TestJobsFromThePage(t *testing.T) {
 	if mid >= 300-len(private)-len(down) {
 		t.Fatalf("the run ended before fedimarks was stopped (%d rows)", mid)
 	}
-	base, _ = serveForJobs(t, f.home)
+	gate.release()
+	base, _ = serveForJobs(t, f.home, onClock)
 	if err := chromedp.Do(tab, chromedp.Navigate(base+run)); err != nil {
 		t.Fatal(err)
 	}

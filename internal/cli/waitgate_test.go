@@ -15,8 +15,9 @@ type waitGate struct {
 	clock *testClock
 	mu    sync.Mutex
 	held  chan struct{} // nil: released
-	// blocked counts the waits blocked now; passed, the waits done.
-	blocked, passed int
+	// allowed is how many more waits may pass while held; blocked, the
+	// waits blocked now; passed, the waits done.
+	allowed, blocked, passed int
 }
 
 func newWaitGate(clock *testClock) *waitGate { return &waitGate{clock: clock} }
@@ -26,6 +27,19 @@ func (g *waitGate) hold() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.held == nil {
+		g.held = make(chan struct{})
+	}
+}
+
+// allow lets n more waits pass while the gate is held, and the blocked
+// ones first.
+func (g *waitGate) allow(n int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.allowed += n
+	if g.held != nil && g.blocked > 0 {
+		// Wake the blocked waits: the first n pass, the others block again.
+		close(g.held)
 		g.held = make(chan struct{})
 	}
 }
@@ -56,13 +70,19 @@ func (g *waitGate) waits() int {
 
 // sleep is the IO.Sleep of a run behind the gate.
 func (g *waitGate) sleep(ctx context.Context, d time.Duration) error {
-	g.mu.Lock()
-	held := g.held
-	if held != nil {
+	for {
+		g.mu.Lock()
+		held := g.held
+		if held != nil && g.allowed > 0 {
+			g.allowed--
+			held = nil
+		}
+		if held == nil {
+			g.mu.Unlock()
+			break
+		}
 		g.blocked++
-	}
-	g.mu.Unlock()
-	if held != nil {
+		g.mu.Unlock()
 		select {
 		case <-held:
 		case <-ctx.Done():
