@@ -116,18 +116,10 @@ func TestJobsFromThePage(t *testing.T) {
 	f.c.SetDown(true)
 	clock := newTestClock(f.net)
 	gate := newWaitGate(clock)
-	onClock := func(o *IO) { o.Now, o.Sleep = clock.Now, gate.sleep }
-	tool := func(args ...string) run {
-		t.Helper()
-		r := runToolWith(t, nil, f.home, "", onClock, args...)
-		if r.code != ExitOK {
-			t.Fatalf("fedimarks %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
-		}
-		return r
-	}
+	tool := func(args ...string) run { t.Helper(); return gate.at(t, ExitOK, f.home, "", args...) }
 
 	began := time.Now()
-	base, stop := serveForJobs(t, f.home, onClock)
+	base, stop := serveForJobs(t, f.home, gate.tweak)
 	bctx := browsertest.New(t, 1280, 1000, 4*time.Minute)
 	// wait polls js until it is true: across the reloads the page's
 	// script makes when a job ends.
@@ -317,7 +309,7 @@ func TestJobsFromThePage(t *testing.T) {
 		t.Fatalf("the run ended before fedimarks was stopped (%d rows)", mid)
 	}
 	gate.release()
-	base, _ = serveForJobs(t, f.home, onClock)
+	base, _ = serveForJobs(t, f.home, gate.tweak)
 	if err := chromedp.Do(tab, chromedp.Navigate(base+run)); err != nil {
 		t.Fatal(err)
 	}

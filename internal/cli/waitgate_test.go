@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"strings"
 	"sync"
+	"testing"
 	"time"
 )
 
@@ -100,3 +102,18 @@ func (g *waitGate) sleep(ctx context.Context, d time.Duration) error {
 	g.mu.Unlock()
 	return ctx.Err()
 }
+
+// at runs the tool on the gate's clock, its waits through the gate, and
+// fails the test unless it exits with want.
+func (g *waitGate) at(t *testing.T, want int, home, stdin string, args ...string) run {
+	t.Helper()
+	r := runToolWith(t, nil, home, stdin, g.tweak, args...)
+	if r.code != want {
+		t.Fatalf("fedimarks %s: exit %d, want %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.code, want, r.stdout, r.stderr)
+	}
+	return r
+}
+
+// tweak puts a run of the tool on the gate's clock, its waits through
+// the gate.
+func (g *waitGate) tweak(o *IO) { o.Now, o.Sleep = g.clock.Now, g.sleep }
