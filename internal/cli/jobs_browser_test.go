@@ -21,49 +21,13 @@ import (
 	"github.com/fedimarks/fedimarks/internal/mastodontest"
 )
 
-// serveForJobs runs `fedimarks serve` on home, with the IO changed by
-// tweak (when not nil), until the test ends or the returned stop is
-// called, and returns the page's address.
+// serveForJobs runs `fedimarks serve` on home (startServe), with the IO
+// changed by tweak (when not nil), until the test ends or the returned
+// stop is called, and returns the page's address.
 func serveForJobs(t *testing.T, home string, tweak func(*IO)) (base string, stop func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	errb := &syncBuffer{}
-	done := make(chan int, 1)
-	go func() {
-		done <- runToolWith(t, ctx, home, "", func(o *IO) {
-			if tweak != nil {
-				tweak(o)
-			}
-			o.Stderr = errb
-		}, "serve", "--addr", "127.0.0.1:0").code
-	}()
-	stopped := false
-	stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			t.Error("serve did not stop")
-		}
-	}
-	t.Cleanup(stop)
-	re := regexp.MustCompile(`Serving the archive at (http://\S+)/`)
-	for i := 0; i < 1000; i++ {
-		if m := re.FindStringSubmatch(errb.String()); m != nil {
-			return m[1], stop
-		}
-		select {
-		case code := <-done:
-			t.Fatalf("serve exited %d: %s", code, errb.String())
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-	t.Fatalf("serve did not start: %s", errb.String())
-	return "", nil
+	srv := startServe(t, home, tweak)
+	return strings.TrimSuffix(srv.url, "/"), func() { srv.stop() }
 }
 
 // TestJobsFromThePage drives the page as a person does: add two accounts
