@@ -8,11 +8,15 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/fedimarks/fedimarks/internal/browsertest"
 )
 
-// TestMain removes the binary the package's tests built, once they all ran.
+// TestMain removes the binary the package's tests built and ends the
+// chromium the browser tests shared, once they all ran.
 func TestMain(m *testing.M) {
 	code := m.Run()
+	browsertest.Close()
 	if built.dir != "" {
 		os.RemoveAll(built.dir)
 	}
