@@ -16,7 +16,6 @@ import (
 
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/backup"
-	"github.com/fedimarks/fedimarks/internal/sqlite"
 )
 
 // archiveWith writes statuses as h's bookmarks (newest first) into the
@@ -24,10 +23,7 @@ import (
 func archiveWith(t *testing.T, home string, h fedimarks.Handle, contents ...string) []fedimarks.Status {
 	t.Helper()
 	ctx := context.Background()
-	ar, err := sqlite.Open(ctx, filepath.Join(home, "archive.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ar := openHomeArchive(t, home)
 	defer ar.Close()
 	var sts []fedimarks.Status
 	at := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
@@ -150,10 +146,7 @@ func TestServeCommand(t *testing.T) {
 func archiveStatuses(t *testing.T, home string, h fedimarks.Handle, raws ...map[string]any) {
 	t.Helper()
 	ctx := context.Background()
-	ar, err := sqlite.Open(ctx, filepath.Join(home, "archive.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ar := openHomeArchive(t, home)
 	defer ar.Close()
 	var sts []fedimarks.Status
 	for _, m := range raws {
@@ -246,10 +239,7 @@ func TestServeMediaSkipsMissingBlobs(t *testing.T) {
 		"id": "1", "uri": "https://far.example/users/bo/statuses/1", "content": "<p>hi</p>",
 		"account": map[string]any{"id": "7", "username": "bo", "acct": "bo@far.example", "avatar": "https://far.example/a.png"},
 	})
-	ar, err := sqlite.Open(ctx, filepath.Join(home, "archive.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ar := openHomeArchive(t, home)
 	defer ar.Close()
 	if _, err := ar.QueueMedia(ctx, h); err != nil {
 		t.Fatal(err)
