@@ -16,13 +16,30 @@ import (
 
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/backup"
+	"github.com/fedimarks/fedimarks/internal/sqlite"
 )
+
+// saveBackup saves sts (newest first) as h's bookmarks by one finished
+// backup run at at, as a backup would.
+func saveBackup(t *testing.T, ar *sqlite.Archive, h fedimarks.Handle, at time.Time, sts []fedimarks.Status) {
+	t.Helper()
+	ctx := context.Background()
+	run, err := ar.StartRun(ctx, h, false, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ar.SavePage(ctx, run, sts, "", at); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ar.FinishRun(ctx, run, at); err != nil {
+		t.Fatal(err)
+	}
+}
 
 // archiveWith writes statuses as h's bookmarks (newest first) into the
 // archive of home, as a backup would.
 func archiveWith(t *testing.T, home string, h fedimarks.Handle, contents ...string) []fedimarks.Status {
 	t.Helper()
-	ctx := context.Background()
 	ar := openHomeArchive(t, home)
 	defer ar.Close()
 	var sts []fedimarks.Status
@@ -40,16 +57,7 @@ func archiveWith(t *testing.T, home string, h fedimarks.Handle, contents ...stri
 		}
 		sts = append([]fedimarks.Status{s}, sts...)
 	}
-	run, err := ar.StartRun(ctx, h, false, at)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ar.SavePage(ctx, run, sts, "", at); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ar.FinishRun(ctx, run, at); err != nil {
-		t.Fatal(err)
-	}
+	saveBackup(t, ar, h, at, sts)
 	return sts
 }
 
@@ -145,7 +153,6 @@ func TestServeCommand(t *testing.T) {
 // the archive of home.
 func archiveStatuses(t *testing.T, home string, h fedimarks.Handle, raws ...map[string]any) {
 	t.Helper()
-	ctx := context.Background()
 	ar := openHomeArchive(t, home)
 	defer ar.Close()
 	var sts []fedimarks.Status
@@ -158,16 +165,7 @@ func archiveStatuses(t *testing.T, home string, h fedimarks.Handle, raws ...map[
 		sts = append(sts, s)
 	}
 	at := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
-	run, err := ar.StartRun(ctx, h, false, at)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ar.SavePage(ctx, run, sts, "", at); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ar.FinishRun(ctx, run, at); err != nil {
-		t.Fatal(err)
-	}
+	saveBackup(t, ar, h, at, sts)
 }
 
 // TestSearchPipedAllLocalHandlesSafeLinks: piped and --json output are
