@@ -20,6 +20,7 @@
 package backup
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -289,21 +290,7 @@ func (b *backup) resume(ctx context.Context, u *fedimarks.BackupRun) (all bool, 
 // error after its page is saved; the run's cursor is then that page's own
 // address, never the link: the next run reads the page again.
 func (b *backup) walk(ctx context.Context, run *fedimarks.BackupRun, url string) (odd string, err error) {
-	fetched := map[string]bool{}
-	empty, unread := 0, 0
-	stopped := false   // a guard ended the walk
-	lastKnown := false // the previous page ended with an archived post
-	oddness := func() string {
-		switch {
-		case stopped:
-			return "the walk did not reach the end"
-		case unread == 1:
-			return "a bookmark the server sent could not be read"
-		case unread > 1:
-			return fmt.Sprintf("%d bookmarks the server sent could not be read", unread)
-		}
-		return ""
-	}
+	w := &walkState{fetched: map[string]bool{}}
 	for {
 		if err := ctx.Err(); err != nil {
 			return "", err
@@ -313,60 +300,94 @@ func (b *backup) walk(ctx context.Context, run *fedimarks.BackupRun, url string)
 			return "", &fetchError{url: url, err: err}
 		}
 		b.res.Pages++
-		fetched[url] = true
-		unread += page.Skipped
-		save := page.Statuses
-		next, badNext := page.Next, page.BadNext
+		w.fetched[url] = true
+		w.unread += page.Skipped
+		save, next, badNext := page.Statuses, page.Next, page.BadNext
 		if !run.Full && len(save) > 0 {
 			var stop bool
-			if save, stop, lastKnown, err = b.cutAtArchived(ctx, run, save, lastKnown); err != nil {
+			if save, stop, w.lastKnown, err = b.cutAtArchived(ctx, run, save, w.lastKnown); err != nil {
 				return "", err
 			}
 			if stop {
 				next, badNext = "", nil
 			}
 		}
-		if len(page.Statuses) == 0 {
-			empty++
-		} else {
-			empty = 0
-		}
-		guarded := ""
-		switch {
-		case next != "" && fetched[next]:
-			guarded = "the server sent the same next page twice"
-		case next != "" && empty >= maxEmptyPages:
-			guarded = fmt.Sprintf("the server sent %d empty pages in a row", empty)
-		}
-		if guarded != "" {
-			next = ""
-			b.note("stopped walking the bookmarks: %s", guarded)
-			stopped = true
-		}
+		next = b.guard(w, len(page.Statuses), next)
 		if badNext != nil {
-			next = page.URL
-			if next == "" {
-				next = url
-			}
+			next = cmp.Or(page.URL, url) // read this page again next time
 		}
-		before := *run
-		if err := b.store.SavePage(ctx, run, save, next, b.opts.Now()); err != nil {
+		if err := b.savePage(ctx, run, save, next); err != nil {
 			return "", err
-		}
-		b.res.New += run.New - before.New
-		b.res.Seen += run.Seen - before.Seen
-		b.res.Restored += run.Restored - before.Restored
-		if b.opts.Progress != nil && len(save) > 0 {
-			b.opts.Progress.Add(int64(len(save)))
 		}
 		if badNext != nil {
 			return "", &fedimarks.Error{Message: "fetch bookmarks: " + badNext.Error(), Err: fmt.Errorf("%w: %w", ErrLinkRefused, badNext)}
 		}
 		if next == "" {
-			return oddness(), nil
+			return w.odd(), nil
 		}
 		url = next
 	}
+}
+
+// walkState is what a walk keeps from page to page.
+type walkState struct {
+	fetched   map[string]bool // the pages read
+	empty     int             // empty pages in a row
+	unread    int             // bookmarks the server sent that could not be read
+	stopped   bool            // a guard ended the walk
+	lastKnown bool            // the previous page ended with an archived post
+}
+
+// odd says what keeps the walk from being taken as complete, or "".
+func (w *walkState) odd() string {
+	switch {
+	case w.stopped:
+		return "the walk did not reach the end"
+	case w.unread == 1:
+		return "a bookmark the server sent could not be read"
+	case w.unread > 1:
+		return fmt.Sprintf("%d bookmarks the server sent could not be read", w.unread)
+	}
+	return ""
+}
+
+// guard returns next, or "" when following it would go round in circles
+// (a page read already, too many empty pages in a row), saying so. n is
+// how many bookmarks the page held.
+func (b *backup) guard(w *walkState, n int, next string) string {
+	if n == 0 {
+		w.empty++
+	} else {
+		w.empty = 0
+	}
+	why := ""
+	switch {
+	case next != "" && w.fetched[next]:
+		why = "the server sent the same next page twice"
+	case next != "" && w.empty >= maxEmptyPages:
+		why = fmt.Sprintf("the server sent %d empty pages in a row", w.empty)
+	default:
+		return next
+	}
+	b.note("stopped walking the bookmarks: %s", why)
+	w.stopped = true
+	return ""
+}
+
+// savePage stores a page's bookmarks to save and the cursor next, and
+// counts them in the result and the progress.
+func (b *backup) savePage(ctx context.Context, run *fedimarks.BackupRun, save []fedimarks.Status, next string) error {
+	before := *run
+	if err := b.store.SavePage(ctx, run, save, next, b.opts.Now()); err != nil {
+		return err
+	}
+	b.res.New += run.New - before.New
+	b.res.Seen += run.Seen - before.Seen
+	b.res.Restored += run.Restored - before.Restored
+	if b.opts.Progress != nil && len(save) > 0 {
+		b.opts.Progress.Add(int64(len(save)))
+	}
+	return nil
 }
 
 // cutAtArchived keeps the part of an incremental page above the archived

@@ -51,19 +51,15 @@ func (s folderSource) FolderPage(ctx context.Context, id, url string) (backup.Pa
 	return s.Page(ctx, url)
 }
 
-// runFolders reads acc's bookmark folders into the archive and prints a
-// summary line when the account has folders.
-func runFolders(ctx context.Context, a *app, acc fedimarks.Account, src bookmarkSource, out *backupResult) error {
-	ar, err := a.openArchive(ctx)
-	if err != nil {
-		return err
-	}
+// readFolders reads acc's bookmark folders into the archive and prints
+// a summary line when the account has folders.
+func (o backupOptions) readFolders(ctx context.Context, ar *sqlite.Archive, acc fedimarks.Account, src bookmarkSource, out *backupResult) error {
 	before := src.c.Requests()
-	res, err := backup.SyncFolders(ctx, acc.Handle, folderSource{src}, ar, a.now())
+	res, err := backup.SyncFolders(ctx, acc.Handle, folderSource{src}, ar, o.now())
 	out.Requests = src.c.Requests()
 	if err != nil {
-		fmt.Fprintf(a.stderr, "%s: bookmark folders not read this time (the next backup reads them again)\n", acc.Handle)
-		return a.apiError(acc.Handle, acc.Server, err, "read:bookmarks")
+		fmt.Fprintf(o.errOut, "%s: bookmark folders not read this time (the next backup reads them again)\n", acc.Handle)
+		return o.apiError(acc.Handle, acc.Server, err, "read:bookmarks")
 	}
 	if res.None || res.Folders == 0 && !res.Changed() {
 		return nil
@@ -74,11 +70,11 @@ func runFolders(ctx context.Context, a *app, acc fedimarks.Account, src bookmark
 	if !res.Complete {
 		cut = " (a folder's listing was cut short: no bookmark taken out of its folder this time)"
 	}
-	fmt.Fprintf(a.stderr, "%s: %s, %s in them; %d filed or moved, %d in a renamed folder, %d taken out of a folder; %s%s\n",
+	fmt.Fprintf(o.errOut, "%s: %s, %s in them; %d filed or moved, %d in a renamed folder, %d taken out of a folder; %s%s\n",
 		acc.Handle, fedimarks.Plural(int64(res.Folders), "bookmark folder"), fedimarks.Plural(int64(res.Members), "bookmark"),
 		res.Filed, res.Renamed, res.Unfiled, fedimarks.Plural(src.c.Requests()-before, "request"), cut)
 	if res.Changed() {
-		a.speak()
+		o.speak()
 	}
 	return nil
 }

@@ -80,23 +80,19 @@ func statusesOf(ps []mastodon.ThreadPost) []fedimarks.Status {
 	return out
 }
 
-// runThreads fetches the pending threads of acc's new bookmarks and
+// fetchThreads fetches the pending threads of acc's new bookmarks and
 // prints a summary line.
-func runThreads(ctx context.Context, a *app, acc fedimarks.Account, c *mastodon.Client, all bool, out *backupResult) error {
-	ar, err := a.openArchive(ctx)
-	if err != nil {
-		return err
-	}
+func (o backupOptions) fetchThreads(ctx context.Context, ar *sqlite.Archive, acc fedimarks.Account, c *mastodon.Client, all bool, out *backupResult) error {
 	before := c.Requests()
-	prog := a.progress("threads "+string(acc.Handle), 0, "threads")
-	res, err := backup.FetchThreads(ctx, acc.Handle, threadSource{c, new(bool)}, ar, all, a.now, prog)
+	prog := o.progress("threads "+string(acc.Handle), 0, "threads")
+	res, err := backup.FetchThreads(ctx, acc.Handle, threadSource{c, new(bool)}, ar, all, o.now, prog)
 	out.Threads = &threadResult{Fetched: res.Fetched, Gone: res.Gone, Pending: res.Pending}
 	out.Requests = c.Requests()
 	if err != nil {
 		prog.Abort()
-		fmt.Fprintf(a.stderr, "%s: %s kept, %d left for the next backup --context\n",
+		fmt.Fprintf(o.errOut, "%s: %s kept, %d left for the next backup --context\n",
 			acc.Handle, fedimarks.Plural(int64(res.Fetched), "thread"), res.Pending)
-		return a.apiError(acc.Handle, acc.Server, err, "read:statuses")
+		return o.apiError(acc.Handle, acc.Server, err, "read:statuses")
 	}
 	prog.Finish()
 	if res.Fetched+res.Gone > 0 {
@@ -104,7 +100,7 @@ func runThreads(ctx context.Context, a *app, acc fedimarks.Account, c *mastodon.
 		if res.Gone > 0 {
 			gone = fmt.Sprintf(", %d no longer shown by the server", res.Gone)
 		}
-		fmt.Fprintf(a.stderr, "%s: %s kept%s; %s\n", acc.Handle,
+		fmt.Fprintf(o.errOut, "%s: %s kept%s; %s\n", acc.Handle,
 			fedimarks.Plural(int64(res.Fetched), "thread"), gone, fedimarks.Plural(c.Requests()-before, "request"))
 	}
 	return nil
@@ -142,15 +138,15 @@ func checkContextFlags(o backupOptions) error {
 	return nil
 }
 
-// backupContext settles what a backup of h does with threads: --context
+// withContext settles what a backup of h does with threads: --context
 // or --no-context when given (saved as h's setting with --remember), else
 // h's setting in settings.json. The setting lives beside the default
 // account, per account, since threads cost one request per new bookmark on
 // that account's server. export's quick backup (refresh) never keeps
 // threads unless asked.
-func (a *app) backupContext(h fedimarks.Handle, o backupOptions) (backupOptions, error) {
+func (o backupOptions) withContext(h fedimarks.Handle) (backupOptions, error) {
 	if o.remember {
-		s := a.loadSettings()
+		s := o.settings()
 		ctxs := maps.Clone(s.Context)
 		if ctxs == nil {
 			ctxs = map[fedimarks.Handle]string{}
@@ -161,17 +157,17 @@ func (a *app) backupContext(h fedimarks.Handle, o backupOptions) (backupOptions,
 			ctxs[h] = o.context
 		}
 		s.Context = ctxs
-		if err := a.saveSettings(s); err != nil {
+		if err := o.saveSettings(s); err != nil {
 			return o, err
 		}
 		if o.noContext {
-			fmt.Fprintf(a.stderr, "%s: backups keep no threads unless --context is given\n", h)
+			fmt.Fprintf(o.errOut, "%s: backups keep no threads unless --context is given\n", h)
 		} else {
-			fmt.Fprintf(a.stderr, "%s: every backup keeps threads (%s) from now on; --no-context skips them once\n", h, contextName(o.context))
+			fmt.Fprintf(o.errOut, "%s: every backup keeps threads (%s) from now on; --no-context skips them once\n", h, contextName(o.context))
 		}
 	}
 	if o.context == "" && !o.noContext && !o.refresh {
-		o.context = a.contextSetting(h)
+		o.context = o.settings().context(h)
 	}
 	if o.noContext {
 		o.context = ""
@@ -187,10 +183,10 @@ func contextName(mode string) string {
 	return "self-threads"
 }
 
-// contextSetting is h's thread setting ("self", "all"; "" for none or a
-// value fedimarks did not write).
-func (a *app) contextSetting(h fedimarks.Handle) string {
-	switch m := a.loadSettings().Context[h]; m {
+// context is h's thread setting ("self", "all"; "" for none or a value
+// fedimarks did not write).
+func (s settings) context(h fedimarks.Handle) string {
+	switch m := s.Context[h]; m {
 	case "self", "all":
 		return m
 	}
@@ -199,10 +195,10 @@ func (a *app) contextSetting(h fedimarks.Handle) string {
 
 // contextNote is the line status and accounts print under their table:
 // the accounts whose backups keep threads by default, "" when none.
-func (a *app) contextNote(hs []fedimarks.Handle) string {
+func (s settings) contextNote(hs []fedimarks.Handle) string {
 	var on []string
 	for _, h := range hs {
-		if m := a.contextSetting(h); m != "" {
+		if m := s.context(h); m != "" {
 			on = append(on, cleanText(string(h))+" ("+contextName(m)+")")
 		}
 	}

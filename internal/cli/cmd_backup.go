@@ -14,6 +14,8 @@ import (
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/backup"
 	"github.com/fedimarks/fedimarks/internal/mastodon"
+	"github.com/fedimarks/fedimarks/internal/misskey"
+	"github.com/fedimarks/fedimarks/internal/sqlite"
 	"github.com/fedimarks/fedimarks/internal/ui"
 )
 
@@ -41,6 +43,62 @@ type backupOptions struct {
 	// only when the last reading is older (sync's checks); 0 reads them
 	// every backup.
 	foldersEvery time.Duration
+
+	backupDeps
+}
+
+// backupDeps are what a backup uses besides its flags, filled from the
+// app by app.backupDeps: the commands that back up first (export, sync,
+// migrate, the page's jobs) give only the flags, through app.backup.
+type backupDeps struct {
+	choose       chooseFunc
+	archive      archiveFunc
+	token        tokenFunc
+	paths        pathsFunc // where media files go
+	now          func() time.Time
+	settings     settingsFunc // each account's thread setting
+	saveSettings func(settings) error
+	progress     progressFunc
+	// mastodonClient and misskeyClient make the clients of a server;
+	// retries, when not 0, is the Mastodon client's (export's refresh).
+	mastodonClient func(server, token string, shown waitShower, retries int) *mastodon.Client
+	misskeyClient  func(server, token string, shown waitShower) *misskey.Client
+	// record runs the backup of one account and records how it ended
+	// (app.recordBackup).
+	record func(ctx context.Context, h fedimarks.Handle, run func() error) error
+	// apiError words a server's refusal for a person (app.apiError).
+	apiError func(h fedimarks.Handle, server string, err error, scope string) error
+	// command is the command that backs up, for hints: only backup's
+	// own --quiet speaks when the archive changed.
+	command string
+	errOut  io.Writer
+	// speak shows what --quiet held back; sayError shows an error line
+	// even under --quiet; redact blanks the run's secrets.
+	speak    func()
+	sayError func(string)
+	redact   redactFunc
+}
+
+// backupDeps are backupOptions' dependencies, from a.
+func (a *app) backupDeps() backupDeps {
+	return backupDeps{choose: a.chooseAccount, archive: a.openArchive, token: a.token, paths: a.paths, now: a.now,
+		settings: a.loadSettings, saveSettings: a.saveSettings, progress: a.progress,
+		mastodonClient: func(server, token string, shown waitShower, retries int) *mastodon.Client {
+			copts := a.clientOptions(server, token, shown)
+			if retries != 0 {
+				copts.MaxRetries = retries
+			}
+			return a.track(mastodon.New(copts))
+		},
+		misskeyClient: a.newMisskeyClient, record: a.recordBackup, apiError: a.apiError, command: a.cmd.name,
+		errOut: a.stderr, speak: a.speak, sayError: a.sayError, redact: a.redact}
+}
+
+// backup backs up the account o names, o's dependencies from a: for the
+// commands that back up first.
+func (a *app) backup(ctx context.Context, o backupOptions) (backupResult, error) {
+	o.backupDeps = a.backupDeps()
+	return runBackup(ctx, o)
 }
 
 func backupCommand() command {
@@ -155,14 +213,15 @@ func runBackupCommand(ctx context.Context, a *app, args []string) error {
 		}
 		o.account = pos[0]
 	}
+	o.backupDeps = a.backupDeps()
 	sum := &backupSummary{Accounts: []backupResult{}}
 	if *all {
-		err = runBackupAll(ctx, a, o, sum)
+		err = runBackupAll(ctx, o, sum)
 	} else {
 		var res backupResult
-		res, err = runBackup(ctx, a, o)
+		res, err = runBackup(ctx, o)
 		if res.Account != "" {
-			res.Error, res.ExitCode = errText(ctx, a, err)
+			res.Error, res.ExitCode = errText(ctx, o.redact, err)
 			sum.Accounts = append(sum.Accounts, res)
 		}
 	}
@@ -215,8 +274,8 @@ type mediaResult struct {
 // runBackupAll backs up every signed-in account in turn. A failure is
 // told at once and the next account goes on; the last line sums up, and
 // the error returned carries the worst exit code.
-func runBackupAll(ctx context.Context, a *app, o backupOptions, sum *backupSummary) error {
-	ar, err := a.openArchive(ctx)
+func runBackupAll(ctx context.Context, o backupOptions, sum *backupSummary) error {
+	ar, err := o.archive(ctx)
 	if err != nil {
 		return err
 	}
@@ -232,9 +291,9 @@ func runBackupAll(ctx context.Context, a *app, o backupOptions, sum *backupSumma
 	var worstErr error
 	for _, acc := range accs {
 		o.account = string(acc.Handle)
-		res, err := runBackup(ctx, a, o)
+		res, err := runBackup(ctx, o)
 		res.Account = acc.Handle
-		res.Error, res.ExitCode = errText(ctx, a, err)
+		res.Error, res.ExitCode = errText(ctx, o.redact, err)
 		sum.Accounts = append(sum.Accounts, res)
 		if err != nil {
 			failed = append(failed, string(acc.Handle))
@@ -244,7 +303,7 @@ func runBackupAll(ctx context.Context, a *app, o backupOptions, sum *backupSumma
 			if res.ExitCode == ExitInterrupted {
 				return err
 			}
-			a.sayError(*res.Error)
+			o.sayError(*res.Error)
 			continue
 		}
 		fresh += res.New
@@ -261,9 +320,9 @@ func runBackupAll(ctx context.Context, a *app, o backupOptions, sum *backupSumma
 	if len(failed) > 0 {
 		return &exitError{code: worst, msg: done + "; failed: " + strings.Join(failed, ", "), err: worstErr}
 	}
-	fmt.Fprintln(a.stderr, done)
+	fmt.Fprintln(o.errOut, done)
 	if fresh+removed > 0 {
-		a.speak()
+		o.speak()
 	}
 	return nil
 }
@@ -277,16 +336,16 @@ func severity(code int) int {
 // bookmarkSource adapts the client to the backup engine, and tells the
 // user of any bookmark the server sent in a shape that cannot be kept.
 type bookmarkSource struct {
-	c    *mastodon.Client
-	prog *ui.Progress
-	a    *app
+	c     *mastodon.Client
+	prog  *ui.Progress
+	speak func()
 }
 
 func (s bookmarkSource) Page(ctx context.Context, url string) (backup.Page, error) {
 	p, err := s.c.BookmarksPage(ctx, url)
 	for _, sk := range p.Skipped {
 		s.prog.Note("skipped a bookmark the server sent unreadable (%v): %.200s", sk.Err, sk.Raw)
-		s.a.speak()
+		s.speak()
 	}
 	return backup.Page{Statuses: p.Statuses, Next: p.Next, URL: p.URL, Skipped: len(p.Skipped), BadNext: p.NextRefused}, err
 }
@@ -350,30 +409,31 @@ func parseAge(s string) (time.Duration, error) {
 
 // runBackup backs up the account o names and says what it did in a line
 // on stderr; the result names the account whenever one was chosen.
-func runBackup(ctx context.Context, a *app, o backupOptions) (backupResult, error) {
-	acc, err := a.chooseAccount(ctx, accountQuery{name: o.account})
+func runBackup(ctx context.Context, o backupOptions) (backupResult, error) {
+	acc, err := o.choose(ctx, accountQuery{name: o.account})
 	if err != nil {
 		return backupResult{}, err
 	}
-	if o, err = a.backupContext(acc.Handle, o); err != nil {
+	if o, err = o.withContext(acc.Handle); err != nil {
 		return backupResult{Account: acc.Handle}, err
 	}
 	var out backupResult
-	err = a.recordBackup(ctx, acc.Handle, func() (err error) {
-		out, err = backupChosen(ctx, a, o, acc)
+	err = o.record(ctx, acc.Handle, func() (err error) {
+		out, err = backupChosen(ctx, o, acc)
 		return err
 	})
 	return out, err
 }
 
-// backupChosen is runBackup once the account is chosen.
-func backupChosen(ctx context.Context, a *app, o backupOptions, acc fedimarks.Account) (backupResult, error) {
+// backupChosen is runBackup once the account is chosen: the walk of its
+// bookmarks, then what it keeps beside them (folders, threads, media).
+func backupChosen(ctx context.Context, o backupOptions, acc fedimarks.Account) (backupResult, error) {
 	out := backupResult{acc: acc, Account: acc.Handle}
-	ar, err := a.openArchive(ctx)
+	ar, err := o.archive(ctx)
 	if err != nil {
 		return out, err
 	}
-	tok, err := a.token(ctx, acc.Handle)
+	tok, err := o.token(ctx, acc.Handle)
 	if err != nil {
 		return out, err
 	}
@@ -384,33 +444,61 @@ func backupChosen(ctx context.Context, a *app, o backupOptions, acc fedimarks.Ac
 		return out, err
 	}
 	defer lk.Release(ctx)
-	// The total is unknown until the walk ends: the bar shows the count
-	// and the rate.
-	prog := a.progress("backup "+string(acc.Handle), 0, "bookmarks")
-	copts := a.clientOptions(acc.Server, tok, prog)
-	if o.refresh {
-		copts.MaxRetries = refreshRetries
+	src, err := o.walk(ctx, ar, acc, tok, &out)
+	if err != nil {
+		return out, err
 	}
-	var (
-		c        *mastodon.Client
-		src      backup.Source
-		requests func() int64
-		needs    = "read:bookmarks"
-	)
+	if err := o.besides(ctx, ar, acc, src, &out); err != nil {
+		return out, err
+	}
+	if o.command == "backup" && out.changed() {
+		o.speak() // --quiet: a backup that changed the archive says so
+	}
+	return out, nil
+}
+
+// accountSource is what a backup reads an account's bookmarks with: the
+// server's client as the engine's source, its requests so far, and the
+// scope the bookmarks need.
+type accountSource struct {
+	backup.Source
+	c        *mastodon.Client // nil for a Misskey-family account
+	requests func() int64
+	needs    string
+}
+
+// source makes the source of acc's bookmarks: Mastodon's bookmarks or
+// Misskey's favorites.
+func (o backupOptions) source(acc fedimarks.Account, tok string, prog *ui.Progress) (accountSource, error) {
 	if acc.Family() == fedimarks.FamilyMisskey {
 		if o.context != "" {
-			prog.Abort()
-			return out, usageError("--context is not available for %s: threads are read with Mastodon's API", acc.Handle)
+			return accountSource{}, usageError("--context is not available for %s: threads are read with Mastodon's API", acc.Handle)
 		}
-		mc := a.newMisskeyClient(acc.Server, tok, prog)
-		src, requests, needs = favoriteSource{mc, prog, a}, mc.Requests, "read:favorites"
-	} else {
-		c = a.track(mastodon.New(copts))
-		src, requests = bookmarkSource{c, prog, a}, c.Requests
+		mc := o.misskeyClient(acc.Server, tok, prog)
+		return accountSource{Source: favoriteSource{mc, prog, o.speak}, requests: mc.Requests, needs: "read:favorites"}, nil
+	}
+	retries := 0
+	if o.refresh {
+		retries = refreshRetries
+	}
+	c := o.mastodonClient(acc.Server, tok, prog, retries)
+	return accountSource{Source: bookmarkSource{c, prog, o.speak}, c: c, requests: c.Requests, needs: "read:bookmarks"}, nil
+}
+
+// walk walks acc's bookmarks into the archive (what is new, or all) and
+// says what changed in a line.
+func (o backupOptions) walk(ctx context.Context, ar *sqlite.Archive, acc fedimarks.Account, tok string, out *backupResult) (accountSource, error) {
+	// The total is unknown until the walk ends: the bar shows the count
+	// and the rate.
+	prog := o.progress("backup "+string(acc.Handle), 0, "bookmarks")
+	src, err := o.source(acc, tok, prog)
+	if err != nil {
+		prog.Abort()
+		return src, err
 	}
 	if o.context != "" {
-		if err := ar.EnableContext(ctx, acc.Handle, a.now()); err != nil {
-			return out, err
+		if err := ar.EnableContext(ctx, acc.Handle, o.now()); err != nil {
+			return src, err
 		}
 	}
 	every := o.fullEvery
@@ -418,23 +506,16 @@ func backupChosen(ctx context.Context, a *app, o backupOptions, acc fedimarks.Ac
 		every = defaultFullEvery
 	}
 	res, err := backup.Run(ctx, acc.Handle, src, ar,
-		backup.Options{Full: o.full, FullEvery: max(every, 0), Now: a.now, Progress: prog})
-	out.Requests = requests()
+		backup.Options{Full: o.full, FullEvery: max(every, 0), Now: o.now, Progress: prog})
+	out.Requests = src.requests()
 	if err != nil {
 		prog.Abort()
-		var redirect *mastodon.RedirectError
-		if errors.As(err, &redirect) {
-			return out, withHint(&fedimarks.Error{Err: err,
-				Message: fmt.Sprintf("%s redirected %s %s to %s, another server: not followed (its answer would not be %s's)",
-					fedimarks.HostOf(acc.Server), redirect.Method, redirect.Path, redirect.To, acc.Handle)},
-				situation{cmd: a.cmd.name})
-		}
-		return out, a.apiError(acc.Handle, acc.Server, err, needs)
+		return src, o.walkError(acc, err, src.needs)
 	}
 	prog.Finish()
 	after, err := ar.Counts(ctx, acc.Handle)
 	if err != nil {
-		return out, err
+		return src, err
 	}
 	out.New, out.Removed, out.Archived = res.New+res.Restored, res.Removed, after.Active
 	out.Unchanged, out.Full, out.Resumed = after.Active-out.New, res.Full, res.Resumed
@@ -442,48 +523,61 @@ func backupChosen(ctx context.Context, a *app, o backupOptions, acc fedimarks.Ac
 	if res.Resumed {
 		resumed = ", finished an interrupted backup"
 	}
-	fmt.Fprintf(a.stderr, "%s: %s new, %s unchanged, %s removed, %s; %s archived%s\n",
+	fmt.Fprintf(o.errOut, "%s: %s new, %s unchanged, %s removed, %s; %s archived%s\n",
 		acc.Handle, fedimarks.Count(int64(out.New)), fedimarks.Count(int64(out.Unchanged)), fedimarks.Count(int64(res.Removed)),
-		fedimarks.Plural(requests(), "request"), fedimarks.Plural(int64(after.Active), "bookmark"), resumed)
-	if bs, ok := src.(bookmarkSource); ok && hasFolders(acc) && foldersDue(ctx, ar, acc.Handle, o.foldersEvery, a.now()) {
-		if err := runFolders(ctx, a, acc, bs, &out); err != nil {
-			return out, err
+		fedimarks.Plural(src.requests(), "request"), fedimarks.Plural(int64(after.Active), "bookmark"), resumed)
+	return src, nil
+}
+
+// walkError words why the walk of acc's bookmarks stopped: a redirect
+// to another server is not followed; a server's refusal is said as such.
+func (o backupOptions) walkError(acc fedimarks.Account, err error, needs string) error {
+	var redirect *mastodon.RedirectError
+	if errors.As(err, &redirect) {
+		return withHint(&fedimarks.Error{Err: err,
+			Message: fmt.Sprintf("%s redirected %s %s to %s, another server: not followed (its answer would not be %s's)",
+				fedimarks.HostOf(acc.Server), redirect.Method, redirect.Path, redirect.To, acc.Handle)},
+			situation{cmd: o.command})
+	}
+	return o.apiError(acc.Handle, acc.Server, err, needs)
+}
+
+// besides keeps what the backup keeps beside acc's bookmarks: the
+// bookmark folders (Pleroma, when due), the threads (--context) and the
+// media files (--media).
+func (o backupOptions) besides(ctx context.Context, ar *sqlite.Archive, acc fedimarks.Account, src accountSource, out *backupResult) error {
+	if bs, ok := src.Source.(bookmarkSource); ok && hasFolders(acc) && foldersDue(ctx, ar, acc.Handle, o.foldersEvery, o.now()) {
+		if err := o.readFolders(ctx, ar, acc, bs, out); err != nil {
+			return err
 		}
 	}
 	if o.context != "" {
-		if err := runThreads(ctx, a, acc, c, o.context == "all", &out); err != nil {
-			return out, err
+		if err := o.fetchThreads(ctx, ar, acc, src.c, o.context == "all", out); err != nil {
+			return err
 		}
 	}
 	if o.media {
-		m, err := runMedia(ctx, a, acc, o.mediaMax)
+		m, err := o.downloadMedia(ctx, ar, acc)
 		out.Media = m
 		if err != nil {
-			return out, err
+			return err
 		}
 	}
-	if a.cmd.name == "backup" && out.changed() {
-		a.speak() // --quiet: a backup that changed the archive says so
-	}
-	return out, nil
+	return nil
 }
 
-// runMedia downloads the media files of acc's archived bookmarks (and
-// any file left pending by an earlier run) and prints a summary line.
-func runMedia(ctx context.Context, a *app, acc fedimarks.Account, maxBytes int64) (*mediaResult, error) {
-	ar, err := a.openArchive(ctx)
+// downloadMedia downloads the media files of acc's archived bookmarks
+// (and any file left pending by an earlier run) and prints a summary line.
+func (o backupOptions) downloadMedia(ctx context.Context, ar *sqlite.Archive, acc fedimarks.Account) (*mediaResult, error) {
+	p, err := o.paths()
 	if err != nil {
 		return nil, err
 	}
-	p, err := a.paths()
-	if err != nil {
-		return nil, err
-	}
-	prog := a.progress("media "+string(acc.Handle), 0, "bytes")
+	prog := o.progress("media "+string(acc.Handle), 0, "bytes")
 	// No token: media lives on CDNs and other servers.
-	dl := mediaDownloader{a.newClient(acc.Server, "", prog)}
+	dl := mediaDownloader{o.mastodonClient(acc.Server, "", prog, 0)}
 	res, err := backup.DownloadMedia(ctx, acc.Handle, dl, ar, backup.MediaOptions{
-		Dir: p.Media, MaxBytes: maxBytes, Progress: prog, Now: a.now,
+		Dir: p.Media, MaxBytes: o.mediaMax, Progress: prog, Now: o.now,
 	})
 	prog.Finish()
 	if err != nil {
@@ -493,12 +587,12 @@ func runMedia(ctx context.Context, a *app, acc fedimarks.Account, maxBytes int64
 	if res.Invalid > 0 {
 		invalid = fmt.Sprintf(", %s not http(s) (never fetched)", fedimarks.Count(int64(res.Invalid)))
 	}
-	fmt.Fprintf(a.stderr, "media: %s files (%s) downloaded, %s missing, %s too large%s, %s failed\n",
+	fmt.Fprintf(o.errOut, "media: %s files (%s) downloaded, %s missing, %s too large%s, %s failed\n",
 		fedimarks.Count(int64(res.Downloaded)), ui.Bytes(res.Bytes), fedimarks.Count(int64(res.Missing)),
 		fedimarks.Count(int64(res.TooLarge)), invalid, fedimarks.Count(int64(res.Failed)))
 	if res.Failed > 0 {
-		fmt.Fprintf(a.stderr, "some media files failed; retry them with: fedimarks backup %s --media\n", acc.Handle)
-		a.speak()
+		fmt.Fprintf(o.errOut, "some media files failed; retry them with: fedimarks backup %s --media\n", acc.Handle)
+		o.speak()
 	}
 	return &mediaResult{Downloaded: res.Downloaded, Bytes: res.Bytes, Missing: res.Missing, TooLarge: res.TooLarge,
 		Invalid: res.Invalid, Failed: res.Failed}, nil

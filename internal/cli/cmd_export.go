@@ -27,6 +27,20 @@ type exportOptions struct {
 	visibility     string        // --visibility, as fedimarks.ParseVisibilities reads it
 	json           bool
 	withContext    bool // html, markdown: the threads backup --context kept
+
+	archive archiveFunc
+	choose  chooseFunc
+	// refresh is the backup before the export (unless offline): runBackup
+	// with export's options.
+	refresh func(context.Context, backupOptions) (backupResult, error)
+	paths   pathsFunc
+	now     func() time.Time
+	dataOut dataOutFunc
+	errOut  io.Writer
+	// redact blanks the run's secrets out of a message; speak shows what
+	// --quiet held back (a refresh that failed).
+	redact redactFunc
+	speak  func()
 }
 
 // exportSummary is export's --json summary.
@@ -102,7 +116,7 @@ Formats:
 }
 
 func runExportCommand(ctx context.Context, a *app, args []string) error {
-	var o exportOptions
+	o := exportOptionsOf(a)
 	fs := newFlags(a.cmd)
 	fs.StringVar(&o.format, "format", "", "output format (see help)")
 	fs.StringVar(&o.output, "o", "", "write to `FILE` instead of standard output")
@@ -123,8 +137,9 @@ func runExportCommand(ctx context.Context, a *app, args []string) error {
 	if len(pos) == 1 {
 		o.account = pos[0]
 	}
+	o.errOut = a.stderr // --quiet may hold it back now
 	sum := &exportSummary{Format: o.format}
-	err = runExport(ctx, a, o, sum)
+	err = runExport(ctx, o, sum)
 	if !o.json {
 		return err
 	}
@@ -136,105 +151,143 @@ func runExportCommand(ctx context.Context, a *app, args []string) error {
 	return a.emitSummary(ctx, w, sum, err)
 }
 
-func runExport(ctx context.Context, a *app, o exportOptions, sum *exportSummary) error {
-	if o.format == "" {
-		return usageError("--format is required (one of: %s)", strings.Join(formats.Names(), ", "))
-	}
-	f, ok := formats.Lookup(o.format)
-	if !ok {
-		return usageError("unknown format %q (one of: %s)", o.format, strings.Join(formats.Names(), ", "))
-	}
-	vis, err := fedimarks.ParseVisibilities(o.visibility)
-	if err != nil {
-		return err
-	}
-	folder := f.Name == "html" && htmlFolder(o.output)
-	if folder {
-		err = checkFolder(o.output)
-	} else {
-		err = checkOutput(o.output)
-	}
+// exportOptionsOf are export's options with their dependencies filled
+// from a (the page's share button exports too).
+func exportOptionsOf(a *app) exportOptions {
+	return exportOptions{archive: a.openArchive, choose: a.chooseAccount, paths: a.paths, now: a.now,
+		refresh: func(ctx context.Context, bo backupOptions) (backupResult, error) { return a.backup(ctx, bo) },
+		dataOut: a.dataOut, errOut: a.stderr, redact: a.redact, speak: a.speak}
+}
+
+// runExport writes the bookmarks of the account o names in o's format,
+// after a backup unless offline, and sums up in sum.
+func runExport(ctx context.Context, o exportOptions, sum *exportSummary) error {
+	f, vis, err := o.check()
 	if err != nil {
 		return err // before any backup: a typo in -o costs nothing
 	}
-	var h fedimarks.Handle
-	if o.offline {
-		acc, err := a.chooseAccount(ctx, accountQuery{name: o.account, need: archived})
-		if err != nil {
-			return err
-		}
-		h = acc.Handle
-	} else {
-		res, err := runBackup(ctx, a, backupOptions{account: o.account, fullEvery: o.fullEvery, refresh: true})
-		if res.Account != "" {
-			res.Error, res.ExitCode = errText(ctx, a, err)
-			sum.Backup = &res
-		}
-		if err != nil {
-			if err := a.staleArchive(ctx, res.acc, err); err != nil {
-				return err
-			}
-			sum.RefreshError = res.Error
-		}
-		h = res.Account
-	}
-	sum.Account = h
-	ar, err := a.openArchive(ctx)
+	h, err := o.exportedAccount(ctx, sum)
 	if err != nil {
 		return err
 	}
-	meta := formats.Meta{Account: string(h), Generated: a.now().UTC()}
-	output := o.output
-	var copies *htmlCopies
-	if f.Name == "html" {
-		p, err := a.paths()
-		if err != nil {
-			return err
-		}
-		dir := ""
-		if folder {
-			dir, output = o.output, filepath.Join(o.output, "index.html")
-			if err := os.MkdirAll(dir, 0o700); err != nil {
-				return fmt.Errorf("make %s: %w", dir, atomicfile.Cause(err))
-			}
-		}
-		copies = newHTMLCopies(ctx, ar, p.Media, dir)
-		meta.LocalCopy = copies.copy
+	sum.Account = h
+	ar, err := o.archive(ctx)
+	if err != nil {
+		return err
 	}
-	folders, err := ar.FoldersByURI(ctx, h)
+	meta := formats.Meta{Account: string(h), Generated: o.now().UTC()}
+	output, copies, err := o.htmlTarget(ctx, ar, f, &meta)
 	if err != nil {
 		return err
 	}
 	var left leftOut
-	err = writeOutput(a, output, func(w io.Writer) error {
-		enc := f.New(w, meta)
+	err = writeData(o.dataOut, o.errOut, output, func(w io.Writer) error {
 		left = leftOut{vis: vis}
-		err := ar.EachBookmark(ctx, h, sqlite.ListOptions{IncludeRemoved: o.includeRemoved}, left.filter(func(b fedimarks.Bookmark) error {
-			sum.Bookmarks++
-			withFolder(folders, &b)
-			if o.withContext {
-				if err := withThread(ctx, ar, &b); err != nil {
-					return err
-				}
-			}
-			return enc.Encode(b)
-		}))
-		if cerr := enc.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil && copies != nil {
-			err = copies.err
-		}
-		return err
+		return o.encode(ctx, ar, h, f.New(w, meta), &left, copies, sum)
 	})
 	if err == nil && copies != nil {
-		err = copies.finish(a.stderr)
+		err = copies.finish(o.errOut)
 	}
-	if err == nil {
-		left.report(a.stderr)
+	if err != nil {
+		return err
 	}
-	if err == nil && output != "" && output != "-" {
+	left.report(o.errOut)
+	if output != "" && output != "-" {
 		sum.Files = []string{output}
+	}
+	return nil
+}
+
+// check reads the format and the visibilities, and says why the output
+// cannot be written, before any work.
+func (o exportOptions) check() (formats.Format, fedimarks.Visibilities, error) {
+	if o.format == "" {
+		return formats.Format{}, fedimarks.Visibilities{}, usageError("--format is required (one of: %s)", strings.Join(formats.Names(), ", "))
+	}
+	f, ok := formats.Lookup(o.format)
+	if !ok {
+		return f, fedimarks.Visibilities{}, usageError("unknown format %q (one of: %s)", o.format, strings.Join(formats.Names(), ", "))
+	}
+	vis, err := fedimarks.ParseVisibilities(o.visibility)
+	if err != nil {
+		return f, vis, err
+	}
+	if f.Name == "html" && htmlFolder(o.output) {
+		return f, vis, checkFolder(o.output)
+	}
+	return f, vis, checkOutput(o.output)
+}
+
+// exportedAccount is the account whose bookmarks are exported: chosen
+// among the archived ones when offline, else backed up first (the
+// backup's result in sum). When the server fails, the archive is
+// exported as it is (see staleArchive).
+func (o exportOptions) exportedAccount(ctx context.Context, sum *exportSummary) (fedimarks.Handle, error) {
+	if o.offline {
+		acc, err := o.choose(ctx, accountQuery{name: o.account, need: archived})
+		return acc.Handle, err
+	}
+	res, err := o.refresh(ctx, backupOptions{account: o.account, fullEvery: o.fullEvery, refresh: true})
+	if res.Account != "" {
+		res.Error, res.ExitCode = errText(ctx, o.redact, err)
+		sum.Backup = &res
+	}
+	if err != nil {
+		if err := o.staleArchive(ctx, res.acc, err); err != nil {
+			return "", err
+		}
+		sum.RefreshError = res.Error
+	}
+	return res.Account, nil
+}
+
+// htmlTarget is, for html, the file the page is written to (index.html
+// in a folder when the output is one, made here) and the copier of the
+// archived media files beside it (meta.LocalCopy); for other formats the
+// output as given.
+func (o exportOptions) htmlTarget(ctx context.Context, ar *sqlite.Archive, f formats.Format, meta *formats.Meta) (string, *htmlCopies, error) {
+	if f.Name != "html" {
+		return o.output, nil, nil
+	}
+	p, err := o.paths()
+	if err != nil {
+		return "", nil, err
+	}
+	output, dir := o.output, ""
+	if htmlFolder(o.output) {
+		dir, output = o.output, filepath.Join(o.output, "index.html")
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return "", nil, fmt.Errorf("make %s: %w", dir, atomicfile.Cause(err))
+		}
+	}
+	copies := newHTMLCopies(ctx, ar, p.Media, dir)
+	meta.LocalCopy = copies.copy
+	return output, copies, nil
+}
+
+// encode writes h's bookmarks that left lets through with enc, each with
+// its folder (and thread, withContext), counted in sum.
+func (o exportOptions) encode(ctx context.Context, ar *sqlite.Archive, h fedimarks.Handle, enc formats.Encoder,
+	left *leftOut, copies *htmlCopies, sum *exportSummary) error {
+	folders, err := ar.FoldersByURI(ctx, h)
+	if err != nil {
+		return err
+	}
+	err = ar.EachBookmark(ctx, h, sqlite.ListOptions{IncludeRemoved: o.includeRemoved}, left.filter(func(b fedimarks.Bookmark) error {
+		sum.Bookmarks++
+		withFolder(folders, &b)
+		if o.withContext {
+			if err := withThread(ctx, ar, &b); err != nil {
+				return err
+			}
+		}
+		return enc.Encode(b)
+	}))
+	if cerr := enc.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && copies != nil {
+		err = copies.err
 	}
 	return err
 }
@@ -245,7 +298,7 @@ func runExport(ctx context.Context, a *app, o exportOptions, sum *exportSummary)
 // else) and a backup of acc finished before. It then says on stderr why
 // there is no refresh and how old the archive is, and returns nil; else
 // it returns err.
-func (a *app) staleArchive(ctx context.Context, acc fedimarks.Account, err error) error {
+func (o exportOptions) staleArchive(ctx context.Context, acc fedimarks.Account, err error) error {
 	if acc.Handle == "" || acc.LastBackup.IsZero() || ctx.Err() != nil ||
 		!(fedimarks.IsUnreachable(err) || fedimarks.ErrorKind(err) == fedimarks.KindServerError) {
 		return err
@@ -255,19 +308,25 @@ func (a *app) staleArchive(ctx context.Context, acc fedimarks.Account, err error
 	if errors.As(err, &fe) && fe.Message != "" {
 		why = fe.Message
 	}
-	fmt.Fprintf(a.stderr, "could not refresh the archive: %s; exporting it as of its last backup, %s (%s)\n",
-		a.redact(why), acc.LastBackup.Local().Format(fedimarks.TimeLayout), fedimarks.Ago(a.now().Sub(acc.LastBackup)))
-	a.speak() // --quiet: the refresh failed
+	fmt.Fprintf(o.errOut, "could not refresh the archive: %s; exporting it as of its last backup, %s (%s)\n",
+		o.redact(why), acc.LastBackup.Local().Format(fedimarks.TimeLayout), fedimarks.Ago(o.now().Sub(acc.LastBackup)))
+	o.speak() // --quiet: the refresh failed
 	return nil
 }
 
-// writeOutput runs write against standard output, or writes path
-// atomically and readable only by its owner (atomicfile, as the import's
-// report files): a failed export never leaves a half-written file under
-// the real name, and an export holds private bookmarks.
+// writeOutput is writeData to a's standard output or path.
 func writeOutput(a *app, path string, write func(io.Writer) error) error {
+	return writeData(a.dataOut, a.stderr, path, write)
+}
+
+// writeData runs write against standard output (dataOut), or writes
+// path atomically and readable only by its owner (atomicfile, as the
+// import's report files), saying so on errOut: a failed export never
+// leaves a half-written file under the real name, and an export holds
+// private bookmarks.
+func writeData(dataOut dataOutFunc, errOut io.Writer, path string, write func(io.Writer) error) error {
 	if path == "" || path == "-" {
-		w, flush := a.dataOut()
+		w, flush := dataOut()
 		if err := write(w); err != nil {
 			return err
 		}
@@ -279,7 +338,7 @@ func writeOutput(a *app, path string, write func(io.Writer) error) error {
 	if err := atomicfile.Write(path, write); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stderr, "Wrote %s\n", path)
+	fmt.Fprintf(errOut, "Wrote %s\n", path)
 	return nil
 }
 

@@ -34,6 +34,20 @@ type importOptions struct {
 	folder      string
 	// read says what the files cannot (--from-server).
 	read formats.ReadOptions
+
+	choose   chooseFunc
+	paths    pathsFunc // the reports directory
+	holdRows func() (release func())
+	transferDeps
+}
+
+// importOptionsOf fills o's dependencies from a, once the flags are
+// parsed (the page's jobs import too). An import goes through a job's
+// rows: the archive is opened with a small page cache.
+func importOptionsOf(a *app, o importOptions) importOptions {
+	a.jobArchive = true
+	o.choose, o.paths, o.holdRows, o.transferDeps = a.chooseAccount, a.paths, a.holdRows, transferDepsOf(a)
+	return o
 }
 
 // importSummary is the --json summary of import (and of migrate, which
@@ -175,7 +189,7 @@ func runImportCommand(ctx context.Context, a *app, args []string) error {
 	}
 	o.files = pos
 	sum := &importSummary{}
-	err = runImport(ctx, a, o, sum)
+	err = runImport(ctx, importOptionsOf(a, o), sum)
 	if !o.json {
 		return err
 	}
@@ -185,8 +199,8 @@ func runImportCommand(ctx context.Context, a *app, args []string) error {
 // readInputs reads every file, reports row problems on stderr and merges
 // the rows in write order. mastodonOnly says every file is in Mastodon's
 // bookmarks format (ready for its importer).
-func readInputs(ctx context.Context, a *app, files []string, opts formats.ReadOptions) (items []fedimarks.ImportItem, mastodonOnly bool, err error) {
-	results, mastodonOnly, err := readInputFiles(ctx, a, files, opts.ReadFile)
+func readInputs(ctx context.Context, errOut io.Writer, files []string, opts formats.ReadOptions) (items []fedimarks.ImportItem, mastodonOnly bool, err error) {
+	results, mastodonOnly, err := readInputFiles(ctx, errOut, files, opts.ReadFile)
 	if err != nil {
 		return nil, false, err
 	}
@@ -204,7 +218,7 @@ func readInputs(ctx context.Context, a *app, files []string, opts formats.ReadOp
 
 // readInputFiles reads every file with read and reports row problems and
 // counts on stderr.
-func readInputFiles(ctx context.Context, a *app, files []string, read func(context.Context, string) (formats.Result, error)) (results []formats.Result, mastodonOnly bool, err error) {
+func readInputFiles(ctx context.Context, errOut io.Writer, files []string, read func(context.Context, string) (formats.Result, error)) (results []formats.Result, mastodonOnly bool, err error) {
 	mastodonOnly = true
 	for _, f := range files {
 		res, err := read(ctx, f)
@@ -215,35 +229,34 @@ func readInputFiles(ctx context.Context, a *app, files []string, read func(conte
 		// for it as it is.
 		mastodonOnly = mastodonOnly && res.Format == "mastodon" && res.Encoding == ""
 		for _, p := range res.Problems {
-			fmt.Fprintf(a.stderr, "%s\n", p)
+			fmt.Fprintf(errOut, "%s\n", p)
 		}
 		format := res.Format
 		if res.Encoding != "" {
 			format += ", " + res.Encoding
 		}
-		fmt.Fprintf(a.stderr, "%s: %s (%s)\n", f, fedimarks.Plural(res.Len(), "row"), format)
+		fmt.Fprintf(errOut, "%s: %s (%s)\n", f, fedimarks.Plural(res.Len(), "row"), format)
 		res.Problems = nil
 		results = append(results, res)
 	}
 	return results, mastodonOnly, nil
 }
 
-func runImport(ctx context.Context, a *app, o importOptions, sum *importSummary) error {
-	defer a.holdRows()()
-	a.jobArchive = true
+func runImport(ctx context.Context, o importOptions, sum *importSummary) error {
+	defer o.holdRows()()
 	// Everything that can be checked locally is, before any file is
 	// parsed or any request made.
 	if err := checkInputs(o.files); err != nil {
 		return err
 	}
-	acc, err := a.chooseAccount(ctx, accountQuery{name: o.to, flag: "--to"})
+	acc, err := o.choose(ctx, accountQuery{name: o.to, flag: "--to"})
 	if err != nil {
 		return err
 	}
-	if o.reportDir, err = prepareReportDir(a, o.reportDir, o.dryRun); err != nil {
+	if o.reportDir, err = prepareReportDir(o.paths, o.reportDir, o.dryRun); err != nil {
 		return err
 	}
-	items, mastodonOnly, err := readInputs(ctx, a, o.files, o.read)
+	items, mastodonOnly, err := readInputs(ctx, o.errOut, o.files, o.read)
 	if err != nil {
 		return err
 	}
@@ -258,7 +271,7 @@ func runImport(ctx context.Context, a *app, o importOptions, sum *importSummary)
 		// Mastodon's format, whatever the inputs' format.
 		next.MakeFile = "fedimarks verify " + files + " --to " + to + " -o bookmarks-to-upload.csv"
 	}
-	return runTransfer(ctx, a, transferOptions{
+	return runTransfer(ctx, o.transferDeps, transferOptions{
 		acc: acc, items: items, inputs: o.files, dryRun: o.dryRun, retryFailed: o.retryFailed,
 		yes: o.yes, reportDir: o.reportDir, resume: "fedimarks import " + files + folderArg(o.folder), next: next,
 		folder: o.folder,
@@ -285,7 +298,7 @@ func shellJoin(words []string) string {
 
 // transferOptions is what import and migrate hand to the engine.
 type transferOptions struct {
-	acc         fedimarks.Account // the destination, chosen by app.chooseAccount
+	acc         fedimarks.Account // the destination, as the chooser chose it
 	items       []fedimarks.ImportItem
 	inputs      []string
 	key         string
@@ -306,98 +319,173 @@ type transferOptions struct {
 
 // runTransfer wires the engine to the destination's client and the
 // archive's job journal, and runs it; sum gets what it did.
-func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSummary) error {
-	acc := o.acc
-	sum.Account, sum.DryRun = acc.Handle, o.dryRun
+func runTransfer(ctx context.Context, deps transferDeps, o transferOptions, sum *importSummary) error {
+	sum.Account, sum.DryRun = o.acc.Handle, o.dryRun
 	// Only the engine keeps the rows, and only until they are journaled.
 	items := o.items
 	o.items = nil
-	ar, err := a.openArchive(ctx)
+	ar, err := deps.archive(ctx)
 	if err != nil {
 		return err
 	}
-	tok, err := a.token(ctx, acc.Handle)
+	d, err := openDestination(ctx, deps.reach, o.acc)
 	if err != nil {
 		return err
 	}
-	// The client's waits show in the display of the step under way.
-	slot := a.newSlot(acc.Server)
+	if o.lister != nil {
+		d.lister = o.lister
+	}
+	t := &transferRun{deps: deps, ar: ar, o: o, d: d, perRow: 2}
+	if t.folders, err = t.prepareRows(ctx, items); err != nil {
+		return err
+	}
+	rep, err := t.run(ctx, items)
+	err = t.finishFolders(ctx, rep, err)
+	if rep != nil {
+		fillImportSummary(sum, rep)
+	}
+	t.sayAfter(rep, err)
+	return t.explain(rep, err)
+}
+
+// destination is an import's destination as the engine's ports: its
+// clients (Mastodon's API, or Misskey's for a Misskey-family account),
+// what they need of the token and what to say of them.
+type destination struct {
+	acc  fedimarks.Account
+	slot *progressSlot // the client's waits show in the step under way
+	// c is the Mastodon API client: folders, the server's software, the
+	// budget the progress's ETA counts against (none on Misskey).
+	c      *mastodon.Client
+	writer transfer.Writer
+	posts  transfer.PostLookup // verify's post checks
+	lister transfer.Lister
+	sent   requestCounter
+	budget transfer.BudgetReader
+	scopes string // the scopes an import needs, for a refusal's message
+	probe  func(context.Context) string
+	rate   transfer.RateLimit
+	// info is what the server said of itself, once probe asked: whether
+	// a big import offers the server's own importer.
+	info *destInfo
+}
+
+// openDestination reads acc's token and makes its clients. The server is
+// not asked anything yet: a rerun of a finished job does not contact it.
+func openDestination(ctx context.Context, r reach, acc fedimarks.Account) (*destination, error) {
+	tok, err := r.token(ctx, acc.Handle)
+	if err != nil {
+		return nil, err
+	}
+	slot := newProgressSlot(r.errOut, acc.Server)
+	c := r.client(acc.Server, tok, slot)
+	d := &destination{acc: acc, slot: slot, c: c, writer: c, posts: c, sent: c, budget: clientBudget{c, r.now}, scopes: transferScopes, info: &destInfo{},
+		lister: readingLister{r: r, l: bookmarkLister{c}, h: acc.Handle, c: c, slot: slot}}
 	// The server's software decides what a 422 to a bookmark means (snac:
 	// already bookmarked) and whether a big import offers the server's own
-	// importer. Asked only when there is something to do: a rerun of a
-	// finished job does not contact the destination.
-	dest := &destInfo{}
-	c := a.newClient(acc.Server, tok, slot)
-	// Folders first: --folder into a server without them stops here,
-	// before any row is recorded or written.
-	folders, err := planFolders(ctx, a, ar, c, acc, o.folder, items)
-	if err != nil {
-		return err
+	// importer.
+	d.probe = func(ctx context.Context) string {
+		d.info.inst, d.info.err = c.Instance(ctx)
+		d.info.asked = true
+		return d.info.inst.Software
 	}
-	if !o.dryRun {
-		if err := recordLabels(ctx, a, ar, acc.Handle, items); err != nil {
-			return err
-		}
-	}
-	budget := clientBudget{c, a.now}
-	// Requests a row to write takes (a search and a bookmark, or a
-	// bookmark by id), known once the engine has planned: the ETA
-	// counts them against the budget the server reports.
-	perRow := 2.0
-	var shown *startedProgress
-	if !o.dryRun {
-		prog := a.watch(ui.NewProgress(a.stderr, ui.ProgressOptions{Label: "import " + string(acc.Handle), Total: int64(len(items)),
-			Unit: "rows", TTY: a.stderrTTY(), Now: a.io.Now, Quiet: a.quiet,
-			ETA: budgetETA(budget, func() float64 { return perRow })}))
-		shown = &startedProgress{p: prog, slot: slot}
-	}
-	var lister transfer.Lister = readingLister{a: a, l: bookmarkLister{c}, h: acc.Handle, c: c, slot: slot}
-	var writer transfer.Writer = folders.writer(c)
-	var sent requestCounter = c
-	var bud transfer.BudgetReader = budget
-	scopes := transferScopes
-	probe := func(ctx context.Context) string {
-		dest.inst, dest.err = c.Instance(ctx)
-		dest.asked = true
-		return dest.inst.Software
-	}
-	var rate transfer.RateLimit
 	if isMisskeyAccount(acc) {
 		// Favorites, through Misskey's API; its rate limits are per
 		// endpoint and unreported, ap/show's the tightest.
-		mk := a.newMisskeyClient(acc.Server, tok, slot)
-		writer, sent, bud, scopes, probe, rate = misskey.NewWriter(mk), mk, nil, misskeyTransferScopes, misskeyProbe(acc), misskeyAPRate
-		lister = readingLister{a: a, l: misskey.NewFavorites(mk), h: acc.Handle, c: mk, slot: slot, favorites: true}
+		mk := r.misskey(acc.Server, tok, slot)
+		w := misskey.NewWriter(mk)
+		d.writer, d.posts, d.sent, d.budget, d.scopes, d.probe, d.rate = w, w, mk, nil, misskeyTransferScopes, misskeyProbe(acc), misskeyAPRate
+		d.lister = readingLister{r: r, l: misskey.NewFavorites(mk), h: acc.Handle, c: mk, slot: slot, favorites: true}
 	}
-	if o.lister != nil {
-		lister = o.lister
+	return d, nil
+}
+
+// transferRun is one run of the engine for import, migrate or sync.
+type transferRun struct {
+	deps    transferDeps
+	ar      *sqlite.Archive
+	o       transferOptions
+	d       *destination
+	folders *folderFiling
+	// perRow is how many requests a row to write takes (a search and a
+	// bookmark, or a bookmark by id), known once the engine has planned:
+	// the ETA counts them against the budget the server reports.
+	perRow float64
+	shown  *startedProgress // nil on a dry run
+}
+
+// prepareRows plans the rows' folders (--folder into a server without
+// them stops here, before any row is recorded or written) and, unless
+// this is a dry run, keeps their local tags and notes for the
+// destination.
+func (t *transferRun) prepareRows(ctx context.Context, items []fedimarks.ImportItem) (*folderFiling, error) {
+	folders, err := planFolders(ctx, t.deps.reach, t.ar, t.d.c, t.d.acc, t.o.folder, items)
+	if err != nil {
+		return nil, err
+	}
+	if !t.o.dryRun {
+		if err := recordLabels(ctx, t.deps.errOut, t.ar, t.d.acc.Handle, items); err != nil {
+			return nil, err
+		}
+	}
+	return folders, nil
+}
+
+// run runs the engine over items, with a progress bar unless this is a
+// dry run, and writes the report files and the summary.
+func (t *transferRun) run(ctx context.Context, items []fedimarks.ImportItem) (*transfer.Report, error) {
+	acc := t.d.acc
+	if !t.o.dryRun {
+		prog := t.deps.display(ui.ProgressOptions{Label: "import " + string(acc.Handle), Total: int64(len(items)), Unit: "rows",
+			ETA: budgetETA(clientBudget{t.d.c, t.deps.now}, func() float64 { return t.perRow })})
+		t.shown = &startedProgress{p: prog, slot: t.d.slot}
+	}
+	im := t.importer()
+	rep, err := im.Run(ctx, t.request(items))
+	if t.shown != nil {
+		t.shown.Finish()
+	}
+	if rep != nil && rep.Estimate == nil { // a dry run said its estimate
+		err = reportImport(im.Log, rep, t.o.reportDir, err)
+	}
+	return rep, err
+}
+
+// importer is the engine over the destination's ports and the archive's
+// journal.
+func (t *transferRun) importer() *transfer.Importer {
+	writer := t.d.writer
+	if !isMisskeyAccount(t.d.acc) {
+		// Folders are Pleroma's, through Mastodon's API.
+		writer = t.folders.writer(writer)
 	}
 	im := &transfer.Importer{
 		Writer:  writer,
-		Lister:  lister,
-		Journal: a.watchJournal(ar),
-		Locker:  importLocker{ar},
-		Finder:  ar,
-		Log:     a.stderr,
-		Budget:  bud,
+		Lister:  t.d.lister,
+		Journal: watchJournal(t.ar, t.deps.onJob),
+		Locker:  importLocker{t.ar},
+		Finder:  t.ar,
+		Log:     t.deps.errOut,
+		Budget:  t.d.budget,
 	}
-	im.Origin, im.RetryPause = a.origin()
-	if shown != nil {
-		im.Progress = shown
+	im.Origin, im.RetryPause = t.deps.origin()
+	if t.shown != nil {
+		im.Progress = t.shown
 		// The engine's summary ends the run: close the bar before it.
-		im.Log = finishFirst{shown, a.stderr}
+		im.Log = finishFirst{t.shown, t.deps.errOut}
 	}
-	resume := o.resume + " --to " + shellWord(string(acc.Handle))
-	if o.dryRun {
-		// The hint runs the dry run again, never the real import.
-		resume += " --dry-run"
-	}
-	rep, err := im.Run(ctx, transfer.Request{
+	return im
+}
+
+// request is the engine's request for items.
+func (t *transferRun) request(items []fedimarks.ImportItem) transfer.Request {
+	o, acc := t.o, t.d.acc
+	return transfer.Request{
 		Destination: acc.Handle,
 		Server:      acc.Server,
-		Probe:       probe,
+		Probe:       t.d.probe,
 		API:         acc.Family(),
-		RateLimit:   rate,
+		RateLimit:   t.d.rate,
 		Inputs:      o.inputs,
 		Items:       items,
 		Key:         o.key,
@@ -405,64 +493,91 @@ func runTransfer(ctx context.Context, a *app, o transferOptions, sum *importSumm
 		DryRun:      o.dryRun,
 		Confirm: func(ctx context.Context, est transfer.Estimate) error {
 			if n := est.ToWrite(); n > 0 {
-				perRow = float64(est.Local+2*est.Remote) / float64(n)
+				t.perRow = float64(est.Local+2*est.Remote) / float64(n)
 			}
-			return a.confirmBigImport(acc, dest, o.yes, o.next)(ctx, est)
+			return t.deps.confirmBigImport(acc, t.d.info, o.yes, o.next)(ctx, est)
 		},
-	})
-	if shown != nil {
-		shown.Finish()
 	}
-	if rep != nil && rep.Estimate == nil { // a dry run said its estimate
-		err = reportImport(im.Log, rep, o.reportDir, err)
+}
+
+// finishFolders says what a dry run would file in folders, or files the
+// rows the writes did not (unless interrupted); err is the run's, kept
+// first.
+func (t *transferRun) finishFolders(ctx context.Context, rep *transfer.Report, err error) error {
+	var ferr error
+	switch {
+	case rep == nil:
+	case t.o.dryRun:
+		ferr = t.folders.dryRun(ctx)
+	case ctx.Err() == nil:
+		ferr = t.folders.fileRest(ctx, rep)
 	}
-	if rep != nil && o.dryRun {
-		if ferr := folders.dryRun(ctx); ferr != nil && err == nil {
-			err = ferr
-		}
-	} else if rep != nil && ctx.Err() == nil {
-		if ferr := folders.fileRest(ctx, rep); ferr != nil && err == nil {
-			err = ferr
+	if ferr != nil && err == nil {
+		return ferr
+	}
+	return err
+}
+
+// fillImportSummary puts what the run did into sum.
+func fillImportSummary(sum *importSummary, rep *transfer.Report) {
+	sum.Job, sum.Resumed, sum.Rows, sum.ImportedNow = rep.Job.ID, rep.Resumed, len(rep.Items), rep.ImportedNow
+	sum.Outcomes = outcomeCounts(rep.Counts)
+	for _, f := range []string{rep.ReportPath, rep.FailuresPath} {
+		if f != "" {
+			sum.Files = append(sum.Files, f)
 		}
 	}
-	if rep != nil {
-		sum.Job, sum.Resumed, sum.Rows, sum.ImportedNow = rep.Job.ID, rep.Resumed, len(rep.Items), rep.ImportedNow
-		sum.Outcomes = outcomeCounts(rep.Counts)
-		for _, f := range []string{rep.ReportPath, rep.FailuresPath} {
-			if f != "" {
-				sum.Files = append(sum.Files, f)
-			}
-		}
-		if e := rep.Estimate; e != nil {
-			sum.Estimate = &estimateSummary{ToWrite: e.ToWrite(), Already: e.Already, Duplicate: e.Duplicate, Invalid: e.Invalid,
-				Done: e.Done, Requests: e.Requests, Seconds: e.Duration.Seconds()}
-		}
+	if e := rep.Estimate; e != nil {
+		sum.Estimate = &estimateSummary{ToWrite: e.ToWrite(), Already: e.Already, Duplicate: e.Duplicate, Invalid: e.Invalid,
+			Done: e.Done, Requests: e.Requests, Seconds: e.Duration.Seconds()}
 	}
-	if rep != nil && !o.dryRun && sent.Requests() > 0 {
-		fmt.Fprintf(a.stderr, "%s to %s\n", fedimarks.Plural(int(sent.Requests()), "request"), acc.Handle.Host())
+}
+
+// sayAfter says how many requests the run took, and after a dry run of a
+// big import into Mastodon the advice on its own importer.
+func (t *transferRun) sayAfter(rep *transfer.Report, err error) {
+	errOut, acc, d := t.deps.errOut, t.d.acc, t.d
+	if rep != nil && !t.o.dryRun && d.sent.Requests() > 0 {
+		fmt.Fprintf(errOut, "%s to %s\n", fedimarks.Plural(int(d.sent.Requests()), "request"), acc.Handle.Host())
 	}
 	if err == nil && rep != nil && rep.Estimate != nil && rep.Estimate.ToWrite() > transfer.BigImport {
-		if dest.asked && dest.err == nil && transfer.IsBigImport(*rep.Estimate, dest.inst.Software, dest.inst.MastodonVersion) {
-			fmt.Fprint(a.stderr, transfer.Advice(*rep.Estimate, acc.Server, o.next))
+		if d.info.asked && d.info.err == nil && transfer.IsBigImport(*rep.Estimate, d.info.inst.Software, d.info.inst.MastodonVersion) {
+			fmt.Fprint(errOut, transfer.Advice(*rep.Estimate, acc.Server, t.o.next))
 		}
 	}
+}
+
+// explain makes the run's error one for a person: the scope a refusal
+// names, and the job's next step (resume it).
+func (t *transferRun) explain(rep *transfer.Report, err error) error {
+	acc := t.d.acc
 	var fe *fedimarks.Error
 	if errors.As(err, &fe) {
 		var re *fedimarks.RemoteError
 		if fe.Code == fedimarks.EScope && errors.As(fe, &re) {
-			fe.Message = fmt.Sprintf("%s: %s (%s)", acc.Handle, lacksScope(refusedScope(re, acc.Scopes, scopes)), re.Message)
+			fe.Message = fmt.Sprintf("%s: %s (%s)", acc.Handle, lacksScope(refusedScope(re, acc.Scopes, t.d.scopes)), re.Message)
 		}
 		// The job's next step (resume it) replaces one written for a
 		// single request on the way (the big import's question, say).
-		if h := nextStep(fe, situation{cmd: a.cmd.name, login: loginArg(acc.Server), resume: resume, report: rep}); h != "" {
+		if h := nextStep(fe, situation{cmd: t.deps.cmd, login: loginArg(acc.Server), resume: t.resume(), report: rep}); h != "" {
 			fe.Hint = h
 		}
 		return fe
 	}
 	if err != nil {
-		return a.apiError(acc.Handle, acc.Server, err, scopes)
+		return t.deps.apiError(acc.Handle, acc.Server, err, t.d.scopes)
 	}
 	return nil
+}
+
+// resume is the command that resumes the job.
+func (t *transferRun) resume() string {
+	resume := t.o.resume + " --to " + shellWord(string(t.d.acc.Handle))
+	if t.o.dryRun {
+		// The hint runs the dry run again, never the real import.
+		resume += " --dry-run"
+	}
+	return resume
 }
 
 // reportImport writes a run's report files into dir (when the run went to
@@ -492,29 +607,29 @@ type destInfo struct {
 // transfer.BigImport rows go into Mastodon 3.3+, say how long the rate
 // limit makes it take and offer the server's own importer; --yes goes on,
 // a terminal is asked, anything else is refused.
-func (a *app) confirmBigImport(acc fedimarks.Account, dest *destInfo, yes bool, next transfer.NextSteps) func(context.Context, transfer.Estimate) error {
+func (d transferDeps) confirmBigImport(acc fedimarks.Account, dest *destInfo, yes bool, next transfer.NextSteps) func(context.Context, transfer.Estimate) error {
 	return func(ctx context.Context, est transfer.Estimate) error {
 		if est.ToWrite() <= transfer.BigImport {
 			return nil
 		}
 		if dest.err != nil {
-			return a.apiError(acc.Handle, acc.Server, dest.err, "read")
+			return d.apiError(acc.Handle, acc.Server, dest.err, "read")
 		}
 		if !transfer.IsBigImport(est, dest.inst.Software, dest.inst.MastodonVersion) {
 			return nil
 		}
 		advice := transfer.Advice(est, acc.Server, next)
-		fmt.Fprint(a.stderr, advice)
+		fmt.Fprint(d.errOut, advice)
 		if yes {
 			return nil
 		}
-		if !a.stdinTTY() {
+		if !d.stdinTTY {
 			return &fedimarks.Error{Code: fedimarks.EInvalid,
 				Message: fmt.Sprintf("a big import (%s rows) into %s needs confirmation", fedimarks.Count(int64(est.ToWrite())), acc.Handle),
 				Hint:    "add --yes to import through the API anyway, or use the server's importer as above"}
 		}
-		fmt.Fprint(a.stderr, "Import through the API anyway? [y/N] ")
-		line, err := bufio.NewReader(a.stdin).ReadString('\n')
+		fmt.Fprint(d.errOut, "Import through the API anyway? [y/N] ")
+		line, err := bufio.NewReader(d.stdin).ReadString('\n')
 		if err != nil && line == "" {
 			return &fedimarks.Error{Code: fedimarks.EInvalid, Message: "no answer: import not started"}
 		}
@@ -626,11 +741,11 @@ func checkInputs(files []string) error {
 // dryRun, makes it (0700: the reports list private bookmarks). It runs
 // before any work, so that an import does not finish only to find it
 // cannot write its report. The directory is returned.
-func prepareReportDir(a *app, dir string, dryRun bool) (string, error) {
+func prepareReportDir(paths pathsFunc, dir string, dryRun bool) (string, error) {
 	what := "--report-dir " + dir
 	isDefault := dir == ""
 	if isDefault {
-		p, err := a.paths()
+		p, err := paths()
 		if err != nil {
 			return "", err
 		}

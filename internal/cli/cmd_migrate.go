@@ -15,6 +15,19 @@ type migrateOptions struct {
 	offline bool
 	json    bool
 	folder  string
+
+	choose   chooseFunc
+	source   sourceBackup // --from's, unless offline
+	paths    pathsFunc    // the reports directory
+	holdRows func() (release func())
+	transferDeps
+}
+
+// migrateOptionsOf fills o's dependencies from a, once the flags are
+// parsed (the page's jobs migrate too).
+func migrateOptionsOf(a *app, o migrateOptions) migrateOptions {
+	o.choose, o.source, o.paths, o.holdRows, o.transferDeps = a.chooseAccount, sourceBackupOf(a), a.paths, a.holdRows, transferDepsOf(a)
+	return o
 }
 
 // pairOptions are the options of a move from one account to another that
@@ -102,21 +115,21 @@ func runMigrateCommand(ctx context.Context, a *app, args []string) error {
 		return usageError("migrate needs --from ACCOUNT and --to ACCOUNT")
 	}
 	sum := &migrateSummary{}
-	err = runMigrate(ctx, a, o, sum)
+	err = runMigrate(ctx, migrateOptionsOf(a, o), sum)
 	if !o.json {
 		return err
 	}
 	return a.emitSummary(ctx, a.stdout, sum, err)
 }
 
-func runMigrate(ctx context.Context, a *app, o migrateOptions, sum *migrateSummary) error {
-	defer a.holdRows()()
+func runMigrate(ctx context.Context, o migrateOptions, sum *migrateSummary) error {
+	defer o.holdRows()()
 	// Checked before the backup of --from, which may take a while.
-	acc, err := a.chooseAccount(ctx, accountQuery{name: o.to, flag: "--to"})
+	acc, err := o.choose(ctx, accountQuery{name: o.to, flag: "--to"})
 	if err != nil {
 		return err
 	}
-	src, err := a.chooseSource(ctx, o.from, o.offline)
+	src, err := chooseSource(ctx, o.choose, o.from, o.offline)
 	if err != nil {
 		return err
 	}
@@ -125,49 +138,60 @@ func runMigrate(ctx context.Context, a *app, o migrateOptions, sum *migrateSumma
 		return usageError("--from and --to are the same account (%s)", to)
 	}
 	sum.Account, sum.Source = to, src.Handle
-	if o.reportDir, err = prepareReportDir(a, o.reportDir, o.dryRun); err != nil {
+	if o.reportDir, err = prepareReportDir(o.paths, o.reportDir, o.dryRun); err != nil {
 		return err
 	}
-	from, bk, err := a.sourceAccount(ctx, src.Handle, o.offline)
+	from, bk, err := o.source.sourceAccount(ctx, src.Handle, o.offline)
 	sum.Backup = bk
 	if err != nil {
 		return err
 	}
-	items, err := archivedItems(ctx, a, from)
+	ar, err := o.archive(ctx)
+	if err != nil {
+		return err
+	}
+	items, err := archivedItems(ctx, ar, from)
 	if err != nil {
 		return err
 	}
 	resume := "fedimarks migrate --from " + string(from) + folderArg(o.folder)
-	return runTransfer(ctx, a, transferOptions{
+	return runTransfer(ctx, o.transferDeps, transferOptions{
 		acc: acc, items: items, inputs: []string{"archive of " + string(from)},
 		key:    "migrate " + string(from) + " " + string(to),
 		dryRun: o.dryRun, retryFailed: o.retryFailed, yes: o.yes, reportDir: o.reportDir, resume: resume, folder: o.folder,
-		next: transfer.NextSteps{
-			MakeFile:      "fedimarks export " + shellWord(string(from)) + " --format mastodon -o bookmarks.csv",
-			Verify:        "fedimarks verify --from " + shellWord(string(from)) + " --offline --to " + shellWord(string(to)) + " -o missing.csv",
-			ImportMissing: "fedimarks import missing.csv --to " + shellWord(string(to)),
-		},
+		next: archiveNextSteps(from, to),
 	}, &sum.importSummary)
+}
+
+// archiveNextSteps are the commands a big import's advice gives for a
+// move of from's archived bookmarks to to (migrate, sync).
+func archiveNextSteps(from, to fedimarks.Handle) transfer.NextSteps {
+	f, t := shellWord(string(from)), shellWord(string(to))
+	return transfer.NextSteps{
+		MakeFile:      "fedimarks export " + f + " --format mastodon -o bookmarks.csv",
+		Verify:        "fedimarks verify --from " + f + " --offline --to " + t + " -o missing.csv",
+		ImportMissing: "fedimarks import missing.csv --to " + t,
+	}
 }
 
 // chooseSource is the account --from names: one in the archive when
 // offline, else a saved one (it is backed up first).
-func (a *app) chooseSource(ctx context.Context, name string, offline bool) (fedimarks.Account, error) {
+func chooseSource(ctx context.Context, choose chooseFunc, name string, offline bool) (fedimarks.Account, error) {
 	need := signedIn
 	if offline {
 		need = archived
 	}
-	return a.chooseAccount(ctx, accountQuery{name: name, flag: "--from", need: need})
+	return choose(ctx, accountQuery{name: name, flag: "--from", need: need})
 }
 
 // sourceAccount backs up the account h chosen by chooseSource (unless
 // offline) and returns it, with what the backup did (nil offline).
-func (a *app) sourceAccount(ctx context.Context, h fedimarks.Handle, offline bool) (fedimarks.Handle, *backupResult, error) {
+func (s sourceBackup) sourceAccount(ctx context.Context, h fedimarks.Handle, offline bool) (fedimarks.Handle, *backupResult, error) {
 	if offline {
 		return h, nil, nil
 	}
-	res, err := runBackup(ctx, a, backupOptions{account: string(h)})
-	res.Error, res.ExitCode = errText(ctx, a, err)
+	res, err := s.backup(ctx, backupOptions{account: string(h)})
+	res.Error, res.ExitCode = errText(ctx, s.redact, err)
 	if err != nil {
 		return "", &res, err
 	}
@@ -178,11 +202,7 @@ func (a *app) sourceAccount(ctx context.Context, h fedimarks.Handle, offline boo
 // oldest bookmark first, with what the archive knows of each post (its
 // visibility tells a followers-only post from a deleted one). A boost's
 // row is the boosted post, which is what bookmarking it bookmarks.
-func archivedItems(ctx context.Context, a *app, h fedimarks.Handle) ([]fedimarks.ImportItem, error) {
-	ar, err := a.openArchive(ctx)
-	if err != nil {
-		return nil, err
-	}
+func archivedItems(ctx context.Context, ar *sqlite.Archive, h fedimarks.Handle) ([]fedimarks.ImportItem, error) {
 	bms, err := ar.Bookmarks(ctx, h, sqlite.ListOptions{})
 	if err != nil {
 		return nil, err

@@ -10,15 +10,25 @@ import (
 	"time"
 
 	"github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/sqlite"
 	"github.com/fedimarks/fedimarks/internal/ui"
 )
 
+// searchOptions are search's: its flags, the archive and the chooser,
+// and the terminal side (results on out, notes on errOut; whether either
+// is a terminal; bold matches unless plain output was asked for).
 type searchOptions struct {
 	account        string
 	query          string
 	json           bool
 	limit          int
 	includeRemoved bool
+
+	archive        archiveFunc
+	choose         chooseFunc
+	out, errOut    io.Writer
+	outTTY, errTTY bool
+	bold           bool
 }
 
 func searchCommand() command {
@@ -95,65 +105,24 @@ func runSearchCommand(ctx context.Context, a *app, args []string) error {
 		}
 	}
 	o.query = strings.Join(pos, " ")
-	return runSearch(ctx, a, o)
+	o.archive, o.choose = a.openArchive, a.chooseAccount
+	o.out, o.errOut, o.outTTY, o.errTTY, o.bold = a.stdout, a.stderr, a.stdoutTTY(), a.stderrTTY(), !a.plain()
+	return runSearch(ctx, o)
 }
 
-func runSearch(ctx context.Context, a *app, o searchOptions) error {
-	q, err := fedimarks.ParseQuery(o.query)
+// runSearch prints the bookmarks (then the thread posts) that o's query
+// matches, each as soon as it is read, and says on stderr when some were
+// left out.
+func runSearch(ctx context.Context, o searchOptions) error {
+	ar, q, err := o.prepare(ctx)
 	if err != nil {
 		return err
 	}
-	acc, err := a.chooseAccount(ctx, accountQuery{name: o.account, flag: "--account", need: archived})
-	if err != nil {
-		return err
-	}
-	h := acc.Handle
-	ar, err := a.openArchive(ctx)
-	if err != nil {
-		return err
-	}
-	q.Account, q.Limit, q.IncludeRemoved = h, o.limit, o.includeRemoved
-	if len(q.Terms()) > 0 {
-		// Ranking reads every match: past fedimarks.RankLimit the
-		// matches are listed newest first, which reads only what is
-		// printed, and the person is told.
-		n, err := ar.SearchCountAtMost(ctx, q, fedimarks.RankLimit+1)
-		if err != nil {
-			return err
-		}
-		if n > fedimarks.RankLimit {
-			q.ByDate = true
-			fmt.Fprintf(a.stderr, "More than %d bookmarks match: listed newest first, not by relevance (add words or filters to rank them).\n",
-				fedimarks.RankLimit)
-		}
-	}
-	// Each hit is written as it is read: 26,000 hits of a common word
-	// cost the memory of a few, and the first lines come at once.
-	var (
-		write func(fedimarks.Hit) error
-		shown int
-	)
-	switch {
-	case o.json:
-		enc := ui.NewJSONLines(a.stdout)
-		write = func(hit fedimarks.Hit) error { return enc.Encode(searchJSON(hit, h)) }
-	case a.stdoutTTY():
-		write = func(hit fedimarks.Hit) error {
-			if shown > 0 {
-				fmt.Fprintln(a.stdout)
-			}
-			writeHitText(a.stdout, hit, h, !a.plain())
-			return nil
-		}
-	default:
-		write = func(hit fedimarks.Hit) error { return writeHitTSV(a.stdout, hit, h) }
-	}
+	write := o.hitWriter(q.Account)
+	shown := 0
 	err = ar.EachHit(ctx, q, func(hit fedimarks.Hit) error {
-		if err := write(hit); err != nil {
-			return fmt.Errorf("write results: %w", err)
-		}
 		shown++
-		return nil
+		return write(hit)
 	})
 	if err != nil {
 		return err
@@ -166,23 +135,91 @@ func runSearch(ctx context.Context, a *app, o searchOptions) error {
 	}
 	for _, hit := range ctxHits {
 		if err := write(hit); err != nil {
-			return fmt.Errorf("write results: %w", err)
-		}
-	}
-	// Whenever results were left out, say so (on stderr, so that piped
-	// data stay clean): a silent cut reads as "that is all".
-	tty := a.stdoutTTY() || a.stderrTTY()
-	if tty || (q.Limit > 0 && shown == q.Limit) {
-		total, err := ar.SearchCount(ctx, q)
-		if err != nil {
 			return err
 		}
-		switch {
-		case total == 0 && tty:
-			fmt.Fprintf(a.stderr, "No bookmark of %s matches.\n", h)
-		case shown < total:
-			fmt.Fprintf(a.stderr, "%d of %d matching bookmarks shown (--limit 0 shows all).\n", shown, total)
+	}
+	return o.sayLeftOut(ctx, ar, q, shown)
+}
+
+// prepare reads the query, chooses the account and opens the archive.
+// Ranking reads every match: past fedimarks.RankLimit the matches are
+// listed newest first, which reads only what is printed, and the person
+// is told.
+func (o searchOptions) prepare(ctx context.Context) (*sqlite.Archive, fedimarks.Query, error) {
+	q, err := fedimarks.ParseQuery(o.query)
+	if err != nil {
+		return nil, q, err
+	}
+	acc, err := o.choose(ctx, accountQuery{name: o.account, flag: "--account", need: archived})
+	if err != nil {
+		return nil, q, err
+	}
+	ar, err := o.archive(ctx)
+	if err != nil {
+		return nil, q, err
+	}
+	q.Account, q.Limit, q.IncludeRemoved = acc.Handle, o.limit, o.includeRemoved
+	if len(q.Terms()) > 0 {
+		n, err := ar.SearchCountAtMost(ctx, q, fedimarks.RankLimit+1)
+		if err != nil {
+			return nil, q, err
 		}
+		if n > fedimarks.RankLimit {
+			q.ByDate = true
+			fmt.Fprintf(o.errOut, "More than %d bookmarks match: listed newest first, not by relevance (add words or filters to rank them).\n",
+				fedimarks.RankLimit)
+		}
+	}
+	return ar, q, nil
+}
+
+// hitWriter writes one result of h's search on out: a JSON line, a few
+// lines for a person at a terminal, else a tab-separated line. Each hit
+// is written as it is read: 26,000 hits of a common word cost the memory
+// of a few, and the first lines come at once.
+func (o searchOptions) hitWriter(h fedimarks.Handle) func(fedimarks.Hit) error {
+	var write func(fedimarks.Hit) error
+	switch {
+	case o.json:
+		enc := ui.NewJSONLines(o.out)
+		write = func(hit fedimarks.Hit) error { return enc.Encode(searchJSON(hit, h)) }
+	case o.outTTY:
+		first := true
+		write = func(hit fedimarks.Hit) error {
+			if !first {
+				fmt.Fprintln(o.out)
+			}
+			first = false
+			writeHitText(o.out, hit, h, o.bold)
+			return nil
+		}
+	default:
+		write = func(hit fedimarks.Hit) error { return writeHitTSV(o.out, hit, h) }
+	}
+	return func(hit fedimarks.Hit) error {
+		if err := write(hit); err != nil {
+			return fmt.Errorf("write results: %w", err)
+		}
+		return nil
+	}
+}
+
+// sayLeftOut says, whenever results were left out, how many (on stderr,
+// so that piped data stay clean): a silent cut reads as "that is all".
+func (o searchOptions) sayLeftOut(ctx context.Context, ar *sqlite.Archive, q fedimarks.Query, shown int) error {
+	tty := o.outTTY || o.errTTY
+	if !tty && (q.Limit == 0 || shown < q.Limit) {
+		return nil
+	}
+	total, err := ar.SearchCount(ctx, q)
+	if err != nil {
+		return err
+	}
+	switch {
+	case total == 0 && tty:
+		fmt.Fprintf(o.errOut, "No bookmark of %s matches.\n", q.Account)
+	case shown < total:
+		fmt.Fprintf(o.errOut, "%d of %d matching bookmarks shown (--limit 0 shows all).\n", shown, total)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/fedimarks/fedimarks"
@@ -11,12 +12,41 @@ import (
 	"github.com/fedimarks/fedimarks/internal/web"
 )
 
+// serveOptions are serve's: where to listen, whether to open the page,
+// and what it serves.
 type serveOptions struct {
 	addr string
 	open bool
 	// anyPort listens on another free port when addr's is taken (a
 	// double-clicked program: nobody chose the port).
 	anyPort bool
+
+	archive archiveFunc
+	paths   pathsFunc // where media files are
+	// services are the page's accounts and jobs: they run commands in
+	// the serve run (see pageServices).
+	services func(context.Context, *sqlite.Archive) (web.AccountService, pageJobs, error)
+	// browser finds how to open a URL in the person's browser (nil:
+	// there is none).
+	browser func() func(string) error
+	errOut  io.Writer
+}
+
+// pageJobs are the jobs the page starts: runServe waits for them to
+// record how they ended before the archive closes.
+type pageJobs interface {
+	web.Jobs
+	Wait()
+}
+
+// serveOptionsOf are serve's options with their dependencies from a: the
+// page's accounts and jobs run commands in a.
+func serveOptionsOf(a *app) serveOptions {
+	return serveOptions{archive: a.openArchive, paths: a.paths, browser: a.browserOpener, errOut: a.stderr,
+		services: func(ctx context.Context, ar *sqlite.Archive) (web.AccountService, pageJobs, error) {
+			jobs, err := newJobService(ctx, a, ar)
+			return pageAccounts{serve: a}, jobs, err
+		}}
 }
 
 func serveCommand() command {
@@ -64,10 +94,11 @@ taken, another.
 }
 
 func runServeCommand(ctx context.Context, a *app, args []string) error {
-	var o serveOptions
+	var addr string
+	var open bool
 	fs := newFlags(a.cmd)
-	fs.StringVar(&o.addr, "addr", defaultServeAddr, "listen on `HOST:PORT` (loopback only)")
-	fs.BoolVar(&o.open, "open", false, "open the page in your browser")
+	fs.StringVar(&addr, "addr", defaultServeAddr, "listen on `HOST:PORT` (loopback only)")
+	fs.BoolVar(&open, "open", false, "open the page in your browser")
 	pos, err := a.parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -75,29 +106,31 @@ func runServeCommand(ctx context.Context, a *app, args []string) error {
 	if len(pos) > 0 {
 		return usageError("serve takes no arguments")
 	}
-	return runServe(ctx, a, o)
+	o := serveOptionsOf(a)
+	o.addr, o.open = addr, open
+	return runServe(ctx, o)
 }
 
-func runServe(ctx context.Context, a *app, o serveOptions) error {
+// runServe serves the archive's page until ctx ends; the jobs the page
+// started stop with it (interrupted, resumable).
+func runServe(ctx context.Context, o serveOptions) error {
 	if err := web.CheckAddr(o.addr); err != nil {
 		return err
 	}
-	ar, err := a.openArchive(ctx)
+	ar, err := o.archive(ctx)
 	if err != nil {
 		return err
 	}
-	p, err := a.paths()
+	p, err := o.paths()
 	if err != nil {
 		return err
 	}
-	// Jobs started from the page stop with the page (interrupted,
-	// resumable) and record how they ended before the archive closes.
-	jobs, err := newJobService(ctx, a, ar)
+	accounts, jobs, err := o.services(ctx, ar)
 	if err != nil {
 		return err
 	}
 	defer jobs.Wait()
-	s, err := web.New(web.Options{Archive: ar, Media: archiveMedia{ar: ar, dir: p.Media}, Accounts: pageAccounts{serve: a}, Jobs: jobs})
+	s, err := web.New(web.Options{Archive: ar, Media: archiveMedia{ar: ar, dir: p.Media}, Accounts: accounts, Jobs: jobs})
 	if err != nil {
 		return err
 	}
@@ -114,15 +147,20 @@ func runServe(ctx context.Context, a *app, o serveOptions) error {
 		return err
 	}
 	url := "http://" + ln.Addr().String() + "/"
-	fmt.Fprintf(a.stderr, "Serving the archive at %s (Ctrl-C to stop)\n", url)
+	fmt.Fprintf(o.errOut, "Serving the archive at %s (Ctrl-C to stop)\n", url)
 	if o.open {
-		if open := a.browserOpener(); open == nil {
-			fmt.Fprintln(a.stderr, "No browser to open here: open the address above yourself.")
-		} else if err := open(url); err != nil {
-			fmt.Fprintf(a.stderr, "Could not open a browser (%v): open the address above yourself.\n", err)
-		}
+		o.openPage(url)
 	}
 	return web.Serve(ctx, ln, s)
+}
+
+// openPage opens url in the person's browser, or says to.
+func (o serveOptions) openPage(url string) {
+	if open := o.browser(); open == nil {
+		fmt.Fprintln(o.errOut, "No browser to open here: open the address above yourself.")
+	} else if err := open(url); err != nil {
+		fmt.Fprintf(o.errOut, "Could not open a browser (%v): open the address above yourself.\n", err)
+	}
 }
 
 // archiveMedia gives the page the local copies that backup --media

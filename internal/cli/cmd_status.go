@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -68,44 +69,77 @@ type statusReport struct {
 	Schedule scheduleState  `json:"schedule"`
 }
 
-// localReport runs a command that takes no arguments and only --json:
-// it builds a report from the archive, then prints it as one JSON object,
-// or as text through write.
-func localReport[R any](ctx context.Context, a *app, args []string, name string,
-	build func(context.Context, *sqlite.Archive) (R, error),
-	write func(context.Context, io.Writer, *sqlite.Archive, R) error) error {
+// statusOptions are status': --json, the archive, the settings (each
+// account's thread setting), the schedule's state (app.scheduleState),
+// the clock and standard output.
+type statusOptions struct {
+	json     bool
+	archive  archiveFunc
+	settings settingsFunc
+	schedule func(context.Context, *sqlite.Archive) (scheduleState, error)
+	now      func() time.Time
+	dataOut  dataOutFunc
+}
+
+// parseJSONOnly parses the arguments of a command that takes none but
+// --json (status, schedule status).
+func parseJSONOnly(a *app, args []string, name string) (asJSON bool, err error) {
 	fs := newFlags(a.cmd)
-	asJSON := fs.Bool("json", false, "one JSON object")
+	fs.BoolVar(&asJSON, "json", false, "one JSON object")
 	pos, err := a.parseFlags(fs, args)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if len(pos) > 0 {
-		return usageError("%s takes no arguments", name)
+		return false, usageError("%s takes no arguments", name)
 	}
-	ar, err := a.openArchive(ctx)
-	if err != nil {
-		return err
-	}
-	rep, err := build(ctx, ar)
-	if err != nil {
-		return err
-	}
-	out, flush := a.dataOut()
+	return asJSON, nil
+}
+
+// printReport prints rep on the data output as one JSON object, or as
+// text through write.
+func printReport[R any](dataOut dataOutFunc, asJSON bool, rep R, write func(io.Writer, R) error) error {
+	out, flush := dataOut()
 	defer flush()
-	if *asJSON {
+	if asJSON {
 		return json.NewEncoder(out).Encode(rep)
 	}
-	return write(ctx, out, ar, rep)
+	return write(out, rep)
 }
 
 func runStatusCommand(ctx context.Context, a *app, args []string) error {
-	return localReport(ctx, a, args, "status", a.status, a.writeStatus)
+	asJSON, err := parseJSONOnly(a, args, "status")
+	if err != nil {
+		return err
+	}
+	o := statusOptionsOf(a)
+	o.json = asJSON
+	return runStatus(ctx, o)
+}
+
+// statusOptionsOf are status' options filled from a (the page's account
+// list reads the same report).
+func statusOptionsOf(a *app) statusOptions {
+	return statusOptions{archive: a.openArchive, settings: a.loadSettings, schedule: a.scheduleState, now: a.now, dataOut: a.dataOut}
+}
+
+// runStatus prints what fedimarks knows: the accounts, what runs now,
+// the schedule.
+func runStatus(ctx context.Context, o statusOptions) error {
+	ar, err := o.archive(ctx)
+	if err != nil {
+		return err
+	}
+	rep, err := o.report(ctx, ar)
+	if err != nil {
+		return err
+	}
+	return printReport(o.dataOut, o.json, rep, o.write)
 }
 
 // writeStatus prints the status report as text.
-func (a *app) writeStatus(_ context.Context, out io.Writer, _ *sqlite.Archive, rep statusReport) error {
-	now := a.now()
+func (o statusOptions) write(out io.Writer, rep statusReport) error {
+	now := o.now()
 	if len(rep.Accounts) == 0 {
 		fmt.Fprintln(out, "No account yet. Log in with: fedimarks login INSTANCE")
 	} else {
@@ -141,7 +175,7 @@ func (a *app) writeStatus(_ context.Context, out io.Writer, _ *sqlite.Archive, r
 			}
 			hs = append(hs, acc.Account)
 		}
-		if note := a.contextNote(hs); note != "" {
+		if note := o.settings().contextNote(hs); note != "" {
 			fmt.Fprintln(out, note)
 		}
 	}
@@ -166,84 +200,17 @@ func (a *app) writeStatus(_ context.Context, out io.Writer, _ *sqlite.Archive, r
 		fmt.Fprintln(out, "Running now: nothing")
 	}
 	fmt.Fprintln(out, "Schedule:")
-	a.writeScheduleState(out, rep.Schedule, "  ")
+	writeScheduleState(out, rep.Schedule, "  ", now)
 	fmt.Fprintf(out, "Archive: %s\n", cleanText(rep.Archive))
 	return nil
 }
 
-// status gathers what `fedimarks status` shows.
-func (a *app) status(ctx context.Context, ar *sqlite.Archive) (statusReport, error) {
+// report gathers what status shows.
+func (o statusOptions) report(ctx context.Context, ar *sqlite.Archive) (statusReport, error) {
 	rep := statusReport{Archive: ar.Path(), Accounts: []accountState{}, Running: []jobState{}}
-	accs, err := ar.Accounts(ctx)
-	if err != nil {
+	var err error
+	if rep.Accounts, err = o.accountStates(ctx, ar); err != nil {
 		return rep, err
-	}
-	archived, err := ar.ArchivedAccounts(ctx)
-	if err != nil {
-		return rep, err
-	}
-	last, failed, err := ar.LastResults(ctx)
-	if err != nil {
-		return rep, err
-	}
-	streaks, err := ar.ScheduledFailures(ctx)
-	if err != nil {
-		return rep, err
-	}
-	byAccount := func(rs []sqlite.JobResult) map[fedimarks.Handle]*resultState {
-		m := map[fedimarks.Handle]*resultState{}
-		for _, r := range rs {
-			if r.Job == "backup" && r.Account != "" {
-				s := newResultState(r)
-				m[r.Account] = &s
-			}
-		}
-		return m
-	}
-	lastOf, failedOf := byAccount(last), byAccount(failed)
-	seen := map[fedimarks.Handle]bool{}
-	add := func(h fedimarks.Handle, signedIn bool, lastBackup time.Time) error {
-		seen[h] = true
-		n, err := ar.Counts(ctx, h)
-		if err != nil {
-			return err
-		}
-		st := accountState{Account: h, SignedIn: signedIn, Bookmarks: n.Active, Removed: n.Removed,
-			LastResult: lastOf[h], LastFailure: failedOf[h], Context: a.contextSetting(h)}
-		if !lastBackup.IsZero() {
-			st.LastBackup = &lastBackup
-		}
-		if r := st.LastResult; r != nil && r.Outcome == sqlite.ResultFailed {
-			how := "by hand"
-			if r.Scheduled {
-				how = "scheduled"
-			}
-			st.Failing = fmt.Sprintf("the last backup of %s (%s, %s) failed", h, how, dayTime(r.FinishedAt, a.now()))
-			if why := r.why(); why != "" {
-				st.Failing += ": " + why
-			}
-			for _, f := range streaks {
-				if f.Last.Account == h && f.Last.Job == "backup" {
-					if line := failureLine(f, a.now()); line != "" {
-						st.Failing = line
-					}
-				}
-			}
-		}
-		rep.Accounts = append(rep.Accounts, st)
-		return nil
-	}
-	for _, acc := range accs {
-		if err := add(acc.Handle, true, acc.LastBackup); err != nil {
-			return rep, err
-		}
-	}
-	for _, h := range archived {
-		if !seen[h] {
-			if err := add(h, false, time.Time{}); err != nil {
-				return rep, err
-			}
-		}
 	}
 	locks, err := ar.Locks(ctx)
 	if err != nil {
@@ -253,6 +220,94 @@ func (a *app) status(ctx context.Context, ar *sqlite.Archive) (statusReport, err
 		rep.Running = append(rep.Running, jobState{Job: l.Kind, Account: l.Account, PID: l.Holder.PID, Host: l.Holder.Host,
 			StartedAt: l.Holder.StartedAt, Stale: l.Stale})
 	}
-	rep.Schedule, err = a.scheduleState(ctx, ar)
+	rep.Schedule, err = o.schedule(ctx, ar)
 	return rep, err
+}
+
+// accountStates are the saved accounts, then those only archived, each
+// with its last backup and what goes on failing.
+func (o statusOptions) accountStates(ctx context.Context, ar *sqlite.Archive) ([]accountState, error) {
+	accs, err := ar.Accounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	archived, err := ar.ArchivedAccounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	last, failed, err := ar.LastResults(ctx)
+	if err != nil {
+		return nil, err
+	}
+	streaks, err := ar.ScheduledFailures(ctx)
+	if err != nil {
+		return nil, err
+	}
+	lastOf, failedOf := backupResultsByAccount(last), backupResultsByAccount(failed)
+	s, now := o.settings(), o.now()
+	states := []accountState{}
+	add := func(h fedimarks.Handle, signedIn bool, lastBackup time.Time) error {
+		n, err := ar.Counts(ctx, h)
+		if err != nil {
+			return err
+		}
+		st := accountState{Account: h, SignedIn: signedIn, Bookmarks: n.Active, Removed: n.Removed,
+			LastResult: lastOf[h], LastFailure: failedOf[h], Context: s.context(h)}
+		if !lastBackup.IsZero() {
+			st.LastBackup = &lastBackup
+		}
+		st.Failing = failing(st.LastResult, streaks, now)
+		states = append(states, st)
+		return nil
+	}
+	for _, acc := range accs {
+		if err := add(acc.Handle, true, acc.LastBackup); err != nil {
+			return nil, err
+		}
+	}
+	for _, h := range archived {
+		if !slices.ContainsFunc(accs, func(acc fedimarks.Account) bool { return acc.Handle == h }) {
+			if err := add(h, false, time.Time{}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return states, nil
+}
+
+// backupResultsByAccount are the backups' results of rs by account.
+func backupResultsByAccount(rs []sqlite.JobResult) map[fedimarks.Handle]*resultState {
+	m := map[fedimarks.Handle]*resultState{}
+	for _, r := range rs {
+		if r.Job == "backup" && r.Account != "" {
+			s := newResultState(r)
+			m[r.Account] = &s
+		}
+	}
+	return m
+}
+
+// failing says what goes on failing when last, an account's last
+// backup, failed ("" when it worked): the scheduled failures' line when
+// there is a streak of them, else the failure's own words.
+func failing(last *resultState, streaks []sqlite.FailureStreak, now time.Time) string {
+	if last == nil || last.Outcome != sqlite.ResultFailed {
+		return ""
+	}
+	how := "by hand"
+	if last.Scheduled {
+		how = "scheduled"
+	}
+	msg := fmt.Sprintf("the last backup of %s (%s, %s) failed", last.Account, how, dayTime(last.FinishedAt, now))
+	if why := last.why(); why != "" {
+		msg += ": " + why
+	}
+	for _, f := range streaks {
+		if f.Last.Account == last.Account && f.Last.Job == "backup" {
+			if line := failureLine(f, now); line != "" {
+				msg = line
+			}
+		}
+	}
+	return msg
 }

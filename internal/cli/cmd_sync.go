@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,7 +13,6 @@ import (
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/mastodon"
 	"github.com/fedimarks/fedimarks/internal/sqlite"
-	"github.com/fedimarks/fedimarks/internal/transfer"
 	"github.com/fedimarks/fedimarks/internal/ui"
 )
 
@@ -23,6 +23,33 @@ type syncOptions struct {
 	json          bool
 	every         time.Duration
 	fullEvery     time.Duration // 0: see syncCommand's help
+
+	choose chooseFunc
+	paths  pathsFunc  // --report-dir
+	backup backupFunc // each check backs up both accounts
+	// events says --json's events on standard output (nil without).
+	events *syncEventLog
+	redact redactFunc
+	// sleep waits between two checks of --watch, which are said on
+	// alert, the real standard error, under --quiet too (speak first
+	// shows what --quiet held back).
+	sleep func(context.Context, time.Duration) error
+	alert io.Writer
+	speak func()
+	transferDeps
+}
+
+// syncOptionsOf fills o's dependencies from a, once the flags are parsed.
+// Under --json, the waits of a's clients become events.
+func syncOptionsOf(a *app, o syncOptions) syncOptions {
+	o.choose, o.paths, o.redact, o.sleep, o.alert, o.speak = a.chooseAccount, a.paths, a.redact, a.sleeper(nil), a.errOut, a.speak
+	o.backup = a.backup
+	o.transferDeps = transferDepsOf(a)
+	if o.json {
+		o.events = newSyncEventLog(a.stdout, a.now, a.redact)
+		a.onWait = o.events.waiting
+	}
+	return o
 }
 
 // defaultSyncEvery is --watch's interval; defaultWatchFullEvery how often
@@ -95,7 +122,7 @@ func runSyncCommand(ctx context.Context, a *app, args []string) error {
 		if o.from != "" || o.to != "" || o.watch {
 			return usageError("--status shows every pair; it takes no --from, --to or --watch")
 		}
-		return a.syncStatus(ctx, o.json)
+		return syncStatus(ctx, a.openArchive, a.stdout, a.now, o.json)
 	}
 	if o.from == "" || o.to == "" {
 		return usageError("sync needs --from ACCOUNT and --to ACCOUNT (or --status)")
@@ -103,7 +130,7 @@ func runSyncCommand(ctx context.Context, a *app, args []string) error {
 	if o.every <= 0 {
 		return usageError("--every must be a positive duration such as 10m")
 	}
-	s, err := a.newSyncer(ctx, o)
+	s, err := newSyncer(ctx, syncOptionsOf(a, o))
 	if err != nil {
 		return err
 	}
@@ -115,22 +142,18 @@ func runSyncCommand(ctx context.Context, a *app, args []string) error {
 
 // syncer runs the checks of one sync command.
 type syncer struct {
-	a        *app
 	o        syncOptions
 	ar       *sqlite.Archive
 	from, to fedimarks.Account
 	pairs    [][2]fedimarks.Account
-	events   *json.Encoder // nil without --json
-	// mu keeps events whole: waits are heard from the engine's workers.
-	mu sync.Mutex
 }
 
-func (a *app) newSyncer(ctx context.Context, o syncOptions) (*syncer, error) {
-	from, err := a.chooseAccount(ctx, accountQuery{name: o.from, flag: "--from"})
+func newSyncer(ctx context.Context, o syncOptions) (*syncer, error) {
+	from, err := o.choose(ctx, accountQuery{name: o.from, flag: "--from"})
 	if err != nil {
 		return nil, err
 	}
-	to, err := a.chooseAccount(ctx, accountQuery{name: o.to, flag: "--to"})
+	to, err := o.choose(ctx, accountQuery{name: o.to, flag: "--to"})
 	if err != nil {
 		return nil, err
 	}
@@ -138,27 +161,20 @@ func (a *app) newSyncer(ctx context.Context, o syncOptions) (*syncer, error) {
 		return nil, usageError("--from and --to are the same account (%s)", to.Handle)
 	}
 	if o.reportDir != "" {
-		if o.reportDir, err = prepareReportDir(a, o.reportDir, false); err != nil {
+		if o.reportDir, err = prepareReportDir(o.paths, o.reportDir, false); err != nil {
 			return nil, err
 		}
 	}
-	ar, err := a.openArchive(ctx)
+	ar, err := o.archive(ctx)
 	if err != nil {
 		return nil, err
 	}
-	s := &syncer{a: a, o: o, ar: ar, from: from, to: to, pairs: [][2]fedimarks.Account{{from, to}}}
+	s := &syncer{o: o, ar: ar, from: from, to: to, pairs: [][2]fedimarks.Account{{from, to}}}
 	if o.both {
 		s.pairs = append(s.pairs, [2]fedimarks.Account{to, from})
 	}
-	if o.json {
-		s.events = json.NewEncoder(a.stdout)
-		s.events.SetEscapeHTML(false)
-		a.onWait = func(host string, d time.Duration, why string) {
-			s.emit(syncEvent{Event: "waiting", Reason: host + ": waiting " + why, Seconds: d.Seconds()})
-		}
-	}
 	for _, p := range s.pairs {
-		if err := ar.SaveSyncPair(ctx, sqlite.SyncPair{Source: p[0].Handle, Dest: p[1].Handle, Mirror: o.mirror, Both: o.both}, a.now()); err != nil {
+		if err := ar.SaveSyncPair(ctx, sqlite.SyncPair{Source: p[0].Handle, Dest: p[1].Handle, Mirror: o.mirror, Both: o.both}, o.now()); err != nil {
 			return nil, err
 		}
 	}
@@ -178,16 +194,39 @@ type syncEvent struct {
 	At      time.Time        `json:"at"`
 }
 
-func (s *syncer) emit(e syncEvent) {
-	if s.events == nil {
+// syncEventLog writes --json's events, one a line.
+type syncEventLog struct {
+	enc    *json.Encoder
+	now    func() time.Time
+	redact redactFunc
+	// mu keeps events whole: waits are heard from the engine's workers.
+	mu sync.Mutex
+}
+
+func newSyncEventLog(out io.Writer, now func() time.Time, redact redactFunc) *syncEventLog {
+	enc := json.NewEncoder(out)
+	enc.SetEscapeHTML(false)
+	return &syncEventLog{enc: enc, now: now, redact: redact}
+}
+
+// waiting is a client's wait as an event (app.onWait).
+func (ev *syncEventLog) waiting(host string, d time.Duration, why string) {
+	ev.emit(syncEvent{Event: "waiting", Reason: host + ": waiting " + why, Seconds: d.Seconds()})
+}
+
+// emit writes e, stamped with the time; nothing without --json (ev nil).
+func (ev *syncEventLog) emit(e syncEvent) {
+	if ev == nil {
 		return
 	}
-	e.At = s.a.now().UTC()
-	e.Detail, e.Reason = cleanText(e.Detail), cleanText(s.a.redact(e.Reason))
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_ = s.events.Encode(e)
+	e.At = ev.now().UTC()
+	e.Detail, e.Reason = cleanText(e.Detail), cleanText(ev.redact(e.Reason))
+	ev.mu.Lock()
+	defer ev.mu.Unlock()
+	_ = ev.enc.Encode(e)
 }
+
+func (s *syncer) emit(e syncEvent) { s.o.events.emit(e) }
 
 // isSource says whether h's removals are mirrored (so need full walks).
 func (s *syncer) isSource(h fedimarks.Handle) bool {
@@ -207,7 +246,7 @@ func (s *syncer) backup(ctx context.Context, h fedimarks.Handle) error {
 			bo.full = true
 		}
 	}
-	_, err := runBackup(ctx, s.a, bo)
+	_, err := s.o.backup(ctx, bo)
 	return err
 }
 
@@ -223,10 +262,10 @@ func (s *syncer) cycle(ctx context.Context) error {
 	var worst error
 	for _, p := range s.pairs {
 		res, err := s.syncPair(ctx, p[0], p[1])
-		check := sqlite.SyncCheck{At: s.a.now()}
+		check := sqlite.SyncCheck{At: s.o.now()}
 		if err != nil && !isPartial(err) {
 			_, msg := classify(ctx, err)
-			check.Err = s.a.redact(msg)
+			check.Err = s.o.redact(msg)
 		} else {
 			check.SourceCount, check.DestCount = s.counts(ctx, p[0].Handle), s.counts(ctx, p[1].Handle)
 		}
@@ -236,7 +275,7 @@ func (s *syncer) cycle(ctx context.Context) error {
 		if err != nil && !isPartial(err) {
 			return err
 		}
-		fmt.Fprintf(s.a.stderr, "sync %s to %s: %s added, %s removed, %s failed\n", p[0].Handle, p[1].Handle,
+		fmt.Fprintf(s.o.errOut, "sync %s to %s: %s added, %s removed, %s failed\n", p[0].Handle, p[1].Handle,
 			fedimarks.Plural(res.added, "bookmark"), fedimarks.Plural(res.removed, "bookmark"), fedimarks.Plural(res.failed, "row"))
 		if err != nil {
 			worst = err
@@ -263,7 +302,7 @@ func (s *syncer) counts(ctx context.Context, h fedimarks.Handle) int {
 func (s *syncer) recordFailure(ctx context.Context, err error) {
 	_, msg := classify(ctx, err)
 	for _, p := range s.pairs {
-		_ = s.ar.RecordSyncCheck(context.WithoutCancel(ctx), p[0].Handle, p[1].Handle, sqlite.SyncCheck{At: s.a.now(), Err: s.a.redact(msg)})
+		_ = s.ar.RecordSyncCheck(context.WithoutCancel(ctx), p[0].Handle, p[1].Handle, sqlite.SyncCheck{At: s.o.now(), Err: s.o.redact(msg)})
 	}
 }
 
@@ -286,55 +325,12 @@ func (s *syncer) syncPair(ctx context.Context, src, dst fedimarks.Account) (pair
 	if err != nil {
 		return res, err
 	}
-	items, err := archivedItems(ctx, s.a, src.Handle)
+	items, err := s.rowsToCopy(ctx, src.Handle, dst.Handle)
 	if err != nil {
 		return res, err
 	}
-	if items, err = s.notCopiedFrom(ctx, dst.Handle, src.Handle, items); err != nil {
-		return res, err
-	}
-	resume := "fedimarks sync --from " + shellWord(string(src.Handle))
-	copyRows := func() error {
-		var sum importSummary
-		return runTransfer(ctx, s.a, transferOptions{
-			acc: dst, items: items, inputs: []string{"archive of " + string(src.Handle)},
-			key: key, yes: s.o.yes, retryFailed: s.o.retryFailed, reportDir: s.o.reportDir, resume: resume,
-			lister: archiveLister{ar: s.ar, h: dst.Handle},
-			next: transfer.NextSteps{
-				MakeFile:      "fedimarks export " + shellWord(string(src.Handle)) + " --format mastodon -o bookmarks.csv",
-				Verify:        "fedimarks verify --from " + shellWord(string(src.Handle)) + " --offline --to " + shellWord(string(dst.Handle)) + " -o missing.csv",
-				ImportMissing: "fedimarks import missing.csv --to " + shellWord(string(dst.Handle)),
-			},
-		}, &sum)
-	}
-	err = copyRows()
-	if len(before) > 0 && (err == nil || isPartial(err)) {
-		// The archive of dst may still list a bookmark removed there since
-		// its last full walk: a row it called already is checked, and
-		// written after all when dst no longer has the post bookmarked.
-		redo, rerr := s.recheckAlready(ctx, src, dst, key, before)
-		switch {
-		case rerr != nil:
-			err = rerr
-		case redo > 0:
-			err = copyRows()
-		}
-	}
-	after, jerr := s.jobItems(context.WithoutCancel(ctx), key)
-	if jerr != nil && err == nil {
-		err = jerr
-	}
-	for _, it := range after {
-		was, known := before[it.ID]
-		switch {
-		case it.Outcome == fedimarks.Imported && (!known || was != fedimarks.Imported):
-			res.added++
-			s.emit(syncEvent{Event: "added", From: src.Handle, To: dst.Handle, URI: it.Address()})
-		case it.Outcome != fedimarks.Pending && !it.Outcome.Succeeded() && (!known || was != it.Outcome):
-			res.failed++
-			s.emit(syncEvent{Event: "failed", From: src.Handle, To: dst.Handle, URI: it.Address(), Outcome: string(it.Outcome), Detail: it.Detail})
-		}
-	}
+	err = s.copyRows(ctx, src, dst, key, items, before)
+	res.added, res.failed, err = s.tally(ctx, src.Handle, dst.Handle, key, before, err)
 	if res.added > 0 {
 		// The archive of dst learns what sync wrote (one page per 40), so
 		// that the next check with nothing new costs one request there.
@@ -343,6 +339,68 @@ func (s *syncer) syncPair(ctx context.Context, src, dst fedimarks.Account) (pair
 		}
 	}
 	return res, err
+}
+
+// rowsToCopy are src's archived bookmarks as rows, less those sync
+// copied to src from dst (see notCopiedFrom).
+func (s *syncer) rowsToCopy(ctx context.Context, src, dst fedimarks.Handle) ([]fedimarks.ImportItem, error) {
+	items, err := archivedItems(ctx, s.ar, src)
+	if err != nil {
+		return nil, err
+	}
+	return s.notCopiedFrom(ctx, dst, src, items)
+}
+
+// copyRows runs the job key of items on dst, reading dst's bookmarks
+// from its archive. The archive of dst may still list a bookmark removed
+// there since its last full walk: when the job ran before (before holds
+// its rows' outcomes then), each row this run called already is checked,
+// and the job runs again to write those dst no longer has.
+func (s *syncer) copyRows(ctx context.Context, src, dst fedimarks.Account, key string, items []fedimarks.ImportItem, before map[int64]fedimarks.Outcome) error {
+	run := func() error {
+		var sum importSummary
+		return runTransfer(ctx, s.o.transferDeps, transferOptions{
+			acc: dst, items: items, inputs: []string{"archive of " + string(src.Handle)},
+			key: key, yes: s.o.yes, retryFailed: s.o.retryFailed, reportDir: s.o.reportDir, resume: "fedimarks sync --from " + shellWord(string(src.Handle)),
+			lister: archiveLister{ar: s.ar, h: dst.Handle},
+			next:   archiveNextSteps(src.Handle, dst.Handle),
+		}, &sum)
+	}
+	err := run()
+	if len(before) == 0 || (err != nil && !isPartial(err)) {
+		return err
+	}
+	redo, rerr := s.recheckAlready(ctx, src, dst, key, before)
+	switch {
+	case rerr != nil:
+		return rerr
+	case redo > 0:
+		return run()
+	}
+	return err
+}
+
+// tally counts the rows of job key that this check added to dst or that
+// newly failed (before holds the outcomes they had), and says each as an
+// event. err is the check's so far, returned unless it is nil and the
+// job cannot be read.
+func (s *syncer) tally(ctx context.Context, src, dst fedimarks.Handle, key string, before map[int64]fedimarks.Outcome, err error) (added, failed int, _ error) {
+	after, jerr := s.jobItems(context.WithoutCancel(ctx), key)
+	if jerr != nil && err == nil {
+		err = jerr
+	}
+	for _, it := range after {
+		was, known := before[it.ID]
+		switch {
+		case it.Outcome == fedimarks.Imported && (!known || was != fedimarks.Imported):
+			added++
+			s.emit(syncEvent{Event: "added", From: src, To: dst, URI: it.Address()})
+		case it.Outcome != fedimarks.Pending && !it.Outcome.Succeeded() && (!known || was != it.Outcome):
+			failed++
+			s.emit(syncEvent{Event: "failed", From: src, To: dst, URI: it.Address(), Outcome: string(it.Outcome), Detail: it.Detail})
+		}
+	}
+	return added, failed, err
 }
 
 // notCopiedFrom leaves out of items (src's bookmarks) the posts that sync
@@ -373,29 +431,12 @@ func (s *syncer) notCopiedFrom(ctx context.Context, dst, src fedimarks.Handle, i
 // already (before holds the outcomes the rows had before the run), and puts
 // back to pending those dst no longer has bookmarked. It returns how many.
 func (s *syncer) recheckAlready(ctx context.Context, src, dst fedimarks.Account, key string, before map[int64]fedimarks.Outcome) (int, error) {
-	items, err := s.jobItems(ctx, key)
-	if err != nil {
+	check, err := s.newlyAlready(ctx, key, before)
+	if err != nil || len(check) == 0 {
 		return 0, err
 	}
-	var check []fedimarks.JobItem
-	for _, it := range items {
-		if was, known := before[it.ID]; it.Outcome == fedimarks.Already && (!known || was != fedimarks.Already) {
-			check = append(check, it)
-		}
-	}
-	if len(check) == 0 {
-		return 0, nil
-	}
-	ids := map[string]string{} // the post's URI -> its id on dst
-	if err := s.ar.EachBookmark(ctx, dst.Handle, sqlite.ListOptions{}, func(b fedimarks.Bookmark) error {
-		o := b.Status.Original()
-		for _, a := range []string{o.URI, o.URL} {
-			if a != "" {
-				ids[a] = b.Status.ID
-			}
-		}
-		return nil
-	}); err != nil {
+	ids, err := s.archivedIDs(ctx, dst.Handle)
+	if err != nil {
 		return 0, err
 	}
 	c, err := s.client(ctx, dst)
@@ -404,12 +445,7 @@ func (s *syncer) recheckAlready(ctx context.Context, src, dst fedimarks.Account,
 	}
 	redo := 0
 	for _, it := range check {
-		id := it.DestID
-		if id == "" {
-			if id = ids[it.URI]; id == "" {
-				id = ids[it.URL]
-			}
-		}
+		id := cmp.Or(it.DestID, ids[it.URI], ids[it.URL])
 		if id == "" {
 			continue
 		}
@@ -420,13 +456,45 @@ func (s *syncer) recheckAlready(ctx context.Context, src, dst fedimarks.Account,
 		if still {
 			continue
 		}
-		if err := s.ar.RedoStaleAlready(ctx, src.Handle, dst.Handle, it.ID, id, s.a.now()); err != nil {
+		if err := s.ar.RedoStaleAlready(ctx, src.Handle, dst.Handle, it.ID, id, s.o.now()); err != nil {
 			return redo, err
 		}
-		fmt.Fprintf(s.a.stderr, "%s no longer has %s bookmarked (its archive said it had): writing it\n", dst.Handle, cleanText(it.Address()))
+		fmt.Fprintf(s.o.errOut, "%s no longer has %s bookmarked (its archive said it had): writing it\n", dst.Handle, cleanText(it.Address()))
 		redo++
 	}
 	return redo, nil
+}
+
+// newlyAlready are the rows of job key that this run ended already
+// (before holds the outcomes they had before it).
+func (s *syncer) newlyAlready(ctx context.Context, key string, before map[int64]fedimarks.Outcome) ([]fedimarks.JobItem, error) {
+	items, err := s.jobItems(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	var out []fedimarks.JobItem
+	for _, it := range items {
+		if was, known := before[it.ID]; it.Outcome == fedimarks.Already && (!known || was != fedimarks.Already) {
+			out = append(out, it)
+		}
+	}
+	return out, nil
+}
+
+// archivedIDs maps the addresses (URI and URL) of the posts h's archive
+// holds bookmarked to their id on h's server.
+func (s *syncer) archivedIDs(ctx context.Context, h fedimarks.Handle) (map[string]string, error) {
+	ids := map[string]string{}
+	err := s.ar.EachBookmark(ctx, h, sqlite.ListOptions{}, func(b fedimarks.Bookmark) error {
+		o := b.Status.Original()
+		for _, a := range []string{o.URI, o.URL} {
+			if a != "" {
+				ids[a] = b.Status.ID
+			}
+		}
+		return nil
+	})
+	return ids, err
 }
 
 func (s *syncer) jobItems(ctx context.Context, key string) ([]fedimarks.JobItem, error) {
@@ -455,48 +523,8 @@ func (s *syncer) mirrorRemovals(ctx context.Context, src, dst fedimarks.Account)
 	if err != nil {
 		return 0, err
 	}
-	gone, err := s.removedOn(ctx, src.Handle)
-	if err != nil {
+	if pending, err = s.queueRemovals(ctx, src, dst, pending); err != nil || len(pending) == 0 {
 		return 0, err
-	}
-	if len(gone) > 0 {
-		items, err := s.jobItems(ctx, sqlite.SyncJobKey(src.Handle, dst.Handle))
-		if err != nil {
-			return 0, err
-		}
-		queued := map[string]bool{}
-		for _, r := range pending {
-			queued[r.URI] = true
-		}
-		var srcClient *mastodon.Client
-		for _, it := range items {
-			srcID, ok := gone[it.URI]
-			if it.Outcome != fedimarks.Imported || it.DestID == "" || !ok || queued[it.URI] {
-				continue
-			}
-			if srcClient == nil {
-				if srcClient, err = s.client(ctx, src); err != nil {
-					return 0, err
-				}
-			}
-			if still, err := s.stillBookmarked(ctx, srcClient, src, it.URI, srcID); err != nil || still {
-				if still {
-					fmt.Fprintf(s.a.stderr, "kept on %s: %s is still bookmarked on %s (its listing hides it)\n", dst.Handle, cleanText(it.URI), src.Handle)
-				}
-				if err != nil {
-					return 0, err
-				}
-				continue
-			}
-			r, err := s.ar.BeginSyncRemoval(ctx, src.Handle, dst.Handle, it.URI, it.DestID, s.a.now())
-			if err != nil {
-				return 0, err
-			}
-			pending = append(pending, r)
-		}
-	}
-	if len(pending) == 0 {
-		return 0, nil
 	}
 	c, err := s.client(ctx, dst)
 	if err != nil {
@@ -504,42 +532,101 @@ func (s *syncer) mirrorRemovals(ctx context.Context, src, dst fedimarks.Account)
 	}
 	removed := 0
 	for _, r := range pending {
-		err := c.Unbookmark(ctx, r.DestID)
-		state, detail := "removed", ""
-		switch {
-		case err == nil:
-		case fedimarks.ErrorKind(err) == fedimarks.KindNotFound || fedimarks.ErrorKind(err) == fedimarks.KindGone:
-			// The post is gone from dst, or no longer shown to it: so is
-			// the bookmark.
-			detail = "the post is no longer on " + dst.Handle.Host()
-		default:
-			if ctx.Err() != nil {
-				return removed, ctx.Err()
-			}
-			var fe *fedimarks.Error
-			if errors.As(err, &fe) && (fe.Code == fedimarks.EAuth || fe.Code == fedimarks.EScope) {
-				return removed, s.a.apiError(dst.Handle, dst.Server, err, "write:bookmarks")
-			}
-			if k := fedimarks.ErrorKind(err); k == "" || k == fedimarks.KindUnreachable || k == fedimarks.KindServerError || k == fedimarks.KindRateLimited {
-				// Not answered: kept pending, tried again next time.
-				return removed, &fedimarks.Error{Code: fedimarks.EUnavailable,
-					Message: fmt.Sprintf("remove a bookmark on %s: %v", dst.Handle, err), Err: err}
-			}
-			state, detail = "failed", err.Error()
-		}
-		if err := s.ar.FinishSyncRemoval(context.WithoutCancel(ctx), r, state, detail, s.a.now()); err != nil {
+		done, err := s.removeOne(ctx, c, src.Handle, dst, r)
+		if err != nil {
 			return removed, err
 		}
-		if state == "removed" {
+		if done {
 			removed++
-			fmt.Fprintf(s.a.stderr, "removed from %s (gone from %s): %s\n", dst.Handle, src.Handle, cleanText(r.URI))
-			s.emit(syncEvent{Event: "removed", From: src.Handle, To: dst.Handle, URI: r.URI, Detail: detail})
-		} else {
-			fmt.Fprintf(s.a.stderr, "could not remove from %s: %s: %s\n", dst.Handle, cleanText(r.URI), cleanText(s.a.redact(detail)))
-			s.emit(syncEvent{Event: "failed", From: src.Handle, To: dst.Handle, URI: r.URI, Outcome: "failed", Detail: s.a.redact(detail)})
 		}
 	}
 	return removed, nil
+}
+
+// queueRemovals journals, after pending (the removals a run before left
+// to do), a removal of each post sync copied to dst that src's archive
+// records as removed and src's server confirms is no longer bookmarked;
+// it returns them all.
+func (s *syncer) queueRemovals(ctx context.Context, src, dst fedimarks.Account, pending []sqlite.SyncRemoval) ([]sqlite.SyncRemoval, error) {
+	gone, err := s.removedOn(ctx, src.Handle)
+	if err != nil || len(gone) == 0 {
+		return pending, err
+	}
+	items, err := s.jobItems(ctx, sqlite.SyncJobKey(src.Handle, dst.Handle))
+	if err != nil {
+		return nil, err
+	}
+	queued := map[string]bool{}
+	for _, r := range pending {
+		queued[r.URI] = true
+	}
+	var srcClient *mastodon.Client
+	for _, it := range items {
+		srcID, ok := gone[it.URI]
+		if it.Outcome != fedimarks.Imported || it.DestID == "" || !ok || queued[it.URI] {
+			continue
+		}
+		if srcClient == nil {
+			if srcClient, err = s.client(ctx, src); err != nil {
+				return nil, err
+			}
+		}
+		still, err := s.stillBookmarked(ctx, srcClient, src, it.URI, srcID)
+		if err != nil {
+			return nil, err
+		}
+		if still {
+			fmt.Fprintf(s.o.errOut, "kept on %s: %s is still bookmarked on %s (its listing hides it)\n", dst.Handle, cleanText(it.URI), src.Handle)
+			continue
+		}
+		r, err := s.ar.BeginSyncRemoval(ctx, src.Handle, dst.Handle, it.URI, it.DestID, s.o.now())
+		if err != nil {
+			return nil, err
+		}
+		pending = append(pending, r)
+	}
+	return pending, nil
+}
+
+// removeOne unbookmarks r's post on dst and records how it ended: removed
+// (also when the post is gone from dst), or failed for good. A request
+// not answered leaves it pending for the next check, and stops this one,
+// as do a refused token and an interrupt.
+func (s *syncer) removeOne(ctx context.Context, c *mastodon.Client, src fedimarks.Handle, dst fedimarks.Account, r sqlite.SyncRemoval) (bool, error) {
+	err := c.Unbookmark(ctx, r.DestID)
+	state, detail := "removed", ""
+	switch {
+	case err == nil:
+	case fedimarks.ErrorKind(err) == fedimarks.KindNotFound || fedimarks.ErrorKind(err) == fedimarks.KindGone:
+		// The post is gone from dst, or no longer shown to it: so is
+		// the bookmark.
+		detail = "the post is no longer on " + dst.Handle.Host()
+	default:
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
+		var fe *fedimarks.Error
+		if errors.As(err, &fe) && (fe.Code == fedimarks.EAuth || fe.Code == fedimarks.EScope) {
+			return false, s.o.apiError(dst.Handle, dst.Server, err, "write:bookmarks")
+		}
+		if k := fedimarks.ErrorKind(err); k == "" || k == fedimarks.KindUnreachable || k == fedimarks.KindServerError || k == fedimarks.KindRateLimited {
+			// Not answered: kept pending, tried again next time.
+			return false, &fedimarks.Error{Code: fedimarks.EUnavailable,
+				Message: fmt.Sprintf("remove a bookmark on %s: %v", dst.Handle, err), Err: err}
+		}
+		state, detail = "failed", err.Error()
+	}
+	if err := s.ar.FinishSyncRemoval(context.WithoutCancel(ctx), r, state, detail, s.o.now()); err != nil {
+		return false, err
+	}
+	if state == "removed" {
+		fmt.Fprintf(s.o.errOut, "removed from %s (gone from %s): %s\n", dst.Handle, src, cleanText(r.URI))
+		s.emit(syncEvent{Event: "removed", From: src, To: dst.Handle, URI: r.URI, Detail: detail})
+		return true, nil
+	}
+	fmt.Fprintf(s.o.errOut, "could not remove from %s: %s: %s\n", dst.Handle, cleanText(r.URI), cleanText(s.o.redact(detail)))
+	s.emit(syncEvent{Event: "failed", From: src, To: dst.Handle, URI: r.URI, Outcome: "failed", Detail: s.o.redact(detail)})
+	return false, nil
 }
 
 // removedOn maps the posts (URIs) the archive records as removed from h's
@@ -556,11 +643,11 @@ func (s *syncer) removedOn(ctx context.Context, h fedimarks.Handle) (map[string]
 }
 
 func (s *syncer) client(ctx context.Context, acc fedimarks.Account) (*mastodon.Client, error) {
-	tok, err := s.a.token(ctx, acc.Handle)
+	tok, err := s.o.token(ctx, acc.Handle)
 	if err != nil {
 		return nil, err
 	}
-	return s.a.newClient(acc.Server, tok, s.a.newSlot(acc.Server)), nil
+	return s.o.client(acc.Server, tok, newProgressSlot(s.o.errOut, acc.Server)), nil
 }
 
 // stillBookmarked asks src's server whether the post (id there) is still
@@ -628,7 +715,7 @@ func (s *syncer) checkFailed(ctx context.Context, src fedimarks.Account, err err
 	}
 	var fe *fedimarks.Error
 	if errors.As(err, &fe) && (fe.Code == fedimarks.EAuth || fe.Code == fedimarks.EScope) {
-		return s.a.apiError(src.Handle, src.Server, err, scope)
+		return s.o.apiError(src.Handle, src.Server, err, scope)
 	}
 	return &fedimarks.Error{Code: fedimarks.EUnavailable,
 		Message: fmt.Sprintf("check a bookmark on %s: %v", src.Handle, err), Err: err}
@@ -665,11 +752,10 @@ func (l archiveLister) EachBookmark(ctx context.Context, fn func([]fedimarks.Sta
 // next one tried at the next interval; a refused token or a local fault
 // stops.
 func (s *syncer) watch(ctx context.Context) error {
-	sleep := s.a.sleeper(nil)
 	for {
 		err := s.cycle(ctx)
 		if ctx.Err() != nil {
-			fmt.Fprintln(s.a.stderr, "sync stopped; everything done so far is saved")
+			fmt.Fprintln(s.o.errOut, "sync stopped; everything done so far is saved")
 			return nil
 		}
 		if err != nil {
@@ -685,22 +771,22 @@ func (s *syncer) watch(ctx context.Context) error {
 					h.Hint = ""
 					msg = h.Error()
 				}
-				msg = s.a.redact(msg)
-				s.a.speak()
-				fmt.Fprintf(s.a.errOut, "sync waiting: %s; trying again in %s\n", cleanText(msg), ui.Duration(s.o.every))
+				msg = s.o.redact(msg)
+				s.o.speak()
+				fmt.Fprintf(s.o.alert, "sync waiting: %s; trying again in %s\n", cleanText(msg), ui.Duration(s.o.every))
 				s.emit(syncEvent{Event: "waiting", Reason: msg, Seconds: s.o.every.Seconds()})
 			}
 		}
-		if err := sleep(ctx, s.o.every); err != nil || ctx.Err() != nil {
-			fmt.Fprintln(s.a.stderr, "sync stopped; everything done so far is saved")
+		if err := s.o.sleep(ctx, s.o.every); err != nil || ctx.Err() != nil {
+			fmt.Fprintln(s.o.errOut, "sync stopped; everything done so far is saved")
 			return nil
 		}
 	}
 }
 
-// syncStatus prints each stored pair.
-func (a *app) syncStatus(ctx context.Context, asJSON bool) error {
-	ar, err := a.openArchive(ctx)
+// syncStatus prints each stored pair on out.
+func syncStatus(ctx context.Context, archive archiveFunc, out io.Writer, now func() time.Time, asJSON bool) error {
+	ar, err := archive(ctx)
 	if err != nil {
 		return err
 	}
@@ -709,7 +795,7 @@ func (a *app) syncStatus(ctx context.Context, asJSON bool) error {
 		return err
 	}
 	if len(pairs) == 0 && !asJSON {
-		fmt.Fprintln(a.stdout, "no sync yet: start one with: fedimarks sync --from ACCOUNT --to ACCOUNT")
+		fmt.Fprintln(out, "no sync yet: start one with: fedimarks sync --from ACCOUNT --to ACCOUNT")
 		return nil
 	}
 	for _, p := range pairs {
@@ -718,14 +804,14 @@ func (a *app) syncStatus(ctx context.Context, asJSON bool) error {
 			return err
 		}
 		if asJSON {
-			enc := json.NewEncoder(a.stdout)
+			enc := json.NewEncoder(out)
 			enc.SetEscapeHTML(false)
 			if err := enc.Encode(st); err != nil {
 				return err
 			}
 			continue
 		}
-		printPairStatus(a.stdout, st, a.now())
+		printPairStatus(out, st, now())
 	}
 	return nil
 }

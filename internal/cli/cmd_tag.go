@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
+	"slices"
 	"strings"
 
 	"github.com/fedimarks/fedimarks"
@@ -79,12 +81,69 @@ The count includes posts an import tagged that no backup has archived yet.
 // leading minus is a tag to remove.
 var tagFlagNames = map[string]bool{"account": true, "all-matching": true, "q": true, "quiet": true, "h": true, "help": true}
 
+// labelAccount is whose labels tag, note and tags read or change: the
+// account --account names (any part of its handle; "" for the default),
+// as the chooser decides, among the archived ones.
+type labelAccount struct {
+	name    string // --account
+	archive archiveFunc
+	choose  chooseFunc
+}
+
+// labelAccountOf is the labelAccount of a's command for --account name.
+func labelAccountOf(a *app, name string) labelAccount {
+	return labelAccount{name: name, archive: a.openArchive, choose: a.chooseAccount}
+}
+
+// open chooses the account and opens the archive.
+func (l labelAccount) open(ctx context.Context) (*sqlite.Archive, fedimarks.Handle, error) {
+	acc, err := l.choose(ctx, accountQuery{name: l.name, flag: "--account", need: archived})
+	if err != nil {
+		return nil, "", err
+	}
+	ar, err := l.archive(ctx)
+	return ar, acc.Handle, err
+}
+
+// tagOptions are tag's: which bookmarks (post, or all matching a
+// search), the tags to add and remove, and where it says what it did.
+type tagOptions struct {
+	labelAccount
+	post        string // POST: an address or a search matching one bookmark
+	allMatching string // --all-matching QUERY
+	add, remove []string
+	errOut      io.Writer
+}
+
 func runTagCommand(ctx context.Context, a *app, args []string) error {
-	var (
-		account, all string
-		add, remove  []string
-		rest         []string
-	)
+	o := tagOptions{}
+	add, remove, rest, err := splitTagArgs(args)
+	if err != nil {
+		return err
+	}
+	var account string
+	fs := newFlags(a.cmd)
+	fs.StringVar(&account, "account", "", "tag the bookmarks of `ACCOUNT` (user@host)")
+	fs.StringVar(&o.allMatching, "all-matching", "", "tag every bookmark that `QUERY` matches")
+	pos, err := a.parseFlags(fs, rest)
+	if err != nil {
+		return err
+	}
+	if len(add)+len(remove) == 0 {
+		return usageError("tag needs +TAG to add or -TAG to remove, e.g. fedimarks tag POST +recipes")
+	}
+	for _, t := range add {
+		if slices.Contains(remove, t) {
+			return usageError("tag %s is both added and removed", t)
+		}
+	}
+	o.labelAccount, o.add, o.remove, o.post, o.errOut = labelAccountOf(a, account), add, remove, strings.Join(pos, " "), a.stderr
+	return runTag(ctx, o)
+}
+
+// splitTagArgs takes tag's +TAG and -TAG arguments out of args: rest is
+// the options and the POST.
+func splitTagArgs(args []string) (add, remove, rest []string, err error) {
 	for i, arg := range args {
 		if arg == "--" {
 			rest = append(rest, args[i:]...)
@@ -95,64 +154,56 @@ func runTagCommand(ctx context.Context, a *app, args []string) error {
 		case strings.HasPrefix(arg, "+") && len(arg) > 1:
 			t, err := fedimarks.ParseTag(arg[1:])
 			if err != nil {
-				return err
+				return nil, nil, nil, err
 			}
 			add = append(add, t)
 		case strings.HasPrefix(arg, "-") && !strings.HasPrefix(arg, "--") && len(arg) > 1 && !tagFlagNames[name]:
 			t, err := fedimarks.ParseTag(arg[1:])
 			if err != nil {
-				return err
+				return nil, nil, nil, err
 			}
 			remove = append(remove, t)
 		default:
 			rest = append(rest, arg)
 		}
 	}
-	fs := newFlags(a.cmd)
-	fs.StringVar(&account, "account", "", "tag the bookmarks of `ACCOUNT` (user@host)")
-	fs.StringVar(&all, "all-matching", "", "tag every bookmark that `QUERY` matches")
-	pos, err := a.parseFlags(fs, rest)
+	return add, remove, rest, nil
+}
+
+// runTag changes the tags of the bookmarks o names and says how many.
+func runTag(ctx context.Context, o tagOptions) error {
+	ar, h, err := o.open(ctx)
 	if err != nil {
 		return err
 	}
-	if len(add)+len(remove) == 0 {
-		return usageError("tag needs +TAG to add or -TAG to remove, e.g. fedimarks tag POST +recipes")
-	}
-	for _, t := range add {
-		for _, r := range remove {
-			if t == r {
-				return usageError("tag %s is both added and removed", t)
-			}
-		}
-	}
-	ar, h, err := a.labelTarget(ctx, account)
+	uris, err := o.bookmarks(ctx, ar, h)
 	if err != nil {
 		return err
-	}
-	var uris []string
-	switch {
-	case all != "" && len(pos) > 0:
-		return usageError("give either POST or --all-matching QUERY, not both")
-	case all != "":
-		if uris, err = matchingURIs(ctx, ar, h, all, 0); err != nil {
-			return err
-		}
-	case len(pos) == 0:
-		return usageError("tag needs a POST (its address, or a search matching one bookmark) or --all-matching QUERY")
-	default:
-		u, err := a.onePost(ctx, ar, h, strings.Join(pos, " "))
-		if err != nil {
-			return err
-		}
-		uris = []string{u}
 	}
 	for _, u := range uris {
-		if err := ar.EditTags(ctx, h, u, add, remove); err != nil {
+		if err := ar.EditTags(ctx, h, u, o.add, o.remove); err != nil {
 			return err
 		}
 	}
-	fmt.Fprintf(a.stderr, "%s: %s tagged (%s).\n", h, fedimarks.Plural(len(uris), "bookmark"), tagChange(add, remove))
+	fmt.Fprintf(o.errOut, "%s: %s tagged (%s).\n", h, fedimarks.Plural(len(uris), "bookmark"), tagChange(o.add, o.remove))
 	return nil
+}
+
+// bookmarks are the URIs of the bookmarks of h that tag changes.
+func (o tagOptions) bookmarks(ctx context.Context, ar *sqlite.Archive, h fedimarks.Handle) ([]string, error) {
+	switch {
+	case o.allMatching != "" && o.post != "":
+		return nil, usageError("give either POST or --all-matching QUERY, not both")
+	case o.allMatching != "":
+		return matchingURIs(ctx, ar, h, o.allMatching, 0)
+	case o.post == "":
+		return nil, usageError("tag needs a POST (its address, or a search matching one bookmark) or --all-matching QUERY")
+	}
+	u, err := onePost(ctx, o.errOut, ar, h, o.post)
+	if err != nil {
+		return nil, err
+	}
+	return []string{u}, nil
 }
 
 // tagChange is "+a +b -c".
@@ -165,6 +216,14 @@ func tagChange(add, remove []string) string {
 		parts = append(parts, "-"+t)
 	}
 	return strings.Join(parts, " ")
+}
+
+// noteOptions are note's: the bookmark, its new note ("" removes it),
+// and where it says what it did.
+type noteOptions struct {
+	labelAccount
+	post, text string
+	errOut     io.Writer
 }
 
 func runNoteCommand(ctx context.Context, a *app, args []string) error {
@@ -190,23 +249,34 @@ func runNoteCommand(ctx context.Context, a *app, args []string) error {
 	if text, err = fedimarks.CleanNote(text); err != nil {
 		return err
 	}
-	ar, h, err := a.labelTarget(ctx, account)
+	return runNote(ctx, noteOptions{labelAccount: labelAccountOf(a, account), post: pos[0], text: text, errOut: a.stderr})
+}
+
+// runNote sets (or removes) the note of the bookmark o names.
+func runNote(ctx context.Context, o noteOptions) error {
+	ar, h, err := o.open(ctx)
 	if err != nil {
 		return err
 	}
-	u, err := a.onePost(ctx, ar, h, pos[0])
+	u, err := onePost(ctx, o.errOut, ar, h, o.post)
 	if err != nil {
 		return err
 	}
-	if err := ar.SetNote(ctx, h, u, text); err != nil {
+	if err := ar.SetNote(ctx, h, u, o.text); err != nil {
 		return err
 	}
-	if text == "" {
-		fmt.Fprintf(a.stderr, "%s: note removed from %s.\n", h, fedimarks.CleanText(u))
+	if o.text == "" {
+		fmt.Fprintf(o.errOut, "%s: note removed from %s.\n", h, fedimarks.CleanText(u))
 	} else {
-		fmt.Fprintf(a.stderr, "%s: note saved on %s.\n", h, fedimarks.CleanText(u))
+		fmt.Fprintf(o.errOut, "%s: note saved on %s.\n", h, fedimarks.CleanText(u))
 	}
 	return nil
+}
+
+// tagsOptions are tags': whose tags, listed on out.
+type tagsOptions struct {
+	labelAccount
+	out, errOut io.Writer
 }
 
 func runTagsCommand(ctx context.Context, a *app, args []string) error {
@@ -220,7 +290,12 @@ func runTagsCommand(ctx context.Context, a *app, args []string) error {
 	if len(pos) > 0 {
 		return usageError("tags takes no arguments, got %q", pos[0])
 	}
-	ar, h, err := a.labelTarget(ctx, account)
+	return runTags(ctx, tagsOptions{labelAccount: labelAccountOf(a, account), out: a.stdout, errOut: a.stderr})
+}
+
+// runTags lists the account's tags, most used first.
+func runTags(ctx context.Context, o tagsOptions) error {
+	ar, h, err := o.open(ctx)
 	if err != nil {
 		return err
 	}
@@ -229,22 +304,12 @@ func runTagsCommand(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	for _, c := range counts {
-		fmt.Fprintf(a.stdout, "%d\t%s\n", c.Count, c.Tag)
+		fmt.Fprintf(o.out, "%d\t%s\n", c.Count, c.Tag)
 	}
 	if len(counts) == 0 {
-		fmt.Fprintf(a.stderr, "%s has no tags yet (fedimarks tag POST +NAME adds one).\n", h)
+		fmt.Fprintf(o.errOut, "%s has no tags yet (fedimarks tag POST +NAME adds one).\n", h)
 	}
 	return nil
-}
-
-// labelTarget opens the archive and picks the account whose labels change.
-func (a *app) labelTarget(ctx context.Context, account string) (*sqlite.Archive, fedimarks.Handle, error) {
-	acc, err := a.chooseAccount(ctx, accountQuery{name: account, flag: "--account", need: archived})
-	if err != nil {
-		return nil, "", err
-	}
-	ar, err := a.openArchive(ctx)
-	return ar, acc.Handle, err
 }
 
 // maxListed bounds the matches an ambiguous POST lists.
@@ -253,7 +318,7 @@ const maxListed = 10
 // onePost finds the one bookmark of h that ref names: by address first,
 // else as a search. None or several is an EInvalid error (exit 2), the
 // matches listed on stderr.
-func (a *app) onePost(ctx context.Context, ar *sqlite.Archive, h fedimarks.Handle, ref string) (string, error) {
+func onePost(ctx context.Context, errOut io.Writer, ar *sqlite.Archive, h fedimarks.Handle, ref string) (string, error) {
 	ref = strings.TrimSpace(ref)
 	if strings.Contains(ref, "://") && !strings.ContainsAny(ref, " \t") {
 		uris, err := ar.BookmarkURIs(ctx, h, ref)
@@ -281,13 +346,13 @@ func (a *app) onePost(ctx context.Context, ar *sqlite.Archive, h fedimarks.Handl
 			Message: fmt.Sprintf("no archived bookmark of %s matches %q", h, fedimarks.CleanText(ref)),
 			Hint:    "check with fedimarks search"}
 	}
-	fmt.Fprintf(a.stderr, "%q matches more than one bookmark of %s:\n", fedimarks.CleanText(ref), h)
+	fmt.Fprintf(errOut, "%q matches more than one bookmark of %s:\n", fedimarks.CleanText(ref), h)
 	for i, u := range uris {
 		if i == maxListed {
-			fmt.Fprintln(a.stderr, "  …")
+			fmt.Fprintln(errOut, "  …")
 			break
 		}
-		fmt.Fprintf(a.stderr, "  %s\n", fedimarks.CleanText(u))
+		fmt.Fprintf(errOut, "  %s\n", fedimarks.CleanText(u))
 	}
 	return "", &fedimarks.Error{Code: fedimarks.EInvalid,
 		Message: "the post is ambiguous: nothing changed",

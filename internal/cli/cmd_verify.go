@@ -11,7 +11,6 @@ import (
 
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/formats"
-	"github.com/fedimarks/fedimarks/internal/misskey"
 	"github.com/fedimarks/fedimarks/internal/sqlite"
 	"github.com/fedimarks/fedimarks/internal/transfer"
 	"github.com/fedimarks/fedimarks/internal/ui"
@@ -25,6 +24,22 @@ type verifyOptions struct {
 	output  string
 	json    bool
 	read    formats.ReadOptions // --from-server
+
+	choose   chooseFunc
+	source   sourceBackup // --from's, unless offline
+	archive  archiveFunc
+	holdRows func() (release func())
+	reach                // --to's server; errOut
+	dataOut  dataOutFunc // the missing posts without -o
+	cmd      string      // the command's name, for hints
+}
+
+// verifyOptionsOf fills o's dependencies from a, once the flags are
+// parsed (the page's jobs verify too).
+func verifyOptionsOf(a *app, o verifyOptions) verifyOptions {
+	o.choose, o.source, o.archive, o.holdRows = a.chooseAccount, sourceBackupOf(a), a.openArchive, a.holdRows
+	o.reach, o.dataOut, o.cmd = reachOf(a), a.dataOut, a.cmd.name
+	return o
 }
 
 // verifySummary is verify's --json summary.
@@ -110,135 +125,168 @@ func runVerifyCommand(ctx context.Context, a *app, args []string) error {
 		return usageError("verify --json needs -o FILE: standard output carries the summary")
 	}
 	sum := &verifySummary{}
-	err = runVerify(ctx, a, o, sum)
+	err = runVerify(ctx, verifyOptionsOf(a, o), sum)
 	if !o.json {
 		return err
 	}
 	return a.emitSummary(ctx, a.stdout, sum, err)
 }
 
-func runVerify(ctx context.Context, a *app, o verifyOptions, sum *verifySummary) error {
-	defer a.holdRows()()
-	// Everything that can be checked locally is, before any file is
-	// parsed or any request made.
-	var src fedimarks.Account
-	if o.from != "" {
-		var err error
-		if src, err = a.chooseSource(ctx, o.from, o.offline); err != nil {
-			return err
-		}
-	}
-	if err := checkInputs(o.files); err != nil {
-		return err
-	}
-	if err := checkOutputPath(o.output); err != nil {
-		return err
-	}
-	acc, err := a.chooseAccount(ctx, accountQuery{name: o.to, flag: "--to"})
+func runVerify(ctx context.Context, o verifyOptions, sum *verifySummary) error {
+	defer o.holdRows()()
+	acc, src, err := o.chooseAccounts(ctx)
 	if err != nil {
 		return err
 	}
-	var (
-		items []fedimarks.ImportItem
-		rows  iter.Seq[fedimarks.ImportItem]
-	)
-	if o.from != "" {
-		from, _, err := a.sourceAccount(ctx, src.Handle, o.offline)
-		if err != nil {
-			return err
-		}
-		if items, err = archivedItems(ctx, a, from); err != nil {
-			return err
-		}
-	} else if rows, err = inputRows(ctx, a, o.files, o.read); err != nil {
-		return err
-	}
-	tok, err := a.token(ctx, acc.Handle)
+	req, err := o.sourceRows(ctx, src)
 	if err != nil {
 		return err
 	}
-	ar, err := a.openArchive(ctx)
+	d, err := openDestination(ctx, o.reach, acc)
 	if err != nil {
 		return err
 	}
-	imported, err := importedPosts(ctx, ar, acc.Handle)
-	if err != nil {
+	if req.Imported, err = o.imported(ctx, acc.Handle); err != nil {
 		return err
 	}
 	sum.Account = acc.Handle
-	slot := a.newSlot(acc.Server)
-	c := a.newClient(acc.Server, tok, slot)
-	budget := clientBudget{c, a.now}
-	prog := &startedProgress{slot: slot, p: a.watch(ui.NewProgress(a.stderr, ui.ProgressOptions{Label: "check posts on " + string(acc.Handle),
-		Unit: "posts", TTY: a.stderrTTY(), Now: a.io.Now, Quiet: a.quiet, ETA: budgetETA(budget, func() float64 { return 1 })}))}
-	req := transfer.VerifyRequest{
-		Items:    items,
-		Rows:     rows,
-		Lister:   readingLister{a: a, l: bookmarkLister{c}, h: acc.Handle, c: c, slot: slot},
-		Posts:    c,
-		Server:   acc.Server,
-		Imported: imported,
-		Progress: prog,
-		Probe: func(ctx context.Context) string {
-			inst, err := c.Instance(ctx)
-			if err != nil {
-				return "" // unknown: only the job's rows can then ask for post checks
-			}
-			return inst.Software
-		},
-	}
-	var sent requestCounter = c
-	scopes, checkScope := "read:bookmarks read:search", "read:search"
-	if isMisskeyAccount(acc) {
-		mk := a.newMisskeyClient(acc.Server, tok, slot)
-		req.Lister = readingLister{a: a, l: misskey.NewFavorites(mk), h: acc.Handle, c: mk, slot: slot, favorites: true}
-		req.Posts, req.Probe, sent = misskey.NewWriter(mk), misskeyProbe(acc), mk
-		scopes, checkScope = "read:favorites read:account", "read:account"
-	}
-	v, err := transfer.Verify(ctx, req)
-	prog.Finish()
+	v, err := runVerification(ctx, o.reach, d, req)
 	if err != nil {
-		return a.apiError(acc.Handle, acc.Server, err, scopes)
+		return err
 	}
-	sum.Rows, sum.DestinationBookmarks, sum.PostChecks = v.Rows, v.DestinationCount, v.Checked
-	sum.Outcomes = map[string]int{"present": v.Present, "missing": len(v.Missing), "unknown": len(v.Unchecked),
-		"duplicate": v.Duplicate, "invalid": v.Invalid}
-	if err := writeOutput(a, o.output, func(w io.Writer) error {
-		bw := bufio.NewWriter(w)
-		for r := range notFound(v) {
-			fmt.Fprintln(bw, r.Address())
-		}
-		return bw.Flush()
-	}); err != nil {
+	fillVerifySummary(sum, v)
+	if err := o.writeMissing(v); err != nil {
 		return err
 	}
 	if o.output != "" && o.output != "-" {
 		sum.Files = []string{o.output}
 	}
-	printVerification(a.stderr, acc.Handle, v)
-	fmt.Fprintf(a.stderr, "%s to %s\n", fedimarks.Plural(int(sent.Requests()), "request"), acc.Handle.Host())
-	if len(v.Missing)+len(v.Unchecked) > 0 {
-		msg := fmt.Sprintf("%s %s missing on %s", fedimarks.Plural(len(v.Missing), "post"), fedimarks.IsAre(len(v.Missing)), acc.Handle)
-		e := &fedimarks.Error{Code: fedimarks.EPartial, Message: msg}
-		if n := len(v.Unchecked); n > 0 {
-			e.Message += fmt.Sprintf(", %s could not be checked", fedimarks.Plural(n, "post"))
-			e.Hint = nextStep(e, situation{cmd: a.cmd.name, unchecked: true})
-			var fe *fedimarks.Error
-			if v.Refused != nil && errors.As(a.apiError(acc.Handle, acc.Server, v.Refused, checkScope), &fe) && fe.Hint != "" {
-				e.Hint = fe.Message + "; " + fe.Hint
-			}
+	printVerification(o.errOut, acc.Handle, v)
+	fmt.Fprintf(o.errOut, "%s to %s\n", fedimarks.Plural(int(d.sent.Requests()), "request"), acc.Handle.Host())
+	return missingError(o.cmd, o.apiError, acc, v)
+}
+
+// chooseVerifyAccounts checks everything that can be checked locally,
+// before any file is parsed or any request made: the source account
+// (--from), the input files, the output path, the destination (--to).
+func (o verifyOptions) chooseAccounts(ctx context.Context) (acc, src fedimarks.Account, err error) {
+	if o.from != "" {
+		if src, err = chooseSource(ctx, o.choose, o.from, o.offline); err != nil {
+			return acc, src, err
 		}
-		return e
 	}
-	return nil
+	if err := checkInputs(o.files); err != nil {
+		return acc, src, err
+	}
+	if err := checkOutputPath(o.output); err != nil {
+		return acc, src, err
+	}
+	acc, err = o.choose(ctx, accountQuery{name: o.to, flag: "--to"})
+	return acc, src, err
+}
+
+// sourceRows is the request's source rows: the archived bookmarks of
+// src (backed up first unless --offline), or the files' rows.
+func (o verifyOptions) sourceRows(ctx context.Context, src fedimarks.Account) (transfer.VerifyRequest, error) {
+	var req transfer.VerifyRequest
+	if o.from == "" {
+		var err error
+		req.Rows, err = inputRows(ctx, o.errOut, o.files, o.read)
+		return req, err
+	}
+	from, _, err := o.source.sourceAccount(ctx, src.Handle, o.offline)
+	if err != nil {
+		return req, err
+	}
+	ar, err := o.archive(ctx)
+	if err != nil {
+		return req, err
+	}
+	req.Items, err = archivedItems(ctx, ar, from)
+	return req, err
+}
+
+// imported is what import jobs into h recorded as there (see
+// importedPosts).
+func (o verifyOptions) imported(ctx context.Context, h fedimarks.Handle) ([]fedimarks.ListedBookmark, error) {
+	ar, err := o.archive(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return importedPosts(ctx, ar, h)
+}
+
+// runVerification compares req's rows with the bookmarks of the
+// destination d, with a progress display of the post checks.
+func runVerification(ctx context.Context, r reach, d *destination, req transfer.VerifyRequest) (*transfer.Verification, error) {
+	acc := d.acc
+	prog := &startedProgress{slot: d.slot, p: r.display(ui.ProgressOptions{Label: "check posts on " + string(acc.Handle),
+		Unit: "posts", ETA: budgetETA(clientBudget{d.c, r.now}, func() float64 { return 1 })})}
+	// The probe says "" when the server does not answer: only the job's
+	// rows can then ask for post checks.
+	req.Lister, req.Posts, req.Server, req.Progress, req.Probe = d.lister, d.posts, acc.Server, prog, d.probe
+	v, err := transfer.Verify(ctx, req)
+	prog.Finish()
+	if err != nil {
+		scopes, _ := verifyScopes(acc)
+		return nil, r.apiError(acc.Handle, acc.Server, err, scopes)
+	}
+	return v, nil
+}
+
+// verifyScopes are the scopes a verify of acc needs, and the one its
+// post checks need.
+func verifyScopes(acc fedimarks.Account) (all string, check string) {
+	if isMisskeyAccount(acc) {
+		return "read:favorites read:account", "read:account"
+	}
+	return "read:bookmarks read:search", "read:search"
+}
+
+func fillVerifySummary(sum *verifySummary, v *transfer.Verification) {
+	sum.Rows, sum.DestinationBookmarks, sum.PostChecks = v.Rows, v.DestinationCount, v.Checked
+	sum.Outcomes = map[string]int{"present": v.Present, "missing": len(v.Missing), "unknown": len(v.Unchecked),
+		"duplicate": v.Duplicate, "invalid": v.Invalid}
+}
+
+// writeMissing writes the posts missing or unchecked to -o (none or "-":
+// standard output), in Mastodon's bookmarks format, newest first.
+func (o verifyOptions) writeMissing(v *transfer.Verification) error {
+	return writeData(o.dataOut, o.errOut, o.output, func(w io.Writer) error {
+		bw := bufio.NewWriter(w)
+		for r := range notFound(v) {
+			fmt.Fprintln(bw, r.Address())
+		}
+		return bw.Flush()
+	})
+}
+
+// missingError is verify's error when posts are missing or could not be
+// checked (exit 3), nil when none.
+func missingError(cmd string, apiError apiErrorFunc, acc fedimarks.Account, v *transfer.Verification) error {
+	if len(v.Missing)+len(v.Unchecked) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("%s %s missing on %s", fedimarks.Plural(len(v.Missing), "post"), fedimarks.IsAre(len(v.Missing)), acc.Handle)
+	e := &fedimarks.Error{Code: fedimarks.EPartial, Message: msg}
+	if n := len(v.Unchecked); n > 0 {
+		e.Message += fmt.Sprintf(", %s could not be checked", fedimarks.Plural(n, "post"))
+		e.Hint = nextStep(e, situation{cmd: cmd, unchecked: true})
+		var fe *fedimarks.Error
+		_, checkScope := verifyScopes(acc)
+		if v.Refused != nil && errors.As(apiError(acc.Handle, acc.Server, v.Refused, checkScope), &fe) && fe.Hint != "" {
+			e.Hint = fe.Message + "; " + fe.Hint
+		}
+	}
+	return e
 }
 
 // inputRows reads every file as readInputs does, keeping each file's rows
 // as its reader kept them (see formats.ReadFileRows): it yields them in
 // write order (see transfer.Merge) each time it is ranged over. A verify
 // of 200,000 rows never holds them as items.
-func inputRows(ctx context.Context, a *app, files []string, opts formats.ReadOptions) (iter.Seq[fedimarks.ImportItem], error) {
-	results, _, err := readInputFiles(ctx, a, files, opts.ReadFileRows)
+func inputRows(ctx context.Context, errOut io.Writer, files []string, opts formats.ReadOptions) (iter.Seq[fedimarks.ImportItem], error) {
+	results, _, err := readInputFiles(ctx, errOut, files, opts.ReadFileRows)
 	if err != nil {
 		return nil, err
 	}

@@ -41,7 +41,9 @@ func (a *app) noCommand(ctx context.Context) error {
 	if a.doubleClicked(runtime.GOOS) {
 		a.cmd = serveCommand()
 		fmt.Fprintln(a.stderr, "fedimarks was started without a command: serving its page and opening it in your browser.")
-		return runServe(ctx, a, serveOptions{addr: defaultServeAddr, open: true, anyPort: true})
+		o := serveOptionsOf(a)
+		o.addr, o.open, o.anyPort = defaultServeAddr, true, true
+		return runServe(ctx, o)
 	}
 	a.printHelp(a.stderr)
 	fmt.Fprintln(a.stderr, "To do all of this in your browser instead, run: fedimarks serve --open")

@@ -210,25 +210,23 @@ func (c *htmlCopies) link(src, name string, size int64) error {
 	return nil
 }
 
+// copyFile copies src to dst atomically (mode 0600 until the caller
+// makes it read-only). Its error is the cause alone: the caller names
+// both files.
 func copyFile(src, dst string) error {
 	in, err := os.Open(src)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".*.tmp")
+	err = atomicfile.Write(dst, func(w io.Writer) error {
+		_, err := io.Copy(w, in)
+		return err
+	})
 	if err != nil {
-		return err
+		return errors.Unwrap(err) // atomicfile's "write DST: CAUSE" less the name
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := io.Copy(tmp, in); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), dst)
+	return nil
 }
 
 // mediaFileName is how the folder names a file: its SHA-256, an extension.

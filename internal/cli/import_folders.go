@@ -30,7 +30,7 @@ import (
 
 // folderFiling files one import's rows in folders on the destination.
 type folderFiling struct {
-	a    *app
+	r    reach // its clock and standard error
 	ar   *sqlite.Archive
 	c    *mastodon.Client
 	dest fedimarks.Handle
@@ -60,8 +60,8 @@ type folderFiling struct {
 // has folders. --folder into a destination without them is an error, as
 // is a destination that does not answer: nothing is written then. Rows'
 // folders also become their folder: tags (kept for the destination).
-func planFolders(ctx context.Context, a *app, ar *sqlite.Archive, c *mastodon.Client, acc fedimarks.Account, only string, items []fedimarks.ImportItem) (*folderFiling, error) {
-	ff := &folderFiling{a: a, ar: ar, c: c, dest: acc.Handle, byAddr: map[string]fedimarks.Folder{}}
+func planFolders(ctx context.Context, r reach, ar *sqlite.Archive, c *mastodon.Client, acc fedimarks.Account, only string, items []fedimarks.ImportItem) (*folderFiling, error) {
+	ff := &folderFiling{r: r, ar: ar, c: c, dest: acc.Handle, byAddr: map[string]fedimarks.Folder{}}
 	if only != "" {
 		ff.only = &fedimarks.Folder{Name: only}
 	}
@@ -93,7 +93,7 @@ func planFolders(ctx context.Context, a *app, ar *sqlite.Archive, c *mastodon.Cl
 		return ff, ff.noFolders(only)
 	}
 	if err := ff.load(ctx); err != nil {
-		return nil, a.apiError(acc.Handle, acc.Server, err, "read:bookmarks")
+		return nil, r.apiError(acc.Handle, acc.Server, err, "read:bookmarks")
 	}
 	return ff, ff.noFolders(only)
 }
@@ -293,7 +293,7 @@ func (ff *folderFiling) fileRest(ctx context.Context, rep *transfer.Report) erro
 				continue
 			}
 		}
-		if err := ff.ar.RecordFiling(ctx, ff.dest, addr, f.Name, ff.a.now()); err != nil {
+		if err := ff.ar.RecordFiling(ctx, ff.dest, addr, f.Name, ff.r.now()); err != nil {
 			return err
 		}
 		ff.filed++
@@ -317,9 +317,9 @@ func (ff *folderFiling) say() {
 	if ff.failed > 0 {
 		line += fmt.Sprintf("; %s not filed", fedimarks.Count(int64(ff.failed)))
 	}
-	fmt.Fprintf(ff.a.stderr, "%s (%s)\n", line, fedimarks.Plural(ff.requests, "request"))
+	fmt.Fprintf(ff.r.errOut, "%s (%s)\n", line, fedimarks.Plural(ff.requests, "request"))
 	if len(ff.noEmoji) > 0 {
-		fmt.Fprintf(ff.a.stderr, "%s refused these folders' emoji (not one of its own): made without: %s\n",
+		fmt.Fprintf(ff.r.errOut, "%s refused these folders' emoji (not one of its own): made without: %s\n",
 			ff.dest, cleanText(strings.Join(ff.noEmoji, ", ")))
 	}
 }
@@ -330,7 +330,7 @@ func (ff *folderFiling) sayNoFolders() {
 	for _, f := range ff.byAddr {
 		names[f.Name] = true
 	}
-	fmt.Fprintf(ff.a.stderr, "%s has no bookmark folders: %s in %s kept as local tags (folder:NAME) only\n",
+	fmt.Fprintf(ff.r.errOut, "%s has no bookmark folders: %s in %s kept as local tags (folder:NAME) only\n",
 		ff.dest, fedimarks.Plural(int64(ff.rows), "bookmark"), fedimarks.Plural(int64(len(names)), "folder"))
 }
 
@@ -373,7 +373,7 @@ func (ff *folderFiling) dryRun(ctx context.Context) error {
 	if len(missing) > 0 {
 		line += "; would make " + quotedNames(missing)
 	}
-	fmt.Fprintln(ff.a.stderr, line)
+	fmt.Fprintln(ff.r.errOut, line)
 	return nil
 }
 

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/sqlite"
@@ -18,7 +19,7 @@ import (
 // backup), and stay waiting if the row ends not_found. A row known by its
 // web address (netscape) is keyed by the URI of the archived post with
 // that address, when the archive has one.
-func recordLabels(ctx context.Context, a *app, ar *sqlite.Archive, dest fedimarks.Handle, items []fedimarks.ImportItem) error {
+func recordLabels(ctx context.Context, errOut io.Writer, ar *sqlite.Archive, dest fedimarks.Handle, items []fedimarks.ImportItem) error {
 	var ls []sqlite.Labels
 	for _, it := range items {
 		if it.Invalid != "" || len(it.Tags) == 0 && it.Note == "" {
@@ -42,7 +43,7 @@ func recordLabels(ctx context.Context, a *app, ar *sqlite.Archive, dest fedimark
 	if err != nil || n == 0 {
 		return err
 	}
-	fmt.Fprintf(a.stderr, "Local tags and notes of %s kept for %s (they show once its backup has the posts).\n",
+	fmt.Fprintf(errOut, "Local tags and notes of %s kept for %s (they show once its backup has the posts).\n",
 		fedimarks.Plural(n, "post"), dest)
 	return nil
 }

@@ -208,11 +208,12 @@ func (s *jobService) run(ctx context.Context, ja *app, spec web.JobSpec, id int6
 	switch {
 	case spec.Kind == web.JobBackup && spec.All:
 		sum := &backupSummary{}
-		err := runBackupAll(ctx, ja, backupOptions{media: spec.Media, context: contextOf(spec)}, sum)
+		o := backupOptions{media: spec.Media, context: contextOf(spec), backupDeps: ja.backupDeps()}
+		err := runBackupAll(ctx, o, sum)
 		res.Summary = backupLine(sum.Accounts)
 		return res, err
 	case spec.Kind == web.JobBackup:
-		r, err := runBackup(ctx, ja, backupOptions{account: spec.Account, media: spec.Media, context: contextOf(spec)})
+		r, err := ja.backup(ctx, backupOptions{account: spec.Account, media: spec.Media, context: contextOf(spec)})
 		if r.Account != "" {
 			res.Summary = backupLine([]backupResult{r})
 		}
@@ -224,12 +225,12 @@ func (s *jobService) run(ctx context.Context, ja *app, spec web.JobSpec, id int6
 		var err error
 		if spec.From != "" {
 			ms := &migrateSummary{}
-			err = runMigrate(ctx, ja, migrateOptions{pairOptions: pairOptions{from: spec.From, to: spec.To,
-				retryFailed: spec.RetryFailed, yes: true}, dryRun: spec.DryRun}, ms)
+			err = runMigrate(ctx, migrateOptionsOf(ja, migrateOptions{pairOptions: pairOptions{from: spec.From, to: spec.To,
+				retryFailed: spec.RetryFailed, yes: true}, dryRun: spec.DryRun}), ms)
 			sum = &ms.importSummary
 		} else {
-			err = runImport(ctx, ja, importOptions{files: []string{spec.File}, to: spec.To, dryRun: spec.DryRun,
-				retryFailed: spec.RetryFailed, yes: true}, sum)
+			err = runImport(ctx, importOptionsOf(ja, importOptions{files: []string{spec.File}, to: spec.To, dryRun: spec.DryRun,
+				retryFailed: spec.RetryFailed, yes: true}), sum)
 		}
 		res.ImportJob = sum.Job
 		for _, f := range sum.Files {
@@ -260,7 +261,7 @@ func (s *jobService) run(ctx context.Context, ja *app, spec web.JobSpec, id int6
 			o.files = []string{spec.File}
 		}
 		sum := &verifySummary{}
-		err = runVerify(ctx, ja, o, sum)
+		err = runVerify(ctx, verifyOptionsOf(ja, o), sum)
 		if sum.Outcomes != nil {
 			res.Missing = o.output
 			res.Outcomes = sum.Outcomes
@@ -523,11 +524,11 @@ var _ web.Jobs = (*jobService)(nil)
 
 // watchJournal is j, telling onJob (when set) which import job the
 // engine journals in as soon as it finds or creates it.
-func (a *app) watchJournal(j transfer.Journal) transfer.Journal {
-	if a.onJob == nil {
+func watchJournal(j transfer.Journal, onJob func(id int64)) transfer.Journal {
+	if onJob == nil {
 		return j
 	}
-	return watchedJournal{Journal: j, on: a.onJob}
+	return watchedJournal{Journal: j, on: onJob}
 }
 
 type watchedJournal struct {

@@ -140,16 +140,16 @@ func familyName(f fedimarks.Family) string {
 // favoriteSource adapts a Misskey client to the backup engine: favorites
 // are the account's bookmarks.
 type favoriteSource struct {
-	c    *misskey.Client
-	prog *ui.Progress
-	a    *app
+	c     *misskey.Client
+	prog  *ui.Progress
+	speak func()
 }
 
 func (s favoriteSource) Page(ctx context.Context, url string) (backup.Page, error) {
 	p, err := s.c.FavoritesPage(ctx, url)
 	for _, sk := range p.Skipped {
 		s.prog.Note("skipped a favorite the server sent unreadable (%v): %.200s", sk.Err, sk.Raw)
-		s.a.speak()
+		s.speak()
 	}
 	return backup.Page{Statuses: p.Statuses, Next: p.Next, URL: p.URL, Skipped: len(p.Skipped)}, err
 }

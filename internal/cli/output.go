@@ -189,13 +189,22 @@ type exitError struct {
 func (e *exitError) Error() string { return e.msg }
 func (e *exitError) Unwrap() error { return e.err }
 
+// redactor blanks the run's secrets out of a message: the app, or a
+// command's redactFunc.
+type redactor interface{ redact(string) string }
+
+// redactFunc is app.redact as a command's options take it.
+type redactFunc func(string) string
+
+func (f redactFunc) redact(s string) string { return f(s) }
+
 // errText is err's message for a summary's per-item error, or nil.
-func errText(ctx context.Context, a *app, err error) (*string, int) {
+func errText(ctx context.Context, r redactor, err error) (*string, int) {
 	if err == nil {
 		return nil, 0
 	}
 	code, msg := classify(ctx, err)
-	msg = a.redact(msg)
+	msg = r.redact(msg)
 	return &msg, code
 }
 

@@ -83,8 +83,12 @@ func (s *progressSlot) Tick() {
 }
 
 // newSlot is a progressSlot whose lines (no display) name server.
-func (a *app) newSlot(server string) *progressSlot {
-	return &progressSlot{out: a.stderr, host: fedimarks.HostOf(server)}
+func (a *app) newSlot(server string) *progressSlot { return newProgressSlot(a.stderr, server) }
+
+// newProgressSlot is a progressSlot whose lines (no display) go to out
+// and name server.
+func newProgressSlot(out io.Writer, server string) *progressSlot {
+	return &progressSlot{out: out, host: fedimarks.HostOf(server)}
 }
 
 // sleeper is how the clients wait: IO.Sleep (tests) or a timer, in steps
@@ -123,7 +127,7 @@ func (a *app) sleeper(shown waitShower) func(ctx context.Context, d time.Duratio
 // reading an account's bookmarks (a big account takes minutes), counts
 // them as they come, and ends with a line of what it read.
 type readingLister struct {
-	a    *app
+	r    reach // its display, clock and standard error
 	l    transfer.Lister
 	h    fedimarks.Handle
 	c    requestCounter
@@ -137,10 +141,10 @@ func (r readingLister) EachBookmark(ctx context.Context, fn func([]fedimarks.Sta
 	if r.favorites {
 		noun = "favorite"
 	}
-	p := r.a.progress("reading "+string(r.h)+"'s "+noun+"s", 0, "so far")
+	p := r.r.progress("reading "+string(r.h)+"'s "+noun+"s", 0, "so far")
 	prev := r.slot.set(p)
 	defer r.slot.set(prev)
-	start, sent := r.a.now(), r.c.Requests()
+	start, sent := r.r.now(), r.c.Requests()
 	p.Show()
 	n := 0
 	err := r.l.EachBookmark(ctx, func(page []fedimarks.Status) error {
@@ -150,8 +154,8 @@ func (r readingLister) EachBookmark(ctx context.Context, fn func([]fedimarks.Sta
 	})
 	p.Abort()
 	if ctx.Err() == nil {
-		fmt.Fprintf(r.a.stderr, "read %s of %s (%s, %s)\n", fedimarks.Plural(int64(n), noun), r.h,
-			fedimarks.Plural(r.c.Requests()-sent, "request"), ui.Duration(r.a.now().Sub(start)))
+		fmt.Fprintf(r.r.errOut, "read %s of %s (%s, %s)\n", fedimarks.Plural(int64(n), noun), r.h,
+			fedimarks.Plural(r.c.Requests()-sent, "request"), ui.Duration(r.r.now().Sub(start)))
 	}
 	return err
 }

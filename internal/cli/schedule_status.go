@@ -154,8 +154,7 @@ func (a *app) scheduleState(ctx context.Context, ar *sqlite.Archive) (scheduleSt
 }
 
 // writeScheduleState shows st for a person, each line after indent.
-func (a *app) writeScheduleState(w io.Writer, st scheduleState, indent string) {
-	now := a.now()
+func writeScheduleState(w io.Writer, st scheduleState, indent string, now time.Time) {
 	if !st.Installed {
 		fmt.Fprintf(w, "%sNo schedule is installed; set one up with: fedimarks schedule install\n", indent)
 	} else {
@@ -193,22 +192,48 @@ func (a *app) writeScheduleState(w io.Writer, st scheduleState, indent string) {
 	}
 }
 
-func runScheduleStatus(ctx context.Context, a *app, args []string) error {
-	return localReport(ctx, a, args, "schedule status", a.scheduleState, a.writeScheduleStatus)
+// scheduleStatusOptions are 'schedule status”s: --json, the archive,
+// the schedule's state (app.scheduleState), the clock, standard output.
+type scheduleStatusOptions struct {
+	json     bool
+	archive  archiveFunc
+	schedule func(context.Context, *sqlite.Archive) (scheduleState, error)
+	now      func() time.Time
+	dataOut  dataOutFunc
 }
 
-// writeScheduleStatus prints the schedule's state and the failing
-// scheduled backups as text.
-func (a *app) writeScheduleStatus(ctx context.Context, out io.Writer, ar *sqlite.Archive, st scheduleState) error {
-	a.writeScheduleState(out, st, "")
-	streaks, err := ar.ScheduledFailures(ctx)
+func runScheduleStatus(ctx context.Context, a *app, args []string) error {
+	asJSON, err := parseJSONOnly(a, args, "schedule status")
 	if err != nil {
 		return err
 	}
-	for _, f := range streaks {
-		if line := failureLine(f, a.now()); line != "" {
-			fmt.Fprintf(out, "Failing: %s\n", line)
-		}
+	return runScheduleState(ctx, scheduleStatusOptions{json: asJSON, archive: a.openArchive, schedule: a.scheduleState,
+		now: a.now, dataOut: a.dataOut})
+}
+
+// runScheduleState prints the schedule's state and the failing scheduled
+// backups.
+func runScheduleState(ctx context.Context, o scheduleStatusOptions) error {
+	ar, err := o.archive(ctx)
+	if err != nil {
+		return err
 	}
-	return nil
+	st, err := o.schedule(ctx, ar)
+	if err != nil {
+		return err
+	}
+	return printReport(o.dataOut, o.json, st, func(out io.Writer, st scheduleState) error {
+		now := o.now()
+		writeScheduleState(out, st, "", now)
+		streaks, err := ar.ScheduledFailures(ctx)
+		if err != nil {
+			return err
+		}
+		for _, f := range streaks {
+			if line := failureLine(f, now); line != "" {
+				fmt.Fprintf(out, "Failing: %s\n", line)
+			}
+		}
+		return nil
+	})
 }

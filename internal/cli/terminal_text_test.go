@@ -152,6 +152,10 @@ func TestTokenEchoedWithInvisibleCharactersIsRedacted(t *testing.T) {
 	const tok = "EchoedT0ken-0123456789abcdef"
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sent := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if len(sent) < 9 { // a request without the token (the server's software, its nodeinfo): nothing here
+			http.NotFound(w, r)
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusUnauthorized)
 		mid := len(sent) / 2

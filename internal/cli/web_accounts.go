@@ -110,7 +110,7 @@ func (p pageAccounts) Accounts(ctx context.Context) ([]web.AccountInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep, err := r.a.status(ctx, r.a.archive)
+	rep, err := statusOptionsOf(r.a).report(ctx, r.a.archive)
 	if err != nil {
 		return nil, r.fail(ctx, err)
 	}
@@ -200,8 +200,9 @@ func (p pageAccounts) Export(ctx context.Context, account, format, dir string) (
 		return '-'
 	}, strings.ReplaceAll(string(h), "@", "-at-")) + f.Extension
 	path = filepath.Join(dir, name)
-	o := exportOptions{account: string(h), format: f.Name, output: path, offline: true, visibility: "all"}
-	if err := runExport(ctx, r.a, o, &exportSummary{Format: f.Name}); err != nil {
+	o := exportOptionsOf(r.a)
+	o.account, o.format, o.output, o.offline, o.visibility = string(h), f.Name, path, true, "all"
+	if err := runExport(ctx, o, &exportSummary{Format: f.Name}); err != nil {
 		return "", "", "", r.fail(ctx, err)
 	}
 	mediaType = f.MediaType
@@ -228,7 +229,7 @@ func (p pageAccounts) Schedule(ctx context.Context) (web.ScheduleInfo, error) {
 	}
 	info.Installed = st.Installed
 	var b bytes.Buffer
-	r.a.writeScheduleState(&b, st, "")
+	writeScheduleState(&b, st, "", r.a.now())
 	info.Schedule = lines(b.String())
 	pairs, err := r.a.archive.SyncPairs(ctx)
 	if err != nil {

@@ -3,46 +3,35 @@
 // resolving posts, bookmarking them, and downloading media.
 //
 // Every request goes through one place (Client.do) that adds the token only
-// for the configured server, paces requests by the X-RateLimit-* headers,
-// retries 429, 503 (honouring Retry-After), other 5xx and connection
-// failures with a capped exponential backoff, and turns error responses into
-// *APIError, each inside the *fedimarks.RemoteError that says what it means
-// (Remote). It knows nothing of files or databases.
+// for the configured server, sends it under the request policy shared with
+// internal/misskey (internal/remote: pacing by the X-RateLimit-* headers,
+// retries of 429, 503 honouring Retry-After, other 5xx and connection
+// failures with a capped exponential backoff, the "server found down"
+// fail-fast), and turns error responses into *APIError, each inside the
+// *fedimarks.RemoteError that says what it means (Remote). It knows
+// nothing of files or databases.
 package mastodon
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
+
+	"github.com/fedimarks/fedimarks/internal/remote"
 )
 
-// Defaults and limits of the request policy.
+// Defaults and limits of the client; the request policy's are
+// internal/remote's.
 const (
-	defaultUserAgent  = "fedimarks"
-	defaultMaxRetries = 5
-	defaultBackoff    = time.Second
-	maxBackoff        = time.Minute
-	// maxWait caps any single wait (rate limit reset, Retry-After).
-	maxWait = 15 * time.Minute
-	// resetMargin is added to a wait until X-RateLimit-Reset.
-	resetMargin = 100 * time.Millisecond
-	// max429Retries is how many consecutive 429 answers are retried before
-	// the APIError is returned.
-	max429Retries = 10
+	defaultUserAgent = "fedimarks"
 	// maxJSONBytes caps a decoded response body.
 	maxJSONBytes = 16 << 20
 	// maxErrorBytes caps how much of an error body is read.
 	maxErrorBytes = 64 << 10
-	// maxDrainBytes caps how much of an unread body is drained so that the
-	// connection can be reused.
-	maxDrainBytes = 256 << 10
 )
 
 // Options configures a Client. The zero value of every field but Server
@@ -59,101 +48,37 @@ type Options struct {
 	HTTPClient *http.Client
 	// UserAgent is sent with every request; default "fedimarks".
 	UserAgent string
-	// MaxRetries is how many times a transient failure (5xx, connection
-	// failure) is retried; default 5. A negative value disables retries.
+	// MaxRetries, Backoff, Now, Sleep, OnWait and OnNote configure the
+	// request policy as remote.Options says: by default 5 retries, a
+	// first backoff of 1 s, time.Now, a timer; no hooks.
 	MaxRetries int
-	// Backoff is the first backoff step (default 1 s), doubled each retry
-	// with up to 25% jitter added, capped at 1 minute.
-	Backoff time.Duration
-	// Now returns the current time; default time.Now.
-	Now func() time.Time
-	// Sleep waits for d or until ctx is done, returning ctx.Err() in that
-	// case; default a select on a timer and ctx.Done().
-	Sleep func(ctx context.Context, d time.Duration) error
-	// OnWait, if set, is called before every wait so that a UI can tell the
-	// user why and for how long the client pauses.
-	OnWait func(WaitEvent)
-	// OnNote, if set, is called at most once, with a line saying what is
-	// odd about the server's rate-limit headers (a reset that is no time
-	// or decades away, a negative remaining count) the first time they
-	// are; the client goes on with safe waits. The line holds no server
-	// text but a short excerpt of the header, control characters removed.
-	OnNote func(string)
+	Backoff    time.Duration
+	Now        func() time.Time
+	Sleep      func(ctx context.Context, d time.Duration) error
+	OnWait     func(WaitEvent)
+	OnNote     func(string)
 }
 
-// WaitEvent describes a pause of the client before a request.
-type WaitEvent struct {
-	// Reason is why: "rate limit", "429", "503 Retry-After", "503", "502",
-	// "retry after connection reset", ...
-	Reason string
-	// Duration is how long the client waits.
-	Duration time.Duration
-	// Attempt is the number of the attempt that follows the wait (1 for the
-	// first attempt of a request).
-	Attempt int
-}
+// WaitEvent describes a pause of the client before a request: why, how
+// long, before which attempt.
+type WaitEvent = remote.WaitEvent
 
 // RateLimit is what the server last said about the request budget in its
 // X-RateLimit-* headers. Known is false until a response carried them.
-type RateLimit struct {
-	Limit, Remaining int
-	Reset            time.Time
-	Known            bool
-}
+type RateLimit = remote.RateLimit
 
 // Client talks to one server. It is safe for concurrent use.
 type Client struct {
-	server     string
-	creds      *credentials // a pointer, so that printing a Client shows no token
-	api        *http.Client // adds the token for the server
-	anon       *http.Client // never adds the token (OAuth calls)
-	download   *http.Client // never adds the token; longer timeout
-	userAgent  string
-	maxRetries int
-	backoff    time.Duration
-	now        func() time.Time
-	sleep      func(context.Context, time.Duration) error
-	onWait     func(WaitEvent)
-	onNote     func(string)
-
-	requests atomic.Int64
-	budget   *budget // paces the requests to the server (not downloads)
-
-	mu   sync.Mutex
-	rate RateLimit
-	// gaveUp is when a request last went unanswered after all its
-	// retries (zero: none since the last answer); see retriesLeft.
-	gaveUp time.Time
-}
-
-// downFor is how long after a request went unanswered through all its
-// retries the client's next requests are tried once each instead of
-// retried again: the server was just found down, and a second round of
-// waits (a dry run asks twice) would only repeat that.
-const downFor = 2 * time.Minute
-
-// retriesLeft is how many retries a request may take after a failed
-// connection: none while the server was just found down, else the
-// client's.
-func (c *Client) retriesLeft() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.gaveUp.IsZero() && c.now().Sub(c.gaveUp) < downFor {
-		return 0
-	}
-	return c.maxRetries
-}
-
-// answered records whether the server answered (any HTTP answer) or a
-// request went unanswered after its retries.
-func (c *Client) answered(ok bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if ok {
-		c.gaveUp = time.Time{}
-	} else {
-		c.gaveUp = c.now()
-	}
+	server    string
+	creds     *credentials // a pointer, so that printing a Client shows no token
+	api       *http.Client // adds the token for the server
+	anon      *http.Client // never adds the token (OAuth calls)
+	download  *http.Client // never adds the token; longer timeout
+	userAgent string
+	now       func() time.Time
+	// policy retries, paces and waits; it counts the requests and knows
+	// whether the server was just found down.
+	policy *remote.Policy
 }
 
 // credentials holds the token. Printing a Client (or its transport) with
@@ -165,33 +90,20 @@ type credentials struct {
 // New returns a Client for opts.Server. It does not contact the server.
 func New(opts Options) *Client {
 	c := &Client{
-		server:     strings.TrimRight(opts.Server, "/"),
-		creds:      &credentials{token: opts.Token},
-		userAgent:  opts.UserAgent,
-		maxRetries: opts.MaxRetries,
-		backoff:    opts.Backoff,
-		now:        opts.Now,
-		sleep:      opts.Sleep,
-		onWait:     opts.OnWait,
-		onNote:     opts.OnNote,
+		server:    strings.TrimRight(opts.Server, "/"),
+		creds:     &credentials{token: opts.Token},
+		userAgent: opts.UserAgent,
+		now:       opts.Now,
+		policy: remote.New(remote.Options{
+			MaxRetries: opts.MaxRetries, Backoff: opts.Backoff, Now: opts.Now, Sleep: opts.Sleep,
+			OnWait: opts.OnWait, OnNote: opts.OnNote,
+		}),
 	}
 	if c.userAgent == "" {
 		c.userAgent = defaultUserAgent
 	}
-	if c.maxRetries == 0 {
-		c.maxRetries = defaultMaxRetries
-	} else if c.maxRetries < 0 {
-		c.maxRetries = 0
-	}
-	if c.backoff <= 0 {
-		c.backoff = defaultBackoff
-	}
-	c.budget = newBudget(c.backoff)
 	if c.now == nil {
 		c.now = time.Now
-	}
-	if c.sleep == nil {
-		c.sleep = sleepCtx
 	}
 	base := opts.HTTPClient
 	if base == nil {
@@ -238,15 +150,11 @@ func (c *Client) Server() string { return c.server }
 
 // Requests returns how many HTTP requests the client actually sent,
 // counting every attempt, retries included. It is safe for concurrent use.
-func (c *Client) Requests() int64 { return c.requests.Load() }
+func (c *Client) Requests() int64 { return c.policy.Requests() }
 
 // RateLimit returns the X-RateLimit-* values of the last response that
 // carried them.
-func (c *Client) RateLimit() RateLimit {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.rate
-}
+func (c *Client) RateLimit() RateLimit { return c.policy.RateLimit() }
 
 // authTransport adds the bearer token to requests for the server, and only
 // to those: a request for any other scheme or host (a redirect, a link
@@ -283,97 +191,6 @@ func (c *Client) checkRedirect(next func(*http.Request, []*http.Request) error) 
 			return errors.New("stopped after 10 redirects")
 		}
 		return nil
-	}
-}
-
-// sleepCtx waits for d or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// backoffFor returns the wait before retry n (1-based): Backoff doubled
-// n-1 times plus up to 25% jitter, capped at one minute.
-func (c *Client) backoffFor(n int) time.Duration {
-	d := c.backoff
-	for i := 1; i < n && d < maxBackoff; i++ {
-		d *= 2
-	}
-	if d > maxBackoff {
-		d = maxBackoff
-	}
-	if q := int64(d / 4); q > 0 {
-		d += time.Duration(rand.Int64N(q))
-	}
-	if d > maxBackoff {
-		d = maxBackoff
-	}
-	return d
-}
-
-// wait tells OnWait and sleeps d (capped), returning a wrapped ctx error if
-// ctx ends first.
-func (c *Client) wait(ctx context.Context, reason string, d time.Duration, attempt int) error {
-	if d > maxWait {
-		d = maxWait
-	}
-	if d < 0 {
-		d = 0
-	}
-	if c.onWait != nil {
-		c.onWait(WaitEvent{Reason: reason, Duration: d, Attempt: attempt})
-	}
-	if err := c.sleep(ctx, d); err != nil {
-		return err
-	}
-	return ctx.Err()
-}
-
-// pace waits, before a request to the server, until the budget lets it go,
-// then counts it as in flight until landed is called.
-func (c *Client) pace(ctx context.Context, attempt int) error {
-	for {
-		d, landed := c.budget.reserve(c.now())
-		switch {
-		case landed != nil:
-			select {
-			case <-landed:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		case d > 0:
-			if err := c.wait(ctx, "rate limit", d, attempt); err != nil {
-				return err
-			}
-		default:
-			return nil
-		}
-	}
-}
-
-// landed counts a paced request as answered (or failed).
-func (c *Client) landed() { c.budget.land() }
-
-// observe records the X-RateLimit-* headers of an answer from the server
-// to a request sent at sent, and tells OnNote the first time they are odd.
-func (c *Client) observe(sent time.Time, h http.Header) {
-	rl, note := c.budget.observe(sent, c.now(), h)
-	if note != "" && c.onNote != nil {
-		c.onNote(note)
-	}
-	if rl.Known {
-		c.mu.Lock()
-		c.rate = rl
-		c.mu.Unlock()
 	}
 }
 

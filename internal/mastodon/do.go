@@ -9,8 +9,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
+
+	"github.com/fedimarks/fedimarks/internal/remote"
 )
 
 // kind says which HTTP client a call uses and whether the server's rate
@@ -74,122 +75,59 @@ func (r *call) newRequest(ctx context.Context, ua string) (*http.Request, error)
 // gives an error wrapping ctx.Err().
 func (c *Client) do(ctx context.Context, r *call) (*http.Response, error) {
 	method, path := r.method, r.path()
-	hc := c.api
-	switch r.kind {
-	case kindAnon:
-		hc = c.anon
-	case kindDownload:
-		hc = c.download
+	resp, err := c.policy.Do(ctx, remote.Call{
+		Client:     c.httpClient(r.kind),
+		NewRequest: func(ctx context.Context) (*http.Request, error) { return r.newRequest(ctx, c.userAgent) },
+		Refused: func(resp *http.Response) remote.Refusal {
+			e := c.readAPIError(method, path, resp)
+			return remote.Refusal{Err: e, RetryAfter: e.RetryAfter}
+		},
+		Idempotent: r.idempotent,
+		Paced:      r.kind != kindDownload, // the server's budget; media is elsewhere
+		Elsewhere:  r.kind == kindDownload,
+	})
+	if err != nil {
+		return nil, callError(method, path, err)
 	}
-	var retries, tooMany int
-	for attempt := 1; ; attempt++ {
-		if err := ctx.Err(); err != nil {
-			return nil, errorf(method, path, err)
-		}
-		if r.kind != kindDownload {
-			if err := c.pace(ctx, attempt); err != nil {
-				return nil, errorf(method, path, err)
-			}
-		}
-		req, err := r.newRequest(ctx, c.userAgent)
-		if err != nil {
-			if r.kind != kindDownload {
-				c.landed()
-			}
-			return nil, errorf(method, path, err)
-		}
-		c.requests.Add(1)
-		sent := c.now()
-		resp, err := hc.Do(req)
-		if r.kind != kindDownload {
-			if err == nil {
-				c.observe(sent, resp.Header)
-			}
-			c.landed()
-		}
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, errorf(method, path, ctx.Err())
-			}
-			var redirect *RedirectError
-			if errors.As(err, &redirect) {
-				return nil, Remote(&RedirectError{Method: method, Path: path, To: redirect.To})
-			}
-			err = c.scrub(err)
-			ok, reason := transient(err)
-			if !ok || retries >= c.retriesLeft() || (!r.idempotent && !nothingSent(err)) {
-				if ok && retries >= c.maxRetries && r.kind != kindDownload {
-					c.answered(false) // no answer through a whole round of retries
-				}
-				return nil, Remote(&NetError{Method: method, Path: path, Attempts: attempt, Err: err})
-			}
-			retries++
-			tooMany = 0
-			if err := c.wait(ctx, reason, c.backoffFor(retries), attempt+1); err != nil {
-				return nil, errorf(method, path, err)
-			}
-			continue
-		}
-		if r.kind != kindDownload {
-			c.answered(true)
-		}
-		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-			return resp, nil
-		}
-		apiErr := c.readAPIError(method, path, resp)
-		switch code := resp.StatusCode; {
-		case code == http.StatusTooManyRequests:
-			if tooMany >= max429Retries {
-				return nil, Remote(apiErr)
-			}
-			tooMany++
-			d, asked := apiErr.RetryAfter, apiErr.RetryAfter > 0
-			if d == 0 && r.kind != kindDownload {
-				d = c.budget.retryWait(c.now()) // until the window the 429 named is over
-			}
-			if d == 0 {
-				d = c.backoffFor(tooMany)
-			}
-			if err := c.wait(ctx, "429", d, attempt+1); err != nil {
-				return nil, errorf(method, path, err)
-			}
-			if asked {
-				// The server's own wait covers the window its headers named.
-				c.budget.forget()
-			}
-		case code == http.StatusServiceUnavailable || code == http.StatusInternalServerError ||
-			code == http.StatusBadGateway || code == http.StatusGatewayTimeout:
-			if !r.idempotent || retries >= c.maxRetries {
-				return nil, Remote(apiErr)
-			}
-			retries++
-			tooMany = 0
-			reason, d := strconv.Itoa(code), c.backoffFor(retries)
-			if code == http.StatusServiceUnavailable && apiErr.RetryAfter > 0 {
-				reason, d = "503 Retry-After", apiErr.RetryAfter
-			}
-			if err := c.wait(ctx, reason, d, attempt+1); err != nil {
-				return nil, errorf(method, path, err)
-			}
-		default:
-			return nil, Remote(apiErr)
-		}
-	}
+	return resp, nil
 }
 
-// scrub replaces a *url.Error (whose text holds the whole URL, query
-// included) by its cause, so that messages carry only method and path.
-func (c *Client) scrub(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) && ue.Err != nil {
-		return ue.Err
+// httpClient is the HTTP client for calls of kind k.
+func (c *Client) httpClient(k kind) *http.Client {
+	switch k {
+	case kindAnon:
+		return c.anon
+	case kindDownload:
+		return c.download
 	}
-	return err
+	return c.api
+}
+
+// callError turns what the policy returned for a call into the client's
+// error: an answer is an *APIError, a redirect elsewhere a
+// *RedirectError, no answer a *NetError, each as Remote makes it; any
+// other (a cancelled ctx, a request that could not be built) is prefixed
+// with the method and path.
+func callError(method, path string, err error) error {
+	var (
+		api      *APIError
+		redirect *RedirectError
+		none     *remote.NoAnswer
+	)
+	switch {
+	case errors.As(err, &api):
+		return Remote(api)
+	case errors.As(err, &redirect):
+		return Remote(&RedirectError{Method: method, Path: path, To: redirect.To})
+	case errors.As(err, &none):
+		return Remote(&NetError{Method: method, Path: path, Attempts: none.Attempts, Err: none.Err})
+	}
+	return errorf(method, path, err)
 }
 
 // readBody reads a 2xx response body up to maxJSONBytes and closes it.
 func readBody(method, path string, resp *http.Response) ([]byte, error) {
-	defer drainClose(resp.Body)
+	defer remote.DrainClose(resp.Body)
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxJSONBytes+1))
 	if err != nil {
 		return nil, errorf(method, path, fmt.Errorf("read response: %w", err))

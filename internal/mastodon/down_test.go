@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/fedimarks/fedimarks/internal/remote"
 )
 
 // A server found down (no answer through a whole round of retries) is not
@@ -51,7 +53,7 @@ func TestServerFoundDownIsNotRetriedAgainAtOnce(t *testing.T) {
 	if len(rec.Sleeps()) != sleeps {
 		t.Errorf("the next request waited again: %v", rec.Sleeps()[sleeps:])
 	}
-	rec.clock.Advance(downFor + time.Second)
+	rec.clock.Advance(remote.DownFor + time.Second)
 	try("a request once the while is over", false, 4)
 	down.Store(false)
 	try("an answer", true, 1)

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/fedimarks/fedimarks/internal/remote"
 )
 
 // Download fetches a media file and streams it to w, never sending the
@@ -28,7 +30,7 @@ func (c *Client) Download(ctx context.Context, rawURL string, w io.Writer, maxBy
 	if err != nil {
 		return "", 0, err
 	}
-	defer drainClose(resp.Body)
+	defer remote.DrainClose(resp.Body)
 	where := u.Host + r.path()
 	contentType = resp.Header.Get("Content-Type")
 	if maxBytes > 0 && resp.ContentLength > maxBytes {
@@ -46,7 +48,7 @@ func (c *Client) Download(ctx context.Context, rawURL string, w io.Writer, maxBy
 		if ctx.Err() != nil {
 			err = ctx.Err()
 		}
-		return contentType, n, fmt.Errorf("download %s: %w", where, c.scrub(err))
+		return contentType, n, fmt.Errorf("download %s: %w", where, remote.Scrub(err))
 	}
 	if resp.ContentLength >= 0 && n != resp.ContentLength {
 		return contentType, n, fmt.Errorf("download %s: got %d of %d bytes", where, n, resp.ContentLength)

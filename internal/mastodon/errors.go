@@ -5,14 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
-	"syscall"
 	"time"
 	"unicode/utf8"
 
 	"github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/remote"
 )
 
 // Stop is returned by a WalkBookmarks callback to end the walk early; the
@@ -111,12 +110,12 @@ func (e *RedirectError) Error() string {
 // readAPIError drains and closes resp.Body and builds the APIError.
 func (c *Client) readAPIError(method, path string, resp *http.Response) *APIError {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBytes))
-	drainClose(resp.Body)
+	remote.DrainClose(resp.Body)
 	e := &APIError{
 		Method:     method,
 		Path:       path,
 		StatusCode: resp.StatusCode,
-		RetryAfter: retryAfter(resp.Header, c.now),
+		RetryAfter: remote.RetryAfter(resp.Header, c.now),
 	}
 	var wire struct {
 		Error            json.RawMessage `json:"error"`
@@ -128,7 +127,7 @@ func (c *Client) readAPIError(method, path string, resp *http.Response) *APIErro
 			e.Message = s
 		} else {
 			// Some servers nest an object; keep it short.
-			e.Message = excerpt(string(wire.Error))
+			e.Message = remote.Excerpt(string(wire.Error))
 		}
 		e.Description = wire.ErrorDescription
 	} else {
@@ -139,8 +138,8 @@ func (c *Client) readAPIError(method, path string, resp *http.Response) *APIErro
 	}
 	// Servers are untrusted: their text reaches a terminal, so it is cut
 	// to one short line with no control characters (escape sequences).
-	e.Message = excerpt(c.redact(e.Message))
-	e.Description = excerpt(c.redact(e.Description))
+	e.Message = remote.Excerpt(c.redact(e.Message))
+	e.Description = remote.Excerpt(c.redact(e.Description))
 	return e
 }
 
@@ -151,20 +150,7 @@ func textExcerpt(body []byte) string {
 	if s == "" || s[0] == '<' || !utf8.ValidString(s) {
 		return ""
 	}
-	return excerpt(s)
-}
-
-func excerpt(s string) string {
-	s = fedimarks.CleanText(s)
-	const max = 200
-	if len(s) > max {
-		cut := max
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return s
+	return remote.Excerpt(s)
 }
 
 // redact removes the token from a string that came from a server, should
@@ -175,64 +161,4 @@ func (c *Client) redact(s string) string {
 		return s
 	}
 	return fedimarks.Redact(s, []string{c.creds.token}, "[redacted]")
-}
-
-// drainClose reads a bounded rest of body so the connection can be reused,
-// then closes it.
-func drainClose(body io.ReadCloser) {
-	_, _ = io.Copy(io.Discard, io.LimitReader(body, maxDrainBytes))
-	_ = body.Close()
-}
-
-// transient reports whether a transport error is worth retrying, and a
-// short reason for the wait.
-func transient(err error) (bool, string) {
-	switch {
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return true, "retry after connection refused"
-	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNABORTED):
-		return true, "retry after connection reset"
-	case errors.Is(err, syscall.EPIPE):
-		return true, "retry after broken pipe"
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return true, "retry after dropped connection"
-	}
-	var dnsErr *net.DNSError
-	if errors.As(err, &dnsErr) {
-		if dnsErr.IsTimeout || dnsErr.IsTemporary {
-			return true, "retry after DNS failure"
-		}
-		return false, ""
-	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return true, "retry after timeout"
-	}
-	var op *net.OpError
-	if errors.As(err, &op) {
-		return true, "retry after connection error"
-	}
-	msg := err.Error()
-	if strings.Contains(msg, "server closed idle connection") ||
-		strings.Contains(msg, "transport connection broken") ||
-		strings.Contains(msg, "client connection lost") ||
-		strings.Contains(msg, "connection reset") {
-		return true, "retry after connection reset"
-	}
-	return false, ""
-}
-
-// nothingSent reports whether a transport error happened before any byte
-// of the request reached the server (so even a non-idempotent request may
-// be sent again).
-func nothingSent(err error) bool {
-	if errors.Is(err, syscall.ECONNREFUSED) {
-		return true
-	}
-	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "dial" {
-		return true
-	}
-	var dnsErr *net.DNSError
-	return errors.As(err, &dnsErr)
 }

@@ -1,58 +1,8 @@
 package mastodon
 
 import (
-	"net/http"
-	"strconv"
 	"strings"
-	"time"
 )
-
-// parseRateLimit reads X-RateLimit-Limit, -Remaining and -Reset as the
-// server wrote them (see readRateInfo; a reset that is no time is zero).
-func parseRateLimit(h http.Header, now func() time.Time) (RateLimit, bool) {
-	info, ok := readRateInfo(h, now())
-	if !ok {
-		return RateLimit{}, false
-	}
-	return RateLimit{Limit: info.limit, Remaining: info.remaining, Reset: info.reset, Known: true}, true
-}
-
-// serverNow is the response's Date when present, else the local now.
-func serverNow(h http.Header, now func() time.Time) time.Time {
-	if d, err := http.ParseTime(h.Get("Date")); err == nil {
-		return d
-	}
-	return now()
-}
-
-// retryAfter parses Retry-After (delay in seconds or an HTTP date, the
-// latter measured against the response's Date when present). It returns 0
-// when the header is absent or unusable.
-func retryAfter(h http.Header, now func() time.Time) time.Duration {
-	s := strings.TrimSpace(h.Get("Retry-After"))
-	if s == "" {
-		return 0
-	}
-	var d time.Duration
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		if n <= 0 {
-			return 0
-		}
-		if n > int64(maxWait/time.Second) {
-			return maxWait
-		}
-		d = time.Duration(n) * time.Second
-	} else if t, err := http.ParseTime(s); err == nil {
-		d = t.Sub(serverNow(h, now))
-	}
-	if d <= 0 {
-		return 0
-	}
-	if d > maxWait {
-		d = maxWait
-	}
-	return d
-}
 
 // parseLink parses RFC 8288 Link header values into a map from relation
 // type (lower-cased) to target as written. A link with several relation

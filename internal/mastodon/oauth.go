@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/remote"
 )
 
 // RegisterApp registers an OAuth application (POST /api/v1/apps, form
@@ -284,12 +285,11 @@ func (c *Client) openAuthorizePage(ctx context.Context, u string) (int, string, 
 	if err != nil {
 		return 0, "", err
 	}
-	c.requests.Add(1)
-	resp, err := hc.Do(req)
+	resp, err := c.policy.SendOnce(&hc, req)
 	if err != nil {
-		return 0, "", c.scrub(err)
+		return 0, "", err
 	}
-	defer drainClose(resp.Body)
+	defer remote.DrainClose(resp.Body)
 	loc := ""
 	if l, err := resp.Location(); err == nil {
 		loc = l.String()

@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/fedimarks/fedimarks/internal/remote"
 )
 
 // defaultObjectTimeout bounds one fetch of an ActivityPub object.
@@ -85,13 +87,13 @@ func (f *ObjectFetcher) FetchObject(ctx context.Context, uri string) (Object, er
 		}
 		return Object{}, Remote(&NetError{Method: http.MethodGet, Path: path, Attempts: 1, Err: cause})
 	}
-	defer drainClose(resp.Body)
+	defer remote.DrainClose(resp.Body)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return Object{}, Remote(objectError(path, resp))
 	}
 	ctype, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if ctype != "application/activity+json" && ctype != "application/ld+json" && ctype != "application/json" {
-		return Object{}, errorf(http.MethodGet, path, fmt.Errorf("answered %d with %s, not an ActivityPub object", resp.StatusCode, excerpt(orNone(ctype))))
+		return Object{}, errorf(http.MethodGet, path, fmt.Errorf("answered %d with %s, not an ActivityPub object", resp.StatusCode, remote.Excerpt(orNone(ctype))))
 	}
 	var obj Object
 	var wire struct {
@@ -104,14 +106,14 @@ func (f *ObjectFetcher) FetchObject(ctx context.Context, uri string) (Object, er
 		}
 		return Object{}, errorf(http.MethodGet, path, fmt.Errorf("answered %d with no ActivityPub object: %v", resp.StatusCode, err))
 	}
-	obj.ID = excerpt(wire.ID)
+	obj.ID = remote.Excerpt(wire.ID)
 	switch t := wire.Type.(type) {
 	case string:
-		obj.Type = excerpt(t)
+		obj.Type = remote.Excerpt(t)
 	case []any: // JSON-LD allows several types
 		if len(t) > 0 {
 			s, _ := t[0].(string)
-			obj.Type = excerpt(s)
+			obj.Type = remote.Excerpt(s)
 		}
 	}
 	if obj.Type == "" {
@@ -149,7 +151,7 @@ func objectError(path string, resp *http.Response) *APIError {
 		Error string `json:"error"`
 	}
 	if json.Unmarshal(body, &wire) == nil && strings.TrimSpace(wire.Error) != "" {
-		e.Message = excerpt(wire.Error)
+		e.Message = remote.Excerpt(wire.Error)
 	}
 	if e.Message == "" {
 		e.Message = fmt.Sprintf("HTTP %d", resp.StatusCode)

@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/fedimarks/fedimarks"
 )
@@ -136,62 +134,6 @@ func TestParseLink(t *testing.T) {
 	}
 }
 
-func TestParseRateLimitReset(t *testing.T) {
-	now := func() time.Time { return epoch }
-	tests := []struct {
-		reset string
-		want  time.Time
-	}{
-		{"2026-11-22T17:05:00.123456Z", time.Date(2026, 11, 22, 17, 5, 0, 123456000, time.UTC)},
-		{"2026-11-22T17:05:00.000Z", time.Date(2026, 11, 22, 17, 5, 0, 0, time.UTC)},
-		{"2026-11-22T17:05:00Z", time.Date(2026, 11, 22, 17, 5, 0, 0, time.UTC)},
-		{"2026-11-22T18:05:00+01:00", time.Date(2026, 11, 22, 17, 5, 0, 0, time.UTC)},
-		{"1700000000", time.Unix(1700000000, 0)},
-		{"30", epoch.Add(30 * time.Second)},
-	}
-	for _, tt := range tests {
-		h := http.Header{}
-		h.Set("X-RateLimit-Limit", "300")
-		h.Set("X-RateLimit-Remaining", "0")
-		h.Set("X-RateLimit-Reset", tt.reset)
-		rl, ok := parseRateLimit(h, now)
-		if !ok || !rl.Known || rl.Limit != 300 || rl.Remaining != 0 {
-			t.Fatalf("%s: parseRateLimit = %+v, %v", tt.reset, rl, ok)
-		}
-		if !rl.Reset.Equal(tt.want) {
-			t.Errorf("%s: Reset = %v, want %v", tt.reset, rl.Reset, tt.want)
-		}
-	}
-	if _, ok := parseRateLimit(http.Header{}, now); ok {
-		t.Error("parseRateLimit of no headers reported ok")
-	}
-}
-
-func TestRetryAfter(t *testing.T) {
-	now := func() time.Time { return epoch }
-	h := http.Header{}
-	h.Set("Retry-After", "30")
-	if got := retryAfter(h, now); got != 30*time.Second {
-		t.Errorf("Retry-After 30 = %v", got)
-	}
-	h = http.Header{}
-	h.Set("Date", epoch.Add(-time.Hour).Format(http.TimeFormat))
-	h.Set("Retry-After", epoch.Add(-time.Hour+45*time.Second).Format(http.TimeFormat))
-	if got := retryAfter(h, now); got != 45*time.Second {
-		t.Errorf("Retry-After as a date, measured from Date = %v, want 45s", got)
-	}
-	h = http.Header{}
-	h.Set("Retry-After", "86400")
-	if got := retryAfter(h, now); got != maxWait {
-		t.Errorf("Retry-After a day = %v, want the cap %v", got, maxWait)
-	}
-	h = http.Header{}
-	h.Set("Retry-After", "soon")
-	if got := retryAfter(h, now); got != 0 {
-		t.Errorf("Retry-After garbage = %v, want 0", got)
-	}
-}
-
 func TestDetectSoftware(t *testing.T) {
 	tests := []struct {
 		version, source string
@@ -243,25 +185,6 @@ func TestAPIErrorText(t *testing.T) {
 	}
 	if !IsStatus(errors.Join(errors.New("x"), e), 400) || IsStatus(e, 404) || IsStatus(nil, 400) {
 		t.Error("IsStatus does not look through the chain correctly")
-	}
-}
-
-func TestBackoffGrowsAndCaps(t *testing.T) {
-	c := New(Options{Server: "https://example.com", Backoff: time.Second})
-	prev := time.Duration(0)
-	for n := 1; n <= 10; n++ {
-		d := c.backoffFor(n)
-		base := time.Second << (n - 1)
-		if base > maxBackoff {
-			base = maxBackoff
-		}
-		if d < base || d > maxBackoff || (base < maxBackoff && d >= base+base/4) {
-			t.Fatalf("backoffFor(%d) = %v, want in [%v, %v+25%%], capped at %v", n, d, base, base, maxBackoff)
-		}
-		if d < prev && base < maxBackoff {
-			t.Fatalf("backoffFor(%d) = %v shrank from %v", n, d, prev)
-		}
-		prev = d
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/remote"
 )
 
 // serverDate is the server's clock in these tests, an hour before the
@@ -47,7 +48,7 @@ func TestTooManyRequestsWaitsUntilReset(t *testing.T) {
 	if st.ID != "1" {
 		t.Errorf("status id %q", st.ID)
 	}
-	want := 30*time.Second + 250*time.Millisecond + resetMargin
+	want := 30*time.Second + 250*time.Millisecond + remote.ResetMargin
 	if got := rec.Sleeps(); len(got) != 1 || got[0] != want {
 		t.Fatalf("sleeps = %v, want exactly [%v] (reset - Date + margin)", got, want)
 	}
@@ -112,8 +113,8 @@ func TestTooManyRequestsGivesUp(t *testing.T) {
 	if !errors.As(err, &ae) || ae.StatusCode != 429 || ae.Message != "Too many requests" || ae.RetryAfter != time.Second {
 		t.Fatalf("err = %#v, want the 429 APIError", err)
 	}
-	if h.get() != max429Retries+1 || len(rec.Sleeps()) != max429Retries {
-		t.Errorf("requests = %d, sleeps = %d; want %d and %d", h.get(), len(rec.Sleeps()), max429Retries+1, max429Retries)
+	if h.get() != remote.Max429Retries+1 || len(rec.Sleeps()) != remote.Max429Retries {
+		t.Errorf("requests = %d, sleeps = %d; want %d and %d", h.get(), len(rec.Sleeps()), remote.Max429Retries+1, remote.Max429Retries)
 	}
 }
 
@@ -140,7 +141,7 @@ func TestPacingWhenRemainingIsZero(t *testing.T) {
 			}
 		}
 	}
-	want := 10*time.Second + 500*time.Millisecond + resetMargin
+	want := 10*time.Second + 500*time.Millisecond + remote.ResetMargin
 	if got := rec.Sleeps(); len(got) != 1 || got[0] != want {
 		t.Fatalf("sleeps = %v, want [%v] before the second request only", got, want)
 	}
@@ -166,7 +167,7 @@ func TestPacingWithoutDateUsesLocalClock(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := rec.Sleeps(); len(got) != 1 || got[0] != 5*time.Second+resetMargin {
+	if got := rec.Sleeps(); len(got) != 1 || got[0] != 5*time.Second+remote.ResetMargin {
 		t.Fatalf("sleeps = %v, want [5.1s]", got)
 	}
 }
@@ -182,8 +183,8 @@ func TestPacingCapsLongWaits(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := rec.Sleeps(); len(got) != 1 || got[0] != maxWait {
-		t.Fatalf("sleeps = %v, want [%v]", got, maxWait)
+	if got := rec.Sleeps(); len(got) != 1 || got[0] != remote.MaxWait {
+		t.Fatalf("sleeps = %v, want [%v]", got, remote.MaxWait)
 	}
 }
 

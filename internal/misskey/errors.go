@@ -5,15 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"strconv"
 	"strings"
-	"syscall"
 	"time"
 	"unicode/utf8"
 
 	"github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/remote"
 )
 
 // APIError is an error answer (status 400 and above) from a server. It
@@ -67,13 +65,8 @@ func (e *NetError) Unwrap() error { return e.Err }
 // readError drains and closes the body and builds the APIError.
 func (c *Client) readError(endpoint string, resp *http.Response) *APIError {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBytes))
-	drainClose(resp.Body)
-	e := &APIError{Endpoint: endpoint, StatusCode: resp.StatusCode}
-	if s, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); err == nil && s >= 0 {
-		e.RetryAfter = time.Duration(s) * time.Second
-	} else if t, err := http.ParseTime(resp.Header.Get("Retry-After")); err == nil {
-		e.RetryAfter = t.Sub(c.now())
-	}
+	remote.DrainClose(resp.Body)
+	e := &APIError{Endpoint: endpoint, StatusCode: resp.StatusCode, RetryAfter: remote.RetryAfter(resp.Header, c.now)}
 	var wire struct {
 		Error struct {
 			Code    string `json:"code"`
@@ -104,23 +97,10 @@ func (c *Client) readError(endpoint string, resp *http.Response) *APIError {
 		e.Message = http.StatusText(resp.StatusCode)
 	}
 	// Servers are untrusted: their text reaches a terminal.
-	e.Code = excerpt(c.redact(e.Code))
-	e.Message = excerpt(c.redact(e.Message))
-	e.ID = excerpt(e.ID)
+	e.Code = remote.Excerpt(c.redact(e.Code))
+	e.Message = remote.Excerpt(c.redact(e.Message))
+	e.ID = remote.Excerpt(e.ID)
 	return e
-}
-
-func excerpt(s string) string {
-	s = fedimarks.CleanText(s)
-	const max = 200
-	if len(s) > max {
-		cut := max
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return s
 }
 
 // Remote returns err as the domain reads it: an *APIError or *NetError
@@ -209,36 +189,4 @@ func statusLine(code int) string {
 		return fmt.Sprintf("%d %s", code, t)
 	}
 	return fmt.Sprintf("HTTP %d", code)
-}
-
-// transient reports whether a transport error is worth retrying.
-func transient(err error) bool {
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.EPIPE) {
-		return true
-	}
-	var dnsErr *net.DNSError
-	if errors.As(err, &dnsErr) {
-		return dnsErr.IsTimeout || dnsErr.IsTemporary
-	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return true
-	}
-	var op *net.OpError
-	if errors.As(err, &op) {
-		return true
-	}
-	msg := err.Error()
-	return strings.Contains(msg, "connection reset") || strings.Contains(msg, "server closed idle connection") ||
-		strings.Contains(msg, "transport connection broken") || strings.Contains(msg, "malformed HTTP")
-}
-
-// nothingSent reports whether the request never reached the server.
-func nothingSent(err error) bool {
-	if errors.Is(err, syscall.ECONNREFUSED) {
-		return true
-	}
-	var op *net.OpError
-	return errors.As(err, &op) && op.Op == "dial"
 }

@@ -105,7 +105,7 @@ func (w *Writer) Bookmark(ctx context.Context, id string) (fedimarks.Status, err
 		case tries > bookmarkRetries || !doubtful(err) || ctx.Err() != nil:
 			return fedimarks.Status{}, err
 		}
-		if err := w.c.wait(ctx, "retry after no answer", w.c.backoffFor(tries)); err != nil {
+		if err := w.c.policy.Wait(ctx, "retry after no answer", w.c.policy.Backoff(tries), 1); err != nil {
 			return fedimarks.Status{}, fmt.Errorf("POST /api/notes/favorites/create: %w", err)
 		}
 	}

@@ -870,7 +870,7 @@ func TestContextCancelled(t *testing.T) {
 func TestFailedMigrationRollsBack(t *testing.T) {
 	ctx := context.Background()
 	a := openTest(t)
-	bad := []migration{{version: 90, name: "0090_half", sql: `CREATE TABLE half (x INTEGER); INSERT INTO nope VALUES (1);`}}
+	bad := []migration{{version: 9990, name: "9990_half", sql: `CREATE TABLE half (x INTEGER); INSERT INTO nope VALUES (1);`}}
 	if err := a.apply(ctx, bad); err == nil {
 		t.Fatal("a failing migration reported no error")
 	}
@@ -878,10 +878,10 @@ func TestFailedMigrationRollsBack(t *testing.T) {
 	if err := a.r.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = 'half'`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("failed migration left table half (%d, %v)", n, err)
 	}
-	if err := a.r.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = 90`).Scan(&n); err != nil || n != 0 {
+	if err := a.r.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = 9990`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("failed migration recorded (%d, %v)", n, err)
 	}
-	good := []migration{{version: 91, name: "0091_ok", sql: `CREATE TABLE ok (x INTEGER);`}}
+	good := []migration{{version: 9991, name: "9991_ok", sql: `CREATE TABLE ok (x INTEGER);`}}
 	if err := a.apply(ctx, good); err != nil {
 		t.Fatal(err)
 	}

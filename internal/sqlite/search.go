@@ -339,7 +339,7 @@ func listingMode(ctx context.Context, db queryRower, q fedimarks.Query) (matchMo
 		return matchJoin, nil
 	}
 	var n int
-	err := db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM bookmark_tags WHERE account = ? AND tag = ? LIMIT ?)`,
+	err := db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM tag_posts WHERE account = ? AND tag = ? LIMIT ?)`,
 		string(q.Account), q.Tags[0], tagSetMax).Scan(&n)
 	if err != nil {
 		return 0, err
@@ -389,8 +389,7 @@ func searchSQL(q fedimarks.Query, mode matchMode, notes bool) (from, where strin
 		args = append(args, matchExpr(nil, excluded))
 	case mode == matchTagged && len(q.Tags) > 0:
 		// CROSS JOIN keeps the tag's posts the outer loop.
-		from = `(SELECT s.id AS sid FROM bookmark_tags t JOIN statuses s ON s.uri = t.uri
-			WHERE t.account = ? AND t.tag = ?) tl CROSS JOIN bookmarks b ON b.status_id = tl.sid`
+		from = `(` + tagPostsSQL + `) tl CROSS JOIN bookmarks b ON b.status_id = tl.status_id`
 		args = append(args, string(q.Account), q.Tags[0])
 		q.Tags = q.Tags[1:]
 	default:
@@ -432,7 +431,7 @@ func searchSQL(q fedimarks.Query, mode matchMode, notes bool) (from, where strin
 	}
 	status := `b.status_id`
 	if strings.HasPrefix(from, `search_fts f JOIN`) {
-		status = `f.rowid`
+		status = `+f.rowid`
 	}
 	conds, args = labelFilters(q, status, conds, args)
 	labels := len(q.Tags) > 0 || len(q.NotTags) > 0 || q.HasNote
@@ -537,19 +536,12 @@ func (a *Archive) EachHit(ctx context.Context, q fedimarks.Query, fn func(fedima
 				after, offset = &c, rest
 			}
 		}
-		if !text {
-			if mode, err = listingMode(ctx, tx, q); err != nil {
-				return fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
-			}
+		want := 0
+		if limit > 0 {
+			want = limit + offset
 		}
-		if text && (after != nil || offset < anchorEvery) {
-			want := 0
-			if limit > 0 {
-				want = limit + offset
-			}
-			if mode, err = walkMode(ctx, tx, q, want); err != nil {
-				return fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
-			}
+		if mode, err = dateMode(ctx, tx, q, want, after != nil || offset < anchorEvery); err != nil {
+			return fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
 		}
 	}
 	from, where, args, ok := searchSQL(q, mode, notes)
@@ -574,11 +566,21 @@ func (a *Archive) EachHit(ctx context.Context, q fedimarks.Query, fn func(fedima
 	if text {
 		match = args[0]
 	}
+	return emitHits(ctx, tx, q.Account, rows, match, byDate, newer, fn)
+}
+
+// emitHits reads the ranked matches of rows (bookmark id, position and
+// score, in the listing's order, or nearest first when newer), a batch
+// of hitBatch at a time, reads each batch's hits in full (see readHits;
+// match is the FTS5 expression, nil without text) and calls fn with each,
+// in the listing's order (newest first when newer), with cursors when the
+// listing is byDate. fn's errors are returned unwrapped.
+func emitHits(ctx context.Context, tx *sql.Tx, h fedimarks.Handle, rows *sql.Rows, match any, byDate, newer bool, fn func(fedimarks.Hit) error) error {
 	batch := make([]ranked, 0, hitBatch)
 	flush := func() error {
-		hits, err := readHits(ctx, tx, q.Account, batch, match)
+		hits, err := readHits(ctx, tx, h, batch, match)
 		if err != nil {
-			return fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
+			return fmt.Errorf("search bookmarks of %s: %w", h, err)
 		}
 		for i := range hits {
 			if byDate {
@@ -596,7 +598,7 @@ func (a *Archive) EachHit(ctx context.Context, q fedimarks.Query, fn func(fedima
 	for rows.Next() {
 		var r ranked
 		if err := rows.Scan(&r.bookmark, &r.position, &r.score); err != nil {
-			return fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
+			return fmt.Errorf("search bookmarks of %s: %w", h, err)
 		}
 		if newer {
 			all = append(all, r)
@@ -609,7 +611,7 @@ func (a *Archive) EachHit(ctx context.Context, q fedimarks.Query, fn func(fedima
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
+		return fmt.Errorf("search bookmarks of %s: %w", h, err)
 	}
 	slices.Reverse(all)
 	for _, r := range all {

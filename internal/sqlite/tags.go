@@ -190,8 +190,7 @@ func setLabels(b *fedimarks.Bookmark, tags, note sql.NullString) {
 // a common one's list, where testing each bookmark walked the whole
 // archive for a page of a rare tag (240 ms at 10,000 bookmarks).
 func labelFilters(q fedimarks.Query, status string, conds []string, args []any) ([]string, []any) {
-	tagged := status + ` IN (SELECT s.id FROM bookmark_tags t JOIN statuses s ON s.uri = t.uri
-		WHERE t.account = ? AND t.tag = ?)`
+	tagged := status + ` IN (` + tagPostsSQL + `)`
 	for _, t := range q.Tags {
 		conds, args = append(conds, tagged), append(args, string(q.Account), t)
 	}
@@ -205,6 +204,11 @@ func labelFilters(q fedimarks.Query, status string, conds []string, args []any) 
 	}
 	return conds, args
 }
+
+// tagPostsSQL lists the archived posts (statuses.id) that carry a tag
+// (two arguments: the account and the tag), read from the key of
+// tag_posts (migration 0090).
+const tagPostsSQL = `SELECT status_id FROM tag_posts WHERE account = ? AND tag = ?`
 
 // noteMatchSQL is the condition that bookmark b's note matches an FTS5
 // expression (one argument).

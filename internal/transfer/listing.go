@@ -40,56 +40,61 @@ const knownRun = 3
 // first in the listing), the rest taken from it; else all of them. What it
 // saw is stored with the job for the next run.
 func (r *run) readExisting(ctx context.Context, todo []int) error {
-	var prev *fedimarks.JobListing
-	if r.job.ID != 0 {
-		l, err := r.im.Journal.JobListing(ctx, r.job.ID)
-		if err != nil {
-			return fmt.Errorf("read job %d: %w", r.job.ID, err)
-		}
-		prev = l
+	prev, err := r.lastListing(ctx)
+	if err != nil {
+		return err
 	}
-	if prev != nil {
-		compared := true
-		for _, i := range todo {
-			compared = compared && r.rows[i].Seq < prev.Rows
-		}
-		if compared {
-			r.listing.set, r.listing.skipped = listingSet(prev.Bookmarks), true
-			return nil
+	if prev != nil && r.allCompared(todo, prev) {
+		r.listing.set, r.listing.skipped = listingSet(prev.Bookmarks), true
+		return nil
+	}
+	fresh, reached, err := r.listNew(ctx, prev)
+	if err != nil {
+		return err
+	}
+	r.listing.read = len(fresh)
+	all := fresh
+	if reached {
+		all = withEarlier(fresh, prev.Bookmarks)
+	}
+	r.listing.set = listingSet(all)
+	return r.saveListing(ctx, all)
+}
+
+// lastListing is the job's last reading of the destination's bookmarks,
+// nil if none.
+func (r *run) lastListing(ctx context.Context) (*fedimarks.JobListing, error) {
+	if r.job.ID == 0 {
+		return nil, nil
+	}
+	l, err := r.im.Journal.JobListing(ctx, r.job.ID)
+	if err != nil {
+		return nil, fmt.Errorf("read job %d: %w", r.job.ID, err)
+	}
+	return l, nil
+}
+
+// allCompared reports whether every row of todo was compared with the
+// last reading (it was made when the job had more rows than their Seq).
+func (r *run) allCompared(todo []int, prev *fedimarks.JobListing) bool {
+	for _, i := range todo {
+		if r.rows[i].Seq >= prev.Rows {
+			return false
 		}
 	}
-	var (
-		fresh        []fedimarks.ListedBookmark
-		pos          map[string]int
-		streak, last int
-		stopped      bool
-		need         int
-	)
-	if prev != nil {
-		pos = make(map[string]int, len(prev.Bookmarks))
-		for i, b := range prev.Bookmarks {
-			if _, ok := pos[b.ID]; !ok {
-				pos[b.ID] = i
-			}
-		}
-		need = min(knownRun, len(prev.Bookmarks))
-	}
-	err := r.im.Lister.EachBookmark(ctx, func(page []fedimarks.Status) error {
+	return true
+}
+
+// listNew reads the destination's bookmarks, newest first, down to where
+// they reach those of the last reading (reached), if any.
+func (r *run) listNew(ctx context.Context, prev *fedimarks.JobListing) (fresh []fedimarks.ListedBookmark, reached bool, err error) {
+	tail := newKnownTail(prev)
+	err = r.im.Lister.EachBookmark(ctx, func(page []fedimarks.Status) error {
 		for _, s := range page {
 			fresh = append(fresh, listedOf(s))
-			if p, ok := pos[s.ID]; ok && s.ID != "" {
-				if streak > 0 && p > last {
-					streak++
-				} else {
-					streak = 1
-				}
-				last = p
-			} else {
-				streak = 0
-			}
-			stopped = stopped || (need > 0 && streak >= need)
+			reached = tail.see(s.ID) || reached
 		}
-		if stopped {
+		if reached {
 			return errListingKnown
 		}
 		return nil
@@ -99,26 +104,72 @@ func (r *run) readExisting(ctx context.Context, todo []int) error {
 	}
 	if err != nil {
 		if v, fatal := classify(err, false, r.req.Destination, false); v == vFatal {
-			return fatal
+			return nil, false, fatal
 		}
-		return &fedimarks.Error{Code: fedimarks.EUnavailable, Message: "read the bookmarks of " + string(r.req.Destination) + ": " + err.Error(), Err: err}
+		return nil, false, &fedimarks.Error{Code: fedimarks.EUnavailable, Message: "read the bookmarks of " + string(r.req.Destination) + ": " + err.Error(), Err: err}
 	}
-	r.listing.read = len(fresh)
+	return fresh, reached, nil
+}
+
+// knownTail tells when a listing reaches the bookmarks of the last
+// reading: knownRun of them in a row, in that reading's order.
+type knownTail struct {
+	pos          map[string]int // a bookmark's place in the last reading
+	need         int            // 0: there is no last reading
+	streak, last int
+}
+
+func newKnownTail(prev *fedimarks.JobListing) *knownTail {
+	k := &knownTail{}
+	if prev == nil {
+		return k
+	}
+	k.pos = make(map[string]int, len(prev.Bookmarks))
+	for i, b := range prev.Bookmarks {
+		if _, ok := k.pos[b.ID]; !ok {
+			k.pos[b.ID] = i
+		}
+	}
+	k.need = min(knownRun, len(prev.Bookmarks))
+	return k
+}
+
+// see counts the listed bookmark id and reports whether the listing has
+// reached the last reading.
+func (k *knownTail) see(id string) bool {
+	if p, ok := k.pos[id]; ok && id != "" {
+		if k.streak > 0 && p > k.last {
+			k.streak++
+		} else {
+			k.streak = 1
+		}
+		k.last = p
+	} else {
+		k.streak = 0
+	}
+	return k.need > 0 && k.streak >= k.need
+}
+
+// withEarlier completes a listing that stopped where it reached the last
+// reading: below that point, the listing is the last reading's (less what
+// was unbookmarked since, which cannot be told).
+func withEarlier(fresh, earlier []fedimarks.ListedBookmark) []fedimarks.ListedBookmark {
+	have := make(map[string]bool, len(fresh))
+	for _, b := range fresh {
+		have[b.ID] = true
+	}
 	all := fresh
-	if stopped {
-		// Below the point reached, the listing is the last reading's
-		// (less what was unbookmarked since, which cannot be told).
-		have := make(map[string]bool, len(fresh))
-		for _, b := range fresh {
-			have[b.ID] = true
-		}
-		for _, b := range prev.Bookmarks {
-			if !have[b.ID] {
-				all = append(all, b)
-			}
+	for _, b := range earlier {
+		if !have[b.ID] {
+			all = append(all, b)
 		}
 	}
-	r.listing.set = listingSet(all)
+	return all
+}
+
+// saveListing stores what the run saw of the destination's bookmarks with
+// the job, for the next run (not for a dry run).
+func (r *run) saveListing(ctx context.Context, all []fedimarks.ListedBookmark) error {
 	if r.req.DryRun || r.job.ID == 0 {
 		return nil
 	}

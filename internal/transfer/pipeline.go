@@ -49,26 +49,41 @@ func found(st *fedimarks.Status) bool { return st != nil && st.ID != "" }
 // rows already on the destination first (no request), then the rest with
 // resolvers running ahead and this goroutine writing in order.
 func (r *run) write(ctx context.Context, todo []int) error {
+	rest, err := r.finishListed(ctx, todo)
+	if err != nil || len(rest) == 0 {
+		return err
+	}
+	workers := r.openGate()
+	queue := r.toResolve(rest)
+	ahead, stop := r.resolveAhead(ctx, queue, workers)
+	defer stop()
+	return r.writeInOrder(ctx, rest, queue, ahead)
+}
+
+// finishListed finishes the rows of todo that the destination's listing
+// holds already (no request) and returns the others, in order.
+func (r *run) finishListed(ctx context.Context, todo []int) ([]int, error) {
 	var rest []int
 	for _, i := range todo {
 		it := &r.rows[i]
-		if id, ok := r.listing.set.find(it.URI, it.URL); ok {
-			if it.DestID == "" {
-				it.DestID = id // its id there: what filing it in a folder needs
-			}
-			if err := r.finishFound(ctx, it, "already bookmarked on the destination"); err != nil {
-				return err
-			}
+		id, ok := r.listing.set.find(it.URI, it.URL)
+		if !ok {
+			rest = append(rest, i)
 			continue
 		}
-		rest = append(rest, i)
+		if it.DestID == "" {
+			it.DestID = id // its id there: what filing it in a folder needs
+		}
+		if err := r.finishFound(ctx, it, "already bookmarked on the destination"); err != nil {
+			return nil, err
+		}
 	}
-	if len(rest) == 0 {
-		return nil
-	}
+	return rest, nil
+}
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+// openGate sets how many searches may run at once and returns how many
+// resolvers run.
+func (r *run) openGate() int {
 	workers := r.im.Workers
 	if workers <= 0 {
 		workers = 4
@@ -79,41 +94,42 @@ func (r *run) write(ctx context.Context, todo []int) error {
 	} else {
 		r.gate = newGate(workers)
 	}
-	var queue []int // the rows to resolve, a subsequence of rest
+	return workers
+}
+
+// toResolve is the subsequence of rest whose rows need a search.
+func (r *run) toResolve(rest []int) []int {
+	var queue []int
 	for _, i := range rest {
 		if r.needsResolve(r.rows[i]) {
 			queue = append(queue, i)
 		}
 	}
-	// A row's answer comes in its own slot. The dispatcher hands the
-	// slots to the writer in order, at most a window ahead, so that only
-	// a window's worth exist at a time (one per row cost 300 bytes a row).
-	type slot struct {
-		i  int
-		ch chan resolved
-	}
-	ahead := make(chan slot, 2*workers)
-	jobs := make(chan slot)
+	return queue
+}
+
+// resolveSlot is where the answer for one row comes.
+type resolveSlot struct {
+	i  int           // the row
+	ch chan resolved // its answer, once
+}
+
+// resolveAhead starts resolving the rows of queue with workers resolvers.
+// A dispatcher hands the rows' slots to the writer in order (ahead), at
+// most a window ahead, so that only a window's worth exist at a time (one
+// per row cost 300 bytes a row). stop ends the resolvers and waits for
+// them.
+func (r *run) resolveAhead(ctx context.Context, queue []int, workers int) (ahead <-chan resolveSlot, stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	slots := make(chan resolveSlot, 2*workers)
+	jobs := make(chan resolveSlot)
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { // dispatcher: feeds rows in order, at most a window ahead
+	go func() {
 		defer wg.Done()
-		defer close(jobs)
-		for _, i := range queue {
-			sl := slot{i, make(chan resolved, 1)}
-			select {
-			case ahead <- sl:
-			case <-ctx.Done():
-				return
-			}
-			select {
-			case jobs <- sl:
-			case <-ctx.Done():
-				return
-			}
-		}
+		dispatch(ctx, queue, slots, jobs)
 	}()
-	for w := 0; w < workers; w++ {
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -122,25 +138,41 @@ func (r *run) write(ctx context.Context, todo []int) error {
 			}
 		}()
 	}
-	defer func() { cancel(); wg.Wait() }()
+	return slots, func() { cancel(); wg.Wait() }
+}
 
+// dispatch feeds the rows of queue to the writer (ahead) and the resolvers
+// (jobs) in order, then closes jobs.
+func dispatch(ctx context.Context, queue []int, ahead, jobs chan<- resolveSlot) {
+	defer close(jobs)
+	for _, i := range queue {
+		sl := resolveSlot{i, make(chan resolved, 1)}
+		select {
+		case ahead <- sl:
+		case <-ctx.Done():
+			return
+		}
+		select {
+		case jobs <- sl:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// writeInOrder does the rows of rest in order: those of queue with their
+// resolvers' answers, the others directly. It stops when the destination
+// failed too many requests in a row.
+func (r *run) writeInOrder(ctx context.Context, rest, queue []int, ahead <-chan resolveSlot) error {
 	next := 0 // the next row of queue to come from the dispatcher
 	for _, i := range rest {
 		it := &r.rows[i]
 		var err error
 		if next < len(queue) && queue[next] == i {
 			next++
-			var sl slot
 			var res resolved
-			select {
-			case sl = <-ahead:
-			case <-ctx.Done():
-				return interrupted(ctx.Err())
-			}
-			select {
-			case res = <-sl.ch:
-			case <-ctx.Done():
-				return interrupted(ctx.Err())
+			if res, err = nextAnswer(ctx, ahead); err != nil {
+				return err
 			}
 			err = r.finishResolved(ctx, it, res, viaSearch)
 		} else {
@@ -155,6 +187,22 @@ func (r *run) write(ctx context.Context, todo []int) error {
 		}
 	}
 	return nil
+}
+
+// nextAnswer waits for the next slot from the dispatcher and its answer.
+func nextAnswer(ctx context.Context, ahead <-chan resolveSlot) (resolved, error) {
+	var sl resolveSlot
+	select {
+	case sl = <-ahead:
+	case <-ctx.Done():
+		return resolved{}, interrupted(ctx.Err())
+	}
+	select {
+	case res := <-sl.ch:
+		return res, nil
+	case <-ctx.Done():
+		return resolved{}, interrupted(ctx.Err())
+	}
 }
 
 // needsResolve: rows with a known destination id are bookmarked directly.

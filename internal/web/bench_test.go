@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"testing"
@@ -37,8 +36,13 @@ func benchSizes() []int {
 // #topic49: 2 % each). Every 50th bookmark has the local tag "later"
 // (2 %), every 1,000th also "keep" (0.1 %).
 func benchArchive(b *testing.B, n int) *sqlite.Archive {
+	return cachedBenchArchive(b, n, func(path string) *sqlite.Archive { return buildBenchArchive(b, n, path) })
+}
+
+// buildBenchArchive writes benchArchive's archive of n bookmarks at path.
+func buildBenchArchive(b *testing.B, n int, path string) *sqlite.Archive {
 	ctx := context.Background()
-	a, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "archive.db"))
+	a, err := sqlite.Open(ctx, path)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package mastodon
+package remote
 
 import (
 	"fmt"
@@ -36,14 +36,14 @@ import (
 //     bounds the offset of the local clock (it was written between the
 //     request and the answer, within the second Date names); the bounds of
 //     many answers narrow it to a few milliseconds. A window ends locally
-//     at its reset plus the upper bound of the offset plus resetMargin:
+//     at its reset plus the upper bound of the offset plus ResetMargin:
 //     never before the server's, and a little after it.
 //   - When the window ends, the next one's budget is unknown until its
 //     first answer: up to its limit less the requests in flight may go.
 //   - Odd headers (a reset that is no time, decades away, an hour ago;
 //     a negative remaining count) never make a wait zero or negative: a
 //     reset is read in epoch seconds, milliseconds or microseconds as
-//     its size says, a wait is at most maxWait (then a request goes and
+//     its size says, a wait is at most MaxWait (then a request goes and
 //     its answer says what next), a spent budget with no usable reset
 //     waits a growing backoff. The first oddity is returned once as a
 //     note for the user.
@@ -69,7 +69,7 @@ type window struct {
 	reset     time.Time
 	remaining int // the lowest X-RateLimit-Remaining of its answers
 	// until is when, on the local clock, the window is over for the client:
-	// reset plus the clock offset plus resetMargin, at most maxWait after
+	// reset plus the clock offset plus ResetMargin, at most MaxWait after
 	// the answer that set it.
 	until time.Time
 }
@@ -198,7 +198,7 @@ func (b *budget) place(reset time.Time, remaining int, sent, now time.Time) {
 				return // a late answer of a window that is over
 			}
 			// Sent after the window was over for the client, it is
-			// still on: the wait was cut at maxWait, or the end came
+			// still on: the wait was cut at MaxWait, or the end came
 			// early. Start from this answer, waiting at least a backoff.
 			b.adopt(reset, remaining, now)
 			if floor := now.Add(b.backoff); c.until.Before(floor) {
@@ -258,10 +258,10 @@ func (b *budget) canonical(reset time.Time) time.Time {
 }
 
 // localEnd is when, on the local clock, a window that ends at reset (server
-// clock) is over for certain, at most maxWait after now.
+// clock) is over for certain, at most MaxWait after now.
 func (b *budget) localEnd(reset, now time.Time) time.Time {
-	end := reset.Add(b.offset.upper(now) + resetMargin)
-	if limit := now.Add(maxWait); end.After(limit) {
+	end := reset.Add(b.offset.upper(now) + ResetMargin)
+	if limit := now.Add(MaxWait); end.After(limit) {
 		return limit
 	}
 	return end
@@ -367,7 +367,7 @@ type rateInfo struct {
 // now), else a Unix time in seconds, milliseconds, microseconds or
 // nanoseconds as its size says. A reset that is no time or more than
 // oddPast before Date is odd and unusable; one more than oddAhead ahead
-// is odd but usable (waits are capped at maxWait).
+// is odd but usable (waits are capped at MaxWait).
 func readRateInfo(h http.Header, now time.Time) (info rateInfo, ok bool) {
 	if d, err := http.ParseTime(h.Get("Date")); err == nil {
 		info.date = d
@@ -399,7 +399,7 @@ func readRateInfo(h http.Header, now time.Time) (info rateInfo, ok bool) {
 	if why == "" {
 		switch ahead := reset.Sub(base); {
 		case ahead > oddAhead:
-			why = fmt.Sprintf("%s ahead; waiting at most %s at a time", roughly(ahead), roughly(maxWait))
+			why = fmt.Sprintf("%s ahead; waiting at most %s at a time", roughly(ahead), roughly(MaxWait))
 			info.usable = true // far, but a time: waits are capped
 		case -ahead > oddPast:
 			why = roughly(-ahead) + " in the past"
@@ -456,7 +456,7 @@ func unixFloat(n float64, unit time.Duration) time.Time {
 
 // oddNote says, for a person, what is odd about a header.
 func oddNote(name, value, why string) string {
-	v := excerpt(value)
+	v := Excerpt(value)
 	if len(v) > 40 {
 		v = v[:40] + "…"
 	}

@@ -1,4 +1,4 @@
-package mastodon
+package remote
 
 import (
 	"fmt"
@@ -62,8 +62,8 @@ func TestBudgetStampedResetsAreOneWindowEndingOnItsSecond(t *testing.T) {
 	now := local(minute.Add(44 * time.Second))
 	d, _ := b.reserve(now)
 	late := now.Add(d).Sub(local(end))
-	if late < 0 || late > resetMargin+rtt {
-		t.Errorf("the next request may go %v after the window's end, want within [0, %v]", late, resetMargin+rtt)
+	if late < 0 || late > ResetMargin+rtt {
+		t.Errorf("the next request may go %v after the window's end, want within [0, %v]", late, ResetMargin+rtt)
 	}
 }
 
@@ -163,8 +163,8 @@ func TestBudgetClockOffsetFromOneSecondDates(t *testing.T) {
 		}
 		end := minute.Add(time.Minute).Add(skew) // the window's end on the local clock
 		late := b.cur.until.Sub(end)
-		if late < 0 || late > resetMargin+rtt+time.Millisecond {
-			t.Errorf("stamped %v: the window ends %v after the server's, want within [0, %v]", stamped, late, resetMargin+rtt)
+		if late < 0 || late > ResetMargin+rtt+time.Millisecond {
+			t.Errorf("stamped %v: the window ends %v after the server's, want within [0, %v]", stamped, late, ResetMargin+rtt)
 		}
 	}
 }
@@ -184,9 +184,9 @@ func TestBudgetOddHeaders(t *testing.T) {
 		{"epoch microseconds", fmt.Sprint(end.UnixMicro()), "0", 0, ""},
 		{"seconds from now", "39.75", "0", 0, ""},
 		{"negative remaining", end.Format(time.RFC3339Nano), "-3", 0, `X-RateLimit-Remaining "-3" (read as 0)`},
-		{"ten years ahead", end.AddDate(10, 0, 0).Format(time.RFC3339Nano), "0", maxWait, "10 years ahead; waiting at most 15 minutes"},
+		{"ten years ahead", end.AddDate(10, 0, 0).Format(time.RFC3339Nano), "0", MaxWait, "10 years ahead; waiting at most 15 minutes"},
 		{"huge", "123456789012345678901234567890", "0", backoff, `X-RateLimit-Reset "123456789012345678901234567890" (not a time; pacing by growing waits instead)`},
-		{"year 2262 in nanoseconds", "9223372036854775808", "0", maxWait, "231 years ahead"},
+		{"year 2262 in nanoseconds", "9223372036854775808", "0", MaxWait, "231 years ahead"},
 		{"garbage", "soon", "0", backoff, `"soon" (not a time; pacing by growing waits instead)`},
 		{"nan", "NaN", "0", backoff, "(not a time; pacing by growing waits instead)"},
 		{"negative", "-5", "0", backoff, "(negative; pacing by growing waits instead)"},
@@ -213,13 +213,13 @@ func TestBudgetOddHeaders(t *testing.T) {
 				t.Errorf("note %q holds control characters", note)
 			}
 			d, ch := b.reserve(recv)
-			if ch != nil || d <= 0 || d > maxWait {
-				t.Fatalf("wait %v: want one in (0, %v]", d, maxWait)
+			if ch != nil || d <= 0 || d > MaxWait {
+				t.Fatalf("wait %v: want one in (0, %v]", d, MaxWait)
 			}
 			want := tt.wait
 			if want == 0 {
 				// One answer bounds the clock offset to its Date's second.
-				want = local(end).Add(resetMargin).Sub(recv)
+				want = local(end).Add(ResetMargin).Sub(recv)
 				if d < want || d > want+time.Second+rtt {
 					t.Errorf("wait %v, want %v until the window's end (and at most a second more)", d, want)
 				}
@@ -252,7 +252,7 @@ func TestBudgetCappedWaitThenRetry(t *testing.T) {
 	for k := 0; k < 3; k++ {
 		now := local(at).Add(rtt / 2)
 		d, _ := b.reserve(now)
-		if d <= 0 || d > maxWait {
+		if d <= 0 || d > MaxWait {
 			t.Fatalf("wait %d: %v", k, d)
 		}
 		at = at.Add(d + rtt)
