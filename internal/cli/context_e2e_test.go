@@ -77,9 +77,7 @@ func TestBackupContextStoresEachThreadOnce(t *testing.T) {
 		"login", f.a.URL(), "--token-stdin")
 	f.a.SetRateLimit(120, time.Second)
 	f.a.ResetCounts()
-	// The server's windows and the tool's waits on one fake clock.
-	paced := newWaitGate(newTestClock(f.net))
-	r := paced.at(t, 0, f.home, "", "backup", f.alice.Handle(), "--context")
+	r := mustRun(t, 0, f.home, "", "backup", f.alice.Handle(), "--context")
 	if !strings.Contains(r.stderr, "200 threads kept") {
 		t.Errorf("backup does not say it kept 200 threads:\n%s", r.stderr)
 	}
@@ -124,7 +122,7 @@ func TestBackupContextStoresEachThreadOnce(t *testing.T) {
 	// counted) here.
 	f.a.SetRateLimit(120, time.Second)
 	f.a.ResetCounts()
-	r = paced.at(t, 0, f.home, "", "backup", f.alice.Handle(), "--context")
+	r = mustRun(t, 0, f.home, "", "backup", f.alice.Handle(), "--context")
 	if n := f.a.Requests("GET", "/api/v1/statuses/"); n != 2 {
 		t.Errorf("second run: %d context requests, want 2 (the new bookmark's, refused then anonymous)", n)
 	}
@@ -136,7 +134,7 @@ func TestBackupContextStoresEachThreadOnce(t *testing.T) {
 	}
 	f.a.SetRateLimit(120, time.Second)
 	f.a.ResetCounts()
-	paced.at(t, 0, f.home, "", "backup", f.alice.Handle(), "--context")
+	mustRun(t, 0, f.home, "", "backup", f.alice.Handle(), "--context")
 	if n := f.a.Requests("GET", "/api/v1/statuses/"); n != 0 {
 		t.Errorf("third run: %d context requests, want 0", n)
 	}
@@ -145,7 +143,7 @@ func TestBackupContextStoresEachThreadOnce(t *testing.T) {
 	qq := other.Post(mastodontest.PostOptions{Text: "<p>zanzibar question</p>"})
 	rr := qq.Reply(author, mastodontest.PostOptions{Text: "<p>my zanzibar answer</p>"})
 	f.alice.Bookmark(rr)
-	paced.at(t, 0, f.home, "", "backup", f.alice.Handle(), "--context")
+	mustRun(t, 0, f.home, "", "backup", f.alice.Handle(), "--context")
 	lines := strings.Split(strings.TrimSpace(mustRun(t, 0, f.home, "", "search", "zanzibar", "--json").stdout), "\n")
 	if len(lines) != 2 || !strings.Contains(lines[0], `"uri":"`+rr.URI()+`"`) || strings.Contains(lines[0], "context_of") ||
 		!strings.Contains(lines[1], `"uri":"`+qq.URI()+`"`) || !strings.Contains(lines[1], `"context_of":"`+rr.URI()+`"`) {
