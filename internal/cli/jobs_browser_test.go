@@ -90,7 +90,7 @@ func TestJobsFromThePage(t *testing.T) {
 	wait := func(ctx context.Context, js string, what string) {
 		t.Helper()
 		var err error
-		for end := time.Now().Add(90 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		for end := time.Now().Add(90 * time.Second); time.Now().Before(end); time.Sleep(25 * time.Millisecond) {
 			var ok bool
 			if ok, err = chromedp.Run(ctx, chromedp.Evaluate[bool](js)); err == nil && ok {
 				return
