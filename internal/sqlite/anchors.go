@@ -37,62 +37,60 @@ const maxAnchorLists = 16
 // bookmark of it is, so that a page typed by number starts from the
 // anchor before it, an index seek, instead of stepping over every
 // bookmark above it (an OFFSET: 30 to 200 ms for page 4,000 of 100,000).
-// Anchors are read in the read transaction of the page that needs them,
-// and are good while the account's generation (listing_generations,
-// migration 0085: counted up by every change of its bookmarks and, for a
-// search, of its tags, notes or their posts' index entries) is the one
-// they were read at. The zero value is ready; it is safe for concurrent
-// use.
+// Anchors are read in the read transaction of the page that needs them.
+// A timeline's are good while the account's generation
+// (listing_generations, migration 0085: counted up by every change of its
+// bookmarks) is the one they were read at; a search's follow the changes
+// logged since they were read (see searchAnchors). The zero value is
+// ready; it is safe for concurrent use.
 type pageAnchors struct {
 	mu    sync.Mutex
 	lists map[string]*anchorList
 	order []string // keys, oldest first, for eviction
 	// walks counts the listings read in full to find their anchors (not
-	// those read from timeline_anchors), for the tests.
+	// those read from timeline_anchors, nor those that followed
+	// changes), for the tests.
 	walks atomic.Int64
 }
 
 // anchorList is one listing's anchors: at[j] is the position and id of
 // its item number (j+1)×every − 1 (counted from 0, newest first), read at
-// generation gen.
+// generation gen (a timeline) or at listing_changes' seq (a search). Once
+// a search's anchors followed changes, counts[j] is how many of its
+// bookmarks are at or above at[j] (see count); at[j] may then be the
+// place of a bookmark no longer listed.
 type anchorList struct {
-	gen   int64
-	every int
-	at    []cursor
+	gen    int64
+	seq    int64
+	every  int
+	at     []cursor
+	counts []int
 }
 
-// generation reads h's listing generation in tx (0 when h has none): of
-// its timeline (what moves bookmarks), or with timeline false of its
-// searches (that and tags, notes, index entries), as one number.
-func generation(ctx context.Context, tx *sql.Tx, account string, timeline bool) (int64, error) {
-	var gen, labels int64
-	err := tx.QueryRowContext(ctx, `SELECT generation, labels FROM listing_generations WHERE account = ?`, account).Scan(&gen, &labels)
+// generation reads account's timeline generation in tx (0 when it has
+// none): what moves bookmarks in its timeline.
+func generation(ctx context.Context, tx *sql.Tx, account string) (int64, error) {
+	var gen int64
+	err := tx.QueryRowContext(ctx, `SELECT generation FROM listing_generations WHERE account = ?`, account).Scan(&gen)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
-	if timeline {
-		return gen, err
-	}
-	return gen<<32 ^ labels, err
+	return gen, err
 }
 
-// seek returns where the listing that the SQL from, where and args select
-// (in date order; timeline: with no text and no filter) reaches offset:
-// the anchor to continue after and the rest of the offset, past it. ok is
-// false when offset is above the first anchor. The anchors are read in tx
-// if the kept ones are of another generation: from timeline_anchors when
-// stored (the listing is the account's timeline of active bookmarks) and
-// the backup left them there at this generation, else once, in one pass
-// over the listing.
-func (p *pageAnchors) seek(ctx context.Context, tx *sql.Tx, account, from, where string, args []any, timeline, stored bool, offset int) (c cursor, rest int, ok bool, err error) {
-	every := anchorEvery
-	if timeline {
-		every = timelineEvery
-	}
+// seek returns where account's timeline, which the SQL from, where and
+// args select (in date order), reaches offset: the anchor to continue
+// after and the rest of the offset, past it. ok is false when offset is
+// above the first anchor. The anchors are read in tx if the kept ones are
+// of another generation: from timeline_anchors when stored (the timeline
+// of active bookmarks) and the backup left them there at this generation,
+// else once, in one pass over the listing.
+func (p *pageAnchors) seek(ctx context.Context, tx *sql.Tx, account, from, where string, args []any, stored bool, offset int) (c cursor, rest int, ok bool, err error) {
+	every := timelineEvery
 	if offset < every {
 		return cursor{}, offset, false, nil
 	}
-	gen, err := generation(ctx, tx, account, timeline)
+	gen, err := generation(ctx, tx, account)
 	if err != nil {
 		return cursor{}, 0, false, fmt.Errorf("read listing generation: %w", err)
 	}
@@ -108,12 +106,8 @@ func (p *pageAnchors) seek(ctx context.Context, tx *sql.Tx, account, from, where
 			}
 		}
 		if l == nil {
-			read := readAnchors
-			if timeline {
-				read = readTimelineAnchors
-			}
 			p.walks.Add(1)
-			if l, err = read(ctx, tx, from, where, args, every); err != nil {
+			if l, err = readTimelineAnchors(ctx, tx, from, where, args, every); err != nil {
 				return cursor{}, 0, false, fmt.Errorf("read page anchors: %w", err)
 			}
 		}
@@ -204,7 +198,7 @@ func timelineSQL(account string) (from, where string, args []any) {
 // by number takes to find them (100 index walks of 1,000 entries at
 // 100,000 bookmarks).
 func storeTimelineAnchors(ctx context.Context, tx *sql.Tx, account string) error {
-	gen, err := generation(ctx, tx, account, true)
+	gen, err := generation(ctx, tx, account)
 	if err != nil {
 		return err
 	}

@@ -519,18 +519,12 @@ func (a *Archive) EachHit(ctx context.Context, q fedimarks.Query, fn func(fedima
 			// A page typed by number starts from the anchor before
 			// it: what a page reached by links costs, once the
 			// listing's anchors are read.
-			lm, err := listingMode(ctx, tx, q)
+			c, rest, found, ok, err := a.seekTyped(ctx, tx, q, notes, offset)
 			if err != nil {
 				return fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
 			}
-			from, where, args, ok := searchSQL(q, lm, notes)
 			if !ok {
 				return nil
-			}
-			timeline := q.String() == ""
-			c, rest, found, err := a.anchors.seek(ctx, tx, string(q.Account), from, where, args, timeline, timeline && !q.IncludeRemoved, offset)
-			if err != nil {
-				return fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
 			}
 			if found {
 				after, offset = &c, rest
@@ -863,24 +857,7 @@ func (a *Archive) SearchCountAtMost(ctx context.Context, q fedimarks.Query, max 
 	if err != nil {
 		return 0, err
 	}
-	mode, err := listingMode(ctx, a.r, q)
-	if err != nil {
-		return 0, fmt.Errorf("count search of %s: %w", q.Account, err)
-	}
-	from, where, args, ok := searchSQL(q, mode, notes)
-	if !ok {
-		return 0, nil
-	}
-	query := `SELECT count(*) FROM ` + from + ` WHERE ` + where
-	if max > 0 {
-		query = `SELECT count(*) FROM (SELECT 1 FROM ` + from + ` WHERE ` + where + ` LIMIT ?)`
-		args = append(args, max)
-	}
-	var n int
-	err = a.r.QueryRowContext(ctx, query, args...).Scan(&n)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
+	n, err := a.countSearch(ctx, q, notes, max)
 	if err != nil {
 		return 0, fmt.Errorf("count search of %s: %w", q.Account, err)
 	}

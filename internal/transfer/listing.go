@@ -106,7 +106,13 @@ func (r *run) listNew(ctx context.Context, prev *fedimarks.JobListing) (fresh []
 		if v, fatal := classify(err, false, r.req.Destination, false); v == vFatal {
 			return nil, false, fatal
 		}
-		return nil, false, &fedimarks.Error{Code: fedimarks.EUnavailable, Message: "read the bookmarks of " + string(r.req.Destination) + ": " + err.Error(), Err: err}
+		why := err.Error()
+		if fedimarks.ErrorKind(err) == fedimarks.KindUnreachable {
+			// No answer at all: what happened, not the request and the
+			// socket call around it.
+			why = r.destHost + " did not answer (" + cause(err) + ")"
+		}
+		return nil, false, &fedimarks.Error{Code: fedimarks.EUnavailable, Message: "read the bookmarks of " + string(r.req.Destination) + ": " + why, Err: err}
 	}
 	return fresh, reached, nil
 }

@@ -166,16 +166,13 @@ func Verify(ctx context.Context, req VerifyRequest) (*Verification, error) {
 	}
 	absent := v.absentRows(rows, have)
 	req.Items, req.Rows = nil, nil // absent holds all that is left to decide
-	imported := keySet{}
-	for _, b := range req.Imported {
-		imported.add(b.ID, b.Addrs...)
-	}
+	imported, importedPosts := importedKeys(req.Imported)
 	state := make([]rowState, len(absent))
 	if len(absent) > 0 && req.Posts != nil {
 		if req.Probe != nil {
 			v.Software = req.Probe(ctx)
 		}
-		if err := v.checkAbsent(ctx, req, absent, state, imported); err != nil {
+		if err := v.checkAbsent(ctx, req, absent, state, imported, importedPosts); err != nil {
 			return nil, err
 		}
 	}
@@ -273,7 +270,7 @@ func (v *Verification) sortOut(absent []MissingRow, state []rowState) {
 // looked up first, and the other absent rows only if one of them is still
 // bookmarked (the listing hides bookmarks); else the listing, shown right,
 // decides the rest.
-func (v *Verification) checkAbsent(ctx context.Context, req VerifyRequest, absent []MissingRow, state []rowState, imported keySet) error {
+func (v *Verification) checkAbsent(ctx context.Context, req VerifyRequest, absent []MissingRow, state []rowState, imported keySet, importedPosts int) error {
 	var first []int
 	for i, r := range absent {
 		if len(imported) == 0 {
@@ -316,11 +313,30 @@ func (v *Verification) checkAbsent(ctx context.Context, req VerifyRequest, absen
 			}
 		}
 		return v.lookUp(ctx, req, absent, len(absent)-len(first), rest, state, &st)
-	case v.DestinationCount < len(req.Imported):
-		v.CheckReason = fmt.Sprintf("its listing shows %d bookmarks, fewer than the %d posts fedimarks imported there", v.DestinationCount, len(req.Imported))
+	case v.DestinationCount < importedPosts:
+		v.CheckReason = fmt.Sprintf("its listing shows %d bookmarks, fewer than the %d posts fedimarks imported there", v.DestinationCount, importedPosts)
 		return v.lookUp(ctx, req, absent, len(absent), all, state, &st)
 	}
 	return nil
+}
+
+// importedKeys is the set of the posts earlier imports recorded, and how
+// many posts they are: each job records its own rows, so one post comes
+// once per job that held it (by its URI in one, its URL in another).
+func importedKeys(recorded []fedimarks.ListedBookmark) (keySet, int) {
+	keys, ids, posts := keySet{}, map[string]bool{}, 0
+	for _, b := range recorded {
+		_, known := keys.find(b.Addrs...)
+		if b.ID != "" {
+			known = known || ids[b.ID]
+			ids[b.ID] = true
+		}
+		if !known {
+			posts++
+		}
+		keys.add(b.ID, b.Addrs...)
+	}
+	return keys, posts
 }
 
 // checkState is what the post checks of one Verify have seen so far.

@@ -23,8 +23,10 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	fedimarks "github.com/fedimarks/fedimarks"
@@ -273,9 +275,26 @@ func Listen(ctx context.Context, addr string) (net.Listener, error) {
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+		return nil, listenError(addr, err)
 	}
 	return ln, nil
+}
+
+// listenError says why the page cannot listen on addr in plain words,
+// without the socket call's own text ("listen tcp ADDR: bind: ...").
+func listenError(addr string, err error) error {
+	fe := &fedimarks.Error{Code: fedimarks.EInternal, Err: err,
+		Hint: "pick another port with --addr 127.0.0.1:PORT, or --addr 127.0.0.1:0 for a free one"}
+	var se *os.SyscallError
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		fe.Message = addr + " is in use by another program"
+	case errors.As(err, &se):
+		fe.Message = "cannot listen on " + addr + ": " + se.Err.Error()
+	default:
+		fe.Message = "cannot listen on " + addr + ": " + err.Error()
+	}
+	return fe
 }
 
 // Serve serves h on ln until ctx is done, then shuts down gracefully,

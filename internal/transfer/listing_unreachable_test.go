@@ -1,0 +1,46 @@
+package transfer
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/fedimarks/fedimarks"
+)
+
+// TestRunListingUnreachableSaysItPlainly: a destination that does not
+// answer when its bookmarks are read (the client's retries spent) ends the
+// run with one line naming the account, the server and what happened, not
+// the request and the socket call ("GET /api/v1/bookmarks: dial tcp
+// 127.0.0.1:8080: connect: connection refused"). Nothing was decided: the
+// run stops as EUnavailable, and no row got an outcome.
+func TestRunListingUnreachableSaysItPlainly(t *testing.T) {
+	ctx := context.Background()
+	d := newFakeDest(destHost)
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: &os.SyscallError{Syscall: "connect", Err: syscall.ECONNREFUSED}}
+	d.before = func(kind, _ string) error {
+		if kind == "list" {
+			return &fedimarks.RemoteError{Kind: fedimarks.KindUnreachable, Err: fmt.Errorf("GET /api/v1/bookmarks: %w", refused)}
+		}
+		t.Errorf("%s request after the listing failed", kind)
+		return nil
+	}
+	_, err := newImporter(d, NewMemJournal()).Run(ctx, req(itemsOf("https://a.example/users/a/statuses/1")))
+	if fedimarks.ErrorCode(err) != fedimarks.EUnavailable || !fedimarks.IsUnreachable(err) {
+		t.Fatalf("err %v (code %s), want an unreachable EUnavailable", err, fedimarks.ErrorCode(err))
+	}
+	msg := err.Error()
+	want := "read the bookmarks of bob@" + destHost + ": " + destHost + " did not answer (connection refused)"
+	if !strings.Contains(msg, want) {
+		t.Errorf("error %q, want it to say %q", msg, want)
+	}
+	for _, jargon := range []string{"dial tcp", "GET /api", "connect:"} {
+		if strings.Contains(msg, jargon) {
+			t.Errorf("error %q holds %q", msg, jargon)
+		}
+	}
+}
