@@ -47,5 +47,21 @@ func TestAuthorHandleTakesTheHostOfTheStoredCopy(t *testing.T) {
 		for _, f := range []string{"markdown", "html"} {
 			check(f+" export of "+h, mustRun(t, 0, home, "", "export", h, "--offline", "--format", f).stdout)
 		}
+		// The json export carries the post exactly as a server returned
+		// it, acct "dana" included: it says which server that was.
+		var rows []struct {
+			Server string `json:"server"`
+			Status struct {
+				Account struct {
+					Acct string `json:"acct"`
+				} `json:"account"`
+			} `json:"status"`
+		}
+		if err := json.Unmarshal([]byte(mustRun(t, 0, home, "", "export", h, "--offline", "--format", "json").stdout), &rows); err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 1 || rows[0].Server != dest.Host() || rows[0].Status.Account.Acct != "dana" {
+			t.Errorf("json export of %s: %+v, want the copy of %s with its server", h, rows, dest.Host())
+		}
 	}
 }
