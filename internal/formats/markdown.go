@@ -63,7 +63,7 @@ func (e *markdownEncoder) Encode(b fedimarks.Bookmark) error {
 	line.WriteString("- **")
 	line.WriteString(mdEscape(oneLineText(displayName(s.Account))))
 	line.WriteString("**")
-	if h := s.Account.Handle(fedimarks.Handle(b.Account).Host()); h != "" {
+	if h := s.AuthorHandle(fedimarks.Handle(b.Account).Host()); h != "" {
 		line.WriteString(" (@" + mdEscape(oneLineText(h)) + ")")
 	}
 	if !s.CreatedAt.IsZero() {
