@@ -50,6 +50,10 @@ type Status struct {
 	// in Raw): a copy archived before is kept as it was.
 	Hidden bool
 	Raw    json.RawMessage
+	// Server is the host of the server that returned this copy (the
+	// archive's statuses.host; "" when not known): an acct without a host
+	// is local to it. See AuthorHandle.
+	Server string
 }
 
 // Mention is an account a post mentions: its acct as the serving
@@ -73,7 +77,7 @@ type Author struct {
 // Handle returns the author as user@host, without a leading @ and with the
 // host lower-cased; "" when Acct is empty. A server gives its own users'
 // acct without a host: the host is then serverHost (the host of the server
-// the post was archived from, e.g. Handle(b.Account).Host()), else the
+// that returned the post, Status.Server: see Status.AuthorHandle), else the
 // host of the author's profile URL; with neither, the bare acct.
 func (a Author) Handle(serverHost string) string {
 	acct := strings.TrimPrefix(strings.TrimSpace(a.Acct), "@")
@@ -244,9 +248,25 @@ const TimeLayout = "2006-01-02 15:04"
 // boosted post for a boost, s itself otherwise.
 func (s Status) Original() Status {
 	if s.Reblog != nil {
-		return *s.Reblog
+		o := *s.Reblog
+		if o.Server == "" {
+			o.Server = s.Server // one server returned both
+		}
+		return o
 	}
 	return s
+}
+
+// AuthorHandle returns the author of s as user@host (see Author.Handle).
+// An acct without a host is local to the server that returned this copy,
+// s.Server, whichever account it is shown for; viewerHost, the host of
+// the account it is shown for, stands in only when s.Server is not known
+// (a status not read from the archive).
+func (s Status) AuthorHandle(viewerHost string) string {
+	if s.Server != "" {
+		return s.Account.Handle(s.Server)
+	}
+	return s.Account.Handle(viewerHost)
 }
 
 // Link returns the best address for a person: the web URL, else the URI,

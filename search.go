@@ -70,83 +70,108 @@ type Query struct {
 // character (a NUL byte, an escape) anywhere in s. Account,
 // Limit and Offset are left zero for the caller to fill.
 func ParseQuery(s string) (Query, error) {
-	var (
-		q    Query
-		text []string
-	)
 	if i := strings.IndexFunc(s, isControl); i >= 0 {
 		r, _ := utf8.DecodeRuneInString(s[i:])
 		return Query{}, &Error{Code: EInvalid,
 			Message: fmt.Sprintf("the search holds a control character (U+%04X), which no post contains", r),
 			Hint:    "type words, \"phrases\" and filters such as from:user@host"}
 	}
+	var (
+		q    Query
+		text []string
+	)
 	for _, tok := range splitQuery(s) {
-		if tok.quoted {
-			text = append(text, tok.minus()+quote(tok.text))
-			continue
+		word, isText, err := q.readToken(tok)
+		if err != nil {
+			return Query{}, err
 		}
-		key, val, ok := strings.Cut(tok.text, ":")
-		if !ok {
-			text = append(text, tok.minus()+tok.text)
-			continue
-		}
-		switch k := strings.ToLower(key); {
-		case k == "tag":
-			t, err := ParseTag(val)
-			if err != nil {
-				return Query{}, err
-			}
-			if tok.negated {
-				q.NotTags = append(q.NotTags, t)
-			} else {
-				q.Tags = append(q.Tags, t)
-			}
-			continue
-		case tok.negated && (k == "from" || k == "has" || k == "before" || k == "after" || k == "lang"):
-			return Query{}, &Error{Code: EInvalid, Message: fmt.Sprintf("-%s: filters cannot be negated", k),
-				Hint: "a leading - excludes words and \"phrases\" only"}
-		case tok.negated:
-			text = append(text, "-"+tok.text)
-			continue
-		}
-		switch k := strings.ToLower(key); k {
-		case "from":
-			v := strings.TrimPrefix(val, "@")
-			if v == "" || strings.ContainsAny(v, " /") || strings.Count(v, "@") > 1 || strings.HasSuffix(v, "@") {
-				return Query{}, Errorf(EInvalid, "from: needs an author as user@host or user, not %q", val)
-			}
-			q.From = strings.ToLower(v)
-		case "has":
-			switch {
-			case strings.EqualFold(val, "media"):
-				q.HasMedia = true
-			case strings.EqualFold(val, "note"):
-				q.HasNote = true
-			default:
-				return Query{}, Errorf(EInvalid, "has: knows only has:media and has:note, not has:%s", val)
-			}
-		case "before", "after":
-			t, err := parseQueryDate(val, k == "after")
-			if err != nil {
-				return Query{}, &Error{Code: EInvalid, Message: key + ": " + err.Error(),
-					Hint: "write dates as YYYY-MM-DD, e.g. " + key + ":2024-01-31"}
-			}
-			if k == "before" {
-				q.Before = t
-			} else {
-				q.After = t
-			}
-		case "lang":
-			if !validLang(val) {
-				return Query{}, Errorf(EInvalid, "lang: needs a language code such as en or pt-BR, not %q", val)
-			}
-			q.Lang = strings.ToLower(val)
-		default:
-			text = append(text, tok.text)
+		if isText {
+			text = append(text, word)
 		}
 	}
 	q.Text = strings.Join(text, " ")
 	return q, nil
+}
+
+// readToken sets the filter tok names, or returns tok as the text it
+// adds to the search (isText).
+func (q *Query) readToken(tok queryToken) (word string, isText bool, err error) {
+	if tok.quoted {
+		return tok.minus() + quote(tok.text), true, nil
+	}
+	key, val, ok := strings.Cut(tok.text, ":")
+	if !ok {
+		return tok.minus() + tok.text, true, nil
+	}
+	switch k := strings.ToLower(key); {
+	case k == "tag":
+		return "", false, q.addTag(val, tok.negated)
+	case tok.negated && (k == "from" || k == "has" || k == "before" || k == "after" || k == "lang"):
+		return "", false, &Error{Code: EInvalid, Message: fmt.Sprintf("-%s: filters cannot be negated", k),
+			Hint: "a leading - excludes words and \"phrases\" only"}
+	case tok.negated:
+		return "-" + tok.text, true, nil
+	}
+	isFilter, err := q.setFilter(key, val)
+	if err != nil || isFilter {
+		return "", false, err
+	}
+	return tok.text, true, nil // a word:value that is no filter, such as https:
+}
+
+// addTag keeps (tag:) or drops (-tag:) the bookmarks carrying tag.
+func (q *Query) addTag(tag string, negated bool) error {
+	t, err := ParseTag(tag)
+	if err != nil {
+		return err
+	}
+	if negated {
+		q.NotTags = append(q.NotTags, t)
+	} else {
+		q.Tags = append(q.Tags, t)
+	}
+	return nil
+}
+
+// setFilter sets the filter key:val (from:, has:, before:, after:, lang:)
+// and reports whether key names one.
+func (q *Query) setFilter(key, val string) (bool, error) {
+	switch k := strings.ToLower(key); k {
+	case "from":
+		v := strings.TrimPrefix(val, "@")
+		if v == "" || strings.ContainsAny(v, " /") || strings.Count(v, "@") > 1 || strings.HasSuffix(v, "@") {
+			return true, Errorf(EInvalid, "from: needs an author as user@host or user, not %q", val)
+		}
+		q.From = strings.ToLower(v)
+	case "has":
+		switch {
+		case strings.EqualFold(val, "media"):
+			q.HasMedia = true
+		case strings.EqualFold(val, "note"):
+			q.HasNote = true
+		default:
+			return true, Errorf(EInvalid, "has: knows only has:media and has:note, not has:%s", val)
+		}
+	case "before", "after":
+		t, err := parseQueryDate(val, k == "after")
+		if err != nil {
+			return true, &Error{Code: EInvalid, Message: key + ": " + err.Error(),
+				Hint: "write dates as YYYY-MM-DD, e.g. " + key + ":2024-01-31"}
+		}
+		if k == "before" {
+			q.Before = t
+		} else {
+			q.After = t
+		}
+	case "lang":
+		if !validLang(val) {
+			return true, Errorf(EInvalid, "lang: needs a language code such as en or pt-BR, not %q", val)
+		}
+		q.Lang = strings.ToLower(val)
+	default:
+		return false, nil
+	}
+	return true, nil
 }
 
 // isControl reports whether r is a control character other than the

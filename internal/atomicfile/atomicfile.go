@@ -19,7 +19,14 @@ import (
 // name, which means nothing to a person: "cannot write PATH: CAUSE" when
 // the folder takes no new file, "write PATH: CAUSE" otherwise (fill's
 // error included).
+//
+// A target that exists and is not a regular file or a folder (/dev/null,
+// /dev/stdout, a FIFO) is written to as it is: renaming a regular file
+// over it would replace the device.
 func Write(path string, fill func(io.Writer) error) error {
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() && !fi.IsDir() {
+		return writeThrough(path, fill)
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return fmt.Errorf("cannot write %s: %w", path, Cause(err))
@@ -34,6 +41,22 @@ func Write(path string, fill func(io.Writer) error) error {
 	}
 	if err == nil {
 		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, Cause(err))
+	}
+	return nil
+}
+
+// writeThrough writes to a special file in place.
+func writeThrough(path string, fill func(io.Writer) error) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("cannot write %s: %w", path, Cause(err))
+	}
+	err = fill(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, Cause(err))

@@ -225,11 +225,49 @@ func (m *mediaRun) one(ctx context.Context, rawURL string) error {
 	if err != nil {
 		return fmt.Errorf("download media: %w", err)
 	}
-	tmp := f.Name()
+	got, err := m.fetch(ctx, rawURL, f)
+	if err != nil {
+		os.Remove(f.Name())
+		got.prog.takeBack() // progress counts only bytes kept
+		return m.notFetched(ctx, rawURL, host, err)
+	}
+	shared, err := m.store1(f.Name(), got.sum, got.n)
+	if err != nil {
+		os.Remove(f.Name())
+		got.prog.takeBack()
+		return m.fail(ctx, rawURL, fedimarks.MediaFailed, err.Error())
+	}
+	if err := m.store.SetMediaDone(ctx, rawURL, got.sum, got.n, got.ctype); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return err
+	}
+	m.mu.Lock()
+	m.res.Downloaded++
+	m.res.Bytes += got.n
+	if shared {
+		m.res.Shared++
+	}
+	m.mu.Unlock()
+	return nil
+}
+
+// fetched is a download written to its temporary file: its SHA-256 (in
+// hex), size and content type, and the progress it added.
+type fetched struct {
+	sum   string
+	n     int64
+	ctype string
+	prog  *progressWriter
+}
+
+// fetch downloads rawURL into f, synced and closed.
+func (m *mediaRun) fetch(ctx context.Context, rawURL string, f *os.File) (fetched, error) {
 	sum := sha256.New()
 	head := &headWriter{}
-	prog := &progressWriter{p: m.opts.Progress}
-	w := io.MultiWriter(f, sum, head, prog)
+	got := fetched{prog: &progressWriter{p: m.opts.Progress}}
+	w := io.MultiWriter(f, sum, head, got.prog)
 	ctype, n, err := m.dl.Download(ctx, rawURL, w, m.opts.MaxBytes)
 	if err == nil {
 		err = f.Sync()
@@ -238,46 +276,31 @@ func (m *mediaRun) one(ctx context.Context, rawURL string) error {
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(tmp)
-		prog.takeBack() // progress counts only bytes kept
-		if ctx.Err() != nil {
-			return ctx.Err() // interrupted: the file stays pending
-		}
-		switch k := fedimarks.ErrorKind(err); {
-		case k == fedimarks.KindNotFound || k == fedimarks.KindGone:
-			return m.fail(ctx, rawURL, fedimarks.MediaMissing, err.Error())
-		case errors.Is(err, ErrTooLarge):
-			return m.fail(ctx, rawURL, fedimarks.MediaTooLarge, err.Error())
-		}
-		if unreachable(err) {
-			m.mu.Lock()
-			m.down[host] = true
-			m.mu.Unlock()
-		}
-		return m.fail(ctx, rawURL, fedimarks.MediaFailed, err.Error())
+		return got, err
 	}
-	hexSum := hex.EncodeToString(sum.Sum(nil))
-	shared, err := m.store1(tmp, hexSum, n)
-	if err != nil {
-		os.Remove(tmp)
-		prog.takeBack()
-		return m.fail(ctx, rawURL, fedimarks.MediaFailed, err.Error())
+	got.sum, got.n, got.ctype = hex.EncodeToString(sum.Sum(nil)), n, cleanContentType(ctype, head.b)
+	return got, nil
+}
+
+// notFetched records why rawURL's download failed (missing, too large or
+// failed; its host down when it did not answer), or returns ctx's error
+// when the run was interrupted: the file then stays pending.
+func (m *mediaRun) notFetched(ctx context.Context, rawURL, host string, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
 	}
-	ctype = cleanContentType(ctype, head.b)
-	if err := m.store.SetMediaDone(ctx, rawURL, hexSum, n, ctype); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return err
+	switch k := fedimarks.ErrorKind(err); {
+	case k == fedimarks.KindNotFound || k == fedimarks.KindGone:
+		return m.fail(ctx, rawURL, fedimarks.MediaMissing, err.Error())
+	case errors.Is(err, ErrTooLarge):
+		return m.fail(ctx, rawURL, fedimarks.MediaTooLarge, err.Error())
 	}
-	m.mu.Lock()
-	m.res.Downloaded++
-	m.res.Bytes += n
-	if shared {
-		m.res.Shared++
+	if unreachable(err) {
+		m.mu.Lock()
+		m.down[host] = true
+		m.mu.Unlock()
 	}
-	m.mu.Unlock()
-	return nil
+	return m.fail(ctx, rawURL, fedimarks.MediaFailed, err.Error())
 }
 
 // store1 moves the complete download tmp to its content's name, or

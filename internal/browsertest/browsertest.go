@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -46,16 +47,55 @@ func Skip(t testing.TB) {
 	}
 }
 
-// New starts a headless chromium with a window of width x height CSS
-// pixels and returns a context to drive its first tab; everything ends
-// with the test, or after timeout. Pages may read local files (file://).
+// shared is the one headless chromium the tests of a test binary drive,
+// started by the first New (a start costs a second or two of CPU) and
+// ended by Close; each test gets a browser context of its own in it, as
+// isolated as a fresh profile (cookies, storage, cache).
+var shared struct {
+	mu     sync.Mutex
+	ctx    context.Context // the browser's first tab
+	cancel func()
+	dir    string // its user data directory
+	err    error
+}
+
+// New returns a context to drive a new tab of the package's headless
+// chromium (started on the first call), in a browser context of its own
+// (no cookie or storage of another test), with a window of width x
+// height CSS pixels; the tab ends with the test, or after timeout. Pages
+// may read local files (file://). A package whose tests call New calls
+// Close from its TestMain.
 func New(t testing.TB, width, height int, timeout time.Duration) context.Context {
 	t.Helper()
 	Skip(t)
 	browser := Chromium(t)
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	parent, err := start(browser)
+	if err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	tab, cancelTab := chromedp.NewContext(parent, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancelTab)
+	ctx, cancel := context.WithTimeout(tab, timeout)
 	t.Cleanup(cancel)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(int64(width), int64(height))); err != nil {
+		t.Fatalf("open a tab: %v", err)
+	}
+	return ctx
+}
+
+// start starts the shared chromium unless it runs, and returns its first
+// tab's context.
+func start(browser string) (context.Context, error) {
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	if shared.ctx != nil || shared.err != nil {
+		return shared.ctx, shared.err
+	}
+	shared.dir, shared.err = os.MkdirTemp("", "browsertest-")
+	if shared.err != nil {
+		return nil, shared.err
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(browser),
 		chromedp.Headless,
 		chromedp.NoSandbox,
@@ -67,13 +107,31 @@ func New(t testing.TB, width, height int, timeout time.Duration) context.Context
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("hide-scrollbars", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(width, height),
+		chromedp.UserDataDir(shared.dir),
+		chromedp.WindowSize(1280, 1000),
 	)
-	t.Cleanup(cancelAlloc)
-	bctx, cancelBrowser := chromedp.NewContext(allocCtx, chromedp.WithLogf(t.Logf))
-	t.Cleanup(cancelBrowser)
-	return bctx
+	ctx, cancelBrowser := chromedp.NewContext(allocCtx)
+	shared.cancel = func() { cancelBrowser(); cancelAlloc() }
+	if shared.err = chromedp.Do(ctx); shared.err != nil {
+		shared.cancel()
+		return nil, shared.err
+	}
+	shared.ctx = ctx
+	return ctx, nil
+}
+
+// Close ends the shared chromium, if a test started it, and removes its
+// profile. TestMain calls it after the tests ran.
+func Close() {
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	if shared.cancel != nil {
+		shared.cancel()
+	}
+	if shared.dir != "" {
+		os.RemoveAll(shared.dir)
+	}
+	shared.ctx, shared.cancel, shared.dir = nil, nil, ""
 }
 
 // Screenshot saves a full-page PNG of the current page as name in the

@@ -144,6 +144,19 @@ func matchAccount(cmd string, q accountQuery, cands, held []fedimarks.Handle) (f
 	if !ok {
 		return "", usageError("%s is not an account: expected user@host, or a part of it such as the user name", label)
 	}
+	switch found := closestMatches(name, cands); len(found) {
+	case 0:
+		return "", noAccount(cmd, q, label, name, cands, held)
+	case 1:
+		return found[0], nil
+	default:
+		return "", factError("%s matches several accounts (%s): name %s in full, as user@host", label, joinHandles(found), q.role())
+	}
+}
+
+// closestMatches lists the candidates that name matches most closely: as
+// the whole handle, else as its user or host, else as a part of it.
+func closestMatches(name string, cands []fedimarks.Handle) []fedimarks.Handle {
 	steps := []func(h fedimarks.Handle) bool{
 		func(h fedimarks.Handle) bool { return strings.EqualFold(string(h), name) },
 		func(h fedimarks.Handle) bool {
@@ -158,18 +171,21 @@ func matchAccount(cmd string, q accountQuery, cands, held []fedimarks.Handle) (f
 				found = append(found, h)
 			}
 		}
-		switch len(found) {
-		case 0:
-			continue
-		case 1:
-			return found[0], nil
+		if len(found) > 0 {
+			return found
 		}
-		return "", factError("%s matches several accounts (%s): name %s in full, as user@host", label, joinHandles(found), q.role())
 	}
+	return nil
+}
+
+// noAccount is the error for a name no candidate matches: what to run
+// for a handle the archive or the saved accounts lack, else the accounts
+// there are and the nearest names.
+func noAccount(cmd string, q accountQuery, label, name string, cands, held []fedimarks.Handle) error {
 	near := nearHandles(name, cands)
 	if h, err := fedimarks.ParseHandle(name); err == nil && len(near) == 0 {
 		if q.need == archived {
-			return "", factError("the archive holds no bookmarks of %s (run: fedimarks backup %s)", h, h)
+			return factError("the archive holds no bookmarks of %s (run: fedimarks backup %s)", h, h)
 		}
 		hint := "log in first with: fedimarks login " + h.Host()
 		if slices.Contains(held, h) {
@@ -178,7 +194,7 @@ func matchAccount(cmd string, q accountQuery, cands, held []fedimarks.Handle) (f
 		if cmd == "logout" {
 			hint = "nothing to log out; 'fedimarks accounts' lists the saved accounts"
 		}
-		return "", factError("%s is not a saved account: %s", h, hint)
+		return factError("%s is not a saved account: %s", h, hint)
 	}
 	what := "saved account"
 	if q.need == archived {
@@ -194,7 +210,7 @@ func matchAccount(cmd string, q accountQuery, cands, held []fedimarks.Handle) (f
 	case len(cands) == 0 && q.need == signedIn:
 		msg += ": log in first with: fedimarks login INSTANCE"
 	}
-	return "", factError("%s", msg)
+	return factError("%s", msg)
 }
 
 // accountName reads what a person typed for an account into the form

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -22,25 +23,12 @@ func TestBackupBinaryKilledOrInterrupted(t *testing.T) {
 	w := newWorld(t, mastodontest.Mastodon, 1000)
 	w.login(t)
 	w.a.SetLatency(15 * time.Millisecond)
-	env := append(os.Environ(), "FEDIMARKS_HOME="+w.home, "FEDIMARKS_KEYRING=off")
 
 	stopAfter := func(sig os.Signal, pages int) (int, string) {
 		t.Helper()
 		w.a.ResetCounts()
-		var stderr bytes.Buffer
-		cmd := exec.Command(bin, "backup")
-		cmd.Env, cmd.Stderr = env, &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		deadline := time.Now().Add(60 * time.Second)
-		for w.a.Requests("GET", "/api/v1/bookmarks") < pages {
-			if time.Now().After(deadline) {
-				cmd.Process.Kill()
-				t.Fatalf("backup did not reach page %d:\n%s", pages, stderr.String())
-			}
-			time.Sleep(time.Millisecond)
-		}
+		cmd, stderr := startBinary(t, bin, w.home, "backup")
+		waitUntil(t, cmd, stderr, fmt.Sprintf("page %d", pages), func() bool { return w.a.Requests("GET", "/api/v1/bookmarks") >= pages })
 		if err := cmd.Process.Signal(sig); err != nil {
 			t.Fatal(err)
 		}
@@ -72,7 +60,7 @@ func TestBackupBinaryKilledOrInterrupted(t *testing.T) {
 	// archive, and its JSON summary says nothing changed.
 	var stdout, stderr2 bytes.Buffer
 	cmd := exec.Command(bin, "backup", "--all", "--quiet", "--json")
-	cmd.Env, cmd.Stdout, cmd.Stderr = env, &stdout, &stderr2
+	cmd.Env, cmd.Stdout, cmd.Stderr = binaryEnv(w.home), &stdout, &stderr2
 	if err := cmd.Run(); err != nil || stderr2.Len() != 0 {
 		t.Errorf("backup --all --quiet of an unchanged archive: %v, stderr %q", err, stderr2.String())
 	}

@@ -165,7 +165,9 @@ func TestBackupWaitsForRateLimitReset(t *testing.T) {
 	w.login(t)
 	w.a.SetRateLimit(10, 2*time.Second)
 	w.a.ResetCounts()
-	r := mustRun(t, 0, w.home, "", "backup")
+	// On a fake clock the server's windows and the tool's waits share:
+	// a client that did not wait would never see a reset.
+	r := newWaitGate(newTestClock(w.net)).at(t, 0, w.home, "", "backup")
 	out := mustRun(t, 0, w.home, "", "export", "--offline", "--format", "mastodon").stdout
 	if out != expectedMastodonCSV(w.alice.BookmarkURIs()) {
 		t.Fatal("rate-limited backup missed bookmarks")

@@ -11,7 +11,6 @@ import (
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/clocktest"
 	"github.com/fedimarks/fedimarks/internal/mastodontest"
-	"github.com/fedimarks/fedimarks/internal/sqlite"
 )
 
 // testClock is the fake clock of a scenario: the fake servers' clock and
@@ -162,10 +161,7 @@ func TestBackupDropsASavedPositionThatFails(t *testing.T) {
 	w := newWorld(t, mastodontest.Mastodon, 60)
 	w.login(t)
 	ctx := context.Background()
-	ar, err := sqlite.Open(ctx, filepath.Join(w.home, "archive.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ar := openHomeArchive(t, w.home)
 	run, err := ar.StartRun(ctx, fedimarks.Handle(w.alice.Handle()), false, time.Now())
 	if err == nil {
 		err = ar.SavePage(ctx, run, nil, "http://localhost:3000/api/v1/bookmarks?limit=40&max_id=7", time.Now())

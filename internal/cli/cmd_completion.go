@@ -101,38 +101,65 @@ func runComplete(ctx context.Context, a *app, args []string) {
 // starts with cur.
 func (a *app) candidates(ctx context.Context, before []string, cur string) []string {
 	if len(before) == 0 {
-		names := []string{"help", "version"}
-		for _, c := range commands() {
-			names = append(names, c.name)
-		}
+		names := append([]string{"help", "version"}, commandNames()...)
 		slices.Sort(names)
 		return names
 	}
-	switch before[0] {
-	case "help":
-		if len(before) > 1 {
-			return nil
-		}
-		var names []string
-		for _, c := range commands() {
-			names = append(names, c.name)
-		}
+	if names, ok := argsOf(before); ok {
 		return names
-	case "completion":
-		if len(before) > 1 {
-			return nil
-		}
-		return completionShells
-	case "schedule":
-		if len(before) == 1 {
-			return scheduleSubcommands
-		}
 	}
 	c, ok := findCommand(before[0])
 	if !ok {
 		return nil
 	}
 	flags := commandFlags(ctx, c)
+	a.takeHome(before)
+	if values, ok := a.optionValues(ctx, flags, before, cur); ok {
+		return values
+	}
+	if strings.HasPrefix(cur, "-") {
+		return flagNames(flags)
+	}
+	if takesAccount(c) {
+		return a.accountNames(ctx)
+	}
+	return nil
+}
+
+// commandNames lists the commands' names.
+func commandNames() []string {
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	return names
+}
+
+// argsOf lists the words that may follow help, completion and schedule,
+// which take words and no options (ok is false for the other commands).
+func argsOf(before []string) (names []string, ok bool) {
+	switch before[0] {
+	case "help":
+		if len(before) > 1 {
+			return nil, true
+		}
+		return commandNames(), true
+	case "completion":
+		if len(before) > 1 {
+			return nil, true
+		}
+		return completionShells, true
+	case "schedule":
+		if len(before) == 1 {
+			return scheduleSubcommands, true
+		}
+	}
+	return nil, false
+}
+
+// takeHome sets a's home from a --home among the words before, so that
+// the values listed are those of that home's archive.
+func (a *app) takeHome(before []string) {
 	for i, w := range before {
 		if (w == "--home" || w == "-home") && i+1 < len(before) {
 			a.home = before[i+1]
@@ -140,10 +167,15 @@ func (a *app) candidates(ctx context.Context, before []string, cur string) []str
 			a.home = v
 		}
 	}
-	// The value of an option?
+}
+
+// optionValues lists the values of the option being completed: the word
+// after an option that takes a value, or the part after "--name=" (ok is
+// false when cur is no option's value).
+func (a *app) optionValues(ctx context.Context, flags map[string]*flag.Flag, before []string, cur string) (values []string, ok bool) {
 	if prev := before[len(before)-1]; len(before) > 1 && strings.HasPrefix(prev, "-") && !strings.Contains(prev, "=") {
 		if f := flags[strings.TrimLeft(prev, "-")]; f != nil && !isBoolFlag(f) {
-			return a.valuesOf(ctx, f.Name)
+			return a.valuesOf(ctx, f.Name), true
 		}
 	}
 	if name, value, ok := strings.Cut(strings.TrimLeft(cur, "-"), "="); strings.HasPrefix(cur, "-") && ok {
@@ -153,25 +185,24 @@ func (a *app) candidates(ctx context.Context, before []string, cur string) []str
 			for _, v := range a.valuesOf(ctx, f.Name) {
 				out = append(out, prefix+v)
 			}
-			return out
+			return out, true
 		}
 	}
-	if strings.HasPrefix(cur, "-") {
-		var out []string
-		for name := range flags {
-			if len(name) == 1 {
-				out = append(out, "-"+name)
-			} else {
-				out = append(out, "--"+name)
-			}
+	return nil, false
+}
+
+// flagNames lists the options, "-x" for a one-letter name, else "--name".
+func flagNames(flags map[string]*flag.Flag) []string {
+	var out []string
+	for name := range flags {
+		if len(name) == 1 {
+			out = append(out, "-"+name)
+		} else {
+			out = append(out, "--"+name)
 		}
-		slices.Sort(out)
-		return out
 	}
-	if takesAccount(c) {
-		return a.accountNames(ctx)
-	}
-	return nil
+	slices.Sort(out)
+	return out
 }
 
 // commandFlags lists c's options by name, as c itself defines them: it

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 
 	"github.com/fedimarks/fedimarks"
@@ -193,6 +194,12 @@ func (s sourceBackup) sourceAccount(ctx context.Context, h fedimarks.Handle, off
 	res, err := s.backup(ctx, backupOptions{account: string(h)})
 	res.Error, res.ExitCode = errText(ctx, s.redact, err)
 	if err != nil {
+		var fe *fedimarks.Error
+		if fedimarks.IsUnreachable(err) && errors.As(err, &fe) && s.nothingArchived != nil && !s.nothingArchived(h) {
+			// The archive can answer without the server.
+			fe.Hint = nextStep(err, situation{source: h})
+			res.Error, res.ExitCode = errText(ctx, s.redact, err)
+		}
 		return "", &res, err
 	}
 	return res.Account, &res, nil

@@ -253,7 +253,7 @@ func searchJSON(hit fedimarks.Hit, h fedimarks.Handle) searchResult {
 		Account: hit.Bookmark.Account,
 		URI:     st.URI,
 		URL:     st.WebLink(),
-		Author:  searchAuthor{Acct: o.Account.Handle(h.Host()), DisplayName: o.Account.DisplayName, URL: fedimarks.WebURL(o.Account.URL)},
+		Author:  searchAuthor{Acct: o.AuthorHandle(h.Host()), DisplayName: o.Account.DisplayName, URL: fedimarks.WebURL(o.Account.URL)},
 		Snippet: hit.PlainSnippet(),
 		Rank:    hit.Rank,
 		Removed: hit.Bookmark.RemovedAt != nil,
@@ -279,7 +279,7 @@ func writeHitTSV(w io.Writer, hit fedimarks.Hit, h fedimarks.Handle) error {
 	if !o.CreatedAt.IsZero() {
 		when = o.CreatedAt.UTC().Format(time.RFC3339)
 	}
-	_, err := fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", when, cleanText(o.Account.Handle(h.Host())), cleanText(st.WebLink()),
+	_, err := fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", when, cleanText(o.AuthorHandle(h.Host())), cleanText(st.WebLink()),
 		contextMark(hit)+cleanText(hit.PlainSnippet()))
 	return err
 }
@@ -304,7 +304,7 @@ func writeHitText(w io.Writer, hit fedimarks.Hit, h fedimarks.Handle, bold bool)
 	if hit.ContextOf != "" {
 		removed = "  (in the thread of " + cleanText(hit.ContextOf) + ")"
 	}
-	fmt.Fprintf(w, "%s%s@%s%s\n", when, name, cleanText(o.Account.Handle(h.Host())), removed)
+	fmt.Fprintf(w, "%s%s@%s%s\n", when, name, cleanText(o.AuthorHandle(h.Host())), removed)
 	var b strings.Builder
 	for _, f := range fedimarks.Fragments(hit.Snippet) {
 		if f.Match && bold {

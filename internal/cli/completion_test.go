@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/fedimarks/fedimarks"
-	"github.com/fedimarks/fedimarks/internal/sqlite"
 )
 
 // completionHome is a home with a saved account on a loopback port (its
@@ -18,10 +17,7 @@ func completionHome(t *testing.T) string {
 	t.Helper()
 	home := newHome(t)
 	archiveWith(t, home, "me@home.example", "<p>kept</p>")
-	ar, err := sqlite.Open(context.Background(), filepath.Join(home, "archive.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ar := openHomeArchive(t, home)
 	defer ar.Close()
 	if err := ar.SaveAccount(context.Background(), fedimarks.Account{Handle: "alice@127.0.0.1:8080", ID: "1", Server: "http://127.0.0.1:8080"}); err != nil {
 		t.Fatal(err)

@@ -89,11 +89,7 @@ func TestBackupContextStoresEachThreadOnce(t *testing.T) {
 		t.Errorf("%d context requests, want 201 (one per bookmark, plus the refused first)", n)
 	}
 
-	ctx := context.Background()
-	ar, err := sqlite.Open(ctx, filepath.Join(f.home, "archive.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ar := openHomeArchive(t, f.home)
 	defer ar.Close()
 	for _, th := range threads[:3] {
 		anc, desc := threadURIs(t, ar, th.root.URI())

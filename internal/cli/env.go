@@ -310,8 +310,9 @@ func (a *app) plain() bool {
 	return a.io.Getenv("NO_COLOR") != "" || a.io.Getenv("TERM") == "dumb"
 }
 
+// progress is a display (see display) of a label, a total and a unit.
 func (a *app) progress(label string, total int64, unit string) *ui.Progress {
-	return a.watch(ui.NewProgress(a.stderr, ui.ProgressOptions{Label: label, Total: total, Unit: unit, TTY: a.stderrTTY() && !a.plain(), Now: a.io.Now, Quiet: a.quiet}))
+	return a.display(ui.ProgressOptions{Label: label, Total: total, Unit: unit})
 }
 
 // watch hands p to onProgress, if set, and returns it.

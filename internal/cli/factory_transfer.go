@@ -85,9 +85,12 @@ func transferDepsOf(a *app) transferDeps {
 type sourceBackup struct {
 	backup backupFunc
 	redact redactFunc // the backup's error, for --json
+	// nothingArchived says whether the archive holds nothing of an
+	// account (then --offline has nothing to use).
+	nothingArchived func(fedimarks.Handle) bool
 }
 
 func sourceBackupOf(a *app) sourceBackup {
 	return sourceBackup{redact: a.redact,
-		backup: a.backup}
+		backup: a.backup, nothingArchived: a.nothingArchived}
 }

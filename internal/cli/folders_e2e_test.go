@@ -18,10 +18,7 @@ import (
 func foldersOf(t *testing.T, home string, h string) (map[string]string, map[string][]string) {
 	t.Helper()
 	ctx := context.Background()
-	ar, err := sqlite.Open(ctx, filepath.Join(home, "archive.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ar := openHomeArchive(t, home)
 	defer ar.Close()
 	by, err := ar.FoldersByURI(ctx, fedimarks.Handle(h))
 	if err != nil {
@@ -140,10 +137,7 @@ func TestBackupFoldersFollowTheServer(t *testing.T) {
 		t.Errorf("folders after Read later was deleted: %v", names)
 	}
 	ctx := context.Background()
-	ar, err := sqlite.Open(ctx, filepath.Join(f.home, "archive.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ar := openHomeArchive(t, f.home)
 	defer ar.Close()
 	bs, _ := ar.Bookmarks(ctx, fedimarks.Handle(h), sqlite.ListOptions{})
 	for _, b := range bs {

@@ -29,6 +29,10 @@ type situation struct {
 	// nothingArchived says the account has nothing in the archive yet: an
 	// offline export would have nothing to export.
 	nothingArchived bool
+	// source is --from's account when its backup, before migrate or
+	// verify reads its archived bookmarks, found its server down and the
+	// archive holds some: --offline uses them as they are.
+	source fedimarks.Handle
 }
 
 // nextStep is the hint table: the one place that writes what to do after
@@ -56,6 +60,8 @@ func nextStep(err error, s situation) string {
 		return "log in again: fedimarks login " + s.login
 	case code == fedimarks.EScope && s.login != "":
 		return "log in again to grant it: fedimarks login " + s.login
+	case fedimarks.IsUnreachable(err) && s.source != "":
+		return "try again later, or add --offline to use what is archived of " + string(s.source) + " as it is"
 	case fedimarks.IsUnreachable(err) && (s.cmd == "backup" || s.cmd == "export") && s.nothingArchived:
 		return "try again later: nothing of this account is archived yet"
 	case fedimarks.IsUnreachable(err) && (s.cmd == "backup" || s.cmd == "export"):

@@ -48,14 +48,8 @@ func TestBinaryInterruptedWhileReading(t *testing.T) {
 	f := newFediverse(t)
 	f.login(t, f.bob)
 	archive := mediaTarGz(t, 32<<30, `{"orderedItems":["https://a.example/users/ann/statuses/1"]}`)
-	env := append(os.Environ(), "FEDIMARKS_HOME="+f.home, "FEDIMARKS_KEYRING=off")
 	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
-		var stderr bytes.Buffer
-		cmd := exec.Command(bin, "import", archive, "--dry-run")
-		cmd.Env, cmd.Stderr = env, &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		cmd, stderr := startBinary(t, bin, f.home, "import", archive, "--dry-run")
 		waitOpen(t, cmd.Process.Pid, archive)
 		sent := time.Now()
 		if err := cmd.Process.Signal(sig); err != nil {

@@ -273,21 +273,16 @@ func (ff *folderFiling) fileRest(ctx context.Context, rep *transfer.Report) erro
 				stop = err
 				break
 			}
-			fid, err := ff.folderID(ctx, *f)
+			err := ff.fileIn(ctx, it.DestID, *f)
 			if errors.Is(err, errNoFolders) {
 				return noFolders()
-			}
-			if err == nil {
-				before := ff.c.Requests()
-				_, err = ff.c.BookmarkIn(ctx, it.DestID, fid)
-				ff.requests += ff.c.Requests() - before
 			}
 			if err != nil {
 				ff.failed++
 				if stop == nil {
 					stop = err
 				}
-				if k := fedimarks.ErrorKind(err); k == fedimarks.KindAuth || k == fedimarks.KindScope || errors.Is(err, context.Canceled) {
+				if endsFiling(err) {
 					break
 				}
 				continue
@@ -303,6 +298,26 @@ func (ff *folderFiling) fileRest(ctx context.Context, rep *transfer.Report) erro
 		return fmt.Errorf("file bookmarks in folders on %s (run the same command again to file the rest): %w", ff.dest, stop)
 	}
 	return nil
+}
+
+// fileIn files the destination's bookmark destID in folder f, making the
+// folder when it is not there yet.
+func (ff *folderFiling) fileIn(ctx context.Context, destID string, f fedimarks.Folder) error {
+	fid, err := ff.folderID(ctx, f)
+	if err != nil {
+		return err
+	}
+	before := ff.c.Requests()
+	_, err = ff.c.BookmarkIn(ctx, destID, fid)
+	ff.requests += ff.c.Requests() - before
+	return err
+}
+
+// endsFiling reports whether err stops the filing of every bookmark left
+// (the sign-in or its scope, an interruption), not of one.
+func endsFiling(err error) bool {
+	k := fedimarks.ErrorKind(err)
+	return k == fedimarks.KindAuth || k == fedimarks.KindScope || errors.Is(err, context.Canceled)
 }
 
 // say prints what the filing did, in a line or two.

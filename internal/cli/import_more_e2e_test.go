@@ -69,21 +69,8 @@ func TestImportKilledAndRerun(t *testing.T) {
 // command again to its end. noun names what is written, for messages.
 func killHalfwayAndRerun(t *testing.T, bin, home string, args []string, n int, noun string, written func() int, done func() int) {
 	t.Helper()
-	env := append(os.Environ(), "FEDIMARKS_HOME="+home, "FEDIMARKS_KEYRING=off")
-	var stderr bytes.Buffer
-	cmd := exec.Command(bin, args...)
-	cmd.Env, cmd.Stderr = env, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for written() < n/2 {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatalf("import did not get halfway:\n%s", stderr.String())
-		}
-		time.Sleep(time.Millisecond)
-	}
+	cmd, stderr := startBinary(t, bin, home, args...)
+	waitUntil(t, cmd, stderr, "halfway", func() bool { return written() >= n/2 })
 	if err := cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
@@ -91,11 +78,11 @@ func killHalfwayAndRerun(t *testing.T, bin, home string, args []string, n int, n
 	if got := done(); got == n || got < n/2 {
 		t.Fatalf("kill came at %d of %d %s: not halfway", got, n, noun)
 	}
-	stderr.Reset()
 	cmd = exec.Command(bin, args...)
-	cmd.Env, cmd.Stderr = env, &stderr
+	var rerun bytes.Buffer
+	cmd.Env, cmd.Stderr = binaryEnv(home), &rerun
 	if err := cmd.Run(); err != nil {
-		t.Fatalf("rerun: %v\n%s", err, stderr.String())
+		t.Fatalf("rerun: %v\n%s", err, rerun.String())
 	}
 }
 

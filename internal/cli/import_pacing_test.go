@@ -17,6 +17,7 @@ import (
 // each answer's reset with the request's sub-second part and answers out
 // of order (up to 20 ms late), as a busy Mastodon does.
 type budgetImport struct {
+	net           *mastodontest.Network
 	dest          *mastodontest.Instance
 	bob           *mastodontest.Account
 	token         string
@@ -33,7 +34,7 @@ func newBudgetImport(tb testing.TB, rows, limit int, window time.Duration) *budg
 	origin := net.NewInstance(mastodontest.InstanceOptions{})
 	dest := net.NewInstance(mastodontest.InstanceOptions{})
 	carol := origin.AddAccount("carol")
-	b := &budgetImport{dest: dest, bob: dest.AddAccount("bob"), limit: limit, window: window,
+	b := &budgetImport{net: net, dest: dest, bob: dest.AddAccount("bob"), limit: limit, window: window,
 		home: filepath.Join(tb.TempDir(), "home"), reports: tb.TempDir()}
 	var lines []string
 	for range rows {
@@ -169,7 +170,8 @@ func BenchmarkImportAtTheBudget(b *testing.B) {
 func TestImportOddRateLimitHeadersWarnOnce(t *testing.T) {
 	b := newBudgetImport(t, 12, 10, time.Second)
 	b.dest.SetRateHeaders(mastodontest.ResetGarbage)
-	r := mustRun(t, 0, b.home, "", b.args()...)
+	// The growing waits pass on a fake clock, the server's too.
+	r := newWaitGate(newTestClock(b.net)).at(t, 0, b.home, "", b.args()...)
 	t.Logf("%d answers of 429; stderr:\n%s", b.dest.Responses(429), r.stderr)
 	if got := reversed(b.bob.BookmarkURIs()); !slices.Equal(got, b.wantBookmarks) {
 		t.Fatalf("bob has %d bookmarks, want the %d rows in order", len(got), len(b.wantBookmarks))

@@ -205,77 +205,97 @@ func (s *jobService) Start(ctx context.Context, spec web.JobSpec) (int64, error)
 
 // run runs spec with the command's runner in the job's app ja.
 func (s *jobService) run(ctx context.Context, ja *app, spec web.JobSpec, id int64) (*jobResult, error) {
+	switch spec.Kind {
+	case web.JobBackup:
+		return runBackupJob(ctx, ja, spec)
+	case web.JobMove:
+		return runMoveJob(ctx, ja, spec)
+	default:
+		return s.runVerifyJob(ctx, ja, spec, id)
+	}
+}
+
+// runBackupJob backs up one account, or all of them, and sums them up.
+func runBackupJob(ctx context.Context, ja *app, spec web.JobSpec) (*jobResult, error) {
 	res := &jobResult{}
-	switch {
-	case spec.Kind == web.JobBackup && spec.All:
+	if spec.All {
 		sum := &backupSummary{}
 		o := backupOptions{media: spec.Media, context: contextOf(spec), backupDeps: ja.backupDeps()}
 		err := runBackupAll(ctx, o, sum)
 		res.Summary = backupLine(sum.Accounts)
 		return res, err
-	case spec.Kind == web.JobBackup:
-		r, err := ja.backup(ctx, backupOptions{account: spec.Account, media: spec.Media, context: contextOf(spec)})
-		if r.Account != "" {
-			res.Summary = backupLine([]backupResult{r})
-		}
-		return res, err
-	case spec.Kind == web.JobMove:
-		// The page asks before the run: the dry run showed what the
-		// big import's question says.
-		sum := &importSummary{}
-		var err error
-		if spec.From != "" {
-			ms := &migrateSummary{}
-			err = runMigrate(ctx, migrateOptionsOf(ja, migrateOptions{pairOptions: pairOptions{from: spec.From, to: spec.To,
-				retryFailed: spec.RetryFailed, yes: true}, dryRun: spec.DryRun}), ms)
-			sum = &ms.importSummary
-		} else if spec.Job != 0 {
-			err = rerunJournal(ctx, importOptionsOf(ja, importOptions{retryFailed: spec.RetryFailed, yes: true}), spec.Job, sum)
-		} else {
-			err = runImport(ctx, importOptionsOf(ja, importOptions{files: []string{spec.File}, to: spec.To, dryRun: spec.DryRun,
-				retryFailed: spec.RetryFailed, yes: true}), sum)
-		}
-		res.ImportJob = sum.Job
-		for _, f := range sum.Files {
-			switch {
-			case strings.HasSuffix(f, "-report.csv"):
-				res.Report = f
-			case strings.HasSuffix(f, "-failures.csv"):
-				res.Failures = f
-			}
-		}
-		if e := sum.Estimate; e != nil {
-			res.Estimate = &web.Estimate{ToWrite: e.ToWrite, Already: e.Already, Duplicate: e.Duplicate, Invalid: e.Invalid,
-				Done: e.Done, Requests: e.Requests, Duration: durationOf(e.Seconds)}
-		}
-		return res, err
-	default: // verify
-		p, err := ja.paths()
-		if err != nil {
-			return res, err
-		}
-		dir := filepath.Join(p.Data, "reports")
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return res, err
-		}
-		o := verifyOptions{from: spec.From, to: spec.To, offline: true,
-			output: filepath.Join(dir, fmt.Sprintf("verify-%d-missing.csv", id))}
-		if spec.From == "" {
-			o.files = []string{spec.File}
-			defer s.verifyInput(ctx, spec, o.files)()
-		}
-		sum := &verifySummary{}
-		err = runVerify(ctx, verifyOptionsOf(ja, o), sum)
-		if sum.Outcomes != nil {
-			res.Missing = o.output
-			res.Outcomes = sum.Outcomes
-			res.Summary = fmt.Sprintf("%s compared: %d bookmarked on %s, %d missing, %d could not be checked",
-				fedimarks.Plural(sum.Rows, "post"), sum.Outcomes["present"], spec.To, sum.Outcomes["missing"], sum.Outcomes["unknown"])
-		}
-		return res, err
 	}
+	r, err := ja.backup(ctx, backupOptions{account: spec.Account, media: spec.Media, context: contextOf(spec)})
+	if r.Account != "" {
+		res.Summary = backupLine([]backupResult{r})
+	}
+	return res, err
 }
 
+// runMoveJob runs an import of a file, a migration from an account, or
+// again an import job's journal (spec.Job), and keeps its job, its files and the dry run's estimate.
+func runMoveJob(ctx context.Context, ja *app, spec web.JobSpec) (*jobResult, error) {
+	// The page asks before the run: the dry run showed what the
+	// big import's question says.
+	sum := &importSummary{}
+	var err error
+	if spec.From != "" {
+		ms := &migrateSummary{}
+		err = runMigrate(ctx, migrateOptionsOf(ja, migrateOptions{pairOptions: pairOptions{from: spec.From, to: spec.To,
+			retryFailed: spec.RetryFailed, yes: true}, dryRun: spec.DryRun}), ms)
+		sum = &ms.importSummary
+	} else if spec.Job != 0 {
+		err = rerunJournal(ctx, importOptionsOf(ja, importOptions{retryFailed: spec.RetryFailed, yes: true}), spec.Job, sum)
+	} else {
+		err = runImport(ctx, importOptionsOf(ja, importOptions{files: []string{spec.File}, to: spec.To, dryRun: spec.DryRun,
+			retryFailed: spec.RetryFailed, yes: true}), sum)
+	}
+	res := &jobResult{ImportJob: sum.Job}
+	for _, f := range sum.Files {
+		switch {
+		case strings.HasSuffix(f, "-report.csv"):
+			res.Report = f
+		case strings.HasSuffix(f, "-failures.csv"):
+			res.Failures = f
+		}
+	}
+	if e := sum.Estimate; e != nil {
+		res.Estimate = &web.Estimate{ToWrite: e.ToWrite, Already: e.Already, Duplicate: e.Duplicate, Invalid: e.Invalid,
+			Done: e.Done, Requests: e.Requests, Duration: durationOf(e.Seconds)}
+	}
+	return res, err
+}
+
+// runVerifyJob checks offline which posts are missing on spec.To, writing
+// them to DATA/reports/verify-ID-missing.csv.
+func (s *jobService) runVerifyJob(ctx context.Context, ja *app, spec web.JobSpec, id int64) (*jobResult, error) {
+	res := &jobResult{}
+	p, err := ja.paths()
+	if err != nil {
+		return res, err
+	}
+	dir := filepath.Join(p.Data, "reports")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return res, err
+	}
+	o := verifyOptions{from: spec.From, to: spec.To, offline: true,
+		output: filepath.Join(dir, fmt.Sprintf("verify-%d-missing.csv", id))}
+	if spec.From == "" {
+		o.files = []string{spec.File}
+		defer s.verifyInput(ctx, spec, o.files)()
+	}
+	sum := &verifySummary{}
+	err = runVerify(ctx, verifyOptionsOf(ja, o), sum)
+	if sum.Outcomes != nil {
+		res.Missing = o.output
+		res.Outcomes = sum.Outcomes
+		res.Summary = fmt.Sprintf("%s compared: %d bookmarked on %s, %d missing, %d could not be checked",
+			fedimarks.Plural(sum.Rows, "post"), sum.Outcomes["present"], spec.To, sum.Outcomes["missing"], sum.Outcomes["unknown"])
+	}
+	return res, err
+}
+
+// contextOf is the --context a backup job asks for.
 func contextOf(spec web.JobSpec) string {
 	if spec.Context {
 		return "self"

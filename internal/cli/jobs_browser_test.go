@@ -21,43 +21,13 @@ import (
 	"github.com/fedimarks/fedimarks/internal/mastodontest"
 )
 
-// serveForJobs runs `fedimarks serve` on home until the test ends or the
-// returned stop is called, and returns the page's address.
-func serveForJobs(t *testing.T, home string) (base string, stop func()) {
+// serveForJobs runs `fedimarks serve` on home (startServe), with the IO
+// changed by tweak (when not nil), until the test ends or the returned
+// stop is called, and returns the page's address.
+func serveForJobs(t *testing.T, home string, tweak func(*IO)) (base string, stop func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	errb := &syncBuffer{}
-	done := make(chan int, 1)
-	go func() {
-		done <- runToolWith(t, ctx, home, "", func(o *IO) { o.Stderr = errb }, "serve", "--addr", "127.0.0.1:0").code
-	}()
-	stopped := false
-	stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			t.Error("serve did not stop")
-		}
-	}
-	t.Cleanup(stop)
-	re := regexp.MustCompile(`Serving the archive at (http://\S+)/`)
-	for i := 0; i < 1000; i++ {
-		if m := re.FindStringSubmatch(errb.String()); m != nil {
-			return m[1], stop
-		}
-		select {
-		case code := <-done:
-			t.Fatalf("serve exited %d: %s", code, errb.String())
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-	t.Fatalf("serve did not start: %s", errb.String())
-	return "", nil
+	srv := startServe(t, home, tweak)
+	return strings.TrimSuffix(srv.url, "/"), func() { srv.stop() }
 }
 
 // TestJobsFromThePage drives the page as a person does: add two accounts
@@ -101,19 +71,26 @@ func TestJobsFromThePage(t *testing.T) {
 		csv.WriteString(uris[i] + "\n")
 	}
 	file := writeFile(t, "bookmarks.csv", csv.String())
-	// bob's server paces the run: the page shows the waits.
+	// bob's server paces the run: the page shows the waits. The servers
+	// and the tool share a fake clock, and the tool's waits pass a gate:
+	// held, the run stops at its next wait for bob's budget, so that the
+	// tab is closed and fedimarks stopped mid-run for certain; released,
+	// the waits take no real time.
 	f.b.SetRateLimit(80, 2*time.Second)
 	f.c.SetDown(true)
+	clock := newTestClock(f.net)
+	gate := newWaitGate(clock)
+	tool := func(args ...string) run { t.Helper(); return gate.at(t, ExitOK, f.home, "", args...) }
 
 	began := time.Now()
-	base, stop := serveForJobs(t, f.home)
+	base, stop := serveForJobs(t, f.home, gate.tweak)
 	bctx := browsertest.New(t, 1280, 1000, 4*time.Minute)
 	// wait polls js until it is true: across the reloads the page's
 	// script makes when a job ends.
 	wait := func(ctx context.Context, js string, what string) {
 		t.Helper()
 		var err error
-		for end := time.Now().Add(90 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		for end := time.Now().Add(90 * time.Second); time.Now().Before(end); time.Sleep(25 * time.Millisecond) {
 			var ok bool
 			if ok, err = chromedp.Run(ctx, chromedp.Evaluate[bool](js)); err == nil && ok {
 				return
@@ -234,7 +211,7 @@ func TestJobsFromThePage(t *testing.T) {
 		t.Fatal("the dry run bookmarked")
 	}
 	// The same figures as import --dry-run.
-	cli := mustRun(t, ExitOK, f.home, "", "import", file, "--to", f.bob.Handle(), "--dry-run", "--json")
+	cli := tool("import", file, "--to", f.bob.Handle(), "--dry-run", "--json")
 	var dry struct{ Estimate estimateSummary }
 	if err := json.Unmarshal([]byte(cli.stdout), &dry); err != nil || dry.Estimate.ToWrite != 300 {
 		t.Fatalf("import --dry-run --json: %v\n%s", err, cli.stdout)
@@ -252,6 +229,7 @@ func TestJobsFromThePage(t *testing.T) {
 	shot(tab, "dryrun")
 
 	// Run it; the progress moves in place (the script), rows show.
+	gate.hold()
 	run := press(tab, "/run")
 	stateIs(tab, "running")
 	wait(tab, `document.querySelectorAll('#live ol.rows li').length > 0`, "finished rows shown live")
@@ -263,9 +241,18 @@ func TestJobsFromThePage(t *testing.T) {
 		t.Fatalf("the run was too fast to close the tab mid-run: %d rows done", before)
 	}
 	closeTab()
-	st := mustRun(t, ExitOK, f.home, "", "status")
+	st := tool("status")
 	if !strings.Contains(st.stdout, "import into "+f.bob.Handle()) {
 		t.Errorf("status does not see the page's import:\n%s%s", st.stdout, st.stderr)
+	}
+	// The job goes on while no tab shows it: a few more waits pass.
+	for end := time.Now().Add(90 * time.Second); len(f.bob.BookmarkURIs()) <= before; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("the job did not go on: %d rows", before)
+		}
+		if gate.waiting() > 0 {
+			gate.allow(1)
+		}
 	}
 	tab, closeTab = chromedp.NewContext(bctx)
 	if err := chromedp.Do(tab, chromedp.Navigate(base+run)); err != nil {
@@ -285,7 +272,8 @@ func TestJobsFromThePage(t *testing.T) {
 	if mid >= 300-len(private)-len(down) {
 		t.Fatalf("the run ended before fedimarks was stopped (%d rows)", mid)
 	}
-	base, _ = serveForJobs(t, f.home)
+	gate.release()
+	base, _ = serveForJobs(t, f.home, gate.tweak)
 	if err := chromedp.Do(tab, chromedp.Navigate(base+run)); err != nil {
 		t.Fatal(err)
 	}

@@ -59,7 +59,7 @@ func TestCommandLineJobsOnThePage(t *testing.T) {
 	mustRun(t, ExitPartial, f.home, "", "migrate", "--from", f.alice.Handle(), "--to", carol.Handle(), "--yes")
 	f.c.SetDown(true)
 
-	base, _ := serveForJobs(t, f.home)
+	base, _ := serveForJobs(t, f.home, nil)
 	ctx := browsertest.New(t, 1280, 1000, 2*time.Minute)
 	text := func(js string) string {
 		t.Helper()

@@ -23,11 +23,17 @@ func TestJobServiceCancelAndResume(t *testing.T) {
 	}
 	f.login(t, f.alice, f.bob)
 	f.b.SetRateLimit(40, 2*time.Second)
+	// bob's server and the tool share a fake clock; the run's first wait
+	// for bob's budget holds until the job was cancelled, so that it is
+	// cancelled mid-run for certain, and the resumed run waits no real time.
+	clock := newTestClock(f.net)
+	gate := newWaitGate(clock)
+	gate.hold()
 
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	env := map[string]string{"FEDIMARKS_HOME": f.home, "FEDIMARKS_KEYRING": "off"}
-	a := newApp(IO{Getenv: func(k string) string { return env[k] }, Backoff: 5 * time.Millisecond})
+	a := newApp(IO{Getenv: func(k string) string { return env[k] }, Backoff: 5 * time.Millisecond, Now: clock.Now, Sleep: gate.sleep})
 	defer a.close()
 	ar, err := a.openArchive(ctx)
 	if err != nil {
@@ -64,7 +70,8 @@ func TestJobServiceCancelAndResume(t *testing.T) {
 	if v.State != web.JobRunning || v.ImportJob == 0 || len(v.Steps) == 0 {
 		t.Fatalf("running job: %+v", v)
 	}
-	if st := mustRun(t, ExitOK, f.home, "", "status"); !strings.Contains(st.stdout, "import into "+f.bob.Handle()) {
+	until("waiting for bob's budget", func() bool { return gate.waiting() > 0 })
+	if st := clock.at(t, ExitOK, f.home, "", "status"); !strings.Contains(st.stdout, "import into "+f.bob.Handle()) {
 		t.Errorf("status does not show the page's import running:\n%s", st.stdout)
 	}
 	if err := s.Cancel(ctx, id); err != nil {
@@ -78,6 +85,7 @@ func TestJobServiceCancelAndResume(t *testing.T) {
 	if n := len(f.bob.BookmarkURIs()); n == 0 || n >= 120 {
 		t.Fatalf("cancelled with %d rows written, want some but not all", n)
 	}
+	gate.release()
 	id2, err := s.Start(ctx, spec)
 	if err != nil {
 		t.Fatal(err)
@@ -85,5 +93,8 @@ func TestJobServiceCancelAndResume(t *testing.T) {
 	until("resumed run ends", func() bool { v = view(id2); return v.State != web.JobRunning })
 	if v.State != web.JobDone || v.ImportJob != first || v.Counts["imported"] != 120 || len(f.bob.BookmarkURIs()) != 120 {
 		t.Errorf("resumed: %s job %d (first %d), counts %v, bob has %d; %s", v.State, v.ImportJob, first, v.Counts, len(f.bob.BookmarkURIs()), v.Message)
+	}
+	if gate.waits() == 0 {
+		t.Error("the resumed run never waited for bob's budget: the scenario no longer paces the run")
 	}
 }

@@ -24,7 +24,6 @@ import (
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/mastodontest"
 	"github.com/fedimarks/fedimarks/internal/secrets"
-	"github.com/fedimarks/fedimarks/internal/sqlite"
 )
 
 // syncBuffer is a bytes.Buffer safe for a writer and a reader in
@@ -133,10 +132,7 @@ func (e *loginEnv) tokenFiles() []string {
 // app returns the app kept in the archive for server.
 func (e *loginEnv) app(server string) *fedimarks.App {
 	e.t.Helper()
-	ar, err := sqlite.Open(context.Background(), filepath.Join(e.home, "archive.db"))
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	ar := openHomeArchive(e.t, e.home)
 	defer ar.Close()
 	app, err := ar.App(context.Background(), server)
 	if err != nil {
@@ -563,10 +559,7 @@ func TestLoginRegistersAgainWhenClientUnknown(t *testing.T) {
 
 	// The server no longer accepts the kept credentials (say its admin
 	// reset the app's secret): the token exchange says invalid_client.
-	ar, err := sqlite.Open(context.Background(), filepath.Join(e.home, "archive.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ar := openHomeArchive(t, e.home)
 	app, err := ar.App(context.Background(), inst.URL())
 	if err != nil || app == nil {
 		t.Fatalf("no app kept: %v", err)

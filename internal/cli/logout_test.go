@@ -2,22 +2,17 @@ package cli
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/mastodontest"
-	"github.com/fedimarks/fedimarks/internal/sqlite"
 )
 
 // bookmarksIn counts the archived bookmarks of handle.
 func (e *loginEnv) bookmarksIn(handle string) int {
 	e.t.Helper()
-	ar, err := sqlite.Open(context.Background(), filepath.Join(e.home, "archive.db"))
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	ar := openHomeArchive(e.t, e.home)
 	defer ar.Close()
 	n, err := ar.Counts(context.Background(), fedimarks.Handle(handle))
 	if err != nil {

@@ -443,30 +443,9 @@ func TestMisskeyBackupInterruptedThenResumed(t *testing.T) {
 // servedPage runs serve on home's archive and returns the page at query.
 func servedPage(t *testing.T, home, query string) string {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stderr lockedBuffer
-	no := false
-	env := map[string]string{"FEDIMARKS_HOME": home, "FEDIMARKS_KEYRING": "off"}
-	done := make(chan int, 1)
-	go func() {
-		done <- Main(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, IO{
-			Stdout: io.Discard, Stderr: &stderr, Getenv: func(k string) string { return env[k] },
-			StdinIsTerminal: &no, StderrIsTerminal: &no,
-		})
-	}()
-	defer func() { cancel(); <-done }()
-	addr := regexp.MustCompile(`http://127\.0\.0\.1:\d+/`)
-	var url string
-	for deadline := time.Now().Add(10 * time.Second); url == "" && time.Now().Before(deadline); {
-		if url = addr.FindString(stderr.String()); url == "" {
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
-	if url == "" {
-		t.Fatalf("serve printed no address: %q", stderr.String())
-	}
-	resp, err := http.Get(url + query)
+	srv := startServe(t, home, nil)
+	defer srv.stop()
+	resp, err := http.Get(srv.url + query)
 	if err != nil {
 		t.Fatal(err)
 	}

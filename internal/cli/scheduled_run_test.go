@@ -153,10 +153,7 @@ func TestScheduledBackupSkipsAnAccountBeingBackedUp(t *testing.T) {
 	w := newWorld(t, mastodontest.Mastodon, 3)
 	w.login(t)
 	ctx := context.Background()
-	ar, err := sqlite.Open(ctx, filepath.Join(w.home, "archive.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ar := openHomeArchive(t, w.home)
 	defer ar.Close()
 	lk, err := ar.LockBackup(ctx, fedimarks.Handle(w.alice.Handle()))
 	if err != nil {

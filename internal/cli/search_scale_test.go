@@ -5,14 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/fedimarks/fedimarks"
-	"github.com/fedimarks/fedimarks/internal/sqlite"
 )
 
 // heapWatch is a stdout that counts lines and samples the heap every
@@ -39,10 +37,7 @@ func (w *heapWatch) Write(p []byte) (int, error) {
 func bigArchive(t *testing.T, home string, h fedimarks.Handle, n, size int) {
 	t.Helper()
 	ctx := context.Background()
-	ar, err := sqlite.Open(ctx, filepath.Join(home, "archive.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ar := openHomeArchive(t, home)
 	defer ar.Close()
 	at := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
 	run, err := ar.StartRun(ctx, h, false, at)

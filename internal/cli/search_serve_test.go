@@ -19,15 +19,28 @@ import (
 	"github.com/fedimarks/fedimarks/internal/sqlite"
 )
 
+// saveBackup saves sts (newest first) as h's bookmarks by one finished
+// backup run at at, as a backup would.
+func saveBackup(t *testing.T, ar *sqlite.Archive, h fedimarks.Handle, at time.Time, sts []fedimarks.Status) {
+	t.Helper()
+	ctx := context.Background()
+	run, err := ar.StartRun(ctx, h, false, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ar.SavePage(ctx, run, sts, "", at); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ar.FinishRun(ctx, run, at); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // archiveWith writes statuses as h's bookmarks (newest first) into the
 // archive of home, as a backup would.
 func archiveWith(t *testing.T, home string, h fedimarks.Handle, contents ...string) []fedimarks.Status {
 	t.Helper()
-	ctx := context.Background()
-	ar, err := sqlite.Open(ctx, filepath.Join(home, "archive.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ar := openHomeArchive(t, home)
 	defer ar.Close()
 	var sts []fedimarks.Status
 	at := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
@@ -44,16 +57,7 @@ func archiveWith(t *testing.T, home string, h fedimarks.Handle, contents ...stri
 		}
 		sts = append([]fedimarks.Status{s}, sts...)
 	}
-	run, err := ar.StartRun(ctx, h, false, at)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ar.SavePage(ctx, run, sts, "", at); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ar.FinishRun(ctx, run, at); err != nil {
-		t.Fatal(err)
-	}
+	saveBackup(t, ar, h, at, sts)
 	return sts
 }
 
@@ -149,11 +153,7 @@ func TestServeCommand(t *testing.T) {
 // the archive of home.
 func archiveStatuses(t *testing.T, home string, h fedimarks.Handle, raws ...map[string]any) {
 	t.Helper()
-	ctx := context.Background()
-	ar, err := sqlite.Open(ctx, filepath.Join(home, "archive.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ar := openHomeArchive(t, home)
 	defer ar.Close()
 	var sts []fedimarks.Status
 	for _, m := range raws {
@@ -165,16 +165,7 @@ func archiveStatuses(t *testing.T, home string, h fedimarks.Handle, raws ...map[
 		sts = append(sts, s)
 	}
 	at := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
-	run, err := ar.StartRun(ctx, h, false, at)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ar.SavePage(ctx, run, sts, "", at); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ar.FinishRun(ctx, run, at); err != nil {
-		t.Fatal(err)
-	}
+	saveBackup(t, ar, h, at, sts)
 }
 
 // TestSearchPipedAllLocalHandlesSafeLinks: piped and --json output are
@@ -246,10 +237,7 @@ func TestServeMediaSkipsMissingBlobs(t *testing.T) {
 		"id": "1", "uri": "https://far.example/users/bo/statuses/1", "content": "<p>hi</p>",
 		"account": map[string]any{"id": "7", "username": "bo", "acct": "bo@far.example", "avatar": "https://far.example/a.png"},
 	})
-	ar, err := sqlite.Open(ctx, filepath.Join(home, "archive.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ar := openHomeArchive(t, home)
 	defer ar.Close()
 	if _, err := ar.QueueMedia(ctx, h); err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"errors"
-	"os"
 	"os/exec"
 	"slices"
 	"strings"
@@ -28,31 +27,13 @@ func TestSyncWatchKilledAndRestarted(t *testing.T) {
 	}
 	f.login(t, f.alice, f.bob)
 	f.b.SetLatency(3 * time.Millisecond)
-	env := append(os.Environ(), "FEDIMARKS_HOME="+f.home, "FEDIMARKS_KEYRING=off")
 	start := func() (*exec.Cmd, *lockedBuffer) {
 		t.Helper()
-		var stderr lockedBuffer
-		cmd := exec.Command(bin, "sync", "--from", f.alice.Handle(), "--to", f.bob.Handle(), "--watch", "--every", "1h")
-		cmd.Env, cmd.Stderr = env, &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return cmd, &stderr
-	}
-	waitFor := func(cmd *exec.Cmd, stderr *lockedBuffer, what string, ok func() bool) {
-		t.Helper()
-		deadline := time.Now().Add(60 * time.Second)
-		for !ok() {
-			if time.Now().After(deadline) {
-				cmd.Process.Kill()
-				t.Fatalf("sync --watch: %s did not happen:\n%s", what, stderr.String())
-			}
-			time.Sleep(time.Millisecond)
-		}
+		return startBinary(t, bin, f.home, "sync", "--from", f.alice.Handle(), "--to", f.bob.Handle(), "--watch", "--every", "1h")
 	}
 
 	cmd, stderr := start()
-	waitFor(cmd, stderr, "half the writes", func() bool { return f.b.Requests("POST", "/api/v1/statuses/") >= n/2 })
+	waitUntil(t, cmd, stderr, "half the writes", func() bool { return f.b.Requests("POST", "/api/v1/statuses/") >= n/2 })
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +43,7 @@ func TestSyncWatchKilledAndRestarted(t *testing.T) {
 	}
 
 	cmd, stderr = start()
-	waitFor(cmd, stderr, "the end of the first check", func() bool {
+	waitUntil(t, cmd, stderr, "the end of the first check", func() bool {
 		return strings.Contains(stderr.String(), "sync "+f.alice.Handle()+" to "+f.bob.Handle()+":")
 	})
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/mastodontest"
-	"github.com/fedimarks/fedimarks/internal/sqlite"
 )
 
 // syncEvents reads sync --json's lines.
@@ -430,10 +428,7 @@ func TestSyncMirrorRemovalResumed(t *testing.T) {
 
 	// As a run killed between the record and the request leaves it.
 	ctx := context.Background()
-	ar, err := sqlite.Open(ctx, filepath.Join(f.home, "archive.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ar := openHomeArchive(t, f.home)
 	destID := f.b.LocalID(posts[1].URI())
 	if _, err := ar.BeginSyncRemoval(ctx, fedimarks.Handle(f.alice.Handle()), fedimarks.Handle(f.bob.Handle()), posts[1].URI(), destID, time.Now()); err != nil {
 		t.Fatal(err)

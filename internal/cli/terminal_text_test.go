@@ -13,7 +13,6 @@ import (
 
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/mastodontest"
-	"github.com/fedimarks/fedimarks/internal/sqlite"
 )
 
 // hostile is what a hostile server puts in its text to take over a
@@ -81,11 +80,8 @@ func TestAccountsShowsServerTextClean(t *testing.T) {
 	}
 
 	// An account saved before handles were checked.
-	ar, err := sqlite.Open(context.Background(), filepath.Join(home, "archive.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = ar.SaveAccount(context.Background(), fedimarks.Account{Handle: fedimarks.Handle("eve" + hostile + "@example.org"),
+	ar := openHomeArchive(t, home)
+	err := ar.SaveAccount(context.Background(), fedimarks.Account{Handle: fedimarks.Handle("eve" + hostile + "@example.org"),
 		Server: "https://example.org", Scopes: []string{"read" + hostile}, TokenStore: "keyring"})
 	ar.Close()
 	if err != nil {

@@ -28,23 +28,22 @@ type serving struct {
 	stop   func() int // Ctrl-C; returns the exit code
 }
 
-// startServe runs serve on home (tweak, when set, changes its IO) until
-// the test stops it or ends.
+// startServe runs serve on home through the test harness (invoke; tweak,
+// when set, changes its IO) until the test stops it or ends, and returns
+// once serve says its address.
 func startServe(t *testing.T, home string, tweak func(*IO)) serving {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	stderr := &lockedBuffer{}
-	no := false
-	env := map[string]string{"FEDIMARKS_HOME": home, "FEDIMARKS_KEYRING": "off"}
-	stdio := IO{
-		Stdout: io.Discard, Stderr: stderr, Getenv: func(k string) string { return env[k] },
-		StdinIsTerminal: &no, StderrIsTerminal: &no,
-	}
-	if tweak != nil {
-		tweak(&stdio)
-	}
 	done := make(chan int, 1)
-	go func() { done <- Main(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, stdio) }()
+	go func() {
+		done <- invoke(ctx, home, "", func(o *IO) {
+			if tweak != nil {
+				tweak(o)
+			}
+			o.Stdout, o.Stderr = io.Discard, stderr
+		}, "serve", "--addr", "127.0.0.1:0").code
+	}()
 	stopped := false
 	code := 0
 	stop := func() int {
@@ -55,23 +54,26 @@ func startServe(t *testing.T, home string, tweak func(*IO)) serving {
 		cancel()
 		select {
 		case code = <-done:
-		case <-time.After(10 * time.Second):
-			t.Fatal("serve did not stop on cancel")
+		case <-time.After(30 * time.Second):
+			t.Error("serve did not stop on cancel")
 		}
 		return code
 	}
 	t.Cleanup(func() { stop() })
 	addr := regexp.MustCompile(`http://127\.0\.0\.1:\d+/`)
-	var url string
-	for deadline := time.Now().Add(10 * time.Second); url == "" && time.Now().Before(deadline); {
-		if url = addr.FindString(stderr.String()); url == "" {
-			time.Sleep(20 * time.Millisecond)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		if url := addr.FindString(stderr.String()); url != "" {
+			return serving{url: url, stderr: stderr, stop: stop}
+		}
+		select {
+		case code = <-done:
+			stopped = true
+			t.Fatalf("serve exited %d: %s", code, stderr.String())
+		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	if url == "" {
-		t.Fatalf("serve printed no address: %q", stderr.String())
-	}
-	return serving{url: url, stderr: stderr, stop: stop}
+	t.Fatalf("serve printed no address: %q", stderr.String())
+	return serving{}
 }
 
 // TestAccountsPageBrowser drives the accounts page in a real chromium as
@@ -109,7 +111,8 @@ func TestAccountsPageBrowser(t *testing.T) {
 	downloads := t.TempDir()
 	yes := true
 	if _, err := chromedp.CallBrowser(ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
-		Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads, EventsEnabled: &yes}); err != nil {
+		Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads, EventsEnabled: &yes,
+		BrowserContextID: chromedp.FromContext(ctx).BrowserContextID}); err != nil {
 		t.Fatal(err)
 	}
 	completed := make(chan string, 4)

@@ -22,13 +22,9 @@ import (
 // (no URL or time has a line break) and a broken line never swallows the
 // lines after it.
 func readCSV(name string, br *bufio.Reader) (Result, error) {
-	c := &collector{name: name, format: "mastodon"}
+	f := &csvFile{c: &collector{name: name, format: "mastodon"}, first: true}
 	lr := &lineReader{r: br, max: maxURLLine}
-	var cols *csvColumns // nil: one column, Mastodon's shape
-	first := true
-	header := false
-	rows, notUTF8 := 0, 0
-	for c.err == nil {
+	for f.c.err == nil {
 		raw, long, err := lr.next()
 		if errors.Is(err, io.EOF) {
 			break
@@ -36,62 +32,93 @@ func readCSV(name string, br *bufio.Reader) (Result, error) {
 		if err != nil {
 			return Result{}, fmt.Errorf("read %s: %w", name, err)
 		}
-		src := c.lineSource(lr.n)
-		if long {
-			rows++
-			c.add(fedimarks.ImportItem{Source: src, Invalid: fmt.Sprintf("line longer than %d KiB", maxURLLine>>10)})
-			first = false
-			continue
-		}
-		if !utf8.Valid(raw) {
-			rows++
-			notUTF8++
-			c.add(fedimarks.ImportItem{Source: src, Invalid: notLine})
-			first = false
-			continue
-		}
-		line := strings.TrimSpace(string(raw))
-		if line == "" {
-			continue
-		}
-		if first {
-			first = false
-			if isURIHeader(line) {
-				header = true
-				continue
-			}
-			// Spreadsheets in many locales separate with ";" or tabs.
-			if cc, ok := headerColumns(line); ok {
-				cols = &cc
-				c.format = "csv"
-				header = true
-				continue
-			}
-		}
-		rows++
-		if cols == nil {
-			c.add(oneColumnItem(line, src))
-		} else {
-			c.addRow(line, src, *cols)
+		f.line(raw, long, f.c.lineSource(lr.n))
+	}
+	if f.c.err != nil {
+		return Result{}, f.c.err
+	}
+	return f.result()
+}
+
+// csvFile is what readCSV learns line by line.
+type csvFile struct {
+	c      *collector
+	cols   *csvColumns // nil: one column, Mastodon's shape
+	first  bool        // no line read yet but blank ones
+	header bool        // the file has a header line
+	// rows counts the lines that are not blank or a header, notUTF8 those
+	// of them that are not UTF-8.
+	rows, notUTF8 int
+}
+
+// line reads one line: a row, a header (only the first line that is not
+// blank), or a blank line to skip.
+func (f *csvFile) line(raw []byte, long bool, src string) {
+	if long {
+		f.rows++
+		f.c.add(fedimarks.ImportItem{Source: src, Invalid: fmt.Sprintf("line longer than %d KiB", maxURLLine>>10)})
+		f.first = false
+		return
+	}
+	if !utf8.Valid(raw) {
+		f.rows++
+		f.notUTF8++
+		f.c.add(fedimarks.ImportItem{Source: src, Invalid: notLine})
+		f.first = false
+		return
+	}
+	line := strings.TrimSpace(string(raw))
+	if line == "" {
+		return
+	}
+	if f.first {
+		f.first = false
+		if f.readHeader(line) {
+			return
 		}
 	}
-	if c.err != nil {
-		return Result{}, c.err
+	f.rows++
+	if f.cols == nil {
+		f.c.add(oneColumnItem(line, src))
+	} else {
+		f.c.addRow(line, src, *f.cols)
 	}
-	if rows == 0 {
-		if header {
+}
+
+// readHeader reports whether line is a header: Mastodon's "#uri" or a
+// three-column header, whose columns it keeps.
+func (f *csvFile) readHeader(line string) bool {
+	if isURIHeader(line) {
+		f.header = true
+		return true
+	}
+	// Spreadsheets in many locales separate with ";" or tabs.
+	if cc, ok := headerColumns(line); ok {
+		f.cols = &cc
+		f.c.format = "csv"
+		f.header = true
+		return true
+	}
+	return false
+}
+
+// result is the file's items, or why none of its lines is a bookmark.
+func (f *csvFile) result() (Result, error) {
+	c := f.c
+	if f.rows == 0 {
+		if f.header {
 			return c.result(newestFirst), nil // a header and no rows: nothing to do, not an error
 		}
-		return Result{}, &fedimarks.Error{Code: fedimarks.EInvalid, Message: name + ": the file holds only blank lines", Hint: acceptedFormats}
+		return Result{}, &fedimarks.Error{Code: fedimarks.EInvalid, Message: c.name + ": the file holds only blank lines", Hint: acceptedFormats}
 	}
 	if c.valid == 0 {
-		if notUTF8 > 0 && notUTF8 == rows {
-			return Result{}, unknownShape(name, "this text is not UTF-8 (save it as UTF-8 and try again)")
+		if f.notUTF8 > 0 && f.notUTF8 == f.rows {
+			return Result{}, unknownShape(c.name, "this text is not UTF-8 (save it as UTF-8 and try again)")
 		}
 		if c.format == "csv" {
-			return Result{}, unknownShape(name, `no row has a post URL in its "Bookmark URL" column`)
+			return Result{}, unknownShape(c.name, `no row has a post URL in its "Bookmark URL" column`)
 		}
-		return Result{}, unknownShape(name, "no line is a post URL")
+		return Result{}, unknownShape(c.name, "no line is a post URL")
 	}
 	return c.result(newestFirst), nil
 }

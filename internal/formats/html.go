@@ -188,7 +188,7 @@ func (e *htmlEncoder) Encode(b fedimarks.Bookmark) error {
 	// may be read on a terminal: the server's text goes without them.
 	p := htmlPost{
 		Name:    fedimarks.CleanText(displayName(s.Account)),
-		Handle:  fedimarks.CleanText(s.Account.Handle(fedimarks.Handle(b.Account).Host())),
+		Handle:  fedimarks.CleanText(s.AuthorHandle(fedimarks.Handle(b.Account).Host())),
 		Lang:    langTag(s.Language),
 		Spoiler: fedimarks.CleanLines(s.SpoilerText),
 		// Sanitize is the one place untrusted markup becomes HTML.

@@ -106,6 +106,13 @@ func appendBookmarkJSON(buf *bytes.Buffer, b fedimarks.Bookmark) error {
 		buf.WriteString(jsonTime(*b.RemovedAt))
 	}
 	appendLabelsJSON(buf, b)
+	if b.Status.Server != "" {
+		// The server that returned status: an acct without a host in it
+		// is local to that server, which need not be the account's.
+		server, _ := json.Marshal(b.Status.Server)
+		buf.WriteString(`,"server":`)
+		buf.Write(server)
+	}
 	buf.WriteString(`,"status":`)
 	raw := []byte(b.Status.Raw)
 	if len(bytes.TrimSpace(raw)) == 0 {

@@ -78,6 +78,12 @@ func statusItem(raw json.RawMessage, src string) fedimarks.ImportItem {
 		it.Tags, it.Note = wireLabels(w)
 		it.Folder = readFolder(w.Folder)
 	}
+	return readStatus(it, statusRaw)
+}
+
+// readStatus fills it from a Status object: the post (the boosted one for
+// a boost), its web address, author, time and visibility.
+func readStatus(it fedimarks.ImportItem, statusRaw json.RawMessage) fedimarks.ImportItem {
 	if statusRaw = bytes.TrimSpace(statusRaw); statusRaw[0] != '{' {
 		it.Invalid = `"status" is not a JSON object`
 		return it
@@ -257,59 +263,22 @@ func readActivityPub(name string, br *bufio.Reader) (Result, error) {
 		return Result{}, err
 	}
 	found := false
-	for n := 0; ; n++ {
-		if n > 0 {
-			if d, err := s.expect(name, "the end", ",}"); err != nil {
-				return Result{}, err
-			} else if d == '}' {
-				break
-			}
-		} else if d, err := s.peek(); err != nil {
-			return Result{}, jsonSyntaxError(name, "a key", err)
-		} else if d == '}' {
-			s.discard(1)
-			break
-		}
-		raw, long, err := s.value(maxURLLine)
+	for first := true; ; first = false {
+		key, end, err := nextKey(s, name, first)
 		if err != nil {
-			return Result{}, jsonSyntaxError(name, "a key", err)
-		}
-		var key string
-		if long || len(raw) == 0 || raw[0] != '"' || json.Unmarshal(raw, &key) != nil {
-			return Result{}, &fedimarks.Error{Code: fedimarks.EInvalid,
-				Message: fmt.Sprintf("%s: broken JSON at byte %d: expected a key", name, s.start+1)}
-		}
-		if _, err := s.expect(name, fmt.Sprintf("%q", key), ":"); err != nil {
 			return Result{}, err
 		}
+		if end {
+			break
+		}
 		if (key != "orderedItems" && key != "items") || found {
-			raw, long, err := s.value(maxJSONLine)
-			if err != nil {
-				return Result{}, jsonSyntaxError(name, fmt.Sprintf("%q", key), err)
-			}
-			if !long {
-				if err := checkJSON(name, fmt.Sprintf("%q", key), s.start, raw); err != nil {
-					return Result{}, err
-				}
+			if err := skipValue(s, name, key); err != nil {
+				return Result{}, err
 			}
 			continue
 		}
 		found = true
-		if d, err := s.peek(); err != nil {
-			return Result{}, jsonSyntaxError(name, key, err)
-		} else if d != '[' {
-			return Result{}, unknownShape(name, fmt.Sprintf("%q is not a list", key))
-		}
-		s.discard(1)
-		err = s.elements(name, maxJSONLine, func(i int) string { return fmt.Sprintf("item %d", i) }, func(raw []byte, long bool, i int) error {
-			if long {
-				c.add(fedimarks.ImportItem{Source: c.itemSource(i), Invalid: fmt.Sprintf("item longer than %d MiB", maxJSONLine>>20)})
-			} else {
-				c.add(collectionItem(raw, c.itemSource(i)))
-			}
-			return c.err
-		})
-		if err != nil {
+		if err := readCollection(s, c, key); err != nil {
 			return Result{}, err
 		}
 	}
@@ -317,6 +286,67 @@ func readActivityPub(name string, br *bufio.Reader) (Result, error) {
 		return Result{}, unknownShape(name, `this JSON object has no "orderedItems"`)
 	}
 	return c.result(oldestFirst), nil
+}
+
+// nextKey reads the object's next key and the ":" after it, or reports the
+// object's end (after a value, a "," or the "}"; at the first key, "}").
+func nextKey(s *jsonScanner, name string, first bool) (key string, end bool, err error) {
+	if !first {
+		if d, err := s.expect(name, "the end", ",}"); err != nil {
+			return "", false, err
+		} else if d == '}' {
+			return "", true, nil
+		}
+	} else if d, err := s.peek(); err != nil {
+		return "", false, jsonSyntaxError(name, "a key", err)
+	} else if d == '}' {
+		s.discard(1)
+		return "", true, nil
+	}
+	raw, long, err := s.value(maxURLLine)
+	if err != nil {
+		return "", false, jsonSyntaxError(name, "a key", err)
+	}
+	if long || len(raw) == 0 || raw[0] != '"' || json.Unmarshal(raw, &key) != nil {
+		return "", false, &fedimarks.Error{Code: fedimarks.EInvalid,
+			Message: fmt.Sprintf("%s: broken JSON at byte %d: expected a key", name, s.start+1)}
+	}
+	if _, err := s.expect(name, fmt.Sprintf("%q", key), ":"); err != nil {
+		return "", false, err
+	}
+	return key, false, nil
+}
+
+// skipValue reads past the value of a key that holds no bookmarks,
+// checking that it is JSON.
+func skipValue(s *jsonScanner, name, key string) error {
+	raw, long, err := s.value(maxJSONLine)
+	if err != nil {
+		return jsonSyntaxError(name, fmt.Sprintf("%q", key), err)
+	}
+	if long {
+		return nil
+	}
+	return checkJSON(name, fmt.Sprintf("%q", key), s.start, raw)
+}
+
+// readCollection reads the list under key ("orderedItems" or "items"),
+// one bookmark an item, into c.
+func readCollection(s *jsonScanner, c *collector, key string) error {
+	if d, err := s.peek(); err != nil {
+		return jsonSyntaxError(c.name, key, err)
+	} else if d != '[' {
+		return unknownShape(c.name, fmt.Sprintf("%q is not a list", key))
+	}
+	s.discard(1)
+	return s.elements(c.name, maxJSONLine, func(i int) string { return fmt.Sprintf("item %d", i) }, func(raw []byte, long bool, i int) error {
+		if long {
+			c.add(fedimarks.ImportItem{Source: c.itemSource(i), Invalid: fmt.Sprintf("item longer than %d MiB", maxJSONLine>>20)})
+		} else {
+			c.add(collectionItem(raw, c.itemSource(i)))
+		}
+		return c.err
+	})
 }
 
 // collectionItem reads one element of a collection: a URI string, or an

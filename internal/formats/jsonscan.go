@@ -75,59 +75,10 @@ func (s *jsonScanner) value(limit int) (raw []byte, long bool, err error) {
 	}
 	s.start = s.off
 	s.buf = s.buf[:0]
-	depth, inString, escape, scalar, started := 0, false, false, false, false
+	var v valueEnd
 	for {
 		b, rerr := s.chunk()
-		i, done := 0, false
-	scan:
-		for ; i < len(b); i++ {
-			c := b[i]
-			switch {
-			case !started:
-				started = true
-				switch c {
-				case '"':
-					inString = true
-				case '{', '[':
-					depth++
-				default:
-					scalar = true
-				}
-			case inString:
-				switch {
-				case escape:
-					escape = false
-				case c == '\\':
-					escape = true
-				case c == '"':
-					inString = false
-					if depth == 0 {
-						i++
-						done = true
-						break scan
-					}
-				}
-			case scalar:
-				if isJSONSpace(c) || c == ',' || c == ']' || c == '}' || c == ':' {
-					done = true
-					break scan
-				}
-			default:
-				switch c {
-				case '"':
-					inString = true
-				case '{', '[':
-					depth++
-				case '}', ']':
-					depth--
-					if depth == 0 {
-						i++
-						done = true
-						break scan
-					}
-				}
-			}
-		}
+		i, done := v.scan(b)
 		if !long && len(s.buf)+i > limit {
 			long, s.buf = true, s.buf[:0]
 		}
@@ -135,7 +86,7 @@ func (s *jsonScanner) value(limit int) (raw []byte, long bool, err error) {
 			s.buf = append(s.buf, b[:i]...)
 		}
 		s.discard(i)
-		if done || (rerr == io.EOF && scalar) {
+		if done || (rerr == io.EOF && v.scalar) {
 			if long {
 				return nil, true, nil
 			}
@@ -148,6 +99,62 @@ func (s *jsonScanner) value(limit int) (raw []byte, long bool, err error) {
 			return nil, false, rerr
 		}
 	}
+}
+
+// valueEnd finds where a JSON value ends, chunk by chunk: it follows
+// strings (and their escapes) and the nesting of objects and arrays, or
+// a scalar up to the byte after it.
+type valueEnd struct {
+	depth                             int
+	inString, escape, scalar, started bool
+}
+
+// scan reads b, the value's next bytes, and returns how many of them
+// belong to the value and whether it ends there.
+func (v *valueEnd) scan(b []byte) (n int, done bool) {
+	for i, c := range b {
+		switch {
+		case !v.started:
+			v.started = true
+			switch c {
+			case '"':
+				v.inString = true
+			case '{', '[':
+				v.depth++
+			default:
+				v.scalar = true
+			}
+		case v.inString:
+			switch {
+			case v.escape:
+				v.escape = false
+			case c == '\\':
+				v.escape = true
+			case c == '"':
+				v.inString = false
+				if v.depth == 0 {
+					return i + 1, true
+				}
+			}
+		case v.scalar:
+			if isJSONSpace(c) || c == ',' || c == ']' || c == '}' || c == ':' {
+				return i, true
+			}
+		default:
+			switch c {
+			case '"':
+				v.inString = true
+			case '{', '[':
+				v.depth++
+			case '}', ']':
+				v.depth--
+				if v.depth == 0 {
+					return i + 1, true
+				}
+			}
+		}
+	}
+	return len(b), false
 }
 
 // expect consumes the next byte (after whitespace) if it is one of want,

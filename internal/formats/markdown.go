@@ -63,7 +63,7 @@ func (e *markdownEncoder) Encode(b fedimarks.Bookmark) error {
 	line.WriteString("- **")
 	line.WriteString(mdEscape(oneLineText(displayName(s.Account))))
 	line.WriteString("**")
-	if h := s.Account.Handle(fedimarks.Handle(b.Account).Host()); h != "" {
+	if h := s.AuthorHandle(fedimarks.Handle(b.Account).Host()); h != "" {
 		line.WriteString(" (@" + mdEscape(oneLineText(h)) + ")")
 	}
 	if !s.CreatedAt.IsZero() {
@@ -208,7 +208,12 @@ func mdLine(l string, ticks map[int]bool) string {
 	delimRow := mdDelimiterRow(l)
 	var b strings.Builder
 	b.Grow(len(l) + 8)
-	esc := func(c rune) { b.WriteByte('\\'); b.WriteRune(c) }
+	write := func(c rune, escape bool) {
+		if escape {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(c)
+	}
 	for i := 0; i < len(r); {
 		if n := mdURLAt(r, i); n > 0 {
 			b.WriteString("<" + string(r[i:i+n]) + ">")
@@ -216,69 +221,52 @@ func mdLine(l string, ticks map[int]bool) string {
 			continue
 		}
 		c := r[i]
-		switch c {
-		case '*', '_', '~', '`':
+		if c == '*' || c == '_' || c == '~' || c == '`' {
 			j := i
 			for j < len(r) && r[j] == c {
 				j++
 			}
-			escape := i == at
-			if c == '`' {
-				escape = escape || ticks[j-i]
-			} else {
-				escape = escape || mdDelimiter(r, i, j)
+			escape := i == at || mdRunMarks(r, i, j, ticks)
+			for ; i < j; i++ {
+				write(c, escape)
 			}
-			for k := i; k < j; k++ {
-				if escape {
-					esc(c)
-				} else {
-					b.WriteRune(c)
-				}
-			}
-			i = j
 			continue
-		case '\\':
-			// Before punctuation it would escape it; at the end of the
-			// line it would break the line.
-			if i+1 == len(r) || mdASCIIPunct(r[i+1]) {
-				esc(c)
-				i++
-				continue
-			}
-		case ']':
-			// "](" and "][" close a link or an image.
-			if i+1 < len(r) && (r[i+1] == '(' || r[i+1] == '[') {
-				esc(c)
-				i++
-				continue
-			}
-		case '<':
-			if mdTagOrAutolink(r, i) {
-				esc(c)
-				i++
-				continue
-			}
-		case '&':
-			if mdEntity(r[i:]) {
-				esc(c)
-				i++
-				continue
-			}
-		case '|':
-			if delimRow {
-				esc(c)
-				i++
-				continue
-			}
 		}
-		if i == at {
-			esc(c)
-		} else {
-			b.WriteRune(c)
-		}
+		write(c, i == at || mdMarks(r, i, delimRow))
 		i++
 	}
 	return b.String()
+}
+
+// mdRunMarks reports whether the run r[i:j] of one of * _ ~ ` would be
+// read as markup: backticks as many as a code span in the text has, the
+// others as emphasis delimiters.
+func mdRunMarks(r []rune, i, j int, ticks map[int]bool) bool {
+	if r[i] == '`' {
+		return ticks[j-i]
+	}
+	return mdDelimiter(r, i, j)
+}
+
+// mdMarks reports whether the character r[i] would be read as markup
+// where it stands: a backslash escaping punctuation or breaking the line,
+// the "]" closing a link, a "<" opening a tag or an autolink, an "&"
+// starting an entity, a "|" in a table's delimiter row.
+func mdMarks(r []rune, i int, delimRow bool) bool {
+	switch r[i] {
+	case '\\':
+		return i+1 == len(r) || mdASCIIPunct(r[i+1])
+	case ']':
+		// "](" and "][" close a link or an image.
+		return i+1 < len(r) && (r[i+1] == '(' || r[i+1] == '[')
+	case '<':
+		return mdTagOrAutolink(r, i)
+	case '&':
+		return mdEntity(r[i:])
+	case '|':
+		return delimRow
+	}
+	return false
 }
 
 // mdLineStart returns the index of the rune to escape so that the line

@@ -74,6 +74,46 @@ func (e *netscapeEncoder) Encode(b fedimarks.Bookmark) error {
 		return nil
 	}
 	text := oneLineText(posthtml.Text(s.Content))
+	w := e.w
+	attr := func(name, value string) {
+		w.WriteString(" " + name + `="`)
+		w.WriteString(html.EscapeString(value))
+		w.WriteString(`"`)
+	}
+	w.WriteString(`    <DT><A`)
+	attr("HREF", link)
+	if !s.CreatedAt.IsZero() {
+		attr("ADD_DATE", strconv.FormatInt(s.CreatedAt.Unix(), 10))
+	}
+	if s.Private() {
+		// Pinboard's attribute, which linkding, Raindrop and others read:
+		// the bookmark is not to be shared.
+		attr("PRIVATE", "1")
+	}
+	if tags := netscapeTags(b, s.Tags); len(tags) > 0 {
+		attr("TAGS", strings.Join(tags, ","))
+	}
+	if len(b.Tags) > 0 {
+		attr("FEDIMARKS_TAGS", strings.Join(netscapeTags(b, nil), ","))
+	}
+	if b.Note != "" {
+		attr("FEDIMARKS_NOTE", b.Note)
+	}
+	w.WriteString(`>`)
+	w.WriteString(html.EscapeString(netscapeTitle(&s, link, text)))
+	w.WriteString("</A>\n")
+	if body := netscapeDD(s.SpoilerText, text); body != "" {
+		w.WriteString("    <DD>")
+		w.WriteString(html.EscapeString(body))
+		w.WriteString("\n")
+	}
+	_, err := w.WriteString("") // bufio.Writer's error is sticky: this reports any above
+	return e.err.set(err)
+}
+
+// netscapeTitle is an entry's title: "Author: start of the text" (or of
+// the content warning), the link when the author has no name.
+func netscapeTitle(s *fedimarks.Status, link, text string) string {
 	titleText := text
 	if cw := oneLineText(s.SpoilerText); cw != "" {
 		titleText = "CW: " + cw
@@ -85,45 +125,7 @@ func (e *netscapeEncoder) Encode(b fedimarks.Bookmark) error {
 	if titleText != "" {
 		title += ": " + truncate(titleText, netscapeTitleLen)
 	}
-	w := e.w
-	w.WriteString(`    <DT><A HREF="`)
-	w.WriteString(html.EscapeString(link))
-	w.WriteString(`"`)
-	if !s.CreatedAt.IsZero() {
-		w.WriteString(` ADD_DATE="`)
-		w.WriteString(strconv.FormatInt(s.CreatedAt.Unix(), 10))
-		w.WriteString(`"`)
-	}
-	if s.Private() {
-		// Pinboard's attribute, which linkding, Raindrop and others read:
-		// the bookmark is not to be shared.
-		w.WriteString(` PRIVATE="1"`)
-	}
-	if tags := netscapeTags(b, s.Tags); len(tags) > 0 {
-		w.WriteString(` TAGS="`)
-		w.WriteString(html.EscapeString(strings.Join(tags, ",")))
-		w.WriteString(`"`)
-	}
-	if len(b.Tags) > 0 {
-		w.WriteString(` FEDIMARKS_TAGS="`)
-		w.WriteString(html.EscapeString(strings.Join(netscapeTags(b, nil), ",")))
-		w.WriteString(`"`)
-	}
-	if b.Note != "" {
-		w.WriteString(` FEDIMARKS_NOTE="`)
-		w.WriteString(html.EscapeString(b.Note))
-		w.WriteString(`"`)
-	}
-	w.WriteString(`>`)
-	w.WriteString(html.EscapeString(title))
-	w.WriteString("</A>\n")
-	if body := netscapeDD(s.SpoilerText, text); body != "" {
-		w.WriteString("    <DD>")
-		w.WriteString(html.EscapeString(body))
-		w.WriteString("\n")
-	}
-	_, err := w.WriteString("") // bufio.Writer's error is sticky: this reports any above
-	return e.err.set(err)
+	return title
 }
 
 func (e *netscapeEncoder) Close() error {

@@ -50,42 +50,9 @@ func readNetscape(name string, br *bufio.Reader) (Result, error) {
 		if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
 			continue
 		}
-		tn, hasAttr := z.TagName()
-		if atom.Lookup(tn) != atom.A || !hasAttr {
-			continue
+		if it, ok := linkItem(z, c.lineSource(start)); ok {
+			c.add(it)
 		}
-		it := fedimarks.ImportItem{Source: c.lineSource(start)}
-		hasHref := false
-		var tags []string
-		for {
-			k, v, more := z.TagAttr()
-			switch strings.ToLower(string(k)) {
-			case "href":
-				it.URI = strings.TrimSpace(string(v))
-				hasHref = true
-			case "fedimarks_tags":
-				tags = splitTags(string(v))
-			case "fedimarks_note":
-				it.Note = string(v)
-			case "add_date":
-				if sec, err := strconv.ParseInt(strings.TrimSpace(string(v)), 10, 64); err == nil && sec > 0 {
-					if sec > 1e11 { // some tools write milliseconds or microseconds
-						for sec > 1e11 {
-							sec /= 1000
-						}
-					}
-					it.CreatedAt = time.Unix(sec, 0).UTC()
-				}
-			}
-			if !more {
-				break
-			}
-		}
-		if !hasHref {
-			continue // an anchor, not a link
-		}
-		it.Tags, it.Note = readLabels(tags, it.Note)
-		c.add(it)
 	}
 	if c.err != nil {
 		return Result{}, c.err
@@ -97,4 +64,51 @@ func readNetscape(name string, br *bufio.Reader) (Result, error) {
 		return Result{}, unknownShape(name, "no link in this bookmarks file is an http(s) URL")
 	}
 	return c.result(newestFirst), nil
+}
+
+// linkItem reads the start tag z stands on as a bookmark: an A with an
+// HREF (an A without one is an anchor, not a link, and ok is false).
+func linkItem(z *html.Tokenizer, src string) (it fedimarks.ImportItem, ok bool) {
+	tn, hasAttr := z.TagName()
+	if atom.Lookup(tn) != atom.A || !hasAttr {
+		return it, false
+	}
+	it.Source = src
+	hasHref := false
+	var tags []string
+	for {
+		k, v, more := z.TagAttr()
+		switch strings.ToLower(string(k)) {
+		case "href":
+			it.URI = strings.TrimSpace(string(v))
+			hasHref = true
+		case "fedimarks_tags":
+			tags = splitTags(string(v))
+		case "fedimarks_note":
+			it.Note = string(v)
+		case "add_date":
+			it.CreatedAt = addDate(string(v))
+		}
+		if !more {
+			break
+		}
+	}
+	if !hasHref {
+		return it, false
+	}
+	it.Tags, it.Note = readLabels(tags, it.Note)
+	return it, true
+}
+
+// addDate reads ADD_DATE, seconds since 1970 (some tools write
+// milliseconds or microseconds); zero when it is not a time.
+func addDate(v string) time.Time {
+	sec, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil || sec <= 0 {
+		return time.Time{}
+	}
+	for sec > 1e11 {
+		sec /= 1000
+	}
+	return time.Unix(sec, 0).UTC()
 }

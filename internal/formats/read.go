@@ -92,9 +92,9 @@ func Read(ctx context.Context, name string, r io.Reader) (Result, error) {
 // archive is not opened.
 func read(ctx context.Context, name string, r io.Reader, depth int) (Result, error) {
 	br := bufio.NewReaderSize(r, peekSize)
-	head, err := br.Peek(512)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
-		return Result{}, fmt.Errorf("read %s: %w", name, err)
+	head, err := peek(name, br, 512)
+	if err != nil {
+		return Result{}, err
 	}
 	if depth == 0 {
 		switch archiveKind(head) {
@@ -117,30 +117,56 @@ func read(ctx context.Context, name string, r io.Reader, depth int) (Result, err
 		}
 		return res, err
 	}
-	head, err = br.Peek(peekSize)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
-		return Result{}, fmt.Errorf("read %s: %w", name, err)
+	head, err = peek(name, br, peekSize)
+	if err != nil {
+		return Result{}, err
 	}
-	trimmed := bytes.TrimLeft(head, " \t\r\n")
-	if len(trimmed) == 0 {
+	if err := checkText(name, head); err != nil {
+		return Result{}, err
+	}
+	return readShape(ctx, name, br, head)
+}
+
+// peek returns br's next n bytes, fewer at the end of the input.
+func peek(name string, br *bufio.Reader, n int) ([]byte, error) {
+	head, err := br.Peek(n)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	return head, nil
+}
+
+// checkText says, from the file's head, why it cannot be a bookmarks
+// file: empty, only blank lines, saved as UTF-16 or not text at all.
+func checkText(name string, head []byte) error {
+	if len(bytes.TrimLeft(head, " \t\r\n")) == 0 {
 		if len(head) == 0 {
-			return Result{}, &fedimarks.Error{Code: fedimarks.EInvalid, Message: name + ": the file is empty", Hint: acceptedFormats}
+			return &fedimarks.Error{Code: fedimarks.EInvalid, Message: name + ": the file is empty", Hint: acceptedFormats}
 		}
 		if len(head) < peekSize {
-			return Result{}, &fedimarks.Error{Code: fedimarks.EInvalid, Message: name + ": the file holds only blank lines", Hint: acceptedFormats}
+			return &fedimarks.Error{Code: fedimarks.EInvalid, Message: name + ": the file holds only blank lines", Hint: acceptedFormats}
 		}
 	}
 	if looksUTF16(head) {
-		return Result{}, &fedimarks.Error{Code: fedimarks.EInvalid,
+		return &fedimarks.Error{Code: fedimarks.EInvalid,
 			Message: name + ": saved as UTF-16: save it as UTF-8",
 			Hint:    "in Notepad: File > Save As, Encoding UTF-8"}
 	}
 	if bytes.IndexByte(head, 0) >= 0 {
-		return Result{}, unknownShape(name, "this is not a text file")
+		return unknownShape(name, "this is not a text file")
 	}
-	// Line-based formats check each line for UTF-8 and report a bad one
-	// as an invalid row with its number; a document (JSON, HTML) is one
-	// piece, checked whole.
+	return nil
+}
+
+// readShape reads br with the reader its first character names: a JSON
+// array, JSON lines or an ActivityPub document, a Netscape HTML file, else
+// the text formats.
+//
+// Line-based formats check each line for UTF-8 and report a bad one as an
+// invalid row with its number; a document (JSON, HTML) is one piece,
+// checked whole.
+func readShape(ctx context.Context, name string, br *bufio.Reader, head []byte) (Result, error) {
+	trimmed := bytes.TrimLeft(head, " \t\r\n")
 	switch {
 	case len(trimmed) > 0 && trimmed[0] == '[':
 		server := misskeyServerOf(ctx)

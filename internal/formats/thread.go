@@ -37,7 +37,7 @@ func htmlThreadOf(b fedimarks.Bookmark) *htmlThread {
 			o := s.Original()
 			p := htmlThreadPost{
 				Name:    fedimarks.CleanText(displayName(o.Account)),
-				Handle:  fedimarks.CleanText(o.Account.Handle(host)),
+				Handle:  fedimarks.CleanText(o.AuthorHandle(host)),
 				Link:    o.WebLink(),
 				Content: template.HTML(posthtml.Sanitize(o.Content)), // the one place markup goes in: sanitized
 			}
@@ -73,7 +73,7 @@ func (e *markdownEncoder) writeThread(b fedimarks.Bookmark) {
 		for _, s := range ss {
 			o := s.Original()
 			head := "**" + mdEscape(oneLineText(displayName(o.Account))) + "**"
-			if h := o.Account.Handle(host); h != "" {
+			if h := o.AuthorHandle(host); h != "" {
 				head += " (@" + mdEscape(oneLineText(h)) + ")"
 			}
 			if !o.CreatedAt.IsZero() {

@@ -42,9 +42,7 @@ func splitLinkParams(s string) (map[string]string, string) {
 	params := map[string]string{}
 	i := 0
 	for {
-		for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
-			i++
-		}
+		i = skipSpace(s, i)
 		if i >= len(s) {
 			return params, ""
 		}
@@ -53,19 +51,13 @@ func splitLinkParams(s string) (map[string]string, string) {
 		}
 		if s[i] != ';' {
 			// Junk before the next link: skip to the next comma.
-			j := i
-			for j < len(s) && s[j] != ',' {
-				j++
-			}
-			if j >= len(s) {
+			j := strings.IndexByte(s[i:], ',')
+			if j < 0 {
 				return params, ""
 			}
-			return params, s[j+1:]
+			return params, s[i+j+1:]
 		}
-		i++
-		for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
-			i++
-		}
+		i = skipSpace(s, i+1)
 		start := i
 		for i < len(s) && s[i] != '=' && s[i] != ';' && s[i] != ',' {
 			i++
@@ -73,34 +65,45 @@ func splitLinkParams(s string) (map[string]string, string) {
 		name := strings.ToLower(strings.TrimSpace(s[start:i]))
 		var value string
 		if i < len(s) && s[i] == '=' {
-			i++
-			for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
-				i++
-			}
-			if i < len(s) && s[i] == '"' {
-				i++
-				var b strings.Builder
-				for i < len(s) && s[i] != '"' {
-					if s[i] == '\\' && i+1 < len(s) {
-						i++
-					}
-					b.WriteByte(s[i])
-					i++
-				}
-				if i < len(s) {
-					i++ // closing quote
-				}
-				value = b.String()
-			} else {
-				start := i
-				for i < len(s) && s[i] != ';' && s[i] != ',' {
-					i++
-				}
-				value = strings.TrimSpace(s[start:i])
-			}
+			value, i = paramValue(s, skipSpace(s, i+1))
 		}
 		if _, ok := params[name]; !ok && name != "" {
 			params[name] = value
 		}
 	}
+}
+
+// skipSpace returns the index of the first byte of s from i on that is
+// not a space or a tab.
+func skipSpace(s string, i int) int {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+		i++
+	}
+	return i
+}
+
+// paramValue reads the parameter value starting at s[i], a quoted string
+// (its backslash escapes undone) or a token up to the next ";" or ",",
+// and returns it and the index after it.
+func paramValue(s string, i int) (string, int) {
+	if i < len(s) && s[i] == '"' {
+		i++
+		var b strings.Builder
+		for i < len(s) && s[i] != '"' {
+			if s[i] == '\\' && i+1 < len(s) {
+				i++
+			}
+			b.WriteByte(s[i])
+			i++
+		}
+		if i < len(s) {
+			i++ // closing quote
+		}
+		return b.String(), i
+	}
+	start := i
+	for i < len(s) && s[i] != ';' && s[i] != ',' {
+		i++
+	}
+	return strings.TrimSpace(s[start:i]), i
 }

@@ -63,29 +63,16 @@ func (f *ObjectFetcher) FetchObject(ctx context.Context, uri string) (Object, er
 	}
 	fctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(fctx, http.MethodGet, uri, nil)
+	req, err := f.request(fctx, uri)
 	if err != nil {
 		return Object{}, errorf(http.MethodGet, path, err)
 	}
-	req.Header.Set("Accept", `application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"`)
-	ua := f.UserAgent
-	if ua == "" {
-		ua = defaultUserAgent
-	}
-	req.Header.Set("User-Agent", ua)
 	resp, err := f.client().Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return Object{}, errorf(http.MethodGet, path, ctx.Err())
 		}
-		var cause error = fmt.Errorf("no answer within %s", timeout)
-		if fctx.Err() == nil {
-			var ue *url.Error
-			if cause = err; errors.As(err, &ue) && ue.Err != nil {
-				cause = ue.Err
-			}
-		}
-		return Object{}, Remote(&NetError{Method: http.MethodGet, Path: path, Attempts: 1, Err: cause})
+		return Object{}, Remote(&NetError{Method: http.MethodGet, Path: path, Attempts: 1, Err: noAnswer(fctx, timeout, err)})
 	}
 	defer remote.DrainClose(resp.Body)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
@@ -95,18 +82,61 @@ func (f *ObjectFetcher) FetchObject(ctx context.Context, uri string) (Object, er
 	if ctype != "application/activity+json" && ctype != "application/ld+json" && ctype != "application/json" {
 		return Object{}, errorf(http.MethodGet, path, fmt.Errorf("answered %d with %s, not an ActivityPub object", resp.StatusCode, remote.Excerpt(orNone(ctype))))
 	}
-	var obj Object
+	obj, err := decodeObject(resp.Body)
+	switch {
+	case err == nil:
+		return obj, nil
+	case errors.Is(err, errNoType):
+		return Object{}, errorf(http.MethodGet, path, fmt.Errorf("answered %d with no ActivityPub object (no type)", resp.StatusCode))
+	case fctx.Err() != nil && ctx.Err() == nil:
+		return Object{}, Remote(&NetError{Method: http.MethodGet, Path: path, Attempts: 1, Err: fmt.Errorf("no answer within %s", timeout)})
+	default:
+		return Object{}, errorf(http.MethodGet, path, fmt.Errorf("answered %d with no ActivityPub object: %v", resp.StatusCode, err))
+	}
+}
+
+// request is the GET of uri asking for its ActivityPub object.
+func (f *ObjectFetcher) request(ctx context.Context, uri string) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, uri, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", `application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"`)
+	ua := f.UserAgent
+	if ua == "" {
+		ua = defaultUserAgent
+	}
+	req.Header.Set("User-Agent", ua)
+	return req, nil
+}
+
+// noAnswer is why a request got no answer: the timeout when fctx's ran
+// out, else the connection's error.
+func noAnswer(fctx context.Context, timeout time.Duration, err error) error {
+	if fctx.Err() != nil {
+		return fmt.Errorf("no answer within %s", timeout)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) && ue.Err != nil {
+		return ue.Err
+	}
+	return err
+}
+
+// errNoType is decodeObject's error for a JSON object with no type.
+var errNoType = errors.New("no type")
+
+// decodeObject reads an ActivityPub object's id and type from body: the
+// first type when JSON-LD gives several.
+func decodeObject(body io.Reader) (Object, error) {
 	var wire struct {
 		ID   string `json:"id"`
 		Type any    `json:"type"`
 	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, maxObjectBytes)).Decode(&wire); err != nil {
-		if fctx.Err() != nil && ctx.Err() == nil {
-			return Object{}, Remote(&NetError{Method: http.MethodGet, Path: path, Attempts: 1, Err: fmt.Errorf("no answer within %s", timeout)})
-		}
-		return Object{}, errorf(http.MethodGet, path, fmt.Errorf("answered %d with no ActivityPub object: %v", resp.StatusCode, err))
+	if err := json.NewDecoder(io.LimitReader(body, maxObjectBytes)).Decode(&wire); err != nil {
+		return Object{}, err
 	}
-	obj.ID = remote.Excerpt(wire.ID)
+	obj := Object{ID: remote.Excerpt(wire.ID)}
 	switch t := wire.Type.(type) {
 	case string:
 		obj.Type = remote.Excerpt(t)
@@ -117,7 +147,7 @@ func (f *ObjectFetcher) FetchObject(ctx context.Context, uri string) (Object, er
 		}
 	}
 	if obj.Type == "" {
-		return Object{}, errorf(http.MethodGet, path, fmt.Errorf("answered %d with no ActivityPub object (no type)", resp.StatusCode))
+		return Object{}, errNoType
 	}
 	return obj, nil
 }

@@ -24,13 +24,43 @@ import (
 // *fedimarks.Error with code EInvalid.
 func NormalizeServer(ctx context.Context, instance string) (string, error) {
 	in := strings.TrimSpace(instance)
+	u, err := parseServer(in)
+	if err != nil {
+		return "", err
+	}
+	scheme := strings.ToLower(u.Scheme)
+	if err := onlyServer(in, u, scheme); err != nil {
+		return "", err
+	}
+	port, err := serverPort(in, u, scheme)
+	if err != nil {
+		return "", err
+	}
+	host, hostport, err := serverHost(in, u.Hostname())
+	if err != nil {
+		return "", err
+	}
+	if port != "" {
+		hostport += ":" + port
+	}
+	if scheme == "http" && !loopback(ctx, host) {
+		return "", &fedimarks.Error{Code: fedimarks.EInvalid,
+			Message: "server " + strconv.Quote(in) + ": plain http is only for loopback testing (127.0.0.1, ::1, localhost)",
+			Hint:    "use https://" + hostport}
+	}
+	return scheme + "://" + hostport, nil
+}
+
+// parseServer parses in, the trimmed text a person typed, as a URL, with
+// https:// when it names no scheme.
+func parseServer(in string) (*url.URL, error) {
 	if in == "" {
-		return "", fedimarks.Errorf(fedimarks.EInvalid, "no server given: expected a host name such as mastodon.social")
+		return nil, fedimarks.Errorf(fedimarks.EInvalid, "no server given: expected a host name such as mastodon.social")
 	}
 	raw := in
 	if !strings.Contains(raw, "://") {
 		if strings.Contains(raw, "@") {
-			return "", &fedimarks.Error{Code: fedimarks.EInvalid,
+			return nil, &fedimarks.Error{Code: fedimarks.EInvalid,
 				Message: "server " + strconv.Quote(in) + " looks like an account, not a server",
 				Hint:    "give the host name only, such as mastodon.social"}
 		}
@@ -38,70 +68,76 @@ func NormalizeServer(ctx context.Context, instance string) (string, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", &fedimarks.Error{Code: fedimarks.EInvalid,
+		return nil, &fedimarks.Error{Code: fedimarks.EInvalid,
 			Message: "server " + strconv.Quote(in) + " is not a valid address", Err: err}
 	}
-	scheme := strings.ToLower(u.Scheme)
+	return u, nil
+}
+
+// onlyServer refuses a URL that is more than a server: another scheme
+// than http(s), no host, user info, a path, a query or a fragment.
+func onlyServer(in string, u *url.URL, scheme string) error {
 	if scheme != "https" && scheme != "http" {
-		return "", &fedimarks.Error{Code: fedimarks.EInvalid,
+		return &fedimarks.Error{Code: fedimarks.EInvalid,
 			Message: "server " + strconv.Quote(in) + ": scheme " + strconv.Quote(u.Scheme) + " is not supported",
 			Hint:    "use https://host or just the host name"}
 	}
 	if u.Opaque != "" || u.Host == "" {
-		return "", fedimarks.Errorf(fedimarks.EInvalid, "server %q has no host name", in)
+		return fedimarks.Errorf(fedimarks.EInvalid, "server %q has no host name", in)
 	}
 	if u.User != nil {
-		return "", fedimarks.Errorf(fedimarks.EInvalid, "server %q must not contain a user name or password", in)
+		return fedimarks.Errorf(fedimarks.EInvalid, "server %q must not contain a user name or password", in)
 	}
 	if u.Path != "" && u.Path != "/" {
-		return "", &fedimarks.Error{Code: fedimarks.EInvalid,
+		return &fedimarks.Error{Code: fedimarks.EInvalid,
 			Message: "server " + strconv.Quote(in) + " must not contain a path",
 			Hint:    "give the host name only, such as " + u.Host}
 	}
 	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(in, "#") {
-		return "", fedimarks.Errorf(fedimarks.EInvalid, "server %q must not contain a query or fragment", in)
+		return fedimarks.Errorf(fedimarks.EInvalid, "server %q must not contain a query or fragment", in)
 	}
-	host, port := u.Hostname(), u.Port()
+	return nil
+}
+
+// serverPort is u's port as the base URL keeps it: none for the scheme's
+// default port.
+func serverPort(in string, u *url.URL, scheme string) (string, error) {
 	if strings.HasSuffix(u.Host, ":") {
 		return "", fedimarks.Errorf(fedimarks.EInvalid, "server %q has an empty port", in)
 	}
-	if port != "" {
-		n, err := strconv.Atoi(port)
-		if err != nil || n < 1 || n > 65535 {
-			return "", fedimarks.Errorf(fedimarks.EInvalid, "server %q has an invalid port", in)
-		}
-		if (scheme == "https" && n == 443) || (scheme == "http" && n == 80) {
-			port = ""
-		} else {
-			port = strconv.Itoa(n)
-		}
+	port := u.Port()
+	if port == "" {
+		return "", nil
 	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 1 || n > 65535 {
+		return "", fedimarks.Errorf(fedimarks.EInvalid, "server %q has an invalid port", in)
+	}
+	if (scheme == "https" && n == 443) || (scheme == "http" && n == 80) {
+		return "", nil
+	}
+	return strconv.Itoa(n), nil
+}
+
+// serverHost checks host, a name or an IP address without a zone, and
+// returns it (a name lower-cased, without a final dot) and as a URL
+// writes it (an IPv6 address in brackets).
+func serverHost(in, host string) (checked, inURL string, err error) {
 	ip := net.ParseIP(host)
-	if ip == nil {
+	switch {
+	case ip == nil:
 		host = strings.ToLower(strings.TrimSuffix(host, "."))
 		if !validHostname(host) {
-			return "", fedimarks.Errorf(fedimarks.EInvalid, "server %q has an invalid host name", in)
+			return "", "", fedimarks.Errorf(fedimarks.EInvalid, "server %q has an invalid host name", in)
 		}
-	} else if strings.Contains(host, "%") {
-		return "", fedimarks.Errorf(fedimarks.EInvalid, "server %q: zoned IPv6 addresses are not supported", in)
+		return host, host, nil
+	case strings.Contains(host, "%"):
+		return "", "", fedimarks.Errorf(fedimarks.EInvalid, "server %q: zoned IPv6 addresses are not supported", in)
+	case ip.To4() == nil:
+		return host, "[" + ip.String() + "]", nil
+	default:
+		return host, ip.String(), nil
 	}
-	hostport := host
-	if ip != nil && ip.To4() == nil {
-		hostport = "[" + ip.String() + "]"
-	} else if ip != nil {
-		hostport = ip.String()
-	}
-	if port != "" {
-		hostport += ":" + port
-	}
-	if scheme == "http" {
-		if !loopback(ctx, host) {
-			return "", &fedimarks.Error{Code: fedimarks.EInvalid,
-				Message: "server " + strconv.Quote(in) + ": plain http is only for loopback testing (127.0.0.1, ::1, localhost)",
-				Hint:    "use https://" + hostport}
-		}
-	}
-	return scheme + "://" + hostport, nil
 }
 
 // loopback reports whether host is a loopback IP or resolves only to

@@ -379,58 +379,73 @@ func savePage(ctx context.Context, tx *sql.Tx, run *Run, statuses []fedimarks.St
 	defer p.close()
 	p.deferIndex = true
 	at := fmtTime(now)
-	account := string(run.Account)
 	host := run.Account.Host()
 	for _, s := range statuses {
 		statusID, what, err := p.saveIndexed(ctx, s, host, at)
 		if err != nil {
 			return err
 		}
-		var (
-			bookmarkID int64
-			removed    bool
-			lastRun    int64
-		)
-		if what == inserted {
-			err = sql.ErrNoRows // a status just stored has no bookmark yet: no need to look
-		} else {
-			err = p.findBookmark.QueryRowContext(ctx, account, statusID).Scan(&bookmarkID, &removed, &lastRun)
-		}
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			if _, err := p.insertBookmark.ExecContext(ctx, account, statusID, s.ID, position(run.ID, run.Index), at, at, run.ID); err != nil {
-				return fmt.Errorf("bookmark %s: %w", s.URI, err)
-			}
-			if _, err := p.insertEvent.ExecContext(ctx, account, statusID, "added", at, run.ID); err != nil {
-				return fmt.Errorf("bookmark %s: %w", s.URI, err)
-			}
-			run.New++
-		case err != nil:
+		again, err := p.saveBookmark(ctx, tx, run, s.ID, statusID, what, at)
+		if err != nil {
 			return fmt.Errorf("bookmark %s: %w", s.URI, err)
-		case lastRun == run.ID && !removed:
-			// Listed again in the same run (a server's paging overlap):
-			// keep the first, higher position.
-			if _, err := tx.ExecContext(ctx, seenAgainSQL, at, bookmarkID); err != nil {
-				return fmt.Errorf("bookmark %s: %w", s.URI, err)
-			}
-			continue
-		default:
-			if _, err := p.updateBookmark.ExecContext(ctx, s.ID, position(run.ID, run.Index), at, run.ID, bookmarkID); err != nil {
-				return fmt.Errorf("bookmark %s: %w", s.URI, err)
-			}
-			if removed {
-				if _, err := p.insertEvent.ExecContext(ctx, account, statusID, "restored", at, run.ID); err != nil {
-					return fmt.Errorf("bookmark %s: %w", s.URI, err)
-				}
-				run.Restored++
-			} else {
-				run.Seen++
-			}
 		}
-		run.Index++
+		if !again {
+			run.Index++
+		}
 	}
 	*indexed += len(p.queued)
 	return p.writeIndex(ctx)
+}
+
+// saveBookmark records that run lists the status statusID (id on the
+// server: serverID; what saveIndexed did with it) at its next position:
+// a new bookmark, one seen again or one restored. again reports a
+// bookmark listed already in this run, which keeps its first, higher
+// position.
+func (p *pageStmts) saveBookmark(ctx context.Context, tx *sql.Tx, run *Run, serverID string, statusID int64, what saved, at string) (again bool, err error) {
+	account := string(run.Account)
+	var (
+		bookmarkID int64
+		removed    bool
+		lastRun    int64
+	)
+	if what == inserted {
+		err = sql.ErrNoRows // a status just stored has no bookmark yet: no need to look
+	} else {
+		err = p.findBookmark.QueryRowContext(ctx, account, statusID).Scan(&bookmarkID, &removed, &lastRun)
+	}
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if _, err := p.insertBookmark.ExecContext(ctx, account, statusID, serverID, position(run.ID, run.Index), at, at, run.ID); err != nil {
+			return false, err
+		}
+		if _, err := p.insertEvent.ExecContext(ctx, account, statusID, "added", at, run.ID); err != nil {
+			return false, err
+		}
+		run.New++
+	case err != nil:
+		return false, err
+	case lastRun == run.ID && !removed:
+		// Listed again in the same run (a server's paging overlap):
+		// keep the first, higher position.
+		if _, err := tx.ExecContext(ctx, seenAgainSQL, at, bookmarkID); err != nil {
+			return false, err
+		}
+		return true, nil
+	default:
+		if _, err := p.updateBookmark.ExecContext(ctx, serverID, position(run.ID, run.Index), at, run.ID, bookmarkID); err != nil {
+			return false, err
+		}
+		if removed {
+			if _, err := p.insertEvent.ExecContext(ctx, account, statusID, "restored", at, run.ID); err != nil {
+				return false, err
+			}
+			run.Restored++
+		} else {
+			run.Seen++
+		}
+	}
+	return false, nil
 }
 
 // FinishRun marks run finished at now and sets the account's last backup

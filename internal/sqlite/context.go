@@ -133,7 +133,7 @@ func (a *Archive) SaveThread(ctx context.Context, uri, mode, host string, ancest
 // replies to (oldest first) and the replies below it, in the server's
 // order; none when no thread was fetched.
 func (a *Archive) ThreadOf(ctx context.Context, uri string) (ancestors, descendants []fedimarks.Status, err error) {
-	rows, err := a.r.QueryContext(ctx, `SELECT l.relation, c.raw FROM statuses s
+	rows, err := a.r.QueryContext(ctx, `SELECT l.relation, c.raw, c.host FROM statuses s
 		JOIN thread_links l ON l.status_id = s.id JOIN statuses c ON c.id = l.context_id
 		WHERE s.uri = ? ORDER BY l.relation, l.idx`, uri)
 	if err != nil {
@@ -142,13 +142,13 @@ func (a *Archive) ThreadOf(ctx context.Context, uri string) (ancestors, descenda
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			rel string
-			raw []byte
+			rel, host string
+			raw       []byte
 		)
-		if err := rows.Scan(&rel, &raw); err != nil {
+		if err := rows.Scan(&rel, &raw, &host); err != nil {
 			return nil, nil, fmt.Errorf("read thread of %s: %w", uri, err)
 		}
-		s, err := fedimarks.ParseStatus(raw)
+		s, err := parseStored(raw, host)
 		if err != nil {
 			return nil, nil, fmt.Errorf("read thread of %s: %w", uri, err)
 		}
@@ -198,7 +198,7 @@ func (a *Archive) SearchContext(ctx context.Context, q fedimarks.Query) ([]fedim
 			SELECT f.rowid AS cid, `+bm25Score+` AS score,
 				snippet(search_fts, 0, char(2), char(3), '…', 32) AS snip
 			FROM search_fts f WHERE search_fts MATCH ? AND +f.rowid IN (SELECT context_id FROM thread_links))
-		SELECT c.raw, m.score, m.snip, c.plain_text,
+		SELECT c.raw, c.host, m.score, m.snip, c.plain_text,
 			(SELECT s.uri FROM thread_links l JOIN bookmarks b ON b.status_id = l.status_id AND b.account = ?`+removed+`
 				JOIN statuses s ON s.id = l.status_id
 				WHERE l.context_id = m.cid ORDER BY b.position DESC LIMIT 1) AS of
@@ -214,13 +214,14 @@ func (a *Archive) SearchContext(ctx context.Context, q fedimarks.Query) ([]fedim
 	for rows.Next() {
 		var (
 			raw         []byte
+			host        string
 			snip, plain sql.NullString
 			h           = fedimarks.Hit{Bookmark: fedimarks.Bookmark{Account: string(q.Account)}}
 		)
-		if err := rows.Scan(&raw, &h.Rank, &snip, &plain, &h.ContextOf); err != nil {
+		if err := rows.Scan(&raw, &host, &h.Rank, &snip, &plain, &h.ContextOf); err != nil {
 			return nil, fmt.Errorf("search threads of %s: %w", q.Account, err)
 		}
-		if h.Bookmark.Status, err = fedimarks.ParseStatus(raw); err != nil {
+		if h.Bookmark.Status, err = parseStored(raw, host); err != nil {
 			return nil, fmt.Errorf("search threads of %s: %w", q.Account, err)
 		}
 		h.Snippet = snip.String
@@ -238,14 +239,14 @@ func (a *Archive) SearchContext(ctx context.Context, q fedimarks.Query) ([]fedim
 func (a *Archive) BookmarkOf(ctx context.Context, h fedimarks.Handle, uri string) (*fedimarks.Bookmark, error) {
 	var (
 		raw                       []byte
-		localID                   string
+		host, localID             string
 		first, last, removedAtStr sql.NullString
 		tags, note                sql.NullString
 	)
-	err := a.r.QueryRowContext(ctx, `SELECT s.raw, b.local_id, b.first_seen, b.last_seen, b.removed_at, `+labelColumns+`
+	err := a.r.QueryRowContext(ctx, `SELECT s.raw, s.host, b.local_id, b.first_seen, b.last_seen, b.removed_at, `+labelColumns+`
 		FROM bookmarks b JOIN statuses s ON s.id = b.status_id
 		WHERE b.account = ? AND s.uri = ? ORDER BY b.position DESC LIMIT 1`, string(h), uri).
-		Scan(&raw, &localID, &first, &last, &removedAtStr, &tags, &note)
+		Scan(&raw, &host, &localID, &first, &last, &removedAtStr, &tags, &note)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -254,7 +255,7 @@ func (a *Archive) BookmarkOf(ctx context.Context, h fedimarks.Handle, uri string
 	}
 	b := &fedimarks.Bookmark{Account: string(h)}
 	setLabels(b, tags, note)
-	if b.Status, err = fedimarks.ParseStatus(raw); err != nil {
+	if b.Status, err = parseStored(raw, host); err != nil {
 		return nil, fmt.Errorf("read bookmark %s of %s: %w", uri, h, err)
 	}
 	if localID != "" {

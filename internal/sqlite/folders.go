@@ -24,65 +24,93 @@ func (a *Archive) SaveFolders(ctx context.Context, h fedimarks.Handle, folders [
 	var ch fedimarks.FolderChanges
 	err := a.inTx(ctx, func(tx *sql.Tx) error {
 		ch = fedimarks.FolderChanges{}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM bookmark_folders WHERE account = ?`, string(h)); err != nil {
-			return err
-		}
-		byID := map[string]fedimarks.Folder{}
-		for _, f := range folders {
-			byID[f.ID] = f
-			if _, err := tx.ExecContext(ctx, `INSERT INTO bookmark_folders (account, folder_id, name, emoji, seen_at)
-				VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, string(h), f.ID, f.Name, f.Emoji, fmtTime(now)); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO folder_reads (account, read_at) VALUES (?, ?)
-			ON CONFLICT (account) DO UPDATE SET read_at = excluded.read_at`, string(h), fmtTime(now)); err != nil {
+		byID, err := saveFolderList(ctx, tx, h, folders, now)
+		if err != nil {
 			return err
 		}
 		old, err := readMembers(ctx, tx, h)
 		if err != nil {
 			return err
 		}
-		for uri, id := range members {
-			f, ok := byID[id]
-			if !ok {
-				continue // a folder made between the two readings: the next backup files it
-			}
-			tag := fedimarks.FolderTag(f.Name)
-			was, had := old[uri]
-			switch {
-			case !had || was.folder != id:
-				ch.Filed++
-			case was.tag != tag:
-				ch.Renamed++
-			default:
-				continue
-			}
-			if err := setMember(ctx, tx, h, uri, id, was.tag, tag, now); err != nil {
-				return err
-			}
+		if err := fileMembers(ctx, tx, h, members, byID, old, now, &ch); err != nil {
+			return err
 		}
 		if !complete {
 			return nil
 		}
-		for uri, was := range old {
-			if _, ok := members[uri]; ok {
-				continue
-			}
-			ch.Unfiled++
-			if err := editTags(ctx, tx, h, uri, nil, []string{was.tag}, now); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM folder_members WHERE account = ? AND uri = ?`, string(h), uri); err != nil {
-				return err
-			}
-		}
-		return nil
+		return unfileGone(ctx, tx, h, members, old, now, &ch)
 	})
 	if err != nil {
 		return fedimarks.FolderChanges{}, fmt.Errorf("save folders of %s: %w", h, err)
 	}
 	return ch, nil
+}
+
+// saveFolderList replaces h's folders by folders, read at now, and
+// returns them by id.
+func saveFolderList(ctx context.Context, tx *sql.Tx, h fedimarks.Handle, folders []fedimarks.Folder, now time.Time) (map[string]fedimarks.Folder, error) {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM bookmark_folders WHERE account = ?`, string(h)); err != nil {
+		return nil, err
+	}
+	byID := map[string]fedimarks.Folder{}
+	for _, f := range folders {
+		byID[f.ID] = f
+		if _, err := tx.ExecContext(ctx, `INSERT INTO bookmark_folders (account, folder_id, name, emoji, seen_at)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, string(h), f.ID, f.Name, f.Emoji, fmtTime(now)); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO folder_reads (account, read_at) VALUES (?, ?)
+		ON CONFLICT (account) DO UPDATE SET read_at = excluded.read_at`, string(h), fmtTime(now)); err != nil {
+		return nil, err
+	}
+	return byID, nil
+}
+
+// fileMembers files each post of members (uri to folder id) in its
+// folder, counting in ch the posts newly filed and those whose folder was
+// renamed.
+func fileMembers(ctx context.Context, tx *sql.Tx, h fedimarks.Handle, members map[string]string, byID map[string]fedimarks.Folder,
+	old map[string]folderMember, now time.Time, ch *fedimarks.FolderChanges) error {
+	for uri, id := range members {
+		f, ok := byID[id]
+		if !ok {
+			continue // a folder made between the two readings: the next backup files it
+		}
+		tag := fedimarks.FolderTag(f.Name)
+		was, had := old[uri]
+		switch {
+		case !had || was.folder != id:
+			ch.Filed++
+		case was.tag != tag:
+			ch.Renamed++
+		default:
+			continue
+		}
+		if err := setMember(ctx, tx, h, uri, id, was.tag, tag, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// unfileGone takes out of their folders the posts of old that members no
+// longer holds, counting them in ch.
+func unfileGone(ctx context.Context, tx *sql.Tx, h fedimarks.Handle, members map[string]string, old map[string]folderMember,
+	now time.Time, ch *fedimarks.FolderChanges) error {
+	for uri, was := range old {
+		if _, ok := members[uri]; ok {
+			continue
+		}
+		ch.Unfiled++
+		if err := editTags(ctx, tx, h, uri, nil, []string{was.tag}, now); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM folder_members WHERE account = ? AND uri = ?`, string(h), uri); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func readMembers(ctx context.Context, tx *sql.Tx, h fedimarks.Handle) (map[string]folderMember, error) {

@@ -39,7 +39,7 @@ func (a *Archive) Bookmarks(ctx context.Context, h fedimarks.Handle, opt ListOpt
 // was when it began.
 func (a *Archive) EachBookmark(ctx context.Context, h fedimarks.Handle, opt ListOptions, fn func(fedimarks.Bookmark) error) error {
 	limit, offset := limitOffset(opt.Limit, opt.Offset)
-	q := `SELECT s.raw, b.local_id, b.first_seen, b.last_seen, b.removed_at, ` + labelColumns + `
+	q := `SELECT s.raw, s.host, b.local_id, b.first_seen, b.last_seen, b.removed_at, ` + labelColumns + `
 		FROM bookmarks b JOIN statuses s ON s.id = b.status_id
 		WHERE b.account = ?`
 	if !opt.IncludeRemoved {
@@ -54,16 +54,16 @@ func (a *Archive) EachBookmark(ctx context.Context, h fedimarks.Handle, opt List
 	for rows.Next() {
 		var (
 			raw                       []byte
-			localID                   string
+			host, localID             string
 			first, last, removedAtStr sql.NullString
 			tags, note                sql.NullString
 		)
-		if err := rows.Scan(&raw, &localID, &first, &last, &removedAtStr, &tags, &note); err != nil {
+		if err := rows.Scan(&raw, &host, &localID, &first, &last, &removedAtStr, &tags, &note); err != nil {
 			return fmt.Errorf("read bookmarks of %s: %w", h, err)
 		}
 		b := fedimarks.Bookmark{Account: string(h)}
 		setLabels(&b, tags, note)
-		if b.Status, err = fedimarks.ParseStatus(raw); err != nil {
+		if b.Status, err = parseStored(raw, host); err != nil {
 			return fmt.Errorf("read bookmarks of %s: %w", h, err)
 		}
 		if localID != "" {
@@ -175,10 +175,13 @@ func (a *Archive) History(ctx context.Context, h fedimarks.Handle, limit int) ([
 // StatusByURI returns the archived status whose URI is uri or, failing
 // that, whose web URL is uri; nil and no error if none is archived.
 func (a *Archive) StatusByURI(ctx context.Context, uri string) (*fedimarks.Status, error) {
-	var raw []byte
-	err := a.r.QueryRowContext(ctx, `SELECT raw FROM statuses WHERE uri = ?`, uri).Scan(&raw)
+	var (
+		raw  []byte
+		host string
+	)
+	err := a.r.QueryRowContext(ctx, `SELECT raw, host FROM statuses WHERE uri = ?`, uri).Scan(&raw, &host)
 	if errors.Is(err, sql.ErrNoRows) && uri != "" {
-		err = a.r.QueryRowContext(ctx, `SELECT raw FROM statuses WHERE url = ? AND url <> '' ORDER BY id LIMIT 1`, uri).Scan(&raw)
+		err = a.r.QueryRowContext(ctx, `SELECT raw, host FROM statuses WHERE url = ? AND url <> '' ORDER BY id LIMIT 1`, uri).Scan(&raw, &host)
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -186,7 +189,7 @@ func (a *Archive) StatusByURI(ctx context.Context, uri string) (*fedimarks.Statu
 	if err != nil {
 		return nil, fmt.Errorf("read status %s: %w", uri, err)
 	}
-	s, err := fedimarks.ParseStatus(raw)
+	s, err := parseStored(raw, host)
 	if err != nil {
 		return nil, fmt.Errorf("read status %s: %w", uri, err)
 	}

@@ -704,7 +704,7 @@ func readHits(ctx context.Context, tx *sql.Tx, h fedimarks.Handle, batch []ranke
 		args[i] = r.bookmark
 		at[r.bookmark] = i
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT b.id, s.id, s.raw, s.plain_text, s.spoiler_text, b.local_id, b.first_seen, b.last_seen, b.removed_at,
+	rows, err := tx.QueryContext(ctx, `SELECT b.id, s.id, s.raw, s.host, s.plain_text, s.spoiler_text, b.local_id, b.first_seen, b.last_seen, b.removed_at,
 			`+labelColumns+`
 		FROM bookmarks b JOIN statuses s ON s.id = b.status_id
 		WHERE b.id IN (?`+repeatString(",?", len(batch)-1)+`)`, args...)
@@ -720,17 +720,18 @@ func readHits(ctx context.Context, tx *sql.Tx, h fedimarks.Handle, batch []ranke
 			bid, id                int64
 			raw                    []byte
 			plain, spoiler, local  string
+			host                   string
 			first, last, removedAt sql.NullString
 			tags, note             sql.NullString
 		)
-		if err := rows.Scan(&bid, &id, &raw, &plain, &spoiler, &local, &first, &last, &removedAt, &tags, &note); err != nil {
+		if err := rows.Scan(&bid, &id, &raw, &host, &plain, &spoiler, &local, &first, &last, &removedAt, &tags, &note); err != nil {
 			return nil, err
 		}
 		i := at[bid]
 		hit := fedimarks.Hit{Bookmark: fedimarks.Bookmark{Account: string(h)}, Rank: batch[i].score}
 		b := &hit.Bookmark
 		setLabels(b, tags, note)
-		if b.Status, err = fedimarks.ParseStatus(raw); err != nil {
+		if b.Status, err = parseStored(raw, host); err != nil {
 			return nil, err
 		}
 		if local != "" {

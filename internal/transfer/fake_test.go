@@ -282,6 +282,16 @@ func newFakeDest(host string) *fakeDest {
 		writes: map[string]int{}, down: map[string]bool{}}
 }
 
+// addPosts makes n posts of a.example known (statuses 0 to n-1)
+// and returns their URIs in that order.
+func (d *fakeDest) addPosts(n int) []string {
+	uris := make([]string, 0, n)
+	for i := range n {
+		uris = append(uris, d.add(&post{uri: fmt.Sprintf("https://a.example/users/a/statuses/%d", i)}).uri)
+	}
+	return uris
+}
+
 // add makes a post known; remote posts get a local id on first resolve in
 // real servers, here at once.
 func (d *fakeDest) add(p *post) *post {

@@ -250,10 +250,7 @@ func (r *racyDest) Resolve(ctx context.Context, uri string) (*fedimarks.Status, 
 func TestRunLostSearchesGoOneAtATime(t *testing.T) {
 	ctx := context.Background()
 	d := newFakeDest(destHost)
-	var uris []string
-	for i := 0; i < 8; i++ {
-		uris = append(uris, d.add(&post{uri: fmt.Sprintf("https://a.example/users/a/statuses/%d", i)}).uri)
-	}
+	uris := d.addPosts(8)
 	rd := &racyDest{fakeDest: d, hold: 5 * time.Second}
 	o := &fakeOrigin{answer: func(string) (string, error) { return "Note", nil }}
 	prog := &fakeProgress{}
@@ -281,10 +278,7 @@ func TestRunLostSearchesGoOneAtATime(t *testing.T) {
 func TestRunSnacOneSearchAtATime(t *testing.T) {
 	ctx := context.Background()
 	d := newFakeDest(destHost)
-	var uris []string
-	for i := 0; i < 6; i++ {
-		uris = append(uris, d.add(&post{uri: fmt.Sprintf("https://a.example/users/a/statuses/%d", i)}).uri)
-	}
+	uris := d.addPosts(6)
 	rd := &racyDest{fakeDest: d, hold: 5 * time.Millisecond}
 	im := &Importer{Writer: rd, Lister: d, Journal: newMemJournal(), Log: &bytes.Buffer{}}
 	r := req(itemsOf(uris...))

@@ -224,12 +224,7 @@ func (r *run) run(ctx context.Context) (*Report, error) {
 	r.req.Items = nil // in the journal now, and in r.rows: a third copy less
 	rep := &Report{Job: *r.job, Resumed: r.resumed}
 	defer func() { rep.ImportedNow, rep.LateWritten = r.tally.imported, r.tally.late }()
-	var todo []int
-	for i := range r.rows {
-		if r.rows[i].Outcome == fedimarks.Pending {
-			todo = append(todo, i)
-		}
-	}
+	todo := r.pending()
 	if r.resumed && len(todo) > 0 && !r.req.DryRun {
 		// Said at once: what follows (reading the destination) may be long.
 		fmt.Fprintf(r.log, "resuming import job %d: %d done, %d to do\n", r.job.ID, len(r.rows)-len(todo), len(todo))
@@ -270,20 +265,38 @@ func (r *run) run(ctx context.Context) (*Report, error) {
 	if len(todo) > 0 {
 		stop = r.write(ctx, todo)
 	}
-	// Reload so the report shows what is committed, not what we believe.
-	// The caller's context may be cancelled by now; the journal read is
-	// local and short.
-	r.rows = nil // the journal's rows replace them: not two copies at once
-	rows, err := r.im.Journal.JobItems(context.WithoutCancel(ctx), r.job.ID)
-	if err != nil {
-		return nil, fmt.Errorf("read job %d: %w", r.job.ID, err)
+	if err := r.reread(ctx, rep); err != nil {
+		return nil, err
 	}
-	rep.Items, rep.Counts = rows, countOutcomes(rows)
 	if stop != nil {
 		rep.Stopped = true
 		return rep, stop
 	}
 	return r.finish(rep)
+}
+
+// pending is the indexes of the rows still to do.
+func (r *run) pending() []int {
+	var todo []int
+	for i := range r.rows {
+		if r.rows[i].Outcome == fedimarks.Pending {
+			todo = append(todo, i)
+		}
+	}
+	return todo
+}
+
+// reread fills rep's rows from the journal, so the report shows what is
+// committed, not what we believe. The caller's context may be cancelled
+// by now; the journal read is local and short.
+func (r *run) reread(ctx context.Context, rep *Report) error {
+	r.rows = nil // the journal's rows replace them: not two copies at once
+	rows, err := r.im.Journal.JobItems(context.WithoutCancel(ctx), r.job.ID)
+	if err != nil {
+		return fmt.Errorf("read job %d: %w", r.job.ID, err)
+	}
+	rep.Items, rep.Counts = rows, countOutcomes(rows)
+	return nil
 }
 
 // finish ends a run that went to the end: the error when some rows did

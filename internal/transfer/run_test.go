@@ -170,10 +170,7 @@ func TestRunResumeAfterKill(t *testing.T) {
 	for killAt := 1; killAt <= 12; killAt++ {
 		t.Run(fmt.Sprint(killAt), func(t *testing.T) {
 			d := newFakeDest(destHost)
-			var uris []string
-			for i := 0; i < 10; i++ {
-				uris = append(uris, d.add(&post{uri: fmt.Sprintf("https://a.example/users/a/statuses/%d", i)}).uri)
-			}
+			uris := d.addPosts(10)
 			j := newMemJournal()
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
@@ -360,10 +357,7 @@ func TestBreakerHalfOpen(t *testing.T) {
 func TestRunAuthStopsResumably(t *testing.T) {
 	ctx := context.Background()
 	d := newFakeDest(destHost)
-	var uris []string
-	for i := 0; i < 5; i++ {
-		uris = append(uris, d.add(&post{uri: fmt.Sprintf("https://a.example/users/a/statuses/%d", i)}).uri)
-	}
+	uris := d.addPosts(5)
 	n := 0
 	d.before = func(kind, arg string) error {
 		if kind == "bookmark" {
@@ -398,10 +392,7 @@ func TestRunAuthStopsResumably(t *testing.T) {
 func TestRunDestinationDownStops(t *testing.T) {
 	ctx := context.Background()
 	d := newFakeDest(destHost)
-	var uris []string
-	for i := 0; i < 20; i++ {
-		uris = append(uris, d.add(&post{uri: fmt.Sprintf("https://a.example/users/a/statuses/%d", i)}).uri)
-	}
+	uris := d.addPosts(20)
 	n := 0
 	d.before = func(kind, arg string) error {
 		if kind == "bookmark" {
@@ -574,10 +565,7 @@ func TestRunDryRun(t *testing.T) {
 func TestRunConfirm(t *testing.T) {
 	ctx := context.Background()
 	d := newFakeDest(destHost)
-	var uris []string
-	for i := 0; i < 3; i++ {
-		uris = append(uris, d.add(&post{uri: fmt.Sprintf("https://a.example/users/a/statuses/%d", i)}).uri)
-	}
+	uris := d.addPosts(3)
 	r := req(itemsOf(uris...))
 	refuse := errors.New("refused")
 	var seen Estimate
@@ -661,10 +649,7 @@ func TestRunReportFiles(t *testing.T) {
 func TestRunAppendsToKeyedJob(t *testing.T) {
 	ctx := context.Background()
 	d := newFakeDest(destHost)
-	var uris []string
-	for i := 0; i < 6; i++ {
-		uris = append(uris, d.add(&post{uri: fmt.Sprintf("https://a.example/users/a/statuses/%d", i)}).uri)
-	}
+	uris := d.addPosts(6)
 	j := newMemJournal()
 	im := newImporter(d, j)
 	r := req(itemsOf(uris[:4]...))
@@ -724,10 +709,7 @@ func TestRunSamePostUnderTwoAddresses(t *testing.T) {
 func TestRunLocksTheDestination(t *testing.T) {
 	ctx := context.Background()
 	d := newFakeDest(destHost)
-	var uris []string
-	for i := 0; i < 10; i++ {
-		uris = append(uris, d.add(&post{uri: fmt.Sprintf("https://a.example/users/a/statuses/%d", i)}).uri)
-	}
+	uris := d.addPosts(10)
 	j, l := newMemJournal(), &memLocker{}
 	im := newImporter(d, j)
 	im.Locker = l
@@ -789,10 +771,7 @@ func TestRunDestination5xx(t *testing.T) {
 	ctx := context.Background()
 	newDest := func() (*fakeDest, []string) {
 		d := newFakeDest(destHost)
-		var uris []string
-		for i := 0; i < 12; i++ {
-			uris = append(uris, d.add(&post{uri: fmt.Sprintf("https://a.example/users/a/statuses/%d", i)}).uri)
-		}
+		uris := d.addPosts(12)
 		return d, uris
 	}
 	for _, fail := range []error{&apiErr{502, "Bad Gateway"}, &apiErr{503, "Service Unavailable"}, &apiErr{500, "Internal Server Error"}, netErr{}} {

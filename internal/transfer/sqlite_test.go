@@ -56,10 +56,7 @@ func TestRunResumeAfterKillSQLite(t *testing.T) {
 			t.Run(fmt.Sprint(window, at), func(t *testing.T) {
 				path := filepath.Join(t.TempDir(), "archive.db")
 				d := newFakeDest(destHost)
-				var uris []string
-				for i := 0; i < 6; i++ {
-					uris = append(uris, d.add(&post{uri: fmt.Sprintf("https://a.example/users/a/statuses/%d", i)}).uri)
-				}
+				uris := d.addPosts(6)
 				ar, err := sqlite.Open(ctx, path)
 				if err != nil {
 					t.Fatal(err)

@@ -45,10 +45,7 @@ func TestRunSummarySaysWhatHappened(t *testing.T) {
 func TestRunFinishedJobContactsNobody(t *testing.T) {
 	ctx := context.Background()
 	d := newFakeDest(destHost)
-	var uris []string
-	for i := 0; i < 4; i++ {
-		uris = append(uris, d.add(&post{uri: fmt.Sprintf("https://a.example/users/a/statuses/%d", i)}).uri)
-	}
+	uris := d.addPosts(4)
 	gone := "https://a.example/users/a/statuses/gone"
 	j := newMemJournal()
 	im := newImporter(d, j)

@@ -2,7 +2,6 @@ package transfer
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -47,10 +46,7 @@ func TestRunVisibilityFromArchiveInOneLookup(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := newFakeDest(destHost)
-	var uris []string
-	for i := 0; i < 1000; i++ {
-		uris = append(uris, d.add(&post{uri: fmt.Sprintf("https://a.example/users/a/statuses/%d", i)}).uri)
-	}
+	uris := d.addPosts(1000)
 	uris = append(uris, private.URL) // by URL, as the three-column CSV gives it
 	f := &countingFinder{f: ar}
 	im := newImporter(d, ar)

@@ -283,8 +283,8 @@ func (s *Server) postView(ctx context.Context, h fedimarks.Hit, searching bool, 
 		return localURL(st.URI, u), true
 	}
 	// A server gives its own users' acct without a host: the host is that
-	// of the archived account, whose server sent the post.
-	handle := o.Account.Handle(fedimarks.Handle(h.Bookmark.Account).Host())
+	// of the server that returned the stored copy.
+	handle := o.AuthorHandle(fedimarks.Handle(h.Bookmark.Account).Host())
 	name := o.Account.DisplayName
 	if strings.TrimSpace(name) == "" {
 		name = o.Account.Username
