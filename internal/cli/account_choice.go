@@ -89,7 +89,7 @@ func (a *app) chooseAccount(ctx context.Context, q accountQuery) (fedimarks.Acco
 		return fedimarks.Account{}, err
 	}
 	if q.need == archived && !slices.Contains(held, h) {
-		return fedimarks.Account{}, usageError("the archive holds no bookmarks of %s (run: fedimarks backup %s)", h, h)
+		return fedimarks.Account{}, factError("the archive holds no bookmarks of %s (run: fedimarks backup %s)", h, h)
 	}
 	if acc, ok := byHandle[h]; ok {
 		return acc, nil
@@ -111,9 +111,9 @@ func (a *app) pickHandle(q accountQuery, cands, held []fedimarks.Handle) (fedima
 		if q.need == archived {
 			// No account is saved either (cands holds the saved ones):
 			// the first step is a login, which backup would only repeat.
-			return "", usageError("the archive is empty: log in first with: fedimarks login INSTANCE, then run: fedimarks backup")
+			return "", factError("the archive is empty: log in first with: fedimarks login INSTANCE, then run: fedimarks backup")
 		}
-		return "", usageError("no saved account: log in first with: fedimarks login INSTANCE")
+		return "", factError("no saved account: log in first with: fedimarks login INSTANCE")
 	case 1:
 		return cands[0], nil
 	}
@@ -125,7 +125,7 @@ func (a *app) pickHandle(q accountQuery, cands, held []fedimarks.Handle) (fedima
 	if def := a.defaultAccount(); def != "" {
 		what = fmt.Sprintf("the default account %s is no longer saved, and several are", def)
 	}
-	return "", usageError("%s (%s): %s, or set a default with: fedimarks accounts use ACCOUNT", what, joinHandles(cands), how)
+	return "", factError("%s (%s): %s, or set a default with: fedimarks accounts use ACCOUNT", what, joinHandles(cands), how)
 }
 
 // matchAccount finds the one account of cands that q.name names: the
@@ -150,7 +150,7 @@ func matchAccount(cmd string, q accountQuery, cands, held []fedimarks.Handle) (f
 	case 1:
 		return found[0], nil
 	default:
-		return "", usageError("%s matches several accounts (%s): name %s in full, as user@host", label, joinHandles(found), q.role())
+		return "", factError("%s matches several accounts (%s): name %s in full, as user@host", label, joinHandles(found), q.role())
 	}
 }
 
@@ -185,7 +185,7 @@ func noAccount(cmd string, q accountQuery, label, name string, cands, held []fed
 	near := nearHandles(name, cands)
 	if h, err := fedimarks.ParseHandle(name); err == nil && len(near) == 0 {
 		if q.need == archived {
-			return usageError("the archive holds no bookmarks of %s (run: fedimarks backup %s)", h, h)
+			return factError("the archive holds no bookmarks of %s (run: fedimarks backup %s)", h, h)
 		}
 		hint := "log in first with: fedimarks login " + h.Host()
 		if slices.Contains(held, h) {
@@ -194,7 +194,7 @@ func noAccount(cmd string, q accountQuery, label, name string, cands, held []fed
 		if cmd == "logout" {
 			hint = "nothing to log out; 'fedimarks accounts' lists the saved accounts"
 		}
-		return usageError("%s is not a saved account: %s", h, hint)
+		return factError("%s is not a saved account: %s", h, hint)
 	}
 	what := "saved account"
 	if q.need == archived {
@@ -210,7 +210,7 @@ func noAccount(cmd string, q accountQuery, label, name string, cands, held []fed
 	case len(cands) == 0 && q.need == signedIn:
 		msg += ": log in first with: fedimarks login INSTANCE"
 	}
-	return usageError("%s", msg)
+	return factError("%s", msg)
 }
 
 // accountName reads what a person typed for an account into the form

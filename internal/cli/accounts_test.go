@@ -201,3 +201,27 @@ func TestBackupAllAccounts(t *testing.T) {
 
 	mustRun(t, ExitUsage, w.home, "", "backup", "--all", "bob")
 }
+
+// TestAccountFactsGetNoUsagePointer: an account that is not there is a
+// fact with its own next command, not a mistake in the command line: no
+// "Run 'fedimarks help X' for usage." after it (exit 2 stays: invalid
+// input); a wrong flag still gets the pointer.
+func TestAccountFactsGetNoUsagePointer(t *testing.T) {
+	home := newHome(t)
+	for _, args := range [][]string{
+		{"backup"},
+		{"export", "--offline", "--format", "csv"},
+		{"logout", "alice@nowhere.example"},
+		{"search", "x", "--account", "bob"},
+		{"accounts", "use", "bob"},
+	} {
+		r := mustRun(t, ExitUsage, home, "", args...)
+		if strings.Contains(r.stderr, "for usage") || !strings.Contains(r.stderr, "fedimarks: ") {
+			t.Errorf("fedimarks %s:\n%s", strings.Join(args, " "), r.stderr)
+		}
+	}
+	r := mustRun(t, ExitUsage, home, "", "backup", "--no-such-flag")
+	if !strings.Contains(r.stderr, "Run 'fedimarks help backup' for usage.") {
+		t.Errorf("a wrong flag lacks the usage pointer:\n%s", r.stderr)
+	}
+}

@@ -158,10 +158,11 @@ func Main(ctx context.Context, args []string, stdio IO) int {
 }
 
 func (a *app) dispatch(ctx context.Context, args []string) error {
-	// -q may come before the command too: fedimarks -q backup.
-	for len(args) > 0 && (args[0] == "-q" || args[0] == "--quiet") {
-		a.beQuiet()
-		args = args[1:]
+	// -q and --home DIR may come before the command too: fedimarks -q
+	// backup, fedimarks --home DIR accounts.
+	args, err := a.leadingOptions(args)
+	if err != nil {
+		return err
 	}
 	if len(args) == 0 {
 		return a.noCommand(ctx)
@@ -193,6 +194,30 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 	return c.run(ctx, a, args[1:])
 }
 
+// leadingOptions takes the options every command has (-q/--quiet,
+// --home DIR or --home=DIR) off the front of args, before the command's
+// name, and returns the rest.
+func (a *app) leadingOptions(args []string) ([]string, error) {
+	for len(args) > 0 {
+		switch arg := args[0]; {
+		case arg == "-q" || arg == "--quiet":
+			a.beQuiet()
+			args = args[1:]
+		case arg == "--home" || arg == "-home":
+			if len(args) < 2 || args[1] == "" {
+				return nil, usageError("%s needs a folder: fedimarks --home DIR COMMAND", arg)
+			}
+			a.home, args = args[1], args[2:]
+		case strings.HasPrefix(arg, "--home=") || strings.HasPrefix(arg, "-home="):
+			_, a.home, _ = strings.Cut(arg, "=")
+			args = args[1:]
+		default:
+			return args, nil
+		}
+	}
+	return args, nil
+}
+
 func findCommand(name string) (command, bool) {
 	for _, c := range commands() {
 		if c.name == name {
@@ -221,19 +246,32 @@ for this build's version, commit, Go version and platform. Every command takes
 changed the archive). backup, export, import, migrate and verify take --json:
 one summary object for scripts.
 State lives in $FEDIMARKS_HOME when set (or in DIR, given --home DIR to any
-command), else in your config and data directories ('fedimarks accounts'
+command, before or after its name), else in your config and data directories ('fedimarks accounts'
 says where).
 
 `+exitCodesHelp+"\n")
 }
 
-// errUsage marks a mistake in the command line.
-type errUsage struct{ msg string }
+// errUsage marks a mistake in the command line, or (fact) input that
+// names what is not there, such as an account not saved: exit 2 both.
+type errUsage struct {
+	msg string
+	// fact: not a mistake in the flags or arguments but a fact with its
+	// own next command, so no pointer to the command's usage follows.
+	fact bool
+}
 
 func (e *errUsage) Error() string { return e.msg }
 
 func usageError(format string, args ...any) error {
 	return &errUsage{msg: fmt.Sprintf(format, args...)}
+}
+
+// factError is the usage error (exit 2) for input naming what is not
+// there (no saved account, an empty archive): its message says the next
+// command, and no usage pointer follows.
+func factError(format string, args ...any) error {
+	return &errUsage{msg: fmt.Sprintf(format, args...), fact: true}
 }
 
 // report prints err for a person (one line, on stderr) and maps it to an
@@ -258,7 +296,7 @@ func (a *app) report(ctx context.Context, err error) int {
 		fmt.Fprintln(a.errOut, "fedimarks:", cleanText(a.redact(msg)))
 	}
 	var u *errUsage
-	if errors.As(err, &u) && a.cmd.name != "" {
+	if errors.As(err, &u) && a.cmd.name != "" && !u.fact {
 		fmt.Fprintf(a.errOut, "Run 'fedimarks help %s' for usage.\n", a.cmd.name)
 	}
 	return code

@@ -113,15 +113,17 @@ func (o backupOptions) fetchThreads(ctx context.Context, ar *sqlite.Archive, acc
 			acc.Handle, fedimarks.Plural(int64(res.Fetched), "thread"), res.Pending)
 		return o.apiError(acc.Handle, acc.Server, err, needs)
 	}
-	prog.Finish()
-	if res.Fetched+res.Gone > 0 {
-		gone := ""
-		if res.Gone > 0 {
-			gone = fmt.Sprintf(", %d no longer shown by the server", res.Gone)
-		}
-		fmt.Fprintf(o.errOut, "%s: %s kept%s; %s\n", acc.Handle,
-			fedimarks.Plural(int64(res.Fetched), "thread"), gone, fedimarks.Plural(requests()-before, "request"))
+	if res.Fetched+res.Gone == 0 {
+		prog.Abort() // no new thread: nothing to say
+		return nil
 	}
+	prog.Finish()
+	gone := ""
+	if res.Gone > 0 {
+		gone = fmt.Sprintf(", %d no longer shown by the server", res.Gone)
+	}
+	fmt.Fprintf(o.errOut, "%s: %s kept%s; %s\n", acc.Handle,
+		fedimarks.Plural(int64(res.Fetched), "thread"), gone, fedimarks.Plural(requests()-before, "request"))
 	return nil
 }
 

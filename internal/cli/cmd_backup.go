@@ -294,7 +294,7 @@ func runBackupAll(ctx context.Context, o backupOptions, sum *backupSummary) erro
 		return err
 	}
 	if len(accs) == 0 {
-		return usageError("no saved account: log in first with: fedimarks login INSTANCE")
+		return factError("no saved account: log in first with: fedimarks login INSTANCE")
 	}
 	var failed []string
 	worst, fresh, removed := ExitOK, 0, 0

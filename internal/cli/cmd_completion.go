@@ -64,10 +64,12 @@ func runCompletionCommand(ctx context.Context, a *app, args []string) error {
 	}
 	script, ok := map[string]string{"bash": bashCompletion, "zsh": zshCompletion, "fish": fishCompletion, "powershell": powershellCompletion}[pos[0]]
 	if !ok {
-		if near := nearest(pos[0], completionShells); near != "" {
-			return usageError("no completion for %q: did you mean %q?", pos[0], near)
+		msg := fmt.Sprintf("no completion for %q: fedimarks completes %s", pos[0], strings.Join(completionShells, ", "))
+		// A typo of a shell, not another shell (tcsh is no bash).
+		if near := nearest(pos[0], completionShells); near != "" && near[0] == pos[0][0] {
+			msg += fmt.Sprintf(" (did you mean %q?)", near)
 		}
-		return usageError("no completion for %q (one of: %s)", pos[0], strings.Join(completionShells, ", "))
+		return usageError("%s", msg)
 	}
 	fmt.Fprint(a.stdout, script)
 	return nil

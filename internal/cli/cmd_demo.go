@@ -86,7 +86,7 @@ Exit codes: 0 done; 1 error (a step failed unexpectedly); 2 usage;
 func runDemoCommand(ctx context.Context, a *app, args []string) error {
 	var o demoOptions
 	fs := newFlags(a.cmd)
-	fs.StringVar(&o.home, "home", "", "keep the sandbox in `DIR`")
+	fs.StringVar(&o.home, "home", a.home, "keep the sandbox in `DIR`") // also given before "demo"
 	fs.BoolVar(&o.serve, "serve", false, "serve the page on the sandbox archive until Ctrl-C")
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:0", "where --serve listens")
 	fs.StringVar(&o.output, "o", demoExport, "the export step's `FILE`")

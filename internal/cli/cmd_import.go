@@ -559,7 +559,7 @@ func (t *transferRun) explain(rep *transfer.Report, err error) error {
 		}
 		// The job's next step (resume it) replaces one written for a
 		// single request on the way (the big import's question, say).
-		if h := nextStep(fe, situation{cmd: t.deps.cmd, login: loginArg(acc.Server), resume: t.resume(), report: rep}); h != "" {
+		if h := nextStep(fe, situation{cmd: t.deps.cmd, login: loginArg(acc.Server), resume: t.resume(), dryRun: t.o.dryRun, report: rep}); h != "" {
 			fe.Hint = h
 		}
 		return fe

@@ -135,12 +135,12 @@ func (o logoutOptions) tell(acc fedimarks.Account, revokeErr error) error {
 		}
 		return nil
 	}
-	what := "could not revoke its token"
+	why := revokeErr.Error()
 	if fedimarks.IsUnreachable(revokeErr) {
-		what = "could not reach " + host + " to revoke its token"
+		why, _ = reachCause(host, revokeErr) // in plain words, as login says it
 	}
 	return &fedimarks.Error{Code: fedimarks.EUnavailable, Err: revokeErr,
-		Message: fmt.Sprintf("forgot %s here (its archived bookmarks stay), but %s (%v): the token may still be live", acc.Handle, what, revokeErr),
+		Message: fmt.Sprintf("forgot %s here (its archived bookmarks stay), but could not revoke its token: %s; the token may still be live", acc.Handle, why),
 		Hint:    revokeByHand(acc)}
 }
 

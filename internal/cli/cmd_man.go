@@ -38,7 +38,7 @@ func runManCommand(ctx context.Context, a *app, args []string) error {
 	}
 	dir := pos[0]
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("make %s: %w", dir, atomicfile.Cause(err))
+		return fmt.Errorf("cannot create the folder %s: %w", dir, atomicfile.Cause(err))
 	}
 	date := a.now().UTC().Format("2006-01-02")
 	pages := map[string]string{"fedimarks.1": manIndex(date)}
@@ -50,7 +50,7 @@ func runManCommand(ctx context.Context, a *app, args []string) error {
 			return err
 		}
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
-			return fmt.Errorf("write %s: %w", filepath.Join(dir, name), atomicfile.Cause(err))
+			return fmt.Errorf("cannot write the page %s: %w", filepath.Join(dir, name), atomicfile.Cause(err))
 		}
 	}
 	fmt.Fprintf(a.stderr, "Wrote %d man pages in %s\n", len(pages), dir)

@@ -69,8 +69,13 @@ func TestCompleteCandidates(t *testing.T) {
 	if r := mustRun(t, 0, home, "", "help"); strings.Contains(r.stdout, completeCommand) || !strings.Contains(r.stdout, "completion") {
 		t.Errorf("help should list completion and hide %s:\n%s", completeCommand, r.stdout)
 	}
-	if r := runTool(t, nil, home, "", "completion", "tcsh"); r.code != ExitUsage {
-		t.Errorf("completion tcsh: exit %d, want 2", r.code)
+	// Another shell is no typo of bash: the supported ones are listed.
+	if r := runTool(t, nil, home, "", "completion", "tcsh"); r.code != ExitUsage ||
+		strings.Contains(r.stderr, "did you mean") || !strings.Contains(r.stderr, strings.Join(completionShells, ", ")) {
+		t.Errorf("completion tcsh: exit %d, want 2 and the shells listed:\n%s", r.code, r.stderr)
+	}
+	if r := runTool(t, nil, home, "", "completion", "zhs"); !strings.Contains(r.stderr, `did you mean "zsh"?`) {
+		t.Errorf("completion zhs: a typo of zsh not suggested:\n%s", r.stderr)
 	}
 	for _, sh := range completionShells {
 		if r := mustRun(t, 0, home, "", "completion", sh); !strings.Contains(r.stdout, "__complete") {

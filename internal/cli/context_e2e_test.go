@@ -134,9 +134,12 @@ func TestBackupContextStoresEachThreadOnce(t *testing.T) {
 	}
 	f.a.SetRateLimit(120, time.Second)
 	f.a.ResetCounts()
-	mustRun(t, 0, f.home, "", "backup", f.alice.Handle(), "--context")
+	r = mustRun(t, 0, f.home, "", "backup", f.alice.Handle(), "--context")
 	if n := f.a.Requests("GET", "/api/v1/statuses/"); n != 0 {
 		t.Errorf("third run: %d context requests, want 0", n)
+	}
+	if strings.Contains(r.stderr, "0 threads") {
+		t.Errorf("third run speaks of threads it had none to fetch:\n%s", r.stderr)
 	}
 
 	// Search covers thread posts, after the bookmarks, marked as context.

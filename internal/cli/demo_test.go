@@ -209,6 +209,10 @@ func TestDemoRefusesBusyHome(t *testing.T) {
 	if ents, _ := os.ReadDir(busy); len(ents) != 1 {
 		t.Errorf("the demo wrote into %s", busy)
 	}
+	// Given before the command's name, --home is the sandbox's too.
+	if r := mustRun(t, ExitUsage, newHome(t), "", "--home", busy, "demo"); !strings.Contains(r.stderr, "is not empty") {
+		t.Errorf("fedimarks --home %s demo: %q", busy, r.stderr)
+	}
 	if r := runTool(t, nil, newHome(t), "", "demo", "--addr", "0.0.0.0:80", "--serve"); r.code != ExitUsage {
 		t.Errorf("--addr 0.0.0.0:80: exit %d, want 2", r.code)
 	}

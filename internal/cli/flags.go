@@ -33,7 +33,7 @@ func (a *app) parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 		}
 	}()
 	if fs.Lookup("home") == nil {
-		fs.StringVar(&a.home, "home", "", "keep the archive and tokens in `DIR` (as FEDIMARKS_HOME)")
+		fs.StringVar(&a.home, "home", a.home, "keep the archive and tokens in `DIR` (as FEDIMARKS_HOME)")
 	}
 	if a.listFlags != nil { // shell completion asks which options there are
 		fs.VisitAll(a.listFlags)

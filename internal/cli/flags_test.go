@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -54,5 +55,26 @@ func TestTyposGetSuggestions(t *testing.T) {
 	r = mustRun(t, ExitUsage, home, "", "export", "--format")
 	if !strings.Contains(r.stderr, "option --format needs a value") {
 		t.Errorf("missing value: %q", r.stderr)
+	}
+}
+
+// TestHomeBeforeTheCommand: --home DIR (or --home=DIR) may come before the
+// command's name too, as help and README say it is taken by any command;
+// after the name it still works.
+func TestHomeBeforeTheCommand(t *testing.T) {
+	env, dir := newHome(t), filepath.Join(t.TempDir(), "given")
+	for _, args := range [][]string{
+		{"--home", dir, "accounts"},
+		{"--home=" + dir, "accounts"},
+		{"accounts", "--home", dir},
+	} {
+		r := mustRun(t, ExitOK, env, "", args...)
+		if out := r.stdout + r.stderr; !strings.Contains(out, dir) || strings.Contains(out, env) {
+			t.Errorf("fedimarks %s does not keep state in %s:\n%s", strings.Join(args, " "), dir, out)
+		}
+	}
+	r := mustRun(t, ExitUsage, env, "", "--home")
+	if !strings.Contains(r.stderr, "--home") {
+		t.Errorf("--home without DIR: %s", r.stderr)
 	}
 }

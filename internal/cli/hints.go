@@ -19,6 +19,9 @@ type situation struct {
 	// resume is the command line that resumes the job (import, migrate);
 	// "" when the command is no job.
 	resume string
+	// dryRun says the job is a dry run: it has nothing to resume, so the
+	// hint runs it again.
+	dryRun bool
 	// report is the job's report, when it finished.
 	report *transfer.Report
 	// unchecked says that verify could not check some posts.
@@ -80,8 +83,17 @@ const offlineExport = "'fedimarks export --offline' exports what is already arch
 func jobStep(code string, s situation) string {
 	switch code {
 	case fedimarks.EAuth, fedimarks.EScope:
+		if s.dryRun {
+			return "log in again: fedimarks login " + s.login + "; then run it again: " + s.resume
+		}
 		return "log in again: fedimarks login " + s.login + "; then resume with: " + s.resume
-	case fedimarks.EInterrupted, fedimarks.EUnavailable:
+	case fedimarks.EUnavailable, fedimarks.EInterrupted:
+		if s.dryRun { // a dry run has nothing to resume
+			if code == fedimarks.EUnavailable {
+				return "run it again when the server answers: " + s.resume
+			}
+			return "run it again: " + s.resume
+		}
 		return "resume with: " + s.resume
 	case fedimarks.EPartial:
 		switch rep := s.report; {

@@ -197,3 +197,22 @@ func TestImportReportsArePrivate(t *testing.T) {
 		}
 	}
 }
+
+// TestImportToDeadDestinationSaysNothingRead: an import whose destination
+// does not answer says nothing about a listing it did not read ("read 0
+// bookmarks"), and a dry run's hint runs the dry run again once the server
+// answers: a dry run has nothing to resume.
+func TestImportToDeadDestinationSaysNothingRead(t *testing.T) {
+	f := newFediverse(t)
+	file, _ := bookmarksFile(t, f.a, 2)
+	f.login(t, f.bob)
+	f.b.SetDown(true)
+	r := mustRun(t, ExitError, f.home, "", "import", file, "--to", f.bob.Handle(), "--dry-run")
+	if strings.Contains(r.stderr, "read 0 bookmarks") {
+		t.Errorf("a listing that was not read is reported read:\n%s", r.stderr)
+	}
+	want := "run it again when the server answers: fedimarks import " + file + " --to " + f.bob.Handle() + " --dry-run"
+	if strings.Contains(r.stderr, "resume with") || !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr lacks %q (a dry run has nothing to resume):\n%s", want, r.stderr)
+	}
+}

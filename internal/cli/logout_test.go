@@ -83,6 +83,11 @@ func TestLogoutServerDownStillForgets(t *testing.T) {
 	if !strings.Contains(r.stderr, "may still be live") || !strings.Contains(r.stderr, "/oauth/authorized_applications") {
 		t.Errorf("stderr does not warn that the token may be live and where to revoke it:\n%s", r.stderr)
 	}
+	// In plain words, as login says it: not the request and its retries.
+	if strings.Contains(r.stderr, "/oauth/revoke:") || strings.Contains(r.stderr, "attempts") ||
+		!strings.Contains(r.stderr, inst.Host()+" did not answer") || !strings.Contains(r.stderr, "forgot") {
+		t.Errorf("stderr should say in plain words that %s did not answer and the token was forgotten here:\n%s", inst.Host(), r.stderr)
+	}
 	if !inst.TokenValid(tok) {
 		t.Error("the token was revoked although the server was down (the fake is wrong?)")
 	}

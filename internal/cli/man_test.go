@@ -57,3 +57,17 @@ func TestManPages(t *testing.T) {
 		}
 	}
 }
+
+// TestManFolderCannotBeMade: a folder man cannot create is said in plain
+// words, naming it, not as the library's "make DIR: ...".
+func TestManFolderCannotBeMade(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(file, "pages")
+	r := mustRun(t, ExitError, newHome(t), "", "man", dir)
+	if want := "fedimarks: cannot create the folder " + dir + ": "; !strings.HasPrefix(r.stderr, want) || strings.Contains(r.stderr, "make ") {
+		t.Errorf("stderr %q, want it to start with %q", r.stderr, want)
+	}
+}

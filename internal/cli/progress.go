@@ -153,7 +153,7 @@ func (r readingLister) EachBookmark(ctx context.Context, fn func([]fedimarks.Sta
 		return fn(page)
 	})
 	p.Abort()
-	if ctx.Err() == nil {
+	if ctx.Err() == nil && err == nil { // nothing to say of a listing not read
 		fmt.Fprintf(r.r.errOut, "read %s of %s (%s, %s)\n", fedimarks.Plural(int64(n), noun), r.h,
 			fedimarks.Plural(r.c.Requests()-sent, "request"), ui.Duration(r.r.now().Sub(start)))
 	}

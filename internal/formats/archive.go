@@ -88,7 +88,7 @@ func readFile(ctx context.Context, path string, f *os.File) (Result, error) {
 		}
 		zr, err := zip.NewReader(f, st.Size())
 		if err != nil {
-			return Result{}, unknownShape(path, "a broken zip archive: "+err.Error())
+			return Result{}, brokenArchive(path, "zip")
 		}
 		return readZip(ctx, path, zr)
 	}
@@ -215,7 +215,7 @@ func readZipStream(ctx context.Context, name string, r io.Reader) (Result, error
 	}
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
-		return Result{}, unknownShape(name, "a broken zip archive: "+err.Error())
+		return Result{}, brokenArchive(name, "zip")
 	}
 	return readZip(ctx, name, zr)
 }
@@ -255,19 +255,42 @@ func readZip(ctx context.Context, name string, zr *zip.Reader) (Result, error) {
 func readGzip(ctx context.Context, name string, r io.Reader) (Result, error) {
 	zr, err := gzip.NewReader(r)
 	if err != nil {
-		return Result{}, unknownShape(name, "broken gzip data: "+err.Error())
+		return Result{}, brokenArchive(name, "gzip")
 	}
 	defer zr.Close()
-	br := bufio.NewReaderSize(ctxReader{ctx, zr}, 64<<10) // checked after inflating: a MiB read may inflate to a GiB
+	br := bufio.NewReaderSize(ctxReader{ctx, gzipReader{zr}}, 64<<10) // checked after inflating: a MiB read may inflate to a GiB
 	head, err := br.Peek(512)
 	if err != nil && !errors.Is(err, io.EOF) {
-		return Result{}, unknownShape(name, "broken gzip data: "+err.Error())
+		return Result{}, ctxError(ctx, name, brokenArchive(name, "gzip"))
 	}
 	if archiveKind(head) == kindTar {
 		return readTar(ctx, name, br)
 	}
 	inner := strings.TrimSuffix(strings.TrimSuffix(name, ".gz"), ".GZ")
-	return read(ctx, inner, &capReader{r: br, left: maxArchiveEntry, name: name}, 1)
+	res, err := read(ctx, inner, &capReader{r: br, left: maxArchiveEntry, name: name}, 1)
+	if _, broken := errors.AsType[gzipBroken](err); broken && ctx.Err() == nil {
+		// Cut short or damaged further in: the file's fault, not its rows'.
+		return Result{}, brokenArchive(name, "gzip")
+	}
+	return res, err
+}
+
+// gzipBroken is an error of inflating a gzip stream, which the readers
+// keep in their errors' chains (read %s: %w).
+type gzipBroken struct{ err error }
+
+func (e gzipBroken) Error() string { return e.err.Error() }
+func (e gzipBroken) Unwrap() error { return e.err }
+
+// gzipReader marks the errors of inflating other than the stream's end.
+type gzipReader struct{ r io.Reader }
+
+func (g gzipReader) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = gzipBroken{err}
+	}
+	return n, err
 }
 
 // readTar streams a tar archive to its first bookmarks.json.
@@ -277,6 +300,9 @@ func readTar(ctx context.Context, name string, r io.Reader) (Result, error) {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
 			return Result{}, noBookmarksJSON(name)
+		}
+		if _, broken := errors.AsType[gzipBroken](err); broken {
+			return Result{}, ctxError(ctx, name, brokenArchive(name, "gzip"))
 		}
 		if err != nil {
 			return Result{}, unknownShape(name, "a broken tar archive: "+err.Error())
@@ -294,6 +320,14 @@ func readTar(ctx context.Context, name string, r io.Reader) (Result, error) {
 func readMember(ctx context.Context, archive, member string, r io.Reader) (Result, error) {
 	name := archive + "!/" + strings.TrimPrefix(member, "/")
 	return read(ctx, name, &capReader{r: r, left: maxArchiveEntry, name: name}, 1)
+}
+
+// brokenArchive says that name, whose first bytes are those of a kind
+// ("zip", "gzip") archive, cannot be read as one: damaged or cut short.
+func brokenArchive(name, kind string) error {
+	return &fedimarks.Error{Code: fedimarks.EInvalid,
+		Message: fmt.Sprintf("%s is not a readable %s archive: it is damaged or cut short", name, kind),
+		Hint:    "download or export it again"}
 }
 
 func noBookmarksJSON(name string) error {

@@ -123,9 +123,9 @@ func TestReadFileArchiveErrors(t *testing.T) {
 	}{
 		{"zip without bookmarks.json", makeZip(t, noBookmarks), "this archive holds no bookmarks.json"},
 		{"tar.gz without bookmarks.json", makeTarGz(t, noBookmarks), "this archive holds no bookmarks.json"},
-		{"truncated zip", makeZip(t, archiveMembers)[:40], "a broken zip archive"},
+		{"truncated zip", makeZip(t, archiveMembers)[:40], "is not a readable zip archive"},
 		{"zip with a zip in bookmarks.json", makeZip(t, []member{{"bookmarks.json", string(makeZip(t, archiveMembers))}}), "this is not a text file"},
-		{"broken gzip", []byte{0x1f, 0x8b, 0x08, 0x00, 0x01}, "broken gzip data"},
+		{"broken gzip", []byte{0x1f, 0x8b, 0x08, 0x00, 0x01}, "is not a readable gzip archive"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := writeTemp(t, "archive.bin", tc.data)
