@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/remote"
 	"github.com/fedimarks/fedimarks/internal/transfer"
 	"github.com/fedimarks/fedimarks/internal/ui"
 )
@@ -96,16 +97,7 @@ func newProgressSlot(out io.Writer, server string) *progressSlot {
 func (a *app) sleeper(shown waitShower) func(ctx context.Context, d time.Duration) error {
 	sleep := a.io.Sleep
 	if sleep == nil {
-		sleep = func(ctx context.Context, d time.Duration) error {
-			t := time.NewTimer(d)
-			defer t.Stop()
-			select {
-			case <-t.C:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
+		sleep = remote.Sleep
 	}
 	if shown == nil {
 		return sleep

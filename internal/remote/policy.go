@@ -130,7 +130,7 @@ func New(o Options) *Policy {
 		p.now = time.Now
 	}
 	if p.sleep == nil {
-		p.sleep = sleepCtx
+		p.sleep = Sleep
 	}
 	p.budget = newBudget(p.backoff)
 	return p
@@ -246,8 +246,9 @@ func (p *Policy) observe(sent time.Time, h http.Header) {
 	}
 }
 
-// sleepCtx waits for d or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) error {
+// Sleep waits for d or until ctx is done (its error then): the wait of
+// the clients, and of any caller given no other.
+func Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}
