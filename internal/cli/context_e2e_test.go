@@ -92,14 +92,7 @@ func TestBackupContextStoresEachThreadOnce(t *testing.T) {
 	ar := openHomeArchive(t, f.home)
 	defer ar.Close()
 	for _, th := range threads[:3] {
-		anc, desc := threadURIs(t, ar, th.root.URI())
-		if !slices.Equal(anc, uriList(th.q)) || !slices.Equal(desc, uriList(th.r1, th.r2)) {
-			t.Errorf("thread of root: ancestors %v descendants %v", anc, desc)
-		}
-		anc, desc = threadURIs(t, ar, th.r2.URI())
-		if !slices.Equal(anc, uriList(th.q, th.root, th.r1)) || len(desc) != 0 {
-			t.Errorf("thread of r2: ancestors %v descendants %v", anc, desc)
-		}
+		checkSelfThread(t, ar, th)
 	}
 	db, err := sql.Open("sqlite", filepath.Join(f.home, "archive.db"))
 	if err != nil {
@@ -181,5 +174,20 @@ func TestBackupContextStoresEachThreadOnce(t *testing.T) {
 	_, desc := threadURIs(t, ar, th.root.URI())
 	if !slices.Equal(desc, uriList(th.r1, th.r2, th.o1, th.x2)) {
 		t.Errorf("--context all: descendants %v", desc)
+	}
+}
+
+// checkSelfThread checks the thread kept for th's root and for its
+// author's reply r2 as --context keeps it: the post above, the author's
+// own replies below, nothing else.
+func checkSelfThread(t *testing.T, ar *sqlite.Archive, th thread) {
+	t.Helper()
+	anc, desc := threadURIs(t, ar, th.root.URI())
+	if !slices.Equal(anc, uriList(th.q)) || !slices.Equal(desc, uriList(th.r1, th.r2)) {
+		t.Errorf("thread of root: ancestors %v descendants %v", anc, desc)
+	}
+	anc, desc = threadURIs(t, ar, th.r2.URI())
+	if !slices.Equal(anc, uriList(th.q, th.root, th.r1)) || len(desc) != 0 {
+		t.Errorf("thread of r2: ancestors %v descendants %v", anc, desc)
 	}
 }

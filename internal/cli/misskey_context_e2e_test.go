@@ -47,14 +47,7 @@ func TestMisskeyBackupContext(t *testing.T) {
 	}
 	defer ar.Close()
 	for _, th := range threads[:2] {
-		anc, desc := threadURIs(t, ar, th.root.URI())
-		if !slices.Equal(anc, uriList(th.q)) || !slices.Equal(desc, uriList(th.r1, th.r2)) {
-			t.Errorf("thread of root: ancestors %v descendants %v", anc, desc)
-		}
-		anc, desc = threadURIs(t, ar, th.r2.URI())
-		if !slices.Equal(anc, uriList(th.q, th.root, th.r1)) || len(desc) != 0 {
-			t.Errorf("thread of r2: ancestors %v descendants %v", anc, desc)
-		}
+		checkSelfThread(t, ar, th)
 	}
 
 	// A new favorite whose thread cannot be read now: pending, said, and

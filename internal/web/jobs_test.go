@@ -127,6 +127,22 @@ func startJobs(t *testing.T, opt web.Options) (string, *fakeJobs) {
 	return srv.URL, jobs
 }
 
+// postForm posts the page's form with token to path as the page itself
+// does (its Origin), and returns the answer's status, following no
+// redirect.
+func postForm(t *testing.T, base, path, token string) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, base+path, strings.NewReader(url.Values{"token": {token}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", base)
+	resp, err := noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
 var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
 // multipartBody is a form with fields in order, the file where name is
@@ -268,18 +284,7 @@ func TestJobPage(t *testing.T) {
 	if r := get(t, base, "/jobs/1/failures.csv", ""); r.code != 404 {
 		t.Errorf("a job without failures file: %d", r.code)
 	}
-	act := func(path, token string) int {
-		t.Helper()
-		req, _ := http.NewRequest(http.MethodPost, base+path, strings.NewReader(url.Values{"token": {token}}.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Origin", base)
-		resp, err := noRedirect.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	act := func(path, token string) int { return postForm(t, base, path, token) }
 	if code := act("/jobs/2/retry", "x"); code != 403 || len(jobs.started) != 0 {
 		t.Errorf("retry without the token: %d, started %v", code, jobs.started)
 	}
@@ -359,18 +364,7 @@ func TestCommandLineJobPage(t *testing.T) {
 		t.Errorf("a job cut short before it saved its rows, whose upload is gone, offers Resume:\n%s", cut)
 	}
 	tok := regexp.MustCompile(`name="token" value="([0-9a-f]{64})"`).FindStringSubmatch(page.body)[1]
-	act := func(path string) int {
-		t.Helper()
-		req, _ := http.NewRequest(http.MethodPost, base+path, strings.NewReader(url.Values{"token": {tok}}.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Origin", base)
-		resp, err := noRedirect.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	act := func(path string) int { return postForm(t, base, path, tok) }
 	for _, refused := range []string{"/jobs/import-7/resume", "/jobs/import-7/verify", "/jobs/import-7/cancel", "/jobs/import-8/retry"} {
 		if code := act(refused); code != 404 || len(jobs.started) != 0 {
 			t.Errorf("%s: %d, started %v", refused, code, jobs.started)
