@@ -3,6 +3,7 @@ package transfer
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strings"
@@ -41,6 +42,24 @@ func TestRunListingUnreachableSaysItPlainly(t *testing.T) {
 	for _, jargon := range []string{"dial tcp", "GET /api", "connect:"} {
 		if strings.Contains(msg, jargon) {
 			t.Errorf("error %q holds %q", msg, jargon)
+		}
+	}
+}
+
+// TestCauseInPlainWords: the innermost cause of a network error as the
+// rows and messages say it: a connection closed without an answer is said
+// so, as login says it, not as Go's "EOF".
+func TestCauseInPlainWords(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("GET /api/v1/bookmarks: %w", io.EOF), "it closed the connection without a word"},
+		{fmt.Errorf("GET /api/v1/bookmarks: %w", io.ErrUnexpectedEOF), "it closed the connection without a word"},
+		{&net.OpError{Op: "dial", Net: "tcp", Err: &os.SyscallError{Syscall: "connect", Err: syscall.ECONNREFUSED}}, "connection refused"},
+	} {
+		if got := cause(c.err); got != c.want {
+			t.Errorf("cause(%v) = %q, want %q", c.err, got, c.want)
 		}
 	}
 }

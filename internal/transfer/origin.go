@@ -3,6 +3,7 @@ package transfer
 import (
 	"context"
 	"errors"
+	"io"
 	"strings"
 
 	"github.com/fedimarks/fedimarks"
@@ -82,6 +83,9 @@ func readOrigin(host, objectType string, err error) originAnswer {
 // cause is the innermost text of an error: what a connection failure was,
 // without the method and path of the request around it.
 func cause(err error) string {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return "it closed the connection without a word" // as login says it
+	}
 	for u := errors.Unwrap(err); u != nil; u = errors.Unwrap(err) {
 		err = u
 	}
