@@ -146,6 +146,13 @@ type wireStatus struct {
 	Hidden   bool            `json:"fedimarks_hidden"`
 }
 
+// Skipped is an element of a page of a server's listing that is not a
+// usable status: its JSON as the server sent it, and why.
+type Skipped struct {
+	Raw json.RawMessage
+	Err error
+}
+
 // ParseStatus decodes one Status JSON object and keeps raw as Status.Raw.
 // IDs may be JSON strings (Mastodon, GoToSocial) or numbers (some Pixelfed
 // and Akkoma versions); both become strings. A status without an id or a uri

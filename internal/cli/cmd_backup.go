@@ -337,6 +337,15 @@ func runBackupAll(ctx context.Context, o backupOptions, sum *backupSummary) erro
 	return nil
 }
 
+// noteSkipped tells the person of each element of a page the server sent
+// unreadable (a bookmark, a favorite), with the start of its JSON.
+func noteSkipped(prog *ui.Progress, speak func(), what string, skipped []fedimarks.Skipped) {
+	for _, sk := range skipped {
+		prog.Note("skipped a %s the server sent unreadable (%v): %.200s", what, sk.Err, sk.Raw)
+		speak()
+	}
+}
+
 // severity orders exit codes from the least to the most in need of the
 // person: --all exits with the worst.
 func severity(code int) int {
@@ -353,10 +362,7 @@ type bookmarkSource struct {
 
 func (s bookmarkSource) Page(ctx context.Context, url string) (backup.Page, error) {
 	p, err := s.c.BookmarksPage(ctx, url)
-	for _, sk := range p.Skipped {
-		s.prog.Note("skipped a bookmark the server sent unreadable (%v): %.200s", sk.Err, sk.Raw)
-		s.speak()
-	}
+	noteSkipped(s.prog, s.speak, "bookmark", p.Skipped)
 	return backup.Page{Statuses: p.Statuses, Next: p.Next, URL: p.URL, Skipped: len(p.Skipped), BadNext: p.NextRefused}, err
 }
 

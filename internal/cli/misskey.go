@@ -143,10 +143,7 @@ type favoriteSource struct {
 
 func (s favoriteSource) Page(ctx context.Context, url string) (backup.Page, error) {
 	p, err := s.c.FavoritesPage(ctx, url)
-	for _, sk := range p.Skipped {
-		s.prog.Note("skipped a favorite the server sent unreadable (%v): %.200s", sk.Err, sk.Raw)
-		s.speak()
-	}
+	noteSkipped(s.prog, s.speak, "favorite", p.Skipped)
 	return backup.Page{Statuses: p.Statuses, Next: p.Next, URL: p.URL, Skipped: len(p.Skipped)}, err
 }
 

@@ -27,7 +27,7 @@ type Page struct {
 	Statuses []fedimarks.Status
 	// Skipped are the page's elements that could not be decoded as a
 	// status (no id, no uri, bad JSON); the rest of the page is kept.
-	Skipped []Skipped
+	Skipped []fedimarks.Skipped
 	// URL is the URL fetched.
 	URL string
 	// Next is the URL of the next page, "" at the end.
@@ -38,12 +38,6 @@ type Page struct {
 	// from there. Next is then "". It is a *fedimarks.RemoteError of
 	// KindRedirected.
 	NextRefused error
-}
-
-// Skipped is an element of a page that is not a usable status.
-type Skipped struct {
-	Raw json.RawMessage
-	Err error
 }
 
 // Len returns the number of elements the server sent, skipped ones
@@ -75,7 +69,7 @@ func (c *Client) BookmarksPage(ctx context.Context, pageURL string) (Page, error
 	for _, raw := range elems {
 		st, err := fedimarks.ParseStatus(raw)
 		if err != nil {
-			p.Skipped = append(p.Skipped, Skipped{Raw: raw, Err: err})
+			p.Skipped = append(p.Skipped, fedimarks.Skipped{Raw: raw, Err: err})
 			continue
 		}
 		p.Statuses = append(p.Statuses, st)

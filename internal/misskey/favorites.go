@@ -22,13 +22,7 @@ type Page struct {
 	// URL is the cursor fetched (the first page's address for "").
 	URL string
 	// Skipped are the favorites the server sent that could not be read.
-	Skipped []Skipped
-}
-
-// Skipped is a favorite that could not be read: its JSON and why.
-type Skipped struct {
-	Raw json.RawMessage
-	Err error
+	Skipped []fedimarks.Skipped
 }
 
 // CursorError is a cursor that is not one of this server's favorites
@@ -84,7 +78,7 @@ func (c *Client) FavoritesPage(ctx context.Context, cursor string) (Page, error)
 			st, err = StatusOf(c.server, f.Note, raw)
 		}
 		if err != nil {
-			p.Skipped = append(p.Skipped, Skipped{Raw: raw, Err: err})
+			p.Skipped = append(p.Skipped, fedimarks.Skipped{Raw: raw, Err: err})
 			continue
 		}
 		p.Statuses = append(p.Statuses, st)
