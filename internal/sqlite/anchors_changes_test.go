@@ -19,7 +19,7 @@ import (
 // tags.
 func TestSearchAnchorsFollowChanges(t *testing.T) {
 	a, posts := buildArchive(t, 300)
-	sqlite.NoOrders(a) // the anchors of the searches a listing order cannot answer
+	sqlite.NoOrders(a)           // the anchors of the searches a listing order cannot answer
 	queries := pageQueries()[2:] // the searches (the timeline's anchors are kept by generation)
 	stages := smallChanges(t, a, posts)
 	if walks := checkAnchoredPages(t, a, "built", queries...); walks != int64(len(queries)) {

@@ -47,11 +47,15 @@ type orderedMatches struct {
 // entrySet is a set of a listing order's entries.
 type entrySet []uint64
 
-func newEntrySet(n int) entrySet       { return make(entrySet, (n+63)/64) }
-func (s entrySet) add(i int)           { s[i/64] |= 1 << (i % 64) }
-func (s entrySet) remove(i int)        { s[i/64] &^= 1 << (i % 64) }
-func (s entrySet) has(i int) bool      { return s[i/64]&(1<<(i%64)) != 0 }
-func (s entrySet) keepOnly(t entrySet) { for i := range s { s[i] &= t[i] } }
+func newEntrySet(n int) entrySet  { return make(entrySet, (n+63)/64) }
+func (s entrySet) add(i int)      { s[i/64] |= 1 << (i % 64) }
+func (s entrySet) remove(i int)   { s[i/64] &^= 1 << (i % 64) }
+func (s entrySet) has(i int) bool { return s[i/64]&(1<<(i%64)) != 0 }
+func (s entrySet) keepOnly(t entrySet) {
+	for i := range s {
+		s[i] &= t[i]
+	}
+}
 
 // list returns the entries of s in ascending order.
 func (s entrySet) list() []int32 {
