@@ -69,9 +69,10 @@ type Archive struct {
 	// turns them off, so that the tests can compare the searches that
 	// use them with the SQL alone.
 	orders   listOrders
+	matches  keptMatches
 	noOrders bool
 	// closing is cancelled by Close, stopping the background work it
-	// runs in (see BuildOrders).
+	// runs in (see KeepOrders).
 	closing context.Context
 	stop    context.CancelFunc
 	// indexed says a backup page wrote search index entries since the

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 )
@@ -23,26 +24,62 @@ import (
 // is stored in listing_orders (migration 0100) by each backup run's last
 // transaction, so that the next process reads it in a few hundred
 // microseconds, and `serve` builds it again in the background when its
-// generation is behind (see buildOrders).
+// generation is behind (see KeepOrders).
 
 // listOrderFormat is the packing of listing_orders.entries that encode
 // writes and decodeOrder reads.
 const listOrderFormat = 1
 
 // listOrder is an account's bookmarks in listing order at generation gen:
-// entry i is the bookmark with id id[i] at position position[i], of post
-// status[i], removed[i] when a full backup found it gone. It is never
-// changed once built: a new generation gets a new one.
+// entry i is the bookmark with id id[i] at position position[i],
+// removed when a full backup found it gone. It is never changed once
+// built: a new generation gets a new one.
 type listOrder struct {
 	gen      int64
-	status   []int64
 	position []int64
 	id       []int64
-	removed  []bool
+	removed  entrySet
 	// at finds an entry by its post: dense[statusID] is its index + 1
 	// when the account's post ids are dense enough, else sparse holds it.
 	dense  []int32
 	sparse map[int64]int32
+	// status is each entry's post id, kept only in an order read from
+	// the bookmarks, to be stored (encode).
+	status []int64
+}
+
+// newListOrder makes an order for n entries of posts whose ids are at
+// most top.
+func newListOrder(n int, top int64) *listOrder {
+	o := &listOrder{
+		position: make([]int64, 0, n),
+		id:       make([]int64, 0, n),
+		removed:  newEntrySet(n),
+	}
+	// A slice of the post ids up to the highest costs 4 bytes a post
+	// id; a map costs about 40 a bookmark: the slice while it is at
+	// most ten times longer than the bookmarks.
+	if top < int64(10*n+4096) {
+		o.dense = make([]int32, top+1)
+	} else {
+		o.sparse = make(map[int64]int32, n)
+	}
+	return o
+}
+
+// add appends the bookmark id at position, of post status.
+func (o *listOrder) add(status, position, id int64, removed bool) {
+	i := len(o.id)
+	o.position = append(o.position, position)
+	o.id = append(o.id, id)
+	if removed {
+		o.removed.add(i)
+	}
+	if o.dense != nil {
+		o.dense[status] = int32(i + 1)
+	} else {
+		o.sparse[status] = int32(i)
+	}
 }
 
 // index returns the entry of the post statusID, if the account
@@ -59,7 +96,7 @@ func (o *listOrder) index(statusID int64) (int, bool) {
 }
 
 // len is how many bookmarks the order holds, removed ones included.
-func (o *listOrder) len() int { return len(o.status) }
+func (o *listOrder) len() int { return len(o.id) }
 
 // after reports whether entry i is listed after the place c (older):
 // (position, id) < (c.position, c.id); before whether it is listed
@@ -72,55 +109,30 @@ func (o *listOrder) before(i int, c cursor) bool {
 	return o.position[i] > c.position || (o.position[i] == c.position && o.id[i] > c.id)
 }
 
-// add appends one bookmark; finish builds the post index.
-func (o *listOrder) add(status, position, id int64, removed bool) {
-	o.status = append(o.status, status)
-	o.position = append(o.position, position)
-	o.id = append(o.id, id)
-	o.removed = append(o.removed, removed)
-}
-
-func (o *listOrder) finish() {
+// encode packs an order read from the bookmarks: the number of its
+// entries and the highest post id, then for each entry the differences
+// from the entry before of its post id, position and id (the id's
+// shifted left one bit, with the removed flag in the low bit), as
+// varints. A backup's bookmarks differ from their neighbours by small
+// numbers: about 5 bytes a bookmark.
+func (o *listOrder) encode() []byte {
+	b := make([]byte, 0, 16+6*len(o.status))
 	var top int64
 	for _, s := range o.status {
 		top = max(top, s)
 	}
-	// A slice of the post ids up to the highest costs 4 bytes a post
-	// id; a map costs about 40 a bookmark: the slice while it is at
-	// most ten times longer than the bookmarks.
-	if top < int64(10*len(o.status)+4096) {
-		o.dense = make([]int32, top+1)
-		for i, s := range o.status {
-			if s >= 0 {
-				o.dense[s] = int32(i + 1)
-			}
-		}
-		return
-	}
-	o.sparse = make(map[int64]int32, len(o.status))
-	for i, s := range o.status {
-		o.sparse[s] = int32(i)
-	}
-}
-
-// encode packs o's entries: their number, then for each the differences
-// from the entry before of its post id, position and id (the id's shifted
-// left one bit, with the removed flag in the low bit), as varints. A
-// backup's bookmarks differ from their neighbours by small numbers: about
-// 5 bytes a bookmark.
-func (o *listOrder) encode() []byte {
-	b := make([]byte, 0, 8+6*len(o.status))
 	b = binary.AppendUvarint(b, uint64(len(o.status)))
+	b = binary.AppendUvarint(b, uint64(max(top, 0)))
 	var ps, pp, pi int64
-	for i := range o.status {
+	for i, s := range o.status {
 		flag := int64(0)
-		if o.removed[i] {
+		if o.removed.has(i) {
 			flag = 1
 		}
-		b = binary.AppendVarint(b, o.status[i]-ps)
+		b = binary.AppendVarint(b, s-ps)
 		b = binary.AppendVarint(b, o.position[i]-pp)
 		b = binary.AppendVarint(b, (o.id[i]-pi)<<1|flag)
-		ps, pp, pi = o.status[i], o.position[i], o.id[i]
+		ps, pp, pi = s, o.position[i], o.id[i]
 	}
 	return b
 }
@@ -136,12 +148,12 @@ func decodeOrder(b []byte) (*listOrder, error) {
 		return nil, errBadOrder
 	}
 	b = b[k:]
-	o := &listOrder{
-		status:   make([]int64, 0, n),
-		position: make([]int64, 0, n),
-		id:       make([]int64, 0, n),
-		removed:  make([]bool, 0, n),
+	top, k := binary.Uvarint(b)
+	if k <= 0 || top > 1<<62 {
+		return nil, errBadOrder
 	}
+	b = b[k:]
+	o := newListOrder(int(n), int64(top))
 	var ps, pp, pi int64
 	for range n {
 		var d [3]int64
@@ -153,12 +165,14 @@ func decodeOrder(b []byte) (*listOrder, error) {
 			d[j], b = v, b[k:]
 		}
 		ps, pp, pi = ps+d[0], pp+d[1], pi+d[2]>>1
+		if ps < 0 || ps > int64(top) {
+			return nil, errBadOrder
+		}
 		o.add(ps, pp, pi, d[2]&1 == 1)
 	}
 	if len(b) != 0 {
 		return nil, errBadOrder
 	}
-	o.finish()
 	return o, nil
 }
 
@@ -171,21 +185,33 @@ func readOrder(ctx context.Context, tx *sql.Tx, account string, gen int64) (*lis
 		return nil, err
 	}
 	defer rows.Close()
-	o := &listOrder{gen: gen}
+	var (
+		status, position, id []int64
+		removed              []bool
+		top                  int64
+	)
 	for rows.Next() {
 		var (
-			status, position, id int64
-			removed              bool
+			s, p, i int64
+			r       bool
 		)
-		if err := rows.Scan(&status, &position, &id, &removed); err != nil {
+		if err := rows.Scan(&s, &p, &i, &r); err != nil {
 			return nil, err
 		}
-		o.add(status, position, id, removed)
+		status, position, id, removed = append(status, s), append(position, p), append(id, i), append(removed, r)
+		top = max(top, s)
+		if s < 0 {
+			top = math.MaxInt64 // not a rowid SQLite gives: a map holds it
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	o.finish()
+	o := newListOrder(len(status), top)
+	for i := range status {
+		o.add(status[i], position[i], id[i], removed[i])
+	}
+	o.gen, o.status = gen, status
 	return o, nil
 }
 
@@ -221,7 +247,7 @@ func storeListingOrder(ctx context.Context, tx *sql.Tx, account string) error {
 }
 
 // listOrders keeps the accounts' listing orders an Archive read, and
-// builds them again in the background when asked to (see buildOrders).
+// builds them again in the background when asked to (see KeepOrders).
 // The zero value keeps them and builds nothing; it is safe for concurrent
 // use.
 type listOrders struct {
@@ -295,14 +321,24 @@ func (p *listOrders) keep(account string, o *listOrder) {
 	}
 }
 
-// BuildOrders makes the archive build an account's listing order in the
-// background, and store it, when a search finds the stored one behind the
-// account's generation (a backup stores it at the end of each run; a
-// run still going, an import, a sync or an archive from before this
-// version leave it behind). The searches meanwhile use SQL. `serve` calls
-// it: a long-lived process gains from it, a command that searches once
-// does not. Close stops the builds.
-func (a *Archive) BuildOrders() {
+// KeepOrders readies the listing orders of every account for the
+// searches of a long-lived process (`serve` calls it before it listens):
+// it reads the stored ones, builds those missing or behind the account's
+// generation now (a run still going, an import, a sync or an archive
+// from before this version leave them behind; about 130 ms for 100,000
+// bookmarks whose pages are not in the cache), and from then on builds
+// one again in the background when a search finds it behind, the
+// searches meanwhile using SQL. Close stops the builds.
+func (a *Archive) KeepOrders(ctx context.Context) error {
+	accounts, err := a.ArchivedAccounts(ctx)
+	if err != nil {
+		return err
+	}
+	for _, h := range accounts {
+		if err := a.readyOrder(ctx, string(h)); err != nil {
+			return fmt.Errorf("read the listing order of %s: %w", h, err)
+		}
+	}
 	p := &a.orders
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -312,6 +348,22 @@ func (a *Archive) BuildOrders() {
 			p.pause = 2 * time.Second
 		}
 	}
+	return nil
+}
+
+// readyOrder keeps account's order as it is now: the stored one, or one
+// built from the bookmarks.
+func (a *Archive) readyOrder(ctx context.Context, account string) error {
+	tx, err := a.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	o, err := a.orderFor(ctx, tx, account)
+	tx.Rollback()
+	if o != nil || err != nil {
+		return err
+	}
+	return a.buildOrder(ctx, account)
 }
 
 // buildOrderLater starts a background build of account's order, unless

@@ -3,11 +3,13 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"math/bits"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	fedimarks "github.com/fedimarks/fedimarks"
 )
@@ -33,6 +35,52 @@ func ordered(q fedimarks.Query, notes bool) bool {
 		return false
 	}
 	return strings.TrimSpace(q.Text) != "" || len(q.Tags) > 0 || len(q.NotTags) > 0 || q.HasNote || q.From != ""
+}
+
+// maxKeptMatches is how many searches' matches an Archive keeps (about
+// 100 KB for a word in 25,000 posts).
+const maxKeptMatches = 16
+
+// keptMatches keeps the matches of the last searches answered from a
+// listing order, each with the order and the last listing_changes seq it
+// was read at. The zero value is ready; it is safe for concurrent use.
+type keptMatches struct {
+	mu    sync.Mutex
+	m     map[string]keptMatch
+	order []string // keys, oldest first
+}
+
+type keptMatch struct {
+	m   *orderedMatches
+	seq int64
+}
+
+// get returns the matches kept under key if they were read from order o
+// at seq.
+func (k *keptMatches) get(key string, o *listOrder, seq int64) *orderedMatches {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if c, ok := k.m[key]; ok && c.m.o == o && c.seq == seq {
+		return c.m
+	}
+	return nil
+}
+
+// keep keeps m under key, dropping the oldest past maxKeptMatches.
+func (k *keptMatches) keep(key string, m *orderedMatches, seq int64) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.m == nil {
+		k.m = make(map[string]keptMatch)
+	}
+	if _, ok := k.m[key]; !ok {
+		k.order = append(k.order, key)
+	}
+	k.m[key] = keptMatch{m: m, seq: seq}
+	for len(k.order) > maxKeptMatches {
+		delete(k.m, k.order[0])
+		k.order = k.order[1:]
+	}
 }
 
 // orderedMatches are a search's matches as entries of a listing order,
@@ -81,6 +129,24 @@ func (a *Archive) searchOrdered(ctx context.Context, tx *sql.Tx, q fedimarks.Que
 	if o == nil || err != nil {
 		return nil, false, err
 	}
+	// The matches of the last searches are kept while nothing that
+	// can change them was logged (listing_changes: an index entry, a
+	// tag, a note, a bookmark) and the order is the same: a page
+	// counts its search, then lists it, and its neighbours list it
+	// again.
+	seq, _, err := changeMark(ctx, tx)
+	if err != nil {
+		return nil, false, err
+	}
+	key := fmt.Sprint(q.Account, "\x00", q.String(), "\x00", q.IncludeRemoved, ranked)
+	if m := a.matches.get(key, o, seq); m != nil {
+		return m, true, nil
+	}
+	defer func() {
+		if ok && err == nil {
+			a.matches.keep(key, m, seq)
+		}
+	}()
 	m = &orderedMatches{o: o}
 	terms, excluded := q.Terms(), q.Excluded()
 	if len(terms) == 0 && len(excluded) == 0 && strings.TrimSpace(q.Text) != "" {
@@ -91,7 +157,7 @@ func (a *Archive) searchOrdered(ctx context.Context, tx *sql.Tx, q fedimarks.Que
 	// the search lists it.
 	add := func(id int64) int {
 		i, ok := o.index(id)
-		if !ok || (o.removed[i] && !q.IncludeRemoved) {
+		if !ok || (o.removed.has(i) && !q.IncludeRemoved) {
 			return -1
 		}
 		keep.add(i)
@@ -110,7 +176,7 @@ func (a *Archive) searchOrdered(ctx context.Context, tx *sql.Tx, q fedimarks.Que
 			`SELECT group_concat(rowid) FROM search_fts WHERE search_fts MATCH ?`, matchExpr(terms, excluded))
 	default:
 		for i := range o.len() {
-			if !o.removed[i] || q.IncludeRemoved {
+			if !o.removed.has(i) || q.IncludeRemoved {
 				keep.add(i)
 			}
 		}
@@ -204,15 +270,40 @@ func eachID(ctx context.Context, tx *sql.Tx, fn func(int64), query string, args 
 		return err
 	}
 	for s := list.String; s != ""; {
-		var part string
-		part, s, _ = strings.Cut(s, ",")
-		id, err := strconv.ParseInt(part, 10, 64)
-		if err != nil {
-			return err
+		part := s
+		if k := strings.IndexByte(s, ','); k >= 0 {
+			part, s = s[:k], s[k+1:]
+		} else {
+			s = ""
+		}
+		id, ok := smallID(part)
+		if !ok {
+			var err error
+			if id, err = strconv.ParseInt(part, 10, 64); err != nil {
+				return fmt.Errorf("read a list of ids: %w", err)
+			}
 		}
 		fn(id)
 	}
 	return nil
+}
+
+// smallID reads s when it is 1 to 18 decimal digits (what group_concat
+// writes of a rowid below 10^18), where ParseInt's generality costs as
+// much as the rest of reading the list.
+func smallID(s string) (int64, bool) {
+	if len(s) == 0 || len(s) > 18 {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		d := s[i] - '0'
+		if d > 9 {
+			return 0, false
+		}
+		n = n*10 + int64(d)
+	}
+	return n, true
 }
 
 // eachScored calls fn with each post matching the FTS5 expression match
