@@ -1,0 +1,359 @@
+package sqlite_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	fedimarks "github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/sqlite"
+)
+
+// bob is the second account of the listing-order archives: it shares
+// every third post of home's, listed in another order.
+const bob = fedimarks.Handle("bob@other.example")
+
+// orderPair is one archive file opened twice: ord answers the searches
+// it can from listing orders (see listOrder), sql (NoOrders) answers
+// every search in SQL alone, as before listing orders.
+type orderPair struct {
+	path     string
+	ord, sql *sqlite.Archive
+	posts    []post
+}
+
+// orderPost is post i of the listing-order archives: genPost's, some
+// saying golang three times (bm25 ranks them apart from the rest, which
+// tie), some with a #fedi hashtag, some about rust as well.
+func orderPost(i int) post {
+	p := genPost(i)
+	if i%13 == 0 {
+		p.extraHTML += " golang golang"
+	}
+	if i%17 == 0 {
+		p.extraHTML += ` <a href="https://home.example/tags/fedi" class="mention hashtag" rel="tag">#<span>fedi</span></a>`
+	}
+	if i%23 == 0 {
+		p.extraHTML += " rust"
+	}
+	return p
+}
+
+// saveRun saves pages as one backup run of h at at, and finishes it.
+func saveRun(t testing.TB, a *sqlite.Archive, h fedimarks.Handle, full bool, at time.Time, pages ...[]fedimarks.Status) {
+	t.Helper()
+	ctx := context.Background()
+	r, err := a.StartRun(ctx, h, full, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pg := range pages {
+		if err := a.SavePage(ctx, r, pg, "", at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := a.FinishRun(ctx, r, at); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// buildOrderPair archives n posts (orderPost) as home's bookmarks in
+// three runs: a full one, a full one that no longer finds every ninth
+// post (i%9 == 4: removed), an incremental one that finds ten new posts
+// and one of the removed again (13). bob bookmarks every third post,
+// oldest first, and one of his own. home tags every 7th post "later"
+// and every 11th "work", notes every 19th; bob tags every 6th "later"
+// and notes post 0.
+func buildOrderPair(t testing.TB, n int) *orderPair {
+	t.Helper()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "archive.db")
+	ord, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ord.Close() })
+	p := &orderPair{path: path, ord: ord}
+	var all, some, bobs []fedimarks.Status
+	for i := range n {
+		p.posts = append(p.posts, orderPost(i))
+	}
+	for i := n - 1; i >= 0; i-- {
+		s := p.posts[i].status(t)
+		all = append(all, s)
+		if i%9 != 4 {
+			some = append(some, s)
+		}
+	}
+	for i := 0; i < n; i += 3 {
+		bobs = append(bobs, p.posts[i].status(t))
+	}
+	own := genPost(5000)
+	own.extraHTML = " bobword golang"
+	bobs = append(bobs, own.status(t))
+	saveRun(t, ord, home, true, base, all[:n/2], all[n/2:])
+	saveRun(t, ord, home, true, base.Add(time.Hour), some)
+	var fresh []fedimarks.Status
+	for i := 1009; i >= 1000; i-- {
+		fresh = append(fresh, orderPost(i).status(t))
+	}
+	saveRun(t, ord, home, false, base.Add(2*time.Hour), append(fresh, p.posts[13].status(t)))
+	saveRun(t, ord, bob, true, base, bobs)
+	for i, q := range p.posts {
+		var tags []string
+		if i%7 == 0 {
+			tags = append(tags, "later")
+		}
+		if i%11 == 0 {
+			tags = append(tags, "work")
+		}
+		if tags != nil {
+			if err := ord.SetTags(ctx, home, q.uri(), tags); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if i%6 == 0 {
+			if err := ord.SetTags(ctx, bob, q.uri(), []string{"later"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if i%19 == 0 {
+			if err := ord.SetNote(ctx, home, q.uri(), "remember this one"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := ord.SetNote(ctx, bob, p.posts[0].uri(), "bob remembers"); err != nil {
+		t.Fatal(err)
+	}
+	p.sql = p.reopen(t)
+	sqlite.NoOrders(p.sql)
+	return p
+}
+
+// reopen opens the pair's archive file once more, closed when the test
+// ends.
+func (p *orderPair) reopen(t testing.TB) *sqlite.Archive {
+	t.Helper()
+	a, err := sqlite.Open(context.Background(), p.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	return a
+}
+
+// orderQueries are searches of every kind a listing order answers, and
+// two it does not (ordered false): text whose words a note holds, and
+// the timeline.
+var orderQueries = []struct {
+	query   string
+	account fedimarks.Handle
+	ordered bool
+}{
+	{"golang", home, true},
+	{"rust", home, true},
+	{"gol*", home, true},
+	{"py*", home, true},
+	{"golang -rust", home, true},
+	{"post", home, true},
+	{`"number 13 about"`, home, true},
+	{"-golang", home, true},
+	{"-golang -python", home, true},
+	{"-golang tag:later", home, true},
+	{"... tag:later", home, true}, // punctuation only, with a tag
+	{"tag:later", home, true},
+	{"tag:#later", home, true},
+	{"tag:later tag:work", home, true},
+	{"-tag:later", home, true},
+	{"golang -tag:later", home, true},
+	{"-tag:later -tag:work", home, true},
+	{"has:note", home, true},
+	{"golang has:note", home, true},
+	{"has:note -tag:later", home, true},
+	{"from:user7", home, true},
+	{"from:user7@host1.example", home, true},
+	{"from:@user3@home.example", home, true},
+	{"from:user3 cats", home, true},
+	{"#fedi", home, true},
+	{"fedi", home, true},
+	{"fedi tag:work", home, true},
+	{"zzznothing", home, true},
+	{"tag:nosuchtag", home, true},
+	{"remember", home, false}, // a note says it
+	{"", home, false},
+	{"golang", bob, true},
+	{"tag:later", bob, true},
+	{"-tag:later", bob, true},
+	{"has:note", bob, true},
+	{"bobword", home, true},
+}
+
+// TestOrderedSearchMatchesSQL: every search a listing order answers
+// gives exactly what the SQL alone gives (the same hits in the same
+// order, scores, snippets and cursors, the same counts), ranked and by
+// date, with and without removed bookmarks, every page of it by offset,
+// by its older cursors and back by its newer ones as the web page pages.
+func TestOrderedSearchMatchesSQL(t *testing.T) {
+	p := buildOrderPair(t, 250)
+	for _, tt := range orderQueries {
+		for _, removed := range []bool{false, true} {
+			q, err := fedimarks.ParseQuery(tt.query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q.Account, q.IncludeRemoved = tt.account, removed
+			p.checkOrdered(t, "built", q, tt.ordered)
+			p.checkSame(t, "built", q)
+		}
+	}
+}
+
+// checkOrdered fails unless a listing order answers q on p.ord when
+// ordered says it should, and never on p.sql.
+func (p *orderPair) checkOrdered(t *testing.T, stage string, q fedimarks.Query, ordered bool) {
+	t.Helper()
+	ctx := context.Background()
+	got, err := sqlite.OrderedAnswers(ctx, p.ord, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != ordered {
+		t.Errorf("%s: %s %q: answered by a listing order: %v, want %v", stage, q.Account, q.String(), got, ordered)
+	}
+	if got, err := sqlite.OrderedAnswers(ctx, p.sql, q); err != nil || got {
+		t.Errorf("%s: %q answered by a listing order with NoOrders (%v)", stage, q.String(), err)
+	}
+}
+
+// checkSame compares q on both archives of p: ranked (when it has text)
+// and by date, the whole listing, every page of 7 and of 20 by offset,
+// every page by cursors forth and back, and its counts.
+func (p *orderPair) checkSame(t *testing.T, stage string, q fedimarks.Query) {
+	t.Helper()
+	modes := []fedimarks.Query{q}
+	if len(q.Terms()) > 0 {
+		d := q
+		d.ByDate = true
+		modes = append(modes, d)
+	}
+	for _, m := range modes {
+		what := fmt.Sprintf("%s: %s %q removed %v by date %v", stage, m.Account, m.String(), m.IncludeRemoved, m.ByDate || len(m.Terms()) == 0)
+		whole := p.same(t, what, m)
+		for _, size := range []int{7, 20} {
+			for off := 0; off <= len(whole)+size; off += size {
+				pg := m
+				pg.Offset, pg.Limit = off, size
+				got := p.same(t, what, pg)
+				if want := whole[min(off, len(whole)):min(off+size, len(whole))]; !sameHits(got, want) {
+					t.Errorf("%s: page at %d of %d is not that slice of the whole listing", what, off, size)
+				}
+			}
+			if m.ByDate || len(m.Terms()) == 0 {
+				p.walkCursors(t, what, m, size, whole)
+			}
+		}
+		p.sameCounts(t, what, m, len(whole))
+	}
+}
+
+// walkCursors pages m by date as the web page does (pages of size, one
+// more asked to know there is a next, the page's offset given beside
+// the cursor), by the older cursors to the end and back by the newer
+// ones, comparing each page on both archives and with whole.
+func (p *orderPair) walkCursors(t *testing.T, what string, m fedimarks.Query, size int, whole []fedimarks.Hit) {
+	t.Helper()
+	var pages [][]fedimarks.Hit
+	cursor := ""
+	for n := 1; ; n++ {
+		pg := m
+		pg.Limit, pg.Offset, pg.Cursor = size+1, (n-1)*size, cursor
+		hits := p.same(t, what, pg)
+		more := len(hits) > size
+		hits = hits[:min(len(hits), size)]
+		if want := whole[min((n-1)*size, len(whole)):min(n*size, len(whole))]; !sameHits(hits, want) {
+			t.Errorf("%s: page %d of %d by older cursors: %v, want %v", what, n, size, numbers(hits), numbers(want))
+			return
+		}
+		if len(hits) == 0 {
+			break
+		}
+		pages = append(pages, hits)
+		if !more {
+			break
+		}
+		cursor = hits[len(hits)-1].OlderCursor
+	}
+	for n := len(pages); n >= 2; n-- {
+		pg := m
+		pg.Limit, pg.Offset, pg.Cursor = size+1, (n-2)*size, pages[n-1][0].NewerCursor
+		hits := p.same(t, what, pg)
+		if len(hits) > size {
+			hits = hits[1:]
+		}
+		if !sameHits(hits, pages[n-2]) {
+			t.Errorf("%s: page %d of %d back by its newer cursor: %v, want %v", what, n-1, size, numbers(hits), numbers(pages[n-2]))
+		}
+	}
+}
+
+// same searches q on both archives and fails unless they give the same
+// hits; it returns them.
+func (p *orderPair) same(t *testing.T, what string, q fedimarks.Query) []fedimarks.Hit {
+	t.Helper()
+	ctx := context.Background()
+	got, err1 := p.ord.Search(ctx, q)
+	want, err2 := p.sql.Search(ctx, q)
+	if err1 != nil || err2 != nil {
+		t.Fatalf("%s: %v / %v", what, err1, err2)
+	}
+	if !sameHits(got, want) {
+		t.Errorf("%s offset %d limit %d cursor %q: listing order gives %d hits %v, SQL %d %v (%s)", what, q.Offset, q.Limit, q.Cursor,
+			len(got), numbers(got), len(want), numbers(want), firstDiff(got, want))
+	}
+	return got
+}
+
+// sameCounts compares q's counts on both archives, in full and up to a
+// few bounds, with n.
+func (p *orderPair) sameCounts(t *testing.T, what string, q fedimarks.Query, n int) {
+	t.Helper()
+	ctx := context.Background()
+	for _, max := range []int{0, 1, 7, 40, 501} {
+		got, err1 := p.ord.SearchCountAtMost(ctx, q, max)
+		want, err2 := p.sql.SearchCountAtMost(ctx, q, max)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("%s: count: %v / %v", what, err1, err2)
+		}
+		bound := n
+		if max > 0 {
+			bound = min(n, max)
+		}
+		if got != want || got != bound {
+			t.Errorf("%s: SearchCountAtMost(%d) = %d by listing order, %d by SQL, want %d", what, max, got, want, bound)
+		}
+	}
+	if got, err := p.ord.SearchCount(ctx, q); err != nil || got != n {
+		t.Errorf("%s: SearchCount = %d, %v; want %d", what, got, err, n)
+	}
+}
+
+func sameHits(a, b []fedimarks.Hit) bool {
+	return len(a) == len(b) && (len(a) == 0 || reflect.DeepEqual(a, b))
+}
+
+// firstDiff says where hits a and b first differ.
+func firstDiff(a, b []fedimarks.Hit) string {
+	for i := range min(len(a), len(b)) {
+		if !reflect.DeepEqual(a[i], b[i]) {
+			x, y := a[i], b[i]
+			return fmt.Sprintf("hit %d: %s rank %v cursors %s %s snippet %q / %s rank %v cursors %s %s snippet %q", i,
+				x.Bookmark.Status.URI, x.Rank, x.OlderCursor, x.NewerCursor, x.Snippet,
+				y.Bookmark.Status.URI, y.Rank, y.OlderCursor, y.NewerCursor, y.Snippet)
+		}
+	}
+	return fmt.Sprintf("lengths %d, %d", len(a), len(b))
+}
