@@ -536,3 +536,26 @@ func openDB(t *testing.T, path string) *sql.DB {
 	}
 	return db
 }
+
+// TestKeptRankedMatchesFollowTheIndex: a ranked search's scores (bm25)
+// depend on every post in the index, bookmarked or not: the posts of a
+// thread kept by backup --context, which no account bookmarked, change
+// them without logging a listing change. The kept matches of a ranked
+// search must not keep the scores of before.
+func TestKeptRankedMatchesFollowTheIndex(t *testing.T) {
+	ctx := context.Background()
+	p := buildOrderPair(t, 60)
+	q := fedimarks.Query{Account: home, Text: "golang python"}
+	p.same(t, "built", q)
+	var thread []fedimarks.Status
+	for i := range 30 {
+		r := genPost(3000 + i)
+		r.extraHTML = " golang golang golang golang golang golang golang golang golang golang golang golang"
+		thread = append(thread, r.status(t))
+	}
+	if err := p.ord.SaveThread(ctx, p.posts[5].uri(), "all", "home.example", nil, thread, base.Add(5*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	p.expectOrdered(t, "a thread saved", true)
+	p.same(t, "a thread saved", q)
+}
