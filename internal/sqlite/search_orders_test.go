@@ -3,9 +3,12 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
+	"math/rand/v2"
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -558,4 +561,121 @@ func TestKeptRankedMatchesFollowTheIndex(t *testing.T) {
 	}
 	p.expectOrdered(t, "a thread saved", true)
 	p.same(t, "a thread saved", q)
+}
+
+// TestKeepOrdersBuildsInBackground: a process that keeps orders (serve)
+// reads the stored ones at KeepOrders; one behind its generation is
+// built at KeepOrders, and when a search finds one behind later, built
+// in the background, the searches using SQL meanwhile and the order once
+// built; the order built is stored for the next process.
+func TestKeepOrdersBuildsInBackground(t *testing.T) {
+	ctx := context.Background()
+	p := buildOrderPair(t, 60)
+	serve := p.reopen(t)
+	if err := serve.KeepOrders(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := sqlite.OrderBuilds(serve); n != 0 {
+		t.Errorf("KeepOrders built %d orders, want none: the runs stored them", n)
+	}
+	s := &orderPair{path: p.path, ord: serve, sql: p.sql, posts: p.posts}
+	s.expectOrdered(t, "stored", true)
+
+	// A run's page leaves home's order behind.
+	page := func(i int) {
+		t.Helper()
+		r, err := p.ord.StartRun(ctx, home, false, base.Add(time.Duration(5+i)*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.ord.SavePage(ctx, r, []fedimarks.Status{orderPost(2000 + i).status(t)}, "", base.Add(5*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page(0)
+	s.checkQuick(t, "a run's page, the order behind", "golang", "tag:later")
+	waitBuilds(t, serve, 1)
+	s.expectOrdered(t, "built in the background", true)
+	s.checkQuick(t, "built in the background", "golang", "tag:later")
+	next := p.reopen(t)
+	if ok, err := sqlite.OrderedAnswers(ctx, next, fedimarks.Query{Account: home, Text: "golang"}); err != nil || !ok {
+		t.Errorf("the next process: order answers %v (%v), want the one built in the background, stored", ok, err)
+	}
+
+	// A process that opens the archive with the order behind builds it
+	// at KeepOrders.
+	page(1)
+	late := p.reopen(t)
+	if err := late.KeepOrders(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := sqlite.OrderBuilds(late); n != 1 {
+		t.Errorf("KeepOrders with home's order behind built %d orders, want 1", n)
+	}
+	l := &orderPair{path: p.path, ord: late, sql: p.sql, posts: p.posts}
+	l.expectOrdered(t, "built at KeepOrders", true)
+	l.checkQuick(t, "built at KeepOrders", "golang", "-tag:later")
+}
+
+// waitBuilds waits until a has built n listing orders in all, failing
+// after a few seconds.
+func waitBuilds(t *testing.T, a *sqlite.Archive, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for sqlite.OrderBuilds(a) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d listing orders built in the background, want %d", sqlite.OrderBuilds(a), n)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// TestCorruptListingOrderNotTrusted: a stored listing order that is not
+// as encode wrote it (cut short, garbage, a count that is not its
+// entries', another format) is never used: the searches stay right.
+func TestCorruptListingOrderNotTrusted(t *testing.T) {
+	ctx := context.Background()
+	p := buildOrderPair(t, 60)
+	db := openDB(t, p.path)
+	defer db.Close()
+	var good []byte
+	if err := db.QueryRowContext(ctx, `SELECT entries FROM listing_orders WHERE account = ?`, string(home)).Scan(&good); err != nil {
+		t.Fatal(err)
+	}
+	n, k := binary.Uvarint(good)
+	recount := func(c uint64) []byte { return append(binary.AppendUvarint(nil, c), good[k:]...) }
+	garbage := make([]byte, len(good))
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range garbage {
+		garbage[i] = byte(rng.Uint32())
+	}
+	for _, c := range []struct {
+		name    string
+		entries []byte
+		format  int
+	}{
+		{"empty", []byte{}, 1},
+		{"cut by one byte", good[:len(good)-1], 1},
+		{"cut in half", good[:len(good)/2], 1},
+		{"a byte more", append(slices.Clone(good), 0), 1},
+		{"garbage", garbage, 1},
+		{"one entry more counted", recount(n + 1), 1},
+		{"one entry less counted", recount(n - 1), 1},
+		{"a huge count", recount(1 << 40), 1},
+		{"a count past 2^63", recount(1 << 63), 1},
+		{"another format", good, 2},
+	} {
+		if _, err := db.ExecContext(ctx, `UPDATE listing_orders SET entries = ?, format = ? WHERE account = ?`, c.entries, c.format, string(home)); err != nil {
+			t.Fatal(err)
+		}
+		a := p.reopen(t)
+		r := &orderPair{path: p.path, ord: a, sql: p.sql, posts: p.posts}
+		r.expectOrdered(t, c.name, false)
+		r.checkQuick(t, c.name, "golang", "tag:later")
+	}
+	if _, err := db.ExecContext(ctx, `UPDATE listing_orders SET entries = ?, format = 1 WHERE account = ?`, good, string(home)); err != nil {
+		t.Fatal(err)
+	}
+	r := &orderPair{path: p.path, ord: p.reopen(t), sql: p.sql, posts: p.posts}
+	r.expectOrdered(t, "put back", true)
 }
