@@ -679,3 +679,108 @@ func TestCorruptListingOrderNotTrusted(t *testing.T) {
 	r := &orderPair{path: p.path, ord: p.reopen(t), sql: p.sql, posts: p.posts}
 	r.expectOrdered(t, "put back", true)
 }
+
+// TestOrderedSearchOddQueries: limits and offsets out of the ordinary,
+// cursors that name no bookmark (past either end, negative, the largest
+// int64, not a cursor at all), an account with no bookmarks and queries
+// that differ only in where their words are (text or filters) give what
+// the SQL alone gives.
+func TestOrderedSearchOddQueries(t *testing.T) {
+	ctx := context.Background()
+	p := buildOrderPair(t, 60)
+	var qs []fedimarks.Query
+	for _, s := range []string{"golang", "tag:later", "-tag:later"} {
+		q, err := fedimarks.ParseQuery(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q.Account = home
+		for _, lo := range [][2]int{{0, 0}, {-1, 0}, {0, -5}, {3, -5}, {-3, 4}, {1 << 40, 0}, {2, 1 << 40}, {1, 60}} {
+			for _, byDate := range []bool{false, true} {
+				v := q
+				v.Limit, v.Offset, v.ByDate = lo[0], lo[1], byDate
+				qs = append(qs, v)
+			}
+		}
+		for _, c := range []string{"o:0.0", "n:0.0", "o:-5.-5", "n:-5.-5", "o:9223372036854775807.9223372036854775807",
+			"n:9223372036854775807.9223372036854775807", "o:-9223372036854775808.-9223372036854775808", "n:-9223372036854775808.0"} {
+			v := q
+			v.Cursor, v.Limit, v.ByDate = c, 4, true
+			qs = append(qs, v)
+			v.Offset = 7
+			qs = append(qs, v)
+		}
+	}
+	for _, q := range qs {
+		p.same(t, "odd", q)
+	}
+	for _, c := range []string{"x:1.2", "o:1", "o:a.b", "o:1.2.3"} {
+		q := fedimarks.Query{Account: home, Text: "golang", ByDate: true, Cursor: c}
+		_, err1 := p.ord.Search(ctx, q)
+		_, err2 := p.sql.Search(ctx, q)
+		if fedimarks.ErrorCode(err1) != fedimarks.EInvalid || fedimarks.ErrorCode(err2) != fedimarks.EInvalid {
+			t.Errorf("cursor %q: %v by listing order, %v by SQL; want EInvalid", c, err1, err2)
+		}
+	}
+
+	// An account that bookmarked nothing.
+	nobody := fedimarks.Handle("nobody@home.example")
+	for _, s := range []string{"golang", "tag:later", "-golang", "has:note"} {
+		q, err := fedimarks.ParseQuery(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q.Account = nobody
+		p.same(t, "nobody", q)
+		p.sameCounts(t, "nobody", q, 0)
+	}
+
+	// The same words as text and as filters: two searches, not one
+	// kept twice.
+	for _, pair := range [][2]fedimarks.Query{
+		{{Account: home, Text: "golang", Tags: []string{"later"}}, {Account: home, Text: "golang tag:later"}},
+		{{Account: home, Text: "rust", From: "user7"}, {Account: home, Text: "rust from:user7"}},
+		{{Account: home, Text: "golang", NotTags: []string{"later"}}, {Account: home, Text: "golang -tag:later"}},
+	} {
+		for _, q := range pair {
+			p.same(t, "words as text or as filters", q)
+			for _, max := range []int{0, 3} {
+				got, err1 := p.ord.SearchCountAtMost(ctx, q, max)
+				want, err2 := p.sql.SearchCountAtMost(ctx, q, max)
+				if err1 != nil || err2 != nil || got != want {
+					t.Errorf("%+v: count up to %d: %d (%v) by listing order, %d (%v) by SQL", q, max, got, err1, want, err2)
+				}
+			}
+		}
+	}
+}
+
+// TestListingOrderHugeIDs: bookmark ids as large as SQLite's rowids go
+// (2^62 and past, as an archive written by another tool may hold) and
+// negative ones, stored in a listing order and read back, still name
+// their bookmarks.
+func TestListingOrderHugeIDs(t *testing.T) {
+	ctx := context.Background()
+	p := buildOrderPair(t, 60)
+	db := openDB(t, p.path)
+	for i, id := range []int64{-(1 << 62) - 9, -3, 1<<62 + 11, 1<<63 - 2} {
+		// The newest bookmarks of home get the ids; an empty run stores
+		// the order again.
+		if _, err := db.ExecContext(ctx, `UPDATE bookmarks SET id = ? WHERE id = (SELECT id FROM bookmarks WHERE account = ? ORDER BY position DESC, id DESC LIMIT 1 OFFSET ?)`,
+			id, string(home), i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	saveRun(t, p.ord, home, false, base.Add(5*time.Hour))
+	r := &orderPair{path: p.path, ord: p.reopen(t), sql: p.sql, posts: p.posts}
+	r.checkQuick(t, "huge ids", "golang", "post", "tag:later", "from:user9")
+	// serve builds the order and answers from it.
+	serve := p.reopen(t)
+	if err := serve.KeepOrders(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s := &orderPair{path: p.path, ord: serve, sql: p.sql, posts: p.posts}
+	s.expectOrdered(t, "huge ids, built", true)
+	s.checkQuick(t, "huge ids, built", "golang", "post", "tag:later", "from:user9")
+}
