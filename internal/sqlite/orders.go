@@ -154,26 +154,50 @@ func decodeOrder(b []byte) (*listOrder, error) {
 	}
 	b = b[k:]
 	o := newListOrder(int(n), int64(top))
+	o.position, o.id = o.position[:n], o.id[:n]
 	var ps, pp, pi int64
-	for range n {
-		var d [3]int64
-		for j := range d {
-			v, k := binary.Varint(b)
-			if k <= 0 {
-				return nil, errBadOrder
-			}
-			d[j], b = v, b[k:]
-		}
-		ps, pp, pi = ps+d[0], pp+d[1], pi+d[2]>>1
-		if ps < 0 || ps > int64(top) {
+	at := 0
+	for i := range int(n) {
+		ds, ok1 := varintAt(b, &at)
+		dp, ok2 := varintAt(b, &at)
+		di, ok3 := varintAt(b, &at)
+		ps, pp, pi = ps+ds, pp+dp, pi+di>>1
+		if !ok1 || !ok2 || !ok3 || ps < 0 || ps > int64(top) {
 			return nil, errBadOrder
 		}
-		o.add(ps, pp, pi, d[2]&1 == 1)
+		o.position[i], o.id[i] = pp, pi
+		if di&1 == 1 {
+			o.removed.add(i)
+		}
+		if o.dense != nil {
+			o.dense[ps] = int32(i + 1)
+		} else {
+			o.sparse[ps] = int32(i)
+		}
 	}
-	if len(b) != 0 {
+	if at != len(b) {
 		return nil, errBadOrder
 	}
 	return o, nil
+}
+
+// varintAt reads the varint at b[*at] and moves *at past it; most of a
+// listing order's are one byte.
+func varintAt(b []byte, at *int) (int64, bool) {
+	if i := *at; i < len(b) && b[i] < 0x80 {
+		*at = i + 1
+		u := uint64(b[i])
+		return int64(u>>1) ^ -int64(u&1), true
+	}
+	if *at >= len(b) {
+		return 0, false
+	}
+	v, k := binary.Varint(b[*at:])
+	if k <= 0 {
+		return 0, false
+	}
+	*at += k
+	return v, true
 }
 
 // readOrder reads account's listing order from its bookmarks in tx, at
