@@ -115,9 +115,13 @@ func (a *app) sleeper(shown waitShower) func(ctx context.Context, d time.Duratio
 	}
 }
 
-// readingLister is a Lister that says, as soon as it starts, that it is
+// readingLister is a Lister that says, as soon as it reads, that it is
 // reading an account's bookmarks (a big account takes minutes), counts
-// them as they come, and ends with a line of what it read.
+// them as they come, and ends with a line of what it read. On a terminal
+// the bar shows from the first request (it goes when the listing fails);
+// plain lines stay, so the first comes with the first bookmarks read: a
+// listing that fails at once leaves its error alone, with no count of
+// bookmarks that were never read.
 type readingLister struct {
 	r    reach // its display, clock and standard error
 	l    transfer.Lister
@@ -133,15 +137,28 @@ func (r readingLister) EachBookmark(ctx context.Context, fn func([]fedimarks.Sta
 	if r.favorites {
 		noun = "favorite"
 	}
-	p := r.r.progress("reading "+string(r.h)+"'s "+noun+"s", 0, "so far")
+	label := "reading " + string(r.h) + "'s " + noun + "s"
+	p := r.r.display(ui.ProgressOptions{Label: label, Unit: "so far"})
 	prev := r.slot.set(p)
-	defer r.slot.set(prev)
+	defer func() { r.slot.set(prev) }()
 	start, sent := r.r.now(), r.c.Requests()
-	p.Show()
+	if r.r.bars {
+		p.Show()
+	}
 	n := 0
 	err := r.l.EachBookmark(ctx, func(page []fedimarks.Status) error {
+		if n == 0 && len(page) > 0 && !r.r.bars {
+			// The first line, with the first count read: a display
+			// that starts there (its rate too), in the slot for the
+			// waits to come.
+			p.Abort()
+			p = r.r.display(ui.ProgressOptions{Label: label, Unit: "so far", Start: int64(len(page))})
+			r.slot.set(p)
+			p.Show()
+		} else {
+			p.Add(int64(len(page)))
+		}
 		n += len(page)
-		p.Add(int64(len(page)))
 		return fn(page)
 	})
 	p.Abort()
