@@ -138,30 +138,35 @@ func (r readingLister) EachBookmark(ctx context.Context, fn func([]fedimarks.Sta
 		noun = "favorite"
 	}
 	label := "reading " + string(r.h) + "'s " + noun + "s"
-	p := r.r.display(ui.ProgressOptions{Label: label, Unit: "so far"})
-	prev := r.slot.set(p)
+	show := func(start int64) *ui.Progress {
+		p := r.r.display(ui.ProgressOptions{Label: label, Unit: "so far", Start: start})
+		r.slot.set(p)
+		p.Show()
+		return p
+	}
+	prev := r.slot.set(nil) // no display yet: a wait is a line of its own
 	defer func() { r.slot.set(prev) }()
 	start, sent := r.r.now(), r.c.Requests()
+	var p *ui.Progress
 	if r.r.bars {
-		p.Show()
+		p = show(0)
 	}
 	n := 0
 	err := r.l.EachBookmark(ctx, func(page []fedimarks.Status) error {
-		if n == 0 && len(page) > 0 && !r.r.bars {
-			// The first line, with the first count read: a display
-			// that starts there (its rate too), in the slot for the
-			// waits to come.
-			p.Abort()
-			p = r.r.display(ui.ProgressOptions{Label: label, Unit: "so far", Start: int64(len(page))})
-			r.slot.set(p)
-			p.Show()
-		} else {
+		switch {
+		case p != nil:
 			p.Add(int64(len(page)))
+		case len(page) > 0:
+			// Plain lines stay: the first comes with the first count
+			// read, and the display (its rate too) starts there.
+			p = show(int64(len(page)))
 		}
 		n += len(page)
 		return fn(page)
 	})
-	p.Abort()
+	if p != nil {
+		p.Abort()
+	}
 	if ctx.Err() == nil && err == nil { // nothing to say of a listing not read
 		fmt.Fprintf(r.r.errOut, "read %s of %s (%s, %s)\n", fedimarks.Plural(int64(n), noun), r.h,
 			fedimarks.Plural(r.c.Requests()-sent, "request"), ui.Duration(r.r.now().Sub(start)))
