@@ -184,8 +184,8 @@ func closestMatches(name string, cands []fedimarks.Handle) []fedimarks.Handle {
 func noAccount(cmd string, q accountQuery, label, name string, cands, held []fedimarks.Handle) error {
 	near := nearHandles(name, cands)
 	if h, err := fedimarks.ParseHandle(name); err == nil && len(near) == 0 {
-		if q.need == archived {
-			return factError("the archive holds no bookmarks of %s (run: fedimarks backup %s)", h, h)
+		if q.need == archived { // not archived, and not saved either (else it would match)
+			return factError("the archive holds no bookmarks of %s, which is not a saved account: log in first with: fedimarks login %s, then run: fedimarks backup %s", h, h.Host(), h)
 		}
 		hint := "log in first with: fedimarks login " + h.Host()
 		if slices.Contains(held, h) {

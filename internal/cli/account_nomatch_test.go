@@ -31,6 +31,9 @@ func TestNoMatchingAccountSaysWhatToDo(t *testing.T) {
 	// A typo still gets its "did you mean", and the way to add another.
 	r = mustRun(t, ExitUsage, w.home, "", "backup", "bobb")
 	oneLine(t, r, "did you mean "+w.bob.Handle()+"? To add another, log in to its server: fedimarks login INSTANCE")
+	// A full handle neither saved nor archived: log in, then back it up.
+	r = mustRun(t, ExitUsage, w.home, "", "search", "--account", "zed@nowhere.example", "word")
+	oneLine(t, r, "the archive holds no bookmarks of zed@nowhere.example, which is not a saved account: log in first with: fedimarks login nowhere.example, then run: fedimarks backup zed@nowhere.example")
 	r = mustRun(t, ExitUsage, w.home, "", "logout", "xyzzy")
 	oneLine(t, r, `"xyzzy" matches no saved account `+known+`: nothing to log out`)
 
