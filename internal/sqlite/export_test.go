@@ -27,3 +27,7 @@ func OrderBuilds(a *Archive) int {
 	defer a.orders.mu.Unlock()
 	return a.orders.builds
 }
+
+// OrderReads returns how many listing orders this process has read in
+// full from the bookmarks (not followed from the log, not decoded).
+func OrderReads() int64 { return orderReads.Load() }
