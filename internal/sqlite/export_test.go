@@ -51,3 +51,7 @@ func OrderedAnswers(ctx context.Context, a *Archive, q fedimarks.Query) (bool, e
 	_, ok, err := a.searchOrdered(ctx, tx, q, false)
 	return ok, err
 }
+
+// OrderReads returns how many listing orders this process has read in
+// full from the bookmarks (not followed from the log, not decoded).
+func OrderReads() int64 { return orderReads.Load() }

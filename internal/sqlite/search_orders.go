@@ -89,7 +89,7 @@ func (k *keptMatches) keep(key string, m *orderedMatches, seq int64) {
 type orderedMatches struct {
 	o     *listOrder
 	at    []int32
-	score []float64 // ranked: the score of each entry of o; nil by date
+	score []float64 // ranked: the score of each of at; nil by date
 }
 
 // entrySet is a set of a listing order's entries.
@@ -195,8 +195,9 @@ func (a *Archive) searchOrdered(ctx context.Context, tx *sql.Tx, q fedimarks.Que
 	m.at = keep.list()
 	if m.score != nil {
 		// Ties stay newest first: the list is by date.
+		byEntry := m.score
 		slices.SortStableFunc(m.at, func(x, y int32) int {
-			switch sx, sy := m.score[x], m.score[y]; {
+			switch sx, sy := byEntry[x], byEntry[y]; {
 			case sx < sy:
 				return -1
 			case sx > sy:
@@ -204,6 +205,10 @@ func (a *Archive) searchOrdered(ctx context.Context, tx *sql.Tx, q fedimarks.Que
 			}
 			return 0
 		})
+		m.score = make([]float64, len(m.at))
+		for k, i := range m.at {
+			m.score[k] = byEntry[i]
+		}
 	}
 	return m, true, nil
 }
@@ -329,49 +334,48 @@ func eachScored(ctx context.Context, tx *sql.Tx, match string, fn func(id int64,
 	return rows.Err()
 }
 
-// page cuts the matches to what q asks for: from its cursor (a listing
-// by date) or its offset, at most its limit. newer is true when the page
-// lies before the cursor (the hits then go newest first all the same).
-func (m *orderedMatches) page(q fedimarks.Query, byDate bool) (at []int32, err error) {
+// page returns the range of m.at that q asks for: from its cursor (a
+// listing by date) or its offset, at most its limit. A cursor going
+// newer gives the limit nearest before its place (listed newest first
+// all the same).
+func (m *orderedMatches) page(q fedimarks.Query, byDate bool) (lo, hi int, err error) {
 	limit, offset := limitOffset(q.Limit, q.Offset)
-	at = m.at
+	at, o := m.at, m.o
+	lo, hi = 0, len(at)
 	if byDate && q.Cursor != "" {
 		c, err := parseCursor(q.Cursor)
 		if err != nil {
-			return nil, err
+			return 0, 0, err
 		}
-		o := m.o
 		if c.newer {
-			// Those listed before the cursor's place, the nearest
-			// limit of them.
-			end := sort.Search(len(at), func(k int) bool { return !o.before(int(at[k]), c) })
-			at = at[:end]
-			if limit >= 0 && len(at) > limit {
-				at = at[len(at)-limit:]
+			hi = sort.Search(len(at), func(k int) bool { return !o.before(int(at[k]), c) })
+			if limit >= 0 {
+				lo = max(0, hi-limit)
 			}
-			return at, nil
+			return lo, hi, nil
 		}
-		at, offset = at[sort.Search(len(at), func(k int) bool { return o.after(int(at[k]), c) }):], 0
+		lo, offset = sort.Search(len(at), func(k int) bool { return o.after(int(at[k]), c) }), 0
 	}
-	at = at[min(offset, len(at)):]
-	if limit >= 0 && len(at) > limit {
-		at = at[:limit]
+	lo = min(lo+offset, hi)
+	if limit >= 0 {
+		hi = min(hi, lo+limit)
 	}
-	return at, nil
+	return lo, hi, nil
 }
 
 // emitOrdered calls fn with each hit of q's page of the matches m (see
 // EachHit), reading them a batch at a time.
 func emitOrdered(ctx context.Context, tx *sql.Tx, q fedimarks.Query, m *orderedMatches, match any, byDate bool, fn func(fedimarks.Hit) error) error {
-	at, err := m.page(q, byDate)
+	lo, hi, err := m.page(q, byDate)
 	if err != nil {
 		return err
 	}
 	e := newHitEmitter(ctx, tx, q.Account, match, byDate, fn)
-	for _, i := range at {
+	for k := lo; k < hi; k++ {
+		i := m.at[k]
 		r := ranked{bookmark: m.o.id[i], position: m.o.position[i]}
 		if m.score != nil {
-			r.score = m.score[i]
+			r.score = m.score[k]
 		}
 		if err := e.add(r); err != nil {
 			return err

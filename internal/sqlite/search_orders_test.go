@@ -456,7 +456,7 @@ func TestOrderedSearchAfterChanges(t *testing.T) {
 	if err := p.ord.SavePage(ctx, r, []fedimarks.Status{fresh.status(t), p.posts[4].status(t)}, "", base.Add(5*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	p.expectOrdered(t, "a run's page", false)
+	p.expectOrdered(t, "a run's page", true) // moved on by the bookmarks logged as changed
 	p.checkQuick(t, "a run's page", changeQueries...)
 	p.checkCursors(t, "a run's page", cursors)
 	if _, err := p.ord.FinishRun(ctx, r, base.Add(5*time.Hour)); err != nil {
@@ -464,6 +464,26 @@ func TestOrderedSearchAfterChanges(t *testing.T) {
 	}
 	p.expectOrdered(t, "the run finished", true)
 	p.checkQuick(t, "the run finished", changeQueries...)
+
+	// A run's page after more changes than an order follows (thousands
+	// of tags): the searches go to SQL until the run stores the order.
+	if err := p.ord.SetTags(ctx, home, p.posts[2].uri(), manyTags("t", 3000)); err != nil {
+		t.Fatal(err)
+	}
+	r, err = p.ord.StartRun(ctx, home, false, base.Add(5*time.Hour+time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.ord.SavePage(ctx, r, []fedimarks.Status{orderPost(2001).status(t)}, "", base.Add(5*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	p.expectOrdered(t, "a run's page after thousands of tags", false)
+	p.checkQuick(t, "a run's page after thousands of tags", changeQueries...)
+	if _, err := p.ord.FinishRun(ctx, r, base.Add(5*time.Hour+time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	p.expectOrdered(t, "that run finished", true)
+	p.checkQuick(t, "that run finished", changeQueries...)
 
 	// A bookmark removed, and one found again, by a sync (no run).
 	direct := func(query string, args ...any) {
@@ -478,7 +498,7 @@ func TestOrderedSearchAfterChanges(t *testing.T) {
 		string(home), p.posts[65].uri())
 	direct(`UPDATE bookmarks SET removed_at = NULL WHERE account = ? AND status_id = (SELECT id FROM statuses WHERE uri = ?)`,
 		string(home), p.posts[22].uri())
-	p.expectOrdered(t, "a sync", false)
+	p.expectOrdered(t, "a sync", true)
 	p.checkQuick(t, "a sync", changeQueries...)
 	p.checkCursors(t, "a sync", cursors)
 	saveRun(t, p.ord, home, false, base.Add(6*time.Hour))
@@ -564,10 +584,11 @@ func TestKeptRankedMatchesFollowTheIndex(t *testing.T) {
 }
 
 // TestKeepOrdersBuildsInBackground: a process that keeps orders (serve)
-// reads the stored ones at KeepOrders; one behind its generation is
-// built at KeepOrders, and when a search finds one behind later, built
-// in the background, the searches using SQL meanwhile and the order once
-// built; the order built is stored for the next process.
+// reads the stored ones at KeepOrders, and follows the bookmarks logged
+// as changed since; when the log cannot tell (more changes than it
+// follows), a search builds the order again in the background, the
+// searches using SQL meanwhile and the order once built; KeepOrders
+// builds such an order before it returns.
 func TestKeepOrdersBuildsInBackground(t *testing.T) {
 	ctx := context.Background()
 	p := buildOrderPair(t, 60)
@@ -581,7 +602,6 @@ func TestKeepOrdersBuildsInBackground(t *testing.T) {
 	s := &orderPair{path: p.path, ord: serve, sql: p.sql, posts: p.posts}
 	s.expectOrdered(t, "stored", true)
 
-	// A run's page leaves home's order behind.
 	page := func(i int) {
 		t.Helper()
 		r, err := p.ord.StartRun(ctx, home, false, base.Add(time.Duration(5+i)*time.Hour))
@@ -592,29 +612,49 @@ func TestKeepOrdersBuildsInBackground(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A run's page: the kept order follows it.
 	page(0)
-	s.checkQuick(t, "a run's page, the order behind", "golang", "tag:later")
+	s.expectOrdered(t, "a run's page", true)
+	s.checkQuick(t, "a run's page", "golang", "tag:later")
+	if n := sqlite.OrderBuilds(serve); n != 0 {
+		t.Errorf("a run's page: %d orders built, want none (followed)", n)
+	}
+
+	// Thousands of tags, then a page: built in the background.
+	if err := p.ord.SetTags(ctx, home, p.posts[2].uri(), manyTags("t", 3000)); err != nil {
+		t.Fatal(err)
+	}
+	page(1)
+	s.checkQuick(t, "thousands of changes, the order behind", "golang", "tag:later")
 	waitBuilds(t, serve, 1)
 	s.expectOrdered(t, "built in the background", true)
 	s.checkQuick(t, "built in the background", "golang", "tag:later")
-	next := p.reopen(t)
-	if ok, err := sqlite.OrderedAnswers(ctx, next, fedimarks.Query{Account: home, Text: "golang"}); err != nil || !ok {
-		t.Errorf("the next process: order answers %v (%v), want the one built in the background, stored", ok, err)
-	}
 
-	// A process that opens the archive with the order behind builds it
-	// at KeepOrders.
-	page(1)
+	// A process that opens the archive with the order so far behind
+	// builds it at KeepOrders.
+	if err := p.ord.SetTags(ctx, home, p.posts[2].uri(), manyTags("u", 3000)); err != nil {
+		t.Fatal(err)
+	}
+	page(2)
 	late := p.reopen(t)
 	if err := late.KeepOrders(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if n := sqlite.OrderBuilds(late); n != 1 {
-		t.Errorf("KeepOrders with home's order behind built %d orders, want 1", n)
+		t.Errorf("KeepOrders with home's order far behind built %d orders, want 1", n)
 	}
 	l := &orderPair{path: p.path, ord: late, sql: p.sql, posts: p.posts}
 	l.expectOrdered(t, "built at KeepOrders", true)
 	l.checkQuick(t, "built at KeepOrders", "golang", "-tag:later")
+}
+
+// manyTags returns n tags named prefix0, prefix1...
+func manyTags(prefix string, n int) []string {
+	var tags []string
+	for i := range n {
+		tags = append(tags, fmt.Sprintf("%s%d", prefix, i))
+	}
+	return tags
 }
 
 // waitBuilds waits until a has built n listing orders in all, failing
@@ -756,25 +796,36 @@ func TestOrderedSearchOddQueries(t *testing.T) {
 }
 
 // TestListingOrderHugeIDs: bookmark ids as large as SQLite's rowids go
-// (2^62 and past, as an archive written by another tool may hold) and
-// negative ones, stored in a listing order and read back, still name
-// their bookmarks.
+// (2^62 and past) and negative ones, as an archive another tool wrote
+// may hold (and every bookmark added after one of them), in a listing
+// order stored by a run, read back or built, still name their bookmarks.
 func TestListingOrderHugeIDs(t *testing.T) {
 	ctx := context.Background()
 	p := buildOrderPair(t, 60)
+	var theirs []fedimarks.Status
+	for i := range 4 {
+		theirs = append(theirs, orderPost(6000+i).status(t))
+	}
+	saveRun(t, p.ord, bob, false, base.Add(4*time.Hour), theirs)
 	db := openDB(t, p.path)
 	for i, id := range []int64{-(1 << 62) - 9, -3, 1<<62 + 11, 1<<63 - 2} {
-		// The newest bookmarks of home get the ids; an empty run stores
-		// the order again.
-		if _, err := db.ExecContext(ctx, `UPDATE bookmarks SET id = ? WHERE id = (SELECT id FROM bookmarks WHERE account = ? ORDER BY position DESC, id DESC LIMIT 1 OFFSET ?)`,
-			id, string(home), i); err != nil {
+		if _, err := db.ExecContext(ctx, `INSERT INTO bookmarks (id, account, status_id, position, first_seen, last_seen, last_run)
+			SELECT ?, ?, id, ?, '2020-01-01T00:00:00Z', '2020-01-01T00:00:00Z', 0 FROM statuses WHERE uri = ?`,
+			id, string(home), int64(4-i)<<32-int64(i), theirs[i].URI); err != nil {
 			t.Fatal(err)
 		}
 	}
 	db.Close()
-	saveRun(t, p.ord, home, false, base.Add(5*time.Hour))
+	// A run adds bookmarks (their ids past the largest) and stores the
+	// order.
+	var fresh []fedimarks.Status
+	for i := range 3 {
+		fresh = append(fresh, orderPost(7000+i).status(t))
+	}
+	saveRun(t, p.ord, home, false, base.Add(5*time.Hour), fresh)
+	queries := []string{"golang", "post", "tag:later", "from:user9", "about"}
 	r := &orderPair{path: p.path, ord: p.reopen(t), sql: p.sql, posts: p.posts}
-	r.checkQuick(t, "huge ids", "golang", "post", "tag:later", "from:user9")
+	r.checkQuick(t, "huge ids", queries...)
 	// serve builds the order and answers from it.
 	serve := p.reopen(t)
 	if err := serve.KeepOrders(ctx); err != nil {
@@ -782,5 +833,5 @@ func TestListingOrderHugeIDs(t *testing.T) {
 	}
 	s := &orderPair{path: p.path, ord: serve, sql: p.sql, posts: p.posts}
 	s.expectOrdered(t, "huge ids, built", true)
-	s.checkQuick(t, "huge ids, built", "golang", "post", "tag:later", "from:user9")
+	s.checkQuick(t, "huge ids, built", queries...)
 }
