@@ -343,6 +343,18 @@ func (p *orderPair) sameCounts(t *testing.T, what string, q fedimarks.Query, n i
 	if got, err := p.ord.SearchCount(ctx, q); err != nil || got != n {
 		t.Errorf("%s: SearchCount = %d, %v; want %d", what, got, err, n)
 	}
+	// The count past the ranking's limit (the page's "N match"): told
+	// only from a listing order, and then all of them.
+	ordered, err := sqlite.OrderedAnswers(ctx, p.ord, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, known, err := p.ord.SearchTotal(ctx, q); err != nil || known != ordered || known && got != n {
+		t.Errorf("%s: SearchTotal = %d, %v, %v; want %d, %v", what, got, known, err, n, ordered)
+	}
+	if got, known, err := p.sql.SearchTotal(ctx, q); err != nil || known {
+		t.Errorf("%s: SearchTotal with NoOrders = %d, %v, %v; want it unknown", what, got, known, err)
+	}
 }
 
 func sameHits(a, b []fedimarks.Hit) bool {
