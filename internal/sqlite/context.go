@@ -98,6 +98,7 @@ func (a *Archive) SaveThread(ctx context.Context, uri, mode, host string, ancest
 		if _, err := tx.ExecContext(ctx, `DELETE FROM thread_links WHERE status_id = ?`, statusID); err != nil {
 			return err
 		}
+		indexed := false
 		for _, part := range []struct {
 			rel string
 			sts []fedimarks.Status
@@ -106,10 +107,11 @@ func (a *Archive) SaveThread(ctx context.Context, uri, mode, host string, ancest
 				if s.URI == "" || len(s.Raw) == 0 {
 					continue
 				}
-				id, _, err := p.saveIndexed(ctx, s, host, at)
+				id, what, err := p.saveIndexed(ctx, s, host, at)
 				if err != nil {
 					return err
 				}
+				indexed = indexed || what != unchanged
 				if id == statusID {
 					continue
 				}
@@ -117,6 +119,16 @@ func (a *Archive) SaveThread(ctx context.Context, uri, mode, host string, ancest
 					ON CONFLICT DO NOTHING`, statusID, id, part.rel, i); err != nil {
 					return err
 				}
+			}
+		}
+		if indexed {
+			// The index's statistics changed, and with them the
+			// relevance scores of every ranked search, though no
+			// bookmark did (a thread's posts are no account's): a
+			// row of no account in listing_changes says so to the
+			// kept matches of ranked searches (see keptMatches).
+			if _, err := tx.ExecContext(ctx, `INSERT INTO listing_changes (account, position, id, labels) VALUES ('', 0, 0, 0)`); err != nil {
+				return err
 			}
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO thread_fetches (status_id, mode, fetched_at) VALUES (?, ?, ?)

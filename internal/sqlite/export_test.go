@@ -1,5 +1,12 @@
 package sqlite
 
+import (
+	"context"
+	"database/sql"
+
+	fedimarks "github.com/fedimarks/fedimarks"
+)
+
 // SetTimelineEvery sets how far apart a timeline's page anchors are, for
 // tests over small archives, and returns what puts it back.
 func SetTimelineEvery(n int) (restore func()) {
@@ -26,6 +33,23 @@ func OrderBuilds(a *Archive) int {
 	a.orders.mu.Lock()
 	defer a.orders.mu.Unlock()
 	return a.orders.builds
+}
+
+// OrderedAnswers reports whether a listing order answers q now (see
+// searchOrdered): q is one it can answer and the account's order is at
+// hand at its generation, kept, stored or built.
+func OrderedAnswers(ctx context.Context, a *Archive, q fedimarks.Query) (bool, error) {
+	notes, err := a.notesMatch(ctx, q)
+	if err != nil || !ordered(q, notes) {
+		return false, err
+	}
+	tx, err := a.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	_, ok, err := a.searchOrdered(ctx, tx, q, false)
+	return ok, err
 }
 
 // OrderReads returns how many listing orders this process has read in

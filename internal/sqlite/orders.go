@@ -140,10 +140,13 @@ func (o *listOrder) before(i int, c cursor) bool {
 // from the entry before of its post id, position and id (the id's
 // shifted left one bit, with the removed flag in the low bit), as
 // varints. A backup's bookmarks differ from their neighbours by small
-// numbers: about 5 bytes a bookmark.
-func (o *listOrder) encode() []byte {
+// numbers: about 5 bytes a bookmark. ok is false when an id differs
+// from the one before by 2^62 or more, which the shift would cut (ids
+// SQLite gives never do; an archive another tool wrote may): such an
+// order is not stored.
+func (o *listOrder) encode() (b []byte, ok bool) {
 	status := o.statuses()
-	b := make([]byte, 0, 16+6*len(status))
+	b = make([]byte, 0, 16+6*len(status))
 	var top int64
 	for _, s := range status {
 		top = max(top, s)
@@ -156,12 +159,16 @@ func (o *listOrder) encode() []byte {
 		if o.removed.has(i) {
 			flag = 1
 		}
+		d := o.id[i] - pi
+		if d >= 1<<62 || d < -(1<<62) || (d > 0) != (o.id[i] > pi) {
+			return nil, false
+		}
 		b = binary.AppendVarint(b, s-ps)
 		b = binary.AppendVarint(b, o.position[i]-pp)
-		b = binary.AppendVarint(b, (o.id[i]-pi)<<1|flag)
+		b = binary.AppendVarint(b, d<<1|flag)
 		ps, pp, pi = s, o.position[i], o.id[i]
 	}
-	return b
+	return b, true
 }
 
 // errBadOrder is a stored order that decodeOrder cannot read: it is
@@ -391,11 +398,17 @@ func followOrder(ctx context.Context, tx *sql.Tx, account string, o *listOrder, 
 // storeOrder writes o as account's stored listing order, unless one of a
 // later generation is stored already.
 func storeOrder(ctx context.Context, tx *sql.Tx, account string, o *listOrder) error {
+	packed, ok := o.encode()
+	if !ok {
+		// Not storable: none stored before may answer instead.
+		_, err := tx.ExecContext(ctx, `DELETE FROM listing_orders WHERE account = ? AND generation <= ?`, account, o.gen)
+		return err
+	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO listing_orders (account, generation, seq, format, entries) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (account) DO UPDATE SET generation = excluded.generation, seq = excluded.seq, format = excluded.format,
 			entries = excluded.entries
 		WHERE excluded.generation >= listing_orders.generation`,
-		account, o.gen, o.seq, listOrderFormat, o.encode())
+		account, o.gen, o.seq, listOrderFormat, packed)
 	return err
 }
 

@@ -15,7 +15,7 @@ func BenchmarkDecodeOrder(b *testing.B) {
 		status = append(status, s)
 	}
 	o.status = status
-	packed := o.encode()
+	packed, _ := o.encode()
 	b.ReportMetric(float64(len(packed))/n, "bytes/bookmark")
 	b.ResetTimer()
 	for b.Loop() {

@@ -138,7 +138,9 @@ func (a *Archive) searchOrdered(ctx context.Context, tx *sql.Tx, q fedimarks.Que
 	if err != nil {
 		return nil, false, err
 	}
-	key := fmt.Sprint(q.Account, "\x00", q.String(), "\x00", q.IncludeRemoved, ranked)
+	// Each field apart and quoted: q.String() is the same for a text
+	// "golang tag:x" and a text "golang" with the tag x.
+	key := fmt.Sprintf("%s\x00%q\x00%q\x00%q\x00%q\x00%v\x00%v\x00%v", q.Account, q.Text, q.From, q.Tags, q.NotTags, q.HasNote, q.IncludeRemoved, ranked)
 	if m := a.matches.get(key, o, seq); m != nil {
 		return m, true, nil
 	}
