@@ -54,16 +54,10 @@ type Options struct {
 	HTTPClient *http.Client
 	// UserAgent is sent with every request; default "fedimarks".
 	UserAgent string
-	// MaxRetries, Backoff, Now and Sleep configure the request policy as
-	// remote.Options says: by default 5 retries, a first backoff of 1 s,
-	// time.Now, a timer.
-	MaxRetries int
-	Backoff    time.Duration
-	Now        func() time.Time
-	Sleep      func(ctx context.Context, d time.Duration) error
-	// OnWait, if set, is told of every wait before it: why ("429", "503",
-	// "retry after connection refused", ...) and how long.
-	OnWait func(reason string, d time.Duration)
+	// Options configure the request policy (retries, backoff, clock,
+	// sleep, the waits told) as internal/remote says; its zero value
+	// selects the defaults.
+	remote.Options
 }
 
 // Format prints the options with the token redacted, for every verb.
@@ -97,8 +91,7 @@ func New(opts Options) *Client {
 	c := &Client{
 		server: strings.TrimRight(opts.Server, "/"), creds: &credentials{token: opts.Token},
 		hc: opts.HTTPClient, userAgent: opts.UserAgent, now: opts.Now,
-		policy: remote.New(remote.Options{MaxRetries: opts.MaxRetries, Backoff: opts.Backoff, Now: opts.Now, Sleep: opts.Sleep,
-			OnWait: sayWait(opts.OnWait)}),
+		policy: remote.New(opts.Options),
 	}
 	if c.hc == nil {
 		c.hc = &http.Client{Timeout: 30 * time.Second}
@@ -115,14 +108,6 @@ func New(opts Options) *Client {
 		c.now = time.Now
 	}
 	return c
-}
-
-// sayWait passes the policy's waits to an Options.OnWait (nil: none).
-func sayWait(onWait func(string, time.Duration)) func(remote.WaitEvent) {
-	if onWait == nil {
-		return nil
-	}
-	return func(e remote.WaitEvent) { onWait(e.Reason, e.Duration) }
 }
 
 // Format prints the client as misskey.Client{https://host}, never the token.
