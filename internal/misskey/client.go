@@ -134,11 +134,23 @@ func (c *Client) call(ctx context.Context, endpoint string, params any, out any,
 		NewRequest: func(ctx context.Context) (*http.Request, error) { return c.newRequest(ctx, endpoint, body) },
 		Refused:    func(resp *http.Response) remote.Refusal { return c.refusal(endpoint, resp) },
 		Idempotent: idempotent,
+		Paced:      true,
+		Endpoint:   paceKey(endpoint),
 	})
 	if err != nil {
 		return nil, callError(endpoint, err)
 	}
 	return c.decode(endpoint, resp, out)
+}
+
+// paceKey is the budget a call of endpoint spends: the endpoint's own
+// (Misskey and Sharkey limit each endpoint on its own); MiAuth's check,
+// whose path holds the session, is one endpoint.
+func paceKey(endpoint string) string {
+	if strings.HasPrefix(endpoint, "miauth/") {
+		return "miauth/check"
+	}
+	return endpoint
 }
 
 // encodeParams is the JSON body of a call's params ({} for nil).
