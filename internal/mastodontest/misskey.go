@@ -53,6 +53,7 @@ type misskeyState struct {
 	limits    map[string]misskeyLimit   // per-endpoint overrides (SetEndpointLimit)
 	windows   map[string]*misskeyWindow // by endpoint and actor
 	buckets   map[string]*sharkeyBucket // Sharkey's, by endpoint and actor
+	taken     map[string][]time.Time    // when Sharkey's buckets took a call, by endpoint
 	failing   map[string]int            // calls left to answer INTERNAL_ERROR, by endpoint (FailEndpoint)
 }
 

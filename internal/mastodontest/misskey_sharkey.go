@@ -100,6 +100,10 @@ func (i *Instance) sharkeySpend(endpoint, actor string, l misskeyLimit) (reply, 
 		"X-RateLimit-Remaining": strconv.Itoa(max(size-b.counter, 0)),
 	}
 	if !blocked {
+		if i.mk.taken == nil {
+			i.mk.taken = map[string][]time.Time{}
+		}
+		i.mk.taken[endpoint] = append(i.mk.taken[endpoint], now)
 		return reply{}, true, headers
 	}
 	headers["Retry-After"] = strconv.FormatInt(int64(ceilSecond(resetMs)/time.Second), 10)
@@ -119,4 +123,12 @@ func seconds3(d time.Duration) string {
 // ceilSecond rounds d up to a whole second.
 func ceilSecond(d time.Duration) time.Duration {
 	return (d + time.Second - 1) / time.Second * time.Second
+}
+
+// SharkeyTaken returns when the buckets of endpoint took a call (any
+// actor's), in order: the calls that were not refused.
+func (i *Instance) SharkeyTaken(endpoint string) []time.Time {
+	i.n.mu.Lock()
+	defer i.n.mu.Unlock()
+	return append([]time.Time(nil), i.mk.taken[endpoint]...)
 }
