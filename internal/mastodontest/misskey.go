@@ -47,14 +47,15 @@ import (
 // misskeyState is what a Misskey instance keeps besides the shared model.
 // Guarded by n.mu.
 type misskeyState struct {
-	sessions  map[string]*miauthSession // MiAuth sessions by id
-	denied    bool                      // the signed-in user denies MiAuth requests
-	lastPerms []string                  // of the last MiAuth session
-	limits    map[string]misskeyLimit   // per-endpoint overrides (SetEndpointLimit)
-	windows   map[string]*misskeyWindow // by endpoint and actor
-	buckets   map[string]*sharkeyBucket // Sharkey's, by endpoint and actor
-	taken     map[string][]time.Time    // when Sharkey's buckets took a call, by endpoint
-	failing   map[string]int            // calls left to answer INTERNAL_ERROR, by endpoint (FailEndpoint)
+	sessions     map[string]*miauthSession // MiAuth sessions by id
+	denied       bool                      // the signed-in user denies MiAuth requests
+	lastPerms    []string                  // of the last MiAuth session
+	limits       map[string]misskeyLimit   // per-endpoint overrides (SetEndpointLimit)
+	windows      map[string]*misskeyWindow // by endpoint and actor
+	buckets      map[string]*sharkeyBucket // Sharkey's, by endpoint and actor
+	taken        map[string][]time.Time    // when Sharkey's buckets took a call, by endpoint
+	wholeSeconds bool                      // Sharkey's older headers
+	failing      map[string]int            // calls left to answer INTERNAL_ERROR, by endpoint (FailEndpoint)
 }
 
 // misskeyEndpoint is one endpoint's meta, as its definition file declares.

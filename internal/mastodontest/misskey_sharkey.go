@@ -21,7 +21,8 @@ import (
 //     429 adds Retry-After (whole seconds, rounded up) and
 //     X-RateLimit-Reset (seconds with 3 decimals) until a slot is free,
 //     and its error's info is the LimitInfo (resetMs in milliseconds from
-//     now, not a Unix time).
+//     now, not a Unix time); older versions write Clear in whole seconds
+//     and Reset in milliseconds (SetSharkeyWholeSeconds).
 //
 // (The lockout cache of SkRateLimiterService stores a duration and
 // compares it with a Unix time, so it never holds: it is not modelled.)
@@ -95,8 +96,13 @@ func (i *Instance) sharkeySpend(endpoint, actor string, l misskeyLimit) (reply, 
 	overflow := max(b.counter+1-size, 0)
 	resetMs := max(drip*time.Duration(overflow)-now.Sub(b.stamp), 0)
 	fullMs := drip * time.Duration(b.counter)
+	clear, reset := seconds3(fullMs), seconds3(resetMs)
+	if i.mk.wholeSeconds {
+		clear = strconv.FormatInt(int64(ceilSecond(fullMs)/time.Second), 10)
+		reset = strconv.FormatInt(resetMs.Milliseconds(), 10)
+	}
 	headers := map[string]string{
-		"X-RateLimit-Clear":     seconds3(fullMs),
+		"X-RateLimit-Clear":     clear,
 		"X-RateLimit-Remaining": strconv.Itoa(max(size-b.counter, 0)),
 	}
 	if !blocked {
@@ -107,12 +113,21 @@ func (i *Instance) sharkeySpend(endpoint, actor string, l misskeyLimit) (reply, 
 		return reply{}, true, headers
 	}
 	headers["Retry-After"] = strconv.FormatInt(int64(ceilSecond(resetMs)/time.Second), 10)
-	headers["X-RateLimit-Reset"] = seconds3(resetMs)
+	headers["X-RateLimit-Reset"] = reset
 	return mkRateLimited.reply(map[string]any{
 		"blocked": true, "remaining": 0,
 		"resetMs": resetMs.Milliseconds(), "resetSec": int64(ceilSecond(resetMs) / time.Second),
 		"fullResetMs": fullMs.Milliseconds(), "fullResetSec": int64(ceilSecond(fullMs) / time.Second),
 	}), false, headers
+}
+
+// SetSharkeyWholeSeconds makes a Sharkey instance write its headers as
+// older Sharkey versions do: X-RateLimit-Clear in whole seconds (rounded
+// up) and X-RateLimit-Reset in milliseconds.
+func (i *Instance) SetSharkeyWholeSeconds(on bool) {
+	i.n.mu.Lock()
+	defer i.n.mu.Unlock()
+	i.mk.wholeSeconds = on
 }
 
 // seconds3 writes d in seconds with 3 decimals, as toFixed(3) does.

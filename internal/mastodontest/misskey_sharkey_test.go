@@ -62,3 +62,22 @@ func TestSharkeyLeakyBucketPerEndpoint(t *testing.T) {
 		t.Errorf("Responses(429) = %d", sk.Responses(429))
 	}
 }
+
+// Older Sharkey versions write Clear in whole seconds, rounded up, and
+// Reset in milliseconds.
+func TestSharkeyWholeSecondHeaders(t *testing.T) {
+	n := NewNetwork(t)
+	clock := clocktest.New(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+	n.SetClock(clock.Now)
+	sk := n.NewInstance(InstanceOptions{Quirk: Misskey, Software: "sharkey", Version: "2024.8.1"})
+	sk.SetSharkeyWholeSeconds(true)
+	tok := sk.AddAccount("alice").Token()
+	var last result
+	for range 11 {
+		last = mkCall(t, sk, "i", map[string]any{"i": tok})
+	}
+	h := last.header
+	if last.status != 429 || h.Get("X-RateLimit-Clear") != "1" || h.Get("X-RateLimit-Reset") != "100" || h.Get("Retry-After") != "1" {
+		t.Errorf("11th call of i: %d clear %q reset %q retry %q", last.status, h.Get("X-RateLimit-Clear"), h.Get("X-RateLimit-Reset"), h.Get("Retry-After"))
+	}
+}

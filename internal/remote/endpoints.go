@@ -66,6 +66,7 @@ type bucket struct {
 	answered bool          // an answer came
 	headers  bool          // an answer carried Remaining and Clear
 	last     bucketAnswer
+	ref      bucketAnswer  // the answer with the most room seen, to learn from
 	drip     time.Duration // learned; 0 unknown
 	size     int           // learned; 0 unknown
 	until    time.Time     // local clock: no call before (a 429's wait)
@@ -187,20 +188,50 @@ func (b *bucket) observe(sent, now time.Time, h http.Header) {
 	if b.headers && sent.Before(b.last.sent) && a.remaining >= b.last.remaining {
 		return // a late answer says no less than the last one
 	}
-	if prev := b.last; b.headers && prev.exact && a.exact && a.remaining != prev.remaining {
-		// Clear is the calls in the bucket times the drip, Remaining the
-		// size less those calls.
-		if d := (prev.clear - a.clear) / time.Duration(a.remaining-prev.remaining); d > 0 && d <= MaxWait {
-			b.drip = max(b.drip, d) // a drip of several calls reads larger: the safe side
-		}
+	if b.headers {
+		b.learn(a)
 	}
-	if b.drip > 0 && a.exact {
-		size := a.remaining + int((a.clear+b.drip/2)/b.drip)
-		if b.size == 0 || size < b.size {
-			b.size = size
-		}
+	if !b.headers || a.remaining >= b.ref.remaining {
+		b.ref = a
 	}
 	b.headers, b.last = true, a
+}
+
+// learn narrows the drip and the size by a new answer a and the answer
+// with the most room seen: Clear is the calls in the bucket n times the
+// drip d and Remaining is the size less n, so between two answers Clear
+// changes by d for each call Remaining changes. With milliseconds that is
+// d (a drip of several calls at once reads larger: the safe side); with
+// Clear in whole seconds rounded up, it bounds d from above, closer the
+// more calls lie between the two.
+func (b *bucket) learn(a bucketAnswer) {
+	ref := b.ref
+	calls := ref.remaining - a.remaining
+	if calls <= 0 {
+		return
+	}
+	var d time.Duration
+	if a.exact && ref.exact {
+		d = max(b.drip, (a.clear-ref.clear)/time.Duration(calls))
+	} else if up := (a.clear - ref.clear + time.Second) / time.Duration(calls); up > 0 {
+		d = up
+		if b.drip > 0 && b.drip < up {
+			d = b.drip
+		}
+	}
+	if d <= 0 || d > MaxWait {
+		return
+	}
+	b.drip = d
+	// The calls in the bucket: Clear / d, at least (Clear - 1 s) / d when
+	// Clear was rounded up to whole seconds.
+	in := int((a.clear + d/2) / d)
+	if !a.exact {
+		in = int((max(a.clear-time.Second, 0) + d - 1) / d)
+	}
+	if size := a.remaining + in; size > 0 && (b.size == 0 || size < b.size) {
+		b.size = size
+	}
 }
 
 // hold keeps every call of the endpoint back until t (a 429's wait).
