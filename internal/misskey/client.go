@@ -10,10 +10,12 @@
 // (Client.call) that adds the token as an Authorization: Bearer header
 // (Misskey reads it as it reads "i" in the body) only for the configured
 // server, sends it under the request policy shared with internal/mastodon
-// (internal/remote: 429 waited out until the window ends, as Misskey's
-// info.resetMs or Sharkey's Retry-After says, since the limits are per
-// endpoint; 5xx and connection failures retried with a capped exponential
-// backoff; the "server found down" fail-fast), and turns error answers
+// (internal/remote: each endpoint paced on its own, as the servers limit
+// them, by Sharkey's X-RateLimit-Remaining and -Clear; a 429 waited out
+// until the window ends, as Misskey's info.resetMs or Sharkey's
+// Retry-After says, holding back the other calls of its endpoint only;
+// 5xx and connection failures retried with a capped exponential backoff;
+// the "server found down" fail-fast), and turns error answers
 // ({"error":{"code":...}}) into *APIError inside the *fedimarks.RemoteError
 // that says what it means (Remote). It knows nothing of files or databases.
 package misskey

@@ -4,7 +4,9 @@
 // answers waited out (the server's Retry-After, else the end of the
 // rate-limit window its headers named, else a backoff), pacing by the
 // X-RateLimit-* headers so that the window's budget is used to its end
-// without a 429 (budget.go), every wait capped at MaxWait and told
+// without a 429 (budget.go; per endpoint for servers that limit each
+// endpoint on its own, by Sharkey's leaky-bucket headers: endpoints.go),
+// every wait capped at MaxWait and told
 // through OnWait first, the "server found down" fail-fast (DownFor), and
 // the count of requests sent.
 //
