@@ -184,8 +184,8 @@ func closestMatches(name string, cands []fedimarks.Handle) []fedimarks.Handle {
 func noAccount(cmd string, q accountQuery, label, name string, cands, held []fedimarks.Handle) error {
 	near := nearHandles(name, cands)
 	if h, err := fedimarks.ParseHandle(name); err == nil && len(near) == 0 {
-		if q.need == archived {
-			return factError("the archive holds no bookmarks of %s (run: fedimarks backup %s)", h, h)
+		if q.need == archived { // not archived, and not saved either (else it would match)
+			return factError("the archive holds no bookmarks of %s, which is not a saved account: log in first with: fedimarks login %s, then run: fedimarks backup %s", h, h.Host(), h)
 		}
 		hint := "log in first with: fedimarks login " + h.Host()
 		if slices.Contains(held, h) {
@@ -196,21 +196,39 @@ func noAccount(cmd string, q accountQuery, label, name string, cands, held []fed
 		}
 		return factError("%s is not a saved account: %s", h, hint)
 	}
-	what := "saved account"
-	if q.need == archived {
-		what = "account in the archive"
+	return factError("%s", noMatch(cmd, label, q.need, cands, near))
+}
+
+// listedAtMost is how many accounts an error lists by handle; beyond,
+// it says how many and where they are listed.
+const listedAtMost = 5
+
+// noMatch words an account query of cmd, label, that matches none of
+// cands (the accounts need allows): which accounts there are, near (the
+// handles closest to a typo) as "did you mean", and how to add the one
+// meant (logout has nothing to add).
+func noMatch(cmd, label string, need accountNeed, cands []fedimarks.Handle, near []string) string {
+	one, many := "saved account", "saved accounts"
+	if need == archived {
+		one, many = "account in the archive", "accounts in the archive"
 	}
-	msg := fmt.Sprintf("%s matches no %s", label, what)
-	if len(cands) > 0 {
-		msg += " (" + joinHandles(cands) + ")"
-	}
+	add := addAccountStep(need == archived, false)
 	switch {
+	case len(cands) == 0 && need == archived:
+		return fmt.Sprintf("%s matches no %s: it is empty; %s", label, one, addAccountStep(true, true))
+	case len(cands) == 0:
+		return fmt.Sprintf("%s matches no %s: %s", label, one, addAccountStep(false, true))
+	case len(near) > 0 && cmd == "logout":
+		add = "did you mean " + strings.Join(near, " or ") + "?"
 	case len(near) > 0:
-		msg += ": did you mean " + strings.Join(near, " or ") + "?"
-	case len(cands) == 0 && q.need == signedIn:
-		msg += ": log in first with: fedimarks login INSTANCE"
+		add = "did you mean " + strings.Join(near, " or ") + "? " + addAnotherStep(need == archived)
+	case cmd == "logout":
+		add = "nothing to log out"
 	}
-	return factError("%s", msg)
+	if len(cands) > listedAtMost {
+		return fmt.Sprintf("%s matches none of the %d %s ('fedimarks accounts' lists them): %s", label, len(cands), many, add)
+	}
+	return fmt.Sprintf("%s matches no %s (%s): %s", label, one, joinHandles(cands), add)
 }
 
 // accountName reads what a person typed for an account into the form

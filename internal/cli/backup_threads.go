@@ -45,32 +45,48 @@ type threadResult struct {
 	Fetched int `json:"fetched"`
 	Gone    int `json:"gone"`
 	Pending int `json:"pending"`
+	// Cut are those of Fetched that a server's or fedimarks' limit cut
+	// short: kept as read, not recorded as whole (see threadCuts).
+	Cut int `json:"cut"`
 }
 
 // threadSource fetches threads with the account's client: with the token
 // until the server refuses it for lack of read:statuses (403), then
-// without it (public threads), for the rest of the backup.
+// without it (public threads), for the rest of the backup. mastodon says
+// the server is Mastodon, whose context endpoint's limits are known
+// (mastodon.MastodonContextLimits): a thread that reaches one is cut.
 type threadSource struct {
-	c    *mastodon.Client
-	anon *bool
+	c        *mastodon.Client
+	anon     *bool
+	mastodon bool
+	login    string // loginArg of the account, for the way to more
 }
 
-func (s threadSource) Thread(ctx context.Context, id, author string, all bool) ([]fedimarks.Status, []fedimarks.Status, error) {
+func (s threadSource) thread(ctx context.Context, id, author string, all bool) (threadRead, error) {
 	t, err := s.c.Context(ctx, id, *s.anon)
 	if k := fedimarks.ErrorKind(err); !*s.anon && (k == fedimarks.KindScope || k == fedimarks.KindForbidden) {
 		*s.anon = true
 		t, err = s.c.Context(ctx, id, true)
 	}
 	if k := fedimarks.ErrorKind(err); k == fedimarks.KindNotFound || k == fedimarks.KindGone {
-		return nil, nil, backup.ErrPostGone
+		return threadRead{}, backup.ErrPostGone
 	}
 	if err != nil {
-		return nil, nil, err
+		return threadRead{}, err
+	}
+	r := threadRead{}
+	if s.mastodon && t.Reached(id, mastodon.MastodonContextLimits(*s.anon)) {
+		r.cut, r.why = true, "the server gives at most 4,096 posts above and below a post"
+		if *s.anon {
+			r.why = "without read:statuses the server gives at most 40 posts above a post, 60 below it and 20 levels of replies"
+			r.more = "a token with read:statuses reads up to 4,096 (made in the server's settings, then: fedimarks login " + s.login + " --token-stdin)"
+		}
 	}
 	if !all {
 		t = mastodon.SelfThread(t, id, author)
 	}
-	return statusesOf(t.Ancestors), statusesOf(t.Descendants), nil
+	r.ancestors, r.descendants = statusesOf(t.Ancestors), statusesOf(t.Descendants)
+	return r, nil
 }
 
 func statusesOf(ps []mastodon.ThreadPost) []fedimarks.Status {
@@ -88,7 +104,7 @@ func statusesOf(ps []mastodon.ThreadPost) []fedimarks.Status {
 func (o backupOptions) fetchThreads(ctx context.Context, ar *sqlite.Archive, acc fedimarks.Account, c *mastodon.Client, all bool, out *backupResult) error {
 	prog := o.progress("threads "+string(acc.Handle), 0, "threads")
 	var (
-		src      backup.ThreadSource = threadSource{c, new(bool)}
+		src      threadReader = threadSource{c: c, anon: new(bool), mastodon: softwareIs(acc, "mastodon"), login: loginArg(acc.Server)}
 		requests func() int64
 		needs    = "read:statuses"
 	)
@@ -104,8 +120,10 @@ func (o backupOptions) fetchThreads(ctx context.Context, ar *sqlite.Archive, acc
 		src, requests, needs = misskeyThreads{mc}, mc.Requests, ""
 	}
 	before := requests()
-	res, err := backup.FetchThreads(ctx, acc.Handle, src, ar, all, o.now, prog)
-	out.Threads = &threadResult{Fetched: res.Fetched, Gone: res.Gone, Pending: res.Pending}
+	cuts := newThreadCuts(src, ar)
+	res, err := backup.FetchThreads(ctx, acc.Handle, cuts, cuts, all, o.now, prog)
+	out.Threads = &threadResult{Fetched: res.Fetched, Gone: res.Gone, Pending: res.Pending, Cut: cuts.n}
+	defer cuts.say(o.errOut, acc.Handle)
 	out.Requests += requests() - before
 	if err != nil {
 		prog.Abort()
@@ -127,15 +145,22 @@ func (o backupOptions) fetchThreads(ctx context.Context, ar *sqlite.Archive, acc
 	return nil
 }
 
-// misskeyThreads is a backup.ThreadSource through Misskey's API.
+// misskeyThreads reads threads through Misskey's API.
 type misskeyThreads struct{ c *misskey.Client }
 
-func (s misskeyThreads) Thread(ctx context.Context, id, author string, all bool) ([]fedimarks.Status, []fedimarks.Status, error) {
-	anc, desc, err := s.c.Thread(ctx, id, author, all)
+func (s misskeyThreads) thread(ctx context.Context, id, author string, all bool) (threadRead, error) {
+	t, err := s.c.Thread(ctx, id, author, all)
 	if k := fedimarks.ErrorKind(err); k == fedimarks.KindNotFound || k == fedimarks.KindGone {
-		return nil, nil, backup.ErrPostGone
+		return threadRead{}, backup.ErrPostGone
 	}
-	return anc, desc, err
+	if err != nil {
+		return threadRead{}, err
+	}
+	r := threadRead{ancestors: t.Ancestors, descendants: t.Descendants, cut: t.Cut, selfWhole: t.SelfWhole}
+	if t.Cut {
+		r.why = fmt.Sprintf("fedimarks reads at most %d calls of a thread", misskey.MaxThreadCalls)
+	}
+	return r, nil
 }
 
 // withThread sets b.Thread to the thread the archive kept for it, if any.

@@ -459,11 +459,12 @@ func (t *transferRun) importer() *transfer.Importer {
 		// Folders are Pleroma's, through Mastodon's API.
 		writer = t.folders.writer(writer)
 	}
+	lock := &importLocker{ar: t.ar}
 	im := &transfer.Importer{
 		Writer:  writer,
 		Lister:  t.d.lister,
-		Journal: watchJournal(t.ar, t.deps.onJob),
-		Locker:  importLocker{t.ar},
+		Journal: lockedJournal{watchJournal(t.ar, t.deps.onJob), lock},
+		Locker:  lock,
 		Finder:  t.ar,
 		Log:     t.deps.errOut,
 		Budget:  t.d.budget,
@@ -665,17 +666,50 @@ func (b clientBudget) Budget() (transfer.Budget, bool) {
 }
 
 // importLocker adapts the archive's import locks to the engine's Locker:
-// one import per destination at a time, across processes.
-type importLocker struct{ ar *sqlite.Archive }
+// one import per destination at a time, across processes. It keeps the
+// lock of its run, which names the import job the run works on (see
+// lockedJournal), so that the page tells that job running, not every job
+// of the destination.
+type importLocker struct {
+	ar *sqlite.Archive
+	lk *sqlite.ImportLock // the run's, once taken
+}
 
-func (l importLocker) Lock(ctx context.Context, dest fedimarks.Handle) (func(), error) {
+func (l *importLocker) Lock(ctx context.Context, dest fedimarks.Handle) (func(), error) {
 	lk, err := l.ar.LockImports(ctx, string(dest))
 	if err != nil {
 		return nil, err
 	}
+	l.lk = lk
 	// A lock left behind by a failed release is taken over by the next
 	// run once this process is gone.
 	return func() { _ = lk.Release(ctx) }, nil
+}
+
+// lockedJournal is the engine's journal, noting in the run's import lock
+// the job it finds or creates (a dry run takes no lock).
+type lockedJournal struct {
+	transfer.Journal
+	l *importLocker
+}
+
+func (j lockedJournal) FindJob(ctx context.Context, key string) (*fedimarks.ImportJob, error) {
+	job, err := j.Journal.FindJob(ctx, key)
+	return job, j.workOn(ctx, job, err)
+}
+
+func (j lockedJournal) CreateJob(ctx context.Context, job fedimarks.ImportJob, items []fedimarks.JobItem) (*fedimarks.ImportJob, error) {
+	made, err := j.Journal.CreateJob(ctx, job, items)
+	return made, j.workOn(ctx, made, err)
+}
+
+// workOn notes job in the run's lock, when both are there; err is the
+// journal's, returned first.
+func (j lockedJournal) workOn(ctx context.Context, job *fedimarks.ImportJob, err error) error {
+	if err != nil || job == nil || job.DryRun || j.l.lk == nil {
+		return err
+	}
+	return j.l.lk.WorkOn(ctx, job.ID)
 }
 
 // startedProgress is the engine's Progress: a ui.Progress that shows its

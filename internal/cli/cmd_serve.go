@@ -134,9 +134,12 @@ func runServe(ctx context.Context, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	// Index what backups added since the last search now, not on the
-	// first page load.
+	// Index what backups added since the last search, and ready the
+	// accounts' listing orders, now, not on the first page load.
 	if _, err := ar.IndexSearch(ctx); err != nil {
+		return err
+	}
+	if err := ar.KeepOrders(ctx); err != nil {
 		return err
 	}
 	ln, err := web.Listen(ctx, o.addr)

@@ -41,13 +41,16 @@ type reach struct {
 	apiError apiErrorFunc
 	now      func() time.Time
 	errOut   io.Writer
+	// bars: standard error shows bars redrawn in place (a terminal, no
+	// NO_COLOR or TERM=dumb), not plain lines that stay.
+	bars bool
 }
 
 // reachOf is a's reach. Call it once the flags are parsed: --quiet holds
 // standard error back.
 func reachOf(a *app) reach {
 	return reach{token: a.token, client: a.newClient, misskey: a.newMisskeyClient, progress: a.progress,
-		display: a.display, apiError: a.apiError, now: a.now, errOut: a.stderr}
+		display: a.display, apiError: a.apiError, now: a.now, errOut: a.stderr, bars: a.stderrTTY() && !a.plain()}
 }
 
 // display is a's displayFunc: as app.progress, a bar on a terminal

@@ -74,6 +74,31 @@ func nextStep(err error, s situation) string {
 	return ""
 }
 
+// addAccountStep is the next step after an account query that names none
+// of the accounts there are: adding the one meant. archive: the command
+// reads the archive, which holds an account's bookmarks once it is backed
+// up; first: no account is there yet.
+func addAccountStep(archive, first bool) string {
+	step := "to add one, log in to its server: fedimarks login INSTANCE"
+	if first {
+		step = "log in first with: fedimarks login INSTANCE"
+	}
+	if archive {
+		step += ", then run: fedimarks backup"
+	}
+	return step
+}
+
+// addAnotherStep is addAccountStep after a "did you mean": the account
+// meant may be another one.
+func addAnotherStep(archive bool) string {
+	step := "To add another, log in to its server: fedimarks login INSTANCE"
+	if archive {
+		step += ", then run: fedimarks backup"
+	}
+	return step
+}
+
 // offlineExport is the way out when the server cannot be read.
 const offlineExport = "'fedimarks export --offline' exports what is already archived"
 

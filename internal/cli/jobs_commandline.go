@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/fedimarks/fedimarks"
-	"github.com/fedimarks/fedimarks/internal/sqlite"
 	"github.com/fedimarks/fedimarks/internal/transfer"
 	"github.com/fedimarks/fedimarks/internal/web"
 )
@@ -31,13 +30,13 @@ func (s *jobService) withCommandLine(ctx context.Context, pageJobs []web.JobView
 	if err != nil {
 		return nil, err
 	}
-	locks, err := s.ar.Locks(ctx)
+	running, err := s.ar.RunningImportJobs(ctx)
 	if err != nil {
 		return nil, err
 	}
 	out := pageJobs
 	for _, j := range js {
-		v, err := s.commandView(ctx, j, locks)
+		v, err := s.commandView(ctx, j, running)
 		if err != nil {
 			return nil, err
 		}
@@ -54,18 +53,20 @@ func (s *jobService) CommandJob(ctx context.Context, id int64) (*web.JobView, er
 	if j == nil || err != nil {
 		return nil, err
 	}
-	locks, err := s.ar.Locks(ctx)
+	running, err := s.ar.RunningImportJobs(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return s.commandView(ctx, *j, locks)
+	return s.commandView(ctx, *j, running)
 }
 
 // commandView is import job j as a read-only job of the page. Its state:
-// running while rows are pending and another process holds the import
-// lock of its destination (see importRunning); interrupted when rows are pending and nobody
-// runs it (the same command resumes it); else done.
-func (s *jobService) commandView(ctx context.Context, j fedimarks.ImportJob, locks []sqlite.HeldLock) (*web.JobView, error) {
+// running while rows are pending and a live process works on it, holding
+// its destination's import lock (running: RunningImportJobs; another
+// import into the same account does not make it running); interrupted
+// when rows are pending and nobody runs it (the same command resumes it);
+// else done.
+func (s *jobService) commandView(ctx context.Context, j fedimarks.ImportJob, running map[int64]bool) (*web.JobView, error) {
 	counts, err := s.ar.JobCounts(ctx, j.ID)
 	if err != nil {
 		return nil, err
@@ -78,7 +79,7 @@ func (s *jobService) commandView(ctx context.Context, j fedimarks.ImportJob, loc
 	switch {
 	case counts[fedimarks.Pending] == 0:
 		v.State, v.Finished = web.JobDone, j.UpdatedAt
-	case importRunning(locks, j.Destination):
+	case running[j.ID]:
 		v.State = web.JobRunning
 	default:
 		v.State, v.Finished = web.JobInterrupted, j.UpdatedAt
@@ -87,17 +88,6 @@ func (s *jobService) commandView(ctx context.Context, j fedimarks.ImportJob, loc
 		v.DestinationServer = acc.Server
 	}
 	return v, nil
-}
-
-// importRunning says some process (a command, or this one for a retry
-// from the page) holds the import lock of h.
-func importRunning(locks []sqlite.HeldLock, h fedimarks.Handle) bool {
-	for _, l := range locks {
-		if l.Kind == "import" && l.Account == h && !l.Stale {
-			return true
-		}
-	}
-	return false
 }
 
 // inputsName names a job's inputs for a person: the files as the command

@@ -115,9 +115,13 @@ func (a *app) sleeper(shown waitShower) func(ctx context.Context, d time.Duratio
 	}
 }
 
-// readingLister is a Lister that says, as soon as it starts, that it is
+// readingLister is a Lister that says, as soon as it reads, that it is
 // reading an account's bookmarks (a big account takes minutes), counts
-// them as they come, and ends with a line of what it read.
+// them as they come, and ends with a line of what it read. On a terminal
+// the bar shows from the first request (it goes when the listing fails);
+// plain lines stay, so the first comes with the first bookmarks read: a
+// listing that fails at once leaves its error alone, with no count of
+// bookmarks that were never read.
 type readingLister struct {
 	r    reach // its display, clock and standard error
 	l    transfer.Lister
@@ -133,18 +137,36 @@ func (r readingLister) EachBookmark(ctx context.Context, fn func([]fedimarks.Sta
 	if r.favorites {
 		noun = "favorite"
 	}
-	p := r.r.progress("reading "+string(r.h)+"'s "+noun+"s", 0, "so far")
-	prev := r.slot.set(p)
-	defer r.slot.set(prev)
+	label := "reading " + string(r.h) + "'s " + noun + "s"
+	show := func(start int64) *ui.Progress {
+		p := r.r.display(ui.ProgressOptions{Label: label, Unit: "so far", Start: start})
+		r.slot.set(p)
+		p.Show()
+		return p
+	}
+	prev := r.slot.set(nil) // no display yet: a wait is a line of its own
+	defer func() { r.slot.set(prev) }()
 	start, sent := r.r.now(), r.c.Requests()
-	p.Show()
+	var p *ui.Progress
+	if r.r.bars {
+		p = show(0)
+	}
 	n := 0
 	err := r.l.EachBookmark(ctx, func(page []fedimarks.Status) error {
+		switch {
+		case p != nil:
+			p.Add(int64(len(page)))
+		case len(page) > 0:
+			// Plain lines stay: the first comes with the first count
+			// read, and the display (its rate too) starts there.
+			p = show(int64(len(page)))
+		}
 		n += len(page)
-		p.Add(int64(len(page)))
 		return fn(page)
 	})
-	p.Abort()
+	if p != nil {
+		p.Abort()
+	}
 	if ctx.Err() == nil && err == nil { // nothing to say of a listing not read
 		fmt.Fprintf(r.r.errOut, "read %s of %s (%s, %s)\n", fedimarks.Plural(int64(n), noun), r.h,
 			fedimarks.Plural(r.c.Requests()-sent, "request"), ui.Duration(r.r.now().Sub(start)))

@@ -27,8 +27,9 @@ func saysInOrder(t *testing.T, s string, subs ...string) {
 
 // Issue 12, honest progress: a line as soon as import reads the
 // destination's bookmarks (not minutes of silence: the clock here never
-// moves, so no periodic line would come), what it read, and a resumed
-// job says so first.
+// moves, so no periodic line would come), with the first page's count
+// (a plain line stays: it says no count before one was read), what it
+// read, and a resumed job says so first.
 func TestImportSaysWhatItReadsAndResumes(t *testing.T) {
 	f := newFediverse(t)
 	carol := f.a.AddAccount("carol")
@@ -51,7 +52,7 @@ func TestImportSaysWhatItReadsAndResumes(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", r.code, r.stderr)
 	}
 	bob := f.bob.Handle()
-	saysInOrder(t, r.stderr, "reading "+bob+"'s bookmarks: 0 so far\n", "read 100 bookmarks of "+bob+" (3 requests, 0s)\n", bob+": 4 rows: 3 imported")
+	saysInOrder(t, r.stderr, "reading "+bob+"'s bookmarks: 40 so far\n", "read 100 bookmarks of "+bob+" (3 requests, 0s)\n", bob+": 4 rows: 3 imported")
 	if strings.Contains(r.stderr, "resuming") {
 		t.Errorf("a new job says it resumes:\n%s", r.stderr)
 	}
@@ -68,7 +69,7 @@ func TestImportSaysWhatItReadsAndResumes(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("verify: exit %d:\n%s", r.code, r.stderr)
 	}
-	saysInOrder(t, r.stderr, "reading "+bob+"'s bookmarks: 0 so far\n", "read 104 bookmarks of "+bob+" (3 requests, 0s)\n", bob+": 104 bookmarked")
+	saysInOrder(t, r.stderr, "reading "+bob+"'s bookmarks: 40 so far\n", "read 104 bookmarks of "+bob+" (3 requests, 0s)\n", bob+": 104 bookmarked")
 }
 
 // Issue 12: the bar's ETA comes from the budget the server reports, not

@@ -90,3 +90,46 @@ func SelfThread(t Thread, id, author string) Thread {
 	}
 	return out
 }
+
+// ContextLimits are the most a server's context endpoint gives of a
+// thread: ancestors (the nearest), descendants (depth first) and levels of
+// replies below the post; 0 is no limit.
+type ContextLimits struct {
+	Ancestors, Descendants, Depth int
+}
+
+// MastodonContextLimits are Mastodon's (Api::V1::Statuses::
+// ContextsController): 4,096 ancestors and 4,096 descendants to a reader
+// with a token; to one without (anonymous), 40 ancestors, 60 descendants
+// and 20 levels of replies. They count before the reader's visibility is
+// applied, so a thread cut where some posts are hidden from the reader
+// comes back shorter than the limit, and is not told apart.
+func MastodonContextLimits(anonymous bool) ContextLimits {
+	if anonymous {
+		return ContextLimits{Ancestors: 40, Descendants: 60, Depth: 20}
+	}
+	return ContextLimits{Ancestors: 4096, Descendants: 4096}
+}
+
+// Reached reports whether t, the thread of the post id, reached one of
+// the limits l: the server may then hold more of the thread than t. A
+// thread exactly as long as a limit is counted in.
+func (t Thread) Reached(id string, l ContextLimits) bool {
+	if l.Ancestors > 0 && len(t.Ancestors) >= l.Ancestors || l.Descendants > 0 && len(t.Descendants) >= l.Descendants {
+		return true
+	}
+	if l.Depth <= 0 {
+		return false
+	}
+	depth := map[string]int{id: 0}
+	for _, d := range t.Descendants { // depth first: a parent comes before its replies
+		up, ok := depth[d.InReplyToID]
+		if !ok {
+			continue
+		}
+		if depth[d.Status.ID] = up + 1; up+1 >= l.Depth {
+			return true
+		}
+	}
+	return false
+}

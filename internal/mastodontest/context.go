@@ -10,7 +10,11 @@ import (
 // tree (each reply followed by its own replies, siblings oldest first),
 // each post rendered as the instance shows it (its own id) and only those
 // the viewer may see. The request counts against the rate limit like any
-// other. A post that is gone (or not visible) is 404.
+// other. A post that is gone (or not visible) is 404. The Mastodon quirk
+// caps the answer as Mastodon does (ContextsController): 4,096 ancestors
+// (the nearest) and 4,096 descendants with a token; without one, 40
+// ancestors, 60 descendants and 20 levels of replies. The caps count
+// before the viewer's visibility is applied, as Mastodon's queries do.
 
 // Reply makes a reply to s by a, as Account.Post does, with in_reply_to_id
 // and in_reply_to_account_id set. A reply by s's author to s (or to the
@@ -51,8 +55,15 @@ func (i *Instance) statusContext(id string, a auth) reply {
 		p = p.reblog
 	}
 	out := contextJSON{Ancestors: []statusJSON{}, Descendants: []statusJSON{}}
+	maxUp, maxDown, maxDepth := -1, -1, -1 // -1: no cap
+	if i.opts.Quirk == Mastodon {
+		maxUp, maxDown = 4096, 4096
+		if viewer == nil {
+			maxUp, maxDown, maxDepth = 40, 60, 20
+		}
+	}
 	var up []*post
-	for q := p.inReplyTo; q != nil; q = q.inReplyTo {
+	for q := p.inReplyTo; q != nil && len(up) != maxUp; q = q.inReplyTo {
 		up = append(up, q)
 	}
 	slices.Reverse(up)
@@ -67,17 +78,31 @@ func (i *Instance) statusContext(id string, a auth) reply {
 			children[q.inReplyTo] = append(children[q.inReplyTo], q)
 		}
 	}
-	var walk func(*post)
-	walk = func(q *post) {
+	var tree []*post // depth first, with its cap: what Mastodon's query reads
+	hidden := map[*post]bool{}
+	var walk func(q *post, depth int)
+	walk = func(q *post, depth int) {
+		if depth == maxDepth {
+			return
+		}
 		kids := children[q]
 		slices.SortFunc(kids, func(x, y *post) int { return x.createdAt.Compare(y.createdAt) })
 		for _, k := range kids {
-			if visible(k, viewer) {
-				out.Descendants = append(out.Descendants, i.renderStatus(k, viewer))
-				walk(k) // replies to a hidden post are hidden with it
+			if len(tree) == maxDown {
+				return
 			}
+			tree = append(tree, k)
+			walk(k, depth+1)
 		}
 	}
-	walk(p)
+	walk(p, 0)
+	for _, k := range tree {
+		// Replies to a hidden post are hidden with it.
+		if hidden[k.inReplyTo] || !visible(k, viewer) {
+			hidden[k] = true
+			continue
+		}
+		out.Descendants = append(out.Descendants, i.renderStatus(k, viewer))
+	}
 	return jsonReply(200, out)
 }

@@ -47,9 +47,13 @@ func TestThreadThroughMisskeyAPI(t *testing.T) {
 	ctx := context.Background()
 	author := mk.URL() + "/@carol"
 
-	anc, desc, err := c.Thread(ctx, id, author, false)
+	th, err := c.Thread(ctx, id, author, false)
 	if err != nil {
 		t.Fatal(err)
+	}
+	anc, desc := th.Ancestors, th.Descendants
+	if th.Cut || !th.SelfWhole {
+		t.Errorf("a small thread: cut %v, self whole %v", th.Cut, th.SelfWhole)
 	}
 	if !slices.Equal(uris(anc), statusURIs(q)) || !slices.Equal(uris(desc), statusURIs(r1, r2)) {
 		t.Errorf("self-thread: ancestors %v, descendants %v", uris(anc), uris(desc))
@@ -62,22 +66,24 @@ func TestThreadThroughMisskeyAPI(t *testing.T) {
 		t.Errorf("%d notes/children calls, want 3", n)
 	}
 
-	_, desc, err = c.Thread(ctx, id, author, true)
+	th, err = c.Thread(ctx, id, author, true)
 	if err != nil {
 		t.Fatal(err)
 	}
+	desc = th.Descendants
 	if !slices.Equal(uris(desc), statusURIs(r1, r2, o1, x2)) {
 		t.Errorf("every reply: %v, want r1 r2 o1 x2", uris(desc))
 	}
 
 	// r2's thread: every note above it, the root first.
-	anc, desc, err = c.Thread(ctx, mk.NoteID(r2), author, false)
+	th, err = c.Thread(ctx, mk.NoteID(r2), author, false)
+	anc, desc = th.Ancestors, th.Descendants
 	if err != nil || !slices.Equal(uris(anc), statusURIs(q, root, r1)) || len(desc) != 0 {
 		t.Errorf("thread of r2: %v %v (%v)", uris(anc), uris(desc), err)
 	}
 
 	root.Delete()
-	_, _, err = c.Thread(ctx, id, author, false)
+	_, err = c.Thread(ctx, id, author, false)
 	if k := fedimarks.ErrorKind(err); k != fedimarks.KindNotFound {
 		t.Errorf("thread of a deleted note: %v (kind %q), want not found", err, k)
 	}
@@ -93,11 +99,50 @@ func TestThreadRepliesPageOn(t *testing.T) {
 		want = append(want, root.Reply(alice, mastodontest.PostOptions{}))
 	}
 	c := client(mk, alice.Token())
-	_, desc, err := c.Thread(context.Background(), mk.NoteID(root), "", true)
+	th, err := c.Thread(context.Background(), mk.NoteID(root), "", true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(uris(desc), statusURIs(want...)) {
-		t.Errorf("got %d replies, want the 130 oldest first", len(desc))
+	if !slices.Equal(uris(th.Descendants), statusURIs(want...)) || th.Cut {
+		t.Errorf("got %d replies, want the 130 oldest first", len(th.Descendants))
+	}
+}
+
+// TestThreadCutAtTheCap: a thread whose replies take more than
+// MaxThreadCalls notes/children calls keeps what was read and says it
+// was cut; the author's own chain, whose reply comes last, is read apart
+// and kept whole, in its place (depth first, siblings oldest first).
+func TestThreadCutAtTheCap(t *testing.T) {
+	mk, alice, bob := newNet(t)
+	carol := mk.AddAccount("carol")
+	root := carol.Post(mastodontest.PostOptions{})
+	var others []*mastodontest.Status
+	for range MaxThreadCalls + 10 {
+		others = append(others, root.Reply(bob, mastodontest.PostOptions{}))
+	}
+	own := root.Reply(carol, mastodontest.PostOptions{})
+	own2 := own.Reply(carol, mastodontest.PostOptions{})
+	c := client(mk, alice.Token())
+	author := mk.URL() + "/@carol"
+
+	th, err := c.Thread(context.Background(), mk.NoteID(root), author, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !th.Cut || !th.SelfWhole {
+		t.Errorf("cut %v, self whole %v; want both", th.Cut, th.SelfWhole)
+	}
+	want := append(statusURIs(others...), own.URI(), own2.URI())
+	if !slices.Equal(uris(th.Descendants), want) {
+		t.Errorf("%d replies kept; want every reply of the root, then the author's chain", len(th.Descendants))
+	}
+	if n := mk.Requests("POST", "/api/notes/children"); n > 2*MaxThreadCalls {
+		t.Errorf("%d notes/children calls, more than two walks' cap", n)
+	}
+
+	// Only the author's chain: no cap is reached.
+	th, err = c.Thread(context.Background(), mk.NoteID(root), author, false)
+	if err != nil || th.Cut || !th.SelfWhole || !slices.Equal(uris(th.Descendants), statusURIs(own, own2)) {
+		t.Errorf("self-thread: %v, cut %v, self whole %v (%v)", uris(th.Descendants), th.Cut, th.SelfWhole, err)
 	}
 }

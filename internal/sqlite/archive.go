@@ -65,6 +65,16 @@ type Archive struct {
 	anchors pageAnchors
 	// counts are the kept counts of searches (see keptCounts).
 	counts keptCounts
+	// orders are the accounts' listing orders (see listOrder); noOrders
+	// turns them off, so that the tests can compare the searches that
+	// use them with the SQL alone.
+	orders   listOrders
+	matches  keptMatches
+	noOrders bool
+	// closing is cancelled by Close, stopping the background work it
+	// runs in (see KeepOrders).
+	closing context.Context
+	stop    context.CancelFunc
 	// indexed says a backup page wrote search index entries since the
 	// index was last merged (see mergeSearchIndex).
 	indexed atomic.Bool
@@ -164,6 +174,7 @@ func open(ctx context.Context, path string, cacheKiB int) (*Archive, error) {
 	}
 	r.SetMaxIdleConns(4)
 	a.r = r
+	a.closing, a.stop = context.WithCancel(context.Background())
 	return a, nil
 }
 
@@ -197,6 +208,8 @@ func isBusy(err error) bool {
 
 // Close closes the archive. Operations in progress may fail.
 func (a *Archive) Close() error {
+	a.stop()
+	a.orders.wg.Wait()
 	errR := a.r.Close()
 	errW := a.w.Close()
 	if err := errors.Join(errW, errR); err != nil {

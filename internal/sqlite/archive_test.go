@@ -130,7 +130,7 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.w.ExecContext(ctx, `INSERT INTO schema_migrations VALUES (99, '0099_future', '')`); err != nil {
+	if _, err := a.w.ExecContext(ctx, `INSERT INTO schema_migrations VALUES (99999, '99999_future', '')`); err != nil {
 		t.Fatal(err)
 	}
 	a.Close()

@@ -491,9 +491,13 @@ func (a *Archive) FinishRun(ctx context.Context, run *Run, now time.Time) (remov
 		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET last_backup = ? WHERE handle = ?`, at, string(cur.Account)); err != nil {
 			return err
 		}
-		// The timeline's page anchors as the run leaves it, for a
-		// serve process's next page typed by number.
-		return storeTimelineAnchors(ctx, tx, string(cur.Account))
+		// The timeline's page anchors and the listing order as the
+		// run leaves them, for the next process's searches and pages
+		// typed by number.
+		if err := storeTimelineAnchors(ctx, tx, string(cur.Account)); err != nil {
+			return err
+		}
+		return storeListingOrder(ctx, tx, string(cur.Account))
 	})
 	if err != nil {
 		return 0, fmt.Errorf("finish backup of %s: %w", run.Account, err)

@@ -187,6 +187,18 @@ func (a *Archive) countSearch(ctx context.Context, q fedimarks.Query, notes bool
 		return 0, err
 	}
 	defer tx.Rollback()
+	if ordered(q, notes) {
+		m, ok, err := a.searchOrdered(ctx, tx, q, false)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			if max > 0 {
+				return min(len(m.at), max), nil
+			}
+			return len(m.at), nil
+		}
+	}
 	mode, err := listingMode(ctx, tx, q)
 	if err != nil {
 		return 0, err

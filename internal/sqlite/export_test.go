@@ -15,3 +15,19 @@ func AnchorWalks(a *Archive) int64 { return a.anchors.walks.Load() }
 // CountReads returns how many searches a has counted from their listing
 // (not from a kept count).
 func CountReads(a *Archive) int64 { return a.counts.reads.Load() }
+
+// NoOrders makes a search in SQL alone: no listing order answers it (see
+// listOrder), as in a process whose stored order is behind.
+func NoOrders(a *Archive) { a.noOrders = true }
+
+// OrderBuilds returns how many listing orders a has built from the
+// bookmarks (not read from listing_orders).
+func OrderBuilds(a *Archive) int {
+	a.orders.mu.Lock()
+	defer a.orders.mu.Unlock()
+	return a.orders.builds
+}
+
+// OrderReads returns how many listing orders this process has read in
+// full from the bookmarks (not followed from the log, not decoded).
+func OrderReads() int64 { return orderReads.Load() }

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -44,8 +46,11 @@ type LockHolder struct {
 // ImportLock is a held import lock. Release it when done; until then a
 // goroutine refreshes its heartbeat.
 type ImportLock struct {
-	a      *Archive
-	scope  string
+	a     *Archive
+	scope string
+	mu    sync.Mutex // guards token
+	// token is the holder's random id, followed by jobMark and the id of
+	// the import job it works on once it knows it (WorkOn).
 	token  string
 	stop   chan struct{}
 	done   chan struct{}
@@ -149,8 +154,10 @@ func (l *ImportLock) beat(ctx context.Context) {
 		case <-t.C:
 			// A failed refresh is retried at the next tick; the lock only
 			// goes stale after several missed beats.
+			l.mu.Lock()
 			_, _ = l.a.w.ExecContext(ctx, `UPDATE import_locks SET heartbeat_at = ? WHERE scope = ? AND token = ?`,
 				fmtTime(l.a.now()), l.scope, l.token)
+			l.mu.Unlock()
 		}
 	}
 }
@@ -162,10 +169,64 @@ func (l *ImportLock) Release(ctx context.Context) error {
 	l.once.Do(func() {
 		close(l.stop)
 		<-l.done
+		l.mu.Lock()
+		defer l.mu.Unlock()
 		_, err = l.a.w.ExecContext(context.WithoutCancel(ctx), `DELETE FROM import_locks WHERE scope = ? AND token = ?`, l.scope, l.token)
 		if err != nil {
 			err = fmt.Errorf("unlock imports into %s: %w", l.scope, err)
 		}
 	})
 	return err
+}
+
+// jobMark separates a lock's random token from the import job its holder
+// works on.
+const jobMark = "/job "
+
+// WorkOn records in the held lock that its holder works on import job
+// id, so that a reader tells which job runs (RunningImportJobs), not only
+// that some process imports into the destination. A lock no longer this
+// holder's is left alone.
+func (l *ImportLock) WorkOn(ctx context.Context, id int64) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	base, _, _ := strings.Cut(l.token, jobMark)
+	token := base + jobMark + strconv.FormatInt(id, 10)
+	if _, err := l.a.w.ExecContext(ctx, `UPDATE import_locks SET token = ? WHERE scope = ? AND token = ?`, token, l.scope, l.token); err != nil {
+		return fmt.Errorf("lock %s: note job %d: %w", l.scope, id, err)
+	}
+	l.token = token
+	return nil
+}
+
+// RunningImportJobs returns the import jobs a live process works on now:
+// those named by an import lock (WorkOn) whose holder is not stale.
+func (a *Archive) RunningImportJobs(ctx context.Context) (map[int64]bool, error) {
+	rows, err := a.r.QueryContext(ctx, `SELECT token, pid, host, heartbeat_at FROM import_locks WHERE token LIKE ?`, "%"+jobMark+"%")
+	if err != nil {
+		return nil, fmt.Errorf("read running import jobs: %w", err)
+	}
+	defer rows.Close()
+	host, _ := os.Hostname()
+	me := LockHolder{PID: os.Getpid(), Host: host}
+	out := map[int64]bool{}
+	for rows.Next() {
+		var (
+			token string
+			h     LockHolder
+			beat  sql.NullString
+		)
+		if err := rows.Scan(&token, &h.PID, &h.Host, &beat); err != nil {
+			return nil, fmt.Errorf("read running import jobs: %w", err)
+		}
+		h.HeartbeatAt, _ = parseTime(beat)
+		_, job, _ := strings.Cut(token, jobMark)
+		if id, err := strconv.ParseInt(job, 10, 64); err == nil && !lockStale(h, me, a.now()) {
+			out[id] = true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read running import jobs: %w", err)
+	}
+	return out, nil
 }

@@ -168,3 +168,62 @@ func TestMigrationDedupesJobKeys(t *testing.T) {
 		t.Error("key not unique after migration")
 	}
 }
+
+// TestRunningImportJobs: the job a lock's holder works on (WorkOn) is
+// running while the holder lives and holds the lock; a lock naming no job,
+// a dead holder's or a released one names none; the heartbeat and the
+// release still find the lock after WorkOn changed its token.
+func TestRunningImportJobs(t *testing.T) {
+	ctx := context.Background()
+	a := openTest(t)
+	running := func() map[int64]bool {
+		t.Helper()
+		m, err := a.RunningImportJobs(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	l, err := a.LockImports(ctx, "bob@b.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := running(); len(m) != 0 {
+		t.Errorf("a lock naming no job: running %v", m)
+	}
+	if err := l.WorkOn(ctx, 7); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.WorkOn(ctx, 8); err != nil { // a second job in the same run
+		t.Fatal(err)
+	}
+	if m := running(); !m[8] || m[7] || len(m) != 1 {
+		t.Errorf("working on 8: running %v", m)
+	}
+	if err := l.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if m := running(); len(m) != 0 {
+		t.Errorf("released: running %v", m)
+	}
+	var n int
+	a.r.QueryRowContext(ctx, `SELECT count(*) FROM import_locks`).Scan(&n)
+	if n != 0 {
+		t.Errorf("%d lock rows left after the release", n)
+	}
+	// A holder that died working on job 9.
+	l, err = a.LockImports(ctx, "bob@b.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release(ctx)
+	if err := l.WorkOn(ctx, 9); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.w.ExecContext(ctx, `UPDATE import_locks SET pid = ?`, deadPID(t)); err != nil {
+		t.Fatal(err)
+	}
+	if m := running(); len(m) != 0 {
+		t.Errorf("a dead holder's job: running %v", m)
+	}
+}

@@ -491,6 +491,19 @@ func (a *Archive) EachHit(ctx context.Context, q fedimarks.Query, fn func(fedima
 		return fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
 	}
 	defer tx.Rollback()
+	if ordered(q, notes) {
+		m, ok, err := a.searchOrdered(ctx, tx, q, !byDate)
+		if err != nil {
+			return fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
+		}
+		if ok {
+			var match any
+			if text {
+				match = matchExpr(q.Terms(), q.Excluded())
+			}
+			return emitOrdered(ctx, tx, q, m, match, byDate, fn)
+		}
+	}
 	// The matches are ordered by a query that reads only bookmark ids
 	// and scores; each batch of them is then read in full, and gets its
 	// snippets, in queries of its own: sorting every match's raw JSON, or
@@ -564,30 +577,13 @@ func (a *Archive) EachHit(ctx context.Context, q fedimarks.Query, fn func(fedima
 }
 
 // emitHits reads the ranked matches of rows (bookmark id, position and
-// score, in the listing's order, or nearest first when newer), a batch
-// of hitBatch at a time, reads each batch's hits in full (see readHits;
-// match is the FTS5 expression, nil without text) and calls fn with each,
-// in the listing's order (newest first when newer), with cursors when the
+// score, in the listing's order, or nearest first when newer) and passes
+// them to a hitEmitter, which reads them in full a batch at a time (match
+// is the FTS5 expression, nil without text) and calls fn with each, in
+// the listing's order (newest first when newer), with cursors when the
 // listing is byDate. fn's errors are returned unwrapped.
 func emitHits(ctx context.Context, tx *sql.Tx, h fedimarks.Handle, rows *sql.Rows, match any, byDate, newer bool, fn func(fedimarks.Hit) error) error {
-	batch := make([]ranked, 0, hitBatch)
-	flush := func() error {
-		hits, err := readHits(ctx, tx, h, batch, match)
-		if err != nil {
-			return fmt.Errorf("search bookmarks of %s: %w", h, err)
-		}
-		for i := range hits {
-			if byDate {
-				c := cursor{position: batch[i].position, id: batch[i].bookmark}
-				hits[i].OlderCursor, hits[i].NewerCursor = c.String(), cursor{c.position, c.id, true}.String()
-			}
-			if err := fn(hits[i]); err != nil {
-				return err
-			}
-		}
-		batch = batch[:0]
-		return nil
-	}
+	e := newHitEmitter(ctx, tx, h, match, byDate, fn)
 	var all []ranked // newer: the rows come nearest first, the hits go newest first
 	for rows.Next() {
 		var r ranked
@@ -598,10 +594,8 @@ func emitHits(ctx context.Context, tx *sql.Tx, h fedimarks.Handle, rows *sql.Row
 			all = append(all, r)
 			continue
 		}
-		if batch = append(batch, r); len(batch) == hitBatch {
-			if err := flush(); err != nil {
-				return err
-			}
+		if err := e.add(r); err != nil {
+			return err
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -609,15 +603,58 @@ func emitHits(ctx context.Context, tx *sql.Tx, h fedimarks.Handle, rows *sql.Row
 	}
 	slices.Reverse(all)
 	for _, r := range all {
-		if batch = append(batch, r); len(batch) == hitBatch {
-			if err := flush(); err != nil {
-				return err
-			}
+		if err := e.add(r); err != nil {
+			return err
 		}
 	}
-	if len(batch) > 0 {
-		return flush()
+	return e.flush()
+}
+
+// hitEmitter reads ranked matches in full, hitBatch at a time (see
+// readHits), and calls fn with each hit, in the order they were added,
+// with cursors when the listing is byDate: its memory is that of one
+// batch, however many bookmarks match.
+type hitEmitter struct {
+	ctx    context.Context
+	tx     *sql.Tx
+	h      fedimarks.Handle
+	match  any
+	byDate bool
+	fn     func(fedimarks.Hit) error
+	batch  []ranked
+}
+
+func newHitEmitter(ctx context.Context, tx *sql.Tx, h fedimarks.Handle, match any, byDate bool, fn func(fedimarks.Hit) error) *hitEmitter {
+	return &hitEmitter{ctx: ctx, tx: tx, h: h, match: match, byDate: byDate, fn: fn, batch: make([]ranked, 0, hitBatch)}
+}
+
+// add adds r, reading the batch when it is full.
+func (e *hitEmitter) add(r ranked) error {
+	if e.batch = append(e.batch, r); len(e.batch) == hitBatch {
+		return e.flush()
 	}
+	return nil
+}
+
+// flush reads the batch and calls fn with each of its hits.
+func (e *hitEmitter) flush() error {
+	if len(e.batch) == 0 {
+		return nil
+	}
+	hits, err := readHits(e.ctx, e.tx, e.h, e.batch, e.match)
+	if err != nil {
+		return fmt.Errorf("search bookmarks of %s: %w", e.h, err)
+	}
+	for i := range hits {
+		if e.byDate {
+			c := cursor{position: e.batch[i].position, id: e.batch[i].bookmark}
+			hits[i].OlderCursor, hits[i].NewerCursor = c.String(), cursor{c.position, c.id, true}.String()
+		}
+		if err := e.fn(hits[i]); err != nil {
+			return err
+		}
+	}
+	e.batch = e.batch[:0]
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/fedimarks/fedimarks/internal/sqlite"
@@ -16,13 +17,21 @@ import (
 // there first when it is missing (the 100,000 one takes a minute or two
 // to build, its copy a second). Without FEDIMARKS_BENCH_CACHE it builds
 // the archive each time. The copy is the benchmark's own: it may change it.
+// The kept archive's name carries the newest migration's file name, so
+// that one built by an older schema is not measured again after a
+// change of what a backup stores.
 func cachedBenchArchive(b *testing.B, n int, build func(path string) *sqlite.Archive) *sqlite.Archive {
 	path := filepath.Join(b.TempDir(), "archive.db")
 	dir := os.Getenv("FEDIMARKS_BENCH_CACHE")
 	if dir == "" {
 		return build(path)
 	}
-	kept := filepath.Join(dir, "web-archive-"+strconv.Itoa(n)+".db")
+	migrations, err := filepath.Glob(filepath.Join("..", "sqlite", "migrations", "*.sql"))
+	if err != nil || len(migrations) == 0 {
+		b.Fatalf("find the migrations: %v", err)
+	}
+	schema := strings.TrimSuffix(filepath.Base(migrations[len(migrations)-1]), ".sql")
+	kept := filepath.Join(dir, "web-archive-"+strconv.Itoa(n)+"-"+schema+".db")
 	if _, err := os.Stat(kept); err != nil {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			b.Fatal(err)

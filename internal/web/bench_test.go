@@ -102,6 +102,9 @@ func BenchmarkTimelinePage(b *testing.B) {
 	for _, n := range benchSizes() {
 		b.Run(strconv.Itoa(n/1000)+"k", func(b *testing.B) {
 			a := benchArchive(b, n)
+			if err := a.KeepOrders(context.Background()); err != nil { // as serve does
+				b.Fatal(err)
+			}
 			s, err := web.New(web.Options{Archive: a})
 			if err != nil {
 				b.Fatal(err)

@@ -1,0 +1,649 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// A listing order is one account's bookmarks, all of them, in the order
+// its listings by date show them (position DESC, id DESC), read at one
+// listing generation (migration 0085). With it a search can take its
+// matches from the index alone (the post ids of search_fts, tag_posts,
+// search_docs) and put them in order, count them and cut any page of them
+// in memory, where ordering them in SQL looks every match up in bookmarks:
+// a page in the cache costs the same, but a process that kept nothing
+// (a `serve` just started, a `search` command) reads one page of the file
+// per match, 25,000 of them for page 800 of a common word at 100,000
+// bookmarks (180 ms; about 10 µs a page on a virtual machine). Each
+// backup run's last transaction stores the order in listing_orders
+// (migration 0100), moved on by the bookmarks logged as changed since the
+// stored one (see followOrder), so that the next process reads it in 2 to
+// 4 ms at 100,000 bookmarks; a process that keeps its order moves it on
+// the same way after a change, and `serve` reads it again in the
+// background when the log cannot tell (see KeepOrders).
+
+// listOrderFormat is the packing of listing_orders.entries that encode
+// writes and decodeOrder reads.
+const listOrderFormat = 1
+
+// listOrder is an account's bookmarks in listing order at generation gen
+// (and listing_changes seq seq):
+// entry i is the bookmark with id id[i] at position position[i],
+// removed when a full backup found it gone. It is never changed once
+// built: a new generation gets a new one.
+type listOrder struct {
+	gen, seq int64 // the generation and listing_changes seq read at
+	position []int64
+	id       []int64
+	removed  entrySet
+	// at finds an entry by its post: dense[statusID] is its index + 1
+	// when the account's post ids are dense enough, else sparse holds it.
+	dense  []int32
+	sparse map[int64]int32
+	// status is each entry's post id, kept only in an order built from
+	// rows (see statuses).
+	status []int64
+}
+
+// newListOrder makes an order for n entries of posts whose ids are at
+// most top.
+func newListOrder(n int, top int64) *listOrder {
+	o := &listOrder{
+		position: make([]int64, 0, n),
+		id:       make([]int64, 0, n),
+		removed:  newEntrySet(n),
+	}
+	// A slice of the post ids up to the highest costs 4 bytes a post
+	// id; a map costs about 40 a bookmark: the slice while it is at
+	// most ten times longer than the bookmarks.
+	if top < int64(10*n+4096) {
+		o.dense = make([]int32, top+1)
+	} else {
+		o.sparse = make(map[int64]int32, n)
+	}
+	return o
+}
+
+// add appends the bookmark id at position, of post status.
+func (o *listOrder) add(status, position, id int64, removed bool) {
+	i := len(o.id)
+	o.position = append(o.position, position)
+	o.id = append(o.id, id)
+	if removed {
+		o.removed.add(i)
+	}
+	if o.dense != nil {
+		o.dense[status] = int32(i + 1)
+	} else {
+		o.sparse[status] = int32(i)
+	}
+}
+
+// index returns the entry of the post statusID, if the account
+// bookmarked it.
+func (o *listOrder) index(statusID int64) (int, bool) {
+	if o.dense != nil {
+		if statusID < 0 || statusID >= int64(len(o.dense)) || o.dense[statusID] == 0 {
+			return 0, false
+		}
+		return int(o.dense[statusID]) - 1, true
+	}
+	i, ok := o.sparse[statusID]
+	return int(i), ok
+}
+
+// len is how many bookmarks the order holds, removed ones included.
+func (o *listOrder) len() int { return len(o.id) }
+
+// statuses returns each entry's post id.
+func (o *listOrder) statuses() []int64 {
+	if o.status != nil {
+		return o.status
+	}
+	st := make([]int64, o.len())
+	if o.dense != nil {
+		for s, v := range o.dense {
+			if v != 0 {
+				st[v-1] = int64(s)
+			}
+		}
+	} else {
+		for s, i := range o.sparse {
+			st[i] = s
+		}
+	}
+	return st
+}
+
+// after reports whether entry i is listed after the place c (older):
+// (position, id) < (c.position, c.id); before whether it is listed
+// before it (newer).
+func (o *listOrder) after(i int, c cursor) bool {
+	return o.position[i] < c.position || (o.position[i] == c.position && o.id[i] < c.id)
+}
+
+func (o *listOrder) before(i int, c cursor) bool {
+	return o.position[i] > c.position || (o.position[i] == c.position && o.id[i] > c.id)
+}
+
+// encode packs o: the number of its
+// entries and the highest post id, then for each entry the differences
+// from the entry before of its post id, position and id (the id's
+// shifted left one bit, with the removed flag in the low bit), as
+// varints. A backup's bookmarks differ from their neighbours by small
+// numbers: about 5 bytes a bookmark.
+func (o *listOrder) encode() []byte {
+	status := o.statuses()
+	b := make([]byte, 0, 16+6*len(status))
+	var top int64
+	for _, s := range status {
+		top = max(top, s)
+	}
+	b = binary.AppendUvarint(b, uint64(len(status)))
+	b = binary.AppendUvarint(b, uint64(max(top, 0)))
+	var ps, pp, pi int64
+	for i, s := range status {
+		flag := int64(0)
+		if o.removed.has(i) {
+			flag = 1
+		}
+		b = binary.AppendVarint(b, s-ps)
+		b = binary.AppendVarint(b, o.position[i]-pp)
+		b = binary.AppendVarint(b, (o.id[i]-pi)<<1|flag)
+		ps, pp, pi = s, o.position[i], o.id[i]
+	}
+	return b
+}
+
+// errBadOrder is a stored order that decodeOrder cannot read: it is
+// built again.
+var errBadOrder = errors.New("listing order not as encode wrote it")
+
+// decodeOrder reads what encode wrote.
+func decodeOrder(b []byte) (*listOrder, error) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)) {
+		return nil, errBadOrder
+	}
+	b = b[k:]
+	top, k := binary.Uvarint(b)
+	if k <= 0 || top > 1<<62 {
+		return nil, errBadOrder
+	}
+	b = b[k:]
+	o := newListOrder(int(n), int64(top))
+	o.position, o.id = o.position[:n], o.id[:n]
+	var ps, pp, pi int64
+	at := 0
+	for i := range int(n) {
+		ds, ok1 := varintAt(b, &at)
+		dp, ok2 := varintAt(b, &at)
+		di, ok3 := varintAt(b, &at)
+		ps, pp, pi = ps+ds, pp+dp, pi+di>>1
+		if !ok1 || !ok2 || !ok3 || ps < 0 || ps > int64(top) {
+			return nil, errBadOrder
+		}
+		o.position[i], o.id[i] = pp, pi
+		if di&1 == 1 {
+			o.removed.add(i)
+		}
+		if o.dense != nil {
+			o.dense[ps] = int32(i + 1)
+		} else {
+			o.sparse[ps] = int32(i)
+		}
+	}
+	if at != len(b) {
+		return nil, errBadOrder
+	}
+	return o, nil
+}
+
+// varintAt reads the varint at b[*at] and moves *at past it; most of a
+// listing order's are one byte.
+func varintAt(b []byte, at *int) (int64, bool) {
+	if i := *at; i < len(b) && b[i] < 0x80 {
+		*at = i + 1
+		u := uint64(b[i])
+		return int64(u>>1) ^ -int64(u&1), true
+	}
+	if *at >= len(b) {
+		return 0, false
+	}
+	v, k := binary.Varint(b[*at:])
+	if k <= 0 {
+		return 0, false
+	}
+	*at += k
+	return v, true
+}
+
+// readOrder reads account's listing order from its bookmarks in tx, at
+// generation gen and seq seq (which the caller read in tx).
+func readOrder(ctx context.Context, tx *sql.Tx, account string, gen, seq int64) (*listOrder, error) {
+	orderReads.Add(1)
+	rows, err := tx.QueryContext(ctx, `SELECT status_id, position, id, removed_at IS NOT NULL FROM bookmarks
+		WHERE account = ? ORDER BY position DESC, id DESC`, account)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := scanEntries(rows)
+	if err != nil {
+		return nil, err
+	}
+	o := orderOf(entries)
+	o.gen, o.seq = gen, seq
+	return o, nil
+}
+
+// orderReads counts the listing orders read from the bookmarks (not
+// followed, not decoded), in this process, for the tests.
+var orderReads atomic.Int64
+
+// entry is one bookmark of a listing order.
+type entry struct {
+	status, position, id int64
+	removed              bool
+}
+
+// scanEntries reads rows of (status_id, position, id, removed) and
+// closes them.
+func scanEntries(rows *sql.Rows) ([]entry, error) {
+	defer rows.Close()
+	var es []entry
+	for rows.Next() {
+		var e entry
+		if err := rows.Scan(&e.status, &e.position, &e.id, &e.removed); err != nil {
+			return nil, err
+		}
+		es = append(es, e)
+	}
+	return es, rows.Err()
+}
+
+// orderOf makes the order of entries, which are in listing order.
+func orderOf(entries []entry) *listOrder {
+	var top int64
+	status := make([]int64, len(entries))
+	for i, e := range entries {
+		top = max(top, e.status)
+		if e.status < 0 {
+			top = math.MaxInt64 // not a rowid SQLite gives: a map holds it
+		}
+		status[i] = e.status
+	}
+	o := newListOrder(len(entries), top)
+	for _, e := range entries {
+		o.add(e.status, e.position, e.id, e.removed)
+	}
+	o.status = status
+	return o
+}
+
+// maxOrderFollowed is how many rows of listing_changes a listing order
+// follows (see followOrder); past it (a full backup run) it is read again
+// from the bookmarks.
+const maxOrderFollowed = 2048
+
+// followOrder returns o moved on to generation gen and seq seq (read in
+// tx) by the bookmarks of account that listing_changes logged after
+// o.seq: those are read again and merged with the others, which did not
+// move. A backup run that finds a few new bookmarks logs a few hundred
+// rows, and following them costs a few milliseconds at 100,000
+// bookmarks where reading the whole order again costs 100 to 300. nil
+// when the log cannot tell (pruned past o.seq, or more than
+// maxOrderFollowed rows).
+func followOrder(ctx context.Context, tx *sql.Tx, account string, o *listOrder, gen, seq, floor int64) (*listOrder, error) {
+	if o.seq < floor || o.seq > seq {
+		return nil, nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT position, id FROM listing_changes WHERE account = ? AND seq > ? AND seq <= ? LIMIT ?`,
+		account, o.seq, seq, maxOrderFollowed+1)
+	if err != nil {
+		return nil, err
+	}
+	var places []cursor
+	for rows.Next() {
+		var c cursor
+		if err := rows.Scan(&c.position, &c.id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		places = append(places, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(places) > maxOrderFollowed {
+		return nil, nil
+	}
+	// The entries of o at a logged place leave; the logged bookmarks
+	// come back as they are now.
+	var drop []int
+	ids := make([]any, 0, len(places)+1)
+	ids = append(ids, account)
+	seen := make(map[int64]bool, len(places))
+	for _, c := range places {
+		k := sort.Search(o.len(), func(i int) bool { return !o.before(i, c) })
+		if k < o.len() && o.position[k] == c.position && o.id[k] == c.id {
+			drop = append(drop, k)
+		}
+		if !seen[c.id] {
+			seen[c.id] = true
+			ids = append(ids, c.id)
+		}
+	}
+	slices.Sort(drop)
+	drop = slices.Compact(drop)
+	var now []entry
+	if len(ids) > 1 {
+		rows, err = tx.QueryContext(ctx, `SELECT status_id, position, id, removed_at IS NOT NULL FROM bookmarks
+			WHERE account = ? AND id IN (?`+repeatString(",?", len(ids)-2)+`) ORDER BY position DESC, id DESC`, ids...)
+		if err != nil {
+			return nil, err
+		}
+		if now, err = scanEntries(rows); err != nil {
+			return nil, err
+		}
+	}
+	status := o.statuses()
+	top := int64(len(o.dense) - 1)
+	if o.dense == nil {
+		top = math.MaxInt64
+	}
+	for _, e := range now {
+		if e.status < 0 || e.status > top {
+			top = max(top, e.status)
+			if e.status < 0 {
+				top = math.MaxInt64
+			}
+		}
+	}
+	n := newListOrder(o.len()-len(drop)+len(now), top)
+	n.gen, n.seq = gen, seq
+	j := 0
+	for i := range o.len() {
+		if len(drop) > 0 && drop[0] == i {
+			drop = drop[1:]
+			continue
+		}
+		for ; j < len(now) && (now[j].position > o.position[i] || (now[j].position == o.position[i] && now[j].id > o.id[i])); j++ {
+			n.add(now[j].status, now[j].position, now[j].id, now[j].removed)
+		}
+		n.add(status[i], o.position[i], o.id[i], o.removed.has(i))
+	}
+	for _, e := range now[j:] {
+		n.add(e.status, e.position, e.id, e.removed)
+	}
+	return n, nil
+}
+
+// storeOrder writes o as account's stored listing order, unless one of a
+// later generation is stored already.
+func storeOrder(ctx context.Context, tx *sql.Tx, account string, o *listOrder) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO listing_orders (account, generation, seq, format, entries) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (account) DO UPDATE SET generation = excluded.generation, seq = excluded.seq, format = excluded.format,
+			entries = excluded.entries
+		WHERE excluded.generation >= listing_orders.generation`,
+		account, o.gen, o.seq, listOrderFormat, o.encode())
+	return err
+}
+
+// storeListingOrder stores account's listing order as tx, a write
+// transaction, leaves it, for the next process that searches (see
+// listOrder): the stored one moved on by the changes logged since (see
+// followOrder), or, past those the log can tell, read again from the
+// bookmarks (100 to 300 ms at 100,000). A backup calls it once per run,
+// at the end.
+func storeListingOrder(ctx context.Context, tx *sql.Tx, account string) error {
+	gen, err := generation(ctx, tx, account)
+	if err != nil {
+		return err
+	}
+	seq, floor, err := changeMark(ctx, tx)
+	if err != nil {
+		return err
+	}
+	stored, err := loadOrder(ctx, tx, account)
+	if err != nil {
+		return err
+	}
+	if stored != nil && stored.gen == gen {
+		return nil
+	}
+	var o *listOrder
+	if stored != nil {
+		if o, err = followOrder(ctx, tx, account, stored, gen, seq, floor); err != nil {
+			return err
+		}
+	}
+	if o == nil {
+		if o, err = readOrder(ctx, tx, account, gen, seq); err != nil {
+			return err
+		}
+	}
+	return storeOrder(ctx, tx, account, o)
+}
+
+// loadOrder reads account's stored listing order, nil when none is
+// stored or it cannot be read (then it is read again from the bookmarks).
+func loadOrder(ctx context.Context, tx *sql.Tx, account string) (*listOrder, error) {
+	var (
+		gen, seq int64
+		format   int
+		packed   []byte
+	)
+	err := tx.QueryRowContext(ctx, `SELECT generation, seq, format, entries FROM listing_orders WHERE account = ?`, account).
+		Scan(&gen, &seq, &format, &packed)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && format != listOrderFormat) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	o, err := decodeOrder(packed)
+	if err != nil {
+		return nil, nil
+	}
+	o.gen, o.seq = gen, seq
+	return o, nil
+}
+
+// listOrders keeps the accounts' listing orders an Archive read, and
+// builds them again in the background when asked to (see KeepOrders).
+// The zero value keeps them and builds nothing; it is safe for concurrent
+// use.
+type listOrders struct {
+	mu       sync.Mutex
+	kept     map[string]*listOrder
+	building map[string]bool
+	// background, when set, is the context the builds run in (the
+	// archive's, cancelled by Close); wg waits for them.
+	background context.Context
+	wg         sync.WaitGroup
+	// pause is how long a build waits before the next one of the same
+	// account may start: a backup running beside `serve` moves the
+	// generation on with each page, and the searches meanwhile use SQL.
+	pause time.Duration
+	// builds counts the orders built from the bookmarks (not read from
+	// listing_orders), for the tests.
+	builds int
+}
+
+// orderFor returns account's listing order as of tx: the kept one, moved
+// on by the changes logged since it was read when the generation moved
+// (see followOrder), else the stored one, likewise, else nil (and, when
+// the archive keeps orders, a build starts in the background for the
+// next search).
+func (a *Archive) orderFor(ctx context.Context, tx *sql.Tx, account string) (*listOrder, error) {
+	if a.noOrders {
+		return nil, nil
+	}
+	gen, err := generation(ctx, tx, account)
+	if err != nil {
+		return nil, fmt.Errorf("read listing generation: %w", err)
+	}
+	p := &a.orders
+	p.mu.Lock()
+	o := p.kept[account]
+	p.mu.Unlock()
+	if o != nil && o.gen == gen {
+		return o, nil
+	}
+	seq, floor, err := changeMark(ctx, tx)
+	if err != nil {
+		return nil, fmt.Errorf("read listing changes: %w", err)
+	}
+	for _, from := range []func() (*listOrder, error){
+		func() (*listOrder, error) { return o, nil },
+		func() (*listOrder, error) { return loadOrder(ctx, tx, account) },
+	} {
+		o, err := from()
+		if o == nil || err != nil {
+			if err != nil {
+				return nil, fmt.Errorf("read listing order: %w", err)
+			}
+			continue
+		}
+		if o.gen != gen {
+			if o, err = followOrder(ctx, tx, account, o, gen, seq, floor); err != nil {
+				return nil, fmt.Errorf("read listing changes: %w", err)
+			}
+		}
+		if o != nil {
+			p.keep(account, o)
+			return o, nil
+		}
+	}
+	a.buildOrderLater(account)
+	return nil, nil
+}
+
+// keep keeps o as account's order unless a later one is kept.
+func (p *listOrders) keep(account string, o *listOrder) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.kept == nil {
+		p.kept = make(map[string]*listOrder)
+	}
+	if k := p.kept[account]; k == nil || k.gen <= o.gen {
+		p.kept[account] = o
+	}
+}
+
+// KeepOrders readies the listing orders of every account for the
+// searches of a long-lived process (`serve` calls it before it listens):
+// it reads the stored ones, and reads from the bookmarks now those
+// missing or behind further than the log of changes can tell (a run
+// still going, an import, a sync or an archive from before this version
+// leave them behind; 130 to 500 ms at 100,000 bookmarks), and from then
+// on reads one again in the background when a search finds it so far
+// behind, the searches meanwhile using SQL. What it reads is kept in
+// memory, not stored (the next backup run stores it). Close stops the
+// builds.
+func (a *Archive) KeepOrders(ctx context.Context) error {
+	accounts, err := a.ArchivedAccounts(ctx)
+	if err != nil {
+		return err
+	}
+	for _, h := range accounts {
+		if err := a.readyOrder(ctx, string(h)); err != nil {
+			return fmt.Errorf("read the listing order of %s: %w", h, err)
+		}
+	}
+	p := &a.orders
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.background == nil {
+		p.background = a.closing
+		if p.pause == 0 {
+			p.pause = 2 * time.Second
+		}
+	}
+	return nil
+}
+
+// readyOrder keeps account's order as it is now: the stored one, or one
+// built from the bookmarks.
+func (a *Archive) readyOrder(ctx context.Context, account string) error {
+	tx, err := a.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	o, err := a.orderFor(ctx, tx, account)
+	tx.Rollback()
+	if o != nil || err != nil {
+		return err
+	}
+	return a.buildOrder(ctx, account)
+}
+
+// buildOrderLater starts a background build of account's order, unless
+// builds are off or one of that account is under way.
+func (a *Archive) buildOrderLater(account string) {
+	p := &a.orders
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.background == nil || p.background.Err() != nil || p.building[account] {
+		return
+	}
+	if p.building == nil {
+		p.building = make(map[string]bool)
+	}
+	p.building[account] = true
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		ctx := p.background
+		// Best effort: a failed build leaves the searches on SQL, as
+		// they are until it is done.
+		_ = a.buildOrder(ctx, account)
+		t := time.NewTimer(p.pause)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+		p.mu.Lock()
+		delete(p.building, account)
+		p.mu.Unlock()
+	}()
+}
+
+// buildOrder reads account's order in a read transaction and keeps it.
+// It is not stored: a process that searches must not wait on a backup's
+// write lock for what the backup stores itself at its end.
+func (a *Archive) buildOrder(ctx context.Context, account string) error {
+	tx, err := a.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	gen, err := generation(ctx, tx, account)
+	if err != nil {
+		return err
+	}
+	seq, _, err := changeMark(ctx, tx)
+	if err != nil {
+		return err
+	}
+	o, err := readOrder(ctx, tx, account, gen, seq)
+	if err != nil {
+		return err
+	}
+	a.orders.keep(account, o)
+	a.orders.mu.Lock()
+	a.orders.builds++
+	a.orders.mu.Unlock()
+	return nil
+}

@@ -1,0 +1,383 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math/bits"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	fedimarks "github.com/fedimarks/fedimarks"
+)
+
+// A search that a listing order can answer (see listOrder) reads only
+// post ids from the index: the rowids of its text's matches in
+// search_fts, the keys of its tags in tag_posts, its author's posts from
+// search_docs' index. Each is a run of one B-tree or one doclist (25,000
+// matches of a common word in about 3 ms). The order then says which of
+// them the account bookmarked and where each is listed, and the search
+// keeps, counts, sorts and cuts them in memory: every page of it costs
+// the same, the first page of a hashtag or page 800 of a common word, in
+// a process that kept nothing as in one that did.
+
+// ordered reports whether a listing order can answer q: its matches are
+// told by text, tags, note or author (what the index's ids tell), and
+// notes do not match its text (notes: a bookmark would match by its
+// note, which the order does not know). The timeline (no text, no
+// filter) keeps its own anchors, as do searches by media, date or
+// language.
+func ordered(q fedimarks.Query, notes bool) bool {
+	if notes || q.HasMedia || !q.Before.IsZero() || !q.After.IsZero() || q.Lang != "" {
+		return false
+	}
+	return strings.TrimSpace(q.Text) != "" || len(q.Tags) > 0 || len(q.NotTags) > 0 || q.HasNote || q.From != ""
+}
+
+// maxKeptMatches is how many searches' matches an Archive keeps (about
+// 100 KB for a word in 25,000 posts).
+const maxKeptMatches = 16
+
+// keptMatches keeps the matches of the last searches answered from a
+// listing order, each with the order and the last listing_changes seq it
+// was read at. The zero value is ready; it is safe for concurrent use.
+type keptMatches struct {
+	mu    sync.Mutex
+	m     map[string]keptMatch
+	order []string // keys, oldest first
+}
+
+type keptMatch struct {
+	m   *orderedMatches
+	seq int64
+}
+
+// get returns the matches kept under key if they were read from order o
+// at seq.
+func (k *keptMatches) get(key string, o *listOrder, seq int64) *orderedMatches {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if c, ok := k.m[key]; ok && c.m.o == o && c.seq == seq {
+		return c.m
+	}
+	return nil
+}
+
+// keep keeps m under key, dropping the oldest past maxKeptMatches.
+func (k *keptMatches) keep(key string, m *orderedMatches, seq int64) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.m == nil {
+		k.m = make(map[string]keptMatch)
+	}
+	if _, ok := k.m[key]; !ok {
+		k.order = append(k.order, key)
+	}
+	k.m[key] = keptMatch{m: m, seq: seq}
+	for len(k.order) > maxKeptMatches {
+		delete(k.m, k.order[0])
+		k.order = k.order[1:]
+	}
+}
+
+// orderedMatches are a search's matches as entries of a listing order,
+// in the listing's order: by date (the order's), or ranked (score, then
+// by date).
+type orderedMatches struct {
+	o     *listOrder
+	at    []int32
+	score []float64 // ranked: the score of each of at; nil by date
+}
+
+// entrySet is a set of a listing order's entries.
+type entrySet []uint64
+
+func newEntrySet(n int) entrySet  { return make(entrySet, (n+63)/64) }
+func (s entrySet) add(i int)      { s[i/64] |= 1 << (i % 64) }
+func (s entrySet) remove(i int)   { s[i/64] &^= 1 << (i % 64) }
+func (s entrySet) has(i int) bool { return s[i/64]&(1<<(i%64)) != 0 }
+func (s entrySet) keepOnly(t entrySet) {
+	for i := range s {
+		s[i] &= t[i]
+	}
+}
+
+// list returns the entries of s in ascending order.
+func (s entrySet) list() []int32 {
+	n := 0
+	for _, w := range s {
+		n += bits.OnesCount64(w)
+	}
+	out := make([]int32, 0, n)
+	for i, w := range s {
+		for w != 0 {
+			out = append(out, int32(i*64+bits.TrailingZeros64(w)))
+			w &= w - 1
+		}
+	}
+	return out
+}
+
+// searchOrdered returns q's matches from account's listing order as of
+// tx; ok is false when the order is not at hand (the caller searches in
+// SQL). ranked scores them by relevance (q must have text).
+func (a *Archive) searchOrdered(ctx context.Context, tx *sql.Tx, q fedimarks.Query, ranked bool) (m *orderedMatches, ok bool, err error) {
+	o, err := a.orderFor(ctx, tx, string(q.Account))
+	if o == nil || err != nil {
+		return nil, false, err
+	}
+	// The matches of the last searches are kept while nothing that
+	// can change them was logged (listing_changes: an index entry, a
+	// tag, a note, a bookmark) and the order is the same: a page
+	// counts its search, then lists it, and its neighbours list it
+	// again.
+	seq, _, err := changeMark(ctx, tx)
+	if err != nil {
+		return nil, false, err
+	}
+	key := fmt.Sprint(q.Account, "\x00", q.String(), "\x00", q.IncludeRemoved, ranked)
+	if m := a.matches.get(key, o, seq); m != nil {
+		return m, true, nil
+	}
+	defer func() {
+		if ok && err == nil {
+			a.matches.keep(key, m, seq)
+		}
+	}()
+	m = &orderedMatches{o: o}
+	terms, excluded := q.Terms(), q.Excluded()
+	if len(terms) == 0 && len(excluded) == 0 && strings.TrimSpace(q.Text) != "" {
+		return m, true, nil // only punctuation: nothing matches (as searchSQL says)
+	}
+	keep := newEntrySet(o.len())
+	// add keeps the entry of post id, if the account bookmarked it and
+	// the search lists it.
+	add := func(id int64) int {
+		i, ok := o.index(id)
+		if !ok || (o.removed.has(i) && !q.IncludeRemoved) {
+			return -1
+		}
+		keep.add(i)
+		return i
+	}
+	switch {
+	case len(terms) > 0 && ranked:
+		m.score = make([]float64, o.len())
+		err = eachScored(ctx, tx, matchExpr(terms, excluded), func(id int64, score float64) {
+			if i := add(id); i >= 0 {
+				m.score[i] = score
+			}
+		})
+	case len(terms) > 0:
+		err = eachID(ctx, tx, func(id int64) { add(id) },
+			`SELECT group_concat(rowid) FROM search_fts WHERE search_fts MATCH ?`, matchExpr(terms, excluded))
+	default:
+		for i := range o.len() {
+			if !o.removed.has(i) || q.IncludeRemoved {
+				keep.add(i)
+			}
+		}
+		if len(excluded) > 0 {
+			err = a.dropIDs(ctx, tx, o, keep, `SELECT group_concat(rowid) FROM search_fts WHERE search_fts MATCH ?`, matchExpr(nil, excluded))
+		}
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if err := a.filterOrdered(ctx, tx, q, o, keep); err != nil {
+		return nil, false, err
+	}
+	m.at = keep.list()
+	if m.score != nil {
+		// Ties stay newest first: the list is by date.
+		byEntry := m.score
+		slices.SortStableFunc(m.at, func(x, y int32) int {
+			switch sx, sy := byEntry[x], byEntry[y]; {
+			case sx < sy:
+				return -1
+			case sx > sy:
+				return 1
+			}
+			return 0
+		})
+		m.score = make([]float64, len(m.at))
+		for k, i := range m.at {
+			m.score[k] = byEntry[i]
+		}
+	}
+	return m, true, nil
+}
+
+// filterOrdered keeps in keep only the entries that carry every tag of
+// q, none of its excluded tags, a note if it asks for one, and its
+// author.
+func (a *Archive) filterOrdered(ctx context.Context, tx *sql.Tx, q fedimarks.Query, o *listOrder, keep entrySet) error {
+	account := string(q.Account)
+	only := func(query string, args ...any) error {
+		t := newEntrySet(o.len())
+		if err := eachID(ctx, tx, func(id int64) {
+			if i, ok := o.index(id); ok {
+				t.add(i)
+			}
+		}, query, args...); err != nil {
+			return err
+		}
+		keep.keepOnly(t)
+		return nil
+	}
+	const tagged = `SELECT group_concat(status_id) FROM tag_posts WHERE account = ? AND tag = ?`
+	for _, t := range q.Tags {
+		if err := only(tagged, account, t); err != nil {
+			return err
+		}
+	}
+	for _, t := range q.NotTags {
+		if err := a.dropIDs(ctx, tx, o, keep, tagged, account, t); err != nil {
+			return err
+		}
+	}
+	if q.HasNote {
+		if err := only(`SELECT group_concat(s.id) FROM bookmark_notes n JOIN statuses s ON s.uri = n.uri WHERE n.account = ?`, account); err != nil {
+			return err
+		}
+	}
+	if from := strings.ToLower(strings.TrimPrefix(q.From, "@")); from != "" {
+		column := "author_user"
+		if strings.Contains(from, "@") {
+			column = "author"
+		}
+		if err := only(`SELECT group_concat(status_id) FROM search_docs WHERE `+column+` = ?`, from); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dropIDs takes the entries of the post ids query lists out of keep.
+func (a *Archive) dropIDs(ctx context.Context, tx *sql.Tx, o *listOrder, keep entrySet, query string, args ...any) error {
+	return eachID(ctx, tx, func(id int64) {
+		if i, ok := o.index(id); ok {
+			keep.remove(i)
+		}
+	}, query, args...)
+}
+
+// eachID calls fn with each id of the comma-separated list that query
+// (one row, one column: a group_concat of ids, NULL for none) returns.
+// One value crosses from SQLite to Go instead of a row per id: a third of
+// the cost for 25,000 ids.
+func eachID(ctx context.Context, tx *sql.Tx, fn func(int64), query string, args ...any) error {
+	var list sql.NullString
+	if err := tx.QueryRowContext(ctx, query, args...).Scan(&list); err != nil {
+		return err
+	}
+	for s := list.String; s != ""; {
+		part := s
+		if k := strings.IndexByte(s, ','); k >= 0 {
+			part, s = s[:k], s[k+1:]
+		} else {
+			s = ""
+		}
+		id, ok := smallID(part)
+		if !ok {
+			var err error
+			if id, err = strconv.ParseInt(part, 10, 64); err != nil {
+				return fmt.Errorf("read a list of ids: %w", err)
+			}
+		}
+		fn(id)
+	}
+	return nil
+}
+
+// smallID reads s when it is 1 to 18 decimal digits (what group_concat
+// writes of a rowid below 10^18), where ParseInt's generality costs as
+// much as the rest of reading the list.
+func smallID(s string) (int64, bool) {
+	if len(s) == 0 || len(s) > 18 {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		d := s[i] - '0'
+		if d > 9 {
+			return 0, false
+		}
+		n = n*10 + int64(d)
+	}
+	return n, true
+}
+
+// eachScored calls fn with each post matching the FTS5 expression match
+// and its relevance score (bm25Score).
+func eachScored(ctx context.Context, tx *sql.Tx, match string, fn func(id int64, score float64)) error {
+	rows, err := tx.QueryContext(ctx, `SELECT rowid, `+bm25Score+` FROM search_fts WHERE search_fts MATCH ?`, match)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id    int64
+			score float64
+		)
+		if err := rows.Scan(&id, &score); err != nil {
+			return err
+		}
+		fn(id, score)
+	}
+	return rows.Err()
+}
+
+// page returns the range of m.at that q asks for: from its cursor (a
+// listing by date) or its offset, at most its limit. A cursor going
+// newer gives the limit nearest before its place (listed newest first
+// all the same).
+func (m *orderedMatches) page(q fedimarks.Query, byDate bool) (lo, hi int, err error) {
+	limit, offset := limitOffset(q.Limit, q.Offset)
+	at, o := m.at, m.o
+	lo, hi = 0, len(at)
+	if byDate && q.Cursor != "" {
+		c, err := parseCursor(q.Cursor)
+		if err != nil {
+			return 0, 0, err
+		}
+		if c.newer {
+			hi = sort.Search(len(at), func(k int) bool { return !o.before(int(at[k]), c) })
+			if limit >= 0 {
+				lo = max(0, hi-limit)
+			}
+			return lo, hi, nil
+		}
+		lo, offset = sort.Search(len(at), func(k int) bool { return o.after(int(at[k]), c) }), 0
+	}
+	lo = min(lo+offset, hi)
+	if limit >= 0 {
+		hi = min(hi, lo+limit)
+	}
+	return lo, hi, nil
+}
+
+// emitOrdered calls fn with each hit of q's page of the matches m (see
+// EachHit), reading them a batch at a time.
+func emitOrdered(ctx context.Context, tx *sql.Tx, q fedimarks.Query, m *orderedMatches, match any, byDate bool, fn func(fedimarks.Hit) error) error {
+	lo, hi, err := m.page(q, byDate)
+	if err != nil {
+		return err
+	}
+	e := newHitEmitter(ctx, tx, q.Account, match, byDate, fn)
+	for k := lo; k < hi; k++ {
+		i := m.at[k]
+		r := ranked{bookmark: m.o.id[i], position: m.o.position[i]}
+		if m.score != nil {
+			r.score = m.score[k]
+		}
+		if err := e.add(r); err != nil {
+			return err
+		}
+	}
+	return e.flush()
+}
