@@ -381,3 +381,34 @@ func emitOrdered(ctx context.Context, tx *sql.Tx, q fedimarks.Query, m *orderedM
 	}
 	return e.flush()
 }
+
+// SearchTotal returns how many bookmarks match q when a listing order
+// answers it (see listOrder): the count then costs what a page costs, and
+// a page of 25,000 matches can say so and number its pages. known is
+// false when only counting every match in SQL would tell (the caller
+// keeps its "more than").
+func (a *Archive) SearchTotal(ctx context.Context, q fedimarks.Query) (n int, known bool, err error) {
+	if q.Account == "" {
+		return 0, false, fedimarks.Errorf(fedimarks.EInvalid, "search: no account given")
+	}
+	if _, err := a.IndexSearch(ctx); err != nil {
+		return 0, false, err
+	}
+	notes, err := a.notesMatch(ctx, q)
+	if err != nil || !ordered(q, notes) {
+		return 0, false, err
+	}
+	tx, err := a.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return 0, false, fmt.Errorf("count search of %s: %w", q.Account, err)
+	}
+	defer tx.Rollback()
+	m, ok, err := a.searchOrdered(ctx, tx, q, false)
+	if err != nil {
+		return 0, false, fmt.Errorf("count search of %s: %w", q.Account, err)
+	}
+	if !ok {
+		return 0, false, nil
+	}
+	return len(m.at), true, nil
+}

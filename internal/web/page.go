@@ -28,7 +28,8 @@ type pageView struct {
 	Searching bool
 	Error     string
 	Total     int
-	More      bool // more than Total match (the count stopped there)
+	More      bool // more match than are ranked: listed newest first
+	Known     bool // with More: Total is how many match (else the count stopped there)
 	Posts     []postView
 	Page      int
 	Pages     int
@@ -163,9 +164,19 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 	v.Total = n
 	if v.Searching && n > limit {
 		v.Total, v.More, q.ByDate = limit, true, true
+		if t, ok := s.archive.(SearchTotaler); ok {
+			total, known, err := t.SearchTotal(ctx, q)
+			if err != nil {
+				s.serverError(w, r, err)
+				return
+			}
+			if known {
+				v.Total, v.Known = total, true
+			}
+		}
 	}
 	v.Pages = max(1, (v.Total+s.pageSize-1)/s.pageSize)
-	if v.Page > v.Pages && !v.More {
+	if v.Page > v.Pages && (!v.More || v.Known) {
 		s.notFound(w, r, fmt.Sprintf("There is no page %d: the last is %d.", v.Page, v.Pages))
 		return
 	}
@@ -201,7 +212,7 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r, fmt.Sprintf("There is no page %d of this listing.", v.Page))
 		return
 	}
-	if v.More {
+	if v.More && !v.Known {
 		v.Pages = 0 // unknown
 	}
 	since := s.bookmarkedSince(ctx, current)
