@@ -61,10 +61,9 @@ func (e *endpoints) of(endpoint string) *bucket {
 // only those: another endpoint has its own budget.
 type bucket struct {
 	mu       sync.Mutex
-	inflight int
-	landed   chan struct{} // closed when a request lands; nil until someone waits
-	answered bool          // an answer came
-	headers  bool          // an answer carried Remaining and Clear
+	inflight flights
+	answered bool // an answer came
+	headers  bool // an answer carried Remaining and Clear
 	last     bucketAnswer
 	ref      bucketAnswer  // the answer with the most room seen, to learn from
 	drip     time.Duration // learned; 0 unknown
@@ -107,7 +106,7 @@ func (b *bucket) margin() time.Duration {
 func (b *bucket) pass() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.inflight++
+	b.inflight.n++
 }
 
 func (b *bucket) reserve(now time.Time) (time.Duration, <-chan struct{}) {
@@ -118,19 +117,19 @@ func (b *bucket) reserve(now time.Time) (time.Duration, <-chan struct{}) {
 	}
 	switch {
 	case !b.answered:
-		if b.inflight > 0 {
-			return 0, b.wait()
+		if b.inflight.n > 0 {
+			return 0, b.inflight.wait()
 		}
 	case b.headers:
 		room, wait := b.room(now)
-		if room-b.inflight <= 0 {
+		if room-b.inflight.n <= 0 {
 			if wait > 0 {
 				return wait, nil
 			}
-			return 0, b.wait()
+			return 0, b.inflight.wait()
 		}
 	}
-	b.inflight++
+	b.inflight.n++
 	return 0, nil
 }
 
@@ -155,24 +154,10 @@ func (b *bucket) room(now time.Time) (int, time.Duration) {
 	return a.remaining + 1, 0
 }
 
-// wait returns the channel closed when a call lands.
-func (b *bucket) wait() <-chan struct{} {
-	if b.landed == nil {
-		b.landed = make(chan struct{})
-	}
-	return b.landed
-}
-
 func (b *bucket) land() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.inflight > 0 {
-		b.inflight--
-	}
-	if b.landed != nil {
-		close(b.landed)
-		b.landed = nil
-	}
+	b.inflight.land()
 }
 
 // observe records an answer to a call sent at sent that came at now.
