@@ -363,6 +363,15 @@ func followOrder(ctx context.Context, tx *sql.Tx, account string, o *listOrder, 
 			return nil, err
 		}
 	}
+	return o.merged(drop, now, gen, seq), nil
+}
+
+// merged returns o without its entries drop (sorted indexes) and with
+// the entries now (in listing order), at generation gen and seq seq:
+// 1.5 to 2 ms at 100,000 bookmarks (BenchmarkFollowOrder; copying the
+// stretches between changes whole and shifting the post index saved a
+// quarter of it, not worth its code).
+func (o *listOrder) merged(drop []int, now []entry, gen, seq int64) *listOrder {
 	status := o.statuses()
 	top := int64(len(o.dense) - 1)
 	if o.dense == nil {
@@ -392,8 +401,9 @@ func followOrder(ctx context.Context, tx *sql.Tx, account string, o *listOrder, 
 	for _, e := range now[j:] {
 		n.add(e.status, e.position, e.id, e.removed)
 	}
-	return n, nil
+	return n
 }
+
 
 // storeOrder writes o as account's stored listing order, unless one of a
 // later generation is stored already.

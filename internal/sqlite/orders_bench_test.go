@@ -24,3 +24,26 @@ func BenchmarkDecodeOrder(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFollowOrder measures moving a listing order of 100,000
+// bookmarks on by what an incremental backup run changes: one new
+// bookmark at the top and the 40 of the page it saw again, moved above
+// the others.
+func BenchmarkFollowOrder(b *testing.B) {
+	const n = 100_000
+	o := newListOrder(n, 2*n)
+	for i := range n {
+		o.add(int64(2*n-2*i), position(1, int64(i)), int64(i+1), i%97 == 0)
+	}
+	var drop []int
+	now := []entry{{status: 2*n + 2, position: position(2, 0), id: n + 1}}
+	for i := range 40 {
+		drop = append(drop, i)
+		now = append(now, entry{status: int64(2*n - 2*i), position: position(2, int64(i+1)), id: int64(i + 1)})
+	}
+	for b.Loop() {
+		if m := o.merged(drop, now, 2, 2); m.len() != n+1 {
+			b.Fatal("not moved")
+		}
+	}
+}
