@@ -404,7 +404,6 @@ func (o *listOrder) merged(drop []int, now []entry, gen, seq int64) *listOrder {
 	return n
 }
 
-
 // storeOrder writes o as account's stored listing order, unless one of a
 // later generation is stored already.
 func storeOrder(ctx context.Context, tx *sql.Tx, account string, o *listOrder) error {
