@@ -150,11 +150,29 @@ func (a *Archive) searchOrdered(ctx context.Context, tx *sql.Tx, q fedimarks.Que
 		}
 	}()
 	m = &orderedMatches{o: o}
-	terms, excluded := q.Terms(), q.Excluded()
-	if len(terms) == 0 && len(excluded) == 0 && strings.TrimSpace(q.Text) != "" {
+	if len(q.Terms()) == 0 && len(q.Excluded()) == 0 && strings.TrimSpace(q.Text) != "" {
 		return m, true, nil // only punctuation: nothing matches (as searchSQL says)
 	}
-	keep := newEntrySet(o.len())
+	keep, byEntry, err := a.textMatches(ctx, tx, q, o, ranked)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := a.filterOrdered(ctx, tx, q, o, keep); err != nil {
+		return nil, false, err
+	}
+	m.at = keep.list()
+	if byEntry != nil {
+		m.rank(byEntry)
+	}
+	return m, true, nil
+}
+
+// textMatches returns the entries of o that q's text matches (all of
+// them but those its excluded words match, when it has only those),
+// removed ones only if q includes them; ranked, with the score of each
+// entry.
+func (a *Archive) textMatches(ctx context.Context, tx *sql.Tx, q fedimarks.Query, o *listOrder, ranked bool) (keep entrySet, score []float64, err error) {
+	keep = newEntrySet(o.len())
 	// add keeps the entry of post id, if the account bookmarked it and
 	// the search lists it.
 	add := func(id int64) int {
@@ -165,12 +183,13 @@ func (a *Archive) searchOrdered(ctx context.Context, tx *sql.Tx, q fedimarks.Que
 		keep.add(i)
 		return i
 	}
+	terms, excluded := q.Terms(), q.Excluded()
 	switch {
 	case len(terms) > 0 && ranked:
-		m.score = make([]float64, o.len())
-		err = eachScored(ctx, tx, matchExpr(terms, excluded), func(id int64, score float64) {
+		score = make([]float64, o.len())
+		err = eachScored(ctx, tx, matchExpr(terms, excluded), func(id int64, s float64) {
 			if i := add(id); i >= 0 {
-				m.score[i] = score
+				score[i] = s
 			}
 		})
 	case len(terms) > 0:
@@ -186,31 +205,26 @@ func (a *Archive) searchOrdered(ctx context.Context, tx *sql.Tx, q fedimarks.Que
 			err = a.dropIDs(ctx, tx, o, keep, `SELECT group_concat(rowid) FROM search_fts WHERE search_fts MATCH ?`, matchExpr(nil, excluded))
 		}
 	}
-	if err != nil {
-		return nil, false, err
-	}
-	if err := a.filterOrdered(ctx, tx, q, o, keep); err != nil {
-		return nil, false, err
-	}
-	m.at = keep.list()
-	if m.score != nil {
-		// Ties stay newest first: the list is by date.
-		byEntry := m.score
-		slices.SortStableFunc(m.at, func(x, y int32) int {
-			switch sx, sy := byEntry[x], byEntry[y]; {
-			case sx < sy:
-				return -1
-			case sx > sy:
-				return 1
-			}
-			return 0
-		})
-		m.score = make([]float64, len(m.at))
-		for k, i := range m.at {
-			m.score[k] = byEntry[i]
+	return keep, score, err
+}
+
+// rank sorts m's matches by byEntry, the score of each entry of the
+// order (lower first; ties stay newest first: the list is by date), and
+// keeps the scores of the matches only.
+func (m *orderedMatches) rank(byEntry []float64) {
+	slices.SortStableFunc(m.at, func(x, y int32) int {
+		switch sx, sy := byEntry[x], byEntry[y]; {
+		case sx < sy:
+			return -1
+		case sx > sy:
+			return 1
 		}
+		return 0
+	})
+	m.score = make([]float64, len(m.at))
+	for k, i := range m.at {
+		m.score[k] = byEntry[i]
 	}
-	return m, true, nil
 }
 
 // filterOrdered keeps in keep only the entries that carry every tag of
@@ -361,6 +375,23 @@ func (m *orderedMatches) page(q fedimarks.Query, byDate bool) (lo, hi int, err e
 		hi = min(hi, lo+limit)
 	}
 	return lo, hi, nil
+}
+
+// eachOrdered is EachHit from a listing order, in tx: done is false when
+// none is at hand (the caller searches in SQL).
+func (a *Archive) eachOrdered(ctx context.Context, tx *sql.Tx, q fedimarks.Query, byDate bool, fn func(fedimarks.Hit) error) (done bool, err error) {
+	m, ok, err := a.searchOrdered(ctx, tx, q, !byDate)
+	if err != nil {
+		return true, fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
+	}
+	if !ok {
+		return false, nil
+	}
+	var match any
+	if len(q.Terms()) > 0 {
+		match = matchExpr(q.Terms(), q.Excluded())
+	}
+	return true, emitOrdered(ctx, tx, q, m, match, byDate, fn)
 }
 
 // emitOrdered calls fn with each hit of q's page of the matches m (see
