@@ -55,3 +55,7 @@ func OrderedAnswers(ctx context.Context, a *Archive, q fedimarks.Query) (bool, e
 // OrderReads returns how many listing orders this process has read in
 // full from the bookmarks (not followed from the log, not decoded).
 func OrderReads() int64 { return orderReads.Load() }
+
+// ListOrderFormat is the packing of listing_orders.entries this version
+// writes.
+const ListOrderFormat = listOrderFormat

@@ -11,7 +11,7 @@ func BenchmarkDecodeOrder(b *testing.B) {
 	var status []int64
 	for i := range n {
 		s := int64(2*n - 2*i) // thread posts between the bookmarked ones
-		o.add(s, position(1, int64(i)), int64(i+1), i%97 == 0)
+		o.add(benchEntry(s, i), 0)
 		status = append(status, s)
 	}
 	o.status = status
@@ -33,7 +33,7 @@ func BenchmarkFollowOrder(b *testing.B) {
 	const n = 100_000
 	o := newListOrder(n, 2*n)
 	for i := range n {
-		o.add(int64(2*n-2*i), position(1, int64(i)), int64(i+1), i%97 == 0)
+		o.add(benchEntry(int64(2*n-2*i), i), 0)
 	}
 	var drop []int
 	now := []entry{{status: 2*n + 2, position: position(2, 0), id: n + 1}}
@@ -46,4 +46,12 @@ func BenchmarkFollowOrder(b *testing.B) {
 			b.Fatal("not moved")
 		}
 	}
+}
+
+// benchEntry is the bookmark i of a first backup, of post status: indexed,
+// dated a minute before the one above it, one in 97 removed, one in 5
+// with media.
+func benchEntry(status int64, i int) entry {
+	return entry{status: status, position: position(1, int64(i)), id: int64(i + 1), removed: i%97 == 0,
+		indexed: true, media: i%5 == 0, dated: true, created: int64(1_700_000_000-60*i) * 1e9}
 }

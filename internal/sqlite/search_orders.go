@@ -4,12 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"math/bits"
+	"math"
+	mbits "math/bits"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	fedimarks "github.com/fedimarks/fedimarks"
 )
@@ -24,17 +26,13 @@ import (
 // the same, the first page of a hashtag or page 800 of a common word, in
 // a process that kept nothing as in one that did.
 
-// ordered reports whether a listing order can answer q: its matches are
-// told by text, tags, note or author (what the index's ids tell), and
-// notes do not match its text (notes: a bookmark would match by its
-// note, which the order does not know). The timeline (no text, no
-// filter) keeps its own anchors, as do searches by media, date or
-// language.
+// ordered reports whether a listing order can answer q: any search but
+// the timeline (no text, no filter: it keeps its own anchors) and one
+// whose text notes match (notes: a bookmark would match by its note,
+// which the order does not know). A date filter needs dates the order
+// can compare (see listOrder.datesOK).
 func ordered(q fedimarks.Query, notes bool) bool {
-	if notes || q.HasMedia || !q.Before.IsZero() || !q.After.IsZero() || q.Lang != "" {
-		return false
-	}
-	return strings.TrimSpace(q.Text) != "" || len(q.Tags) > 0 || len(q.NotTags) > 0 || q.HasNote || q.From != ""
+	return !notes && q.String() != ""
 }
 
 // maxKeptMatches is how many searches' matches an Archive keeps (about
@@ -109,12 +107,12 @@ func (s entrySet) keepOnly(t entrySet) {
 func (s entrySet) list() []int32 {
 	n := 0
 	for _, w := range s {
-		n += bits.OnesCount64(w)
+		n += mbits.OnesCount64(w)
 	}
 	out := make([]int32, 0, n)
 	for i, w := range s {
 		for w != 0 {
-			out = append(out, int32(i*64+bits.TrailingZeros64(w)))
+			out = append(out, int32(i*64+mbits.TrailingZeros64(w)))
 			w &= w - 1
 		}
 	}
@@ -140,7 +138,8 @@ func (a *Archive) searchOrdered(ctx context.Context, tx *sql.Tx, q fedimarks.Que
 	}
 	// Each field apart and quoted: q.String() is the same for a text
 	// "golang tag:x" and a text "golang" with the tag x.
-	key := fmt.Sprintf("%s\x00%q\x00%q\x00%q\x00%q\x00%v\x00%v\x00%v", q.Account, q.Text, q.From, q.Tags, q.NotTags, q.HasNote, q.IncludeRemoved, ranked)
+	key := fmt.Sprintf("%s\x00%q\x00%q\x00%q\x00%q\x00%v\x00%v\x00%v\x00%v\x00%d\x00%d\x00%q", q.Account, q.Text, q.From,
+		q.Tags, q.NotTags, q.HasNote, q.IncludeRemoved, ranked, q.HasMedia, q.Before.UnixNano(), q.After.UnixNano(), q.Lang)
 	if m := a.matches.get(key, o, seq); m != nil {
 		return m, true, nil
 	}
@@ -156,6 +155,9 @@ func (a *Archive) searchOrdered(ctx context.Context, tx *sql.Tx, q fedimarks.Que
 	keep, byEntry, err := a.textMatches(ctx, tx, q, o, ranked)
 	if err != nil {
 		return nil, false, err
+	}
+	if !o.datesOK && (!q.Before.IsZero() || !q.After.IsZero()) {
+		return nil, false, nil
 	}
 	if err := a.filterOrdered(ctx, tx, q, o, keep); err != nil {
 		return nil, false, err
@@ -260,6 +262,12 @@ func (a *Archive) filterOrdered(ctx context.Context, tx *sql.Tx, q fedimarks.Que
 			return err
 		}
 	}
+	if q.HasMedia {
+		keep.keepOnly(o.media)
+	}
+	if !q.Before.IsZero() || !q.After.IsZero() || q.Lang != "" {
+		keepPosts(q, o, keep)
+	}
 	if from := strings.ToLower(strings.TrimPrefix(q.From, "@")); from != "" {
 		column := "author_user"
 		if strings.Contains(from, "@") {
@@ -270,6 +278,57 @@ func (a *Archive) filterOrdered(ctx context.Context, tx *sql.Tx, q fedimarks.Que
 		}
 	}
 	return nil
+}
+
+// keepPosts keeps in keep only the entries whose posts were written in
+// q's dates and language, as searchSQL tests them on search_docs: dated
+// before q.Before and at or after q.After (the stored text compares as
+// the time does, see listOrder.datesOK), in q.Lang or one of its regional
+// variants ("en" keeps "en-gb").
+func keepPosts(q fedimarks.Query, o *listOrder, keep entrySet) {
+	before, after := int64(math.MaxInt64), int64(math.MinInt64)
+	if !q.Before.IsZero() {
+		before = nanos(q.Before)
+	}
+	if !q.After.IsZero() {
+		after = nanos(q.After)
+	}
+	var langs []bool // by code: the language is q's
+	if lang := strings.ToLower(q.Lang); lang != "" {
+		langs = make([]bool, len(o.langs))
+		for c, l := range o.langs {
+			langs[c] = l == lang || strings.HasPrefix(l, lang+"-")
+		}
+	}
+	dates := !q.Before.IsZero() || !q.After.IsZero()
+	for w, bits := range keep {
+		for bits != 0 {
+			i := w*64 + mbits.TrailingZeros64(bits)
+			bits &= bits - 1
+			ok := o.indexed.has(i)
+			if dates {
+				ok = ok && o.dated.has(i) && o.created[i] < before && o.created[i] >= after
+			}
+			if langs != nil {
+				ok = ok && langs[o.lang[i]]
+			}
+			if !ok {
+				keep.remove(i)
+			}
+		}
+	}
+}
+
+// nanos is t in Unix nanoseconds, held to the years an order's dates
+// can be in (1678 to 2262: see scanEntries), which compares the same.
+func nanos(t time.Time) int64 {
+	switch {
+	case t.Year() < 1679:
+		return math.MinInt64
+	case t.Year() > 2261:
+		return math.MaxInt64
+	}
+	return t.UnixNano()
 }
 
 // dropIDs takes the entries of the post ids query lists out of keep.
