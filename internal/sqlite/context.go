@@ -51,7 +51,8 @@ func (a *Archive) PendingContexts(ctx context.Context, h fedimarks.Handle, mode 
 			AND EXISTS (SELECT 1 FROM bookmark_events e WHERE e.account = b.account AND e.status_id = b.status_id
 				AND e.event = 'added' AND e.id > c.since_event)
 			AND NOT EXISTS (SELECT 1 FROM thread_fetches f WHERE f.status_id = b.status_id
-				AND (f.mode IN ('all', 'gone') OR f.mode = ?) AND NOT (f.cut = 1 AND f.fetched_at < ?))
+				AND (f.mode IN ('all', 'gone') OR f.mode = ?)
+				AND NOT EXISTS (SELECT 1 FROM thread_cuts c WHERE c.status_id = f.status_id AND c.cut_at < ?))
 		ORDER BY b.position, b.id`, string(h), mode, fmtTime(a.now().Add(-cutThreadAgain)))
 	if err != nil {
 		return nil, fmt.Errorf("list threads to fetch for %s: %w", h, err)
@@ -132,7 +133,10 @@ func (a *Archive) SaveThread(ctx context.Context, uri, mode, host string, ancest
 			}
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO thread_fetches (status_id, mode, fetched_at) VALUES (?, ?, ?)
-			ON CONFLICT (status_id) DO UPDATE SET mode = excluded.mode, fetched_at = excluded.fetched_at, cut = 0`, statusID, mode, at)
+			ON CONFLICT (status_id) DO UPDATE SET mode = excluded.mode, fetched_at = excluded.fetched_at`, statusID, mode, at)
+		if err == nil {
+			_, err = tx.ExecContext(ctx, `DELETE FROM thread_cuts WHERE status_id = ?`, statusID)
+		}
 		return err
 	})
 	if err != nil {

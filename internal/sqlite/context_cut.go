@@ -19,7 +19,8 @@ const cutThreadAgain = 7 * 24 * time.Hour
 // clears the mark.
 func (a *Archive) MarkThreadCut(ctx context.Context, uri string) error {
 	err := a.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE thread_fetches SET cut = 1 WHERE status_id = (SELECT id FROM statuses WHERE uri = ?)`, uri)
+		_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO thread_cuts (status_id, cut_at) SELECT id, ? FROM statuses WHERE uri = ?`,
+			fmtTime(a.now()), uri)
 		return err
 	})
 	if err != nil {
