@@ -138,8 +138,9 @@ func (a *Archive) searchOrdered(ctx context.Context, tx *sql.Tx, q fedimarks.Que
 	}
 	// Each field apart and quoted: q.String() is the same for a text
 	// "golang tag:x" and a text "golang" with the tag x.
-	key := fmt.Sprintf("%s\x00%q\x00%q\x00%q\x00%q\x00%v\x00%v\x00%v\x00%v\x00%d\x00%d\x00%q", q.Account, q.Text, q.From,
-		q.Tags, q.NotTags, q.HasNote, q.IncludeRemoved, ranked, q.HasMedia, q.Before.UnixNano(), q.After.UnixNano(), q.Lang)
+	key := fmt.Sprintf("%s\x00%q\x00%q\x00%q\x00%q\x00%v\x00%v\x00%v\x00%v\x00%s\x00%s\x00%q", q.Account, q.Text, q.From,
+		q.Tags, q.NotTags, q.HasNote, q.IncludeRemoved, ranked, q.HasMedia,
+		q.Before.UTC().Format(time.RFC3339Nano), q.After.UTC().Format(time.RFC3339Nano), q.Lang)
 	if m := a.matches.get(key, o, seq); m != nil {
 		return m, true, nil
 	}
