@@ -148,6 +148,7 @@ func New(opt Options) (*Server, error) {
 	}
 	tmpl, err := template.New("").Funcs(template.FuncMap{
 		"inc":      func(i int) int { return i + 1 },
+		"count":    func(n int) string { return fedimarks.Count(int64(n)) }, // 25,000
 		"duration": func(d time.Duration) string { return d.Round(time.Second).String() },
 	}).ParseFS(assets, "templates/*.html")
 	if err != nil {
