@@ -187,7 +187,7 @@ func (a *Archive) countSearch(ctx context.Context, q fedimarks.Query, notes bool
 		return 0, err
 	}
 	defer tx.Rollback()
-	if ordered(q, notes) {
+	if ordered(q) {
 		m, ok, err := a.searchOrdered(ctx, tx, q, false)
 		if err != nil {
 			return 0, err

@@ -491,7 +491,7 @@ func (a *Archive) EachHit(ctx context.Context, q fedimarks.Query, fn func(fedima
 		return fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
 	}
 	defer tx.Rollback()
-	if ordered(q, notes) {
+	if ordered(q) {
 		if done, err := a.eachOrdered(ctx, tx, q, byDate, fn); done || err != nil {
 			return err
 		}

@@ -27,13 +27,10 @@ import (
 // a process that kept nothing as in one that did.
 
 // ordered reports whether a listing order can answer q: any search but
-// the timeline (no text, no filter: it keeps its own anchors) and one
-// whose text notes match (notes: a bookmark would match by its note,
-// which the order does not know). A date filter needs dates the order
-// can compare (see listOrder.datesOK).
-func ordered(q fedimarks.Query, notes bool) bool {
-	return !notes && q.String() != ""
-}
+// the timeline (no text, no filter), which keeps its own anchors. (A
+// date filter also needs dates the order can compare: see
+// listOrder.datesOK.)
+func ordered(q fedimarks.Query) bool { return q.String() != "" }
 
 // maxKeptMatches is how many searches' matches an Archive keeps (about
 // 100 KB for a word in 25,000 posts).
@@ -170,8 +167,9 @@ func (a *Archive) searchOrdered(ctx context.Context, tx *sql.Tx, q fedimarks.Que
 	return m, true, nil
 }
 
-// textMatches returns the entries of o that q's text matches (all of
-// them but those its excluded words match, when it has only those),
+// textMatches returns the entries of o that q's text matches in the post
+// or in the bookmark's note (all of them but those its excluded words
+// match, when it has only those),
 // removed ones only if q includes them; ranked, with the score of each
 // entry.
 func (a *Archive) textMatches(ctx context.Context, tx *sql.Tx, q fedimarks.Query, o *listOrder, ranked bool) (keep entrySet, score []float64, err error) {
@@ -207,6 +205,14 @@ func (a *Archive) textMatches(ctx context.Context, tx *sql.Tx, q fedimarks.Query
 		if len(excluded) > 0 {
 			err = a.dropIDs(ctx, tx, o, keep, `SELECT group_concat(rowid) FROM search_fts WHERE search_fts MATCH ?`, matchExpr(nil, excluded))
 		}
+	}
+	if err == nil && len(terms) > 0 {
+		// A bookmark whose note the text matches matches too, ranked
+		// after every match of a post (score 0; bm25's are below 0),
+		// as searchSQL's noteScore ranks it.
+		err = eachID(ctx, tx, func(id int64) { add(id) }, `SELECT group_concat(s.id) FROM notes_fts
+			JOIN bookmark_notes n ON n.id = notes_fts.rowid JOIN statuses s ON s.uri = n.uri
+			WHERE notes_fts MATCH ? AND n.account = ?`, matchExpr(terms, excluded), string(q.Account))
 	}
 	return keep, score, err
 }
@@ -487,9 +493,8 @@ func (a *Archive) SearchTotal(ctx context.Context, q fedimarks.Query) (n int, kn
 	if _, err := a.IndexSearch(ctx); err != nil {
 		return 0, false, err
 	}
-	notes, err := a.notesMatch(ctx, q)
-	if err != nil || !ordered(q, notes) {
-		return 0, false, err
+	if !ordered(q) {
+		return 0, false, nil
 	}
 	tx, err := a.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {

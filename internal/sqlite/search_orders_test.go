@@ -185,7 +185,10 @@ var orderQueries = []struct {
 	{"fedi tag:work", home, true},
 	{"zzznothing", home, true},
 	{"tag:nosuchtag", home, true},
-	{"remember", home, false}, // a note says it
+	{"remember", home, true}, // a note says it
+	{"remember tag:later", home, true},
+	{"golang remember", home, true}, // in a post and its note
+	{"remember -golang", home, true},
 	{"", home, false},
 	{"golang", bob, true},
 	{"tag:later", bob, true},
