@@ -58,3 +58,11 @@ func OrderReads() int64 { return orderReads.Load() }
 // ListOrderFormat is the packing of listing_orders.entries this version
 // writes.
 const ListOrderFormat = listOrderFormat
+
+// SetOrderWait makes a's background builds wait with wait between two
+// looks at the generation (see buildOrderLater), after KeepOrders.
+func SetOrderWait(a *Archive, wait func(context.Context) bool) {
+	a.orders.mu.Lock()
+	defer a.orders.mu.Unlock()
+	a.orders.wait = wait
+}

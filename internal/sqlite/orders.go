@@ -670,10 +670,10 @@ type listOrders struct {
 	// archive's, cancelled by Close); wg waits for them.
 	background context.Context
 	wg         sync.WaitGroup
-	// pause is how long a build waits before the next one of the same
-	// account may start: a backup running beside `serve` moves the
-	// generation on with each page, and the searches meanwhile use SQL.
-	pause time.Duration
+	// wait waits the pause between two looks at an account's
+	// generation before a build (see buildOrderLater); false when ctx
+	// ended first.
+	wait func(ctx context.Context) bool
 	// builds counts the orders built from the bookmarks (not read from
 	// listing_orders), for the tests.
 	builds int
@@ -765,8 +765,17 @@ func (a *Archive) KeepOrders(ctx context.Context) error {
 	defer p.mu.Unlock()
 	if p.background == nil {
 		p.background = a.closing
-		if p.pause == 0 {
-			p.pause = 2 * time.Second
+	}
+	if p.wait == nil {
+		p.wait = func(ctx context.Context) bool {
+			t := time.NewTimer(2 * time.Second)
+			defer t.Stop()
+			select {
+			case <-t.C:
+				return true
+			case <-ctx.Done():
+				return false
+			}
 		}
 	}
 	return nil
@@ -801,22 +810,40 @@ func (a *Archive) buildOrderLater(account string) {
 	}
 	p.building[account] = true
 	p.wg.Add(1)
+	wait := p.wait
 	go func() {
 		defer p.wg.Done()
+		defer func() {
+			p.mu.Lock()
+			delete(p.building, account)
+			p.mu.Unlock()
+		}()
+		// Not while the bookmarks keep moving (a full backup in another
+		// process moves the generation with each page, and stores the
+		// order itself at its end): read only once the generation held
+		// still for a pause (2 s). Best effort: a failed read leaves the
+		// searches on SQL, as they are until it is done.
 		ctx := p.background
-		// Best effort: a failed build leaves the searches on SQL, as
-		// they are until it is done.
-		_ = a.buildOrder(ctx, account)
-		t := time.NewTimer(p.pause)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
+		last, err := a.generationNow(ctx, account)
+		for err == nil && wait(ctx) {
+			var now int64
+			if now, err = a.generationNow(ctx, account); err == nil && now == last {
+				_ = a.readyOrder(ctx, account)
+				return
+			}
+			last = now
 		}
-		p.mu.Lock()
-		delete(p.building, account)
-		p.mu.Unlock()
 	}()
+}
+
+// generationNow reads account's listing generation.
+func (a *Archive) generationNow(ctx context.Context, account string) (int64, error) {
+	tx, err := a.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	return generation(ctx, tx, account)
 }
 
 // buildOrder reads account's order in a read transaction and keeps it.

@@ -904,3 +904,63 @@ func TestOrderedDatesNotAsStored(t *testing.T) {
 		r.checkSame(t, "a date not as stored", q)
 	}
 }
+
+// TestBackgroundBuildWaitsForStillBookmarks: a serve whose order a
+// change outran does not read it again while the bookmarks keep moving
+// (a full backup in another process moves them page by page, and stores
+// the order itself at its end: every read meanwhile would be stale at
+// once and cost the pages their CPU), only once the generation held still
+// between two looks.
+func TestBackgroundBuildWaitsForStillBookmarks(t *testing.T) {
+	ctx := context.Background()
+	p := buildOrderPair(t, 60)
+	serve := p.reopen(t)
+	if err := serve.KeepOrders(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waits, release := make(chan struct{}), make(chan struct{})
+	sqlite.SetOrderWait(serve, func(ctx context.Context) bool {
+		waits <- struct{}{}
+		select {
+		case <-release:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	})
+	run, err := p.ord.StartRun(ctx, home, false, base.Add(5*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := func(i int) {
+		t.Helper()
+		if err := p.ord.SavePage(ctx, run, []fedimarks.Status{orderPost(3000 + i).status(t)}, "", base.Add(5*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Past what the log tells: the next search uses SQL and asks for a
+	// read in the background, which first waits.
+	if err := p.ord.SetTags(ctx, home, p.posts[2].uri(), manyTags("t", 3000)); err != nil {
+		t.Fatal(err)
+	}
+	page(0)
+	s := &orderPair{path: p.path, ord: serve, sql: p.sql, posts: p.posts}
+	s.expectOrdered(t, "outrun", false)
+	<-waits
+	page(1) // the bookmarks moved during the wait
+	release <- struct{}{}
+	// So it waits again, having read nothing (a guard, not a timing:
+	// a read returns at once and never waits again).
+	select {
+	case <-waits:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("it did not wait again after the bookmarks moved (%d orders read)", sqlite.OrderBuilds(serve))
+	}
+	if n := sqlite.OrderBuilds(serve); n != 0 {
+		t.Fatalf("%d orders read while the bookmarks moved, want 0", n)
+	}
+	release <- struct{}{} // still this time: it reads
+	waitBuilds(t, serve, 1)
+	s.expectOrdered(t, "read once still", true)
+	s.checkQuick(t, "read once still", "golang", "tag:later")
+}
