@@ -19,6 +19,7 @@ import (
 	"github.com/fedimarks/fedimarks/internal/backup"
 	"github.com/fedimarks/fedimarks/internal/mastodon"
 	"github.com/fedimarks/fedimarks/internal/mastodontest"
+	"github.com/fedimarks/fedimarks/internal/remote"
 	"github.com/fedimarks/fedimarks/internal/sqlite"
 )
 
@@ -76,7 +77,7 @@ func newMediaWorld(t *testing.T) *mediaWorld {
 	t.Cleanup(func() { ar.Close() })
 	w.ar = ar
 	w.dir = filepath.Join(tmp, "media")
-	w.client = mastodon.New(mastodon.Options{Server: w.a.URL(), Token: w.alice.Token(), MaxRetries: -1})
+	w.client = mastodon.New(mastodon.Options{Server: w.a.URL(), Token: w.alice.Token(), Options: remote.Options{MaxRetries: -1}})
 	w.progress = &byteCounter{}
 	return w
 }

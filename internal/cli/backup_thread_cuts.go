@@ -18,7 +18,8 @@ import (
 // kept as it was read but not recorded as whole: asked with every reply
 // and with the author's own thread read whole (Misskey reads it apart), it
 // is recorded as a self-thread, so the next backup --context all reads it
-// again; else it stays pending, so the next backup --context does. The
+// again; else it is marked cut, and backup --context reads it again a
+// week later (the same cap would cut it again on the next run). The
 // backup says so once, with how many and what to do.
 
 // threadRead is a thread as a reader read it.
@@ -91,7 +92,7 @@ func (c *threadCuts) SaveThread(ctx context.Context, uri, mode, host string, anc
 	if err := c.ar.SaveThread(ctx, uri, mode, host, ancestors, descendants, now); err != nil {
 		return err
 	}
-	return c.ar.ReopenThread(ctx, uri)
+	return c.ar.MarkThreadCut(ctx, uri)
 }
 
 // say writes, once, how many threads of h were cut short, why, and what
@@ -104,7 +105,7 @@ func (c *threadCuts) say(w io.Writer, h fedimarks.Handle) {
 	if c.self == c.n {
 		again = "the author's own thread whole; the next backup --context all reads " + itThem(c.n) + " again"
 	} else {
-		again = "the next backup --context reads " + itThem(c.n) + " again"
+		again = "backup --context reads " + itThem(c.n) + " again in a week"
 	}
 	more := ""
 	if c.last.more != "" {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/mastodon"
+	"github.com/fedimarks/fedimarks/internal/remote"
 	"github.com/fedimarks/fedimarks/internal/secrets"
 )
 
@@ -199,9 +200,11 @@ func (a *app) revoke(ctx context.Context, server, token string, older ...fedimar
 		Server:     server,
 		HTTPClient: a.io.HTTPClient,
 		UserAgent:  "fedimarks/" + version,
-		Now:        a.io.Now,
-		MaxRetries: 2,
-		Backoff:    250 * time.Millisecond,
+		Options: remote.Options{
+			Now:        a.io.Now,
+			MaxRetries: 2,
+			Backoff:    250 * time.Millisecond,
+		},
 	})
 	for i, app := range apps {
 		err = c.Revoke(ctx, app, token)

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -167,8 +168,13 @@ func (o searchOptions) prepare(ctx context.Context) (*sqlite.Archive, fedimarks.
 		}
 		if n > fedimarks.RankLimit {
 			q.ByDate = true
-			fmt.Fprintf(o.errOut, "More than %d bookmarks match: listed newest first, not by relevance (add words or filters to rank them).\n",
-				fedimarks.RankLimit)
+			how := "More than " + strconv.Itoa(fedimarks.RankLimit)
+			if total, known, err := ar.SearchTotal(ctx, q); err != nil {
+				return nil, q, err
+			} else if known {
+				how = fedimarks.Count(int64(total))
+			}
+			fmt.Fprintf(o.errOut, "%s bookmarks match: listed newest first, not by relevance (add words or filters to rank them).\n", how)
 		}
 	}
 	return ar, q, nil

@@ -14,6 +14,7 @@ import (
 
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/mastodon"
+	"github.com/fedimarks/fedimarks/internal/remote"
 	"github.com/fedimarks/fedimarks/internal/secrets"
 	"github.com/fedimarks/fedimarks/internal/sqlite"
 	"github.com/fedimarks/fedimarks/internal/ui"
@@ -260,20 +261,22 @@ func (a *app) clientOptions(server, token string, shown waitShower) mastodon.Opt
 		Token:      token,
 		HTTPClient: a.io.HTTPClient,
 		UserAgent:  "fedimarks/" + version,
-		Now:        a.io.Now,
-		Backoff:    a.io.Backoff,
-		MaxRetries: retries,
-		Sleep:      a.sleeper(shown),
-		OnWait: func(e mastodon.WaitEvent) {
-			if e.Duration >= time.Second {
-				shown.Wait(e.Duration, waitWhy(e.Reason))
-				if a.onWait != nil {
-					a.onWait(fedimarks.HostOf(server), e.Duration, waitWhy(e.Reason))
+		Options: remote.Options{
+			Now:        a.io.Now,
+			Backoff:    a.io.Backoff,
+			MaxRetries: retries,
+			Sleep:      a.sleeper(shown),
+			OnWait: func(e mastodon.WaitEvent) {
+				if e.Duration >= time.Second {
+					shown.Wait(e.Duration, waitWhy(e.Reason))
+					if a.onWait != nil {
+						a.onWait(fedimarks.HostOf(server), e.Duration, waitWhy(e.Reason))
+					}
 				}
-			}
-		},
-		OnNote: func(note string) {
-			shown.Note("Warning: %s sends an %s", fedimarks.HostOf(server), note)
+			},
+			OnNote: func(note string) {
+				shown.Note("Warning: %s sends an %s", fedimarks.HostOf(server), note)
+			},
 		},
 	}
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/backup"
-	"github.com/fedimarks/fedimarks/internal/mastodon"
 	"github.com/fedimarks/fedimarks/internal/misskey"
 	"github.com/fedimarks/fedimarks/internal/nodeinfo"
 	"github.com/fedimarks/fedimarks/internal/oauth"
@@ -55,13 +54,8 @@ func (a *app) detectServer(ctx context.Context, server string) (fedimarks.Family
 // retries, clock, sleeps and waits shown.
 func (a *app) newMisskeyClient(server, token string, shown waitShower) *misskey.Client {
 	mo := a.clientOptions(server, token, shown)
-	c := misskey.New(misskey.Options{
-		Server: server, Token: token, HTTPClient: mo.HTTPClient, UserAgent: mo.UserAgent,
-		MaxRetries: mo.MaxRetries, Backoff: mo.Backoff, Now: mo.Now, Sleep: mo.Sleep,
-		OnWait: func(reason string, d time.Duration) {
-			mo.OnWait(mastodon.WaitEvent{Reason: reason, Duration: d})
-		},
-	})
+	c := misskey.New(misskey.Options{Server: server, Token: token, HTTPClient: mo.HTTPClient, UserAgent: mo.UserAgent,
+		Options: mo.Options})
 	a.trackRequests(c)
 	return c
 }

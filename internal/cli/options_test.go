@@ -20,6 +20,7 @@ import (
 	"github.com/fedimarks/fedimarks/internal/mastodon"
 	"github.com/fedimarks/fedimarks/internal/mastodontest"
 	"github.com/fedimarks/fedimarks/internal/misskey"
+	"github.com/fedimarks/fedimarks/internal/remote"
 	"github.com/fedimarks/fedimarks/internal/schedule"
 	"github.com/fedimarks/fedimarks/internal/secrets"
 	"github.com/fedimarks/fedimarks/internal/sqlite"
@@ -196,7 +197,7 @@ func fakeBackupDeps(t *testing.T, acc fedimarks.Account, token string, errOut *b
 			return ui.NewProgress(errOut, ui.ProgressOptions{Label: label, Total: total, Unit: unit})
 		},
 		mastodonClient: func(server, token string, _ waitShower, retries int) *mastodon.Client {
-			return mastodon.New(mastodon.Options{Server: server, Token: token, MaxRetries: retries})
+			return mastodon.New(mastodon.Options{Server: server, Token: token, Options: remote.Options{MaxRetries: retries}})
 		},
 		misskeyClient: func(server, token string, _ waitShower) *misskey.Client {
 			return misskey.New(misskey.Options{Server: server, Token: token})
@@ -464,7 +465,7 @@ func TestLoginBelowMain(t *testing.T) {
 			return fedimarks.FamilyMastodon, "mastodon 4.3.0", nil
 		},
 		client: func(server, token string) *mastodon.Client {
-			return mastodon.New(mastodon.Options{Server: server, Token: token, MaxRetries: -1})
+			return mastodon.New(mastodon.Options{Server: server, Token: token, Options: remote.Options{MaxRetries: -1}})
 		},
 		apiError: func(_ fedimarks.Handle, _ string, err error, _ string) error { return err },
 		revoke: func(_ context.Context, server, token string, _ ...fedimarks.App) error {

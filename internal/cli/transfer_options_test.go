@@ -16,6 +16,7 @@ import (
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/mastodon"
 	"github.com/fedimarks/fedimarks/internal/mastodontest"
+	"github.com/fedimarks/fedimarks/internal/remote"
 	"github.com/fedimarks/fedimarks/internal/sqlite"
 	"github.com/fedimarks/fedimarks/internal/transfer"
 	"github.com/fedimarks/fedimarks/internal/ui"
@@ -34,7 +35,7 @@ func fakeReach(t *testing.T, errOut io.Writer, tokens map[fedimarks.Handle]strin
 			return "", fmt.Errorf("no token for %s", h)
 		},
 		client: func(server, token string, _ waitShower) *mastodon.Client {
-			return mastodon.New(mastodon.Options{Server: server, Token: token, Backoff: time.Millisecond})
+			return mastodon.New(mastodon.Options{Server: server, Token: token, Options: remote.Options{Backoff: time.Millisecond}})
 		},
 		misskey: nil, // a Mastodon destination only
 		progress: func(label string, total int64, unit string) *ui.Progress {
@@ -223,7 +224,7 @@ func walkBackup(t *testing.T, ar *sqlite.Archive, accs []fedimarks.Account, toke
 			t.Fatalf("backup of %s, not an account of the test", h)
 		}
 		*done = append(*done, h)
-		c := mastodon.New(mastodon.Options{Server: accs[i].Server, Token: tokens[h], Backoff: time.Millisecond})
+		c := mastodon.New(mastodon.Options{Server: accs[i].Server, Token: tokens[h], Options: remote.Options{Backoff: time.Millisecond}})
 		var sts []fedimarks.Status
 		if err := c.WalkBookmarks(ctx, func(p mastodon.Page) error { sts = append(sts, p.Statuses...); return nil }); err != nil {
 			return backupResult{}, err

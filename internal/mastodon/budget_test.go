@@ -8,6 +8,7 @@ import (
 
 	"github.com/fedimarks/fedimarks/internal/mastodon"
 	"github.com/fedimarks/fedimarks/internal/mastodontest"
+	"github.com/fedimarks/fedimarks/internal/remote"
 )
 
 // TestConcurrentCallersShareTheBudget: four goroutines on one client (as
@@ -17,7 +18,7 @@ func TestConcurrentCallersShareTheBudget(t *testing.T) {
 	net := mastodontest.NewNetwork(t)
 	inst := net.NewInstance(mastodontest.InstanceOptions{})
 	tok := inst.AddAccount("alice").Token()
-	c := mastodon.New(mastodon.Options{Server: inst.URL(), Token: tok, Backoff: 10 * time.Millisecond})
+	c := mastodon.New(mastodon.Options{Server: inst.URL(), Token: tok, Options: remote.Options{Backoff: 10 * time.Millisecond}})
 	// First answer: the budget is known before the crowd starts.
 	inst.SetRateLimit(10, time.Second)
 	if _, err := c.VerifyCredentials(context.Background()); err != nil {
@@ -56,11 +57,15 @@ func TestManyRequestsWithinAGenerousLimitNeverWait(t *testing.T) {
 	tok := inst.AddAccount("alice").Token()
 	var waits []mastodon.WaitEvent
 	var mu sync.Mutex
-	c := mastodon.New(mastodon.Options{Server: inst.URL(), Token: tok, OnWait: func(e mastodon.WaitEvent) {
-		mu.Lock()
-		waits = append(waits, e)
-		mu.Unlock()
-	}})
+	c := mastodon.New(mastodon.Options{Server: inst.URL(), Token: tok,
+		Options: remote.Options{
+			OnWait: func(e mastodon.WaitEvent) {
+				mu.Lock()
+				waits = append(waits, e)
+				mu.Unlock()
+			},
+		},
+	})
 	var wg sync.WaitGroup
 	for g := 0; g < 4; g++ {
 		wg.Add(1)

@@ -13,6 +13,7 @@ import (
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/mastodon"
 	"github.com/fedimarks/fedimarks/internal/mastodontest"
+	"github.com/fedimarks/fedimarks/internal/remote"
 )
 
 const oob = "urn:ietf:wg:oauth:2.0:oob"
@@ -69,7 +70,7 @@ func TestCheckApp(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			inst := mastodontest.NewNetwork(t).NewInstance(tc.opts)
 			inst.SetAuthorizingUser(inst.AddAccount("alice"))
-			c := mastodon.New(mastodon.Options{Server: inst.URL(), Backoff: time.Millisecond})
+			c := mastodon.New(mastodon.Options{Server: inst.URL(), Options: remote.Options{Backoff: time.Millisecond}})
 			app, err := c.RegisterApp(ctx, "fedimarks", oob+"\nhttp://127.0.0.1:9/callback", "read write", "")
 			if err != nil {
 				t.Fatal(err)
@@ -125,7 +126,7 @@ func TestCheckAppUnsure(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	c := mastodon.New(mastodon.Options{Server: srv.URL, Backoff: time.Millisecond})
+	c := mastodon.New(mastodon.Options{Server: srv.URL, Options: remote.Options{Backoff: time.Millisecond}})
 	app := fedimarks.App{ClientID: "cid", ClientSecret: "csecret", RedirectURI: oob, Scopes: "read"}
 	if state, why, err := c.CheckApp(context.Background(), app, oob); err != nil || state != mastodon.AppUnsure {
 		t.Errorf("CheckApp = %v (%s), %v; want unsure", state, why, err)

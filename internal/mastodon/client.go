@@ -13,7 +13,6 @@
 package mastodon
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -48,15 +47,10 @@ type Options struct {
 	HTTPClient *http.Client
 	// UserAgent is sent with every request; default "fedimarks".
 	UserAgent string
-	// MaxRetries, Backoff, Now, Sleep, OnWait and OnNote configure the
-	// request policy as remote.Options says: by default 5 retries, a
-	// first backoff of 1 s, time.Now, a timer; no hooks.
-	MaxRetries int
-	Backoff    time.Duration
-	Now        func() time.Time
-	Sleep      func(ctx context.Context, d time.Duration) error
-	OnWait     func(WaitEvent)
-	OnNote     func(string)
+	// Options configure the request policy (retries, backoff, clock,
+	// sleep, the waits and header notes told) as internal/remote says;
+	// its zero value selects the defaults.
+	remote.Options
 }
 
 // WaitEvent describes a pause of the client before a request: why, how
@@ -94,10 +88,7 @@ func New(opts Options) *Client {
 		creds:     &credentials{token: opts.Token},
 		userAgent: opts.UserAgent,
 		now:       opts.Now,
-		policy: remote.New(remote.Options{
-			MaxRetries: opts.MaxRetries, Backoff: opts.Backoff, Now: opts.Now, Sleep: opts.Sleep,
-			OnWait: opts.OnWait, OnNote: opts.OnNote,
-		}),
+		policy:    remote.New(opts.Options),
 	}
 	if c.userAgent == "" {
 		c.userAgent = defaultUserAgent

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fedimarks/fedimarks/internal/clocktest"
+	"github.com/fedimarks/fedimarks/internal/remote"
 )
 
 const testToken = "sekrit-token-0123456789"
@@ -62,12 +63,14 @@ func newTestClient(t *testing.T, srv *httptest.Server, mod ...func(*Options)) (*
 	clk := clocktest.New(epoch)
 	rec := &recorder{clock: clk}
 	opts := Options{
-		Server:  srv.URL,
-		Token:   testToken,
-		Backoff: time.Second,
-		Now:     clk.Now,
-		Sleep:   rec.Sleep,
-		OnWait:  rec.OnWait,
+		Server: srv.URL,
+		Token:  testToken,
+		Options: remote.Options{
+			Backoff: time.Second,
+			Now:     clk.Now,
+			Sleep:   rec.Sleep,
+			OnWait:  rec.OnWait,
+		},
 	}
 	for _, m := range mod {
 		m(&opts)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/remote"
 )
 
 // errorAnswer is one error answer a server gives, as MASTODON.md and the
@@ -122,8 +123,13 @@ func TestAnswersBecomeKinds(t *testing.T) {
 				w.Write([]byte(a.body))
 			}))
 			defer srv.Close()
-			c := New(Options{Server: srv.URL, Token: testToken, MaxRetries: -1, Backoff: time.Millisecond,
-				Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() }})
+			c := New(Options{Server: srv.URL, Token: testToken,
+				Options: remote.Options{
+					MaxRetries: -1,
+					Backoff:    time.Millisecond,
+					Sleep:      func(ctx context.Context, d time.Duration) error { return ctx.Err() },
+				},
+			})
 			k := kindAPI
 			if strings.HasPrefix(a.path, "/oauth/") || strings.HasPrefix(a.path, "/.well-known/") {
 				k = kindAnon
@@ -160,7 +166,7 @@ func TestSilenceAndElsewhereBecomeKinds(t *testing.T) {
 	ctx := context.Background()
 	down := httptest.NewServer(http.NotFoundHandler())
 	down.Close()
-	c := New(Options{Server: down.URL, Token: testToken, MaxRetries: -1})
+	c := New(Options{Server: down.URL, Token: testToken, Options: remote.Options{MaxRetries: -1}})
 	_, err := c.VerifyCredentials(ctx)
 	var re *fedimarks.RemoteError
 	var ne *NetError
@@ -179,7 +185,7 @@ func TestSilenceAndElsewhereBecomeKinds(t *testing.T) {
 		http.Redirect(w, r, other.URL+"/api/v1/bookmarks", http.StatusFound)
 	}))
 	defer moved.Close()
-	c = New(Options{Server: moved.URL, Token: testToken, MaxRetries: -1})
+	c = New(Options{Server: moved.URL, Token: testToken, Options: remote.Options{MaxRetries: -1}})
 	var rd *RedirectError
 	if _, err := c.BookmarksPage(ctx, moved.URL+"/api/v1/bookmarks?page=3"); fedimarks.ErrorKind(err) != fedimarks.KindRedirected || !errors.As(err, &rd) {
 		t.Errorf("redirect to another server: %v", err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/fedimarks/fedimarks/internal/mastodon"
 	"github.com/fedimarks/fedimarks/internal/mastodontest"
+	"github.com/fedimarks/fedimarks/internal/remote"
 )
 
 // sleepClock is a fake clock shared by the fake server and the client;
@@ -64,8 +65,13 @@ func TestOddRateLimitHeadersNeverBurst(t *testing.T) {
 			inst.SetRateLimit(3, time.Minute)
 			inst.SetRateHeaders(tt.mode)
 			var notes []string
-			c := mastodon.New(mastodon.Options{Server: inst.URL(), Token: tok, Now: clk.Now, Sleep: clk.Sleep,
-				OnNote: func(s string) { notes = append(notes, s) }})
+			c := mastodon.New(mastodon.Options{Server: inst.URL(), Token: tok,
+				Options: remote.Options{
+					Now:    clk.Now,
+					Sleep:  clk.Sleep,
+					OnNote: func(s string) { notes = append(notes, s) },
+				},
+			})
 			const calls = 10
 			for k := 0; k < calls; k++ {
 				if _, err := c.VerifyCredentials(context.Background()); err != nil {

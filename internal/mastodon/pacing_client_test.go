@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fedimarks/fedimarks/internal/clocktest"
+	"github.com/fedimarks/fedimarks/internal/remote"
 )
 
 // stampingServer is a Mastodon that allows limit requests per minute in
@@ -99,7 +100,7 @@ func TestLateAnswerNeverRaisesTheBudget(t *testing.T) {
 	}
 	hs := newServer(t, srv.ServeHTTP)
 	rec := &recorder{clock: clk}
-	c := New(Options{Server: hs.URL, Token: testToken, Now: clk.Now, Sleep: rec.Sleep, OnWait: rec.OnWait})
+	c := New(Options{Server: hs.URL, Token: testToken, Options: remote.Options{Now: clk.Now, Sleep: rec.Sleep, OnWait: rec.OnWait}})
 	ctx := context.Background()
 
 	done1 := make(chan error, 1)

@@ -342,7 +342,7 @@ func TestCancelDuringWaitReturnsPromptly(t *testing.T) {
 	waiting := make(chan struct{})
 	var once sync.Once
 	// The real Sleep: only ctx can end a 10-minute wait early.
-	c := New(Options{Server: srv.URL, Token: testToken, OnWait: func(WaitEvent) { once.Do(func() { close(waiting) }) }})
+	c := New(Options{Server: srv.URL, Token: testToken, Options: remote.Options{OnWait: func(WaitEvent) { once.Do(func() { close(waiting) }) }}})
 	done := make(chan error, 1)
 	go func() {
 		_, err := c.Status(ctx, "1")

@@ -22,10 +22,13 @@ import (
 //     CREDENTIAL_REQUIRED, 403 PERMISSION_DENIED (the token lacks the
 //     endpoint's permission, e.g. read:favorites), 400 for the endpoint's
 //     own errors (NO_SUCH_NOTE, ALREADY_FAVORITED, INVALID_PARAM, ...), 429
-//     RATE_LIMIT_EXCEEDED with Retry-After, 404 UNKNOWN_API_ENDPOINT;
+//     RATE_LIMIT_EXCEEDED with info.resetMs and no header (Sharkey: its
+//     X-RateLimit-* headers and Retry-After, misskey_sharkey.go), 404
+//     UNKNOWN_API_ENDPOINT;
 //   - rate limits are per endpoint and per user (per IP without one), in a
 //     window that starts with its first request (ratelimiter's): ap/show
-//     allows 30 an hour; see SetEndpointLimit;
+//     allows 30 an hour; see SetEndpointLimit (Sharkey: a leaky bucket per
+//     endpoint, every endpoint limited);
 //   - ids are aidx (time-sortable base 36); a local note's ActivityPub id
 //     is http://HOST/notes/ID and its packed JSON has no uri or url (only
 //     remote notes carry them); users are http://HOST/users/ID;
@@ -44,12 +47,15 @@ import (
 // misskeyState is what a Misskey instance keeps besides the shared model.
 // Guarded by n.mu.
 type misskeyState struct {
-	sessions  map[string]*miauthSession // MiAuth sessions by id
-	denied    bool                      // the signed-in user denies MiAuth requests
-	lastPerms []string                  // of the last MiAuth session
-	limits    map[string]misskeyLimit   // per-endpoint overrides (SetEndpointLimit)
-	windows   map[string]*misskeyWindow // by endpoint and actor
-	failing   map[string]int            // calls left to answer INTERNAL_ERROR, by endpoint (FailEndpoint)
+	sessions     map[string]*miauthSession // MiAuth sessions by id
+	denied       bool                      // the signed-in user denies MiAuth requests
+	lastPerms    []string                  // of the last MiAuth session
+	limits       map[string]misskeyLimit   // per-endpoint overrides (SetEndpointLimit)
+	windows      map[string]*misskeyWindow // by endpoint and actor
+	buckets      map[string]*sharkeyBucket // Sharkey's, by endpoint and actor
+	taken        map[string][]time.Time    // when Sharkey's buckets took a call, by endpoint
+	wholeSeconds bool                      // Sharkey's older headers
+	failing      map[string]int            // calls left to answer INTERNAL_ERROR, by endpoint (FailEndpoint)
 }
 
 // misskeyEndpoint is one endpoint's meta, as its definition file declares.
@@ -185,9 +191,20 @@ func (i *Instance) misskeyAPI(r *http.Request) reply {
 	if c.user != nil {
 		actor = "user " + c.user.id
 	}
-	if rp, ok := i.misskeySpend(ep, actor); !ok {
-		return rp
+	rp, ok, headers := i.misskeySpend(ep, actor)
+	if ok {
+		rp = i.misskeyAnswer(ep, c)
 	}
+	for k, v := range headers {
+		rp.set(k, v)
+	}
+	return rp
+}
+
+// misskeyAnswer is the endpoint's answer to a call that its rate limit
+// let through.
+func (i *Instance) misskeyAnswer(ep *misskeyEndpoint, c *misskeyCall) reply {
+	name := ep.name
 	if i.mk.failing[name] > 0 {
 		i.mk.failing[name]--
 		return mkInternalError.reply(nil)

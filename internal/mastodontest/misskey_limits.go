@@ -1,7 +1,6 @@
 package mastodontest
 
 import (
-	"strconv"
 	"time"
 )
 
@@ -21,13 +20,15 @@ type misskeyWindow struct {
 
 // SetEndpointLimit sets the rate limit of one endpoint of a Misskey
 // instance (e.g. "i/favorites"): max calls per d for each user, in windows
-// that start with a user's first call. max = 0 turns it off; max < 0
-// restores Misskey's own (ap/show: 30 an hour; the others none). Over the
-// limit the answer is 429 RATE_LIMIT_EXCEEDED with Retry-After (whole
-// seconds to the window's end) and info.resetMs. On a Misskey instance,
-// SetRateLimit sets the limit of every endpoint without one of its own,
-// as Sharkey limits every endpoint. Setting a limit starts every window
-// afresh.
+// that start with a user's first call (on Sharkey a leaky bucket of max
+// calls that drains one call every d/max). max = 0 turns it off; max < 0
+// restores the server's own (ap/show: 30 an hour on Misskey, 30 a minute
+// on Sharkey; the others none on Misskey, 10 a second on Sharkey). Over
+// the limit the answer is 429 RATE_LIMIT_EXCEEDED with info.resetMs (Unix
+// milliseconds) and no header on Misskey; Sharkey's as
+// misskey_sharkey.go says. On a Misskey instance, SetRateLimit sets the
+// limit of every endpoint without one of its own. Setting a limit starts
+// every window and bucket afresh.
 func (i *Instance) SetEndpointLimit(endpoint string, max int, d time.Duration) {
 	i.n.mu.Lock()
 	defer i.n.mu.Unlock()
@@ -40,12 +41,16 @@ func (i *Instance) SetEndpointLimit(endpoint string, max int, d time.Duration) {
 		i.mk.limits[endpoint] = misskeyLimit{max: max, duration: d}
 	}
 	i.mk.windows = nil
+	i.mk.buckets = nil
 }
 
 // misskeyLimitOf is the limit that applies to ep.
 func (i *Instance) misskeyLimitOf(ep *misskeyEndpoint) misskeyLimit {
 	if l, ok := i.mk.limits[ep.name]; ok {
 		return l
+	}
+	if i.sharkey() {
+		return sharkeyLimitOf(ep, i.rateN, i.rateWindow)
 	}
 	if ep.limit.max > 0 {
 		return ep.limit
@@ -56,12 +61,16 @@ func (i *Instance) misskeyLimitOf(ep *misskeyEndpoint) misskeyLimit {
 	return misskeyLimit{}
 }
 
-// misskeySpend counts one call of ep by actor; over the limit it returns
-// the 429 to send.
-func (i *Instance) misskeySpend(ep *misskeyEndpoint, actor string) (reply, bool) {
+// misskeySpend counts one call of ep by actor. It returns whether the
+// call may go on (else the 429 to send) and the rate-limit headers its
+// answer carries (none on Misskey).
+func (i *Instance) misskeySpend(ep *misskeyEndpoint, actor string) (reply, bool, map[string]string) {
 	l := i.misskeyLimitOf(ep)
 	if l.max <= 0 || l.duration <= 0 {
-		return reply{}, true
+		return reply{}, true, nil
+	}
+	if i.sharkey() {
+		return i.sharkeySpend(ep.name, actor, l)
 	}
 	now := i.n.now()
 	key := ep.name + " " + actor
@@ -74,15 +83,14 @@ func (i *Instance) misskeySpend(ep *misskeyEndpoint, actor string) (reply, bool)
 		i.mk.windows[key] = w
 	}
 	if w.used >= l.max {
+		// Misskey's ApiCallService passes the limiter's info and sends no
+		// header: no Retry-After, no X-RateLimit-*.
 		reset := w.start.Add(l.duration)
-		rp := mkRateLimited.reply(map[string]any{
+		return mkRateLimited.reply(map[string]any{
 			"total": l.max, "remaining": 0,
 			"resetMs": reset.UnixMilli(), "resetSec": reset.Unix(),
-		})
-		wait := reset.Sub(now)
-		rp.set("Retry-After", strconv.FormatInt(int64((wait+time.Second-1)/time.Second), 10))
-		return rp, false
+		}), false, nil
 	}
 	w.used++
-	return reply{}, true
+	return reply{}, true, nil
 }

@@ -325,7 +325,10 @@ func TestMisskeyRateLimitPerEndpoint(t *testing.T) {
 	r := mkCall(t, mk, "i/favorites", map[string]any{"i": tok})
 	var e mkErr
 	r.json(t, &e)
-	if r.status != 429 || e.Error.Code != "RATE_LIMIT_EXCEEDED" || r.header.Get("Retry-After") != "40" || e.Error.Info["resetMs"] == nil {
+	// Misskey's 429 has no header: the window's end is info.resetMs.
+	reset := clock.Now().Add(40 * time.Second).UnixMilli()
+	if r.status != 429 || e.Error.Code != "RATE_LIMIT_EXCEEDED" || r.header.Get("Retry-After") != "" ||
+		r.header.Get("X-RateLimit-Remaining") != "" || e.Error.Info["resetMs"] != float64(reset) {
 		t.Fatalf("over the limit: %d %v %s", r.status, r.header, r.body)
 	}
 	if r := mkCall(t, mk, "i", map[string]any{"i": tok}); r.status != 200 {

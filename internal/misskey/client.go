@@ -10,10 +10,12 @@
 // (Client.call) that adds the token as an Authorization: Bearer header
 // (Misskey reads it as it reads "i" in the body) only for the configured
 // server, sends it under the request policy shared with internal/mastodon
-// (internal/remote: 429 waited out until the window ends, as Misskey's
-// info.resetMs or Sharkey's Retry-After says, since the limits are per
-// endpoint; 5xx and connection failures retried with a capped exponential
-// backoff; the "server found down" fail-fast), and turns error answers
+// (internal/remote: each endpoint paced on its own, as the servers limit
+// them, by Sharkey's X-RateLimit-Remaining and -Clear; a 429 waited out
+// until the window ends, as Misskey's info.resetMs or Sharkey's
+// Retry-After says, holding back the other calls of its endpoint only;
+// 5xx and connection failures retried with a capped exponential backoff;
+// the "server found down" fail-fast), and turns error answers
 // ({"error":{"code":...}}) into *APIError inside the *fedimarks.RemoteError
 // that says what it means (Remote). It knows nothing of files or databases.
 package misskey
@@ -54,16 +56,10 @@ type Options struct {
 	HTTPClient *http.Client
 	// UserAgent is sent with every request; default "fedimarks".
 	UserAgent string
-	// MaxRetries, Backoff, Now and Sleep configure the request policy as
-	// remote.Options says: by default 5 retries, a first backoff of 1 s,
-	// time.Now, a timer.
-	MaxRetries int
-	Backoff    time.Duration
-	Now        func() time.Time
-	Sleep      func(ctx context.Context, d time.Duration) error
-	// OnWait, if set, is told of every wait before it: why ("429", "503",
-	// "retry after connection refused", ...) and how long.
-	OnWait func(reason string, d time.Duration)
+	// Options configure the request policy (retries, backoff, clock,
+	// sleep, the waits told) as internal/remote says; its zero value
+	// selects the defaults.
+	remote.Options
 }
 
 // Format prints the options with the token redacted, for every verb.
@@ -97,8 +93,7 @@ func New(opts Options) *Client {
 	c := &Client{
 		server: strings.TrimRight(opts.Server, "/"), creds: &credentials{token: opts.Token},
 		hc: opts.HTTPClient, userAgent: opts.UserAgent, now: opts.Now,
-		policy: remote.New(remote.Options{MaxRetries: opts.MaxRetries, Backoff: opts.Backoff, Now: opts.Now, Sleep: opts.Sleep,
-			OnWait: sayWait(opts.OnWait)}),
+		policy: remote.New(opts.Options),
 	}
 	if c.hc == nil {
 		c.hc = &http.Client{Timeout: 30 * time.Second}
@@ -115,14 +110,6 @@ func New(opts Options) *Client {
 		c.now = time.Now
 	}
 	return c
-}
-
-// sayWait passes the policy's waits to an Options.OnWait (nil: none).
-func sayWait(onWait func(string, time.Duration)) func(remote.WaitEvent) {
-	if onWait == nil {
-		return nil
-	}
-	return func(e remote.WaitEvent) { onWait(e.Reason, e.Duration) }
 }
 
 // Format prints the client as misskey.Client{https://host}, never the token.
@@ -149,11 +136,23 @@ func (c *Client) call(ctx context.Context, endpoint string, params any, out any,
 		NewRequest: func(ctx context.Context) (*http.Request, error) { return c.newRequest(ctx, endpoint, body) },
 		Refused:    func(resp *http.Response) remote.Refusal { return c.refusal(endpoint, resp) },
 		Idempotent: idempotent,
+		Paced:      true,
+		Endpoint:   paceKey(endpoint),
 	})
 	if err != nil {
 		return nil, callError(endpoint, err)
 	}
 	return c.decode(endpoint, resp, out)
+}
+
+// paceKey is the budget a call of endpoint spends: the endpoint's own
+// (Misskey and Sharkey limit each endpoint on its own); MiAuth's check,
+// whose path holds the session, is one endpoint.
+func paceKey(endpoint string) string {
+	if strings.HasPrefix(endpoint, "miauth/") {
+		return "miauth/check"
+	}
+	return endpoint
 }
 
 // encodeParams is the JSON body of a call's params ({} for nil).

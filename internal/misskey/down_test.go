@@ -7,6 +7,7 @@ import (
 
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/clocktest"
+	"github.com/fedimarks/fedimarks/internal/remote"
 )
 
 // A Misskey server found down (no answer through a whole round of
@@ -17,8 +18,13 @@ func TestServerFoundDownIsNotRetriedAgainAtOnce(t *testing.T) {
 	mk, alice, _ := newNet(t)
 	clk := clocktest.New(time.Date(2031, 3, 4, 5, 6, 7, 0, time.UTC))
 	var sleeps int
-	c := New(Options{Server: mk.URL(), Token: alice.Token(), MaxRetries: 3, Now: clk.Now,
-		Sleep: func(ctx context.Context, d time.Duration) error { sleeps++; clk.Advance(d); return ctx.Err() }})
+	c := New(Options{Server: mk.URL(), Token: alice.Token(),
+		Options: remote.Options{
+			MaxRetries: 3,
+			Now:        clk.Now,
+			Sleep:      func(ctx context.Context, d time.Duration) error { sleeps++; clk.Advance(d); return ctx.Err() },
+		},
+	})
 	ctx := context.Background()
 	try := func(why string, wantOK bool, wantRequests int64) {
 		t.Helper()

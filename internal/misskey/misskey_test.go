@@ -14,6 +14,7 @@ import (
 
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/mastodontest"
+	"github.com/fedimarks/fedimarks/internal/remote"
 )
 
 func newNet(t *testing.T) (*mastodontest.Instance, *mastodontest.Account, *mastodontest.Account) {
@@ -24,8 +25,12 @@ func newNet(t *testing.T) (*mastodontest.Instance, *mastodontest.Account, *masto
 }
 
 func client(i *mastodontest.Instance, tok string) *Client {
-	return New(Options{Server: i.URL(), Token: tok, Backoff: time.Millisecond,
-		Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() }})
+	return New(Options{Server: i.URL(), Token: tok,
+		Options: remote.Options{
+			Backoff: time.Millisecond,
+			Sleep:   func(ctx context.Context, d time.Duration) error { return ctx.Err() },
+		},
+	})
 }
 
 func TestFavoritesPagesToTheEnd(t *testing.T) {

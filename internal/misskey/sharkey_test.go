@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/fedimarks/fedimarks/internal/remote"
 )
 
 // Sharkey answers a 429 with Retry-After (whole seconds) and its own
@@ -31,8 +33,11 @@ func TestSharkeyRateLimitWaitsRetryAfter(t *testing.T) {
 	var waits []string
 	var slept []time.Duration
 	c := New(Options{Server: srv.URL, Token: "tok-0123456789",
-		Sleep:  func(ctx context.Context, d time.Duration) error { slept = append(slept, d); return nil },
-		OnWait: func(reason string, d time.Duration) { waits = append(waits, reason) }})
+		Options: remote.Options{
+			Sleep:  func(ctx context.Context, d time.Duration) error { slept = append(slept, d); return nil },
+			OnWait: func(e remote.WaitEvent) { waits = append(waits, e.Reason) },
+		},
+	})
 	if _, err := c.I(context.Background()); err != nil {
 		t.Fatalf("after a 429: %v", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fedimarks/fedimarks"
+	"github.com/fedimarks/fedimarks/internal/remote"
 )
 
 // A favorite whose answer was lost (the connection closed after the
@@ -32,7 +33,7 @@ func TestBookmarkAnswerLostThenAlreadyFavorited(t *testing.T) {
 	}))
 	defer srv.Close()
 	noSleep := func(ctx context.Context, d time.Duration) error { return ctx.Err() }
-	w := NewWriter(New(Options{Server: srv.URL, Token: "tok-0123456789", Sleep: noSleep}))
+	w := NewWriter(New(Options{Server: srv.URL, Token: "tok-0123456789", Options: remote.Options{Sleep: noSleep}}))
 	if _, err := w.Bookmark(context.Background(), "9abc"); err != nil {
 		t.Fatalf("answer lost, then ALREADY_FAVORITED: %v", err)
 	}
@@ -63,8 +64,12 @@ func TestRateLimitWaitsUntilInfoResetMs(t *testing.T) {
 	}))
 	defer srv.Close()
 	var waited time.Duration
-	c := New(Options{Server: srv.URL, Token: "tok-0123456789", Now: func() time.Time { return now },
-		Sleep: func(ctx context.Context, d time.Duration) error { waited += d; return nil }})
+	c := New(Options{Server: srv.URL, Token: "tok-0123456789",
+		Options: remote.Options{
+			Now:   func() time.Time { return now },
+			Sleep: func(ctx context.Context, d time.Duration) error { waited += d; return nil },
+		},
+	})
 	st, err := NewWriter(c).Resolve(context.Background(), "https://a.example/notes/1")
 	if err != nil || st == nil || st.ID != "9n" {
 		t.Fatalf("resolve after a 429: %v %v", st, err)

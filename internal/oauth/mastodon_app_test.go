@@ -13,6 +13,7 @@ import (
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/mastodon"
 	"github.com/fedimarks/fedimarks/internal/mastodontest"
+	"github.com/fedimarks/fedimarks/internal/remote"
 )
 
 // Scopes are negotiated once, at registration: the fine-grained ones when
@@ -162,7 +163,7 @@ func TestSignInTooManyRegistrations(t *testing.T) {
 		return ctx.Err()
 	}
 	e.flow.Client = func(token string) *mastodon.Client {
-		return mastodon.New(mastodon.Options{Server: e.inst.URL(), Token: token, Backoff: time.Millisecond, Now: clock, Sleep: sleep})
+		return mastodon.New(mastodon.Options{Server: e.inst.URL(), Token: token, Options: remote.Options{Backoff: time.Millisecond, Now: clock, Sleep: sleep}})
 	}
 	p := &person{t: t}
 	_, err := e.signIn(t, p)

@@ -14,6 +14,7 @@ import (
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/mastodon"
 	"github.com/fedimarks/fedimarks/internal/mastodontest"
+	"github.com/fedimarks/fedimarks/internal/remote"
 )
 
 func TestSignInThroughLoopback(t *testing.T) {
@@ -219,7 +220,7 @@ func TestSignInServerUnreachable(t *testing.T) {
 	server := "http://" + ln.Addr().String()
 	ln.Close()
 	f := &Mastodon{Server: server, Apps: &memApps{}, Client: func(token string) *mastodon.Client {
-		return mastodon.New(mastodon.Options{Server: server, Token: token, Backoff: time.Millisecond, MaxRetries: 1})
+		return mastodon.New(mastodon.Options{Server: server, Token: token, Options: remote.Options{Backoff: time.Millisecond, MaxRetries: 1}})
 	}}
 	p := &person{t: t}
 	_, err = f.SignIn(context.Background(), p)

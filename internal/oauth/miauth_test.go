@@ -12,6 +12,7 @@ import (
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/mastodontest"
 	"github.com/fedimarks/fedimarks/internal/misskey"
+	"github.com/fedimarks/fedimarks/internal/remote"
 )
 
 // confirmer is the person at a terminal that can wait for Enter: before
@@ -44,7 +45,7 @@ func miauthFlow(t *testing.T, opts mastodontest.InstanceOptions) (*MiAuth, *mast
 	return &MiAuth{
 		Server: mk.URL(),
 		Client: func(tok string) *misskey.Client {
-			return misskey.New(misskey.Options{Server: mk.URL(), Token: tok, MaxRetries: -1})
+			return misskey.New(misskey.Options{Server: mk.URL(), Token: tok, Options: remote.Options{MaxRetries: -1}})
 		},
 		Software: "misskey 2024.11.0",
 		Wait:     5 * time.Second,

@@ -15,6 +15,7 @@ import (
 	"github.com/fedimarks/fedimarks"
 	"github.com/fedimarks/fedimarks/internal/mastodon"
 	"github.com/fedimarks/fedimarks/internal/mastodontest"
+	"github.com/fedimarks/fedimarks/internal/remote"
 )
 
 // person is the one signing in, as a test plays them (a Prompter): their
@@ -187,7 +188,7 @@ func newFlowEnv(t *testing.T, opts mastodontest.InstanceOptions) *flowEnv {
 	e.flow = &Mastodon{
 		Server: inst.URL(),
 		Client: func(token string) *mastodon.Client {
-			return mastodon.New(mastodon.Options{Server: inst.URL(), Token: token, Backoff: time.Millisecond})
+			return mastodon.New(mastodon.Options{Server: inst.URL(), Token: token, Options: remote.Options{Backoff: time.Millisecond}})
 		},
 		Apps: e.apps,
 		OnSecret: func(s string) {

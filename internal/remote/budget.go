@@ -49,9 +49,8 @@ import (
 //     note for the user.
 type budget struct {
 	mu       sync.Mutex
-	inflight int           // requests sent and not yet answered
-	landed   chan struct{} // closed when a request lands; nil until someone waits
-	limit    int           // the last X-RateLimit-Limit; 0 until told
+	inflight flights // requests sent and not yet answered
+	limit    int     // the last X-RateLimit-Limit; 0 until told
 	cur      window
 	stamped  bool // the server stamps resets with the request's sub-second part
 	offset   clockOffset
@@ -109,20 +108,17 @@ func (b *budget) reserve(now time.Time) (wait time.Duration, landed <-chan struc
 		return b.blind.Sub(now), nil
 	}
 	if b.cur.known && now.Before(b.cur.until) {
-		if b.cur.remaining-b.inflight > 0 {
-			b.inflight++
+		if b.cur.remaining-b.inflight.n > 0 {
+			b.inflight.n++
 			return 0, nil
 		}
 		return b.cur.until.Sub(now), nil
 	}
 	// No window on record, or it is over: the next one's budget is unknown.
-	if b.limit > 0 && b.inflight >= b.limit {
-		if b.landed == nil {
-			b.landed = make(chan struct{})
-		}
-		return 0, b.landed
+	if b.limit > 0 && b.inflight.n >= b.limit {
+		return 0, b.inflight.wait()
 	}
-	b.inflight++
+	b.inflight.n++
 	return 0, nil
 }
 
@@ -130,12 +126,32 @@ func (b *budget) reserve(now time.Time) (wait time.Duration, landed <-chan struc
 func (b *budget) land() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.inflight > 0 {
-		b.inflight--
+	b.inflight.land()
+}
+
+// flights counts the requests sent and not yet answered, and wakes those
+// waiting for one to land. Its owner's lock guards it.
+type flights struct {
+	n      int
+	landed chan struct{} // closed when a request lands; nil until someone waits
+}
+
+// wait returns the channel closed when a request lands.
+func (f *flights) wait() <-chan struct{} {
+	if f.landed == nil {
+		f.landed = make(chan struct{})
 	}
-	if b.landed != nil {
-		close(b.landed)
-		b.landed = nil
+	return f.landed
+}
+
+// land counts one request answered or failed and wakes those waiting.
+func (f *flights) land() {
+	if f.n > 0 {
+		f.n--
+	}
+	if f.landed != nil {
+		close(f.landed)
+		f.landed = nil
 	}
 }
 

@@ -24,6 +24,12 @@ type Call struct {
 	// Paced calls spend the server's X-RateLimit-* budget: each waits
 	// until the budget lets it go, and their answers' headers are read.
 	Paced bool
+	// Endpoint, for a paced call to a server that limits each endpoint
+	// on its own (Misskey, Sharkey), names the budget it spends: calls of
+	// one Endpoint share one, paced by Sharkey's X-RateLimit-Remaining
+	// and -Clear, and a 429 holds back the calls of its endpoint only.
+	// Empty: the server's one budget (Mastodon's is per account and IP).
+	Endpoint string
 	// Elsewhere calls go to another host (media on a CDN): whether they
 	// are answered says nothing of the server's health.
 	Elsewhere bool
@@ -70,7 +76,7 @@ func (e *NoAnswer) Unwrap() error { return e.Err }
 func (p *Policy) Do(ctx context.Context, c Call) (*http.Response, error) {
 	var s streak
 	for attempt := 1; ; attempt++ {
-		resp, err := p.attempt(ctx, c, attempt)
+		resp, err := p.attempt(ctx, c, attempt, s.tooMany > 0)
 		var next retry
 		switch noAnswer, ok := err.(*NoAnswer); {
 		case ok:
@@ -106,18 +112,20 @@ type retry struct {
 	asked bool
 }
 
-// attempt sends c once, paced if it is, and records what the answer says
+// attempt sends c once, paced if it is (after429: it has just waited out
+// a 429 of its own), and records what the answer says
 // of the budget and of the server's health. A transport failure comes
 // back as a *NoAnswer.
-func (p *Policy) attempt(ctx context.Context, c Call, n int) (*http.Response, error) {
+func (p *Policy) attempt(ctx context.Context, c Call, n int, after429 bool) (*http.Response, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	if c.Paced {
-		if err := p.pace(ctx, n); err != nil {
+		pc := p.pacerOf(c)
+		if err := p.pace(ctx, pc, n, after429); err != nil {
 			return nil, err
 		}
-		defer p.budget.land()
+		defer pc.land()
 	}
 	req, err := c.NewRequest(ctx)
 	if err != nil {
@@ -133,7 +141,7 @@ func (p *Policy) attempt(ctx context.Context, c Call, n int) (*http.Response, er
 		return nil, &NoAnswer{Attempts: n, Err: Scrub(err)}
 	}
 	if c.Paced {
-		p.observe(sent, resp.Header)
+		p.observe(c, sent, resp.Header)
 	}
 	if !c.Elsewhere {
 		p.answered(true)
@@ -171,11 +179,16 @@ func (p *Policy) refused(c Call, s *streak, resp *http.Response) (retry, error) 
 		}
 		s.tooMany++
 		d := r.RetryAfter
-		if d == 0 && c.Paced {
+		if d == 0 && c.Paced && c.Endpoint == "" {
 			d = p.budget.retryWait(p.now()) // until the window the 429 named is over
 		}
 		if d == 0 {
 			d = p.Backoff(s.tooMany)
+		}
+		if c.Paced && c.Endpoint != "" {
+			// The other calls of the endpoint wait as long, not for 429s
+			// of their own; other endpoints go on.
+			p.endpoints.of(c.Endpoint).hold(p.now().Add(min(d, MaxWait)))
 		}
 		return retry{reason: "429", wait: d, asked: r.RetryAfter > 0}, nil
 	case transientStatus(code) && !r.Final:
@@ -197,7 +210,7 @@ func (p *Policy) pause(ctx context.Context, c Call, next retry, attempt int) err
 	if err := p.Wait(ctx, next.reason, next.wait, attempt); err != nil {
 		return err
 	}
-	if next.asked && c.Paced {
+	if next.asked && c.Paced && c.Endpoint == "" {
 		// The server's own wait covers the window its headers named.
 		p.budget.forget()
 	}

@@ -4,7 +4,9 @@
 // answers waited out (the server's Retry-After, else the end of the
 // rate-limit window its headers named, else a backoff), pacing by the
 // X-RateLimit-* headers so that the window's budget is used to its end
-// without a 429 (budget.go), every wait capped at MaxWait and told
+// without a 429 (budget.go; per endpoint for servers that limit each
+// endpoint on its own, by Sharkey's leaky-bucket headers: endpoints.go),
+// every wait capped at MaxWait and told
 // through OnWait first, the "server found down" fail-fast (DownFor), and
 // the count of requests sent.
 //
@@ -104,8 +106,9 @@ type Policy struct {
 	onWait     func(WaitEvent)
 	onNote     func(string)
 
-	requests atomic.Int64
-	budget   *budget // paces the paced calls
+	requests  atomic.Int64
+	budget    *budget   // paces the paced calls of no endpoint
+	endpoints endpoints // pace the paced calls of each endpoint
 
 	mu   sync.Mutex
 	rate RateLimit
@@ -210,11 +213,25 @@ func (p *Policy) answered(ok bool) {
 	}
 }
 
-// pace waits, before a paced request, until the budget lets it go, then
-// counts it as in flight until the budget is told it landed.
-func (p *Policy) pace(ctx context.Context, attempt int) error {
+// pacerOf is what a paced call spends: its endpoint's budget, or the
+// server's one.
+func (p *Policy) pacerOf(c Call) pacer {
+	if c.Endpoint != "" {
+		return p.endpoints.of(c.Endpoint)
+	}
+	return p.budget
+}
+
+// pace waits, before a paced request, until its pacer lets it go, then
+// counts it as in flight until the pacer is told it landed. A call of an
+// endpoint that has just waited out its own 429 goes at once.
+func (p *Policy) pace(ctx context.Context, pc pacer, attempt int, after429 bool) error {
+	if b, ok := pc.(*bucket); ok && after429 {
+		b.pass()
+		return nil
+	}
 	for {
-		d, landed := p.budget.reserve(p.now())
+		d, landed := pc.reserve(p.now())
 		switch {
 		case landed != nil:
 			select {
@@ -234,7 +251,11 @@ func (p *Policy) pace(ctx context.Context, attempt int) error {
 
 // observe records the X-RateLimit-* headers of an answer to a request
 // sent at sent, and tells OnNote the first time they are odd.
-func (p *Policy) observe(sent time.Time, h http.Header) {
+func (p *Policy) observe(c Call, sent time.Time, h http.Header) {
+	if c.Endpoint != "" {
+		p.endpoints.of(c.Endpoint).observe(sent, p.now(), h)
+		return
+	}
 	rl, note := p.budget.observe(sent, p.now(), h)
 	if note != "" && p.onNote != nil {
 		p.onNote(note)

@@ -208,7 +208,11 @@ func isBusy(err error) bool {
 
 // Close closes the archive. Operations in progress may fail.
 func (a *Archive) Close() error {
+	// Stopped under the orders' lock: a build starts (wg.Add) only
+	// under it, before the stop or not at all.
+	a.orders.mu.Lock()
 	a.stop()
+	a.orders.mu.Unlock()
 	a.orders.wg.Wait()
 	errR := a.r.Close()
 	errW := a.w.Close()

@@ -51,8 +51,9 @@ func (a *Archive) PendingContexts(ctx context.Context, h fedimarks.Handle, mode 
 			AND EXISTS (SELECT 1 FROM bookmark_events e WHERE e.account = b.account AND e.status_id = b.status_id
 				AND e.event = 'added' AND e.id > c.since_event)
 			AND NOT EXISTS (SELECT 1 FROM thread_fetches f WHERE f.status_id = b.status_id
-				AND (f.mode IN ('all', 'gone') OR f.mode = ?))
-		ORDER BY b.position, b.id`, string(h), mode)
+				AND (f.mode IN ('all', 'gone') OR f.mode = ?)
+				AND NOT EXISTS (SELECT 1 FROM thread_cuts c WHERE c.status_id = f.status_id AND c.cut_at < ?))
+		ORDER BY b.position, b.id`, string(h), mode, fmtTime(a.now().Add(-cutThreadAgain)))
 	if err != nil {
 		return nil, fmt.Errorf("list threads to fetch for %s: %w", h, err)
 	}
@@ -98,6 +99,7 @@ func (a *Archive) SaveThread(ctx context.Context, uri, mode, host string, ancest
 		if _, err := tx.ExecContext(ctx, `DELETE FROM thread_links WHERE status_id = ?`, statusID); err != nil {
 			return err
 		}
+		indexed := false
 		for _, part := range []struct {
 			rel string
 			sts []fedimarks.Status
@@ -106,10 +108,11 @@ func (a *Archive) SaveThread(ctx context.Context, uri, mode, host string, ancest
 				if s.URI == "" || len(s.Raw) == 0 {
 					continue
 				}
-				id, _, err := p.saveIndexed(ctx, s, host, at)
+				id, what, err := p.saveIndexed(ctx, s, host, at)
 				if err != nil {
 					return err
 				}
+				indexed = indexed || what != unchanged
 				if id == statusID {
 					continue
 				}
@@ -119,8 +122,21 @@ func (a *Archive) SaveThread(ctx context.Context, uri, mode, host string, ancest
 				}
 			}
 		}
+		if indexed {
+			// The index's statistics changed, and with them the
+			// relevance scores of every ranked search, though no
+			// bookmark did (a thread's posts are no account's): a
+			// row of no account in listing_changes says so to the
+			// kept matches of ranked searches (see keptMatches).
+			if _, err := tx.ExecContext(ctx, `INSERT INTO listing_changes (account, position, id, labels) VALUES ('', 0, 0, 0)`); err != nil {
+				return err
+			}
+		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO thread_fetches (status_id, mode, fetched_at) VALUES (?, ?, ?)
 			ON CONFLICT (status_id) DO UPDATE SET mode = excluded.mode, fetched_at = excluded.fetched_at`, statusID, mode, at)
+		if err == nil {
+			_, err = tx.ExecContext(ctx, `DELETE FROM thread_cuts WHERE status_id = ?`, statusID)
+		}
 		return err
 	})
 	if err != nil {

@@ -1,5 +1,12 @@
 package sqlite
 
+import (
+	"context"
+	"database/sql"
+
+	fedimarks "github.com/fedimarks/fedimarks"
+)
+
 // SetTimelineEvery sets how far apart a timeline's page anchors are, for
 // tests over small archives, and returns what puts it back.
 func SetTimelineEvery(n int) (restore func()) {
@@ -28,6 +35,27 @@ func OrderBuilds(a *Archive) int {
 	return a.orders.builds
 }
 
+// OrderedAnswers reports whether a listing order answers q now (see
+// searchOrdered): q is one it can answer and the account's order is at
+// hand at its generation, kept, stored or built.
+func OrderedAnswers(ctx context.Context, a *Archive, q fedimarks.Query) (bool, error) {
+	notes, err := a.notesMatch(ctx, q)
+	if err != nil || !ordered(q, notes) {
+		return false, err
+	}
+	tx, err := a.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	_, ok, err := a.searchOrdered(ctx, tx, q, false)
+	return ok, err
+}
+
 // OrderReads returns how many listing orders this process has read in
 // full from the bookmarks (not followed from the log, not decoded).
 func OrderReads() int64 { return orderReads.Load() }
+
+// ListOrderFormat is the packing of listing_orders.entries this version
+// writes.
+const ListOrderFormat = listOrderFormat

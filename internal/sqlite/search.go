@@ -492,16 +492,8 @@ func (a *Archive) EachHit(ctx context.Context, q fedimarks.Query, fn func(fedima
 	}
 	defer tx.Rollback()
 	if ordered(q, notes) {
-		m, ok, err := a.searchOrdered(ctx, tx, q, !byDate)
-		if err != nil {
-			return fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
-		}
-		if ok {
-			var match any
-			if text {
-				match = matchExpr(q.Terms(), q.Excluded())
-			}
-			return emitOrdered(ctx, tx, q, m, match, byDate, fn)
+		if done, err := a.eachOrdered(ctx, tx, q, byDate, fn); done || err != nil {
+			return err
 		}
 	}
 	// The matches are ordered by a query that reads only bookmark ids

@@ -4,12 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"math/bits"
+	"math"
+	mbits "math/bits"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	fedimarks "github.com/fedimarks/fedimarks"
 )
@@ -24,17 +26,13 @@ import (
 // the same, the first page of a hashtag or page 800 of a common word, in
 // a process that kept nothing as in one that did.
 
-// ordered reports whether a listing order can answer q: its matches are
-// told by text, tags, note or author (what the index's ids tell), and
-// notes do not match its text (notes: a bookmark would match by its
-// note, which the order does not know). The timeline (no text, no
-// filter) keeps its own anchors, as do searches by media, date or
-// language.
+// ordered reports whether a listing order can answer q: any search but
+// the timeline (no text, no filter: it keeps its own anchors) and one
+// whose text notes match (notes: a bookmark would match by its note,
+// which the order does not know). A date filter needs dates the order
+// can compare (see listOrder.datesOK).
 func ordered(q fedimarks.Query, notes bool) bool {
-	if notes || q.HasMedia || !q.Before.IsZero() || !q.After.IsZero() || q.Lang != "" {
-		return false
-	}
-	return strings.TrimSpace(q.Text) != "" || len(q.Tags) > 0 || len(q.NotTags) > 0 || q.HasNote || q.From != ""
+	return !notes && q.String() != ""
 }
 
 // maxKeptMatches is how many searches' matches an Archive keeps (about
@@ -109,12 +107,12 @@ func (s entrySet) keepOnly(t entrySet) {
 func (s entrySet) list() []int32 {
 	n := 0
 	for _, w := range s {
-		n += bits.OnesCount64(w)
+		n += mbits.OnesCount64(w)
 	}
 	out := make([]int32, 0, n)
 	for i, w := range s {
 		for w != 0 {
-			out = append(out, int32(i*64+bits.TrailingZeros64(w)))
+			out = append(out, int32(i*64+mbits.TrailingZeros64(w)))
 			w &= w - 1
 		}
 	}
@@ -138,7 +136,11 @@ func (a *Archive) searchOrdered(ctx context.Context, tx *sql.Tx, q fedimarks.Que
 	if err != nil {
 		return nil, false, err
 	}
-	key := fmt.Sprint(q.Account, "\x00", q.String(), "\x00", q.IncludeRemoved, ranked)
+	// Each field apart and quoted: q.String() is the same for a text
+	// "golang tag:x" and a text "golang" with the tag x.
+	key := fmt.Sprintf("%s\x00%q\x00%q\x00%q\x00%q\x00%v\x00%v\x00%v\x00%v\x00%s\x00%s\x00%q", q.Account, q.Text, q.From,
+		q.Tags, q.NotTags, q.HasNote, q.IncludeRemoved, ranked, q.HasMedia,
+		q.Before.UTC().Format(time.RFC3339Nano), q.After.UTC().Format(time.RFC3339Nano), q.Lang)
 	if m := a.matches.get(key, o, seq); m != nil {
 		return m, true, nil
 	}
@@ -148,11 +150,32 @@ func (a *Archive) searchOrdered(ctx context.Context, tx *sql.Tx, q fedimarks.Que
 		}
 	}()
 	m = &orderedMatches{o: o}
-	terms, excluded := q.Terms(), q.Excluded()
-	if len(terms) == 0 && len(excluded) == 0 && strings.TrimSpace(q.Text) != "" {
+	if len(q.Terms()) == 0 && len(q.Excluded()) == 0 && strings.TrimSpace(q.Text) != "" {
 		return m, true, nil // only punctuation: nothing matches (as searchSQL says)
 	}
-	keep := newEntrySet(o.len())
+	keep, byEntry, err := a.textMatches(ctx, tx, q, o, ranked)
+	if err != nil {
+		return nil, false, err
+	}
+	if !o.datesOK && (!q.Before.IsZero() || !q.After.IsZero()) {
+		return nil, false, nil
+	}
+	if err := a.filterOrdered(ctx, tx, q, o, keep); err != nil {
+		return nil, false, err
+	}
+	m.at = keep.list()
+	if byEntry != nil {
+		m.rank(byEntry)
+	}
+	return m, true, nil
+}
+
+// textMatches returns the entries of o that q's text matches (all of
+// them but those its excluded words match, when it has only those),
+// removed ones only if q includes them; ranked, with the score of each
+// entry.
+func (a *Archive) textMatches(ctx context.Context, tx *sql.Tx, q fedimarks.Query, o *listOrder, ranked bool) (keep entrySet, score []float64, err error) {
+	keep = newEntrySet(o.len())
 	// add keeps the entry of post id, if the account bookmarked it and
 	// the search lists it.
 	add := func(id int64) int {
@@ -163,12 +186,13 @@ func (a *Archive) searchOrdered(ctx context.Context, tx *sql.Tx, q fedimarks.Que
 		keep.add(i)
 		return i
 	}
+	terms, excluded := q.Terms(), q.Excluded()
 	switch {
 	case len(terms) > 0 && ranked:
-		m.score = make([]float64, o.len())
-		err = eachScored(ctx, tx, matchExpr(terms, excluded), func(id int64, score float64) {
+		score = make([]float64, o.len())
+		err = eachScored(ctx, tx, matchExpr(terms, excluded), func(id int64, s float64) {
 			if i := add(id); i >= 0 {
-				m.score[i] = score
+				score[i] = s
 			}
 		})
 	case len(terms) > 0:
@@ -184,31 +208,26 @@ func (a *Archive) searchOrdered(ctx context.Context, tx *sql.Tx, q fedimarks.Que
 			err = a.dropIDs(ctx, tx, o, keep, `SELECT group_concat(rowid) FROM search_fts WHERE search_fts MATCH ?`, matchExpr(nil, excluded))
 		}
 	}
-	if err != nil {
-		return nil, false, err
-	}
-	if err := a.filterOrdered(ctx, tx, q, o, keep); err != nil {
-		return nil, false, err
-	}
-	m.at = keep.list()
-	if m.score != nil {
-		// Ties stay newest first: the list is by date.
-		byEntry := m.score
-		slices.SortStableFunc(m.at, func(x, y int32) int {
-			switch sx, sy := byEntry[x], byEntry[y]; {
-			case sx < sy:
-				return -1
-			case sx > sy:
-				return 1
-			}
-			return 0
-		})
-		m.score = make([]float64, len(m.at))
-		for k, i := range m.at {
-			m.score[k] = byEntry[i]
+	return keep, score, err
+}
+
+// rank sorts m's matches by byEntry, the score of each entry of the
+// order (lower first; ties stay newest first: the list is by date), and
+// keeps the scores of the matches only.
+func (m *orderedMatches) rank(byEntry []float64) {
+	slices.SortStableFunc(m.at, func(x, y int32) int {
+		switch sx, sy := byEntry[x], byEntry[y]; {
+		case sx < sy:
+			return -1
+		case sx > sy:
+			return 1
 		}
+		return 0
+	})
+	m.score = make([]float64, len(m.at))
+	for k, i := range m.at {
+		m.score[k] = byEntry[i]
 	}
-	return m, true, nil
 }
 
 // filterOrdered keeps in keep only the entries that carry every tag of
@@ -244,6 +263,12 @@ func (a *Archive) filterOrdered(ctx context.Context, tx *sql.Tx, q fedimarks.Que
 			return err
 		}
 	}
+	if q.HasMedia {
+		keep.keepOnly(o.media)
+	}
+	if !q.Before.IsZero() || !q.After.IsZero() || q.Lang != "" {
+		keepPosts(q, o, keep)
+	}
 	if from := strings.ToLower(strings.TrimPrefix(q.From, "@")); from != "" {
 		column := "author_user"
 		if strings.Contains(from, "@") {
@@ -254,6 +279,57 @@ func (a *Archive) filterOrdered(ctx context.Context, tx *sql.Tx, q fedimarks.Que
 		}
 	}
 	return nil
+}
+
+// keepPosts keeps in keep only the entries whose posts were written in
+// q's dates and language, as searchSQL tests them on search_docs: dated
+// before q.Before and at or after q.After (the stored text compares as
+// the time does, see listOrder.datesOK), in q.Lang or one of its regional
+// variants ("en" keeps "en-gb").
+func keepPosts(q fedimarks.Query, o *listOrder, keep entrySet) {
+	before, after := int64(math.MaxInt64), int64(math.MinInt64)
+	if !q.Before.IsZero() {
+		before = nanos(q.Before)
+	}
+	if !q.After.IsZero() {
+		after = nanos(q.After)
+	}
+	var langs []bool // by code: the language is q's
+	if lang := strings.ToLower(q.Lang); lang != "" {
+		langs = make([]bool, len(o.langs))
+		for c, l := range o.langs {
+			langs[c] = l == lang || strings.HasPrefix(l, lang+"-")
+		}
+	}
+	dates := !q.Before.IsZero() || !q.After.IsZero()
+	for w, bits := range keep {
+		for bits != 0 {
+			i := w*64 + mbits.TrailingZeros64(bits)
+			bits &= bits - 1
+			ok := o.indexed.has(i)
+			if dates {
+				ok = ok && o.dated.has(i) && o.created[i] < before && o.created[i] >= after
+			}
+			if langs != nil {
+				ok = ok && langs[o.lang[i]]
+			}
+			if !ok {
+				keep.remove(i)
+			}
+		}
+	}
+}
+
+// nanos is t in Unix nanoseconds, held to the years an order's dates
+// can be in (1678 to 2262: see scanEntries), which compares the same.
+func nanos(t time.Time) int64 {
+	switch {
+	case t.Year() < 1679:
+		return math.MinInt64
+	case t.Year() > 2261:
+		return math.MaxInt64
+	}
+	return t.UnixNano()
 }
 
 // dropIDs takes the entries of the post ids query lists out of keep.
@@ -361,6 +437,23 @@ func (m *orderedMatches) page(q fedimarks.Query, byDate bool) (lo, hi int, err e
 	return lo, hi, nil
 }
 
+// eachOrdered is EachHit from a listing order, in tx: done is false when
+// none is at hand (the caller searches in SQL).
+func (a *Archive) eachOrdered(ctx context.Context, tx *sql.Tx, q fedimarks.Query, byDate bool, fn func(fedimarks.Hit) error) (done bool, err error) {
+	m, ok, err := a.searchOrdered(ctx, tx, q, !byDate)
+	if err != nil {
+		return true, fmt.Errorf("search bookmarks of %s: %w", q.Account, err)
+	}
+	if !ok {
+		return false, nil
+	}
+	var match any
+	if len(q.Terms()) > 0 {
+		match = matchExpr(q.Terms(), q.Excluded())
+	}
+	return true, emitOrdered(ctx, tx, q, m, match, byDate, fn)
+}
+
 // emitOrdered calls fn with each hit of q's page of the matches m (see
 // EachHit), reading them a batch at a time.
 func emitOrdered(ctx context.Context, tx *sql.Tx, q fedimarks.Query, m *orderedMatches, match any, byDate bool, fn func(fedimarks.Hit) error) error {
@@ -380,4 +473,35 @@ func emitOrdered(ctx context.Context, tx *sql.Tx, q fedimarks.Query, m *orderedM
 		}
 	}
 	return e.flush()
+}
+
+// SearchTotal returns how many bookmarks match q when a listing order
+// answers it (see listOrder): the count then costs what a page costs, and
+// a page of 25,000 matches can say so and number its pages. known is
+// false when only counting every match in SQL would tell (the caller
+// keeps its "more than").
+func (a *Archive) SearchTotal(ctx context.Context, q fedimarks.Query) (n int, known bool, err error) {
+	if q.Account == "" {
+		return 0, false, fedimarks.Errorf(fedimarks.EInvalid, "search: no account given")
+	}
+	if _, err := a.IndexSearch(ctx); err != nil {
+		return 0, false, err
+	}
+	notes, err := a.notesMatch(ctx, q)
+	if err != nil || !ordered(q, notes) {
+		return 0, false, err
+	}
+	tx, err := a.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return 0, false, fmt.Errorf("count search of %s: %w", q.Account, err)
+	}
+	defer tx.Rollback()
+	m, ok, err := a.searchOrdered(ctx, tx, q, false)
+	if err != nil {
+		return 0, false, fmt.Errorf("count search of %s: %w", q.Account, err)
+	}
+	if !ok {
+		return 0, false, nil
+	}
+	return len(m.at), true, nil
 }

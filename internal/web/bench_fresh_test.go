@@ -31,6 +31,8 @@ func BenchmarkFreshServePage(b *testing.B) {
 				{"search-common-deep-typed", "/?q=golang&page=" + strconv.Itoa(deep/4)},
 				{"hashtag", "/?q=%23topic7"},
 				{"word-and-filter", "/?q=golang+tag:later"},
+				{"word-and-date-deep-typed", "/?q=golang+after:2000-01-01&page=" + strconv.Itoa(deep/4)},
+				{"date-deep-typed", "/?q=after:2000-01-01&page=" + strconv.Itoa(deep)},
 			} {
 				b.Run(bc.name, func(b *testing.B) {
 					var times, cpu, starts []time.Duration

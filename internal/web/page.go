@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"html/template"
 	"mime"
@@ -28,7 +29,8 @@ type pageView struct {
 	Searching bool
 	Error     string
 	Total     int
-	More      bool // more than Total match (the count stopped there)
+	More      bool // more match than are ranked: listed newest first
+	Known     bool // with More: Total is how many match (else the count stopped there)
 	Posts     []postView
 	Page      int
 	Pages     int
@@ -89,40 +91,25 @@ type mediaView struct {
 func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	form := r.URL.Query()
+	v := pageView{Title: "fedimarks", Query: strings.TrimSpace(form.Get("q")), Page: 1}
 	handles, err := s.archive.ArchivedAccounts(ctx)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	v := pageView{Title: "fedimarks", Query: strings.TrimSpace(form.Get("q")), Page: 1}
-	if len(handles) == 0 && s.accounts != nil {
+	switch {
+	case len(handles) == 0 && s.accounts != nil:
 		http.Redirect(w, r, accountsPath, http.StatusSeeOther) // add one there
 		return
-	}
-	if len(handles) == 0 {
+	case len(handles) == 0:
 		v.Message = "The archive is empty. Run: fedimarks backup"
 		s.render(w, http.StatusOK, v)
 		return
 	}
-	current := handles[0]
-	if a := form.Get("account"); a != "" {
-		h, err := fedimarks.ParseHandle(a)
-		if err != nil || !contains(handles, h) {
-			s.notFound(w, r, fmt.Sprintf("The archive holds no bookmarks of %q.", a))
-			return
-		}
-		current = h
-	}
-	v.Account = string(current)
-	v.Title = string(current) + " · fedimarks"
-	for _, h := range handles {
-		n, err := s.archive.SearchCountAtMost(ctx, fedimarks.Query{Account: h}, 0)
-		if err != nil {
-			s.serverError(w, r, err)
-			return
-		}
-		v.Accounts = append(v.Accounts, accountView{Handle: handleOf(string(h)), Count: n, Current: h == current,
-			URL: pageURL(h, "", 1, "")})
+	current, err := s.pageAccounts(ctx, form.Get("account"), handles, &v)
+	if err != nil {
+		s.refuse(w, r, v, err)
+		return
 	}
 	if p, err := strconv.Atoi(form.Get("page")); err == nil && p > 1 {
 		v.Page = p
@@ -131,64 +118,141 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 		s.serveOnePost(w, r, v, current, uri)
 		return
 	}
-
 	q, err := fedimarks.ParseQuery(v.Query)
 	if err != nil {
-		v.Error = err.Error()
-		s.render(w, http.StatusBadRequest, v)
+		s.refuse(w, r, v, &pageRefusal{code: http.StatusBadRequest, msg: err.Error()})
 		return
 	}
 	q.Account = current
 	v.Searching = v.Query != ""
-	// The timeline's count is kept and costs nothing. A search's matches
-	// are counted up to a limit: up to it they are ranked by relevance,
-	// which reads every match; past it the page says "more than" and
-	// lists them newest first, which reads only what a page needs.
-	limit := 0
+	if err := s.countListing(ctx, &q, &v); err != nil {
+		s.refuse(w, r, v, err)
+		return
+	}
+	hits, older, err := s.listPage(ctx, form.Get("cursor"), &q, &v)
+	if err != nil {
+		s.refuse(w, r, v, err)
+		return
+	}
+	s.fillPage(ctx, r, &v, q, hits, older)
+	s.render(w, http.StatusOK, v)
+}
+
+// pageRefusal ends a page early: code 404 (a page or an account the
+// archive does not have) or 400 (a search that cannot be read: the page
+// says msg), else a server error (err).
+type pageRefusal struct {
+	code int
+	msg  string
+	err  error
+}
+
+func (e *pageRefusal) Error() string {
+	if e.err != nil {
+		return e.err.Error()
+	}
+	return e.msg
+}
+
+// refuse answers a request that a step of servePage ended with err.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, v pageView, err error) {
+	var p *pageRefusal
+	switch {
+	case errors.As(err, &p) && p.code == http.StatusNotFound:
+		s.notFound(w, r, p.msg)
+	case errors.As(err, &p) && p.code == http.StatusBadRequest:
+		v.Error = p.msg
+		s.render(w, http.StatusBadRequest, v)
+	default:
+		s.serverError(w, r, err)
+	}
+}
+
+// pageAccounts fills v's account list from handles (each with its
+// count, which the archive keeps) and returns the account shown: the
+// one named (a 404 when the archive holds none of it), else the first.
+func (s *Server) pageAccounts(ctx context.Context, named string, handles []fedimarks.Handle, v *pageView) (fedimarks.Handle, error) {
+	current := handles[0]
+	if named != "" {
+		h, err := fedimarks.ParseHandle(named)
+		if err != nil || !contains(handles, h) {
+			return "", &pageRefusal{code: http.StatusNotFound, msg: fmt.Sprintf("The archive holds no bookmarks of %q.", named)}
+		}
+		current = h
+	}
+	v.Account = string(current)
+	v.Title = string(current) + " · fedimarks"
+	for _, h := range handles {
+		n, err := s.archive.SearchCountAtMost(ctx, fedimarks.Query{Account: h}, 0)
+		if err != nil {
+			return "", err
+		}
+		v.Accounts = append(v.Accounts, accountView{Handle: handleOf(string(h)), Count: n, Current: h == current,
+			URL: pageURL(h, "", 1, "")})
+	}
+	return current, nil
+}
+
+// countListing counts q's listing into v: the timeline's count is kept
+// and costs nothing; a search's matches are counted up to a limit, up to
+// which they are ranked by relevance (which reads every match). Past it
+// they are listed newest first (q.ByDate), which reads only what a page
+// needs, and the page says how many match when the archive can tell at
+// that cost, else "more than". A page past the last known is a 404.
+func (s *Server) countListing(ctx context.Context, q *fedimarks.Query, v *pageView) error {
+	limit, upTo := 0, 0 // the timeline: all
 	if v.Searching {
 		limit = s.countLimit
 		if limit <= 0 {
 			limit = fedimarks.RankLimit
 		}
-	}
-	upTo := 0 // the timeline: all
-	if v.Searching {
 		upTo = limit + 1
 	}
-	n, err := s.archive.SearchCountAtMost(ctx, q, upTo)
+	n, err := s.archive.SearchCountAtMost(ctx, *q, upTo)
 	if err != nil {
-		s.serverError(w, r, err)
-		return
+		return err
 	}
 	v.Total = n
 	if v.Searching && n > limit {
 		v.Total, v.More, q.ByDate = limit, true, true
+		if t, ok := s.archive.(SearchTotaler); ok {
+			total, known, err := t.SearchTotal(ctx, *q)
+			if err != nil {
+				return err
+			}
+			if known {
+				v.Total, v.Known = total, true
+			}
+		}
 	}
 	v.Pages = max(1, (v.Total+s.pageSize-1)/s.pageSize)
-	if v.Page > v.Pages && !v.More {
-		s.notFound(w, r, fmt.Sprintf("There is no page %d: the last is %d.", v.Page, v.Pages))
-		return
+	if v.Page > v.Pages && (!v.More || v.Known) {
+		return &pageRefusal{code: http.StatusNotFound, msg: fmt.Sprintf("There is no page %d: the last is %d.", v.Page, v.Pages)}
 	}
-	// A listing by date goes on from the cursor the link carries, so
-	// that a deep page costs what the first does; one more post than the
-	// page shows says whether there is a page beyond.
-	byDate := !v.Searching || v.More
+	if v.More && !v.Known {
+		v.Pages = 0 // unknown
+	}
+	return nil
+}
+
+// listPage reads v's page of q's listing: its hits, and whether a page
+// comes after it (older). A listing by date goes on from the cursor the
+// link carries, so that a deep page costs what the first does; one more
+// post than the page shows says whether there is a page beyond.
+func (s *Server) listPage(ctx context.Context, cursor string, q *fedimarks.Query, v *pageView) (hits []fedimarks.Hit, older bool, err error) {
 	q.Limit, q.Offset = s.pageSize+1, (v.Page-1)*s.pageSize
 	newer := false
-	if c := form.Get("cursor"); c != "" && byDate && v.Page > 1 {
-		q.Cursor, newer = c, strings.HasPrefix(c, "n:")
+	if cursor != "" && v.byDate() && v.Page > 1 {
+		q.Cursor, newer = cursor, strings.HasPrefix(cursor, "n:")
 	}
-	hits, err := s.archive.Search(ctx, q)
+	hits, err = s.archive.Search(ctx, *q)
 	if fedimarks.ErrorCode(err) == fedimarks.EInvalid {
-		v.Error = err.Error()
-		s.render(w, http.StatusBadRequest, v)
-		return
+		return nil, false, &pageRefusal{code: http.StatusBadRequest, msg: err.Error()}
 	}
 	if err != nil {
-		s.serverError(w, r, err)
-		return
+		return nil, false, err
 	}
-	older := len(hits) > s.pageSize
+	older = len(hits) > s.pageSize
 	switch {
 	case newer && older:
 		hits, older = hits[1:], true // the extra one is the newest
@@ -198,12 +262,19 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 		hits = hits[:min(len(hits), s.pageSize)]
 	}
 	if len(hits) == 0 && v.Page > 1 {
-		s.notFound(w, r, fmt.Sprintf("There is no page %d of this listing.", v.Page))
-		return
+		return nil, false, &pageRefusal{code: http.StatusNotFound, msg: fmt.Sprintf("There is no page %d of this listing.", v.Page)}
 	}
-	if v.More {
-		v.Pages = 0 // unknown
-	}
+	return hits, older, nil
+}
+
+// byDate reports whether the page lists by date (the timeline, or a
+// search past the ranking's limit), which pages by cursors.
+func (v *pageView) byDate() bool { return !v.Searching || v.More }
+
+// fillPage puts hits into v as posts, with the thread posts a search's
+// first page found and the links to the newer and older pages.
+func (s *Server) fillPage(ctx context.Context, r *http.Request, v *pageView, q fedimarks.Query, hits []fedimarks.Hit, older bool) {
+	current := fedimarks.Handle(v.Account)
 	since := s.bookmarkedSince(ctx, current)
 	for _, h := range hits {
 		v.Posts = append(v.Posts, s.withThread(ctx, s.postView(ctx, h, len(q.Terms()) > 0, since), h, r.URL.RequestURI()))
@@ -213,19 +284,18 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 	}
 	if v.Page > 1 {
 		cursor := ""
-		if byDate && v.Page > 2 {
+		if v.byDate() && v.Page > 2 {
 			cursor = hits[0].NewerCursor
 		}
 		v.NewerURL = pageURL(current, v.Query, v.Page-1, cursor)
 	}
 	if older {
 		cursor := ""
-		if byDate {
+		if v.byDate() {
 			cursor = hits[len(hits)-1].OlderCursor
 		}
 		v.OlderURL = pageURL(current, v.Query, v.Page+1, cursor)
 	}
-	s.render(w, http.StatusOK, v)
 }
 
 func contains(hs []fedimarks.Handle, h fedimarks.Handle) bool {

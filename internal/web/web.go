@@ -55,6 +55,14 @@ type Archive interface {
 	SearchCountAtMost(ctx context.Context, q fedimarks.Query, max int) (int, error)
 }
 
+// SearchTotaler is what an Archive may also do: tell how many bookmarks
+// match a search when that costs no more than a page (known false when
+// not). A page of a search past the ranking's limit then says how many
+// match and numbers its pages, instead of "more than".
+type SearchTotaler interface {
+	SearchTotal(ctx context.Context, q fedimarks.Query) (n int, known bool, err error)
+}
+
 // LocalFile is a downloaded copy of a remote file: an attachment (original
 // or preview) or an author's avatar.
 type LocalFile struct {
@@ -140,6 +148,7 @@ func New(opt Options) (*Server, error) {
 	}
 	tmpl, err := template.New("").Funcs(template.FuncMap{
 		"inc":      func(i int) int { return i + 1 },
+		"count":    func(n int) string { return fedimarks.Count(int64(n)) }, // 25,000
 		"duration": func(d time.Duration) string { return d.Round(time.Second).String() },
 	}).ParseFS(assets, "templates/*.html")
 	if err != nil {

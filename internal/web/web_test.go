@@ -438,3 +438,37 @@ func TestStaticNoListing(t *testing.T) {
 		t.Errorf("style.css: %d %q", r.code, r.header.Get("Content-Type"))
 	}
 }
+
+// TestLargeCountsReadAsNumbers: counts and page numbers past 999 are
+// written with a comma between each group of three digits, as the rest of
+// fedimarks writes them.
+func TestLargeCountsReadAsNumbers(t *testing.T) {
+	s, err := web.New(web.Options{Archive: bigCountArchive{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	r := get(t, srv.URL, "/?page=1250", "")
+	for _, want := range []string{"123,456 bookmarks, newest first", "page 1,250 of 6,173", `<span class="count">123,456</span>`} {
+		if !strings.Contains(r.body, want) {
+			t.Errorf("page 1,250 of 123,456 bookmarks: %d, no %q in\n%s", r.code, want, summaryOf(r.body))
+		}
+	}
+}
+
+// bigCountArchive has one account of 123,456 bookmarks, each page of
+// which lists one.
+type bigCountArchive struct{}
+
+func (bigCountArchive) ArchivedAccounts(context.Context) ([]fedimarks.Handle, error) {
+	return []fedimarks.Handle{alice}, nil
+}
+func (bigCountArchive) Search(context.Context, fedimarks.Query) ([]fedimarks.Hit, error) {
+	st, err := fedimarks.ParseStatus([]byte(`{"id":"1","uri":"https://home.example/1","url":"https://home.example/1",
+		"created_at":"2024-05-01T10:00:00Z","content":"<p>one</p>","account":{"acct":"bo","url":"https://home.example/@bo"}}`))
+	return []fedimarks.Hit{{Bookmark: fedimarks.Bookmark{Account: string(alice), Status: st}}}, err
+}
+func (bigCountArchive) SearchCountAtMost(context.Context, fedimarks.Query, int) (int, error) {
+	return 123_456, nil
+}
