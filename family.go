@@ -34,6 +34,16 @@ func FamilyOf(software string) Family {
 	return FamilyMastodon
 }
 
+// Marks is what servers of the family call the posts an account keeps:
+// "favorites" on Misskey's API, else "bookmarks". Messages about reading
+// them say it, as the server's own pages do.
+func (f Family) Marks() string {
+	if f == FamilyMisskey {
+		return "favorites"
+	}
+	return "bookmarks"
+}
+
 // Family returns the API fedimarks speaks to the account's server: the
 // one it signed in with (Account.API), Mastodon's for accounts saved
 // before fedimarks knew another.

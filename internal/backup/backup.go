@@ -89,6 +89,9 @@ type Options struct {
 	Now func() time.Time
 	// Progress, when set, is told of each bookmark saved.
 	Progress Progress
+	// API is the API the server is spoken to with, for messages: Misskey's
+	// lists favorites.
+	API fedimarks.Family
 }
 
 // Result sums up a backup.
@@ -215,13 +218,21 @@ func (b *backup) note(format string, args ...any) {
 	}
 }
 
-// fetchError is a page of the listing that could not be fetched.
-type fetchError struct {
-	url string
-	err error
+// listing names what the walk reads: "read the bookmarks of
+// alice@example.social" (the favorites, on Misskey's API).
+func (b *backup) listing() string {
+	return "read the " + b.opts.API.Marks() + " of " + string(b.h)
 }
 
-func (e *fetchError) Error() string { return "fetch bookmarks: " + e.err.Error() }
+// fetchError is a page of the listing that could not be fetched; what
+// names the listing (see listing).
+type fetchError struct {
+	url  string
+	what string
+	err  error
+}
+
+func (e *fetchError) Error() string { return e.what + ": " + e.err.Error() }
 func (e *fetchError) Unwrap() error { return e.err }
 
 // cursorFailed reports whether err, met fetching a saved position, says
@@ -297,7 +308,7 @@ func (b *backup) walk(ctx context.Context, run *fedimarks.BackupRun, url string)
 		}
 		page, err := b.src.Page(ctx, url)
 		if err != nil {
-			return "", &fetchError{url: url, err: err}
+			return "", &fetchError{url: url, what: b.listing(), err: err}
 		}
 		b.res.Pages++
 		w.fetched[url] = true
@@ -320,7 +331,7 @@ func (b *backup) walk(ctx context.Context, run *fedimarks.BackupRun, url string)
 			return "", err
 		}
 		if badNext != nil {
-			return "", &fedimarks.Error{Message: "fetch bookmarks: " + badNext.Error(), Err: fmt.Errorf("%w: %w", ErrLinkRefused, badNext)}
+			return "", &fedimarks.Error{Message: b.listing() + ": " + badNext.Error(), Err: fmt.Errorf("%w: %w", ErrLinkRefused, badNext)}
 		}
 		if next == "" {
 			return w.odd(), nil

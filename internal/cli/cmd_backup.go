@@ -519,7 +519,7 @@ func (o backupOptions) walk(ctx context.Context, ar *sqlite.Archive, acc fedimar
 		every = defaultFullEvery
 	}
 	res, err := backup.Run(ctx, acc.Handle, src, ar,
-		backup.Options{Full: o.full, FullEvery: max(every, 0), Now: o.now, Progress: prog})
+		backup.Options{Full: o.full, FullEvery: max(every, 0), Now: o.now, Progress: prog, API: acc.Family()})
 	out.Requests = src.requests()
 	if err != nil {
 		prog.Abort()

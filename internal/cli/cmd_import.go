@@ -260,7 +260,7 @@ func runImport(ctx context.Context, o importOptions, sum *importSummary) error {
 	if err != nil {
 		return err
 	}
-	files := shellJoin(o.files)
+	files := shellJoin(o.files) + fromServerArg(o.read)
 	to := shellWord(string(acc.Handle))
 	next := transfer.NextSteps{
 		Verify:        "fedimarks verify " + files + " --to " + to + " -o missing.csv",

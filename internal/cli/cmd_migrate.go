@@ -156,6 +156,9 @@ func runMigrate(ctx context.Context, o migrateOptions, sum *migrateSummary) erro
 		return err
 	}
 	resume := "fedimarks migrate --from " + string(from) + folderArg(o.folder)
+	if o.offline { // its source may be down: the plain command would back it up first
+		resume += " --offline"
+	}
 	return runTransfer(ctx, o.transferDeps, transferOptions{
 		acc: acc, items: items, inputs: []string{"archive of " + string(from)},
 		key:    "migrate " + string(from) + " " + string(to),

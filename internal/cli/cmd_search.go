@@ -44,7 +44,8 @@ server. QUERY is words, all of which must appear in a post's text, content
 warning, author name or handle, mentioned accounts (user@host), hashtags
 or link targets (an emoji is a word; #tag and tag find the same posts;
 "a phrase" in quotes; word* matches a prefix; -word or -"a phrase" leaves
-out the posts that have it), and filters:
+out the posts that have it: after --, or inside one quoted QUERY, as in
+fedimarks search -- quokka -zoo), and filters:
 
   from:user@host   posts by one author (from:user: that name on any server)
   has:media        posts with attachments

@@ -225,6 +225,7 @@ func runVerification(ctx context.Context, r reach, d *destination, req transfer.
 	// The probe says "" when the server does not answer: only the job's
 	// rows can then ask for post checks.
 	req.Lister, req.Posts, req.Server, req.Progress, req.Probe = d.lister, d.posts, acc.Server, prog, d.probe
+	req.Destination, req.API = acc.Handle, acc.Family()
 	v, err := transfer.Verify(ctx, req)
 	prog.Finish()
 	if err != nil {

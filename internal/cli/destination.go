@@ -44,6 +44,15 @@ func misskeyProbe(acc fedimarks.Account) func(context.Context) string {
 // fromServerUsage is the help of --from-server, for import and verify.
 const fromServerUsage = "the Misskey `SERVER` a favorites export came from"
 
+// fromServerArg is --from-server as read gives it, for the commands a
+// message gives ("" without one): the rows it reads differ without it.
+func fromServerArg(read formats.ReadOptions) string {
+	if read.MisskeyServer == "" {
+		return ""
+	}
+	return " --from-server " + shellWord(read.MisskeyServer)
+}
+
 // readOptions checks --from-server (the Misskey server a favorites export
 // came from: its own notes are listed there without an address) and
 // returns what the readers need of it.

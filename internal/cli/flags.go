@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -46,6 +47,9 @@ func (a *app) parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 				fmt.Fprint(a.stdout, a.cmd.helpText())
 				return nil, errHelp
 			}
+			if hint := dashWord(fs.Name(), pos, args, err); hint != "" {
+				return nil, usageError("%s: %s", fs.Name(), hint)
+			}
 			return nil, usageError("%s: %s", fs.Name(), flagMessage(fs, err))
 		}
 		rest := fs.Args()
@@ -60,6 +64,20 @@ func (a *app) parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+}
+
+// dashWord says how to search for -word, which search's help offers
+// (leave out the posts with word) and the flag package took for an
+// unknown option typed with one dash: the words after --. "" for any
+// other error or command.
+func dashWord(cmd string, pos, args []string, err error) string {
+	name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -")
+	if cmd != "search" || !ok || !slices.Contains(args, "-"+name) {
+		return ""
+	}
+	words := append(slices.Clone(pos), "-"+name)
+	return fmt.Sprintf("-%s is read as an option; to leave out the posts with %s, put the words after --: fedimarks search -- %s",
+		name, name, shellJoin(words))
 }
 
 // flagMessage rewords the flag package's errors for a person, with the

@@ -112,7 +112,7 @@ func (r *run) listNew(ctx context.Context, prev *fedimarks.JobListing) (fresh []
 			// socket call around it.
 			why = r.destHost + " did not answer (" + cause(err) + ")"
 		}
-		return nil, false, &fedimarks.Error{Code: fedimarks.EUnavailable, Message: "read the bookmarks of " + string(r.req.Destination) + ": " + why, Err: err}
+		return nil, false, &fedimarks.Error{Code: fedimarks.EUnavailable, Message: "read the " + r.req.API.Marks() + " of " + string(r.req.Destination) + ": " + why, Err: err}
 	}
 	return fresh, reached, nil
 }

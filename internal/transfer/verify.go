@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -61,6 +62,11 @@ type VerifyRequest struct {
 	Imported []fedimarks.ListedBookmark
 	// Progress, when set, counts the posts looked up.
 	Progress Progress
+	// Destination names the account whose bookmarks Lister reads, and
+	// API the API it is spoken to with, for messages: Misskey's keeps
+	// favorites.
+	Destination fedimarks.Handle
+	API         fedimarks.Family
 }
 
 // Verification is the result of Verify.
@@ -162,7 +168,7 @@ func Verify(ctx context.Context, req VerifyRequest) (*Verification, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read destination bookmarks: %w", err)
+		return nil, fmt.Errorf("read the %s of %s: %w", req.API.Marks(), cmp.Or(string(req.Destination), "destination"), err)
 	}
 	absent := v.absentRows(rows, have)
 	req.Items, req.Rows = nil, nil // absent holds all that is left to decide

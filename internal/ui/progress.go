@@ -47,8 +47,9 @@ type ProgressOptions struct {
 	// Start is the count already done when the job begins (a resumed job).
 	// It is shown in the count but not counted in the rate.
 	Start int64
-	// Unit is what is counted: "bookmarks", "rows", ... The unit "bytes" is
-	// shown humanized (KiB, MiB).
+	// Unit is what is counted, a plural: "bookmarks", "rows", ... said
+	// without its last s for one (a count of one, or a total of one).
+	// The unit "bytes" is shown humanized (KiB, MiB).
 	Unit string
 	// TTY selects a bar redrawn in place with \r (at most ~10 times a
 	// second, fitted to the terminal width, cleared on Finish); when false, a
@@ -369,9 +370,22 @@ func (p *Progress) counts() string {
 		s += "/" + num(p.total)
 	}
 	if p.opts.Unit != "" && !bytes {
-		s += " " + p.opts.Unit
+		s += " " + p.unit()
 	}
 	return s
+}
+
+// unit is the unit as the count says it: "1 bookmark", "1/1 row", "2
+// bookmarks", "1/3 rows" (it agrees with the total when there is one).
+func (p *Progress) unit() string {
+	n := p.n
+	if p.total > 0 {
+		n = p.total
+	}
+	if n == 1 {
+		return strings.TrimSuffix(p.opts.Unit, "s")
+	}
+	return p.opts.Unit
 }
 
 // stats formats "12.3/s, ETA 47s", or less of it while unknown; during
