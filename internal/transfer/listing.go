@@ -107,7 +107,16 @@ func (r *run) listNew(ctx context.Context, prev *fedimarks.JobListing) (fresh []
 			return nil, false, fatal
 		}
 		why := err.Error()
-		if fedimarks.ErrorKind(err) == fedimarks.KindUnreachable {
+		var re *fedimarks.RemoteError
+		switch {
+		case errors.As(err, &re) && re.Status != "":
+			// It answered, with an error (503 while it is down for
+			// maintenance): say the answer, not "did not answer".
+			why = r.destHost + " answers " + re.Status
+			if re.Message != "" {
+				why += " (" + re.Message + ")"
+			}
+		case fedimarks.ErrorKind(err) == fedimarks.KindUnreachable:
 			// No answer at all: what happened, not the request and the
 			// socket call around it.
 			why = r.destHost + " did not answer (" + cause(err) + ")"

@@ -46,6 +46,26 @@ func TestRunListingUnreachableSaysItPlainly(t *testing.T) {
 	}
 }
 
+// TestRunListingAnsweredWithAnErrorSaysTheAnswer: a destination that
+// answers its listing with an error (503 while it is down for
+// maintenance, the client's retries spent) is not said to "not answer":
+// the line says what it answered.
+func TestRunListingAnsweredWithAnErrorSaysTheAnswer(t *testing.T) {
+	d := newFakeDest(destHost)
+	d.before = func(kind, _ string) error {
+		if kind == "list" {
+			return &fedimarks.RemoteError{Kind: fedimarks.KindUnreachable, Status: "503 Service Unavailable",
+				Message: "down for maintenance", Err: fmt.Errorf("GET /api/v1/bookmarks: 503 Service Unavailable")}
+		}
+		return nil
+	}
+	_, err := newImporter(d, NewMemJournal()).Run(context.Background(), req(itemsOf("https://a.example/users/a/statuses/1")))
+	want := "read the bookmarks of bob@" + destHost + ": " + destHost + " answers 503 Service Unavailable (down for maintenance)"
+	if fedimarks.ErrorCode(err) != fedimarks.EUnavailable || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "did not answer") {
+		t.Errorf("err %v (code %s), want an EUnavailable saying %q", err, fedimarks.ErrorCode(err), want)
+	}
+}
+
 // TestCauseInPlainWords: the innermost cause of a network error as the
 // rows and messages say it: a connection closed without an answer is said
 // so, as login says it, not as Go's "EOF".
