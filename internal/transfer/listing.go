@@ -108,15 +108,16 @@ func (r *run) listNew(ctx context.Context, prev *fedimarks.JobListing) (fresh []
 		}
 		why := err.Error()
 		var re *fedimarks.RemoteError
+		unreachable := fedimarks.ErrorKind(err) == fedimarks.KindUnreachable
 		switch {
-		case errors.As(err, &re) && re.Status != "":
-			// It answered, with an error (503 while it is down for
-			// maintenance): say the answer, not "did not answer".
+		case unreachable && errors.As(err, &re) && re.Status != "":
+			// It answered, that it cannot now (503 while it is down
+			// for maintenance): say the answer, not "did not answer".
 			why = r.destHost + " answers " + re.Status
-			if re.Message != "" {
+			if re.Message != "" && !strings.Contains(re.Status, re.Message) {
 				why += " (" + re.Message + ")"
 			}
-		case fedimarks.ErrorKind(err) == fedimarks.KindUnreachable:
+		case unreachable:
 			// No answer at all: what happened, not the request and the
 			// socket call around it.
 			why = r.destHost + " did not answer (" + cause(err) + ")"
