@@ -115,13 +115,17 @@ func (o *listOrder) add(e entry, lang uint16) {
 	o.id = append(o.id, e.id)
 	o.created = append(o.created, e.created)
 	o.lang = append(o.lang, lang)
-	for _, f := range []struct {
-		set entrySet
-		on  bool
-	}{{o.removed, e.removed}, {o.indexed, e.indexed}, {o.media, e.media}, {o.dated, e.dated}} {
-		if f.on {
-			f.set.add(i)
-		}
+	if e.removed {
+		o.removed.add(i)
+	}
+	if e.indexed {
+		o.indexed.add(i)
+	}
+	if e.media {
+		o.media.add(i)
+	}
+	if e.dated {
+		o.dated.add(i)
 	}
 	if e.badDate {
 		o.datesOK = false
@@ -131,13 +135,6 @@ func (o *listOrder) add(e entry, lang uint16) {
 	} else {
 		o.sparse[e.status] = int32(i)
 	}
-}
-
-// entryAt returns entry i of o (its post id from status, see statuses).
-func (o *listOrder) entryAt(i int, status []int64) entry {
-	return entry{status: status[i], position: o.position[i], id: o.id[i], removed: o.removed.has(i),
-		indexed: o.indexed.has(i), media: o.media.has(i), dated: o.dated.has(i), created: o.created[i],
-		lang: o.langs[o.lang[i]]}
 }
 
 // index returns the entry of the post statusID, if the account
@@ -286,15 +283,17 @@ func decodeOrder(b []byte) (*listOrder, error) {
 			return nil, errBadOrder
 		}
 		o.position[i], o.id[i] = pp, pi
-		for _, f := range []struct {
-			set entrySet
-			bit int64
-		}{{o.removed, flagRemoved}, {o.indexed, flagIndexed}, {o.media, flagMedia}, {o.dated, flagDated}} {
-			if di&f.bit != 0 {
-				f.set.add(i)
-			}
+		if di&flagRemoved != 0 {
+			o.removed.add(i)
+		}
+		if di&flagIndexed != 0 {
+			o.indexed.add(i)
+		}
+		if di&flagMedia != 0 {
+			o.media.add(i)
 		}
 		if di&flagDated != 0 {
+			o.dated.add(i)
 			dc, ok := varintAt(b, &at)
 			if !ok {
 				return nil, errBadOrder
@@ -545,17 +544,20 @@ func (o *listOrder) merged(drop []int, now []entry, gen, seq int64) *listOrder {
 	if !o.datesOK {
 		n.datesOK = false
 	}
+	n.status = make([]int64, 0, o.len()-len(drop)+len(now))
 	addNew := func(e entry) bool {
 		c, ok := n.code(e.lang)
 		if ok {
 			n.add(e, c)
+			n.status = append(n.status, e.status)
 		}
 		return ok
 	}
-	j := 0
-	for i := range o.len() {
+	// Runs of o's entries between two changes are copied whole.
+	i, j := 0, 0
+	for i < o.len() {
 		if len(drop) > 0 && drop[0] == i {
-			drop = drop[1:]
+			drop, i = drop[1:], i+1
 			continue
 		}
 		for ; j < len(now) && (now[j].position > o.position[i] || (now[j].position == o.position[i] && now[j].id > o.id[i])); j++ {
@@ -563,7 +565,18 @@ func (o *listOrder) merged(drop []int, now []entry, gen, seq int64) *listOrder {
 				return nil
 			}
 		}
-		n.add(o.entryAt(i, status), o.lang[i])
+		end := o.len()
+		if len(drop) > 0 {
+			end = drop[0]
+		}
+		if j < len(now) {
+			// Up to the first entry of o that the next new one goes
+			// before (o's entry i goes before it).
+			c, from := cursor{position: now[j].position, id: now[j].id}, i
+			end = from + sort.Search(end-from, func(k int) bool { return !o.before(from+k, c) })
+		}
+		n.copyRun(o, i, end, status)
+		i = end
 	}
 	for _, e := range now[j:] {
 		if !addNew(e) {
@@ -572,6 +585,28 @@ func (o *listOrder) merged(drop []int, now []entry, gen, seq int64) *listOrder {
 	}
 	n.codes = nil
 	return n
+}
+
+// copyRun appends o's entries a to b (their post ids in status), whose
+// language codes n shares.
+func (n *listOrder) copyRun(o *listOrder, a, b int, status []int64) {
+	k := len(n.id)
+	n.position = append(n.position, o.position[a:b]...)
+	n.id = append(n.id, o.id[a:b]...)
+	n.created = append(n.created, o.created[a:b]...)
+	n.lang = append(n.lang, o.lang[a:b]...)
+	n.status = append(n.status, status[a:b]...)
+	n.removed.copyBits(k, o.removed, a, b-a)
+	n.indexed.copyBits(k, o.indexed, a, b-a)
+	n.media.copyBits(k, o.media, a, b-a)
+	n.dated.copyBits(k, o.dated, a, b-a)
+	for x, st := range status[a:b] {
+		if n.dense != nil {
+			n.dense[st] = int32(k + x + 1)
+		} else {
+			n.sparse[st] = int32(k + x)
+		}
+	}
 }
 
 // storeOrder writes o as account's stored listing order, unless one of a

@@ -55,3 +55,28 @@ func benchEntry(status int64, i int) entry {
 	return entry{status: status, position: position(1, int64(i)), id: int64(i + 1), removed: i%97 == 0,
 		indexed: true, media: i%5 == 0, dated: true, created: int64(1_700_000_000-60*i) * 1e9}
 }
+
+// TestCopyBits checks entrySet.copyBits against copying bit by bit, for
+// every alignment of source and destination and runs of 0 to 200 bits.
+func TestCopyBits(t *testing.T) {
+	src := newEntrySet(400)
+	for i := range 400 {
+		if (i*7919)%13 < 6 {
+			src.add(i)
+		}
+	}
+	for from := range 70 {
+		for at := range 70 {
+			for _, n := range []int{0, 1, 63, 64, 65, 127, 128, 200} {
+				got := newEntrySet(400)
+				got.copyBits(at, src, from, n)
+				for i := range 400 {
+					want := i >= at && i < at+n && src.has(from+i-at)
+					if got.has(i) != want {
+						t.Fatalf("copyBits(%d, src, %d, %d): entry %d is %v, want %v", at, from, n, i, got.has(i), want)
+					}
+				}
+			}
+		}
+	}
+}

@@ -100,6 +100,35 @@ func (s entrySet) keepOnly(t entrySet) {
 	}
 }
 
+// copyBits sets in s the n entries of t from from on, as entries at on:
+// s holds none of them yet.
+func (s entrySet) copyBits(at int, t entrySet, from, n int) {
+	for n > 0 {
+		k := min(n, 64)
+		w := t.word(from)
+		if k < 64 {
+			w &= 1<<k - 1
+		}
+		q, r := at/64, uint(at%64)
+		s[q] |= w << r
+		if r != 0 && k > 64-int(r) {
+			s[q+1] |= w >> (64 - r)
+		}
+		at, from, n = at+k, from+k, n-k
+	}
+}
+
+// word returns the 64 entries of s from i on as bits (those past its
+// end clear).
+func (s entrySet) word(i int) uint64 {
+	q, r := i/64, uint(i%64)
+	w := s[q] >> r
+	if r != 0 && q+1 < len(s) {
+		w |= s[q+1] << (64 - r)
+	}
+	return w
+}
+
 // list returns the entries of s in ascending order.
 func (s entrySet) list() []int32 {
 	n := 0
