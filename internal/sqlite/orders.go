@@ -180,6 +180,12 @@ func (o *listOrder) after(i int, c cursor) bool {
 	return o.position[i] < c.position || (o.position[i] == c.position && o.id[i] < c.id)
 }
 
+// at returns the entry at the place c, if o has one there.
+func (o *listOrder) at(c cursor) (int, bool) {
+	k := sort.Search(o.len(), func(i int) bool { return !o.before(i, c) })
+	return k, k < o.len() && o.position[k] == c.position && o.id[k] == c.id
+}
+
 func (o *listOrder) before(i int, c cursor) bool {
 	return o.position[i] > c.position || (o.position[i] == c.position && o.id[i] > c.id)
 }
@@ -489,8 +495,7 @@ func followOrder(ctx context.Context, tx *sql.Tx, account string, o *listOrder, 
 	ids = append(ids, account)
 	seen := make(map[int64]bool, len(places))
 	for _, c := range places {
-		k := sort.Search(o.len(), func(i int) bool { return !o.before(i, c) })
-		if k < o.len() && o.position[k] == c.position && o.id[k] == c.id {
+		if k, ok := o.at(c); ok {
 			drop = append(drop, k)
 		}
 		if !seen[c.id] {
