@@ -313,6 +313,9 @@ const (
 	// percent of the posts, where a page would take hundreds of lookups
 	// (each costs more the more parts the index has).
 	matchList
+	// matchGiven tests given posts (the caller adds b.status_id IN
+	// (...)), from their bookmarks: each asks the index about itself.
+	matchGiven
 	// matchTagged is for a search without text: it starts from the
 	// posts of its first tag:, fewer than tagSetMax (see listingMode),
 	// and sorts them by date, where walking the bookmarks for a page of a
@@ -367,7 +370,7 @@ func searchSQL(q fedimarks.Query, mode matchMode, notes bool) (from, where strin
 			ON f.sid = b.status_id`
 		conds = append(conds, `(f.sid IS NOT NULL OR `+noteMatchSQL+`)`)
 		args = append(args, matchExpr(terms, excluded), matchExpr(terms, excluded))
-	case len(terms) > 0 && mode == matchProbe:
+	case len(terms) > 0 && (mode == matchProbe || mode == matchGiven):
 		from = `bookmarks b`
 		conds = append(conds, `EXISTS (SELECT 1 FROM search_fts WHERE search_fts MATCH ? AND rowid = b.status_id)`)
 		args = append(args, matchExpr(terms, excluded))
@@ -435,7 +438,9 @@ func searchSQL(q fedimarks.Query, mode matchMode, notes bool) (from, where strin
 	}
 	conds, args = labelFilters(q, status, conds, args)
 	labels := len(q.Tags) > 0 || len(q.NotTags) > 0 || q.HasNote
-	if from == `bookmarks b` && !q.IncludeRemoved && !filtered && !labels {
+	if mode == matchGiven {
+		from = strings.Replace(from, `bookmarks b`, `bookmarks b INDEXED BY bookmarks_status`, 1)
+	} else if from == `bookmarks b` && !q.IncludeRemoved && !filtered && !labels {
 		// A walk in date order of the active bookmarks, tested
 		// against nothing else than the index: the index that holds
 		// all it reads (without stats, SQLite would pick the narrower

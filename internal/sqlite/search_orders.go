@@ -146,10 +146,10 @@ func (a *Archive) followMatches(ctx context.Context, tx *sql.Tx, q fedimarks.Que
 	}
 	if len(asked) > 0 {
 		notes, err := a.notesMatch(ctx, q)
-		if err != nil {
-			return nil, err
+		if err != nil || notes {
+			return nil, err // a note's match is asked of every bookmark: read them all
 		}
-		from, where, args, ok := searchSQL(q, matchProbe, notes)
+		from, where, args, ok := searchSQL(q, matchGiven, false)
 		if ok {
 			err = eachID(ctx, tx, func(id int64) {
 				if k, ok := o.index(id); ok {
