@@ -458,6 +458,7 @@ func (p *pageStmts) saveBookmark(ctx context.Context, tx *sql.Tx, run *Run, serv
 // otherwise).
 func (a *Archive) FinishRun(ctx context.Context, run *Run, now time.Time) (removed int, err error) {
 	at := fmtTime(now)
+	var order *listOrder
 	err = a.inTx(ctx, func(tx *sql.Tx) error {
 		cur, err := runningRun(ctx, tx, run.ID)
 		if err != nil {
@@ -497,10 +498,14 @@ func (a *Archive) FinishRun(ctx context.Context, run *Run, now time.Time) (remov
 		if err := storeTimelineAnchors(ctx, tx, string(cur.Account)); err != nil {
 			return err
 		}
-		return storeListingOrder(ctx, tx, string(cur.Account))
+		order, err = a.storeListingOrder(ctx, tx, string(cur.Account))
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("finish backup of %s: %w", run.Account, err)
+	}
+	if order != nil {
+		a.orders.keep(string(run.Account), order) // committed: this process's searches need not follow it
 	}
 	a.mergeSearchIndex(ctx)
 	return removed, nil

@@ -640,38 +640,60 @@ func storeOrder(ctx context.Context, tx *sql.Tx, account string, o *listOrder) e
 
 // storeListingOrder stores account's listing order as tx, a write
 // transaction, leaves it, for the next process that searches (see
-// listOrder): the stored one moved on by the changes logged since (see
-// followOrder), or, past those the log can tell, read again from the
-// bookmarks (100 to 300 ms at 100,000). A backup calls it once per run,
-// at the end.
-func storeListingOrder(ctx context.Context, tx *sql.Tx, account string) error {
+// listOrder): the one this process keeps or the stored one, moved on by
+// the changes logged since (see followOrder), or, past those the log can
+// tell, read again from the bookmarks (100 to 500 ms at 100,000). A
+// backup calls it once per run, at the end. It returns the order stored,
+// for the caller to keep once tx is committed (nil: none changed).
+func (a *Archive) storeListingOrder(ctx context.Context, tx *sql.Tx, account string) (*listOrder, error) {
 	gen, err := generation(ctx, tx, account)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	seq, floor, err := changeMark(ctx, tx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	stored, err := loadOrder(ctx, tx, account)
-	if err != nil {
-		return err
+	var storedGen int64 = -1
+	if err := tx.QueryRowContext(ctx, `SELECT generation FROM listing_orders WHERE account = ? AND format = ?`,
+		account, listOrderFormat).Scan(&storedGen); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
 	}
-	if stored != nil && stored.gen == gen {
-		return nil
+	if storedGen == gen {
+		return nil, nil
 	}
 	var o *listOrder
-	if stored != nil {
-		if o, err = followOrder(ctx, tx, account, stored, gen, seq, floor); err != nil {
-			return err
+	// The order this process keeps (a backup run by serve's page) saves
+	// reading the stored one.
+	a.orders.mu.Lock()
+	kept := a.orders.kept[account]
+	a.orders.mu.Unlock()
+	for _, from := range []func() (*listOrder, error){
+		func() (*listOrder, error) { return kept, nil },
+		func() (*listOrder, error) { return loadOrder(ctx, tx, account) },
+	} {
+		if o != nil {
+			break
+		}
+		base, err := from()
+		if base == nil || err != nil {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if o = base; base.gen != gen {
+			if o, err = followOrder(ctx, tx, account, base, gen, seq, floor); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if o == nil {
 		if o, err = readOrder(ctx, tx, account, gen, seq); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return storeOrder(ctx, tx, account, o)
+	return o, storeOrder(ctx, tx, account, o)
 }
 
 // loadOrder reads account's stored listing order, nil when none is
