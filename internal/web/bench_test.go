@@ -97,7 +97,9 @@ func buildBenchArchive(b *testing.B, n int, path string) *sqlite.Archive {
 // archive: deep pages (typed as ?page=N, or reached by the older links,
 // which carry a cursor) and searches included. The "-cold" kinds change
 // the archive (a tag) before each request, so that nothing kept from the
-// request before helps; "-after-backup" saves a new bookmark before each.
+// request before helps; "-after-backup" saves a new bookmark before each,
+// through the same archive (a backup run from the page) or, for
+// "-after-other-backup", through another (a scheduled one beside serve).
 func BenchmarkTimelinePage(b *testing.B) {
 	for _, n := range benchSizes() {
 		b.Run(strconv.Itoa(n/1000)+"k", func(b *testing.B) {
@@ -123,8 +125,15 @@ func BenchmarkTimelinePage(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+			// Another process's archive (its own connections, nothing
+			// kept in common): a scheduled backup beside serve.
+			other, err := sqlite.Open(context.Background(), a.Path())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer other.Close()
 			added := 0
-			backup := func() {
+			backup := func(a *sqlite.Archive) {
 				// A backup between requests that finds one new
 				// bookmark: every listing moves.
 				run, err := a.StartRun(context.Background(), alice, false, t0)
@@ -143,27 +152,31 @@ func BenchmarkTimelinePage(b *testing.B) {
 			for _, bc := range []struct {
 				name, path    string
 				cold, backups bool
+				other         bool // the backups run in another process
 			}{
-				{"first", "/", false, false},
-				{"deep-link", olderPage(b, srv.URL, "/?page="+strconv.Itoa(deep-1)), false, false},
-				{"deep-typed", "/?page=" + strconv.Itoa(deep), false, false},
-				{"deep-typed-cold", "/?page=" + strconv.Itoa(deep), true, false},
-				{"deep-typed-after-backup", "/?page=" + strconv.Itoa(deep), false, true},
-				{"search-rare", "/?q=zanzibar", false, false},
-				{"search-1pc", "/?q=rust", false, false},
-				{"search-common", "/?q=golang", false, false},
-				{"search-common-cold", "/?q=golang", true, false},
-				{"search-common-after-backup", "/?q=golang", false, true},
-				{"search-common-deep-link", olderPage(b, srv.URL, "/?q=golang&page="+strconv.Itoa(deep/4-1)), false, false},
-				{"search-common-deep-typed", "/?q=golang&page=" + strconv.Itoa(deep/4), false, false},
-				{"search-common-deep-typed-cold", "/?q=golang&page=" + strconv.Itoa(deep/4), true, false},
-				{"search-common-deep-typed-after-backup", "/?q=golang&page=" + strconv.Itoa(deep/4), false, true},
-				{"hashtag", "/?q=%23topic7", false, false},
-				{"hashtag-cold", "/?q=%23topic7", true, false},
-				{"hashtag-after-backup", "/?q=%23topic7", false, true},
-				{"tag-filter", "/?q=tag:later", false, false},
-				{"tag-filter-rare", "/?q=tag:keep", false, false},
-				{"word-and-filter", "/?q=golang+tag:later", false, false},
+				{"first", "/", false, false, false},
+				{"deep-link", olderPage(b, srv.URL, "/?page="+strconv.Itoa(deep-1)), false, false, false},
+				{"deep-typed", "/?page=" + strconv.Itoa(deep), false, false, false},
+				{"deep-typed-cold", "/?page=" + strconv.Itoa(deep), true, false, false},
+				{"deep-typed-after-backup", "/?page=" + strconv.Itoa(deep), false, true, false},
+				{"search-rare", "/?q=zanzibar", false, false, false},
+				{"search-1pc", "/?q=rust", false, false, false},
+				{"search-common", "/?q=golang", false, false, false},
+				{"search-common-cold", "/?q=golang", true, false, false},
+				{"search-common-after-backup", "/?q=golang", false, true, false},
+				{"search-common-deep-link", olderPage(b, srv.URL, "/?q=golang&page="+strconv.Itoa(deep/4-1)), false, false, false},
+				{"search-common-deep-typed", "/?q=golang&page=" + strconv.Itoa(deep/4), false, false, false},
+				{"search-common-deep-typed-cold", "/?q=golang&page=" + strconv.Itoa(deep/4), true, false, false},
+				{"search-common-deep-typed-after-backup", "/?q=golang&page=" + strconv.Itoa(deep/4), false, true, false},
+				{"hashtag", "/?q=%23topic7", false, false, false},
+				{"hashtag-cold", "/?q=%23topic7", true, false, false},
+				{"hashtag-after-backup", "/?q=%23topic7", false, true, false},
+				{"search-common-after-other-backup", "/?q=golang", false, true, true},
+				{"search-common-deep-typed-after-other-backup", "/?q=golang&page=" + strconv.Itoa(deep/4), false, true, true},
+				{"hashtag-after-other-backup", "/?q=%23topic7", false, true, true},
+				{"tag-filter", "/?q=tag:later", false, false, false},
+				{"tag-filter-rare", "/?q=tag:keep", false, false, false},
+				{"word-and-filter", "/?q=golang+tag:later", false, false, false},
 			} {
 				b.Run(bc.name, func(b *testing.B) {
 					var times, cpu []time.Duration
@@ -172,8 +185,11 @@ func BenchmarkTimelinePage(b *testing.B) {
 						if bc.cold {
 							touch(i)
 						}
-						if bc.backups {
-							backup()
+						switch {
+						case bc.backups && bc.other:
+							backup(other)
+						case bc.backups:
+							backup(a)
 						}
 						i++
 						start, startCPU := time.Now(), cpuTime()
@@ -198,7 +214,7 @@ func BenchmarkTimelinePage(b *testing.B) {
 				var times []time.Duration
 				for b.Loop() {
 					start := time.Now()
-					backup()
+					backup(a)
 					times = append(times, time.Since(start))
 				}
 				reportPercentiles(b, times, "ms")
