@@ -152,6 +152,13 @@ func (o searchOptions) prepare(ctx context.Context) (*sqlite.Archive, fedimarks.
 	if err != nil {
 		return nil, q, err
 	}
+	if noWord := len(q.Terms()) == 0 && len(q.Excluded()) == 0; noWord && (strings.TrimSpace(q.Text) != "" ||
+		q.String() == "" && strings.TrimSpace(o.query) != "") {
+		// It would match nothing (or, an empty phrase, everything),
+		// and say nothing when piped.
+		return nil, q, fedimarks.Errorf(fedimarks.EInvalid,
+			"search: %s holds no word to search for (the index keeps letters, digits and emoji, not punctuation)", strconv.Quote(o.query))
+	}
 	acc, err := o.choose(ctx, accountQuery{name: o.account, flag: "--account", need: archived})
 	if err != nil {
 		return nil, q, err

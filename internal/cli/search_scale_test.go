@@ -198,3 +198,20 @@ func TestSearchPastRankLimit(t *testing.T) {
 		t.Errorf("search quokka 17: %d hits (%v), stderr %q; want 1 ranked, nothing said", len(hits), hits, stderr)
 	}
 }
+
+// TestSearchWithoutAWordSaysSo: text that holds no word the index keeps
+// (punctuation only) would match nothing, and say nothing when piped: it
+// is refused with what is wrong, exit 2.
+func TestSearchWithoutAWordSaysSo(t *testing.T) {
+	home := newHome(t)
+	bigArchive(t, home, "me@home.example", 3, 0)
+	for _, q := range []string{"!!!", `""`, "... -?"} {
+		r := runTool(t, nil, home, "", "search", "--", q)
+		if r.code != 2 || r.stdout != "" || !strings.Contains(r.stderr, "holds no word to search for") {
+			t.Errorf("search %q: exit %d, stdout %q, stderr %q; want exit 2 and the reason", q, r.code, r.stdout, r.stderr)
+		}
+	}
+	if r := runTool(t, nil, home, "", "search", "quokka"); r.code != 0 || strings.Count(r.stdout, "\n") != 3 {
+		t.Errorf("search quokka: exit %d, %q", r.code, r.stdout)
+	}
+}
