@@ -140,6 +140,17 @@ func buildOrderPair(t testing.TB, n int) *orderPair {
 
 // reopen opens the pair's archive file once more, closed when the test
 // ends.
+// serving opens p's archive anew and readies it as serve does before it
+// listens (KeepOrders).
+func (p *orderPair) serving(t testing.TB) *sqlite.Archive {
+	t.Helper()
+	a := p.reopen(t)
+	if err := a.KeepOrders(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
 func (p *orderPair) reopen(t testing.TB) *sqlite.Archive {
 	t.Helper()
 	a, err := sqlite.Open(context.Background(), p.path)
@@ -624,10 +635,7 @@ func TestKeptRankedMatchesFollowTheIndex(t *testing.T) {
 func TestKeepOrdersBuildsInBackground(t *testing.T) {
 	ctx := context.Background()
 	p := buildOrderPair(t, 60)
-	serve := p.reopen(t)
-	if err := serve.KeepOrders(ctx); err != nil {
-		t.Fatal(err)
-	}
+	serve := p.serving(t)
 	if n := sqlite.OrderBuilds(serve); n != 0 {
 		t.Errorf("KeepOrders built %d orders, want none: the runs stored them", n)
 	}
@@ -668,10 +676,7 @@ func TestKeepOrdersBuildsInBackground(t *testing.T) {
 		t.Fatal(err)
 	}
 	page(2)
-	late := p.reopen(t)
-	if err := late.KeepOrders(ctx); err != nil {
-		t.Fatal(err)
-	}
+	late := p.serving(t)
 	if n := sqlite.OrderBuilds(late); n != 1 {
 		t.Errorf("KeepOrders with home's order far behind built %d orders, want 1", n)
 	}
@@ -860,10 +865,7 @@ func TestListingOrderHugeIDs(t *testing.T) {
 	r := &orderPair{path: p.path, ord: p.reopen(t), sql: p.sql, posts: p.posts}
 	r.checkQuick(t, "huge ids", queries...)
 	// serve builds the order and answers from it.
-	serve := p.reopen(t)
-	if err := serve.KeepOrders(ctx); err != nil {
-		t.Fatal(err)
-	}
+	serve := p.serving(t)
 	s := &orderPair{path: p.path, ord: serve, sql: p.sql, posts: p.posts}
 	s.expectOrdered(t, "huge ids, built", true)
 	s.checkQuick(t, "huge ids, built", queries...)
@@ -886,10 +888,7 @@ func TestOrderedDatesNotAsStored(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	a := p.reopen(t)
-	if err := a.KeepOrders(ctx); err != nil {
-		t.Fatal(err)
-	}
+	a := p.serving(t)
 	r := &orderPair{path: p.path, ord: a, sql: p.sql, posts: p.posts}
 	for _, c := range []struct {
 		query   string
@@ -914,10 +913,7 @@ func TestOrderedDatesNotAsStored(t *testing.T) {
 func TestBackgroundBuildWaitsForStillBookmarks(t *testing.T) {
 	ctx := context.Background()
 	p := buildOrderPair(t, 60)
-	serve := p.reopen(t)
-	if err := serve.KeepOrders(ctx); err != nil {
-		t.Fatal(err)
-	}
+	serve := p.serving(t)
 	waits, release := make(chan struct{}), make(chan struct{})
 	sqlite.SetOrderWait(serve, func(ctx context.Context) bool {
 		waits <- struct{}{}
