@@ -650,7 +650,7 @@ func (a *Archive) storeListingOrder(ctx context.Context, tx *sql.Tx, account str
 	if err != nil {
 		return nil, err
 	}
-	seq, floor, err := changeMark(ctx, tx)
+	seq, _, err := changeMark(ctx, tx)
 	if err != nil {
 		return nil, err
 	}
@@ -662,31 +662,11 @@ func (a *Archive) storeListingOrder(ctx context.Context, tx *sql.Tx, account str
 	if storedGen == gen {
 		return nil, nil
 	}
-	var o *listOrder
 	// The order this process keeps (a backup run by serve's page) saves
 	// reading the stored one.
-	a.orders.mu.Lock()
-	kept := a.orders.kept[account]
-	a.orders.mu.Unlock()
-	for _, from := range []func() (*listOrder, error){
-		func() (*listOrder, error) { return kept, nil },
-		func() (*listOrder, error) { return loadOrder(ctx, tx, account) },
-	} {
-		if o != nil {
-			break
-		}
-		base, err := from()
-		if base == nil || err != nil {
-			if err != nil {
-				return nil, err
-			}
-			continue
-		}
-		if o = base; base.gen != gen {
-			if o, err = followOrder(ctx, tx, account, base, gen, seq, floor); err != nil {
-				return nil, err
-			}
-		}
+	o, err := a.movedOn(ctx, tx, account, gen)
+	if err != nil {
+		return nil, err
 	}
 	if o == nil {
 		if o, err = readOrder(ctx, tx, account, gen, seq); err != nil {
@@ -754,39 +734,45 @@ func (a *Archive) orderFor(ctx context.Context, tx *sql.Tx, account string) (*li
 	if err != nil {
 		return nil, fmt.Errorf("read listing generation: %w", err)
 	}
-	p := &a.orders
-	p.mu.Lock()
-	o := p.kept[account]
-	p.mu.Unlock()
-	if o != nil && o.gen == gen {
+	o, err := a.movedOn(ctx, tx, account, gen)
+	if err != nil {
+		return nil, fmt.Errorf("read listing order: %w", err)
+	}
+	if o != nil {
+		a.orders.keep(account, o)
 		return o, nil
+	}
+	a.buildOrderLater(account)
+	return nil, nil
+}
+
+// movedOn returns account's order at generation gen (read in tx): the
+// one this process keeps, else the stored one, either moved on by the
+// changes logged since it was read (see followOrder); nil when neither
+// is at hand or the log cannot tell.
+func (a *Archive) movedOn(ctx context.Context, tx *sql.Tx, account string, gen int64) (*listOrder, error) {
+	a.orders.mu.Lock()
+	kept := a.orders.kept[account]
+	a.orders.mu.Unlock()
+	if kept != nil && kept.gen == gen {
+		return kept, nil
 	}
 	seq, floor, err := changeMark(ctx, tx)
 	if err != nil {
-		return nil, fmt.Errorf("read listing changes: %w", err)
+		return nil, err
 	}
 	for _, from := range []func() (*listOrder, error){
-		func() (*listOrder, error) { return o, nil },
+		func() (*listOrder, error) { return kept, nil },
 		func() (*listOrder, error) { return loadOrder(ctx, tx, account) },
 	} {
 		o, err := from()
-		if o == nil || err != nil {
-			if err != nil {
-				return nil, fmt.Errorf("read listing order: %w", err)
-			}
-			continue
+		if o != nil && err == nil && o.gen != gen {
+			o, err = followOrder(ctx, tx, account, o, gen, seq, floor)
 		}
-		if o.gen != gen {
-			if o, err = followOrder(ctx, tx, account, o, gen, seq, floor); err != nil {
-				return nil, fmt.Errorf("read listing changes: %w", err)
-			}
-		}
-		if o != nil {
-			p.keep(account, o)
-			return o, nil
+		if o != nil || err != nil {
+			return o, err
 		}
 	}
-	a.buildOrderLater(account)
 	return nil, nil
 }
 
