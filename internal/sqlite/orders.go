@@ -450,6 +450,31 @@ func orderOf(entries []entry) *listOrder {
 	return o
 }
 
+// changedPlaces returns the places (position, id) of account's
+// bookmarks that listing_changes logged after seq from up to seq to:
+// nil when there are more than most (an empty list when there are
+// none).
+func changedPlaces(ctx context.Context, tx *sql.Tx, account string, from, to int64, most int) ([]cursor, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT position, id FROM listing_changes WHERE account = ? AND seq > ? AND seq <= ? LIMIT ?`,
+		account, from, to, most+1)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	places := []cursor{}
+	for rows.Next() {
+		var c cursor
+		if err := rows.Scan(&c.position, &c.id); err != nil {
+			return nil, err
+		}
+		places = append(places, c)
+	}
+	if err := rows.Err(); err != nil || len(places) > most {
+		return nil, err
+	}
+	return places, nil
+}
+
 // maxOrderFollowed is how many rows of listing_changes a listing order
 // follows (see followOrder); past it (a full backup run) it is read again
 // from the bookmarks.
@@ -467,26 +492,9 @@ func followOrder(ctx context.Context, tx *sql.Tx, account string, o *listOrder, 
 	if o.seq < floor || o.seq > seq {
 		return nil, nil
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT position, id FROM listing_changes WHERE account = ? AND seq > ? AND seq <= ? LIMIT ?`,
-		account, o.seq, seq, maxOrderFollowed+1)
-	if err != nil {
+	places, err := changedPlaces(ctx, tx, account, o.seq, seq, maxOrderFollowed)
+	if places == nil || err != nil {
 		return nil, err
-	}
-	var places []cursor
-	for rows.Next() {
-		var c cursor
-		if err := rows.Scan(&c.position, &c.id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		places = append(places, c)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if len(places) > maxOrderFollowed {
-		return nil, nil
 	}
 	// The entries of o at a logged place leave; the logged bookmarks
 	// come back as they are now.
@@ -507,7 +515,7 @@ func followOrder(ctx context.Context, tx *sql.Tx, account string, o *listOrder, 
 	drop = slices.Compact(drop)
 	var now []entry
 	if len(ids) > 1 {
-		rows, err = tx.QueryContext(ctx, entriesSQL+` WHERE b.account = ? AND b.id IN (?`+repeatString(",?", len(ids)-2)+`)
+		rows, err := tx.QueryContext(ctx, entriesSQL+` WHERE b.account = ? AND b.id IN (?`+repeatString(",?", len(ids)-2)+`)
 			ORDER BY b.position DESC, b.id DESC`, ids...)
 		if err != nil {
 			return nil, err

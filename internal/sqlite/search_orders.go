@@ -99,22 +99,8 @@ func (a *Archive) followMatches(ctx context.Context, tx *sql.Tx, q fedimarks.Que
 	if err != nil || c.seq < floor || c.seq > seq {
 		return nil, err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT position, id FROM listing_changes WHERE account = ? AND seq > ? AND seq <= ? LIMIT ?`,
-		string(q.Account), c.seq, seq, maxFollowed+1)
-	if err != nil {
-		return nil, err
-	}
-	var places []cursor
-	for rows.Next() {
-		var p cursor
-		if err := rows.Scan(&p.position, &p.id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		places = append(places, p)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil || len(places) > maxFollowed {
+	places, err := changedPlaces(ctx, tx, string(q.Account), c.seq, seq, maxFollowed)
+	if places == nil || err != nil {
 		return nil, err
 	}
 	old := c.m.o
